@@ -1,0 +1,3 @@
+from shipdeck.cli.main import main
+
+raise SystemExit(main())

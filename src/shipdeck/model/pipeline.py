@@ -1,0 +1,79 @@
+"""Pipelines as declared in the workspace file: a DAG of tasks."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ParamValue = str | int | float | bool
+
+
+class RegisterSpec(BaseModel):
+    """A task that registers a model version when it succeeds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str
+    artifact: str
+
+
+class TaskSpec(BaseModel):
+    """One task: a shell command with its dependencies and execution policy."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    run: str
+    needs: tuple[str, ...] = ()
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = None
+    timeout: float | None = None
+    """Seconds before the task's whole process group is killed; None means no limit."""
+    retries: int = 0
+    retry_delay: float = 0.0
+    """Seconds to wait between a failed attempt and the next one."""
+    registers: RegisterSpec | None = None
+
+
+class PipelineSpec(BaseModel):
+    """A named DAG of tasks with parameters and their defaults."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    description: str = ""
+    params: dict[str, ParamValue] = Field(default_factory=dict)
+    tasks: dict[str, TaskSpec] = Field(default_factory=dict)
+    """Tasks in declaration order (the workspace loader guarantees the DAG is acyclic)."""
+
+    def topological_order(self) -> list[str]:
+        """Task names so that every task comes after all of its needs (stable by declaration)."""
+        order: list[str] = []
+        placed: set[str] = set()
+        remaining = list(self.tasks)
+        while remaining:
+            progressed = False
+            for name in list(remaining):
+                if all(need in placed for need in self.tasks[name].needs):
+                    order.append(name)
+                    placed.add(name)
+                    remaining.remove(name)
+                    progressed = True
+            if not progressed:
+                raise ValueError(f"pipeline {self.name!r} has a dependency cycle")
+        return order
+
+    def depths(self) -> dict[str, int]:
+        """Longest distance from a root for each task: the column of a layered DAG drawing."""
+        depth: dict[str, int] = {}
+        for name in self.topological_order():
+            needs = self.tasks[name].needs
+            depth[name] = 1 + max((depth[n] for n in needs), default=-1)
+        return depth
+
+    def downstream(self, roots: set[str]) -> set[str]:
+        """The given tasks and everything that (transitively) needs them."""
+        result = set(roots)
+        for name in self.topological_order():
+            if any(need in result for need in self.tasks[name].needs):
+                result.add(name)
+        return result

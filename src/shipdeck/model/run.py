@@ -1,0 +1,142 @@
+"""Runs of pipelines, the tasks inside them, and the metrics they report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shipdeck.model.pipeline import ParamValue
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+    """The process that owned the run died before the run finished."""
+
+    @property
+    def finished(self) -> bool:
+        return self not in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class TaskStatus(StrEnum):
+    PENDING = "pending"
+    """Waiting for its needs or for a free slot."""
+    RUNNING = "running"
+    RETRYING = "retrying"
+    """An attempt failed; waiting for the retry delay before the next attempt."""
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    """Not run because something it needs did not succeed."""
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def finished(self) -> bool:
+        return self not in (TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.RETRYING)
+
+
+class RerunMode(StrEnum):
+    ALL = "all"
+    FAILED = "failed"
+    """Failed, cancelled, interrupted and skipped tasks, with their downstream."""
+    FROM = "from"
+    """A chosen task and its downstream."""
+
+
+class TaskRun(BaseModel):
+    """One task inside one run."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: int
+    name: str
+    status: TaskStatus = TaskStatus.PENDING
+    attempts: int = 0
+    exit_code: int | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    reason: str | None = None
+    """Why it ended as it did: "exit 1", "timed out after 10s", "skipped: build failed"."""
+    reused_from: int | None = None
+    """Set when a rerun kept this task's result from an earlier run instead of running it."""
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.finished_at
+        if end is None:
+            return None
+        return (end - self.started_at).total_seconds()
+
+
+class Run(BaseModel):
+    """One execution of a pipeline."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    pipeline: str
+    status: RunStatus
+    params: dict[str, ParamValue] = Field(default_factory=dict)
+    trigger: str = "cli"
+    user: str = ""
+    """user@host of whoever started it."""
+    parent_id: int | None = None
+    rerun_mode: RerunMode | None = None
+    rerun_from: str | None = None
+    jobs: int = 1
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    tasks_total: int = 0
+    tasks_done: int = 0
+
+    @property
+    def duration(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class Metric(BaseModel):
+    """A value a task reported: `::metric key=value step=N` or a JSON line in $SHIPDECK_METRICS."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: int
+    task: str
+    key: str
+    value: float
+    step: int | None = None
+    ts: datetime
+
+
+class RunDetail(BaseModel):
+    """A run with its tasks (in pipeline order) and every metric it reported."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run: Run
+    tasks: list[TaskRun]
+    metrics: list[Metric] = Field(default_factory=list)
+
+    def task(self, name: str) -> TaskRun | None:
+        return next((t for t in self.tasks if t.name == name), None)
+
+    def final_metrics(self) -> dict[str, float]:
+        """The last value reported for each metric key (the highest step wins)."""
+        best: dict[str, tuple[int, float]] = {}
+        for index, metric in enumerate(self.metrics):
+            rank = metric.step if metric.step is not None else index
+            current = best.get(metric.key)
+            if current is None or rank >= current[0]:
+                best[metric.key] = (rank, metric.value)
+        return {key: value for key, (_, value) in best.items()}

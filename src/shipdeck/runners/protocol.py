@@ -1,0 +1,100 @@
+"""The one contract between front ends (CLI, TUI, HTTP server) and whatever executes pipelines.
+
+Implementations: the local runner (the embedded engine, in process) and, later, the remote
+runner (HTTP). Every method may raise a `shipdeck.errors.ShipdeckError` subclass.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from shipdeck.model import (
+    EventPage,
+    LogChunk,
+    PipelineSpec,
+    RerunMode,
+    Run,
+    RunDetail,
+)
+
+
+@runtime_checkable
+class Runner(Protocol):
+    @property
+    def name(self) -> str:
+        """A short label for front ends ("local", a host name, a configured runner name)."""
+        ...
+
+    async def pipelines(self) -> list[PipelineSpec]:
+        """The pipelines of the workspace, in declaration order."""
+        ...
+
+    async def start_run(
+        self,
+        pipeline: str,
+        params: dict[str, str] | None = None,
+        *,
+        jobs: int | None = None,
+        trigger: str = "cli",
+    ) -> Run:
+        """Validate params (strings are coerced to each default's type), create a run, start it.
+
+        Returns as soon as the run exists; it executes in the background.
+        """
+        ...
+
+    async def rerun(
+        self,
+        run_id: int,
+        mode: RerunMode = RerunMode.ALL,
+        *,
+        from_task: str | None = None,
+        jobs: int | None = None,
+        trigger: str = "cli",
+    ) -> Run:
+        """Start a new run linked to `run_id`; tasks outside the rerun keep their results."""
+        ...
+
+    async def rerun_plan(
+        self, run_id: int, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
+    ) -> list[str]:
+        """The tasks a rerun would execute, in pipeline order (for previews)."""
+        ...
+
+    async def cancel(self, run_id: int) -> Run:
+        """Kill every running task of the run and mark it cancelled."""
+        ...
+
+    async def runs(
+        self, *, pipeline: str | None = None, limit: int = 50, before: int | None = None
+    ) -> list[Run]:
+        """Runs, newest first; `before` pages backwards by run id."""
+        ...
+
+    async def run(self, run_id: int) -> RunDetail: ...
+
+    async def resolve_run(self, ref: str) -> int:
+        """Turn a user's run reference (`42`, `#42`, `last`) into a run id."""
+        ...
+
+    async def read_log(
+        self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
+    ) -> LogChunk:
+        """Lines [start, start+limit) of a task's log. A negative start counts from the end."""
+        ...
+
+    async def wait_events(self, after: int, *, wait: float = 15.0, limit: int = 5000) -> EventPage:
+        """Events with seq > after; waits up to `wait` seconds for the first one to arrive."""
+        ...
+
+    async def last_seq(self) -> int:
+        """The newest event's sequence number (start following from here)."""
+        ...
+
+    async def wait_run(self, run_id: int) -> Run:
+        """Block until the run has finished and return it."""
+        ...
+
+    async def close(self) -> None:
+        """Release resources. Runs this runner started keep going only if it is a daemon."""
+        ...
