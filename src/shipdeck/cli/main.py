@@ -1,2 +1,79 @@
-def main() -> int:
-    return 0
+"""Entry point: `shipdeck` and `python -m shipdeck`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import NoReturn
+
+from shipdeck import __version__
+from shipdeck.cli.context import CliContext
+from shipdeck.errors import ShipdeckError, WorkspaceError
+
+COMMAND_MODULES = ["runs", "validate"]
+
+Handler = Callable[[argparse.Namespace, CliContext], Awaitable[int]]
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line and exits 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog="shipdeck",
+        description="Operate pipelines and deployments from the terminal.",
+    )
+    parser.add_argument("--version", action="version", version=f"shipdeck {__version__}")
+    parser.add_argument(
+        "-C",
+        dest="directory",
+        metavar="DIR",
+        help="use the workspace in DIR instead of searching upwards from the current directory",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"shipdeck.cli.{name}")
+        module.register(sub)
+    return parser
+
+
+def report(error: ShipdeckError) -> int:
+    if isinstance(error, WorkspaceError):
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+    else:
+        print(f"shipdeck: error: {error}", file=sys.stderr)
+    return error.exit_code
+
+
+async def dispatch(handler: Handler, args: argparse.Namespace) -> int:
+    ctx = CliContext(args)
+    try:
+        return await handler(args, ctx)
+    finally:
+        await ctx.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return asyncio.run(dispatch(handler, args))
+    except ShipdeckError as error:
+        return report(error)
+    except KeyboardInterrupt:
+        print("shipdeck: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

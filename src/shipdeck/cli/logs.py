@@ -1,0 +1,75 @@
+"""`shipdeck logs RUN [TASK] [--follow]`."""
+
+from __future__ import annotations
+
+import argparse
+
+from shipdeck.cli.context import CliContext
+from shipdeck.errors import NotFound
+from shipdeck.model import LogLine, LogStream
+from shipdeck.runners.protocol import Runner
+
+PAGE = 5000
+
+
+def format_line(line: LogLine, timestamps: bool, prefix: str = "") -> str:
+    text = f"» {line.text}" if line.stream == LogStream.SYS else line.text
+    if timestamps:
+        text = f"{line.ts.astimezone().strftime('%H:%M:%S.%f')[:-3]} {text}"
+    return prefix + text
+
+
+async def _print_from(
+    runner: Runner, ctx: CliContext, run_id: int, task: str, start: int, prefix: str
+) -> tuple[int, bool]:
+    """Print the task's lines from `start`; return the next line number and whether it ended."""
+    while True:
+        chunk = await runner.read_log(run_id, task, start=start, limit=PAGE)
+        for line in chunk.lines:
+            ctx.print(format_line(line, ctx.args.timestamps, prefix))
+        start = chunk.start + len(chunk.lines)
+        if len(chunk.lines) < PAGE:
+            return start, chunk.finished and start >= chunk.total
+
+
+async def logs_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    runner = await ctx.runner()
+    run_id = await runner.resolve_run(args.run)
+    detail = await runner.run(run_id)
+    names = [task.name for task in detail.tasks]
+    if args.task is not None and args.task not in names:
+        raise NotFound(f"run #{run_id} has no task {args.task!r}; tasks: {', '.join(names)}")
+    tasks = [args.task] if args.task else names
+    many = len(tasks) > 1
+    width = max(len(name) for name in tasks)
+
+    if not args.follow:
+        for task in tasks:
+            if many:
+                status = detail.task(task)
+                ctx.print(f"==> {task} ({status.status.value if status else '?'}) <==")
+            await _print_from(runner, ctx, run_id, task, 0, "")
+        return 0
+
+    positions = dict.fromkeys(tasks, 0)
+    ended = dict.fromkeys(tasks, False)
+    after = await runner.last_seq()
+    while True:
+        for task in tasks:
+            if not ended[task]:
+                prefix = f"{task.ljust(width)} | " if many else ""
+                positions[task], ended[task] = await _print_from(
+                    runner, ctx, run_id, task, positions[task], prefix
+                )
+        if all(ended.values()):
+            return 0
+        run = (await runner.run(run_id)).run
+        if run.status.finished:
+            # One last pass: the run is over, so whatever is in the logs now is all there is.
+            for task in tasks:
+                if not ended[task]:
+                    prefix = f"{task.ljust(width)} | " if many else ""
+                    await _print_from(runner, ctx, run_id, task, positions[task], prefix)
+            return 0
+        page = await runner.wait_events(after, wait=0.5)
+        after = page.last_seq

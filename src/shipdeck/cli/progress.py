@@ -1,0 +1,82 @@
+"""Follow a run on the event feed and print each task as it starts and ends."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from shipdeck.cli.context import CliContext
+from shipdeck.cli.output import duration, status_text, visible_len
+from shipdeck.model import EventKind, Run, RunDetail, TaskRun, TaskStatus
+from shipdeck.runners.protocol import Runner
+
+
+def task_line(task: TaskRun, width: int, ctx: CliContext) -> str:
+    status = status_text(task.status.value, ctx.out)
+    parts = ["  " + status + " " * (13 - visible_len(status)), task.name.ljust(width)]
+    if task.status.finished:
+        parts.append(duration(task.duration).rjust(6))
+    if task.reason and task.status != TaskStatus.SUCCEEDED:
+        parts.append(task.reason)
+    if task.reused_from is not None:
+        parts.append(f"(kept from run #{task.reused_from})")
+    return "  ".join(parts).rstrip()
+
+
+def summary_line(detail: RunDetail) -> str:
+    run = detail.run
+    counts: dict[str, int] = {}
+    for task in detail.tasks:
+        counts[task.status.value] = counts.get(task.status.value, 0) + 1
+    tally = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    line = f"run #{run.id} {run.pipeline} {run.status.value} in {duration(run.duration)} ({tally})"
+    failed = [t.name for t in detail.tasks if t.status == TaskStatus.FAILED]
+    if failed:
+        line += f"; see: shipdeck logs {run.id} {failed[0]}"
+    return line
+
+
+async def follow_run(runner: Runner, run_id: int, after: int, ctx: CliContext) -> Run:
+    """Print task transitions of `run_id` from events after `after` until the run finishes.
+
+    If the run is cancelled by Ctrl-C (the handler's task is cancelled), the run is cancelled too.
+    """
+    detail = await runner.run(run_id)
+    width = max((len(t.name) for t in detail.tasks), default=8)
+    printed: dict[str, TaskStatus] = {}
+
+    def show(task: TaskRun) -> None:
+        if printed.get(task.name) == task.status or task.status == TaskStatus.PENDING:
+            return
+        printed[task.name] = task.status
+        ctx.print(task_line(task, width, ctx))
+
+    for task in detail.tasks:
+        if task.reused_from is not None:
+            show(task)
+    try:
+        while not detail.run.status.finished:
+            page = await runner.wait_events(after, wait=1.0)
+            after = page.last_seq
+            changed = page.reset or not page.events
+            for event in page.events:
+                if event.run_id != run_id:
+                    continue
+                if event.kind == EventKind.TASK:
+                    show(TaskRun.model_validate(event.data))
+                elif event.kind == EventKind.RUN:
+                    changed = True
+            if changed:
+                detail = await runner.run(run_id)
+                for task in detail.tasks:
+                    if task.status.finished:
+                        show(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await asyncio.shield(runner.cancel(run_id))
+        ctx.print(f"cancelled run #{run_id}")
+        raise
+    for task in detail.tasks:
+        show(task)
+    ctx.print(summary_line(detail))
+    return detail.run

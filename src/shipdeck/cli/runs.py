@@ -1,0 +1,226 @@
+"""Pipeline run commands: run, runs, show, logs, rerun, cancel."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from shipdeck.cli.context import CliContext
+from shipdeck.cli.logs import logs_command
+from shipdeck.cli.output import (
+    dump_json,
+    duration,
+    number,
+    status_text,
+    table,
+    timestamp,
+)
+from shipdeck.cli.progress import follow_run
+from shipdeck.errors import InvalidInput
+from shipdeck.model import RerunMode, Run, RunDetail, RunStatus
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("run", help="start a pipeline run and wait for it")
+    p.add_argument("pipeline")
+    p.add_argument(
+        "-p", dest="params", action="append", default=[], metavar="KEY=VALUE", help="set a param"
+    )
+    p.add_argument("--jobs", type=positive_int, help="tasks to run at once (default: CPU count)")
+    p.add_argument("--json", action="store_true", help="print the finished run as JSON")
+    p.add_argument("--detach", action="store_true", help="start the run and return at once")
+    p.set_defaults(handler=run_command)
+
+    p = sub.add_parser("runs", help="list runs, newest first")
+    p.add_argument("--pipeline")
+    p.add_argument("--limit", type=positive_int, default=20)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=runs_command)
+
+    p = sub.add_parser("show", help="a run's tasks and metrics")
+    p.add_argument("run", metavar="RUN", help="run id or 'last'")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=show_command)
+
+    p = sub.add_parser("logs", help="print (or follow) a run's logs")
+    p.add_argument("run", metavar="RUN", help="run id or 'last'")
+    p.add_argument("task", nargs="?", metavar="TASK")
+    p.add_argument("-f", "--follow", action="store_true", help="keep printing until the run ends")
+    p.add_argument("-t", "--timestamps", action="store_true", help="show each line's time")
+    p.set_defaults(handler=logs_command)
+
+    p = sub.add_parser("rerun", help="rerun a run: all tasks, failed ones, or from a task")
+    p.add_argument("run", metavar="RUN", help="run id or 'last'")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--failed", action="store_true", help="only tasks that did not succeed")
+    mode.add_argument("--from", dest="from_task", metavar="TASK", help="TASK and its downstream")
+    p.add_argument("--jobs", type=positive_int)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--detach", action="store_true")
+    p.set_defaults(handler=rerun_command)
+
+    p = sub.add_parser("cancel", help="cancel a running run (kills its tasks)")
+    p.add_argument("run", metavar="RUN", help="run id or 'last'")
+    p.set_defaults(handler=cancel_command)
+
+
+async def _finish(ctx: CliContext, run: Run, after: int, as_json: bool, detach: bool) -> int:
+    runner = await ctx.runner()
+    if detach:
+        if as_json:
+            dump_json(run, ctx.out)
+        else:
+            ctx.print(f"started run #{run.id} ({run.pipeline}); follow: shipdeck logs {run.id} -f")
+        return 0
+    if as_json:
+        finished = await runner.wait_run(run.id)
+        dump_json(await runner.run(run.id), ctx.out)
+    else:
+        finished = await follow_run(runner, run.id, after, ctx)
+    return 0 if finished.status == RunStatus.SUCCEEDED else 1
+
+
+async def run_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    from shipdeck.workspace import parse_param_args
+
+    params = parse_param_args(args.params)
+    runner = await ctx.runner()
+    after = await runner.last_seq()
+    run = await runner.start_run(args.pipeline, params, jobs=args.jobs)
+    if not args.json and not args.detach:
+        ctx.print(
+            f"run #{run.id} {run.pipeline} started ({run.tasks_total} tasks, jobs {run.jobs})"
+        )
+    return await _finish(ctx, run, after, args.json, args.detach)
+
+
+async def rerun_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    runner = await ctx.runner()
+    run_id = await runner.resolve_run(args.run)
+    mode = RerunMode.FAILED if args.failed else RerunMode.FROM if args.from_task else RerunMode.ALL
+    after = await runner.last_seq()
+    run = await runner.rerun(run_id, mode, from_task=args.from_task, jobs=args.jobs)
+    if not args.json and not args.detach:
+        planned = run.tasks_total - run.tasks_done
+        ctx.print(
+            f"run #{run.id} {run.pipeline} started: rerun ({mode.value}) of #{run_id}, "
+            f"{planned} of {run.tasks_total} tasks to run"
+        )
+    return await _finish(ctx, run, after, args.json, args.detach)
+
+
+async def runs_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    runner = await ctx.runner()
+    if args.pipeline is not None:
+        names = [p.name for p in await runner.pipelines()]
+        if args.pipeline not in names:
+            raise InvalidInput(f"unknown pipeline {args.pipeline!r}; pipelines: {', '.join(names)}")
+    runs = await runner.runs(pipeline=args.pipeline, limit=args.limit)
+    if args.json:
+        dump_json(runs, ctx.out)
+        return 0
+    if not runs:
+        ctx.print("no runs yet; start one with: shipdeck run PIPELINE")
+        return 0
+    rows = [
+        [
+            f"#{run.id}",
+            run.pipeline,
+            status_text(run.status.value, ctx.out),
+            f"{run.tasks_done}/{run.tasks_total}",
+            timestamp(run.started_at or run.created_at),
+            duration(run.duration),
+            _origin(run),
+            run.user,
+        ]
+        for run in runs
+    ]
+    ctx.print(
+        table(["RUN", "PIPELINE", "STATUS", "TASKS", "STARTED", "TOOK", "TRIGGER", "BY"], rows)
+    )
+    return 0
+
+
+def _origin(run: Run) -> str:
+    if run.parent_id is None:
+        return run.trigger
+    mode = run.rerun_mode.value if run.rerun_mode else "all"
+    detail = f" {run.rerun_from}" if run.rerun_from else ""
+    return f"rerun {mode}{detail} of #{run.parent_id}"
+
+
+async def show_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    runner = await ctx.runner()
+    detail = await runner.run(await runner.resolve_run(args.run))
+    if args.json:
+        dump_json(detail, ctx.out)
+        return 0
+    ctx.print(render_detail(detail, ctx))
+    return 0
+
+
+def render_detail(detail: RunDetail, ctx: CliContext) -> str:
+    run = detail.run
+    lines = [
+        f"run #{run.id}  {run.pipeline}  {status_text(run.status.value, ctx.out)}",
+        f"started {timestamp(run.started_at)}  took {duration(run.duration)}  "
+        f"by {run.user or '-'}  trigger {_origin(run)}",
+    ]
+    if run.params:
+        lines.append("params  " + "  ".join(f"{k}={v}" for k, v in run.params.items()))
+    lines.append("")
+    rows = [
+        [
+            task.name,
+            status_text(task.status.value, ctx.out),
+            str(task.attempts),
+            duration(task.duration),
+            "-" if task.exit_code is None else str(task.exit_code),
+            _task_note(task.reason, task.reused_from),
+        ]
+        for task in detail.tasks
+    ]
+    lines.append(table(["TASK", "STATUS", "ATTEMPTS", "TOOK", "EXIT", "NOTE"], rows))
+    metrics = _metric_rows(detail)
+    if metrics:
+        lines += ["", table(["METRIC", "TASK", "LAST", "MIN", "MAX", "STEPS"], metrics)]
+    return "\n".join(lines)
+
+
+def _task_note(reason: str | None, reused_from: int | None) -> str:
+    if reused_from is not None:
+        return f"kept from run #{reused_from}"
+    return reason or ""
+
+
+def _metric_rows(detail: RunDetail) -> list[list[str]]:
+    series: dict[tuple[str, str], list[Any]] = {}
+    for metric in detail.metrics:
+        series.setdefault((metric.task, metric.key), []).append(metric)
+    rows = []
+    for (task, key), points in series.items():
+        values = [p.value for p in points]
+        ranked = enumerate(points)
+        last = max(ranked, key=lambda ip: (ip[1].step if ip[1].step is not None else -1, ip[0]))
+        steps = sum(1 for p in points if p.step is not None)
+        rows.append(
+            [key, task, number(last[1].value), number(min(values)), number(max(values)), str(steps)]
+        )
+    return rows
+
+
+async def cancel_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    runner = await ctx.runner()
+    run = await runner.cancel(await runner.resolve_run(args.run))
+    ctx.print(f"run #{run.id} {run.pipeline}: {run.status.value}")
+    return 0
