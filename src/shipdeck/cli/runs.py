@@ -38,7 +38,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--jobs", type=positive_int, help="tasks to run at once (default: CPU count)")
     p.add_argument("--json", action="store_true", help="print the finished run as JSON")
-    p.add_argument("--detach", action="store_true", help="start the run and return at once")
     p.set_defaults(handler=run_command)
 
     p = sub.add_parser("runs", help="list runs, newest first")
@@ -66,7 +65,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     mode.add_argument("--from", dest="from_task", metavar="TASK", help="TASK and its downstream")
     p.add_argument("--jobs", type=positive_int)
     p.add_argument("--json", action="store_true")
-    p.add_argument("--detach", action="store_true")
     p.set_defaults(handler=rerun_command)
 
     p = sub.add_parser("cancel", help="cancel a running run (kills its tasks)")
@@ -74,14 +72,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=cancel_command)
 
 
-async def _finish(ctx: CliContext, run: Run, after: int, as_json: bool, detach: bool) -> int:
+async def _finish(ctx: CliContext, run: Run, after: int, as_json: bool) -> int:
     runner = await ctx.runner()
-    if detach:
-        if as_json:
-            dump_json(run, ctx.out)
-        else:
-            ctx.print(f"started run #{run.id} ({run.pipeline}); follow: shipdeck logs {run.id} -f")
-        return 0
     if as_json:
         finished = await runner.wait_run(run.id)
         dump_json(await runner.run(run.id), ctx.out)
@@ -97,11 +89,11 @@ async def run_command(args: argparse.Namespace, ctx: CliContext) -> int:
     runner = await ctx.runner()
     after = await runner.last_seq()
     run = await runner.start_run(args.pipeline, params, jobs=args.jobs)
-    if not args.json and not args.detach:
+    if not args.json:
         ctx.print(
             f"run #{run.id} {run.pipeline} started ({run.tasks_total} tasks, jobs {run.jobs})"
         )
-    return await _finish(ctx, run, after, args.json, args.detach)
+    return await _finish(ctx, run, after, args.json)
 
 
 async def rerun_command(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -110,13 +102,13 @@ async def rerun_command(args: argparse.Namespace, ctx: CliContext) -> int:
     mode = RerunMode.FAILED if args.failed else RerunMode.FROM if args.from_task else RerunMode.ALL
     after = await runner.last_seq()
     run = await runner.rerun(run_id, mode, from_task=args.from_task, jobs=args.jobs)
-    if not args.json and not args.detach:
+    if not args.json:
         planned = run.tasks_total - run.tasks_done
         ctx.print(
             f"run #{run.id} {run.pipeline} started: rerun ({mode.value}) of #{run_id}, "
             f"{planned} of {run.tasks_total} tasks to run"
         )
-    return await _finish(ctx, run, after, args.json, args.detach)
+    return await _finish(ctx, run, after, args.json)
 
 
 async def runs_command(args: argparse.Namespace, ctx: CliContext) -> int:
