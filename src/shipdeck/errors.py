@@ -48,3 +48,16 @@ class Refused(ShipdeckError):
 
     exit_code = 1
     http_status = 422
+
+
+class Unauthorized(ShipdeckError):
+    """A runner refused the credentials (a missing or wrong token)."""
+
+    http_status = 401
+
+
+class Unavailable(ShipdeckError):
+    """A runner could not be reached or stopped answering."""
+
+    exit_code = 3
+    http_status = 503
