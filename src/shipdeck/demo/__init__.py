@@ -1,0 +1,47 @@
+"""The demo workspace shipped inside the package, and writing it out to a directory."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from shipdeck.errors import InvalidInput
+
+DEMO_PIPELINES = ("ci", "train")
+# What the pipelines and Python write, in case the shipped tree was ever run in place.
+_STATE_DIRS = frozenset({".shipdeck", "build", "dist", "data", "out"})
+
+
+def demo_files() -> Traversable:
+    """The root of the shipped demo tree (a directory holding shipdeck.toml)."""
+    return files("shipdeck.demo").joinpath("files")
+
+
+def init_demo(target: Path, *, force: bool = False) -> Path:
+    """Write the demo workspace into `target` and return its absolute path.
+
+    Refuses a non-empty `target` unless `force`, in which case the demo's own files are
+    overwritten and anything else in the directory is left alone.
+    """
+    target = target.expanduser().absolute()
+    if target.exists() and not target.is_dir():
+        raise InvalidInput(f"{target} exists and is not a directory")
+    if target.is_dir() and any(target.iterdir()) and not force:
+        raise InvalidInput(
+            f"{target} is not empty; choose another directory or pass --force to overwrite "
+            "the demo files in it"
+        )
+    _copy_tree(demo_files(), target, skip=_STATE_DIRS)
+    return target
+
+
+def _copy_tree(source: Traversable, destination: Path, skip: frozenset[str]) -> None:
+    destination.mkdir(parents=True, exist_ok=True)
+    for entry in sorted(source.iterdir(), key=lambda item: item.name):
+        if entry.name in skip or entry.name == "__pycache__" or entry.name.endswith(".pyc"):
+            continue
+        if entry.is_dir():
+            _copy_tree(entry, destination / entry.name, skip=frozenset())
+        else:
+            (destination / entry.name).write_bytes(entry.read_bytes())
