@@ -1,0 +1,136 @@
+"""Typed reads from a parsed TOML table; a wrong value becomes a problem and a safe default."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from shipdeck.workspace.durations import parse_duration
+from shipdeck.workspace.locate import KeyPath
+from shipdeck.workspace.problems import Problems, describe
+
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def as_table(value: object, path: KeyPath, problems: Problems) -> dict[str, Any] | None:
+    """`value` when it is a table; otherwise report it and return None."""
+    if isinstance(value, dict):
+        return value
+    problems.add(path, f"must be a table, got {describe(value)}")
+    return None
+
+
+class Fields:
+    """Reads the keys of one table, reporting problems under the table's path."""
+
+    def __init__(self, table: Mapping[str, object], path: KeyPath, problems: Problems) -> None:
+        self.table = table
+        self.path = path
+        self.problems = problems
+
+    def at(self, key: str) -> KeyPath:
+        return (*self.path, key)
+
+    def string(self, key: str, *, required: bool = False, default: str = "") -> str:
+        """A string; `required` ones must be present and not blank."""
+        if key not in self.table:
+            if required:
+                self.problems.add(self.path, f"missing required key {key!r}")
+            return default
+        value = self.table[key]
+        if not isinstance(value, str):
+            self.problems.add(self.at(key), f"must be a string, got {describe(value)}")
+            return default
+        if required and not value.strip():
+            self.problems.add(self.at(key), "must be a non-empty string")
+            return default
+        return value
+
+    def optional_string(self, key: str) -> str | None:
+        if key not in self.table:
+            return None
+        value = self.table[key]
+        if not isinstance(value, str) or not value.strip():
+            self.problems.add(self.at(key), f"must be a non-empty string, got {describe(value)}")
+            return None
+        return value
+
+    def count(self, key: str) -> int:
+        """A non-negative integer, 0 when absent."""
+        value = self.table.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            self.problems.add(
+                self.at(key), f"must be a non-negative integer, got {describe(value)}"
+            )
+            return 0
+        return value
+
+    def duration(self, key: str, *, allow_zero: bool) -> float | None:
+        """Seconds from a duration string or number; None when absent or invalid."""
+        if key not in self.table:
+            return None
+        value = self.table[key]
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            self.problems.add(self.at(key), f"must be a duration like '30s', got {describe(value)}")
+            return None
+        try:
+            seconds = parse_duration(value)
+        except ValueError as error:
+            self.problems.add(self.at(key), str(error))
+            return None
+        if seconds == 0 and not allow_zero:
+            self.problems.add(self.at(key), f"must be longer than 0 seconds, got {value!r}")
+            return None
+        return seconds
+
+    def string_list(self, key: str) -> list[str]:
+        """An array of strings; bad elements are reported one by one and left out."""
+        if key not in self.table:
+            return []
+        value = self.table[key]
+        if not isinstance(value, list):
+            self.problems.add(self.at(key), f"must be an array of strings, got {describe(value)}")
+            return []
+        items: list[str] = []
+        for index, item in enumerate(value):
+            if isinstance(item, str):
+                items.append(item)
+            else:
+                self.problems.add(
+                    self.at(key),
+                    f"item {index + 1} must be a string, got {describe(item)}",
+                    line_of=(*self.at(key), str(index)),
+                )
+        return items
+
+    def env_table(self, key: str) -> dict[str, str]:
+        """A table of environment variables: valid names, string values."""
+        if key not in self.table:
+            return {}
+        table = as_table(self.table[key], self.at(key), self.problems)
+        if table is None:
+            return {}
+        env: dict[str, str] = {}
+        for name, value in table.items():
+            where = (*self.at(key), name)
+            if not ENV_NAME.fullmatch(name):
+                self.problems.add(
+                    where, "environment variable names use letters, digits and '_' only"
+                )
+            elif not isinstance(value, str):
+                self.problems.add(
+                    where, f"must be a string{_quote_hint(value)}, got {describe(value)}"
+                )
+            else:
+                env[name] = value
+        return env
+
+
+def _quote_hint(value: object) -> str:
+    """For numbers and booleans, show the quoted form the user probably meant."""
+    if isinstance(value, bool):
+        return f' (quote it: "{str(value).lower()}")'
+    if isinstance(value, int | float):
+        return f' (quote it: "{value}")'
+    return ""

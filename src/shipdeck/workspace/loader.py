@@ -1,0 +1,140 @@
+"""Finding and loading shipdeck.toml: every problem in the file is reported at once."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shipdeck.errors import WorkspaceError
+from shipdeck.model import WorkspaceSpec
+from shipdeck.workspace.locate import scan_key_lines
+from shipdeck.workspace.pipelines import load_pipelines
+from shipdeck.workspace.problems import Problems, dotted
+
+WORKSPACE_FILE = "shipdeck.toml"
+
+
+@dataclass
+class SectionContext:
+    """What a section loader gets besides its raw value."""
+
+    problems: Problems
+    root: Path
+    loaded: dict[str, Any] = field(default_factory=dict)
+    """WorkspaceSpec fields from the sections loaded before, e.g. loaded["pipelines"]."""
+
+
+SectionLoader = Callable[[object, SectionContext], dict[str, Any]]
+"""Validates a section's raw value and returns WorkspaceSpec fields; reports problems, no raise."""
+
+
+def _pipelines_section(raw: object, context: SectionContext) -> dict[str, Any]:
+    return {"pipelines": load_pipelines(raw, context.problems)}
+
+
+SECTIONS: dict[str, SectionLoader] = {
+    "pipelines": _pipelines_section,
+    # Extension point: "services" and "metrics" go here, loaded in this order (so a later
+    # section can check its references against context.loaded), each with a WorkspaceSpec field.
+}
+
+
+def find_workspace(start: Path) -> Path:
+    """The shipdeck.toml in `start` or its nearest parent directory that has one."""
+    here = start.resolve()
+    if here.is_file():
+        here = here.parent
+    for directory in (here, *here.parents):
+        candidate = directory / WORKSPACE_FILE
+        if candidate.is_file():
+            return candidate
+    raise WorkspaceError(
+        [
+            f"no {WORKSPACE_FILE} found in {start} or any parent directory"
+            " (use -C DIR or `shipdeck demo init DIR`)"
+        ]
+    )
+
+
+def load_workspace(path: Path) -> WorkspaceSpec:
+    """The workspace in `path` (a directory or its shipdeck.toml).
+
+    Raises WorkspaceError listing every problem in the file, one line each.
+    """
+    file = path / WORKSPACE_FILE if path.is_dir() else path
+    label = _label(file)
+    text = _read(file, label)
+    lines = scan_key_lines(text)
+    problems = Problems(label, lines)
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise WorkspaceError([_toml_problem(label, text, error, problems)]) from None
+    root = file.resolve().parent
+    context = SectionContext(problems, root)
+    problems.check_keys(document, (), SECTIONS)
+    for name, loader in SECTIONS.items():
+        if name in document:
+            context.loaded.update(loader(document[name], context))
+    if problems:
+        raise WorkspaceError(problems.lines_in_order())
+    return WorkspaceSpec(root=root, file=file.resolve(), **context.loaded)
+
+
+def _label(file: Path) -> str:
+    """The file as the user knows it: relative to the current directory when inside it."""
+    try:
+        return str(file.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(file)
+
+
+def _read(file: Path, label: str) -> str:
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        raise WorkspaceError([f"{label}: no such file"]) from None
+    except OSError as error:
+        raise WorkspaceError([f"{label}: cannot read: {error.strerror or error}"]) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise WorkspaceError(
+            [f"{label}:{line}: invalid TOML: not UTF-8 text (byte {data[error.start]:#04x})"]
+        ) from None
+
+
+_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
+_DUPLICATE_HINTS = ("twice", "overwrite", "duplicate", "mutate", "redefine")
+
+
+def _toml_problem(label: str, text: str, error: tomllib.TOMLDecodeError, problems: Problems) -> str:
+    """tomllib's message as a `file:line:` problem; a redefinition names its key and first line."""
+    message = str(error)
+    match = _POSITION.search(message)
+    if match is None:
+        return f"{label}:1: invalid TOML: {message}"
+    reason = message[: match.start()]
+    if match.group(1) is None:
+        line = max(1, text.count("\n") + (0 if text.endswith("\n") else 1))
+        where = "at end of file"
+    else:
+        line = int(match.group(1))
+        where = f"at column {match.group(2)}"
+    if any(hint in reason.lower() for hint in _DUPLICATE_HINTS):
+        redefined = problems.lines.redefined_at(line)
+        if redefined is not None:
+            path, first = redefined
+            earlier = f"first defined on line {first}" if first < line else "twice on this line"
+            return f"{label}:{line}: {dotted(path)}: duplicate key ({earlier})"
+        return f"{label}:{line}: invalid TOML: duplicate key: {_lower_first(reason)} ({where})"
+    return f"{label}:{line}: invalid TOML: {_lower_first(reason)} ({where})"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]

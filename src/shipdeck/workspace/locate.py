@@ -1,0 +1,311 @@
+"""Map the dotted key paths of a TOML text to the lines that define them.
+
+tomllib returns plain values without positions, so error messages get their line numbers from
+this scanner. It understands the parts of TOML that carry keys (table headers, `key = value`
+lines, dotted keys, inline tables, arrays, all four string forms) and skips over the rest. It is
+meant for text that tomllib accepted, or rejected only for a duplicate key; it never raises, and
+on anything it does not understand it moves on to the next line.
+
+Paths are tuples of key parts; array elements (and array-of-tables entries) are numbered with
+their 0-based index as a string, e.g. ("pipelines", "train", "tasks", "x", "needs", "1").
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+KeyPath = tuple[str, ...]
+
+_BARE_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+_VALUE_END = frozenset(",]}#\n")
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One place where a key path appears: from the line of its key to the end of its value."""
+
+    first_line: int
+    last_line: int
+    explicit: bool
+    """False when the path only appears as the prefix of a longer key or header."""
+
+
+@dataclass
+class KeyLines:
+    """Where each key path of a document appears."""
+
+    occurrences: dict[KeyPath, list[Occurrence]] = field(default_factory=lambda: defaultdict(list))
+
+    def line_of(self, path: KeyPath) -> int:
+        """The line defining `path`, else the line of its nearest known parent, else 1."""
+        for end in range(len(path), 0, -1):
+            found = self.occurrences.get(path[:end])
+            if found:
+                explicit = [o.first_line for o in found if o.explicit]
+                return min(explicit) if explicit else min(o.first_line for o in found)
+        return 1
+
+    def redefined_at(self, line: int) -> tuple[KeyPath, int] | None:
+        """The longest path that appears again on `line`, with the line where it first appeared."""
+        best: tuple[KeyPath, int] | None = None
+        for path, found in self.occurrences.items():
+            if len(found) < 2 or not any(o.first_line <= line <= o.last_line for o in found):
+                continue
+            if best is None or len(path) > len(best[0]):
+                best = (path, min(o.first_line for o in found))
+        return best
+
+
+class _Confused(Exception):
+    """The scanner met something it does not understand; it skips to the next line."""
+
+
+def scan_key_lines(text: str) -> KeyLines:
+    """Scan a TOML document and return where each of its key paths is defined."""
+    scanner = _Scanner(text)
+    scanner.run()
+    return scanner.result
+
+
+class _Scanner:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.line = 1
+        self.result = KeyLines()
+        self.array_tables: dict[KeyPath, int] = {}
+
+    # -- characters ---------------------------------------------------------------------------
+
+    def peek(self, offset: int = 0) -> str:
+        index = self.pos + offset
+        return self.text[index] if index < len(self.text) else ""
+
+    def advance(self, count: int = 1) -> None:
+        end = min(self.pos + count, len(self.text))
+        self.line += self.text.count("\n", self.pos, end)
+        self.pos = end
+
+    def expect(self, char: str) -> None:
+        if self.peek() != char:
+            raise _Confused
+        self.advance()
+
+    def skip_spaces(self) -> None:
+        while self.peek() in (" ", "\t", "\r") and self.peek():
+            self.advance()
+
+    def skip_comment(self) -> None:
+        if self.peek() == "#":
+            end = self.text.find("\n", self.pos)
+            self.advance((len(self.text) if end < 0 else end) - self.pos)
+
+    def skip_blank(self) -> None:
+        """Spaces, comments and newlines."""
+        while True:
+            self.skip_spaces()
+            self.skip_comment()
+            if self.peek() != "\n":
+                return
+            self.advance()
+
+    def skip_line(self) -> None:
+        end = self.text.find("\n", self.pos)
+        self.advance((len(self.text) if end < 0 else end + 1) - self.pos)
+
+    # -- document -----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        table: KeyPath = ()
+        while True:
+            self.skip_blank()
+            if self.pos >= len(self.text):
+                return
+            start = self.pos
+            try:
+                if self.peek() == "[":
+                    table = self.header()
+                else:
+                    self.key_value(table)
+                self.skip_spaces()
+                self.skip_comment()
+                if self.peek() not in ("\n", ""):
+                    raise _Confused
+            except _Confused:
+                self.skip_line()
+            if self.pos == start:
+                self.skip_line()
+
+    def record(self, path: KeyPath, first_line: int, *, explicit: bool) -> None:
+        self.result.occurrences[path].append(Occurrence(first_line, self.line, explicit))
+
+    def record_prefixes(self, base: KeyPath, path: KeyPath, line: int) -> None:
+        for end in range(len(base) + 1, len(path)):
+            self.record(path[:end], line, explicit=False)
+
+    def resolve(self, key: KeyPath) -> KeyPath:
+        """Insert the index of the current entry after every array-of-tables prefix."""
+        resolved: list[str] = []
+        for part in key:
+            resolved.append(part)
+            index = self.array_tables.get(tuple(resolved))
+            if index is not None:
+                resolved.append(str(index))
+        return tuple(resolved)
+
+    def header(self) -> KeyPath:
+        line = self.line
+        is_array = self.peek(1) == "["
+        self.advance(2 if is_array else 1)
+        self.skip_spaces()
+        key = self.key()
+        self.skip_spaces()
+        self.expect("]")
+        if is_array:
+            self.expect("]")
+            parent = self.resolve(key[:-1]) + key[-1:]
+            index = self.array_tables.get(parent, -1) + 1
+            self.array_tables[parent] = index
+            path = (*parent, str(index))
+        else:
+            path = self.resolve(key)
+        self.record_prefixes((), path, line)
+        self.record(path, line, explicit=True)
+        return path
+
+    def key_value(self, table: KeyPath) -> None:
+        line = self.line
+        path = table + self.key()
+        self.skip_spaces()
+        self.expect("=")
+        self.skip_spaces()
+        self.value(path)
+        self.record_prefixes(table, path, line)
+        self.record(path, line, explicit=True)
+
+    # -- keys and values ----------------------------------------------------------------------
+
+    def key(self) -> KeyPath:
+        parts = [self.key_part()]
+        while True:
+            self.skip_spaces()
+            if self.peek() != ".":
+                return tuple(parts)
+            self.advance()
+            self.skip_spaces()
+            parts.append(self.key_part())
+
+    def key_part(self) -> str:
+        if self.peek() in ('"', "'"):
+            return self.single_line_string()
+        start = self.pos
+        while self.peek() in _BARE_KEY_CHARS and self.peek():
+            self.advance()
+        if self.pos == start:
+            raise _Confused
+        return self.text[start : self.pos]
+
+    def value(self, path: KeyPath) -> None:
+        char = self.peek()
+        if char == "{":
+            self.inline_table(path)
+        elif char == "[":
+            self.array(path)
+        elif char in ('"', "'"):
+            if self.text.startswith(char * 3, self.pos):
+                self.multi_line_string()
+            else:
+                self.single_line_string()
+        else:
+            start = self.pos
+            while self.peek() not in _VALUE_END and self.peek():
+                self.advance()
+            if self.pos == start:
+                raise _Confused
+
+    def inline_table(self, path: KeyPath) -> None:
+        self.advance()
+        self.skip_blank()
+        if self.peek() == "}":
+            self.advance()
+            return
+        while True:
+            self.skip_blank()
+            self.key_value(path)
+            self.skip_blank()
+            if self.peek() == ",":
+                self.advance()
+                self.skip_blank()
+                if self.peek() == "}":
+                    self.advance()
+                    return
+                continue
+            self.expect("}")
+            return
+
+    def array(self, path: KeyPath) -> None:
+        self.advance()
+        index = 0
+        while True:
+            self.skip_blank()
+            if self.peek() == "]":
+                self.advance()
+                return
+            line = self.line
+            element = (*path, str(index))
+            self.value(element)
+            self.record(element, line, explicit=True)
+            index += 1
+            self.skip_blank()
+            if self.peek() == ",":
+                self.advance()
+                continue
+            self.expect("]")
+            return
+
+    def single_line_string(self) -> str:
+        quote = self.peek()
+        self.advance()
+        start = self.pos
+        while True:
+            char = self.peek()
+            if char in ("", "\n"):
+                raise _Confused
+            if char == "\\" and quote == '"':
+                self.advance(2)
+                continue
+            if char == quote:
+                raw = self.text[start : self.pos]
+                self.advance()
+                return _decode_basic(raw) if quote == '"' else raw
+            self.advance()
+
+    def multi_line_string(self) -> None:
+        quote = self.peek()
+        self.advance(3)
+        while True:
+            char = self.peek()
+            if not char:
+                raise _Confused
+            if char == "\\" and quote == '"':
+                self.advance(2)
+                continue
+            if self.text.startswith(quote * 3, self.pos):
+                self.advance(3)
+                # Up to two quotes right before the closing delimiter belong to the content.
+                for _ in range(2):
+                    if self.peek() == quote:
+                        self.advance()
+                return
+            self.advance()
+
+
+def _decode_basic(raw: str) -> str:
+    """A basic string's content; TOML escapes are a superset of JSON's except \\e and \\U."""
+    try:
+        decoded = json.loads(f'"{raw}"')
+    except ValueError:
+        return raw
+    return decoded if isinstance(decoded, str) else raw

@@ -1,0 +1,89 @@
+"""Pipeline parameters: `-p KEY=VALUE` arguments overlaid on the defaults in the workspace file."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from shipdeck.errors import InvalidInput
+from shipdeck.model import ParamValue, PipelineSpec
+from shipdeck.workspace.problems import did_you_mean
+
+PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+"""Param names are identifiers, so tasks can receive them as environment variables."""
+
+_TRUE = frozenset({"true", "yes", "1"})
+_FALSE = frozenset({"false", "no", "0"})
+
+
+def parse_param_args(items: list[str]) -> dict[str, str]:
+    """`["lr=0.1", "name=a=b"]` -> `{"lr": "0.1", "name": "a=b"}`; a repeated key's last wins."""
+    params: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise InvalidInput(f"bad -p {item!r}: expected KEY=VALUE")
+        params[key] = value
+    return params
+
+
+def resolve_params(pipeline: PipelineSpec, overrides: dict[str, str]) -> dict[str, ParamValue]:
+    """The pipeline's defaults with `overrides` applied, each coerced to its default's type."""
+    resolved: dict[str, ParamValue] = dict(pipeline.params)
+    for key, text in overrides.items():
+        if key not in pipeline.params:
+            raise InvalidInput(_unknown_param(pipeline, key))
+        resolved[key] = coerce_param(pipeline.name, key, text, pipeline.params[key])
+    return resolved
+
+
+def coerce_param(pipeline: str, key: str, text: str, default: ParamValue) -> ParamValue:
+    """`text` converted to the type of `default`; InvalidInput names what was expected."""
+    value = _coerce(text, default)
+    if value is None:
+        raise InvalidInput(
+            f"pipeline {pipeline!r} param {key!r} expects {_expected(default)}, got {text!r}"
+        )
+    return value
+
+
+def _coerce(text: str, default: ParamValue) -> ParamValue | None:
+    stripped = text.strip()
+    if isinstance(default, bool):
+        lowered = stripped.lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        return None
+    if isinstance(default, int):
+        try:
+            return int(stripped)
+        except ValueError:
+            return None
+    if isinstance(default, float):
+        try:
+            number = float(stripped)
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return text
+
+
+def _expected(default: ParamValue) -> str:
+    if isinstance(default, bool):
+        return "a boolean (true/false, yes/no, 1/0)"
+    if isinstance(default, int):
+        return "an integer"
+    if isinstance(default, float):
+        return "a number"
+    return "a string"
+
+
+def _unknown_param(pipeline: PipelineSpec, key: str) -> str:
+    message = f"pipeline {pipeline.name!r} has no param {key!r}"
+    if not pipeline.params:
+        return f"{message}; it takes no params"
+    names = sorted(pipeline.params)
+    return f"{message}{did_you_mean(key, names)}; params: {', '.join(names)}"

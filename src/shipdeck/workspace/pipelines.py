@@ -1,0 +1,121 @@
+"""The `[pipelines]` section: pipelines, their params and tasks, turned into PipelineSpecs."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Any
+
+from shipdeck.model import ParamValue, PipelineSpec, RegisterSpec, TaskSpec
+from shipdeck.workspace.fields import Fields, as_table
+from shipdeck.workspace.locate import KeyPath
+from shipdeck.workspace.params import PARAM_NAME
+from shipdeck.workspace.problems import Problems, describe, dotted
+from shipdeck.workspace.validate import check_needs
+
+PIPELINE_KEYS = ("description", "params", "tasks")
+TASK_KEYS = ("run", "env", "cwd", "timeout", "retries", "retry_delay", "needs", "registers")
+REGISTER_KEYS = ("model", "artifact")
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+"""Pipeline and task names: they appear in commands, URLs and file names."""
+_NAME_RULE = "must start with a letter or digit and use only letters, digits, '-' and '_'"
+
+
+def load_pipelines(raw: object, problems: Problems) -> dict[str, PipelineSpec]:
+    """Every pipeline in the section, in file order; problems are reported, not raised."""
+    section = as_table(raw, ("pipelines",), problems)
+    if section is None:
+        return {}
+    pipelines: dict[str, PipelineSpec] = {}
+    for name, body in section.items():
+        path = ("pipelines", name)
+        if not NAME.fullmatch(name):
+            problems.add(path, f"pipeline name {_NAME_RULE}")
+        table = as_table(body, path, problems)
+        if table is not None:
+            pipelines[name] = _pipeline(name, table, path, problems)
+    return pipelines
+
+
+def _pipeline(name: str, table: dict[str, Any], path: KeyPath, problems: Problems) -> PipelineSpec:
+    problems.check_keys(table, path, PIPELINE_KEYS)
+    fields = Fields(table, path, problems)
+    tasks_table = as_table(table["tasks"], (*path, "tasks"), problems) if "tasks" in table else {}
+    tasks: dict[str, TaskSpec] = {}
+    for task_name, body in (tasks_table or {}).items():
+        task_path = (*path, "tasks", task_name)
+        if not NAME.fullmatch(task_name):
+            problems.add(task_path, f"task name {_NAME_RULE}")
+        task_table = as_table(body, task_path, problems)
+        if task_table is not None:
+            tasks[task_name] = _task(task_name, task_table, task_path, problems)
+    if tasks_table is not None and not tasks_table:
+        problems.add(path, f"pipeline has no tasks (add [{dotted((*path, 'tasks', 'NAME'))}])")
+    needs = check_needs(path, {task.name: task.needs for task in tasks.values()}, problems)
+    return PipelineSpec(
+        name=name,
+        description=fields.string("description"),
+        params=_params(table.get("params", {}), (*path, "params"), problems),
+        tasks={n: task.model_copy(update={"needs": needs[n]}) for n, task in tasks.items()},
+    )
+
+
+def _params(raw: object, path: KeyPath, problems: Problems) -> dict[str, ParamValue]:
+    table = as_table(raw, path, problems)
+    params: dict[str, ParamValue] = {}
+    for key, value in (table or {}).items():
+        where = (*path, key)
+        if not PARAM_NAME.fullmatch(key):
+            problems.add(
+                where, "param names use letters, digits and '_' and do not start with a digit"
+            )
+        elif not isinstance(value, str | int | float):
+            problems.add(
+                where, f"must be a string, integer, float or boolean, got {describe(value)}"
+            )
+        elif isinstance(value, float) and not math.isfinite(value):
+            problems.add(where, f"must be a finite number, got {describe(value)}")
+        else:
+            params[key] = value
+    return params
+
+
+def _task(name: str, table: dict[str, Any], path: KeyPath, problems: Problems) -> TaskSpec:
+    problems.check_keys(table, path, TASK_KEYS)
+    fields = Fields(table, path, problems)
+    return TaskSpec(
+        name=name,
+        run=fields.string("run", required=True),
+        needs=tuple(fields.string_list("needs")),
+        env=fields.env_table("env"),
+        cwd=_cwd(fields),
+        timeout=fields.duration("timeout", allow_zero=False),
+        retries=fields.count("retries"),
+        retry_delay=fields.duration("retry_delay", allow_zero=True) or 0.0,
+        registers=_registers(table, (*path, "registers"), problems),
+    )
+
+
+def _cwd(fields: Fields) -> str | None:
+    cwd = fields.optional_string("cwd")
+    if cwd is not None and (PurePosixPath(cwd).is_absolute() or PureWindowsPath(cwd).is_absolute()):
+        fields.problems.add(
+            fields.at("cwd"), f"must be relative to the workspace root, got {cwd!r}"
+        )
+        return None
+    return cwd
+
+
+def _registers(table: dict[str, Any], path: KeyPath, problems: Problems) -> RegisterSpec | None:
+    if "registers" not in table:
+        return None
+    registers = as_table(table["registers"], path, problems)
+    if registers is None:
+        return None
+    problems.check_keys(registers, path, REGISTER_KEYS)
+    fields = Fields(registers, path, problems)
+    model = fields.string("model", required=True)
+    artifact = fields.string("artifact", required=True)
+    return RegisterSpec(model=model, artifact=artifact)
