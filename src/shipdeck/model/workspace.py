@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shipdeck.model.deploy import MetricDirection, ServiceSpec, default_direction
 from shipdeck.model.pipeline import PipelineSpec
 
 
@@ -16,6 +17,13 @@ class WorkspaceSpec(BaseModel):
     """The directory holding shipdeck.toml; task commands run relative to it."""
     file: Path
     pipelines: dict[str, PipelineSpec] = Field(default_factory=dict)
+    services: dict[str, ServiceSpec] = Field(default_factory=dict)
+    metrics: dict[str, MetricDirection] = Field(default_factory=dict)
+    """Directions set in [metrics]; see `direction` for the defaults of the others."""
+
+    def direction(self, metric: str) -> MetricDirection:
+        """Whether higher or lower values of `metric` are better."""
+        return self.metrics.get(metric) or default_direction(metric)
 
     @property
     def state_dir(self) -> Path:

@@ -1,0 +1,272 @@
+"""Services, environments and the model registry: what is deployed where, and how it got there.
+
+Revisions are strings: `v3` is version 3 of a service's model, `r12` is the artifact built by
+successful run 12 of a service's pipeline.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shipdeck.model.pipeline import ParamValue
+
+EMPTY_REVISION = "none"
+"""What `expect` says about an environment that holds no revision yet."""
+
+
+class MetricDirection(StrEnum):
+    MAX = "max"
+    """Higher is better (auc, accuracy)."""
+    MIN = "min"
+    """Lower is better (loss, latency)."""
+
+
+_HIGHER_IS_BETTER = frozenset({"auc", "accuracy", "precision", "recall", "f1", "r2", "map", "ndcg"})
+_LOWER_IS_BETTER = frozenset(
+    {"loss", "val_loss", "error", "rmse", "mae", "mse", "logloss", "latency", "duration"}
+)
+
+
+def default_direction(key: str) -> MetricDirection:
+    """The direction of a metric nobody configured: common names by convention, else max."""
+    name = key.lower()
+    if name in _LOWER_IS_BETTER or name.endswith("_loss"):
+        return MetricDirection.MIN
+    if name in _HIGHER_IS_BETTER:
+        return MetricDirection.MAX
+    return MetricDirection.MAX
+
+
+class GateKind(StrEnum):
+    METRIC = "metric"
+    PIPELINE = "pipeline"
+    SOAK = "soak"
+
+
+class GateSpec(BaseModel):
+    """One parsed gate, e.g. `metric:auc >= 0.80`, `pipeline:ci succeeded`, `soak:staging 10m`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    kind: GateKind
+    metric: str | None = None
+    op: str | None = None
+    threshold: float | None = None
+    pipeline: str | None = None
+    environment: str | None = None
+    seconds: float | None = None
+
+
+class ServiceSpec(BaseModel):
+    """Something deployable: versions of a model, or the artifact of a pipeline's runs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    pipeline: str | None = None
+    artifact: str | None = None
+    """For pipeline services: the file (relative to the workspace) each successful run builds."""
+    model: str | None = None
+    environments: tuple[str, ...]
+    """In promotion order: a revision moves from environments[i] to environments[i + 1]."""
+    deploy: str
+    health: str | None = None
+    gates: dict[str, tuple[GateSpec, ...]] = Field(default_factory=dict)
+    """Gates per target environment."""
+
+    @property
+    def source(self) -> str:
+        return f"model {self.model}" if self.model else f"pipeline {self.pipeline}"
+
+
+class ModelVersion(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    model: str
+    version: int
+    run_id: int
+    task: str
+    params: dict[str, ParamValue] = Field(default_factory=dict)
+    metrics: dict[str, float] = Field(default_factory=dict)
+    """The run's metrics (last value per key) when the version was registered."""
+    sha256: str
+    created_at: datetime
+    aliases: list[str] = Field(default_factory=list)
+
+    @property
+    def revision(self) -> str:
+        return f"v{self.version}"
+
+
+class ModelSummary(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    versions: int
+    latest: int
+    aliases: dict[str, int] = Field(default_factory=dict)
+    """Alias name -> version."""
+
+
+class AliasMove(BaseModel):
+    """An alias pointed at a version: recorded with who and when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    model: str
+    alias: str
+    from_version: int | None
+    to_version: int
+    user: str
+    at: datetime
+
+
+class DeployAction(StrEnum):
+    DEPLOY = "deploy"
+    PROMOTE = "promote"
+    ROLLBACK = "rollback"
+
+
+class Outcome(StrEnum):
+    RUNNING = "running"
+    """The action holds the environment and its deploy run is in flight."""
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    """The deploy or health command failed; the environment kept its revision."""
+    REFUSED = "refused"
+    """A gate failed; nothing ran."""
+    CONFLICT = "conflict"
+    """The environment did not hold the expected revision, or another action held it."""
+    INTERRUPTED = "interrupted"
+    """The process running the action died; the environment kept its revision."""
+
+
+class GateResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    gate: str
+    passed: bool
+    reason: str
+
+
+class HistoryEntry(BaseModel):
+    """One action on one environment of a service, whatever its outcome."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    service: str
+    env: str
+    action: DeployAction
+    from_revision: str | None
+    to_revision: str
+    user: str
+    at: datetime
+    reason: str = ""
+    outcome: Outcome
+    gates: list[GateResult] = Field(default_factory=list)
+    forced: bool = False
+    run_id: int | None = None
+    detail: str = ""
+    """Why it ended as it did, in one line ("health failed: exit 1", "prod holds v4")."""
+    finished_at: datetime | None = None
+
+
+class EnvironmentState(BaseModel):
+    """What one environment of a service holds now."""
+
+    model_config = ConfigDict(frozen=True)
+
+    service: str
+    env: str
+    revision: str | None = None
+    since: datetime | None = None
+    user: str | None = None
+    run_id: int | None = None
+    health: str | None = None
+    """The last health result: "passed", "failed", or None when never checked."""
+    health_revision: str | None = None
+    health_at: datetime | None = None
+    in_flight: HistoryEntry | None = None
+    """An action currently holding the environment."""
+
+
+class PlannedTask(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    command: str
+
+
+class ActionPlan(BaseModel):
+    """Exactly what an action would do, computed without changing anything (--dry-run)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    service: str
+    env: str
+    action: DeployAction
+    from_revision: str | None
+    to_revision: str
+    source_env: str | None = None
+    """For a promote: the environment the revision comes from."""
+    tasks: list[PlannedTask]
+    environment: dict[str, str]
+    """The SHIPDECK_* variables every task gets."""
+    gates: list[GateResult] = Field(default_factory=list)
+
+    @property
+    def gates_passed(self) -> bool:
+        return all(gate.passed for gate in self.gates)
+
+    @property
+    def failed_gates(self) -> list[GateResult]:
+        return [gate for gate in self.gates if not gate.passed]
+
+
+class CompareSubject(BaseModel):
+    """A column of a comparison: a run or a model version."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    run_id: int
+    model: str | None = None
+    version: int | None = None
+    params: dict[str, ParamValue] = Field(default_factory=dict)
+    metrics: dict[str, float] = Field(default_factory=dict)
+
+
+class CompareCell(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    value: ParamValue | None = None
+    delta: float | None = None
+    """value minus the first subject's value, when both are numbers."""
+    delta_pct: float | None = None
+    """delta as a percentage of the first subject's value (None when that is 0)."""
+    best: bool = False
+
+
+class CompareRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    """"param" or "metric"."""
+    key: str
+    direction: MetricDirection | None = None
+    """For metrics: which way is better."""
+    cells: list[CompareCell]
+    differs: bool
+
+
+class Comparison(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    subjects: list[CompareSubject]
+    rows: list[CompareRow]
