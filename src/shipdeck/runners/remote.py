@@ -1,0 +1,283 @@
+"""RemoteRunner: the Runner protocol over HTTP (TCP with a bearer token, or a Unix socket)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, TypeAdapter
+
+from shipdeck.errors import InvalidInput, Refused, Unavailable
+from shipdeck.model import EventPage, LogChunk, PipelineSpec, RerunMode, Run, RunDetail
+from shipdeck.runners.event_follower import (
+    Backoff,
+    EventFollower,
+    LinkState,
+    LinkStatus,
+)
+from shipdeck.runners.http_errors import describe_transport_error, error_from_response
+
+PIPELINES = TypeAdapter(list[PipelineSpec])
+RUNS = TypeAdapter(list[Run])
+LOG_PAGE = 10_000
+WAIT_POLL = 30.0
+"""Seconds one wait-for-run request may hang before the client asks again."""
+
+
+class RunnerInfo(BaseModel):
+    """What /v1/health says about a runner."""
+
+    name: str
+    version: str
+    pid: int
+    started_at: datetime
+    read_only: bool
+    last_seq: int
+
+
+def parse_url(url: str) -> tuple[str, httpx.AsyncHTTPTransport | None]:
+    """The base URL and transport for `http(s)://host:port` or `unix:PATH`."""
+    if url.startswith("unix:"):
+        path = url[len("unix:") :]
+        if not path:
+            raise InvalidInput("runner URL unix:PATH needs a path")
+        return "http://runner", httpx.AsyncHTTPTransport(uds=path)
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InvalidInput(f"runner URL must be http(s)://HOST:PORT or unix:PATH, got {url!r}")
+    return url.rstrip("/"), None
+
+
+class RemoteRunner:
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        name: str | None = None,
+        read_only: bool = False,
+        timeout: float = 30.0,
+        verify: bool | str = True,
+        backoff: Backoff | None = None,
+        max_buffer: int = 20_000,
+    ) -> None:
+        base, transport = parse_url(url)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.url = url
+        self.read_only = read_only
+        self._name = name or url
+        self._backoff = backoff
+        self._max_buffer = max_buffer
+        self._client = httpx.AsyncClient(
+            base_url=f"{base}/v1",
+            headers=headers,
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=5.0),
+            verify=verify,
+            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        )
+        self._follower: EventFollower | None = None
+        self._listeners: list[Callable[[LinkState], None]] = []
+        self._state = LinkState(LinkStatus.CONNECTING)
+
+    # Connection state, for the UI ------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def state(self) -> LinkState:
+        return self._state
+
+    def on_state(self, listener: Callable[[LinkState], None]) -> None:
+        """Call `listener` whenever the connection state changes."""
+        self._listeners.append(listener)
+
+    def _set_state(self, state: LinkState) -> None:
+        if state != self._state:
+            self._state = state
+            for listener in list(self._listeners):
+                listener(state)
+
+    # Plumbing --------------------------------------------------------------------------------
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        seconds: float | None = None,
+    ) -> Any:
+        extra: dict[str, Any] = {}
+        if seconds is not None:
+            extra["timeout"] = httpx.Timeout(seconds, connect=5.0)
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        try:
+            response = await self._client.request(method, path, params=query, json=json, **extra)
+        except httpx.TransportError as error:
+            message = describe_transport_error(error)
+            self._set_state(LinkState(LinkStatus.OFFLINE, error=message))
+            raise Unavailable(f"runner {self._name} is unreachable: {message}") from None
+        if self._follower is None:
+            self._set_state(LinkState(LinkStatus.LIVE))
+        if response.status_code >= 400:
+            raise error_from_response(response)
+        return response.json()
+
+    def _check_writable(self, action: str) -> None:
+        if self.read_only:
+            raise Refused(f"runner {self._name} is read-only: cannot {action}")
+
+    async def info(self) -> RunnerInfo:
+        return RunnerInfo.model_validate(await self._request("GET", "/health"))
+
+    async def ping(self) -> tuple[RunnerInfo, float]:
+        """The runner's info and the round trip in seconds."""
+        started = time.perf_counter()
+        info = await self.info()
+        return info, time.perf_counter() - started
+
+    # Runner protocol -------------------------------------------------------------------------
+
+    async def pipelines(self) -> list[PipelineSpec]:
+        return PIPELINES.validate_python(await self._request("GET", "/pipelines"))
+
+    async def start_run(
+        self,
+        pipeline: str,
+        params: dict[str, str] | None = None,
+        *,
+        jobs: int | None = None,
+        trigger: str = "cli",
+    ) -> Run:
+        self._check_writable(f"start {pipeline}")
+        body = {"pipeline": pipeline, "params": params or {}, "jobs": jobs, "trigger": trigger}
+        return Run.model_validate(await self._request("POST", "/runs", json=body))
+
+    async def rerun(
+        self,
+        run_id: int,
+        mode: RerunMode = RerunMode.ALL,
+        *,
+        from_task: str | None = None,
+        jobs: int | None = None,
+        trigger: str = "cli",
+    ) -> Run:
+        self._check_writable(f"rerun #{run_id}")
+        body = {"mode": mode.value, "from_task": from_task, "jobs": jobs, "trigger": trigger}
+        return Run.model_validate(await self._request("POST", f"/runs/{run_id}/rerun", json=body))
+
+    async def rerun_plan(
+        self, run_id: int, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
+    ) -> list[str]:
+        params = {"mode": mode.value, "from_task": from_task}
+        plan = await self._request("GET", f"/runs/{run_id}/rerun-plan", params=params)
+        return [str(name) for name in plan]
+
+    async def cancel(self, run_id: int) -> Run:
+        self._check_writable(f"cancel #{run_id}")
+        return Run.model_validate(await self._request("POST", f"/runs/{run_id}/cancel"))
+
+    async def runs(
+        self, *, pipeline: str | None = None, limit: int = 50, before: int | None = None
+    ) -> list[Run]:
+        params = {"pipeline": pipeline, "limit": limit, "before": before}
+        return RUNS.validate_python(await self._request("GET", "/runs", params=params))
+
+    async def run(self, run_id: int) -> RunDetail:
+        return RunDetail.model_validate(await self._request("GET", f"/runs/{run_id}"))
+
+    async def resolve_run(self, ref: str) -> int:
+        answer = await self._request("GET", "/runs/resolve", params={"ref": ref})
+        return int(answer["run_id"])
+
+    async def read_log(
+        self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
+    ) -> LogChunk:
+        path = f"/runs/{run_id}/tasks/{quote(task, safe='')}/log"
+        if limit is not None and limit <= LOG_PAGE:
+            params = {"start": start, "limit": limit}
+            return LogChunk.model_validate(await self._request("GET", path, params=params))
+        # Large or unbounded reads come in pages so no single response grows without bound.
+        chunk = LogChunk.model_validate(
+            await self._request("GET", path, params={"start": start, "limit": LOG_PAGE})
+        )
+        lines = list(chunk.lines)
+        while len(lines) == (len(lines) // LOG_PAGE) * LOG_PAGE and lines:
+            wanted = LOG_PAGE if limit is None else min(LOG_PAGE, limit - len(lines))
+            if wanted <= 0:
+                break
+            following = LogChunk.model_validate(
+                await self._request(
+                    "GET", path, params={"start": chunk.start + len(lines), "limit": wanted}
+                )
+            )
+            lines.extend(following.lines)
+            chunk = chunk.model_copy(
+                update={"total": following.total, "finished": following.finished}
+            )
+            if len(following.lines) < wanted:
+                break
+        return chunk.model_copy(update={"lines": lines})
+
+    async def wait_events(self, after: int, *, wait: float = 15.0, limit: int = 5000) -> EventPage:
+        follower = self._follower
+        if follower is not None and follower.position == after:
+            return await follower.next_page(wait, limit)
+        # A new position: answer this one call exactly (long poll), then stream from there.
+        params = {"after": after, "wait": wait, "limit": min(limit, 5000)}
+        page = EventPage.model_validate(
+            await self._request("GET", "/events", params=params, seconds=wait + 10)
+        )
+        await self._follow_from(page.last_seq)
+        return page
+
+    async def _follow_from(self, after: int) -> None:
+        if self._follower is not None:
+            await self._follower.close()
+        self._follower = EventFollower(
+            self._client,
+            after,
+            backoff=self._backoff,
+            max_buffer=self._max_buffer,
+            on_state=self._set_state,
+        )
+        self._follower.start()
+
+    async def last_seq(self) -> int:
+        return int((await self._request("GET", "/events/last"))["last_seq"])
+
+    async def wait_run(self, run_id: int) -> Run:
+        while True:
+            answer = await self._request(
+                "GET", f"/runs/{run_id}/wait", params={"timeout": WAIT_POLL}, seconds=WAIT_POLL + 15
+            )
+            run = Run.model_validate(answer)
+            if run.status.finished:
+                return run
+
+    async def close(self) -> None:
+        if self._follower is not None:
+            await self._follower.close()
+            self._follower = None
+        await self._client.aclose()
+
+
+async def wait_until_reachable(runner: RemoteRunner, within: float) -> RunnerInfo:
+    """Poll the runner's health until it answers or `within` seconds pass."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return await runner.info()
+        except Unavailable:
+            if time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(0.05)

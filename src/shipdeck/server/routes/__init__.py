@@ -1,0 +1,1 @@
+"""One router per area of the Runner protocol; deployments and models get their own later."""

@@ -1,0 +1,29 @@
+"""What route handlers get from the app: the runner, and the read-only guard for actions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from shipdeck.errors import Refused, Unavailable
+from shipdeck.runners.protocol import Runner
+
+MAX_ID = 2**53
+"""Ids beyond this are not ids any runner hands out (and overflow SQLite integers)."""
+
+
+def get_runner(request: Request) -> Runner:
+    runner: Runner | None = request.app.state.runner
+    if runner is None:
+        raise Unavailable("this server has no runner attached")
+    return runner
+
+
+def require_writable(request: Request) -> None:
+    if request.app.state.read_only:
+        raise Refused("this runner is read-only: actions are disabled")
+
+
+RunnerDep = Annotated[Runner, Depends(get_runner)]
+WRITABLE = [Depends(require_writable)]

@@ -1,0 +1,35 @@
+"""Health: who this runner is, so clients can show reachability, version and latency."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from shipdeck import __version__
+from shipdeck.server.routes.deps import RunnerDep
+
+router = APIRouter(prefix="/v1", tags=["meta"])
+
+
+class Health(BaseModel):
+    name: str
+    version: str
+    pid: int
+    started_at: datetime
+    read_only: bool
+    last_seq: int
+
+
+@router.get("/health")
+async def health(request: Request, runner: RunnerDep) -> Health:
+    return Health(
+        name=runner.name,
+        version=__version__,
+        pid=os.getpid(),
+        started_at=request.app.state.started_at,
+        read_only=request.app.state.read_only,
+        last_seq=await runner.last_seq(),
+    )

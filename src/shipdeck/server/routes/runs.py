@@ -1,0 +1,113 @@
+"""Runs: list, inspect, read logs, and the actions that start or stop them."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from shipdeck.model import LogChunk, RerunMode, Run, RunDetail
+from shipdeck.server.routes.deps import MAX_ID, WRITABLE, RunnerDep
+
+router = APIRouter(prefix="/v1", tags=["runs"])
+
+RunId = Annotated[int, Path(ge=1, le=MAX_ID)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class StartRun(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pipeline: Name
+    params: dict[str, str] = Field(default_factory=dict)
+    jobs: int | None = Field(default=None, ge=1, le=1024)
+    trigger: str = Field(default="api", max_length=64)
+
+
+class Rerun(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: RerunMode = RerunMode.ALL
+    from_task: Name | None = None
+    jobs: int | None = Field(default=None, ge=1, le=1024)
+    trigger: str = Field(default="api", max_length=64)
+
+
+class ResolvedRun(BaseModel):
+    run_id: int
+
+
+@router.get("/runs")
+async def list_runs(
+    runner: RunnerDep,
+    pipeline: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> list[Run]:
+    return await runner.runs(pipeline=pipeline, limit=limit, before=before)
+
+
+@router.post("/runs", status_code=201, dependencies=WRITABLE)
+async def start_run(body: StartRun, runner: RunnerDep) -> Run:
+    return await runner.start_run(body.pipeline, body.params, jobs=body.jobs, trigger=body.trigger)
+
+
+@router.get("/runs/resolve")
+async def resolve_run(
+    runner: RunnerDep, ref: Annotated[str, Query(min_length=1, max_length=64)]
+) -> ResolvedRun:
+    return ResolvedRun(run_id=await runner.resolve_run(ref))
+
+
+@router.get("/runs/{run_id}")
+async def get_run(run_id: RunId, runner: RunnerDep) -> RunDetail:
+    return await runner.run(run_id)
+
+
+@router.get("/runs/{run_id}/wait")
+async def wait_run(
+    run_id: RunId,
+    runner: RunnerDep,
+    timeout: Annotated[float, Query(ge=0, le=300)] = 30.0,  # noqa: ASYNC109
+) -> Run:
+    """The run once it has finished, or as it is after `timeout` seconds (clients poll again)."""
+    try:
+        return await asyncio.wait_for(runner.wait_run(run_id), timeout)
+    except TimeoutError:
+        return (await runner.run(run_id)).run
+
+
+@router.post("/runs/{run_id}/rerun", status_code=201, dependencies=WRITABLE)
+async def rerun(run_id: RunId, body: Rerun, runner: RunnerDep) -> Run:
+    return await runner.rerun(
+        run_id, body.mode, from_task=body.from_task, jobs=body.jobs, trigger=body.trigger
+    )
+
+
+@router.get("/runs/{run_id}/rerun-plan")
+async def rerun_plan(
+    run_id: RunId,
+    runner: RunnerDep,
+    mode: RerunMode = RerunMode.ALL,
+    from_task: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+) -> list[str]:
+    return await runner.rerun_plan(run_id, mode, from_task=from_task)
+
+
+@router.post("/runs/{run_id}/cancel", dependencies=WRITABLE)
+async def cancel(run_id: RunId, runner: RunnerDep) -> Run:
+    return await runner.cancel(run_id)
+
+
+@router.get("/runs/{run_id}/tasks/{task}/log")
+async def read_log(
+    run_id: RunId,
+    task: Annotated[str, Path(min_length=1, max_length=200)],
+    runner: RunnerDep,
+    start: Annotated[int, Query(ge=-(10**9), le=10**9)] = 0,
+    limit: Annotated[int, Query(ge=0, le=10_000)] = 1000,
+) -> LogChunk:
+    """Lines [start, start+limit) of the task's log; a negative start counts from the end."""
+    return await runner.read_log(run_id, task, start=start, limit=limit)
