@@ -1,0 +1,388 @@
+"""The embedded engine: runs pipelines of one workspace and keeps their history.
+
+One Engine per process and workspace. Several processes may share a workspace: each holds an
+owner lock, executes the runs it started, and cancels them when another process asks through
+the database. Runs whose owner died are marked interrupted by the next engine to open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections import OrderedDict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from shipdeck.engine.events import EventFeed
+from shipdeck.engine.executor import (
+    EngineServices,
+    RunExecutor,
+    TaskHook,
+    task_log_path,
+)
+from shipdeck.engine.logfile import LogIndex, append_note
+from shipdeck.engine.owners import OwnerLock, owner_alive, remove_dead_locks
+from shipdeck.engine.persist import Persister
+from shipdeck.engine.process import KILL_GRACE
+from shipdeck.engine.recovery import kill_orphaned_group
+from shipdeck.engine.reruns import rerun_plan
+from shipdeck.engine.store import Store, TaskRow
+from shipdeck.errors import InvalidInput, NotFound, Refused
+from shipdeck.model import (
+    EventKind,
+    EventPage,
+    LogChunk,
+    Metric,
+    ParamValue,
+    PipelineSpec,
+    RerunMode,
+    Run,
+    RunDetail,
+    RunStatus,
+    TaskRun,
+    WorkspaceSpec,
+)
+
+CANCEL_POLL = 0.25
+"""How often an owner looks for cancel requests from other processes, and others for results."""
+CANCEL_WAIT = 15.0
+"""How long cancel() from another process waits for the owner to confirm."""
+INTERRUPTED_NOTE = "interrupted: the shipdeck process running this task stopped"
+_LOG_INDEXES = 64
+
+_log = logging.getLogger(__name__)
+
+
+class Engine:
+    def __init__(self, workspace: WorkspaceSpec, *, kill_grace: float = KILL_GRACE) -> None:
+        self.workspace = workspace
+        state = workspace.state_dir
+        self.logs_dir = state / "logs"
+        self._owners_dir = state / "owners"
+        self.store = Store(state / "shipdeck.db")
+        self.owner = OwnerLock(self._owners_dir)
+        self.feed = EventFeed(self.store.reserve_seq_block)
+        self.persister = Persister(self.store)
+        self.on_task_succeeded: list[TaskHook] = []
+        """Hooks run when a task succeeds (model registration plugs in here)."""
+        self._services = EngineServices(
+            root=workspace.root,
+            logs_dir=self.logs_dir,
+            feed=self.feed,
+            persister=self.persister,
+            hooks=self.on_task_succeeded,
+            kill_grace=kill_grace,
+        )
+        self._executors: dict[int, RunExecutor] = {}
+        self._jobs: dict[int, asyncio.Task[Run]] = {}
+        self._watcher: asyncio.Task[None] | None = None
+        self._indexes: OrderedDict[Path, LogIndex] = OrderedDict()
+        self._closed = False
+        self.recover()
+
+    # Lifecycle --------------------------------------------------------------------------
+
+    def recover(self) -> list[int]:
+        """Mark runs whose owner process is gone as interrupted; returns their ids."""
+        recovered = []
+        for run_id, owner in self.store.active_runs():
+            if owner == self.owner.name or owner_alive(self._owners_dir, owner):
+                continue
+            self._interrupt(run_id)
+            recovered.append(run_id)
+        remove_dead_locks(self._owners_dir, keep=self.owner.name)
+        return recovered
+
+    def _interrupt(self, run_id: int) -> None:
+        root = str(self.workspace.root).encode()
+        for task, pid in self.store.running_pids(run_id):
+            markers = [
+                b"SHIPDECK_RUN_ID=%d" % run_id,
+                b"SHIPDECK_TASK=" + task.encode(),
+                b"SHIPDECK_WORKSPACE=" + root,
+            ]
+            kill_orphaned_group(pid, markers)
+        for task in self.store.interrupt_run(run_id, "interrupted", time.time()):
+            with contextlib.suppress(OSError):
+                append_note(task_log_path(self.logs_dir, run_id, task), INTERRUPTED_NOTE)
+        run = self.store.get_run(run_id)
+        if run is not None:
+            self.feed.publish(EventKind.RUN, run.model_dump(mode="json"), run_id=run_id)
+
+    async def close(self, reason: str = "runner closed") -> None:
+        """Kill the tasks still running (so none is orphaned), mark them cancelled, release."""
+        if self._closed:
+            return
+        self._closed = True
+        for executor in self._executors.values():
+            executor.request_cancel(reason)
+        if self._jobs:
+            await asyncio.wait(list(self._jobs.values()))
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        self.persister.flush()
+        self.store.close()
+        self.owner.release()
+
+    # Starting runs ----------------------------------------------------------------------
+
+    def pipeline(self, name: str) -> PipelineSpec:
+        pipeline = self.workspace.pipelines.get(name)
+        if pipeline is None:
+            known = ", ".join(self.workspace.pipelines) or "none"
+            raise NotFound(f"no pipeline {name!r} in {self.workspace.file} (pipelines: {known})")
+        return pipeline
+
+    def start_run(
+        self,
+        pipeline: str,
+        params: dict[str, ParamValue],
+        *,
+        jobs: int | None = None,
+        trigger: str = "cli",
+        user: str = "",
+    ) -> Run:
+        """Create a run with already-resolved params and start executing it."""
+        spec = self.pipeline(pipeline)
+        tasks = {name: TaskRun(run_id=0, name=name) for name in spec.tasks}
+        return self._launch(
+            spec, tasks, list(spec.tasks), params=params, jobs=jobs, trigger=trigger, user=user
+        )
+
+    def rerun_plan(
+        self, run_id: int, mode: RerunMode = RerunMode.ALL, from_task: str | None = None
+    ) -> list[str]:
+        parent = self.get_run(run_id)
+        previous = {task.name: task for task in self.store.tasks(run_id)}
+        return rerun_plan(self.pipeline(parent.pipeline), previous, mode, from_task)
+
+    def rerun(
+        self,
+        run_id: int,
+        mode: RerunMode = RerunMode.ALL,
+        *,
+        from_task: str | None = None,
+        jobs: int | None = None,
+        trigger: str = "cli",
+        user: str = "",
+    ) -> Run:
+        parent = self.get_run(run_id)
+        if not parent.status.finished:
+            raise Refused(f"run #{run_id} is still {parent.status.value}; wait for it or cancel it")
+        spec = self.pipeline(parent.pipeline)
+        previous = {task.name: task for task in self.store.tasks(run_id)}
+        plan = rerun_plan(spec, previous, mode, from_task)
+        if not plan:
+            raise Refused(f"run #{run_id} has nothing to rerun: every task succeeded")
+        tasks: dict[str, TaskRun] = {}
+        for name in spec.tasks:
+            if name in plan:
+                tasks[name] = TaskRun(run_id=0, name=name)
+            else:
+                earlier = previous[name]
+                origin = earlier.reused_from or run_id
+                tasks[name] = earlier.model_copy(update={"run_id": 0, "reused_from": origin})
+        return self._launch(
+            spec,
+            tasks,
+            plan,
+            params=parent.params,
+            jobs=jobs if jobs is not None else parent.jobs,
+            trigger=trigger,
+            user=user,
+            parent=parent,
+            mode=mode,
+            from_task=from_task,
+        )
+
+    def _launch(
+        self,
+        spec: PipelineSpec,
+        tasks: dict[str, TaskRun],
+        to_run: list[str],
+        *,
+        params: dict[str, ParamValue],
+        jobs: int | None,
+        trigger: str,
+        user: str,
+        parent: Run | None = None,
+        mode: RerunMode | None = None,
+        from_task: str | None = None,
+    ) -> Run:
+        if self._closed:
+            raise Refused("this runner is closed")
+        if jobs is None:
+            jobs = os.cpu_count() or 1
+        if jobs < 1:
+            raise InvalidInput(f"jobs must be at least 1, got {jobs}")
+        reused = sum(1 for task in tasks.values() if task.status.finished)
+        run = Run(
+            id=0,
+            pipeline=spec.name,
+            status=RunStatus.QUEUED,
+            params=params,
+            trigger=trigger,
+            user=user,
+            parent_id=parent.id if parent else None,
+            rerun_mode=mode,
+            rerun_from=from_task,
+            jobs=jobs,
+            created_at=datetime.now(UTC),
+            tasks_total=len(tasks),
+            tasks_done=reused,
+        )
+        rows = [TaskRow(task, position) for position, task in enumerate(tasks.values())]
+        run_id = self.store.insert_run(run, self.owner.name, rows)
+        run = run.model_copy(update={"id": run_id})
+        tasks = {name: task.model_copy(update={"run_id": run_id}) for name, task in tasks.items()}
+        executor = RunExecutor(self._services, run, spec, tasks, to_run)
+        self._executors[run_id] = executor
+        self.feed.publish(EventKind.RUN, run.model_dump(mode="json"), run_id=run_id)
+        for task in tasks.values():
+            self.feed.publish(
+                EventKind.TASK, task.model_dump(mode="json"), run_id=run_id, task=task.name
+            )
+        job = asyncio.get_running_loop().create_task(executor.execute())
+        self._jobs[run_id] = job
+        job.add_done_callback(lambda done: self._finished(run_id, done))
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.get_running_loop().create_task(self._watch_cancel_requests())
+        return run
+
+    def _finished(self, run_id: int, job: asyncio.Task[Run]) -> None:
+        self._executors.pop(run_id, None)
+        self._jobs.pop(run_id, None)
+        if not job.cancelled() and job.exception() is not None:
+            _log.error("shipdeck: run #%d crashed", run_id, exc_info=job.exception())
+
+    async def _watch_cancel_requests(self) -> None:
+        while self._executors:
+            await asyncio.sleep(CANCEL_POLL)
+            try:
+                requested = self.store.cancel_requests(self.owner.name)
+            except Exception as error:  # a busy database must not stop the watch
+                _log.warning("shipdeck: could not check for cancel requests: %s", error)
+                continue
+            for run_id in requested:
+                executor = self._executors.get(run_id)
+                if executor is not None:
+                    executor.request_cancel()
+
+    # Cancelling and waiting -------------------------------------------------------------
+
+    async def cancel(self, run_id: int) -> Run:
+        run = self.get_run(run_id)
+        if run.status.finished:
+            raise Refused(f"run #{run_id} already {run.status.value}; nothing to cancel")
+        executor = self._executors.get(run_id)
+        if executor is not None:
+            executor.request_cancel()
+            await executor.finished.wait()
+            return self.get_run(run_id)
+        self.store.request_cancel(run_id)
+        return await self._await_other_owner(run_id, deadline=time.monotonic() + CANCEL_WAIT)
+
+    async def wait_run(self, run_id: int) -> Run:
+        run = self.get_run(run_id)
+        job = self._jobs.get(run_id)
+        if job is not None:
+            await asyncio.wait([job])
+            return self.get_run(run_id)
+        if run.status.finished:
+            return run
+        return await self._await_other_owner(run_id, deadline=None)
+
+    async def _await_other_owner(self, run_id: int, *, deadline: float | None) -> Run:
+        """Poll a run owned by another process until it finishes (or the deadline passes).
+        If its owner dies meanwhile, recover the run here."""
+        while True:
+            run = self.get_run(run_id)
+            if run.status.finished:
+                return run
+            control = self.store.run_control(run_id)
+            owner = control[0] if control else None
+            if owner != self.owner.name and not owner_alive(self._owners_dir, owner):
+                self._interrupt(run_id)
+                return self.get_run(run_id)
+            if deadline is not None and time.monotonic() >= deadline:
+                return run
+            await asyncio.sleep(CANCEL_POLL / 2)
+
+    # Reading ----------------------------------------------------------------------------
+
+    def get_run(self, run_id: int) -> Run:
+        executor = self._executors.get(run_id)
+        if executor is not None:
+            return executor.run
+        self.persister.flush()
+        run = self.store.get_run(run_id)
+        if run is None:
+            raise NotFound(f"no run #{run_id}")
+        return run
+
+    def runs(
+        self, *, pipeline: str | None = None, limit: int = 50, before: int | None = None
+    ) -> list[Run]:
+        self.persister.flush()
+        return self.store.list_runs(pipeline=pipeline, limit=limit, before=before)
+
+    def latest_run_id(self, pipeline: str | None = None) -> int | None:
+        self.persister.flush()
+        return self.store.latest_run_id(pipeline)
+
+    def run_detail(self, run_id: int) -> RunDetail:
+        run = self.get_run(run_id)
+        self.persister.flush()
+        tasks = self.store.tasks(run_id)
+        own = [task.name for task in tasks if task.reused_from is None]
+        metrics = self.store.metrics(run_id, own)
+        reused: dict[int, list[str]] = {}
+        for task in tasks:
+            if task.reused_from is not None:
+                reused.setdefault(task.reused_from, []).append(task.name)
+        for origin, names in reused.items():
+            metrics.extend(
+                metric.model_copy(update={"run_id": run_id})
+                for metric in self.store.metrics(origin, names)
+            )
+        metrics.sort(key=_metric_time)
+        return RunDetail(run=run, tasks=tasks, metrics=metrics)
+
+    def read_log(
+        self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
+    ) -> LogChunk:
+        self.get_run(run_id)
+        self.persister.flush()
+        row = self.store.task(run_id, task)
+        if row is None:
+            raise NotFound(f"run #{run_id} has no task {task!r}")
+        # The status is read before the lines: "finished" then guarantees the lines are final.
+        finished = row.status.finished
+        origin = row.reused_from or run_id
+        index = self._log_index(task_log_path(self.logs_dir, origin, task))
+        first, lines = index.read(start, limit)
+        return LogChunk(
+            run_id=run_id, task=task, start=first, lines=lines, total=index.total, finished=finished
+        )
+
+    def _log_index(self, path: Path) -> LogIndex:
+        index = self._indexes.pop(path, None) or LogIndex(path)
+        self._indexes[path] = index
+        while len(self._indexes) > _LOG_INDEXES:
+            self._indexes.popitem(last=False)
+        return index
+
+    async def wait_events(self, after: int, *, wait: float = 15.0, limit: int = 5000) -> EventPage:
+        return await self.feed.wait(after, wait=wait, limit=limit)
+
+    def last_seq(self) -> int:
+        return self.feed.last_seq
+
+
+def _metric_time(metric: Metric) -> datetime:
+    return metric.ts

@@ -1,0 +1,442 @@
+"""Executes one run: schedules its tasks as their needs succeed, within the run's job limit.
+
+Scheduling is event-driven (the loop wakes only when a task finishes or the run is
+cancelled). Each task runs its attempts in `process.run_attempt`; this module decides
+statuses, retries, skips, and reports every change to the event feed and the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import json
+import os
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from shipdeck.engine.events import EventFeed
+from shipdeck.engine.logfile import LogWriter, format_ts
+from shipdeck.engine.metrics import (
+    METRIC_PREFIX,
+    BadMetric,
+    MetricsFileTail,
+    Reported,
+    parse_metric_json,
+    parse_metric_line,
+)
+from shipdeck.engine.persist import Persister
+from shipdeck.engine.process import AttemptOutcome, run_attempt
+from shipdeck.engine.store import TaskRow
+from shipdeck.model import (
+    EventKind,
+    LogStream,
+    Metric,
+    ParamValue,
+    PipelineSpec,
+    Run,
+    RunStatus,
+    TaskRun,
+    TaskSpec,
+    TaskStatus,
+)
+
+METRICS_POLL = 0.25
+CANCELLED = "cancelled"
+
+TaskHook = Callable[[Run, TaskSpec], Awaitable[None]]
+"""Called when a task succeeds (e.g. to register the model it `registers`). Raising fails the
+task with the error's message as its reason."""
+
+
+def task_log_path(logs_dir: Path, run_id: int, task: str) -> Path:
+    return logs_dir / str(run_id) / f"{_file_name(task)}.log"
+
+
+def task_metrics_path(logs_dir: Path, run_id: int, task: str) -> Path:
+    return logs_dir / str(run_id) / f"{_file_name(task)}.metrics.jsonl"
+
+
+def _file_name(task: str) -> str:
+    return task.replace("%", "%25").replace("/", "%2F").replace("\0", "%00")
+
+
+def param_env_name(name: str) -> str:
+    return "SHIPDECK_PARAM_" + re.sub(r"[^A-Z0-9]", "_", name.upper())
+
+
+def param_env_value(value: ParamValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def format_seconds(seconds: float) -> str:
+    return f"{seconds:g}s"
+
+
+@dataclass
+class EngineServices:
+    """What an executor needs from its engine."""
+
+    root: Path
+    logs_dir: Path
+    feed: EventFeed
+    persister: Persister
+    hooks: list[TaskHook] = field(default_factory=list)
+    kill_grace: float = 2.0
+
+
+class RunExecutor:
+    def __init__(
+        self,
+        services: EngineServices,
+        run: Run,
+        pipeline: PipelineSpec,
+        tasks: dict[str, TaskRun],
+        to_run: list[str],
+    ) -> None:
+        self._services = services
+        self.run = run
+        self._pipeline = pipeline
+        self._tasks = tasks
+        self._order = {name: index for index, name in enumerate(tasks)}
+        self._to_run = to_run
+        self._pids: dict[str, int | None] = {}
+        self._cancel = asyncio.Event()
+        self._cancel_reason = CANCELLED
+        self.finished = asyncio.Event()
+        self._run_dir = services.logs_dir / str(run.id)
+
+    @property
+    def run_id(self) -> int:
+        return self.run.id
+
+    def request_cancel(self, reason: str = CANCELLED) -> None:
+        if not self._cancel.is_set():
+            self._cancel_reason = reason
+            self._cancel.set()
+
+    # State changes ----------------------------------------------------------------------
+
+    def _set_run(self, **changes: object) -> None:
+        self.run = self.run.model_copy(update=changes)
+        self._services.persister.run(self.run)
+        self._services.feed.publish(
+            EventKind.RUN, self.run.model_dump(mode="json"), run_id=self.run.id
+        )
+
+    def _set_task(self, name: str, **changes: object) -> None:
+        before = self._tasks[name]
+        task = before.model_copy(update=changes)
+        self._tasks[name] = task
+        self._services.persister.task(TaskRow(task, self._order[name], self._pids.get(name)))
+        self._services.feed.publish(
+            EventKind.TASK, task.model_dump(mode="json"), run_id=self.run.id, task=name
+        )
+        if task.status.finished and not before.status.finished:
+            self._set_run(tasks_done=self.run.tasks_done + 1)
+
+    # The run ----------------------------------------------------------------------------
+
+    async def execute(self) -> Run:
+        try:
+            await self._execute()
+        finally:
+            for name, task in self._tasks.items():
+                if not task.status.finished:
+                    self._set_task(
+                        name,
+                        status=TaskStatus.CANCELLED,
+                        reason=self._cancel_reason,
+                        finished_at=_now() if task.started_at else None,
+                    )
+            self._set_run(status=self._final_status(), finished_at=_now())
+            self._services.persister.flush()
+            self.finished.set()
+        return self.run
+
+    def _final_status(self) -> RunStatus:
+        statuses = {task.status for task in self._tasks.values()}
+        if self._cancel.is_set() and statuses != {TaskStatus.SUCCEEDED}:
+            return RunStatus.CANCELLED
+        if statuses <= {TaskStatus.SUCCEEDED}:
+            return RunStatus.SUCCEEDED
+        return RunStatus.FAILED
+
+    async def _execute(self) -> None:
+        self._set_run(status=RunStatus.RUNNING, started_at=_now())
+        self._run_dir.mkdir(parents=True, exist_ok=True)
+        params_file = self._run_dir / "params.json"
+        params_file.write_text(json.dumps(self.run.params, indent=2) + "\n")
+        specs = self._pipeline.tasks
+        to_run = set(self._to_run)
+        blocked: dict[str, int] = {}
+        dependents: dict[str, list[str]] = {name: [] for name in specs}
+        ready: list[tuple[int, str]] = []
+        for name in self._to_run:
+            for need in specs[name].needs:
+                dependents[need].append(name)
+        for name in self._to_run:
+            waiting = [
+                n for n in specs[name].needs if self._tasks[n].status != TaskStatus.SUCCEEDED
+            ]
+            blocked[name] = len(waiting)
+            failed = [n for n in waiting if n not in to_run]
+            if failed:
+                self._skip_downstream(self._skip_reason(failed[0]), dependents, name)
+            elif not waiting:
+                heapq.heappush(ready, (self._order[name], name))
+        running: dict[asyncio.Task[bool], str] = {}
+        try:
+            while ready or running:
+                while ready and len(running) < self.run.jobs and not self._cancel.is_set():
+                    _, name = heapq.heappop(ready)
+                    if self._tasks[name].status != TaskStatus.PENDING:
+                        continue
+                    job = asyncio.create_task(self._run_task(specs[name], params_file))
+                    running[job] = name
+                if not running:
+                    break
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for job in done:
+                    name = running.pop(job)
+                    if job.result():
+                        for child in dependents[name]:
+                            blocked[child] -= 1
+                            if (
+                                blocked[child] == 0
+                                and self._tasks[child].status == TaskStatus.PENDING
+                            ):
+                                heapq.heappush(ready, (self._order[child], child))
+                    elif not self._cancel.is_set():
+                        reason = self._skip_reason(name)
+                        for child in dependents[name]:
+                            self._skip_downstream(reason, dependents, child)
+        finally:
+            for job in running:
+                job.cancel()
+            if running:
+                await asyncio.wait(running)
+
+    def _skip_reason(self, name: str) -> str:
+        task = self._tasks[name]
+        if task.status == TaskStatus.SKIPPED and task.reason:
+            return task.reason
+        return f"skipped: {name} {task.status.value}"
+
+    def _skip_downstream(self, reason: str, dependents: dict[str, list[str]], name: str) -> None:
+        if self._tasks[name].status != TaskStatus.PENDING:
+            return
+        self._set_task(name, status=TaskStatus.SKIPPED, reason=reason)
+        for child in dependents.get(name, []):
+            self._skip_downstream(reason, dependents, child)
+
+    # One task ---------------------------------------------------------------------------
+
+    async def _run_task(self, spec: TaskSpec, params_file: Path) -> bool:
+        log = LogWriter(task_log_path(self._services.logs_dir, self.run.id, spec.name))
+        metrics = MetricsFileTail(
+            task_metrics_path(self._services.logs_dir, self.run.id, spec.name)
+        )
+        try:
+            return await self._attempts(spec, params_file, log, metrics)
+        finally:
+            log.close()
+
+    async def _attempts(
+        self, spec: TaskSpec, params_file: Path, log: LogWriter, metrics: MetricsFileTail
+    ) -> bool:
+        name = spec.name
+        total = spec.retries + 1
+        cwd = self._services.root / spec.cwd if spec.cwd else self._services.root
+        for attempt in range(1, total + 1):
+            changes: dict[str, object] = {
+                "status": TaskStatus.RUNNING,
+                "attempts": attempt,
+                "exit_code": None,
+                "reason": None,
+            }
+            if attempt == 1:
+                changes["started_at"] = _now()
+            self._set_task(name, **changes)
+            if total > 1:
+                self._note(log, name, f"attempt {attempt}/{total}")
+            outcome = await self._attempt(spec, attempt, cwd, params_file, log, metrics)
+            self._pids[name] = None
+            if outcome.succeeded:
+                return await self._succeed(spec, log)
+            reason = self._failure_reason(spec, outcome)
+            self._note(log, name, reason)
+            if outcome.cancelled or self._cancel.is_set():
+                self._finish(name, TaskStatus.CANCELLED, self._cancel_reason, outcome.exit_code)
+                return False
+            if attempt < total:
+                self._set_task(
+                    name, status=TaskStatus.RETRYING, exit_code=outcome.exit_code, reason=reason
+                )
+                if spec.retry_delay > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._cancel.wait(), spec.retry_delay)
+                if self._cancel.is_set():
+                    self._finish(name, TaskStatus.CANCELLED, self._cancel_reason, outcome.exit_code)
+                    return False
+                continue
+            self._finish(name, TaskStatus.FAILED, reason, outcome.exit_code)
+        return False
+
+    async def _attempt(
+        self,
+        spec: TaskSpec,
+        attempt: int,
+        cwd: Path,
+        params_file: Path,
+        log: LogWriter,
+        metrics: MetricsFileTail,
+    ) -> AttemptOutcome:
+        if not os.path.isdir(cwd):  # noqa: PTH112, ASYNC240 - one stat, cheaper than a spawn
+            return AttemptOutcome(exit_code=None, spawn_error=f"cwd not found: {cwd}")
+        env = self._environment(spec, attempt, params_file, metrics.path)
+
+        def sink(stream: LogStream, ts: float, lines: list[str]) -> None:
+            self._log_lines(log, spec.name, stream, ts, lines)
+
+        def spawned(pid: int) -> None:
+            self._pids[spec.name] = pid
+            self._services.persister.task(
+                TaskRow(self._tasks[spec.name], self._order[spec.name], pid)
+            )
+
+        poller = asyncio.create_task(self._poll_metrics(spec.name, log, metrics))
+        try:
+            return await run_attempt(
+                spec.run,
+                cwd=cwd,
+                env=env,
+                timeout=spec.timeout,
+                sink=sink,
+                cancel=self._cancel,
+                on_spawn=spawned,
+                kill_grace=self._services.kill_grace,
+            )
+        finally:
+            poller.cancel()
+            self._read_metrics(spec.name, log, metrics, final=True)
+
+    def _environment(
+        self, spec: TaskSpec, attempt: int, params_file: Path, metrics_file: Path
+    ) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(spec.env)
+        for key, value in self.run.params.items():
+            env[param_env_name(key)] = param_env_value(value)
+        env.update(
+            SHIPDECK_RUN_ID=str(self.run.id),
+            SHIPDECK_PIPELINE=self.run.pipeline,
+            SHIPDECK_TASK=spec.name,
+            SHIPDECK_ATTEMPT=str(attempt),
+            SHIPDECK_WORKSPACE=str(self._services.root),
+            SHIPDECK_PARAMS=str(params_file),
+            SHIPDECK_METRICS=str(metrics_file),
+        )
+        return env
+
+    def _failure_reason(self, spec: TaskSpec, outcome: AttemptOutcome) -> str:
+        if outcome.cancelled:
+            return self._cancel_reason
+        if outcome.timed_out:
+            return f"timed out after {format_seconds(spec.timeout or 0)}"
+        if outcome.spawn_error:
+            return outcome.spawn_error
+        code = outcome.exit_code
+        if code is not None and code < 0:
+            return f"killed by signal {-code}"
+        return f"exit {code}"
+
+    async def _succeed(self, spec: TaskSpec, log: LogWriter) -> bool:
+        for hook in self._services.hooks:
+            try:
+                await hook(self.run, spec)
+            except Exception as error:  # a hook's failure fails the task, not the engine
+                reason = str(error) or type(error).__name__
+                self._note(log, spec.name, reason)
+                self._finish(spec.name, TaskStatus.FAILED, reason, 0)
+                return False
+        self._finish(spec.name, TaskStatus.SUCCEEDED, None, 0)
+        return True
+
+    def _finish(self, name: str, status: TaskStatus, reason: str | None, code: int | None) -> None:
+        self._set_task(name, status=status, reason=reason, exit_code=code, finished_at=_now())
+
+    # Output and metrics -----------------------------------------------------------------
+
+    def _note(self, log: LogWriter, task: str, text: str) -> None:
+        self._log_lines(log, task, LogStream.SYS, time.time(), [text])
+
+    def _log_lines(
+        self, log: LogWriter, task: str, stream: LogStream, ts: float, lines: list[str]
+    ) -> None:
+        first = log.write([(ts, stream, text) for text in lines])
+        feed, run_id, stamp = self._services.feed, self.run.id, format_ts(ts)
+        for offset, text in enumerate(lines):
+            feed.publish(
+                EventKind.LOG,
+                {"n": first + offset, "stream": stream.value, "text": text, "ts": stamp},
+                run_id=run_id,
+                task=task,
+                ts=ts,
+            )
+        if stream is LogStream.OUT:
+            for text in lines:
+                if text.startswith(METRIC_PREFIX):
+                    try:
+                        reported = parse_metric_line(text)
+                    except BadMetric as error:
+                        self._note(log, task, str(error))
+                    else:
+                        self._record_metric(task, reported, ts)
+
+    async def _poll_metrics(self, task: str, log: LogWriter, metrics: MetricsFileTail) -> None:
+        while True:
+            await asyncio.sleep(METRICS_POLL)
+            self._read_metrics(task, log, metrics, final=False)
+
+    def _read_metrics(
+        self, task: str, log: LogWriter, metrics: MetricsFileTail, *, final: bool
+    ) -> None:
+        try:
+            lines = metrics.read_new_lines(final=final)
+        except OSError as error:
+            self._note(log, task, f"could not read $SHIPDECK_METRICS: {error}")
+            return
+        now = time.time()
+        for number, line in lines:
+            try:
+                reported = parse_metric_json(line)
+            except BadMetric as error:
+                self._note(log, task, f"$SHIPDECK_METRICS line {number}: {error}")
+                continue
+            for item in reported:
+                self._record_metric(task, item, now)
+
+    def _record_metric(self, task: str, reported: Reported, ts: float) -> None:
+        metric = Metric(
+            run_id=self.run.id,
+            task=task,
+            key=reported.key,
+            value=reported.value,
+            step=reported.step,
+            ts=datetime.fromtimestamp(ts, UTC),
+        )
+        self._services.persister.metric(metric)
+        self._services.feed.publish(
+            EventKind.METRIC, metric.model_dump(mode="json"), run_id=self.run.id, task=task
+        )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,161 @@
+"""Durable per-task logs: one append-only file per task, read back by line number.
+
+Line format (one captured line per file line):
+    <ts: 2024-05-01T12:00:00.123Z> <O|E|S> <text>\n
+The timestamp has a fixed width, so parsing is slicing. Lines are written with unbuffered
+`os.write` calls, so whatever shipdeck has read from a task is on disk before it is handled.
+Reads use an index of line start offsets (an `array('q')`) built once and extended as the
+file grows, so reading the tail of a huge log costs one `pread`, not a scan.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from array import array
+from datetime import UTC, datetime
+from pathlib import Path
+
+from shipdeck.model import LogLine, LogStream
+
+TS_WIDTH = 24
+_STREAM_CODE = {LogStream.OUT: "O", LogStream.ERR: "E", LogStream.SYS: "S"}
+_CODE_STREAM = {code.encode(): stream for stream, code in _STREAM_CODE.items()}
+_READ_BLOCK = 1 << 20
+
+
+def format_ts(epoch: float) -> str:
+    """UTC ISO-8601 with milliseconds and a trailing Z: always TS_WIDTH characters."""
+    millis = int(epoch * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(millis // 1000)) + (
+        f".{millis % 1000:03d}Z"
+    )
+
+
+def parse_ts(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def stream_code(stream: LogStream) -> str:
+    return _STREAM_CODE[stream]
+
+
+class LogWriter:
+    """Appends lines to one task's log file and counts them (the count is the next line number)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.lines = count_lines(path)
+        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def write(self, entries: list[tuple[float, LogStream, str]]) -> int:
+        """Append lines; returns the number of the first one. One os.write for the batch."""
+        first = self.lines
+        if not entries or self._fd is None:
+            return first
+        parts = [
+            f"{format_ts(ts)} {_STREAM_CODE[stream]} {text.replace(chr(10), ' ')}\n"
+            for ts, stream, text in entries
+        ]
+        data = "".join(parts).encode("utf-8", errors="replace")
+        view = memoryview(data)
+        while view:
+            written = os.write(self._fd, view)
+            view = view[written:]
+        self.lines += len(entries)
+        return first
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def count_lines(path: Path) -> int:
+    try:
+        with path.open("rb") as handle:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(_READ_BLOCK), b""))
+    except FileNotFoundError:
+        return 0
+
+
+def append_note(path: Path, text: str) -> None:
+    """Append one shipdeck note (an S line) to a log, e.g. from crash recovery."""
+    writer = LogWriter(path)
+    try:
+        writer.write([(time.time(), LogStream.SYS, text)])
+    finally:
+        writer.close()
+
+
+class LogIndex:
+    """Line start offsets of one log file, extended incrementally as the file grows."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._offsets = array("q")
+        self._indexed = 0
+        """Bytes of the file covered by complete, indexed lines."""
+
+    @property
+    def total(self) -> int:
+        return len(self._offsets)
+
+    def refresh(self) -> int:
+        """Index lines appended since the last call; returns the number of complete lines."""
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return self.total
+        if size <= self._indexed:
+            return self.total
+        with self.path.open("rb") as handle:
+            position = self._indexed
+            handle.seek(position)
+            pending = position
+            while position < size:
+                chunk = handle.read(min(_READ_BLOCK, size - position))
+                if not chunk:
+                    break
+                start = 0
+                while (newline := chunk.find(b"\n", start)) != -1:
+                    self._offsets.append(pending)
+                    pending = position + newline + 1
+                    start = newline + 1
+                position += len(chunk)
+            self._indexed = pending
+        return self.total
+
+    def read(self, start: int, limit: int | None) -> tuple[int, list[LogLine]]:
+        """Lines [start, start+limit) after refreshing; negative start counts from the end.
+
+        Returns the resolved start line number and the lines.
+        """
+        total = self.refresh()
+        if start < 0:
+            start = max(0, total + start)
+        start = min(start, total)
+        end = total if limit is None else min(total, start + max(0, limit))
+        if start >= end:
+            return start, []
+        first = self._offsets[start]
+        last = self._offsets[end] if end < total else self._indexed
+        with self.path.open("rb") as handle:
+            data = os.pread(handle.fileno(), last - first, first)
+        lines: list[LogLine] = []
+        for number, raw in enumerate(data.split(b"\n")[: end - start], start):
+            lines.append(_parse_line(number, raw))
+        return start, lines
+
+
+def _parse_line(number: int, raw: bytes) -> LogLine:
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        ts = parse_ts(text[:TS_WIDTH])
+        stream = _CODE_STREAM[raw[TS_WIDTH + 1 : TS_WIDTH + 2]]
+        body = text[TS_WIDTH + 3 :]
+    except (ValueError, KeyError):
+        # A line not written by shipdeck (hand-edited file): show it rather than fail.
+        ts, stream, body = datetime.fromtimestamp(0, UTC), LogStream.SYS, text
+    return LogLine.model_construct(n=number, ts=ts, stream=stream, text=body)

@@ -1,0 +1,65 @@
+"""Which engine process owns a run: each process holds an flock'd file under .shipdeck/owners/.
+
+A run records its owner's lock name. The kernel drops an flock when its process dies (even by
+kill -9), so "can I take this lock?" answers "is the owner gone?" without trusting pids.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import uuid
+from pathlib import Path
+
+_SUFFIX = ".lock"
+
+
+class OwnerLock:
+    """This process's lock. Created under a temporary name and renamed once locked, so no other
+    process can see it unlocked and mistake it for a dead owner's."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.name = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        temporary = directory / f".{self.name}.tmp"
+        self._fd: int | None = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self.path = directory / f"{self.name}{_SUFFIX}"
+        temporary.rename(self.path)
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        os.close(self._fd)
+        self._fd = None
+
+
+def owner_alive(directory: Path, name: str | None) -> bool:
+    """True while the process holding `name`'s lock is alive (it still holds the flock)."""
+    if not name:
+        return False
+    path = directory / f"{name}{_SUFFIX}"
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
+        # A shared probe: two processes probing at once do not see each other as the owner.
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def remove_dead_locks(directory: Path, keep: str) -> None:
+    """Delete lock files whose owner died (after their runs were recovered)."""
+    for path in directory.glob(f"*{_SUFFIX}"):
+        name = path.name.removesuffix(_SUFFIX)
+        if name != keep and not owner_alive(directory, name):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()

@@ -1,0 +1,407 @@
+"""The run history: SQLite in WAL mode at .shipdeck/shipdeck.db, shared by every engine process.
+
+Callers batch their writes (`write`) so a busy run costs a few transactions per second,
+not one per change. Connections are short-lived per process and never shared across threads.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from shipdeck.model import Metric, RerunMode, Run, RunStatus, TaskRun, TaskStatus
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    pipeline TEXT NOT NULL,
+    status TEXT NOT NULL,
+    params TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    user TEXT NOT NULL,
+    parent_id INTEGER,
+    rerun_mode TEXT,
+    rerun_from TEXT,
+    jobs INTEGER NOT NULL,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    tasks_total INTEGER NOT NULL DEFAULT 0,
+    tasks_done INTEGER NOT NULL DEFAULT 0,
+    owner TEXT,
+    cancel_requested INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS runs_pipeline ON runs (pipeline, id);
+CREATE INDEX IF NOT EXISTS runs_active ON runs (status) WHERE status IN ('queued', 'running');
+CREATE TABLE IF NOT EXISTS tasks (
+    run_id INTEGER NOT NULL REFERENCES runs (id),
+    name TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    exit_code INTEGER,
+    started_at REAL,
+    finished_at REAL,
+    reason TEXT,
+    reused_from INTEGER,
+    pid INTEGER,
+    PRIMARY KEY (run_id, name)
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL,
+    task TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value REAL NOT NULL,
+    step INTEGER,
+    ts REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metrics_run ON metrics (run_id, task);
+"""
+
+ACTIVE_RUN = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
+_RUN_COLUMNS = (
+    "id, pipeline, status, params, trigger, user, parent_id, rerun_mode, rerun_from, jobs,"
+    " created_at, started_at, finished_at, tasks_total, tasks_done"
+)
+_TASK_COLUMNS = (
+    "run_id, name, status, attempts, exit_code, started_at, finished_at, reason, reused_from"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRow:
+    """A task's state as the engine writes it: the TaskRun plus where it sits and its pid."""
+
+    task: TaskRun
+    position: int
+    pid: int | None = None
+
+
+def to_epoch(value: datetime | None) -> float | None:
+    return None if value is None else value.timestamp()
+
+
+def from_epoch(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA busy_timeout = 10000")
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._migrate()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _migrate(self) -> None:
+        with self._transaction():
+            version = self._db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{self.path} was written by a newer shipdeck (schema {version})"
+                )
+            if version < SCHEMA_VERSION:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    def integrity_check(self) -> str:
+        return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
+
+    # Sequence numbers -------------------------------------------------------------------
+
+    def reserve_seq_block(self, size: int) -> int:
+        """Reserve [start, start+size) for this process; no other reservation overlaps it."""
+        with self._transaction():
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'seq_next'").fetchone()
+            start = int(row[0]) if row else 1
+            self._db.execute(
+                "INSERT INTO meta (key, value) VALUES ('seq_next', ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(start + size),),
+            )
+        return start
+
+    # Writes -----------------------------------------------------------------------------
+
+    def insert_run(self, run: Run, owner: str, tasks: Sequence[TaskRow]) -> int:
+        """Create a run and its task rows in one transaction; returns the new run id."""
+        with self._transaction():
+            cursor = self._db.execute(
+                "INSERT INTO runs (pipeline, status, params, trigger, user, parent_id, rerun_mode,"
+                " rerun_from, jobs, created_at, started_at, finished_at, tasks_total, tasks_done,"
+                " owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run.pipeline,
+                    run.status.value,
+                    json.dumps(run.params),
+                    run.trigger,
+                    run.user,
+                    run.parent_id,
+                    run.rerun_mode.value if run.rerun_mode else None,
+                    run.rerun_from,
+                    run.jobs,
+                    to_epoch(run.created_at),
+                    to_epoch(run.started_at),
+                    to_epoch(run.finished_at),
+                    run.tasks_total,
+                    run.tasks_done,
+                    owner,
+                ),
+            )
+            run_id = int(cursor.lastrowid or 0)
+            rows = [
+                TaskRow(row.task.model_copy(update={"run_id": run_id}), row.position, row.pid)
+                for row in tasks
+            ]
+            self._upsert_tasks(rows)
+        return run_id
+
+    def write(
+        self,
+        runs: Iterable[Run] = (),
+        tasks: Iterable[TaskRow] = (),
+        metrics: Iterable[Metric] = (),
+    ) -> None:
+        """Persist the latest state of runs and tasks and new metrics in one transaction."""
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE runs SET status = ?, started_at = ?, finished_at = ?, tasks_total = ?,"
+                " tasks_done = ? WHERE id = ?",
+                [
+                    (
+                        run.status.value,
+                        to_epoch(run.started_at),
+                        to_epoch(run.finished_at),
+                        run.tasks_total,
+                        run.tasks_done,
+                        run.id,
+                    )
+                    for run in runs
+                ],
+            )
+            self._upsert_tasks(tasks)
+            self._db.executemany(
+                "INSERT INTO metrics (run_id, task, key, value, step, ts)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(m.run_id, m.task, m.key, m.value, m.step, m.ts.timestamp()) for m in metrics],
+            )
+
+    def _upsert_tasks(self, rows: Iterable[TaskRow]) -> None:
+        self._db.executemany(
+            "INSERT INTO tasks (run_id, name, position, status, attempts, exit_code, started_at,"
+            " finished_at, reason, reused_from, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (run_id, name) DO UPDATE SET status = excluded.status,"
+            " attempts = excluded.attempts, exit_code = excluded.exit_code,"
+            " started_at = excluded.started_at, finished_at = excluded.finished_at,"
+            " reason = excluded.reason, reused_from = excluded.reused_from, pid = excluded.pid",
+            [
+                (
+                    row.task.run_id,
+                    row.task.name,
+                    row.position,
+                    row.task.status.value,
+                    row.task.attempts,
+                    row.task.exit_code,
+                    to_epoch(row.task.started_at),
+                    to_epoch(row.task.finished_at),
+                    row.task.reason,
+                    row.task.reused_from,
+                    row.pid,
+                )
+                for row in rows
+            ],
+        )
+
+    def request_cancel(self, run_id: int) -> None:
+        self._db.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (run_id,))
+
+    def interrupt_run(self, run_id: int, reason: str, now: float) -> list[str]:
+        """Mark an orphaned run and its unfinished tasks interrupted; returns the tasks that
+        were running (their logs get a note)."""
+        with self._transaction():
+            status = self._db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if status is None or status[0] not in ACTIVE_RUN:
+                return []
+            running = [
+                str(row[0])
+                for row in self._db.execute(
+                    "SELECT name FROM tasks WHERE run_id = ? AND status IN (?, ?)",
+                    (run_id, TaskStatus.RUNNING.value, TaskStatus.RETRYING.value),
+                )
+            ]
+            unfinished = (TaskStatus.PENDING.value, TaskStatus.RUNNING.value)
+            self._db.execute(
+                "UPDATE tasks SET status = ?, reason = ?, pid = NULL,"
+                " finished_at = CASE WHEN started_at IS NULL THEN NULL ELSE ? END"
+                " WHERE run_id = ? AND status IN (?, ?, ?)",
+                (
+                    TaskStatus.INTERRUPTED.value,
+                    reason,
+                    now,
+                    run_id,
+                    *unfinished,
+                    TaskStatus.RETRYING.value,
+                ),
+            )
+            done = self._db.execute(
+                "SELECT COUNT(*) FROM tasks WHERE run_id = ?", (run_id,)
+            ).fetchone()[0]
+            self._db.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, tasks_done = ? WHERE id = ?",
+                (RunStatus.INTERRUPTED.value, now, done, run_id),
+            )
+        return running
+
+    # Reads ------------------------------------------------------------------------------
+
+    def get_run(self, run_id: int) -> Run | None:
+        row = self._db.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)
+        ).fetchone()
+        return None if row is None else _run_from_row(row)
+
+    def run_control(self, run_id: int) -> tuple[str | None, bool] | None:
+        """The run's owner lock name and whether a cancel was requested."""
+        row = self._db.execute(
+            "SELECT owner, cancel_requested FROM runs WHERE id = ?", (run_id,)
+        ).fetchone()
+        return None if row is None else (row[0], bool(row[1]))
+
+    def list_runs(
+        self, *, pipeline: str | None = None, limit: int = 50, before: int | None = None
+    ) -> list[Run]:
+        clauses: list[str] = []
+        args: list[Any] = []
+        if pipeline is not None:
+            clauses.append("pipeline = ?")
+            args.append(pipeline)
+        if before is not None:
+            clauses.append("id < ?")
+            args.append(before)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._db.execute(
+            f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY id DESC LIMIT ?",
+            (*args, max(0, limit)),
+        )
+        return [_run_from_row(row) for row in rows]
+
+    def latest_run_id(self, pipeline: str | None = None) -> int | None:
+        if pipeline is None:
+            row = self._db.execute("SELECT MAX(id) FROM runs").fetchone()
+        else:
+            row = self._db.execute(
+                "SELECT MAX(id) FROM runs WHERE pipeline = ?", (pipeline,)
+            ).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def active_runs(self) -> list[tuple[int, str | None]]:
+        rows = self._db.execute(
+            "SELECT id, owner FROM runs WHERE status IN (?, ?) ORDER BY id", ACTIVE_RUN
+        )
+        return [(int(row[0]), row[1]) for row in rows]
+
+    def cancel_requests(self, owner: str) -> list[int]:
+        rows = self._db.execute(
+            "SELECT id FROM runs WHERE owner = ? AND cancel_requested = 1 AND status IN (?, ?)",
+            (owner, *ACTIVE_RUN),
+        )
+        return [int(row[0]) for row in rows]
+
+    def tasks(self, run_id: int) -> list[TaskRun]:
+        rows = self._db.execute(
+            f"SELECT {_TASK_COLUMNS} FROM tasks WHERE run_id = ? ORDER BY position", (run_id,)
+        )
+        return [_task_from_row(row) for row in rows]
+
+    def task(self, run_id: int, name: str) -> TaskRun | None:
+        row = self._db.execute(
+            f"SELECT {_TASK_COLUMNS} FROM tasks WHERE run_id = ? AND name = ?", (run_id, name)
+        ).fetchone()
+        return None if row is None else _task_from_row(row)
+
+    def running_pids(self, run_id: int) -> list[tuple[str, int]]:
+        rows = self._db.execute(
+            "SELECT name, pid FROM tasks WHERE run_id = ? AND pid IS NOT NULL", (run_id,)
+        )
+        return [(str(row[0]), int(row[1])) for row in rows]
+
+    def metrics(self, run_id: int, tasks: Sequence[str] | None = None) -> list[Metric]:
+        sql = "SELECT run_id, task, key, value, step, ts FROM metrics WHERE run_id = ?"
+        args: list[Any] = [run_id]
+        if tasks is not None:
+            if not tasks:
+                return []
+            sql += f" AND task IN ({', '.join('?' * len(tasks))})"
+            args.extend(tasks)
+        rows = self._db.execute(sql + " ORDER BY id", args)
+        return [
+            Metric(run_id=r[0], task=r[1], key=r[2], value=r[3], step=r[4], ts=from_epoch(r[5]))
+            for r in rows
+        ]
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, kind: object, error: object, traceback: object) -> None:
+        self._db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def _run_from_row(row: Sequence[Any]) -> Run:
+    return Run(
+        id=row[0],
+        pipeline=row[1],
+        status=RunStatus(row[2]),
+        params=json.loads(row[3]),
+        trigger=row[4],
+        user=row[5],
+        parent_id=row[6],
+        rerun_mode=RerunMode(row[7]) if row[7] else None,
+        rerun_from=row[8],
+        jobs=row[9],
+        created_at=from_epoch(row[10]),
+        started_at=from_epoch(row[11]),
+        finished_at=from_epoch(row[12]),
+        tasks_total=row[13],
+        tasks_done=row[14],
+    )
+
+
+def _task_from_row(row: Sequence[Any]) -> TaskRun:
+    return TaskRun(
+        run_id=row[0],
+        name=row[1],
+        status=TaskStatus(row[2]),
+        attempts=row[3],
+        exit_code=row[4],
+        started_at=from_epoch(row[5]),
+        finished_at=from_epoch(row[6]),
+        reason=row[7],
+        reused_from=row[8],
+    )

@@ -1,0 +1,130 @@
+"""The in-process runner: the Runner protocol over an embedded Engine for one workspace."""
+
+from __future__ import annotations
+
+import getpass
+import socket
+
+from shipdeck.engine import Engine
+from shipdeck.errors import InvalidInput, NotFound
+from shipdeck.model import (
+    EventPage,
+    LogChunk,
+    PipelineSpec,
+    RerunMode,
+    Run,
+    RunDetail,
+    WorkspaceSpec,
+)
+from shipdeck.workspace import resolve_params
+
+
+def default_user() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+class LocalRunner:
+    """Executes runs in this process. On close, tasks still running are killed and marked
+    cancelled ("runner closed"), so nothing is left orphaned."""
+
+    def __init__(self, engine: Engine, *, user: str | None = None, name: str = "local") -> None:
+        self.engine = engine
+        self.user = user if user is not None else default_user()
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def workspace(self) -> WorkspaceSpec:
+        return self.engine.workspace
+
+    async def pipelines(self) -> list[PipelineSpec]:
+        return list(self.engine.workspace.pipelines.values())
+
+    async def start_run(
+        self,
+        pipeline: str,
+        params: dict[str, str] | None = None,
+        *,
+        jobs: int | None = None,
+        trigger: str = "cli",
+    ) -> Run:
+        spec = self.engine.pipeline(pipeline)
+        resolved = resolve_params(spec, dict(params or {}))
+        return self.engine.start_run(pipeline, resolved, jobs=jobs, trigger=trigger, user=self.user)
+
+    async def rerun(
+        self,
+        run_id: int,
+        mode: RerunMode = RerunMode.ALL,
+        *,
+        from_task: str | None = None,
+        jobs: int | None = None,
+        trigger: str = "cli",
+    ) -> Run:
+        return self.engine.rerun(
+            run_id, mode, from_task=from_task, jobs=jobs, trigger=trigger, user=self.user
+        )
+
+    async def rerun_plan(
+        self, run_id: int, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
+    ) -> list[str]:
+        return self.engine.rerun_plan(run_id, mode, from_task)
+
+    async def cancel(self, run_id: int) -> Run:
+        return await self.engine.cancel(run_id)
+
+    async def runs(
+        self, *, pipeline: str | None = None, limit: int = 50, before: int | None = None
+    ) -> list[Run]:
+        return self.engine.runs(pipeline=pipeline, limit=limit, before=before)
+
+    async def run(self, run_id: int) -> RunDetail:
+        return self.engine.run_detail(run_id)
+
+    async def resolve_run(self, ref: str) -> int:
+        """`42`, `#42`, `last`, or `last:PIPELINE` (the newest run of that pipeline)."""
+        text = ref.strip()
+        if text == "last" or text.startswith("last:"):
+            pipeline = text.removeprefix("last").removeprefix(":") or None
+            if pipeline is not None:
+                self.engine.pipeline(pipeline)
+            newest = self.engine.latest_run_id(pipeline)
+            if newest is None:
+                where = f" of pipeline {pipeline!r}" if pipeline else ""
+                raise NotFound(f"there are no runs{where} yet")
+            return newest
+        digits = text.removeprefix("#")
+        if not digits.isdigit():
+            raise InvalidInput(f"run reference {ref!r}: expected a run number, #N or 'last'")
+        run_id = int(digits)
+        self.engine.get_run(run_id)
+        return run_id
+
+    async def read_log(
+        self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
+    ) -> LogChunk:
+        return self.engine.read_log(run_id, task, start=start, limit=limit)
+
+    async def wait_events(self, after: int, *, wait: float = 15.0, limit: int = 5000) -> EventPage:
+        return await self.engine.wait_events(after, wait=wait, limit=limit)
+
+    async def last_seq(self) -> int:
+        return self.engine.last_seq()
+
+    async def wait_run(self, run_id: int) -> Run:
+        return await self.engine.wait_run(run_id)
+
+    async def close(self) -> None:
+        await self.engine.close("runner closed")
+
+
+async def open_local_runner(workspace: WorkspaceSpec, *, user: str | None = None) -> LocalRunner:
+    """An in-process runner for `workspace`; recovers runs left behind by dead processes."""
+    return LocalRunner(Engine(workspace), user=user)

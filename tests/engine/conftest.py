@@ -1,0 +1,61 @@
+"""Engine test helpers: workspaces built directly from specs, engines opened in tmp dirs."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shipdeck.engine import Engine
+from shipdeck.model import ParamValue, PipelineSpec, TaskSpec, WorkspaceSpec
+
+
+def task(name: str, run: str, *needs: str, **options: Any) -> TaskSpec:
+    return TaskSpec(name=name, run=run, needs=tuple(needs), **options)
+
+
+def workspace(
+    root: Path, *tasks: TaskSpec, name: str = "p", params: dict[str, ParamValue] | None = None
+) -> WorkspaceSpec:
+    pipeline = PipelineSpec(name=name, params=params or {}, tasks={t.name: t for t in tasks})
+    return WorkspaceSpec(root=root, file=root / "shipdeck.toml", pipelines={name: pipeline})
+
+
+async def eventually(
+    check: Callable[[], bool], *, timeout: float = 10.0, interval: float = 0.02
+) -> None:
+    """Poll `check` until it is true; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(interval)
+
+
+class Engines:
+    """Opens engines on a workspace and closes whatever a test left open."""
+
+    def __init__(self) -> None:
+        self.opened: list[Engine] = []
+
+    def open(self, spec: WorkspaceSpec, **options: Any) -> Engine:
+        engine = Engine(spec, **options)
+        self.opened.append(engine)
+        return engine
+
+    async def close_all(self) -> None:
+        for engine in self.opened:
+            await engine.close()
+
+
+@pytest.fixture
+async def engines() -> AsyncIterator[Engines]:
+    opened = Engines()
+    try:
+        yield opened
+    finally:
+        await opened.close_all()
