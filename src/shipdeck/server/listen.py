@@ -69,30 +69,6 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def read_token_file(path: Path) -> str:
-    """The token in `path`; refuses a file that anyone but its owner can read or write."""
-    try:
-        info = path.stat()
-    except FileNotFoundError:
-        raise InvalidInput(f"token file {path} does not exist") from None
-    except OSError as error:
-        raise InvalidInput(f"token file {path}: {error.strerror}") from None
-    mode = stat.S_IMODE(info.st_mode)
-    if mode & 0o077:
-        raise Refused(
-            f"token file {path} is accessible by others (mode {mode:04o}); run: chmod 600 {path}"
-        )
-    try:
-        token = path.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as error:
-        raise InvalidInput(f"token file {path} is unreadable: {error}") from None
-    if not token:
-        raise InvalidInput(f"token file {path} is empty")
-    if any(ch.isspace() for ch in token):
-        raise InvalidInput(f"token file {path} must hold one token without spaces")
-    return token
-
-
 def check_policy(listen: Listen, token: str | None, insecure: bool) -> None:
     """Refuse listeners that would let strangers drive the runner."""
     if listen.is_unix or token is not None:

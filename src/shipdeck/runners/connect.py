@@ -1,0 +1,43 @@
+"""Which runner a command talks to: `--runner NAME|URL`, else the workspace daemon."""
+
+from __future__ import annotations
+
+import os
+
+from shipdeck.config import check_url, find_runner, runner_token
+from shipdeck.errors import WorkspaceError
+from shipdeck.model import WorkspaceSpec
+from shipdeck.runners.daemon import attach
+from shipdeck.runners.protocol import Runner
+from shipdeck.runners.remote import RemoteRunner
+
+TOKEN_ENV = "SHIPDECK_TOKEN"
+"""Token for a runner given by URL rather than by a configured name."""
+
+
+def is_url(spec: str) -> bool:
+    return spec.startswith(("http://", "https://", "unix:"))
+
+
+def open_remote(spec: str) -> RemoteRunner:
+    """A client for a configured runner name or a URL (its token from $SHIPDECK_TOKEN)."""
+    if is_url(spec):
+        check_url(spec)
+        token = os.environ.get(TOKEN_ENV, "").strip() or None
+        return RemoteRunner(spec, token=token, name=spec)
+    entry = find_runner(spec)
+    return RemoteRunner(
+        entry.url, token=runner_token(entry), name=entry.name, read_only=entry.read_only
+    )
+
+
+async def connect(workspace: WorkspaceSpec | None, runner: str | None) -> Runner:
+    """`runner` (a configured name or a URL) if given, else the workspace's daemon.
+
+    The daemon is started on demand, saying so on stderr.
+    """
+    if runner:
+        return open_remote(runner)
+    if workspace is None:
+        raise WorkspaceError(["no workspace here: pass -C DIR, or --runner NAME|URL"])
+    return await attach(workspace)

@@ -1,0 +1,241 @@
+"""The workspace daemon: one runner per workspace, on .shipdeck/runner.sock, started on demand.
+
+Clients (CLI, TUI) attach to it, so pipelines outlive the terminal that started them and every
+client sees the same runs live. If it is not running (or died), the next client starts it;
+the engine's crash recovery then deals with runs the dead one left behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from shipdeck.errors import Unavailable
+from shipdeck.model import WorkspaceSpec
+from shipdeck.runners.remote import RemoteRunner, RunnerInfo
+
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 10.0
+LOG_ROTATE_BYTES = 5 * 1024 * 1024
+
+# Daemons this process started: kept so they are reaped (no zombies in a long-lived TUI) and
+# so Python does not warn about a child still running when its Popen is collected.
+_spawned: list[subprocess.Popen[bytes]] = []
+
+
+def socket_path(workspace: WorkspaceSpec) -> Path:
+    return workspace.state_dir / "runner.sock"
+
+
+def pid_path(workspace: WorkspaceSpec) -> Path:
+    return workspace.state_dir / "runner.pid"
+
+
+def log_path(workspace: WorkspaceSpec) -> Path:
+    return workspace.state_dir / "runner.log"
+
+
+def daemon_url(workspace: WorkspaceSpec) -> str:
+    return f"unix:{socket_path(workspace)}"
+
+
+def open_daemon_client(workspace: WorkspaceSpec) -> RemoteRunner:
+    return RemoteRunner(daemon_url(workspace), name="local", timeout=30.0)
+
+
+@dataclass(frozen=True)
+class DaemonStatus:
+    workspace: Path
+    socket: Path
+    info: RunnerInfo | None
+    """None when nothing answers on the socket."""
+    latency: float | None
+    pid_file: int | None
+    """The pid the daemon recorded, when it left one behind."""
+
+    @property
+    def running(self) -> bool:
+        return self.info is not None
+
+
+async def probe(workspace: WorkspaceSpec) -> tuple[RunnerInfo, float] | None:
+    """The daemon's info and round trip, or None when it does not answer."""
+    if not socket_path(workspace).exists():
+        return None
+    client = RemoteRunner(daemon_url(workspace), name="local", timeout=5.0)
+    try:
+        return await client.ping()
+    except Unavailable:
+        return None
+    finally:
+        await client.close()
+
+
+def _read_pid(workspace: WorkspaceSpec) -> int | None:
+    try:
+        return int(pid_path(workspace).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+async def status(workspace: WorkspaceSpec) -> DaemonStatus:
+    answer = await probe(workspace)
+    info, latency = answer if answer is not None else (None, None)
+    return DaemonStatus(
+        workspace=workspace.root,
+        socket=socket_path(workspace),
+        info=info,
+        latency=latency,
+        pid_file=_read_pid(workspace),
+    )
+
+
+@contextlib.contextmanager
+def _start_lock(workspace: WorkspaceSpec) -> Iterator[None]:
+    """Serialize starting the daemon between clients of one workspace."""
+    workspace.state_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(workspace.state_dir / "runner.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _open_log(workspace: WorkspaceSpec) -> int:
+    path = log_path(workspace)
+    with contextlib.suppress(FileNotFoundError):
+        if path.stat().st_size > LOG_ROTATE_BYTES:
+            path.replace(path.with_name(path.name + ".1"))
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+
+
+def spawn(workspace: WorkspaceSpec) -> subprocess.Popen[bytes]:
+    """Start `shipdeck serve --daemon` for the workspace, detached from this terminal."""
+    _spawned[:] = [process for process in _spawned if process.poll() is None]
+    log = _open_log(workspace)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "shipdeck", "-C", str(workspace.root), "serve", "--daemon"],
+            cwd=workspace.root,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+            close_fds=True,
+        )
+    finally:
+        os.close(log)
+    _spawned.append(process)
+    return process
+
+
+def _last_log_line(workspace: WorkspaceSpec) -> str:
+    try:
+        lines = log_path(workspace).read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return "no log"
+    return lines[-1] if lines else "no output"
+
+
+async def _wait_started(
+    workspace: WorkspaceSpec, process: subprocess.Popen[bytes], client: RemoteRunner
+) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        try:
+            await client.info()
+            return
+        except Unavailable:
+            pass
+        code = process.poll()
+        if code is not None:
+            raise Unavailable(
+                f"the runner for {workspace.root} exited at start (code {code}): "
+                f"{_last_log_line(workspace)}"
+            )
+        if time.monotonic() > deadline:
+            raise Unavailable(
+                f"the runner for {workspace.root} did not answer within {START_TIMEOUT:.0f}s; "
+                f"see {log_path(workspace)}"
+            )
+        await asyncio.sleep(0.05)
+
+
+def _announce(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+async def attach(
+    workspace: WorkspaceSpec,
+    *,
+    start: bool = True,
+    announce: Callable[[str], None] = _announce,
+) -> RemoteRunner:
+    """A client for the workspace daemon, starting the daemon first when it is not running."""
+    client = open_daemon_client(workspace)
+    try:
+        if await probe(workspace) is not None:
+            return client
+        if not start:
+            raise Unavailable(f"no runner is running for {workspace.root}")
+        async with _locked(workspace):
+            # Another client may have started it while we waited for the lock.
+            if await probe(workspace) is None:
+                process = spawn(workspace)
+                await _wait_started(workspace, process, client)
+                announce(f"started runner for {workspace.root} (pid {process.pid})")
+        return client
+    except BaseException:
+        await client.close()
+        raise
+
+
+@contextlib.asynccontextmanager
+async def _locked(workspace: WorkspaceSpec) -> AsyncIterator[None]:
+    lock = _start_lock(workspace)
+    await asyncio.to_thread(lock.__enter__)
+    try:
+        yield
+    finally:
+        lock.__exit__(None, None, None)
+
+
+def _gone(pid: int) -> bool:
+    """True when `pid` has exited (a zombie nobody reaped counts as exited)."""
+    try:
+        with Path(f"/proc/{pid}/stat").open() as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
+
+async def stop(workspace: WorkspaceSpec) -> int | None:
+    """Stop the workspace daemon; its pid, or None when none was running."""
+    answer = await probe(workspace)
+    if answer is None:
+        return None
+    pid = answer[0].pid
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while not _gone(pid):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            break
+        await asyncio.sleep(0.05)
+    return pid
