@@ -84,3 +84,20 @@ def test_uncoercible_values_name_param_value_and_type(key: str, text: str, expec
     with pytest.raises(InvalidInput) as caught:
         resolve_params(TRAIN, {key: text})
     assert str(caught.value) == f"pipeline 'train' param {key!r} expects {expected}, got {text!r}"
+
+
+def test_json_values_from_api_clients_are_coerced_like_text() -> None:
+    resolved = resolve_params(TRAIN, {"lr": 1, "epochs": 5, "flaky": True, "name": "y"})
+    assert resolved == {"lr": 1.0, "epochs": 5, "seed": 7, "flaky": True, "name": "y"}
+    assert type(resolved["lr"]) is float
+    with pytest.raises(InvalidInput) as caught:
+        resolve_params(TRAIN, {"epochs": True})
+    assert str(caught.value) == "pipeline 'train' param 'epochs' expects an integer, got 'true'"
+    with pytest.raises(InvalidInput):
+        resolve_params(TRAIN, {"epochs": 2.5})
+
+
+def test_resolving_does_not_change_the_pipeline() -> None:
+    before = dict(TRAIN.params)
+    resolve_params(TRAIN, {"lr": "0.9"})
+    assert before == TRAIN.params

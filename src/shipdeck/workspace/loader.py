@@ -11,7 +11,6 @@ from typing import Any
 
 from shipdeck.errors import WorkspaceError
 from shipdeck.model import WorkspaceSpec
-from shipdeck.workspace.locate import scan_key_lines
 from shipdeck.workspace.pipelines import load_pipelines
 from shipdeck.workspace.problems import Problems, dotted
 
@@ -68,13 +67,15 @@ def load_workspace(path: Path) -> WorkspaceSpec:
     file = path / WORKSPACE_FILE if path.is_dir() else path
     label = _label(file)
     text = _read(file, label)
-    lines = scan_key_lines(text)
-    problems = Problems(label, lines)
+    problems = Problems(label, text)
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise WorkspaceError([_toml_problem(label, text, error, problems)]) from None
-    root = file.resolve().parent
+    except RecursionError:
+        raise WorkspaceError([f"{label}:1: invalid TOML: values nested too deeply"]) from None
+    # The directory the user sees, even when shipdeck.toml itself is a symlink to elsewhere.
+    root = file.absolute().parent.resolve()
     context = SectionContext(problems, root)
     problems.check_keys(document, (), SECTIONS)
     for name, loader in SECTIONS.items():
@@ -82,7 +83,7 @@ def load_workspace(path: Path) -> WorkspaceSpec:
             context.loaded.update(loader(document[name], context))
     if problems:
         raise WorkspaceError(problems.lines_in_order())
-    return WorkspaceSpec(root=root, file=file.resolve(), **context.loaded)
+    return WorkspaceSpec(root=root, file=root / file.name, **context.loaded)
 
 
 def _label(file: Path) -> str:

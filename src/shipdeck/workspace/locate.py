@@ -12,14 +12,21 @@ their 0-based index as a string, e.g. ("pipelines", "train", "tasks", "x", "need
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 KeyPath = tuple[str, ...]
 
-_BARE_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-_VALUE_END = frozenset(",]}#\n")
+_SPACES = re.compile(r"[ \t\r]*")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_BARE_VALUE = re.compile(r"[^,\]}#\n]+")
+_BASIC = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+_LITERAL = re.compile(r"'([^'\n]*)'")
+_MULTI_BASIC = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"{0,2}"""', re.DOTALL)
+_MULTI_LITERAL = re.compile(r"'''(?:[^']|'(?!''))*'{0,2}'''")
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,8 @@ class _Confused(Exception):
 def scan_key_lines(text: str) -> KeyLines:
     """Scan a TOML document and return where each of its key paths is defined."""
     scanner = _Scanner(text)
-    scanner.run()
+    with contextlib.suppress(RecursionError):  # absurd nesting: keep the lines found so far
+        scanner.run()
     return scanner.result
 
 
@@ -94,8 +102,17 @@ class _Scanner:
         self.advance()
 
     def skip_spaces(self) -> None:
-        while self.peek() in (" ", "\t", "\r") and self.peek():
-            self.advance()
+        match = _SPACES.match(self.text, self.pos)
+        if match:
+            self.pos = match.end()
+
+    def take(self, pattern: re.Pattern[str]) -> re.Match[str]:
+        """Consume `pattern` at the current position, or raise _Confused."""
+        match = pattern.match(self.text, self.pos)
+        if match is None or match.end() == self.pos:
+            raise _Confused
+        self.advance(match.end() - self.pos)
+        return match
 
     def skip_comment(self) -> None:
         if self.peek() == "#":
@@ -198,14 +215,11 @@ class _Scanner:
             parts.append(self.key_part())
 
     def key_part(self) -> str:
-        if self.peek() in ('"', "'"):
-            return self.single_line_string()
-        start = self.pos
-        while self.peek() in _BARE_KEY_CHARS and self.peek():
-            self.advance()
-        if self.pos == start:
-            raise _Confused
-        return self.text[start : self.pos]
+        if self.peek() == '"':
+            return _decode_basic(self.take(_BASIC).group(1))
+        if self.peek() == "'":
+            return self.take(_LITERAL).group(1)
+        return self.take(_BARE_KEY).group()
 
     def value(self, path: KeyPath) -> None:
         char = self.peek()
@@ -213,17 +227,16 @@ class _Scanner:
             self.inline_table(path)
         elif char == "[":
             self.array(path)
-        elif char in ('"', "'"):
-            if self.text.startswith(char * 3, self.pos):
-                self.multi_line_string()
-            else:
-                self.single_line_string()
+        elif self.text.startswith('"""', self.pos):
+            self.take(_MULTI_BASIC)
+        elif self.text.startswith("'''", self.pos):
+            self.take(_MULTI_LITERAL)
+        elif char == '"':
+            self.take(_BASIC)
+        elif char == "'":
+            self.take(_LITERAL)
         else:
-            start = self.pos
-            while self.peek() not in _VALUE_END and self.peek():
-                self.advance()
-            if self.pos == start:
-                raise _Confused
+            self.take(_BARE_VALUE)
 
     def inline_table(self, path: KeyPath) -> None:
         self.advance()
@@ -264,42 +277,6 @@ class _Scanner:
                 continue
             self.expect("]")
             return
-
-    def single_line_string(self) -> str:
-        quote = self.peek()
-        self.advance()
-        start = self.pos
-        while True:
-            char = self.peek()
-            if char in ("", "\n"):
-                raise _Confused
-            if char == "\\" and quote == '"':
-                self.advance(2)
-                continue
-            if char == quote:
-                raw = self.text[start : self.pos]
-                self.advance()
-                return _decode_basic(raw) if quote == '"' else raw
-            self.advance()
-
-    def multi_line_string(self) -> None:
-        quote = self.peek()
-        self.advance(3)
-        while True:
-            char = self.peek()
-            if not char:
-                raise _Confused
-            if char == "\\" and quote == '"':
-                self.advance(2)
-                continue
-            if self.text.startswith(quote * 3, self.pos):
-                self.advance(3)
-                # Up to two quotes right before the closing delimiter belong to the content.
-                for _ in range(2):
-                    if self.peek() == quote:
-                        self.advance()
-                return
-            self.advance()
 
 
 def _decode_basic(raw: str) -> str:

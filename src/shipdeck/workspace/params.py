@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 
 from shipdeck.errors import InvalidInput
 from shipdeck.model import ParamValue, PipelineSpec
@@ -28,24 +29,39 @@ def parse_param_args(items: list[str]) -> dict[str, str]:
     return params
 
 
-def resolve_params(pipeline: PipelineSpec, overrides: dict[str, str]) -> dict[str, ParamValue]:
-    """The pipeline's defaults with `overrides` applied, each coerced to its default's type."""
+def resolve_params(
+    pipeline: PipelineSpec, overrides: Mapping[str, str | ParamValue]
+) -> dict[str, ParamValue]:
+    """The pipeline's defaults with `overrides` applied, each coerced to its default's type.
+
+    Overrides are text from `-p`, or JSON values from an API client; both go through the same
+    text coercion, so `true` is not accepted where an integer is expected.
+    """
     resolved: dict[str, ParamValue] = dict(pipeline.params)
-    for key, text in overrides.items():
+    for key, given in overrides.items():
         if key not in pipeline.params:
             raise InvalidInput(_unknown_param(pipeline, key))
-        resolved[key] = coerce_param(pipeline.name, key, text, pipeline.params[key])
+        resolved[key] = coerce_param(pipeline.name, key, given, pipeline.params[key])
     return resolved
 
 
-def coerce_param(pipeline: str, key: str, text: str, default: ParamValue) -> ParamValue:
-    """`text` converted to the type of `default`; InvalidInput names what was expected."""
+def coerce_param(
+    pipeline: str, key: str, given: str | ParamValue, default: ParamValue
+) -> ParamValue:
+    """`given` converted to the type of `default`; InvalidInput names what was expected."""
+    text = _as_text(given)
     value = _coerce(text, default)
     if value is None:
         raise InvalidInput(
             f"pipeline {pipeline!r} param {key!r} expects {_expected(default)}, got {text!r}"
         )
     return value
+
+
+def _as_text(given: str | ParamValue) -> str:
+    if isinstance(given, bool):
+        return "true" if given else "false"
+    return given if isinstance(given, str) else repr(given)
 
 
 def _coerce(text: str, default: ParamValue) -> ParamValue | None:

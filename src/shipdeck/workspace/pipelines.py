@@ -53,7 +53,9 @@ def _pipeline(name: str, table: dict[str, Any], path: KeyPath, problems: Problem
             tasks[task_name] = _task(task_name, task_table, task_path, problems)
     if tasks_table is not None and not tasks_table:
         problems.add(path, f"pipeline has no tasks (add [{dotted((*path, 'tasks', 'NAME'))}])")
-    needs = check_needs(path, {task.name: task.needs for task in tasks.values()}, problems)
+    # Tasks with an invalid table still count as declared, so nothing reports them as unknown.
+    declared = {name: tasks[name].needs if name in tasks else () for name in tasks_table or {}}
+    needs = check_needs(path, declared, problems)
     return PipelineSpec(
         name=name,
         description=fields.string("description"),

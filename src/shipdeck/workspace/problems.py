@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 
-from shipdeck.workspace.locate import KeyLines, KeyPath
+from shipdeck.workspace.locate import KeyLines, KeyPath, scan_key_lines
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -49,10 +49,18 @@ def _short(text: str) -> str:
 class Problems:
     """Every problem found in one workspace file, each located by the key it is about."""
 
-    def __init__(self, file_label: str, lines: KeyLines) -> None:
+    def __init__(self, file_label: str, text: str) -> None:
         self.file_label = file_label
-        self.lines = lines
+        self.text = text
+        self._lines: KeyLines | None = None
         self._found: list[tuple[int, str]] = []
+
+    @property
+    def lines(self) -> KeyLines:
+        """Where each key is defined; scanned on first use, as valid files never need it."""
+        if self._lines is None:
+            self._lines = scan_key_lines(self.text)
+        return self._lines
 
     def add(self, path: KeyPath, message: str, *, line_of: KeyPath | None = None) -> None:
         """Report `message` about `path`, on the line of `line_of` (default: `path`) itself."""
