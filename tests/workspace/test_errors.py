@@ -436,3 +436,33 @@ def test_all_problems_are_collected_in_line_order(problems: Problems) -> None:
         f"{F}:3: pipelines.a.tasks.late.needs: needs unknown task 'nope'",
         f"{F}:6: pipelines.a.description: must be a string, got integer 1",
     ]
+
+
+def test_params_that_differ_only_in_case(problems: Problems) -> None:
+    assert problems(
+        """
+        [pipelines.a]
+        params = { lr = 0.1, LR = 0.2 }
+
+        [pipelines.a.tasks.x]
+        run = "make"
+        """
+    ) == [
+        f"{F}:2: pipelines.a.params.LR: same name as param 'lr' apart from case"
+        " (tasks get both as $SHIPDECK_PARAM_LR)"
+    ]
+
+
+def test_env_names_reserved_for_shipdeck(problems: Problems) -> None:
+    assert problems(
+        """
+        [pipelines.a.tasks.x]
+        run = "make"
+        env = { SHIPDECK_METRICS = "m.jsonl", shipdeck_x = "1", SHIPDECKER = "ok" }
+        """
+    ) == [
+        f"{F}:3: pipelines.a.tasks.x.env.SHIPDECK_METRICS: names starting with SHIPDECK_"
+        " are set by shipdeck itself",
+        f"{F}:3: pipelines.a.tasks.x.env.shipdeck_x: names starting with SHIPDECK_"
+        " are set by shipdeck itself",
+    ]

@@ -11,6 +11,8 @@ from shipdeck.workspace.locate import KeyPath
 from shipdeck.workspace.problems import Problems, describe
 
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+RESERVED_ENV_PREFIX = "SHIPDECK_"
+"""Tasks get SHIPDECK_RUN_ID, SHIPDECK_METRICS, SHIPDECK_PARAM_<NAME>, ... from the engine."""
 
 
 def as_table(value: object, path: KeyPath, problems: Problems) -> dict[str, Any] | None:
@@ -117,6 +119,10 @@ class Fields:
             if not ENV_NAME.fullmatch(name):
                 self.problems.add(
                     where, "environment variable names use letters, digits and '_' only"
+                )
+            elif name.upper().startswith(RESERVED_ENV_PREFIX):
+                self.problems.add(
+                    where, f"names starting with {RESERVED_ENV_PREFIX} are set by shipdeck itself"
                 )
             elif not isinstance(value, str):
                 self.problems.add(

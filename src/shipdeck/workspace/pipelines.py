@@ -79,9 +79,19 @@ def _params(raw: object, path: KeyPath, problems: Problems) -> dict[str, ParamVa
             )
         elif isinstance(value, float) and not math.isfinite(value):
             problems.add(where, f"must be a finite number, got {describe(value)}")
+        elif (twin := _same_but_case(key, params)) is not None:
+            problems.add(
+                where,
+                f"same name as param {twin!r} apart from case"
+                f" (tasks get both as $SHIPDECK_PARAM_{key.upper()})",
+            )
         else:
             params[key] = value
     return params
+
+
+def _same_but_case(key: str, params: dict[str, ParamValue]) -> str | None:
+    return next((name for name in params if name.upper() == key.upper()), None)
 
 
 def _task(name: str, table: dict[str, Any], path: KeyPath, problems: Problems) -> TaskSpec:
