@@ -75,6 +75,8 @@ class ServiceSpec(BaseModel):
     """In promotion order: a revision moves from environments[i] to environments[i + 1]."""
     deploy: str
     health: str | None = None
+    timeout: float | None = None
+    """Seconds each of the deploy and health commands may take."""
     gates: dict[str, tuple[GateSpec, ...]] = Field(default_factory=dict)
     """Gates per target environment."""
 

@@ -1,0 +1,233 @@
+"""Deploy, promote and roll back: gates first, then a claim on the environment, then the
+service's deploy (and health) commands as a tracked run, then the outcome, all recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from shipdeck.engine.deploy_store import ActionRecord, DeployStore
+from shipdeck.engine.engine import Engine
+from shipdeck.engine.gates import evaluate_gates
+from shipdeck.engine.ledger import Ledger
+from shipdeck.engine.owners import owner_alive
+from shipdeck.engine.registration import RegistrationHook
+from shipdeck.engine.registry import Registry
+from shipdeck.engine.targets import Target, TargetResolver, pipeline_for
+from shipdeck.errors import Refused
+from shipdeck.model import (
+    ActionPlan,
+    DeployAction,
+    EnvironmentState,
+    HistoryEntry,
+    Outcome,
+    PlannedTask,
+    Run,
+    RunStatus,
+    TaskRun,
+    TaskStatus,
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Deployments:
+    """The deployment side of one engine: registry, environments, actions and their history."""
+
+    def __init__(self, engine: Engine, *, user: str, clock: Callable[[], datetime] = _now) -> None:
+        self.engine = engine
+        self.workspace = engine.workspace
+        self.user = user
+        self.clock = clock
+        self.ledger = Ledger(engine.store.path)
+        self.registry = Registry(self.ledger)
+        self.store = DeployStore(self.ledger)
+        self.targets = TargetResolver(self.workspace, self.registry, self.store, engine)
+        engine.on_task_succeeded.append(
+            RegistrationHook(self.workspace, self.registry, engine.run_detail)
+        )
+        self._owners_dir = self.workspace.state_dir / "owners"
+        self.store.release_dead_claims(self._owner_alive, self.clock())
+
+    def close(self) -> None:
+        self.ledger.close()
+
+    def _owner_alive(self, owner: str) -> bool:
+        return owner == self.engine.owner.name or owner_alive(self._owners_dir, owner)
+
+    # Reads ------------------------------------------------------------------------------
+
+    def deployments(self) -> list[EnvironmentState]:
+        """Every environment of every service, in declaration order."""
+        result: list[EnvironmentState] = []
+        for service in self.workspace.services.values():
+            states = self.store.states(service.name)
+            for env in service.environments:
+                result.append(states.get(env) or EnvironmentState(service=service.name, env=env))
+        return result
+
+    def history(
+        self, service: str, env: str | None = None, *, limit: int = 100
+    ) -> list[HistoryEntry]:
+        spec = self.targets.service(service)
+        if env is not None:
+            self.targets.environment(spec, env)
+        return self.store.history(service, env, limit=limit)
+
+    # Planning ---------------------------------------------------------------------------
+
+    def plan_deploy(self, service: str, revision: str, env: str) -> ActionPlan:
+        return self._plan(self.targets.deploy(service, revision, env))
+
+    def plan_promote(self, service: str, to_env: str) -> ActionPlan:
+        return self._plan(self.targets.promote(service, to_env))
+
+    def plan_rollback(self, service: str, env: str, to: str | None = None) -> ActionPlan:
+        return self._plan(self.targets.rollback(service, env, to))
+
+    def _plan(self, target: Target) -> ActionPlan:
+        service = target.service
+        gates = []
+        if target.action != DeployAction.ROLLBACK:
+            gates = evaluate_gates(
+                service.gates.get(target.env, ()),
+                self.targets.facts(service, target.to_revision),
+                self.store.states(service.name),
+                self.clock(),
+            )
+        spec = pipeline_for(service, target.variables)
+        return ActionPlan(
+            service=service.name,
+            env=target.env,
+            action=target.action,
+            from_revision=target.from_revision,
+            to_revision=target.to_revision,
+            source_env=target.source_env,
+            tasks=[PlannedTask(name=t.name, command=t.run) for t in spec.tasks.values()],
+            environment=target.variables,
+            gates=gates,
+        )
+
+    # Acting -----------------------------------------------------------------------------
+
+    async def deploy(
+        self,
+        service: str,
+        revision: str,
+        env: str,
+        *,
+        expect: str | None = None,
+        force: bool = False,
+        reason: str = "",
+    ) -> HistoryEntry:
+        return await self._act(self.plan_deploy(service, revision, env), expect, force, reason)
+
+    async def promote(
+        self,
+        service: str,
+        to_env: str,
+        *,
+        expect: str | None = None,
+        force: bool = False,
+        reason: str = "",
+    ) -> HistoryEntry:
+        return await self._act(self.plan_promote(service, to_env), expect, force, reason)
+
+    async def rollback(
+        self,
+        service: str,
+        env: str,
+        *,
+        to: str | None = None,
+        expect: str | None = None,
+        reason: str = "",
+    ) -> HistoryEntry:
+        return await self._act(self.plan_rollback(service, env, to), expect, False, reason)
+
+    async def _act(
+        self, plan: ActionPlan, expect: str | None, force: bool, reason: str
+    ) -> HistoryEntry:
+        record = ActionRecord(
+            service=plan.service,
+            env=plan.env,
+            action=plan.action,
+            from_revision=plan.from_revision,
+            to_revision=plan.to_revision,
+            user=self.user,
+            reason=reason,
+            gates=plan.gates,
+            forced=force and not plan.gates_passed,
+        )
+        failed = plan.failed_gates
+        if failed and not force:
+            detail = "; ".join(f"{gate.gate}: {gate.reason}" for gate in failed)
+            self.store.record(record, Outcome.REFUSED, f"gate failed: {detail}", self.clock())
+            raise Refused(
+                f"{plan.action.value} of {plan.service} {plan.to_revision} to {plan.env} refused:"
+                f" gate failed: {detail} (use --force to override)"
+            )
+        entry = self.store.claim(
+            record,
+            expect=expect,
+            owner=self.engine.owner.name,
+            owner_alive=self._owner_alive,
+            now=self.clock(),
+        )
+        outcome, detail, health = Outcome.FAILED, "the deploy run did not finish", None
+        try:
+            run = self._start_run(plan)
+            self.store.attach_run(entry.id, run.id)
+            entry = entry.model_copy(update={"run_id": run.id})
+            finished = await self.engine.wait_run(run.id)
+            outcome, detail, health = self._judge(plan, finished)
+        finally:
+            entry = self.store.finish(entry, outcome, detail, health=health, now=self.clock())
+        return entry
+
+    def _start_run(self, plan: ActionPlan) -> Run:
+        service = self.workspace.services[plan.service]
+        spec = pipeline_for(service, plan.environment)
+        params = {
+            "service": plan.service,
+            "env": plan.env,
+            "revision": plan.to_revision,
+            "action": plan.action.value,
+        }
+        tasks = {name: _pending(name) for name in spec.tasks}
+        return self.engine._launch(
+            spec,
+            tasks,
+            list(spec.tasks),
+            params=dict(params),
+            jobs=1,
+            trigger="deploy",
+            user=self.user,
+        )
+
+    def _judge(self, plan: ActionPlan, run: Run) -> tuple[Outcome, str, str | None]:
+        """The action's outcome from its finished run, and the health result if it ran."""
+        detail = self.engine.run_detail(run.id)
+        deploy = detail.task("deploy")
+        health = detail.task("health")
+        health_result = None
+        if health is not None and health.status in (TaskStatus.SUCCEEDED, TaskStatus.FAILED):
+            health_result = "passed" if health.status == TaskStatus.SUCCEEDED else "failed"
+        if run.status == RunStatus.SUCCEEDED:
+            return Outcome.SUCCEEDED, f"run #{run.id} succeeded", health_result
+        for task in (deploy, health):
+            if task is not None and task.status != TaskStatus.SUCCEEDED:
+                why = task.reason or task.status.value
+                return (
+                    Outcome.FAILED,
+                    f"{task.name} {task.status.value}: {why}; {plan.env} keeps"
+                    f" {plan.from_revision or 'nothing'}"
+                    f" (logs: shipdeck logs {run.id} {task.name})",
+                    health_result,
+                )
+        return Outcome.FAILED, f"run #{run.id} {run.status.value}", health_result
+
+
+def _pending(name: str) -> TaskRun:
+    return TaskRun(run_id=0, name=name)

@@ -1,0 +1,110 @@
+"""Evaluating promotion gates against what is known about a revision. Pure: no I/O."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from shipdeck.model import EnvironmentState, GateKind, GateResult, GateSpec, Run, RunStatus
+
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+_NEGATED = {">=": "<", ">": "<=", "<=": ">", "<": ">=", "==": "!=", "!=": "=="}
+
+
+@dataclass(frozen=True)
+class RevisionFacts:
+    """What the gates look at: the revision's metrics and the run that built or registered it."""
+
+    revision: str
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    build_run: Run | None = None
+
+
+def evaluate_gates(
+    gates: Sequence[GateSpec],
+    facts: RevisionFacts,
+    environments: Mapping[str, EnvironmentState],
+    now: datetime,
+) -> list[GateResult]:
+    """Each gate's verdict with a one-line reason, in the order they were declared."""
+    return [_evaluate(gate, facts, environments, now) for gate in gates]
+
+
+def _evaluate(
+    gate: GateSpec,
+    facts: RevisionFacts,
+    environments: Mapping[str, EnvironmentState],
+    now: datetime,
+) -> GateResult:
+    if gate.kind == GateKind.METRIC:
+        passed, reason = _metric(gate, facts)
+    elif gate.kind == GateKind.PIPELINE:
+        passed, reason = _pipeline(gate, facts)
+    else:
+        passed, reason = _soak(gate, facts, environments, now)
+    return GateResult(gate=gate.text, passed=passed, reason=reason)
+
+
+def _metric(gate: GateSpec, facts: RevisionFacts) -> tuple[bool, str]:
+    key, op, threshold = gate.metric or "", gate.op or ">=", gate.threshold or 0.0
+    value = facts.metrics.get(key)
+    if value is None:
+        return False, f"{facts.revision} has no metric {key!r}"
+    passed = _COMPARE[op](value, threshold)
+    shown = op if passed else _NEGATED[op]
+    return passed, f"{key} {value:.6g} {shown} {threshold:.6g}"
+
+
+def _pipeline(gate: GateSpec, facts: RevisionFacts) -> tuple[bool, str]:
+    run = facts.build_run
+    if run is None:
+        return False, f"the run that built {facts.revision} is unknown"
+    if run.pipeline != gate.pipeline:
+        return (
+            False,
+            f"{facts.revision} comes from run #{run.id} of {run.pipeline}, not {gate.pipeline}",
+        )
+    if run.status != RunStatus.SUCCEEDED:
+        return False, f"run #{run.id} of {run.pipeline} {run.status.value}"
+    return True, f"run #{run.id} of {run.pipeline} succeeded"
+
+
+def _soak(
+    gate: GateSpec,
+    facts: RevisionFacts,
+    environments: Mapping[str, EnvironmentState],
+    now: datetime,
+) -> tuple[bool, str]:
+    env, needed = gate.environment or "", gate.seconds or 0.0
+    state = environments.get(env)
+    if state is None or state.revision != facts.revision or state.since is None:
+        holding = state.revision if state is not None and state.revision else "nothing"
+        return False, f"{facts.revision} is not current in {env} (it holds {holding})"
+    soaked = (now - state.since).total_seconds()
+    if soaked < needed:
+        return False, f"{facts.revision} in {env} for {span(soaked)}, needs {span(needed)}"
+    return True, f"{facts.revision} in {env} for {span(soaked)} (needs {span(needed)})"
+
+
+def span(seconds: float) -> str:
+    """A duration for humans: 45s, 4m12s, 2h05m, 3d4h."""
+    total = max(0, int(seconds))
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d{hours}h"
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"

@@ -1,0 +1,84 @@
+"""The engine's success seam for the registry: a task that `registers` a model creates a new
+version of it, and a successful task of a service's pipeline snapshots the service's artifact."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from shipdeck.engine.artifacts import store_artifact
+from shipdeck.engine.registry import Registry
+from shipdeck.model import Run, RunDetail, TaskSpec, WorkspaceSpec
+
+
+class RegistrationHook:
+    """Called by the engine after each task succeeds; raising fails the task with the message."""
+
+    def __init__(
+        self,
+        workspace: WorkspaceSpec,
+        registry: Registry,
+        run_detail: Callable[[int], RunDetail],
+    ) -> None:
+        self.workspace = workspace
+        self.registry = registry
+        self.run_detail = run_detail
+
+    async def __call__(self, run: Run, task: TaskSpec) -> None:
+        if task.registers is not None:
+            self._register(run, task)
+        self._snapshot_service_artifacts(run)
+
+    def _register(self, run: Run, task: TaskSpec) -> None:
+        assert task.registers is not None
+        model, relative = task.registers.model, task.registers.artifact
+        source = self.workspace.root / relative
+        if not source.is_file():
+            raise RuntimeError(
+                f"registers model {model!r}: artifact {relative} not found"
+                " (the task must write it before it exits)"
+            )
+        try:
+            sha256 = store_artifact(self.workspace.state_dir, source)
+        except OSError as error:
+            raise RuntimeError(
+                f"registers model {model!r}: cannot store {relative}: {error.strerror or error}"
+            ) from None
+        self.registry.register(
+            model,
+            run_id=run.id,
+            task=task.name,
+            params=run.params,
+            metrics=self.run_detail(run.id).final_metrics(),
+            sha256=sha256,
+            now=datetime.now(UTC),
+        )
+
+    def _snapshot_service_artifacts(self, run: Run) -> None:
+        """Keep each artifact a service deploys from this pipeline, as of this task's success.
+
+        Files older than the run were built by an earlier run and are left alone; the last
+        task to succeed leaves the snapshot that `r<run id>` deploys.
+        """
+        paths = {
+            service.artifact
+            for service in self.workspace.services.values()
+            if service.pipeline == run.pipeline and service.artifact
+        }
+        for relative in sorted(paths):
+            source = self.workspace.root / relative
+            if not _built_since(source, run.created_at):
+                continue
+            with contextlib.suppress(OSError):
+                sha256 = store_artifact(self.workspace.state_dir, source)
+                if self.registry.run_artifact(run.id, relative) != sha256:
+                    self.registry.record_run_artifact(run.id, relative, sha256)
+
+
+def _built_since(path: Path, moment: datetime) -> bool:
+    try:
+        return path.is_file() and path.stat().st_mtime >= moment.timestamp()
+    except OSError:
+        return False

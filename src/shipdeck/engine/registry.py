@@ -1,0 +1,232 @@
+"""The model registry: numbered versions of each model, aliases that point at them, and the
+artifacts that successful pipeline runs built (for services that deploy a pipeline's output)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from shipdeck.engine.ledger import Ledger
+from shipdeck.errors import InvalidInput, NotFound
+from shipdeck.model import AliasMove, ModelSummary, ModelVersion, ParamValue
+
+ALIAS_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_VERSION_REF = re.compile(r"v?(\d+)")
+_RESERVED_ALIASES = frozenset({"latest"})
+
+
+def _at(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+class Registry:
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    # Model versions ---------------------------------------------------------------------
+
+    def register(
+        self,
+        model: str,
+        *,
+        run_id: int,
+        task: str,
+        params: Mapping[str, ParamValue],
+        metrics: Mapping[str, float],
+        sha256: str,
+        now: datetime,
+    ) -> ModelVersion:
+        """Record the next version of `model` (1 for its first)."""
+        with self.ledger.transaction() as db:
+            row = db.execute(
+                "SELECT COALESCE(MAX(version), 0) FROM model_versions WHERE model = ?", (model,)
+            ).fetchone()
+            version = int(row[0]) + 1
+            db.execute(
+                "INSERT INTO model_versions (model, version, run_id, task, params, metrics,"
+                " sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    model,
+                    version,
+                    run_id,
+                    task,
+                    json.dumps(dict(params)),
+                    json.dumps(dict(metrics)),
+                    sha256,
+                    now.timestamp(),
+                ),
+            )
+        return self.version(model, version)
+
+    def models(self) -> list[ModelSummary]:
+        rows = self.ledger.db.execute(
+            "SELECT model, COUNT(*), MAX(version) FROM model_versions GROUP BY model ORDER BY model"
+        ).fetchall()
+        return [
+            ModelSummary(name=row[0], versions=row[1], latest=row[2], aliases=self.aliases(row[0]))
+            for row in rows
+        ]
+
+    def model_names(self) -> list[str]:
+        rows = self.ledger.db.execute("SELECT DISTINCT model FROM model_versions ORDER BY model")
+        return [str(row[0]) for row in rows]
+
+    def versions(self, model: str) -> list[ModelVersion]:
+        """Every version of `model`, newest first."""
+        aliases = self._aliases_by_version(model)
+        rows = self.ledger.db.execute(
+            f"SELECT {_VERSION_COLUMNS} FROM model_versions WHERE model = ? ORDER BY version DESC",
+            (model,),
+        ).fetchall()
+        return [_version_from_row(row, aliases) for row in rows]
+
+    def version(self, model: str, version: int) -> ModelVersion:
+        row = self.ledger.db.execute(
+            f"SELECT {_VERSION_COLUMNS} FROM model_versions WHERE model = ? AND version = ?",
+            (model, version),
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"model {model!r} has no version v{version}{self._known(model)}")
+        return _version_from_row(row, self._aliases_by_version(model))
+
+    def resolve(self, model: str, ref: str) -> ModelVersion:
+        """A version by `v3`, `3`, an alias (`champion`) or `latest`."""
+        if model not in self.model_names():
+            known = ", ".join(self.model_names()) or "none registered yet"
+            raise NotFound(f"unknown model {model!r}; models: {known}")
+        text = ref.strip()
+        match = _VERSION_REF.fullmatch(text)
+        if match:
+            return self.version(model, int(match.group(1)))
+        if text == "latest":
+            return self.versions(model)[0]
+        aliases = self.aliases(model)
+        if text in aliases:
+            return self.version(model, aliases[text])
+        hint = f"; aliases: {', '.join(sorted(aliases))}" if aliases else "; it has no aliases"
+        raise NotFound(f"model {model!r} has no version or alias {text!r}{hint}")
+
+    def _known(self, model: str) -> str:
+        rows = self.ledger.db.execute(
+            "SELECT MIN(version), MAX(version) FROM model_versions WHERE model = ?", (model,)
+        ).fetchone()
+        if rows[0] is None:
+            return " (it has no versions)"
+        return f" (versions v{rows[0]}..v{rows[1]})"
+
+    # Aliases ----------------------------------------------------------------------------
+
+    def aliases(self, model: str) -> dict[str, int]:
+        rows = self.ledger.db.execute(
+            "SELECT alias, version FROM model_aliases WHERE model = ? ORDER BY alias", (model,)
+        )
+        return {str(row[0]): int(row[1]) for row in rows}
+
+    def _aliases_by_version(self, model: str) -> dict[int, list[str]]:
+        result: dict[int, list[str]] = {}
+        for alias, version in self.aliases(model).items():
+            result.setdefault(version, []).append(alias)
+        return result
+
+    def set_alias(self, model: str, alias: str, ref: str, *, user: str, now: datetime) -> AliasMove:
+        """Point `alias` at a version of `model` and record the move."""
+        if not ALIAS_NAME.fullmatch(alias) or _VERSION_REF.fullmatch(alias):
+            raise InvalidInput(
+                f"bad alias {alias!r}: start with a letter, use letters, digits, '-' and '_',"
+                " and don't look like a version (v3)"
+            )
+        if alias in _RESERVED_ALIASES:
+            raise InvalidInput(f"alias {alias!r} is reserved: it always means the newest version")
+        target = self.resolve(model, ref)
+        with self.ledger.transaction() as db:
+            row = db.execute(
+                "SELECT version FROM model_aliases WHERE model = ? AND alias = ?", (model, alias)
+            ).fetchone()
+            previous = None if row is None else int(row[0])
+            db.execute(
+                "INSERT INTO model_aliases (model, alias, version) VALUES (?, ?, ?)"
+                " ON CONFLICT (model, alias) DO UPDATE SET version = excluded.version",
+                (model, alias, target.version),
+            )
+            cursor = db.execute(
+                "INSERT INTO alias_moves (model, alias, from_version, to_version, user, at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (model, alias, previous, target.version, user, now.timestamp()),
+            )
+            move_id = int(cursor.lastrowid or 0)
+        return AliasMove(
+            id=move_id,
+            model=model,
+            alias=alias,
+            from_version=previous,
+            to_version=target.version,
+            user=user,
+            at=now,
+        )
+
+    def alias_moves(self, model: str | None = None) -> list[AliasMove]:
+        """Alias moves, newest first."""
+        sql = "SELECT id, model, alias, from_version, to_version, user, at FROM alias_moves"
+        args: tuple[Any, ...] = ()
+        if model is not None:
+            sql += " WHERE model = ?"
+            args = (model,)
+        rows = self.ledger.db.execute(sql + " ORDER BY id DESC", args).fetchall()
+        return [
+            AliasMove(
+                id=r[0],
+                model=r[1],
+                alias=r[2],
+                from_version=r[3],
+                to_version=r[4],
+                user=r[5],
+                at=_at(r[6]),
+            )
+            for r in rows
+        ]
+
+    # Pipeline artifacts -----------------------------------------------------------------
+
+    def record_run_artifact(self, run_id: int, path: str, sha256: str) -> None:
+        with self.ledger.transaction() as db:
+            db.execute(
+                "INSERT INTO run_artifacts (run_id, path, sha256) VALUES (?, ?, ?)"
+                " ON CONFLICT (run_id, path) DO UPDATE SET sha256 = excluded.sha256",
+                (run_id, path, sha256),
+            )
+
+    def run_artifact(self, run_id: int, path: str) -> str | None:
+        row = self.ledger.db.execute(
+            "SELECT sha256 FROM run_artifacts WHERE run_id = ? AND path = ?", (run_id, path)
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def runs_with_artifact(self, path: str, run_ids: Sequence[int]) -> set[int]:
+        if not run_ids:
+            return set()
+        marks = ", ".join("?" * len(run_ids))
+        rows = self.ledger.db.execute(
+            f"SELECT run_id FROM run_artifacts WHERE path = ? AND run_id IN ({marks})",
+            (path, *run_ids),
+        )
+        return {int(row[0]) for row in rows}
+
+
+_VERSION_COLUMNS = "model, version, run_id, task, params, metrics, sha256, created_at"
+
+
+def _version_from_row(row: Sequence[Any], aliases: dict[int, list[str]]) -> ModelVersion:
+    return ModelVersion(
+        model=row[0],
+        version=row[1],
+        run_id=row[2],
+        task=row[3],
+        params=json.loads(row[4]),
+        metrics=json.loads(row[5]),
+        sha256=row[6],
+        created_at=_at(row[7]),
+        aliases=sorted(aliases.get(int(row[1]), [])),
+    )

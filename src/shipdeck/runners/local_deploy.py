@@ -1,0 +1,142 @@
+"""The model-registry and deployment half of the local runner (mixed into LocalRunner)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from shipdeck.engine.compare import compare
+from shipdeck.engine.deployments import Deployments
+from shipdeck.errors import InvalidInput
+from shipdeck.model import (
+    ActionPlan,
+    AliasMove,
+    CompareSubject,
+    Comparison,
+    DeployAction,
+    EnvironmentState,
+    HistoryEntry,
+    ModelSummary,
+    ModelVersion,
+    RunDetail,
+    ServiceSpec,
+)
+
+MAX_COMPARED = 12
+
+
+class LocalDeployMethods:
+    """Runner methods for models and deployments, over `self.deployer`."""
+
+    deployer: Deployments
+    resolve_run: Callable[[str], Awaitable[int]]
+    run: Callable[[int], Awaitable[RunDetail]]
+
+    async def models(self) -> list[ModelSummary]:
+        return self.deployer.registry.models()
+
+    async def model_versions(self, model: str) -> list[ModelVersion]:
+        registry = self.deployer.registry
+        if model not in registry.model_names():
+            registry.resolve(model, "latest")  # raises NotFound naming the known models
+        return registry.versions(model)
+
+    async def alias(self, model: str, alias: str, version: str) -> AliasMove:
+        return self.deployer.registry.set_alias(
+            model, alias, version, user=self.deployer.user, now=datetime.now(UTC)
+        )
+
+    async def compare(self, refs: list[str]) -> Comparison:
+        if len(refs) < 2:
+            raise InvalidInput("compare needs at least two runs or model versions")
+        if len(refs) > MAX_COMPARED:
+            raise InvalidInput(f"compare takes at most {MAX_COMPARED} at once, got {len(refs)}")
+        subjects = [await self._subject(ref) for ref in refs]
+        return compare(subjects, self.deployer.workspace.direction)
+
+    async def _subject(self, ref: str) -> CompareSubject:
+        model, at, version_ref = ref.partition("@")
+        if at:
+            if not model or not version_ref:
+                raise InvalidInput(f"bad reference {ref!r}: expected MODEL@VERSION like churn@v3")
+            version = self.deployer.registry.resolve(model, version_ref)
+            return CompareSubject(
+                label=f"{model}@{version.revision}",
+                run_id=version.run_id,
+                model=model,
+                version=version.version,
+                params=version.params,
+                metrics=version.metrics,
+            )
+        detail = await self.run(await self.resolve_run(ref))
+        return CompareSubject(
+            label=f"#{detail.run.id}",
+            run_id=detail.run.id,
+            params=detail.run.params,
+            metrics=detail.final_metrics(),
+        )
+
+    async def services(self) -> list[ServiceSpec]:
+        return list(self.deployer.workspace.services.values())
+
+    async def deployments(self) -> list[EnvironmentState]:
+        return self.deployer.deployments()
+
+    async def plan(
+        self,
+        action: DeployAction,
+        service: str,
+        env: str,
+        *,
+        revision: str | None = None,
+    ) -> ActionPlan:
+        if action == DeployAction.DEPLOY:
+            if revision is None:
+                raise InvalidInput("a deploy plan needs the revision to deploy")
+            return self.deployer.plan_deploy(service, revision, env)
+        if action == DeployAction.PROMOTE:
+            return self.deployer.plan_promote(service, env)
+        return self.deployer.plan_rollback(service, env, revision)
+
+    async def deploy(
+        self,
+        service: str,
+        revision: str,
+        env: str,
+        *,
+        expect: str | None = None,
+        force: bool = False,
+        reason: str = "",
+    ) -> HistoryEntry:
+        return await self.deployer.deploy(
+            service, revision, env, expect=expect, force=force, reason=reason
+        )
+
+    async def promote(
+        self,
+        service: str,
+        to_env: str,
+        *,
+        expect: str | None = None,
+        force: bool = False,
+        reason: str = "",
+    ) -> HistoryEntry:
+        return await self.deployer.promote(
+            service, to_env, expect=expect, force=force, reason=reason
+        )
+
+    async def rollback(
+        self,
+        service: str,
+        env: str,
+        *,
+        to: str | None = None,
+        expect: str | None = None,
+        reason: str = "",
+    ) -> HistoryEntry:
+        return await self.deployer.rollback(service, env, to=to, expect=expect, reason=reason)
+
+    async def history(
+        self, service: str, env: str | None = None, *, limit: int = 100
+    ) -> list[HistoryEntry]:
+        return self.deployer.history(service, env, limit=limit)

@@ -1,0 +1,210 @@
+"""The `[metrics]` and `[services]` sections: metric directions and deployable services."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import TYPE_CHECKING, Any
+
+from shipdeck.model import GateKind, GateSpec, MetricDirection, PipelineSpec, ServiceSpec
+from shipdeck.workspace.fields import Fields, as_table
+from shipdeck.workspace.gates import parse_gate
+from shipdeck.workspace.locate import KeyPath
+from shipdeck.workspace.pipelines import NAME
+from shipdeck.workspace.problems import Problems, describe, did_you_mean
+
+if TYPE_CHECKING:
+    from shipdeck.workspace.loader import SectionContext
+
+SERVICE_KEYS = (
+    "pipeline",
+    "artifact",
+    "model",
+    "environments",
+    "deploy",
+    "health",
+    "timeout",
+    "gates",
+)
+_NAME_RULE = "must start with a letter or digit and use only letters, digits, '-' and '_'"
+
+
+def metrics_section(raw: object, context: SectionContext) -> dict[str, Any]:
+    """`[metrics]`: `key = "max"` or `"min"` per metric."""
+    problems = context.problems
+    table = as_table(raw, ("metrics",), problems)
+    directions: dict[str, MetricDirection] = {}
+    for key, value in (table or {}).items():
+        if value in ("max", "min"):
+            directions[key] = MetricDirection(value)
+        else:
+            problems.add(("metrics", key), f'must be "max" or "min", got {describe(value)}')
+    return {"metrics": directions}
+
+
+def services_section(raw: object, context: SectionContext) -> dict[str, Any]:
+    """`[services.NAME]`: what each service deploys, where, and with which commands."""
+    problems = context.problems
+    section = as_table(raw, ("services",), problems)
+    pipelines: dict[str, PipelineSpec] = context.loaded.get("pipelines", {})
+    services: dict[str, ServiceSpec] = {}
+    for name, body in (section or {}).items():
+        path = ("services", name)
+        if not NAME.fullmatch(name):
+            problems.add(path, f"service name {_NAME_RULE}")
+        table = as_table(body, path, problems)
+        if table is not None:
+            service = _service(name, table, path, problems, pipelines)
+            if service is not None:
+                services[name] = service
+    return {"services": services}
+
+
+def _service(
+    name: str,
+    table: dict[str, Any],
+    path: KeyPath,
+    problems: Problems,
+    pipelines: dict[str, PipelineSpec],
+) -> ServiceSpec | None:
+    problems_before = len(problems)
+    problems.check_keys(table, path, SERVICE_KEYS)
+    fields = Fields(table, path, problems)
+    pipeline = fields.optional_string("pipeline")
+    model = fields.optional_string("model")
+    artifact = fields.optional_string("artifact")
+    if ("pipeline" in table) == ("model" in table):
+        problems.add(path, "set exactly one of 'pipeline' (deploy its runs) or 'model'")
+    if pipeline is not None:
+        _check_pipeline(pipeline, fields.at("pipeline"), problems, pipelines)
+        if "artifact" not in table:
+            problems.add(path, "a pipeline service needs 'artifact' (the file its runs build)")
+    if artifact is not None:
+        if PurePosixPath(artifact).is_absolute() or PureWindowsPath(artifact).is_absolute():
+            problems.add(
+                fields.at("artifact"), f"must be relative to the workspace root, got {artifact!r}"
+            )
+        elif "model" in table and "pipeline" not in table:
+            problems.add(fields.at("artifact"), "only pipeline services take 'artifact'")
+    if model is not None:
+        _check_model(model, fields.at("model"), problems, pipelines)
+    environments = _environments(fields)
+    deploy = fields.string("deploy", required=True)
+    health = fields.optional_string("health")
+    timeout = fields.duration("timeout", allow_zero=False)
+    gates = _gates(table, path, problems, environments, pipelines)
+    if len(problems) > problems_before:
+        return None
+    return ServiceSpec(
+        name=name,
+        pipeline=pipeline,
+        artifact=artifact if pipeline is not None else None,
+        model=model,
+        environments=tuple(environments),
+        deploy=deploy,
+        health=health,
+        timeout=timeout,
+        gates=gates,
+    )
+
+
+def _check_pipeline(
+    pipeline: str, where: KeyPath, problems: Problems, pipelines: dict[str, PipelineSpec]
+) -> None:
+    if pipeline not in pipelines:
+        problems.add(where, f"unknown pipeline {pipeline!r}{did_you_mean(pipeline, pipelines)}")
+
+
+def _check_model(
+    model: str, where: KeyPath, problems: Problems, pipelines: dict[str, PipelineSpec]
+) -> None:
+    registered = {
+        task.registers.model
+        for spec in pipelines.values()
+        for task in spec.tasks.values()
+        if task.registers is not None
+    }
+    if model not in registered:
+        hint = did_you_mean(model, registered)
+        problems.add(
+            where,
+            f"no task registers model {model!r}{hint}"
+            " (add registers = { model, artifact } to the task that builds it)",
+        )
+
+
+def _environments(fields: Fields) -> list[str]:
+    where = fields.at("environments")
+    if "environments" not in fields.table:
+        fields.problems.add(fields.path, "missing required key 'environments'")
+        return []
+    environments = fields.string_list("environments")
+    if not environments and isinstance(fields.table["environments"], list):
+        fields.problems.add(where, "must name at least one environment")
+    seen: set[str] = set()
+    for index, env in enumerate(environments):
+        if not NAME.fullmatch(env):
+            fields.problems.add(
+                where, f"environment {env!r} {_NAME_RULE}", line_of=(*where, str(index))
+            )
+        elif env in seen:
+            fields.problems.add(where, f"environment {env!r} is listed twice")
+        seen.add(env)
+    return environments
+
+
+def _gates(
+    table: dict[str, Any],
+    path: KeyPath,
+    problems: Problems,
+    environments: list[str],
+    pipelines: dict[str, PipelineSpec],
+) -> dict[str, tuple[GateSpec, ...]]:
+    if "gates" not in table:
+        return {}
+    gates_path = (*path, "gates")
+    raw = as_table(table["gates"], gates_path, problems)
+    gates: dict[str, tuple[GateSpec, ...]] = {}
+    for env in raw or {}:
+        where = (*gates_path, env)
+        if env not in environments:
+            problems.add(
+                where,
+                f"{env!r} is not an environment of this service{did_you_mean(env, environments)}"
+                f"; environments: {', '.join(environments)}",
+            )
+            continue
+        items = Fields(raw or {}, gates_path, problems).string_list(env)
+        parsed: list[GateSpec] = []
+        for index, text in enumerate(items):
+            line_of = (*where, str(index))
+            try:
+                gate = parse_gate(text)
+            except ValueError as error:
+                problems.add(where, str(error), line_of=line_of)
+                continue
+            if gate.kind == GateKind.PIPELINE and gate.pipeline not in pipelines:
+                hint = did_you_mean(gate.pipeline or "", pipelines)
+                problems.add(
+                    where,
+                    f"gate {text!r}: unknown pipeline {gate.pipeline!r}{hint}",
+                    line_of=line_of,
+                )
+                continue
+            if gate.kind == GateKind.SOAK:
+                message = _soak_problem(gate, env, environments)
+                if message:
+                    problems.add(where, f"gate {text!r}: {message}", line_of=line_of)
+                    continue
+            parsed.append(gate)
+        gates[env] = tuple(parsed)
+    return gates
+
+
+def _soak_problem(gate: GateSpec, env: str, environments: list[str]) -> str:
+    soak_env = gate.environment or ""
+    if soak_env not in environments:
+        hint = did_you_mean(soak_env, environments)
+        return f"{soak_env!r} is not an environment of this service{hint}"
+    if environments.index(soak_env) >= environments.index(env):
+        return f"{soak_env!r} must come before {env!r} in environments"
+    return ""
