@@ -1,0 +1,165 @@
+"""The Runner contract: every test runs against the in-process runner and over HTTP (TCP, Unix)."""
+
+from __future__ import annotations
+
+import pytest
+
+from shipdeck.errors import InvalidInput, NotFound, Refused, ShipdeckError
+from shipdeck.model import (
+    Event,
+    EventKind,
+    RerunMode,
+    RunStatus,
+    TaskStatus,
+    WorkspaceSpec,
+)
+from shipdeck.runners.protocol import Runner
+
+
+async def events_until_finished(runner: Runner, after: int, run_id: int) -> list[Event]:
+    """Every event after `after` up to the one announcing that `run_id` finished."""
+    seen: list[Event] = []
+    for _ in range(500):
+        page = await runner.wait_events(after, wait=5)
+        assert not page.reset
+        seen.extend(page.events)
+        after = page.last_seq
+        for event in page.events:
+            if (
+                event.kind == EventKind.RUN
+                and event.run_id == run_id
+                and RunStatus(event.data["status"]).finished
+            ):
+                return seen
+    raise AssertionError("run never finished on the event feed")
+
+
+async def test_pipelines_in_declaration_order(runner: Runner, workspace: WorkspaceSpec) -> None:
+    pipelines = await runner.pipelines()
+    assert [p.name for p in pipelines] == ["build", "slow", "chatty"]
+    assert pipelines[0] == workspace.pipelines["build"]
+    assert list(pipelines[0].tasks) == ["compile", "test", "package"]
+
+
+async def test_run_succeeds_with_tasks_logs_and_metrics(runner: Runner) -> None:
+    run = await runner.start_run("build", {"greeting": "hi"}, trigger="contract")
+    assert run.pipeline == "build" and run.trigger == "contract"
+    assert run.params == {"fail": False, "greeting": "hi"}
+    done = await runner.wait_run(run.id)
+    assert done.status == RunStatus.SUCCEEDED
+    detail = await runner.run(run.id)
+    assert [t.name for t in detail.tasks] == ["compile", "test", "package"]
+    assert all(t.status == TaskStatus.SUCCEEDED for t in detail.tasks)
+    assert detail.final_metrics() == {"size": 42.0}
+    log = await runner.read_log(run.id, "compile")
+    assert [line.text for line in log.lines][:2] == ["compiling", "greeting=hi"]
+    assert log.finished and log.total == len(log.lines)
+
+
+async def test_log_ranges_and_tail(runner: Runner) -> None:
+    run = await runner.start_run("chatty", {"lines": "30"})
+    await runner.wait_run(run.id)
+    full = await runner.read_log(run.id, "talk", limit=None)
+    texts = [line.text for line in full.lines if line.stream.value == "out"]
+    assert texts == [f"line {i}" for i in range(30)]
+    middle = await runner.read_log(run.id, "talk", start=5, limit=3)
+    assert [line.n for line in middle.lines] == [5, 6, 7]
+    assert middle.total == full.total
+    tail = await runner.read_log(run.id, "talk", start=-2)
+    assert [line.n for line in tail.lines] == [full.total - 2, full.total - 1]
+
+
+async def test_failure_rerun_plan_and_rerun(runner: Runner) -> None:
+    run = await runner.start_run("build", {"fail": "true"})
+    failed = await runner.wait_run(run.id)
+    assert failed.status == RunStatus.FAILED
+    detail = await runner.run(run.id)
+    statuses = {t.name: t.status for t in detail.tasks}
+    assert statuses == {
+        "compile": TaskStatus.SUCCEEDED,
+        "test": TaskStatus.FAILED,
+        "package": TaskStatus.SKIPPED,
+    }
+    assert await runner.rerun_plan(run.id, RerunMode.FAILED) == ["test", "package"]
+    assert await runner.rerun_plan(run.id, RerunMode.FROM, from_task="package") == ["package"]
+    again = await runner.rerun(run.id, RerunMode.FAILED)
+    assert again.parent_id == run.id and again.rerun_mode == RerunMode.FAILED
+    await runner.wait_run(again.id)
+    kept = (await runner.run(again.id)).task("compile")
+    assert kept is not None and kept.reused_from == run.id
+
+
+async def test_cancel_running_run(runner: Runner) -> None:
+    after = await runner.last_seq()
+    run = await runner.start_run("slow")
+    # Wait until the task is really running (it printed), then cancel.
+    started = False
+    while not started:
+        page = await runner.wait_events(after, wait=5)
+        after = page.last_seq
+        started = any(e.kind == EventKind.LOG and e.run_id == run.id for e in page.events)
+    cancelled = await runner.cancel(run.id)
+    assert cancelled.id == run.id
+    final = await runner.wait_run(run.id)
+    assert final.status == RunStatus.CANCELLED
+    with pytest.raises(Refused):
+        await runner.cancel(run.id)
+
+
+async def test_runs_listing_paging_and_references(runner: Runner) -> None:
+    first = await runner.start_run("build")
+    await runner.wait_run(first.id)
+    second = await runner.start_run("chatty", {"lines": "1"})
+    await runner.wait_run(second.id)
+    listed = await runner.runs()
+    assert [r.id for r in listed][:2] == [second.id, first.id]
+    assert [r.id for r in await runner.runs(pipeline="build")] == [first.id]
+    assert [r.id for r in await runner.runs(limit=1)] == [second.id]
+    assert [r.id for r in await runner.runs(before=second.id)] == [first.id]
+    assert await runner.resolve_run("last") == second.id
+    assert await runner.resolve_run(f"#{first.id}") == first.id
+    assert await runner.resolve_run(str(first.id)) == first.id
+
+
+async def test_event_feed_follows_a_run(runner: Runner) -> None:
+    after = await runner.last_seq()
+    run = await runner.start_run("chatty", {"lines": "20"})
+    events = await events_until_finished(runner, after, run.id)
+    seqs = [e.seq for e in events]
+    assert seqs == sorted(set(seqs)) and seqs[0] > after
+    logs = [e.data["text"] for e in events if e.kind == EventKind.LOG and e.data["stream"] == "out"]
+    assert logs == [f"line {i}" for i in range(20)]
+    kinds = {e.kind for e in events}
+    assert {EventKind.RUN, EventKind.TASK, EventKind.LOG} <= kinds
+
+
+async def test_wait_events_times_out_empty_and_resets_when_asked_for_the_future(
+    runner: Runner,
+) -> None:
+    last = await runner.last_seq()
+    page = await runner.wait_events(last, wait=0.2)
+    assert page.events == [] and page.last_seq == last and not page.reset
+    future = await runner.wait_events(last + 1000, wait=0)
+    assert future.reset
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "words"),
+    [
+        (lambda r: r.start_run("nope"), NotFound, "no pipeline 'nope'"),
+        (lambda r: r.start_run("build", {"bogus": "1"}), InvalidInput, "no param 'bogus'"),
+        (lambda r: r.run(999), NotFound, "#999"),
+        (lambda r: r.resolve_run("x y"), InvalidInput, "'x y'"),
+        (lambda r: r.read_log(999, "compile"), NotFound, "#999"),
+        (lambda r: r.rerun(999), NotFound, "#999"),
+        (lambda r: r.cancel(999), NotFound, "#999"),
+    ],
+)
+async def test_errors_keep_their_class_and_message(
+    runner: Runner, call: object, error: type[ShipdeckError], words: str
+) -> None:
+    assert callable(call)
+    with pytest.raises(error) as raised:
+        await call(runner)
+    assert type(raised.value) is error
+    assert words in str(raised.value)
