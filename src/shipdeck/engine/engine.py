@@ -13,6 +13,7 @@ import logging
 import os
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -75,6 +76,9 @@ class Engine:
             persister=self.persister,
             hooks=self.on_task_succeeded,
             kill_grace=kill_grace,
+            spawner=ThreadPoolExecutor(
+                max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="shipdeck-spawn"
+            ),
         )
         self._executors: dict[int, RunExecutor] = {}
         self._jobs: dict[int, asyncio.Task[Run]] = {}
@@ -125,6 +129,8 @@ class Engine:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
+        if self._services.spawner is not None:
+            self._services.spawner.shutdown(wait=True)
         self.persister.flush()
         self.store.close()
         self.owner.release()

@@ -15,6 +15,7 @@ import os
 import re
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,6 +90,8 @@ class EngineServices:
     persister: Persister
     hooks: list[TaskHook] = field(default_factory=list)
     kill_grace: float = 2.0
+    spawner: Executor | None = None
+    """Threads that fork/exec task processes off the event loop."""
 
 
 class RunExecutor:
@@ -108,9 +111,12 @@ class RunExecutor:
         self._to_run = to_run
         self._pids: dict[str, int | None] = {}
         self._cancel = asyncio.Event()
+        self._cancelled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._cancel_reason = CANCELLED
         self.finished = asyncio.Event()
         self._run_dir = services.logs_dir / str(run.id)
+        self._os_env: dict[bytes, bytes] = {}
+        self._run_env: dict[bytes, bytes] | None = None
 
     @property
     def run_id(self) -> int:
@@ -120,6 +126,7 @@ class RunExecutor:
         if not self._cancel.is_set():
             self._cancel_reason = reason
             self._cancel.set()
+            self._cancelled.set_result(None)
 
     # State changes ----------------------------------------------------------------------
 
@@ -319,9 +326,10 @@ class RunExecutor:
                 env=env,
                 timeout=spec.timeout,
                 sink=sink,
-                cancel=self._cancel,
+                cancel=self._cancelled,
                 on_spawn=spawned,
                 kill_grace=self._services.kill_grace,
+                spawner=self._services.spawner,
             )
         finally:
             poller.cancel()
@@ -329,20 +337,27 @@ class RunExecutor:
 
     def _environment(
         self, spec: TaskSpec, attempt: int, params_file: Path, metrics_file: Path
-    ) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(spec.env)
-        for key, value in self.run.params.items():
-            env[param_env_name(key)] = param_env_value(value)
-        env.update(
-            SHIPDECK_RUN_ID=str(self.run.id),
-            SHIPDECK_PIPELINE=self.run.pipeline,
-            SHIPDECK_TASK=spec.name,
-            SHIPDECK_ATTEMPT=str(attempt),
-            SHIPDECK_WORKSPACE=str(self._services.root),
-            SHIPDECK_PARAMS=str(params_file),
-            SHIPDECK_METRICS=str(metrics_file),
-        )
+    ) -> dict[bytes, bytes]:
+        """os.environ < the task's env < SHIPDECK_* (which a task cannot override)."""
+        if self._run_env is None:
+            # Encoded once per run: converting os.environ per spawn costs more than the spawn.
+            run_env = {
+                os.fsencode(param_env_name(key)): os.fsencode(param_env_value(value))
+                for key, value in self.run.params.items()
+            }
+            run_env[b"SHIPDECK_RUN_ID"] = str(self.run.id).encode()
+            run_env[b"SHIPDECK_PIPELINE"] = os.fsencode(self.run.pipeline)
+            run_env[b"SHIPDECK_WORKSPACE"] = os.fsencode(self._services.root)
+            run_env[b"SHIPDECK_PARAMS"] = os.fsencode(params_file)
+            self._os_env = dict(os.environb)
+            self._run_env = run_env
+        env = self._os_env.copy()
+        for key, value in spec.env.items():
+            env[os.fsencode(key)] = os.fsencode(value)
+        env.update(self._run_env)
+        env[b"SHIPDECK_TASK"] = os.fsencode(spec.name)
+        env[b"SHIPDECK_ATTEMPT"] = str(attempt).encode()
+        env[b"SHIPDECK_METRICS"] = os.fsencode(metrics_file)
         return env
 
     def _failure_reason(self, spec: TaskSpec, outcome: AttemptOutcome) -> str:

@@ -44,16 +44,31 @@ class LogWriter:
     """Appends lines to one task's log file and counts them (the count is the next line number)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.lines = count_lines(path)
-        self._fd: int | None = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._fd: int | None = None
+        self._opened = False
+        self._lines: int | None = None
+
+    @property
+    def lines(self) -> int:
+        if self._lines is None:
+            self._lines = count_lines(self.path)
+        return self._lines
 
     def write(self, entries: list[tuple[float, LogStream, str]]) -> int:
-        """Append lines; returns the number of the first one. One os.write for the batch."""
+        """Append lines; returns the number of the first one. One os.write for the batch.
+
+        The file is created on the first write: a task that prints nothing costs no file.
+        """
         first = self.lines
-        if not entries or self._fd is None:
+        if not entries:
             return first
+        if self._fd is None:
+            if self._opened:
+                return first
+            self._opened = True
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         parts = [
             f"{format_ts(ts)} {_STREAM_CODE[stream]} {text.replace(chr(10), ' ')}\n"
             for ts, stream, text in entries
@@ -63,10 +78,11 @@ class LogWriter:
         while view:
             written = os.write(self._fd, view)
             view = view[written:]
-        self.lines += len(entries)
+        self._lines = first + len(entries)
         return first
 
     def close(self) -> None:
+        self._opened = True
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None

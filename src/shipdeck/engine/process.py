@@ -1,9 +1,11 @@
 """One attempt of one task: a `/bin/sh -c` subprocess in its own process group.
 
-Output is read in chunks and handed to a sink line by line (with the time it was read). A
-timeout or a cancel kills the whole group: SIGTERM, then SIGKILL after a grace period. When
-the main process exits, whatever it left behind in its group is killed the same way, so a
-task never leaves orphans running (and never holds shipdeck's pipes open forever).
+Output is read straight from the pipes by event-loop readers and handed to a sink line by
+line (with the time it was read). Exit is noticed through a pidfd where the kernel has them
+(no thread per child), else through a waiting thread. A timeout or a cancel kills the whole
+group: SIGTERM, then SIGKILL after a grace period. When the main process exits, whatever it
+left behind in its group is killed the same way, so a task never leaves orphans running
+(nor holds shipdeck's pipes open forever).
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ import asyncio
 import contextlib
 import os
 import signal
+import subprocess
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 from shipdeck.model import LogStream
 
@@ -27,6 +32,7 @@ MAX_LINE = 1 << 20
 _READ_SIZE = 1 << 16
 
 LineSink = Callable[[LogStream, float, list[str]], None]
+Environment = Mapping[bytes, bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,91 +52,171 @@ async def run_attempt(
     command: str,
     *,
     cwd: Path,
-    env: Mapping[str, str],
+    env: Environment,
     timeout: float | None,  # noqa: ASYNC109 - the task's own limit, enforced on its process group
     sink: LineSink,
-    cancel: asyncio.Event,
+    cancel: asyncio.Future[None],
     on_spawn: Callable[[int], None] = lambda pid: None,
     kill_grace: float = KILL_GRACE,
+    spawner: Executor | None = None,
 ) -> AttemptOutcome:
+    """Run `command` until it exits, times out, or `cancel` completes.
+
+    With a `spawner` pool the fork/exec happens off the event loop (it blocks until the
+    child has exec'd, which is most of the per-task cost of a short task).
+    """
+    loop = asyncio.get_running_loop()
+    spawning = loop.run_in_executor(spawner, spawn, command, cwd, env)
     try:
-        process = await asyncio.create_subprocess_exec(
-            "/bin/sh",
-            "-c",
-            command,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=cwd,
-            env=dict(env),
-            start_new_session=True,
-        )
-    except OSError as error:
+        popen = await asyncio.shield(spawning)
+    except (OSError, subprocess.SubprocessError) as error:
         return AttemptOutcome(exit_code=None, spawn_error=f"could not start: {error}")
-    group = process.pid
+    except asyncio.CancelledError:
+        spawning.add_done_callback(_kill_spawned)
+        raise
+    group = popen.pid
     on_spawn(group)
-    assert process.stdout is not None and process.stderr is not None
-    pumps = [
-        asyncio.create_task(_pump(process.stdout, LogStream.OUT, sink)),
-        asyncio.create_task(_pump(process.stderr, LogStream.ERR, sink)),
-    ]
-    exited = asyncio.create_task(process.wait())
-    cancelled = asyncio.create_task(cancel.wait())
+    child = _Child(popen, sink)
+    cancelled = cancel
     timed_out = was_cancelled = False
     try:
-        done, _ = await asyncio.wait(
-            {exited, cancelled}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-        )
-        if exited not in done:
+        waiters: set[asyncio.Future[Any]] = {child.exited, cancelled}
+        done, _ = await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if child.exited not in done:
             was_cancelled = cancelled in done
             timed_out = not was_cancelled
             await kill_group(group, kill_grace)
-        await exited
+        await child.exited
         if group_alive(group):
             await kill_group(group, kill_grace)
-        await _drain(pumps)
+        if not child.drained.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(child.drained), PIPE_DRAIN)
     finally:
-        cancelled.cancel()
-        if not exited.done():
+        if not child.exited.done():
             # Our caller was cancelled: never leave the group running behind us.
             signal_group(group, signal.SIGKILL)
-            exited.cancel()
-        for pump in pumps:
-            pump.cancel()
-    return AttemptOutcome(
-        exit_code=process.returncode, timed_out=timed_out, cancelled=was_cancelled
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                popen.wait(timeout=1.0)
+        child.close()
+    return AttemptOutcome(exit_code=popen.returncode, timed_out=timed_out, cancelled=was_cancelled)
+
+
+def _kill_spawned(spawning: asyncio.Future[subprocess.Popen[bytes]]) -> None:
+    """A spawn finished after its attempt was cancelled: kill what it started."""
+    if spawning.cancelled() or spawning.exception() is not None:
+        return
+    popen = spawning.result()
+    signal_group(popen.pid, signal.SIGKILL)
+    for pipe in (popen.stdout, popen.stderr):
+        if pipe is not None:
+            pipe.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        popen.wait(timeout=1.0)
+
+
+def spawn(command: str, cwd: Path, env: Environment) -> subprocess.Popen[bytes]:
+    """Start `/bin/sh -c command` as the leader of a new session and process group.
+
+    Synchronous like asyncio's own spawning (the fork is quick); the pipes are then read by
+    event-loop readers, never by blocking calls.
+    """
+    return subprocess.Popen(
+        ["/bin/sh", "-c", command],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=cwd,
+        env=env,
+        start_new_session=True,
     )
 
 
-async def _pump(reader: asyncio.StreamReader, stream: LogStream, sink: LineSink) -> None:
-    pending = bytearray()
-    while chunk := await reader.read(_READ_SIZE):
+class _Child:
+    """Event-loop readers on a child's pipes and on its exit."""
+
+    def __init__(self, popen: subprocess.Popen[bytes], sink: LineSink) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._popen = popen
+        self._sink = sink
+        self.exited: asyncio.Future[int] = self._loop.create_future()
+        self.drained: asyncio.Future[None] = self._loop.create_future()
+        self._pipes: dict[int, tuple[IO[bytes], LogStream, bytearray]] = {}
+        for pipe, stream in ((popen.stdout, LogStream.OUT), (popen.stderr, LogStream.ERR)):
+            assert pipe is not None
+            fd = pipe.fileno()
+            os.set_blocking(fd, False)
+            self._pipes[fd] = (pipe, stream, bytearray())
+            self._loop.add_reader(fd, self._readable, fd)
+        self._pidfd: int | None = None
+        try:
+            self._pidfd = os.pidfd_open(popen.pid)
+        except (AttributeError, OSError):
+            waiting = self._loop.run_in_executor(None, popen.wait)
+            waiting.add_done_callback(lambda _: self._set_exited())
+        else:
+            self._loop.add_reader(self._pidfd, self._reap)
+
+    def _reap(self) -> None:
+        self._close_pidfd()
+        self._popen.wait()
+        self._set_exited()
+
+    def _set_exited(self) -> None:
+        if not self.exited.done():
+            self.exited.set_result(self._popen.returncode)
+
+    def _close_pidfd(self) -> None:
+        if self._pidfd is not None:
+            self._loop.remove_reader(self._pidfd)
+            os.close(self._pidfd)
+            self._pidfd = None
+
+    def _readable(self, fd: int) -> None:
+        _, stream, pending = self._pipes[fd]
+        try:
+            chunk = os.read(fd, _READ_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        now = time.time()
+        if not chunk:
+            if pending:
+                self._sink(stream, now, [_decode(pending)])
+            self._close_pipe(fd)
+            return
         pending += chunk
         if b"\n" not in chunk and len(pending) < MAX_LINE:
-            continue
-        now = time.time()
+            return
         parts = pending.split(b"\n")
         rest = parts.pop()
         lines = [_decode(part) for part in parts]
         while len(rest) >= MAX_LINE:
             lines.append(_decode(rest[:MAX_LINE]))
             rest = rest[MAX_LINE:]
-        pending = bytearray(rest)
+        pending[:] = rest
         if lines:
-            sink(stream, now, lines)
-    if pending:
-        sink(stream, time.time(), [_decode(bytes(pending))])
+            self._sink(stream, now, lines)
+
+    def _close_pipe(self, fd: int) -> None:
+        pipe, _, _ = self._pipes.pop(fd)
+        self._loop.remove_reader(fd)
+        pipe.close()
+        if not self._pipes and not self.drained.done():
+            self.drained.set_result(None)
+
+    def close(self) -> None:
+        for fd in list(self._pipes):
+            self._close_pipe(fd)
+        self._close_pidfd()
+        if not self.drained.done():
+            self.drained.cancel()
 
 
 def _decode(raw: bytes | bytearray) -> str:
     text = raw.decode("utf-8", errors="replace")
     return text[:-1] if text.endswith("\r") else text
-
-
-async def _drain(pumps: list[asyncio.Task[None]]) -> None:
-    _, still_reading = await asyncio.wait(pumps, timeout=PIPE_DRAIN)
-    for pump in still_reading:
-        pump.cancel()
 
 
 def signal_group(group: int, signum: int) -> bool:
