@@ -1,0 +1,136 @@
+"""`shipdeck runner status|ls|add|rm`: the workspace daemon and the configured runners."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from typing import Any
+
+from shipdeck.cli.context import CliContext
+from shipdeck.cli.output import dump_json, table
+from shipdeck.config import RunnerEntry, add_runner, load_runners, remove_runner, runner_token
+from shipdeck.errors import ShipdeckError
+from shipdeck.runners import daemon
+from shipdeck.runners.remote import RemoteRunner, RunnerInfo
+
+PING_TIMEOUT = 3.0
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("runner", help="the workspace runner and configured remote runners")
+    actions = p.add_subparsers(dest="runner_command", metavar="ACTION", required=True)
+
+    s = actions.add_parser("status", help="is the workspace runner (daemon) running?")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(handler=status_command)
+
+    s = actions.add_parser("ls", help="configured runners with reachability, version, latency")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(handler=ls_command)
+
+    s = actions.add_parser("add", help="add a runner to the user config")
+    s.add_argument("name")
+    s.add_argument("url", help="http(s)://HOST:PORT or unix:PATH")
+    token = s.add_mutually_exclusive_group()
+    token.add_argument("--token-env", metavar="VAR", help="environment variable with the token")
+    token.add_argument("--token-file", metavar="F", help="file (mode 0600) with the token")
+    s.add_argument("--read-only", action="store_true", help="never offer actions on it")
+    s.set_defaults(handler=add_command)
+
+    s = actions.add_parser("rm", help="remove a runner from the user config")
+    s.add_argument("name")
+    s.set_defaults(handler=rm_command)
+
+
+def _uptime(info: RunnerInfo) -> float:
+    return max(0.0, time.time() - info.started_at.timestamp())
+
+
+async def status_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    workspace = ctx.workspace()
+    state = await daemon.status(workspace)
+    if args.json:
+        data: dict[str, Any] = {
+            "workspace": str(state.workspace),
+            "socket": str(state.socket),
+            "running": state.running,
+            "info": state.info.model_dump(mode="json") if state.info else None,
+            "latency_ms": round(state.latency * 1000, 2) if state.latency is not None else None,
+        }
+        dump_json(data, ctx.out)
+    elif state.info is not None and state.latency is not None:
+        info = state.info
+        ctx.print(
+            f"runner for {state.workspace}: running (pid {info.pid}, shipdeck {info.version}, "
+            f"up {_uptime(info):.0f}s, {state.latency * 1000:.1f} ms, {state.socket})"
+        )
+    else:
+        note = f" (stale pid file: {state.pid_file})" if state.pid_file else ""
+        ctx.print(f"runner for {state.workspace}: not running{note}")
+    return 0 if state.running else 1
+
+
+async def _ping(entry: RunnerEntry) -> dict[str, Any]:
+    row: dict[str, Any] = {"name": entry.name, "url": entry.url, "read_only": entry.read_only}
+    try:
+        client = RemoteRunner(
+            entry.url, token=runner_token(entry), name=entry.name, timeout=PING_TIMEOUT
+        )
+    except ShipdeckError as error:
+        return {**row, "reachable": False, "error": str(error)}
+    try:
+        info, latency = await asyncio.wait_for(client.ping(), PING_TIMEOUT + 1)
+    except ShipdeckError as error:
+        return {**row, "reachable": False, "error": str(error)}
+    except TimeoutError:
+        return {**row, "reachable": False, "error": "timed out"}
+    finally:
+        await client.close()
+    return {
+        **row,
+        "reachable": True,
+        "version": info.version,
+        "latency_ms": round(latency * 1000, 2),
+        "read_only": entry.read_only or info.read_only,
+    }
+
+
+async def ls_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    entries = load_runners()
+    rows = await asyncio.gather(*(_ping(entry) for entry in entries))
+    if args.json:
+        dump_json({"runners": list(rows)}, ctx.out)
+        return 0
+    if not rows:
+        ctx.print("no runners configured; add one with: shipdeck runner add NAME URL")
+        return 0
+    cells = []
+    for row in rows:
+        if row["reachable"]:
+            status, version, latency = "up", row["version"], f"{row['latency_ms']:.1f} ms"
+        else:
+            status, version, latency = f"down: {row['error']}", "-", "-"
+        mode = "read-only" if row["read_only"] else "read-write"
+        cells.append([row["name"], row["url"], version, latency, mode, status])
+    ctx.print(table(["NAME", "URL", "VERSION", "LATENCY", "MODE", "STATUS"], cells))
+    return 0
+
+
+async def add_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    entry = RunnerEntry(
+        name=args.name,
+        url=args.url,
+        token_env=args.token_env,
+        token_file=args.token_file,
+        read_only=args.read_only,
+    )
+    path = add_runner(entry)
+    ctx.print(f"added runner {entry.name} ({entry.url}) to {path}")
+    return 0
+
+
+async def rm_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    path = remove_runner(args.name)
+    ctx.print(f"removed runner {args.name} from {path}")
+    return 0
