@@ -8,7 +8,9 @@ REPEAT times each after one warm-up; medians are compared:
 - shipdeck CLI: `shipdeck -C DIR run dag --jobs JOBS --json` as a subprocess (what a user
   types; includes interpreter start-up and opening the store),
 - shipdeck in process: `start_run` + `wait_run` on a local runner opened beforehand,
-- make: `make -j JOBS -s -f Makefile`.
+- make: `make -j JOBS -s -f Makefile`,
+- CLI start-up only: `shipdeck -C DIR runs --limit 1 --json`, the CLI's fixed cost (start
+  Python, import, open the store) that the first row pays once per run.
 
 Prints a table (or JSON with --json) and always exits 0: it measures, it does not judge.
     python bench/engine.py [--repeat 5] [--jobs 2] [--json] [--profile 25]
@@ -100,6 +102,12 @@ def run_cli(root: Path, jobs: int, tasks: int) -> None:
         raise RuntimeError(f"shipdeck ran {succeeded}/{tasks} tasks successfully")
 
 
+def run_cli_startup(root: Path) -> None:
+    """The CLI's fixed cost: start Python, import shipdeck, open the store, list one run."""
+    command = [sys.executable, "-m", "shipdeck", "-C", str(root), "runs", "--limit", "1"]
+    subprocess.run([*command, "--json"], check=True, stdout=subprocess.DEVNULL)
+
+
 class InProcess:
     """A local runner opened once; each measurement is one run of the DAG through it."""
 
@@ -143,6 +151,7 @@ def measure(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     methods: dict[str, Callable[[], None]] = {
         "make": lambda: run_make(root, args.jobs),
         "shipdeck_cli": lambda: run_cli(root, args.jobs, tasks),
+        "shipdeck_cli_startup": lambda: run_cli_startup(root),
     }
     in_process: InProcess | None = None
     try:
@@ -186,6 +195,12 @@ def measure(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         if make and ours:
             ours["ratio_to_make"] = ours["median"] / make["median"]
             ours["overhead_ms_per_task"] = (ours["median"] - make["median"]) / tasks * 1000
+    cli, startup = (
+        report["seconds"].get("shipdeck_cli"),
+        report["seconds"].get("shipdeck_cli_startup"),
+    )
+    if make and cli and startup:
+        report["cli_without_startup_ratio"] = (cli["median"] - startup["median"]) / make["median"]
     return report
 
 
@@ -212,16 +227,17 @@ def print_table(report: dict[str, Any]) -> None:
     print(header)
     print("-" * len(header))
     labels = {
-        "make": "make -j",
+        "make": "make -j (reference)",
         "shipdeck_cli": "shipdeck run (CLI)",
         "shipdeck_inprocess": "shipdeck in-process",
+        "shipdeck_cli_startup": "CLI start-up only",
     }
     for name, label in labels.items():
         row = report["seconds"].get(name)
         if row is None:
             print(f"{label:<22}  failed: {report['errors'].get(name, 'not measured')}")
             continue
-        ratio = f"{row['ratio_to_make']:.2f}" if "ratio_to_make" in row else "1.00"
+        ratio = f"{row['ratio_to_make']:.2f}" if "ratio_to_make" in row else "-"
         overhead = f"{row['overhead_ms_per_task']:.2f}" if "overhead_ms_per_task" in row else "-"
         print(
             f"{label:<22}{row['median']:>8.3f}s{row['min']:>8.3f}s{row['max']:>8.3f}s"
@@ -234,6 +250,11 @@ def print_table(report: dict[str, Any]) -> None:
         print(
             f"target: shipdeck CLI / make <= {report['target_ratio']:.1f}: {verdict} "
             f"({cli['ratio_to_make']:.2f})"
+        )
+    if "cli_without_startup_ratio" in report:
+        print(
+            "shipdeck CLI minus its start-up cost / make: "
+            f"{report['cli_without_startup_ratio']:.2f}"
         )
 
 
