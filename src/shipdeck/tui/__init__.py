@@ -1,0 +1,46 @@
+"""The Textual front end. Build it with `create_app` (tests inject their own runners)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+from shipdeck.runners.protocol import Runner
+from shipdeck.tui.app import ShipdeckApp
+from shipdeck.tui.config import TuiConfig
+from shipdeck.tui.format import Clock, system_clock
+
+__all__ = ["ShipdeckApp", "create_app", "run_tui"]
+
+
+def create_app(
+    runners: list[Runner],
+    *,
+    read_only: bool = False,
+    theme: str | None = None,
+    clock: Clock = system_clock,
+    config: TuiConfig | None = None,
+    extra_themes_dir: Path | None = None,
+) -> ShipdeckApp:
+    """The app over these runners. `config=None` reads the user's config file."""
+    return ShipdeckApp(
+        runners,
+        read_only=read_only,
+        theme=theme,
+        clock=clock,
+        config=config,
+        extra_themes_dir=extra_themes_dir,
+    )
+
+
+def run_tui(runners: list[Runner], *, read_only: bool = False, theme: str | None = None) -> int:
+    """Run the TUI in the terminal until the operator quits; closes the runners afterwards."""
+    app = create_app(runners, read_only=read_only, theme=theme)
+    try:
+        result = app.run()
+    finally:
+        for runner in runners:
+            with contextlib.suppress(Exception):
+                asyncio.run(runner.close())
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,125 @@
+"""Rerun, cancel and trigger: preview exactly what will happen, act only on confirmation."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from shipdeck.model import RerunMode, TaskStatus
+
+if TYPE_CHECKING:
+    from shipdeck.tui.app import ShipdeckApp
+
+MODE_TITLE = {
+    RerunMode.ALL: "Rerun every task",
+    RerunMode.FAILED: "Rerun failed tasks",
+    RerunMode.FROM: "Rerun from task",
+}
+
+
+def refuse_if_read_only(app: ShipdeckApp, what: str) -> bool:
+    if app.read_only:
+        app.notify(f"{what} refused: read-only mode", severity="warning")
+        return True
+    return False
+
+
+async def rerun(
+    app: ShipdeckApp, run_id: int, mode: RerunMode, from_task: str | None = None
+) -> None:
+    """Show the rerun plan; start the rerun when the operator confirms."""
+    from shipdeck.tui.screens.confirm import ConfirmScreen
+
+    if refuse_if_read_only(app, "Rerun"):
+        return
+    runner = app.runner
+    plan = await app.call("Rerun", lambda: runner.rerun_plan(run_id, mode, from_task=from_task))
+    if plan is None:
+        return
+    if not plan:
+        app.notify(f"Nothing to rerun in #{run_id} ({mode.value})", severity="warning")
+        return
+    title = MODE_TITLE[mode] + (f" {from_task}" if from_task else "")
+    kept = ""
+    detail = await app.call("Rerun", lambda: runner.run(run_id))
+    if detail is not None:
+        others = [t.name for t in detail.tasks if t.name not in plan]
+        if others:
+            kept = "Kept from #{}: {}".format(run_id, ", ".join(others))
+
+    async def go() -> None:
+        new = await app.call(
+            "Rerun",
+            lambda: runner.rerun(run_id, mode, from_task=from_task, trigger="tui"),
+        )
+        if new is not None:
+            app.notify(f"Started run #{new.id} ({len(plan)} tasks)")
+            app.open_run(new.id, replace=True)
+
+    def done(confirmed: bool | None) -> None:
+        if confirmed:
+            app.run_worker(go(), group="action")
+
+    app.push_screen(
+        ConfirmScreen(
+            f"{title}: #{run_id}",
+            f"Will run {len(plan)} task{'s' if len(plan) != 1 else ''}:",
+            plan,
+            footnote=kept,
+            action="Rerun",
+        ),
+        done,
+    )
+
+
+async def cancel(app: ShipdeckApp, run_id: int) -> None:
+    from shipdeck.tui.screens.confirm import ConfirmScreen
+
+    if refuse_if_read_only(app, "Cancel"):
+        return
+    runner = app.runner
+    detail = await app.call("Cancel", lambda: runner.run(run_id))
+    if detail is None:
+        return
+    if detail.run.status.finished:
+        app.notify(f"#{run_id} already {detail.run.status.value}", severity="warning")
+        return
+    killed = [t.name for t in detail.tasks if t.status in (TaskStatus.RUNNING, TaskStatus.RETRYING)]
+    dropped = [t.name for t in detail.tasks if t.status == TaskStatus.PENDING]
+    lines = [f"kill  {name}" for name in killed] + [f"skip  {name}" for name in dropped]
+
+    async def go() -> None:
+        run = await app.call("Cancel", lambda: runner.cancel(run_id))
+        if run is not None:
+            app.notify(f"Cancelled #{run.id}")
+
+    def done(confirmed: bool | None) -> None:
+        if confirmed:
+            app.run_worker(go(), group="action")
+
+    app.push_screen(
+        ConfirmScreen(
+            f"Cancel run #{run_id} ({detail.run.pipeline})",
+            f"Will kill {len(killed)} running and skip {len(dropped)} pending:",
+            lines or ["(no task is running yet)"],
+            action="Cancel run",
+            danger=True,
+        ),
+        done,
+    )
+
+
+async def trigger(app: ShipdeckApp, pipeline: str) -> None:
+    from shipdeck.tui.screens.trigger import TriggerScreen
+
+    if refuse_if_read_only(app, "Trigger"):
+        return
+    spec = await app.call("Trigger", lambda: app.pipeline(pipeline))
+    if spec is None:
+        app.notify(f"Unknown pipeline {pipeline!r}", severity="error")
+        return
+
+    def done(run_id: int | None) -> None:
+        if run_id is not None:
+            app.open_run(run_id, replace=True)
+
+    app.push_screen(TriggerScreen(spec), done)

@@ -1,0 +1,213 @@
+"""The shipdeck Textual app: runners in, views out. Built by `create_app` with its runners."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import ClassVar, Protocol, TypeVar
+
+from textual.app import App
+from textual.binding import BindingType
+from textual.screen import Screen
+
+from shipdeck.errors import ShipdeckError
+from shipdeck.model import EventPage, PipelineSpec
+from shipdeck.runners.protocol import Runner
+from shipdeck.tui import keymap
+from shipdeck.tui.commands import ShipdeckCommands
+from shipdeck.tui.config import TuiConfig, load_config
+from shipdeck.tui.format import Clock, system_clock
+from shipdeck.tui.palette import Palette
+from shipdeck.tui.themes import DEFAULT_THEME, bundled_themes_dir, load_themes
+
+T = TypeVar("T")
+
+FOLLOW_WAIT = 10.0
+RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0)
+
+
+class EventSink(Protocol):
+    def on_runner_events(self, runner_index: int, page: EventPage) -> None: ...
+
+
+class ShipdeckApp(App[int]):
+    TITLE = "shipdeck"
+    CSS_PATH = "app.tcss"
+    COMMANDS: ClassVar = App.COMMANDS | {ShipdeckCommands}
+    BINDINGS: ClassVar[list[BindingType]] = list(
+        keymap.bindings("view.overview", "view.pipelines", "view.runs", "help", "quit")
+    )
+
+    def __init__(
+        self,
+        runners: list[Runner],
+        *,
+        read_only: bool = False,
+        theme: str | None = None,
+        clock: Clock = system_clock,
+        config: TuiConfig | None = None,
+        extra_themes_dir: Path | None = None,
+    ) -> None:
+        super().__init__()
+        if not runners:
+            raise ValueError("the TUI needs at least one runner")
+        self.runners = runners
+        self.active = 0
+        self.clock = clock
+        self.config = load_config() if config is None else config
+        self._read_only = read_only
+        self._theme_choice = theme
+        self._extra_themes_dir = extra_themes_dir
+        self._observed: dict[int, str] = {}
+        self._pipelines: dict[int, list[PipelineSpec]] = {}
+        self.palette = Palette(self.get_css_variables())
+
+    # Runners.
+
+    @property
+    def runner(self) -> Runner:
+        return self.runners[self.active]
+
+    @property
+    def read_only(self) -> bool:
+        """Read-only for the active runner: from the flag, the config, or the runner itself."""
+        runner = self.runner
+        return (
+            self._read_only
+            or runner.name in self.config.read_only_runners
+            or bool(getattr(runner, "read_only", False))
+        )
+
+    def connection_state(self, index: int) -> str:
+        """live, reconnecting or offline: the runner's own `state.status` when it has one."""
+        state = getattr(self.runners[index], "state", None)
+        status = getattr(state, "status", None)
+        if status is not None:
+            value = str(getattr(status, "value", status))
+            return "reconnecting" if value == "connecting" else value
+        return self._observed.get(index, "live")
+
+    async def pipelines(self, index: int | None = None) -> list[PipelineSpec]:
+        index = self.active if index is None else index
+        if index not in self._pipelines:
+            self._pipelines[index] = await self.runners[index].pipelines()
+        return self._pipelines[index]
+
+    async def pipeline(self, name: str) -> PipelineSpec | None:
+        return next((p for p in await self.pipelines() if p.name == name), None)
+
+    async def call(self, what: str, call: Callable[[], Awaitable[T]]) -> T | None:
+        """Run a runner call; show failures as a notification instead of crashing."""
+        try:
+            return await call()
+        except ShipdeckError as error:
+            self.notify(str(error), title=f"{what} failed", severity="error")
+        except Exception as error:  # a runner bug or a dropped link must not kill the UI
+            self.notify(
+                f"{type(error).__name__}: {error}", title=f"{what} failed", severity="error"
+            )
+        return None
+
+    def switch_runner(self, index: int) -> None:
+        if index == self.active or not 0 <= index < len(self.runners):
+            return
+        self.active = index
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        from shipdeck.tui.screens.main import MainScreen
+
+        if isinstance(self.screen, MainScreen):
+            self.screen.reload()
+        self.refresh_bindings()
+        self.notify(f"Runner: {self.runner.name}")
+
+    # Lifecycle.
+
+    def on_mount(self) -> None:
+        themes, problems = load_themes(
+            bundled_themes_dir(), self.config.themes_dir, self._extra_themes_dir
+        )
+        for theme in themes:
+            self.register_theme(theme)
+        wanted = self._theme_choice or self.config.theme or DEFAULT_THEME
+        if wanted not in self.available_themes:
+            problems.append(f"unknown theme {wanted!r}; using {DEFAULT_THEME}")
+            wanted = DEFAULT_THEME
+        self.theme = wanted
+        self.theme_changed_signal.subscribe(self, self._on_theme_changed)
+        self._on_theme_changed(None)
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
+        for problem in [*self.config.problems, *problems]:
+            self.notify(problem, title="config", severity="warning", timeout=8)
+
+        from shipdeck.tui.screens.main import MainScreen
+
+        self.push_screen(MainScreen())
+        for index in range(len(self.runners)):
+            self.run_worker(self._follow(index), group=f"follow-{index}", name=f"follow-{index}")
+
+    def _on_theme_changed(self, _theme: object) -> None:
+        self.palette = Palette(self.get_css_variables())
+
+    async def _follow(self, index: int) -> None:
+        """Follow one runner's event stream for the app's lifetime and fan pages out."""
+        runner = self.runners[index]
+        after: int | None = None
+        failures = 0
+        while True:
+            try:
+                if after is None:
+                    after = await runner.last_seq()
+                page = await runner.wait_events(after, wait=FOLLOW_WAIT)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                failures += 1
+                self._observed[index] = "reconnecting" if failures < 3 else "offline"
+                delay = RETRY_DELAYS[min(failures, len(RETRY_DELAYS)) - 1]
+                await asyncio.sleep(delay)
+                continue
+            failures = 0
+            self._observed[index] = "live"
+            after = page.last_seq
+            if page.events or page.reset:
+                self.dispatch_events(index, page)
+
+    def dispatch_events(self, index: int, page: EventPage) -> None:
+        for screen in self.screen_stack:
+            handler = getattr(screen, "on_runner_events", None)
+            if handler is not None:
+                handler(index, page)
+
+    # Actions.
+
+    def action_switch_view(self, view: str) -> None:
+        from shipdeck.tui.screens.main import MainScreen
+
+        while not isinstance(self.screen, MainScreen) and len(self.screen_stack) > 2:
+            self.pop_screen()
+        if isinstance(self.screen, MainScreen):
+            self.screen.show_view(view)
+
+    def action_help(self) -> None:
+        from shipdeck.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def open_run(self, run_id: int, *, task: str | None = None, replace: bool = False) -> None:
+        from shipdeck.tui.screens.run import RunScreen
+
+        screen = RunScreen(run_id, task=task)
+        if replace and isinstance(self.screen, RunScreen):
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def top_screen(self) -> Screen[object]:
+        return self.screen
+
+    async def action_quit(self) -> None:
+        self.exit(0)

@@ -1,0 +1,85 @@
+"""Command palette (ctrl+p): jump to a pipeline, run or task; switch runner or theme."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from shipdeck.tui.format import glyph
+
+if TYPE_CHECKING:
+    from shipdeck.tui.app import ShipdeckApp
+
+PALETTE_RUNS = 100
+
+
+class ShipdeckCommands(Provider):
+    async def startup(self) -> None:
+        self.entries: list[tuple[str, str, Callable[[], object]]] = []
+        app: ShipdeckApp = self.app  # type: ignore[assignment]
+        pipelines = await app.call("Palette", app.pipelines) or []
+        runs = await app.call("Palette", lambda: app.runner.runs(limit=PALETTE_RUNS)) or []
+        latest = {}
+        for run in reversed(runs):
+            latest[run.pipeline] = run
+        for pipeline in pipelines:
+            last = latest.get(pipeline.name)
+            if last is not None:
+                self.entries.append(
+                    (
+                        f"pipeline {pipeline.name}",
+                        f"open its latest run #{last.id}",
+                        partial(app.open_run, last.id),
+                    )
+                )
+                for task in pipeline.tasks:
+                    self.entries.append(
+                        (
+                            f"task {pipeline.name}.{task}",
+                            f"open {task} in run #{last.id}",
+                            partial(app.open_run, last.id, task=task),
+                        )
+                    )
+            else:
+                self.entries.append(
+                    (
+                        f"pipeline {pipeline.name}",
+                        "show it in the pipelines view",
+                        partial(app.action_switch_view, "pipelines"),
+                    )
+                )
+        for run in runs:
+            self.entries.append(
+                (
+                    f"run #{run.id} {run.pipeline}",
+                    f"{glyph(run.status)} {run.status.value}",
+                    partial(app.open_run, run.id),
+                )
+            )
+        for index, runner in enumerate(app.runners):
+            self.entries.append(
+                (
+                    f"runner {runner.name}",
+                    f"switch to this runner ({app.connection_state(index)})",
+                    partial(app.switch_runner, index),
+                )
+            )
+        for name in sorted(app.available_themes):
+            self.entries.append(
+                (f"theme {name}", "switch theme", partial(setattr, app, "theme", name))
+            )
+
+    async def discover(self) -> Hits:
+        for label, help_text, callback in self.entries:
+            if not label.startswith("theme "):
+                yield DiscoveryHit(label, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for label, help_text, callback in self.entries:
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), callback, help=help_text)

@@ -1,0 +1,114 @@
+"""Pure text helpers: durations, ages, status glyphs. Times come from an injected clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from shipdeck.model import Run, RunStatus, TaskRun, TaskStatus
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def frozen_clock(moment: datetime) -> Clock:
+    """A clock that always answers `moment` (snapshots and screenshots)."""
+    return lambda: moment
+
+
+STATUS_GLYPH: dict[str, str] = {
+    "queued": "○",
+    "pending": "○",
+    "running": "●",
+    "retrying": "↻",
+    "succeeded": "✓",
+    "failed": "✗",
+    "skipped": "↷",
+    "cancelled": "⊘",
+    "interrupted": "!",
+}
+
+STATUS_WORD: dict[str, str] = {
+    "queued": "queued",
+    "pending": "pending",
+    "running": "running",
+    "retrying": "retrying",
+    "succeeded": "ok",
+    "failed": "failed",
+    "skipped": "skipped",
+    "cancelled": "cancelled",
+    "interrupted": "interrupted",
+}
+
+
+def glyph(status: RunStatus | TaskStatus | str) -> str:
+    return STATUS_GLYPH.get(str(status), "?")
+
+
+def format_duration(seconds: float | None) -> str:
+    """Compact and fixed-ish width: 0.4s, 12s, 3m05s, 1h02m, 3d04h."""
+    if seconds is None:
+        return "-"
+    if seconds < 0:
+        seconds = 0.0
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+def format_age(moment: datetime | None, now: datetime) -> str:
+    """How long ago: 5s ago, 3m ago, 2h ago, 4d ago."""
+    if moment is None:
+        return "-"
+    seconds = int((now - moment).total_seconds())
+    if seconds < 60:
+        return f"{max(seconds, 0)}s ago"
+    if seconds < 3600:
+        return f"{seconds // 60}m ago"
+    if seconds < 86400:
+        return f"{seconds // 3600}h ago"
+    return f"{seconds // 86400}d ago"
+
+
+def run_elapsed(run: Run, now: datetime) -> float | None:
+    """Seconds the run has been going (or went, once finished)."""
+    if run.started_at is None:
+        return None
+    end = run.finished_at or now
+    return (end - run.started_at).total_seconds()
+
+
+def task_elapsed(task: TaskRun, now: datetime) -> float | None:
+    if task.started_at is None:
+        return None
+    end = task.finished_at or now
+    return (end - task.started_at).total_seconds()
+
+
+def progress_bar(done: int, total: int, width: int = 10) -> str:
+    if total <= 0:
+        return "▱" * width
+    filled = min(width, round(width * done / total))
+    return "▰" * filled + "▱" * (width - filled)
+
+
+def clip(text: str, width: int) -> str:
+    """Cut text to `width` cells, marking the cut with an ellipsis."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return text[:width]
+    return text[: width - 1] + "…"

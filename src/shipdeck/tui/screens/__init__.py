@@ -1,0 +1,1 @@
+"""Screens and top-level views; each screen's layout lives in a .tcss next to it."""

@@ -1,0 +1,216 @@
+"""One run: its DAG, live from events, with the selected task's log alongside."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Container
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from shipdeck.model import EventKind, EventPage, PipelineSpec, RerunMode, RunDetail, TaskStatus
+from shipdeck.tui import actions, keymap
+from shipdeck.tui.data import event_log_line, event_run, event_task
+from shipdeck.tui.format import STATUS_WORD, format_duration, run_elapsed
+from shipdeck.tui.widgets.dag import DagView
+from shipdeck.tui.widgets.header import AppHeader
+from shipdeck.tui.widgets.log_pane import LogPane
+
+if TYPE_CHECKING:
+    from shipdeck.tui.app import ShipdeckApp
+
+WIDE = 120
+"""From this width the log sits beside the DAG; below it, under it."""
+
+ATTENTION = (TaskStatus.FAILED, TaskStatus.INTERRUPTED, TaskStatus.RUNNING, TaskStatus.RETRYING)
+
+
+def initial_task(detail: RunDetail, spec: PipelineSpec) -> str | None:
+    """Where an operator wants to land: the failed task, else a running one, else the first."""
+    order = spec.topological_order()
+    by_name = {t.name: t for t in detail.tasks}
+    for wanted in ATTENTION:
+        for name in order:
+            task = by_name.get(name)
+            if task is not None and task.status == wanted and task.reused_from is None:
+                return name
+    return order[0] if order else None
+
+
+class RunScreen(Screen[None]):
+    CSS_PATH = "run.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = list(
+        keymap.bindings(
+            "back", "dag.open-log", "rerun", "rerun-failed", "rerun-from", "cancel", "trigger"
+        )
+    )
+
+    def __init__(self, run_id: int, *, task: str | None = None) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.wanted_task = task
+        self.detail: RunDetail | None = None
+        self.spec: PipelineSpec | None = None
+
+    @property
+    def shipdeck(self) -> ShipdeckApp:
+        from shipdeck.tui.app import ShipdeckApp
+
+        app = self.app
+        assert isinstance(app, ShipdeckApp)
+        return app
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader(f"run #{self.run_id}")
+        yield Static(f" #{self.run_id} loading…", id="run-summary")
+        yield Container(id="run-body")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._paint_summary)
+        self.run_worker(self._load(), group="run-load", exclusive=True)
+
+    async def _load(self) -> None:
+        app = self.shipdeck
+        detail = await app.call("Loading run", lambda: app.runner.run(self.run_id))
+        if detail is None:
+            self.query_one("#run-summary", Static).update(f" #{self.run_id} could not be loaded")
+            return
+        spec = await app.call("Loading pipeline", lambda: app.pipeline(detail.run.pipeline))
+        if spec is None:
+            self.query_one("#run-summary", Static).update(
+                f" #{self.run_id}: pipeline {detail.run.pipeline!r} is no longer declared"
+            )
+            return
+        self.detail, self.spec = detail, spec
+        dag = DagView(spec, detail.tasks, clock=app.clock, id="dag")
+        task = self.wanted_task if self.wanted_task in spec.tasks else initial_task(detail, spec)
+        body = self.query_one("#run-body")
+        await body.mount(dag)
+        if task is not None:
+            dag.selected = task
+        dag.focus()
+        self._paint_summary()
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width >= WIDE, "-wide")
+
+    # Summary line.
+
+    def _paint_summary(self) -> None:
+        if self.detail is None:
+            return
+        app = self.shipdeck
+        run = self.detail.run
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        text.append(f" #{run.id} ", style="bold")
+        text.append(f"{run.pipeline}  ")
+        text.append_text(app.palette.badge(run.status, STATUS_WORD.get(run.status, run.status)))
+        text.append(f"  {run.tasks_done}/{run.tasks_total} tasks")
+        text.append(f"  {format_duration(run_elapsed(run, app.clock()))}")
+        if run.parent_id is not None:
+            text.append(f"  rerun of #{run.parent_id}", style=app.palette.muted)
+        if run.params:
+            params = " ".join(f"{k}={v}" for k, v in run.params.items())
+            text.append(f"  {params}", style=app.palette.muted)
+        self.query_one("#run-summary", Static).update(text)
+
+    # Selection and log.
+
+    def on_dag_view_selected(self, message: DagView.Selected) -> None:
+        body = self.query_one("#run-body")
+        for pane in body.query(LogPane):
+            if pane.task_name == message.task:
+                return
+            pane.remove()
+        body.mount(LogPane(self.shipdeck.runner, self.run_id, message.task, id="run-log"))
+
+    @property
+    def selected_task(self) -> str | None:
+        dags = self.query(DagView)
+        return dags.first().selected if dags else None
+
+    def action_open_log(self) -> None:
+        from shipdeck.tui.screens.log import LogScreen
+
+        task = self.selected_task
+        if task is not None:
+            self.app.push_screen(LogScreen(self.run_id, task))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    # Live updates.
+
+    def on_runner_events(self, runner_index: int, page: EventPage) -> None:
+        app = self.shipdeck
+        if runner_index != app.active or self.detail is None:
+            return
+        if page.reset:
+            self.run_worker(self._refresh_detail(), group="run-refresh", exclusive=True)
+            return
+        tasks = []
+        lines = []
+        pane = self.query(LogPane)
+        log_task = pane.first().task_name if pane else None
+        for event in page.events:
+            if event.run_id != self.run_id:
+                continue
+            if event.kind == EventKind.TASK:
+                task = event_task(event)
+                if task is not None:
+                    tasks.append(task)
+            elif event.kind == EventKind.RUN:
+                run = event_run(event)
+                if run is not None:
+                    self.detail = self.detail.model_copy(update={"run": run})
+            elif event.kind == EventKind.LOG and event.task == log_task:
+                line = event_log_line(event)
+                if line is not None:
+                    lines.append(line)
+        if tasks:
+            merged = {t.name: t for t in self.detail.tasks}
+            merged.update({t.name: t for t in tasks})
+            self.detail = self.detail.model_copy(update={"tasks": list(merged.values())})
+            self.query_one(DagView).update_tasks(tasks)
+            if log_task is not None and log_task in merged and merged[log_task].status.finished:
+                pane.first().view.mark_finished()
+        if lines and pane:
+            pane.first().view.add_lines(lines)
+        self._paint_summary()
+
+    async def _refresh_detail(self) -> None:
+        app = self.shipdeck
+        detail = await app.call("Refreshing run", lambda: app.runner.run(self.run_id))
+        if detail is not None:
+            self.detail = detail
+            self.query_one(DagView).update_tasks(detail.tasks)
+            self._paint_summary()
+
+    # Actions.
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in keymap.WRITE_ACTIONS and self.shipdeck.read_only)
+
+    async def action_rerun(self) -> None:
+        await actions.rerun(self.shipdeck, self.run_id, RerunMode.ALL)
+
+    async def action_rerun_failed(self) -> None:
+        await actions.rerun(self.shipdeck, self.run_id, RerunMode.FAILED)
+
+    async def action_rerun_from(self) -> None:
+        task = self.selected_task
+        if task is None:
+            self.notify("Select a task first", severity="warning")
+            return
+        await actions.rerun(self.shipdeck, self.run_id, RerunMode.FROM, from_task=task)
+
+    async def action_cancel(self) -> None:
+        await actions.cancel(self.shipdeck, self.run_id)
+
+    async def action_trigger(self) -> None:
+        if self.detail is not None:
+            await actions.trigger(self.shipdeck, self.detail.run.pipeline)

@@ -1,0 +1,84 @@
+"""Start a pipeline: a form of its params, pre-filled with the defaults."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+from shipdeck.model import PipelineSpec
+from shipdeck.tui import keymap
+
+
+def _default_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class TriggerScreen(ModalScreen[int | None]):
+    """Dismisses with the new run's id, or None when the operator backs out."""
+
+    CSS_PATH = "trigger.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [keymap.ALL_BINDINGS["back"]]
+
+    def __init__(self, spec: PipelineSpec) -> None:
+        super().__init__()
+        self.spec = spec
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form"):
+            yield Static(f"Trigger {self.spec.name}", id="form-title")
+            if self.spec.description:
+                yield Static(self.spec.description, id="form-description")
+            if not self.spec.params:
+                yield Static("This pipeline takes no params.", classes="form-note")
+            for name, value in self.spec.params.items():
+                with Horizontal(classes="form-row"):
+                    yield Label(name, classes="form-label")
+                    yield Input(_default_text(value), id=f"param-{name}", classes="form-input")
+            yield Static("", id="form-error")
+            yield Static("[b]enter[/b] start run   [b]esc[/b] back", id="form-keys")
+
+    def on_mount(self) -> None:
+        inputs = self.query(Input)
+        if inputs:
+            inputs.first().focus()
+
+    def params(self) -> dict[str, str]:
+        return {name: self.query_one(f"#param-{name}", Input).value for name in self.spec.params}
+
+    def on_input_submitted(self, message: Input.Submitted) -> None:
+        message.stop()
+        self.submit()
+
+    def key_enter(self) -> None:
+        if not self.query(Input):
+            self.submit()
+
+    def submit(self) -> None:
+        from shipdeck.tui.app import ShipdeckApp
+
+        app = self.app
+        assert isinstance(app, ShipdeckApp)
+        params = self.params()
+        runner = app.runner
+
+        async def start() -> None:
+            try:
+                run = await runner.start_run(self.spec.name, params, trigger="tui")
+            except Exception as error:
+                self.query_one("#form-error", Static).update(f"[b]error:[/b] {error}")
+                app.notify(str(error), title="Trigger failed", severity="error")
+                return
+            app.notify(f"Started run #{run.id} of {self.spec.name}")
+            self.dismiss(run.id)
+
+        self.run_worker(start(), group="trigger", exclusive=True)
+
+    def action_back(self) -> None:
+        self.dismiss(None)

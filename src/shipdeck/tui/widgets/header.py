@@ -1,0 +1,43 @@
+"""One line on top: the product, each runner with its connection state, read-only mode."""
+
+from __future__ import annotations
+
+from rich.style import Style
+from rich.text import Text
+from textual.widget import Widget
+
+STATE_GLYPH = {"live": "●", "reconnecting": "◌", "offline": "○"}
+STATE_COLOUR = {"live": "success", "reconnecting": "warning", "offline": "error"}
+
+
+class AppHeader(Widget):
+    DEFAULT_CSS = """
+    AppHeader { dock: top; height: 1; background: $panel; color: $foreground; }
+    """
+
+    def __init__(self, title: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self.refresh)
+
+    def render(self) -> Text:
+        from shipdeck.tui.app import ShipdeckApp  # the header only lives in this app
+
+        app = self.app
+        assert isinstance(app, ShipdeckApp)
+        palette = app.palette
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        line.append(" shipdeck ", style="bold")
+        if self.title_text:
+            line.append(self.title_text + " ", style=palette.muted)
+        for index, runner in enumerate(app.runners):
+            state = app.connection_state(index)
+            marker = "▸" if index == app.active and len(app.runners) > 1 else " "
+            line.append(f" {marker}{runner.name} ")
+            style = palette.colour(STATE_COLOUR.get(state, "foreground"))
+            line.append(f"{STATE_GLYPH.get(state, '?')} {state}", style=style)
+        if app.read_only:
+            line.append("  READ-ONLY", style=palette.colour("warning") + Style(bold=True))
+        return line

@@ -1,0 +1,84 @@
+"""A log view with its status line and search box."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Input, Static
+
+from shipdeck.runners.protocol import Runner
+from shipdeck.tui.widgets.log_view import LogState, LogView
+
+
+class LogPane(Vertical):
+    DEFAULT_CSS = """
+    LogPane { height: 1fr; }
+    LogPane > .log-status { height: 1; background: $panel; color: $foreground; }
+    LogPane > Input { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
+    LogPane > Input.-active { display: block; }
+    """
+
+    def __init__(self, runner: Runner, run_id: int, task: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.runner = runner
+        self.run_id = run_id
+        self.task_name = task
+
+    def compose(self) -> ComposeResult:
+        yield Static(f" {self.task_name}", classes="log-status")
+        yield LogView(self.runner, self.run_id, self.task_name)
+        yield Input(placeholder="search (enter to find, esc to close)", id="log-search")
+
+    @property
+    def view(self) -> LogView:
+        return self.query_one(LogView)
+
+    def on_log_view_changed(self, message: LogView.Changed) -> None:
+        self.query_one(".log-status", Static).update(self._status(message.state))
+
+    def _status(self, state: LogState) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        text.append(f" {self.task_name}", style="bold")
+        text.append(f"  {state.total:,} lines")
+        text.append("  done" if state.finished else "  live")
+        flags = [
+            name
+            for name, on in (
+                ("FOLLOW", state.follow),
+                ("WRAP", state.wrap),
+                ("TIME", state.timestamps),
+            )
+            if on
+        ]
+        if flags:
+            text.append("  " + " ".join(flags), style="bold")
+        if state.pattern:
+            where = f" @{state.match_line + 1}" if state.match_line is not None else ""
+            text.append(f"  /{state.pattern}{where}")
+        if state.note:
+            text.append(f"  {state.note}", style="italic")
+        return text
+
+    def on_log_view_search_requested(self, message: LogView.SearchRequested) -> None:
+        search = self.query_one(Input)
+        search.add_class("-active")
+        search.value = self.view.pattern
+        search.focus()
+
+    def on_input_submitted(self, message: Input.Submitted) -> None:
+        message.stop()
+        self._close_search()
+        self.view.search(message.value)
+
+    def close_search(self) -> bool:
+        """Hide the search box if it is open; True when it was."""
+        search = self.query_one(Input)
+        if not search.has_class("-active"):
+            return False
+        self._close_search()
+        return True
+
+    def _close_search(self) -> None:
+        self.query_one(Input).remove_class("-active")
+        self.view.focus()

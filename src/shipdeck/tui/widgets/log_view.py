@@ -1,0 +1,448 @@
+"""A virtual view of one task's log: only visible lines are read and rendered.
+
+Live lines arrive in bursts from the event stream; they only mark the view dirty, and a timer
+repaints at most REFRESH_HZ times a second, so a log printing 10,000 lines/s costs a few
+frames per second of terminal output, not 10,000 repaints.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from shipdeck.model import LogLine, LogStream
+from shipdeck.runners.protocol import Runner
+from shipdeck.tui import keymap
+from shipdeck.tui.log_buffer import LogBuffer, compile_search, is_error_line
+
+REFRESH_HZ = 10
+TIMESTAMP_WIDTH = 13
+
+
+@dataclass(frozen=True)
+class LogState:
+    """What the status line shows about the view."""
+
+    total: int
+    finished: bool
+    follow: bool
+    wrap: bool
+    timestamps: bool
+    pattern: str
+    match_line: int | None
+    note: str
+
+
+class LogView(ScrollView, can_focus=True):
+    DEFAULT_CSS = """
+    LogView { background: $surface; scrollbar-size: 1 1; }
+    LogView > .log--stderr { color: $warning; }
+    LogView > .log--sys { color: $foreground 55%; text-style: italic; }
+    LogView > .log--timestamp { color: $foreground 45%; }
+    LogView > .log--match { background: $warning 40%; }
+    LogView > .log--current { background: $accent 60%; text-style: bold; }
+    LogView > .log--error { color: $error; }
+    LogView > .log--loading { color: $foreground 30%; }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "log--stderr",
+        "log--sys",
+        "log--timestamp",
+        "log--match",
+        "log--current",
+        "log--error",
+        "log--loading",
+    }
+    BINDINGS: ClassVar[list[BindingType]] = list(
+        keymap.bindings(
+            "log.follow",
+            "log.search",
+            "log.next",
+            "log.prev",
+            "log.wrap",
+            "log.timestamps",
+            "log.first-error",
+            "log.top",
+            "log.bottom",
+            "log.down",
+            "log.up",
+            "log.page-down",
+            "log.page-up",
+        )
+    )
+
+    follow: reactive[bool] = reactive(False)
+    wrap: reactive[bool] = reactive(False)
+    timestamps: reactive[bool] = reactive(False)
+
+    class Changed(Message):
+        """The view's state changed (for the status line)."""
+
+        def __init__(self, view: LogView, state: LogState) -> None:
+            super().__init__()
+            self.view = view
+            self.state = state
+
+    class SearchRequested(Message):
+        def __init__(self, view: LogView) -> None:
+            super().__init__()
+            self.view = view
+
+    def __init__(self, runner: Runner, run_id: int, task: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.buffer = LogBuffer(runner, run_id, task)
+        self.pattern = ""
+        self._regex: re.Pattern[str] | None = None
+        self.match_line: int | None = None
+        self.note = "loading…"
+        self._dirty = False
+        self._opened = False
+        self._pending_tail = False
+        """Open at the tail: retried each tick until the layout knows the view's size."""
+        self._pending_pages: set[int] = set()
+        self._wrap_rows: tuple[tuple[int, int, bool, bool], list[Strip]] | None = None
+
+    @property
+    def run_id(self) -> int:
+        return self.buffer.run_id
+
+    @property
+    def task_name(self) -> str:
+        return self.buffer.task
+
+    def on_mount(self) -> None:
+        self.set_interval(1 / REFRESH_HZ, self._flush)
+        self.run_worker(self._open(), group="log-open", exclusive=True)
+
+    async def _open(self) -> None:
+        try:
+            await self.buffer.open()
+        except Exception as error:
+            self.note = f"cannot read log: {error}"
+        else:
+            self.note = ""
+        self._opened = True
+        self.follow = not self.buffer.finished
+        self._pending_tail = True
+        self._dirty = True
+        self._flush()
+
+    # Live input.
+
+    def add_lines(self, lines: list[LogLine], finished: bool = False) -> None:
+        """Lines from the event stream (any burst size); painted on the next tick."""
+        for line in lines:
+            self.buffer.add_live(line)
+        if finished:
+            self.buffer.finished = True
+        self._dirty = True
+
+    def mark_finished(self) -> None:
+        if not self.buffer.finished:
+            self.buffer.finished = True
+            self._dirty = True
+
+    def _flush(self) -> None:
+        if self._pending_tail:
+            self._scroll_to_tail()
+            at_tail = self.max_scroll_y > 0 and self.scroll_y >= self.max_scroll_y
+            if at_tail or (self.size.height and self.buffer.total <= self.size.height):
+                self._pending_tail = False
+        if not self._dirty:
+            return
+        self._dirty = False
+        self._sync_size()
+        if self.follow:
+            self._scroll_to_tail()
+        self._wrap_rows = None
+        self.refresh()
+        self._changed()
+
+    def _sync_size(self) -> None:
+        prefix = TIMESTAMP_WIDTH if self.timestamps else 0
+        width = 0 if self.wrap else self.buffer.max_width + prefix
+        self.virtual_size = Size(width, self.buffer.total)
+
+    def _scroll_to_tail(self) -> None:
+        if self.wrap:
+            self.scroll_to(y=self._wrap_tail_anchor(), animate=False, immediate=True)
+        else:
+            height = self.scrollable_content_region.height
+            self.scroll_to(y=max(0, self.buffer.total - height), animate=False, immediate=True)
+
+    def _changed(self) -> None:
+        self.post_message(
+            self.Changed(
+                self,
+                LogState(
+                    total=self.buffer.total,
+                    finished=self.buffer.finished,
+                    follow=self.follow,
+                    wrap=self.wrap,
+                    timestamps=self.timestamps,
+                    pattern=self.pattern,
+                    match_line=self.match_line,
+                    note=self.note,
+                ),
+            )
+        )
+
+    # Toggles.
+
+    def watch_follow(self, follow: bool) -> None:
+        if follow and self._opened:
+            self._scroll_to_tail()
+        self._changed()
+
+    def watch_wrap(self) -> None:
+        self._wrap_rows = None
+        self._sync_size()
+        if self.follow:
+            self._scroll_to_tail()
+        self.refresh()
+        self._changed()
+
+    def watch_timestamps(self) -> None:
+        self.watch_wrap()
+
+    def action_toggle_follow(self) -> None:
+        self.follow = not self.follow
+
+    def action_toggle_wrap(self) -> None:
+        self.wrap = not self.wrap
+
+    def action_toggle_timestamps(self) -> None:
+        self.timestamps = not self.timestamps
+
+    # Scrolling. Any manual move stops following, as in `less +F`.
+
+    def action_scroll_lines(self, delta: int) -> None:
+        self.follow = False
+        self._pending_tail = False
+        self.scroll_to(y=self.scroll_y + delta, animate=False)
+
+    def action_scroll_pages(self, delta: int) -> None:
+        self.follow = False
+        self._pending_tail = False
+        self.scroll_to(y=self.scroll_y + delta * max(1, self.size.height - 1), animate=False)
+
+    def action_scroll_top(self) -> None:
+        self.follow = False
+        self._pending_tail = False
+        self.scroll_home(animate=False)
+
+    def action_scroll_bottom(self) -> None:
+        self.follow = True
+
+    def on_mouse_scroll_up(self) -> None:
+        self.follow = False
+
+    def go_to_line(self, n: int) -> None:
+        self.follow = False
+        self._pending_tail = False
+        top = n if self.wrap else max(0, n - self.size.height // 3)
+        self.scroll_to(y=top, animate=False, immediate=True)
+        self._wrap_rows = None
+        self.refresh()
+
+    # Search and first error.
+
+    def action_search(self) -> None:
+        self.post_message(self.SearchRequested(self))
+
+    def search(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._regex = compile_search(pattern) if pattern else None
+        self.match_line = None
+        self.refresh()
+        if self._regex is not None:
+            self._find(int(self.scroll_y), backwards=False, skip_current=False)
+        else:
+            self._changed()
+
+    def action_next_match(self) -> None:
+        if self._regex is None:
+            self.notify("No search yet: press / to search", severity="warning")
+            return
+        start = self.match_line if self.match_line is not None else int(self.scroll_y)
+        self._find(start, backwards=False, skip_current=self.match_line is not None)
+
+    def action_previous_match(self) -> None:
+        if self._regex is None:
+            self.notify("No search yet: press / to search", severity="warning")
+            return
+        start = self.match_line if self.match_line is not None else int(self.scroll_y)
+        self._find(start, backwards=True, skip_current=self.match_line is not None)
+
+    def _find(self, start: int, *, backwards: bool, skip_current: bool) -> None:
+        regex = self._regex
+        if regex is None:
+            return
+        if skip_current:
+            start += -1 if backwards else 1
+        if start < 0:
+            self.note = f"no earlier match for {self.pattern!r}"
+            self._changed()
+            return
+
+        async def find() -> None:
+            self.note = "searching…"
+            self._changed()
+            async for line in self.buffer.scan(start, backwards=backwards):
+                if regex.search(line.text):
+                    self.note = ""
+                    self.match_line = line.n
+                    self.go_to_line(line.n)
+                    self._changed()
+                    return
+            where = "earlier" if backwards else "later"
+            self.note = f"no {where} match for {self.pattern!r}"
+            self._changed()
+
+        self.run_worker(find(), group="log-search", exclusive=True)
+
+    def action_first_error(self) -> None:
+        async def find() -> None:
+            self.note = "looking for the first error…"
+            self._changed()
+            first_stderr: int | None = None
+            async for line in self.buffer.scan(0):
+                if is_error_line(line):
+                    self.note = ""
+                    self.go_to_line(line.n)
+                    self._changed()
+                    return
+                if first_stderr is None and line.stream == LogStream.ERR:
+                    first_stderr = line.n
+            if first_stderr is not None:
+                self.note = "no error line; showing the first stderr line"
+                self.go_to_line(first_stderr)
+            else:
+                self.note = "no error in this log"
+            self._changed()
+
+        self.run_worker(find(), group="log-search", exclusive=True)
+
+    # Rendering.
+
+    def _request(self, n: int) -> None:
+        page = self.buffer.missing_page(n)
+        if page is None or page in self._pending_pages:
+            return
+        self._pending_pages.add(page)
+
+        async def fetch() -> None:
+            try:
+                await self.buffer.fetch_page(page)
+            except Exception as error:
+                self.note = f"cannot read log: {error}"
+                self._changed()
+            finally:
+                self._pending_pages.discard(page)
+            self._dirty = True
+
+        self.run_worker(fetch(), group=f"log-page-{page}")
+
+    def _line_strip(self, n: int) -> Strip | None:
+        line = self.buffer.line(n)
+        if line is None:
+            self._request(n)
+            return None
+        base = self.rich_style
+        if is_error_line(line):
+            text_style = base + self.get_component_rich_style("log--error", partial=True)
+        elif line.stream == LogStream.ERR:
+            text_style = base + self.get_component_rich_style("log--stderr", partial=True)
+        elif line.stream == LogStream.SYS:
+            text_style = base + self.get_component_rich_style("log--sys", partial=True)
+        else:
+            text_style = base
+        segments: list[Segment] = []
+        if self.timestamps:
+            stamp = line.ts.strftime("%H:%M:%S.%f")[:12] + " "
+            style = base + self.get_component_rich_style("log--timestamp", partial=True)
+            segments.append(Segment(stamp, style))
+        text = line.text.expandtabs(4)
+        if self._regex is not None:
+            hit_name = "log--current" if n == self.match_line else "log--match"
+            hit_style = self.get_component_rich_style(hit_name, partial=True)
+            position = 0
+            for match in self._regex.finditer(text):
+                if match.start() == match.end():
+                    continue
+                segments.append(Segment(text[position : match.start()], text_style))
+                segments.append(Segment(match.group(), text_style + hit_style))
+                position = match.end()
+            segments.append(Segment(text[position:], text_style))
+        else:
+            segments.append(Segment(text, text_style))
+        return Strip(segments)
+
+    def _placeholder(self, width: int) -> Strip:
+        style = self.rich_style + self.get_component_rich_style("log--loading", partial=True)
+        return Strip([Segment("…".ljust(width), style)], width)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if self.wrap:
+            rows = self._wrapped_rows(width)
+            return rows[y] if y < len(rows) else Strip.blank(width, self.rich_style)
+        scroll_x, scroll_y = self.scroll_offset
+        n = scroll_y + y
+        if n >= self.buffer.total:
+            return Strip.blank(width, self.rich_style)
+        strip = self._line_strip(n)
+        if strip is None:
+            return self._placeholder(width)
+        return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
+
+    def _wrapped_rows(self, width: int) -> list[Strip]:
+        key = (int(self.scroll_y), width, self.timestamps, self.pattern != "")
+        if self._wrap_rows is not None and self._wrap_rows[0] == key:
+            return self._wrap_rows[1]
+        rows: list[Strip] = []
+        n = int(self.scroll_y)
+        while len(rows) < self.size.height and n < self.buffer.total:
+            strip = self._line_strip(n)
+            if strip is None:
+                rows.append(self._placeholder(width))
+            else:
+                rows.extend(self._split(strip, width))
+            n += 1
+        self._wrap_rows = (key, rows)
+        return rows
+
+    def _split(self, strip: Strip, width: int) -> list[Strip]:
+        length = strip.cell_length
+        if length <= width:
+            return [strip.extend_cell_length(width, self.rich_style)]
+        cuts = list(range(width, length, width))
+        return [s.extend_cell_length(width, self.rich_style) for s in strip.divide(cuts)]
+
+    def _wrap_tail_anchor(self) -> int:
+        """The first line to show so the last lines fill the view when wrapped."""
+        width = max(1, self.size.width)
+        rows = 0
+        n = self.buffer.total - 1
+        while n > 0:
+            line = self.buffer.line(n)
+            extra = TIMESTAMP_WIDTH if self.timestamps else 0
+            height = 1 if line is None else max(1, -(-(len(line.text) + extra) // width))
+            if rows + height > self.size.height:
+                return n + 1
+            rows += height
+            n -= 1
+        return 0
+
+    def line_style(self, name: str) -> Style:
+        return self.get_component_rich_style(name)

@@ -1,0 +1,58 @@
+"""A DataTable whose rows are keyed: refreshed in place, keeping the cursor on its row."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import BindingType
+from textual.widgets import DataTable
+
+from shipdeck.tui import keymap
+
+Cell = str | Text
+
+
+class KeyedTable(DataTable[Cell]):
+    DEFAULT_CSS = """
+    KeyedTable { height: auto; max-height: 100%; background: $surface; }
+    KeyedTable > .datatable--header { background: $surface; color: $foreground 60%; }
+    KeyedTable:blur > .datatable--cursor { background: $surface; text-style: none; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = list(keymap.bindings("list.down", "list.up", "open"))
+
+    def __init__(self, columns: Sequence[tuple[str, str]], *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self._column_spec = list(columns)
+        self._keys: list[str] = []
+
+    def on_mount(self) -> None:
+        for key, label in self._column_spec:
+            self.add_column(label, key=key)
+
+    def action_open(self) -> None:
+        self.action_select_cursor()
+
+    @property
+    def selected_key(self) -> str | None:
+        if not self._keys or not 0 <= self.cursor_row < len(self._keys):
+            return None
+        return self._keys[self.cursor_row]
+
+    def set_rows(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
+        keys = [key for key, _ in rows]
+        if keys == self._keys:
+            columns = [key for key, _ in self._column_spec]
+            for key, cells in rows:
+                for column, cell in zip(columns, cells, strict=True):
+                    if self.get_cell(key, column) != cell:
+                        self.update_cell(key, column, cell)
+            return
+        selected = self.selected_key
+        self.clear()
+        for key, cells in rows:
+            self.add_row(*cells, key=key)
+        self._keys = keys
+        if selected in keys:
+            self.move_cursor(row=keys.index(selected), animate=False)
