@@ -22,7 +22,8 @@ def deterministic(info):
 
 def archive_bytes(release):
     buffer = io.BytesIO()
-    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as zipped:
+    # Nested rather than parenthesized `with`: the demo runs on any python3, not only 3.10+.
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as zipped:  # noqa: SIM117
         with tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar:
             for directory, subdirs, files in os.walk(BUILD_DIR):
                 subdirs.sort()

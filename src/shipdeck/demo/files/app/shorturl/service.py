@@ -44,7 +44,7 @@ class ShortUrlService:
 
     def resolve(self, code):
         if code.startswith(self.base):
-            code = code[len(self.base):]
+            code = code[len(self.base) :]
         try:
             url_id = decode(code)
         except ValueError as error:
