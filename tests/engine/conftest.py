@@ -26,10 +26,10 @@ def workspace(
 
 
 async def eventually(
-    check: Callable[[], bool], *, timeout: float = 10.0, interval: float = 0.02
+    check: Callable[[], bool], *, within: float = 10.0, interval: float = 0.02
 ) -> None:
-    """Poll `check` until it is true; fail the test after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
+    """Poll `check` until it is true; fail the test after `within` seconds."""
+    deadline = time.monotonic() + within
     while not check():
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
@@ -59,3 +59,16 @@ async def engines() -> AsyncIterator[Engines]:
         yield opened
     finally:
         await opened.close_all()
+
+
+def process_running(pid: int) -> bool:
+    """True if `pid` exists and is not a zombie (nothing reaps orphans promptly here)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except FileNotFoundError:
+        return False
+    return stat[stat.rindex(b")") + 2 :].split()[0] != b"Z"
+
+
+def log_texts(engine: Engine, run_id: int, task_name: str) -> list[str]:
+    return [line.text for line in engine.read_log(run_id, task_name, limit=None).lines]

@@ -11,6 +11,7 @@ file grows, so reading the tail of a huge log costs one `pread`, not a scan.
 from __future__ import annotations
 
 import os
+import re
 import time
 from array import array
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ TS_WIDTH = 24
 _STREAM_CODE = {LogStream.OUT: "O", LogStream.ERR: "E", LogStream.SYS: "S"}
 _CODE_STREAM = {code.encode(): stream for stream, code in _STREAM_CODE.items()}
 _READ_BLOCK = 1 << 20
+_NEWLINE = re.compile(b"\n")
 
 
 def format_ts(epoch: float) -> str:
@@ -134,11 +136,11 @@ class LogIndex:
                 chunk = handle.read(min(_READ_BLOCK, size - position))
                 if not chunk:
                     break
-                start = 0
-                while (newline := chunk.find(b"\n", start)) != -1:
+                ends = [position + match.end() for match in _NEWLINE.finditer(chunk)]
+                if ends:
                     self._offsets.append(pending)
-                    pending = position + newline + 1
-                    start = newline + 1
+                    self._offsets.extend(ends[:-1])
+                    pending = ends[-1]
                 position += len(chunk)
             self._indexed = pending
         return self.total
