@@ -54,7 +54,7 @@ gates.prod = ["pipeline:build succeeded", "soak:staging 10m"]
 model = "churn"
 environments = ["staging", "prod"]
 deploy = "sh scripts/deploy.sh"
-health = "python3 scripts/health_model.py"
+health = "sh scripts/health_model.sh"
 gates.prod = ["metric:auc >= 0.8"]
 """
 
@@ -92,11 +92,10 @@ SCRIPTS = {
         if [ -e fail_health ]; then echo "unhealthy on purpose" >&2; exit 1; fi
         echo healthy
     """,
-    "health_model.py": """
-        import json, os, sys
-        model = json.load(open(f"envs/churn/{os.environ['SHIPDECK_ENV']}/artifact"))
-        print(f"auc {model['auc']}")
-        sys.exit(0 if model["auc"] >= 0.7 else 1)
+    "health_model.sh": """
+        auc=$(sed 's/.*"auc": *\\([0-9.]*\\).*/\\1/' "envs/churn/$SHIPDECK_ENV/artifact")
+        echo "auc $auc"
+        awk -v auc="$auc" 'BEGIN { exit !(auc >= 0.7) }'
     """,
 }
 

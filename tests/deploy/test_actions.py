@@ -206,7 +206,7 @@ async def test_dry_run_plans_and_changes_nothing(deck: Deck) -> None:
     )
     assert [(t.name, t.command) for t in plan.tasks] == [
         ("deploy", "sh scripts/deploy.sh"),
-        ("health", "python3 scripts/health_model.py"),
+        ("health", "sh scripts/health_model.sh"),
     ]
     assert plan.environment["SHIPDECK_REVISION"] == "v1"
     assert plan.environment["SHIPDECK_ACTION"] == "promote"
