@@ -120,13 +120,16 @@ class RunScreen(Screen[None]):
 
     # Selection and log.
 
-    def on_dag_view_selected(self, message: DagView.Selected) -> None:
+    async def on_dag_view_selected(self, message: DagView.Selected) -> None:
         body = self.query_one("#run-body")
-        for pane in body.query(LogPane):
-            if pane.task_name == message.task:
-                return
-            pane.remove()
-        body.mount(LogPane(self.shipdeck.runner, self.run_id, message.task, id="run-log"))
+        panes = body.query(LogPane)
+        if panes and panes.first().task_name == message.task:
+            return
+        await panes.remove()
+        if self.selected_task == message.task:  # not already moved on while removing
+            await body.mount(
+                LogPane(self.shipdeck.runner, self.run_id, message.task, classes="run-log")
+            )
 
     @property
     def selected_task(self) -> str | None:

@@ -19,8 +19,16 @@ class LogPane(Vertical):
     LogPane > Input.-active { display: block; }
     """
 
-    def __init__(self, runner: Runner, run_id: int, task: str, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(
+        self,
+        runner: Runner,
+        run_id: int,
+        task: str,
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
         self.runner = runner
         self.run_id = run_id
         self.task_name = task

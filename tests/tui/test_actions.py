@@ -1,0 +1,203 @@
+"""Rerun, cancel, trigger: each previews exactly what will happen and acts only on `y`."""
+
+from __future__ import annotations
+
+from textual.widgets import Input, Static
+
+from shipdeck.model import RerunMode, RunStatus, TaskStatus
+from shipdeck.tui.config import TuiConfig
+from shipdeck.tui.screens.confirm import ConfirmScreen
+from shipdeck.tui.screens.main import MainScreen
+from shipdeck.tui.screens.run import RunScreen
+from shipdeck.tui.screens.trigger import TriggerScreen
+from shipdeck.tui.widgets.dag import DagView
+from tests.tui.conftest import Demo, wait_for
+
+
+async def open_run_screen(app: object, pilot: object, run_id: int) -> RunScreen:
+    from shipdeck.tui.app import ShipdeckApp
+
+    assert isinstance(app, ShipdeckApp)
+    app.open_run(run_id)
+    await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run view")  # type: ignore[arg-type]
+    screen = app.screen
+    assert isinstance(screen, RunScreen)
+    await wait_for(pilot, lambda: screen.query(DagView), "the DAG")  # type: ignore[arg-type]
+    return screen
+
+
+async def test_rerun_failed_previews_the_plan_and_acts_only_on_confirmation(demo: Demo) -> None:
+    failed = await demo.run("train", flaky="true")
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_run_screen(app, pilot, failed.run.id)
+        await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
+        preview = app.screen
+        assert isinstance(preview, ConfirmScreen)
+        assert preview.items == ["train_b", "evaluate", "report"]
+        assert preview.items == await demo.runner.rerun_plan(failed.run.id, RerunMode.FAILED)
+        assert "prepare, train_a" in preview.footnote
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "back to the run")
+        assert len(await demo.runner.runs()) == 1
+
+        await pilot.press("R")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
+        await pilot.press("y")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, RunScreen) and app.screen.run_id != failed.run.id,
+            "the new run's view",
+        )
+        new_id = app.screen.run_id  # type: ignore[attr-defined]
+        done = await demo.runner.wait_run(new_id)
+        assert done.parent_id == failed.run.id
+        assert done.rerun_mode == RerunMode.FAILED
+        assert done.status == RunStatus.SUCCEEDED
+        assert done.trigger == "tui"
+
+
+async def test_rerun_all_and_rerun_from_the_selected_task(demo: Demo) -> None:
+    first = await demo.run("train")
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_run_screen(app, pilot, first.run.id)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
+        assert app.screen.items == ["prepare", "train_a", "train_b", "evaluate", "report"]  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, "back to the run")
+
+        await pilot.press("l", "l")
+        assert screen.selected_task == "evaluate"
+        await pilot.press("F")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
+        assert app.screen.items == ["evaluate", "report"]  # type: ignore[attr-defined]
+        await pilot.press("y")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, RunScreen) and app.screen.run_id != first.run.id,
+            "the new run's view",
+        )
+        new = await demo.runner.wait_run(app.screen.run_id)  # type: ignore[attr-defined]
+        assert (new.rerun_mode, new.rerun_from) == (RerunMode.FROM, "evaluate")
+        detail = await demo.runner.run(new.id)
+        kept = {t.name for t in detail.tasks if t.reused_from == first.run.id}
+        assert kept == {"prepare", "train_a", "train_b"}
+
+
+async def test_cancel_lists_the_tasks_it_kills_and_cancels_on_confirmation(demo: Demo) -> None:
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        run = await demo.runner.start_run("chatty", None, trigger="test")
+        screen = await open_run_screen(app, pilot, run.id)
+        dag = screen.query_one(DagView)
+        await wait_for(
+            pilot,
+            lambda: (
+                dag.tasks.get("talk") is not None and dag.tasks["talk"].status == TaskStatus.RUNNING
+            ),
+            "talk running",
+        )
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
+        assert app.screen.items == ["kill  talk", "skip  after"]  # type: ignore[attr-defined]
+        await pilot.press("n")
+        await wait_for(pilot, lambda: app.screen is screen, "back to the run")
+        assert (await demo.runner.run(run.id)).run.status == RunStatus.RUNNING
+
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
+        await pilot.press("y")
+        done = await demo.runner.wait_run(run.id)
+        assert done.status == RunStatus.CANCELLED
+        await wait_for(
+            pilot,
+            lambda: dag.tasks["talk"].status == TaskStatus.CANCELLED,
+            "the DAG to show the cancel",
+        )
+
+
+async def test_trigger_form_is_prefilled_and_reports_bad_params_without_starting(
+    demo: Demo,
+) -> None:
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await wait_for(pilot, lambda: main.snapshot is not None, "the first snapshot")
+        await pilot.press("2", "j")  # pipelines view, second row: train
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(app.screen, TriggerScreen), "the form")
+        form = app.screen
+        assert isinstance(form, TriggerScreen)
+        assert form.spec.name == "train"
+        assert form.params() == {
+            "seed": "7",
+            "rows": "600",
+            "epochs": "30",
+            "lr_a": "0.05",
+            "lr_b": "0.5",
+            "flaky": "false",
+        }
+        rows = form.query_one("#param-rows", Input)
+        rows.value = "lots"
+        await pilot.press("enter")
+        error = form.query_one("#form-error", Static)
+        await wait_for(pilot, lambda: "rows" in str(error.render()), "the error line")
+        assert app.screen is form
+        assert await demo.runner.runs() == []
+
+        rows.value = "300"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the new run")
+        runs = await demo.runner.runs()
+        assert len(runs) == 1
+        assert runs[0].params["rows"] == 300
+        assert runs[0].trigger == "tui"
+        await demo.runner.wait_run(runs[0].id)
+
+
+async def test_read_only_hides_and_refuses_every_action(demo: Demo) -> None:
+    failed = await demo.run("train", flaky="true")
+    app = demo.app(read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await wait_for(pilot, lambda: main.snapshot is not None, "the first snapshot")
+        shown = {b.binding.id for b in main.active_bindings.values() if b.enabled}
+        assert not shown & {"trigger", "rerun", "rerun-failed", "cancel"}
+        assert "READ-ONLY" in str(main.query_one("AppHeader").render())
+        await pilot.press("t", "r", "R", "c")
+        assert app.screen is main
+        screen = await open_run_screen(app, pilot, failed.run.id)
+        await pilot.press("r", "R", "F", "c", "t")
+        assert app.screen is screen
+        assert len(await demo.runner.runs()) == 1
+
+
+async def test_runner_marked_read_only_in_config_is_read_only(demo: Demo) -> None:
+    app = demo.app(config=TuiConfig(read_only_runners={"local"}))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("t")
+        assert isinstance(app.screen, MainScreen)
+        assert app.read_only
+
+
+async def test_runner_errors_become_notifications(demo: Demo) -> None:
+    ok = await demo.run("ci")
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_run_screen(app, pilot, ok.run.id)
+        await pilot.press("R")  # nothing failed: nothing to rerun
+        await wait_for(pilot, lambda: app._notifications, "a notification")
+        messages = [n.message for n in app._notifications]
+        assert any("Nothing to rerun" in m for m in messages), messages
+        assert isinstance(app.screen, RunScreen)
+        await pilot.press("c")  # the run has finished: cancel is refused with a message
+        await wait_for(
+            pilot,
+            lambda: any("already succeeded" in n.message for n in app._notifications),
+            "the refusal",
+        )

@@ -1,0 +1,164 @@
+"""Overview, tabs, run view and DAG navigation, driven by keys against a real runner."""
+
+from __future__ import annotations
+
+from textual.widgets import ContentSwitcher
+
+from shipdeck.model import RunStatus, TaskStatus
+from shipdeck.tui.screens.log import LogScreen
+from shipdeck.tui.screens.main import MainScreen
+from shipdeck.tui.screens.run import RunScreen
+from shipdeck.tui.widgets.dag import DagView
+from shipdeck.tui.widgets.log_pane import LogPane
+from shipdeck.tui.widgets.table import KeyedTable
+from tests.tui.conftest import Demo, wait_for
+
+
+def visible_text(screen: object) -> str:
+    """Every line the screen currently shows, as plain text."""
+    from textual.screen import Screen
+
+    assert isinstance(screen, Screen)
+    return "\n".join(strip.text for strip in screen._compositor.render_strips())
+
+
+async def test_overview_puts_the_failure_first_and_reaches_its_log_in_two_keys(
+    demo: Demo,
+) -> None:
+    ok = await demo.run("ci")
+    failed = await demo.run("train", flaky="true")
+    assert failed.run.status == RunStatus.FAILED
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await wait_for(pilot, lambda: main.snapshot is not None, "the first snapshot")
+        failures = main.query_one("#overview-failures", KeyedTable)
+        await wait_for(pilot, lambda: failures.has_focus, "focus on the failures")
+        assert failures.selected_key == str(failed.run.id)
+        pipelines = main.query_one("#overview-pipelines", KeyedTable)
+        assert [str(pipelines.get_row_at(i)[0]) for i in range(2)] == ["ci", "train"]
+        history = str(pipelines.get_row_at(1)[1])
+        assert history.endswith("✗"), history
+        assert str(pipelines.get_row_at(0)[1]).endswith("✓")
+        assert f"#{ok.run.id}" in str(pipelines.get_row_at(0)[2])
+        await wait_for(
+            pilot, lambda: "train_b: exit 1" in visible_text(app.screen), "the failure's cause"
+        )
+
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run view")
+        run_screen = app.screen
+        assert isinstance(run_screen, RunScreen)
+        await wait_for(pilot, lambda: run_screen.query(DagView), "the DAG")
+        assert run_screen.selected_task == "train_b"
+        await wait_for(pilot, lambda: run_screen.query(LogPane), "the log pane")
+
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogScreen), "the log screen")
+        await wait_for(
+            pilot,
+            lambda: "checkpoint upload failed" in visible_text(app.screen),
+            "the error on screen",
+        )
+
+
+async def test_number_keys_switch_views_from_anywhere(demo: Demo) -> None:
+    detail = await demo.run("ci")
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        switcher = main.query_one(ContentSwitcher)
+        await pilot.press("2")
+        assert switcher.current == "pipelines-view"
+        await pilot.press("3")
+        assert switcher.current == "runs-view"
+        runs = main.query_one("#runs-table", KeyedTable)
+        await wait_for(pilot, lambda: runs.row_count == 1, "the runs table")
+        assert runs.has_focus
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run view")
+        assert app.screen.run_id == detail.run.id  # type: ignore[attr-defined]
+        await pilot.press("1")
+        assert app.screen is main
+        assert switcher.current == "overview-view"
+        await pilot.press("escape")  # nothing to go back to: stays put
+        assert app.screen is main
+
+
+async def test_dag_moves_between_tasks_with_hjkl_and_arrows(demo: Demo) -> None:
+    detail = await demo.run("train")
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_run(detail.run.id)
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run view")
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        await wait_for(pilot, lambda: screen.query(DagView), "the DAG")
+        dag = screen.query_one(DagView)
+        assert dag.has_focus
+        assert dag.selected == "prepare"  # all succeeded: the first task
+        moves = [
+            ("l", "train_a"),
+            ("j", "train_b"),
+            ("k", "train_a"),
+            ("right", "evaluate"),
+            ("l", "report"),
+            ("l", "report"),
+            ("h", "evaluate"),
+            ("left", "train_a"),
+            ("down", "train_b"),
+            ("up", "train_a"),
+        ]
+        for key, expected in moves:
+            await pilot.press(key)
+            assert dag.selected == expected, key
+        await wait_for(
+            pilot, lambda: screen.query_one(LogPane).task_name == "train_a", "the log to follow"
+        )
+
+
+async def test_run_view_updates_live_from_events(demo: Demo) -> None:
+    app = demo.app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        run = await demo.runner.start_run("chatty", {"lines": "30"}, trigger="test")
+        app.open_run(run.id)
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run view")
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        await wait_for(pilot, lambda: screen.query(DagView), "the DAG")
+        dag = screen.query_one(DagView)
+
+        def status(task: str) -> TaskStatus | None:
+            current = dag.tasks.get(task)
+            return current.status if current else None
+
+        await wait_for(pilot, lambda: status("talk") == TaskStatus.RUNNING, "talk running")
+        assert dag.selected == "talk"
+        assert status("after") == TaskStatus.PENDING
+        demo.gate.touch()
+        await wait_for(pilot, lambda: status("after") == TaskStatus.SUCCEEDED, "after done")
+        await wait_for(
+            pilot,
+            lambda: screen.detail is not None and screen.detail.run.status == RunStatus.SUCCEEDED,
+            "the run to succeed",
+        )
+        assert "succeeded" in visible_text(screen) or "ok" in visible_text(screen)
+
+
+async def test_overview_shows_a_run_in_progress(demo: Demo) -> None:
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        run = await demo.runner.start_run("chatty", None, trigger="test")
+        running = main.query_one("#overview-running", KeyedTable)
+        await wait_for(pilot, lambda: running.row_count == 1, "the running row")
+        await wait_for(
+            pilot, lambda: "talk" in str(running.get_row_at(0)[4]), "the running task name"
+        )
+        assert str(running.get_row_at(0)[2]).endswith("0/2")
+        demo.gate.touch()
+        await demo.runner.wait_run(run.id)
+        await wait_for(pilot, lambda: running.row_count == 0, "the run to leave the list")
