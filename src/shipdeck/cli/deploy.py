@@ -1,0 +1,276 @@
+"""Deployment commands: deployments, deploy, promote, rollback, history."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+
+from shipdeck.cli.context import CliContext
+from shipdeck.cli.output import colour_enabled, dump_json, status_text, table, timestamp
+from shipdeck.model import (
+    EMPTY_REVISION,
+    ActionPlan,
+    DeployAction,
+    EventKind,
+    GateResult,
+    HistoryEntry,
+    Outcome,
+)
+from shipdeck.runners.protocol import Runner
+
+_OUTCOME_MARK = {
+    Outcome.SUCCEEDED: ("✓", "32"),
+    Outcome.FAILED: ("✗", "31"),
+    Outcome.RUNNING: ("▶", "36"),
+    Outcome.REFUSED: ("⊘", "33"),
+    Outcome.CONFLICT: ("⚡", "35"),
+    Outcome.INTERRUPTED: ("!", "35"),
+}
+
+
+def outcome_text(outcome: Outcome, ctx: CliContext) -> str:
+    symbol, colour = _OUTCOME_MARK[outcome]
+    text = f"{symbol} {outcome.value}"
+    return f"\x1b[{colour}m{text}\x1b[0m" if colour_enabled(ctx.out) else text
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("deployments", help="what each environment of each service holds")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=deployments_command)
+
+    p = sub.add_parser("deploy", help="deploy a revision (v3, r12, an alias) to an environment")
+    p.add_argument("service", metavar="SERVICE")
+    p.add_argument("revision", metavar="REVISION")
+    p.add_argument("--env", required=True, metavar="ENV")
+    _action_options(p, force=True)
+    p.set_defaults(handler=deploy_command)
+
+    p = sub.add_parser("promote", help="deploy the previous environment's revision to ENV")
+    p.add_argument("service", metavar="SERVICE")
+    p.add_argument("--to", dest="env", required=True, metavar="ENV")
+    _action_options(p, force=True)
+    p.set_defaults(handler=promote_command)
+
+    p = sub.add_parser("rollback", help="return an environment to its previous revision")
+    p.add_argument("service", metavar="SERVICE")
+    p.add_argument("--env", required=True, metavar="ENV")
+    p.add_argument("--to", dest="revision", metavar="REV", help="an earlier revision of ENV")
+    _action_options(p, force=False)
+    p.set_defaults(handler=rollback_command)
+
+    p = sub.add_parser("history", help="every action on a service: who, when, outcome, gates")
+    p.add_argument("service", metavar="SERVICE")
+    p.add_argument("--env", metavar="ENV")
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=history_command)
+
+
+def _action_options(p: argparse.ArgumentParser, *, force: bool) -> None:
+    p.add_argument(
+        "--expect",
+        metavar="REV",
+        help="the revision ENV must hold now ('none' when empty); default: what it holds as read"
+        " just before acting",
+    )
+    if force:
+        p.add_argument("--force", action="store_true", help="go ahead although gates failed")
+    p.add_argument("--reason", default="", metavar="TEXT", help="why (kept in the history)")
+    p.add_argument("--dry-run", action="store_true", help="show what would run; change nothing")
+
+
+# Actions --------------------------------------------------------------------------------
+
+
+async def deploy_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    runner = await ctx.runner()
+    plan = await runner.plan(DeployAction.DEPLOY, args.service, args.env, revision=args.revision)
+    return await _act(ctx, runner, plan, args)
+
+
+async def promote_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    runner = await ctx.runner()
+    plan = await runner.plan(DeployAction.PROMOTE, args.service, args.env)
+    return await _act(ctx, runner, plan, args)
+
+
+async def rollback_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    runner = await ctx.runner()
+    plan = await runner.plan(DeployAction.ROLLBACK, args.service, args.env, revision=args.revision)
+    return await _act(ctx, runner, plan, args)
+
+
+async def _act(ctx: CliContext, runner: Runner, plan: ActionPlan, args: argparse.Namespace) -> int:
+    force = bool(getattr(args, "force", False))
+    if args.dry_run:
+        _print_plan(ctx, plan, force)
+        return 0 if plan.gates_passed or force else 1
+    _print_heading(ctx, plan)
+    _print_gates(ctx, plan.gates)
+    expect = args.expect if args.expect is not None else (plan.from_revision or EMPTY_REVISION)
+    after = await runner.last_seq()
+    follower = asyncio.create_task(_follow_logs(ctx, runner, plan, after))
+    try:
+        if plan.action == DeployAction.DEPLOY:
+            entry = await runner.deploy(
+                plan.service,
+                plan.to_revision,
+                plan.env,
+                expect=expect,
+                force=force,
+                reason=args.reason,
+            )
+        elif plan.action == DeployAction.PROMOTE:
+            entry = await runner.promote(
+                plan.service, plan.env, expect=expect, force=force, reason=args.reason
+            )
+        else:
+            entry = await runner.rollback(
+                plan.service, plan.env, to=plan.to_revision, expect=expect, reason=args.reason
+            )
+    finally:
+        follower.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await follower
+    _print_outcome(ctx, entry)
+    return 0 if entry.outcome == Outcome.SUCCEEDED else 1
+
+
+async def _follow_logs(ctx: CliContext, runner: Runner, plan: ActionPlan, after: int) -> None:
+    """Print the deploy run's output as it happens (the action itself waits for the run)."""
+    pipeline = f"deploy:{plan.service}"
+    run_id: int | None = None
+    while True:
+        page = await runner.wait_events(after, wait=1.0)
+        after = page.last_seq
+        for event in page.events:
+            if run_id is None and event.kind == EventKind.RUN:
+                params = event.data.get("params", {})
+                if event.data.get("pipeline") == pipeline and params.get("env") == plan.env:
+                    run_id = event.run_id
+                    ctx.print(f"run #{run_id} {pipeline} started")
+            elif event.kind == EventKind.LOG and event.run_id == run_id and run_id is not None:
+                ctx.print(f"  {event.task} | {event.data.get('text', '')}")
+
+
+def _describe(plan: ActionPlan) -> str:
+    source = f" from {plan.source_env}" if plan.source_env else ""
+    return (
+        f"{plan.action.value} {plan.service} {plan.to_revision}{source} to {plan.env}"
+        f" ({plan.env}: {plan.from_revision or EMPTY_REVISION} -> {plan.to_revision})"
+    )
+
+
+def _print_heading(ctx: CliContext, plan: ActionPlan) -> None:
+    ctx.print(_describe(plan))
+
+
+def _print_gates(ctx: CliContext, gates: list[GateResult]) -> None:
+    for gate in gates:
+        mark = status_text("succeeded" if gate.passed else "failed", ctx.out)
+        ctx.print(f"  gate {mark}  {gate.gate}: {gate.reason}")
+
+
+def _print_plan(ctx: CliContext, plan: ActionPlan, force: bool) -> None:
+    ctx.print(f"dry run: would {_describe(plan)}")
+    if plan.gates:
+        ctx.print("gates:")
+        _print_gates(ctx, plan.gates)
+    for task in plan.tasks:
+        ctx.print(f"would run {task.name}: {task.command}")
+    ctx.print("with environment:")
+    for name, value in plan.environment.items():
+        ctx.print(f"  {name}={value}")
+    if not plan.gates_passed:
+        verdict = "would go ahead (--force)" if force else "would be refused: gate failed"
+        ctx.print(verdict)
+    ctx.print("nothing was changed")
+
+
+def _print_outcome(ctx: CliContext, entry: HistoryEntry) -> None:
+    forced = " (forced past failed gates)" if entry.forced else ""
+    ctx.print(f"{outcome_text(entry.outcome, ctx)}{forced}: {entry.detail}")
+
+
+# Reads ----------------------------------------------------------------------------------
+
+
+async def deployments_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    runner = await ctx.runner()
+    states = await runner.deployments()
+    if args.json:
+        dump_json(states, ctx.out)
+        return 0
+    if not states:
+        ctx.print("no services declared; add [services.NAME] to the workspace file")
+        return 0
+    rows = []
+    for state in states:
+        health = state.health or "-"
+        if state.health and state.health_revision and state.health_revision != state.revision:
+            health = f"{state.health} ({state.health_revision})"
+        busy = state.in_flight
+        rows.append(
+            [
+                state.service,
+                state.env,
+                state.revision or "-",
+                timestamp(state.since),
+                state.user or "-",
+                health,
+                f"#{state.run_id}" if state.run_id else "-",
+                f"{busy.action.value} to {busy.to_revision} by {busy.user}" if busy else "",
+            ]
+        )
+    ctx.print(
+        table(["SERVICE", "ENV", "REVISION", "SINCE", "BY", "HEALTH", "RUN", "IN FLIGHT"], rows)
+    )
+    return 0
+
+
+async def history_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    runner = await ctx.runner()
+    entries = await runner.history(args.service, args.env, limit=max(1, args.limit))
+    if args.json:
+        dump_json(entries, ctx.out)
+        return 0
+    if not entries:
+        where = f" {args.env} of" if args.env else ""
+        ctx.print(f"no actions on{where} {args.service} yet")
+        return 0
+    rows = [
+        [
+            str(entry.id),
+            timestamp(entry.at),
+            entry.env,
+            entry.action.value,
+            f"{entry.from_revision or EMPTY_REVISION} -> {entry.to_revision}",
+            outcome_text(entry.outcome, ctx),
+            entry.user,
+            _gates_summary(entry),
+            f"#{entry.run_id}" if entry.run_id else "-",
+            _note(entry),
+        ]
+        for entry in entries
+    ]
+    headers = ["ID", "WHEN", "ENV", "ACTION", "CHANGE", "OUTCOME", "BY", "GATES", "RUN", "NOTE"]
+    ctx.print(table(headers, rows))
+    return 0
+
+
+def _gates_summary(entry: HistoryEntry) -> str:
+    if not entry.gates:
+        return "-"
+    passed = sum(1 for gate in entry.gates if gate.passed)
+    text = f"{passed}/{len(entry.gates)}"
+    return f"{text} forced" if entry.forced else text
+
+
+def _note(entry: HistoryEntry) -> str:
+    """The operator's reason, and why the action did not succeed."""
+    parts = [entry.reason] if entry.reason else []
+    if entry.outcome != Outcome.SUCCEEDED and entry.detail:
+        parts.append(entry.detail)
+    return "; ".join(parts)
