@@ -91,7 +91,7 @@ async def run_command(args: argparse.Namespace, ctx: CliContext) -> int:
     run = await runner.start_run(args.pipeline, params, jobs=args.jobs)
     if not args.json:
         ctx.print(
-            f"run #{run.id} {run.pipeline} started ({run.tasks_total} tasks, jobs {run.jobs})"
+            f"run #{run.id} {run.pipeline} started: {run.tasks_total} tasks, jobs {run.jobs}"
         )
     return await _finish(ctx, run, after, args.json)
 
