@@ -90,9 +90,7 @@ async def run_command(args: argparse.Namespace, ctx: CliContext) -> int:
     after = await runner.last_seq()
     run = await runner.start_run(args.pipeline, params, jobs=args.jobs)
     if not args.json:
-        ctx.print(
-            f"run #{run.id} {run.pipeline} started: {run.tasks_total} tasks, jobs {run.jobs}"
-        )
+        ctx.print(f"run #{run.id} {run.pipeline} started: {run.tasks_total} tasks, jobs {run.jobs}")
     return await _finish(ctx, run, after, args.json)
 
 
