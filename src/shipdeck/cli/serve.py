@@ -9,23 +9,23 @@ import os
 import ssl
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shipdeck.cli.context import CliContext
 from shipdeck.config import read_token_file
 from shipdeck.errors import InvalidInput
 from shipdeck.runners import daemon
-from shipdeck.server import (
+from shipdeck.server.listen import (
     Listen,
-    Tls,
     bind,
     bound_url,
     check_policy,
-    create_app,
     parse_listen,
-    start_server,
+    remove_socket,
 )
-from shipdeck.server.listen import remove_socket
-from shipdeck.server.openapi import openapi_text
+
+if TYPE_CHECKING:
+    from shipdeck.server.launch import Tls
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -54,6 +54,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _tls(args: argparse.Namespace) -> Tls | None:
+    from shipdeck.server.launch import Tls
+
     if not args.tls_cert and not args.tls_key:
         return None
     if not (args.tls_cert and args.tls_key):
@@ -78,6 +80,8 @@ def _setup_logging() -> None:
 
 async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.openapi:
+        from shipdeck.server.openapi import openapi_text
+
         ctx.out.write(openapi_text())
         ctx.out.flush()
         return 0
@@ -101,6 +105,8 @@ async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
     workspace_socket = listen.path == daemon.socket_path(workspace)
 
     from shipdeck.runners.local import open_local_runner
+    from shipdeck.server.app import create_app
+    from shipdeck.server.launch import start_server
 
     _setup_logging()
     sock = bind(listen)

@@ -112,6 +112,7 @@ def _start_lock(workspace: WorkspaceSpec) -> Iterator[None]:
 
 
 def _open_log(workspace: WorkspaceSpec) -> int:
+    workspace.state_dir.mkdir(parents=True, exist_ok=True)
     path = log_path(workspace)
     with contextlib.suppress(FileNotFoundError):
         if path.stat().st_size > LOG_ROTATE_BYTES:
