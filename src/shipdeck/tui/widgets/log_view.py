@@ -426,7 +426,7 @@ class LogView(ScrollView, can_focus=True):
         length = strip.cell_length
         if length <= width:
             return [strip.extend_cell_length(width, self.rich_style)]
-        cuts = list(range(width, length, width))
+        cuts = [*range(width, length, width), length]
         return [s.extend_cell_length(width, self.rich_style) for s in strip.divide(cuts)]
 
     def _wrap_tail_anchor(self) -> int:

@@ -1,0 +1,141 @@
+"""The log view: follow, search with n/N, wrap, timestamps, first error, live tail, paging."""
+
+from __future__ import annotations
+
+import pytest
+
+from shipdeck.tui import log_buffer
+from shipdeck.tui.log_buffer import PAGE
+from shipdeck.tui.screens.log import LogScreen
+from shipdeck.tui.widgets.log_view import LogView
+from tests.tui.conftest import Demo, wait_for
+
+
+async def open_log(app: object, pilot: object, run_id: int, task: str) -> LogView:
+    from shipdeck.tui.app import ShipdeckApp
+
+    assert isinstance(app, ShipdeckApp)
+    await app.push_screen(LogScreen(run_id, task))
+    view = app.screen.query_one(LogView)
+    await wait_for(pilot, lambda: view._opened, "the log to open")  # type: ignore[arg-type]
+    return view
+
+
+def rendered(view: LogView) -> list[str]:
+    return [view.render_line(y).text.rstrip() for y in range(view.size.height)]
+
+
+async def test_live_tail_follow_and_finish(demo: Demo) -> None:
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        run = await demo.runner.start_run("chatty", {"lines": "200"}, trigger="test")
+        view = await open_log(app, pilot, run.id, "talk")
+        assert view.follow  # a running task opens following its tail
+        await wait_for(pilot, lambda: view.buffer.total == 200, "200 lines")
+        await wait_for(pilot, lambda: "line 199 ok" in rendered(view), "the tail on screen")
+
+        await pilot.press("f")
+        assert not view.follow
+        await pilot.press("g")
+        await wait_for(pilot, lambda: rendered(view)[0] == "line 0 ok", "the top")
+        await pilot.press("G")
+        assert view.follow
+        await wait_for(pilot, lambda: "line 199 ok" in rendered(view), "the tail again")
+        assert not view.buffer.finished
+        demo.gate.touch()
+        await wait_for(pilot, lambda: view.buffer.finished, "the task to finish")
+
+
+async def test_search_highlights_and_n_and_shift_n_move_between_matches(demo: Demo) -> None:
+    failed = await demo.run("train", flaky="true")
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await open_log(app, pilot, failed.run.id, "train_b")
+        await pilot.press("slash")
+        await pilot.press(*"step=1")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: view.match_line is not None, "the first match")
+        assert view.has_focus
+        lines = (await demo.runner.read_log(failed.run.id, "train_b", limit=None)).lines
+        matches = [line.n for line in lines if "step=1" in line.text]
+        assert len(matches) >= 3  # step=1, step=10, step=11, step=12
+        first = view.match_line
+        assert first in matches
+        await pilot.press("n")
+        await wait_for(pilot, lambda: view.match_line != first, "the next match")
+        second = view.match_line
+        assert second is not None and second > first and second in matches
+        await pilot.press("N")
+        await wait_for(pilot, lambda: view.match_line == first, "back to the first")
+        strip = view.render_line(first - int(view.scroll_y))
+        highlighted = [seg for seg in strip if seg.text == "step=1"]
+        assert highlighted and highlighted[0].style and highlighted[0].style.bgcolor
+
+        status = app.screen.query_one(".log-status")
+        assert "/step=1" in str(status.render())
+
+
+async def test_first_error_wrap_and_timestamps(demo: Demo) -> None:
+    app = demo.app()
+    async with app.run_test(size=(26, 24)) as pilot:
+        run = await demo.runner.start_run("chatty", {"lines": "100"}, trigger="test")
+        demo.gate.touch()
+        await demo.runner.wait_run(run.id)
+        view = await open_log(app, pilot, run.id, "talk")
+        await pilot.press("e")
+        await wait_for(pilot, lambda: "line 7 error: boom" in rendered(view), "the error line")
+        assert not view.follow
+
+        await pilot.press("t")
+        assert view.timestamps
+        await wait_for(
+            pilot,
+            lambda: any(r[2:3] == ":" and r[5:6] == ":" for r in rendered(view)),
+            "timestamps",
+        )
+        await pilot.press("w")
+        assert view.wrap
+
+        def wrapped() -> bool:
+            rows = rendered(view)
+            joined = "".join(rows)
+            return "line 7 error: boom" in joined and not any(
+                "line 7 error: boom" in r for r in rows
+            )
+
+        await wait_for(pilot, wrapped, "line 7 wrapped over two rows")
+        await pilot.press("w", "t")
+        assert not view.wrap and not view.timestamps
+
+
+async def test_failed_run_opens_at_the_end_of_the_failed_tasks_log(demo: Demo) -> None:
+    failed = await demo.run("train", flaky="true")
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await open_log(app, pilot, failed.run.id, "train_b")
+        assert not view.follow
+        await wait_for(pilot, lambda: "exit 1" in "\n".join(rendered(view)), "the end")
+
+
+async def test_a_long_log_holds_only_a_few_pages(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(log_buffer, "MAX_PAGES", 4)
+    total = PAGE * (4 + 6)
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        run = await demo.runner.start_run("chatty", {"lines": str(total)}, trigger="test")
+        demo.gate.touch()
+        await demo.runner.wait_run(run.id)
+        view = await open_log(app, pilot, run.id, "talk")
+        assert view.buffer.total == total
+        await pilot.press("g")
+        await wait_for(pilot, lambda: rendered(view)[0] == "line 0 ok", "the first page")
+        for _ in range(4 + 4):
+            await pilot.press("pagedown")
+            view.scroll_to(y=view.scroll_y + PAGE, animate=False, immediate=True)
+            await pilot.pause()
+        held = sum(len(page) for page in view.buffer._pages.values())
+        assert held <= 4 * PAGE
+        top = int(view.scroll_y)
+        await wait_for(pilot, lambda: rendered(view)[0] == f"line {top} ok", "the page in view")
