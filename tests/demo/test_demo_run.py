@@ -50,3 +50,15 @@ def test_demo_run_refuses_a_foreign_non_empty_directory(tmp_path: Path) -> None:
     assert result.stderr.startswith(f"shipdeck: error: {tmp_path} is not empty")
     assert len(result.stderr.splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis.tex"]
+
+
+def test_demo_run_exits_1_when_a_pipeline_fails(tmp_path: Path) -> None:
+    target = tmp_path / "demo"
+    assert shipdeck("demo", "init", str(target)).returncode == 0
+    module = target / "app" / "shorturl" / "store.py"
+    module.write_text(module.read_text() + "\tbroken = True\n")
+    result = shipdeck("demo", "run", str(target))
+    assert result.returncode == 1, result.stdout + result.stderr
+    rows = {line.split()[1]: line for line in result.stdout.splitlines() if line.startswith("#")}
+    assert "✗ failed" in rows["ci"] and "tests=" not in rows["ci"]
+    assert "✓ succeeded" in rows["train"]
