@@ -1,0 +1,172 @@
+"""Several processes on one workspace: crash recovery, cross-process cancel and wait."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from shipdeck.engine import task_log_path
+from shipdeck.engine.store import Store
+from shipdeck.model import RunStatus, TaskStatus, WorkspaceSpec
+
+from .conftest import Engines, eventually, process_running, task, workspace
+
+OWNER = Path(__file__).with_name("owner_process.py")
+TALKER = (
+    "echo $$ > talker.pid; i=0;"
+    " while [ $i -lt 5000 ]; do echo line $i; i=$((i+1)); sleep 0.01; done"
+)
+
+
+class Owner:
+    """A child process that owns a run of the workspace."""
+
+    def __init__(self, process: asyncio.subprocess.Process, run_id: int) -> None:
+        self.process = process
+        self.run_id = run_id
+
+    async def final_status(self) -> str:
+        assert self.process.stdout is not None
+        line = await asyncio.wait_for(self.process.stdout.readline(), timeout=20)
+        await self.process.wait()
+        return line.decode().strip()
+
+
+@pytest.fixture
+async def owners() -> AsyncIterator[list[Owner]]:
+    started: list[Owner] = []
+    yield started
+    for owner in started:
+        if owner.process.returncode is None:
+            owner.process.kill()
+            await owner.process.wait()
+
+
+async def start_owner(spec: WorkspaceSpec, owners: list[Owner]) -> Owner:
+    spec_file = spec.root / "spec.json"
+    spec_file.write_text(spec.model_dump_json())
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(OWNER), str(spec_file), "p", stdout=asyncio.subprocess.PIPE
+    )
+    assert process.stdout is not None
+    line = await asyncio.wait_for(process.stdout.readline(), timeout=20)
+    owner = Owner(process, int(line))
+    owners.append(owner)
+    return owner
+
+
+def db_pid(root: Path, run_id: int, name: str) -> int | None:
+    with sqlite3.connect(root / ".shipdeck" / "shipdeck.db") as db:
+        row = db.execute(
+            "SELECT pid FROM tasks WHERE run_id = ? AND name = ?", (run_id, name)
+        ).fetchone()
+    return None if row is None else row[0]
+
+
+async def test_kill_9_of_the_owner_then_recovery(
+    tmp_path: Path, engines: Engines, owners: list[Owner]
+) -> None:
+    spec = workspace(
+        tmp_path,
+        task("quick", "echo done"),
+        task("talker", TALKER),
+        task("after", "true", "talker"),
+    )
+    owner = await start_owner(spec, owners)
+    log = task_log_path(tmp_path / ".shipdeck" / "logs", owner.run_id, "talker")
+    await eventually(lambda: log.exists() and log.read_bytes().count(b"\n") >= 20)
+    await eventually(lambda: db_pid(tmp_path, owner.run_id, "talker") is not None)
+    before_crash = log.read_bytes()
+    owner.process.send_signal(signal.SIGKILL)
+    await owner.process.wait()
+
+    engine = engines.open(spec)
+    run = engine.get_run(owner.run_id)
+    assert run.status == RunStatus.INTERRUPTED and run.finished_at is not None
+    tasks = {t.name: t.status for t in engine.run_detail(run.id).tasks}
+    assert tasks == {
+        "quick": TaskStatus.SUCCEEDED,
+        "talker": TaskStatus.INTERRUPTED,
+        "after": TaskStatus.INTERRUPTED,
+    }
+    after_recovery = log.read_bytes()
+    assert after_recovery.startswith(before_crash)
+    lines = engine.read_log(run.id, "talker", start=-1).lines
+    assert lines[0].stream == "sys" and lines[0].text.startswith("interrupted")
+    # The orphaned task (its pid checked against its environment) was killed too.
+    talker = int((tmp_path / "talker.pid").read_text())
+    await eventually(lambda: not process_running(talker), within=3)
+    assert engine.store.integrity_check() == "ok"
+    # A new run works, numbered after the interrupted one.
+    again = engine.start_run("p", {})
+    assert again.id == run.id + 1
+    assert (await engine.cancel(again.id)).status == RunStatus.CANCELLED
+
+
+async def test_recovery_leaves_runs_of_live_owners_alone(
+    tmp_path: Path, engines: Engines, owners: list[Owner]
+) -> None:
+    spec = workspace(tmp_path, task("sleeper", "echo $$ > sleeper.pid; exec sleep 30"))
+    owner = await start_owner(spec, owners)
+    await eventually(lambda: db_pid(tmp_path, owner.run_id, "sleeper") is not None)
+    observer = engines.open(spec)
+    assert not observer.get_run(owner.run_id).status.finished
+    # The owner dies while we watch; cancel from here then recovers the run.
+    owner.process.send_signal(signal.SIGKILL)
+    await owner.process.wait()
+    run = await observer.cancel(owner.run_id)
+    assert run.status == RunStatus.INTERRUPTED
+    sleeper = int((tmp_path / "sleeper.pid").read_text())
+    await eventually(lambda: not process_running(sleeper), within=3)
+
+
+async def test_cancel_from_another_process(
+    tmp_path: Path, engines: Engines, owners: list[Owner]
+) -> None:
+    spec = workspace(
+        tmp_path,
+        task("sleeper", "echo $$ > sleeper.pid; exec sleep 30"),
+        task("after", "true", "sleeper"),
+    )
+    owner = await start_owner(spec, owners)
+    pidfile = tmp_path / "sleeper.pid"
+    await eventually(lambda: pidfile.exists() and pidfile.read_text().strip() != "")
+    other = engines.open(spec)
+    run = await other.cancel(owner.run_id)
+    assert run.status == RunStatus.CANCELLED
+    tasks = {t.name: (t.status, t.reason) for t in other.run_detail(run.id).tasks}
+    assert tasks == {
+        "sleeper": (TaskStatus.CANCELLED, "cancelled"),
+        "after": (TaskStatus.CANCELLED, "cancelled"),
+    }
+    assert await owner.final_status() == "cancelled"
+    assert owner.process.returncode == 0
+    assert not process_running(int(pidfile.read_text()))
+
+
+async def test_wait_for_a_run_of_another_process(
+    tmp_path: Path, engines: Engines, owners: list[Owner]
+) -> None:
+    spec = workspace(tmp_path, task("a", "sleep 0.3; echo hi"))
+    owner = await start_owner(spec, owners)
+    other = engines.open(spec)
+    run = await asyncio.wait_for(other.wait_run(owner.run_id), timeout=10)
+    assert run.status == RunStatus.SUCCEEDED
+    assert [line.text for line in other.read_log(run.id, "a").lines] == ["hi"]
+    assert await owner.final_status() == "succeeded"
+
+
+def test_store_uses_wal_and_a_schema_version(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s.db")
+    store.close()
+    with sqlite3.connect(tmp_path / "s.db") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA user_version").fetchone()[0] >= 1
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert {"runs", "tasks", "metrics", "meta"} <= tables
