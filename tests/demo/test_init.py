@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shipdeck.demo import DEMO_PIPELINES, init_demo
+from shipdeck.demo import DEMO_PIPELINES, default_demo_dir, ensure_demo, init_demo
 from shipdeck.errors import InvalidInput
 from shipdeck.model import RegisterSpec
 from shipdeck.workspace import load_workspace
@@ -68,6 +68,30 @@ def test_init_refuses_a_file(tmp_path: Path) -> None:
     target.write_text("x")
     with pytest.raises(InvalidInput, match="is not a directory"):
         init_demo(target)
+
+
+def test_ensure_demo_writes_once_and_then_keeps_the_workspace(tmp_path: Path) -> None:
+    root, created = ensure_demo(tmp_path / "demo")
+    assert created and (root / "shipdeck.toml").is_file()
+    (root / "data").mkdir()
+    (root / "data" / "train.csv").write_text("state a run left behind\n")
+    again, created_again = ensure_demo(tmp_path / "demo")
+    assert (again, created_again) == (root, False)
+    assert (root / "data" / "train.csv").read_text() == "state a run left behind\n"
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "x").write_text("x")
+    with pytest.raises(InvalidInput, match="is not empty"):
+        ensure_demo(tmp_path / "other")
+
+
+def test_default_demo_dir_follows_xdg_data_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert default_demo_dir() == tmp_path / "shipdeck" / "demo"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_demo_dir() == tmp_path / "home" / ".local" / "share" / "shipdeck" / "demo"
 
 
 def shipdeck(*args: str) -> subprocess.CompletedProcess[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import duration, number, status_text, table
 from shipdeck.cli.progress import follow_run
-from shipdeck.demo import DEMO_PIPELINES, init_demo
+from shipdeck.demo import DEMO_PIPELINES, ensure_demo, init_demo
 from shipdeck.model import RunDetail, RunStatus
 
 DEFAULT_DIR = ".demo"
@@ -46,8 +46,9 @@ async def init_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 async def run_command(args: argparse.Namespace, ctx: CliContext) -> int:
     given = Path(args.dir)
-    if not (given / "shipdeck.toml").is_file():
-        ctx.print(f"wrote the demo workspace to {init_demo(given)}")
+    root, created = ensure_demo(given)
+    if created:
+        ctx.print(f"wrote the demo workspace to {root}")
     demo_ctx = CliContext(argparse.Namespace(directory=str(given)), out=ctx.out)
     try:
         runner = await demo_ctx.runner()

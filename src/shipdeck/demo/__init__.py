@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -16,6 +17,23 @@ _STATE_DIRS = frozenset({".shipdeck", "build", "dist", "data", "out"})
 def demo_files() -> Traversable:
     """The root of the shipped demo tree (a directory holding shipdeck.toml)."""
     return files("shipdeck.demo").joinpath("files")
+
+
+def default_demo_dir() -> Path:
+    """Where `shipdeck demo` keeps the demo when no DIR is given: the user's data directory."""
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "shipdeck" / "demo"
+
+
+def ensure_demo(target: Path) -> tuple[Path, bool]:
+    """The demo workspace in `target`, written first if it has no shipdeck.toml yet.
+
+    Returns (absolute path, whether it was written now). A non-empty `target` without a
+    shipdeck.toml is refused like `init_demo` refuses it.
+    """
+    if (target / "shipdeck.toml").is_file():
+        return target.expanduser().absolute(), False
+    return init_demo(target), True
 
 
 def init_demo(target: Path, *, force: bool = False) -> Path:
