@@ -97,11 +97,11 @@ async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
     listen = (
         parse_listen(args.listen) if args.listen else Listen(path=daemon.socket_path(workspace))
     )
-    token = read_token_file(Path(args.token_file)) if args.token_file else None
-    check_policy(listen, token, args.insecure)
     tls = _tls(args)
     if tls is not None and listen.is_unix:
         raise InvalidInput("TLS applies to TCP listeners; a Unix socket is protected by its mode")
+    token = read_token_file(Path(args.token_file)) if args.token_file else None
+    check_policy(listen, token, args.insecure)
     workspace_socket = listen.path == daemon.socket_path(workspace)
 
     from shipdeck.runners.local import open_local_runner

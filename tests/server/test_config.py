@@ -1,0 +1,150 @@
+"""User config: runners added and removed with other entries and unknown sections kept."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from shipdeck.config import (
+    RunnerEntry,
+    add_runner,
+    config_path,
+    find_runner,
+    load_runners,
+    remove_runner,
+    runner_token,
+)
+from shipdeck.errors import Conflict, InvalidInput, NotFound, Refused
+from shipdeck.runners.connect import connect, open_remote
+
+EXISTING = """
+theme = "nord"
+
+[[runners]]
+name = "build-1"
+url = "https://build-1.example:8750"
+token_env = "BUILD1_TOKEN"
+read_only = true
+
+[keys]
+quit = "q"
+"""
+
+
+@pytest.fixture
+def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "conf" / "config.toml"
+    monkeypatch.setenv("SHIPDECK_CONFIG", str(path))
+    return path
+
+
+def test_path_follows_xdg_and_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("SHIPDECK_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    assert config_path() == tmp_path / "xdg" / "shipdeck" / "config.toml"
+    monkeypatch.setenv("SHIPDECK_CONFIG", str(tmp_path / "other.toml"))
+    assert config_path() == tmp_path / "other.toml"
+
+
+def test_add_and_remove_keep_everything_else(config: Path) -> None:
+    config.parent.mkdir(parents=True)
+    config.write_text(EXISTING)
+    config.chmod(0o640)
+    add_runner(RunnerEntry(name="gpu", url="unix:/run/gpu.sock"))
+    add_runner(RunnerEntry(name="ci", url="http://127.0.0.1:9000", token_file="~/.ci-token"))
+    data = tomllib.loads(config.read_text())
+    assert data["theme"] == "nord" and data["keys"] == {"quit": "q"}
+    assert [r["name"] for r in data["runners"]] == ["build-1", "gpu", "ci"]
+    assert data["runners"][1] == {"name": "gpu", "url": "unix:/run/gpu.sock"}
+    assert config.stat().st_mode & 0o777 == 0o640  # the user's mode survives rewrites
+    assert find_runner("build-1").read_only
+
+    remove_runner("gpu")
+    data = tomllib.loads(config.read_text())
+    assert [r["name"] for r in data["runners"]] == ["build-1", "ci"]
+    assert data["runners"][0]["token_env"] == "BUILD1_TOKEN"
+    assert data["keys"] == {"quit": "q"}
+
+
+def test_new_config_file_is_private(config: Path) -> None:
+    add_runner(RunnerEntry(name="a", url="http://localhost:1"))
+    assert config.stat().st_mode & 0o777 == 0o600
+    assert [entry.name for entry in load_runners()] == ["a"]
+    assert load_runners(config.parent / "missing.toml") == []
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (RunnerEntry(name="bad name", url="http://x:1"), "runner name 'bad name'"),
+        (RunnerEntry(name="a", url="ftp://x"), "must be http(s)://HOST:PORT or unix:PATH"),
+        (RunnerEntry(name="a", url="unix:"), "unix:PATH needs a path"),
+        (
+            RunnerEntry(name="a", url="http://x:1", token_env="T", token_file="f"),
+            "not both",
+        ),
+    ],
+)
+def test_bad_entries_are_refused_and_nothing_is_written(
+    config: Path, entry: RunnerEntry, message: str
+) -> None:
+    with pytest.raises(InvalidInput, match=message.replace("(", r"\(").replace(")", r"\)")):
+        add_runner(entry)
+    assert not config.exists()
+
+
+def test_duplicates_and_unknown_names(config: Path) -> None:
+    add_runner(RunnerEntry(name="a", url="http://localhost:1"))
+    before = config.read_text()
+    with pytest.raises(Conflict, match="already exists"):
+        add_runner(RunnerEntry(name="a", url="http://localhost:2"))
+    with pytest.raises(NotFound, match=r"no runner named 'zz' .*known: a"):
+        remove_runner("zz")
+    assert config.read_text() == before
+
+
+def test_broken_config_is_one_line_naming_the_file(config: Path) -> None:
+    config.parent.mkdir(parents=True)
+    config.write_text("[[runners]]\nname = 'a'\nurl = \n")
+    with pytest.raises(InvalidInput) as raised:
+        load_runners()
+    assert str(raised.value).startswith(f"{config}: ")
+    assert "\n" not in str(raised.value)
+    config.write_text("[[runners]]\nname = 'a'\n")
+    with pytest.raises(InvalidInput, match="runners #1: needs a string 'url'"):
+        load_runners()
+
+
+def test_tokens_from_env_and_private_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MY_TOKEN", "abc")
+    assert runner_token(RunnerEntry(name="a", url="http://h:1", token_env="MY_TOKEN")) == "abc"
+    monkeypatch.delenv("MY_TOKEN")
+    with pytest.raises(InvalidInput, match=r"\$MY_TOKEN, which is not set"):
+        runner_token(RunnerEntry(name="a", url="http://h:1", token_env="MY_TOKEN"))
+    token_file = tmp_path / "token"
+    token_file.write_text("xyz\n")
+    token_file.chmod(0o600)
+    entry = RunnerEntry(name="a", url="http://h:1", token_file=str(token_file))
+    assert runner_token(entry) == "xyz"
+    token_file.chmod(0o644)
+    with pytest.raises(Refused, match="mode 0644"):
+        runner_token(entry)
+
+
+async def test_connect_by_name_url_or_nothing(
+    config: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_runner(RunnerEntry(name="ro", url="http://127.0.0.1:1", read_only=True))
+    named = open_remote("ro")
+    assert named.name == "ro" and named.read_only
+    await named.close()
+    monkeypatch.setenv("SHIPDECK_TOKEN", "t")
+    by_url = await connect(None, "http://127.0.0.1:1")
+    assert by_url.name == "http://127.0.0.1:1"
+    await by_url.close()
+    with pytest.raises(NotFound, match="no runner named 'nope'"):
+        await connect(None, "nope")
+    with pytest.raises(Exception, match="no workspace here"):
+        await connect(None, None)
