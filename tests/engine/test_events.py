@@ -42,10 +42,10 @@ async def test_seq_strictly_increases_across_restarts(tmp_path: Path, engines: E
 def test_seq_blocks_survive_a_crash(tmp_path: Path) -> None:
     store = Store(tmp_path / "db.sqlite")
     crashed = EventFeed(store.reserve_seq_block, block=10)
-    handed_out = [crashed.publish(EventKind.LOG, {}).seq for _ in range(15)]
+    handed_out = [crashed.publish(EventKind.LOG, {}) for _ in range(15)]
     # No shutdown: the next feed must still start above everything handed out.
     restarted = EventFeed(store.reserve_seq_block, block=10)
-    assert restarted.publish(EventKind.LOG, {}).seq > max(handed_out)
+    assert restarted.publish(EventKind.LOG, {}) > max(handed_out)
     store.close()
 
 
@@ -53,7 +53,7 @@ def test_reset_when_events_were_dropped_or_unknown(tmp_path: Path) -> None:
     store = Store(tmp_path / "db.sqlite")
     feed = EventFeed(store.reserve_seq_block, ring_size=5)
     floor = feed.last_seq
-    seqs = [feed.publish(EventKind.LOG, {"i": i}).seq for i in range(8)]
+    seqs = [feed.publish(EventKind.LOG, {"i": i}) for i in range(8)]
     assert feed.page(floor, 100).reset  # the first three fell out of the ring
     assert feed.page(seqs[1], 100).reset
     kept = feed.page(seqs[2], 100)
@@ -76,7 +76,7 @@ async def test_waiters_wake_on_publish_and_time_out_quietly(tmp_path: Path) -> N
     assert not waiter.done()
     published = feed.publish(EventKind.LOG, {"text": "hello"})
     page = await asyncio.wait_for(waiter, timeout=2)
-    assert [e.seq for e in page.events] == [published.seq]
-    empty = await feed.wait(published.seq, wait=0.05, limit=10)
-    assert (empty.events, empty.reset, empty.last_seq) == ([], False, published.seq)
+    assert [e.seq for e in page.events] == [published]
+    empty = await feed.wait(published, wait=0.05, limit=10)
+    assert (empty.events, empty.reset, empty.last_seq) == ([], False, published)
     store.close()

@@ -41,7 +41,8 @@ def test_tail_of_a_million_line_log(tmp_path: Path) -> None:
 def test_index_grows_with_the_file_and_ignores_a_partial_line(tmp_path: Path) -> None:
     path = tmp_path / "a.log"
     writer = LogWriter(path)
-    writer.write([(1.0, LogStream.OUT, "one"), (2.0, LogStream.ERR, "two")])
+    writer.write(1.0, LogStream.OUT, ["one"])
+    writer.write(2.0, LogStream.ERR, ["two"])
     index = LogIndex(path)
     assert index.refresh() == 2
     with path.open("a") as handle:
@@ -57,15 +58,25 @@ def test_index_grows_with_the_file_and_ignores_a_partial_line(tmp_path: Path) ->
     ]
     # A new writer continues the numbering of an existing file.
     again = LogWriter(path)
-    assert again.write([(4.0, LogStream.OUT, "four")]) == 3
+    assert again.write(4.0, LogStream.OUT, ["four"]) == 3
     again.close()
     writer.close()
+
+
+def test_a_torn_last_line_is_ended_before_appending(tmp_path: Path) -> None:
+    path = tmp_path / "a.log"
+    path.write_text(f"{format_ts(1.0)} O whole\n{format_ts(2.0)} O tor")
+    writer = LogWriter(path)
+    assert writer.write(3.0, LogStream.SYS, ["interrupted"]) == 2
+    writer.close()
+    texts = [line.text for line in LogIndex(path).read(0, None)[1]]
+    assert texts == ["whole", "tor", "interrupted"]
 
 
 def test_range_edges(tmp_path: Path) -> None:
     path = tmp_path / "a.log"
     writer = LogWriter(path)
-    writer.write([(float(n), LogStream.OUT, f"l{n}") for n in range(10)])
+    writer.write(1.0, LogStream.OUT, [f"l{n}" for n in range(10)])
     writer.close()
     index = LogIndex(path)
     assert [line.text for line in index.read(8, 5)[1]] == ["l8", "l9"]

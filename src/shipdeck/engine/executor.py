@@ -390,12 +390,12 @@ class RunExecutor:
     # Output and metrics -----------------------------------------------------------------
 
     def _note(self, log: LogWriter, task: str, text: str) -> None:
-        self._log_lines(log, task, LogStream.SYS, time.time(), [text])
+        self._log_lines(log, task, LogStream.SYS, time.time(), text.splitlines() or [""])
 
     def _log_lines(
         self, log: LogWriter, task: str, stream: LogStream, ts: float, lines: list[str]
     ) -> None:
-        first = log.write([(ts, stream, text) for text in lines])
+        first = log.write(ts, stream, lines)
         feed, run_id, stamp = self._services.feed, self.run.id, format_ts(ts)
         for offset, text in enumerate(lines):
             feed.publish(

@@ -50,20 +50,23 @@ class LogWriter:
         self._fd: int | None = None
         self._opened = False
         self._lines: int | None = None
+        self._torn = False
+        """The file ends in a partial line (its writer was killed mid-write): end it first."""
 
     @property
     def lines(self) -> int:
         if self._lines is None:
-            self._lines = count_lines(self.path)
+            self._lines, self._torn = _count_lines(self.path)
         return self._lines
 
-    def write(self, entries: list[tuple[float, LogStream, str]]) -> int:
-        """Append lines; returns the number of the first one. One os.write for the batch.
+    def write(self, ts: float, stream: LogStream, lines: list[str]) -> int:
+        """Append lines read at one moment from one stream, in one os.write.
 
-        The file is created on the first write: a task that prints nothing costs no file.
+        Returns the number of the first line. The file is created on the first write: a task
+        that prints nothing costs no file. Lines must not contain newlines.
         """
         first = self.lines
-        if not entries:
+        if not lines:
             return first
         if self._fd is None:
             if self._opened:
@@ -71,16 +74,16 @@ class LogWriter:
             self._opened = True
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        parts = [
-            f"{format_ts(ts)} {_STREAM_CODE[stream]} {text.replace(chr(10), ' ')}\n"
-            for ts, stream, text in entries
-        ]
-        data = "".join(parts).encode("utf-8", errors="replace")
+            if self._torn:
+                os.write(self._fd, b"\n")
+                first = self._lines = first + 1
+        prefix = f"{format_ts(ts)} {_STREAM_CODE[stream]} "
+        data = (prefix + f"\n{prefix}".join(lines) + "\n").encode("utf-8", errors="replace")
         view = memoryview(data)
         while view:
             written = os.write(self._fd, view)
             view = view[written:]
-        self._lines = first + len(entries)
+        self._lines = first + len(lines)
         return first
 
     def close(self) -> None:
@@ -90,19 +93,24 @@ class LogWriter:
             self._fd = None
 
 
-def count_lines(path: Path) -> int:
+def _count_lines(path: Path) -> tuple[int, bool]:
+    """Complete lines in a log file, and whether it ends in a partial line."""
+    count, last = 0, b"\n"
     try:
         with path.open("rb") as handle:
-            return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(_READ_BLOCK), b""))
+            while chunk := handle.read(_READ_BLOCK):
+                count += chunk.count(b"\n")
+                last = chunk[-1:]
     except FileNotFoundError:
-        return 0
+        return 0, False
+    return count, last != b"\n"
 
 
 def append_note(path: Path, text: str) -> None:
     """Append one shipdeck note (an S line) to a log, e.g. from crash recovery."""
     writer = LogWriter(path)
     try:
-        writer.write([(time.time(), LogStream.SYS, text)])
+        writer.write(time.time(), LogStream.SYS, [text])
     finally:
         writer.close()
 
