@@ -16,12 +16,7 @@ import pytest
 from shipdeck.engine import Engine
 from shipdeck.engine.deployments import Deployments
 from shipdeck.model import RunStatus, WorkspaceSpec
-from shipdeck.workspace import SECTIONS, load_workspace
-from shipdeck.workspace.services import metrics_section, services_section
-
-# Until the loader registers the sections itself (same functions, same order).
-SECTIONS.setdefault("metrics", metrics_section)
-SECTIONS.setdefault("services", services_section)
+from shipdeck.workspace import load_workspace
 
 USER = "tester@host"
 

@@ -11,11 +11,7 @@ from pathlib import Path
 from shipdeck.engine import Engine
 from shipdeck.engine.deployments import Deployments
 from shipdeck.errors import ShipdeckError
-from shipdeck.workspace import SECTIONS, load_workspace
-from shipdeck.workspace.services import metrics_section, services_section
-
-SECTIONS.setdefault("metrics", metrics_section)
-SECTIONS.setdefault("services", services_section)
+from shipdeck.workspace import load_workspace
 
 
 async def main(root: str, name: str) -> None:

@@ -11,8 +11,6 @@ from shipdeck.errors import WorkspaceError
 from shipdeck.model import GateKind, MetricDirection, WorkspaceSpec
 from shipdeck.workspace import load_workspace
 
-from . import conftest  # noqa: F401  (registers the sections until the loader does)
-
 PIPELINES = """
 [pipelines.ci.tasks.package]
 run = "true"

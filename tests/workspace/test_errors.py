@@ -129,7 +129,8 @@ def test_unknown_keys_at_every_level_with_suggestions(problems: Problems) -> Non
     ]
 
 
-def test_services_and_metrics_are_unknown_until_implemented(problems: Problems) -> None:
+def test_services_and_metrics_are_sections_now(problems: Problems) -> None:
+    # Their full validation is tested in tests/deploy/test_workspace_services.py.
     assert problems(
         """
         [pipelines.a.tasks.x]
@@ -142,8 +143,8 @@ def test_services_and_metrics_are_unknown_until_implemented(problems: Problems) 
         auc = "max"
         """
     ) == [
-        f"{F}:4: services: unknown key 'services'; expected one of: pipelines",
-        f"{F}:7: metrics: unknown key 'metrics'; expected one of: pipelines",
+        f"{F}:4: services.web: set exactly one of 'pipeline' (deploy its runs) or 'model'",
+        f"{F}:4: services.web: missing required key 'environments'",
     ]
 
 

@@ -129,7 +129,7 @@ def test_file_outside_cwd_is_named_as_given(
         load_workspace(workspace_dir)
     assert caught.value.problems == [
         f"{workspace_dir / 'shipdeck.toml'}:1: bogus: unknown key 'bogus'; "
-        "expected one of: pipelines"
+        "expected one of: metrics, pipelines, services"
     ]
 
 

@@ -13,6 +13,7 @@ from shipdeck.errors import WorkspaceError
 from shipdeck.model import WorkspaceSpec
 from shipdeck.workspace.pipelines import load_pipelines
 from shipdeck.workspace.problems import Problems, dotted
+from shipdeck.workspace.services import metrics_section, services_section
 
 WORKSPACE_FILE = "shipdeck.toml"
 
@@ -37,8 +38,9 @@ def _pipelines_section(raw: object, context: SectionContext) -> dict[str, Any]:
 
 SECTIONS: dict[str, SectionLoader] = {
     "pipelines": _pipelines_section,
-    # Extension point: "services" and "metrics" go here, loaded in this order (so a later
-    # section can check its references against context.loaded), each with a WorkspaceSpec field.
+    # Loaded in this order, so a later section can check its references against context.loaded.
+    "metrics": metrics_section,
+    "services": services_section,
 }
 
 
