@@ -49,7 +49,9 @@ async def run_command(args: argparse.Namespace, ctx: CliContext) -> int:
     root, created = ensure_demo(given)
     if created:
         ctx.print(f"wrote the demo workspace to {root}")
-    demo_ctx = CliContext(argparse.Namespace(directory=str(given)), out=ctx.out)
+    # The same context (and runner factory) as any command, pointed at the demo: like -C DIR.
+    demo_args = argparse.Namespace(**{**vars(args), "directory": str(given)})
+    demo_ctx = CliContext(demo_args, out=ctx.out)
     try:
         runner = await demo_ctx.runner()
         details: list[RunDetail] = []
