@@ -74,6 +74,7 @@ SCRIPTS = {
     "deploy.sh": """
         set -e
         if [ -e fail_deploy ]; then echo "deploy failed on purpose" >&2; exit 1; fi
+        if [ -e slow_deploy ]; then echo "deploying slowly"; sleep 30; fi
         target="envs/$SHIPDECK_SERVICE/$SHIPDECK_ENV"
         mkdir -p "$target"
         rm -f "$target/artifact"

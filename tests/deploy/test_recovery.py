@@ -1,0 +1,72 @@
+"""A process killed in the middle of an action: its claim is released by the next engine to
+open, the action is recorded as interrupted, and the environment keeps its revision."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from shipdeck.model import Outcome, RunStatus
+
+from .conftest import Deck
+
+WORKER = Path(__file__).with_name("race_worker.py")
+
+
+def claims(deck: Deck) -> list[tuple[object, ...]]:
+    db = sqlite3.connect(deck.workspace.state_dir / "shipdeck.db")
+    try:
+        return db.execute("SELECT service, env FROM deploy_claims").fetchall()
+    finally:
+        db.close()
+
+
+def start_worker(root: Path, name: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), str(root), name],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+
+async def test_killed_action_is_released_and_recorded(deck: Deck) -> None:
+    await deck.train(auc=0.9)
+    await deck.train(auc=0.95)
+    await deck.deployer.deploy("churn", "v1", "staging")
+    await deck.deployer.promote("churn", "prod")
+    await deck.deployer.deploy("churn", "v2", "staging")
+    (deck.root / "slow_deploy").touch()
+
+    worker = start_worker(deck.root, "doomed")
+    assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"
+    assert worker.stdin is not None
+    worker.stdin.write("v1\n")
+    worker.stdin.flush()
+    deadline = time.monotonic() + 20
+    while claims(deck) != [("churn", "prod")]:
+        assert time.monotonic() < deadline, "the worker never claimed prod"
+        await asyncio.sleep(0.02)
+    state = deck.deployer.store.state("churn", "prod")
+    assert state.in_flight is not None and state.in_flight.user == "doomed@host"
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+    (deck.root / "slow_deploy").unlink()
+
+    engine, deployer = deck.open()
+    assert claims(deck) == []
+    (latest, *_) = deployer.history("churn", "prod")
+    assert latest.outcome == Outcome.INTERRUPTED and latest.user == "doomed@host"
+    assert latest.run_id is not None
+    assert engine.get_run(latest.run_id).status == RunStatus.INTERRUPTED
+    assert deployer.store.state("churn", "prod").revision == "v1"
+
+    entry = await deployer.promote("churn", "prod", expect="v1")
+    assert entry.outcome == Outcome.SUCCEEDED
+    assert deployer.store.state("churn", "prod").revision == "v2"
