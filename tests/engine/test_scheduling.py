@@ -169,3 +169,27 @@ async def test_task_hook_runs_on_success_and_can_fail_the_task(
     assert bad.status == TaskStatus.FAILED
     assert bad.reason == "could not register model churn: artifact missing"
     assert run.status == RunStatus.FAILED
+
+
+async def test_an_engine_error_fails_the_run_visibly(tmp_path: Path, engines: Engines) -> None:
+    engine = engines.open(workspace(tmp_path, task("a", "true"), task("b", "true", "a")))
+    # The run's log directory cannot be created: a file sits where it should go.
+    (tmp_path / ".shipdeck" / "logs").mkdir(parents=True)
+    (tmp_path / ".shipdeck" / "logs" / "1").write_text("in the way")
+    run = await engine.wait_run(engine.start_run("p", {}).id)
+    assert run.id == 1 and run.status == RunStatus.FAILED
+    for t in engine.run_detail(run.id).tasks:
+        assert t.status == TaskStatus.FAILED
+        assert t.reason and t.reason.startswith("shipdeck error: ")
+    # The engine itself keeps working.
+    (tmp_path / ".shipdeck" / "logs" / "1").unlink()
+    assert (await engine.wait_run(engine.start_run("p", {}).id)).status == RunStatus.SUCCEEDED
+
+
+async def test_a_pipeline_outside_the_workspace_can_run(tmp_path: Path, engines: Engines) -> None:
+    engine = engines.open(workspace(tmp_path, task("a", "true")))
+    extra = workspace(tmp_path, task("deploy", "echo deploying $SHIPDECK_PARAM_ENV"), name="svc")
+    spec = extra.pipelines["svc"]
+    run = await engine.wait_run(engine.start_pipeline(spec, {"env": "prod"}, trigger="deploy").id)
+    assert (run.pipeline, run.trigger, run.status) == ("svc", "deploy", RunStatus.SUCCEEDED)
+    assert log_texts(engine, run.id, "deploy") == ["deploying prod"]

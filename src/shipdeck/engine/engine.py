@@ -154,7 +154,23 @@ class Engine:
         user: str = "",
     ) -> Run:
         """Create a run with already-resolved params and start executing it."""
-        spec = self.pipeline(pipeline)
+        return self.start_pipeline(
+            self.pipeline(pipeline), params, jobs=jobs, trigger=trigger, user=user
+        )
+
+    def start_pipeline(
+        self,
+        spec: PipelineSpec,
+        params: dict[str, ParamValue],
+        *,
+        jobs: int | None = None,
+        trigger: str = "cli",
+        user: str = "",
+    ) -> Run:
+        """Run a pipeline the workspace does not declare (e.g. a service's deploy steps).
+
+        Such runs cannot be rerun: their pipeline is not in the workspace to look up.
+        """
         tasks = {name: TaskRun(run_id=0, name=name) for name in spec.tasks}
         return self._launch(
             spec, tasks, list(spec.tasks), params=params, jobs=jobs, trigger=trigger, user=user

@@ -11,8 +11,10 @@ import asyncio
 import contextlib
 import heapq
 import json
+import logging
 import os
 import re
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
@@ -47,6 +49,7 @@ from shipdeck.model import (
 )
 
 METRICS_POLL = 0.25
+_log = logging.getLogger(__name__)
 CANCELLED = "cancelled"
 
 TaskHook = Callable[[Run, TaskSpec], Awaitable[None]]
@@ -151,19 +154,28 @@ class RunExecutor:
     # The run ----------------------------------------------------------------------------
 
     async def execute(self) -> Run:
+        failure: str | None = None
         try:
             await self._execute()
+        except Exception as error:  # a bug or a full disk must still finish the run visibly
+            _log.exception("shipdeck: run #%d failed inside the engine", self.run.id)
+            failure = f"shipdeck error: {error}"
         finally:
             for name, task in self._tasks.items():
                 if not task.status.finished:
                     self._set_task(
                         name,
-                        status=TaskStatus.CANCELLED,
-                        reason=self._cancel_reason,
+                        status=TaskStatus.FAILED if failure else TaskStatus.CANCELLED,
+                        reason=failure or self._cancel_reason,
                         finished_at=_now() if task.started_at else None,
                     )
             self._set_run(status=self._final_status(), finished_at=_now())
-            self._services.persister.flush()
+            try:
+                self._services.persister.flush()
+            except sqlite3.Error as error:
+                # Kept in memory and retried by the persister's timer; waiters go on.
+                _log.warning("shipdeck: could not save run #%d yet: %s", self.run.id, error)
+                self._services.persister.retry_later()
             self.finished.set()
         return self.run
 

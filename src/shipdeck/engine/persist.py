@@ -39,6 +39,9 @@ class Persister:
         self._metrics.append(metric)
         self._schedule()
 
+    def retry_later(self) -> None:
+        self._schedule()
+
     def _schedule(self) -> None:
         if self._scheduled is None:
             self._scheduled = asyncio.get_running_loop().call_later(self._interval, self._timed)
@@ -47,7 +50,7 @@ class Persister:
         self._scheduled = None
         try:
             self.flush()
-        except sqlite3.OperationalError as error:
+        except sqlite3.Error as error:
             # Another process held the database too long: keep the changes, try again soon.
             _log.warning("shipdeck: deferring a database write: %s", error)
             self._schedule()
