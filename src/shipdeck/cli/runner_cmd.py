@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json, table
 from shipdeck.config import RunnerEntry, add_runner, load_runners, remove_runner, runner_token
 from shipdeck.errors import ShipdeckError
-from shipdeck.runners import daemon
-from shipdeck.runners.remote import RemoteRunner, RunnerInfo
+
+if TYPE_CHECKING:
+    from shipdeck.runners.remote import RunnerInfo
 
 PING_TIMEOUT = 3.0
 
@@ -48,6 +49,8 @@ def _uptime(info: RunnerInfo) -> float:
 
 
 async def status_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    from shipdeck.runners import daemon
+
     workspace = ctx.workspace()
     state = await daemon.status(workspace)
     if args.json:
@@ -72,6 +75,8 @@ async def status_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def _ping(entry: RunnerEntry) -> dict[str, Any]:
+    from shipdeck.runners.remote import RemoteRunner
+
     row: dict[str, Any] = {"name": entry.name, "url": entry.url, "read_only": entry.read_only}
     try:
         client = RemoteRunner(

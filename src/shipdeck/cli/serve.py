@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 from shipdeck.cli.context import CliContext
 from shipdeck.config import read_token_file
 from shipdeck.errors import InvalidInput
-from shipdeck.runners import daemon
 from shipdeck.server.listen import (
     Listen,
     bind,
@@ -85,6 +84,8 @@ async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
         ctx.out.write(openapi_text())
         ctx.out.flush()
         return 0
+    from shipdeck.runners import daemon
+
     workspace = ctx.workspace()
     if args.stop:
         pid = await daemon.stop(workspace)
