@@ -70,6 +70,14 @@ def test_init_refuses_a_file(tmp_path: Path) -> None:
         init_demo(target)
 
 
+def test_init_reports_an_unwritable_target_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    target = tmp_path / "file" / "demo"
+    with pytest.raises(InvalidInput) as caught:
+        init_demo(target)
+    assert str(caught.value) == f"cannot write the demo workspace to {target}: Not a directory"
+
+
 def test_ensure_demo_writes_once_and_then_keeps_the_workspace(tmp_path: Path) -> None:
     root, created = ensure_demo(tmp_path / "demo")
     assert created and (root / "shipdeck.toml").is_file()

@@ -50,7 +50,13 @@ def init_demo(target: Path, *, force: bool = False) -> Path:
             f"{target} is not empty; choose another directory or pass --force to overwrite "
             "the demo files in it"
         )
-    _copy_tree(demo_files(), target, skip=_STATE_DIRS)
+    try:
+        _copy_tree(demo_files(), target, skip=_STATE_DIRS)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        if error.filename and Path(error.filename) != target:
+            reason = f"{error.filename}: {reason}"
+        raise InvalidInput(f"cannot write the demo workspace to {target}: {reason}") from None
     return target
 
 
