@@ -31,7 +31,6 @@ class LogBuffer:
         self.finished = False
         self.max_width = 0
         self._pages: OrderedDict[int, dict[int, LogLine]] = OrderedDict()
-        self._complete: set[int] = set()
 
     def line(self, n: int) -> LogLine | None:
         page = self._pages.get(n // PAGE)
@@ -45,9 +44,7 @@ class LogBuffer:
         if n < 0 or n >= self.total:
             return None
         page = n // PAGE
-        if page in self._complete or n in self._pages.get(page, {}):
-            return None
-        return page
+        return None if n in self._pages.get(page, {}) else page
 
     async def open(self) -> None:
         """Read the tail: learns the length and holds the lines a tailing view shows first."""
@@ -55,17 +52,12 @@ class LogBuffer:
         self.total = max(self.total, chunk.total)
         self.finished = chunk.finished
         self._store(chunk.lines)
-        first = chunk.start // PAGE
-        # The tail read may span two pages; neither is complete unless it starts on a boundary.
-        if chunk.start % PAGE == 0 or chunk.start == 0:
-            self._complete.add(first)
 
     async def fetch_page(self, page: int) -> None:
         chunk = await self.runner.read_log(self.run_id, self.task, start=page * PAGE, limit=PAGE)
         self.total = max(self.total, chunk.total)
         self.finished = self.finished or chunk.finished
         self._store(chunk.lines)
-        self._complete.add(page)
 
     def add_live(self, line: LogLine) -> None:
         """A line from the event stream; kept only if its page is held or it is the tail."""
@@ -84,8 +76,7 @@ class LogBuffer:
             self._pages.move_to_end(page)
             self.max_width = max(self.max_width, len(line.text))
         while len(self._pages) > MAX_PAGES:
-            evicted, _ = self._pages.popitem(last=False)
-            self._complete.discard(evicted)
+            self._pages.popitem(last=False)
 
     async def scan(self, start: int, *, backwards: bool = False) -> AsyncIterator[LogLine]:
         """Every line from `start` onwards (or backwards), read in chunks and not retained."""

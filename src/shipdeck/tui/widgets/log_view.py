@@ -153,20 +153,24 @@ class LogView(ScrollView, can_focus=True):
             self._dirty = True
 
     def _flush(self) -> None:
-        if self._pending_tail:
-            self._scroll_to_tail()
-            at_tail = self.max_scroll_y > 0 and self.scroll_y >= self.max_scroll_y
-            if at_tail or (self.size.height and self.buffer.total <= self.size.height):
+        if self._dirty:
+            self._dirty = False
+            self._sync_size()
+            self._wrap_rows = None
+            self.refresh()
+            self._changed()
+        if self.follow or self._pending_tail:
+            # Retried every tick: a scroll only lands once layout knows the new size.
+            if not self._at_tail():
+                self._scroll_to_tail()
+            elif self.size.height:
                 self._pending_tail = False
-        if not self._dirty:
-            return
-        self._dirty = False
-        self._sync_size()
-        if self.follow:
-            self._scroll_to_tail()
-        self._wrap_rows = None
-        self.refresh()
-        self._changed()
+
+    def _at_tail(self) -> bool:
+        if self.wrap:
+            return int(self.scroll_y) == self._wrap_tail_anchor()
+        height = self.scrollable_content_region.height
+        return int(self.scroll_y) >= max(0, self.buffer.total - height)
 
     def _sync_size(self) -> None:
         prefix = TIMESTAMP_WIDTH if self.timestamps else 0
