@@ -152,7 +152,8 @@ class EventFollower:
             return EventPage(events=[], last_seq=reset.seq, reset=True)
         if events:
             self.position = events[-1].seq
-        return EventPage(events=events, last_seq=self.position)
+        # The events were validated when they arrived; don't pay for it again per page.
+        return EventPage.model_construct(events=events, last_seq=self.position, reset=False)
 
     def _set_state(self, state: LinkState) -> None:
         if state != self.state:
@@ -221,7 +222,9 @@ class EventFollower:
 
     def _take(self, events: list[Event]) -> None:
         # After a reconnect the server resumes strictly after `received`; this guards anyway.
-        fresh = [event for event in events if event.seq > self.received]
+        fresh = events
+        if events and events[0].seq <= self.received:
+            fresh = [event for event in events if event.seq > self.received]
         if fresh:
             self._buffer.extend(fresh)
             self.received = fresh[-1].seq
