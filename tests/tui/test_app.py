@@ -1,0 +1,131 @@
+"""Help, command palette, keymap, themes, config problems and connection states."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shipdeck.tui.config import TuiConfig, load_config
+from shipdeck.tui.screens.confirm import ConfirmScreen
+from shipdeck.tui.screens.help import HelpScreen
+from shipdeck.tui.screens.main import MainScreen
+from shipdeck.tui.screens.run import RunScreen
+from shipdeck.tui.themes import load_themes
+from shipdeck.tui.widgets.header import AppHeader
+from tests.tui.conftest import Demo, wait_for
+
+
+async def test_help_lists_the_keys_of_the_view_underneath(demo: Demo) -> None:
+    detail = await demo.run("ci")
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.keys_table().columns[2]._cells)
+        for binding_id in ("rerun", "rerun-failed", "cancel", "trigger", "help", "quit"):
+            assert f"'{binding_id}'" in text, binding_id
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+        app.open_run(detail.run.id)
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run view")
+        await pilot.press("question_mark")
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        text = str(help_screen.keys_table().columns[2]._cells)
+        assert "'rerun-from'" in text and "'dag.left'" in text
+
+
+async def test_command_palette_jumps_to_a_run(demo: Demo) -> None:
+    first = await demo.run("ci")
+    await demo.run("train")
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.press(*f"run #{first.run.id} ci")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run view")
+        assert app.screen.run_id == first.run.id  # type: ignore[attr-defined]
+
+
+async def test_command_palette_switches_theme(demo: Demo) -> None:
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.theme == "shipdeck-dark"
+        await pilot.press("ctrl+p")
+        await pilot.press(*"theme shipdeck-light")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.theme == "shipdeck-light", "the light theme")
+
+
+async def test_keymap_from_the_config_file_remaps_by_binding_id(demo: Demo, tmp_path: Path) -> None:
+    failed = await demo.run("train", flaky="true")
+    path = tmp_path / "config.toml"
+    path.write_text('[keymap]\nrerun-failed = "x"\nno-such-binding = "z"\n', encoding="utf-8")
+    config = load_config(path)
+    assert config.keymap == {"rerun-failed": "x"}
+    assert config.problems == [f"{path}: [keymap] no-such-binding: unknown binding id"]
+    app = demo.app(config=config)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(
+            pilot,
+            lambda: any("no-such-binding" in n.message for n in app._notifications),
+            "the config problem",
+        )
+        app.open_run(failed.run.id)
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run view")
+        await pilot.press("R")
+        assert isinstance(app.screen, RunScreen)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
+
+
+def test_bundled_and_user_themes_load_and_bad_files_are_reported(tmp_path: Path) -> None:
+    from shipdeck.tui.themes import bundled_themes_dir
+
+    user = tmp_path / "themes"
+    user.mkdir()
+    (user / "mine.toml").write_text('name = "mine"\nprimary = "#123456"\n', encoding="utf-8")
+    (user / "broken.toml").write_text('name = "broken"\nprimary = 3\n', encoding="utf-8")
+    (user / "typo.toml").write_text('name = "typo"\nprimary = "#fff"\nsucess = "#0f0"\n', encoding="utf-8")
+    themes, problems = load_themes(bundled_themes_dir(), user)
+    names = {t.name for t in themes}
+    assert {"shipdeck-dark", "shipdeck-light", "shipdeck-high-contrast", "mine"} <= names
+    assert len(problems) == 2
+    assert any("broken.toml" in p and "primary" in p for p in problems)
+    assert any("typo.toml" in p and "unknown field 'sucess'" in p for p in problems)
+
+
+def test_config_problems_are_one_line_each(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[tui\ntheme = 1", encoding="utf-8")
+    config = load_config(path)
+    assert len(config.problems) == 1 and "invalid TOML" in config.problems[0]
+    path.write_text("[tui]\ntheme = 1\n[runners.prod]\nread_only = true\n", encoding="utf-8")
+    config = load_config(path)
+    assert config.problems == [f"{path}: [tui] theme: expected a theme name"]
+    assert config.read_only_runners == {"prod"}
+    assert load_config(tmp_path / "missing.toml") == TuiConfig(themes_dir=tmp_path / "themes")
+
+
+async def test_unknown_theme_falls_back_with_a_notification(demo: Demo) -> None:
+    app = demo.app(theme="no-such-theme")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.theme == "shipdeck-dark"
+        assert any("no-such-theme" in n.message for n in app._notifications)
+
+
+async def test_header_shows_each_runners_connection_state(demo: Demo) -> None:
+    """A runner's own `state.status` (as the remote runner has) wins over what we observe."""
+
+    class Link:
+        status = "reconnecting"
+
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        header = app.screen.query_one(AppHeader)
+        assert "local ● live" in str(header.render())
+        demo.runner.state = Link()  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert "◌ reconnecting" in str(header.render())
