@@ -72,6 +72,8 @@ def main():
     digest = hashlib.sha256(data).hexdigest()
     write_atomically(archive, data)
     write_atomically(archive + ".sha256", f"{digest}  {os.path.basename(archive)}\n".encode())
+    # A fixed name too: the `api` service deploys this file (snapshotted per run by shipdeck).
+    write_atomically(os.path.join(DIST_DIR, f"{PACKAGE}.tar.gz"), data)
     print(f"wrote {archive} ({len(data)} bytes)")
     print(f"sha256 {digest}")
     smoke_test(archive, release)
