@@ -87,7 +87,9 @@ def test_bundled_and_user_themes_load_and_bad_files_are_reported(tmp_path: Path)
     user.mkdir()
     (user / "mine.toml").write_text('name = "mine"\nprimary = "#123456"\n', encoding="utf-8")
     (user / "broken.toml").write_text('name = "broken"\nprimary = 3\n', encoding="utf-8")
-    (user / "typo.toml").write_text('name = "typo"\nprimary = "#fff"\nsucess = "#0f0"\n', encoding="utf-8")
+    (user / "typo.toml").write_text(
+        'name = "typo"\nprimary = "#fff"\nsucess = "#0f0"\n', encoding="utf-8"
+    )
     themes, problems = load_themes(bundled_themes_dir(), user)
     names = {t.name for t in themes}
     assert {"shipdeck-dark", "shipdeck-light", "shipdeck-high-contrast", "mine"} <= names

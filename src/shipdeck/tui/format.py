@@ -112,3 +112,10 @@ def clip(text: str, width: int) -> str:
     if width <= 1:
         return text[:width]
     return text[: width - 1] + "…"
+
+
+def format_param(value: object) -> str:
+    """A param value as the user would type it (`true`, not `True`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 
 from shipdeck.tui.data import Snapshot
-from shipdeck.tui.format import clip, format_age
+from shipdeck.tui.format import clip, format_age, format_param
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.overview import strip
 from shipdeck.tui.widgets.table import Cell, KeyedTable
@@ -39,7 +39,7 @@ class PipelinesView(Vertical):
         for pipeline in snapshot.pipelines:
             runs = snapshot.history.get(pipeline.name, [])
             last = runs[0] if runs else None
-            params = " ".join(f"{k}={v}" for k, v in pipeline.params.items())
+            params = " ".join(f"{k}={format_param(v)}" for k, v in pipeline.params.items())
             rows.append(
                 (
                     pipeline.name,

@@ -14,16 +14,13 @@ from textual.widgets import Footer, Static
 from shipdeck.model import EventKind, EventPage, PipelineSpec, RerunMode, RunDetail, TaskStatus
 from shipdeck.tui import actions, keymap
 from shipdeck.tui.data import event_log_line, event_run, event_task
-from shipdeck.tui.format import STATUS_WORD, format_duration, run_elapsed
+from shipdeck.tui.format import STATUS_WORD, format_duration, format_param, run_elapsed
 from shipdeck.tui.widgets.dag import DagView
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.log_pane import LogPane
 
 if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp
-
-WIDE = 120
-"""From this width the log sits beside the DAG; below it, under it."""
 
 ATTENTION = (TaskStatus.FAILED, TaskStatus.INTERRUPTED, TaskStatus.RUNNING, TaskStatus.RETRYING)
 
@@ -95,9 +92,6 @@ class RunScreen(Screen[None]):
         dag.focus()
         self._paint_summary()
 
-    def on_resize(self) -> None:
-        self.set_class(self.size.width >= WIDE, "-wide")
-
     # Summary line.
 
     def _paint_summary(self) -> None:
@@ -114,7 +108,7 @@ class RunScreen(Screen[None]):
         if run.parent_id is not None:
             text.append(f"  rerun of #{run.parent_id}", style=app.palette.muted)
         if run.params:
-            params = " ".join(f"{k}={v}" for k, v in run.params.items())
+            params = " ".join(f"{k}={format_param(v)}" for k, v in run.params.items())
             text.append(f"  {params}", style=app.palette.muted)
         self.query_one("#run-summary", Static).update(text)
 

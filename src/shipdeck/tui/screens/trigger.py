@@ -12,12 +12,7 @@ from textual.widgets import Input, Label, Static
 
 from shipdeck.model import PipelineSpec
 from shipdeck.tui import keymap
-
-
-def _default_text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+from shipdeck.tui.format import format_param
 
 
 class TriggerScreen(ModalScreen[int | None]):
@@ -40,7 +35,7 @@ class TriggerScreen(ModalScreen[int | None]):
             for name, value in self.spec.params.items():
                 with Horizontal(classes="form-row"):
                     yield Label(name, classes="form-label")
-                    yield Input(_default_text(value), id=f"param-{name}", classes="form-input")
+                    yield Input(format_param(value), id=f"param-{name}", classes="form-input")
             yield Static("", id="form-error")
             yield Static("[b]enter[/b] start run   [b]esc[/b] back", id="form-keys")
 

@@ -1,0 +1,135 @@
+"""A Runner adapter that pins every timestamp to a fixed grid, for snapshots and screenshots.
+
+Everything else passes through to the real runner underneath, so what is shown is a real
+run of real pipelines; only wall-clock times (which differ on every execution) are replaced.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from shipdeck.model import (
+    EventPage,
+    LogChunk,
+    PipelineSpec,
+    RerunMode,
+    Run,
+    RunDetail,
+    TaskRun,
+)
+from shipdeck.runners.protocol import Runner
+
+BASE = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+RUN_SPACING = timedelta(minutes=7)
+TASK_SLOT = timedelta(seconds=2)
+TASK_LENGTH = timedelta(seconds=1, milliseconds=500)
+LINE_SPACING = timedelta(milliseconds=250)
+
+
+def frozen_now(runs: int) -> datetime:
+    """A clock reading a little after the last of `runs` runs."""
+    return BASE + RUN_SPACING * runs + timedelta(minutes=2)
+
+
+def _run(run: Run) -> Run:
+    created = BASE + RUN_SPACING * (run.id - 1)
+    started = created + timedelta(seconds=1) if run.started_at else None
+    finished = None
+    if run.finished_at and started:
+        finished = started + TASK_SLOT * max(run.tasks_total, 1)
+    return run.model_copy(
+        update={"created_at": created, "started_at": started, "finished_at": finished}
+    )
+
+
+def _task(task: TaskRun, slot: int) -> TaskRun:
+    start = BASE + RUN_SPACING * (task.run_id - 1) + timedelta(seconds=1) + TASK_SLOT * slot
+    return task.model_copy(
+        update={
+            "started_at": start if task.started_at else None,
+            "finished_at": start + TASK_LENGTH if task.finished_at else None,
+        }
+    )
+
+
+class FrozenTimes:
+    """Wraps a Runner; answers as it does, with deterministic timestamps."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.inner = runner
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    async def pipelines(self) -> list[PipelineSpec]:
+        return await self.inner.pipelines()
+
+    async def start_run(
+        self,
+        pipeline: str,
+        params: dict[str, str] | None = None,
+        *,
+        jobs: int | None = None,
+        trigger: str = "cli",
+    ) -> Run:
+        return _run(await self.inner.start_run(pipeline, params, jobs=jobs, trigger=trigger))
+
+    async def rerun(
+        self,
+        run_id: int,
+        mode: RerunMode = RerunMode.ALL,
+        *,
+        from_task: str | None = None,
+        jobs: int | None = None,
+        trigger: str = "cli",
+    ) -> Run:
+        run = await self.inner.rerun(run_id, mode, from_task=from_task, jobs=jobs, trigger=trigger)
+        return _run(run)
+
+    async def rerun_plan(
+        self, run_id: int, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
+    ) -> list[str]:
+        return await self.inner.rerun_plan(run_id, mode, from_task=from_task)
+
+    async def cancel(self, run_id: int) -> Run:
+        return _run(await self.inner.cancel(run_id))
+
+    async def runs(
+        self, *, pipeline: str | None = None, limit: int = 50, before: int | None = None
+    ) -> list[Run]:
+        runs = await self.inner.runs(pipeline=pipeline, limit=limit, before=before)
+        return [_run(run) for run in runs]
+
+    async def run(self, run_id: int) -> RunDetail:
+        detail = await self.inner.run(run_id)
+        tasks = [_task(task, slot) for slot, task in enumerate(detail.tasks)]
+        metrics = [
+            m.model_copy(update={"ts": BASE + LINE_SPACING * i})
+            for i, m in enumerate(detail.metrics)
+        ]
+        return RunDetail(run=_run(detail.run), tasks=tasks, metrics=metrics)
+
+    async def resolve_run(self, ref: str) -> int:
+        return await self.inner.resolve_run(ref)
+
+    async def read_log(
+        self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
+    ) -> LogChunk:
+        chunk = await self.inner.read_log(run_id, task, start=start, limit=limit)
+        lines = [
+            line.model_copy(update={"ts": BASE + LINE_SPACING * line.n}) for line in chunk.lines
+        ]
+        return chunk.model_copy(update={"lines": lines})
+
+    async def wait_events(self, after: int, *, wait: float = 15.0, limit: int = 5000) -> EventPage:
+        return await self.inner.wait_events(after, wait=wait, limit=limit)
+
+    async def last_seq(self) -> int:
+        return await self.inner.last_seq()
+
+    async def wait_run(self, run_id: int) -> Run:
+        return _run(await self.inner.wait_run(run_id))
+
+    async def close(self) -> None:
+        await self.inner.close()
