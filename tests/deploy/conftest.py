@@ -134,8 +134,8 @@ class Deck:
 
     async def close(self) -> None:
         for engine, deployer in self.engines:
-            deployer.close()
             await engine.close()
+            await deployer.close()
 
     async def run(self, pipeline: str, **params: Any) -> int:
         spec = self.workspace.pipelines[pipeline]

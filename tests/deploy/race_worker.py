@@ -28,8 +28,8 @@ async def main(root: str, name: str) -> None:
                 result = {"outcome": "error", "kind": type(error).__name__, "message": str(error)}
             print(json.dumps(result), flush=True)
     finally:
-        deployer.close()
         await engine.close()
+        await deployer.close()
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ import asyncio
 import contextlib
 
 from shipdeck.cli.context import CliContext
-from shipdeck.cli.output import colour_enabled, dump_json, status_text, table, timestamp
+from shipdeck.cli.output import colour_enabled, dump_json, table, timestamp
+from shipdeck.errors import Unavailable
 from shipdeck.model import (
     EMPTY_REVISION,
     ActionPlan,
@@ -17,7 +18,7 @@ from shipdeck.model import (
     HistoryEntry,
     Outcome,
 )
-from shipdeck.runners.protocol import Runner
+from shipdeck.runners.protocol import DeployRunner, Runner
 
 _OUTCOME_MARK = {
     Outcome.SUCCEEDED: ("✓", "32"),
@@ -81,28 +82,41 @@ def _action_options(p: argparse.ArgumentParser, *, force: bool) -> None:
     p.add_argument("--dry-run", action="store_true", help="show what would run; change nothing")
 
 
+async def deploy_runner(ctx: CliContext) -> DeployRunner:
+    """The workspace's runner, as long as it offers models and deployments."""
+    runner = await ctx.runner()
+    if not isinstance(runner, DeployRunner):
+        raise Unavailable(f"the {runner.name} runner does not offer models and deployments yet")
+    return runner
+
+
 # Actions --------------------------------------------------------------------------------
 
 
 async def deploy_command(args: argparse.Namespace, ctx: CliContext) -> int:
     runner = await ctx.runner()
-    plan = await runner.plan(DeployAction.DEPLOY, args.service, args.env, revision=args.revision)
+    plan = await (await deploy_runner(ctx)).plan(
+        DeployAction.DEPLOY, args.service, args.env, revision=args.revision
+    )
     return await _act(ctx, runner, plan, args)
 
 
 async def promote_command(args: argparse.Namespace, ctx: CliContext) -> int:
     runner = await ctx.runner()
-    plan = await runner.plan(DeployAction.PROMOTE, args.service, args.env)
+    plan = await (await deploy_runner(ctx)).plan(DeployAction.PROMOTE, args.service, args.env)
     return await _act(ctx, runner, plan, args)
 
 
 async def rollback_command(args: argparse.Namespace, ctx: CliContext) -> int:
     runner = await ctx.runner()
-    plan = await runner.plan(DeployAction.ROLLBACK, args.service, args.env, revision=args.revision)
+    plan = await (await deploy_runner(ctx)).plan(
+        DeployAction.ROLLBACK, args.service, args.env, revision=args.revision
+    )
     return await _act(ctx, runner, plan, args)
 
 
 async def _act(ctx: CliContext, runner: Runner, plan: ActionPlan, args: argparse.Namespace) -> int:
+    deployer = await deploy_runner(ctx)
     force = bool(getattr(args, "force", False))
     if args.dry_run:
         _print_plan(ctx, plan, force)
@@ -114,7 +128,7 @@ async def _act(ctx: CliContext, runner: Runner, plan: ActionPlan, args: argparse
     follower = asyncio.create_task(_follow_logs(ctx, runner, plan, after))
     try:
         if plan.action == DeployAction.DEPLOY:
-            entry = await runner.deploy(
+            entry = await deployer.deploy(
                 plan.service,
                 plan.to_revision,
                 plan.env,
@@ -123,11 +137,11 @@ async def _act(ctx: CliContext, runner: Runner, plan: ActionPlan, args: argparse
                 reason=args.reason,
             )
         elif plan.action == DeployAction.PROMOTE:
-            entry = await runner.promote(
+            entry = await deployer.promote(
                 plan.service, plan.env, expect=expect, force=force, reason=args.reason
             )
         else:
-            entry = await runner.rollback(
+            entry = await deployer.rollback(
                 plan.service, plan.env, to=plan.to_revision, expect=expect, reason=args.reason
             )
     finally:
@@ -168,8 +182,11 @@ def _print_heading(ctx: CliContext, plan: ActionPlan) -> None:
 
 
 def _print_gates(ctx: CliContext, gates: list[GateResult]) -> None:
+    colour = colour_enabled(ctx.out)
     for gate in gates:
-        mark = status_text("succeeded" if gate.passed else "failed", ctx.out)
+        mark, code = ("✓ pass", "32") if gate.passed else ("✗ fail", "31")
+        if colour:
+            mark = f"\x1b[{code}m{mark}\x1b[0m"
         ctx.print(f"  gate {mark}  {gate.gate}: {gate.reason}")
 
 
@@ -198,8 +215,7 @@ def _print_outcome(ctx: CliContext, entry: HistoryEntry) -> None:
 
 
 async def deployments_command(args: argparse.Namespace, ctx: CliContext) -> int:
-    runner = await ctx.runner()
-    states = await runner.deployments()
+    states = await (await deploy_runner(ctx)).deployments()
     if args.json:
         dump_json(states, ctx.out)
         return 0
@@ -231,8 +247,9 @@ async def deployments_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def history_command(args: argparse.Namespace, ctx: CliContext) -> int:
-    runner = await ctx.runner()
-    entries = await runner.history(args.service, args.env, limit=max(1, args.limit))
+    entries = await (await deploy_runner(ctx)).history(
+        args.service, args.env, limit=max(1, args.limit)
+    )
     if args.json:
         dump_json(entries, ctx.out)
         return 0

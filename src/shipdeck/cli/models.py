@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from shipdeck.cli.context import CliContext
+from shipdeck.cli.deploy import deploy_runner
 from shipdeck.cli.output import colour_enabled, dump_json, number, table, timestamp
 from shipdeck.model import CompareCell, CompareRow, Comparison, MetricDirection, ModelVersion
 
@@ -37,7 +38,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 async def models_command(args: argparse.Namespace, ctx: CliContext) -> int:
-    runner = await ctx.runner()
+    runner = await deploy_runner(ctx)
     if args.name is None:
         models = await runner.models()
         if args.json:
@@ -85,7 +86,7 @@ def _versions_table(versions: list[ModelVersion]) -> str:
 
 
 async def alias_command(args: argparse.Namespace, ctx: CliContext) -> int:
-    runner = await ctx.runner()
+    runner = await deploy_runner(ctx)
     move = await runner.alias(args.model, args.alias, args.version)
     before = f"v{move.from_version}" if move.from_version is not None else "unset"
     ctx.print(f"{move.model} {move.alias}: {before} -> v{move.to_version}")
@@ -93,7 +94,7 @@ async def alias_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def compare_command(args: argparse.Namespace, ctx: CliContext) -> int:
-    runner = await ctx.runner()
+    runner = await deploy_runner(ctx)
     comparison = await runner.compare(list(args.refs))
     if args.only_diff:
         rows = [row for row in comparison.rows if row.differs]

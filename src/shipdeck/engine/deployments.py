@@ -3,6 +3,8 @@ service's deploy (and health) commands as a tracked run, then the outcome, all r
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -49,9 +51,17 @@ class Deployments:
             RegistrationHook(self.workspace, self.registry, engine.run_detail)
         )
         self._owners_dir = self.workspace.state_dir / "owners"
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.store.release_dead_claims(self._owner_alive, self.clock())
 
-    def close(self) -> None:
+    async def close(self, grace: float = 10.0) -> None:
+        """Close the ledger once in-flight actions have recorded their outcome (their runs end
+        when the engine closes; an action still unfinished after `grace` seconds is left to crash
+        recovery)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), grace)
         self.ledger.close()
 
     def _owner_alive(self, owner: str) -> bool:
@@ -175,6 +185,8 @@ class Deployments:
             owner_alive=self._owner_alive,
             now=self.clock(),
         )
+        self._in_flight += 1
+        self._idle.clear()
         outcome, detail, health = Outcome.FAILED, "the deploy run did not finish", None
         try:
             run = self._start_run(plan)
@@ -184,6 +196,9 @@ class Deployments:
             outcome, detail, health = self._judge(plan, finished)
         finally:
             entry = self.store.finish(entry, outcome, detail, health=health, now=self.clock())
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
         return entry
 
     def _start_run(self, plan: ActionPlan) -> Run:

@@ -9,12 +9,21 @@ from __future__ import annotations
 from typing import Protocol, runtime_checkable
 
 from shipdeck.model import (
+    ActionPlan,
+    AliasMove,
+    Comparison,
+    DeployAction,
+    EnvironmentState,
     EventPage,
+    HistoryEntry,
     LogChunk,
+    ModelSummary,
+    ModelVersion,
     PipelineSpec,
     RerunMode,
     Run,
     RunDetail,
+    ServiceSpec,
 )
 
 
@@ -97,4 +106,93 @@ class Runner(Protocol):
 
     async def close(self) -> None:
         """Release resources. Runs this runner started keep going only if it is a daemon."""
+        ...
+
+
+@runtime_checkable
+class DeployRunner(Protocol):
+    """The model-registry and deployment methods of a runner (the local runner has them; the
+    remote runner gains them with their HTTP routes)."""
+
+    async def models(self) -> list[ModelSummary]:
+        """Every registered model with its version count and aliases, by name."""
+        ...
+
+    async def model_versions(self, model: str) -> list[ModelVersion]:
+        """The versions of a model, newest first, with their metrics and aliases."""
+        ...
+
+    async def alias(self, model: str, alias: str, version: str) -> AliasMove:
+        """Point an alias (champion, challenger, ...) at a version (`v3`, `3`, another alias)."""
+        ...
+
+    async def compare(self, refs: list[str]) -> Comparison:
+        """Params and metrics side by side. Each ref is a run (`12`, `#12`, `last`) or a model
+        version (`churn@v3`, `churn@champion`); deltas are against the first."""
+        ...
+
+    async def services(self) -> list[ServiceSpec]:
+        """The services of the workspace, in declaration order."""
+        ...
+
+    async def deployments(self) -> list[EnvironmentState]:
+        """What every environment of every service holds now."""
+        ...
+
+    async def plan(
+        self,
+        action: DeployAction,
+        service: str,
+        env: str,
+        *,
+        revision: str | None = None,
+    ) -> ActionPlan:
+        """What an action would do (commands, SHIPDECK_* variables, from -> to, gate results),
+        without doing it. `env` is the target environment (for a promote, the one promoted to);
+        `revision` is what to deploy, or for a rollback an optional earlier revision."""
+        ...
+
+    async def deploy(
+        self,
+        service: str,
+        revision: str,
+        env: str,
+        *,
+        expect: str | None = None,
+        force: bool = False,
+        reason: str = "",
+    ) -> HistoryEntry:
+        """Deploy a revision and wait for its run. `expect` is the revision the caller saw in
+        the environment ("none" when empty); a mismatch raises Conflict. Failed gates raise
+        Refused unless `force`. A failed deploy or health check returns outcome "failed"."""
+        ...
+
+    async def promote(
+        self,
+        service: str,
+        to_env: str,
+        *,
+        expect: str | None = None,
+        force: bool = False,
+        reason: str = "",
+    ) -> HistoryEntry:
+        """Deploy the revision of the environment before `to_env` to `to_env`."""
+        ...
+
+    async def rollback(
+        self,
+        service: str,
+        env: str,
+        *,
+        to: str | None = None,
+        expect: str | None = None,
+        reason: str = "",
+    ) -> HistoryEntry:
+        """Return an environment to its previous revision, or to `to` from its history."""
+        ...
+
+    async def history(
+        self, service: str, env: str | None = None, *, limit: int = 100
+    ) -> list[HistoryEntry]:
+        """Actions on a service (or one of its environments), newest first."""
         ...
