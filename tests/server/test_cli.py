@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shipdeck.cli.main import main
 from shipdeck.model import WorkspaceSpec
 from shipdeck.runners.remote import RemoteRunner
 
@@ -144,25 +145,28 @@ async def test_tcp_serve_with_token_and_runner_ls_add_rm(
         (["--listen", "127.0.0.1:0", "--tls-cert", "c.pem"], 2, "go together"),
     ],
 )
-async def test_serve_refuses_unsafe_or_bad_setups_in_one_line(
-    workspace: WorkspaceSpec, args: list[str], code: int, message: str
+def test_serve_refuses_unsafe_or_bad_setups_in_one_line(
+    workspace: WorkspaceSpec,
+    args: list[str],
+    code: int,
+    message: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    result = await shipdeck(workspace.root, "serve", *args)
-    assert result.returncode == code
-    assert result.stderr.startswith("shipdeck: error: ")
-    assert message in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+    assert main(["-C", str(workspace.root), "serve", *args]) == code
+    stderr = capsys.readouterr().err
+    assert stderr.startswith("shipdeck: error: ")
+    assert message in stderr
+    assert len(stderr.strip().splitlines()) == 1
+    assert not (workspace.state_dir / "runner.sock").exists()
 
 
-async def test_token_file_readable_by_others_refuses_to_start(
-    workspace: WorkspaceSpec, tmp_path: Path
+def test_token_file_readable_by_others_refuses_to_start(
+    workspace: WorkspaceSpec, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     token = private_token(tmp_path, 0o644)
-    result = await shipdeck(
-        workspace.root, "serve", "--listen", "127.0.0.1:0", "--token-file", str(token)
-    )
-    assert result.returncode == 1
-    assert result.stderr == (
+    args = ["-C", str(workspace.root), "serve", "--listen", "127.0.0.1:0"]
+    assert main([*args, "--token-file", str(token)]) == 1
+    assert capsys.readouterr().err == (
         f"shipdeck: error: token file {token} is accessible by others (mode 0644); "
         f"run: chmod 600 {token}\n"
     )

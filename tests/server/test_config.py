@@ -17,7 +17,10 @@ from shipdeck.config import (
     runner_token,
 )
 from shipdeck.errors import Conflict, InvalidInput, NotFound, Refused
+from shipdeck.model import WorkspaceSpec
+from shipdeck.runners import daemon
 from shipdeck.runners.connect import connect, open_remote
+from shipdeck.runners.local import LocalRunner
 
 EXISTING = """
 theme = "nord"
@@ -148,3 +151,15 @@ async def test_connect_by_name_url_or_nothing(
         await connect(None, "nope")
     with pytest.raises(Exception, match="no workspace here"):
         await connect(None, None)
+
+
+async def test_connect_in_process_when_asked(
+    workspace: WorkspaceSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHIPDECK_IN_PROCESS", "1")
+    runner = await connect(workspace, None)
+    try:
+        assert isinstance(runner, LocalRunner)
+        assert not daemon.socket_path(workspace).exists()
+    finally:
+        await runner.close()

@@ -62,7 +62,7 @@ schema = schemathesis.pytest.from_fixture("api_schema").exclude(path_regex=WAITI
 
 @schema.parametrize()
 @settings(
-    max_examples=15,
+    max_examples=10,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     derandomize=True,

@@ -13,6 +13,8 @@ from shipdeck.runners.remote import RemoteRunner
 
 TOKEN_ENV = "SHIPDECK_TOKEN"
 """Token for a runner given by URL rather than by a configured name."""
+IN_PROCESS_ENV = "SHIPDECK_IN_PROCESS"
+"""Set to 1 to run pipelines inside the command itself instead of the workspace daemon."""
 
 
 def is_url(spec: str) -> bool:
@@ -34,10 +36,15 @@ def open_remote(spec: str) -> RemoteRunner:
 async def connect(workspace: WorkspaceSpec | None, runner: str | None) -> Runner:
     """`runner` (a configured name or a URL) if given, else the workspace's daemon.
 
-    The daemon is started on demand, saying so on stderr.
+    The daemon is started on demand, saying so on stderr. With SHIPDECK_IN_PROCESS=1 the
+    pipelines run inside this process instead (scripts and tests that want no daemon).
     """
     if runner:
         return open_remote(runner)
     if workspace is None:
         raise WorkspaceError(["no workspace here: pass -C DIR, or --runner NAME|URL"])
+    if os.environ.get(IN_PROCESS_ENV) == "1":
+        from shipdeck.runners.local import open_local_runner
+
+        return await open_local_runner(workspace)
     return await attach(workspace)
