@@ -170,3 +170,16 @@ def test_store_uses_wal_and_a_schema_version(tmp_path: Path) -> None:
         assert db.execute("PRAGMA user_version").fetchone()[0] >= 1
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
     assert {"runs", "tasks", "metrics", "meta"} <= tables
+
+
+async def test_a_dead_owner_is_noticed_when_listing_runs(
+    tmp_path: Path, engines: Engines, owners: list[Owner]
+) -> None:
+    spec = workspace(tmp_path, task("sleeper", "exec sleep 30"))
+    owner = await start_owner(spec, owners)
+    observer = engines.open(spec)
+    assert not observer.runs()[0].status.finished
+    owner.process.send_signal(signal.SIGKILL)
+    await owner.process.wait()
+    [run] = observer.runs()
+    assert run.status == RunStatus.INTERRUPTED

@@ -52,7 +52,7 @@ CANCEL_POLL = 0.25
 CANCEL_WAIT = 15.0
 """How long cancel() from another process waits for the owner to confirm."""
 INTERRUPTED_NOTE = "interrupted: the shipdeck process running this task stopped"
-_LOG_INDEXES = 64
+_LOG_INDEXES = 16
 
 _log = logging.getLogger(__name__)
 
@@ -298,14 +298,20 @@ class Engine:
     # Cancelling and waiting -------------------------------------------------------------
 
     async def cancel(self, run_id: int) -> Run:
-        run = self.get_run(run_id)
-        if run.status.finished:
-            raise Refused(f"run #{run_id} already {run.status.value}; nothing to cancel")
         executor = self._executors.get(run_id)
-        if executor is not None:
+        if executor is not None and not executor.finished.is_set():
             executor.request_cancel()
             await executor.finished.wait()
-            return self.get_run(run_id)
+            return executor.run
+        self.persister.flush()
+        run = self.store.get_run(run_id)
+        if run is None:
+            raise NotFound(f"no run #{run_id}")
+        if run.status.finished:
+            raise Refused(f"run #{run_id} already {run.status.value}; nothing to cancel")
+        recovered = self._recovered(run)
+        if recovered.status.finished:
+            return recovered  # its owner had died: now interrupted, its tasks killed
         self.store.request_cancel(run_id)
         return await self._await_other_owner(run_id, deadline=time.monotonic() + CANCEL_WAIT)
 
@@ -326,11 +332,6 @@ class Engine:
             run = self.get_run(run_id)
             if run.status.finished:
                 return run
-            control = self.store.run_control(run_id)
-            owner = control[0] if control else None
-            if owner != self.owner.name and not owner_alive(self._owners_dir, owner):
-                self._interrupt(run_id)
-                return self.get_run(run_id)
             if deadline is not None and time.monotonic() >= deadline:
                 return run
             await asyncio.sleep(CANCEL_POLL / 2)
@@ -345,13 +346,29 @@ class Engine:
         run = self.store.get_run(run_id)
         if run is None:
             raise NotFound(f"no run #{run_id}")
-        return run
+        return self._recovered(run)
+
+    def _recovered(self, run: Run) -> Run:
+        """The run, marked interrupted first if it is unfinished and its owner has died.
+
+        Checked on every read, so a long-lived process (a daemon, the TUI) notices a dead
+        `shipdeck run` in another terminal without waiting for the next engine to open.
+        """
+        if run.status.finished or run.id in self._executors:
+            return run
+        control = self.store.run_control(run.id)
+        owner = control[0] if control else None
+        if owner == self.owner.name or owner_alive(self._owners_dir, owner):
+            return run
+        self._interrupt(run.id)
+        return self.store.get_run(run.id) or run
 
     def runs(
         self, *, pipeline: str | None = None, limit: int = 50, before: int | None = None
     ) -> list[Run]:
         self.persister.flush()
-        return self.store.list_runs(pipeline=pipeline, limit=limit, before=before)
+        runs = self.store.list_runs(pipeline=pipeline, limit=limit, before=before)
+        return [self._recovered(run) for run in runs]
 
     def latest_run_id(self, pipeline: str | None = None) -> int | None:
         self.persister.flush()
