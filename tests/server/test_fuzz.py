@@ -11,10 +11,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from shipdeck.runners.local import open_local_runner
 from shipdeck.server import bind, bound_url, create_app, start_server
 from shipdeck.server.listen import Listen
-from tests.server.conftest import TOKEN, write_workspace
+from tests.deploy.conftest import write_workspace
+from tests.server.conftest import TOKEN
+from tests.server.test_contract_deploy import open_deploying_runner
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 # Endpoints that wait (for events, for a run) by design would only burn the time budget.
@@ -24,12 +25,14 @@ WAITING = r"^/v1/(events(/stream)?|runs/\{run_id\}/wait)$"
 @pytest.fixture(scope="module")
 def served_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real server on loopback TCP, in its own thread and event loop (schemathesis is sync)."""
-    workspace = write_workspace(Path(tmp_path_factory.mktemp("fuzz")) / "ws")
+    root = Path(tmp_path_factory.mktemp("fuzz")) / "ws"
+    root.mkdir()
+    workspace = write_workspace(root)
     ready = threading.Event()
     box: dict[str, object] = {}
 
     async def main() -> None:
-        runner = await open_local_runner(workspace)
+        runner = await open_deploying_runner(workspace)
         listen = Listen(host="127.0.0.1", port=0)
         sock = bind(listen)
         server = await start_server(
@@ -62,7 +65,7 @@ schema = schemathesis.pytest.from_fixture("api_schema").exclude(path_regex=WAITI
 
 @schema.parametrize()
 @settings(
-    max_examples=10,
+    max_examples=8,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     derandomize=True,

@@ -13,7 +13,23 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from shipdeck.errors import InvalidInput, Refused, Unavailable
-from shipdeck.model import EventPage, LogChunk, PipelineSpec, RerunMode, Run, RunDetail
+from shipdeck.model import (
+    ActionPlan,
+    AliasMove,
+    Comparison,
+    DeployAction,
+    EnvironmentState,
+    EventPage,
+    HistoryEntry,
+    LogChunk,
+    ModelSummary,
+    ModelVersion,
+    PipelineSpec,
+    RerunMode,
+    Run,
+    RunDetail,
+    ServiceSpec,
+)
 from shipdeck.runners.event_follower import (
     Backoff,
     EventFollower,
@@ -24,6 +40,13 @@ from shipdeck.runners.http_errors import describe_transport_error, error_from_re
 
 PIPELINES = TypeAdapter(list[PipelineSpec])
 RUNS = TypeAdapter(list[Run])
+MODELS = TypeAdapter(list[ModelSummary])
+VERSIONS = TypeAdapter(list[ModelVersion])
+SERVICES = TypeAdapter(list[ServiceSpec])
+ENVIRONMENTS = TypeAdapter(list[EnvironmentState])
+HISTORY = TypeAdapter(list[HistoryEntry])
+ACTION_WAIT = 3600.0
+"""Seconds a deploy, promote or rollback request may take: it answers when its run ends."""
 LOG_PAGE = 10_000
 WAIT_POLL = 30.0
 """Seconds one wait-for-run request may hang before the client asks again."""
@@ -263,6 +286,100 @@ class RemoteRunner:
             run = Run.model_validate(answer)
             if run.status.finished:
                 return run
+
+    # DeployRunner protocol -------------------------------------------------------------------
+
+    async def models(self) -> list[ModelSummary]:
+        return MODELS.validate_python(await self._request("GET", "/models"))
+
+    async def model_versions(self, model: str) -> list[ModelVersion]:
+        path = f"/models/{quote(model, safe='')}/versions"
+        return VERSIONS.validate_python(await self._request("GET", path))
+
+    async def alias(self, model: str, alias: str, version: str) -> AliasMove:
+        self._check_writable(f"move {model}@{alias}")
+        path = f"/models/{quote(model, safe='')}/aliases"
+        body = {"alias": alias, "version": version}
+        return AliasMove.model_validate(await self._request("POST", path, json=body))
+
+    async def compare(self, refs: list[str]) -> Comparison:
+        answer = await self._request("GET", "/compare", params={"ref": refs})
+        return Comparison.model_validate(answer)
+
+    async def services(self) -> list[ServiceSpec]:
+        return SERVICES.validate_python(await self._request("GET", "/services"))
+
+    async def deployments(self) -> list[EnvironmentState]:
+        return ENVIRONMENTS.validate_python(await self._request("GET", "/deployments"))
+
+    async def plan(
+        self, action: DeployAction, service: str, env: str, *, revision: str | None = None
+    ) -> ActionPlan:
+        params = {"action": action.value, "service": service, "env": env, "revision": revision}
+        return ActionPlan.model_validate(await self._request("GET", "/plan", params=params))
+
+    async def deploy(
+        self,
+        service: str,
+        revision: str,
+        env: str,
+        *,
+        expect: str | None = None,
+        force: bool = False,
+        reason: str = "",
+    ) -> HistoryEntry:
+        self._check_writable(f"deploy {service} to {env}")
+        body = {
+            "service": service,
+            "revision": revision,
+            "env": env,
+            "expect": expect,
+            "force": force,
+            "reason": reason,
+        }
+        return await self._action("/deploy", body)
+
+    async def promote(
+        self,
+        service: str,
+        to_env: str,
+        *,
+        expect: str | None = None,
+        force: bool = False,
+        reason: str = "",
+    ) -> HistoryEntry:
+        self._check_writable(f"promote {service} to {to_env}")
+        body = {
+            "service": service,
+            "to_env": to_env,
+            "expect": expect,
+            "force": force,
+            "reason": reason,
+        }
+        return await self._action("/promote", body)
+
+    async def rollback(
+        self,
+        service: str,
+        env: str,
+        *,
+        to: str | None = None,
+        expect: str | None = None,
+        reason: str = "",
+    ) -> HistoryEntry:
+        self._check_writable(f"roll back {service} in {env}")
+        body = {"service": service, "env": env, "to": to, "expect": expect, "reason": reason}
+        return await self._action("/rollback", body)
+
+    async def history(
+        self, service: str, env: str | None = None, *, limit: int = 100
+    ) -> list[HistoryEntry]:
+        params = {"service": service, "env": env, "limit": limit}
+        return HISTORY.validate_python(await self._request("GET", "/history", params=params))
+
+    async def _action(self, path: str, body: dict[str, Any]) -> HistoryEntry:
+        answer = await self._request("POST", path, json=body, seconds=ACTION_WAIT)
+        return HistoryEntry.model_validate(answer)
 
     async def close(self) -> None:
         if self._follower is not None:

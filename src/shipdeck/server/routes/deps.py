@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from shipdeck.errors import Refused, Unavailable
-from shipdeck.runners.protocol import Runner
+from shipdeck.errors import NotFound, Refused, Unavailable
+from shipdeck.runners.protocol import DeployRunner, Runner
 
 MAX_ID = 2**53
 """Ids beyond this are not ids any runner hands out (and overflow SQLite integers)."""
@@ -27,3 +27,13 @@ def require_writable(request: Request) -> None:
 
 RunnerDep = Annotated[Runner, Depends(get_runner)]
 WRITABLE = [Depends(require_writable)]
+
+
+def get_deploy_runner(request: Request) -> DeployRunner:
+    runner = get_runner(request)
+    if not isinstance(runner, DeployRunner):
+        raise NotFound(f"the {runner.name} runner does not offer models and deployments")
+    return runner
+
+
+DeployRunnerDep = Annotated[DeployRunner, Depends(get_deploy_runner)]

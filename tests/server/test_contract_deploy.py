@@ -1,0 +1,109 @@
+"""The deployment and model half of the contract, in process and over HTTP (TCP, Unix)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from shipdeck.engine.deployments import Deployments
+from shipdeck.errors import Conflict, NotFound
+from shipdeck.model import DeployAction, Outcome, RunStatus, WorkspaceSpec
+from shipdeck.runners.local import LocalRunner, open_local_runner
+from shipdeck.runners.local_deploy import LocalDeployMethods
+from shipdeck.runners.protocol import DeployRunner, Runner
+from shipdeck.runners.remote import RemoteRunner
+from shipdeck.server.listen import Listen
+from tests.deploy.conftest import write_workspace
+from tests.server.conftest import TOKEN, serving
+
+
+class Both(Runner, DeployRunner):
+    """For type checkers: a runner offering both halves of the protocol."""
+
+
+async def open_deploying_runner(workspace: WorkspaceSpec) -> LocalRunner:
+    """The local runner with its deployment half (built here until LocalRunner has it)."""
+    runner = await open_local_runner(workspace)
+    if isinstance(runner, DeployRunner):
+        return runner
+
+    class DeployingLocalRunner(LocalDeployMethods, LocalRunner):
+        async def close(self) -> None:
+            await super().close()
+            await self.deployer.close()
+
+    combined = DeployingLocalRunner(runner.engine)
+    combined.deployer = Deployments(runner.engine, user="tester@host")
+    return combined
+
+
+@pytest.fixture(params=["local", "tcp", "unix"])
+async def deck(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Both]:
+    (tmp_path / "ws").mkdir()
+    local = await open_deploying_runner(write_workspace(tmp_path / "ws"))
+    try:
+        if request.param == "local":
+            yield local  # type: ignore[misc]
+            return
+        tcp = request.param == "tcp"
+        listen = Listen(host="127.0.0.1", port=0) if tcp else Listen(path=tmp_path / "r.sock")
+        token = TOKEN if tcp else None
+        async with serving(local, listen, token=token) as server:
+            remote = RemoteRunner(server.url, token=token)
+            try:
+                yield remote  # type: ignore[misc]
+            finally:
+                await remote.close()
+    finally:
+        await local.close()
+
+
+async def finished(runner: Both, pipeline: str, params: dict[str, str]) -> int:
+    run = await runner.start_run(pipeline, params)
+    assert (await runner.wait_run(run.id)).status == RunStatus.SUCCEEDED
+    return run.id
+
+
+async def test_models_aliases_and_compare(deck: Both) -> None:
+    first = await finished(deck, "train", {"auc": "0.85"})
+    await finished(deck, "train", {"auc": "0.9"})
+    assert [m.name for m in await deck.models()] == ["churn"]
+    versions = await deck.model_versions("churn")
+    assert [v.revision for v in versions] == ["v2", "v1"]
+    move = await deck.alias("churn", "champion", "v1")
+    assert move.model == "churn" and move.alias == "champion"
+    assert "champion" in (await deck.model_versions("churn"))[1].aliases
+    comparison = await deck.compare([str(first), "churn@v2"])
+    assert len(comparison.subjects) == 2
+    with pytest.raises(NotFound):
+        await deck.model_versions("nope")
+
+
+async def test_deploy_promote_rollback_and_history(deck: Both) -> None:
+    assert [s.name for s in await deck.services()] == ["api", "churn"]
+    build = await finished(deck, "build", {"version": "3"})
+    revision = f"r{build}"
+    plan = await deck.plan(DeployAction.DEPLOY, "api", "dev", revision=revision)
+    assert plan.service == "api" and plan.env == "dev"
+    entry = await deck.deploy("api", revision, "dev", expect="none", reason="first")
+    assert entry.outcome == Outcome.SUCCEEDED and entry.to_revision == revision
+    with pytest.raises(Conflict):
+        await deck.deploy("api", revision, "dev", expect="r999")
+    promoted = await deck.promote("api", "staging")
+    assert promoted.to_revision == revision
+    states = {(s.service, s.env): s.revision for s in await deck.deployments()}
+    assert states[("api", "dev")] == revision and states[("api", "staging")] == revision
+    second = f"r{await finished(deck, 'build', {'version': '4'})}"
+    await deck.deploy("api", second, "dev")
+    back = await deck.rollback("api", "dev", reason="oops")
+    assert (back.action, back.to_revision) == (DeployAction.ROLLBACK, revision)
+    history = await deck.history("api", "dev")
+    assert [(h.action, h.outcome) for h in history] == [
+        (DeployAction.ROLLBACK, Outcome.SUCCEEDED),
+        (DeployAction.DEPLOY, Outcome.SUCCEEDED),
+        (DeployAction.DEPLOY, Outcome.CONFLICT),
+        (DeployAction.DEPLOY, Outcome.SUCCEEDED),
+    ]
+    assert history[0].reason == "oops"
