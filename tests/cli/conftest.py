@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +37,20 @@ run = "echo started; sleep 30"
 
 
 class Shipdeck:
-    def __init__(self, root: Path) -> None:
+    """`shipdeck -C root ...` as a subprocess; pipelines run in the command unless `daemon`."""
+
+    def __init__(self, root: Path, *, daemon: bool = False) -> None:
         self.root = root
+        self.daemon = daemon
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.pop("NO_COLOR", None)
         env["COLUMNS"] = "120"
+        if self.daemon:
+            env.pop("SHIPDECK_IN_PROCESS", None)
+        else:
+            env["SHIPDECK_IN_PROCESS"] = "1"
         return env
 
     def __call__(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -82,3 +89,12 @@ class Shipdeck:
 def shipdeck(tmp_path: Path) -> Shipdeck:
     (tmp_path / "shipdeck.toml").write_text(textwrap.dedent(WORKSPACE))
     return Shipdeck(tmp_path)
+
+
+@pytest.fixture
+def shipdeck_daemon(tmp_path: Path) -> Iterator[Shipdeck]:
+    """Commands attach to the workspace's runner daemon, which is stopped afterwards."""
+    (tmp_path / "shipdeck.toml").write_text(textwrap.dedent(WORKSPACE))
+    client = Shipdeck(tmp_path, daemon=True)
+    yield client
+    client("serve", "--stop")

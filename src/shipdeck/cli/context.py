@@ -31,12 +31,27 @@ class CliContext:
             self._workspace = load_workspace(find_workspace(self.directory))
         return self._workspace
 
-    async def runner(self) -> Runner:
-        if self._runner is None:
-            from shipdeck.runners.local import open_local_runner
+    @property
+    def runner_spec(self) -> str | None:
+        """The global `--runner NAME|URL`, if given."""
+        spec: str | None = getattr(self.args, "runner", None)
+        return spec
 
-            self._runner = await open_local_runner(self.workspace())
+    async def runner(self) -> Runner:
+        """`--runner` if given, else the workspace's runner daemon (started on demand)."""
+        if self._runner is None:
+            from shipdeck.runners.connect import connect
+
+            workspace = None if self.runner_spec else self.workspace()
+            self._runner = await connect(workspace, self.runner_spec)
         return self._runner
+
+    @property
+    def runs_in_process(self) -> bool:
+        """True when pipelines execute inside this command (they end when it ends)."""
+        from shipdeck.runners.local import LocalRunner
+
+        return isinstance(self._runner, LocalRunner)
 
     async def close(self) -> None:
         if self._runner is not None:

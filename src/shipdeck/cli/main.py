@@ -37,6 +37,11 @@ def build_parser() -> Parser:
         metavar="DIR",
         help="use the workspace in DIR instead of searching upwards from the current directory",
     )
+    parser.add_argument(
+        "--runner",
+        metavar="NAME|URL",
+        help="send the command to this runner (a name from the config file, or a URL)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"shipdeck.cli.{name}")

@@ -39,7 +39,8 @@ def summary_line(detail: RunDetail) -> str:
 async def follow_run(runner: Runner, run_id: int, after: int, ctx: CliContext) -> Run:
     """Print task transitions of `run_id` from events after `after` until the run finishes.
 
-    If the run is cancelled by Ctrl-C (the handler's task is cancelled), the run is cancelled too.
+    On Ctrl-C (the handler's task is cancelled) a run executing inside this process is cancelled;
+    a run on a runner daemon keeps going, and the command says how to follow or cancel it.
     """
     detail = await runner.run(run_id)
     width = max((len(t.name) for t in detail.tasks), default=8)
@@ -72,9 +73,15 @@ async def follow_run(runner: Runner, run_id: int, after: int, ctx: CliContext) -
                     if task.status.finished:
                         show(task)
     except asyncio.CancelledError:
-        with contextlib.suppress(Exception):
-            await asyncio.shield(runner.cancel(run_id))
-        ctx.print(f"cancelled run #{run_id}")
+        if ctx.runs_in_process:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(runner.cancel(run_id))
+            ctx.print(f"cancelled run #{run_id}")
+        else:
+            ctx.print(
+                f"detached: run #{run_id} keeps running on the runner; "
+                f"follow: shipdeck logs {run_id} -f   cancel: shipdeck cancel {run_id}"
+            )
         raise
     for task in detail.tasks:
         show(task)
