@@ -47,6 +47,11 @@ class CliContext:
         return self._runner
 
     @property
+    def current_runner(self) -> Runner | None:
+        """The runner `runner()` opened, if any (closed by `close()`)."""
+        return self._runner
+
+    @property
     def runs_in_process(self) -> bool:
         """True when pipelines execute inside this command (they end when it ends)."""
         from shipdeck.runners.local import LocalRunner

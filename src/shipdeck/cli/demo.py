@@ -9,10 +9,18 @@ from pathlib import Path
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import duration, number, status_text, table
 from shipdeck.cli.progress import follow_run
-from shipdeck.demo import DEMO_PIPELINES, ensure_demo, init_demo
+from shipdeck.demo import DEMO_PIPELINES, default_demo_dir, ensure_demo, init_demo
+from shipdeck.errors import InvalidInput
 from shipdeck.model import RunDetail, RunStatus
 
 DEFAULT_DIR = ".demo"
+# Runs started when `shipdeck demo` writes a fresh workspace, so the TUI opens on live work:
+# a CI build, a training run, and a training run that fails (to show reruns).
+SEED_RUNS: list[tuple[str, dict[str, str]]] = [
+    ("ci", {}),
+    ("train", {}),
+    ("train", {"flaky": "true"}),
+]
 
 # What the summary shows per pipeline: (label, metric key, whether to add up the tasks' values).
 KEY_METRICS: dict[str, list[tuple[str, str, bool]]] = {
@@ -22,19 +30,53 @@ KEY_METRICS: dict[str, list[tuple[str, str, bool]]] = {
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    demo = sub.add_parser("demo", help="the demo workspace: write it out, or run it")
-    actions = demo.add_subparsers(dest="demo_command", metavar="ACTION", required=True)
-
-    p = actions.add_parser("init", help="write the demo workspace into DIR")
-    p.add_argument("dir", metavar="DIR")
-    p.add_argument(
-        "--force", action="store_true", help="write into a non-empty DIR (overwrites demo files)"
+    demo = sub.add_parser(
+        "demo",
+        help="open the TUI on the demo workspace (written first if needed)",
+        usage="shipdeck demo [DIR] | shipdeck demo init DIR [--force] | shipdeck demo run [DIR]",
+        description=(
+            "shipdeck demo [DIR]: write the demo workspace (default: the user data directory) "
+            "if needed and open the TUI on it. demo init DIR: only write it. demo run [DIR]: "
+            "run its pipelines headless and print a summary."
+        ),
     )
-    p.set_defaults(handler=init_command)
+    demo.add_argument("words", nargs="*", metavar="ARGS")
+    demo.add_argument(
+        "--force",
+        action="store_true",
+        help="init: write into a non-empty DIR (overwrites demo files)",
+    )
+    demo.set_defaults(handler=demo_command)
 
-    p = actions.add_parser("run", help="write the demo (if needed) and run its pipelines")
-    p.add_argument("dir", metavar="DIR", nargs="?", default=DEFAULT_DIR)
-    p.set_defaults(handler=run_command)
+
+async def demo_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    words: list[str] = args.words
+    action = words[0] if words and words[0] in ("init", "run") else "open"
+    rest = words[1:] if action != "open" else words
+    if len(rest) > 1 or (action == "init" and not rest):
+        expected = {"init": "demo init DIR", "run": "demo run [DIR]", "open": "demo [DIR]"}
+        raise InvalidInput(f"usage: shipdeck {expected[action]}")
+    if action == "init":
+        return await init_command(argparse.Namespace(dir=rest[0], force=args.force), ctx)
+    if action == "run":
+        return await run_command(argparse.Namespace(dir=rest[0] if rest else DEFAULT_DIR), ctx)
+    return await open_command(Path(rest[0]) if rest else default_demo_dir(), ctx)
+
+
+async def open_command(directory: Path, ctx: CliContext) -> int:
+    """Open the TUI on the demo; a demo written just now gets a few runs started to watch."""
+    from shipdeck.cli.tui_cmd import open_tui
+
+    root, created = ensure_demo(directory)
+    demo_ctx = CliContext(argparse.Namespace(**{**vars(ctx.args), "directory": str(root)}))
+    try:
+        runner = await demo_ctx.runner()
+        if created:
+            for pipeline, params in SEED_RUNS:
+                await runner.start_run(pipeline, params, trigger="demo")
+        return await open_tui(demo_ctx, [runner])
+    finally:
+        await demo_ctx.close()
 
 
 async def init_command(args: argparse.Namespace, ctx: CliContext) -> int:

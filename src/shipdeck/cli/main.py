@@ -42,6 +42,13 @@ def build_parser() -> Parser:
         metavar="NAME|URL",
         help="send the command to this runner (a name from the config file, or a URL)",
     )
+    parser.add_argument(
+        "--read-only",
+        dest="tui_read_only",
+        action="store_true",
+        help="TUI: hide and refuse every action (rerun, cancel, promote, roll back, ...)",
+    )
+    parser.add_argument("--theme", metavar="NAME", help="TUI: colour theme (see docs/tui.md)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"shipdeck.cli.{name}")
@@ -71,8 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
-        parser.print_help()
-        return 2
+        from shipdeck.cli.tui_cmd import tui_command
+
+        handler = tui_command
     try:
         return asyncio.run(dispatch(handler, args))
     except ShipdeckError as error:
