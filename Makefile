@@ -21,7 +21,7 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	touch $@ $(RUN_STAMP)
 
 run: $(RUN_STAMP)
-	$(BIN)/shipdeck demo run $(DEMO_DIR)
+	$(BIN)/shipdeck demo $(DEMO_DIR)
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench
