@@ -52,6 +52,7 @@ async def test_cancel_kills_running_groups_and_marks_everything(
     started = engine.start_run("p", {}, jobs=3)
     pidfiles = [tmp_path / "one.pid", tmp_path / "two.pid"]
     await eventually(lambda: all(p.exists() and p.read_text().strip() for p in pidfiles))
+    await eventually(lambda: engine.run_detail(started.id).tasks[2].status.finished)
     cancelled = await engine.cancel(started.id)
     assert cancelled.status == RunStatus.CANCELLED
     assert cancelled.finished_at is not None
