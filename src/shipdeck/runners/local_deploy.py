@@ -46,6 +46,9 @@ class LocalDeployMethods:
             model, alias, version, user=self.deployer.user, now=datetime.now(UTC)
         )
 
+    async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[AliasMove]:
+        return self.deployer.registry.alias_moves(model)[:limit]
+
     async def compare(self, refs: list[str]) -> Comparison:
         if len(refs) < 2:
             raise InvalidInput("compare needs at least two runs or model versions")

@@ -126,6 +126,10 @@ class DeployRunner(Protocol):
         """Point an alias (champion, challenger, ...) at a version (`v3`, `3`, another alias)."""
         ...
 
+    async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[AliasMove]:
+        """Alias moves (of one model, or of all), newest first: the registry's audit log."""
+        ...
+
     async def compare(self, refs: list[str]) -> Comparison:
         """Params and metrics side by side. Each ref is a run (`12`, `#12`, `last`) or a model
         version (`churn@v3`, `churn@champion`); deltas are against the first."""

@@ -45,6 +45,7 @@ VERSIONS = TypeAdapter(list[ModelVersion])
 SERVICES = TypeAdapter(list[ServiceSpec])
 ENVIRONMENTS = TypeAdapter(list[EnvironmentState])
 HISTORY = TypeAdapter(list[HistoryEntry])
+ALIAS_MOVES = TypeAdapter(list[AliasMove])
 ACTION_WAIT = 3600.0
 """Seconds a deploy, promote or rollback request may take: it answers when its run ends."""
 LOG_PAGE = 10_000
@@ -301,6 +302,12 @@ class RemoteRunner:
         path = f"/models/{quote(model, safe='')}/aliases"
         body = {"alias": alias, "version": version}
         return AliasMove.model_validate(await self._request("POST", path, json=body))
+
+    async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[AliasMove]:
+        params = {"model": model, "limit": limit}
+        return ALIAS_MOVES.validate_python(
+            await self._request("GET", "/alias-moves", params=params)
+        )
 
     async def compare(self, refs: list[str]) -> Comparison:
         answer = await self._request("GET", "/compare", params={"ref": refs})

@@ -38,6 +38,16 @@ async def alias(model: ModelName, body: SetAlias, runner: DeployRunnerDep) -> Al
     return await runner.alias(model, body.alias, body.version)
 
 
+@router.get("/alias-moves")
+async def alias_moves(
+    runner: DeployRunnerDep,
+    model: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[AliasMove]:
+    """Alias moves (of one model, or of all), newest first."""
+    return await runner.alias_moves(model, limit=limit)
+
+
 @router.get("/compare")
 async def compare(
     runner: DeployRunnerDep,
