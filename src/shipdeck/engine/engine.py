@@ -18,13 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from shipdeck.engine.events import EventFeed
-from shipdeck.engine.executor import (
-    EngineServices,
-    RunExecutor,
-    TaskHook,
-    task_log_path,
-)
+from shipdeck.engine.executor import EngineServices, RunExecutor, TaskHook
 from shipdeck.engine.logfile import LogIndex, append_note
+from shipdeck.engine.output import task_log_path
 from shipdeck.engine.owners import OwnerLock, owner_alive, remove_dead_locks
 from shipdeck.engine.persist import Persister
 from shipdeck.engine.process import KILL_GRACE

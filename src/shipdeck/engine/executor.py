@@ -15,7 +15,6 @@ import logging
 import os
 import re
 import sqlite3
-import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -23,22 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from shipdeck.engine.events import EventFeed
-from shipdeck.engine.logfile import LogWriter, format_ts
-from shipdeck.engine.metrics import (
-    METRIC_PREFIX,
-    BadMetric,
-    MetricsFileTail,
-    Reported,
-    parse_metric_json,
-    parse_metric_line,
-)
+from shipdeck.engine.output import TaskOutput
 from shipdeck.engine.persist import Persister
 from shipdeck.engine.process import AttemptOutcome, run_attempt
 from shipdeck.engine.store import TaskRow
 from shipdeck.model import (
     EventKind,
-    LogStream,
-    Metric,
     ParamValue,
     PipelineSpec,
     Run,
@@ -48,25 +37,12 @@ from shipdeck.model import (
     TaskStatus,
 )
 
-METRICS_POLL = 0.25
 _log = logging.getLogger(__name__)
 CANCELLED = "cancelled"
 
 TaskHook = Callable[[Run, TaskSpec], Awaitable[None]]
 """Called when a task succeeds (e.g. to register the model it `registers`). Raising fails the
 task with the error's message as its reason."""
-
-
-def task_log_path(logs_dir: Path, run_id: int, task: str) -> Path:
-    return logs_dir / str(run_id) / f"{_file_name(task)}.log"
-
-
-def task_metrics_path(logs_dir: Path, run_id: int, task: str) -> Path:
-    return logs_dir / str(run_id) / f"{_file_name(task)}.metrics.jsonl"
-
-
-def _file_name(task: str) -> str:
-    return task.replace("%", "%25").replace("/", "%2F").replace("\0", "%00")
 
 
 def param_env_name(name: str) -> str:
@@ -258,18 +234,19 @@ class RunExecutor:
     # One task ---------------------------------------------------------------------------
 
     async def _run_task(self, spec: TaskSpec, params_file: Path) -> bool:
-        log = LogWriter(task_log_path(self._services.logs_dir, self.run.id, spec.name))
-        metrics = MetricsFileTail(
-            task_metrics_path(self._services.logs_dir, self.run.id, spec.name)
+        output = TaskOutput(
+            logs_dir=self._services.logs_dir,
+            run_id=self.run.id,
+            task=spec.name,
+            feed=self._services.feed,
+            persister=self._services.persister,
         )
         try:
-            return await self._attempts(spec, params_file, log, metrics)
+            return await self._attempts(spec, params_file, output)
         finally:
-            log.close()
+            output.close()
 
-    async def _attempts(
-        self, spec: TaskSpec, params_file: Path, log: LogWriter, metrics: MetricsFileTail
-    ) -> bool:
+    async def _attempts(self, spec: TaskSpec, params_file: Path, output: TaskOutput) -> bool:
         name = spec.name
         total = spec.retries + 1
         cwd = self._services.root / spec.cwd if spec.cwd else self._services.root
@@ -284,13 +261,13 @@ class RunExecutor:
                 changes["started_at"] = _now()
             self._set_task(name, **changes)
             if total > 1:
-                self._note(log, name, f"attempt {attempt}/{total}")
-            outcome = await self._attempt(spec, attempt, cwd, params_file, log, metrics)
+                output.note(f"attempt {attempt}/{total}")
+            outcome = await self._attempt(spec, attempt, cwd, params_file, output)
             self._pids[name] = None
             if outcome.succeeded:
-                return await self._succeed(spec, log)
+                return await self._succeed(spec, output)
             reason = self._failure_reason(spec, outcome)
-            self._note(log, name, reason)
+            output.note(reason)
             if outcome.cancelled or self._cancel.is_set():
                 self._finish(name, TaskStatus.CANCELLED, self._cancel_reason, outcome.exit_code)
                 return False
@@ -309,20 +286,11 @@ class RunExecutor:
         return False
 
     async def _attempt(
-        self,
-        spec: TaskSpec,
-        attempt: int,
-        cwd: Path,
-        params_file: Path,
-        log: LogWriter,
-        metrics: MetricsFileTail,
+        self, spec: TaskSpec, attempt: int, cwd: Path, params_file: Path, output: TaskOutput
     ) -> AttemptOutcome:
         if not os.path.isdir(cwd):  # noqa: PTH112, ASYNC240 - one stat, cheaper than a spawn
             return AttemptOutcome(exit_code=None, spawn_error=f"cwd not found: {cwd}")
-        env = self._environment(spec, attempt, params_file, metrics.path)
-
-        def sink(stream: LogStream, ts: float, lines: list[str]) -> None:
-            self._log_lines(log, spec.name, stream, ts, lines)
+        env = self._environment(spec, attempt, params_file, output.metrics_path)
 
         def spawned(pid: int) -> None:
             self._pids[spec.name] = pid
@@ -330,14 +298,14 @@ class RunExecutor:
                 TaskRow(self._tasks[spec.name], self._order[spec.name], pid)
             )
 
-        poller = asyncio.create_task(self._poll_metrics(spec.name, log, metrics))
+        poller = asyncio.create_task(output.poll_metrics())
         try:
             return await run_attempt(
                 spec.run,
                 cwd=cwd,
                 env=env,
                 timeout=spec.timeout,
-                sink=sink,
+                sink=output.lines,
                 cancel=self._cancelled,
                 on_spawn=spawned,
                 kill_grace=self._services.kill_grace,
@@ -345,7 +313,7 @@ class RunExecutor:
             )
         finally:
             poller.cancel()
-            self._read_metrics(spec.name, log, metrics, final=True)
+            output.read_metrics(final=True)
 
     def _environment(
         self, spec: TaskSpec, attempt: int, params_file: Path, metrics_file: Path
@@ -384,13 +352,13 @@ class RunExecutor:
             return f"killed by signal {-code}"
         return f"exit {code}"
 
-    async def _succeed(self, spec: TaskSpec, log: LogWriter) -> bool:
+    async def _succeed(self, spec: TaskSpec, output: TaskOutput) -> bool:
         for hook in self._services.hooks:
             try:
                 await hook(self.run, spec)
             except Exception as error:  # a hook's failure fails the task, not the engine
                 reason = str(error) or type(error).__name__
-                self._note(log, spec.name, reason)
+                output.note(reason)
                 self._finish(spec.name, TaskStatus.FAILED, reason, 0)
                 return False
         self._finish(spec.name, TaskStatus.SUCCEEDED, None, 0)
@@ -398,71 +366,6 @@ class RunExecutor:
 
     def _finish(self, name: str, status: TaskStatus, reason: str | None, code: int | None) -> None:
         self._set_task(name, status=status, reason=reason, exit_code=code, finished_at=_now())
-
-    # Output and metrics -----------------------------------------------------------------
-
-    def _note(self, log: LogWriter, task: str, text: str) -> None:
-        self._log_lines(log, task, LogStream.SYS, time.time(), text.splitlines() or [""])
-
-    def _log_lines(
-        self, log: LogWriter, task: str, stream: LogStream, ts: float, lines: list[str]
-    ) -> None:
-        first = log.write(ts, stream, lines)
-        feed, run_id, stamp = self._services.feed, self.run.id, format_ts(ts)
-        for offset, text in enumerate(lines):
-            feed.publish(
-                EventKind.LOG,
-                {"n": first + offset, "stream": stream.value, "text": text, "ts": stamp},
-                run_id=run_id,
-                task=task,
-                ts=ts,
-            )
-        if stream is LogStream.OUT:
-            for text in lines:
-                if text.startswith(METRIC_PREFIX):
-                    try:
-                        reported = parse_metric_line(text)
-                    except BadMetric as error:
-                        self._note(log, task, str(error))
-                    else:
-                        self._record_metric(task, reported, ts)
-
-    async def _poll_metrics(self, task: str, log: LogWriter, metrics: MetricsFileTail) -> None:
-        while True:
-            await asyncio.sleep(METRICS_POLL)
-            self._read_metrics(task, log, metrics, final=False)
-
-    def _read_metrics(
-        self, task: str, log: LogWriter, metrics: MetricsFileTail, *, final: bool
-    ) -> None:
-        try:
-            lines = metrics.read_new_lines(final=final)
-        except OSError as error:
-            self._note(log, task, f"could not read $SHIPDECK_METRICS: {error}")
-            return
-        now = time.time()
-        for number, line in lines:
-            try:
-                reported = parse_metric_json(line)
-            except BadMetric as error:
-                self._note(log, task, f"$SHIPDECK_METRICS line {number}: {error}")
-                continue
-            for item in reported:
-                self._record_metric(task, item, now)
-
-    def _record_metric(self, task: str, reported: Reported, ts: float) -> None:
-        metric = Metric(
-            run_id=self.run.id,
-            task=task,
-            key=reported.key,
-            value=reported.value,
-            step=reported.step,
-            ts=datetime.fromtimestamp(ts, UTC),
-        )
-        self._services.persister.metric(metric)
-        self._services.feed.publish(
-            EventKind.METRIC, metric.model_dump(mode="json"), run_id=self.run.id, task=task
-        )
 
 
 def _now() -> datetime:
