@@ -113,3 +113,16 @@ async def test_close_kills_running_tasks_and_marks_them(tmp_path: Path, engines:
         "a": (TaskStatus.CANCELLED, "runner closed"),
         "b": (TaskStatus.CANCELLED, "runner closed"),
     }
+
+
+async def test_a_task_ignoring_sigterm_gets_sigkill_after_the_grace(
+    tmp_path: Path, engines: Engines
+) -> None:
+    command = "trap '' TERM; echo $$ > stubborn.pid; while true; do sleep 0.05; done"
+    spec = workspace(tmp_path, task("stubborn", command, timeout=0.5))
+    engine = engines.open(spec, kill_grace=0.3)
+    run = await engine.wait_run(engine.start_run("p", {}).id)
+    stubborn = engine.run_detail(run.id).tasks[0]
+    assert stubborn.status == TaskStatus.FAILED
+    assert stubborn.reason == "timed out after 0.5s"
+    assert not process_running(int((tmp_path / "stubborn.pid").read_text()))
