@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from shipdeck.engine import task_log_path
+from shipdeck.engine.events import SEQ_BLOCK
 from shipdeck.engine.store import Store
 from shipdeck.model import RunStatus, TaskStatus, WorkspaceSpec
 
@@ -103,6 +104,8 @@ async def test_kill_9_of_the_owner_then_recovery(
     talker = int((tmp_path / "talker.pid").read_text())
     await eventually(lambda: not process_running(talker), within=3)
     assert engine.store.integrity_check() == "ok"
+    # Event numbers restart above the whole block the dead owner had reserved.
+    assert engine.last_seq() >= SEQ_BLOCK
     # A new run works, numbered after the interrupted one.
     again = engine.start_run("p", {})
     assert again.id == run.id + 1
