@@ -298,7 +298,7 @@ class RunExecutor:
                 TaskRow(self._tasks[spec.name], self._order[spec.name], pid)
             )
 
-        poller = asyncio.create_task(output.poll_metrics())
+        output.start_polling()
         try:
             return await run_attempt(
                 spec.run,
@@ -312,8 +312,7 @@ class RunExecutor:
                 spawner=self._services.spawner,
             )
         finally:
-            poller.cancel()
-            output.read_metrics(final=True)
+            output.stop_polling()
 
     def _environment(
         self, spec: TaskSpec, attempt: int, params_file: Path, metrics_file: Path

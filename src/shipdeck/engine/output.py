@@ -46,6 +46,7 @@ class TaskOutput:
         self._persister = persister
         self._log = LogWriter(task_log_path(logs_dir, run_id, task))
         self._metrics = MetricsFileTail(task_metrics_path(logs_dir, run_id, task))
+        self._poll: asyncio.TimerHandle | None = None
 
     @property
     def metrics_path(self) -> Path:
@@ -80,11 +81,24 @@ class TaskOutput:
                     else:
                         self._record(reported, ts)
 
-    async def poll_metrics(self) -> None:
-        """Read $SHIPDECK_METRICS while the task runs (cancel this when it exits)."""
-        while True:
-            await asyncio.sleep(METRICS_POLL)
-            self.read_metrics(final=False)
+    def start_polling(self) -> None:
+        """Read $SHIPDECK_METRICS every METRICS_POLL seconds until `stop_polling`.
+
+        A timer rather than a task: most tasks end before the first tick, and a timer costs
+        them next to nothing.
+        """
+        self._poll = asyncio.get_running_loop().call_later(METRICS_POLL, self._tick)
+
+    def _tick(self) -> None:
+        self.read_metrics(final=False)
+        self.start_polling()
+
+    def stop_polling(self) -> None:
+        """Stop the timer and read what the task appended last, unterminated line included."""
+        if self._poll is not None:
+            self._poll.cancel()
+            self._poll = None
+        self.read_metrics(final=True)
 
     def read_metrics(self, *, final: bool) -> None:
         try:
