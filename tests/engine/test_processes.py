@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from shipdeck.engine import task_log_path
+from shipdeck.engine import Engine, task_log_path
 from shipdeck.engine.events import SEQ_BLOCK
 from shipdeck.engine.store import Store
+from shipdeck.errors import WorkspaceError
 from shipdeck.model import RunStatus, TaskStatus, WorkspaceSpec
 
 from .conftest import Engines, eventually, process_running, task, workspace
@@ -186,3 +187,18 @@ async def test_a_dead_owner_is_noticed_when_listing_runs(
     await owner.process.wait()
     [run] = observer.runs()
     assert run.status == RunStatus.INTERRUPTED
+
+
+def test_an_unusable_history_is_one_clear_error(tmp_path: Path) -> None:
+    spec = workspace(tmp_path, task("a", "true"))
+    state = tmp_path / ".shipdeck"
+    state.mkdir()
+    (state / "shipdeck.db").write_bytes(b"this is not a database, just some bytes" * 100)
+    with pytest.raises(WorkspaceError, match="cannot open the run history") as raised:
+        Engine(spec)
+    assert "\n" not in str(raised.value)
+    (state / "shipdeck.db").unlink()
+    with sqlite3.connect(state / "shipdeck.db") as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(WorkspaceError, match="newer shipdeck"):
+        Engine(spec)

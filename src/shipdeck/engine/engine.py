@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import sqlite3
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +28,7 @@ from shipdeck.engine.process import KILL_GRACE
 from shipdeck.engine.recovery import kill_orphaned_group
 from shipdeck.engine.reruns import rerun_plan
 from shipdeck.engine.store import Store, TaskRow
-from shipdeck.errors import InvalidInput, NotFound, Refused
+from shipdeck.errors import InvalidInput, NotFound, Refused, WorkspaceError
 from shipdeck.model import (
     EventKind,
     EventPage,
@@ -59,9 +60,7 @@ class Engine:
         state = workspace.state_dir
         self.logs_dir = state / "logs"
         self._owners_dir = state / "owners"
-        self.store = Store(state / "shipdeck.db")
-        self.owner = OwnerLock(self._owners_dir)
-        self.feed = EventFeed(self.store.reserve_seq_block)
+        self.store, self.owner, self.feed = _open_state(state)
         self.persister = Persister(self.store)
         self.on_task_succeeded: list[TaskHook] = []
         """Hooks run when a task succeeds (model registration plugs in here)."""
@@ -417,6 +416,20 @@ class Engine:
 
     def last_seq(self) -> int:
         return self.feed.last_seq
+
+
+def _open_state(state: Path) -> tuple[Store, OwnerLock, EventFeed]:
+    """The store, this process's owner lock and the event feed, or one clear error line."""
+    path = state / "shipdeck.db"
+    try:
+        store = Store(path)
+    except (OSError, sqlite3.Error, RuntimeError) as error:
+        raise WorkspaceError([f"cannot open the run history {path}: {error}"]) from None
+    try:
+        return store, OwnerLock(state / "owners"), EventFeed(store.reserve_seq_block)
+    except (OSError, sqlite3.Error) as error:
+        store.close()
+        raise WorkspaceError([f"cannot use {state}: {error}"]) from None
 
 
 def _metric_time(metric: Metric) -> datetime:
