@@ -105,3 +105,22 @@ def test_metric_json_parsing() -> None:
     for bad in ("[1]", '{"a": true}', '{"a": 1, "step": 1.5}', "{}", '{"key": "a"}'):
         with pytest.raises(BadMetric):
             parse_metric_json(bad)
+
+
+async def test_metrics_are_written_in_batches(tmp_path: Path, engines: Engines) -> None:
+    command = "seq 1 3000 | sed 's/.*/::metric loss=& step=&/'"
+    engine = engines.open(workspace(tmp_path, task("a", command)))
+    store_write = engine.store.write
+    transactions = 0
+
+    def counting_write(*args: object, **kwargs: object) -> None:
+        nonlocal transactions
+        transactions += 1
+        store_write(*args, **kwargs)  # type: ignore[arg-type]
+
+    engine.store.write = counting_write  # type: ignore[method-assign]
+    run = await engine.wait_run(engine.start_run("p", {}).id)
+    detail = engine.run_detail(run.id)
+    assert len(detail.metrics) == 3000
+    assert [m.step for m in detail.metrics] == list(range(1, 3001))
+    assert transactions <= 20, f"{transactions} transactions for 3000 metrics"
