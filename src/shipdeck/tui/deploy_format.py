@@ -1,0 +1,61 @@
+"""Text helpers for models and deployments: metric values, deltas, revisions, health."""
+
+from __future__ import annotations
+
+from shipdeck.model import MetricDirection, Outcome
+
+HEALTH_GLYPH = {"passed": "✓", "failed": "✗", None: "?"}
+HEALTH_WORD = {"passed": "ok", "failed": "failing", None: "unknown"}
+HEALTH_COLOUR = {"passed": "success", "failed": "error", None: "foreground-muted"}
+
+OUTCOME_COLOUR: dict[str, str] = {
+    Outcome.RUNNING: "accent",
+    Outcome.SUCCEEDED: "success",
+    Outcome.FAILED: "error",
+    Outcome.REFUSED: "warning",
+    Outcome.CONFLICT: "warning",
+    Outcome.INTERRUPTED: "warning",
+}
+OUTCOME_GLYPH: dict[str, str] = {
+    Outcome.RUNNING: "●",
+    Outcome.SUCCEEDED: "✓",
+    Outcome.FAILED: "✗",
+    Outcome.REFUSED: "⊘",
+    Outcome.CONFLICT: "≠",
+    Outcome.INTERRUPTED: "!",
+}
+
+
+def format_metric(value: float | None) -> str:
+    """Four significant figures, never scientific for everyday magnitudes: 0.8741, 12.5, 1204."""
+    if value is None:
+        return "-"
+    magnitude = abs(value)
+    if magnitude == 0:
+        return "0"
+    if magnitude >= 10000 or magnitude < 0.001:
+        return f"{value:.3g}"
+    text = f"{value:.4g}"
+    return text
+
+
+def format_delta(delta: float | None) -> str:
+    if delta is None:
+        return ""
+    if delta == 0:
+        return "±0"
+    sign = "+" if delta > 0 else "-"
+    return sign + format_metric(abs(delta))
+
+
+def is_better(delta: float, direction: MetricDirection | None) -> bool | None:
+    """True when a change of `delta` is an improvement; None when it is no change."""
+    if delta == 0:
+        return None
+    if direction == MetricDirection.MIN:
+        return delta < 0
+    return delta > 0
+
+
+def revision_label(revision: str | None) -> str:
+    return revision or "—"

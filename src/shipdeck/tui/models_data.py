@@ -1,0 +1,135 @@
+"""What the Models view shows for one runner: versions, key metrics, the reference to beat."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from shipdeck.model import (
+    EnvironmentState,
+    GateKind,
+    MetricDirection,
+    ModelVersion,
+    ServiceSpec,
+    default_direction,
+)
+from shipdeck.runners.protocol import DeployRunner, Runner
+from shipdeck.tui.fleet import deploy_runner
+
+KEY_METRICS = 6
+"""At most this many metric columns; every metric is in the comparison."""
+CHAMPION = "champion"
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    name: str
+    versions: list[ModelVersion]
+    """Newest first."""
+    reference: ModelVersion | None = None
+    """What each version is measured against: the champion, else what prod runs."""
+    reference_label: str = ""
+
+
+@dataclass(frozen=True)
+class ModelsData:
+    families: list[ModelFamily]
+    directions: dict[str, MetricDirection] = field(default_factory=dict)
+    key_metrics: list[str] = field(default_factory=list)
+    supported: bool = True
+
+    def direction(self, key: str) -> MetricDirection:
+        return self.directions.get(key) or default_direction(key)
+
+
+def _last_env_versions(
+    services: list[ServiceSpec], states: list[EnvironmentState]
+) -> dict[str, tuple[str, int]]:
+    """Model name -> (environment, version) that the service's last environment runs."""
+    held = {(s.service, s.env): s.revision for s in states}
+    result: dict[str, tuple[str, int]] = {}
+    for service in services:
+        if not service.model or not service.environments:
+            continue
+        env = service.environments[-1]
+        revision = held.get((service.name, env))
+        if revision and revision.startswith("v") and revision[1:].isdigit():
+            result.setdefault(service.model, (env, int(revision[1:])))
+    return result
+
+
+def _reference(
+    versions: list[ModelVersion], deployed: tuple[str, int] | None
+) -> tuple[ModelVersion | None, str]:
+    for version in versions:
+        if CHAMPION in version.aliases:
+            return version, CHAMPION
+    if deployed is not None:
+        env, number = deployed
+        for version in versions:
+            if version.version == number:
+                return version, env
+    return None, ""
+
+
+def pick_key_metrics(
+    families: list[ModelFamily],
+    services: list[ServiceSpec],
+    directions: dict[str, MetricDirection],
+    limit: int = KEY_METRICS,
+) -> list[str]:
+    """Gate metrics first, then configured ones, then the rest by name."""
+    seen: dict[str, None] = {}
+    for family in families:
+        for version in family.versions[:50]:
+            seen.update(dict.fromkeys(version.metrics))
+    gated = [
+        gate.metric
+        for service in services
+        for gates in service.gates.values()
+        for gate in gates
+        if gate.kind == GateKind.METRIC and gate.metric
+    ]
+    order = [k for k in dict.fromkeys(gated) if k in seen]
+    order += [k for k in directions if k in seen and k not in order]
+    order += sorted(k for k in seen if k not in order)
+    return order[:limit]
+
+
+async def _directions(
+    runner: DeployRunner, families: list[ModelFamily]
+) -> dict[str, MetricDirection]:
+    """The workspace's metric directions, as a comparison of two versions reports them."""
+    for family in families:
+        if len(family.versions) >= 2:
+            a, b = family.versions[0], family.versions[1]
+            comparison = await runner.compare(
+                [f"{family.name}@{a.revision}", f"{family.name}@{b.revision}"]
+            )
+            return {
+                row.key: row.direction
+                for row in comparison.rows
+                if row.kind == "metric" and row.direction is not None
+            }
+    return {}
+
+
+async def load_models(runner: Runner) -> ModelsData:
+    deployer = deploy_runner(runner)
+    if deployer is None:
+        return ModelsData(families=[], supported=False)
+    summaries, services, states = await asyncio.gather(
+        deployer.models(), deployer.services(), deployer.deployments()
+    )
+    all_versions = await asyncio.gather(*(deployer.model_versions(m.name) for m in summaries))
+    deployed = _last_env_versions(services, states)
+    families = []
+    for summary, versions in zip(summaries, all_versions, strict=True):
+        reference, label = _reference(versions, deployed.get(summary.name))
+        families.append(ModelFamily(summary.name, versions, reference, label))
+    directions = await _directions(deployer, families)
+    return ModelsData(
+        families=families,
+        directions=directions,
+        key_metrics=pick_key_metrics(families, services, directions),
+    )

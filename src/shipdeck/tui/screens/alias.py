@@ -1,0 +1,95 @@
+"""`a` on a model version: point an alias at it, showing from -> to before anything moves."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
+
+from shipdeck.model import ModelVersion
+from shipdeck.tui import keymap
+from shipdeck.tui.fleet import deploy_runner
+from shipdeck.tui.models_data import CHAMPION, ModelFamily
+
+
+class AliasScreen(ModalScreen[bool]):
+    """Dismisses with True once the alias moved."""
+
+    CSS_PATH = "deploy_modals.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [keymap.ALL_BINDINGS["back"]]
+
+    def __init__(self, runner_index: int, family: ModelFamily, version: ModelVersion) -> None:
+        super().__init__()
+        self.runner_index = runner_index
+        self.family = family
+        self.version = version
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(
+                f"Move an alias of {self.family.name} to {self.version.revision}",
+                id="dialog-title",
+            )
+            with Horizontal(classes="form-row"):
+                yield Label("alias", classes="form-label")
+                yield Input(CHAMPION, id="alias-name", classes="form-input")
+            yield Static("", id="alias-move")
+            yield Static("", id="dialog-error")
+            yield Static("[b]enter[/b] move alias   [b]esc[/b] keep as is", id="dialog-keys")
+
+    def on_mount(self) -> None:
+        self._show_move(CHAMPION)
+        self.query_one(Input).focus()
+
+    def current(self, alias: str) -> int | None:
+        for version in self.family.versions:
+            if alias in version.aliases:
+                return version.version
+        return None
+
+    def _show_move(self, alias: str) -> None:
+        before = self.current(alias)
+        was = f"v{before}" if before is not None else "(unset)"
+        line = f"{self.family.name}@{alias or '?'}: {was} → {self.version.revision}"
+        if before == self.version.version:
+            line += "  (already there)"
+        self.query_one("#alias-move", Static).update(line)
+
+    def on_input_changed(self, message: Input.Changed) -> None:
+        message.stop()
+        self._show_move(message.value.strip())
+
+    def on_input_submitted(self, message: Input.Submitted) -> None:
+        message.stop()
+        alias = message.value.strip()
+        error = self.query_one("#dialog-error", Static)
+        if not alias:
+            error.update("[b]error:[/b] the alias needs a name (champion, challenger, ...)")
+            return
+        from shipdeck.tui.app import ShipdeckApp
+
+        app = self.app
+        assert isinstance(app, ShipdeckApp)
+        deployer = deploy_runner(app.runners[self.runner_index])
+        if deployer is None:
+            error.update("[b]error:[/b] this runner does not offer models")
+            return
+
+        async def move() -> None:
+            try:
+                moved = await deployer.alias(self.family.name, alias, self.version.revision)
+            except Exception as failure:
+                error.update(f"[b]error:[/b] {failure}")
+                return
+            before = f"v{moved.from_version}" if moved.from_version is not None else "(unset)"
+            app.notify(f"{moved.model}@{moved.alias}: {before} → v{moved.to_version}")
+            self.dismiss(True)
+
+        self.run_worker(move(), group="alias", exclusive=True)
+
+    def action_back(self) -> None:
+        self.dismiss(False)

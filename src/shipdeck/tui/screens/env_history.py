@@ -1,0 +1,171 @@
+"""One environment's audit log: every action with its gates, outcome and deploy log."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Container
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from shipdeck.model import EventKind, EventPage, HistoryEntry, Outcome
+from shipdeck.tui import keymap
+from shipdeck.tui.data import event_log_line
+from shipdeck.tui.deploy_format import OUTCOME_COLOUR, OUTCOME_GLYPH
+from shipdeck.tui.fleet import deploy_runner
+from shipdeck.tui.format import format_age
+from shipdeck.tui.widgets.header import AppHeader
+from shipdeck.tui.widgets.log_pane import LogPane
+from shipdeck.tui.widgets.table import Cell, KeyedTable
+
+if TYPE_CHECKING:
+    from shipdeck.tui.app import ShipdeckApp
+
+
+def failed_task(entry: HistoryEntry) -> str:
+    """The task whose log explains the outcome: health when the health check failed."""
+    return "health" if entry.detail.startswith("health") else "deploy"
+
+
+class EnvHistoryScreen(Screen[None]):
+    DEFAULT_CSS = """
+    EnvHistoryScreen #env-title { height: 1; padding: 0 1; background: $surface; }
+    EnvHistoryScreen KeyedTable { height: auto; max-height: 40%; }
+    EnvHistoryScreen #env-entry { height: auto; max-height: 6; padding: 0 1; background: $panel; }
+    EnvHistoryScreen #env-log { height: 1fr; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [keymap.ALL_BINDINGS["back"]]
+
+    def __init__(self, runner_index: int, service: str, env: str) -> None:
+        super().__init__()
+        self.runner_index = runner_index
+        self.service = service
+        self.env = env
+        self.entries: list[HistoryEntry] = []
+
+    @property
+    def shipdeck(self) -> ShipdeckApp:
+        from shipdeck.tui.app import ShipdeckApp
+
+        app = self.app
+        assert isinstance(app, ShipdeckApp)
+        return app
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader(f"{self.service}/{self.env}")
+        yield Static(f" {self.service}/{self.env} history", id="env-title")
+        yield KeyedTable(
+            [
+                ("when", "when"),
+                ("action", "action"),
+                ("move", "from → to"),
+                ("who", "who"),
+                ("outcome", "outcome"),
+            ],
+            id="env-history",
+        )
+        yield Static("", id="env-entry")
+        yield Container(id="env-log")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.run_worker(self._load(), group="env-history", exclusive=True)
+
+    async def _load(self) -> None:
+        app = self.shipdeck
+        deployer = deploy_runner(app.runners[self.runner_index])
+        if deployer is None:
+            return
+        entries = await app.call("History", lambda: deployer.history(self.service, self.env))
+        if entries is None:
+            return
+        self.entries = entries
+        palette = app.palette
+        now = app.clock()
+        rows: list[tuple[str, list[Cell]]] = []
+        for entry in entries:
+            colour = palette.colour(OUTCOME_COLOUR.get(entry.outcome, "foreground"))
+            rows.append(
+                (
+                    str(entry.id),
+                    [
+                        format_age(entry.at, now),
+                        entry.action.value,
+                        f"{entry.from_revision or '∅'} → {entry.to_revision}",
+                        entry.user,
+                        Text(
+                            f"{OUTCOME_GLYPH.get(entry.outcome, '?')} {entry.outcome.value}",
+                            style=colour,
+                        ),
+                    ],
+                )
+            )
+        table = self.query_one(KeyedTable)
+        table.set_rows(rows)
+        title = f" {self.service}/{self.env}: {len(entries)} actions, newest first"
+        self.query_one("#env-title", Static).update(title)
+        table.focus()
+        if entries:
+            await self._show(entries[0])
+        else:
+            self.query_one("#env-entry", Static).update("no action on this environment yet")
+
+    async def _show(self, entry: HistoryEntry) -> None:
+        palette = self.shipdeck.palette
+        text = Text()
+        colour = palette.colour(OUTCOME_COLOUR.get(entry.outcome, "foreground"))
+        text.append(f"{entry.action.value} {entry.from_revision or '∅'} → {entry.to_revision}")
+        text.append(f"  {entry.outcome.value}", style=colour)
+        if entry.forced:
+            text.append("  FORCED", style=palette.colour("warning"))
+        if entry.reason:
+            text.append(f"  reason: {entry.reason}", style=palette.muted)
+        if entry.detail:
+            muted = entry.outcome == Outcome.SUCCEEDED
+            text.append(f"\n{entry.detail}", style=palette.muted if muted else colour)
+        for gate in entry.gates:
+            verdict = palette.colour("success" if gate.passed else "error")
+            text.append(f"\n{'✓' if gate.passed else '✗'} {gate.gate}", style=verdict)
+            text.append(f"  {gate.reason}", style=palette.muted)
+        self.query_one("#env-entry", Static).update(text)
+        holder = self.query_one("#env-log")
+        await holder.query(LogPane).remove()
+        if entry.run_id is not None:
+            runner = self.shipdeck.runners[self.runner_index]
+            await holder.mount(LogPane(runner, entry.run_id, failed_task(entry)))
+
+    def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
+        message.stop()
+        entry = next((e for e in self.entries if str(e.id) == message.row_key.value), None)
+        if entry is not None:
+            self.run_worker(self._show(entry), group="env-entry", exclusive=True)
+
+    def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
+        message.stop()
+        panes = self.query(LogPane)
+        if panes:
+            panes.first().view.focus()
+
+    def on_runner_events(self, runner_index: int, page: EventPage) -> None:
+        if runner_index != self.runner_index:
+            return
+        panes = self.query(LogPane)
+        if not panes:
+            return
+        pane = panes.first()
+        lines = [
+            line
+            for event in page.events
+            if event.kind == EventKind.LOG
+            and event.run_id == pane.run_id
+            and event.task == pane.task_name
+            and (line := event_log_line(event)) is not None
+        ]
+        if lines:
+            pane.view.add_lines(lines)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

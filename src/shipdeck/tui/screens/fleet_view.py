@@ -1,0 +1,162 @@
+"""A top-level view over every runner: one load per runner, painted as each one answers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from rich.text import Text
+from textual.containers import Vertical
+from textual.widgets import Input, Static
+
+from shipdeck.model import EventKind, EventPage
+from shipdeck.runners.protocol import Runner
+from shipdeck.tui.fleet import Part, load_part, runner_read_only
+from shipdeck.tui.widgets.header import STATE_COLOUR, STATE_GLYPH
+
+if TYPE_CHECKING:
+    from shipdeck.tui.app import ShipdeckApp
+
+T = TypeVar("T")
+
+RELOAD_INTERVAL = 0.5
+REFRESH_EVERY = 15.0
+"""Seconds between full reloads, for changes that send no event (alias moves)."""
+
+
+class FleetView(Vertical, Generic[T]):
+    """Subclasses define `load(index, runner)` and `paint()`; `parts` holds each runner's
+    latest answer (or the reason it has none)."""
+
+    RELOAD_ON: frozenset[EventKind] = frozenset({EventKind.RUN})
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.parts: dict[int, Part[T]] = {}
+        self._stale: set[int] = set()
+        self._loading: set[int] = set()
+        self.filter_words: list[str] = []
+
+    @property
+    def shipdeck(self) -> ShipdeckApp:
+        from shipdeck.tui.app import ShipdeckApp
+
+        app = self.app
+        assert isinstance(app, ShipdeckApp)
+        return app
+
+    async def load(self, index: int, runner: Runner) -> T:
+        raise NotImplementedError
+
+    def paint(self) -> None:
+        raise NotImplementedError
+
+    def on_mount(self) -> None:
+        self.set_interval(RELOAD_INTERVAL, self._reload_stale)
+        self.set_interval(REFRESH_EVERY, self.reload)
+        self.reload()
+
+    def reload(self) -> None:
+        self._stale.update(range(len(self.shipdeck.runners)))
+        self._reload_stale()
+
+    def _reload_stale(self) -> None:
+        for index in sorted(self._stale - self._loading):
+            self._stale.discard(index)
+            self._loading.add(index)
+            self.run_worker(self._load_one(index), group=f"{self.id}-{index}")
+
+    async def _load_one(self, index: int) -> None:
+        runner = self.shipdeck.runners[index]
+        try:
+            part = await load_part(index, runner, lambda r: self.load(index, r))
+        finally:
+            self._loading.discard(index)
+        self.parts[index] = part
+        self.paint()
+
+    def on_runner_events(self, runner_index: int, page: EventPage) -> None:
+        if page.reset or any(e.kind in self.RELOAD_ON for e in page.events):
+            self._stale.add(runner_index)
+
+    @property
+    def many(self) -> bool:
+        return len(self.shipdeck.runners) > 1
+
+    def answered(self) -> list[tuple[int, T]]:
+        """Runners that answered, in runner order."""
+        return [
+            (index, part.data)
+            for index, part in sorted(self.parts.items())
+            if part.data is not None
+        ]
+
+    def read_only(self, index: int) -> bool:
+        return runner_read_only(self.app, index)
+
+    def runner_line(self) -> Text:
+        """Each runner with its connection state and, when it failed to answer, why."""
+        app = self.shipdeck
+        palette = app.palette
+        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        for index, runner in enumerate(app.runners):
+            part = self.parts.get(index)
+            state = "offline" if part is not None and part.error else app.connection_state(index)
+            style = palette.colour(STATE_COLOUR.get(state, "foreground"))
+            line.append(" " + runner.name + " ")
+            line.append(STATE_GLYPH.get(state, "?"), style=style)
+            if part is None:
+                line.append(" loading…", style=palette.muted)
+            elif part.error:
+                line.append(f" {part.error}", style=style)
+            line.append(" ")
+        return line
+
+    # The `/` filter, shared by every fleet view.
+
+    def focus_table(self) -> None:
+        raise NotImplementedError
+
+    def set_filter(self, text: str) -> None:
+        self.filter_words = text.lower().split()
+        self.paint()
+
+    def action_filter(self) -> None:
+        box = self.query_one(FilterInput)
+        box.add_class("-active")
+        box.value = " ".join(self.filter_words)
+        box.focus()
+
+    def on_input_changed(self, message: Input.Changed) -> None:
+        if isinstance(message.input, FilterInput):
+            message.stop()
+            self.set_filter(message.value)
+
+    def on_input_submitted(self, message: Input.Submitted) -> None:
+        if isinstance(message.input, FilterInput):
+            message.stop()
+            message.input.remove_class("-active")
+            self.focus_table()
+
+    def close_filter(self) -> bool:
+        """esc: close the filter box and clear the filter; False when there was none."""
+        box = self.query_one(FilterInput)
+        if not box.has_class("-active") and not self.filter_words:
+            return False
+        box.remove_class("-active")
+        box.value = ""
+        self.set_filter("")
+        self.focus_table()
+        return True
+
+
+class FilterInput(Input):
+    """The `/` filter box under a view; enter keeps the filter, esc clears it."""
+
+    DEFAULT_CSS = """
+    FilterInput { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
+    FilterInput.-active { display: block; }
+    """
+
+
+def status_line(id: str) -> Static:
+    return Static("", id=id, classes="view-status")

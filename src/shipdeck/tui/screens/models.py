@@ -1,0 +1,289 @@
+"""Models: every version with its key metrics, coloured by the change against the reference
+(the champion, else what prod runs); sort, filter, mark for comparison, move an alias."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.widgets import DataTable, Static
+
+from shipdeck.model import ModelVersion
+from shipdeck.runners.protocol import Runner
+from shipdeck.tui.deploy_format import format_delta, format_metric, is_better
+from shipdeck.tui.format import clip, format_age
+from shipdeck.tui.keymap_deploy import DEPLOY_WRITE_ACTIONS, deploy_bindings
+from shipdeck.tui.models_data import ModelFamily, ModelsData, load_models
+from shipdeck.tui.palette import Palette
+from shipdeck.tui.screens.fleet_view import FilterInput, FleetView
+from shipdeck.tui.widgets.grid import GridTable
+from shipdeck.tui.widgets.table import Cell
+
+MARK = "▶"
+
+
+def version_key(index: int, model: str, version: int) -> str:
+    return f"{index}:{model}:{version}"
+
+
+def parse_key(key: str) -> tuple[int, str, int]:
+    index, model, version = key.split(":")
+    return int(index), model, int(version)
+
+
+class ModelsView(FleetView[ModelsData]):
+    DEFAULT_CSS = """
+    ModelsView { height: 1fr; }
+    ModelsView GridTable { max-height: 1fr; }
+    ModelsView .view-status { height: 1; padding: 0 1; color: $foreground 70%; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = list(
+        deploy_bindings("models.sort", "filter", "models.mark", "models.compare", "models.alias")
+    )
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.marked: list[str] = []
+        self.sort_index = 0
+        """0: newest first; i > 0: by the i-th key metric, best first."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="models-status", classes="view-status")
+        yield GridTable([("model", "model")], id="models-table")
+        yield FilterInput(placeholder="filter: model, version, alias, #run", id="models-filter")
+
+    async def load(self, index: int, runner: Runner) -> ModelsData:
+        return await load_models(runner)
+
+    # Painting.
+
+    def key_metrics(self) -> list[str]:
+        keys: dict[str, None] = {}
+        for _, data in self.answered():
+            keys.update(dict.fromkeys(data.key_metrics))
+        return list(keys)
+
+    @property
+    def sort_key(self) -> str | None:
+        metrics = self.key_metrics()
+        if self.sort_index == 0 or not metrics:
+            return None
+        return metrics[(self.sort_index - 1) % len(metrics)]
+
+    def columns(self, metrics: list[str]) -> list[tuple[str, str]]:
+        columns = [("runner", "runner")] if self.many else []
+        columns += [("model", "model"), ("version", "ver"), ("aliases", "aliases")]
+        columns += [("run", "run"), ("age", "age")]
+        sort = self.sort_key
+        columns += [(f"m:{k}", f"{k}{'↓' if k == sort else ''}") for k in metrics]
+        return columns
+
+    def _matches(self, family: ModelFamily, version: ModelVersion, runner: str) -> bool:
+        if not self.filter_words:
+            return True
+        text = " ".join(
+            [family.name, version.revision, f"#{version.run_id}", runner, *version.aliases]
+        ).lower()
+        return all(word in text for word in self.filter_words)
+
+    def rows(self, metrics: list[str], now: datetime) -> list[tuple[str, list[Cell]]]:
+        palette = self.shipdeck.palette
+        app = self.shipdeck
+        entries: list[tuple[int, ModelsData, ModelFamily, ModelVersion]] = []
+        for index, data in self.answered():
+            name = app.runners[index].name
+            for family in data.families:
+                for version in family.versions:
+                    if self._matches(family, version, name):
+                        entries.append((index, data, family, version))
+        sort = self.sort_key
+        if sort is not None:
+
+            def rank(entry: tuple[int, ModelsData, ModelFamily, ModelVersion]) -> float:
+                value = entry[3].metrics.get(sort)
+                if value is None:
+                    return float("inf")
+                return -value if entry[1].direction(sort).value == "max" else value
+
+            entries.sort(key=rank)
+        rows: list[tuple[str, list[Cell]]] = []
+        for index, data, family, version in entries:
+            key = version_key(index, family.name, version.version)
+            cells: list[Cell] = []
+            if self.many:
+                cells.append(app.runners[index].name)
+            marker = MARK if key in self.marked else " "
+            cells.append(Text(f"{marker}{family.name}", no_wrap=True))
+            cells.append(version.revision)
+            cells.append(self._aliases(family, version, palette))
+            cells.append(f"#{version.run_id}")
+            cells.append(format_age(version.created_at, now))
+            for metric in metrics:
+                cells.append(self._metric_cell(data, family, version, metric, palette))
+            rows.append((key, cells))
+        return rows
+
+    def _aliases(self, family: ModelFamily, version: ModelVersion, palette: Palette) -> Text:
+        text = Text(clip(",".join(version.aliases), 16), no_wrap=True)
+        if family.reference is version and family.reference_label not in version.aliases:
+            text.append(("," if version.aliases else "") + family.reference_label)
+        if family.reference is version:
+            text.stylize("bold")
+        return text
+
+    def _metric_cell(
+        self,
+        data: ModelsData,
+        family: ModelFamily,
+        version: ModelVersion,
+        metric: str,
+        palette: Palette,
+    ) -> Text:
+        value = version.metrics.get(metric)
+        text = Text(format_metric(value), no_wrap=True, justify="right")
+        reference = family.reference
+        if value is None or reference is None or reference is version:
+            return text
+        base = reference.metrics.get(metric)
+        if base is None:
+            return text
+        delta = value - base
+        better = is_better(delta, data.direction(metric))
+        colour = "foreground-muted" if better is None else "success" if better else "error"
+        text.append(f" {format_delta(delta)}", style=palette.colour(colour))
+        return text
+
+    def paint(self) -> None:
+        app = self.shipdeck
+        metrics = self.key_metrics()
+        table = self.query_one(GridTable)
+        table.set_grid(self.columns(metrics), self.rows(metrics, app.clock()))
+        self.query_one("#models-status", Static).update(self._status(table.row_count))
+
+    def _status(self, shown: int) -> Text:
+        palette = self.shipdeck.palette
+        text = self.runner_line() if self.many or self._errors() else Text(end="")
+        total = sum(len(f.versions) for _, d in self.answered() for f in d.families)
+        if not total and self.parts:
+            unsupported = all(not d.supported for _, d in self.answered())
+            text.append(
+                " no runner offers models"
+                if unsupported and self.answered()
+                else " no model versions yet: a pipeline task with `registers` adds them",
+                style=palette.muted,
+            )
+            return text
+        text.append(f" {shown}/{total} versions", style=palette.muted)
+        references = {
+            f.reference_label for _, d in self.answered() for f in d.families if f.reference
+        }
+        if references:
+            text.append(f"  Δ vs {'/'.join(sorted(references))}", style=palette.muted)
+        if self.sort_key:
+            text.append(f"  sorted by {self.sort_key}, best first", style=palette.muted)
+        if self.marked:
+            text.append(f"  {len(self.marked)} marked (enter compares)", style="bold")
+        if self.filter_words:
+            text.append(f"  /{' '.join(self.filter_words)}", style="bold")
+        return text
+
+    def _errors(self) -> bool:
+        return any(part.error for part in self.parts.values())
+
+    # Selection.
+
+    @property
+    def table(self) -> GridTable:
+        return self.query_one(GridTable)
+
+    def selected(self) -> tuple[int, ModelFamily, ModelVersion] | None:
+        key = self.table.selected_key
+        if key is None:
+            return None
+        index, model, number = parse_key(key)
+        part = self.parts.get(index)
+        if part is None or part.data is None:
+            return None
+        for family in part.data.families:
+            if family.name == model:
+                for version in family.versions:
+                    if version.version == number:
+                        return index, family, version
+        return None
+
+    def focus_table(self) -> None:
+        self.table.focus()
+
+    # Actions.
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in DEPLOY_WRITE_ACTIONS:
+            chosen = self.selected()
+            index = chosen[0] if chosen else self.shipdeck.active
+            return not self.read_only(index)
+        return True
+
+    def action_sort(self) -> None:
+        metrics = self.key_metrics()
+        self.sort_index = (self.sort_index + 1) % (len(metrics) + 1)
+        self.paint()
+
+    def action_mark(self) -> None:
+        key = self.table.selected_key
+        if key is None:
+            return
+        if key in self.marked:
+            self.marked.remove(key)
+        else:
+            self.marked.append(key)
+        self.paint()
+        self.table.action_cursor_down()
+
+    def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
+        message.stop()
+        self.action_compare()
+
+    def action_compare(self) -> None:
+        from shipdeck.tui.screens.compare import CompareScreen
+
+        chosen = [parse_key(k) for k in self.marked]
+        if len(chosen) < 2:
+            selected = self.selected()
+            if selected is None:
+                return
+            index, family, version = selected
+            reference = family.reference
+            if reference is None or reference.version == version.version:
+                self.notify("Mark two or more versions with space, then enter", severity="warning")
+                return
+            chosen = [
+                (index, family.name, reference.version),
+                (index, family.name, version.version),
+            ]
+        runners = {index for index, _, _ in chosen}
+        if len(runners) > 1:
+            self.notify("Compare versions of one runner at a time", severity="warning")
+            return
+        refs = [f"{model}@v{number}" for _, model, number in chosen]
+        self.app.push_screen(CompareScreen(chosen[0][0], refs))
+
+    async def action_alias(self) -> None:
+        from shipdeck.tui.screens.alias import AliasScreen
+
+        selected = self.selected()
+        if selected is None:
+            self.notify("Select a version first", severity="warning")
+            return
+        index, family, version = selected
+        if self.read_only(index):
+            self.notify("Alias refused: read-only mode", severity="warning")
+            return
+
+        def done(moved: bool | None) -> None:
+            if moved:
+                self._stale.add(index)
+
+        self.app.push_screen(AliasScreen(index, family, version), done)

@@ -1,0 +1,101 @@
+"""Charts drawn with plotext (textual-plotext): per-step curves overlaid, bars per subject.
+
+Series take the app theme's colours, in a fixed order, so the same subject keeps its colour
+in every chart; the plot's background and text follow the theme through textual-plotext.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from textual.color import Color
+from textual_plotext import PlotextPlot
+
+SERIES_COLOURS = ("primary", "warning", "success", "error", "accent", "secondary")
+RGB = tuple[int, int, int]
+
+
+def series_colours(variables: Mapping[str, str], count: int) -> list[RGB]:
+    """`count` distinguishable colours from the theme: its named colours, then lighter ones."""
+    base: list[Color] = []
+    for name in SERIES_COLOURS:
+        try:
+            base.append(Color.parse(variables.get(name, "")))
+        except Exception:
+            continue
+    if not base:
+        base = [Color(200, 200, 200)]
+    colours = []
+    for i in range(count):
+        colour = base[i % len(base)]
+        rounds = i // len(base)
+        if rounds:
+            colour = colour.lighten(0.15 * rounds)
+        colours.append(colour.rgb)
+    return colours
+
+
+@dataclass(frozen=True)
+class Series:
+    label: str
+    steps: Sequence[float]
+    values: Sequence[float]
+
+
+class Chart(PlotextPlot):
+    """One plotext chart; `curves` or `bars` replaces what it shows."""
+
+    DEFAULT_CSS = """
+    Chart { height: 1fr; min-height: 6; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.plt.clear_figure()
+
+    def _reset(self, title: str) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title(title)
+
+    def curves(self, title: str, series: Sequence[Series], *, ylabel: str = "") -> None:
+        self._reset(title)
+        plt = self.plt
+        colours = series_colours(self.app.theme_variables, len(series))
+        for one, colour in zip(series, colours, strict=True):
+            if one.values:
+                plt.plot(
+                    list(one.steps),
+                    list(one.values),
+                    label=one.label,
+                    color=colour,
+                    marker="braille",
+                )
+        plt.xlabel("step")
+        if ylabel:
+            plt.ylabel(ylabel)
+        self.refresh()
+
+    def bars(self, title: str, labels: Sequence[str], values: Sequence[float]) -> None:
+        """One bar per subject in its series colour; the axis starts near the smallest value so
+        small differences between close runs stay visible (the title says so)."""
+        self._reset(title)
+        plt = self.plt
+        if not values:
+            self.refresh()
+            return
+        colours = series_colours(self.app.theme_variables, len(labels))
+        low, high = min(values), max(values)
+        span = (high - low) or abs(high) * 0.1 or 1.0
+        floor = low - span * 0.5
+        for index, colour in enumerate(colours):
+            only = [v if i == index else floor for i, v in enumerate(values)]
+            plt.bar(list(labels), only, color=colour, width=0.6)
+        plt.ylim(floor, high + span * 0.2)
+        self.refresh()
+
+    def empty(self, title: str) -> None:
+        self._reset(title)
+        self.refresh()
