@@ -64,7 +64,7 @@ class TimelineItem:
 
     @property
     def key(self) -> str:
-        return f"{self.runner}:{self.kind}:{self.order}:{self.status}"
+        return f"{self.runner}:{self.kind}:{self.order}:{self.status}:{self.text}"
 
 
 def run_items(index: int, runs: list[Run]) -> list[TimelineItem]:

@@ -20,8 +20,9 @@ from shipdeck.tui.deploy_format import format_delta, format_metric, is_better
 from shipdeck.tui.format import clip, format_param
 from shipdeck.tui.keymap_deploy import deploy_bindings
 from shipdeck.tui.widgets.charts import Chart, Series
+from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.tui.widgets.header import AppHeader
-from shipdeck.tui.widgets.table import Cell, KeyedTable
+from shipdeck.tui.widgets.table import Cell
 
 if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp
@@ -61,7 +62,7 @@ def stepped_keys(details: list[RunDetail | None]) -> list[str]:
 class CompareScreen(Screen[None]):
     DEFAULT_CSS = """
     CompareScreen #compare-title { height: 1; padding: 0 1; background: $surface; }
-    CompareScreen KeyedTable { height: auto; max-height: 45%; }
+    CompareScreen GridTable { height: auto; max-height: 45%; }
     CompareScreen #compare-charts { height: 1fr; min-height: 8; }
     CompareScreen Chart { width: 1fr; }
     """
@@ -90,7 +91,7 @@ class CompareScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield AppHeader("compare")
         yield Static(f" comparing {', '.join(self.refs)}…", id="compare-title")
-        yield KeyedTable([("key", "")], id="compare-table")
+        yield GridTable([("key", "")], id="compare-table")
         with Horizontal(id="compare-charts"):
             yield Chart(id="curves")
             yield Chart(id="bars")
@@ -122,13 +123,7 @@ class CompareScreen(Screen[None]):
         """Paint a comparison (the loader calls this; benchmarks call it directly)."""
         self.comparison = comparison
         self.details = details
-        table = self.query_one(KeyedTable)
-        if len(table.columns) <= 1:
-            for index, subject in enumerate(comparison.subjects):
-                table.add_column(subject.label, key=f"s{index}")
-            table._column_spec = [("key", "")] + [
-                (f"s{i}", s.label) for i, s in enumerate(comparison.subjects)
-            ]
+        table = self.query_one(GridTable)
         self._paint_table()
         self._paint_charts()
         table.focus()
@@ -167,8 +162,9 @@ class CompareScreen(Screen[None]):
                     text.stylize("bold")
                 cells.append(text)
             rows.append((f"{row.kind}:{row.key}", cells))
-        self.query_one(KeyedTable).set_rows(rows)
         subjects = self.comparison.subjects
+        columns = [("key", ""), *((f"s{i}", s.label) for i, s in enumerate(subjects))]
+        self.query_one(GridTable).set_grid(columns, rows)
         shown = len(rows)
         title = Text(no_wrap=True, overflow="ellipsis", end="")
         title.append(f" {len(subjects)} compared", style="bold")
@@ -179,7 +175,7 @@ class CompareScreen(Screen[None]):
 
     def chart_key(self) -> str | None:
         """The selected metric row, else the first metric."""
-        table = self.query_one(KeyedTable)
+        table = self.query_one(GridTable)
         key = table.selected_key
         if key and key.startswith("metric:"):
             return key.removeprefix("metric:")

@@ -89,11 +89,10 @@ class Chart(PlotextPlot):
         colours = series_colours(self.app.theme_variables, len(labels))
         low, high = min(values), max(values)
         span = (high - low) or abs(high) * 0.1 or 1.0
-        floor = low - span * 0.5
-        for index, colour in enumerate(colours):
-            only = [v if i == index else floor for i, v in enumerate(values)]
-            plt.bar(list(labels), only, color=colour, width=0.6)
-        plt.ylim(floor, high + span * 0.2)
+        for position, (value, colour) in enumerate(zip(values, colours, strict=True), start=1):
+            plt.bar([position], [value], color=colour, width=0.6)
+        plt.xticks(list(range(1, len(labels) + 1)), list(labels))
+        plt.ylim(low - span * 0.5, high + span * 0.2)
         self.refresh()
 
     def empty(self, title: str) -> None:

@@ -1,0 +1,165 @@
+"""Timeline (on-call): runs, deploy actions, alias moves and health from every runner in one
+time-ordered list; filter by words (kind, service, runner), `K` kind, `w` window; enter jumps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.widgets import DataTable, Static
+
+from shipdeck.runners.protocol import Runner
+from shipdeck.tui.format import clip, format_age, glyph
+from shipdeck.tui.keymap_deploy import deploy_bindings
+from shipdeck.tui.palette import Palette
+from shipdeck.tui.screens.fleet_view import FilterInput, FleetView
+from shipdeck.tui.timeline_data import (
+    WINDOWS,
+    ItemKind,
+    TimelineItem,
+    in_window,
+    load_timeline,
+    matches,
+    sort_items,
+)
+from shipdeck.tui.widgets.grid import GridTable
+from shipdeck.tui.widgets.table import Cell
+
+KINDS: list[ItemKind | None] = [None, *ItemKind]
+DEFAULT_WINDOW = 2
+"""24h."""
+SHOWN = 500
+
+STATUS_GLYPH = {"started": "▸", "refused": "⊘", "conflict": "≠"}
+
+
+class TimelineView(FleetView[list[TimelineItem]]):
+    DEFAULT_CSS = """
+    TimelineView { height: 1fr; }
+    TimelineView KeyedTable { max-height: 1fr; }
+    TimelineView .view-status { height: 1; padding: 0 1; color: $foreground 70%; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = list(
+        deploy_bindings("timeline.open", "timeline.window", "timeline.kind", "filter")
+    )
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.window_index = DEFAULT_WINDOW
+        self.kind_index = 0
+        self.shown: dict[str, TimelineItem] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="timeline-status", classes="view-status")
+        yield GridTable([("when", "when")], id="timeline-table")
+        yield FilterInput(placeholder="filter: kind, service, runner, words", id="timeline-filter")
+
+    async def load(self, index: int, runner: Runner) -> list[TimelineItem]:
+        return await load_timeline(index, runner)
+
+    def focus_table(self) -> None:
+        self.query_one(GridTable).focus()
+
+    @property
+    def kind(self) -> ItemKind | None:
+        return KINDS[self.kind_index]
+
+    def items(self, now: datetime) -> list[TimelineItem]:
+        app = self.shipdeck
+        window = WINDOWS[self.window_index][1]
+        merged = sort_items([item for _, items in self.answered() for item in items])
+        return [
+            item
+            for item in merged
+            if in_window(item, now, window)
+            and (self.kind is None or item.kind == self.kind)
+            and matches(item, self.filter_words, app.runners[item.runner].name)
+        ][:SHOWN]
+
+    def paint(self) -> None:
+        app = self.shipdeck
+        palette = app.palette
+        now = app.clock()
+        items = self.items(now)
+        self.shown = {item.key: item for item in items}
+        rows = [(item.key, self._cells(item, palette, now)) for item in items]
+        columns = [("runner", "runner")] if self.many else []
+        columns += [("when", "when"), ("kind", "kind"), ("what", "what"), ("who", "who")]
+        self.query_one(GridTable).set_grid(columns, rows)
+        self._paint_status(len(items))
+
+    def _cells(self, item: TimelineItem, palette: Palette, now: datetime) -> list[Cell]:
+        cells: list[Cell] = []
+        if self.many:
+            cells.append(self.shipdeck.runners[item.runner].name)
+        when = f"{item.at:%H:%M} {format_age(item.at, now).removesuffix(' ago'):>4}"
+        cells.append(Text(when, style=palette.muted, no_wrap=True))
+        cells.append(item.kind.value)
+        mark = STATUS_GLYPH.get(item.status) or glyph(item.status)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"{mark} ", style=palette.status(_status_colour(item.status)))
+        text.append(clip(item.text, 60))
+        if item.status in ("failed", "refused", "conflict", "interrupted"):
+            text.stylize(palette.status("failed"), 2)
+        cells.append(text)
+        cells.append(clip(item.who.split("@", 1)[0], 10))
+        return cells
+
+    def _paint_status(self, shown: int) -> None:
+        palette = self.shipdeck.palette
+        text = (
+            self.runner_line()
+            if self.many or any(p.error for p in self.parts.values())
+            else (Text(end=""))
+        )
+        text.append(f" last {WINDOWS[self.window_index][0]}", style="bold")
+        text.append(f"  {self.kind.value if self.kind else 'all kinds'}", style="bold")
+        text.append(f"  {shown} events", style=palette.muted)
+        if self.filter_words:
+            text.append(f"  /{' '.join(self.filter_words)}", style="bold")
+        self.query_one("#timeline-status", Static).update(text)
+
+    # Actions.
+
+    def action_cycle_window(self) -> None:
+        self.window_index = (self.window_index + 1) % len(WINDOWS)
+        self.paint()
+
+    def action_cycle_kind(self) -> None:
+        self.kind_index = (self.kind_index + 1) % len(KINDS)
+        self.paint()
+
+    def selected_item(self) -> TimelineItem | None:
+        key = self.query_one(GridTable).selected_key
+        return self.shown.get(key) if key else None
+
+    def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
+        message.stop()
+        self.action_open_item()
+
+    def action_open_item(self) -> None:
+        from shipdeck.tui.screens.env_history import EnvHistoryScreen
+
+        item = self.selected_item()
+        if item is None or item.target is None:
+            return
+        app = self.shipdeck
+        target = item.target
+        if target.kind == "run" and target.run_id is not None:
+            app.switch_runner(item.runner)
+            app.open_run(target.run_id)
+        elif target.kind == "env":
+            app.push_screen(EnvHistoryScreen(item.runner, target.service, target.env))
+        elif target.kind == "model":
+            app.action_switch_view("models")
+
+
+def _status_colour(status: str) -> str:
+    if status in ("started",):
+        return "running"
+    if status in ("refused", "conflict"):
+        return "cancelled"
+    return status

@@ -1,0 +1,247 @@
+"""The TUI's models, deployments and timeline views against real runners: the local runner
+with its deployment half on a small workspace (real deploy and health scripts, SQLite in a
+tmp dir), a fixed user, and a deterministic clock for everything the deployments record."""
+
+from __future__ import annotations
+
+import asyncio
+import textwrap
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.app import ComposeResult
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from shipdeck.engine.deployments import Deployments
+from shipdeck.model import (
+    AliasMove,
+    EventPage,
+    ModelVersion,
+    RunStatus,
+    WorkspaceSpec,
+)
+from shipdeck.runners.local import LocalRunner, open_local_runner
+from shipdeck.runners.local_deploy import LocalDeployMethods
+from shipdeck.tui import ShipdeckApp, create_app
+from shipdeck.tui.config import TuiConfig
+from shipdeck.tui.frozen import BASE, RUN_SPACING, FrozenTimes
+from shipdeck.tui.widgets.header import AppHeader
+from shipdeck.workspace import load_workspace
+from tests.deploy.conftest import SCRIPTS
+
+USER = "op@deck"
+WAIT_DEADLINE = 20.0
+
+WORKSPACE = """
+[metrics]
+auc = "max"
+loss = "min"
+
+[pipelines.build]
+params = { version = "1", fail = false }
+
+[pipelines.build.tasks.package]
+run = "sh scripts/package.sh"
+
+[pipelines.train]
+params = { auc = 0.9, lr = 0.1, steps = 5 }
+
+[pipelines.train.tasks.train]
+run = "sh scripts/train_steps.sh"
+registers = { model = "churn", artifact = "out/model.json" }
+
+[services.api]
+pipeline = "build"
+artifact = "dist/app.txt"
+environments = ["dev", "staging", "prod"]
+deploy = "sh scripts/deploy.sh"
+health = "sh scripts/health.sh"
+gates.prod = ["pipeline:build succeeded"]
+
+[services.churn]
+model = "churn"
+environments = ["staging", "prod"]
+deploy = "sh scripts/deploy.sh"
+health = "sh scripts/health_model.sh"
+gates.prod = ["metric:auc >= 0.8"]
+"""
+
+TRAIN_STEPS = """
+set -e
+rm -f out/model.json
+mkdir -p out
+i=1
+while [ "$i" -le "$SHIPDECK_PARAM_STEPS" ]; do
+    loss=$(awk -v i="$i" -v lr="$SHIPDECK_PARAM_LR" 'BEGIN { printf "%.4f", 1 / (1 + i * lr * 3) }')
+    echo "::metric loss=$loss step=$i"
+    i=$((i + 1))
+done
+echo "::metric auc=$SHIPDECK_PARAM_AUC"
+printf '{"auc": %s}\\n' "$SHIPDECK_PARAM_AUC" > out/model.json
+"""
+
+
+def write_workspace(root: Path) -> WorkspaceSpec:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "shipdeck.toml").write_text(textwrap.dedent(WORKSPACE))
+    scripts = root / "scripts"
+    scripts.mkdir(exist_ok=True)
+    for name, body in {**SCRIPTS, "train_steps.sh": TRAIN_STEPS}.items():
+        (scripts / name).write_text(textwrap.dedent(body).lstrip())
+    return load_workspace(root)
+
+
+@dataclass
+class Ticker:
+    """The deployments' clock: every reading is a fixed step after the previous one."""
+
+    now: datetime = BASE + timedelta(hours=1)
+    step: timedelta = field(default=timedelta(minutes=1))
+
+    def __call__(self) -> datetime:
+        self.now += self.step
+        return self.now
+
+
+class DeckRunner(LocalDeployMethods, LocalRunner):
+    """The local runner with its models-and-deployments half."""
+
+    async def close(self) -> None:
+        await super().close()
+        await self.deployer.close()
+
+
+async def open_deck(workspace: WorkspaceSpec, clock: Ticker | None = None) -> DeckRunner:
+    base = await open_local_runner(workspace, user=USER)
+    runner = DeckRunner(base.engine, user=USER)
+    runner.deployer = Deployments(base.engine, user=USER, clock=clock or Ticker())
+    return runner
+
+
+class FrozenDeck(FrozenTimes):
+    """FrozenTimes plus the deployment half, with registry timestamps pinned too (history and
+    environment times already come from the deployments' Ticker)."""
+
+    inner: DeckRunner
+
+    def __init__(self, runner: DeckRunner) -> None:
+        super().__init__(runner)
+        self.inner = runner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    async def models(self) -> Any:
+        return await self.inner.models()
+
+    async def model_versions(self, model: str) -> list[ModelVersion]:
+        return [
+            v.model_copy(update={"created_at": BASE + RUN_SPACING * v.run_id})
+            for v in await self.inner.model_versions(model)
+        ]
+
+    async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[AliasMove]:
+        moves = await self.inner.alias_moves(model, limit=limit)
+        return [m.model_copy(update={"at": BASE + timedelta(minutes=50 + m.id)}) for m in moves]
+
+    async def alias(self, model: str, alias: str, version: str) -> AliasMove:
+        return await self.inner.alias(model, alias, version)
+
+    async def compare(self, refs: list[str]) -> Any:
+        return await self.inner.compare(refs)
+
+    async def services(self) -> Any:
+        return await self.inner.services()
+
+    async def deployments(self) -> Any:
+        return await self.inner.deployments()
+
+    async def plan(self, *args: Any, **kwargs: Any) -> Any:
+        return await self.inner.plan(*args, **kwargs)
+
+    async def deploy(self, *args: Any, **kwargs: Any) -> Any:
+        return await self.inner.deploy(*args, **kwargs)
+
+    async def promote(self, *args: Any, **kwargs: Any) -> Any:
+        return await self.inner.promote(*args, **kwargs)
+
+    async def rollback(self, *args: Any, **kwargs: Any) -> Any:
+        return await self.inner.rollback(*args, **kwargs)
+
+    async def history(self, *args: Any, **kwargs: Any) -> Any:
+        return await self.inner.history(*args, **kwargs)
+
+
+async def finished(runner: LocalRunner, pipeline: str, **params: str) -> int:
+    run = await runner.start_run(pipeline, params or None, trigger="test")
+    done = await asyncio.wait_for(runner.wait_run(run.id), 60)
+    assert done.status == RunStatus.SUCCEEDED, done
+    return run.id
+
+
+async def seed(runner: DeckRunner) -> None:
+    """r1 of api in dev and staging; churn v1 (auc .85) in staging and prod, v2 (auc .91,
+    champion), v3 (auc .75, below the prod gate) in the registry."""
+    await finished(runner, "build")
+    await finished(runner, "train", auc="0.85", lr="0.1")
+    await finished(runner, "train", auc="0.91", lr="0.3")
+    await finished(runner, "train", auc="0.75", lr="0.05")
+    await runner.deploy("api", "r1", "dev")
+    await runner.promote("api", "staging")
+    await runner.deploy("churn", "v1", "staging")
+    await runner.promote("churn", "prod")
+    await runner.alias("churn", "champion", "v2")
+
+
+@dataclass
+class Deck:
+    workspace: WorkspaceSpec
+    runner: DeckRunner
+
+    def app(self, *runners: object, **kwargs: Any) -> ShipdeckApp:
+        kwargs.setdefault("config", TuiConfig())
+        return create_app(list(runners or [self.runner]), **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def deck(tmp_path: Path) -> AsyncIterator[Deck]:
+    workspace = write_workspace(tmp_path / "ws")
+    runner = await open_deck(workspace)
+    try:
+        await seed(runner)
+        yield Deck(workspace, runner)
+    finally:
+        await runner.close()
+
+
+class HostScreen(Screen[None]):
+    """One top-level view on a screen of its own (as the main screen's tab holds it)."""
+
+    def __init__(self, view: Any) -> None:
+        super().__init__()
+        self.view = view
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader()
+        yield self.view
+        yield Footer(compact=True)
+
+    def on_runner_events(self, runner_index: int, page: EventPage) -> None:
+        self.view.on_runner_events(runner_index, page)
+
+
+async def wait_for(
+    pilot: Pilot[Any], condition: Callable[[], object], what: str = "condition"
+) -> None:
+    deadline = time.monotonic() + WAIT_DEADLINE
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
