@@ -124,8 +124,14 @@ async def test_recovery_leaves_runs_of_live_owners_alone(
     # The owner dies while we watch; cancel from here then recovers the run.
     owner.process.send_signal(signal.SIGKILL)
     await owner.process.wait()
+    after = observer.last_seq()
     run = await observer.cancel(owner.run_id)
     assert run.status == RunStatus.INTERRUPTED
+    page = await observer.wait_events(after, wait=0)
+    assert [(e.kind.value, e.task, e.data["status"]) for e in page.events] == [
+        ("task", "sleeper", "interrupted"),
+        ("run", None, "interrupted"),
+    ]
     sleeper = int((tmp_path / "sleeper.pid").read_text())
     await eventually(lambda: not process_running(sleeper), within=3)
 

@@ -41,6 +41,7 @@ from shipdeck.model import (
     RunDetail,
     RunStatus,
     TaskRun,
+    TaskStatus,
     WorkspaceSpec,
 )
 
@@ -107,6 +108,10 @@ class Engine:
         for task in self.store.interrupt_run(run_id, "interrupted", time.time()):
             with contextlib.suppress(OSError):
                 append_note(task_log_path(self.logs_dir, run_id, task), INTERRUPTED_NOTE)
+        for task_run in self.store.tasks(run_id):
+            if task_run.status == TaskStatus.INTERRUPTED:
+                data = task_run.model_dump(mode="json")
+                self.feed.publish(EventKind.TASK, data, run_id=run_id, task=task_run.name)
         run = self.store.get_run(run_id)
         if run is not None:
             self.feed.publish(EventKind.RUN, run.model_dump(mode="json"), run_id=run_id)
