@@ -193,3 +193,22 @@ async def test_a_pipeline_outside_the_workspace_can_run(tmp_path: Path, engines:
     run = await engine.wait_run(engine.start_pipeline(spec, {"env": "prod"}, trigger="deploy").id)
     assert (run.pipeline, run.trigger, run.status) == ("svc", "deploy", RunStatus.SUCCEEDED)
     assert log_texts(engine, run.id, "deploy") == ["deploying prod"]
+
+
+async def test_an_engine_error_in_one_task_fails_only_that_task(
+    tmp_path: Path, engines: Engines
+) -> None:
+    spec = workspace(
+        tmp_path, task("a", "echo hi"), task("b", "echo there"), task("c", "true", "a")
+    )
+    engine = engines.open(spec)
+    # Task a's log cannot be created: a directory sits where the file should go.
+    (tmp_path / ".shipdeck" / "logs" / "1" / "a.log").mkdir(parents=True)
+    run = await engine.wait_run(engine.start_run("p", {}, jobs=1).id)
+    detail = engine.run_detail(run.id)
+    a, b, c = (detail.task(name) for name in "abc")
+    assert a and a.status == TaskStatus.FAILED
+    assert a.reason and a.reason.startswith("shipdeck error: ")
+    assert b and b.status == TaskStatus.SUCCEEDED
+    assert c and c.status == TaskStatus.SKIPPED and c.reason == "skipped: a failed"
+    assert run.status == RunStatus.FAILED

@@ -243,6 +243,15 @@ class RunExecutor:
         )
         try:
             return await self._attempts(spec, params_file, output)
+        except Exception as error:  # e.g. a full disk: this task fails, the run goes on
+            _log.exception(
+                "shipdeck: task %s of run #%d failed inside the engine", spec.name, self.run.id
+            )
+            reason = f"shipdeck error: {error}"
+            with contextlib.suppress(Exception):
+                output.note(reason)
+            self._finish(spec.name, TaskStatus.FAILED, reason, None)
+            return False
         finally:
             output.close()
 

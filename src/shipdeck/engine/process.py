@@ -99,6 +99,8 @@ async def run_attempt(
             with contextlib.suppress(subprocess.TimeoutExpired):
                 popen.wait(timeout=1.0)
         child.close()
+    if child.error is not None:
+        raise child.error
     return AttemptOutcome(exit_code=popen.returncode, timed_out=timed_out, cancelled=was_cancelled)
 
 
@@ -149,6 +151,8 @@ class _Child:
             self._pipes[fd] = (pipe, stream, bytearray())
             self._loop.add_reader(fd, self._readable, fd)
         self._pidfd: int | None = None
+        self.error: Exception | None = None
+        """The first error the sink raised (e.g. the log could not be written)."""
         try:
             self._pidfd = os.pidfd_open(popen.pid)
         except (AttributeError, OSError):
@@ -183,7 +187,7 @@ class _Child:
         now = time.time()
         if not chunk:
             if pending:
-                self._sink(stream, now, [_decode(pending)])
+                self._deliver(stream, now, [_decode(pending)])
             self._close_pipe(fd)
             return
         pending += chunk
@@ -197,7 +201,15 @@ class _Child:
             rest = rest[MAX_LINE:]
         pending[:] = rest
         if lines:
-            self._sink(stream, now, lines)
+            self._deliver(stream, now, lines)
+
+    def _deliver(self, stream: LogStream, ts: float, lines: list[str]) -> None:
+        if self.error is not None:
+            return  # keep draining the pipe so the task never blocks on a full one
+        try:
+            self._sink(stream, ts, lines)
+        except Exception as error:  # raised again by run_attempt once the task has exited
+            self.error = error
 
     def _close_pipe(self, fd: int) -> None:
         pipe, _, _ = self._pipes.pop(fd)
