@@ -134,7 +134,8 @@ class RunExecutor:
         try:
             await self._execute()
         except Exception as error:  # a bug or a full disk must still finish the run visibly
-            _log.exception("shipdeck: run #%d failed inside the engine", self.run.id)
+            # The reason is on the tasks for the operator; the traceback is for debugging.
+            _log.debug("shipdeck: run #%d failed inside the engine", self.run.id, exc_info=True)
             failure = f"shipdeck error: {error}"
         finally:
             for name, task in self._tasks.items():
@@ -244,8 +245,11 @@ class RunExecutor:
         try:
             return await self._attempts(spec, params_file, output)
         except Exception as error:  # e.g. a full disk: this task fails, the run goes on
-            _log.exception(
-                "shipdeck: task %s of run #%d failed inside the engine", spec.name, self.run.id
+            _log.debug(
+                "shipdeck: task %s of run #%d failed inside the engine",
+                spec.name,
+                self.run.id,
+                exc_info=True,
             )
             reason = f"shipdeck error: {error}"
             with contextlib.suppress(Exception):
