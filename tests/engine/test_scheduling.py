@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 from shipdeck.model import RunStatus, TaskStatus
 
@@ -212,3 +215,21 @@ async def test_an_engine_error_in_one_task_fails_only_that_task(
     assert b and b.status == TaskStatus.SUCCEEDED
     assert c and c.status == TaskStatus.SKIPPED and c.reason == "skipped: a failed"
     assert run.status == RunStatus.FAILED
+
+
+async def test_exits_are_noticed_without_pidfds(
+    tmp_path: Path, engines: Engines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Where the kernel has no pidfd_open (macOS, old Linux), a thread waits for each child.
+    monkeypatch.delattr(os, "pidfd_open", raising=False)
+    spec = workspace(tmp_path, task("a", "sleep 0.2; echo a"), task("b", "exit 3"))
+    engine = engines.open(spec)
+    run = await engine.wait_run(engine.start_run("p", {}, jobs=2).id)
+    a, b = engine.run_detail(run.id).tasks
+    assert (a.status, a.exit_code, b.status, b.exit_code) == (
+        TaskStatus.SUCCEEDED,
+        0,
+        TaskStatus.FAILED,
+        3,
+    )
+    assert log_texts(engine, run.id, "a") == ["a"]

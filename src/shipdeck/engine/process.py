@@ -15,6 +15,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
@@ -156,10 +157,16 @@ class _Child:
         try:
             self._pidfd = os.pidfd_open(popen.pid)
         except (AttributeError, OSError):
-            waiting = self._loop.run_in_executor(None, popen.wait)
-            waiting.add_done_callback(lambda _: self._set_exited())
+            # No pidfds (not Linux, or an old kernel): one waiting thread per child, so a
+            # long task never delays noticing that another one exited.
+            threading.Thread(target=self._wait_in_thread, daemon=True).start()
         else:
             self._loop.add_reader(self._pidfd, self._reap)
+
+    def _wait_in_thread(self) -> None:
+        self._popen.wait()
+        with contextlib.suppress(RuntimeError):  # the loop was closed meanwhile
+            self._loop.call_soon_threadsafe(self._set_exited)
 
     def _reap(self) -> None:
         self._close_pidfd()
