@@ -5,6 +5,7 @@ tmp dir), a fixed user, and a deterministic clock for everything the deployments
 from __future__ import annotations
 
 import asyncio
+import shutil
 import textwrap
 import time
 from collections.abc import AsyncIterator, Callable
@@ -187,8 +188,8 @@ async def finished(runner: LocalRunner, pipeline: str, **params: str) -> int:
 
 
 async def seed(runner: DeckRunner) -> None:
-    """r1 of api in dev and staging; churn v1 (auc .85) in staging and prod, v2 (auc .91,
-    champion), v3 (auc .75, below the prod gate) in the registry."""
+    """api r1 in dev and staging, prod empty; churn v1 (auc .85) in prod, v2 (auc .91, the
+    champion) in staging, v3 (auc .75, below the prod gate) only in the registry."""
     await finished(runner, "build")
     await finished(runner, "train", auc="0.85", lr="0.1")
     await finished(runner, "train", auc="0.91", lr="0.3")
@@ -198,6 +199,7 @@ async def seed(runner: DeckRunner) -> None:
     await runner.deploy("churn", "v1", "staging")
     await runner.promote("churn", "prod")
     await runner.alias("churn", "champion", "v2")
+    await runner.deploy("churn", "v2", "staging")
 
 
 @dataclass
@@ -210,12 +212,29 @@ class Deck:
         return create_app(list(runners or [self.runner]), **kwargs)  # type: ignore[arg-type]
 
 
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seeded workspace, recorded once; each test works on its own copy."""
+    root = tmp_path_factory.mktemp("tui2") / "ws"
+
+    async def record() -> None:
+        runner = await open_deck(write_workspace(root))
+        try:
+            await seed(runner)
+        finally:
+            await runner.close()
+
+    asyncio.run(record())
+    return root
+
+
 @pytest.fixture
-async def deck(tmp_path: Path) -> AsyncIterator[Deck]:
-    workspace = write_workspace(tmp_path / "ws")
-    runner = await open_deck(workspace)
+async def deck(seeded: Path, tmp_path: Path) -> AsyncIterator[Deck]:
+    root = tmp_path / "ws"
+    shutil.copytree(seeded, root)
+    workspace = load_workspace(root)
+    runner = await open_deck(workspace, Ticker(now=BASE + timedelta(hours=2)))
     try:
-        await seed(runner)
         yield Deck(workspace, runner)
     finally:
         await runner.close()
@@ -245,3 +264,20 @@ async def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await pilot.pause(0.02)
+
+
+async def open_view(pilot: Pilot[Any], name: str) -> Any:
+    """Show a top-level view (models, deployments, timeline) and wait for every runner's answer."""
+    from shipdeck.tui.screens.deployments import DeploymentsView
+    from shipdeck.tui.screens.models import ModelsView
+    from shipdeck.tui.screens.timeline import TimelineView
+
+    views = {"models": ModelsView, "deployments": DeploymentsView, "timeline": TimelineView}
+    app = pilot.app
+    view = views[name](id=f"{name}-view")
+    await app.push_screen(HostScreen(view))
+    await wait_for(pilot, lambda: len(view.parts) == len(app.runners), f"the {name} view")
+    await pilot.pause()
+    view.focus_table()
+    await pilot.pause()
+    return view

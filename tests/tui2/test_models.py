@@ -1,0 +1,123 @@
+"""Models view and compare: deltas against the champion, sort, filter, marks, only-diffs,
+charts, and moving an alias (from -> to shown first)."""
+
+from __future__ import annotations
+
+from shipdeck.tui.screens.alias import AliasScreen
+from shipdeck.tui.screens.compare import CompareScreen
+from shipdeck.tui.screens.models import ModelsView
+from shipdeck.tui.widgets.charts import Chart
+from shipdeck.tui.widgets.grid import GridTable
+from tests.tui2.conftest import Deck, open_view, wait_for
+
+
+def column(table: GridTable, key: str) -> list[str]:
+    return [str(table.get_cell(row, key)) for row in table._keys]
+
+
+async def test_versions_with_deltas_against_the_champion_sort_and_filter(deck: Deck) -> None:
+    app = deck.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view: ModelsView = await open_view(pilot, "models")
+        table = view.query_one(GridTable)
+        assert column(table, "version") == ["v3", "v2", "v1"]
+        assert "champion" in column(table, "aliases")[1]
+        auc = column(table, "m:auc")
+        assert auc == ["0.75 -0.16", "0.91", "0.85 -0.06"]
+        # v3's auc is worse than the champion's: coloured as the theme's error colour.
+        cell = table.get_cell("0:churn:3", "m:auc")
+        assert cell.spans and cell.spans[-1].style == app.palette.colour("error")
+        loss = table.get_cell("0:churn:3", "m:loss")
+        assert loss.spans[-1].style == app.palette.colour("error")  # higher loss is worse
+
+        await pilot.press("s")  # by auc, best first
+        assert column(table, "version") == ["v2", "v1", "v3"]
+        await pilot.press("s")  # by loss, best (lowest) first
+        assert column(table, "version") == ["v2", "v1", "v3"]
+        assert view.sort_key == "loss"
+        await pilot.press("s")  # back to newest first
+        assert column(table, "version") == ["v3", "v2", "v1"]
+
+        await pilot.press("slash", *"champion")
+        assert column(table, "version") == ["v2"]
+        await pilot.press("enter")
+        assert table.has_focus
+        assert view.close_filter()
+        assert column(table, "version") == ["v3", "v2", "v1"]
+
+
+async def test_compare_marked_versions_with_only_differences_and_charts(deck: Deck) -> None:
+    app = deck.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view: ModelsView = await open_view(pilot, "models")
+        await pilot.press("space", "space")  # v3, v2
+        assert view.marked == ["0:churn:3", "0:churn:2"]
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "compare")
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        await wait_for(pilot, lambda: screen.comparison is not None, "the comparison")
+        table = screen.query_one(GridTable)
+        keys = list(table._keys)
+        assert {"metric:auc", "metric:loss", "param:lr", "param:steps"} <= set(keys)
+        auc = str(table.get_cell("metric:auc", "s1"))
+        assert auc == "0.91 +0.16 ★"
+        assert "★" not in str(table.get_cell("metric:auc", "s0"))
+
+        await pilot.press("d")
+        assert "param:steps" not in table._keys  # both trained 5 steps
+        assert "param:lr" in table._keys
+        await pilot.press("d")
+        assert "param:steps" in table._keys
+
+        curves = screen.query_one("#curves", Chart)
+        bars = screen.query_one("#bars", Chart)
+        drawn = curves.plt.build()
+        assert "loss per step" in drawn and "churn@v3" in drawn and "churn@v2" in drawn
+        assert "churn@v2" in bars.plt.build()
+        await pilot.press("escape")
+        assert isinstance(app.screen.query_one(ModelsView), ModelsView)
+
+
+async def test_enter_without_marks_compares_with_the_champion(deck: Deck) -> None:
+    app = deck.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_view(pilot, "models")
+        await pilot.press("enter")  # v3, against the champion v2
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "compare")
+        assert app.screen.refs == ["churn@v2", "churn@v3"]  # type: ignore[attr-defined]
+
+
+async def test_alias_move_shows_from_and_to_then_moves(deck: Deck) -> None:
+    app = deck.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view: ModelsView = await open_view(pilot, "models")
+        await pilot.press("down", "down")  # v1
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AliasScreen), "the alias dialog")
+        dialog = app.screen
+        move = str(dialog.query_one("#alias-move").render())
+        assert move == "churn@champion: v2 → v1"
+        await pilot.press(*"challenger")  # the default name is selected: typing replaces it
+        assert str(dialog.query_one("#alias-move").render()) == "churn@challenger: (unset) → v1"
+        await pilot.press(*["backspace"] * 10, *"champion", "enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, AliasScreen), "the move")
+        versions = await deck.runner.model_versions("churn")
+        assert [v.revision for v in versions if "champion" in v.aliases] == ["v1"]
+        table = view.query_one(GridTable)
+        await wait_for(
+            pilot, lambda: "champion" in str(table.get_cell("0:churn:1", "aliases")), "repaint"
+        )
+
+
+async def test_an_empty_alias_name_is_one_clear_line_and_moves_nothing(deck: Deck) -> None:
+    app = deck.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await open_view(pilot, "models")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AliasScreen), "the alias dialog")
+        await pilot.press(*["backspace"] * 8, "enter")
+        error = str(app.screen.query_one("#dialog-error").render())
+        assert "the alias needs a name" in error
+        assert isinstance(app.screen, AliasScreen)
+        assert len(await deck.runner.alias_moves()) == 1
