@@ -32,12 +32,15 @@ from shipdeck.runners.local import LocalRunner, open_local_runner
 from shipdeck.runners.local_deploy import LocalDeployMethods
 from shipdeck.tui import ShipdeckApp, create_app
 from shipdeck.tui.config import TuiConfig
+from shipdeck.tui.format import frozen_clock
 from shipdeck.tui.frozen import BASE, RUN_SPACING, FrozenTimes
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.workspace import load_workspace
 from tests.deploy.conftest import SCRIPTS
 
 USER = "op@deck"
+NOW = BASE + timedelta(hours=3)
+"""The app's clock: after everything the seed and the tests do."""
 WAIT_DEADLINE = 20.0
 
 WORKSPACE = """
@@ -112,7 +115,12 @@ class Ticker:
 
 
 class DeckRunner(LocalDeployMethods, LocalRunner):
-    """The local runner with its models-and-deployments half."""
+    """The local runner with its models-and-deployments half; alias moves are stamped by the
+    deployments' clock too, so one timeline orders them with the actions."""
+
+    async def alias(self, model: str, alias: str, version: str) -> AliasMove:
+        registry = self.deployer.registry
+        return registry.set_alias(model, alias, version, user=USER, now=self.deployer.clock())
 
     async def close(self) -> None:
         await super().close()
@@ -149,8 +157,7 @@ class FrozenDeck(FrozenTimes):
         ]
 
     async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[AliasMove]:
-        moves = await self.inner.alias_moves(model, limit=limit)
-        return [m.model_copy(update={"at": BASE + timedelta(minutes=50 + m.id)}) for m in moves]
+        return await self.inner.alias_moves(model, limit=limit)
 
     async def alias(self, model: str, alias: str, version: str) -> AliasMove:
         return await self.inner.alias(model, alias, version)
@@ -208,8 +215,13 @@ class Deck:
     runner: DeckRunner
 
     def app(self, *runners: object, **kwargs: Any) -> ShipdeckApp:
+        """The app over these runners (default: this deck's), times pinned to a grid."""
         kwargs.setdefault("config", TuiConfig())
-        return create_app(list(runners or [self.runner]), **kwargs)  # type: ignore[arg-type]
+        kwargs.setdefault("clock", frozen_clock(NOW))
+        chosen = [FrozenDeck(r) if isinstance(r, DeckRunner) else r for r in runners] or [
+            FrozenDeck(self.runner)
+        ]
+        return create_app(chosen, **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

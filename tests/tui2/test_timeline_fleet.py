@@ -1,0 +1,119 @@
+"""Timeline across runners (kind, window, words; enter jumps) and two runners with one of
+them offline: the live one is shown in full, the offline one says so, nothing waits."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from shipdeck.runners.remote import RemoteRunner
+from shipdeck.tui.screens.deployments import DeploymentsView, MatrixTable
+from shipdeck.tui.screens.env_history import EnvHistoryScreen
+from shipdeck.tui.screens.models import ModelsView
+from shipdeck.tui.screens.run import RunScreen
+from shipdeck.tui.screens.timeline import TimelineView
+from shipdeck.tui.timeline_data import ItemKind
+from shipdeck.tui.widgets.grid import GridTable
+from tests.tui2.conftest import Deck, open_view, wait_for
+
+
+def texts(view: TimelineView) -> list[str]:
+    table = view.query_one(GridTable)
+    return [str(table.get_cell(key, "what")) for key in table._keys]
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+async def offline() -> AsyncIterator[RemoteRunner]:
+    runner = RemoteRunner(f"http://127.0.0.1:{closed_port()}", name="far")
+    try:
+        yield runner
+    finally:
+        await runner.close()
+
+
+async def test_one_time_ordered_list_with_kind_window_and_words(deck: Deck) -> None:
+    app = deck.app()
+    async with app.run_test(size=(110, 40)) as pilot:
+        view: TimelineView = await open_view(pilot, "timeline")
+        shown = texts(view)
+        assert shown[0].startswith("✓ deploy churn staging v1 → v2")
+        assert "✓ churn@champion ∅ → v2" in shown
+        assert "✓ #1 build succeeded (1/1 tasks)" in shown
+        assert "▸ #1 build started (test)" in shown
+        assert not any("deploy:" in text for text in shown)  # deploy runs come as actions
+        times = [item.at for item in view.items(app.clock())]
+        assert times == sorted(times, reverse=True)
+
+        await pilot.press("K")  # runs only
+        assert view.kind == ItemKind.RUN
+        assert all(text[2:].startswith("#") for text in texts(view))
+        await pilot.press("K", "K")  # promotions only
+        assert texts(view) == ["✓ promote churn prod ∅ → v1", "✓ promote api staging ∅ → r1"]
+        for _ in range(len(ItemKind) - 2):
+            await pilot.press("K")
+        assert view.kind is None
+
+        await pilot.press("slash", *"churn prod", "enter")
+        assert texts(view) == ["✓ promote churn prod ∅ → v1", "✓ health churn prod v1 ok"]
+        assert view.close_filter()
+
+        # Two days later, the default 24h window is empty; 7d shows it all again.
+        assert view.window_index == 2
+        moment = app.clock() + timedelta(days=2)
+        app.clock = lambda: moment
+        view.paint()
+        assert texts(view) == []
+        await pilot.press("w")  # 7d
+        assert len(texts(view)) > 10
+
+
+async def test_enter_jumps_to_the_run_or_the_environment(deck: Deck) -> None:
+    app = deck.app()
+    async with app.run_test(size=(110, 40)) as pilot:
+        view: TimelineView = await open_view(pilot, "timeline")
+        await pilot.press("enter")  # the newest: a deploy to churn/staging
+        await wait_for(pilot, lambda: isinstance(app.screen, EnvHistoryScreen), "history")
+        assert (app.screen.service, app.screen.env) == ("churn", "staging")  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await pilot.press("slash", *"#2 train succeeded", "enter")
+        assert len(texts(view)) == 1
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run")
+        assert app.screen.run_id == 2  # type: ignore[attr-defined]
+
+
+async def test_two_runners_with_one_offline(deck: Deck, offline: RemoteRunner) -> None:
+    app = deck.app(deck.runner, offline)
+    started = time.monotonic()
+    async with app.run_test(size=(110, 40)) as pilot:
+        deployments: DeploymentsView = await open_view(pilot, "deployments")
+        assert time.monotonic() - started < 10
+        matrix = deployments.query_one(MatrixTable)
+        assert matrix.row_keys == ["0:api", "0:churn"]
+        assert "local" in str(matrix.get_cell("0:api", "service"))  # the runner, per row
+        status = str(deployments.query_one("#deploy-status").render())
+        assert "local ●" in status and "far ○" in status and "unreachable" in status
+
+        await pilot.press("escape")
+        timeline: TimelineView = await open_view(pilot, "timeline")
+        table = timeline.query_one(GridTable)
+        assert str(table.ordered_columns[0].label) == "runner"
+        assert {str(table.get_cell(k, "runner")) for k in table._keys} == {"local"}
+        await pilot.press("slash", *"far")
+        assert texts(timeline) == []
+
+        models: ModelsView = await open_view(pilot, "models")
+        assert models.query_one(GridTable).row_count == 3
+        assert "far ○" in str(models.query_one("#models-status").render())
+        await wait_for(pilot, lambda: app.connection_state(1) != "live", "far's state")
