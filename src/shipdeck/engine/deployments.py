@@ -47,9 +47,11 @@ class Deployments:
         self.registry = Registry(self.ledger)
         self.store = DeployStore(self.ledger)
         self.targets = TargetResolver(self.workspace, self.registry, self.store, engine)
-        engine.on_task_succeeded.append(
-            RegistrationHook(self.workspace, self.registry, engine.run_detail)
-        )
+        if not any(isinstance(hook, RegistrationHook) for hook in engine.on_task_succeeded):
+            # One per engine, however many Deployments share it: a version is registered once.
+            engine.on_task_succeeded.append(
+                RegistrationHook(self.workspace, self.registry, engine.run_detail)
+            )
         self._owners_dir = self.workspace.state_dir / "owners"
         self._in_flight = 0
         self._idle = asyncio.Event()

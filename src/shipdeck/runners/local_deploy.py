@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Protocol, cast
 
+from shipdeck.engine import Engine
 from shipdeck.engine.compare import compare
 from shipdeck.engine.deployments import Deployments
 from shipdeck.errors import InvalidInput
@@ -21,16 +22,23 @@ from shipdeck.model import (
     RunDetail,
     ServiceSpec,
 )
+from shipdeck.runners.local import LocalRunner
 
 MAX_COMPARED = 12
+
+
+class _RunLookup(Protocol):
+    """What the mixin uses of the runner it is mixed into."""
+
+    async def resolve_run(self, ref: str) -> int: ...
+
+    async def run(self, run_id: int) -> RunDetail: ...
 
 
 class LocalDeployMethods:
     """Runner methods for models and deployments, over `self.deployer`."""
 
     deployer: Deployments
-    resolve_run: Callable[[str], Awaitable[int]]
-    run: Callable[[int], Awaitable[RunDetail]]
 
     async def models(self) -> list[ModelSummary]:
         return self.deployer.registry.models()
@@ -71,7 +79,8 @@ class LocalDeployMethods:
                 params=version.params,
                 metrics=version.metrics,
             )
-        detail = await self.run(await self.resolve_run(ref))
+        runs = cast(_RunLookup, self)
+        detail = await runs.run(await runs.resolve_run(ref))
         return CompareSubject(
             label=f"#{detail.run.id}",
             run_id=detail.run.id,
@@ -143,3 +152,15 @@ class LocalDeployMethods:
         self, service: str, env: str | None = None, *, limit: int = 100
     ) -> list[HistoryEntry]:
         return self.deployer.history(service, env, limit=limit)
+
+
+class DeployingLocalRunner(LocalDeployMethods, LocalRunner):
+    """The local runner with models and deployments: what `open_local_runner` returns."""
+
+    def __init__(self, engine: Engine, *, user: str | None = None, name: str = "local") -> None:
+        super().__init__(engine, user=user, name=name)
+        self.deployer = Deployments(engine, user=self.user)
+
+    async def close(self) -> None:
+        await super().close()
+        await self.deployer.close()
