@@ -87,6 +87,7 @@ async def test_run_survives_its_client_and_a_second_client_follows_live(
         capture_output=True,
         text=True,
         timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "SHIPDECK_IN_PROCESS"},
     )
     assert started.returncode == 0, started.stderr
     assert f"started runner for {managed.root} (pid " in started.stderr
