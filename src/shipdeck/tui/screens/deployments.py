@@ -57,14 +57,13 @@ class MatrixTable(DataTable[Text]):
     def fill(self, envs: list[str], header: list[Text], rows: list[tuple[str, list[Text]]]) -> None:
         row, column = self.cursor_coordinate
         selected = self.row_keys[row] if 0 <= row < len(self.row_keys) else None
-        if envs != self.envs or not self.columns:
-            self.clear(columns=True)
-            self.add_column(header[0], key="service")
-            for env, label in zip(envs, header[1:], strict=True):
-                self.add_column(label, key=f"env:{env}")
-            self.envs = envs
-        else:
-            self.clear()
+        # Columns are rebuilt each time so their widths fit what is shown now, not the widest
+        # thing ever shown (an in-flight marker would otherwise widen a column for good).
+        self.clear(columns=True)
+        self.add_column(header[0], key="service")
+        for env, label in zip(envs, header[1:], strict=True):
+            self.add_column(label, key=f"env:{env}")
+        self.envs = envs
         for key, cells in rows:
             self.add_row(*cells, key=key, height=2)
         self.row_keys = [key for key, _ in rows]

@@ -1,0 +1,185 @@
+"""SVG snapshots of the models, compare, deployments, history, dialog and timeline screens at
+80x24 (a few at 120x36 too): real runs and deploys, times on a grid, a fixed user and clock.
+
+Update after an intended change with `pytest tests/tui2/test_snapshots.py --snapshot-update`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from shipdeck.runners.remote import RemoteRunner
+from shipdeck.tui.screens.alias import AliasScreen
+from shipdeck.tui.screens.compare import CompareScreen
+from shipdeck.tui.screens.env_history import EnvHistoryScreen
+from shipdeck.tui.screens.promote import ActionScreen
+from shipdeck.tui.widgets.log_pane import LogPane
+from tests.tui2.conftest import Deck, open_view, wait_for
+from tests.tui2.test_deployments import go_to, open_action
+
+SMALL = (80, 24)
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
+OFFLINE_URL = "http://127.0.0.1:9"
+"""The discard port: nothing listens there, and the address is the same on every machine."""
+
+
+@pytest.fixture
+async def far() -> AsyncIterator[RemoteRunner]:
+    runner = RemoteRunner(OFFLINE_URL, name="far")
+    try:
+        yield runner
+    finally:
+        await runner.close()
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    await pilot.pause(0.1)
+    await pilot.wait_for_scheduled_animations()
+
+
+async def log_loaded(pilot: Pilot[Any]) -> None:
+    panes = pilot.app.screen.query(LogPane)
+    if panes:
+        view = panes.first().view
+        await wait_for(pilot, lambda: view._opened and view.buffer.total > 0, "the log")
+        await settle(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_models(snap_compare: Any, deck: Deck, size: Any) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await open_view(pilot, "models")
+        await pilot.press("space")
+        await settle(pilot)
+
+    assert snap_compare(deck.app(), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_compare_with_charts(snap_compare: Any, deck: Deck, size: Any) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await open_view(pilot, "models")
+        await pilot.press("space", "space", "space", "enter")
+        app = pilot.app
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "compare")
+        await wait_for(pilot, lambda: app.screen.comparison is not None, "the comparison")
+        await pilot.press("d")
+        await settle(pilot)
+
+    assert snap_compare(deck.app(), terminal_size=size, run_before=run_before)
+
+
+def test_alias_dialog(snap_compare: Any, deck: Deck) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await open_view(pilot, "models")
+        await pilot.press("down", "down", "a")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, AliasScreen), "the dialog")
+        await settle(pilot)
+
+    assert snap_compare(deck.app(), terminal_size=SMALL, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_deployments(snap_compare: Any, deck: Deck, size: Any) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        view = await open_view(pilot, "deployments")
+        await go_to(pilot, view, "0:churn", "prod")
+        await settle(pilot)
+
+    assert snap_compare(deck.app(), terminal_size=size, run_before=run_before)
+
+
+def test_environment_history(snap_compare: Any, deck: Deck) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        view = await open_view(pilot, "deployments")
+        await go_to(pilot, view, "0:churn", "prod")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, EnvHistoryScreen), "history")
+        await wait_for(pilot, lambda: pilot.app.screen.query(LogPane), "the log pane")
+        await log_loaded(pilot)
+
+    assert snap_compare(deck.app(), terminal_size=SMALL, run_before=run_before)
+
+
+def test_promote_to_prod_asks_for_the_name(snap_compare: Any, deck: Deck) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        view = await open_view(pilot, "deployments")
+        await go_to(pilot, view, "0:churn", "staging")
+        await open_action(pilot, "p")
+        await pilot.press(*"chur")
+        await settle(pilot)
+
+    assert snap_compare(deck.app(), terminal_size=SMALL, run_before=run_before)
+
+
+def test_gate_refusal(snap_compare: Any, deck: Deck) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await deck.runner.deploy("churn", "v3", "staging")
+        view = await open_view(pilot, "deployments")
+        await go_to(pilot, view, "0:churn", "staging")
+        await open_action(pilot, "p")
+        await pilot.press(*"churn", "enter")
+        await settle(pilot)
+
+    assert snap_compare(deck.app(), terminal_size=SMALL, run_before=run_before)
+
+
+def test_failed_deploy(snap_compare: Any, deck: Deck) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        build = await deck.runner.start_run("build", {"version": "3"})
+        await deck.runner.wait_run(build.id)
+        await deck.runner.deploy("api", f"r{build.id}", "dev")
+        (deck.workspace.root / "fail_deploy").touch()
+        view = await open_view(pilot, "deployments")
+        await go_to(pilot, view, "0:api", "dev")
+        screen = await open_action(pilot, "p")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: screen.phase == "done", "the deploy")
+        await log_loaded(pilot)
+        await pilot.press("escape")
+        await go_to(pilot, view, "0:api", "staging")
+        await wait_for(pilot, lambda: view.parts[0].data.service("api").last_action, "reload")
+        await wait_for(
+            pilot,
+            lambda: "failed" in str(view.query_one("#deploy-detail").render()),
+            "the failure",
+        )
+        await settle(pilot)
+
+    assert snap_compare(deck.app(), terminal_size=SMALL, run_before=run_before)
+
+
+def test_rollback_dialog(snap_compare: Any, deck: Deck) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        build = await deck.runner.start_run("build", {"version": "4"})
+        await deck.runner.wait_run(build.id)
+        await deck.runner.deploy("api", f"r{build.id}", "staging")
+        view = await open_view(pilot, "deployments")
+        await go_to(pilot, view, "0:api", "staging")
+        screen = await open_action(pilot, "b")
+        assert isinstance(screen, ActionScreen)
+        await settle(pilot)
+
+    assert snap_compare(deck.app(), terminal_size=SMALL, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_timeline(snap_compare: Any, deck: Deck, size: Any) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await open_view(pilot, "timeline")
+        await settle(pilot)
+
+    assert snap_compare(deck.app(), terminal_size=size, run_before=run_before)
+
+
+def test_two_runners_one_offline(snap_compare: Any, deck: Deck, far: RemoteRunner) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await open_view(pilot, "deployments")
+        await wait_for(pilot, lambda: pilot.app.connection_state(1) == "offline", "offline")
+        await settle(pilot)
+
+    assert snap_compare(deck.app(deck.runner, far), terminal_size=SMALL, run_before=run_before)
