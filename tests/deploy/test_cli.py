@@ -70,7 +70,7 @@ def test_models_alias_and_compare(cli: Cli) -> None:
 
     out = cli.ok("compare", "churn@v1", "churn@champion", "--only-diff")
     assert "churn@v1" in out and "churn@v2" in out
-    auc = next(line for line in out.splitlines() if line.strip().startswith("auc"))
+    auc = next(line for line in out.splitlines() if line.strip().startswith("auc ↑"))
     assert "0.9 ★" in auc and "0.75 (-0.15, -16.7%)" in auc
     assert "fail" not in out  # equal params hidden by --only-diff
     full = cli.ok("compare", "1", "2")

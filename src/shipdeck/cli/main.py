@@ -13,7 +13,7 @@ from shipdeck import __version__
 from shipdeck.cli.context import CliContext
 from shipdeck.errors import ShipdeckError, WorkspaceError
 
-COMMAND_MODULES = ["runs", "validate", "demo", "serve", "runner_cmd"]
+COMMAND_MODULES = ["runs", "validate", "demo", "serve", "runner_cmd", "deploy", "models"]
 
 Handler = Callable[[argparse.Namespace, CliContext], Awaitable[int]]
 

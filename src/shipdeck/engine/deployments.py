@@ -26,7 +26,6 @@ from shipdeck.model import (
     PlannedTask,
     Run,
     RunStatus,
-    TaskRun,
     TaskStatus,
 )
 
@@ -212,15 +211,8 @@ class Deployments:
             "revision": plan.to_revision,
             "action": plan.action.value,
         }
-        tasks = {name: _pending(name) for name in spec.tasks}
-        return self.engine._launch(
-            spec,
-            tasks,
-            list(spec.tasks),
-            params=dict(params),
-            jobs=1,
-            trigger="deploy",
-            user=self.user,
+        return self.engine.start_pipeline(
+            spec, dict(params), jobs=1, trigger="deploy", user=self.user
         )
 
     def _judge(self, plan: ActionPlan, run: Run) -> tuple[Outcome, str, str | None]:
@@ -244,7 +236,3 @@ class Deployments:
                     health_result,
                 )
         return Outcome.FAILED, f"run #{run.id} {run.status.value}", health_result
-
-
-def _pending(name: str) -> TaskRun:
-    return TaskRun(run_id=0, name=name)

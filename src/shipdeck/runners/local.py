@@ -127,4 +127,6 @@ class LocalRunner:
 
 async def open_local_runner(workspace: WorkspaceSpec, *, user: str | None = None) -> LocalRunner:
     """An in-process runner for `workspace`; recovers runs left behind by dead processes."""
-    return LocalRunner(Engine(workspace), user=user)
+    from shipdeck.runners.local_deploy import DeployingLocalRunner
+
+    return DeployingLocalRunner(Engine(workspace), user=user)
