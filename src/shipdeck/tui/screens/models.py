@@ -23,6 +23,9 @@ from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.tui.widgets.table import Cell
 
 MARK = "▶"
+PAGE = 60
+"""Rows put in the table at a time: a DataTable's first paint grows with its rows, so more are
+added only as the cursor nears the end (sort and filter always see every version)."""
 
 
 def version_key(index: int, model: str, version: int) -> str:
@@ -49,6 +52,8 @@ class ModelsView(FleetView[ModelsData]):
         self.marked: list[str] = []
         self.sort_index = 0
         """0: newest first; i > 0: by the i-th key metric, best first."""
+        self.limit = PAGE
+        self.matching = 0
 
     def compose(self) -> ComposeResult:
         yield Static("", id="models-status", classes="view-status")
@@ -109,8 +114,9 @@ class ModelsView(FleetView[ModelsData]):
                 return -value if entry[1].direction(sort).value == "max" else value
 
             entries.sort(key=rank)
+        self.matching = len(entries)
         rows: list[tuple[str, list[Cell]]] = []
-        for index, data, family, version in entries:
+        for index, data, family, version in entries[: self.limit]:
             key = version_key(index, family.name, version.version)
             cells: list[Cell] = []
             if self.many:
@@ -176,7 +182,9 @@ class ModelsView(FleetView[ModelsData]):
                 style=palette.muted,
             )
             return text
-        text.append(f" {shown}/{total} versions", style=palette.muted)
+        text.append(f" {self.matching}/{total} versions", style=palette.muted)
+        if shown < self.matching:
+            text.append(f" (first {shown} listed)", style=palette.muted)
         references = {
             f.reference_label for _, d in self.answered() for f in d.families if f.reference
         }
@@ -229,6 +237,7 @@ class ModelsView(FleetView[ModelsData]):
     def action_sort(self) -> None:
         metrics = self.key_metrics()
         self.sort_index = (self.sort_index + 1) % (len(metrics) + 1)
+        self.limit = PAGE
         self.paint()
 
     def action_mark(self) -> None:
@@ -241,6 +250,16 @@ class ModelsView(FleetView[ModelsData]):
             self.marked.append(key)
         self.paint()
         self.table.action_cursor_down()
+
+    def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
+        message.stop()
+        if message.cursor_row >= self.limit - 10 and self.matching > self.limit:
+            self.limit += PAGE
+            self.paint()
+
+    def set_filter(self, text: str) -> None:
+        self.limit = PAGE
+        super().set_filter(text)
 
     def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
         message.stop()
