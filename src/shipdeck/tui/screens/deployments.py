@@ -179,18 +179,14 @@ class DeploymentsView(FleetView[DeployData]):
 
     def _paint_status(self, shown: int) -> None:
         palette = self.shipdeck.palette
-        text = (
-            self.runner_line()
-            if self.many or any(p.error for p in self.parts.values())
-            else (Text(end=""))
-        )
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
         if self.parts and not shown:
             text.append(" no services: add [services.NAME] to shipdeck.toml", style=palette.muted)
         else:
             text.append(f" {shown} services", style=palette.muted)
         if self.filter_words:
             text.append(f"  /{' '.join(self.filter_words)}", style="bold")
-        self.query_one("#deploy-status", Static).update(text)
+        self.query_one("#deploy-status", Static).update(self.with_runners(text))
 
     def selected(self) -> tuple[int, ServiceState, str] | None:
         cell = self.query_one(MatrixTable).selected_cell()

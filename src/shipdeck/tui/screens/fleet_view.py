@@ -11,6 +11,7 @@ from textual.widgets import Input, Static
 from shipdeck.model import EventKind, EventPage
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui.fleet import Part, load_part, runner_read_only
+from shipdeck.tui.format import clip
 from shipdeck.tui.widgets.header import STATE_COLOUR, STATE_GLYPH
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 RELOAD_INTERVAL = 0.5
+ERROR_WIDTH = 40
 REFRESH_EVERY = 15.0
 """Seconds between full reloads, for changes that send no event (alias moves)."""
 
@@ -93,23 +95,25 @@ class FleetView(Vertical, Generic[T]):
     def read_only(self, index: int) -> bool:
         return runner_read_only(self.app, index)
 
-    def runner_line(self) -> Text:
-        """Each runner with its connection state and, when it failed to answer, why."""
+    def with_runners(self, summary: Text) -> Text:
+        """The view's summary, then (with several runners, or one failing) each runner's state;
+        the summary comes first so a long error never pushes it off the line."""
+        if not self.many and not any(part.error for part in self.parts.values()):
+            return summary
         app = self.shipdeck
         palette = app.palette
-        line = Text(no_wrap=True, overflow="ellipsis", end="")
+        summary.append("  ")
         for index, runner in enumerate(app.runners):
             part = self.parts.get(index)
             state = "offline" if part is not None and part.error else app.connection_state(index)
             style = palette.colour(STATE_COLOUR.get(state, "foreground"))
-            line.append(" " + runner.name + " ")
-            line.append(STATE_GLYPH.get(state, "?"), style=style)
+            summary.append(f" {runner.name} ")
+            summary.append(STATE_GLYPH.get(state, "?"), style=style)
             if part is None:
-                line.append(" loading…", style=palette.muted)
+                summary.append(" loading…", style=palette.muted)
             elif part.error:
-                line.append(f" {part.error}", style=style)
-            line.append(" ")
-        return line
+                summary.append(f" {clip(part.error, ERROR_WIDTH)}", style=style)
+        return summary
 
     # The `/` filter, shared by every fleet view.
 

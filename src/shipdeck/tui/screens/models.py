@@ -167,11 +167,12 @@ class ModelsView(FleetView[ModelsData]):
         metrics = self.key_metrics()
         table = self.query_one(GridTable)
         table.set_grid(self.columns(metrics), self.rows(metrics, app.clock()))
-        self.query_one("#models-status", Static).update(self._status(table.row_count))
+        status = self._status(table.row_count)
+        self.query_one("#models-status", Static).update(self.with_runners(status))
 
     def _status(self, shown: int) -> Text:
         palette = self.shipdeck.palette
-        text = self.runner_line() if self.many or self._errors() else Text(end="")
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
         total = sum(len(f.versions) for _, d in self.answered() for f in d.families)
         if not total and self.parts:
             unsupported = all(not d.supported for _, d in self.answered())
@@ -197,9 +198,6 @@ class ModelsView(FleetView[ModelsData]):
         if self.filter_words:
             text.append(f"  /{' '.join(self.filter_words)}", style="bold")
         return text
-
-    def _errors(self) -> bool:
-        return any(part.error for part in self.parts.values())
 
     # Selection.
 

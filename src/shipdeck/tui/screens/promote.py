@@ -253,7 +253,7 @@ class ActionScreen(ModalScreen[bool]):
                 text.append("no difference in params or metrics\n", style=palette.muted)
             for row in changed[:DIFF_ROWS]:
                 before, after = row.cells[0], row.cells[-1]
-                line = f"  {row.kind[0]} {clip(row.key, 16):<16} "
+                line = f"  {row.kind:<6} {clip(row.key, 14):<14} "
                 if row.kind == "metric" and isinstance(after.value, float):
                     line += f"{format_metric(_num(before.value))} → {format_metric(after.value)}"
                     text.append(line)

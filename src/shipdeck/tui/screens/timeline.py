@@ -110,17 +110,13 @@ class TimelineView(FleetView[list[TimelineItem]]):
 
     def _paint_status(self, shown: int) -> None:
         palette = self.shipdeck.palette
-        text = (
-            self.runner_line()
-            if self.many or any(p.error for p in self.parts.values())
-            else (Text(end=""))
-        )
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append(f" last {WINDOWS[self.window_index][0]}", style="bold")
         text.append(f"  {self.kind.value if self.kind else 'all kinds'}", style="bold")
         text.append(f"  {shown} events", style=palette.muted)
         if self.filter_words:
             text.append(f"  /{' '.join(self.filter_words)}", style="bold")
-        self.query_one("#timeline-status", Static).update(text)
+        self.query_one("#timeline-status", Static).update(self.with_runners(text))
 
     # Actions.
 
