@@ -163,6 +163,8 @@ class LogView(ScrollView, can_focus=True):
             # Retried every tick: a scroll only lands once layout knows the new size.
             if not self._at_tail():
                 self._scroll_to_tail()
+                if self._pending_tail:
+                    self.call_after_refresh(self._flush)
             elif self.size.height:
                 self._pending_tail = False
 

@@ -1,0 +1,430 @@
+"""TUI benchmarks: start-up, a 1,000,000-line log, following a fast log, a 500-task DAG.
+
+Run: .venv/bin/python bench/tui.py [--quick] [--json]
+
+Each figure is measured on the real app over a real LocalRunner in a throw-away workspace,
+and printed next to a reference measured in the same run (a bare Textual app) so numbers from
+different machines compare. Not a timed test: nothing here fails the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import json
+import os
+import pty
+import random
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+WORKSPACE = """
+[pipelines.noop]
+[pipelines.noop.tasks.only]
+run = "true"
+
+[pipelines.big]
+params = { lines = 1000000 }
+[pipelines.big.tasks.spew]
+run = "python3 spew.py"
+
+[pipelines.stream]
+params = { rate = 10000, seconds = 10.0 }
+[pipelines.stream.tasks.firehose]
+run = "python3 firehose.py"
+"""
+
+SPEW = """
+import json, os, sys
+n = int(json.load(open(os.environ["SHIPDECK_PARAMS"]))["lines"])
+write = sys.stdout.write
+for i in range(n):
+    write(f"{i:07d} the quick brown fox jumps over the lazy dog error={i % 1000 == 0}\\n")
+"""
+
+FIREHOSE = """
+import json, os, sys, time
+params = json.load(open(os.environ["SHIPDECK_PARAMS"]))
+rate, seconds = int(params["rate"]), float(params["seconds"])
+start = time.monotonic()
+i = 0
+while time.monotonic() - start < seconds:
+    due = int((time.monotonic() - start) * rate)
+    while i < due:
+        sys.stdout.write(f"{i:08d} streaming line with some payload to look like a real log\\n")
+        i += 1
+    sys.stdout.flush()
+    time.sleep(0.005)
+"""
+
+# Child programs: each prints one JSON line of results.
+
+CHILD_PRELUDE = """
+import asyncio, json, os, sys, time
+from pathlib import Path
+START = float(os.environ["BENCH_T0"])
+from shipdeck.workspace import load_workspace
+from shipdeck.runners.local import open_local_runner
+from shipdeck.tui import create_app
+from shipdeck.tui.config import TuiConfig
+"""
+
+STARTUP_CHILD = (
+    CHILD_PRELUDE
+    + """
+async def main():
+    runner = await open_local_runner(load_workspace(Path(sys.argv[1])), user="bench")
+    app = create_app([runner], config=TuiConfig())
+    done = {}
+
+    async def pilot(pilot):
+        from shipdeck.tui.screens.main import MainScreen
+        while not (isinstance(app.screen, MainScreen) and app.screen.snapshot is not None):
+            await asyncio.sleep(0.002)
+        await pilot.pause()
+        done["frame"] = time.time() - START
+        app.exit()
+
+    await app.run_async(headless=True, size=(80, 24), auto_pilot=pilot)
+    await runner.close()
+    print(json.dumps(done))
+
+asyncio.run(main())
+"""
+)
+
+HELLO_CHILD = """
+import json, os, time
+START = float(os.environ["BENCH_T0"])
+from textual.app import App
+from textual.widgets import DataTable, Footer, Header
+
+class Hello(App):
+    def compose(self):
+        yield Header()
+        yield DataTable()
+        yield Footer()
+
+async def pilot(pilot):
+    await pilot.pause()
+    print(json.dumps({"frame": time.time() - START}))
+    pilot.app.exit()
+
+Hello().run(headless=True, size=(80, 24), auto_pilot=pilot)
+"""
+
+BIGLOG_CHILD = (
+    CHILD_PRELUDE
+    + """
+def rss(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field):
+            return int(line.split()[1]) * 1024
+    return 0
+
+async def main():
+    runner = await open_local_runner(load_workspace(Path(sys.argv[1])), user="bench")
+    run_id = int(sys.argv[2])
+    app = create_app([runner], config=TuiConfig())
+    result = {}
+
+    async def pilot(pilot):
+        from shipdeck.tui.screens.log import LogScreen
+        from shipdeck.tui.widgets.log_view import LogView
+        await pilot.pause(0.5)
+        before = rss("VmRSS")
+        t = time.perf_counter()
+        await app.push_screen(LogScreen(run_id, "spew"))
+        view = app.screen.query_one(LogView)
+        while not (view._opened and not view._pending_tail):
+            await asyncio.sleep(0.002)
+        painted = asyncio.get_running_loop().create_future()
+        app.call_after_refresh(lambda: painted.set_result(None))
+        await painted
+        result["first_frame"] = time.perf_counter() - t
+        result["bottom_line"] = view.render_line(view.size.height - 1).text.strip()[:7]
+        t = time.perf_counter()
+        await pilot.press("g")
+        while view.render_line(0).text.strip()[:7] != "0000000":
+            await asyncio.sleep(0.002)
+        result["jump_to_top"] = time.perf_counter() - t
+        for _ in range(200):
+            await pilot.press("pagedown")
+        t = time.perf_counter()
+        middle = view.buffer.total // 2
+        view.go_to_line(middle)
+        while view.buffer.line(middle) is None or not view.render_line(0).text[:3].isdigit():
+            await asyncio.sleep(0.002)
+        result["jump_to_middle"] = time.perf_counter() - t
+        result["memory_growth_mb"] = (rss("VmHWM") - before) / 1e6
+        result["lines_held"] = sum(len(p) for p in view.buffer._pages.values())
+        app.exit()
+
+    await app.run_async(headless=True, size=(80, 24), auto_pilot=pilot)
+    await runner.close()
+    print(json.dumps(result))
+
+asyncio.run(main())
+"""
+)
+
+FOLLOW_CHILD = (
+    CHILD_PRELUDE
+    + """
+from shipdeck.tui.widgets import log_view
+from shipdeck.tui.screens.log import LogScreen
+
+latencies = []
+pending = []
+original = log_view.LogView.watch_wrap
+
+def timed_watch_wrap(self):
+    original(self)
+    if pending:
+        latencies.append(time.perf_counter() - pending.pop())
+
+log_view.LogView.watch_wrap = timed_watch_wrap
+
+async def main():
+    runner = await open_local_runner(load_workspace(Path(sys.argv[1])), user="bench")
+    seconds = float(sys.argv[2])
+    app = create_app([runner], config=TuiConfig())
+    result = {}
+
+    def probe():
+        pending.append(time.perf_counter())
+        app.simulate_key("w")
+
+    async def drive():
+        run = await runner.start_run("stream", {"seconds": str(seconds)})
+        await app.push_screen(LogScreen(run.id, "firehose"))
+        await asyncio.sleep(0.5)
+        result["window_start"] = time.time()
+        timer = app.set_interval(0.25, probe)
+        await runner.wait_run(run.id)
+        timer.stop()
+        result["window_end"] = time.time()
+        view = app.screen.query_one(log_view.LogView)
+        result["lines"] = view.buffer.total
+        result["latency_ms_max"] = max(latencies) * 1000 if latencies else None
+        ordered = sorted(latencies) or [0.0]
+        result["latency_ms_median"] = ordered[len(ordered) // 2] * 1000
+        result["probes"] = len(latencies)
+        Path(sys.argv[3]).write_text(json.dumps(result))
+        app.exit()
+
+    app.call_later(lambda: app.run_worker(drive()))
+    await app.run_async()
+    await runner.close()
+
+asyncio.run(main())
+"""
+)
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(PYTHON).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["SHIPDECK_CONFIG"] = os.devnull
+    env["BENCH_T0"] = str(time.time())
+    return env
+
+
+def run_child(code: str, *args: str) -> dict[str, object]:
+    env = child_env()
+    out = subprocess.run(
+        [PYTHON, "-c", code, *args], env=env, capture_output=True, text=True, check=True
+    )
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def make_workspace(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "shipdeck.toml").write_text(WORKSPACE, encoding="utf-8")
+    (root / "spew.py").write_text(SPEW, encoding="utf-8")
+    (root / "firehose.py").write_text(FIREHOSE, encoding="utf-8")
+    return root
+
+
+async def fill_history(root: Path, runs: int, big_lines: int) -> int:
+    from shipdeck.runners.local import open_local_runner
+    from shipdeck.workspace import load_workspace
+
+    os.environ["PATH"] = f"{Path(PYTHON).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    runner = await open_local_runner(load_workspace(root), user="bench")
+    try:
+        batch = 50
+        for start in range(0, runs, batch):
+            started = [
+                await runner.start_run("noop", None) for _ in range(min(batch, runs - start))
+            ]
+            for run in started:
+                await runner.wait_run(run.id)
+        big = await runner.start_run("big", {"lines": str(big_lines)})
+        await runner.wait_run(big.id)
+        return big.id
+    finally:
+        await runner.close()
+
+
+def bench_startup(root: Path, repeat: int) -> dict[str, float]:
+    ours = sorted(float(run_child(STARTUP_CHILD, str(root))["frame"]) for _ in range(repeat))
+    hello = sorted(float(run_child(HELLO_CHILD)["frame"]) for _ in range(repeat))
+    return {"overview_first_frame_s": ours[len(ours) // 2], "hello_app_s": hello[len(hello) // 2]}
+
+
+def bench_big_log(root: Path, run_id: int) -> dict[str, object]:
+    return run_child(BIGLOG_CHILD, str(root), str(run_id))
+
+
+def bench_follow(root: Path, seconds: float) -> dict[str, object]:
+    """Run the real app in a pseudo-terminal and count what it writes while following."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    result_file = Path(tempfile.mkstemp(suffix=".json")[1])
+    env = child_env()
+    env["TERM"] = "xterm-256color"
+    child = subprocess.Popen(
+        [PYTHON, "-c", FOLLOW_CHILD, str(root), str(seconds), str(result_file)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,  # Textual draws on stderr
+        env=env,
+        close_fds=True,
+    )
+    os.close(slave)
+    chunks: list[tuple[float, int]] = []
+
+    def read_terminal() -> None:
+        while True:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            chunks.append((time.time(), len(data)))
+
+    reader = threading.Thread(target=read_terminal, daemon=True)
+    reader.start()
+    child.wait(timeout=seconds + 60)
+    reader.join(timeout=5)
+    os.close(master)
+    result: dict[str, object] = json.loads(result_file.read_text() or "{}")
+    start, end = float(result.get("window_start", 0)), float(result.get("window_end", 0))  # type: ignore[arg-type]
+    window = end - start
+    written = sum(size for at, size in chunks if start <= at <= end)
+    result["window_s"] = window
+    result["terminal_bytes_per_s"] = written / window if window > 0 else None
+    lines = result.get("lines")
+    if isinstance(lines, int) and window:
+        result["log_bytes_per_s"] = lines * 68 / window
+    return result
+
+
+def bench_dag(tasks: int) -> dict[str, float]:
+    from textual.app import App
+
+    from shipdeck.model import PipelineSpec, TaskSpec
+    from shipdeck.tui.dag_layout import layout_dag
+    from shipdeck.tui.widgets.dag import DagView
+
+    rng = random.Random(5)
+    specs = {}
+    for i in range(tasks):
+        needs = (
+            tuple(sorted({f"t{rng.randrange(i)}" for _ in range(rng.randint(0, 3))})) if i else ()
+        )
+        specs[f"t{i}"] = TaskSpec(name=f"t{i}", run="true", needs=needs)
+    spec = PipelineSpec(name="wide", tasks=specs)
+    t = time.perf_counter()
+    layout_dag(spec)
+    layout_s = time.perf_counter() - t
+    timings: dict[str, float] = {}
+
+    class DagApp(App[None]):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield DagView(spec)
+
+    async def run() -> None:
+        t0 = time.perf_counter()
+        app = DagApp()
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause()
+            timings["first_frame_s"] = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            for key in "lljjkkhh" * 5:
+                await pilot.press(key)
+            timings["key_move_ms"] = (time.perf_counter() - t1) / 40 * 1000
+
+    asyncio.run(run())
+    return {"layout_s": layout_s, **timings}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller workloads, for a smoke run")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    runs, big, seconds, repeat = (1000, 1_000_000, 10.0, 3)
+    if args.quick:
+        runs, big, seconds, repeat = (100, 50_000, 2.0, 1)
+
+    results: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = make_workspace(Path(tmp) / "ws")
+        t = time.perf_counter()
+        big_run = asyncio.run(fill_history(root, runs, big))
+        results["setup_s"] = time.perf_counter() - t
+        results["startup"] = bench_startup(root, repeat)
+        results["big_log"] = bench_big_log(root, big_run)
+        results["follow"] = bench_follow(root, seconds)
+    results["dag_500"] = bench_dag(500)
+    results["config"] = {"runs": runs, "log_lines": big, "follow_seconds": seconds}
+
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    s, b, f, d = (results[k] for k in ("startup", "big_log", "follow", "dag_500"))
+    assert isinstance(s, dict) and isinstance(b, dict) and isinstance(f, dict)
+    assert isinstance(d, dict)
+    print(f"history: {runs} runs; log: {big:,} lines; follow: {seconds:.0f}s at 10,000 lines/s")
+    print(
+        f"start-up to overview frame  {s['overview_first_frame_s']:.3f} s "
+        f"(bare Textual app {s['hello_app_s']:.3f} s, ratio "
+        f"{s['overview_first_frame_s'] / s['hello_app_s']:.2f}x)   target < 0.6 s"
+    )
+    print(
+        f"open {big:,}-line log        first frame {b['first_frame_s']:.3f} s, "
+        f"top {b['jump_to_top']:.3f} s, middle {b['jump_to_middle']:.3f} s, "
+        f"memory +{b['memory_growth_mb']:.0f} MB, {b['lines_held']} lines held"
+        "   target < 0.5 s, < 150 MB"
+    )
+    terminal_kb = float(f.get("terminal_bytes_per_s") or 0) / 1000  # type: ignore[arg-type]
+    log_kb = float(f.get("log_bytes_per_s") or 0) / 1000  # type: ignore[arg-type]
+    print(
+        f"follow firehose             {f.get('lines')} lines; key latency max "
+        f"{f.get('latency_ms_max') or 0:.0f} ms (median {f.get('latency_ms_median') or 0:.0f} ms, "
+        f"{f.get('probes')} probes); terminal {terminal_kb:.0f} KB/s vs log {log_kb:.0f} KB/s"
+        "   targets < 100 ms, < 200 KB/s"
+    )
+    print(
+        f"DAG of 500 tasks            layout {d['layout_s'] * 1000:.0f} ms, first frame "
+        f"{d['first_frame_s']:.3f} s, move {d['key_move_ms']:.1f} ms/key   target < 0.3 s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
