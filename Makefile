@@ -24,8 +24,8 @@ run: $(RUN_STAMP)
 	$(BIN)/shipdeck demo $(DEMO_DIR)
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy --strict src
