@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from rich.text import Text
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from shipdeck.model import EventKind, EventPage
 from shipdeck.runners.protocol import Runner
+from shipdeck.tui import keymap
 from shipdeck.tui.fleet import Part, load_part, runner_read_only
 from shipdeck.tui.format import clip
 from shipdeck.tui.widgets.header import STATE_COLOUR, STATE_GLYPH
@@ -30,6 +32,7 @@ class FleetView(Vertical, Generic[T]):
     latest answer (or the reason it has none)."""
 
     RELOAD_ON: frozenset[EventKind] = frozenset({EventKind.RUN})
+    BINDINGS: ClassVar[list[BindingType]] = [keymap.ALL_BINDINGS["back"]]
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -37,6 +40,7 @@ class FleetView(Vertical, Generic[T]):
         self._stale: set[int] = set()
         self._loading: set[int] = set()
         self.filter_words: list[str] = []
+        self._started = False
 
     @property
     def shipdeck(self) -> ShipdeckApp:
@@ -55,13 +59,20 @@ class FleetView(Vertical, Generic[T]):
     def on_mount(self) -> None:
         self.set_interval(RELOAD_INTERVAL, self._reload_stale)
         self.set_interval(REFRESH_EVERY, self.reload)
-        self.reload()
+
+    def on_show(self) -> None:
+        """Load when first shown: a tab nobody opened costs its runners nothing."""
+        if not self._started:
+            self._started = True
+            self.reload()
 
     def reload(self) -> None:
         self._stale.update(range(len(self.shipdeck.runners)))
         self._reload_stale()
 
     def _reload_stale(self) -> None:
+        if not self._started:
+            return
         for index in sorted(self._stale - self._loading):
             self._stale.discard(index)
             self._loading.add(index)
@@ -140,6 +151,9 @@ class FleetView(Vertical, Generic[T]):
             message.stop()
             message.input.remove_class("-active")
             self.focus_table()
+
+    def action_back(self) -> None:
+        self.close_filter()
 
     def close_filter(self) -> bool:
         """esc: close the filter box and clear the filter; False when there was none."""
