@@ -131,3 +131,11 @@ async def test_header_shows_each_runners_connection_state(demo: Demo) -> None:
         demo.runner.state = Link()  # type: ignore[attr-defined]
         await pilot.pause()
         assert "◌ reconnecting" in str(header.render())
+
+
+def test_every_binding_id_is_documented_in_the_keymap_guide() -> None:
+    from shipdeck.tui.keymap import ALL_BINDINGS
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "keymap.md").read_text()
+    missing = [i for i in ALL_BINDINGS if f"| `{i}` |" not in guide]
+    assert missing == []

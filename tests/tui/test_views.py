@@ -71,9 +71,9 @@ async def test_number_keys_switch_views_from_anywhere(demo: Demo) -> None:
         assert isinstance(main, MainScreen)
         switcher = main.query_one(ContentSwitcher)
         await pilot.press("2")
-        assert switcher.current == "pipelines-view"
+        await wait_for(pilot, lambda: switcher.current == "pipelines-view", "pipelines")
         await pilot.press("3")
-        assert switcher.current == "runs-view"
+        await wait_for(pilot, lambda: switcher.current == "runs-view", "runs")
         runs = main.query_one("#runs-table", KeyedTable)
         await wait_for(pilot, lambda: runs.row_count == 1, "the runs table")
         assert runs.has_focus
@@ -82,7 +82,7 @@ async def test_number_keys_switch_views_from_anywhere(demo: Demo) -> None:
         assert app.screen.run_id == detail.run.id  # type: ignore[attr-defined]
         await pilot.press("1")
         assert app.screen is main
-        assert switcher.current == "overview-view"
+        await wait_for(pilot, lambda: switcher.current == "overview-view", "overview")
         await pilot.press("escape")  # nothing to go back to: stays put
         assert app.screen is main
 

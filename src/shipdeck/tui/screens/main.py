@@ -22,6 +22,10 @@ if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp
 
 VIEWS = ("overview", "pipelines", "runs")
+LAZY_VIEWS: dict[str, type[PipelinesView] | type[RunsView]] = {
+    "pipelines": PipelinesView,
+    "runs": RunsView,
+}
 RELOAD_INTERVAL = 0.5
 
 
@@ -58,8 +62,6 @@ class MainScreen(Screen[None]):
         )
         with ContentSwitcher(initial="overview-view"):
             yield OverviewView(id="overview-view")
-            yield PipelinesView(id="pipelines-view")
-            yield RunsView(id="runs-view")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -103,8 +105,10 @@ class MainScreen(Screen[None]):
         app = self.shipdeck
         now = app.clock()
         self.query_one(OverviewView).update(self.snapshot, app.palette, now)
-        self.query_one(PipelinesView).update(self.snapshot, app.palette, now)
-        self.query_one(RunsView).update(self.snapshot, app.palette, now)
+        for view in self.query(PipelinesView):
+            view.update(self.snapshot, app.palette, now)
+        for runs in self.query(RunsView):
+            runs.update(self.snapshot, app.palette, now)
 
     def on_runner_events(self, runner_index: int, page: EventPage) -> None:
         if runner_index != self.shipdeck.active:
@@ -119,9 +123,14 @@ class MainScreen(Screen[None]):
             return
         self.query_one(ViewTabs).active = view
 
-    def on_tabs_tab_activated(self, message: Tabs.TabActivated) -> None:
+    async def on_tabs_tab_activated(self, message: Tabs.TabActivated) -> None:
         view = message.tab.id or "overview"
-        self.query_one(ContentSwitcher).current = f"{view}-view"
+        switcher = self.query_one(ContentSwitcher)
+        if not switcher.query_children(f"#{view}-view"):
+            # Views other than the overview are built on first use: a faster first frame.
+            await switcher.mount(LAZY_VIEWS[view](id=f"{view}-view"))
+            self._repaint()
+        switcher.current = f"{view}-view"
         tables = self.query_one(f"#{view}-view").query(KeyedTable)
         focus = next((t for t in tables if t.row_count), None) or (
             tables.first() if tables else None
