@@ -47,7 +47,9 @@ class MatrixTable(DataTable[Text]):
     MatrixTable > .datatable--header { background: $surface; color: $foreground 60%; }
     MatrixTable:blur > .datatable--cursor { background: $surface; text-style: none; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = list(deploy_bindings("deploy.left", "deploy.right"))
+    BINDINGS: ClassVar[list[BindingType]] = list(
+        deploy_bindings("deploy.open", "deploy.left", "deploy.right")
+    )
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="cell", zebra_stripes=False)
@@ -79,6 +81,9 @@ class MatrixTable(DataTable[Text]):
         env = self.envs[column - 1] if column >= 1 else (self.envs[0] if self.envs else "")
         return self.row_keys[row], env
 
+    def action_open_env(self) -> None:
+        self.action_select_cursor()
+
     def action_cursor_left(self) -> None:
         if self.cursor_coordinate.column > 1:
             super().action_cursor_left()
@@ -92,7 +97,7 @@ class DeploymentsView(FleetView[DeployData]):
         background: $panel; }
     """
     BINDINGS: ClassVar[list[BindingType]] = list(
-        deploy_bindings("deploy.open", "deploy.promote", "deploy.rollback", "filter")
+        deploy_bindings("deploy.promote", "deploy.rollback", "filter")
     )
 
     def compose(self) -> ComposeResult:

@@ -37,6 +37,15 @@ def parse_key(key: str) -> tuple[int, str, int]:
     return int(index), model, int(version)
 
 
+class VersionTable(GridTable):
+    """enter compares (the help says so, not "open the selected run")."""
+
+    BINDINGS: ClassVar[list[BindingType]] = list(deploy_bindings("models.compare"))
+
+    def action_compare(self) -> None:
+        self.action_select_cursor()
+
+
 class ModelsView(FleetView[ModelsData]):
     DEFAULT_CSS = """
     ModelsView { height: 1fr; }
@@ -44,7 +53,7 @@ class ModelsView(FleetView[ModelsData]):
     ModelsView .view-status { height: 1; padding: 0 1; color: $foreground 70%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = list(
-        deploy_bindings("models.sort", "filter", "models.mark", "models.compare", "models.alias")
+        deploy_bindings("models.sort", "filter", "models.mark", "models.alias")
     )
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -57,7 +66,7 @@ class ModelsView(FleetView[ModelsData]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="models-status", classes="view-status")
-        yield GridTable([("model", "model")], id="models-table")
+        yield VersionTable([("model", "model")], id="models-table")
         yield FilterInput(placeholder="filter: model, version, alias, #run", id="models-filter")
 
     async def load(self, index: int, runner: Runner) -> ModelsData:

@@ -36,6 +36,15 @@ SHOWN = 500
 STATUS_GLYPH = {"started": "▸", "refused": "⊘", "conflict": "≠"}
 
 
+class TimelineTable(GridTable):
+    """enter jumps to what the item is about."""
+
+    BINDINGS: ClassVar[list[BindingType]] = list(deploy_bindings("timeline.open"))
+
+    def action_open_item(self) -> None:
+        self.action_select_cursor()
+
+
 class TimelineView(FleetView[list[TimelineItem]]):
     DEFAULT_CSS = """
     TimelineView { height: 1fr; }
@@ -43,7 +52,7 @@ class TimelineView(FleetView[list[TimelineItem]]):
     TimelineView .view-status { height: 1; padding: 0 1; color: $foreground 70%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = list(
-        deploy_bindings("timeline.open", "timeline.window", "timeline.kind", "filter")
+        deploy_bindings("timeline.window", "timeline.kind", "filter")
     )
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -54,7 +63,7 @@ class TimelineView(FleetView[list[TimelineItem]]):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="timeline-status", classes="view-status")
-        yield GridTable([("when", "when")], id="timeline-table")
+        yield TimelineTable([("when", "when")], id="timeline-table")
         yield FilterInput(placeholder="filter: kind, service, runner, words", id="timeline-filter")
 
     async def load(self, index: int, runner: Runner) -> list[TimelineItem]:
