@@ -24,7 +24,6 @@ from shipdeck.engine.deployments import Deployments
 from shipdeck.model import (
     AliasMove,
     EventPage,
-    ModelVersion,
     RunStatus,
     WorkspaceSpec,
 )
@@ -33,7 +32,8 @@ from shipdeck.runners.local_deploy import LocalDeployMethods
 from shipdeck.tui import ShipdeckApp, create_app
 from shipdeck.tui.config import TuiConfig
 from shipdeck.tui.format import frozen_clock
-from shipdeck.tui.frozen import BASE, RUN_SPACING, FrozenTimes
+from shipdeck.tui.frozen import BASE
+from shipdeck.tui.frozen_deploy import FrozenDeployTimes
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.workspace import load_workspace
 from tests.deploy.conftest import SCRIPTS
@@ -134,59 +134,6 @@ async def open_deck(workspace: WorkspaceSpec, clock: Ticker | None = None) -> De
     return runner
 
 
-class FrozenDeck(FrozenTimes):
-    """FrozenTimes plus the deployment half, with registry timestamps pinned too (history and
-    environment times already come from the deployments' Ticker)."""
-
-    inner: DeckRunner
-
-    def __init__(self, runner: DeckRunner) -> None:
-        super().__init__(runner)
-        self.inner = runner
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    async def models(self) -> Any:
-        return await self.inner.models()
-
-    async def model_versions(self, model: str) -> list[ModelVersion]:
-        return [
-            v.model_copy(update={"created_at": BASE + RUN_SPACING * v.run_id})
-            for v in await self.inner.model_versions(model)
-        ]
-
-    async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[AliasMove]:
-        return await self.inner.alias_moves(model, limit=limit)
-
-    async def alias(self, model: str, alias: str, version: str) -> AliasMove:
-        return await self.inner.alias(model, alias, version)
-
-    async def compare(self, refs: list[str]) -> Any:
-        return await self.inner.compare(refs)
-
-    async def services(self) -> Any:
-        return await self.inner.services()
-
-    async def deployments(self) -> Any:
-        return await self.inner.deployments()
-
-    async def plan(self, *args: Any, **kwargs: Any) -> Any:
-        return await self.inner.plan(*args, **kwargs)
-
-    async def deploy(self, *args: Any, **kwargs: Any) -> Any:
-        return await self.inner.deploy(*args, **kwargs)
-
-    async def promote(self, *args: Any, **kwargs: Any) -> Any:
-        return await self.inner.promote(*args, **kwargs)
-
-    async def rollback(self, *args: Any, **kwargs: Any) -> Any:
-        return await self.inner.rollback(*args, **kwargs)
-
-    async def history(self, *args: Any, **kwargs: Any) -> Any:
-        return await self.inner.history(*args, **kwargs)
-
-
 async def finished(runner: LocalRunner, pipeline: str, **params: str) -> int:
     run = await runner.start_run(pipeline, params or None, trigger="test")
     done = await asyncio.wait_for(runner.wait_run(run.id), 60)
@@ -218,8 +165,8 @@ class Deck:
         """The app over these runners (default: this deck's), times pinned to a grid."""
         kwargs.setdefault("config", TuiConfig())
         kwargs.setdefault("clock", frozen_clock(NOW))
-        chosen = [FrozenDeck(r) if isinstance(r, DeckRunner) else r for r in runners] or [
-            FrozenDeck(self.runner)
+        chosen = [FrozenDeployTimes(r) if isinstance(r, DeckRunner) else r for r in runners] or [
+            FrozenDeployTimes(self.runner)
         ]
         return create_app(chosen, **kwargs)  # type: ignore[arg-type]
 
