@@ -5,7 +5,7 @@ Pure geometry (no textual): the DAG widget paints boxes and edges from this.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from shipdeck.model import PipelineSpec
 
@@ -57,12 +57,12 @@ class DagLayout:
     columns: list[list[str]]
     edges: dict[tuple[int, int], int]
     """Grid cell -> direction bits, for every cell an edge passes through."""
-    edge_owners: dict[tuple[int, int], set[str]]
-    """Grid cell -> the tasks whose incoming or outgoing edge passes through it."""
     arrows: dict[tuple[int, int], str]
     """Cells just left of a box where an edge arrives: cell -> the child task."""
     width: int
     height: int
+    cells_of: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    """Task -> the cells of its incoming and outgoing edges (repainted when it is selected)."""
 
 
 def _order_columns(spec: PipelineSpec, columns: list[list[str]]) -> None:
@@ -112,24 +112,23 @@ def layout_dag(spec: PipelineSpec) -> DagLayout:
     height = max((len(col) for col in columns), default=0) * ROW_PITCH - 1
 
     edges: dict[tuple[int, int], int] = {}
-    owners: dict[tuple[int, int], set[str]] = {}
     arrows: dict[tuple[int, int], str] = {}
+    cells_of: dict[str, list[tuple[int, int]]] = {name: [] for name in spec.tasks}
+    path: list[tuple[int, int]] = []
 
-    def mark(cell: tuple[int, int], bits: int, parent: str, child: str) -> None:
-        edges[cell] = edges.get(cell, 0) | bits
-        owners.setdefault(cell, set()).update((parent, child))
-
-    def horizontal(y: int, x1: int, x2: int, parent: str, child: str) -> None:
+    def horizontal(y: int, x1: int, x2: int) -> None:
         lo, hi = min(x1, x2), max(x1, x2)
         for cx in range(lo, hi + 1):
-            bits = (W if cx > lo else 0) | (E if cx < hi else 0)
-            mark((cx, y), bits, parent, child)
+            cell = (cx, y)
+            edges[cell] = edges.get(cell, 0) | (W if cx > lo else 0) | (E if cx < hi else 0)
+            path.append(cell)
 
-    def vertical(x: int, y1: int, y2: int, parent: str, child: str) -> None:
+    def vertical(x: int, y1: int, y2: int) -> None:
         lo, hi = min(y1, y2), max(y1, y2)
         for cy in range(lo, hi + 1):
-            bits = (N if cy > lo else 0) | (S if cy < hi else 0)
-            mark((x, cy), bits, parent, child)
+            cell = (x, cy)
+            edges[cell] = edges.get(cell, 0) | (N if cy > lo else 0) | (S if cy < hi else 0)
+            path.append(cell)
 
     for name, task in spec.tasks.items():
         child = boxes[name]
@@ -139,22 +138,26 @@ def layout_dag(spec: PipelineSpec) -> DagLayout:
             end = child.x - 1
             channel_in = child.x - GAP + 2
             if child.column - parent.column == 1:
-                horizontal(parent.middle, start, channel_in, need, name)
-                vertical(channel_in, parent.middle, child.middle, need, name)
-                horizontal(child.middle, channel_in, end, need, name)
+                horizontal(parent.middle, start, channel_in)
+                vertical(channel_in, parent.middle, child.middle)
+                horizontal(child.middle, channel_in, end)
             else:
                 # Skip intermediate columns along the free row between boxes.
                 channel_out = start + 2
                 mid = (parent.middle + child.middle) // 2
                 corridor = (mid // ROW_PITCH) * ROW_PITCH + BOX_HEIGHT
-                horizontal(parent.middle, start, channel_out, need, name)
-                vertical(channel_out, parent.middle, corridor, need, name)
-                horizontal(corridor, channel_out, channel_in, need, name)
-                vertical(channel_in, corridor, child.middle, need, name)
-                horizontal(child.middle, channel_in, end, need, name)
+                horizontal(parent.middle, start, channel_out)
+                vertical(channel_out, parent.middle, corridor)
+                horizontal(corridor, channel_out, channel_in)
+                vertical(channel_in, corridor, child.middle)
+                horizontal(child.middle, channel_in, end)
                 height = max(height, corridor + 1)
             arrows[(end, child.middle)] = name
-    return DagLayout(boxes, columns, edges, owners, arrows, total_width, max(height, 0))
+            path.append((end, child.middle))
+            cells_of[need].extend(path)
+            cells_of[name].extend(path)
+            path.clear()
+    return DagLayout(boxes, columns, edges, arrows, total_width, max(height, 0), cells_of)
 
 
 def neighbour(layout: DagLayout, current: str, direction: str) -> str:

@@ -81,6 +81,7 @@ class DagView(ScrollView, can_focus=True):
         self._chars: list[list[str]] = []
         self._styles: list[list[str]] = []
         self._strips: dict[tuple[int, int, int], Strip] = {}
+        self._style_cache: dict[str, Style] = {}
         self.virtual_size = Size(self.layout_.width, self.layout_.height)
         first = next(iter(self.layout_.boxes), "")
         self.set_reactive(DagView.selected, first)
@@ -88,7 +89,11 @@ class DagView(ScrollView, can_focus=True):
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._tick_running)
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._invalidate())
+        self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
+
+    def _on_theme_changed(self, _theme: object) -> None:
+        self._style_cache.clear()
+        self._invalidate()
 
     # State in.
 
@@ -106,7 +111,7 @@ class DagView(ScrollView, can_focus=True):
         if new not in self.layout_.boxes:
             return
         if old in self.layout_.boxes:
-            self._paint_edges_of(old)
+            self._paint_edges_of(old, lit=False)
             self._paint_box(old)
         self._paint_edges_of(new)
         self._paint_box(new)
@@ -136,25 +141,21 @@ class DagView(ScrollView, can_focus=True):
         layout = self.layout_
         self._chars = [[" "] * layout.width for _ in range(layout.height)]
         self._styles = [[""] * layout.width for _ in range(layout.height)]
-        for name in layout.boxes:
-            self._paint_edges_of(name)
+        self._paint_cells(list(layout.edges), lit=False)
+        self._paint_edges_of(self.selected)
         for name in layout.boxes:
             self._paint_box(name)
 
-    def _paint_edges_of(self, name: str) -> None:
+    def _paint_edges_of(self, name: str, *, lit: bool = True) -> None:
+        self._paint_cells(self.layout_.cells_of.get(name, []), lit=lit)
+
+    def _paint_cells(self, cells: list[tuple[int, int]], *, lit: bool) -> None:
         layout = self.layout_
-        for cell, owners in layout.edge_owners.items():
-            if name not in owners:
-                continue
+        style = "dag--edge-selected" if lit else "dag--edge"
+        for cell in cells:
             x, y = cell
-            highlighted = self.selected in owners
-            self._chars[y][x] = EDGE_CHARS[layout.edges[cell]]
-            self._styles[y][x] = "dag--edge-selected" if highlighted else "dag--edge"
-        for (x, y), child in layout.arrows.items():
-            parents = self.spec.tasks[child].needs
-            highlighted = self.selected == child or self.selected in parents
-            self._chars[y][x] = "▶"
-            self._styles[y][x] = "dag--edge-selected" if highlighted else "dag--edge"
+            self._chars[y][x] = "▶" if cell in layout.arrows else EDGE_CHARS[layout.edges[cell]]
+            self._styles[y][x] = style
 
     def _paint_box(self, name: str) -> None:
         box = self.layout_.boxes[name]
@@ -207,11 +208,12 @@ class DagView(ScrollView, can_focus=True):
         return strip
 
     def _style(self, key: str) -> Style:
-        if not key:
-            return self.rich_style
-        style = self.rich_style
-        for part in key.split():
-            style += self.get_component_rich_style(part, partial=True)
+        style = self._style_cache.get(key)
+        if style is None:
+            style = self.rich_style
+            for part in key.split():
+                style += self.get_component_rich_style(part, partial=True)
+            self._style_cache[key] = style
         return style
 
     def _render_row(self, row: int, scroll_x: int, width: int) -> Strip:
