@@ -1,0 +1,240 @@
+"""Regenerate the models, compare, deployments, promote, history and timeline screenshots.
+
+Run: .venv/bin/python scripts/screenshots_deploy.py [--out screenshots]
+
+Builds the demo in a temporary directory, runs `ci` and three `train` runs, deploys and
+promotes the demo's `api` and `churn` services with their real scripts, points `champion` at a
+version, then drives the TUI with Pilot and saves SVGs. Run times are pinned (FrozenTimes),
+the deployments' clock ticks one minute per reading and the app's clock is frozen, so
+regenerating without a UI change gives identical files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from shipdeck.demo import init_demo
+from shipdeck.engine.deployments import Deployments
+from shipdeck.model import AliasMove, WorkspaceSpec
+from shipdeck.runners.local import LocalRunner, open_local_runner
+from shipdeck.runners.local_deploy import LocalDeployMethods
+from shipdeck.tui import ShipdeckApp, create_app
+from shipdeck.tui.config import TuiConfig
+from shipdeck.tui.format import frozen_clock
+from shipdeck.tui.frozen import BASE
+from shipdeck.tui.frozen_deploy import FrozenDeployTimes
+from shipdeck.tui.screens.compare import CompareScreen
+from shipdeck.tui.screens.deployments import MatrixTable
+from shipdeck.tui.screens.env_history import EnvHistoryScreen
+from shipdeck.tui.screens.fleet_view import FleetView
+from shipdeck.tui.screens.promote import ActionScreen
+from shipdeck.tui.widgets.header import AppHeader
+from shipdeck.tui.widgets.log_pane import LogPane
+from shipdeck.workspace import load_workspace
+
+USER = "op@demo"
+NOW = BASE + timedelta(hours=3)
+Scene = Callable[[Pilot[Any]], Awaitable[None]]
+
+
+@dataclass
+class Ticker:
+    now: datetime = BASE + timedelta(hours=1)
+    step: timedelta = field(default=timedelta(minutes=1))
+
+    def __call__(self) -> datetime:
+        self.now += self.step
+        return self.now
+
+
+class DemoRunner(LocalDeployMethods, LocalRunner):
+    async def alias(self, model: str, alias: str, version: str) -> AliasMove:
+        registry = self.deployer.registry
+        return registry.set_alias(model, alias, version, user=USER, now=self.deployer.clock())
+
+    async def close(self) -> None:
+        await super().close()
+        await self.deployer.close()
+
+
+async def open_runner(workspace: WorkspaceSpec, clock: Ticker) -> DemoRunner:
+    base = await open_local_runner(workspace, user=USER)
+    runner = DemoRunner(base.engine, user=USER)
+    runner.deployer = Deployments(base.engine, user=USER, clock=clock)
+    return runner
+
+
+async def record(root: Path) -> None:
+    runner = await open_runner(load_workspace(root), Ticker())
+    try:
+        for pipeline, params in (
+            ("ci", None),
+            ("train", None),
+            ("train", {"lr_a": "0.2", "seed": "3"}),
+            ("train", {"epochs": "5"}),
+        ):
+            run = await runner.start_run(pipeline, params)
+            await runner.wait_run(run.id)
+        await runner.deploy("api", "r1", "dev")
+        await runner.promote("api", "staging")
+        await runner.deploy("churn", "v1", "staging")
+        await runner.promote("churn", "prod")
+        await runner.alias("churn", "champion", "v2")
+        await runner.deploy("churn", "v2", "staging")
+    finally:
+        await runner.close()
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], object]) -> None:
+    deadline = time.monotonic() + 20
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("screenshot scene did not settle")
+        await pilot.pause(0.02)
+
+
+class Host(Screen[None]):
+    """A view on its own screen, for when the main screen does not hold it yet."""
+
+    def __init__(self, view: FleetView[Any]) -> None:
+        super().__init__()
+        self.view = view
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader()
+        yield self.view
+        yield Footer(compact=True)
+
+
+async def show(pilot: Pilot[Any], name: str) -> FleetView[Any]:
+    from shipdeck.tui.screens.deployments import DeploymentsView
+    from shipdeck.tui.screens.main import MainScreen
+    from shipdeck.tui.screens.models import ModelsView
+    from shipdeck.tui.screens.timeline import TimelineView
+
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, MainScreen))
+    found = app.screen.query(f"#{name}-view")
+    if found:
+        await pilot.press({"models": "4", "deployments": "5", "timeline": "6"}[name])
+        view = found.first()
+    else:
+        kinds = {"models": ModelsView, "deployments": DeploymentsView, "timeline": TimelineView}
+        view = kinds[name](id=f"{name}-view")
+        await app.push_screen(Host(view))
+    assert isinstance(view, FleetView)
+    await until(pilot, lambda: len(view.parts) == len(app.runners))
+    view.focus_table()
+    await pilot.pause()
+    return view
+
+
+async def models(pilot: Pilot[Any]) -> None:
+    await show(pilot, "models")
+    await pilot.press("space")
+
+
+async def compare(pilot: Pilot[Any]) -> None:
+    await show(pilot, "models")
+    await pilot.press("space", "space", "space", "enter")
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, CompareScreen))
+    await until(pilot, lambda: app.screen.comparison is not None)
+    await pilot.press("d", "down", "down", "down")
+
+
+async def select(pilot: Pilot[Any], view: FleetView[Any], row: str, env: str) -> None:
+    table = view.query_one(MatrixTable)
+    table.move_cursor(row=table.row_keys.index(row), column=table.envs.index(env) + 1)
+    await pilot.pause()
+
+
+async def deployments(pilot: Pilot[Any]) -> None:
+    view = await show(pilot, "deployments")
+    await select(pilot, view, "0:churn", "prod")
+
+
+async def promote(pilot: Pilot[Any]) -> None:
+    view = await show(pilot, "deployments")
+    await select(pilot, view, "0:churn", "staging")
+    await pilot.press("p")
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen.phase == "ready")
+    await pilot.press(*"chu")
+
+
+async def history(pilot: Pilot[Any]) -> None:
+    view = await show(pilot, "deployments")
+    await select(pilot, view, "0:churn", "prod")
+    await pilot.press("enter")
+    app = pilot.app
+    await until(
+        pilot, lambda: isinstance(app.screen, EnvHistoryScreen) and app.screen.query(LogPane)
+    )
+    log = app.screen.query_one(LogPane).view
+    await until(pilot, lambda: log._opened and log.buffer.total > 0)
+
+
+async def timeline(pilot: Pilot[Any]) -> None:
+    await show(pilot, "timeline")
+
+
+SCENES: list[tuple[str, Scene, tuple[int, int]]] = [
+    ("models", models, (100, 28)),
+    ("compare", compare, (100, 28)),
+    ("deployments", deployments, (100, 28)),
+    ("deployments-80x24", deployments, (80, 24)),
+    ("promote-prod", promote, (100, 28)),
+    ("environment-history", history, (100, 28)),
+    ("timeline", timeline, (100, 28)),
+]
+
+
+async def shoot(root: Path, out: Path, name: str, scene: Scene, size: Any) -> None:
+    runner = await open_runner(load_workspace(root), Ticker(now=BASE + timedelta(hours=2)))
+    app: ShipdeckApp = create_app(
+        [FrozenDeployTimes(runner)], clock=frozen_clock(NOW), config=TuiConfig()
+    )
+    try:
+        async with app.run_test(size=size) as pilot:
+            await scene(pilot)
+            await pilot.pause(0.1)
+            app.save_screenshot(str(out / f"{name}.svg"))
+    finally:
+        await runner.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).resolve().parents[1] / "screenshots"
+    )
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    with tempfile.TemporaryDirectory() as tmp:
+        root = init_demo(Path(tmp) / "demo")
+        asyncio.run(record(root))
+        for name, scene, size in SCENES:
+            asyncio.run(shoot(root, args.out, name, scene, size))
+            print(f"{args.out / name}.svg")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
