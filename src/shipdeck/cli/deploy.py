@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import time
 
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import colour_enabled, dump_json, table, timestamp
@@ -34,6 +34,10 @@ def outcome_text(outcome: Outcome, ctx: CliContext) -> str:
     symbol, colour = _OUTCOME_MARK[outcome]
     text = f"{symbol} {outcome.value}"
     return f"\x1b[{colour}m{text}\x1b[0m" if colour_enabled(ctx.out) else text
+
+
+FOLLOW_WAIT = 0.5
+"""Seconds one wait for events may take while following a deploy run's log."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -125,7 +129,8 @@ async def _act(ctx: CliContext, runner: Runner, plan: ActionPlan, args: argparse
     _print_gates(ctx, plan.gates)
     expect = args.expect if args.expect is not None else (plan.from_revision or EMPTY_REVISION)
     after = await runner.last_seq()
-    follower = asyncio.create_task(_follow_logs(ctx, runner, plan, after))
+    done = asyncio.Event()
+    follower = asyncio.create_task(_follow_logs(ctx, runner, plan, after, done))
     try:
         if plan.action == DeployAction.DEPLOY:
             entry = await deployer.deploy(
@@ -145,20 +150,34 @@ async def _act(ctx: CliContext, runner: Runner, plan: ActionPlan, args: argparse
                 plan.service, plan.env, to=plan.to_revision, expect=expect, reason=args.reason
             )
     finally:
-        follower.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await follower
+        # Stopped by the flag, not only by cancel: a cancel that lands while a wait inside
+        # the runner completes can be lost (asyncio.wait_for on 3.11), and the loop would spin.
+        done.set()
+        await asyncio.wait([follower], timeout=FOLLOW_WAIT * 4)
+        if not follower.done():
+            follower.cancel()
+        elif not follower.cancelled() and follower.exception() is not None:
+            ctx.print("(the live log stopped early; see: shipdeck logs)")
     _print_outcome(ctx, entry)
     return 0 if entry.outcome == Outcome.SUCCEEDED else 1
 
 
-async def _follow_logs(ctx: CliContext, runner: Runner, plan: ActionPlan, after: int) -> None:
+async def _follow_logs(
+    ctx: CliContext, runner: Runner, plan: ActionPlan, after: int, done: asyncio.Event
+) -> None:
     """Print the deploy run's output as it happens (the action itself waits for the run)."""
     pipeline = f"deploy:{plan.service}"
     run_id: int | None = None
+    drain_until: float | None = None
     while True:
-        page = await runner.wait_events(after, wait=1.0)
+        page = await runner.wait_events(after, wait=FOLLOW_WAIT)
         after = page.last_seq
+        if done.is_set():
+            # Print what is still arriving from the run, for a moment at most.
+            now = time.monotonic()
+            drain_until = drain_until or now + FOLLOW_WAIT * 2
+            if not page.events or now > drain_until:
+                return
         for event in page.events:
             if run_id is None and event.kind == EventKind.RUN:
                 params = event.data.get("params", {})
