@@ -88,7 +88,7 @@ async def record(root: Path) -> None:
             ("train", {"lr_a": "0.2", "seed": "3"}),
             ("train", {"epochs": "5"}),
         ):
-            run = await runner.start_run(pipeline, params)
+            run = await runner.start_run(pipeline, params, jobs=1)  # a fixed metric order
             await runner.wait_run(run.id)
         await runner.deploy("api", "r1", "dev")
         await runner.promote("api", "staging")
