@@ -139,3 +139,44 @@ def test_every_binding_id_is_documented_in_the_keymap_guide() -> None:
     guide = (Path(__file__).resolve().parents[2] / "docs" / "keymap.md").read_text()
     missing = [i for i in ALL_BINDINGS if f"| `{i}` |" not in guide]
     assert missing == []
+
+
+async def test_palette_switches_runner_and_the_views_follow(demo: Demo, tmp_path: Path) -> None:
+    from shipdeck.engine import Engine
+    from shipdeck.runners.local import LocalRunner
+    from shipdeck.tui import create_app
+    from tests.tui.conftest import make_workspace
+
+    await demo.run("ci")
+    other = LocalRunner(Engine(make_workspace(tmp_path / "other")), user="op", name="build-2")
+    try:
+        app = create_app([demo.runner, other], config=TuiConfig())
+        async with app.run_test(size=(80, 24)) as pilot:
+            main = app.screen
+            assert isinstance(main, MainScreen)
+            await wait_for(pilot, lambda: main.snapshot is not None, "the first snapshot")
+            assert len(main.snapshot.runs) == 1  # type: ignore[union-attr]
+            await pilot.press("ctrl+p", *"runner build-2")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: app.active == 1, "the switch")
+            await wait_for(
+                pilot,
+                lambda: main.snapshot is not None and main.snapshot.runs == [],
+                "the other runner's (empty) history",
+            )
+            header = str(main.query_one(AppHeader).render())
+            assert "▸build-2 ● live" in header and " local ● live" in header
+    finally:
+        await other.close()
+
+
+async def test_no_color_is_respected(demo: Demo, monkeypatch: object) -> None:
+    import pytest
+
+    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.no_color
