@@ -162,3 +162,16 @@ async def test_overview_shows_a_run_in_progress(demo: Demo) -> None:
         demo.gate.touch()
         await demo.runner.wait_run(run.id)
         await wait_for(pilot, lambda: running.row_count == 0, "the run to leave the list")
+
+
+async def test_q_quits_from_anywhere_without_touching_running_runs(demo: Demo) -> None:
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        run = await demo.runner.start_run("chatty", None, trigger="test")
+        app.open_run(run.id)
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run view")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: app.return_code == 0, "the app to exit")
+    assert (await demo.runner.run(run.id)).run.status == RunStatus.RUNNING
+    demo.gate.touch()
+    assert (await demo.runner.wait_run(run.id)).status == RunStatus.SUCCEEDED
