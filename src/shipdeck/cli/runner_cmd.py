@@ -85,7 +85,8 @@ async def _ping(entry: RunnerEntry) -> dict[str, Any]:
     except ShipdeckError as error:
         return {**row, "reachable": False, "error": str(error)}
     try:
-        info, latency = await asyncio.wait_for(client.ping(), PING_TIMEOUT + 1)
+        async with asyncio.timeout(PING_TIMEOUT + 1):
+            info, latency = await client.ping()
     except ShipdeckError as error:
         return {**row, "reachable": False, "error": str(error)}
     except TimeoutError:

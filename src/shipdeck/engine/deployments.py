@@ -62,7 +62,8 @@ class Deployments:
         when the engine closes; an action still unfinished after `grace` seconds is left to crash
         recovery)."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), grace)
+            async with asyncio.timeout(grace):
+                await self._idle.wait()
         self.ledger.close()
 
     def _owner_alive(self, owner: str) -> bool:

@@ -290,7 +290,8 @@ class RunExecutor:
                 )
                 if spec.retry_delay > 0:
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._cancel.wait(), spec.retry_delay)
+                        async with asyncio.timeout(spec.retry_delay):
+                            await self._cancel.wait()
                 if self._cancel.is_set():
                     self._finish(name, TaskStatus.CANCELLED, self._cancel_reason, outcome.exit_code)
                     return False

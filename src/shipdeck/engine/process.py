@@ -92,7 +92,8 @@ async def run_attempt(
             await kill_group(group, kill_grace)
         if not child.drained.done():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(child.drained), PIPE_DRAIN)
+                async with asyncio.timeout(PIPE_DRAIN):
+                    await asyncio.shield(child.drained)
     finally:
         if not child.exited.done():
             # Our caller was cancelled: never leave the group running behind us.

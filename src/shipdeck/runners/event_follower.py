@@ -128,8 +128,10 @@ class EventFollower:
             raise self._fatal
         self.start()
         if not self._buffer and wait > 0:
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ready.wait(), wait)
+                async with asyncio.timeout(wait):
+                    await self._ready.wait()
             if self._fatal is not None:
                 raise self._fatal
         events: list[Event] = []
@@ -239,5 +241,6 @@ class EventFollower:
             if remaining <= 0:
                 return False
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._space.wait(), remaining)
+                async with asyncio.timeout(remaining):
+                    await self._space.wait()
         return True

@@ -40,7 +40,8 @@ def describe(error: BaseException) -> str:
 async def load_part(index: int, runner: Runner, load: Callable[[Runner], Awaitable[T]]) -> Part[T]:
     """One runner's answer, never raising: a failure becomes the part's error line."""
     try:
-        data = await asyncio.wait_for(load(runner), RUNNER_TIMEOUT)
+        async with asyncio.timeout(RUNNER_TIMEOUT):
+            data = await load(runner)
     except asyncio.CancelledError:
         raise
     except Exception as error:

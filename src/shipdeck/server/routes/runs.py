@@ -74,7 +74,8 @@ async def wait_run(
 ) -> Run:
     """The run once it has finished, or as it is after `timeout` seconds (clients poll again)."""
     try:
-        return await asyncio.wait_for(runner.wait_run(run_id), timeout)
+        async with asyncio.timeout(timeout):
+            return await runner.wait_run(run_id)
     except TimeoutError:
         return (await runner.run(run_id)).run
 
