@@ -180,3 +180,32 @@ async def test_no_color_is_respected(demo: Demo, monkeypatch: object) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert app.no_color
+
+
+async def test_runs_filter_and_palette_jump_by_number(demo: Demo) -> None:
+    from textual.widgets import Input
+
+    from shipdeck.tui.widgets.table import KeyedTable
+
+    ok = await demo.run("ci")
+    failed = await demo.run("train", flaky="true")
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await wait_for(pilot, lambda: main.snapshot is not None, "the first snapshot")
+        await pilot.press("3")
+        table = main.query_one("#runs-table", KeyedTable)
+        await wait_for(pilot, lambda: table.row_count == 2, "both runs")
+        await pilot.press("slash", *"train fail")
+        await wait_for(pilot, lambda: table.row_count == 1, "the filter")
+        assert table.selected_key == str(failed.run.id)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: table.row_count == 2, "the filter cleared")
+        assert main.query_one("#runs-filter", Input).value == ""
+
+        await pilot.press("ctrl+p", *f"#{ok.run.id}")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run view")
+        assert app.screen.run_id == ok.run.id  # type: ignore[attr-defined]

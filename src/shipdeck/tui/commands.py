@@ -78,6 +78,11 @@ class ShipdeckCommands(Provider):
                 yield DiscoveryHit(label, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
+        app: ShipdeckApp = self.app  # type: ignore[assignment]
+        digits = query.strip().removeprefix("run").strip().removeprefix("#")
+        if digits.isdigit():
+            # Any run by number, also ones older than the listed history.
+            yield Hit(1.0, f"open run #{digits}", partial(app.open_run, int(digits)))
         matcher = self.matcher(query)
         for label, help_text, callback in self.entries:
             score = matcher.match(label)

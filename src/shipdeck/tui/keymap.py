@@ -68,6 +68,18 @@ ALL_BINDINGS: dict[str, Binding] = {
             "Cancel",
             help="Cancel the run (kills running tasks; preview first)",
         ),
+        # Runs view.
+        _b(
+            "runs.filter", "slash", "filter", "Filter", help="Filter runs by words (#id, status...)"
+        ),
+        _b(
+            "runs.clear-filter",
+            "escape",
+            "clear_filter",
+            "Clear",
+            show=False,
+            help="Clear the filter",
+        ),
         # Run view: the DAG.
         _b("dag.left", "h,left", "move('left')", "Upstream", show=False),
         _b("dag.down", "j,down", "move('down')", "Next in column", show=False),

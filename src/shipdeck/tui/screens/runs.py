@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Vertical
+from textual.widgets import Input
 
 from shipdeck.model import Run
+from shipdeck.tui import keymap
 from shipdeck.tui.data import Snapshot
 from shipdeck.tui.format import STATUS_WORD, format_age, format_duration, run_elapsed
 from shipdeck.tui.palette import Palette
@@ -23,11 +27,26 @@ def _origin(run: Run) -> str:
     return f"rerun #{run.parent_id} {mode}"
 
 
+def _matches(run: Run, words: list[str]) -> bool:
+    text = f"#{run.id} {run.pipeline} {run.status.value} {_origin(run)} {run.user}".lower()
+    return all(word in text for word in words)
+
+
 class RunsView(Vertical):
     DEFAULT_CSS = """
     RunsView { height: 1fr; }
     RunsView KeyedTable { max-height: 1fr; }
+    RunsView Input { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
+    RunsView Input.-active { display: block; }
     """
+    BINDINGS: ClassVar[list[BindingType]] = list(
+        keymap.bindings("runs.filter", "runs.clear-filter")
+    )
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.words: list[str] = []
+        self._last: tuple[Snapshot, Palette, datetime] | None = None
 
     def compose(self) -> ComposeResult:
         yield KeyedTable(
@@ -42,8 +61,31 @@ class RunsView(Vertical):
             ],
             id="runs-table",
         )
+        yield Input(placeholder="filter runs: words such as train failed #12", id="runs-filter")
+
+    def action_filter(self) -> None:
+        box = self.query_one(Input)
+        box.add_class("-active")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one(Input)
+        box.value = ""
+        box.remove_class("-active")
+        self.query_one(KeyedTable).focus()
+
+    def on_input_changed(self, message: Input.Changed) -> None:
+        message.stop()
+        self.words = message.value.lower().split()
+        if self._last is not None:
+            self.update(*self._last)
+
+    def on_input_submitted(self, message: Input.Submitted) -> None:
+        message.stop()
+        self.query_one(KeyedTable).focus()
 
     def update(self, snapshot: Snapshot, palette: Palette, now: datetime) -> None:
+        self._last = (snapshot, palette, now)
         rows: list[tuple[str, list[Cell]]] = [
             (
                 str(run.id),
@@ -58,5 +100,6 @@ class RunsView(Vertical):
                 ],
             )
             for run in snapshot.runs
+            if _matches(run, self.words)
         ]
         self.query_one(KeyedTable).set_rows(rows)
