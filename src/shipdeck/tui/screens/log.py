@@ -54,6 +54,9 @@ class LogScreen(Screen[None]):
         app: ShipdeckApp = self.app  # type: ignore[assignment]
         if runner_index != app.active:
             return
+        if page.reset:
+            self.pane.view.resync()
+            return
         lines = []
         finished = False
         for event in page.events:

@@ -148,6 +148,8 @@ class RunScreen(Screen[None]):
             return
         if page.reset:
             self.run_worker(self._refresh_detail(), group="run-refresh", exclusive=True)
+            for log_pane in self.query(LogPane):
+                log_pane.view.resync()
             return
         tasks = []
         lines = []

@@ -147,6 +147,18 @@ class LogView(ScrollView, can_focus=True):
             self.buffer.finished = True
         self._dirty = True
 
+    def resync(self) -> None:
+        """Re-read the tail after the event stream dropped events (a `reset` page)."""
+
+        async def reread() -> None:
+            try:
+                await self.buffer.open()
+            except Exception as error:
+                self.note = f"cannot read log: {error}"
+            self._dirty = True
+
+        self.run_worker(reread(), group="log-open", exclusive=True)
+
     def mark_finished(self) -> None:
         if not self.buffer.finished:
             self.buffer.finished = True
