@@ -136,6 +136,10 @@ async def test_run_view_updates_live_from_events(demo: Demo) -> None:
 
         await wait_for(pilot, lambda: status("talk") == TaskStatus.RUNNING, "talk running")
         assert dag.selected == "talk"
+        await wait_for(pilot, lambda: screen.query(LogPane), "the log pane")
+        pane = screen.query_one(LogPane)
+        await wait_for(pilot, lambda: pane.view.buffer.total == 30, "the live tail in the pane")
+        assert pane.view.follow
         assert status("after") == TaskStatus.PENDING
         demo.gate.touch()
         await wait_for(pilot, lambda: status("after") == TaskStatus.SUCCEEDED, "after done")
