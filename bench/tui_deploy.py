@@ -226,14 +226,9 @@ def reference_plot(series: Any, width: int, height: int) -> float:
     return time.perf_counter() - t0
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller workloads, for a smoke run")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    args = parser.parse_args()
-    runs, steps, versions, metrics = (10, 100, 1000, 20)
-    if args.quick:
-        runs, steps, versions, metrics = (3, 20, 100, 20)
+def run_all(quick: bool = False) -> dict[str, Any]:
+    """Both benchmarks on a fresh workspace (bench/tui.py calls this too)."""
+    runs, steps, versions, metrics = (3, 20, 100, 20) if quick else (10, 100, 1000, 20)
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = make_workspace(Path(tmp) / "ws")
@@ -243,6 +238,15 @@ def main() -> int:
         results["models"] = bench_models(root)
         results["compare"] = bench_compare(root, ids)
     results["config"] = {"runs": runs, "steps": steps, "versions": versions, "metrics": metrics}
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller workloads, for a smoke run")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+    results = run_all(args.quick)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
