@@ -63,7 +63,7 @@ class CompareScreen(Screen[None]):
     DEFAULT_CSS = """
     CompareScreen #compare-title { height: 1; padding: 0 1; background: $surface; }
     CompareScreen GridTable { height: auto; max-height: 45%; }
-    CompareScreen #compare-charts { height: 1fr; min-height: 8; }
+    CompareScreen #compare-charts { height: 1fr; min-height: 8; display: none; }
     CompareScreen Chart { width: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -125,6 +125,7 @@ class CompareScreen(Screen[None]):
         self.details = details
         table = self.query_one(GridTable)
         self._paint_table()
+        self.query_one("#compare-charts").display = True
         self._paint_charts()
         table.focus()
 
