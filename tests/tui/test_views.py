@@ -174,8 +174,17 @@ async def test_q_quits_from_anywhere_without_touching_running_runs(demo: Demo) -
         run = await demo.runner.start_run("chatty", None, trigger="test")
         app.open_run(run.id)
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run view")
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        await wait_for(pilot, lambda: screen.query(DagView), "the DAG")
+        dag = screen.query_one(DagView)
+        await wait_for(
+            pilot,
+            lambda: "talk" in dag.tasks and dag.tasks["talk"].status == TaskStatus.RUNNING,
+            "talk running",
+        )
         await pilot.press("q")
         await wait_for(pilot, lambda: app.return_code == 0, "the app to exit")
-    assert (await demo.runner.run(run.id)).run.status == RunStatus.RUNNING
+    assert not (await demo.runner.run(run.id)).run.status.finished
     demo.gate.touch()
     assert (await demo.runner.wait_run(run.id)).status == RunStatus.SUCCEEDED

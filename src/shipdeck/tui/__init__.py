@@ -35,12 +35,19 @@ def create_app(
 
 
 def run_tui(runners: list[Runner], *, read_only: bool = False, theme: str | None = None) -> int:
-    """Run the TUI in the terminal until the operator quits; closes the runners afterwards."""
-    app = create_app(runners, read_only=read_only, theme=theme)
-    try:
-        result = app.run()
-    finally:
-        for runner in runners:
-            with contextlib.suppress(Exception):
-                asyncio.run(runner.close())
-    return result if isinstance(result, int) else 0
+    """Run the TUI in the terminal until the operator quits, then close the runners.
+
+    Runs its own event loop; from async code use `create_app(...).run_async()` instead.
+    """
+
+    async def main() -> int:
+        app = create_app(runners, read_only=read_only, theme=theme)
+        try:
+            await app.run_async()
+        finally:
+            for runner in runners:
+                with contextlib.suppress(Exception):
+                    await runner.close()
+        return app.return_code or 0
+
+    return asyncio.run(main())

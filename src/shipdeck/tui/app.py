@@ -9,7 +9,6 @@ from typing import ClassVar, Protocol, TypeVar
 
 from textual.app import App
 from textual.binding import BindingType
-from textual.screen import Screen
 
 from shipdeck.errors import ShipdeckError
 from shipdeck.model import EventPage, PipelineSpec
@@ -205,9 +204,6 @@ class ShipdeckApp(App[int]):
             self.switch_screen(screen)
         else:
             self.push_screen(screen)
-
-    def top_screen(self) -> Screen[object]:
-        return self.screen
 
     async def action_quit(self) -> None:
         self.exit(0)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.segment import Segment
-from rich.style import Style
 from textual.binding import BindingType
 from textual.geometry import Size
 from textual.message import Message
@@ -461,6 +460,3 @@ class LogView(ScrollView, can_focus=True):
             rows += height
             n -= 1
         return 0
-
-    def line_style(self, name: str) -> Style:
-        return self.get_component_rich_style(name)
