@@ -23,6 +23,8 @@ from shipdeck.tui.themes import DEFAULT_THEME, bundled_themes_dir, load_themes
 T = TypeVar("T")
 
 FOLLOW_WAIT = 10.0
+FOLLOW_PAGE = 1000
+"""Events per request: small pages keep each burst of work short, so keys stay responsive."""
 RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0)
 
 
@@ -159,7 +161,7 @@ class ShipdeckApp(App[int]):
             try:
                 if after is None:
                     after = await runner.last_seq()
-                page = await runner.wait_events(after, wait=FOLLOW_WAIT)
+                page = await runner.wait_events(after, wait=FOLLOW_WAIT, limit=FOLLOW_PAGE)
             except asyncio.CancelledError:
                 raise
             except Exception:
