@@ -91,7 +91,9 @@ async def main():
         from shipdeck.tui.screens.main import MainScreen
         while not (isinstance(app.screen, MainScreen) and app.screen.snapshot is not None):
             await asyncio.sleep(0.002)
-        await pilot.pause()
+        painted = asyncio.get_running_loop().create_future()
+        app.call_after_refresh(lambda: painted.set_result(None))
+        await painted
         done["frame"] = time.time() - START
         app.exit()
 
@@ -104,7 +106,7 @@ asyncio.run(main())
 )
 
 HELLO_CHILD = """
-import json, os, time
+import asyncio, json, os, time
 START = float(os.environ["BENCH_T0"])
 from textual.app import App
 from textual.widgets import DataTable, Footer, Header
@@ -116,7 +118,9 @@ class Hello(App):
         yield Footer()
 
 async def pilot(pilot):
-    await pilot.pause()
+    painted = asyncio.get_running_loop().create_future()
+    pilot.app.call_after_refresh(lambda: painted.set_result(None))
+    await painted
     print(json.dumps({"frame": time.time() - START}))
     pilot.app.exit()
 
