@@ -47,7 +47,7 @@ class KeyedTable(DataTable[Cell]):
             for key, cells in rows:
                 for column, cell in zip(columns, cells, strict=True):
                     if self.get_cell(key, column) != cell:
-                        self.update_cell(key, column, cell)
+                        self.update_cell(key, column, cell, update_width=True)
             return
         selected = self.selected_key
         self.clear()
