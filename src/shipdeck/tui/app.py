@@ -37,7 +37,16 @@ class ShipdeckApp(App[int]):
     CSS_PATH = "app.tcss"
     COMMANDS: ClassVar = App.COMMANDS | {ShipdeckCommands}
     BINDINGS: ClassVar[list[BindingType]] = list(
-        keymap.bindings("view.overview", "view.pipelines", "view.runs", "help", "quit")
+        keymap.bindings(
+            "view.overview",
+            "view.pipelines",
+            "view.runs",
+            "view.models",
+            "view.deployments",
+            "view.timeline",
+            "help",
+            "quit",
+        )
     )
 
     def __init__(

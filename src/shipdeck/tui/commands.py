@@ -8,12 +8,24 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from shipdeck.tui.fleet import deploy_runner
 from shipdeck.tui.format import glyph
 
 if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp
 
 PALETTE_RUNS = 100
+VIEW_ENTRIES = (
+    ("models", "model versions, metrics, compare"),
+    ("deployments", "services x environments, promote, roll back"),
+    ("timeline", "what happened, across runners"),
+)
+
+
+def open_history(app: ShipdeckApp, index: int, service: str, env: str) -> None:
+    from shipdeck.tui.screens.env_history import EnvHistoryScreen
+
+    app.push_screen(EnvHistoryScreen(index, service, env))
 
 
 class ShipdeckCommands(Provider):
@@ -59,7 +71,20 @@ class ShipdeckCommands(Provider):
                     partial(app.open_run, run.id),
                 )
             )
+        for view, label in VIEW_ENTRIES:
+            self.entries.append((f"view {view}", label, partial(app.action_switch_view, view)))
         for index, runner in enumerate(app.runners):
+            deployer = deploy_runner(runner)
+            services = await app.call("Palette", deployer.services) if deployer else None
+            for service in services or []:
+                for env in service.environments:
+                    self.entries.append(
+                        (
+                            f"env {service.name}/{env}",
+                            f"history of {env} ({runner.name})",
+                            partial(open_history, app, index, service.name, env),
+                        )
+                    )
             self.entries.append(
                 (
                     f"runner {runner.name}",

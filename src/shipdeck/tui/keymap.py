@@ -9,6 +9,8 @@ from collections.abc import Mapping
 
 from textual.binding import Binding
 
+from shipdeck.tui.keymap_deploy import DEPLOY_BINDINGS
+
 
 def _b(
     binding_id: str,
@@ -111,6 +113,8 @@ ALL_BINDINGS: dict[str, Binding] = {
         _b("confirm.no", "n", "dismiss_dialog", "Cancel"),
     )
 }
+
+ALL_BINDINGS.update(DEPLOY_BINDINGS)
 
 ACTION_IDS = frozenset({"trigger", "rerun", "rerun-failed", "rerun-from", "cancel"})
 """Bindings that change state: hidden and refused in read-only mode."""

@@ -2,30 +2,42 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Footer, Tab, Tabs
 
 from shipdeck.model import EventKind, EventPage, RerunMode, Run
 from shipdeck.tui import actions, keymap
 from shipdeck.tui.data import Snapshot, load_snapshot
+from shipdeck.tui.fleet_runs import FleetRuns, load_fleet_runs, parse_fleet_key, runner_summary
+from shipdeck.tui.screens.deployments import DeploymentsView
+from shipdeck.tui.screens.fleet_view import FleetView
+from shipdeck.tui.screens.models import ModelsView
 from shipdeck.tui.screens.overview import OverviewView
 from shipdeck.tui.screens.pipelines import PipelinesView
 from shipdeck.tui.screens.runs import RunsView
+from shipdeck.tui.screens.timeline import TimelineView
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.table import KeyedTable
 
 if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp
 
-VIEWS = ("overview", "pipelines", "runs")
-LAZY_VIEWS: dict[str, type[PipelinesView] | type[RunsView]] = {
+VIEWS = ("overview", "pipelines", "runs", "models", "deployments", "timeline")
+LAZY_VIEWS: dict[str, type[Widget]] = {
     "pipelines": PipelinesView,
     "runs": RunsView,
+    "models": ModelsView,
+    "deployments": DeploymentsView,
+    "timeline": TimelineView,
 }
+FLEET_VIEWS = ("models", "deployments", "timeline")
 RELOAD_INTERVAL = 0.5
 
 
@@ -44,6 +56,7 @@ class MainScreen(Screen[None]):
         self.snapshot: Snapshot | None = None
         self._stale = True
         self._loading = False
+        self.fleet: FleetRuns | None = None
 
     @property
     def shipdeck(self) -> ShipdeckApp:
@@ -59,6 +72,9 @@ class MainScreen(Screen[None]):
             Tab("1 Overview", id="overview"),
             Tab("2 Pipelines", id="pipelines"),
             Tab("3 Runs", id="runs"),
+            Tab("4 Models", id="models"),
+            Tab("5 Deploys", id="deployments"),
+            Tab("6 Timeline", id="timeline"),
         )
         with ContentSwitcher(initial="overview-view"):
             yield OverviewView(id="overview-view")
@@ -98,6 +114,12 @@ class MainScreen(Screen[None]):
         self._repaint()
         if first:
             self.query_one(OverviewView).focus_first()
+        if len(app.runners) > 1:
+            # The other runners after the active one is painted: an offline one waits alone.
+            parts = await load_fleet_runs(app.runners, app.active)
+            names = [r.name for r in app.runners]
+            self.fleet = FleetRuns(names, app.active, parts)
+            self._repaint()
 
     def _repaint(self) -> None:
         if self.snapshot is None:
@@ -108,10 +130,27 @@ class MainScreen(Screen[None]):
         for view in self.query(PipelinesView):
             view.update(self.snapshot, app.palette, now)
         for runs in self.query(RunsView):
-            runs.update(self.snapshot, app.palette, now)
+            runs.update(self.snapshot, app.palette, now, self.fleet)
+        self.query_one(OverviewView).show_runners(self._runner_lines(now))
+
+    def _runner_lines(self, now: datetime) -> list[Text]:
+        app = self.shipdeck
+        if len(app.runners) < 2 or self.snapshot is None:
+            return []
+        parts = self.fleet.parts if self.fleet is not None else {}
+        lines = []
+        for index, runner in enumerate(app.runners):
+            part = parts.get(index)
+            runs = self.snapshot.runs if index == app.active else (part.data if part else None)
+            error = part.error if part is not None and index != app.active else ""
+            state = app.connection_state(index)
+            lines.append(runner_summary(runner.name, state, runs, error, app.palette, now))
+        return lines
 
     def on_runner_events(self, runner_index: int, page: EventPage) -> None:
-        if runner_index != self.shipdeck.active:
+        for view in self.query(FleetView):
+            view.on_runner_events(runner_index, page)
+        if runner_index != self.shipdeck.active and len(self.shipdeck.runners) < 2:
             return
         if page.reset or any(e.kind in (EventKind.RUN, EventKind.TASK) for e in page.events):
             self._stale = True
@@ -131,6 +170,11 @@ class MainScreen(Screen[None]):
             await switcher.mount(LAZY_VIEWS[view](id=f"{view}-view"))
             self._repaint()
         switcher.current = f"{view}-view"
+        self.refresh_bindings()
+        shown = self.query_one(f"#{view}-view")
+        if isinstance(shown, FleetView):
+            shown.focus_table()
+            return
         tables = self.query_one(f"#{view}-view").query(KeyedTable)
         focus = next((t for t in tables if t.row_count), None) or (
             tables.first() if tables else None
@@ -157,6 +201,8 @@ class MainScreen(Screen[None]):
         table, key = row
         if table in ("overview-pipelines", "pipelines-table"):
             return self.snapshot.latest(key)
+        if parse_fleet_key(key) is not None:
+            return None  # another runner's run: open it (enter) to act on it
         run_id = int(key)
         return next((r for r in self.snapshot.runs if r.id == run_id), None)
 
@@ -180,15 +226,24 @@ class MainScreen(Screen[None]):
                 return
             self.shipdeck.open_run(run.id)
         elif message.row_key.value is not None:
+            other = parse_fleet_key(str(message.row_key.value))
+            if other is not None:
+                self.shipdeck.switch_runner(other[0])
+                self.shipdeck.open_run(other[1])
+                return
             self.shipdeck.open_run(int(message.row_key.value))
 
     # Actions (hidden and refused in read-only mode).
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in keymap.WRITE_ACTIONS and self.current_view in FLEET_VIEWS:
+            return False
         return not (action in keymap.WRITE_ACTIONS and self.shipdeck.read_only)
 
     def action_refresh(self) -> None:
         self.reload()
+        for view in self.query(FleetView):
+            view.reload()
 
     async def action_trigger(self) -> None:
         pipeline = self.selected_pipeline()

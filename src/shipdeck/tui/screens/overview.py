@@ -46,11 +46,13 @@ def strip(runs: list[Run], palette: Palette, width: int = STRIP_RUNS) -> Text:
 class OverviewView(Vertical):
     DEFAULT_CSS = """
     OverviewView { height: 1fr; }
+    OverviewView #overview-runners { height: auto; max-height: 5; display: none; }
     OverviewView KeyedTable { max-height: 7; }
     OverviewView #overview-pipelines { max-height: 1fr; }
     """
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="overview-runners")
         yield Static("Failures", classes="section-title", id="failures-title")
         yield Static("No recent failures", classes="empty", id="failures-empty")
         yield KeyedTable(
@@ -141,6 +143,13 @@ class OverviewView(Vertical):
         table.set_rows(rows)
         table.display = bool(rows)
         self.query_one(f"#{section}-empty").display = not rows
+
+    def show_runners(self, lines: list[Text]) -> None:
+        """With several runners: one line each (state, running, failures, last run)."""
+        runners = self.query_one("#overview-runners", Static)
+        runners.display = bool(lines)
+        if lines:
+            runners.update(Text("\n").join(lines))
 
     def focus_first(self) -> None:
         """Land on what needs attention: the newest failure, else a running run."""

@@ -13,9 +13,11 @@ from textual.widgets import Input
 from shipdeck.model import Run
 from shipdeck.tui import keymap
 from shipdeck.tui.data import Snapshot
+from shipdeck.tui.fleet_runs import FleetRuns, fleet_key
 from shipdeck.tui.format import STATUS_WORD, format_age, format_duration, run_elapsed
 from shipdeck.tui.palette import Palette
-from shipdeck.tui.widgets.table import Cell, KeyedTable
+from shipdeck.tui.widgets.grid import GridTable
+from shipdeck.tui.widgets.table import Cell
 
 
 def _origin(run: Run) -> str:
@@ -32,6 +34,17 @@ def _matches(run: Run, words: list[str]) -> bool:
     return all(word in text for word in words)
 
 
+COLUMNS = [
+    ("run", "run"),
+    ("pipeline", "pipeline"),
+    ("status", "status"),
+    ("tasks", "tasks"),
+    ("started", "started"),
+    ("duration", "took"),
+    ("origin", "origin"),
+]
+
+
 class RunsView(Vertical):
     DEFAULT_CSS = """
     RunsView { height: 1fr; }
@@ -46,21 +59,10 @@ class RunsView(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.words: list[str] = []
-        self._last: tuple[Snapshot, Palette, datetime] | None = None
+        self._last: tuple[Snapshot, Palette, datetime, FleetRuns | None] | None = None
 
     def compose(self) -> ComposeResult:
-        yield KeyedTable(
-            [
-                ("run", "run"),
-                ("pipeline", "pipeline"),
-                ("status", "status"),
-                ("tasks", "tasks"),
-                ("started", "started"),
-                ("duration", "took"),
-                ("origin", "origin"),
-            ],
-            id="runs-table",
-        )
+        yield GridTable(COLUMNS, id="runs-table")
         yield Input(placeholder="filter runs: words such as train failed #12", id="runs-filter")
 
     def action_filter(self) -> None:
@@ -72,7 +74,7 @@ class RunsView(Vertical):
         box = self.query_one(Input)
         box.value = ""
         box.remove_class("-active")
-        self.query_one(KeyedTable).focus()
+        self.query_one(GridTable).focus()
 
     def on_input_changed(self, message: Input.Changed) -> None:
         message.stop()
@@ -82,24 +84,35 @@ class RunsView(Vertical):
 
     def on_input_submitted(self, message: Input.Submitted) -> None:
         message.stop()
-        self.query_one(KeyedTable).focus()
+        self.query_one(GridTable).focus()
 
-    def update(self, snapshot: Snapshot, palette: Palette, now: datetime) -> None:
-        self._last = (snapshot, palette, now)
-        rows: list[tuple[str, list[Cell]]] = [
-            (
-                str(run.id),
-                [
-                    f"#{run.id}",
-                    run.pipeline,
-                    palette.badge(run.status, STATUS_WORD.get(run.status.value, run.status)),
-                    f"{run.tasks_done}/{run.tasks_total}",
-                    format_age(run.started_at or run.created_at, now),
-                    format_duration(run_elapsed(run, now)),
-                    _origin(run),
-                ],
-            )
-            for run in snapshot.runs
-            if _matches(run, self.words)
+    def update(
+        self, snapshot: Snapshot, palette: Palette, now: datetime, fleet: FleetRuns | None = None
+    ) -> None:
+        """The active runner's runs; with several runners, every runner's, newest first."""
+        self._last = (snapshot, palette, now, fleet)
+        many = fleet is not None and fleet.many
+        entries: list[tuple[str, int, Run]] = [
+            (str(run.id), fleet.active if fleet else 0, run) for run in snapshot.runs
         ]
-        self.query_one(KeyedTable).set_rows(rows)
+        if fleet is not None and many:
+            entries += [(fleet_key(i, run.id), i, run) for i, run in fleet.others()]
+            entries.sort(key=lambda entry: entry[2].created_at, reverse=True)
+        rows: list[tuple[str, list[Cell]]] = []
+        for key, index, run in entries:
+            name = fleet.names[index] if fleet is not None and many else ""
+            if not _matches(run, [w for w in self.words if w not in name.lower()]):
+                continue
+            cells: list[Cell] = [name] if many else []
+            cells += [
+                f"#{run.id}",
+                run.pipeline,
+                palette.badge(run.status, STATUS_WORD.get(run.status.value, run.status)),
+                f"{run.tasks_done}/{run.tasks_total}",
+                format_age(run.started_at or run.created_at, now),
+                format_duration(run_elapsed(run, now)),
+                _origin(run),
+            ]
+            rows.append((key, cells))
+        columns = [("runner", "runner"), *COLUMNS] if many else COLUMNS
+        self.query_one(GridTable).set_grid(columns, rows)

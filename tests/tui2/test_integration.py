@@ -1,0 +1,64 @@
+"""The three views as tabs of the main screen: number keys, help with binding ids, the
+palette's view and environment entries, and the views loading only when first shown."""
+
+from __future__ import annotations
+
+from shipdeck.tui.screens.deployments import DeploymentsView, MatrixTable
+from shipdeck.tui.screens.env_history import EnvHistoryScreen
+from shipdeck.tui.screens.help import HelpScreen
+from shipdeck.tui.screens.main import MainScreen
+from shipdeck.tui.screens.models import ModelsView
+from shipdeck.tui.screens.timeline import TimelineView
+from tests.tui2.conftest import Deck, wait_for
+
+
+async def test_number_keys_switch_to_the_new_tabs(deck: Deck) -> None:
+    app = deck.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        main = app.screen
+        assert not main.query(ModelsView)  # built on first use
+        await pilot.press("4")
+        assert main.current_view == "models"
+        models = main.query_one(ModelsView)
+        await wait_for(pilot, lambda: models.parts, "the models")
+        await pilot.press("5")
+        deployments = main.query_one(DeploymentsView)
+        await wait_for(pilot, lambda: deployments.parts, "the deployments")
+        assert main.query_one(MatrixTable).has_focus
+        shown = {b.binding.action for b in main.active_bindings.values() if b.enabled}
+        assert "promote" in shown and "trigger" not in shown and "rerun" not in shown
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, EnvHistoryScreen), "history")
+        await pilot.press("escape", "6")
+        timeline = main.query_one(TimelineView)
+        await wait_for(pilot, lambda: timeline.parts, "the timeline")
+        assert main.current_view == "timeline"
+
+
+async def test_help_lists_the_view_keys_with_their_ids(deck: Deck) -> None:
+    app = deck.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        await pilot.press("5")
+        await wait_for(pilot, lambda: app.screen.query_one(DeploymentsView).parts, "loaded")
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        keys = help_screen.keys_table()
+        listed = {str(cell) for column in keys.columns for cell in column.cells}
+        assert {"deploy.promote", "deploy.rollback", "deploy.open", "view.timeline"} <= listed
+
+
+async def test_the_palette_opens_an_environment_history(deck: Deck) -> None:
+    app = deck.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        await pilot.press(*"env churn/prod")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, EnvHistoryScreen), "history")
+        assert (app.screen.service, app.screen.env) == ("churn", "prod")  # type: ignore[attr-defined]
