@@ -123,16 +123,16 @@ class Host(Screen[None]):
 
 async def show(pilot: Pilot[Any], name: str) -> FleetView[Any]:
     from shipdeck.tui.screens.deployments import DeploymentsView
-    from shipdeck.tui.screens.main import MainScreen
+    from shipdeck.tui.screens.main import VIEWS, MainScreen
     from shipdeck.tui.screens.models import ModelsView
     from shipdeck.tui.screens.timeline import TimelineView
 
     app = pilot.app
     await until(pilot, lambda: isinstance(app.screen, MainScreen))
-    found = app.screen.query(f"#{name}-view")
-    if found:
+    if name in VIEWS:
         await pilot.press({"models": "4", "deployments": "5", "timeline": "6"}[name])
-        view = found.first()
+        await until(pilot, lambda: app.screen.query(f"#{name}-view"))
+        view = app.screen.query_one(f"#{name}-view")
     else:
         kinds = {"models": ModelsView, "deployments": DeploymentsView, "timeline": TimelineView}
         view = kinds[name](id=f"{name}-view")
