@@ -25,6 +25,8 @@ import threading
 import time
 from pathlib import Path
 
+import tui_deploy  # bench/tui_deploy.py: Models view and compare
+
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
@@ -407,6 +409,7 @@ def main() -> int:
         results["big_log"] = bench_big_log(root, big_run)
         results["follow"] = bench_follow(root, seconds)
     results["dag_500"] = bench_dag(500)
+    results["models_compare"] = tui_deploy.run_all(args.quick)
     results["config"] = {"runs": runs, "log_lines": big, "follow_seconds": seconds}
 
     if args.json:
@@ -440,6 +443,9 @@ def main() -> int:
         f"DAG of 500 tasks            layout {d['layout_s'] * 1000:.0f} ms, first frame "
         f"{d['first_frame_s']:.3f} s, move+repaint {d['key_move_ms']:.1f} ms   target < 0.3 s"
     )
+    models_compare = results["models_compare"]
+    assert isinstance(models_compare, dict)
+    print(tui_deploy.report(models_compare))
     return 0
 
 

@@ -16,13 +16,10 @@ from shipdeck.model import EventKind, EventPage, RerunMode, Run
 from shipdeck.tui import actions, keymap
 from shipdeck.tui.data import Snapshot, load_snapshot
 from shipdeck.tui.fleet_runs import FleetRuns, load_fleet_runs, parse_fleet_key, runner_summary
-from shipdeck.tui.screens.deployments import DeploymentsView
 from shipdeck.tui.screens.fleet_view import FleetView
-from shipdeck.tui.screens.models import ModelsView
 from shipdeck.tui.screens.overview import OverviewView
 from shipdeck.tui.screens.pipelines import PipelinesView
 from shipdeck.tui.screens.runs import RunsView
-from shipdeck.tui.screens.timeline import TimelineView
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.table import KeyedTable
 
@@ -33,12 +30,26 @@ VIEWS = ("overview", "pipelines", "runs", "models", "deployments", "timeline")
 LAZY_VIEWS: dict[str, type[Widget]] = {
     "pipelines": PipelinesView,
     "runs": RunsView,
-    "models": ModelsView,
-    "deployments": DeploymentsView,
-    "timeline": TimelineView,
 }
 FLEET_VIEWS = ("models", "deployments", "timeline")
 RELOAD_INTERVAL = 0.5
+
+
+def view_class(view: str) -> type[Widget]:
+    """The widget class of a tab; the fleet views are imported when first opened."""
+    if view == "models":
+        from shipdeck.tui.screens.models import ModelsView
+
+        return ModelsView
+    if view == "deployments":
+        from shipdeck.tui.screens.deployments import DeploymentsView
+
+        return DeploymentsView
+    if view == "timeline":
+        from shipdeck.tui.screens.timeline import TimelineView
+
+        return TimelineView
+    return LAZY_VIEWS[view]
 
 
 class ViewTabs(Tabs, can_focus=False):
@@ -167,7 +178,7 @@ class MainScreen(Screen[None]):
         switcher = self.query_one(ContentSwitcher)
         if not switcher.query_children(f"#{view}-view"):
             # Views other than the overview are built on first use: a faster first frame.
-            await switcher.mount(LAZY_VIEWS[view](id=f"{view}-view"))
+            await switcher.mount(view_class(view)(id=f"{view}-view"))
             self._repaint()
         switcher.current = f"{view}-view"
         self.refresh_bindings()
