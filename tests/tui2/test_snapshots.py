@@ -16,13 +16,16 @@ from shipdeck.runners.remote import RemoteRunner
 from shipdeck.tui.screens.alias import AliasScreen
 from shipdeck.tui.screens.compare import CompareScreen
 from shipdeck.tui.screens.env_history import EnvHistoryScreen
+from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.promote import ActionScreen
 from shipdeck.tui.widgets.log_pane import LogPane
 from tests.tui2.conftest import Deck, open_view, wait_for
 from tests.tui2.test_deployments import go_to, open_action
+from tests.tui2.test_fleet_runs import lab
 
 SMALL = (80, 24)
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
+__all__ = ["lab"]
 OFFLINE_URL = "http://127.0.0.1:9"
 """The discard port: nothing listens there, and the address is the same on every machine."""
 
@@ -183,3 +186,16 @@ def test_two_runners_one_offline(snap_compare: Any, deck: Deck, far: RemoteRunne
         await settle(pilot)
 
     assert snap_compare(deck.app(deck.runner, far), terminal_size=SMALL, run_before=run_before)
+
+
+def test_runs_of_every_runner(snap_compare: Any, deck: Deck, lab: Any, far: RemoteRunner) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        await wait_for(pilot, lambda: app.screen.fleet is not None, "the other runners")
+        await wait_for(pilot, lambda: app.connection_state(2) == "offline", "offline")
+        await pilot.press("3")
+        await settle(pilot)
+
+    app = deck.app(deck.runner, lab, far)
+    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
