@@ -57,7 +57,7 @@ async def test_the_palette_opens_an_environment_history(deck: Deck) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
         await pilot.press("ctrl+p")
         await pilot.pause(0.3)
-        await pilot.press(*"env churn/prod")
+        await pilot.press(*"churn/prod")
         await pilot.pause(0.5)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, EnvHistoryScreen), "history")

@@ -3,6 +3,8 @@ charts, and moving an alias (from -> to shown first)."""
 
 from __future__ import annotations
 
+from textual.widgets import Input
+
 from shipdeck.tui.screens.alias import AliasScreen
 from shipdeck.tui.screens.compare import CompareScreen
 from shipdeck.tui.screens.models import ModelsView
@@ -79,15 +81,6 @@ async def test_compare_marked_versions_with_only_differences_and_charts(deck: De
         assert isinstance(app.screen.query_one(ModelsView), ModelsView)
 
 
-async def test_enter_without_marks_compares_with_the_champion(deck: Deck) -> None:
-    app = deck.app()
-    async with app.run_test(size=(100, 30)) as pilot:
-        await open_view(pilot, "models")
-        await pilot.press("enter")  # v3, against the champion v2
-        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "compare")
-        assert app.screen.refs == ["churn@v2", "churn@v3"]  # type: ignore[attr-defined]
-
-
 async def test_alias_move_shows_from_and_to_then_moves(deck: Deck) -> None:
     app = deck.app()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -98,9 +91,10 @@ async def test_alias_move_shows_from_and_to_then_moves(deck: Deck) -> None:
         dialog = app.screen
         move = str(dialog.query_one("#alias-move").render())
         assert move == "churn@champion: v2 → v1"
-        await pilot.press(*"challenger")  # the default name is selected: typing replaces it
-        assert str(dialog.query_one("#alias-move").render()) == "churn@challenger: (unset) → v1"
-        await pilot.press(*["backspace"] * 10, *"champion", "enter")
+        await pilot.press("x")  # the default name is selected: typing replaces it
+        assert str(dialog.query_one("#alias-move").render()) == "churn@x: (unset) → v1"
+        dialog.query_one("#alias-name", Input).value = "champion"
+        await pilot.press("enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, AliasScreen), "the move")
         versions = await deck.runner.model_versions("churn")
         assert [v.revision for v in versions if "champion" in v.aliases] == ["v1"]
@@ -110,13 +104,16 @@ async def test_alias_move_shows_from_and_to_then_moves(deck: Deck) -> None:
         )
 
 
-async def test_an_empty_alias_name_is_one_clear_line_and_moves_nothing(deck: Deck) -> None:
+async def test_enter_without_marks_and_an_empty_alias_name(deck: Deck) -> None:
     app = deck.app()
     async with app.run_test(size=(100, 30)) as pilot:
         await open_view(pilot, "models")
-        await pilot.press("a")
+        await pilot.press("enter")  # v3, against the champion v2
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "compare")
+        assert app.screen.refs == ["churn@v2", "churn@v3"]  # type: ignore[attr-defined]
+        await pilot.press("escape", "a")
         await wait_for(pilot, lambda: isinstance(app.screen, AliasScreen), "the alias dialog")
-        await pilot.press(*["backspace"] * 8, "enter")
+        await pilot.press("backspace", "enter")  # the selected default name deleted
         error = str(app.screen.query_one("#dialog-error").render())
         assert "the alias needs a name" in error
         assert isinstance(app.screen, AliasScreen)

@@ -52,14 +52,13 @@ async def log_loaded(pilot: Pilot[Any]) -> None:
         await settle(pilot)
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_models(snap_compare: Any, deck: Deck, size: Any) -> None:
+def test_models(snap_compare: Any, deck: Deck) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await open_view(pilot, "models")
         await pilot.press("space")
         await settle(pilot)
 
-    assert snap_compare(deck.app(), terminal_size=size, run_before=run_before)
+    assert snap_compare(deck.app(), terminal_size=SMALL, run_before=run_before)
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -86,14 +85,13 @@ def test_alias_dialog(snap_compare: Any, deck: Deck) -> None:
     assert snap_compare(deck.app(), terminal_size=SMALL, run_before=run_before)
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_deployments(snap_compare: Any, deck: Deck, size: Any) -> None:
+def test_deployments(snap_compare: Any, deck: Deck) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         view = await open_view(pilot, "deployments")
         await go_to(pilot, view, "0:churn", "prod")
         await settle(pilot)
 
-    assert snap_compare(deck.app(), terminal_size=size, run_before=run_before)
+    assert snap_compare(deck.app(), terminal_size=SMALL, run_before=run_before)
 
 
 def test_environment_history(snap_compare: Any, deck: Deck) -> None:
@@ -170,13 +168,12 @@ def test_rollback_dialog(snap_compare: Any, deck: Deck) -> None:
     assert snap_compare(deck.app(), terminal_size=SMALL, run_before=run_before)
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_timeline(snap_compare: Any, deck: Deck, size: Any) -> None:
+def test_timeline(snap_compare: Any, deck: Deck) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await open_view(pilot, "timeline")
         await settle(pilot)
 
-    assert snap_compare(deck.app(), terminal_size=size, run_before=run_before)
+    assert snap_compare(deck.app(), terminal_size=SMALL, run_before=run_before)
 
 
 def test_two_runners_one_offline(snap_compare: Any, deck: Deck, far: RemoteRunner) -> None:

@@ -86,7 +86,7 @@ async def test_enter_jumps_to_the_run_or_the_environment(deck: Deck) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, EnvHistoryScreen), "history")
         assert (app.screen.service, app.screen.env) == ("churn", "staging")  # type: ignore[attr-defined]
         await pilot.press("escape")
-        await pilot.press("slash", *"#2 train succeeded", "enter")
+        await pilot.press("slash", *"#2 succ", "enter")
         assert len(texts(view)) == 1
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run")
