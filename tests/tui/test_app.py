@@ -209,3 +209,28 @@ async def test_runs_filter_and_palette_jump_by_number(demo: Demo) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run view")
         assert app.screen.run_id == ok.run.id  # type: ignore[attr-defined]
+
+
+async def test_a_view_failing_on_events_does_not_stop_the_feed(demo: Demo) -> None:
+    """A bug in one screen's event handler is shown, and every other screen keeps updating."""
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        seen: list[int] = []
+        original = main.on_runner_events
+
+        def failing(runner_index: int, page: object) -> None:
+            raise RuntimeError("boom in a view")
+
+        def recording(runner_index: int, page: object) -> None:
+            seen.append(runner_index)
+            original(runner_index, page)  # type: ignore[arg-type]
+
+        main.on_runner_events = recording  # type: ignore[method-assign]
+        app.push_screen(HelpScreen(main))
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
+        app.screen.on_runner_events = failing  # type: ignore[attr-defined]
+        await demo.run("ci")
+        await wait_for(pilot, lambda: len(seen) >= 2, "events after the failure")
+        assert any("boom in a view" in str(n.message) for n in app._notifications)

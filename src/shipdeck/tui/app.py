@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import ClassVar, Protocol, TypeVar
 
+from textual import log
 from textual.app import App
 from textual.binding import BindingType
 
@@ -188,8 +189,16 @@ class ShipdeckApp(App[int]):
     def dispatch_events(self, index: int, page: EventPage) -> None:
         for screen in self.screen_stack:
             handler = getattr(screen, "on_runner_events", None)
-            if handler is not None:
+            if handler is None:
+                continue
+            try:
                 handler(index, page)
+            except Exception as error:
+                # One view's bug must not stop the event feed that every other view relies on.
+                log.error(f"{type(screen).__name__} failed on runner events: {error!r}")
+                self.notify(
+                    f"{type(screen).__name__}: {error}", title="view error", severity="error"
+                )
 
     # Actions.
 

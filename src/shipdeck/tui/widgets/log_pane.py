@@ -32,15 +32,17 @@ class LogPane(Vertical):
         self.runner = runner
         self.run_id = run_id
         self.task_name = task
+        # Built here, not in compose: events may arrive for this pane before it is mounted.
+        self._view = LogView(runner, run_id, task)
 
     def compose(self) -> ComposeResult:
         yield Static(f" {self.task_name}", classes="log-status")
-        yield LogView(self.runner, self.run_id, self.task_name)
+        yield self._view
         yield Input(placeholder="search (enter to find, esc to close)", id="log-search")
 
     @property
     def view(self) -> LogView:
-        return self.query_one(LogView)
+        return self._view
 
     def on_log_view_changed(self, message: LogView.Changed) -> None:
         self.query_one(".log-status", Static).update(self._status(message.state))
