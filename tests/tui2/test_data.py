@@ -37,6 +37,9 @@ def test_metric_and_delta_text() -> None:
     assert format_delta(0.06) == "+0.06"
     assert format_delta(-0.2182) == "-0.2182"
     assert format_delta(0.0) == "±0"
+    assert format_delta(-0.0987412) == "-0.0987"
+    assert format_delta(0.00001) == "+0.0000"
+    assert format_delta(12.34) == "+12.34"
 
 
 def test_better_follows_the_direction() -> None:

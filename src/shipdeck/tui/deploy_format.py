@@ -45,7 +45,12 @@ def format_delta(delta: float | None) -> str:
     if delta == 0:
         return "±0"
     sign = "+" if delta > 0 else "-"
-    return sign + format_metric(abs(delta))
+    size = abs(delta)
+    if size >= 10:
+        return sign + format_metric(size)
+    # At most four decimals: a delta is read at a glance, next to a value that has them.
+    text = f"{size:.4f}".rstrip("0").rstrip(".")
+    return sign + (text if text != "0" else "0.0000")
 
 
 def is_better(delta: float, direction: MetricDirection | None) -> bool | None:

@@ -19,6 +19,9 @@ from shipdeck.tui.fleet import deploy_runner
 KEY_METRICS = 6
 """At most this many metric columns; every metric is in the comparison."""
 CHAMPION = "champion"
+QUALITY_METRICS = frozenset(
+    {"auc", "accuracy", "precision", "recall", "f1", "loss", "val_loss", "rmse", "mae", "r2"}
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,8 @@ def pick_key_metrics(
     directions: dict[str, MetricDirection],
     limit: int = KEY_METRICS,
 ) -> list[str]:
-    """Gate metrics first, then configured ones, then the rest by name."""
+    """Gate metrics first, then the usual quality metrics (auc, accuracy, loss, ...) and those
+    the workspace configured away from the default, then the rest by name."""
     seen: dict[str, None] = {}
     for family in families:
         for version in family.versions[:50]:
@@ -91,7 +95,13 @@ def pick_key_metrics(
         if gate.kind == GateKind.METRIC and gate.metric
     ]
     order = [k for k in dict.fromkeys(gated) if k in seen]
-    order += [k for k in directions if k in seen and k not in order]
+    notable = [
+        k
+        for k in seen
+        if k.lower() in QUALITY_METRICS
+        or directions.get(k, default_direction(k)) != default_direction(k)
+    ]
+    order += sorted(k for k in notable if k not in order)
     order += sorted(k for k in seen if k not in order)
     return order[:limit]
 
