@@ -11,9 +11,8 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from shipdeck.model import EventKind, EventPage, HistoryEntry, Outcome
+from shipdeck.model import EventPage, HistoryEntry, Outcome
 from shipdeck.tui import keymap
-from shipdeck.tui.data import event_log_line
 from shipdeck.tui.deploy_format import OUTCOME_COLOUR, OUTCOME_GLYPH
 from shipdeck.tui.fleet import deploy_runner
 from shipdeck.tui.format import format_age
@@ -152,20 +151,8 @@ class EnvHistoryScreen(Screen[None]):
     def on_runner_events(self, runner_index: int, page: EventPage) -> None:
         if runner_index != self.runner_index:
             return
-        panes = self.query(LogPane)
-        if not panes:
-            return
-        pane = panes.first()
-        lines = [
-            line
-            for event in page.events
-            if event.kind == EventKind.LOG
-            and event.run_id == pane.run_id
-            and event.task == pane.task_name
-            and (line := event_log_line(event)) is not None
-        ]
-        if lines:
-            pane.view.add_lines(lines)
+        for pane in self.query(LogPane):
+            pane.apply_events(page)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -9,9 +9,8 @@ from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from shipdeck.model import EventKind, EventPage
+from shipdeck.model import EventPage
 from shipdeck.tui import keymap
-from shipdeck.tui.data import event_log_line, event_task
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.log_pane import LogPane
 
@@ -54,22 +53,4 @@ class LogScreen(Screen[None]):
         app: ShipdeckApp = self.app  # type: ignore[assignment]
         if runner_index != app.active:
             return
-        if page.reset:
-            self.pane.view.resync()
-            return
-        lines = []
-        finished = False
-        for event in page.events:
-            if event.run_id != self.run_id or event.task != self.task_name:
-                continue
-            if event.kind == EventKind.LOG:
-                line = event_log_line(event)
-                if line is not None:
-                    lines.append(line)
-            elif event.kind == EventKind.TASK:
-                task = event_task(event)
-                finished = finished or (task is not None and task.status.finished)
-        if lines:
-            self.pane.view.add_lines(lines)
-        if finished:
-            self.pane.view.mark_finished()
+        self.pane.apply_events(page)

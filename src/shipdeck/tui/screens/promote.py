@@ -21,7 +21,6 @@ from shipdeck.model import (
     ActionPlan,
     Comparison,
     DeployAction,
-    EventKind,
     EventPage,
     HistoryEntry,
     MetricDirection,
@@ -31,7 +30,6 @@ from shipdeck.model import (
 )
 from shipdeck.runners.protocol import DeployRunner, Runner
 from shipdeck.tui import keymap
-from shipdeck.tui.data import event_log_line
 from shipdeck.tui.deploy_format import (
     OUTCOME_COLOUR,
     OUTCOME_GLYPH,
@@ -422,20 +420,8 @@ class ActionScreen(ModalScreen[bool]):
     def on_runner_events(self, runner_index: int, page: EventPage) -> None:
         if runner_index != self.runner_index or self.run_id is None:
             return
-        panes = self.query(LogPane)
-        if not panes:
-            return
-        pane = panes.first()
-        lines = [
-            line
-            for event in page.events
-            if event.kind == EventKind.LOG
-            and event.run_id == self.run_id
-            and event.task == pane.task_name
-            and (line := event_log_line(event)) is not None
-        ]
-        if lines:
-            pane.view.add_lines(lines)
+        for pane in self.query(LogPane):
+            pane.apply_events(page)
 
     def action_back(self) -> None:
         self.dismiss(self.changed or self.phase == "running")

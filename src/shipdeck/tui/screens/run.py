@@ -13,7 +13,7 @@ from textual.widgets import Footer, Static
 
 from shipdeck.model import EventKind, EventPage, PipelineSpec, RerunMode, RunDetail, TaskStatus
 from shipdeck.tui import actions, keymap
-from shipdeck.tui.data import event_log_line, event_run, event_task
+from shipdeck.tui.data import event_run, event_task
 from shipdeck.tui.format import STATUS_WORD, format_duration, format_param, run_elapsed
 from shipdeck.tui.widgets.dag import DagView
 from shipdeck.tui.widgets.header import AppHeader
@@ -146,15 +146,12 @@ class RunScreen(Screen[None]):
         app = self.shipdeck
         if runner_index != app.active or self.detail is None:
             return
+        for log_pane in self.query(LogPane):
+            log_pane.apply_events(page)
         if page.reset:
             self.run_worker(self._refresh_detail(), group="run-refresh", exclusive=True)
-            for log_pane in self.query(LogPane):
-                log_pane.view.resync()
             return
         tasks = []
-        lines = []
-        pane = self.query(LogPane)
-        log_task = pane.first().task_name if pane else None
         for event in page.events:
             if event.run_id != self.run_id:
                 continue
@@ -166,19 +163,11 @@ class RunScreen(Screen[None]):
                 run = event_run(event)
                 if run is not None:
                     self.detail = self.detail.model_copy(update={"run": run})
-            elif event.kind == EventKind.LOG and event.task == log_task:
-                line = event_log_line(event)
-                if line is not None:
-                    lines.append(line)
         if tasks:
             merged = {t.name: t for t in self.detail.tasks}
             merged.update({t.name: t for t in tasks})
             self.detail = self.detail.model_copy(update={"tasks": list(merged.values())})
             self.query_one(DagView).update_tasks(tasks)
-            if log_task is not None and log_task in merged and merged[log_task].status.finished:
-                pane.first().view.mark_finished()
-        if lines and pane:
-            pane.first().view.add_lines(lines)
         self._paint_summary()
 
     async def _refresh_detail(self) -> None:

@@ -7,7 +7,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
+from shipdeck.model import EventKind, EventPage
 from shipdeck.runners.protocol import Runner
+from shipdeck.tui.data import event_log_line, event_task
 from shipdeck.tui.widgets.log_view import LogState, LogView
 
 
@@ -43,6 +45,28 @@ class LogPane(Vertical):
     @property
     def view(self) -> LogView:
         return self._view
+
+    def apply_events(self, page: EventPage) -> None:
+        """Follow this pane's task on a page of its runner's events."""
+        if page.reset:
+            self._view.resync()
+            return
+        lines = []
+        finished = False
+        for event in page.events:
+            if event.run_id != self.run_id or event.task != self.task_name:
+                continue
+            if event.kind == EventKind.LOG:
+                line = event_log_line(event)
+                if line is not None:
+                    lines.append(line)
+            elif event.kind == EventKind.TASK:
+                task = event_task(event)
+                finished = finished or (task is not None and task.status.finished)
+        if lines:
+            self._view.add_lines(lines)
+        if finished:
+            self._view.mark_finished()
 
     def on_log_view_changed(self, message: LogView.Changed) -> None:
         self.query_one(".log-status", Static).update(self._status(message.state))
