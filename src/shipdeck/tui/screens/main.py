@@ -138,10 +138,13 @@ class MainScreen(Screen[None]):
         app = self.shipdeck
         now = app.clock()
         self.query_one(OverviewView).update(self.snapshot, app.palette, now)
+        # A view still being mounted (built on first use) is painted once its mount completes.
         for view in self.query(PipelinesView):
-            view.update(self.snapshot, app.palette, now)
+            if view.is_mounted:
+                view.update(self.snapshot, app.palette, now)
         for runs in self.query(RunsView):
-            runs.update(self.snapshot, app.palette, now, self.fleet)
+            if runs.is_mounted:
+                runs.update(self.snapshot, app.palette, now, self.fleet)
         self.query_one(OverviewView).show_runners(self._runner_lines(now))
 
     def _runner_lines(self, now: datetime) -> list[Text]:
