@@ -297,6 +297,12 @@ def main() -> int:
     try:
         report = measure(args, root)
     finally:
+        # The CLI rows attach to (and so start) the workspace's runner daemon: stop it.
+        subprocess.run(
+            [sys.executable, "-m", "shipdeck", "-C", str(root), "serve", "--stop"],
+            capture_output=True,
+            check=False,
+        )
         if args.keep:
             print(f"workspace kept in {root}", file=sys.stderr)
         else:
