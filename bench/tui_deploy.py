@@ -54,24 +54,10 @@ def make_workspace(root: Path) -> Path:
 
 
 async def open_runner(root: Path) -> Any:
-    from shipdeck.engine.deployments import Deployments
-    from shipdeck.runners.local import LocalRunner, open_local_runner
-    from shipdeck.runners.local_deploy import LocalDeployMethods
-    from shipdeck.runners.protocol import DeployRunner
+    from shipdeck.runners.local import open_local_runner
     from shipdeck.workspace import load_workspace
 
-    base = await open_local_runner(load_workspace(root), user="bench")
-    if isinstance(base, DeployRunner):
-        return base
-
-    class BenchRunner(LocalDeployMethods, LocalRunner):
-        async def close(self) -> None:
-            await super().close()
-            await self.deployer.close()
-
-    runner = BenchRunner(base.engine, user="bench")
-    runner.deployer = Deployments(base.engine, user="bench")
-    return runner
+    return await open_local_runner(load_workspace(root), user="bench")
 
 
 async def fill(root: Path, runs: int, steps: int, versions: int, metrics: int) -> list[int]:

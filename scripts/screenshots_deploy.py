@@ -29,10 +29,9 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from shipdeck.demo import init_demo
-from shipdeck.engine.deployments import Deployments
-from shipdeck.model import AliasMove, WorkspaceSpec
-from shipdeck.runners.local import LocalRunner, open_local_runner
-from shipdeck.runners.local_deploy import LocalDeployMethods
+from shipdeck.model import WorkspaceSpec
+from shipdeck.runners.local import open_local_runner
+from shipdeck.runners.local_deploy import DeployingLocalRunner
 from shipdeck.tui import ShipdeckApp, create_app
 from shipdeck.tui.config import TuiConfig
 from shipdeck.tui.format import frozen_clock
@@ -62,21 +61,8 @@ class Ticker:
         return self.now
 
 
-class DemoRunner(LocalDeployMethods, LocalRunner):
-    async def alias(self, model: str, alias: str, version: str) -> AliasMove:
-        registry = self.deployer.registry
-        return registry.set_alias(model, alias, version, user=USER, now=self.deployer.clock())
-
-    async def close(self) -> None:
-        await super().close()
-        await self.deployer.close()
-
-
-async def open_runner(workspace: WorkspaceSpec, clock: Ticker) -> DemoRunner:
-    base = await open_local_runner(workspace, user=USER)
-    runner = DemoRunner(base.engine, user=USER)
-    runner.deployer = Deployments(base.engine, user=USER, clock=clock)
-    return runner
+async def open_runner(workspace: WorkspaceSpec, clock: Ticker) -> DeployingLocalRunner:
+    return await open_local_runner(workspace, user=USER, clock=clock)
 
 
 async def record(root: Path) -> None:

@@ -20,15 +20,13 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from shipdeck.engine.deployments import Deployments
 from shipdeck.model import (
-    AliasMove,
     EventPage,
     RunStatus,
     WorkspaceSpec,
 )
 from shipdeck.runners.local import LocalRunner, open_local_runner
-from shipdeck.runners.local_deploy import LocalDeployMethods
+from shipdeck.runners.local_deploy import DeployingLocalRunner
 from shipdeck.tui import ShipdeckApp, create_app
 from shipdeck.tui.config import TuiConfig
 from shipdeck.tui.format import frozen_clock
@@ -114,24 +112,13 @@ class Ticker:
         return self.now
 
 
-class DeckRunner(LocalDeployMethods, LocalRunner):
-    """The local runner with its models-and-deployments half; alias moves are stamped by the
-    deployments' clock too, so one timeline orders them with the actions."""
-
-    async def alias(self, model: str, alias: str, version: str) -> AliasMove:
-        registry = self.deployer.registry
-        return registry.set_alias(model, alias, version, user=USER, now=self.deployer.clock())
-
-    async def close(self) -> None:
-        await super().close()
-        await self.deployer.close()
+DeckRunner = DeployingLocalRunner
+"""The local runner with its models-and-deployments half, as tests open it: a fixed user and a
+ticking clock that stamps deploy actions and alias moves alike."""
 
 
 async def open_deck(workspace: WorkspaceSpec, clock: Ticker | None = None) -> DeckRunner:
-    base = await open_local_runner(workspace, user=USER)
-    runner = DeckRunner(base.engine, user=USER)
-    runner.deployer = Deployments(base.engine, user=USER, clock=clock or Ticker())
-    return runner
+    return await open_local_runner(workspace, user=USER, clock=clock or Ticker())
 
 
 async def finished(runner: LocalRunner, pipeline: str, **params: str) -> int:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from shipdeck.engine.deployments import Deployments
 from shipdeck.runners.local import open_local_runner
 from shipdeck.runners.remote import RemoteRunner
 from shipdeck.tui.screens.main import MainScreen
@@ -26,9 +25,7 @@ async def lab(seeded: Path, tmp_path: Path) -> AsyncIterator[DeckRunner]:
     """A second live runner (its own copy of the workspace), named lab, with one more run."""
     root = tmp_path / "lab"
     shutil.copytree(seeded, root)
-    base = await open_local_runner(load_workspace(root), user=USER)
-    runner = DeckRunner(base.engine, user=USER, name="lab")
-    runner.deployer = Deployments(base.engine, user=USER, clock=Ticker())
+    runner = await open_local_runner(load_workspace(root), user=USER, name="lab", clock=Ticker())
     await finished(runner, "build", version="9")
     try:
         yield runner

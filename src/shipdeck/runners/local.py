@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import getpass
 import socket
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from shipdeck.engine import Engine
 from shipdeck.errors import InvalidInput, NotFound
@@ -17,6 +20,9 @@ from shipdeck.model import (
     WorkspaceSpec,
 )
 from shipdeck.workspace import resolve_params
+
+if TYPE_CHECKING:
+    from shipdeck.runners.local_deploy import DeployingLocalRunner
 
 
 def default_user() -> str:
@@ -125,8 +131,15 @@ class LocalRunner:
         await self.engine.close("runner closed")
 
 
-async def open_local_runner(workspace: WorkspaceSpec, *, user: str | None = None) -> LocalRunner:
-    """An in-process runner for `workspace`; recovers runs left behind by dead processes."""
+async def open_local_runner(
+    workspace: WorkspaceSpec,
+    *,
+    user: str | None = None,
+    name: str = "local",
+    clock: Callable[[], datetime] | None = None,
+) -> DeployingLocalRunner:
+    """An in-process runner for `workspace`, with models and deployments; recovers runs left
+    behind by dead processes. `clock` stamps deploy actions and alias moves (tests pin it)."""
     from shipdeck.runners.local_deploy import DeployingLocalRunner
 
-    return DeployingLocalRunner(Engine(workspace), user=user)
+    return DeployingLocalRunner(Engine(workspace), user=user, name=name, clock=clock)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol, cast
 
 from shipdeck.engine import Engine
@@ -51,7 +52,7 @@ class LocalDeployMethods:
 
     async def alias(self, model: str, alias: str, version: str) -> AliasMove:
         return self.deployer.registry.set_alias(
-            model, alias, version, user=self.deployer.user, now=datetime.now(UTC)
+            model, alias, version, user=self.deployer.user, now=self.deployer.clock()
         )
 
     async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[AliasMove]:
@@ -157,9 +158,19 @@ class LocalDeployMethods:
 class DeployingLocalRunner(LocalDeployMethods, LocalRunner):
     """The local runner with models and deployments: what `open_local_runner` returns."""
 
-    def __init__(self, engine: Engine, *, user: str | None = None, name: str = "local") -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        user: str | None = None,
+        name: str = "local",
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         super().__init__(engine, user=user, name=name)
-        self.deployer = Deployments(engine, user=self.user)
+        if clock is None:
+            self.deployer = Deployments(engine, user=self.user)
+        else:
+            self.deployer = Deployments(engine, user=self.user, clock=clock)
 
     async def close(self) -> None:
         await super().close()
