@@ -10,18 +10,20 @@ from shipdeck.tui.screens.compare import CompareScreen
 from shipdeck.tui.screens.models import ModelsView
 from shipdeck.tui.widgets.charts import Chart
 from shipdeck.tui.widgets.grid import GridTable
+from shipdeck.tui.widgets.virtual_table import VirtualTable
 from tests.tui2.conftest import Deck, open_view, wait_for
 
 
-def column(table: GridTable, key: str) -> list[str]:
-    return [str(table.get_cell(row, key)) for row in table._keys]
+def column(table: GridTable | VirtualTable, key: str) -> list[str]:
+    keys = table.keys if isinstance(table, VirtualTable) else table._keys
+    return [str(table.get_cell(row, key)) for row in keys]
 
 
 async def test_versions_with_deltas_against_the_champion_sort_and_filter(deck: Deck) -> None:
     app = deck.app()
     async with app.run_test(size=(100, 30)) as pilot:
         view: ModelsView = await open_view(pilot, "models")
-        table = view.query_one(GridTable)
+        table = view.query_one(VirtualTable)
         assert column(table, "version") == ["v3", "v2", "v1"]
         assert "champion" in column(table, "aliases")[1]
         auc = column(table, "m:auc")
@@ -98,7 +100,7 @@ async def test_alias_move_shows_from_and_to_then_moves(deck: Deck) -> None:
         await wait_for(pilot, lambda: not isinstance(app.screen, AliasScreen), "the move")
         versions = await deck.runner.model_versions("churn")
         assert [v.revision for v in versions if "champion" in v.aliases] == ["v1"]
-        table = view.query_one(GridTable)
+        table = view.query_one(VirtualTable)
         await wait_for(
             pilot, lambda: "champion" in str(table.get_cell("0:churn:1", "aliases")), "repaint"
         )

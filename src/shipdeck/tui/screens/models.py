@@ -9,7 +9,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from shipdeck.model import ModelVersion
 from shipdeck.runners.protocol import Runner
@@ -19,13 +19,9 @@ from shipdeck.tui.keymap_deploy import DEPLOY_WRITE_ACTIONS, deploy_bindings
 from shipdeck.tui.models_data import ModelFamily, ModelsData, load_models
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.fleet_view import FilterInput, FleetView
-from shipdeck.tui.widgets.grid import GridTable
-from shipdeck.tui.widgets.table import Cell
+from shipdeck.tui.widgets.virtual_table import Cell, VirtualTable
 
 MARK = "▶"
-PAGE = 60
-"""Rows put in the table at a time: a DataTable's first paint grows with its rows, so more are
-added only as the cursor nears the end (sort and filter always see every version)."""
 
 
 def version_key(index: int, model: str, version: int) -> str:
@@ -37,8 +33,11 @@ def parse_key(key: str) -> tuple[int, str, int]:
     return int(index), model, int(version)
 
 
-class VersionTable(GridTable):
-    """enter compares (the help says so, not "open the selected run")."""
+Entry = tuple[int, ModelsData, ModelFamily, ModelVersion]
+
+
+class VersionTable(VirtualTable):
+    """Only the versions on screen are drawn; enter compares (the help says so)."""
 
     BINDINGS: ClassVar[list[BindingType]] = list(deploy_bindings("models.compare"))
 
@@ -49,7 +48,7 @@ class VersionTable(GridTable):
 class ModelsView(FleetView[ModelsData]):
     DEFAULT_CSS = """
     ModelsView { height: 1fr; }
-    ModelsView GridTable { max-height: 1fr; }
+    ModelsView VersionTable { max-height: 1fr; }
     ModelsView .view-status { height: 1; padding: 0 1; color: $foreground 70%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = list(
@@ -61,12 +60,12 @@ class ModelsView(FleetView[ModelsData]):
         self.marked: list[str] = []
         self.sort_index = 0
         """0: newest first; i > 0: by the i-th key metric, best first."""
-        self.limit = PAGE
         self.matching = 0
+        self.total = 0
 
     def compose(self) -> ComposeResult:
         yield Static("", id="models-status", classes="view-status")
-        yield VersionTable([("model", "model")], id="models-table")
+        yield VersionTable([("model", "model")], fixed_columns=1, id="models-table")
         yield FilterInput(placeholder="filter: model, version, alias, #run", id="models-filter")
 
     async def load(self, index: int, runner: Runner) -> ModelsData:
@@ -103,10 +102,10 @@ class ModelsView(FleetView[ModelsData]):
         ).lower()
         return all(word in text for word in self.filter_words)
 
-    def rows(self, metrics: list[str], now: datetime) -> list[tuple[str, list[Cell]]]:
-        palette = self.shipdeck.palette
+    def entries(self) -> list[Entry]:
+        """The versions the filter lets through, in the chosen order."""
         app = self.shipdeck
-        entries: list[tuple[int, ModelsData, ModelFamily, ModelVersion]] = []
+        entries: list[Entry] = []
         for index, data in self.answered():
             name = app.runners[index].name
             for family in data.families:
@@ -116,30 +115,31 @@ class ModelsView(FleetView[ModelsData]):
         sort = self.sort_key
         if sort is not None:
 
-            def rank(entry: tuple[int, ModelsData, ModelFamily, ModelVersion]) -> float:
+            def rank(entry: Entry) -> float:
                 value = entry[3].metrics.get(sort)
                 if value is None:
                     return float("inf")
                 return -value if entry[1].direction(sort).value == "max" else value
 
             entries.sort(key=rank)
-        self.matching = len(entries)
-        rows: list[tuple[str, list[Cell]]] = []
-        for index, data, family, version in entries[: self.limit]:
-            key = version_key(index, family.name, version.version)
-            cells: list[Cell] = []
-            if self.many:
-                cells.append(app.runners[index].name)
-            marker = MARK if key in self.marked else " "
-            cells.append(Text(f"{marker}{family.name}", no_wrap=True))
-            cells.append(version.revision)
-            cells.append(self._aliases(family, version, palette))
-            cells.append(f"#{version.run_id}")
-            cells.append(format_age(version.created_at, now))
-            for metric in metrics:
-                cells.append(self._metric_cell(data, family, version, metric, palette))
-            rows.append((key, cells))
-        return rows
+        return entries
+
+    def cells(self, entry: Entry, metrics: list[str], now: datetime) -> list[Cell]:
+        """One version's row; built only when the table draws or measures it."""
+        index, data, family, version = entry
+        palette = self.shipdeck.palette
+        cells: list[Cell] = []
+        if self.many:
+            cells.append(self.shipdeck.runners[index].name)
+        marker = MARK if version_key(index, family.name, version.version) in self.marked else " "
+        cells.append(Text(f"{marker}{family.name}", no_wrap=True))
+        cells.append(version.revision)
+        cells.append(self._aliases(family, version, palette))
+        cells.append(f"#{version.run_id}")
+        cells.append(format_age(version.created_at, now))
+        for metric in metrics:
+            cells.append(self._metric_cell(data, family, version, metric, palette))
+        return cells
 
     def _aliases(self, family: ModelFamily, version: ModelVersion, palette: Palette) -> Text:
         text = Text(clip(",".join(version.aliases), 16), no_wrap=True)
@@ -174,15 +174,25 @@ class ModelsView(FleetView[ModelsData]):
     def paint(self) -> None:
         app = self.shipdeck
         metrics = self.key_metrics()
-        table = self.query_one(GridTable)
-        table.set_grid(self.columns(metrics), self.rows(metrics, app.clock()))
-        status = self._status(table.row_count)
+        now = app.clock()
+        entries = self.entries()
+        self.matching = len(entries)
+        self.total = sum(len(f.versions) for _, d in self.answered() for f in d.families)
+        keys = [version_key(e[0], e[2].name, e[3].version) for e in entries]
+        fixed = 3 if self.many else 2  # runner, model and version stay when scrolling right
+        self.table.set_rows(
+            self.columns(metrics),
+            keys,
+            lambda row: self.cells(entries[row], metrics, now),
+            fixed_columns=fixed,
+        )
+        status = self._status()
         self.query_one("#models-status", Static).update(self.with_runners(status))
 
-    def _status(self, shown: int) -> Text:
+    def _status(self) -> Text:
         palette = self.shipdeck.palette
         text = Text(no_wrap=True, overflow="ellipsis", end="")
-        total = sum(len(f.versions) for _, d in self.answered() for f in d.families)
+        total = self.total
         if not total and self.parts:
             unsupported = all(not d.supported for _, d in self.answered())
             text.append(
@@ -193,8 +203,6 @@ class ModelsView(FleetView[ModelsData]):
             )
             return text
         text.append(f" {self.matching}/{total} versions", style=palette.muted)
-        if shown < self.matching:
-            text.append(f" (first {shown} listed)", style=palette.muted)
         references = {
             f.reference_label for _, d in self.answered() for f in d.families if f.reference
         }
@@ -211,8 +219,8 @@ class ModelsView(FleetView[ModelsData]):
     # Selection.
 
     @property
-    def table(self) -> GridTable:
-        return self.query_one(GridTable)
+    def table(self) -> VersionTable:
+        return self.query_one(VersionTable)
 
     def selected(self) -> tuple[int, ModelFamily, ModelVersion] | None:
         key = self.table.selected_key
@@ -244,7 +252,6 @@ class ModelsView(FleetView[ModelsData]):
     def action_sort(self) -> None:
         metrics = self.key_metrics()
         self.sort_index = (self.sort_index + 1) % (len(metrics) + 1)
-        self.limit = PAGE
         self.paint()
 
     def action_mark(self) -> None:
@@ -258,17 +265,10 @@ class ModelsView(FleetView[ModelsData]):
         self.paint()
         self.table.action_cursor_down()
 
-    def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
+    def on_virtual_table_row_highlighted(self, message: VirtualTable.RowHighlighted) -> None:
         message.stop()
-        if message.cursor_row >= self.limit - 10 and self.matching > self.limit:
-            self.limit += PAGE
-            self.paint()
 
-    def set_filter(self, text: str) -> None:
-        self.limit = PAGE
-        super().set_filter(text)
-
-    def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
+    def on_virtual_table_row_selected(self, message: VirtualTable.RowSelected) -> None:
         message.stop()
         self.action_compare()
 
