@@ -196,3 +196,17 @@ def test_runs_of_every_runner(snap_compare: Any, deck: Deck, lab: Any, far: Remo
 
     app = deck.app(deck.runner, lab, far)
     assert snap_compare(app, terminal_size=SMALL, run_before=run_before)
+
+
+def test_overview_of_every_runner(
+    snap_compare: Any, deck: Deck, lab: Any, far: RemoteRunner
+) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        await wait_for(pilot, lambda: app.screen.fleet is not None, "the other runners")
+        await wait_for(pilot, lambda: app.connection_state(2) == "offline", "offline")
+        await settle(pilot)
+
+    app = deck.app(deck.runner, lab, far)
+    assert snap_compare(app, terminal_size=SMALL, run_before=run_before)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from shipdeck.model import RerunMode, TaskStatus
+from shipdeck.tui.fleet import runner_read_only
 
 if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp
@@ -16,22 +17,36 @@ MODE_TITLE = {
 }
 
 
-def refuse_if_read_only(app: ShipdeckApp, what: str) -> bool:
-    if app.read_only:
-        app.notify(f"{what} refused: read-only mode", severity="warning")
+def refuse_if_read_only(app: ShipdeckApp, what: str, index: int | None = None) -> bool:
+    index = app.active if index is None else index
+    if runner_read_only(app, index):
+        where = f" on {app.runners[index].name}" if len(app.runners) > 1 else ""
+        app.notify(f"{what} refused: read-only mode{where}", severity="warning")
         return True
     return False
 
 
+def on_runner(app: ShipdeckApp, index: int) -> str:
+    """` on NAME` in a dialog's title when several runners are connected."""
+    return f" on {app.runners[index].name}" if len(app.runners) > 1 else ""
+
+
 async def rerun(
-    app: ShipdeckApp, run_id: int, mode: RerunMode, from_task: str | None = None
+    app: ShipdeckApp,
+    run_id: int,
+    mode: RerunMode,
+    from_task: str | None = None,
+    *,
+    index: int | None = None,
 ) -> None:
-    """Show the rerun plan; start the rerun when the operator confirms."""
+    """Show the rerun plan; start the rerun when the operator confirms. `index` is the runner
+    the run is on (default: the active one)."""
     from shipdeck.tui.screens.confirm import ConfirmScreen
 
-    if refuse_if_read_only(app, "Rerun"):
+    index = app.active if index is None else index
+    if refuse_if_read_only(app, "Rerun", index):
         return
-    runner = app.runner
+    runner = app.runners[index]
     plan = await app.call("Rerun", lambda: runner.rerun_plan(run_id, mode, from_task=from_task))
     if plan is None:
         return
@@ -52,8 +67,8 @@ async def rerun(
             lambda: runner.rerun(run_id, mode, from_task=from_task, trigger="tui"),
         )
         if new is not None:
-            app.notify(f"Started run #{new.id} ({len(plan)} tasks)")
-            app.open_run(new.id, replace=True)
+            app.notify(f"Started run #{new.id}{on_runner(app, index)} ({len(plan)} tasks)")
+            app.open_run_on(index, new.id, replace=True)
 
     def done(confirmed: bool | None) -> None:
         if confirmed:
@@ -61,7 +76,7 @@ async def rerun(
 
     app.push_screen(
         ConfirmScreen(
-            f"{title}: #{run_id}",
+            f"{title}: #{run_id}{on_runner(app, index)}",
             f"Will run {len(plan)} task{'s' if len(plan) != 1 else ''}:",
             plan,
             footnote=kept,
@@ -71,12 +86,13 @@ async def rerun(
     )
 
 
-async def cancel(app: ShipdeckApp, run_id: int) -> None:
+async def cancel(app: ShipdeckApp, run_id: int, *, index: int | None = None) -> None:
     from shipdeck.tui.screens.confirm import ConfirmScreen
 
-    if refuse_if_read_only(app, "Cancel"):
+    index = app.active if index is None else index
+    if refuse_if_read_only(app, "Cancel", index):
         return
-    runner = app.runner
+    runner = app.runners[index]
     detail = await app.call("Cancel", lambda: runner.run(run_id))
     if detail is None:
         return
@@ -90,7 +106,7 @@ async def cancel(app: ShipdeckApp, run_id: int) -> None:
     async def go() -> None:
         run = await app.call("Cancel", lambda: runner.cancel(run_id))
         if run is not None:
-            app.notify(f"Cancelled #{run.id}")
+            app.notify(f"Cancelled #{run.id}{on_runner(app, index)}")
 
     def done(confirmed: bool | None) -> None:
         if confirmed:
@@ -98,7 +114,7 @@ async def cancel(app: ShipdeckApp, run_id: int) -> None:
 
     app.push_screen(
         ConfirmScreen(
-            f"Cancel run #{run_id} ({detail.run.pipeline})",
+            f"Cancel run #{run_id} ({detail.run.pipeline}){on_runner(app, index)}",
             f"Will kill {len(killed)} running and skip {len(dropped)} pending:",
             lines or ["(no task is running yet)"],
             action="Cancel run",
@@ -108,18 +124,21 @@ async def cancel(app: ShipdeckApp, run_id: int) -> None:
     )
 
 
-async def trigger(app: ShipdeckApp, pipeline: str) -> None:
+async def trigger(app: ShipdeckApp, pipeline: str, *, index: int | None = None) -> None:
     from shipdeck.tui.screens.trigger import TriggerScreen
 
-    if refuse_if_read_only(app, "Trigger"):
+    index = app.active if index is None else index
+    if refuse_if_read_only(app, "Trigger", index):
         return
-    spec = await app.call("Trigger", lambda: app.pipeline(pipeline))
+    specs = await app.call("Trigger", lambda: app.pipelines(index))
+    spec = next((p for p in specs or [] if p.name == pipeline), None)
     if spec is None:
-        app.notify(f"Unknown pipeline {pipeline!r}", severity="error")
+        if specs is not None:
+            app.notify(f"Unknown pipeline {pipeline!r}", severity="error")
         return
 
     def done(run_id: int | None) -> None:
         if run_id is not None:
-            app.open_run(run_id, replace=True)
+            app.open_run_on(index, run_id, replace=True)
 
-    app.push_screen(TriggerScreen(spec), done)
+    app.push_screen(TriggerScreen(spec, app.runners[index], on_runner(app, index)), done)

@@ -225,5 +225,10 @@ class ShipdeckApp(App[int]):
         else:
             self.push_screen(screen)
 
+    def open_run_on(self, index: int, run_id: int, *, replace: bool = False) -> None:
+        """Open a run of any runner: the app switches to that runner first."""
+        self.switch_runner(index)
+        self.open_run(run_id, replace=replace)
+
     async def action_quit(self) -> None:
         self.exit(0)

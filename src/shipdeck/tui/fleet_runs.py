@@ -1,54 +1,53 @@
-"""The runs of every runner other than the active one, for the Runs view and the Overview's
-runners line when several runners are configured (each loaded on its own, never blocking)."""
+"""Every runner's snapshot for the Overview and Runs when several runners are configured:
+row keys that say which runner a row belongs to, and one summary line per runner."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from rich.text import Text
 
 from shipdeck.model import Run, RunStatus
-from shipdeck.runners.protocol import Runner
-from shipdeck.tui.fleet import Part, load_part
+from shipdeck.tui.data import Snapshot
+from shipdeck.tui.fleet import Part
 from shipdeck.tui.format import clip, format_age
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.widgets.header import STATE_COLOUR, STATE_GLYPH
 
-FLEET_RUNS = 200
+
+@dataclass(frozen=True)
+class Source:
+    """One runner's snapshot as a view paints it."""
+
+    index: int
+    name: str
+    snapshot: Snapshot
 
 
 @dataclass(frozen=True)
 class FleetRuns:
-    """Runner names, which one is active, and what each other runner answered."""
+    """Runner names, which one is active, and what each runner answered so far."""
 
     names: list[str]
     active: int
-    parts: dict[int, Part[list[Run]]] = field(default_factory=dict)
+    parts: dict[int, Part[Snapshot]] = field(default_factory=dict)
 
     @property
     def many(self) -> bool:
         return len(self.names) > 1
 
-    def others(self) -> list[tuple[int, Run]]:
+    def sources(self) -> list[Source]:
+        """The runners that answered, in runner order."""
         return [
-            (index, run)
+            Source(index, self.names[index], part.data)
             for index, part in sorted(self.parts.items())
-            if index != self.active
-            for run in part.data or []
+            if part.data is not None
         ]
 
-
-async def load_fleet_runs(runners: Sequence[Runner], active: int) -> dict[int, Part[list[Run]]]:
-    async def runs(runner: Runner) -> list[Run]:
-        return await runner.runs(limit=FLEET_RUNS)
-
-    parts = await asyncio.gather(
-        *(load_part(i, r, runs) for i, r in enumerate(runners) if i != active)
-    )
-    return {part.index: part for part in parts}
+    def snapshot(self, index: int) -> Snapshot | None:
+        part = self.parts.get(index)
+        return part.data if part is not None else None
 
 
 def fleet_key(index: int, run_id: int) -> str:
@@ -61,6 +60,18 @@ def parse_fleet_key(key: str) -> tuple[int, int] | None:
     if not colon or not index.isdigit() or not run_id.isdigit():
         return None
     return int(index), int(run_id)
+
+
+def pipeline_key(index: int, pipeline: str) -> str:
+    return f"{index}/{pipeline}"
+
+
+def parse_pipeline_key(key: str) -> tuple[int, str] | None:
+    """`1/build` -> (runner 1, build); a plain pipeline name (the active runner's) -> None."""
+    index, slash, name = key.partition("/")
+    if not slash or not index.isdigit() or not name:
+        return None
+    return int(index), name
 
 
 def runner_summary(

@@ -26,7 +26,8 @@ from shipdeck.tui.deploy_format import (
 from shipdeck.tui.format import clip, format_age
 from shipdeck.tui.keymap_deploy import DEPLOY_WRITE_ACTIONS, deploy_bindings
 from shipdeck.tui.palette import Palette
-from shipdeck.tui.screens.fleet_view import FilterInput, FleetView
+from shipdeck.tui.screens.fleet_view import FleetView
+from shipdeck.tui.screens.shared_filter import FilterInput
 
 PROD = "prod"
 

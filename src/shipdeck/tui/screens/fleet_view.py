@@ -7,17 +7,20 @@ from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 from rich.text import Text
 from textual.binding import BindingType
 from textual.containers import Vertical
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from shipdeck.model import EventKind, EventPage
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.fleet import Part, load_part, runner_read_only
 from shipdeck.tui.format import clip
+from shipdeck.tui.screens.shared_filter import FilterableView, FilterInput
 from shipdeck.tui.widgets.header import STATE_COLOUR, STATE_GLYPH
 
 if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp
+
+__all__ = ["FilterInput", "FleetView", "status_line"]
 
 T = TypeVar("T")
 
@@ -27,7 +30,7 @@ REFRESH_EVERY = 15.0
 """Seconds between full reloads, for changes that send no event (alias moves)."""
 
 
-class FleetView(Vertical, Generic[T]):
+class FleetView(FilterableView, Vertical, Generic[T]):
     """Subclasses define `load(index, runner)` and `paint()`; `parts` holds each runner's
     latest answer (or the reason it has none)."""
 
@@ -125,55 +128,6 @@ class FleetView(Vertical, Generic[T]):
             elif part.error:
                 summary.append(f" {clip(part.error, ERROR_WIDTH)}", style=style)
         return summary
-
-    # The `/` filter, shared by every fleet view.
-
-    def focus_table(self) -> None:
-        raise NotImplementedError
-
-    def set_filter(self, text: str) -> None:
-        self.filter_words = text.lower().split()
-        self.paint()
-
-    def action_filter(self) -> None:
-        box = self.query_one(FilterInput)
-        box.add_class("-active")
-        box.value = " ".join(self.filter_words)
-        box.focus()
-
-    def on_input_changed(self, message: Input.Changed) -> None:
-        if isinstance(message.input, FilterInput):
-            message.stop()
-            self.set_filter(message.value)
-
-    def on_input_submitted(self, message: Input.Submitted) -> None:
-        if isinstance(message.input, FilterInput):
-            message.stop()
-            message.input.remove_class("-active")
-            self.focus_table()
-
-    def action_back(self) -> None:
-        self.close_filter()
-
-    def close_filter(self) -> bool:
-        """esc: close the filter box and clear the filter; False when there was none."""
-        box = self.query_one(FilterInput)
-        if not box.has_class("-active") and not self.filter_words:
-            return False
-        box.remove_class("-active")
-        box.value = ""
-        self.set_filter("")
-        self.focus_table()
-        return True
-
-
-class FilterInput(Input):
-    """The `/` filter box under a view; enter keeps the filter, esc clears it."""
-
-    DEFAULT_CSS = """
-    FilterInput { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
-    FilterInput.-active { display: block; }
-    """
 
 
 def status_line(id: str) -> Static:

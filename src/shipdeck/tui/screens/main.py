@@ -13,13 +13,22 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Footer, Tab, Tabs
 
 from shipdeck.model import EventKind, EventPage, RerunMode, Run
+from shipdeck.runners.protocol import Runner
 from shipdeck.tui import actions, keymap
 from shipdeck.tui.data import Snapshot, load_snapshot
-from shipdeck.tui.fleet_runs import FleetRuns, load_fleet_runs, parse_fleet_key, runner_summary
+from shipdeck.tui.fleet import Part, load_part, runner_read_only
+from shipdeck.tui.fleet_runs import (
+    FleetRuns,
+    Source,
+    parse_fleet_key,
+    parse_pipeline_key,
+    runner_summary,
+)
 from shipdeck.tui.screens.fleet_view import FleetView
 from shipdeck.tui.screens.overview import OverviewView
 from shipdeck.tui.screens.pipelines import PipelinesView
 from shipdeck.tui.screens.runs import RunsView
+from shipdeck.tui.screens.shared_filter import FilterableView, FilterChanged
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.table import KeyedTable
 
@@ -32,6 +41,8 @@ LAZY_VIEWS: dict[str, type[Widget]] = {
     "runs": RunsView,
 }
 FLEET_VIEWS = ("models", "deployments", "timeline")
+SHARED_FILTER_VIEWS = ("overview", "runs", "deployments", "timeline")
+PIPELINE_TABLES = ("overview-pipelines", "pipelines-table")
 RELOAD_INTERVAL = 0.5
 
 
@@ -64,10 +75,11 @@ class MainScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.snapshot: Snapshot | None = None
-        self._stale = True
-        self._loading = False
-        self.fleet: FleetRuns | None = None
+        self.parts: dict[int, Part[Snapshot]] = {}
+        """Each runner's latest snapshot (or why it has none); the active one's comes first."""
+        self._stale: set[int] = set()
+        self._loading: set[int] = set()
+        self.filter_words: list[str] = []
 
     @property
     def shipdeck(self) -> ShipdeckApp:
@@ -76,6 +88,23 @@ class MainScreen(Screen[None]):
         app = self.app
         assert isinstance(app, ShipdeckApp)
         return app
+
+    @property
+    def snapshot(self) -> Snapshot | None:
+        """The active runner's snapshot."""
+        return self.snapshot_of(self.shipdeck.active)
+
+    def snapshot_of(self, index: int) -> Snapshot | None:
+        part = self.parts.get(index)
+        return part.data if part is not None else None
+
+    @property
+    def fleet(self) -> FleetRuns | None:
+        """With several runners, once every one of them has answered (or failed to)."""
+        app = self.shipdeck
+        if len(app.runners) < 2 or len(self.parts) < len(app.runners):
+            return None
+        return FleetRuns([r.name for r in app.runners], app.active, dict(self.parts))
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
@@ -96,67 +125,90 @@ class MainScreen(Screen[None]):
         self.set_interval(1.0, self._repaint)
         self.reload()
 
-    # Data.
+    # Data: one snapshot per runner, each loaded on its own so a slow one never holds up the
+    # rest; the others start once the active runner has painted, for a faster first frame.
 
     def reload(self) -> None:
-        self._stale = True
+        self._stale.update(range(len(self.shipdeck.runners)))
         self._reload_if_stale()
 
     def _reload_if_stale(self) -> None:
-        if self._stale and not self._loading:
-            self._stale = False
-            self._loading = True
-            self.run_worker(self._load(), group="snapshot")
+        active = self.shipdeck.active
+        for index in sorted(self._stale - self._loading):
+            if index != active and self.snapshot is None:
+                continue
+            self._stale.discard(index)
+            self._loading.add(index)
+            self.run_worker(self._load(index), group=f"snapshot-{index}")
 
-    async def _load(self) -> None:
+    async def _load(self, index: int) -> None:
         app = self.shipdeck
-        runner = app.runner
+        runner = app.runners[index]
         try:
-            pipelines = await app.call("Loading pipelines", app.pipelines)
-            if pipelines is None:
-                return
-            snapshot = await app.call("Loading runs", lambda: load_snapshot(runner, pipelines))
+            if index == app.active:
+                part = await self._load_active(index)
+            else:
+
+                async def load(runner: Runner) -> Snapshot:
+                    return await load_snapshot(runner, await app.pipelines(index))
+
+                part = await load_part(index, runner, load)
         finally:
-            self._loading = False
-        if snapshot is None or runner is not app.runner:
+            self._loading.discard(index)
+        if part is None:
             return
-        first = self.snapshot is None
-        self.snapshot = snapshot
+        first = index == app.active and self.snapshot is None
+        self.parts[index] = part
         self._repaint()
         if first:
             self.query_one(OverviewView).focus_first()
-        if len(app.runners) > 1:
-            # The other runners after the active one is painted: an offline one waits alone.
-            parts = await load_fleet_runs(app.runners, app.active)
-            names = [r.name for r in app.runners]
-            self.fleet = FleetRuns(names, app.active, parts)
-            self._repaint()
+            self._reload_if_stale()
+
+    async def _load_active(self, index: int) -> Part[Snapshot] | None:
+        """The active runner's failures are notifications; its last snapshot stays shown."""
+        app = self.shipdeck
+        runner = app.runners[index]
+        pipelines = await app.call("Loading pipelines", lambda: app.pipelines(index))
+        if pipelines is None:
+            return None
+        snapshot = await app.call("Loading runs", lambda: load_snapshot(runner, pipelines))
+        return None if snapshot is None else Part(index, runner.name, data=snapshot)
+
+    def sources(self) -> list[Source]:
+        """What the Overview and Runs show: the active runner's, or every runner's."""
+        app = self.shipdeck
+        if len(app.runners) < 2:
+            snapshot = self.snapshot
+            return [] if snapshot is None else [Source(app.active, app.runner.name, snapshot)]
+        return FleetRuns([r.name for r in app.runners], app.active, self.parts).sources()
 
     def _repaint(self) -> None:
-        if self.snapshot is None:
+        snapshot = self.snapshot
+        if snapshot is None:
             return
         app = self.shipdeck
         now = app.clock()
-        self.query_one(OverviewView).update(self.snapshot, app.palette, now)
+        many = len(app.runners) > 1
+        sources = self.sources()
+        self.query_one(OverviewView).update(sources, app.palette, now, many)
         # A view still being mounted (built on first use) is painted once its mount completes.
         for view in self.query(PipelinesView):
             if view.is_mounted:
-                view.update(self.snapshot, app.palette, now)
+                view.update(snapshot, app.palette, now)
         for runs in self.query(RunsView):
             if runs.is_mounted:
-                runs.update(self.snapshot, app.palette, now, self.fleet)
+                runs.update(sources, app.palette, now, many)
         self.query_one(OverviewView).show_runners(self._runner_lines(now))
 
     def _runner_lines(self, now: datetime) -> list[Text]:
         app = self.shipdeck
-        if len(app.runners) < 2 or self.snapshot is None:
+        if len(app.runners) < 2:
             return []
-        parts = self.fleet.parts if self.fleet is not None else {}
         lines = []
         for index, runner in enumerate(app.runners):
-            part = parts.get(index)
-            runs = self.snapshot.runs if index == app.active else (part.data if part else None)
-            error = part.error if part is not None and index != app.active else ""
+            part = self.parts.get(index)
+            runs = part.data.runs if part is not None and part.data is not None else None
+            error = part.error if part is not None else ""
             state = app.connection_state(index)
             lines.append(runner_summary(runner.name, state, runs, error, app.palette, now))
         return lines
@@ -164,10 +216,23 @@ class MainScreen(Screen[None]):
     def on_runner_events(self, runner_index: int, page: EventPage) -> None:
         for view in self.query(FleetView):
             view.on_runner_events(runner_index, page)
-        if runner_index != self.shipdeck.active and len(self.shipdeck.runners) < 2:
-            return
         if page.reset or any(e.kind in (EventKind.RUN, EventKind.TASK) for e in page.events):
-            self._stale = True
+            self._stale.add(runner_index)
+
+    # The filter shared by Overview, Runs, Deployments and Timeline.
+
+    def on_filter_changed(self, message: FilterChanged) -> None:
+        message.stop()
+        if message.view.removesuffix("-view") not in SHARED_FILTER_VIEWS:
+            return
+        self.filter_words = list(message.words)
+        self._share_filter()
+
+    def _share_filter(self) -> None:
+        for view in SHARED_FILTER_VIEWS:
+            for widget in self.query(f"#{view}-view"):
+                if isinstance(widget, FilterableView | RunsView) and widget.is_mounted:
+                    widget.apply_filter(self.filter_words)
 
     # Views.
 
@@ -182,6 +247,7 @@ class MainScreen(Screen[None]):
         if not switcher.query_children(f"#{view}-view"):
             # Views other than the overview are built on first use: a faster first frame.
             await switcher.mount(view_class(view)(id=f"{view}-view"))
+            self._share_filter()
             self._repaint()
         switcher.current = f"{view}-view"
         self.refresh_bindings()
@@ -200,7 +266,7 @@ class MainScreen(Screen[None]):
     def current_view(self) -> str:
         return (self.query_one(ContentSwitcher).current or "overview-view").removesuffix("-view")
 
-    # Selection: what the focused row points at.
+    # Selection: what the focused row points at, and on which runner.
 
     def _focused_row(self) -> tuple[str, str] | None:
         focused = self.focused
@@ -208,51 +274,68 @@ class MainScreen(Screen[None]):
             return focused.id, focused.selected_key
         return None
 
-    def selected_run(self) -> Run | None:
-        row = self._focused_row()
-        if row is None or self.snapshot is None:
-            return None
-        table, key = row
-        if table in ("overview-pipelines", "pipelines-table"):
-            return self.snapshot.latest(key)
-        if parse_fleet_key(key) is not None:
-            return None  # another runner's run: open it (enter) to act on it
-        run_id = int(key)
-        return next((r for r in self.snapshot.runs if r.id == run_id), None)
+    def _pipeline_target(self, key: str) -> tuple[int, str]:
+        return parse_pipeline_key(key) or (self.shipdeck.active, key)
 
-    def selected_pipeline(self) -> str | None:
+    def selected_target(self) -> tuple[int, Run] | None:
+        """The focused row's run (a pipeline row: its latest run) and the runner it is on."""
         row = self._focused_row()
         if row is None:
             return None
         table, key = row
-        if table in ("overview-pipelines", "pipelines-table"):
-            return key
-        run = self.selected_run()
-        return run.pipeline if run else None
+        if table in PIPELINE_TABLES:
+            index, name = self._pipeline_target(key)
+            snapshot = self.snapshot_of(index)
+            run = snapshot.latest(name) if snapshot is not None else None
+            return (index, run) if run is not None else None
+        index, run_id = parse_fleet_key(key) or (self.shipdeck.active, int(key))
+        snapshot = self.snapshot_of(index)
+        if snapshot is None:
+            return None
+        run = next((r for r in snapshot.runs if r.id == run_id), None)
+        return (index, run) if run is not None else None
+
+    def selected_run(self) -> Run | None:
+        target = self.selected_target()
+        return target[1] if target is not None else None
+
+    def selected_pipeline(self) -> tuple[int, str] | None:
+        row = self._focused_row()
+        if row is None:
+            return None
+        table, key = row
+        if table in PIPELINE_TABLES:
+            return self._pipeline_target(key)
+        target = self.selected_target()
+        return (target[0], target[1].pipeline) if target is not None else None
 
     def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
         message.stop()
         table = message.data_table.id
-        if table in ("overview-pipelines", "pipelines-table"):
-            run = self.snapshot.latest(str(message.row_key.value)) if self.snapshot else None
+        key = message.row_key.value
+        if key is None:
+            return
+        if table in PIPELINE_TABLES:
+            index, name = self._pipeline_target(str(key))
+            snapshot = self.snapshot_of(index)
+            run = snapshot.latest(name) if snapshot is not None else None
             if run is None:
                 self.notify("No runs yet: press t to trigger one", severity="warning")
                 return
-            self.shipdeck.open_run(run.id)
-        elif message.row_key.value is not None:
-            other = parse_fleet_key(str(message.row_key.value))
-            if other is not None:
-                self.shipdeck.switch_runner(other[0])
-                self.shipdeck.open_run(other[1])
-                return
-            self.shipdeck.open_run(int(message.row_key.value))
+            self.shipdeck.open_run_on(index, run.id)
+            return
+        index, run_id = parse_fleet_key(str(key)) or (self.shipdeck.active, int(key))
+        self.shipdeck.open_run_on(index, run_id)
 
-    # Actions (hidden and refused in read-only mode).
+    # Actions (hidden when every runner is read-only; refused per runner).
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in keymap.WRITE_ACTIONS and self.current_view in FLEET_VIEWS:
+        if action not in keymap.WRITE_ACTIONS:
+            return True
+        if self.current_view in FLEET_VIEWS:
             return False
-        return not (action in keymap.WRITE_ACTIONS and self.shipdeck.read_only)
+        app = self.shipdeck
+        return not all(runner_read_only(app, i) for i in range(len(app.runners)))
 
     def action_refresh(self) -> None:
         self.reload()
@@ -260,20 +343,23 @@ class MainScreen(Screen[None]):
             view.reload()
 
     async def action_trigger(self) -> None:
-        pipeline = self.selected_pipeline()
-        if pipeline is None and self.snapshot and self.snapshot.pipelines:
-            pipeline = self.snapshot.pipelines[0].name
-        if pipeline is None:
+        target = self.selected_pipeline()
+        snapshot = self.snapshot
+        if target is None and snapshot is not None and snapshot.pipelines:
+            target = (self.shipdeck.active, snapshot.pipelines[0].name)
+        if target is None:
             self.notify("No pipeline selected", severity="warning")
             return
-        await actions.trigger(self.shipdeck, pipeline)
+        index, pipeline = target
+        await actions.trigger(self.shipdeck, pipeline, index=index)
 
     async def _rerun(self, mode: RerunMode) -> None:
-        run = self.selected_run()
-        if run is None:
+        target = self.selected_target()
+        if target is None:
             self.notify("Select a run first", severity="warning")
             return
-        await actions.rerun(self.shipdeck, run.id, mode)
+        index, run = target
+        await actions.rerun(self.shipdeck, run.id, mode, index=index)
 
     async def action_rerun(self) -> None:
         await self._rerun(RerunMode.ALL)
@@ -282,8 +368,9 @@ class MainScreen(Screen[None]):
         await self._rerun(RerunMode.FAILED)
 
     async def action_cancel(self) -> None:
-        run = self.selected_run()
-        if run is None:
+        target = self.selected_target()
+        if target is None:
             self.notify("Select a run first", severity="warning")
             return
-        await actions.cancel(self.shipdeck, run.id)
+        index, run = target
+        await actions.cancel(self.shipdeck, run.id, index=index)

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Static
 
 from shipdeck.model import Run, RunDetail, TaskStatus
-from shipdeck.tui.data import STRIP_RUNS, Snapshot
+from shipdeck.tui import keymap
+from shipdeck.tui.data import STRIP_RUNS
+from shipdeck.tui.fleet_runs import Source, fleet_key, pipeline_key
 from shipdeck.tui.format import clip, format_age, format_duration, progress_bar, run_elapsed
+from shipdeck.tui.keymap_deploy import deploy_bindings
 from shipdeck.tui.palette import Palette
+from shipdeck.tui.screens.shared_filter import FilterableView, FilterInput
+from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.tui.widgets.table import Cell, KeyedTable
 
 
@@ -43,104 +50,151 @@ def strip(runs: list[Run], palette: Palette, width: int = STRIP_RUNS) -> Text:
     return text
 
 
-class OverviewView(Vertical):
+def _key(source: Source, many: bool, run: Run) -> str:
+    return fleet_key(source.index, run.id) if many else str(run.id)
+
+
+def _matches(words: list[str], *fields: str) -> bool:
+    text = " ".join(fields).lower()
+    return all(word in text for word in words)
+
+
+FAILURE_COLUMNS = [("run", "run"), ("pipeline", "pipeline"), ("cause", "failed task"), ("age", "")]
+RUNNING_COLUMNS = [
+    ("run", "run"),
+    ("pipeline", "pipeline"),
+    ("progress", "progress"),
+    ("elapsed", "elapsed"),
+    ("tasks", "now running"),
+]
+PIPELINE_COLUMNS = [
+    ("pipeline", "pipeline"),
+    ("history", "last runs, newest right"),
+    ("last", "last"),
+    ("age", ""),
+]
+RUNNER_COLUMN = ("runner", "runner")
+MANY_FAILURES_SHOWN = 8
+
+
+class OverviewView(FilterableView, Vertical):
+    """With several runners every section merges all of them, with a runner column, and row
+    keys that name the runner (`1:14` for a run, `1/build` for a pipeline)."""
+
     DEFAULT_CSS = """
     OverviewView { height: 1fr; }
-    OverviewView #overview-runners { height: auto; max-height: 5; display: none; }
+    OverviewView #overview-runners {
+        height: auto; max-height: 5; display: none; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     OverviewView KeyedTable { max-height: 7; }
     OverviewView #overview-pipelines { max-height: 1fr; }
     """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *deploy_bindings("filter"),
+        keymap.ALL_BINDINGS["back"],
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.filter_words: list[str] = []
+        self._last: tuple[list[Source], Palette, datetime, bool] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="overview-runners")
         yield Static("Failures", classes="section-title", id="failures-title")
         yield Static("No recent failures", classes="empty", id="failures-empty")
-        yield KeyedTable(
-            [("run", "run"), ("pipeline", "pipeline"), ("cause", "failed task"), ("age", "")],
-            id="overview-failures",
-        )
+        yield GridTable(FAILURE_COLUMNS, id="overview-failures")
         yield Static("Running", classes="section-title", id="running-title")
         yield Static("Nothing running", classes="empty", id="running-empty")
-        yield KeyedTable(
-            [
-                ("run", "run"),
-                ("pipeline", "pipeline"),
-                ("progress", "progress"),
-                ("elapsed", "elapsed"),
-                ("tasks", "now running"),
-            ],
-            id="overview-running",
-        )
-        yield Static("Pipelines", classes="section-title")
-        yield KeyedTable(
-            [
-                ("pipeline", "pipeline"),
-                ("history", "last runs, newest right"),
-                ("last", "last"),
-                ("age", ""),
-            ],
-            id="overview-pipelines",
-        )
+        yield GridTable(RUNNING_COLUMNS, id="overview-running")
+        yield Static("Pipelines", classes="section-title", id="pipelines-title")
+        yield GridTable(PIPELINE_COLUMNS, id="overview-pipelines")
+        yield FilterInput(placeholder="filter: runner, pipeline, #run, task", id="overview-filter")
 
     def on_mount(self) -> None:
         for table in self.query(KeyedTable):
             table.show_header = table.id == "overview-pipelines"
 
-    def update(self, snapshot: Snapshot, palette: Palette, now: datetime) -> None:
-        failures = snapshot.failures
-        failure_rows: list[tuple[str, list[Cell]]] = [
-            (
-                str(run.id),
-                [
-                    palette.badge(run.status, f"#{run.id}"),
-                    run.pipeline,
-                    Text(
-                        clip(_failure_cause(snapshot.details.get(run.id)), 34),
-                        style=palette.status("failed"),
-                    ),
-                    format_age(run.finished_at or run.created_at, now),
-                ],
-            )
-            for run in failures
-        ]
-        self._fill("failures", failure_rows)
+    def update(
+        self, sources: list[Source], palette: Palette, now: datetime, many: bool = False
+    ) -> None:
+        self._last = (sources, palette, now, many)
+        words = self.filter_words
+        failures = [(source, run) for source in sources for run in source.snapshot.failures]
+        failures.sort(key=lambda pair: pair[1].finished_at or pair[1].created_at, reverse=True)
+        failure_rows: list[tuple[str, list[Cell]]] = []
+        for source, run in failures[: MANY_FAILURES_SHOWN if many else len(failures)]:
+            cause = _failure_cause(source.snapshot.details.get(run.id))
+            if not _matches(words, source.name if many else "", f"#{run.id}", run.pipeline, cause):
+                continue
+            cells: list[Cell] = [source.name] if many else []
+            cells += [
+                palette.badge(run.status, f"#{run.id}"),
+                run.pipeline,
+                Text(clip(cause, 34), style=palette.status("failed")),
+                format_age(run.finished_at or run.created_at, now),
+            ]
+            failure_rows.append((_key(source, many, run), cells))
+        self._fill("failures", FAILURE_COLUMNS, failure_rows, many)
 
-        running_rows: list[tuple[str, list[Cell]]] = [
-            (
-                str(run.id),
-                [
-                    palette.badge(run.status, f"#{run.id}"),
-                    run.pipeline,
-                    f"{progress_bar(run.tasks_done, run.tasks_total, 8)} "
-                    f"{run.tasks_done}/{run.tasks_total}",
-                    format_duration(run_elapsed(run, now)),
-                    clip(_running_tasks(snapshot.details.get(run.id)), 24),
-                ],
-            )
-            for run in snapshot.active
-        ]
-        self._fill("running", running_rows)
+        running = [(source, run) for source in sources for run in source.snapshot.active]
+        running.sort(key=lambda pair: pair[1].created_at, reverse=True)
+        running_rows: list[tuple[str, list[Cell]]] = []
+        for source, run in running:
+            tasks = _running_tasks(source.snapshot.details.get(run.id))
+            if not _matches(words, source.name if many else "", f"#{run.id}", run.pipeline, tasks):
+                continue
+            cells = [source.name] if many else []
+            cells += [
+                palette.badge(run.status, f"#{run.id}"),
+                run.pipeline,
+                f"{progress_bar(run.tasks_done, run.tasks_total, 8)} "
+                f"{run.tasks_done}/{run.tasks_total}",
+                format_duration(run_elapsed(run, now)),
+                clip(tasks, 24),
+            ]
+            running_rows.append((_key(source, many, run), cells))
+        self._fill("running", RUNNING_COLUMNS, running_rows, many)
 
         pipeline_rows: list[tuple[str, list[Cell]]] = []
-        for pipeline in snapshot.pipelines:
-            runs = snapshot.history.get(pipeline.name, [])
-            last = runs[0] if runs else None
-            pipeline_rows.append(
-                (
+        for source in sources:
+            for pipeline in source.snapshot.pipelines:
+                if not _matches(words, source.name if many else "", pipeline.name):
+                    continue
+                runs = source.snapshot.history.get(pipeline.name, [])
+                last = runs[0] if runs else None
+                cells = [source.name] if many else []
+                cells += [
                     pipeline.name,
-                    [
-                        pipeline.name,
-                        strip(runs, palette),
-                        palette.badge(last.status, f"#{last.id}") if last else "never run",
-                        format_age(last.created_at, now) if last else "",
-                    ],
-                )
-            )
-        self.query_one("#overview-pipelines", KeyedTable).set_rows(pipeline_rows)
+                    strip(runs, palette),
+                    palette.badge(last.status, f"#{last.id}") if last else "never run",
+                    format_age(last.created_at, now) if last else "",
+                ]
+                key = pipeline_key(source.index, pipeline.name) if many else pipeline.name
+                pipeline_rows.append((key, cells))
+        self._grid("pipelines", PIPELINE_COLUMNS, pipeline_rows, many)
+        title = "Pipelines" + (f"  /{' '.join(words)}" if words else "")
+        self.query_one("#pipelines-title", Static).update(title)
 
-    def _fill(self, section: str, rows: list[tuple[str, list[Cell]]]) -> None:
-        table = self.query_one(f"#overview-{section}", KeyedTable)
-        table.set_rows(rows)
+    def _grid(
+        self,
+        section: str,
+        columns: list[tuple[str, str]],
+        rows: list[tuple[str, list[Cell]]],
+        many: bool,
+    ) -> GridTable:
+        table = self.query_one(f"#overview-{section}", GridTable)
+        table.set_grid([RUNNER_COLUMN, *columns] if many else columns, rows)
+        return table
+
+    def _fill(
+        self,
+        section: str,
+        columns: list[tuple[str, str]],
+        rows: list[tuple[str, list[Cell]]],
+        many: bool,
+    ) -> None:
+        table = self._grid(section, columns, rows, many)
         table.display = bool(rows)
         self.query_one(f"#{section}-empty").display = not rows
 
@@ -150,6 +204,13 @@ class OverviewView(Vertical):
         runners.display = bool(lines)
         if lines:
             runners.update(Text("\n").join(lines))
+
+    def paint(self) -> None:
+        if self._last is not None:
+            self.update(*self._last)
+
+    def focus_table(self) -> None:
+        self.focus_first()
 
     def focus_first(self) -> None:
         """Land on what needs attention: the newest failure, else a running run."""

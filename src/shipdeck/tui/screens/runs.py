@@ -12,10 +12,10 @@ from textual.widgets import Input
 
 from shipdeck.model import Run
 from shipdeck.tui import keymap
-from shipdeck.tui.data import Snapshot
-from shipdeck.tui.fleet_runs import FleetRuns, fleet_key
+from shipdeck.tui.fleet_runs import Source, fleet_key
 from shipdeck.tui.format import STATUS_WORD, format_age, format_duration, run_elapsed
 from shipdeck.tui.palette import Palette
+from shipdeck.tui.screens.shared_filter import FilterChanged
 from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.tui.widgets.table import Cell
 
@@ -59,7 +59,7 @@ class RunsView(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.words: list[str] = []
-        self._last: tuple[Snapshot, Palette, datetime, FleetRuns | None] | None = None
+        self._last: tuple[list[Source], Palette, datetime, bool] | None = None
 
     def compose(self) -> ComposeResult:
         yield GridTable(COLUMNS, id="runs-table")
@@ -78,7 +78,11 @@ class RunsView(Vertical):
 
     def on_input_changed(self, message: Input.Changed) -> None:
         message.stop()
-        self.words = message.value.lower().split()
+        words = message.value.lower().split()
+        if words == self.words:
+            return
+        self.words = words
+        self.post_message(FilterChanged(self.id or "", words))
         if self._last is not None:
             self.update(*self._last)
 
@@ -86,21 +90,28 @@ class RunsView(Vertical):
         message.stop()
         self.query_one(GridTable).focus()
 
+    def apply_filter(self, words: list[str]) -> None:
+        """The shared filter, from another view: shown in the box and applied."""
+        if words == self.words:
+            return
+        self.words = list(words)
+        box = self.query_one(Input)
+        box.value = " ".join(words)
+        box.set_class(bool(words), "-active")
+        if self._last is not None:
+            self.update(*self._last)
+
     def update(
-        self, snapshot: Snapshot, palette: Palette, now: datetime, fleet: FleetRuns | None = None
+        self, sources: list[Source], palette: Palette, now: datetime, many: bool = False
     ) -> None:
         """The active runner's runs; with several runners, every runner's, newest first."""
-        self._last = (snapshot, palette, now, fleet)
-        many = fleet is not None and fleet.many
-        entries: list[tuple[str, int, Run]] = [
-            (str(run.id), fleet.active if fleet else 0, run) for run in snapshot.runs
-        ]
-        if fleet is not None and many:
-            entries += [(fleet_key(i, run.id), i, run) for i, run in fleet.others()]
-            entries.sort(key=lambda entry: entry[2].created_at, reverse=True)
+        self._last = (sources, palette, now, many)
+        entries = [(source, run) for source in sources for run in source.snapshot.runs]
+        if many:
+            entries.sort(key=lambda entry: entry[1].created_at, reverse=True)
         rows: list[tuple[str, list[Cell]]] = []
-        for key, index, run in entries:
-            name = fleet.names[index] if fleet is not None and many else ""
+        for source, run in entries:
+            name = source.name if many else ""
             if not _matches(run, [w for w in self.words if w not in name.lower()]):
                 continue
             cells: list[Cell] = [name] if many else []
@@ -113,6 +124,6 @@ class RunsView(Vertical):
                 format_duration(run_elapsed(run, now)),
                 _origin(run),
             ]
-            rows.append((key, cells))
+            rows.append((fleet_key(source.index, run.id) if many else str(run.id), cells))
         columns = [("runner", "runner"), *COLUMNS] if many else COLUMNS
         self.query_one(GridTable).set_grid(columns, rows)

@@ -15,7 +15,8 @@ from shipdeck.runners.protocol import Runner
 from shipdeck.tui.format import clip, format_age, glyph
 from shipdeck.tui.keymap_deploy import deploy_bindings
 from shipdeck.tui.palette import Palette
-from shipdeck.tui.screens.fleet_view import FilterInput, FleetView
+from shipdeck.tui.screens.fleet_view import FleetView
+from shipdeck.tui.screens.shared_filter import FilterInput
 from shipdeck.tui.timeline_data import (
     WINDOWS,
     ItemKind,

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from shipdeck.model import PipelineSpec
+from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.format import format_param
 
@@ -21,13 +22,16 @@ class TriggerScreen(ModalScreen[int | None]):
     CSS_PATH = "trigger.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [keymap.ALL_BINDINGS["back"]]
 
-    def __init__(self, spec: PipelineSpec) -> None:
+    def __init__(self, spec: PipelineSpec, runner: Runner, where: str = "") -> None:
         super().__init__()
         self.spec = spec
+        self.runner = runner
+        self.where = where
+        """` on NAME` when several runners are connected."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form"):
-            yield Static(f"Trigger {self.spec.name}", id="form-title")
+            yield Static(f"Trigger {self.spec.name}{self.where}", id="form-title")
             if self.spec.description:
                 yield Static(self.spec.description, id="form-description")
             if not self.spec.params:
@@ -61,7 +65,7 @@ class TriggerScreen(ModalScreen[int | None]):
         app = self.app
         assert isinstance(app, ShipdeckApp)
         params = self.params()
-        runner = app.runner
+        runner = self.runner
 
         async def start() -> None:
             try:

@@ -1,0 +1,180 @@
+"""Several runners in the Overview: every runner's failures, runs in progress and pipelines in
+one place; rerun and cancel act on the runner the selected row belongs to (its preview names
+it); a read-only runner refuses while the others act; one filter shared by the views."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from shipdeck.model import RunStatus
+from shipdeck.tui.config import TuiConfig
+from shipdeck.tui.screens.confirm import ConfirmScreen
+from shipdeck.tui.screens.main import MainScreen
+from shipdeck.tui.screens.run import RunScreen
+from shipdeck.tui.widgets.grid import GridTable
+from shipdeck.workspace import load_workspace
+from tests.tui2.conftest import USER, Deck, DeckRunner, Ticker, wait_for
+
+EXTRA = """
+[pipelines.flaky]
+[pipelines.flaky.tasks.check]
+run = "echo checking; exit 3"
+
+[pipelines.slow]
+[pipelines.slow.tasks.wait]
+run = "sleep 60"
+"""
+
+
+@pytest.fixture
+async def lab(seeded: Path, tmp_path: Path) -> AsyncIterator[tuple[DeckRunner, int, int]]:
+    """A second runner, lab, with a failed `flaky` run and a `slow` run in progress."""
+    from shipdeck.runners.local import open_local_runner
+
+    root = tmp_path / "lab"
+    shutil.copytree(seeded, root)
+    with (root / "shipdeck.toml").open("a") as toml:
+        toml.write(EXTRA)
+    runner = await open_local_runner(load_workspace(root), user=USER, name="lab", clock=Ticker())
+    failed = await runner.start_run("flaky", None, trigger="test")
+    assert (await asyncio.wait_for(runner.wait_run(failed.id), 30)).status == RunStatus.FAILED
+    slow = await runner.start_run("slow", None, trigger="test")
+    try:
+        yield runner, failed.id, slow.id
+    finally:
+        if not (await runner.run(slow.id)).run.status.finished:
+            await runner.cancel(slow.id)
+        await runner.close()
+
+
+def rows(main: MainScreen, table_id: str) -> dict[str, dict[str, str]]:
+    table = main.query_one(f"#{table_id}", GridTable)
+    columns = [str(c.key.value) for c in table.ordered_columns]
+    return {key: {c: str(table.get_cell(key, c)) for c in columns} for key in table._keys}
+
+
+async def overview(pilot: object, app: object) -> MainScreen:
+    await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")  # type: ignore[arg-type,attr-defined]
+    main = app.screen  # type: ignore[attr-defined]
+    assert isinstance(main, MainScreen)
+    await wait_for(pilot, lambda: main.fleet is not None, "every runner")  # type: ignore[arg-type]
+    return main
+
+
+def select(main: MainScreen, table_id: str, key: str) -> None:
+    table = main.query_one(f"#{table_id}", GridTable)
+    table.focus()
+    table.move_cursor(row=table._keys.index(key))
+
+
+async def test_overview_merges_every_runner_and_acts_on_the_rows_runner(
+    deck: Deck, lab: tuple[DeckRunner, int, int]
+) -> None:
+    runner, failed, slow = lab
+    app = deck.app(deck.runner, runner)
+    async with app.run_test(size=(100, 36)) as pilot:
+        main = await overview(pilot, app)
+        await wait_for(pilot, lambda: f"1:{failed}" in rows(main, "overview-failures"), "lab")
+        failures = rows(main, "overview-failures")
+        assert failures[f"1:{failed}"]["runner"] == "lab"
+        assert "check" in failures[f"1:{failed}"]["cause"]
+        assert rows(main, "overview-running")[f"1:{slow}"]["pipeline"] == "slow"
+        pipelines = rows(main, "overview-pipelines")
+        assert {"0/build", "1/build", "1/flaky", "1/slow"} <= set(pipelines)
+        assert "0/flaky" not in pipelines  # local's workspace has no such pipeline
+        assert pipelines["1/flaky"]["runner"] == "lab"
+
+        # Rerun lab's failure from the Overview while local is the active runner.
+        assert app.active == 0
+        select(main, "overview-failures", f"1:{failed}")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
+        preview = app.screen
+        assert isinstance(preview, ConfirmScreen)
+        assert f"#{failed} on lab" in preview.title_text
+        assert preview.items == ["check"]
+        await pilot.press("y")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the new run")
+        assert app.active == 1
+        new_id = app.screen.run_id  # type: ignore[attr-defined]
+        new = await runner.run(new_id)
+        assert new.run.parent_id == failed and new.run.pipeline == "flaky"
+        assert (await deck.runner.runs(pipeline="flaky")) == []
+
+        # Back on the overview (now on lab), cancel... local stays untouched.
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        await wait_for(pilot, lambda: f"1:{slow}" in rows(main, "overview-running"), "slow")
+        select(main, "overview-running", f"1:{slow}")
+        await pilot.press("c")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the cancel preview")
+        preview = app.screen
+        assert isinstance(preview, ConfirmScreen)
+        assert "on lab" in preview.title_text and "kill  wait" in preview.items
+        await pilot.press("y")
+        done = await asyncio.wait_for(runner.wait_run(slow), 20)
+        assert done.status == RunStatus.CANCELLED
+
+
+async def test_a_read_only_runner_refuses_while_the_other_acts(
+    deck: Deck, lab: tuple[DeckRunner, int, int]
+) -> None:
+    runner, failed, _slow = lab
+    app = deck.app(deck.runner, runner, config=TuiConfig(read_only_runners={"lab"}))
+    async with app.run_test(size=(100, 36)) as pilot:
+        main = await overview(pilot, app)
+        await wait_for(pilot, lambda: f"1:{failed}" in rows(main, "overview-failures"), "lab")
+        assert main.check_action("rerun", ()) is True  # local is writable: the keys show
+
+        select(main, "overview-failures", f"1:{failed}")
+        await pilot.press("r")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, MainScreen)
+        assert any("read-only mode on lab" in str(n.message) for n in app._notifications)
+        assert len(await runner.runs(pipeline="flaky")) == 1
+
+        select(main, "overview-pipelines", "0/build")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "local's preview")
+        assert "on local" in app.screen.title_text  # type: ignore[attr-defined]
+
+
+async def test_one_filter_shared_by_overview_runs_deployments_and_timeline(
+    deck: Deck, lab: tuple[DeckRunner, int, int]
+) -> None:
+    runner, _failed, _slow = lab
+    app = deck.app(deck.runner, runner)
+    async with app.run_test(size=(100, 36)) as pilot:
+        main = await overview(pilot, app)
+        select(main, "overview-pipelines", "0/build")
+        await pilot.press("slash", *"lab", "enter")
+        await wait_for(
+            pilot,
+            lambda: (
+                set(rows(main, "overview-pipelines"))
+                == {f"1/{p}" for p in ("build", "train", "flaky", "slow")}
+            ),
+            "lab's pipelines only",
+        )
+        await pilot.press("3")
+        await wait_for(pilot, lambda: rows(main, "runs-table"), "the runs")
+        assert {r["runner"] for r in rows(main, "runs-table").values()} == {"lab"}
+
+        await pilot.press("5")
+        deployments = main.query_one("#deployments-view")
+        await wait_for(pilot, lambda: len(deployments.parts) == 2, "the deployments")  # type: ignore[attr-defined]
+        assert deployments.filter_words == ["lab"]  # type: ignore[attr-defined]
+        await pilot.press("escape")  # clears the filter everywhere
+        await wait_for(pilot, lambda: main.filter_words == [], "the cleared filter")
+
+        await pilot.press("3")
+        await wait_for(
+            pilot,
+            lambda: {r["runner"] for r in rows(main, "runs-table").values()} == {"local", "lab"},
+            "every runner's runs",
+        )
