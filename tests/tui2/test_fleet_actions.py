@@ -169,6 +169,9 @@ async def test_one_filter_shared_by_overview_runs_deployments_and_timeline(
         deployments = main.query_one("#deployments-view")
         await wait_for(pilot, lambda: len(deployments.parts) == 2, "the deployments")  # type: ignore[attr-defined]
         assert deployments.filter_words == ["lab"]  # type: ignore[attr-defined]
+        await pilot.press("slash", "x", "y", "z", "enter")
+        status = str(deployments.query_one("#deploy-status").render())
+        assert "no service matches the filter" in status and "/xyz" in status  # replaced
         await pilot.press("escape")  # clears the filter everywhere
         await wait_for(pilot, lambda: main.filter_words == [], "the cleared filter")
 
@@ -178,3 +181,38 @@ async def test_one_filter_shared_by_overview_runs_deployments_and_timeline(
             lambda: {r["runner"] for r in rows(main, "runs-table").values()} == {"local", "lab"},
             "every runner's runs",
         )
+
+
+async def test_fast_typing_in_a_shared_filter_settles(
+    deck: Deck, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys typed faster than the app handles them queue several changes at once; sharing
+    them must not echo back into the box they came from (that looped forever)."""
+    from shipdeck.tui.screens.shared_filter import FilterChanged, FilterInput
+
+    app = deck.app()
+    async with app.run_test(size=(100, 36)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await wait_for(pilot, lambda: main.snapshot is not None, "the snapshot")
+        await pilot.press("3", "1")  # Runs built too: two views share the filter
+        announced: list[list[str]] = []
+        original = MainScreen.on_filter_changed
+
+        def counting(self: MainScreen, message: FilterChanged) -> None:
+            announced.append(message.words)
+            original(self, message)
+
+        monkeypatch.setattr(MainScreen, "on_filter_changed", counting)
+        box = main.query_one("#overview-view").query_one(FilterInput)
+        box.value = "t"
+        box.value = "tr"
+        box.value = "tra"  # three changes queued before any is handled
+        await pilot.pause(0.3)
+        settled = len(announced)
+        await pilot.pause(0.5)
+        assert 1 <= len(announced) == settled <= 3
+        assert box.value == "tra" and main.filter_words == ["tra"]
+        runs_box = main.query_one("#runs-filter")
+        assert runs_box.value == "tra"  # type: ignore[attr-defined]

@@ -186,7 +186,9 @@ class DeploymentsView(FleetView[DeployData]):
     def _paint_status(self, shown: int) -> None:
         palette = self.shipdeck.palette
         text = Text(no_wrap=True, overflow="ellipsis", end="")
-        if self.parts and not shown:
+        if self.parts and not shown and self.filter_words:
+            text.append(" no service matches the filter (esc clears it)", style=palette.muted)
+        elif self.parts and not shown:
             text.append(" no services: add [services.NAME] to shipdeck.toml", style=palette.muted)
         else:
             text.append(f" {shown} services", style=palette.muted)

@@ -226,11 +226,13 @@ class MainScreen(Screen[None]):
         if message.view.removesuffix("-view") not in SHARED_FILTER_VIEWS:
             return
         self.filter_words = list(message.words)
-        self._share_filter()
+        self._share_filter(skip=message.view)
 
-    def _share_filter(self) -> None:
+    def _share_filter(self, skip: str = "") -> None:
         for view in SHARED_FILTER_VIEWS:
             for widget in self.query(f"#{view}-view"):
+                if widget.id == skip:
+                    continue
                 if isinstance(widget, FilterableView | RunsView) and widget.is_mounted:
                     widget.apply_filter(self.filter_words)
 

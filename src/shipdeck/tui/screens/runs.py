@@ -96,7 +96,8 @@ class RunsView(Vertical):
             return
         self.words = list(words)
         box = self.query_one(Input)
-        box.value = " ".join(words)
+        with box.prevent(Input.Changed):  # only typing announces a change: no echo back
+            box.value = " ".join(words)
         box.set_class(bool(words), "-active")
         if self._last is not None:
             self.update(*self._last)

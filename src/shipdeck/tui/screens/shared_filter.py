@@ -48,7 +48,8 @@ class FilterableView(Widget):
             return
         self.filter_words = list(words)
         box = self.query_one(FilterInput)
-        box.value = " ".join(words)
+        with box.prevent(Input.Changed):  # only typing announces a change: no echo back
+            box.value = " ".join(words)
         box.set_class(bool(words), "-active")
         self.paint()
 
