@@ -25,6 +25,7 @@ from shipdeck.runners.remote import RemoteRunner, RunnerInfo
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
+PROBE_TIMEOUT = 5.0
 LOG_ROTATE_BYTES = 5 * 1024 * 1024
 
 # Daemons this process started: kept so they are reaped (no zombies in a long-lived TUI) and
@@ -71,7 +72,7 @@ async def probe(workspace: WorkspaceSpec) -> tuple[RunnerInfo, float] | None:
     """The daemon's info and round trip, or None when it does not answer."""
     if not socket_path(workspace).exists():
         return None
-    client = RemoteRunner(daemon_url(workspace), name="local", timeout=5.0)
+    client = RemoteRunner(daemon_url(workspace), name="local", timeout=PROBE_TIMEOUT)
     try:
         return await client.ping()
     except Unavailable:
@@ -185,13 +186,13 @@ async def attach(
     """A client for the workspace daemon, starting the daemon first when it is not running."""
     client = open_daemon_client(workspace)
     try:
-        if await probe(workspace) is not None:
+        if await _answers(workspace, client):
             return client
         if not start:
             raise Unavailable(f"no runner is running for {workspace.root}")
         async with _locked(workspace):
             # Another client may have started it while we waited for the lock.
-            if await probe(workspace) is None:
+            if not await _answers(workspace, client):
                 process = spawn(workspace)
                 await _wait_started(workspace, process, client)
                 announce(f"started runner for {workspace.root} (pid {process.pid})")
@@ -199,6 +200,17 @@ async def attach(
     except BaseException:
         await client.close()
         raise
+
+
+async def _answers(workspace: WorkspaceSpec, client: RemoteRunner) -> bool:
+    """True when the daemon answers `client` (whose connection then stays open for reuse)."""
+    if not socket_path(workspace).exists():
+        return False
+    try:
+        await client.info(seconds=PROBE_TIMEOUT)
+    except Unavailable:
+        return False
+    return True
 
 
 @contextlib.asynccontextmanager

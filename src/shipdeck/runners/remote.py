@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel, ConfigDict, TypeAdapter
 
 from shipdeck.errors import InvalidInput, Refused, Unavailable
 from shipdeck.model import (
@@ -40,12 +40,14 @@ from shipdeck.runners.http_errors import describe_transport_error, error_from_re
 
 PIPELINES = TypeAdapter(list[PipelineSpec])
 RUNS = TypeAdapter(list[Run])
-MODELS = TypeAdapter(list[ModelSummary])
-VERSIONS = TypeAdapter(list[ModelVersion])
-SERVICES = TypeAdapter(list[ServiceSpec])
-ENVIRONMENTS = TypeAdapter(list[EnvironmentState])
-HISTORY = TypeAdapter(list[HistoryEntry])
-ALIAS_MOVES = TypeAdapter(list[AliasMove])
+# The deployment lists are built on first use, like their (deferred) models.
+DEFERRED = ConfigDict(defer_build=True)
+MODELS = TypeAdapter(list[ModelSummary], config=DEFERRED)
+VERSIONS = TypeAdapter(list[ModelVersion], config=DEFERRED)
+SERVICES = TypeAdapter(list[ServiceSpec], config=DEFERRED)
+ENVIRONMENTS = TypeAdapter(list[EnvironmentState], config=DEFERRED)
+HISTORY = TypeAdapter(list[HistoryEntry], config=DEFERRED)
+ALIAS_MOVES = TypeAdapter(list[AliasMove], config=DEFERRED)
 ACTION_WAIT = 3600.0
 """Seconds a deploy, promote or rollback request may take: it answers when its run ends."""
 LOG_PAGE = 10_000
@@ -64,13 +66,18 @@ class RunnerInfo(BaseModel):
     last_seq: int
 
 
+LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=10)
+
+
 def parse_url(url: str) -> tuple[str, httpx.AsyncHTTPTransport | None]:
     """The base URL and transport for `http(s)://host:port` or `unix:PATH`."""
     if url.startswith("unix:"):
         path = url[len("unix:") :]
         if not path:
             raise InvalidInput("runner URL unix:PATH needs a path")
-        return "http://runner", httpx.AsyncHTTPTransport(uds=path)
+        # No TLS over a Unix socket: verify=False skips loading the CA bundle (~50 ms a client).
+        transport = httpx.AsyncHTTPTransport(uds=path, verify=False, limits=LIMITS)
+        return "http://runner", transport
     parsed = httpx.URL(url)
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise InvalidInput(f"runner URL must be http(s)://HOST:PORT or unix:PATH, got {url!r}")
@@ -103,7 +110,7 @@ class RemoteRunner:
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=5.0),
             verify=verify,
-            limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+            limits=LIMITS,
         )
         self._follower: EventFollower | None = None
         self._listeners: list[Callable[[LinkState], None]] = []
@@ -140,6 +147,23 @@ class RemoteRunner:
         json: dict[str, Any] | None = None,
         seconds: float | None = None,
     ) -> Any:
+        response = await self._send(method, path, params=params, json=json, seconds=seconds)
+        return response.json()
+
+    async def _body(self, path: str, params: dict[str, Any] | None = None) -> bytes:
+        """A GET's raw JSON, for validating big answers in one pass (`validate_json` parses
+        200 runs about 4x faster than `json.loads` followed by `validate_python`)."""
+        return (await self._send("GET", path, params=params)).content
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        seconds: float | None = None,
+    ) -> httpx.Response:
         extra: dict[str, Any] = {}
         if seconds is not None:
             extra["timeout"] = httpx.Timeout(seconds, connect=5.0)
@@ -154,14 +178,16 @@ class RemoteRunner:
             self._set_state(LinkState(LinkStatus.LIVE))
         if response.status_code >= 400:
             raise error_from_response(response)
-        return response.json()
+        return response
 
     def _check_writable(self, action: str) -> None:
         if self.read_only:
             raise Refused(f"runner {self._name} is read-only: cannot {action}")
 
-    async def info(self) -> RunnerInfo:
-        return RunnerInfo.model_validate(await self._request("GET", "/health"))
+    async def info(self, *, seconds: float | None = None) -> RunnerInfo:
+        """/v1/health; `seconds` overrides the client's timeout for this one request."""
+        answer = await self._request("GET", "/health", seconds=seconds)
+        return RunnerInfo.model_validate(answer)
 
     async def ping(self) -> tuple[RunnerInfo, float]:
         """The runner's info and the round trip in seconds."""
@@ -172,7 +198,7 @@ class RemoteRunner:
     # Runner protocol -------------------------------------------------------------------------
 
     async def pipelines(self) -> list[PipelineSpec]:
-        return PIPELINES.validate_python(await self._request("GET", "/pipelines"))
+        return PIPELINES.validate_json(await self._body("/pipelines"))
 
     async def start_run(
         self,
@@ -214,10 +240,10 @@ class RemoteRunner:
         self, *, pipeline: str | None = None, limit: int = 50, before: int | None = None
     ) -> list[Run]:
         params = {"pipeline": pipeline, "limit": limit, "before": before}
-        return RUNS.validate_python(await self._request("GET", "/runs", params=params))
+        return RUNS.validate_json(await self._body("/runs", params))
 
     async def run(self, run_id: int) -> RunDetail:
-        return RunDetail.model_validate(await self._request("GET", f"/runs/{run_id}"))
+        return RunDetail.model_validate_json(await self._body(f"/runs/{run_id}"))
 
     async def resolve_run(self, ref: str) -> int:
         answer = await self._request("GET", "/runs/resolve", params={"ref": ref})
