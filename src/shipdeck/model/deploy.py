@@ -13,6 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shipdeck.model.pipeline import ParamValue
 
+FROZEN_DEFERRED = ConfigDict(frozen=True, defer_build=True)
+"""Validators built on first use: most commands and the TUI's first frame never touch these
+models, and building all of them costs every process ~40 ms at import."""
+
 EMPTY_REVISION = "none"
 """What `expect` says about an environment that holds no revision yet."""
 
@@ -49,7 +53,7 @@ class GateKind(StrEnum):
 class GateSpec(BaseModel):
     """One parsed gate, e.g. `metric:auc >= 0.80`, `pipeline:ci succeeded`, `soak:staging 10m`."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = FROZEN_DEFERRED
 
     text: str
     kind: GateKind
@@ -64,7 +68,7 @@ class GateSpec(BaseModel):
 class ServiceSpec(BaseModel):
     """Something deployable: versions of a model, or the artifact of a pipeline's runs."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = FROZEN_DEFERRED
 
     name: str
     pipeline: str | None = None
@@ -86,7 +90,7 @@ class ServiceSpec(BaseModel):
 
 
 class ModelVersion(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = FROZEN_DEFERRED
 
     model: str
     version: int
@@ -105,7 +109,7 @@ class ModelVersion(BaseModel):
 
 
 class ModelSummary(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = FROZEN_DEFERRED
 
     name: str
     versions: int
@@ -117,7 +121,7 @@ class ModelSummary(BaseModel):
 class AliasMove(BaseModel):
     """An alias pointed at a version: recorded with who and when."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = FROZEN_DEFERRED
 
     id: int
     model: str
@@ -149,7 +153,7 @@ class Outcome(StrEnum):
 
 
 class GateResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = FROZEN_DEFERRED
 
     gate: str
     passed: bool
@@ -159,7 +163,7 @@ class GateResult(BaseModel):
 class HistoryEntry(BaseModel):
     """One action on one environment of a service, whatever its outcome."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = FROZEN_DEFERRED
 
     id: int
     service: str
@@ -182,7 +186,7 @@ class HistoryEntry(BaseModel):
 class EnvironmentState(BaseModel):
     """What one environment of a service holds now."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = FROZEN_DEFERRED
 
     service: str
     env: str
@@ -199,7 +203,7 @@ class EnvironmentState(BaseModel):
 
 
 class PlannedTask(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = FROZEN_DEFERRED
 
     name: str
     command: str
@@ -208,7 +212,7 @@ class PlannedTask(BaseModel):
 class ActionPlan(BaseModel):
     """Exactly what an action would do, computed without changing anything (--dry-run)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = FROZEN_DEFERRED
 
     service: str
     env: str
@@ -234,7 +238,7 @@ class ActionPlan(BaseModel):
 class CompareSubject(BaseModel):
     """A column of a comparison: a run or a model version."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = FROZEN_DEFERRED
 
     label: str
     run_id: int
@@ -245,7 +249,7 @@ class CompareSubject(BaseModel):
 
 
 class CompareCell(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = FROZEN_DEFERRED
 
     value: ParamValue | None = None
     delta: float | None = None
@@ -256,7 +260,7 @@ class CompareCell(BaseModel):
 
 
 class CompareRow(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = FROZEN_DEFERRED
 
     kind: str
     """"param" or "metric"."""
@@ -268,7 +272,7 @@ class CompareRow(BaseModel):
 
 
 class Comparison(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = FROZEN_DEFERRED
 
     subjects: list[CompareSubject]
     rows: list[CompareRow]
