@@ -14,14 +14,6 @@ from typing import TYPE_CHECKING
 from shipdeck.cli.context import CliContext
 from shipdeck.config import read_token_file
 from shipdeck.errors import InvalidInput
-from shipdeck.server.listen import (
-    Listen,
-    bind,
-    bound_url,
-    check_policy,
-    parse_listen,
-    remove_socket,
-)
 
 if TYPE_CHECKING:
     from shipdeck.server.launch import Tls
@@ -94,6 +86,17 @@ async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
         else:
             ctx.print(f"stopped runner for {workspace.root} (pid {pid})")
         return 0
+
+    # The server side is imported only by the command that serves: every other command (and
+    # the TUI) builds this parser, and must not pay for it.
+    from shipdeck.server.listen import (
+        Listen,
+        bind,
+        bound_url,
+        check_policy,
+        parse_listen,
+        remove_socket,
+    )
 
     listen = (
         parse_listen(args.listen) if args.listen else Listen(path=daemon.socket_path(workspace))
