@@ -13,14 +13,18 @@ MAX_ID = 2**53
 """Ids beyond this are not ids any runner hands out (and overflow SQLite integers)."""
 
 
-def get_runner(request: Request) -> Runner:
+# The dependencies are coroutines: FastAPI runs a plain `def` dependency in a worker thread,
+# a thread hop on every request for what is an attribute read.
+
+
+async def get_runner(request: Request) -> Runner:
     runner: Runner | None = request.app.state.runner
     if runner is None:
         raise Unavailable("this server has no runner attached")
     return runner
 
 
-def require_writable(request: Request) -> None:
+async def require_writable(request: Request) -> None:
     if request.app.state.read_only:
         raise Refused("this runner is read-only: actions are disabled")
 
@@ -29,8 +33,8 @@ RunnerDep = Annotated[Runner, Depends(get_runner)]
 WRITABLE = [Depends(require_writable)]
 
 
-def get_deploy_runner(request: Request) -> DeployRunner:
-    runner = get_runner(request)
+async def get_deploy_runner(request: Request) -> DeployRunner:
+    runner = await get_runner(request)
     if not isinstance(runner, DeployRunner):
         raise NotFound(f"the {runner.name} runner does not offer models and deployments")
     return runner
