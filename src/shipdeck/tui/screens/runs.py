@@ -49,7 +49,7 @@ class RunsView(Vertical):
     DEFAULT_CSS = """
     RunsView { height: 1fr; }
     RunsView KeyedTable { max-height: 1fr; }
-    RunsView Input { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
+    RunsView Input { dock: bottom; padding: 0 1; display: none; }
     RunsView Input.-active { display: block; }
     """
     BINDINGS: ClassVar[list[BindingType]] = list(
@@ -63,7 +63,11 @@ class RunsView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield GridTable(COLUMNS, id="runs-table")
-        yield Input(placeholder="filter runs: words such as train failed #12", id="runs-filter")
+        yield Input(
+            placeholder="filter runs: words such as train failed #12",
+            id="runs-filter",
+            compact=True,
+        )
 
     def action_filter(self) -> None:
         box = self.query_one(Input)

@@ -21,9 +21,13 @@ class FilterInput(Input):
     """The `/` filter box under a view; enter keeps the filter, esc clears it."""
 
     DEFAULT_CSS = """
-    FilterInput { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
+    FilterInput { dock: bottom; padding: 0 1; display: none; }
     FilterInput.-active { display: block; }
     """
+
+    def __init__(self, *, placeholder: str = "", id: str | None = None) -> None:
+        # Compact: one line and no border, focused or not (a focused Input grows a border).
+        super().__init__(placeholder=placeholder, id=id, compact=True)
 
 
 class FilterableView(Widget):

@@ -17,7 +17,7 @@ class LogPane(Vertical):
     DEFAULT_CSS = """
     LogPane { height: 1fr; }
     LogPane > .log-status { height: 1; background: $panel; color: $foreground; }
-    LogPane > Input { dock: bottom; height: 1; border: none; padding: 0 1; display: none; }
+    LogPane > Input { dock: bottom; padding: 0 1; display: none; }
     LogPane > Input.-active { display: block; }
     """
 
@@ -40,7 +40,9 @@ class LogPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(f" {self.task_name}", classes="log-status")
         yield self._view
-        yield Input(placeholder="search (enter to find, esc to close)", id="log-search")
+        yield Input(
+            placeholder="search (enter to find, esc to close)", id="log-search", compact=True
+        )
 
     @property
     def view(self) -> LogView:
