@@ -9,14 +9,12 @@ from shipdeck.tui.screens.alias import AliasScreen
 from shipdeck.tui.screens.compare import CompareScreen
 from shipdeck.tui.screens.models import ModelsView
 from shipdeck.tui.widgets.charts import Chart
-from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.tui.widgets.virtual_table import VirtualTable
 from tests.tui2.conftest import Deck, open_view, wait_for
 
 
-def column(table: GridTable | VirtualTable, key: str) -> list[str]:
-    keys = table.keys if isinstance(table, VirtualTable) else table._keys
-    return [str(table.get_cell(row, key)) for row in keys]
+def column(table: VirtualTable, key: str) -> list[str]:
+    return [str(table.get_cell(row, key)) for row in table.keys]
 
 
 async def test_versions_with_deltas_against_the_champion_sort_and_filter(deck: Deck) -> None:
@@ -61,18 +59,18 @@ async def test_compare_marked_versions_with_only_differences_and_charts(deck: De
         screen = app.screen
         assert isinstance(screen, CompareScreen)
         await wait_for(pilot, lambda: screen.comparison is not None, "the comparison")
-        table = screen.query_one(GridTable)
-        keys = list(table._keys)
+        table = screen.query_one(VirtualTable)
+        keys = list(table.keys)
         assert {"metric:auc", "metric:loss", "param:lr", "param:steps"} <= set(keys)
         auc = str(table.get_cell("metric:auc", "s1"))
         assert auc == "0.91 +0.16 ★"
         assert "★" not in str(table.get_cell("metric:auc", "s0"))
 
         await pilot.press("d")
-        assert "param:steps" not in table._keys  # both trained 5 steps
-        assert "param:lr" in table._keys
+        assert "param:steps" not in table.keys  # both trained 5 steps
+        assert "param:lr" in table.keys
         await pilot.press("d")
-        assert "param:steps" in table._keys
+        assert "param:steps" in table.keys
 
         curves = screen.query_one("#curves", Chart)
         bars = screen.query_one("#bars", Chart)

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Static
 
 from shipdeck.model import CompareRow, Comparison, RunDetail
 from shipdeck.tui import keymap
@@ -20,9 +20,9 @@ from shipdeck.tui.deploy_format import format_delta, format_metric, is_better
 from shipdeck.tui.format import clip, format_param
 from shipdeck.tui.keymap_deploy import deploy_bindings
 from shipdeck.tui.widgets.charts import Chart, Series
-from shipdeck.tui.widgets.grid import GridTable
+from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
-from shipdeck.tui.widgets.table import Cell
+from shipdeck.tui.widgets.virtual_table import Cell, VirtualTable
 
 if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp
@@ -62,7 +62,7 @@ def stepped_keys(details: list[RunDetail | None]) -> list[str]:
 class CompareScreen(Screen[None]):
     DEFAULT_CSS = """
     CompareScreen #compare-title { height: 1; padding: 0 1; background: $surface; }
-    CompareScreen GridTable { height: auto; max-height: 45%; }
+    CompareScreen VirtualTable { height: auto; max-height: 45%; }
     CompareScreen #compare-charts { height: 1fr; min-height: 8; display: none; }
     CompareScreen Chart { width: 1fr; }
     """
@@ -91,11 +91,11 @@ class CompareScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield AppHeader("compare")
         yield Static(f" comparing {', '.join(self.refs)}…", id="compare-title")
-        yield GridTable([("key", "")], id="compare-table")
+        yield VirtualTable([("key", "")], fixed_columns=1, id="compare-table")
         with Horizontal(id="compare-charts"):
             yield Chart(id="curves")
             yield Chart(id="bars")
-        yield Footer(compact=True)
+        yield SteadyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.run_worker(self._load(), group="compare-load", exclusive=True)
@@ -123,11 +123,12 @@ class CompareScreen(Screen[None]):
         """Paint a comparison (the loader calls this; benchmarks call it directly)."""
         self.comparison = comparison
         self.details = details
-        table = self.query_one(GridTable)
+        table = self.query_one(VirtualTable)
         self._paint_table()
         self.query_one("#compare-charts").display = True
         self._paint_charts()
-        table.focus()
+        if not table.has_focus:  # focusing again would rebuild the footer once more
+            table.focus()
 
     def _rows(self) -> list[CompareRow]:
         assert self.comparison is not None
@@ -165,7 +166,7 @@ class CompareScreen(Screen[None]):
             rows.append((f"{row.kind}:{row.key}", cells))
         subjects = self.comparison.subjects
         columns = [("key", ""), *((f"s{i}", s.label) for i, s in enumerate(subjects))]
-        self.query_one(GridTable).set_grid(columns, rows)
+        self.query_one(VirtualTable).set_static_rows(columns, rows)
         shown = len(rows)
         title = Text(no_wrap=True, overflow="ellipsis", end="")
         title.append(f" {len(subjects)} compared", style="bold")
@@ -176,7 +177,7 @@ class CompareScreen(Screen[None]):
 
     def chart_key(self) -> str | None:
         """The selected metric row, else the first metric."""
-        table = self.query_one(GridTable)
+        table = self.query_one(VirtualTable)
         key = table.selected_key
         if key and key.startswith("metric:"):
             return key.removeprefix("metric:")
@@ -211,12 +212,12 @@ class CompareScreen(Screen[None]):
             f"{key} (axis from near the lowest)", [p[0] for p in pairs], [p[1] for p in pairs]
         )
 
-    def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
+    def on_virtual_table_row_highlighted(self, message: VirtualTable.RowHighlighted) -> None:
         message.stop()
         if self.comparison is not None and self.chart_key() != self._chart_key:
             self._paint_charts()
 
-    def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
+    def on_virtual_table_row_selected(self, message: VirtualTable.RowSelected) -> None:
         message.stop()
 
     def action_toggle_diff(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from textual.app import RenderResult
 from textual.color import Color
 from textual_plotext import PlotextPlot
 
@@ -53,8 +54,23 @@ class Chart(PlotextPlot):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.plt.clear_figure()
+        self._figure = 0
+        """Bumped whenever the figure changes."""
+        self._drawn: tuple[tuple[object, ...], RenderResult] | None = None
+        self.builds = 0
+        """How many times the figure was built (plotext builds every time it is asked)."""
+
+    def render(self) -> RenderResult:
+        """The figure built once per content, size and theme: a repaint that changes none of
+        them (a neighbour's layout, focus moving) reuses the drawing."""
+        key = (self._figure, self.size, self.app.theme, self.theme)
+        if self._drawn is None or self._drawn[0] != key:
+            self.builds += 1
+            self._drawn = (key, super().render())
+        return self._drawn[1]
 
     def _reset(self, title: str) -> None:
+        self._figure += 1
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()

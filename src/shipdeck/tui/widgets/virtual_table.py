@@ -191,6 +191,19 @@ class VirtualTable(ScrollView, can_focus=True):
             self._strips = {}
             self._update_size()
 
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """The rows, plus the horizontal scrollbar a wide table will get: counted from the
+        first layout, so the table's height (and its neighbours', charts that are costly to
+        draw) does not change again once the scrollbar shows."""
+        height = self.virtual_size.height
+        if (
+            not self.show_horizontal_scrollbar
+            and self.styles.overflow_x == "auto"
+            and self.virtual_size.width > width
+        ):
+            height += self.styles.scrollbar_size_horizontal
+        return height
+
     def _update_size(self) -> None:
         width = sum(self._widths) + 2 * PADDING * len(self._widths)
         self.virtual_size = Size(width, len(self._keys) + 1)
