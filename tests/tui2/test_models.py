@@ -9,6 +9,7 @@ from shipdeck.tui.screens.alias import AliasScreen
 from shipdeck.tui.screens.compare import CompareScreen
 from shipdeck.tui.screens.models import ModelsView
 from shipdeck.tui.widgets.charts import Chart
+from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.virtual_table import VirtualTable
 from tests.tui2.conftest import Deck, open_view, wait_for
 
@@ -59,6 +60,10 @@ async def test_compare_marked_versions_with_only_differences_and_charts(deck: De
         screen = app.screen
         assert isinstance(screen, CompareScreen)
         await wait_for(pilot, lambda: screen.comparison is not None, "the comparison")
+        await pilot.pause()
+        # Drawn once: the table settling (its scrollbar) and the footer do not redraw them.
+        assert [c.builds for c in screen.query(Chart)] == [1, 1]
+        assert screen.query_one(SteadyFooter).rebuilds == 1
         table = screen.query_one(VirtualTable)
         keys = list(table.keys)
         assert {"metric:auc", "metric:loss", "param:lr", "param:steps"} <= set(keys)

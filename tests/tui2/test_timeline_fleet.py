@@ -13,7 +13,7 @@ import pytest
 from shipdeck.runners.remote import RemoteRunner
 from shipdeck.tui.screens.deployments import DeploymentsView, MatrixTable
 from shipdeck.tui.screens.env_history import EnvHistoryScreen
-from shipdeck.tui.screens.models import ModelsView
+from shipdeck.tui.screens.models import ModelsView, VersionTable
 from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.screens.timeline import TimelineView
 from shipdeck.tui.timeline_data import ItemKind
@@ -114,6 +114,6 @@ async def test_two_runners_with_one_offline(deck: Deck, offline: RemoteRunner) -
         assert texts(timeline) == []
 
         models: ModelsView = await open_view(pilot, "models")
-        assert models.query_one(GridTable).row_count == 3
+        assert models.query_one(VersionTable).row_count == 3
         assert "far ○" in str(models.query_one("#models-status").render())
         await wait_for(pilot, lambda: app.connection_state(1) != "live", "far's state")

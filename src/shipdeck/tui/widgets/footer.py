@@ -3,7 +3,8 @@
 Textual's Footer recomposes (unmounts and mounts every key) after each "bindings changed"
 signal of its screen, and opening a screen sends several that change nothing visible (the
 screen stack, the first focus and its after-refresh echo, focusing the focused widget
-again): tens of milliseconds each, all before the screen settles.
+again), and a screen under a pushed one rebuilds its footer unseen: tens of milliseconds
+each, all before the screen settles.
 """
 
 from __future__ import annotations
@@ -30,8 +31,11 @@ class SteadyFooter(Footer):
         self.rebuilds = 0
 
     def bindings_changed(self, screen: Screen[object]) -> None:
-        if self.is_attached and screen is self.screen and self._shown == shown_keys(screen):
-            return
+        if self.is_attached and screen is self.screen:
+            if not screen.is_current:
+                return  # a screen under another: rebuilt if need be when it is back on top
+            if self._shown == shown_keys(screen):
+                return
         super().bindings_changed(screen)
 
     async def recompose(self) -> None:
