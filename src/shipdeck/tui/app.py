@@ -17,6 +17,7 @@ from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.commands import ShipdeckCommands
 from shipdeck.tui.config import TuiConfig, load_config
+from shipdeck.tui.data import Snapshot, load_snapshot
 from shipdeck.tui.format import Clock, system_clock
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.themes import DEFAULT_THEME, bundled_themes_dir, load_themes
@@ -72,6 +73,7 @@ class ShipdeckApp(App[int]):
         self._extra_themes_dir = extra_themes_dir
         self._observed: dict[int, str] = {}
         self._pipelines: dict[int, list[PipelineSpec]] = {}
+        self._first_snapshot: tuple[int, asyncio.Future[Snapshot]] | None = None
         self.palette = Palette(self.get_css_variables())
 
     # Runners.
@@ -134,6 +136,32 @@ class ShipdeckApp(App[int]):
         self.notify(f"Runner: {self.runner.name}")
 
     # Lifecycle.
+
+    def on_load(self) -> None:
+        """Ask the active runner for the first snapshot before the screens are even built:
+        a runner in another process (the workspace daemon, a remote) prepares it while this
+        one sets up the terminal, parses styles and composes the views."""
+        index = self.active
+
+        async def first() -> Snapshot:
+            return await load_snapshot(self.runners[index], await self.pipelines(index))
+
+        self._first_snapshot = (index, asyncio.ensure_future(first()))
+
+    def take_first_snapshot(self, index: int) -> asyncio.Future[Snapshot] | None:
+        """The prefetched first snapshot of runner `index`, once; later loads ask again."""
+        first, self._first_snapshot = self._first_snapshot, None
+        if first is None:
+            return None
+        if first[0] != index:
+            first[1].cancel()
+            return None
+        return first[1]
+
+    def on_unmount(self) -> None:
+        if self._first_snapshot is not None:  # never taken: the app closed first
+            self._first_snapshot[1].cancel()
+            self._first_snapshot = None
 
     def on_mount(self) -> None:
         themes, problems = load_themes(

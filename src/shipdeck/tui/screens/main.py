@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
@@ -158,20 +159,38 @@ class MainScreen(Screen[None]):
         if part is None:
             return
         first = index == app.active and self.snapshot is None
+        if first:
+            await self._composed()
         self.parts[index] = part
         self._repaint()
         if first:
             self.query_one(OverviewView).focus_first()
             self._reload_if_stale()
 
+    async def _composed(self) -> None:
+        """Wait for the screen's first refresh: a prefetched snapshot can be ready before the
+        tables have mounted, and rows added to a table that early never get their height."""
+        refreshed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def done() -> None:
+            if not refreshed.done():
+                refreshed.set_result(None)
+
+        self.call_after_refresh(done)
+        await refreshed
+
     async def _load_active(self, index: int) -> Part[Snapshot] | None:
         """The active runner's failures are notifications; its last snapshot stays shown."""
         app = self.shipdeck
         runner = app.runners[index]
-        pipelines = await app.call("Loading pipelines", lambda: app.pipelines(index))
-        if pipelines is None:
-            return None
-        snapshot = await app.call("Loading runs", lambda: load_snapshot(runner, pipelines))
+        first = app.take_first_snapshot(index)
+        if first is not None:
+            snapshot = await app.call("Loading runs", lambda: first)
+        else:
+            pipelines = await app.call("Loading pipelines", lambda: app.pipelines(index))
+            if pipelines is None:
+                return None
+            snapshot = await app.call("Loading runs", lambda: load_snapshot(runner, pipelines))
         return None if snapshot is None else Part(index, runner.name, data=snapshot)
 
     def sources(self) -> list[Source]:

@@ -28,8 +28,14 @@ class KeyedTable(DataTable[Cell]):
         self._keys: list[str] = []
 
     def on_mount(self) -> None:
-        for key, label in self._column_spec:
-            self.add_column(label, key=key)
+        self._ensure_columns()
+
+    def _ensure_columns(self) -> None:
+        """Columns before the first rows, even when rows arrive before the mount completes
+        (a prefetched snapshot can be painted that early)."""
+        if not self.columns:
+            for key, label in self._column_spec:
+                self.add_column(label, key=key)
 
     def action_open(self) -> None:
         self.action_select_cursor()
@@ -41,6 +47,7 @@ class KeyedTable(DataTable[Cell]):
         return self._keys[self.cursor_row]
 
     def set_rows(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
+        self._ensure_columns()
         keys = [key for key, _ in rows]
         if keys == self._keys:
             columns = [key for key, _ in self._column_spec]
