@@ -252,7 +252,7 @@ class MainScreen(Screen[None]):
             for widget in self.query(f"#{view}-view"):
                 if widget.id == skip:
                     continue
-                if isinstance(widget, FilterableView | RunsView) and widget.is_mounted:
+                if isinstance(widget, FilterableView) and widget.is_mounted:
                     widget.apply_filter(self.filter_words)
 
     # Views.

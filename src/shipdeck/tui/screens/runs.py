@@ -8,14 +8,13 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
-from textual.widgets import Input
 
 from shipdeck.model import Run
 from shipdeck.tui import keymap
 from shipdeck.tui.fleet_runs import Source, fleet_key
 from shipdeck.tui.format import STATUS_WORD, format_age, format_duration, run_elapsed
 from shipdeck.tui.palette import Palette
-from shipdeck.tui.screens.shared_filter import FilterChanged
+from shipdeck.tui.screens.shared_filter import FilterableView, FilterInput
 from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.tui.widgets.table import Cell
 
@@ -45,12 +44,10 @@ COLUMNS = [
 ]
 
 
-class RunsView(Vertical):
+class RunsView(FilterableView, Vertical):
     DEFAULT_CSS = """
     RunsView { height: 1fr; }
     RunsView KeyedTable { max-height: 1fr; }
-    RunsView Input { dock: bottom; padding: 0 1; display: none; }
-    RunsView Input.-active { display: block; }
     """
     BINDINGS: ClassVar[list[BindingType]] = list(
         keymap.bindings("runs.filter", "runs.clear-filter")
@@ -58,53 +55,24 @@ class RunsView(Vertical):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.words: list[str] = []
+        self.filter_words: list[str] = []
         self._last: tuple[list[Source], Palette, datetime, bool] | None = None
 
     def compose(self) -> ComposeResult:
         yield GridTable(COLUMNS, id="runs-table")
-        yield Input(
-            placeholder="filter runs: words such as train failed #12",
-            id="runs-filter",
-            compact=True,
+        yield FilterInput(
+            placeholder="filter runs: words such as train failed #12", id="runs-filter"
         )
 
-    def action_filter(self) -> None:
-        box = self.query_one(Input)
-        box.add_class("-active")
-        box.focus()
-
     def action_clear_filter(self) -> None:
-        box = self.query_one(Input)
-        box.value = ""
-        box.remove_class("-active")
-        self.query_one(GridTable).focus()
+        self.close_filter()
 
-    def on_input_changed(self, message: Input.Changed) -> None:
-        message.stop()
-        words = message.value.lower().split()
-        if words == self.words:
-            return
-        self.words = words
-        self.post_message(FilterChanged(self.id or "", words))
+    def paint(self) -> None:
         if self._last is not None:
             self.update(*self._last)
 
-    def on_input_submitted(self, message: Input.Submitted) -> None:
-        message.stop()
+    def focus_table(self) -> None:
         self.query_one(GridTable).focus()
-
-    def apply_filter(self, words: list[str]) -> None:
-        """The shared filter, from another view: shown in the box and applied."""
-        if words == self.words:
-            return
-        self.words = list(words)
-        box = self.query_one(Input)
-        with box.prevent(Input.Changed):  # only typing announces a change: no echo back
-            box.value = " ".join(words)
-        box.set_class(bool(words), "-active")
-        if self._last is not None:
-            self.update(*self._last)
 
     def update(
         self, sources: list[Source], palette: Palette, now: datetime, many: bool = False
@@ -117,7 +85,7 @@ class RunsView(Vertical):
         rows: list[tuple[str, list[Cell]]] = []
         for source, run in entries:
             name = source.name if many else ""
-            if not _matches(run, [w for w in self.words if w not in name.lower()]):
+            if not _matches(run, [w for w in self.filter_words if w not in name.lower()]):
                 continue
             cells: list[Cell] = [name] if many else []
             cells += [
