@@ -326,5 +326,7 @@ class VirtualTable(ScrollView, can_focus=True):
         return strip.apply_style(style).crop_extend(0, width, style)
 
     def notify_style_update(self) -> None:
+        """A theme change: cells are built again (theirs are the palette's colours)."""
         super().notify_style_update()
+        self._cells = {}
         self._strips = {}
