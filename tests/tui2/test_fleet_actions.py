@@ -80,6 +80,11 @@ async def test_overview_merges_every_runner_and_acts_on_the_rows_runner(
     async with app.run_test(size=(100, 36)) as pilot:
         main = await overview(pilot, app)
         await wait_for(pilot, lambda: f"1:{failed}" in rows(main, "overview-failures"), "lab")
+        # local has no failure, so the cursor started on its pipelines; lab's failure, arriving
+        # before any key was pressed, takes it: what needs attention, whichever runner.
+        focused = app.focused
+        assert isinstance(focused, GridTable) and focused.id == "overview-failures"
+        assert focused.selected_key == f"1:{failed}"
         failures = rows(main, "overview-failures")
         assert failures[f"1:{failed}"]["runner"] == "lab"
         assert "check" in failures[f"1:{failed}"]["cause"]

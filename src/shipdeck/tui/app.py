@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import ClassVar, Protocol, TypeVar
 
-from textual import log
+from textual import events, log
 from textual.app import App
 from textual.binding import BindingType
 
@@ -74,6 +74,8 @@ class ShipdeckApp(App[int]):
         self._observed: dict[int, str] = {}
         self._pipelines: dict[int, list[PipelineSpec]] = {}
         self._first_snapshot: tuple[int, asyncio.Future[Snapshot]] | None = None
+        self.inputs = 0
+        """Keys pressed and clicks so far: whether the operator has taken over the cursor."""
         self.palette = Palette(self.get_css_variables())
 
     # Runners.
@@ -186,6 +188,11 @@ class ShipdeckApp(App[int]):
         self.push_screen(MainScreen())
         for index in range(len(self.runners)):
             self.run_worker(self._follow(index), group=f"follow-{index}", name=f"follow-{index}")
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown) and not event.is_forwarded:
+            self.inputs += 1
+        await super().on_event(event)
 
     def _on_theme_changed(self, _theme: object) -> None:
         self.palette = Palette(self.get_css_variables())

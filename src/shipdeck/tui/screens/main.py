@@ -81,6 +81,7 @@ class MainScreen(Screen[None]):
         self._stale: set[int] = set()
         self._loading: set[int] = set()
         self.filter_words: list[str] = []
+        self._inputs_at_focus = -1
 
     @property
     def shipdeck(self) -> ShipdeckApp:
@@ -161,10 +162,15 @@ class MainScreen(Screen[None]):
         first = index == app.active and self.snapshot is None
         if first:
             await self._composed()
+        newcomer = index not in self.parts
         self.parts[index] = part
         self._repaint()
-        if first:
+        if first or (newcomer and app.inputs == self._inputs_at_focus):
+            # Land on what needs attention, across runners as they answer, until the
+            # operator moves the cursor themselves.
             self.query_one(OverviewView).focus_first()
+            self._inputs_at_focus = app.inputs
+        if first:
             self._reload_if_stale()
 
     async def _composed(self) -> None:
