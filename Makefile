@@ -38,5 +38,9 @@ test: lint typecheck pytest
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/engine.py
 
+screenshots: $(DEV_STAMP)
+	$(BIN)/python scripts/screenshots.py
+	$(BIN)/python scripts/screenshots_deploy.py
+
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .pytest_cache .ruff_cache

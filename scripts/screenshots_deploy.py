@@ -1,4 +1,5 @@
-"""Regenerate the models, compare, deployments, promote, history and timeline screenshots.
+"""Regenerate the models, compare, deployments, promote, history, timeline and many-runners
+screenshots.
 
 Run: .venv/bin/python scripts/screenshots_deploy.py [--out screenshots]
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -205,6 +207,41 @@ async def shoot(root: Path, out: Path, name: str, scene: Scene, size: Any) -> No
         await runner.close()
 
 
+async def shoot_many(root: Path, out: Path) -> None:
+    """The Overview over three runners: this demo, a copy of it (`lab`) whose last `train`
+    failed, and `far`, a runner nobody answers for."""
+    from shipdeck.runners.remote import RemoteRunner
+    from shipdeck.tui.screens.main import MainScreen
+
+    lab_root = root.parent / "lab"
+    if not lab_root.exists():
+        shutil.copytree(root, lab_root)
+        lab = await open_runner(load_workspace(lab_root), Ticker(now=BASE + timedelta(hours=2)))
+        failed = await lab.start_run("train", {"flaky": "1"}, jobs=1)
+        await lab.wait_run(failed.id)
+        await lab.close()
+    runner = await open_runner(load_workspace(root), Ticker(now=BASE + timedelta(hours=2)))
+    lab = await open_local_runner(load_workspace(lab_root), user=USER, name="lab")
+    far = RemoteRunner("http://127.0.0.1:9", name="far")
+    app: ShipdeckApp = create_app(
+        [FrozenDeployTimes(runner), FrozenDeployTimes(lab), far],
+        clock=frozen_clock(NOW),
+        config=TuiConfig(),
+    )
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, MainScreen))
+            main = app.screen
+            assert isinstance(main, MainScreen)
+            await until(pilot, lambda: main.fleet is not None)
+            await until(pilot, lambda: app.connection_state(2) == "offline")
+            await pilot.pause(0.1)
+            app.save_screenshot(str(out / "many-runners.svg"))
+    finally:
+        for each in (runner, lab, far):
+            await each.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -219,6 +256,8 @@ def main() -> int:
         for name, scene, size in SCENES:
             asyncio.run(shoot(root, args.out, name, scene, size))
             print(f"{args.out / name}.svg")
+        asyncio.run(shoot_many(root, args.out))
+        print(f"{args.out / 'many-runners'}.svg")
     return 0
 
 
