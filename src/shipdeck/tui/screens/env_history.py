@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from shipdeck.model import EventPage, HistoryEntry, Outcome
 from shipdeck.tui import keymap
 from shipdeck.tui.deploy_format import OUTCOME_COLOUR, OUTCOME_GLYPH
 from shipdeck.tui.fleet import deploy_runner
 from shipdeck.tui.format import format_age
+from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import Cell, KeyedTable
@@ -68,7 +69,7 @@ class EnvHistoryScreen(Screen[None]):
         )
         yield Static("", id="env-entry")
         yield Container(id="env-log")
-        yield Footer(compact=True)
+        yield SteadyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.run_worker(self._load(), group="env-history", exclusive=True)

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from shipdeck.model import EventPage
 from shipdeck.tui import keymap
+from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.log_pane import LogPane
 
@@ -36,7 +36,7 @@ class LogScreen(Screen[None]):
         assert isinstance(app, ShipdeckApp)
         yield AppHeader(f"run #{self.run_id} / {self.task_name}")
         yield LogPane(app.runner, self.run_id, self.task_name, id="log-pane")
-        yield Footer(compact=True)
+        yield SteadyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(LogPane).view.focus()

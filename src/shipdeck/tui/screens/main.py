@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, DataTable, Footer, Tab, Tabs
+from textual.widgets import ContentSwitcher, DataTable, Tab, Tabs
 
 from shipdeck.model import EventKind, EventPage, RerunMode, Run
 from shipdeck.runners.protocol import Runner
@@ -30,6 +30,7 @@ from shipdeck.tui.screens.overview import OverviewView
 from shipdeck.tui.screens.pipelines import PipelinesView
 from shipdeck.tui.screens.runs import RunsView
 from shipdeck.tui.screens.shared_filter import FilterableView, FilterChanged
+from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.table import KeyedTable
 
@@ -120,7 +121,7 @@ class MainScreen(Screen[None]):
         )
         with ContentSwitcher(initial="overview-view"):
             yield OverviewView(id="overview-view")
-        yield Footer(compact=True)
+        yield SteadyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.set_interval(RELOAD_INTERVAL, self._reload_if_stale)

@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from shipdeck.model import EventKind, EventPage, PipelineSpec, RerunMode, RunDetail, TaskStatus
 from shipdeck.tui import actions, keymap
 from shipdeck.tui.data import event_run, event_task
 from shipdeck.tui.format import STATUS_WORD, format_duration, format_param, run_elapsed
 from shipdeck.tui.widgets.dag import DagView
+from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.log_pane import LogPane
 
@@ -64,7 +65,7 @@ class RunScreen(Screen[None]):
         yield AppHeader(f"run #{self.run_id}")
         yield Static(f" #{self.run_id} loading…", id="run-summary")
         yield Container(id="run-body")
-        yield Footer(compact=True)
+        yield SteadyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.set_interval(1.0, self._paint_summary)
