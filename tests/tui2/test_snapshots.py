@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from shipdeck.model import Outcome
 from shipdeck.runners.remote import RemoteRunner
 from shipdeck.tui.screens.alias import AliasScreen
 from shipdeck.tui.screens.compare import CompareScreen
@@ -143,7 +144,16 @@ def test_failed_deploy(snap_compare: Any, deck: Deck) -> None:
         await log_loaded(pilot)
         await pilot.press("escape")
         await go_to(pilot, view, "0:api", "staging")
-        await wait_for(pilot, lambda: view.parts[0].data.service("api").last_action, "reload")
+        await wait_for(
+            pilot,
+            lambda: (
+                getattr(
+                    view.parts[0].data.service("api").last_action.get("staging"), "outcome", None
+                )
+                == Outcome.FAILED
+            ),
+            "the reload with the failed promote",
+        )
         await wait_for(
             pilot,
             lambda: "failed" in str(view.query_one("#deploy-detail").render()),
