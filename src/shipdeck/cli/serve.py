@@ -8,6 +8,7 @@ import logging
 import os
 import ssl
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,15 @@ from shipdeck.config import read_token_file
 from shipdeck.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from shipdeck.model import WorkspaceSpec
+    from shipdeck.runners.local_deploy import DeployingLocalRunner
+    from shipdeck.server.idle import IdleExit
     from shipdeck.server.launch import Tls
+    from shipdeck.server.listen import Listen
+
+IDLE_EXIT_ENV = "SHIPDECK_IDLE_EXIT"
+"""Seconds the workspace daemon lingers with nothing to do (0: forever); see docs/server.md."""
+IDLE_EXIT_DEFAULT = 900.0
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,6 +49,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--openapi", action="store_true", help="print the API's OpenAPI schema (JSON) and exit"
     )
+    p.add_argument(
+        "--idle-exit",
+        type=float,
+        metavar="SECONDS",
+        help=(
+            "exit after this long with no client connected and nothing running (0: never; "
+            f"default: never, or ${IDLE_EXIT_ENV} else {IDLE_EXIT_DEFAULT:g} for the daemon "
+            "clients start)"
+        ),
+    )
     p.add_argument("--daemon", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(handler=serve_command)
 
@@ -57,6 +76,57 @@ def _tls(args: argparse.Namespace) -> Tls | None:
     except (OSError, ssl.SSLError) as error:
         raise InvalidInput(f"cannot use --tls-cert/--tls-key: {error}") from None
     return tls
+
+
+def idle_exit_seconds(given: float | None, daemon: bool) -> float:
+    """The idle timeout: `--idle-exit`, else (for the daemon) $SHIPDECK_IDLE_EXIT or 15 min."""
+    if given is None and daemon:
+        text = os.environ.get(IDLE_EXIT_ENV, "").strip()
+        if not text:
+            return IDLE_EXIT_DEFAULT
+        try:
+            given = float(text)
+        except ValueError:
+            raise InvalidInput(
+                f"${IDLE_EXIT_ENV} must be a number of seconds, got {text!r}"
+            ) from None
+        source = f"${IDLE_EXIT_ENV}"
+    else:
+        source = "--idle-exit"
+    seconds = given or 0.0
+    if not 0 <= seconds < float("inf"):
+        raise InvalidInput(f"{source} must be 0 (never) or a number of seconds, got {seconds:g}")
+    return seconds
+
+
+def _idle_exit(seconds: float, runner: DeployingLocalRunner) -> IdleExit | None:
+    if not seconds:
+        return None
+    from shipdeck.server.idle import IdleExit
+
+    return IdleExit(seconds, lambda: runner.engine.busy or runner.deployer.busy)
+
+
+def _releaser(
+    listen: Listen, bound: os.stat_result | None, workspace: WorkspaceSpec | None
+) -> Callable[[], None]:
+    """Removes what this server put in place: its socket (unless another server has replaced
+    it since) and, for the workspace daemon, its pid file. Safe to call more than once."""
+    from shipdeck.runners import daemon
+    from shipdeck.server.listen import remove_socket
+
+    def release() -> None:
+        if listen.path is not None and bound is not None:
+            with contextlib.suppress(OSError):
+                if listen.path.stat().st_ino == bound.st_ino:
+                    remove_socket(listen.path)
+        if workspace is not None:
+            pid_file = daemon.pid_path(workspace)
+            with contextlib.suppress(OSError):
+                if pid_file.read_text().strip() == str(os.getpid()):
+                    pid_file.unlink()
+
+    return release
 
 
 def _setup_logging() -> None:
@@ -95,7 +165,6 @@ async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
         bound_url,
         check_policy,
         parse_listen,
-        remove_socket,
     )
 
     listen = (
@@ -106,6 +175,7 @@ async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
         raise InvalidInput("TLS applies to TCP listeners; a Unix socket is protected by its mode")
     token = read_token_file(Path(args.token_file)) if args.token_file else None
     check_policy(listen, token, args.insecure)
+    idle_seconds = idle_exit_seconds(args.idle_exit, args.daemon)
     workspace_socket = listen.path == daemon.socket_path(workspace)
 
     from shipdeck.runners.local import open_local_runner
@@ -115,23 +185,21 @@ async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
     _setup_logging()
     sock = bind(listen)
     bound = listen.path.stat() if listen.path is not None else None
+    release = _releaser(listen, bound, workspace if workspace_socket else None)
     runner = await open_local_runner(workspace)
     try:
         app = create_app(runner, token=token, read_only=args.read_only)
         url = bound_url(listen, sock, tls is not None)
-        server = await start_server(app, sock, url, tls=tls, signals=True)
+        idle = _idle_exit(idle_seconds, runner)
+        server = await start_server(
+            app, sock, url, tls=tls, signals=True, idle=idle, unlisten=release
+        )
         if workspace_socket:
             daemon.pid_path(workspace).write_text(f"{os.getpid()}\n")
         print(f"serving {workspace.root} on {url} (pid {os.getpid()})", file=sys.stderr, flush=True)
         await server.wait()
     finally:
+        # An idle exit released the socket already: a client arriving now starts a new daemon.
+        release()
         await runner.close()
-        if listen.path is not None and bound is not None:
-            with contextlib.suppress(OSError):
-                if listen.path.stat().st_ino == bound.st_ino:
-                    remove_socket(listen.path)
-        if workspace_socket:
-            with contextlib.suppress(OSError):
-                if daemon.pid_path(workspace).read_text().strip() == str(os.getpid()):
-                    daemon.pid_path(workspace).unlink()
     return 0

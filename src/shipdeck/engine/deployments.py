@@ -66,6 +66,11 @@ class Deployments:
                 await self._idle.wait()
         self.ledger.close()
 
+    @property
+    def busy(self) -> bool:
+        """True while a deploy, promote or rollback is in progress (gates passed to outcome)."""
+        return self._in_flight > 0
+
     def _owner_alive(self, owner: str) -> bool:
         return owner == self.engine.owner.name or owner_alive(self._owners_dir, owner)
 

@@ -116,6 +116,11 @@ class Engine:
         if run is not None:
             self.feed.publish(EventKind.RUN, run.model_dump(mode="json"), run_id=run_id)
 
+    @property
+    def busy(self) -> bool:
+        """True while this engine executes a run (what a daemon must not exit during)."""
+        return bool(self._jobs)
+
     async def close(self, reason: str = "runner closed") -> None:
         """Kill the tasks still running (so none is orphaned), mark them cancelled, release."""
         if self._closed:

@@ -12,12 +12,14 @@ import logging
 import signal
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
+
+from shipdeck.server.idle import Activity, IdleExit
 
 log = logging.getLogger("shipdeck.server")
 
@@ -32,12 +34,24 @@ class Tls:
 
 
 class _Server(uvicorn.Server):
-    """uvicorn.Server that ends event streams on shutdown and never re-raises the signal."""
+    """uvicorn.Server that ends event streams on shutdown, never re-raises the signal, and
+    stops on its own when idle (if given an IdleExit)."""
 
-    def __init__(self, config: uvicorn.Config, stopping: asyncio.Event, signals: bool) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        stopping: asyncio.Event,
+        signals: bool,
+        idle: IdleExit | None = None,
+        unlisten: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(config)
         self.stopping = stopping
         self.signals = signals
+        self.idle = idle
+        self.unlisten = unlisten
+        self.draining = False
+        self.idle_exited = False
 
     def request_stop(self) -> None:
         self.stopping.set()
@@ -58,9 +72,30 @@ class _Server(uvicorn.Server):
                 loop.remove_signal_handler(sig)
 
     async def on_tick(self, counter: int) -> bool:
+        if self.idle is not None and not self.should_exit:
+            self._check_idle(self.idle)
         if self.should_exit:
             self.stopping.set()
         return await super().on_tick(counter)
+
+    def _check_idle(self, idle: IdleExit) -> None:
+        """Idle long enough: stop listening first (so a client arriving now starts a new
+        server instead of reaching this one), then exit once the connections that slipped in
+        before that are served and gone. Runs in one loop step, so no connection is accepted
+        between the decision and the close."""
+        state = self.server_state
+        activity = Activity(len(state.connections), len(state.tasks), state.total_requests)
+        if not self.draining:
+            if idle.expired(activity):
+                self.draining = True
+                if self.unlisten is not None:
+                    self.unlisten()
+                for server in self.servers:
+                    server.close()
+        elif idle.quiet(activity):
+            log.info("%s: exiting", idle.describe())
+            self.idle_exited = True
+            self.request_stop()
 
 
 class RunningServer:
@@ -76,8 +111,13 @@ class RunningServer:
         await self._task
 
     async def wait(self) -> None:
-        """Until the server exits (a signal, or `stop()` from elsewhere)."""
+        """Until the server exits (a signal, `stop()` from elsewhere, or idle)."""
         await asyncio.shield(self._task)
+
+    @property
+    def idle_exited(self) -> bool:
+        """True when the server stopped because it was idle."""
+        return self._server.idle_exited
 
 
 async def start_server(
@@ -87,7 +127,11 @@ async def start_server(
     *,
     tls: Tls | None = None,
     signals: bool = False,
+    idle: IdleExit | None = None,
+    unlisten: Callable[[], None] | None = None,
 ) -> RunningServer:
+    """Serve `app` on `sock`. With `idle`, the server stops on its own once idle; `unlisten`
+    is called just before it stops accepting connections (to remove a socket path)."""
     config = uvicorn.Config(
         app,
         lifespan="off",
@@ -100,7 +144,7 @@ async def start_server(
         ssl_certfile=str(tls.cert) if tls else None,
         ssl_keyfile=str(tls.key) if tls else None,
     )
-    server = _Server(config, app.state.stopping, signals)
+    server = _Server(config, app.state.stopping, signals, idle, unlisten)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if task.done():
