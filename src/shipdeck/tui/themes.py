@@ -1,4 +1,4 @@
-"""Themes as TOML files: the top-level themes/ folder plus the user's config themes/ folder.
+"""Themes as TOML files: the bundled themes (top-level themes/) plus the user's config themes/.
 
 A theme file holds the fields of `textual.theme.Theme` (name, dark, primary, ...) and an
 optional `[variables]` table of Textual CSS variables.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import fields
+from importlib.resources import files
 from pathlib import Path
 
 from textual.theme import Theme
@@ -39,11 +40,14 @@ FALLBACK = Theme(
 
 
 def bundled_themes_dir() -> Path | None:
-    """The repository's top-level themes/ folder, when shipdeck runs from a checkout."""
-    for parent in Path(__file__).resolve().parents:
-        candidate = parent / "themes"
-        if (parent / "pyproject.toml").exists() and candidate.is_dir():
-            return candidate
+    """The themes shipped with shipdeck: the `shipdeck/themes/` folder inside the package.
+
+    In a wheel that folder holds copies of the repository's top-level themes/ files; in a
+    checkout or an editable install it is a symlink to that folder (see pyproject.toml).
+    """
+    folder = files("shipdeck").joinpath("themes")
+    if isinstance(folder, Path) and folder.is_dir():
+        return folder
     return None
 
 
