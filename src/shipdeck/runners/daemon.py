@@ -3,6 +3,10 @@
 Clients (CLI, TUI) attach to it, so pipelines outlive the terminal that started them and every
 client sees the same runs live. If it is not running (or died), the next client starts it;
 the engine's crash recovery then deals with runs the dead one left behind.
+
+It exits by itself once idle ($SHIPDECK_IDLE_EXIT seconds, 15 min by default; see
+cli/serve.py): it removes its socket before it stops accepting, so a client arriving then
+finds no socket (or, after a crash, one that refuses) and `attach` starts a new daemon.
 """
 
 from __future__ import annotations
@@ -183,7 +187,10 @@ async def attach(
     start: bool = True,
     announce: Callable[[str], None] = _announce,
 ) -> RemoteRunner:
-    """A client for the workspace daemon, starting the daemon first when it is not running."""
+    """A client for the workspace daemon, starting the daemon first when it is not running
+    (no socket, a socket that refuses or drops the connection: a daemon that died or idled out).
+
+    The client's connection stays open, which keeps the daemon from idling out under it."""
     client = open_daemon_client(workspace)
     try:
         if await _answers(workspace, client):
