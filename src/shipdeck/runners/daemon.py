@@ -190,7 +190,8 @@ async def attach(
     """A client for the workspace daemon, starting the daemon first when it is not running
     (no socket, a socket that refuses or drops the connection: a daemon that died or idled out).
 
-    The client's connection stays open, which keeps the daemon from idling out under it."""
+    Every request restarts the daemon's idle clock, and an open connection (an event stream,
+    a request, a keep-alive connection until the server's 5 s keep-alive timeout) holds it."""
     client = open_daemon_client(workspace)
     try:
         if await _answers(workspace, client):
