@@ -53,7 +53,13 @@ async def test_killed_action_is_released_and_recorded(deck: Deck) -> None:
     while claims(deck) != [("churn", "prod")]:
         assert time.monotonic() < deadline, "the worker never claimed prod"
         await asyncio.sleep(0.02)
-    state = deck.deployer.store.state("churn", "prod")
+    # Kill it in the middle of the deploy script: once the claim names its deploy run (the
+    # claim comes first; on a busy machine the kill could land before the run existed).
+    while (state := deck.deployer.store.state("churn", "prod")).in_flight is None or (
+        state.in_flight.run_id is None
+    ):
+        assert time.monotonic() < deadline, "the worker never started its deploy run"
+        await asyncio.sleep(0.02)
     assert state.in_flight is not None and state.in_flight.user == "doomed@host"
     os.kill(worker.pid, signal.SIGKILL)
     worker.wait(timeout=10)
