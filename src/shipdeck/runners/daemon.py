@@ -57,6 +57,33 @@ def open_daemon_client(workspace: WorkspaceSpec) -> RemoteRunner:
     return RemoteRunner(daemon_url(workspace), name="local", timeout=30.0)
 
 
+def _reviving(workspace: WorkspaceSpec, client: RemoteRunner, start: bool) -> RemoteRunner:
+    """With `start`, the client starts a new daemon when this one is gone (killed, crashed,
+    idled out) and carries on: a TUI left open overnight comes back by itself instead of
+    showing the runner offline for good."""
+    if start:
+
+        async def restart() -> None:
+            await _restart(workspace)
+
+        client.revive_with(restart)
+    return client
+
+
+async def _restart(workspace: WorkspaceSpec) -> None:
+    """Start the daemon unless another client already has (quietly: a TUI owns the terminal,
+    and the daemon's own log says when it started)."""
+    async with _locked(workspace):
+        if await probe(workspace) is not None:
+            return
+        process = spawn(workspace)
+        client = open_daemon_client(workspace)
+        try:
+            await _wait_started(workspace, process, client)
+        finally:
+            await client.close()
+
+
 @dataclass(frozen=True)
 class DaemonStatus:
     workspace: Path
@@ -195,7 +222,7 @@ async def attach(
     client = open_daemon_client(workspace)
     try:
         if await _answers(workspace, client):
-            return client
+            return _reviving(workspace, client, start)
         if not start:
             raise Unavailable(f"no runner is running for {workspace.root}")
         async with _locked(workspace):
@@ -204,7 +231,7 @@ async def attach(
                 process = spawn(workspace)
                 await _wait_started(workspace, process, client)
                 announce(f"started runner for {workspace.root} (pid {process.pid})")
-        return client
+        return _reviving(workspace, client, start)
     except BaseException:
         await client.close()
         raise

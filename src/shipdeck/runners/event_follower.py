@@ -13,7 +13,7 @@ import contextlib
 import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -88,8 +88,12 @@ class EventFollower:
         idle_timeout: float = 30.0,
         read_timeout: float = 45.0,
         on_state: Callable[[LinkState], None] | None = None,
+        revive: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
         self._client = client
+        self._revive = revive
+        """Called when the runner refuses connections (its socket gone): the workspace
+        daemon's client starts a new daemon, and the stream resumes from where it was."""
         self.position = after
         """Everything up to here has been handed to the consumer."""
         self.received = after
@@ -182,6 +186,8 @@ class EventFollower:
                     else LinkStatus.RECONNECTING
                 )
                 self._set_state(LinkState(status, attempt, message))
+                if isinstance(error, httpx.ConnectError) and self._revive is not None:
+                    await self._revive()
                 await asyncio.sleep(self._backoff.delay(attempt))
             except Unavailable as error:
                 attempt += 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -96,8 +96,15 @@ class RemoteRunner:
         verify: bool | str = True,
         backoff: Backoff | None = None,
         max_buffer: int = 20_000,
+        revive: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """`revive`, when given, brings the runner back after a connection fails (the
+        workspace daemon's client starts a new daemon); the request that found it down is
+        sent once more if it never connected or only reads. A write the runner may have
+        received is not resent: it fails, and the next request finds the runner back."""
         base, transport = parse_url(url)
+        self._revive = revive
+        self._reviving = asyncio.Lock()
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.url = url
         self.read_only = read_only
@@ -169,7 +176,19 @@ class RemoteRunner:
             extra["timeout"] = httpx.Timeout(seconds, connect=5.0)
         query = {k: v for k, v in (params or {}).items() if v is not None}
         try:
-            response = await self._client.request(method, path, params=query, json=json, **extra)
+            try:
+                response = await self._client.request(
+                    method, path, params=query, json=json, **extra
+                )
+            except httpx.TransportError as error:
+                # Resent only when it cannot have been acted on twice: it never connected,
+                # or it only reads. A write the runner may have received is not resent.
+                resend = isinstance(error, httpx.ConnectError) or method == "GET"
+                if not await self.revive() or not resend:
+                    raise
+                response = await self._client.request(
+                    method, path, params=query, json=json, **extra
+                )
         except httpx.TransportError as error:
             message = describe_transport_error(error)
             self._set_state(LinkState(LinkStatus.OFFLINE, error=message))
@@ -179,6 +198,25 @@ class RemoteRunner:
         if response.status_code >= 400:
             raise error_from_response(response)
         return response
+
+    def revive_with(self, revive: Callable[[], Awaitable[None]]) -> None:
+        """Set how to bring the runner back (see `revive` in __init__)."""
+        self._revive = revive
+
+    async def revive(self) -> bool:
+        """Bring the runner back when this client knows how (see `revive` in __init__);
+        True when it answers again. Concurrent callers share one attempt."""
+        if self._revive is None:
+            return False
+        if self._reviving.locked():
+            async with self._reviving:
+                return True  # revived (or failed) by the caller that held the lock
+        async with self._reviving:
+            try:
+                await self._revive()
+            except Unavailable:
+                return False
+        return True
 
     def _check_writable(self, action: str) -> None:
         if self.read_only:
@@ -298,6 +336,7 @@ class RemoteRunner:
             after,
             backoff=self._backoff,
             max_buffer=self._max_buffer,
+            revive=self.revive if self._revive is not None else None,
             on_state=self._set_state,
         )
         self._follower.start()
