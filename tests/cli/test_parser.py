@@ -1,0 +1,45 @@
+"""A bare `shipdeck` (the TUI) parses its options without building every command's parser;
+anything else gets the full parser, with the same one-line errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from shipdeck.cli.main import build_parser, tui_args
+
+
+def test_global_options_alone_open_the_tui() -> None:
+    args = tui_args(["-C", "ws", "--theme", "runs", "--read-only", "--runner", "far"])
+    assert args is not None
+    assert (args.directory, args.theme, args.tui_read_only, args.runner) == (
+        "ws",
+        "runs",  # an option's value, not the command of that name
+        True,
+        "far",
+    )
+    assert getattr(args, "handler", None) is None
+    full = build_parser().parse_args(["-C", "ws", "--theme", "runs", "--read-only"])
+    assert (full.directory, full.theme, full.tui_read_only) == ("ws", "runs", True)
+
+
+def test_a_command_or_help_takes_the_full_parser() -> None:
+    assert tui_args(["runs"]) is None
+    assert tui_args(["-C", "ws", "runs", "--limit", "1"]) is None
+    assert tui_args(["--help"]) is None
+    assert tui_args(["-C", "ws", "-h"]) is None
+    assert tui_args(["--no-such-option"]) is None
+
+
+def test_bad_global_options_are_one_line_and_exit_2() -> None:
+    for words, message in (
+        (["-C"], "argument -C: expected one argument"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "shipdeck", *words], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 2
+        assert done.stderr.strip().splitlines() == [
+            f"shipdeck: error: {message} (see shipdeck --help)"
+        ]
