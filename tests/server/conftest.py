@@ -131,3 +131,15 @@ async def runner(
             yield remote
         finally:
             await remote.close()
+
+
+@pytest.fixture
+async def managed(workspace: WorkspaceSpec) -> AsyncIterator[WorkspaceSpec]:
+    """The test workspace; whatever daemon a test leaves behind is stopped."""
+    from shipdeck.runners import daemon
+
+    try:
+        yield workspace
+    finally:
+        with contextlib.suppress(Exception):
+            await daemon.stop(workspace)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import stat
@@ -11,23 +10,12 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 
 from shipdeck.errors import Unavailable
 from shipdeck.model import EventKind, RunStatus, WorkspaceSpec
 from shipdeck.runners import daemon
-
-
-@pytest.fixture
-async def managed(workspace: WorkspaceSpec) -> AsyncIterator[WorkspaceSpec]:
-    """The test workspace; whatever daemon a test leaves behind is stopped."""
-    try:
-        yield workspace
-    finally:
-        with contextlib.suppress(Exception):
-            await daemon.stop(workspace)
 
 
 def wait_gone(pid: int, within: float = 10.0) -> None:

@@ -3,26 +3,15 @@ starts a new daemon and is answered, and an open event stream resumes on the new
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 
 from shipdeck.errors import Unavailable
 from shipdeck.model import EventKind, RunStatus, WorkspaceSpec
 from shipdeck.runners import daemon
-
-
-@pytest.fixture
-async def managed(workspace: WorkspaceSpec) -> AsyncIterator[WorkspaceSpec]:
-    try:
-        yield workspace
-    finally:
-        with contextlib.suppress(Exception):
-            await daemon.stop(workspace)
 
 
 def kill_and_wait(pid: int) -> None:
