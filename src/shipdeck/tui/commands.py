@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.fleet import deploy_runner
 from shipdeck.tui.format import glyph
 
@@ -31,7 +32,7 @@ def open_history(app: ShipdeckApp, index: int, service: str, env: str) -> None:
 class ShipdeckCommands(Provider):
     async def startup(self) -> None:
         self.entries: list[tuple[str, str, Callable[[], object]]] = []
-        app: ShipdeckApp = self.app  # type: ignore[assignment]
+        app = shipdeck_app(self)
         pipelines = await app.call("Palette", app.pipelines) or []
         runs = await app.call("Palette", lambda: app.runner.runs(limit=PALETTE_RUNS)) or []
         latest = {}
@@ -103,7 +104,7 @@ class ShipdeckCommands(Provider):
                 yield DiscoveryHit(label, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
-        app: ShipdeckApp = self.app  # type: ignore[assignment]
+        app = shipdeck_app(self)
         digits = query.strip().removeprefix("run").strip().removeprefix("#")
         if digits.isdigit():
             # Any run by number, also ones older than the listed history.

@@ -12,6 +12,7 @@ from textual.widgets import Input, Label, Static
 
 from shipdeck.model import ModelVersion
 from shipdeck.tui import keymap
+from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.fleet import deploy_runner
 from shipdeck.tui.models_data import CHAMPION, ModelFamily
 
@@ -70,10 +71,7 @@ class AliasScreen(ModalScreen[bool]):
         if not alias:
             error.update("[b]error:[/b] the alias needs a name (champion, challenger, ...)")
             return
-        from shipdeck.tui.app import ShipdeckApp
-
-        app = self.app
-        assert isinstance(app, ShipdeckApp)
+        app = shipdeck_app(self)
         deployer = deploy_runner(app.runners[self.runner_index])
         if deployer is None:
             error.update("[b]error:[/b] this runner does not offer models")

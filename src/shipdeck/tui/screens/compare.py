@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from shipdeck.model import CompareRow, Comparison, RunDetail
 from shipdeck.tui import keymap
+from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.deploy_format import format_delta, format_metric, is_better
 from shipdeck.tui.format import clip, format_param
 from shipdeck.tui.keymap_deploy import deploy_bindings
@@ -82,11 +83,7 @@ class CompareScreen(Screen[None]):
 
     @property
     def shipdeck(self) -> ShipdeckApp:
-        from shipdeck.tui.app import ShipdeckApp
-
-        app = self.app
-        assert isinstance(app, ShipdeckApp)
-        return app
+        return shipdeck_app(self)
 
     def compose(self) -> ComposeResult:
         yield AppHeader("compare")

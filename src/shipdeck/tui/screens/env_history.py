@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Static
 
 from shipdeck.model import EventPage, HistoryEntry, Outcome
 from shipdeck.tui import keymap
+from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.deploy_format import OUTCOME_COLOUR, OUTCOME_GLYPH
 from shipdeck.tui.fleet import deploy_runner
 from shipdeck.tui.format import format_age
@@ -48,11 +49,7 @@ class EnvHistoryScreen(Screen[None]):
 
     @property
     def shipdeck(self) -> ShipdeckApp:
-        from shipdeck.tui.app import ShipdeckApp
-
-        app = self.app
-        assert isinstance(app, ShipdeckApp)
-        return app
+        return shipdeck_app(self)
 
     def compose(self) -> ComposeResult:
         yield AppHeader(f"{self.service}/{self.env}")

@@ -12,6 +12,7 @@ from textual.widgets import Static
 from shipdeck.model import EventKind, EventPage
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
+from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.fleet import Part, load_part, runner_read_only
 from shipdeck.tui.format import clip
 from shipdeck.tui.screens.shared_filter import FilterableView, FilterInput
@@ -47,11 +48,7 @@ class FleetView(FilterableView, Vertical, Generic[T]):
 
     @property
     def shipdeck(self) -> ShipdeckApp:
-        from shipdeck.tui.app import ShipdeckApp
-
-        app = self.app
-        assert isinstance(app, ShipdeckApp)
-        return app
+        return shipdeck_app(self)
 
     async def load(self, index: int, runner: Runner) -> T:
         raise NotImplementedError

@@ -10,12 +10,13 @@ from textual.screen import Screen
 
 from shipdeck.model import EventPage
 from shipdeck.tui import keymap
+from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.log_pane import LogPane
 
 if TYPE_CHECKING:
-    from shipdeck.tui.app import ShipdeckApp
+    pass
 
 
 class LogScreen(Screen[None]):
@@ -30,10 +31,7 @@ class LogScreen(Screen[None]):
         self.task_name = task
 
     def compose(self) -> ComposeResult:
-        from shipdeck.tui.app import ShipdeckApp
-
-        app = self.app
-        assert isinstance(app, ShipdeckApp)
+        app = shipdeck_app(self)
         yield AppHeader(f"run #{self.run_id} / {self.task_name}")
         yield LogPane(app.runner, self.run_id, self.task_name, id="log-pane")
         yield SteadyFooter(compact=True)
@@ -50,7 +48,7 @@ class LogScreen(Screen[None]):
             self.app.pop_screen()
 
     def on_runner_events(self, runner_index: int, page: EventPage) -> None:
-        app: ShipdeckApp = self.app  # type: ignore[assignment]
+        app = shipdeck_app(self)
         if runner_index != app.active:
             return
         self.pane.apply_events(page)

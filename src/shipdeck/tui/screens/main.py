@@ -16,6 +16,7 @@ from textual.widgets import ContentSwitcher, DataTable, Tab, Tabs
 from shipdeck.model import EventKind, EventPage, RerunMode, Run
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import actions, keymap
+from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.data import Snapshot, load_snapshot
 from shipdeck.tui.fleet import Part, load_part, runner_read_only
 from shipdeck.tui.fleet_runs import (
@@ -86,11 +87,7 @@ class MainScreen(Screen[None]):
 
     @property
     def shipdeck(self) -> ShipdeckApp:
-        from shipdeck.tui.app import ShipdeckApp
-
-        app = self.app
-        assert isinstance(app, ShipdeckApp)
-        return app
+        return shipdeck_app(self)
 
     @property
     def snapshot(self) -> Snapshot | None:

@@ -30,6 +30,7 @@ from shipdeck.model import (
 )
 from shipdeck.runners.protocol import DeployRunner, Runner
 from shipdeck.tui import keymap
+from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.deploy_format import (
     OUTCOME_COLOUR,
     OUTCOME_GLYPH,
@@ -95,11 +96,7 @@ class ActionScreen(ModalScreen[bool]):
 
     @property
     def shipdeck(self) -> ShipdeckApp:
-        from shipdeck.tui.app import ShipdeckApp
-
-        app = self.app
-        assert isinstance(app, ShipdeckApp)
-        return app
+        return shipdeck_app(self)
 
     @property
     def runner(self) -> Runner:

@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from shipdeck.model import EventKind, EventPage, PipelineSpec, RerunMode, RunDetail, TaskStatus
 from shipdeck.tui import actions, keymap
+from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.data import event_run, event_task
 from shipdeck.tui.format import STATUS_WORD, format_duration, format_param, run_elapsed
 from shipdeck.tui.widgets.dag import DagView
@@ -55,11 +56,7 @@ class RunScreen(Screen[None]):
 
     @property
     def shipdeck(self) -> ShipdeckApp:
-        from shipdeck.tui.app import ShipdeckApp
-
-        app = self.app
-        assert isinstance(app, ShipdeckApp)
-        return app
+        return shipdeck_app(self)
 
     def compose(self) -> ComposeResult:
         yield AppHeader(f"run #{self.run_id}")

@@ -13,6 +13,7 @@ from textual.widgets import Input, Label, Static
 from shipdeck.model import PipelineSpec
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
+from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.format import format_param
 
 
@@ -60,10 +61,7 @@ class TriggerScreen(ModalScreen[int | None]):
             self.submit()
 
     def submit(self) -> None:
-        from shipdeck.tui.app import ShipdeckApp
-
-        app = self.app
-        assert isinstance(app, ShipdeckApp)
+        app = shipdeck_app(self)
         params = self.params()
         runner = self.runner
 

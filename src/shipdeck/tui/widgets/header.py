@@ -6,6 +6,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
+from shipdeck.tui.current import shipdeck_app
+
 STATE_GLYPH = {"live": "●", "reconnecting": "◌", "offline": "○"}
 STATE_COLOUR = {"live": "success", "reconnecting": "warning", "offline": "error"}
 
@@ -23,10 +25,7 @@ class AppHeader(Widget):
         self.set_interval(1.0, self.refresh)
 
     def render(self) -> Text:
-        from shipdeck.tui.app import ShipdeckApp  # the header only lives in this app
-
-        app = self.app
-        assert isinstance(app, ShipdeckApp)
+        app = shipdeck_app(self)
         palette = app.palette
         line = Text(no_wrap=True, overflow="ellipsis", end="")
         line.append(" shipdeck ", style="bold")
