@@ -73,15 +73,22 @@ def _reviving(workspace: WorkspaceSpec, client: RemoteRunner, start: bool) -> Re
 async def _restart(workspace: WorkspaceSpec) -> None:
     """Start the daemon unless another client already has (quietly: a TUI owns the terminal,
     and the daemon's own log says when it started)."""
-    async with _locked(workspace):
-        if await probe(workspace) is not None:
-            return
-        process = spawn(workspace)
-        client = open_daemon_client(workspace)
-        try:
-            await _wait_started(workspace, process, client)
-        finally:
-            await client.close()
+    client = open_daemon_client(workspace)  # a plain one: probing it cannot revive again
+    try:
+        async with _locked(workspace):
+            await _start_unless_running(workspace, client)
+    finally:
+        await client.close()
+
+
+async def _start_unless_running(workspace: WorkspaceSpec, client: RemoteRunner) -> int | None:
+    """Under the start lock: the pid of a daemon started now, or None when one answers
+    `client` (another client may have started it while this one waited for the lock)."""
+    if await _answers(workspace, client):
+        return None
+    process = spawn(workspace)
+    await _wait_started(workspace, process, client)
+    return process.pid
 
 
 @dataclass(frozen=True)
@@ -226,11 +233,9 @@ async def attach(
         if not start:
             raise Unavailable(f"no runner is running for {workspace.root}")
         async with _locked(workspace):
-            # Another client may have started it while we waited for the lock.
-            if not await _answers(workspace, client):
-                process = spawn(workspace)
-                await _wait_started(workspace, process, client)
-                announce(f"started runner for {workspace.root} (pid {process.pid})")
+            started = await _start_unless_running(workspace, client)
+        if started is not None:
+            announce(f"started runner for {workspace.root} (pid {started})")
         return _reviving(workspace, client, start)
     except BaseException:
         await client.close()
