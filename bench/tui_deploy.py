@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,26 @@ async def painted(app: Any) -> None:
     await done
 
 
+async def first_frame(
+    app: Any, pilot: Any, show: Callable[[], Awaitable[object]], ready: Callable[[], object]
+) -> dict[str, float]:
+    """Show a screen and time it, with one definition for every row: `load_s` until `ready`,
+    `painted_s` (and `painted_cpu_s`) until the next frame is painted, `first_frame_s` until
+    the app is idle after it."""
+    t0 = time.perf_counter()
+    c0 = time.process_time()
+    await show()
+    while not ready():
+        await pilot.pause(0.001)
+    t1 = time.perf_counter()
+    await painted(app)
+    timings = {"painted_s": time.perf_counter() - t0, "painted_cpu_s": time.process_time() - c0}
+    await pilot.pause()
+    timings["first_frame_s"] = time.perf_counter() - t0
+    timings["load_s"] = t1 - t0
+    return timings
+
+
 def host_screen(view: Any) -> Any:
     from textual.screen import Screen
 
@@ -121,18 +142,11 @@ def bench_models(root: Path) -> dict[str, float]:
         async with app.run_test(size=(120, 36)) as pilot:
             await pilot.pause(0.3)
             view = ModelsView(id="models-view")
-            t0 = time.perf_counter()
-            c0 = time.process_time()
-            await app.push_screen(host_screen(view))
-            while not view.parts:  # painted in the same step that stores the answer
-                await pilot.pause(0.001)
-            t1 = time.perf_counter()
-            await painted(app)
-            timings["painted_s"] = time.perf_counter() - t0
-            timings["painted_cpu_s"] = time.process_time() - c0
-            await pilot.pause()
-            timings["first_frame_s"] = time.perf_counter() - t0
-            timings["load_s"] = t1 - t0
+            # The view is painted in the same step that stores the answer.
+            shown = await first_frame(
+                app, pilot, lambda: app.push_screen(host_screen(view)), lambda: view.parts
+            )
+            timings.update(shown)
             timings["rows"] = view.query_one(VersionTable).row_count
             t2 = time.perf_counter()
             await pilot.press("s")
@@ -187,18 +201,13 @@ def bench_compare(root: Path, run_ids: list[int]) -> dict[str, float]:
         async with app.run_test(size=(120, 36)) as pilot:
             await pilot.pause(0.3)
             screen = CompareScreen(0, [str(i) for i in run_ids])
-            t0 = time.perf_counter()
-            c0 = time.process_time()
-            await app.push_screen(screen)
-            while screen.comparison is None:
-                await pilot.pause(0.001)
-            t1 = time.perf_counter()
-            await painted(app)
-            timings["painted_s"] = time.perf_counter() - t0
-            timings["painted_cpu_s"] = time.process_time() - c0
-            await pilot.pause()
-            timings["first_frame_s"] = time.perf_counter() - t0
-            timings["load_s"] = t1 - t0
+            shown = await first_frame(
+                app,
+                pilot,
+                lambda: app.push_screen(screen),
+                lambda: screen.comparison is not None,
+            )
+            timings.update(shown)
             curves = screen.query_one("#curves", Chart)
             labels = [s.label for s in screen.comparison.subjects]
             series = curves_for("loss", labels, screen.details)
