@@ -20,7 +20,11 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(RUN_STAMP)
 
+# Byte-compiled like a pip-installed package (pip compiles at install): with
+# PYTHONDONTWRITEBYTECODE set, an editable checkout would otherwise recompile every module
+# at each start (~0.06 s of the TUI's start-up). Only changed files are compiled again.
 run: $(RUN_STAMP)
+	$(BIN)/python -m compileall -q src >/dev/null
 	$(BIN)/shipdeck demo $(DEMO_DIR)
 
 lint: $(DEV_STAMP)
