@@ -1,3 +1,3 @@
-from shipdeck.cli.main import main
+from shipdeck.cli.entry import main
 
 raise SystemExit(main())

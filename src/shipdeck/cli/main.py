@@ -9,7 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import NoReturn
 
-from shipdeck import __version__
+from shipdeck import __version__, startup
 from shipdeck.cli.context import CliContext
 from shipdeck.errors import ShipdeckError, WorkspaceError
 
@@ -101,7 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         from shipdeck.cli.tui_cmd import tui_command
 
-        handler = tui_command
+        handler = tui_command  # the TUI resumes garbage collection after its first frame
+    else:
+        startup.resume()
     try:
         return asyncio.run(dispatch(handler, args))
     except ShipdeckError as error:

@@ -11,6 +11,7 @@ from textual import events, log
 from textual.app import App
 from textual.binding import BindingType
 
+from shipdeck import startup
 from shipdeck.errors import ShipdeckError
 from shipdeck.model import EventPage, PipelineSpec
 from shipdeck.runners.protocol import Runner
@@ -28,6 +29,9 @@ FOLLOW_WAIT = 10.0
 FOLLOW_PAGE = 1000
 """Events per request: small pages keep each burst of work short, so keys stay responsive."""
 RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0)
+STARTUP_GRACE = 5.0
+"""Seconds after which garbage collection resumes even if no first frame came (a runner
+down): normally the main screen resumes it once its first snapshot is painted."""
 
 
 class EventSink(Protocol):
@@ -185,6 +189,7 @@ class ShipdeckApp(App[int]):
 
         from shipdeck.tui.screens.main import MainScreen
 
+        self.set_timer(STARTUP_GRACE, startup.resume)
         self.push_screen(MainScreen())
         for index in range(len(self.runners)):
             self.run_worker(self._follow(index), group=f"follow-{index}", name=f"follow-{index}")

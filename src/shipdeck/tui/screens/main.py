@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Tab, Tabs
 
+from shipdeck import startup
 from shipdeck.model import EventKind, EventPage, RerunMode, Run
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import actions, keymap
@@ -170,6 +171,7 @@ class MainScreen(Screen[None]):
             self._inputs_at_focus = app.inputs
         if first:
             self._reload_if_stale()
+            self.call_after_refresh(startup.resume)
 
     async def _composed(self) -> None:
         """Wait for the screen's first refresh: a prefetched snapshot can be ready before the
