@@ -17,13 +17,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-import httpx
-from httpx_sse import SSEError, aconnect_sse
 from pydantic import TypeAdapter, ValidationError
 
 from shipdeck.errors import ShipdeckError, Unauthorized, Unavailable
 from shipdeck.model import Event, EventPage
 from shipdeck.runners.http_errors import describe_transport_error, error_from_response
+from shipdeck.runners.link import Link, LinkConnectError, LinkError
 
 EVENT_LIST = TypeAdapter(list[Event])
 
@@ -80,7 +79,7 @@ class _StreamEnded(Exception):
 class EventFollower:
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        link: Link,
         after: int,
         *,
         backoff: Backoff | None = None,
@@ -90,7 +89,7 @@ class EventFollower:
         on_state: Callable[[LinkState], None] | None = None,
         revive: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
-        self._client = client
+        self._link = link
         self._revive = revive
         """Called when the runner refuses connections (its socket gone): the workspace
         daemon's client starts a new daemon, and the stream resumes from where it was."""
@@ -173,11 +172,11 @@ class EventFollower:
             try:
                 await self._stream()
                 return  # the consumer went idle with a full buffer; resume when it asks
-            except (httpx.TransportError, SSEError, _StreamEnded, ValidationError) as error:
+            except (LinkError, _StreamEnded, ValidationError) as error:
                 attempt += 1
                 message = (
                     describe_transport_error(error)
-                    if isinstance(error, httpx.TransportError)
+                    if isinstance(error, LinkError)
                     else "stream interrupted"
                 )
                 status = (
@@ -186,7 +185,7 @@ class EventFollower:
                     else LinkStatus.RECONNECTING
                 )
                 self._set_state(LinkState(status, attempt, message))
-                if isinstance(error, httpx.ConnectError) and self._revive is not None:
+                if isinstance(error, LinkConnectError) and self._revive is not None:
                     await self._revive()
                 await asyncio.sleep(self._backoff.delay(attempt))
             except Unavailable as error:
@@ -201,20 +200,18 @@ class EventFollower:
                 return
 
     async def _stream(self) -> None:
-        timeout = httpx.Timeout(10.0, read=self._read_timeout)
         headers = {"Last-Event-ID": str(self.received)}
-        async with aconnect_sse(
-            self._client, "GET", "/events/stream", headers=headers, timeout=timeout
+        async with self._link.stream(
+            "/events/stream", headers=headers, read_timeout=self._read_timeout
         ) as source:
-            response = source.response
-            if response.status_code != 200:
-                await response.aread()
-                error = error_from_response(response)
-                if response.status_code in (401, 403) and not isinstance(error, Unauthorized):
+            reply = source.reply
+            if reply.status != 200:
+                error = error_from_response(reply)
+                if reply.status in (401, 403) and not isinstance(error, Unauthorized):
                     error = Unauthorized(str(error))
                 raise error
             self._set_state(LinkState(LinkStatus.LIVE))
-            async for message in source.aiter_sse():
+            async for message in source.events():
                 if message.event == "events":
                     self._take(EVENT_LIST.validate_json(message.data))
                 elif message.event == "reset":

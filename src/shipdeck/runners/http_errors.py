@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import httpx
-
 from shipdeck import errors
 from shipdeck.errors import ShipdeckError
+from shipdeck.runners.link import LinkError, Reply
 
 ERROR_CLASSES: dict[str, type[ShipdeckError]] = {
     cls.__name__: cls
@@ -21,7 +20,7 @@ ERROR_CLASSES: dict[str, type[ShipdeckError]] = {
 }
 
 
-def error_from_response(response: httpx.Response) -> ShipdeckError:
+def error_from_response(response: Reply) -> ShipdeckError:
     """The error a failed response describes; the same class and message the runner raised."""
     kind, message = "", ""
     try:
@@ -31,19 +30,18 @@ def error_from_response(response: httpx.Response) -> ShipdeckError:
     except (ValueError, KeyError, TypeError):
         pass
     if not message:
-        message = f"runner answered HTTP {response.status_code} {response.reason_phrase}"
+        message = f"runner answered HTTP {response.status} {response.reason}"
     if kind == "WorkspaceError":
         return errors.WorkspaceError(message.splitlines() or [message])
     cls = ERROR_CLASSES.get(kind)
     if cls is None:
-        cls = errors.Unavailable if response.status_code >= 500 else ShipdeckError
+        cls = errors.Unavailable if response.status >= 500 else ShipdeckError
         if kind == "InternalError":
             message = f"the runner failed: {message}"
     return cls(message)
 
 
-def describe_transport_error(error: httpx.TransportError) -> str:
-    text = str(error) or type(error).__name__
-    if isinstance(error, httpx.TimeoutException):
-        return f"timed out ({type(error).__name__})"
+def describe_transport_error(error: LinkError) -> str:
+    """One line: "timed out (ReadTimeout)", "[Errno 111] Connection refused", ..."""
+    text = str(error)
     return text.splitlines()[0] if text else type(error).__name__

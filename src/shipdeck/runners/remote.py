@@ -1,4 +1,7 @@
-"""RemoteRunner: the Runner protocol over HTTP (TCP with a bearer token, or a Unix socket)."""
+"""RemoteRunner: the Runner protocol over HTTP (TCP with a bearer token, or a Unix socket).
+
+It talks through a Link (runners/link.py): our own small HTTP client for a unix: runner (the
+workspace daemon), httpx for http(s):// ones."""
 
 from __future__ import annotations
 
@@ -9,10 +12,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-from shipdeck.errors import InvalidInput, Refused, Unavailable
+from shipdeck.errors import Refused, Unavailable
 from shipdeck.model import (
     ActionPlan,
     AliasMove,
@@ -37,6 +39,7 @@ from shipdeck.runners.event_follower import (
     LinkStatus,
 )
 from shipdeck.runners.http_errors import describe_transport_error, error_from_response
+from shipdeck.runners.link import LinkConnectError, LinkError, Reply, parse_url
 
 PIPELINES = TypeAdapter(list[PipelineSpec])
 RUNS = TypeAdapter(list[Run])
@@ -66,24 +69,6 @@ class RunnerInfo(BaseModel):
     last_seq: int
 
 
-LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=10)
-
-
-def parse_url(url: str) -> tuple[str, httpx.AsyncHTTPTransport | None]:
-    """The base URL and transport for `http(s)://host:port` or `unix:PATH`."""
-    if url.startswith("unix:"):
-        path = url[len("unix:") :]
-        if not path:
-            raise InvalidInput("runner URL unix:PATH needs a path")
-        # No TLS over a Unix socket: verify=False skips loading the CA bundle (~50 ms a client).
-        transport = httpx.AsyncHTTPTransport(uds=path, verify=False, limits=LIMITS)
-        return "http://runner", transport
-    parsed = httpx.URL(url)
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise InvalidInput(f"runner URL must be http(s)://HOST:PORT or unix:PATH, got {url!r}")
-    return url.rstrip("/"), None
-
-
 class RemoteRunner:
     def __init__(
         self,
@@ -102,23 +87,14 @@ class RemoteRunner:
         workspace daemon's client starts a new daemon); the request that found it down is
         sent once more if it never connected or only reads. A write the runner may have
         received is not resent: it fails, and the next request finds the runner back."""
-        base, transport = parse_url(url)
+        self._link = parse_url(url, token=token, timeout=timeout, verify=verify)
         self._revive = revive
         self._reviving = asyncio.Lock()
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.url = url
         self.read_only = read_only
         self._name = name or url
         self._backoff = backoff
         self._max_buffer = max_buffer
-        self._client = httpx.AsyncClient(
-            base_url=f"{base}/v1",
-            headers=headers,
-            transport=transport,
-            timeout=httpx.Timeout(timeout, connect=5.0),
-            verify=verify,
-            limits=LIMITS,
-        )
         self._follower: EventFollower | None = None
         self._listeners: list[Callable[[LinkState], None]] = []
         self._state = LinkState(LinkStatus.CONNECTING)
@@ -160,7 +136,7 @@ class RemoteRunner:
     async def _body(self, path: str, params: dict[str, Any] | None = None) -> bytes:
         """A GET's raw JSON, for validating big answers in one pass (`validate_json` parses
         200 runs about 4x faster than `json.loads` followed by `validate_python`)."""
-        return (await self._send("GET", path, params=params)).content
+        return (await self._send("GET", path, params=params)).body
 
     async def _send(
         self,
@@ -170,34 +146,31 @@ class RemoteRunner:
         params: dict[str, Any] | None = None,
         json: dict[str, Any] | None = None,
         seconds: float | None = None,
-    ) -> httpx.Response:
-        extra: dict[str, Any] = {}
-        if seconds is not None:
-            extra["timeout"] = httpx.Timeout(seconds, connect=5.0)
+    ) -> Reply:
         query = {k: v for k, v in (params or {}).items() if v is not None}
         try:
             try:
-                response = await self._client.request(
-                    method, path, params=query, json=json, **extra
+                reply = await self._link.send(
+                    method, path, query=query, json_body=json, seconds=seconds
                 )
-            except httpx.TransportError as error:
+            except LinkError as error:
                 # Resent only when it cannot have been acted on twice: it never connected,
                 # or it only reads. A write the runner may have received is not resent.
-                resend = isinstance(error, httpx.ConnectError) or method == "GET"
+                resend = isinstance(error, LinkConnectError) or method == "GET"
                 if not await self.revive() or not resend:
                     raise
-                response = await self._client.request(
-                    method, path, params=query, json=json, **extra
+                reply = await self._link.send(
+                    method, path, query=query, json_body=json, seconds=seconds
                 )
-        except httpx.TransportError as error:
+        except LinkError as error:
             message = describe_transport_error(error)
             self._set_state(LinkState(LinkStatus.OFFLINE, error=message))
             raise Unavailable(f"runner {self._name} is unreachable: {message}") from None
         if self._follower is None:
             self._set_state(LinkState(LinkStatus.LIVE))
-        if response.status_code >= 400:
-            raise error_from_response(response)
-        return response
+        if reply.status >= 400:
+            raise error_from_response(reply)
+        return reply
 
     def revive_with(self, revive: Callable[[], Awaitable[None]]) -> None:
         """Set how to bring the runner back (see `revive` in __init__)."""
@@ -332,7 +305,7 @@ class RemoteRunner:
         if self._follower is not None:
             await self._follower.close()
         self._follower = EventFollower(
-            self._client,
+            self._link,
             after,
             backoff=self._backoff,
             max_buffer=self._max_buffer,
@@ -457,7 +430,7 @@ class RemoteRunner:
         if self._follower is not None:
             await self._follower.close()
             self._follower = None
-        await self._client.aclose()
+        await self._link.aclose()
 
 
 async def wait_until_reachable(runner: RemoteRunner, within: float) -> RunnerInfo:
