@@ -293,7 +293,7 @@ async def test_headers_and_paths_cannot_smuggle_lines(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput):
         UnixLink(str(tmp_path / "x.sock"), headers={"Authorization": "Bearer a\r\nX-Evil: 1"})
     link = UnixLink(str(tmp_path / "x.sock"))
-    with pytest.raises(LinkError):
+    with pytest.raises(InvalidInput):
         await link.send("GET", "/runs\r\nX-Evil: 1")
     with pytest.raises(InvalidInput):
         async with link.stream("/events/stream", headers={"Last-Event-ID": "1\n"}, read_timeout=1):

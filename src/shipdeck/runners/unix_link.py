@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from shipdeck.errors import InvalidInput
 from shipdeck.runners.link import (
     CONNECT_TIMEOUT,
     LinkConnectError,
@@ -208,7 +209,7 @@ class UnixLink:
     ) -> bytes:
         target = self._prefix + path
         if any(char in target for char in " \r\n\0\t") or not target.startswith("/"):
-            raise LinkError(f"bad request path {path!r}")
+            raise InvalidInput(f"bad request path {path!r}")
         if encoded := query_string(query):
             target += "?" + encoded
         block = self._headers + _header_block(headers)
