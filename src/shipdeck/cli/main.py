@@ -13,11 +13,6 @@ from shipdeck import __version__, startup
 from shipdeck.cli.context import CliContext
 from shipdeck.errors import ShipdeckError, WorkspaceError
 
-# `import httpx` also imports its own command-line client, httpx._main (click, pygments, rich's
-# progress and syntax modules: ~0.1 s), which shipdeck never runs (encode/httpx#3547). A None
-# entry is the import system's "known missing", so httpx falls back to a stub `httpx.main`.
-sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-
 COMMAND_MODULES = ["runs", "validate", "demo", "serve", "runner_cmd", "deploy", "models"]
 
 Handler = Callable[[argparse.Namespace, CliContext], Awaitable[int]]
