@@ -83,7 +83,10 @@ from shipdeck.tui.config import TuiConfig
 """
 
 STARTUP_CHILD = (
-    CHILD_PRELUDE
+    # As the `shipdeck` executable (SHIPDECK_IN_PROCESS=1 for an in-process engine) starts:
+    # garbage collection paused until the first frame (shipdeck.startup).
+    "from shipdeck import startup\nstartup.pause()\n"
+    + CHILD_PRELUDE
     + """
 async def main():
     runner = await open_local_runner(load_workspace(Path(sys.argv[1])), user="bench")
