@@ -1,0 +1,86 @@
+"""The real `shipdeck` executable opening the TUI in an 80x24 pseudo-terminal, as an operator
+over SSH gets it: attached to the workspace daemon, first frame with data, `q` to leave."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+from tests.cli.conftest import Shipdeck
+
+SHIPDECK = Path(sys.executable).parent / "shipdeck"
+LEAVE_ALTERNATE_SCREEN = b"\x1b[?1049l"
+
+
+class Terminal:
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+        self.process = subprocess.Popen(
+            command, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True
+        )
+        os.close(slave)
+        self.screen = b""
+
+    def wait_for(self, *texts: bytes, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not all(text in self.screen for text in texts):
+            if time.monotonic() > deadline:
+                tail = self.screen[-600:].decode(errors="replace")
+                raise AssertionError(f"never drew {texts!r}; last output: {tail!r}")
+            if not self.read(0.2):
+                assert self.process.poll() is None, f"exited with {self.process.returncode}"
+
+    def read(self, wait: float) -> bool:
+        ready, _, _ = select.select([self.master], [], [], wait)
+        if not ready:
+            return False
+        try:
+            data = os.read(self.master, 65536)
+        except OSError:  # the program closed its side
+            return False
+        self.screen += data
+        return bool(data)
+
+    def press(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+    def wait_exit(self, timeout: float = 20.0) -> int:
+        deadline = time.monotonic() + timeout
+        while self.process.poll() is None and time.monotonic() < deadline:
+            self.read(0.1)
+        while self.read(0.05):  # what it wrote on the way out
+            pass
+        return self.process.wait(timeout=1)
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        os.close(self.master)
+
+
+def test_shipdeck_opens_on_the_daemon_and_quits_cleanly(shipdeck_daemon: Shipdeck) -> None:
+    failed = shipdeck_daemon("run", "build", "-p", "fail=true")
+    assert failed.returncode == 1, failed.stderr
+    env = shipdeck_daemon.env()
+    env["TERM"] = "xterm-256color"
+    env["SHIPDECK_CONFIG"] = os.devnull
+    terminal = Terminal([str(SHIPDECK), "-C", str(shipdeck_daemon.root)], env)
+    try:
+        # The header's link state, the failure (newest first) and the never-run pipeline.
+        terminal.wait_for(b"live", b"Failures", b"test: exit 3", b"never run")
+        terminal.press(b"q")
+        assert terminal.wait_exit() == 0
+        assert LEAVE_ALTERNATE_SCREEN in terminal.screen  # the shell's screen is given back
+        assert b"Traceback" not in terminal.screen
+    finally:
+        terminal.close()
