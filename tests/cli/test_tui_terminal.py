@@ -71,16 +71,52 @@ class Terminal:
 def test_shipdeck_opens_on_the_daemon_and_quits_cleanly(shipdeck_daemon: Shipdeck) -> None:
     failed = shipdeck_daemon("run", "build", "-p", "fail=true")
     assert failed.returncode == 1, failed.stderr
-    env = shipdeck_daemon.env()
-    env["TERM"] = "xterm-256color"
-    env["SHIPDECK_CONFIG"] = os.devnull
-    terminal = Terminal([str(SHIPDECK), "-C", str(shipdeck_daemon.root)], env)
+    terminal = Terminal(
+        [str(SHIPDECK), "-C", str(shipdeck_daemon.root)], terminal_env(shipdeck_daemon)
+    )
     try:
         # The header's link state, the failure (newest first) and the never-run pipeline.
         terminal.wait_for(b"live", b"Failures", b"test: exit 3", b"never run")
         terminal.press(b"q")
         assert terminal.wait_exit() == 0
         assert LEAVE_ALTERNATE_SCREEN in terminal.screen  # the shell's screen is given back
+        assert b"Traceback" not in terminal.screen
+    finally:
+        terminal.close()
+
+
+def terminal_env(shipdeck: Shipdeck) -> dict[str, str]:
+    env = shipdeck.env()
+    env["TERM"] = "xterm-256color"
+    env["SHIPDECK_CONFIG"] = os.devnull
+    return env
+
+
+def test_shipdeck_starts_a_daemon_that_is_not_running_and_draws_its_data(
+    shipdeck_daemon: Shipdeck,
+) -> None:
+    """After an idle exit: the daemon boots while the TUI builds its screens."""
+    assert shipdeck_daemon("runner", "status").returncode == 1  # nothing running yet
+    terminal = Terminal(
+        [str(SHIPDECK), "-C", str(shipdeck_daemon.root)], terminal_env(shipdeck_daemon)
+    )
+    try:
+        terminal.wait_for(b"live", b"Pipelines", b"never run")
+        terminal.press(b"q")
+        assert terminal.wait_exit() == 0
+    finally:
+        terminal.close()
+    assert shipdeck_daemon("runner", "status").returncode == 0  # it outlives the TUI
+
+
+def test_a_daemon_that_cannot_start_is_shown_with_its_reason(shipdeck_daemon: Shipdeck) -> None:
+    env = terminal_env(shipdeck_daemon)
+    env["SHIPDECK_IDLE_EXIT"] = "soon"  # the daemon refuses to start on it
+    terminal = Terminal([str(SHIPDECK), "-C", str(shipdeck_daemon.root)], env)
+    try:
+        terminal.wait_for(b"offline", b"Loading", b"failed", b"SHIPDECK_IDLE_EXIT")
+        terminal.press(b"q")
+        assert terminal.wait_exit() == 0
         assert b"Traceback" not in terminal.screen
     finally:
         terminal.close()

@@ -179,3 +179,41 @@ async def test_status_refusal_and_stop_from_the_command_line(managed: WorkspaceS
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+async def test_a_lazy_attach_starts_the_daemon_once_without_waiting_for_it(
+    managed: WorkspaceSpec,
+) -> None:
+    """The TUI's client: the daemon is spawned at once, the first requests wait for it (on
+    the start lock, by way of the revive) and no second daemon is started by them."""
+    spawned_before = list(daemon._spawned)
+    client = await daemon.attach_lazily(managed)
+    try:
+        spawned = [p for p in daemon._spawned if p not in spawned_before]
+        assert len(spawned) == 1 and spawned[0].poll() is None
+        runs, pipelines, info = await asyncio.gather(
+            client.runs(), client.pipelines(), client.info()
+        )
+        assert runs == [] and [p.name for p in pipelines][:1] == ["build"]
+        assert info.pid == spawned[0].pid  # the one spawned, not one a revive started
+        assert [p for p in daemon._spawned if p not in spawned_before] == spawned
+        again = await daemon.attach_lazily(managed)  # warm: nothing spawned
+        assert (await again.info()).pid == info.pid
+        await again.close()
+        assert [p for p in daemon._spawned if p not in spawned_before] == spawned
+    finally:
+        await client.close()
+
+
+async def test_a_lazy_attach_reports_why_the_daemon_could_not_start(
+    managed: WorkspaceSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHIPDECK_IDLE_EXIT", "soon")  # the daemon refuses to start on it
+    client = await daemon.attach_lazily(managed)
+    try:
+        with pytest.raises(Unavailable) as failure:
+            await client.runs()
+        message = str(failure.value)
+        assert "exited at start" in message and "SHIPDECK_IDLE_EXIT" in message, message
+    finally:
+        await client.close()

@@ -37,13 +37,14 @@ class CliContext:
         spec: str | None = getattr(self.args, "runner", None)
         return spec
 
-    async def runner(self) -> Runner:
-        """`--runner` if given, else the workspace's runner daemon (started on demand)."""
+    async def runner(self, *, lazily: bool = False) -> Runner:
+        """`--runner` if given, else the workspace's runner daemon (started on demand;
+        `lazily`: by the first request, see `attach_lazily`)."""
         if self._runner is None:
             from shipdeck.runners.connect import connect
 
             workspace = None if self.runner_spec else self.workspace()
-            self._runner = await connect(workspace, self.runner_spec)
+            self._runner = await connect(workspace, self.runner_spec, lazily=lazily)
         return self._runner
 
     @property

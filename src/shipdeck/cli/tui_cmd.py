@@ -30,7 +30,8 @@ async def tui_runners(ctx: CliContext) -> list[Runner]:
                 ]
             ) from None
         return [open_remote(entry.name) for entry in entries]
-    return [await ctx.runner()]
+    # The app's first requests start a daemon that is not running, while it builds its screens.
+    return [await ctx.runner(lazily=True)]
 
 
 async def open_tui(ctx: CliContext, runners: list[Runner]) -> int:

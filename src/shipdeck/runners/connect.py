@@ -7,7 +7,7 @@ import os
 from shipdeck.config import check_url, find_runner, runner_token
 from shipdeck.errors import WorkspaceError
 from shipdeck.model import WorkspaceSpec
-from shipdeck.runners.daemon import attach
+from shipdeck.runners.daemon import attach, attach_lazily
 from shipdeck.runners.protocol import Runner
 from shipdeck.runners.remote import RemoteRunner
 
@@ -33,11 +33,14 @@ def open_remote(spec: str) -> RemoteRunner:
     )
 
 
-async def connect(workspace: WorkspaceSpec | None, runner: str | None) -> Runner:
+async def connect(
+    workspace: WorkspaceSpec | None, runner: str | None, *, lazily: bool = False
+) -> Runner:
     """`runner` (a configured name or a URL) if given, else the workspace's daemon.
 
-    The daemon is started on demand, saying so on stderr. With SHIPDECK_IN_PROCESS=1 the
-    pipelines run inside this process instead (scripts and tests that want no daemon).
+    The daemon is started on demand, saying so on stderr; `lazily`, quietly by the first
+    request instead (`attach_lazily`). With SHIPDECK_IN_PROCESS=1 the pipelines run inside
+    this process instead (scripts and tests that want no daemon).
     """
     if runner:
         return open_remote(runner)
@@ -47,4 +50,6 @@ async def connect(workspace: WorkspaceSpec | None, runner: str | None) -> Runner
         from shipdeck.runners.local import open_local_runner
 
         return await open_local_runner(workspace)
+    if lazily:
+        return await attach_lazily(workspace)
     return await attach(workspace)

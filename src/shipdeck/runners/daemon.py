@@ -19,7 +19,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -240,6 +240,58 @@ async def attach(
     except BaseException:
         await client.close()
         raise
+
+
+async def attach_lazily(workspace: WorkspaceSpec) -> RemoteRunner:
+    """A client for the workspace daemon that does not wait for a daemon it has to start.
+
+    The daemon is spawned at once, and the start lock is held in the background until it
+    answers; the client's first requests find no socket, revive, wait on that lock and are
+    then sent. Meanwhile the caller goes on: the TUI imports Textual and builds its screens
+    on this core while the daemon boots on another (a start after an idle exit). Quiet, like
+    a revive (the TUI owns the terminal); a daemon that cannot start fails those requests
+    with the reason."""
+    client = open_daemon_client(workspace)
+    try:
+        if not await _answers(workspace, client):
+            lock = contextlib.AsyncExitStack()
+            await lock.enter_async_context(_locked(workspace))
+            if await _answers(workspace, client):
+                await lock.aclose()
+            else:
+                _in_background(_hold_until_started(workspace, spawn(workspace), lock))
+    except BaseException:
+        await client.close()
+        raise
+    return _reviving(workspace, client, True)
+
+
+async def _hold_until_started(
+    workspace: WorkspaceSpec, process: subprocess.Popen[bytes], lock: contextlib.AsyncExitStack
+) -> None:
+    probe = open_daemon_client(workspace)
+    try:
+        async with lock:
+            await _wait_started(workspace, process, probe)
+    finally:
+        await probe.close()
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+def _in_background(work: Coroutine[object, object, None]) -> None:
+    """Run `work` without waiting for it; its failure is reported by whoever needs the
+    daemon next (a request that revives it)."""
+    task = asyncio.ensure_future(work)
+    _background.add(task)
+
+    def done(finished: asyncio.Task[None]) -> None:
+        _background.discard(finished)
+        if not finished.cancelled():
+            finished.exception()  # retrieved: not "never retrieved"
+
+    task.add_done_callback(done)
 
 
 async def _answers(workspace: WorkspaceSpec, client: RemoteRunner) -> bool:

@@ -90,6 +90,8 @@ class RemoteRunner:
         self._link = parse_url(url, token=token, timeout=timeout, verify=verify)
         self._revive = revive
         self._reviving = asyncio.Lock()
+        self._revive_failure = ""
+        """Why the last revive failed; cleared by one that succeeds."""
         self.url = url
         self.read_only = read_only
         self._name = name or url
@@ -163,7 +165,8 @@ class RemoteRunner:
                     method, path, query=query, json_body=json, seconds=seconds
                 )
         except LinkError as error:
-            message = describe_transport_error(error)
+            # Why the runner could not be brought back says more than "connection refused".
+            message = self._revive_failure or describe_transport_error(error)
             self._set_state(LinkState(LinkStatus.OFFLINE, error=message))
             raise Unavailable(f"runner {self._name} is unreachable: {message}") from None
         if self._follower is None:
@@ -187,8 +190,10 @@ class RemoteRunner:
         async with self._reviving:
             try:
                 await self._revive()
-            except Unavailable:
+            except Unavailable as error:
+                self._revive_failure = str(error)
                 return False
+        self._revive_failure = ""
         return True
 
     def _check_writable(self, action: str) -> None:
