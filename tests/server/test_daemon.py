@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import stat
@@ -10,12 +11,15 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
-from shipdeck.errors import Unavailable
+from shipdeck.errors import Refused, Unavailable
 from shipdeck.model import EventKind, RunStatus, WorkspaceSpec
 from shipdeck.runners import daemon
+from tests.server.conftest import write_workspace
 
 
 def wait_gone(pid: int, within: float = 10.0) -> None:
@@ -217,3 +221,42 @@ async def test_a_lazy_attach_reports_why_the_daemon_could_not_start(
         assert "exited at start" in message and "SHIPDECK_IDLE_EXIT" in message, message
     finally:
         await client.close()
+
+
+@pytest.fixture
+async def deep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[WorkspaceSpec]:
+    """A workspace whose .shipdeck/runner.sock would not fit in a socket address."""
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    workspace = write_workspace(tmp_path / ("deep-" + "d" * 60) / ("w" * 40))
+    assert len(os.fsencode(workspace.state_dir / "runner.sock")) > daemon.SOCKET_PATH_MAX
+    yield workspace
+    with contextlib.suppress(Exception):
+        await daemon.stop(workspace)
+
+
+async def test_a_deep_workspace_gets_its_socket_in_the_private_runtime_dir(
+    deep: WorkspaceSpec, tmp_path: Path
+) -> None:
+    client = await daemon.attach(deep, announce=lambda _: None)
+    try:
+        assert [p.name for p in await client.pipelines()][:1] == ["build"]
+        path = daemon.socket_path(deep)
+        assert path.parent == tmp_path / "run" / "shipdeck" and path.exists()
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        assert daemon.socket_path(deep) == path  # the same for every client
+        assert (await daemon.status(deep)).running
+    finally:
+        await client.close()
+    assert await daemon.stop(deep) is not None
+    assert not daemon.socket_path(deep).exists()
+
+
+async def test_a_runtime_dir_others_can_write_in_is_refused(deep: WorkspaceSpec) -> None:
+    shared = Path(os.environ["XDG_RUNTIME_DIR"]) / "shipdeck"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    with pytest.raises(Refused, match="must be a directory of yours with mode 0700"):
+        await daemon.attach(deep, announce=lambda _: None)
+    assert list(shared.iterdir()) == []  # nothing started, nothing bound there

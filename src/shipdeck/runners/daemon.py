@@ -14,19 +14,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import hashlib
 import os
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from shipdeck.errors import Unavailable
+from shipdeck.errors import Refused, Unavailable
 from shipdeck.model import WorkspaceSpec
 from shipdeck.runners.remote import RemoteRunner, RunnerInfo
 
+SOCKET_PATH_MAX = 107
+"""Bytes of a Unix socket's path (sun_path holds 108, with the closing NUL)."""
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 PROBE_TIMEOUT = 5.0
@@ -38,7 +43,34 @@ _spawned: list[subprocess.Popen[bytes]] = []
 
 
 def socket_path(workspace: WorkspaceSpec) -> Path:
-    return workspace.state_dir / "runner.sock"
+    """`.shipdeck/runner.sock`; for a workspace so deep that this path does not fit in a Unix
+    socket address, a short one named after the workspace in the user's private directory."""
+    path = workspace.state_dir / "runner.sock"
+    if len(os.fsencode(path)) <= SOCKET_PATH_MAX:
+        return path
+    digest = hashlib.sha256(os.fsencode(workspace.root)).hexdigest()[:24]
+    return private_socket_dir() / f"{digest}.sock"
+
+
+def private_socket_dir() -> Path:
+    """$XDG_RUNTIME_DIR/shipdeck, else $TMPDIR/shipdeck-UID: made 0700, and refused unless it
+    is this user's own directory and no one else's to write in (a socket another user placed
+    there would receive this user's requests)."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    uid = os.getuid()
+    if runtime:
+        directory = Path(runtime) / "shipdeck"
+    else:
+        directory = Path(tempfile.gettempdir()) / f"shipdeck-{uid}"
+    with contextlib.suppress(FileExistsError):
+        directory.mkdir(mode=0o700, parents=True)
+    info = directory.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != uid or info.st_mode & 0o077:
+        raise Refused(
+            f"{directory} holds the runner sockets of deep workspaces and must be a directory "
+            f"of yours with mode 0700; remove it, or set XDG_RUNTIME_DIR"
+        )
+    return directory
 
 
 def pid_path(workspace: WorkspaceSpec) -> Path:
