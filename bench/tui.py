@@ -17,6 +17,7 @@ import os
 import pty
 import random
 import select
+import socket
 import struct
 import subprocess
 import sys
@@ -425,6 +426,49 @@ def bench_cli_startup(root: Path, repeat: int) -> dict[str, float]:
     }
 
 
+def bench_cold_startup(root: Path, repeat: int) -> dict[str, float]:
+    """`shipdeck -C ROOT` with no daemon running (after an idle exit, at 3 a.m.): to the
+    overview frame with data, next to the daemon's own boot (spawned the same way, timed
+    until /v1/health answers). The TUI builds its screens while the daemon boots, so the
+    ideal is the larger of the two plus loading the overview."""
+    shipdeck = [PYTHON, "-m", "shipdeck", "-C", str(root)]
+    cold, boot = [], []
+    for _ in range(repeat):
+        stop_daemon(root)
+        cold.append(time_in_terminal(shipdeck, OVERVIEW_MARKER)[0])
+        stop_daemon(root)
+        boot.append(time_daemon_boot(root))
+    stop_daemon(root)
+    return {
+        "cold_overview_frame_s": sorted(cold)[len(cold) // 2],
+        "daemon_boot_s": sorted(boot)[len(boot) // 2],
+    }
+
+
+def time_daemon_boot(root: Path) -> float:
+    socket_file = root / ".shipdeck" / "runner.sock"
+    started = time.perf_counter()
+    daemon = subprocess.Popen(
+        [PYTHON, "-m", "shipdeck", "-C", str(root), "serve", "--daemon"],
+        env=child_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    request = b"GET /v1/health HTTP/1.1\r\nHost: runner\r\nConnection: close\r\n\r\n"
+    while time.perf_counter() - started < 30:
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+                probe.connect(str(socket_file))
+                probe.sendall(request)
+                if probe.recv(64).startswith(b"HTTP/1.1 200"):
+                    return time.perf_counter() - started
+        except OSError:
+            time.sleep(0.01)
+    daemon.kill()
+    raise RuntimeError("the daemon did not answer within 30 s")
+
+
 def bench_big_log(root: Path, run_id: int) -> dict[str, object]:
     return run_child(BIGLOG_CHILD, str(root), str(run_id))
 
@@ -542,7 +586,7 @@ def bench_dag(tasks: int) -> dict[str, float]:
     return {"layout_s": layout_s, **timings}
 
 
-def report_startup(s: dict[str, float], c: dict[str, float]) -> None:
+def report_startup(s: dict[str, float], c: dict[str, float], cold: dict[str, float]) -> None:
     print(
         f"in-process start-up        {s['overview_first_frame_s']:.3f} s to the overview frame "
         f"(bare Textual app {s['hello_app_s']:.3f} s, ratio "
@@ -558,6 +602,10 @@ def report_startup(s: dict[str, float], c: dict[str, float]) -> None:
     print(
         f"`shipdeck runs --limit 1`  {c['cli_runs_json_s']:.3f} s, CPU "
         f"{c['cli_runs_json_cpu_s']:.2f} s (--json, warm daemon)"
+    )
+    print(
+        f"`shipdeck -C WS`, no daemon {cold['cold_overview_frame_s']:.3f} s to the overview frame "
+        f"(the daemon's own boot {cold['daemon_boot_s']:.3f} s)"
     )
 
 
@@ -592,6 +640,7 @@ def main() -> int:
         results["setup_s"] = time.perf_counter() - t
         results["startup"] = bench_startup(root, startup_repeat)
         results["cli_startup"] = bench_cli_startup(root, startup_repeat)
+        results["cold_startup"] = bench_cold_startup(root, startup_repeat)
         results["load_after_startup"] = os.getloadavg()[0]
         if not args.startup:
             results["big_log"] = bench_big_log(root, big_run)
@@ -606,13 +655,13 @@ def main() -> int:
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
-    s, c = results["startup"], results["cli_startup"]
-    assert isinstance(s, dict) and isinstance(c, dict)
+    s, c, cold = results["startup"], results["cli_startup"], results["cold_startup"]
+    assert isinstance(s, dict) and isinstance(c, dict) and isinstance(cold, dict)
     print(
         f"history: {runs} runs; load average {results['load_before']:.1f} before, "
         f"{results['load_after_startup']:.1f} after the start-up rows (2 cores here)"
     )
-    report_startup(s, c)
+    report_startup(s, c, cold)
     if args.startup:
         return 0
     b, f, d = (results[k] for k in ("big_log", "follow", "dag_500"))

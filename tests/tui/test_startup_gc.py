@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -117,3 +118,35 @@ print("ok")
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_the_server_resumes_collection_once_it_listens(demo: Demo, tmp_path: Path) -> None:
+    """`serve` keeps collection paused through its own start-up, then runs with it on."""
+    socket_file = tmp_path / "s.sock"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            PROBE,
+            "-C",
+            str(demo.workspace.root),
+            "serve",
+            "--listen",
+            f"unix:{socket_file}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stderr is not None
+        said = ""
+        while not said.startswith("serving "):  # once it is up, with its signals handled
+            said = server.stderr.readline()
+            assert said, "the server exited before serving"
+        server.send_signal(signal.SIGTERM)
+        out, err = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+    assert out.splitlines()[-1] == "enabled True frozen True", err

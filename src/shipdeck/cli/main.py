@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from shipdeck.cli.tui_cmd import tui_command
 
         handler = tui_command  # the TUI resumes garbage collection after its first frame
-    else:
+    elif not getattr(args, "resumes_collection", False):
         startup.resume()
     try:
         return asyncio.run(dispatch(handler, args))
