@@ -288,10 +288,15 @@ async def attach_lazily(workspace: WorkspaceSpec) -> RemoteRunner:
         if not await _answers(workspace, client):
             lock = contextlib.AsyncExitStack()
             await lock.enter_async_context(_locked(workspace))
-            if await _answers(workspace, client):
+            try:
+                process = None if await _answers(workspace, client) else spawn(workspace)
+            except BaseException:
+                await lock.aclose()
+                raise
+            if process is None:
                 await lock.aclose()
             else:
-                _in_background(_hold_until_started(workspace, spawn(workspace), lock))
+                _in_background(_hold_until_started(workspace, process, lock))
     except BaseException:
         await client.close()
         raise
