@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shipdeck import errors
 from shipdeck.errors import ShipdeckError
-from shipdeck.runners.link import LinkError, Reply
+from shipdeck.runners.link import Reply
 
 ERROR_CLASSES: dict[str, type[ShipdeckError]] = {
     cls.__name__: cls
@@ -41,7 +41,7 @@ def error_from_response(response: Reply) -> ShipdeckError:
     return cls(message)
 
 
-def describe_transport_error(error: LinkError) -> str:
+def describe_transport_error(error: BaseException) -> str:
     """One line: "timed out (ReadTimeout)", "[Errno 111] Connection refused", ..."""
     text = str(error)
     return text.splitlines()[0] if text else type(error).__name__

@@ -18,6 +18,7 @@ sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 import httpx  # noqa: E402
 from httpx_sse import aconnect_sse  # noqa: E402
 
+from shipdeck.runners.http_errors import describe_transport_error  # noqa: E402
 from shipdeck.runners.link import (  # noqa: E402
     CONNECT_TIMEOUT,
     LinkConnectError,
@@ -33,15 +34,10 @@ LIMITS = httpx.Limits(max_connections=20, max_keepalive_connections=10)
 def _raise(error: httpx.TransportError) -> NoReturn:
     """Our link error for an httpx one (the distinctions RemoteRunner acts on kept)."""
     if isinstance(error, httpx.ConnectError):
-        raise LinkConnectError(_first_line(error)) from None
+        raise LinkConnectError(describe_transport_error(error)) from None
     if isinstance(error, httpx.TimeoutException):
         raise LinkTimeout(type(error).__name__) from None
-    raise LinkError(_first_line(error)) from None
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error)
-    return text.splitlines()[0] if text else type(error).__name__
+    raise LinkError(describe_transport_error(error)) from None
 
 
 def _reply(response: httpx.Response, body: bytes = b"") -> Reply:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shipdeck.errors import InvalidInput
+from shipdeck.runners.http_errors import describe_transport_error
 from shipdeck.runners.link import (
     CONNECT_TIMEOUT,
     LinkConnectError,
@@ -377,5 +378,4 @@ def _describe(error: BaseException) -> str:
         return "the runner closed the connection in the middle of an answer"
     if isinstance(error, OSError) and error.strerror:
         return error.strerror
-    text = str(error) or type(error).__name__
-    return text.splitlines()[0]
+    return describe_transport_error(error)
