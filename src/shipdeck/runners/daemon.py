@@ -113,12 +113,20 @@ async def _restart(workspace: WorkspaceSpec) -> None:
         await client.close()
 
 
+async def _spawn_unless_running(
+    workspace: WorkspaceSpec, client: RemoteRunner
+) -> subprocess.Popen[bytes] | None:
+    """Under the start lock: a daemon spawned now, or None when one answers `client`
+    (another client may have started it while this one waited for the lock)."""
+    return None if await _answers(workspace, client) else spawn(workspace)
+
+
 async def _start_unless_running(workspace: WorkspaceSpec, client: RemoteRunner) -> int | None:
-    """Under the start lock: the pid of a daemon started now, or None when one answers
-    `client` (another client may have started it while this one waited for the lock)."""
-    if await _answers(workspace, client):
+    """Under the start lock: the pid of a daemon started now and answering, or None when
+    one was running already."""
+    process = await _spawn_unless_running(workspace, client)
+    if process is None:
         return None
-    process = spawn(workspace)
     await _wait_started(workspace, process, client)
     return process.pid
 
@@ -289,7 +297,7 @@ async def attach_lazily(workspace: WorkspaceSpec) -> RemoteRunner:
             lock = contextlib.AsyncExitStack()
             await lock.enter_async_context(_locked(workspace))
             try:
-                process = None if await _answers(workspace, client) else spawn(workspace)
+                process = await _spawn_unless_running(workspace, client)
             except BaseException:
                 await lock.aclose()
                 raise
