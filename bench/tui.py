@@ -412,7 +412,7 @@ def bench_cli_startup(root: Path, repeat: int) -> dict[str, float]:
                 (time.perf_counter() - t, cpu - before.children_user - before.children_system)
             )
     finally:
-        subprocess.run([*shipdeck, "serve", "--stop"], env=child_env(), capture_output=True)
+        stop_daemon(root)
 
     def median(values: list[float]) -> float:
         return sorted(values)[len(values) // 2]
