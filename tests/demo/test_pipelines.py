@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import itertools
 import json
 import tarfile
 
 from shipdeck.model import Metric, RerunMode, RunDetail, RunStatus, TaskStatus
-from tests.demo.conftest import Demo
+from tests.demo.conftest import RUN_DEADLINE, Demo
 
 
 def statuses(detail: RunDetail) -> dict[str, TaskStatus]:
@@ -152,3 +153,26 @@ async def test_flaky_run_fails_and_rerun_failed_succeeds(demo: Demo) -> None:
 
     again = await demo.run("train", flaky="true")
     assert again.run.status == RunStatus.FAILED  # every new flaky run fails once
+
+
+async def test_seed_runs_started_together_leave_a_failure_that_a_rerun_fixes(demo: Demo) -> None:
+    """`shipdeck demo` starts its seed runs at once. Runs of one pipeline share the
+    workspace's files, so the demo declares `concurrency = 1`: without it the plain train
+    run removed the flaky run's marker mid-way and the suggested rerun failed again."""
+    from shipdeck.cli.demo import SEED_RUNS
+
+    started = [await demo.runner.start_run(p, params, trigger="demo") for p, params in SEED_RUNS]
+    for run in started:
+        await asyncio.wait_for(demo.runner.wait_run(run.id), RUN_DEADLINE)
+    details = [await demo.runner.run(run.id) for run in started]
+    assert [d.run.status for d in details] == [
+        RunStatus.SUCCEEDED,
+        RunStatus.SUCCEEDED,
+        RunStatus.FAILED,
+    ]
+    trains = [d.run for d in details if d.run.pipeline == "train"]
+    assert trains[0].finished_at and trains[1].started_at
+    assert trains[1].started_at >= trains[0].finished_at
+
+    rerun = await demo.runner.rerun(started[-1].id, RerunMode.FAILED, trigger="test")
+    assert (await demo.runner.wait_run(rerun.id)).status == RunStatus.SUCCEEDED

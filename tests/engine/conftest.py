@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -72,3 +73,43 @@ def process_running(pid: int) -> bool:
 
 def log_texts(engine: Engine, run_id: int, task_name: str) -> list[str]:
     return [line.text for line in engine.read_log(run_id, task_name, limit=None).lines]
+
+
+OWNER = Path(__file__).with_name("owner_process.py")
+
+
+class Owner:
+    """A child process that owns a run of the workspace."""
+
+    def __init__(self, process: asyncio.subprocess.Process, run_id: int) -> None:
+        self.process = process
+        self.run_id = run_id
+
+    async def final_status(self) -> str:
+        assert self.process.stdout is not None
+        line = await asyncio.wait_for(self.process.stdout.readline(), timeout=20)
+        await self.process.wait()
+        return line.decode().strip()
+
+
+@pytest.fixture
+async def owners() -> AsyncIterator[list[Owner]]:
+    started: list[Owner] = []
+    yield started
+    for owner in started:
+        if owner.process.returncode is None:
+            owner.process.kill()
+            await owner.process.wait()
+
+
+async def start_owner(spec: WorkspaceSpec, owners: list[Owner]) -> Owner:
+    spec_file = spec.root / "spec.json"
+    spec_file.write_text(spec.model_dump_json())
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(OWNER), str(spec_file), "p", stdout=asyncio.subprocess.PIPE
+    )
+    assert process.stdout is not None
+    line = await asyncio.wait_for(process.stdout.readline(), timeout=20)
+    owner = Owner(process, int(line))
+    owners.append(owner)
+    return owner

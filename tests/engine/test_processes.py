@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,52 +13,14 @@ from shipdeck.engine import Engine, task_log_path
 from shipdeck.engine.events import SEQ_BLOCK
 from shipdeck.engine.store import Store
 from shipdeck.errors import WorkspaceError
-from shipdeck.model import RunStatus, TaskStatus, WorkspaceSpec
+from shipdeck.model import RunStatus, TaskStatus
 
-from .conftest import Engines, eventually, process_running, task, workspace
+from .conftest import Engines, Owner, eventually, process_running, start_owner, task, workspace
 
-OWNER = Path(__file__).with_name("owner_process.py")
 TALKER = (
     "echo $$ > talker.pid; i=0;"
     " while [ $i -lt 5000 ]; do echo line $i; i=$((i+1)); sleep 0.01; done"
 )
-
-
-class Owner:
-    """A child process that owns a run of the workspace."""
-
-    def __init__(self, process: asyncio.subprocess.Process, run_id: int) -> None:
-        self.process = process
-        self.run_id = run_id
-
-    async def final_status(self) -> str:
-        assert self.process.stdout is not None
-        line = await asyncio.wait_for(self.process.stdout.readline(), timeout=20)
-        await self.process.wait()
-        return line.decode().strip()
-
-
-@pytest.fixture
-async def owners() -> AsyncIterator[list[Owner]]:
-    started: list[Owner] = []
-    yield started
-    for owner in started:
-        if owner.process.returncode is None:
-            owner.process.kill()
-            await owner.process.wait()
-
-
-async def start_owner(spec: WorkspaceSpec, owners: list[Owner]) -> Owner:
-    spec_file = spec.root / "spec.json"
-    spec_file.write_text(spec.model_dump_json())
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, str(OWNER), str(spec_file), "p", stdout=asyncio.subprocess.PIPE
-    )
-    assert process.stdout is not None
-    line = await asyncio.wait_for(process.stdout.readline(), timeout=20)
-    owner = Owner(process, int(line))
-    owners.append(owner)
-    return owner
 
 
 def db_pid(root: Path, run_id: int, name: str) -> int | None:

@@ -198,6 +198,19 @@ def test_wrong_types_for_every_task_key(problems: Problems) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("value", "got"), [("0", "integer 0"), ("2.5", "float 2.5"), ('"2"', "string '2'")]
+)
+def test_concurrency_is_a_positive_integer(problems: Problems, value: str, got: str) -> None:
+    assert problems(
+        f"""
+        [pipelines.a]
+        concurrency = {value}
+        tasks.x.run = "make"
+        """
+    ) == [f"{F}:2: pipelines.a.concurrency: must be an integer >= 1, got {got}"]
+
+
 def test_needs_items_env_values_and_names(problems: Problems) -> None:
     assert problems(
         """

@@ -16,6 +16,7 @@ FULL = """
 [pipelines.train]
 description = "Train and evaluate the churn model"
 params = { lr = 0.1, epochs = 30, seed = 7, flaky = false, name = "x" }
+concurrency = 1          # runs wait, queued, for the one before to finish
 
 [pipelines.train.tasks.prepare]
 run = "python3 ml/prepare.py"
@@ -61,6 +62,7 @@ def test_full_example_loads_to_specs(write_workspace: WriteWorkspace, tmp_path: 
     assert train.description == "Train and evaluate the churn model"
     assert train.params == {"lr": 0.1, "epochs": 30, "seed": 7, "flaky": False, "name": "x"}
     assert [type(value) for value in train.params.values()] == [float, int, int, bool, str]
+    assert train.concurrency == 1
     assert list(train.tasks) == ["prepare", "train", "evaluate"]
 
     prepare = train.tasks["prepare"]
@@ -92,6 +94,7 @@ def test_full_example_loads_to_specs(write_workspace: WriteWorkspace, tmp_path: 
     ci = workspace.pipelines["ci"]
     assert ci.description == ""
     assert ci.params == {}
+    assert ci.concurrency is None
     assert list(ci.tasks) == ["lint", "test"]
     assert ci.tasks["lint"].run == "ruff check ."
     assert ci.tasks["test"].timeout == 0.5

@@ -7,7 +7,7 @@ import contextlib
 
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import duration, status_text, visible_len
-from shipdeck.model import EventKind, Run, RunDetail, TaskRun, TaskStatus
+from shipdeck.model import EventKind, Run, RunDetail, RunStatus, TaskRun, TaskStatus
 from shipdeck.runners.protocol import Runner
 
 
@@ -36,6 +36,19 @@ def summary_line(detail: RunDetail) -> str:
     return line
 
 
+async def queued_line(runner: Runner, run: Run) -> str:
+    """Why a run has not started: its pipeline's `concurrency` slots are taken."""
+    limit = next((p.concurrency for p in await runner.pipelines() if p.name == run.pipeline), None)
+    recent = await runner.runs(pipeline=run.pipeline, limit=50)
+    ahead = sorted(r.id for r in recent if not r.status.finished and r.id < run.id)
+    line = f"  queued: run #{run.id} waits"
+    if ahead:
+        line += " for " + ", ".join(f"#{i}" for i in ahead)
+    if limit is not None:
+        line += f" ({run.pipeline} runs at most {limit} at a time)"
+    return line
+
+
 async def follow_run(runner: Runner, run_id: int, after: int, ctx: CliContext) -> Run:
     """Print task transitions of `run_id` from events after `after` until the run finishes.
 
@@ -55,6 +68,8 @@ async def follow_run(runner: Runner, run_id: int, after: int, ctx: CliContext) -
     for task in detail.tasks:
         if task.reused_from is not None:
             show(task)
+    if detail.run.status == RunStatus.QUEUED:
+        ctx.print(await queued_line(runner, detail.run))
     try:
         while not detail.run.status.finished:
             page = await runner.wait_events(after, wait=1.0)

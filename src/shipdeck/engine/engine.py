@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import sqlite3
@@ -18,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
+from shipdeck.engine.admission import Admission
 from shipdeck.engine.events import EventFeed
 from shipdeck.engine.executor import EngineServices, RunExecutor, TaskHook
 from shipdeck.engine.logfile import LogIndex, append_note
@@ -81,6 +83,7 @@ class Engine:
         self._watcher: asyncio.Task[None] | None = None
         self._indexes: OrderedDict[Path, LogIndex] = OrderedDict()
         self._closed = False
+        self._admission = Admission(self.store, self.persister, self._holds_no_slot)
         self.recover()
 
     # Lifecycle --------------------------------------------------------------------------
@@ -95,6 +98,14 @@ class Engine:
             recovered.append(run_id)
         remove_dead_locks(self._owners_dir, keep=self.owner.name)
         return recovered
+
+    def _holds_no_slot(self, run_id: int, owner: str | None) -> bool:
+        """For a queued run's count of the runs ahead: True when `run_id` is not executing
+        anywhere (its owner died; it is marked interrupted here)."""
+        if owner == self.owner.name or owner_alive(self._owners_dir, owner):
+            return False
+        self._interrupt(run_id)
+        return True
 
     def _interrupt(self, run_id: int) -> None:
         root = str(self.workspace.root).encode()
@@ -267,7 +278,10 @@ class Engine:
         run_id = self.store.insert_run(run, self.owner.name, rows)
         run = run.model_copy(update={"id": run_id})
         tasks = {name: task.model_copy(update={"run_id": run_id}) for name, task in tasks.items()}
-        executor = RunExecutor(self._services, run, spec, tasks, to_run)
+        gate = None
+        if spec.concurrency is not None:
+            gate = functools.partial(self._admission.wait_turn, run, spec.concurrency)
+        executor = RunExecutor(self._services, run, spec, tasks, to_run, gate)
         self._executors[run_id] = executor
         self.feed.publish(EventKind.RUN, run.model_dump(mode="json"), run_id=run_id)
         for task in tasks.values():
@@ -284,6 +298,7 @@ class Engine:
     def _finished(self, run_id: int, job: asyncio.Task[Run]) -> None:
         self._executors.pop(run_id, None)
         self._jobs.pop(run_id, None)
+        self._admission.notify()
         if not job.cancelled() and job.exception() is not None:
             _log.error("shipdeck: run #%d crashed", run_id, exc_info=job.exception())
 

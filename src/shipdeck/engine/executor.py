@@ -81,8 +81,11 @@ class RunExecutor:
         pipeline: PipelineSpec,
         tasks: dict[str, TaskRun],
         to_run: list[str],
+        gate: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._services = services
+        self._gate = gate
+        """Waits for the pipeline's concurrency slot (see engine/admission.py)."""
         self.run = run
         self._pipeline = pipeline
         self._tasks = tasks
@@ -132,7 +135,8 @@ class RunExecutor:
     async def execute(self) -> Run:
         failure: str | None = None
         try:
-            await self._execute()
+            if await self._admitted():
+                await self._execute()
         except Exception as error:  # a bug or a full disk must still finish the run visibly
             # The reason is on the tasks for the operator; the traceback is for debugging.
             _log.debug("shipdeck: run #%d failed inside the engine", self.run.id, exc_info=True)
@@ -155,6 +159,23 @@ class RunExecutor:
                 self._services.persister.retry_later()
             self.finished.set()
         return self.run
+
+    async def _admitted(self) -> bool:
+        """Wait, queued, for a slot; False when the run was cancelled before it got one."""
+        if self._gate is None:
+            return True
+        turn = asyncio.ensure_future(self._gate())
+        try:
+            await asyncio.wait([turn, self._cancelled], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not turn.done():
+                turn.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await turn
+        if self._cancel.is_set():
+            return False
+        turn.result()  # a store error while waiting fails the run visibly
+        return True
 
     def _final_status(self) -> RunStatus:
         statuses = {task.status for task in self._tasks.values()}

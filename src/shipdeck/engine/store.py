@@ -322,6 +322,15 @@ class Store:
         )
         return [(int(row[0]), row[1]) for row in rows]
 
+    def active_runs_ahead(self, pipeline: str, run_id: int) -> list[tuple[int, str | None]]:
+        """Queued or running runs of `pipeline` created before `run_id`, with their owners."""
+        rows = self._db.execute(
+            "SELECT id, owner FROM runs WHERE status IN (?, ?) AND pipeline = ? AND id < ?"
+            " ORDER BY id",
+            (*ACTIVE_RUN, pipeline, run_id),
+        )
+        return [(int(row[0]), row[1]) for row in rows]
+
     def cancel_requests(self, owner: str) -> list[int]:
         rows = self._db.execute(
             "SELECT id FROM runs WHERE owner = ? AND cancel_requested = 1 AND status IN (?, ?)",

@@ -42,6 +42,9 @@ class PipelineSpec(BaseModel):
     name: str
     description: str = ""
     params: dict[str, ParamValue] = Field(default_factory=dict)
+    concurrency: int | None = None
+    """At most this many runs of the pipeline execute at once (None: no limit); later runs
+    wait as queued, first started first."""
     tasks: dict[str, TaskSpec] = Field(default_factory=dict)
     """Tasks in declaration order (the workspace loader guarantees the DAG is acyclic)."""
 

@@ -14,7 +14,7 @@ from shipdeck.workspace.params import PARAM_NAME
 from shipdeck.workspace.problems import Problems, describe, dotted
 from shipdeck.workspace.validate import check_needs
 
-PIPELINE_KEYS = ("description", "params", "tasks")
+PIPELINE_KEYS = ("description", "params", "concurrency", "tasks")
 TASK_KEYS = ("run", "env", "cwd", "timeout", "retries", "retry_delay", "needs", "registers")
 REGISTER_KEYS = ("model", "artifact")
 
@@ -60,8 +60,19 @@ def _pipeline(name: str, table: dict[str, Any], path: KeyPath, problems: Problem
         name=name,
         description=fields.string("description"),
         params=_params(table.get("params", {}), (*path, "params"), problems),
+        concurrency=_concurrency(table, path, problems),
         tasks={n: task.model_copy(update={"needs": needs[n]}) for n, task in tasks.items()},
     )
+
+
+def _concurrency(table: dict[str, Any], path: KeyPath, problems: Problems) -> int | None:
+    if "concurrency" not in table:
+        return None
+    value = table["concurrency"]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        problems.add((*path, "concurrency"), f"must be an integer >= 1, got {describe(value)}")
+        return None
+    return value
 
 
 def _params(raw: object, path: KeyPath, problems: Problems) -> dict[str, ParamValue]:

@@ -11,7 +11,7 @@ from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from shipdeck.model import Run, RunDetail, TaskStatus
+from shipdeck.model import Run, RunDetail, RunStatus, TaskStatus
 from shipdeck.tui import keymap
 from shipdeck.tui.data import STRIP_RUNS
 from shipdeck.tui.fleet_runs import Source, fleet_key, pipeline_key
@@ -39,6 +39,12 @@ def _running_tasks(detail: RunDetail | None) -> str:
         return ""
     names = [t.name for t in detail.tasks if t.status in (TaskStatus.RUNNING, TaskStatus.RETRYING)]
     return ", ".join(names)
+
+
+def _queued_behind(run: Run, active: list[Run]) -> str:
+    """A queued run waits for its pipeline's `concurrency` slot: say for which run."""
+    ahead = [other.id for other in active if other.pipeline == run.pipeline and other.id < run.id]
+    return f"queued behind #{max(ahead)}" if ahead else "queued"
 
 
 def strip(runs: list[Run], palette: Palette, width: int = STRIP_RUNS) -> Text:
@@ -142,6 +148,8 @@ class OverviewView(FilterableView, Vertical):
         running_rows: list[tuple[str, list[Cell]]] = []
         for source, run in running:
             tasks = _running_tasks(source.snapshot.details.get(run.id))
+            if run.status == RunStatus.QUEUED:
+                tasks = _queued_behind(run, source.snapshot.active)
             if not _matches(words, source.name if many else "", f"#{run.id}", run.pipeline, tasks):
                 continue
             cells = [source.name] if many else []
