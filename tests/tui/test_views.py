@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.widgets import ContentSwitcher
 
 from shipdeck.model import RunStatus, TaskStatus
+from shipdeck.runners.local import open_local_runner
+from shipdeck.tui import create_app
+from shipdeck.tui.config import TuiConfig
 from shipdeck.tui.screens.log import LogScreen
 from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.widgets.dag import DagView
 from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import KeyedTable
-from tests.tui.conftest import Demo, wait_for
+from shipdeck.workspace import load_workspace
+from tests.tui.conftest import Demo, make_workspace, wait_for
 
 
 def visible_text(screen: object) -> str:
@@ -188,3 +194,28 @@ async def test_q_quits_from_anywhere_without_touching_running_runs(demo: Demo) -
     assert not (await demo.runner.run(run.id)).run.status.finished
     demo.gate.touch()
     assert (await demo.runner.wait_run(run.id)).status == RunStatus.SUCCEEDED
+
+
+async def test_overview_says_what_a_queued_run_waits_for(tmp_path: Path) -> None:
+    root = make_workspace(tmp_path / "ws").root
+    with (root / "shipdeck.toml").open("a", encoding="utf-8") as file:
+        file.write('\n[pipelines.serial]\nconcurrency = 1\ntasks.talk.run = "python3 talk.py"\n')
+    runner = await open_local_runner(load_workspace(root), user="op")
+    try:
+        first = await runner.start_run("serial", None, trigger="test")
+        second = await runner.start_run("serial", None, trigger="test")
+        app = create_app([runner], config=TuiConfig())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(
+                pilot,
+                lambda: f"queued behind #{first.id}" in visible_text(app.screen),
+                "the queued run's reason",
+            )
+            running = app.screen.query_one("#overview-running", KeyedTable)
+            assert running.row_count == 2
+            (root / "gate").touch()
+            await wait_for(pilot, lambda: "Nothing running" in visible_text(app.screen))
+        assert (await runner.run(second.id)).run.status == RunStatus.SUCCEEDED
+    finally:
+        (root / "gate").touch()
+        await runner.close()
