@@ -72,7 +72,11 @@ async def test_search_highlights_and_n_and_shift_n_move_between_matches(demo: De
         assert highlighted and highlighted[0].style and highlighted[0].style.bgcolor
 
         status = app.screen.query_one(".log-status")
-        assert "/step=1" in str(status.render())
+        position = f"/step=1 {matches.index(first) + 1}/{len(matches)}"
+        await wait_for(pilot, lambda: position in str(status.render()), "the match count")
+
+        await pilot.press("slash", *"no such text", "enter")
+        await wait_for(pilot, lambda: "no matches" in str(status.render()), "zero matches")
 
 
 async def test_first_error_wrap_and_timestamps(demo: Demo) -> None:

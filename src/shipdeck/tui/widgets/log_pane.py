@@ -90,8 +90,7 @@ class LogPane(Vertical):
         if flags:
             text.append("  " + " ".join(flags), style="bold")
         if state.pattern:
-            where = f" @{state.match_line + 1}" if state.match_line is not None else ""
-            text.append(f"  /{state.pattern}{where}")
+            text.append(f"  /{state.pattern}{search_position(state)}")
         if state.note:
             text.append(f"  {state.note}", style="italic")
         return text
@@ -118,3 +117,15 @@ class LogPane(Vertical):
     def _close_search(self) -> None:
         self.query_one(Input).remove_class("-active")
         self.view.focus()
+
+
+def search_position(state: LogState) -> str:
+    """` 2/12` on a match once the matches are counted; ` @LINE …` while they are counted."""
+    if state.match_count == 0:
+        return "  no matches"
+    if state.match_count is not None:
+        if state.match_index is not None:
+            return f" {state.match_index}/{state.match_count}"
+        return f"  {state.match_count} matches"
+    where = f" @{state.match_line + 1}" if state.match_line is not None else ""
+    return f"{where} …"

@@ -23,6 +23,7 @@ from shipdeck.model import LogLine, LogStream
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.log_buffer import LogBuffer, compile_search, is_error_line
+from shipdeck.tui.log_matches import LogMatches
 
 REFRESH_HZ = 10
 TIMESTAMP_WIDTH = 13
@@ -40,6 +41,10 @@ class LogState:
     pattern: str
     match_line: int | None
     note: str
+    match_index: int | None = None
+    """1-based position of the current match among all of them, once counted."""
+    match_count: int | None = None
+    """How many lines match the search; None while they are being counted."""
 
 
 class LogView(ScrollView, can_focus=True):
@@ -103,6 +108,7 @@ class LogView(ScrollView, can_focus=True):
         self.pattern = ""
         self._regex: re.Pattern[str] | None = None
         self.match_line: int | None = None
+        self._matches: LogMatches | None = None
         self.note = "loading…"
         self._dirty = False
         self._opened = False
@@ -142,6 +148,8 @@ class LogView(ScrollView, can_focus=True):
         """Lines from the event stream (any burst size); painted on the next tick."""
         for line in lines:
             self.buffer.add_live(line)
+        if self._matches is not None:
+            self._matches.add_live(lines)
         if finished:
             self.buffer.finished = True
         self._dirty = True
@@ -198,6 +206,8 @@ class LogView(ScrollView, can_focus=True):
             self.scroll_to(y=max(0, self.buffer.total - height), animate=False, immediate=True)
 
     def _changed(self) -> None:
+        matches = self._matches
+        counted = matches is not None and matches.done
         self.post_message(
             self.Changed(
                 self,
@@ -210,6 +220,8 @@ class LogView(ScrollView, can_focus=True):
                     pattern=self.pattern,
                     match_line=self.match_line,
                     note=self.note,
+                    match_index=matches.position(self.match_line) if matches else None,
+                    match_count=len(matches.lines) if matches and counted else None,
                 ),
             )
         )
@@ -281,10 +293,23 @@ class LogView(ScrollView, can_focus=True):
         self.pattern = pattern
         self._regex = compile_search(pattern) if pattern else None
         self.match_line = None
+        self._matches = LogMatches(self._regex) if self._regex is not None else None
         self.refresh()
         if self._regex is not None:
+            self.run_worker(self._count_matches(), group="log-count", exclusive=True)
             self._find(int(self.scroll_y), backwards=False, skip_current=False)
         else:
+            self._changed()
+
+    async def _count_matches(self) -> None:
+        matches = self._matches
+        if matches is None:
+            return
+        try:
+            await matches.count(self.buffer)
+        except Exception:
+            return  # the count is a nicety: the search itself reports read errors
+        if matches is self._matches:
             self._changed()
 
     def action_next_match(self) -> None:
