@@ -118,6 +118,9 @@ def test_log_view_with_search_matches(
         await wait_for(pilot, lambda: view.match_line is not None, "a match")
         await pilot.press("n")
         await wait_for(pilot, lambda: view.note == "" and view.match_line != 0, "the next")
+        matches = view._matches
+        await wait_for(pilot, lambda: matches is not None and matches.done, "the match count")
+        await pilot.pause()  # the status line repaints with the count
 
     assert snap_compare(make_app(), terminal_size=size, run_before=run_before)
 

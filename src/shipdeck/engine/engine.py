@@ -274,6 +274,11 @@ class Engine:
             tasks_total=len(tasks),
             tasks_done=reused,
         )
+        # Each task records its needs: the run's own DAG, whatever the workspace says later.
+        tasks = {
+            name: task.model_copy(update={"needs": list(spec.tasks[name].needs)})
+            for name, task in tasks.items()
+        }
         rows = [TaskRow(task, position) for position, task in enumerate(tasks.values())]
         run_id = self.store.insert_run(run, self.owner.name, rows)
         run = run.model_copy(update={"id": run_id})

@@ -16,7 +16,7 @@ from typing import Any
 
 from shipdeck.model import Metric, RerunMode, Run, RunStatus, TaskRun, TaskStatus
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS tasks (
     reason TEXT,
     reused_from INTEGER,
     pid INTEGER,
+    needs TEXT,
     PRIMARY KEY (run_id, name)
 );
 CREATE TABLE IF NOT EXISTS metrics (
@@ -76,8 +77,12 @@ _RUN_COLUMNS = (
     " created_at, started_at, finished_at, tasks_total, tasks_done"
 )
 _TASK_COLUMNS = (
-    "run_id, name, status, attempts, exit_code, started_at, finished_at, reason, reused_from"
+    "run_id, name, status, attempts, exit_code, started_at, finished_at, reason, reused_from, needs"
 )
+_UPGRADES = {
+    2: ["ALTER TABLE tasks ADD COLUMN needs TEXT"],
+}
+"""Statements that bring a store written at version N-1 to version N."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +123,10 @@ class Store:
                     f"{self.path} was written by a newer shipdeck (schema {version})"
                 )
             if version < SCHEMA_VERSION:
+                if version > 0:
+                    for step in range(version + 1, SCHEMA_VERSION + 1):
+                        for statement in _UPGRADES[step]:
+                            self._db.execute(statement)
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         self._db.execute(statement)
@@ -211,7 +220,8 @@ class Store:
     def _upsert_tasks(self, rows: Iterable[TaskRow]) -> None:
         self._db.executemany(
             "INSERT INTO tasks (run_id, name, position, status, attempts, exit_code, started_at,"
-            " finished_at, reason, reused_from, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " finished_at, reason, reused_from, pid, needs)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (run_id, name) DO UPDATE SET status = excluded.status,"
             " attempts = excluded.attempts, exit_code = excluded.exit_code,"
             " started_at = excluded.started_at, finished_at = excluded.finished_at,"
@@ -229,6 +239,7 @@ class Store:
                     row.task.reason,
                     row.task.reused_from,
                     row.pid,
+                    None if row.task.needs is None else json.dumps(row.task.needs),
                 )
                 for row in rows
             ],
@@ -413,4 +424,5 @@ def _task_from_row(row: Sequence[Any]) -> TaskRun:
         finished_at=from_epoch(row[6]),
         reason=row[7],
         reused_from=row[8],
+        needs=None if row[9] is None else json.loads(row[9]),
     )

@@ -66,6 +66,10 @@ class TaskRun(BaseModel):
     """Why it ended as it did: "exit 1", "timed out after 10s", "skipped: build failed"."""
     reused_from: int | None = None
     """Set when a rerun kept this task's result from an earlier run instead of running it."""
+    needs: list[str] | None = None
+    """The tasks it needed in this run, as its pipeline declared them when the run started
+    (None for runs recorded before shipdeck kept them): the run's own DAG, drawable even
+    after the pipeline changed or for a run of an undeclared pipeline (a deploy)."""
 
     @property
     def duration(self) -> float | None:

@@ -16,6 +16,7 @@ from shipdeck.tui import actions, keymap
 from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.data import event_run, event_task
 from shipdeck.tui.format import STATUS_WORD, format_duration, format_param, run_elapsed
+from shipdeck.tui.run_graph import fallback_graph, recorded_graph
 from shipdeck.tui.widgets.dag import DagView
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
@@ -24,6 +25,8 @@ from shipdeck.tui.widgets.log_pane import LogPane
 if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp
 
+PIPELINE_ACTIONS = ("rerun", "rerun_failed", "rerun_from", "trigger")
+"""Actions that need the run's pipeline declared in the workspace."""
 ATTENTION = (TaskStatus.FAILED, TaskStatus.INTERRUPTED, TaskStatus.RUNNING, TaskStatus.RETRYING)
 
 
@@ -53,6 +56,9 @@ class RunScreen(Screen[None]):
         self.wanted_task = task
         self.detail: RunDetail | None = None
         self.spec: PipelineSpec | None = None
+        self.declared = True
+        """False for a run of a pipeline the workspace does not declare (a deploy run):
+        nothing to rerun or trigger."""
 
     @property
     def shipdeck(self) -> ShipdeckApp:
@@ -74,12 +80,13 @@ class RunScreen(Screen[None]):
         if detail is None:
             self.query_one("#run-summary", Static).update(f" #{self.run_id} could not be loaded")
             return
-        spec = await app.call("Loading pipeline", lambda: app.pipeline(detail.run.pipeline))
+        declared = await app.call("Loading pipeline", lambda: app.pipeline(detail.run.pipeline))
+        self.declared = declared is not None
+        spec = recorded_graph(detail)
         if spec is None:
-            self.query_one("#run-summary", Static).update(
-                f" #{self.run_id}: pipeline {detail.run.pipeline!r} is no longer declared"
-            )
-            return
+            spec, note = fallback_graph(detail, declared)
+            if note:
+                self.notify(note, title=f"Run #{self.run_id}", severity="warning")
         self.detail, self.spec = detail, spec
         dag = DagView(spec, detail.tasks, clock=app.clock, id="dag")
         task = self.wanted_task if self.wanted_task in spec.tasks else initial_task(detail, spec)
@@ -88,6 +95,7 @@ class RunScreen(Screen[None]):
         if task is not None:
             dag.selected = task
         dag.focus()
+        self.refresh_bindings()
         self._paint_summary()
 
     # Summary line.
@@ -179,7 +187,9 @@ class RunScreen(Screen[None]):
     # Actions.
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in keymap.WRITE_ACTIONS and self.shipdeck.read_only)
+        if action in keymap.WRITE_ACTIONS and self.shipdeck.read_only:
+            return False
+        return self.declared or action not in PIPELINE_ACTIONS
 
     async def action_rerun(self) -> None:
         await actions.rerun(self.shipdeck, self.run_id, RerunMode.ALL)
