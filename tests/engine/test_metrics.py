@@ -124,3 +124,20 @@ async def test_metrics_are_written_in_batches(tmp_path: Path, engines: Engines) 
     assert len(detail.metrics) == 3000
     assert [m.step for m in detail.metrics] == list(range(1, 3001))
     assert transactions <= 20, f"{transactions} transactions for 3000 metrics"
+
+
+async def test_a_key_reported_by_several_tasks_is_final_per_task(
+    tmp_path: Path, engines: Engines
+) -> None:
+    # The shard that finishes first differs between runs; the final metrics must not.
+    shards = [
+        task("shard_1", "sleep 0.2; echo '::metric tests=8'; echo '::metric auc=0.7'"),
+        task("shard_2", "echo '::metric tests=6'"),
+    ]
+    engine = engines.open(workspace(tmp_path, *shards))
+    run = await engine.wait_run(engine.start_run("p", {}, jobs=2).id)
+    assert engine.run_detail(run.id).final_metrics() == {
+        "shard_2.tests": 6.0,
+        "shard_1.tests": 8.0,
+        "auc": 0.7,
+    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from enum import StrEnum
 
@@ -136,11 +137,19 @@ class RunDetail(BaseModel):
         return next((t for t in self.tasks if t.name == name), None)
 
     def final_metrics(self) -> dict[str, float]:
-        """The last value reported for each metric key (the highest step wins)."""
-        best: dict[str, tuple[int, float]] = {}
+        """The last value reported for each metric key (the highest step wins).
+
+        A key that several tasks report (test shards each saying `tests`) is kept per task,
+        as `TASK.KEY`: one value for the run would be whichever task finished last, and two
+        runs that differ only in finishing order would compare as a change."""
+        best: dict[tuple[str, str], tuple[int, float]] = {}
         for index, metric in enumerate(self.metrics):
             rank = metric.step if metric.step is not None else index
-            current = best.get(metric.key)
+            current = best.get((metric.task, metric.key))
             if current is None or rank >= current[0]:
-                best[metric.key] = (rank, metric.value)
-        return {key: value for key, (_, value) in best.items()}
+                best[(metric.task, metric.key)] = (rank, metric.value)
+        reporters = Counter(key for _, key in best)
+        return {
+            key if reporters[key] == 1 else f"{task}.{key}": value
+            for (task, key), (_, value) in best.items()
+        }
