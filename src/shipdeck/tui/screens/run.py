@@ -11,7 +11,15 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Static
 
-from shipdeck.model import EventKind, EventPage, PipelineSpec, RerunMode, RunDetail, TaskStatus
+from shipdeck.model import (
+    EventKind,
+    EventPage,
+    ParamValue,
+    PipelineSpec,
+    RerunMode,
+    RunDetail,
+    TaskStatus,
+)
 from shipdeck.tui import actions, keymap
 from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.data import event_run, event_task
@@ -57,6 +65,7 @@ class RunScreen(Screen[None]):
         self.detail: RunDetail | None = None
         self.spec: PipelineSpec | None = None
         self.declared = True
+        self.defaults: dict[str, ParamValue] = {}
         """False for a run of a pipeline the workspace does not declare (a deploy run):
         nothing to rerun or trigger."""
 
@@ -82,6 +91,7 @@ class RunScreen(Screen[None]):
             return
         declared = await app.call("Loading pipeline", lambda: app.pipeline(detail.run.pipeline))
         self.declared = declared is not None
+        self.defaults = dict(declared.params) if declared is not None else {}
         spec = recorded_graph(detail)
         if spec is None:
             spec, note = fallback_graph(detail, declared)
@@ -113,9 +123,14 @@ class RunScreen(Screen[None]):
         text.append(f"  {format_duration(run_elapsed(run, app.clock()))}")
         if run.parent_id is not None:
             text.append(f"  rerun of #{run.parent_id}", style=app.palette.muted)
-        if run.params:
-            params = " ".join(f"{k}={format_param(v)}" for k, v in run.params.items())
-            text.append(f"  {params}", style=app.palette.muted)
+        # Params set for this run come first, so the one that explains it (flaky=true) is
+        # not the one an 80-column line cuts off; the pipeline's defaults follow, dimmed.
+        changed = {k: v for k, v in run.params.items() if self.defaults.get(k, v) != v}
+        for key, value in changed.items():
+            text.append(f"  {key}={format_param(value)}", style="bold")
+        defaults = [f"{k}={format_param(v)}" for k, v in run.params.items() if k not in changed]
+        if defaults:
+            text.append(f"  {' '.join(defaults)}", style=app.palette.muted)
         self.query_one("#run-summary", Static).update(text)
 
     # Selection and log.
