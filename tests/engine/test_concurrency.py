@@ -97,15 +97,23 @@ async def test_without_a_limit_runs_overlap(tmp_path: Path, engines: Engines) ->
         await engine.wait_run(run.id)
 
 
-async def test_runs_of_another_process_hold_their_slots(
-    tmp_path: Path, engines: Engines, owners: list[Owner]
-) -> None:
-    spec = limited(tmp_path, 1)
+async def queued_behind_another_process(
+    root: Path, engines: Engines, owners: list[Owner]
+) -> tuple[Engine, Owner, Run]:
+    """A run of ours, queued behind a run that another process owns and is executing."""
+    spec = limited(root, 1)
     other = await start_owner(spec, owners)
     engine = engines.open(spec)
     ours = engine.start_run("p", {})
     await eventually(lambda: engine.get_run(other.run_id).status == RunStatus.RUNNING)
     assert status(engine, ours) == RunStatus.QUEUED
+    return engine, other, ours
+
+
+async def test_runs_of_another_process_hold_their_slots(
+    tmp_path: Path, engines: Engines, owners: list[Owner]
+) -> None:
+    engine, other, ours = await queued_behind_another_process(tmp_path, engines, owners)
 
     (tmp_path / f"release-{other.run_id}").touch()
     assert await other.final_status() == "succeeded"
@@ -116,12 +124,7 @@ async def test_runs_of_another_process_hold_their_slots(
 async def test_a_run_whose_owner_died_frees_its_slot(
     tmp_path: Path, engines: Engines, owners: list[Owner]
 ) -> None:
-    spec = limited(tmp_path, 1)
-    other = await start_owner(spec, owners)
-    engine = engines.open(spec)
-    ours = engine.start_run("p", {})
-    await eventually(lambda: engine.get_run(other.run_id).status == RunStatus.RUNNING)
-    assert status(engine, ours) == RunStatus.QUEUED
+    engine, other, ours = await queued_behind_another_process(tmp_path, engines, owners)
 
     other.process.send_signal(signal.SIGKILL)
     await other.process.wait()
