@@ -67,6 +67,8 @@ async def test_compare_marked_versions_with_only_differences_and_charts(deck: De
         table = screen.query_one(VirtualTable)
         keys = list(table.keys)
         assert {"metric:auc", "metric:loss", "param:lr", "param:steps"} <= set(keys)
+        # What decides (metrics with a better direction) before the params.
+        assert max(keys.index("metric:auc"), keys.index("metric:loss")) < keys.index("param:lr")
         auc = str(table.get_cell("metric:auc", "s1"))
         assert auc == "0.91 +0.16 ★"
         assert "★" not in str(table.get_cell("metric:auc", "s0"))

@@ -48,6 +48,18 @@ def curves_for(key: str, labels: list[str], details: list[RunDetail | None]) -> 
     return series
 
 
+def reading_order(rows: list[CompareRow]) -> list[CompareRow]:
+    """Metrics that have a better direction (auc, val_loss: what decides) first, then the
+    params, then the other metrics (counts like rows_train); each group in its own order."""
+
+    def rank(row: CompareRow) -> int:
+        if row.kind != "metric":
+            return 1
+        return 0 if row.direction is not None else 2
+
+    return sorted(rows, key=rank)
+
+
 def stepped_keys(details: list[RunDetail | None]) -> list[str]:
     """Metric keys some subject reported at two or more steps, in first-seen order."""
     counts: dict[str, int] = {}
@@ -129,8 +141,8 @@ class CompareScreen(Screen[None]):
 
     def _rows(self) -> list[CompareRow]:
         assert self.comparison is not None
-        rows = self.comparison.rows
-        return [r for r in rows if r.differs] if self.only_differences else list(rows)
+        rows = reading_order(self.comparison.rows)
+        return [r for r in rows if r.differs] if self.only_differences else rows
 
     def _paint_table(self) -> None:
         if self.comparison is None:
@@ -173,14 +185,15 @@ class CompareScreen(Screen[None]):
         self.query_one("#compare-title", Static).update(title)
 
     def chart_key(self) -> str | None:
-        """The selected metric row, else the first metric."""
+        """The selected metric row, else the first metric in reading order."""
         table = self.query_one(VirtualTable)
         key = table.selected_key
         if key and key.startswith("metric:"):
             return key.removeprefix("metric:")
         if self.comparison is None:
             return None
-        return next((r.key for r in self.comparison.rows if r.kind == "metric"), None)
+        metrics = (r.key for r in reading_order(self.comparison.rows) if r.kind == "metric")
+        return next(metrics, None)
 
     def _paint_charts(self) -> None:
         if self.comparison is None:
