@@ -143,3 +143,31 @@ async def test_a_long_log_holds_only_a_few_pages(
         assert held <= 4 * PAGE
         top = int(view.scroll_y)
         await wait_for(pilot, lambda: rendered(view)[0] == f"line {top} ok", "the page in view")
+
+
+async def test_search_scrolls_sideways_to_a_match_past_the_right_edge(demo: Demo) -> None:
+    failed = await demo.run("train", flaky="true")
+    lines = (await demo.runner.read_log(failed.run.id, "train_b", limit=None)).lines
+    errno = next(line for line in lines if "[Errno" in line.text)
+    column = errno.text.index("[Errno")
+    assert column + len("[Errno") > 80  # beyond the right edge of an 80-column view
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await open_log(app, pilot, failed.run.id, "train_b")
+        await pilot.press("slash", *"[Errno", "enter")
+        await wait_for(pilot, lambda: view.match_line == errno.n, "the match")
+        await wait_for(pilot, lambda: view.scroll_x > 0, "a sideways scroll")
+        width = view.scrollable_content_region.width
+        assert view.scroll_x <= column and column + len("[Errno") <= view.scroll_x + width
+        row = rendered(view)[errno.n - int(view.scroll_y)]
+        assert "[Errno" in row  # on screen, not past the edge
+
+        await pilot.press("slash", *"step=1", "enter")  # fits: back to the first column
+        await wait_for(pilot, lambda: view.scroll_x == 0, "the left edge")
+        assert view.match_line is not None and view.match_line < errno.n
+        assert "step=1" in rendered(view)[view.match_line - int(view.scroll_y)]
+
+        await pilot.press("w")  # wrapped lines need no sideways scroll
+        await pilot.press("slash", *"[Errno", "enter")
+        await wait_for(pilot, lambda: view.match_line == errno.n, "the match, wrapped")
+        assert view.scroll_x == 0

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from textual.binding import BindingType
 from textual.geometry import Size
@@ -27,6 +28,16 @@ from shipdeck.tui.log_matches import LogMatches
 
 REFRESH_HZ = 10
 TIMESTAMP_WIDTH = 13
+TAB_SIZE = 4
+
+
+def reveal_x(start: int, end: int, width: int) -> int:
+    """The horizontal scroll that shows columns [start, end) in a view `width` cells wide:
+    0 when they fit from the left edge, else the match a third of the way in (its start when
+    it is wider than the view)."""
+    if end <= width:
+        return 0
+    return max(0, min(start, max(start - width // 3, end - width)))
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,9 @@ class LogView(ScrollView, can_focus=True):
         """Open at the tail: retried each tick until the layout knows the view's size."""
         self._pending_pages: set[int] = set()
         self._wrap_rows: tuple[tuple[int, int, bool, bool], list[Strip]] | None = None
+        self._match_end = 0
+        """Where the current match ends (cells): the view is at least that wide, so it can
+        scroll there before the match's page is held."""
 
     @property
     def run_id(self) -> int:
@@ -195,7 +209,7 @@ class LogView(ScrollView, can_focus=True):
 
     def _sync_size(self) -> None:
         prefix = TIMESTAMP_WIDTH if self.timestamps else 0
-        width = 0 if self.wrap else self.buffer.max_width + prefix
+        width = 0 if self.wrap else max(self.buffer.max_width + prefix, self._match_end)
         self.virtual_size = Size(width, self.buffer.total)
 
     def _scroll_to_tail(self) -> None:
@@ -276,13 +290,28 @@ class LogView(ScrollView, can_focus=True):
     def on_mouse_scroll_up(self) -> None:
         self.follow = False
 
-    def go_to_line(self, n: int) -> None:
+    def go_to_line(self, n: int, x: int | None = None) -> None:
+        """Show line n (a third of the way down); `x` scrolls sideways too."""
         self.follow = False
         self._pending_tail = False
         top = n if self.wrap else max(0, n - self.size.height // 3)
-        self.scroll_to(y=top, animate=False, immediate=True)
+        self.scroll_to(x=x, y=top, animate=False, immediate=True)
         self._wrap_rows = None
         self.refresh()
+
+    def _match_x(self, text: str, regex: re.Pattern[str]) -> int | None:
+        """The horizontal scroll that shows the line's first match (None when wrapping)."""
+        if self.wrap:
+            return None
+        shown = text.expandtabs(TAB_SIZE)
+        match = regex.search(shown)
+        if match is None:
+            return 0
+        start = (TIMESTAMP_WIDTH if self.timestamps else 0) + cell_len(shown[: match.start()])
+        end = start + cell_len(match.group())
+        self._match_end = end
+        self._sync_size()
+        return reveal_x(start, end, self.scrollable_content_region.width)
 
     # Search and first error.
 
@@ -293,6 +322,7 @@ class LogView(ScrollView, can_focus=True):
         self.pattern = pattern
         self._regex = compile_search(pattern) if pattern else None
         self.match_line = None
+        self._match_end = 0
         self._matches = LogMatches(self._regex) if self._regex is not None else None
         self.refresh()
         if self._regex is not None:
@@ -344,7 +374,7 @@ class LogView(ScrollView, can_focus=True):
                 if regex.search(line.text):
                     self.note = ""
                     self.match_line = line.n
-                    self.go_to_line(line.n)
+                    self.go_to_line(line.n, self._match_x(line.text, regex))
                     self._changed()
                     return
             where = "earlier" if backwards else "later"
@@ -414,7 +444,7 @@ class LogView(ScrollView, can_focus=True):
             stamp = line.ts.strftime("%H:%M:%S.%f")[:12] + " "
             style = base + self.get_component_rich_style("log--timestamp", partial=True)
             segments.append(Segment(stamp, style))
-        text = line.text.expandtabs(4)
+        text = line.text.expandtabs(TAB_SIZE)
         if self._regex is not None:
             hit_name = "log--current" if n == self.match_line else "log--match"
             hit_style = self.get_component_rich_style(hit_name, partial=True)
