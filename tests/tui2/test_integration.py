@@ -1,15 +1,18 @@
 """The three views as tabs of the main screen: number keys, help with binding ids, the
-palette's view and environment entries, and the views loading only when first shown."""
+palette's view, environment and run entries, and the views loading only when first shown."""
 
 from __future__ import annotations
+
+from textual.command import CommandList, CommandPalette
 
 from shipdeck.tui.screens.deployments import DeploymentsView, MatrixTable
 from shipdeck.tui.screens.env_history import EnvHistoryScreen
 from shipdeck.tui.screens.help import HelpScreen
 from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.models import ModelsView
+from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.screens.timeline import TimelineView
-from tests.tui2.conftest import Deck, wait_for
+from tests.tui2.conftest import Deck, finished, wait_for
 
 
 async def test_number_keys_switch_to_the_new_tabs(deck: Deck) -> None:
@@ -62,3 +65,31 @@ async def test_the_palette_opens_an_environment_history(deck: Deck) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, EnvHistoryScreen), "history")
         assert (app.screen.service, app.screen.env) == ("churn", "prod")  # type: ignore[attr-defined]
+
+
+async def test_the_palette_ranks_the_exact_run_number_first(deck: Deck) -> None:
+    newest = 0
+    while newest < 10:  # runs #10 and up: `#1` is in their labels too
+        newest = await finished(deck.runner, "build")
+    app = deck.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        await pilot.press("ctrl+p", *"#1")
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        options = palette.query_one(CommandList)
+
+        def labels() -> list[str]:
+            count = options.option_count
+            return [str(options.get_option_at_index(i).prompt) for i in range(count)]
+
+        await wait_for(
+            pilot,
+            lambda: {"#1", f"#{newest}"} <= {label.split()[1] for label in labels()},
+            "both matching runs",
+        )
+        assert labels()[0].startswith("run #1 build"), labels()
+        assert options.highlighted == 0
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run view")
+        assert app.screen.run_id == 1  # type: ignore[attr-defined]

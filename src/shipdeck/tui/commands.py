@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp
 
 PALETTE_RUNS = 100
+EXACT_RUN_SCORE = 1000.0
+"""Above any fuzzy score (Textual's grow with the query's length): `#2` opens run #2 first,
+not #21 or #20."""
 VIEW_ENTRIES = (
     ("models", "model versions, metrics, compare"),
     ("deployments", "services x environments, promote, roll back"),
@@ -32,6 +35,8 @@ def open_history(app: ShipdeckApp, index: int, service: str, env: str) -> None:
 class ShipdeckCommands(Provider):
     async def startup(self) -> None:
         self.entries: list[tuple[str, str, Callable[[], object]]] = []
+        self.run_entries: dict[int, int] = {}
+        """Run id -> its entry's index."""
         app = shipdeck_app(self)
         pipelines = await app.call("Palette", app.pipelines) or []
         runs = await app.call("Palette", lambda: app.runner.runs(limit=PALETTE_RUNS)) or []
@@ -65,6 +70,7 @@ class ShipdeckCommands(Provider):
                     )
                 )
         for run in runs:
+            self.run_entries[run.id] = len(self.entries)
             self.entries.append(
                 (
                     f"run #{run.id} {run.pipeline}",
@@ -105,12 +111,25 @@ class ShipdeckCommands(Provider):
 
     async def search(self, query: str) -> Hits:
         app = shipdeck_app(self)
-        digits = query.strip().removeprefix("run").strip().removeprefix("#")
-        if digits.isdigit():
-            # Any run by number, also ones older than the listed history.
-            yield Hit(1.0, f"open run #{digits}", partial(app.open_run, int(digits)))
         matcher = self.matcher(query)
-        for label, help_text, callback in self.entries:
+        exact = run_number(query)
+        if exact is not None:
+            # The run with exactly this number first; any run, also ones older than the
+            # listed history.
+            index = self.run_entries.get(exact)
+            if index is None:
+                yield Hit(EXACT_RUN_SCORE, f"open run #{exact}", partial(app.open_run, exact))
+            else:
+                label, help_text, callback = self.entries[index]
+                yield Hit(EXACT_RUN_SCORE, matcher.highlight(label), callback, help=help_text)
+        skip = self.run_entries.get(exact) if exact is not None else None
+        for index, (label, help_text, callback) in enumerate(self.entries):
             score = matcher.match(label)
-            if score > 0:
+            if score > 0 and index != skip:
                 yield Hit(score, matcher.highlight(label), callback, help=help_text)
+
+
+def run_number(query: str) -> int | None:
+    """`#12`, `12`, `run 12`, `run #12` -> 12."""
+    digits = query.strip().removeprefix("run").strip().removeprefix("#").strip()
+    return int(digits) if digits.isascii() and digits.isdigit() else None
