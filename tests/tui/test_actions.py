@@ -159,6 +159,39 @@ async def test_trigger_form_is_prefilled_and_reports_bad_params_without_starting
         await demo.runner.wait_run(runs[0].id)
 
 
+async def test_a_running_run_is_refused_before_any_rerun_preview(demo: Demo) -> None:
+    run = await demo.runner.start_run("chatty", trigger="test")  # waits for the gate file
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        title = f"Could not rerun #{run.id}"
+
+        def refusals() -> list[str]:
+            return [str(n.message) for n in app._notifications if n.title == title]
+
+        async def refused(key: str) -> None:
+            before = len(refusals())
+            screen = app.screen
+            await pilot.press(key)
+            await wait_for(pilot, lambda: len(refusals()) > before, f"{key} refused")
+            assert app.screen is screen  # no preview listing running tasks as kept
+
+        await open_run_screen(app, pilot, run.id)
+        for key in ("R", "r", "F"):
+            await refused(key)
+        assert f"#{run.id} is still running" in refusals()[0]
+        assert "cancel it (c)" in refusals()[0]
+
+        await pilot.press("3")  # the Runs row: the same refusal
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await wait_for(pilot, lambda: main.selected_run() is not None, "the run's row")
+        await refused("R")
+        assert isinstance(app.screen, MainScreen)
+        assert not any(n.title == "Rerun failed" for n in app._notifications)
+    demo.gate.touch()
+    assert len(await demo.runner.runs()) == 1
+
+
 async def test_read_only_hides_and_refuses_every_action(demo: Demo) -> None:
     failed = await demo.run("train", flaky="true")
     app = demo.app(read_only=True)

@@ -12,6 +12,7 @@ from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.models import ModelsView
 from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.screens.timeline import TimelineView
+from shipdeck.tui.widgets.grid import GridTable
 from tests.tui2.conftest import Deck, finished, wait_for
 
 
@@ -93,3 +94,28 @@ async def test_the_palette_ranks_the_exact_run_number_first(deck: Deck) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run view")
         assert app.screen.run_id == 1  # type: ignore[attr-defined]
+
+
+async def test_a_rerun_the_runner_refuses_is_titled_after_what_could_not_be_done(
+    deck: Deck,
+) -> None:
+    deploys = [r for r in await deck.runner.runs() if r.pipeline.startswith("deploy:")]
+    run_id = deploys[0].id  # a deploy run: no pipeline of that name to rerun
+    app = deck.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await pilot.press("3")
+        table = main.query_one("#runs-table", GridTable)
+        await wait_for(pilot, lambda: str(run_id) in table.rows, "the deploy run's row")
+        table.move_cursor(row=table.get_row_index(str(run_id)))
+        await wait_for(pilot, lambda: table.selected_key == str(run_id), "the row selected")
+        await pilot.press("r")
+        title = f"Could not rerun #{run_id}"
+        await wait_for(
+            pilot, lambda: any(n.title == title for n in app._notifications), "the error"
+        )
+        error = next(n for n in app._notifications if n.title == title)
+        assert "no pipeline" in str(error.message) and error.severity == "error"
+        assert not any(n.title == "Rerun failed" for n in app._notifications)

@@ -1,4 +1,7 @@
-"""Rerun, cancel and trigger: preview exactly what will happen, act only on confirmation."""
+"""Rerun, cancel and trigger: preview exactly what will happen, act only on confirmation.
+
+Failures are titled after what could not be done (`Could not rerun #12`), never `Rerun
+failed`, which reads like the rerun-failed-tasks action."""
 
 from __future__ import annotations
 
@@ -47,7 +50,22 @@ async def rerun(
     if refuse_if_read_only(app, "Rerun", index):
         return
     runner = app.runners[index]
-    plan = await app.call("Rerun", lambda: runner.rerun_plan(run_id, mode, from_task=from_task))
+    failed = f"Could not rerun #{run_id}{on_runner(app, index)}"
+    detail = await app.call("Rerun", lambda: runner.run(run_id), title=failed)
+    if detail is None:
+        return
+    if not detail.run.status.finished:
+        # Refused before the preview: it would list tasks still running as kept.
+        app.notify(
+            f"#{run_id} is still {detail.run.status.value}: wait for it to finish, "
+            "or cancel it (c) first",
+            title=failed,
+            severity="warning",
+        )
+        return
+    plan = await app.call(
+        "Rerun", lambda: runner.rerun_plan(run_id, mode, from_task=from_task), title=failed
+    )
     if plan is None:
         return
     if not plan:
@@ -55,16 +73,15 @@ async def rerun(
         return
     title = MODE_TITLE[mode] + (f" {from_task}" if from_task else "")
     kept = ""
-    detail = await app.call("Rerun", lambda: runner.run(run_id))
-    if detail is not None:
-        others = [t.name for t in detail.tasks if t.name not in plan]
-        if others:
-            kept = "Kept from #{}: {}".format(run_id, ", ".join(others))
+    others = [t.name for t in detail.tasks if t.name not in plan]
+    if others:
+        kept = "Kept from #{}: {}".format(run_id, ", ".join(others))
 
     async def go() -> None:
         new = await app.call(
             "Rerun",
             lambda: runner.rerun(run_id, mode, from_task=from_task, trigger="tui"),
+            title=failed,
         )
         if new is not None:
             app.notify(f"Started run #{new.id}{on_runner(app, index)} ({len(plan)} tasks)")
@@ -93,7 +110,8 @@ async def cancel(app: ShipdeckApp, run_id: int, *, index: int | None = None) -> 
     if refuse_if_read_only(app, "Cancel", index):
         return
     runner = app.runners[index]
-    detail = await app.call("Cancel", lambda: runner.run(run_id))
+    failed = f"Could not cancel #{run_id}{on_runner(app, index)}"
+    detail = await app.call("Cancel", lambda: runner.run(run_id), title=failed)
     if detail is None:
         return
     if detail.run.status.finished:
@@ -104,7 +122,7 @@ async def cancel(app: ShipdeckApp, run_id: int, *, index: int | None = None) -> 
     lines = [f"kill  {name}" for name in killed] + [f"skip  {name}" for name in dropped]
 
     async def go() -> None:
-        run = await app.call("Cancel", lambda: runner.cancel(run_id))
+        run = await app.call("Cancel", lambda: runner.cancel(run_id), title=failed)
         if run is not None:
             app.notify(f"Cancelled #{run.id}{on_runner(app, index)}")
 
@@ -130,7 +148,8 @@ async def trigger(app: ShipdeckApp, pipeline: str, *, index: int | None = None) 
     index = app.active if index is None else index
     if refuse_if_read_only(app, "Trigger", index):
         return
-    specs = await app.call("Trigger", lambda: app.pipelines(index))
+    failed = f"Could not trigger {pipeline}{on_runner(app, index)}"
+    specs = await app.call("Trigger", lambda: app.pipelines(index), title=failed)
     spec = next((p for p in specs or [] if p.name == pipeline), None)
     if spec is None:
         if specs is not None:

@@ -116,16 +116,18 @@ class ShipdeckApp(App[int]):
     async def pipeline(self, name: str) -> PipelineSpec | None:
         return next((p for p in await self.pipelines() if p.name == name), None)
 
-    async def call(self, what: str, call: Callable[[], Awaitable[T]]) -> T | None:
-        """Run a runner call; show failures as a notification instead of crashing."""
+    async def call(
+        self, what: str, call: Callable[[], Awaitable[T]], *, title: str | None = None
+    ) -> T | None:
+        """Run a runner call; show failures as a notification instead of crashing, titled
+        `title` (default: "<what> failed")."""
+        title = title or f"{what} failed"
         try:
             return await call()
         except ShipdeckError as error:
-            self.notify(str(error), title=f"{what} failed", severity="error")
+            self.notify(str(error), title=title, severity="error")
         except Exception as error:  # a runner bug or a dropped link must not kill the UI
-            self.notify(
-                f"{type(error).__name__}: {error}", title=f"{what} failed", severity="error"
-            )
+            self.notify(f"{type(error).__name__}: {error}", title=title, severity="error")
         return None
 
     def switch_runner(self, index: int) -> None:

@@ -70,7 +70,7 @@ class TriggerScreen(ModalScreen[int | None]):
                 run = await runner.start_run(self.spec.name, params, trigger="tui")
             except Exception as error:
                 self.query_one("#form-error", Static).update(f"[b]error:[/b] {error}")
-                app.notify(str(error), title="Trigger failed", severity="error")
+                app.notify(str(error), title=f"Could not start {self.spec.name}", severity="error")
                 return
             app.notify(f"Started run #{run.id} of {self.spec.name}")
             self.dismiss(run.id)
