@@ -10,6 +10,8 @@ from textual.pilot import Pilot
 from shipdeck.model import Outcome
 from shipdeck.tui.screens.deployments import DeploymentsView, MatrixTable
 from shipdeck.tui.screens.env_history import EnvHistoryScreen
+from shipdeck.tui.screens.help import HelpScreen
+from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.promote import ActionScreen
 from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import KeyedTable
@@ -65,6 +67,32 @@ async def test_matrix_shows_revision_health_who_and_key_metric(deck: Deck) -> No
         prod = cell(view, "0:churn", "prod")
         assert prod.startswith("v1 ✓ok\n") and "op auc 0.85" in prod
         assert "auc 0.91" in cell(view, "0:churn", "staging")
+
+
+async def test_j_and_k_move_between_services_and_help_lists_them(deck: Deck) -> None:
+    app = deck.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        await pilot.press("5")
+        view = app.screen.query_one(DeploymentsView)
+        await wait_for(pilot, lambda: view.parts, "the deployments")
+        table = view.query_one(MatrixTable)
+        await wait_for(pilot, lambda: table.has_focus and table.row_count == 2, "the matrix")
+        assert table.cursor_coordinate.row == 0
+        await pilot.press("j")
+        await wait_for(pilot, lambda: table.cursor_coordinate.row == 1, "j: the next service")
+        assert table.row_keys == ["0:api", "0:churn"]
+        await pilot.press("k")
+        await wait_for(pilot, lambda: table.cursor_coordinate.row == 0, "k: back up")
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        rows = [
+            [str(cell) for cell in row]
+            for row in zip(*(c.cells for c in help_screen.keys_table().columns), strict=True)
+        ]
+        assert ["j", "Down", "list.down"] in rows and ["k", "Up", "list.up"] in rows
 
 
 async def test_enter_opens_the_environment_history_with_gates_and_log(deck: Deck) -> None:

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Static
 
 from shipdeck.model import DeployAction, Outcome
 from shipdeck.runners.protocol import Runner
+from shipdeck.tui import keymap
 from shipdeck.tui.deploy_data import DeployData, ServiceState, load_deployments
 from shipdeck.tui.deploy_format import (
     HEALTH_COLOUR,
@@ -48,9 +49,10 @@ class MatrixTable(DataTable[Text]):
     MatrixTable > .datatable--header { background: $surface; color: $foreground 60%; }
     MatrixTable:blur > .datatable--cursor { background: $surface; text-style: none; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = list(
-        deploy_bindings("deploy.open", "deploy.left", "deploy.right")
-    )
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *keymap.bindings("list.down", "list.up"),
+        *deploy_bindings("deploy.open", "deploy.left", "deploy.right"),
+    ]
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="cell", zebra_stripes=False)
