@@ -148,7 +148,10 @@ async def test_a_failing_gate_refuses_and_changes_nothing(deck: Deck) -> None:
         screen = await open_action(pilot, "p")
         text = body(screen)
         assert "✗ metric:auc >= 0.8" in text and "Refused by its gates" in text
+        assert not screen.query_one("#confirm-row").display  # nothing to type a name for
         await pilot.press(*"churn", "enter")
+        assert outcome(screen) == ""  # the letters went nowhere; no hidden box submitted
+        await pilot.press("y")
         assert "refused: gate failed: metric:auc >= 0.8" in outcome(screen)
         assert screen.phase == "ready"
         assert await held(deck, "churn", "prod") == "v1"

@@ -111,6 +111,22 @@ ALL_BINDINGS: dict[str, Binding] = {
         # Confirmation dialogs.
         _b("confirm.yes", "y", "confirm", "Confirm"),
         _b("confirm.no", "n", "dismiss_dialog", "Cancel"),
+        _b(
+            "rollback.newer",
+            "up",
+            "move_target(-1)",
+            "Newer",
+            show=False,
+            help="Roll back dialog: pick a newer revision (also while typing the name)",
+        ),
+        _b(
+            "rollback.older",
+            "down",
+            "move_target(1)",
+            "Older",
+            show=False,
+            help="Roll back dialog: pick an older revision (also while typing the name)",
+        ),
     )
 }
 

@@ -1,6 +1,10 @@
 """Promote or roll back one environment: from -> to, what differs between the two revisions,
 each gate's verdict, then confirmation (prod: type the service name). The deploy run's log
-streams live; the outcome (or conflict, or refusal) is shown where the operator is looking."""
+streams live; the outcome (or conflict, or refusal) is shown where the operator is looking.
+
+Prod dialogs, promote and roll back alike, open with the name box focused so the operator can
+type at once; a roll back's revision list moves with up/down from there (and with j/k once
+tab reaches it). The name box is only there while there is something to confirm."""
 
 from __future__ import annotations
 
@@ -23,7 +27,6 @@ from shipdeck.model import (
     DeployAction,
     EventPage,
     HistoryEntry,
-    MetricDirection,
     Outcome,
     RunDetail,
     ServiceSpec,
@@ -31,15 +34,10 @@ from shipdeck.model import (
 from shipdeck.runners.protocol import DeployRunner, Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.current import shipdeck_app
-from shipdeck.tui.deploy_format import (
-    OUTCOME_COLOUR,
-    OUTCOME_GLYPH,
-    format_delta,
-    format_metric,
-    is_better,
-)
+from shipdeck.tui.deploy_format import OUTCOME_COLOUR, OUTCOME_GLYPH
 from shipdeck.tui.fleet import deploy_runner, runner_read_only
-from shipdeck.tui.format import clip, format_age, format_param
+from shipdeck.tui.format import format_age
+from shipdeck.tui.plan_text import describe_plan, diff_refs, revision_run
 from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import KeyedTable
 
@@ -47,26 +45,6 @@ if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp
 
 IN_FLIGHT_POLL = 0.1
-DIFF_ROWS = 8
-
-
-def revision_run(revision: str | None) -> int | None:
-    """`r12` -> 12: the run that built a pipeline service's revision."""
-    if revision and revision.startswith("r") and revision[1:].isdigit():
-        return int(revision[1:])
-    return None
-
-
-def diff_refs(spec: ServiceSpec, from_rev: str | None, to_rev: str) -> list[str] | None:
-    """What to compare to show the difference between two revisions of a service."""
-    if from_rev is None or from_rev == to_rev:
-        return None
-    if spec.model:
-        return [f"{spec.model}@{from_rev}", f"{spec.model}@{to_rev}"]
-    before, after = revision_run(from_rev), revision_run(to_rev)
-    if before is None or after is None:
-        return None
-    return [str(before), str(after)]
 
 
 class ActionScreen(ModalScreen[bool]):
@@ -74,7 +52,7 @@ class ActionScreen(ModalScreen[bool]):
 
     CSS_PATH = "deploy_modals.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        *keymap.bindings("confirm.yes"),
+        *keymap.bindings("confirm.yes", "rollback.newer", "rollback.older"),
         keymap.ALL_BINDINGS["back"],
     ]
 
@@ -112,18 +90,27 @@ class ActionScreen(ModalScreen[bool]):
     def prod(self) -> bool:
         return self.env == self.spec.environments[-1]
 
+    @property
+    def what(self) -> str:
+        """`promote api to prod`, `roll back api in prod`."""
+        if self.action == DeployAction.PROMOTE:
+            return f"promote {self.spec.name} to {self.env}"
+        return f"roll back {self.spec.name} in {self.env}"
+
     def compose(self) -> ComposeResult:
         verb = "Promote" if self.action == DeployAction.PROMOTE else "Roll back"
         where = "to" if self.action == DeployAction.PROMOTE else "in"
         with Vertical(id="dialog", classes="-prod" if self.prod else ""):
             yield Static(f"{verb} {self.spec.name} {where} {self.env}", id="dialog-title")
             if self.action == DeployAction.ROLLBACK:
-                yield Static("Roll back to (enter picks):", classes="dialog-note")
+                picks = "↑/↓ picks" if self.prod else "j/k or ↑/↓ picks"
+                yield Static(f"Roll back to ({picks}):", classes="dialog-note")
                 yield KeyedTable(
                     [("revision", "revision"), ("at", "deployed"), ("by", "by"), ("how", "how")],
                     id="rollback-targets",
                 )
-            with VerticalScroll(id="dialog-body"):
+            # Out of the tab order: focus goes between the revision list and the name box.
+            with VerticalScroll(id="dialog-body", can_focus=False):
                 yield Static("planning…", id="plan-body")
             if self.prod:
                 with Horizontal(classes="form-row", id="confirm-row"):
@@ -134,6 +121,8 @@ class ActionScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self._keys()
+        if self.prod:
+            self.query_one("#confirm-name", Input).focus()
         if self.action == DeployAction.ROLLBACK:
             self.run_worker(self._load_targets(), group="targets", exclusive=True)
         else:
@@ -172,10 +161,15 @@ class ActionScreen(ModalScreen[bool]):
                 f"{self.env} has no earlier revision to roll back to"
             )
             self.phase = "done"
+            table.display = False
+            for note in self.query(".dialog-note"):
+                note.display = False
+            self._show_confirm(False)
             self._keys()
             return
         self.rollback_to = next(iter(seen))
-        table.focus()
+        if not self.prod:
+            table.focus()
         await self._load_plan()
 
     def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
@@ -183,12 +177,39 @@ class ActionScreen(ModalScreen[bool]):
         key = message.row_key.value
         if self.phase in ("ready", "loading") and key and key != self.rollback_to:
             self.rollback_to = str(key)
+            # The typed name confirms the plan on screen; another revision needs it again.
+            for box in self.query("#confirm-name").results(Input):
+                box.value = ""
             self.run_worker(self._load_plan(), group="plan", exclusive=True)
 
     def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
         message.stop()
         if self.prod:
             self.query_one("#confirm-name", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "move_target":
+            return self.action == DeployAction.ROLLBACK and self.phase in ("ready", "loading")
+        return True
+
+    def action_move_target(self, delta: int) -> None:
+        """up/down pick the revision from anywhere in the dialog (the name box keeps focus)."""
+        table = self.query_one("#rollback-targets", KeyedTable)
+        table.move_cursor(row=table.cursor_row + delta)
+
+    def _show_confirm(self, shown: bool) -> None:
+        """The name box (prod) only while there is something to confirm."""
+        for row in self.query("#confirm-row"):
+            if row.display == shown:
+                continue
+            row.display = shown
+            box = self.query_one("#confirm-name", Input)
+            # Hidden is not enough: a hidden box keeps the focus, and enter would submit it.
+            box.disabled = not shown
+            if shown and self.focused is None:
+                box.focus()
+            elif not shown and self.focused is box:
+                self.set_focus(None)
 
     async def _load_plan(self) -> None:
         self.phase = "loading"
@@ -201,15 +222,17 @@ class ActionScreen(ModalScreen[bool]):
             self.query_one("#plan-body", Static).update("")
             self._error(str(error))
             self.phase = "done"
+            self._show_confirm(False)
             self._keys()
             return
         diff = await self._diff(plan)
         self.plan = plan
         self.phase = "ready"
-        self.query_one("#plan-body", Static).update(self._describe(plan, *diff))
+        self.query_one("#plan-body", Static).update(
+            describe_plan(plan, *diff, self.shipdeck.palette)
+        )
+        self._show_confirm(plan.gates_passed)
         self._keys()
-        if self.prod and self.action == DeployAction.PROMOTE:
-            self.query_one("#confirm-name", Input).focus()
 
     async def _diff(self, plan: ActionPlan) -> tuple[Comparison | None, RunDetail | None]:
         refs = diff_refs(self.spec, plan.from_revision, plan.to_revision)
@@ -228,61 +251,13 @@ class ActionScreen(ModalScreen[bool]):
                 built = None
         return comparison, built
 
-    def _describe(
-        self, plan: ActionPlan, comparison: Comparison | None, built: RunDetail | None
-    ) -> Text:
-        palette = self.shipdeck.palette
-        text = Text()
-        source = f" (from {plan.source_env})" if plan.source_env else ""
-        text.append(f"{plan.env}: ", style="bold")
-        text.append(f"{plan.from_revision or '(empty)'} → {plan.to_revision}", style="bold")
-        text.append(source + "\n")
-        if built is not None:
-            run = built.run
-            params = " ".join(f"{k}={format_param(v)}" for k, v in run.params.items())
-            text.append(f"built by run #{run.id} {run.pipeline} {run.status.value}", style="")
-            text.append(f"  {clip(params, 40)}\n", style=palette.muted)
-        if comparison is not None:
-            changed = [row for row in comparison.rows if row.differs]
-            if not changed:
-                text.append("no difference in params or metrics\n", style=palette.muted)
-            for row in changed[:DIFF_ROWS]:
-                before, after = row.cells[0], row.cells[-1]
-                line = f"  {row.kind:<6} {clip(row.key, 14):<14} "
-                if row.kind == "metric" and isinstance(after.value, float):
-                    line += f"{format_metric(_num(before.value))} → {format_metric(after.value)}"
-                    text.append(line)
-                    if after.delta is not None:
-                        good = _improves(after.delta, row.direction)
-                        colour = "success" if good else "error"
-                        text.append(f" {format_delta(after.delta)}", style=palette.colour(colour))
-                    text.append("\n")
-                else:
-                    old = "-" if before.value is None else format_param(before.value)
-                    new = "-" if after.value is None else format_param(after.value)
-                    text.append(f"{line}{clip(old, 14)} → {clip(new, 14)}\n")
-            if len(changed) > DIFF_ROWS:
-                text.append(f"  … {len(changed) - DIFF_ROWS} more differ\n", style=palette.muted)
-        if plan.gates:
-            text.append("gates:\n")
-        for gate in plan.gates:
-            verdict = palette.colour("success" if gate.passed else "error")
-            text.append(f"  {'✓' if gate.passed else '✗'} {gate.gate}", style=verdict)
-            text.append(f"  {gate.reason}\n", style=palette.muted if gate.passed else verdict)
-        if not plan.gates_passed:
-            text.append(
-                "Refused by its gates: nothing will run (shipdeck "
-                f"{plan.action.value} --force overrides from the CLI)",
-                style=palette.colour("error"),
-            )
-        text.rstrip()
-        return text
-
     def _keys(self) -> None:
         keys = self.query_one("#dialog-keys", Static)
         verb = "promote" if self.action == DeployAction.PROMOTE else "roll back"
         if self.phase == "ready" and self.plan is not None and self.plan.gates_passed:
             go = f"[b]enter[/b] {verb}" if self.prod else f"[b]y[/b] {verb}"
+            if self.action == DeployAction.ROLLBACK and self.prod:
+                go += "   [b]↑/↓[/b] revision"
             keys.update(f"{go}   [b]esc[/b] keep as is")
         elif self.phase == "running":
             keys.update("[b]esc[/b] close (the action carries on)")
@@ -296,20 +271,24 @@ class ActionScreen(ModalScreen[bool]):
     # Acting.
 
     def action_confirm(self) -> None:
-        if self.prod:
-            self._error(f"type {self.spec.name} and press enter to confirm for {self.env}")
+        plan = self.plan
+        if self.prod and self.phase == "ready" and plan is not None and plan.gates_passed:
+            self._error(f"type {self.spec.name} and press enter to {self.what}")
             return
         self._go()
 
     def on_input_submitted(self, message: Input.Submitted) -> None:
         message.stop()
         if message.value.strip() != self.spec.name:
-            self._error(f"type {self.spec.name} exactly to {self.action.value} to {self.env}")
+            self._error(f"type {self.spec.name} exactly to {self.what}")
             return
         self._go()
 
     def _go(self) -> None:
         plan = self.plan
+        if self.phase == "loading":
+            self._error("still planning: confirm once the plan is shown")
+            return
         if self.phase != "ready" or plan is None:
             return
         if runner_read_only(self.app, self.runner_index):
@@ -405,8 +384,7 @@ class ActionScreen(ModalScreen[bool]):
         if detail:
             text.append(f": {detail}", style=colour)
         self.query_one("#dialog-error", Static).update(text)
-        for row in self.query("#confirm-row"):
-            row.display = False
+        self._show_confirm(False)
         self._keys()
 
     async def _finish_conflict(self, message: str) -> None:
@@ -422,11 +400,3 @@ class ActionScreen(ModalScreen[bool]):
 
     def action_back(self) -> None:
         self.dismiss(self.changed or self.phase == "running")
-
-
-def _num(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _improves(delta: float, direction: MetricDirection | None) -> bool:
-    return bool(is_better(delta, direction))
