@@ -202,7 +202,16 @@ async def test_read_only_hides_and_refuses_every_action(demo: Demo) -> None:
         shown = {b.binding.id for b in main.active_bindings.values() if b.enabled}
         assert not shown & {"trigger", "rerun", "rerun-failed", "cancel"}
         assert "READ-ONLY" in str(main.query_one("AppHeader").render())
-        await pilot.press("t", "r", "R", "c")
+
+        async def refused(key: str, what: str) -> None:
+            """Hidden, but a press says why nothing happens (it used to do nothing)."""
+            before = len(app._notifications)
+            await pilot.press(key)
+            await wait_for(pilot, lambda: len(app._notifications) > before, f"{key} refused")
+            assert list(app._notifications)[-1].message == f"{what} refused: read-only mode"
+
+        for key, what in (("t", "Trigger"), ("r", "Rerun"), ("R", "Rerun"), ("c", "Cancel")):
+            await refused(key, what)
         assert app.screen is main
         screen = await open_run_screen(app, pilot, failed.run.id)
         await pilot.press("r", "R", "F", "c", "t")

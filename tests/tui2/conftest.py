@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from textual.app import ComposeResult
 from textual.pilot import Pilot
-from textual.screen import Screen
 from textual.widgets import Footer
 
 from shipdeck.model import (
@@ -32,6 +31,7 @@ from shipdeck.tui.config import TuiConfig
 from shipdeck.tui.format import frozen_clock
 from shipdeck.tui.frozen import BASE
 from shipdeck.tui.frozen_deploy import FrozenDeployTimes
+from shipdeck.tui.refused_keys import HidesRefusedKeys
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.workspace import load_workspace
 from tests.deploy.conftest import SCRIPTS
@@ -186,8 +186,9 @@ async def deck(seeded: Path, tmp_path: Path) -> AsyncIterator[Deck]:
         await runner.close()
 
 
-class HostScreen(Screen[None]):
-    """One top-level view on a screen of its own (as the main screen's tab holds it)."""
+class HostScreen(HidesRefusedKeys):
+    """One top-level view on a screen of its own (as the main screen's tab holds it, keys of
+    refused actions hidden as there)."""
 
     def __init__(self, view: Any) -> None:
         super().__init__()

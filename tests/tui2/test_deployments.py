@@ -224,24 +224,45 @@ async def test_roll_back_lists_history_and_defaults_to_the_previous(deck: Deck) 
     assert await held(deck, "api", "staging") == "r1"
 
 
-async def test_read_only_hides_and_refuses_every_action(deck: Deck) -> None:
+async def test_read_only_hides_the_actions_and_says_so_when_pressed(deck: Deck) -> None:
     app = deck.app(read_only=True)
     async with app.run_test(size=(100, 30)) as pilot:
+
+        async def refused(key: str, what: str) -> None:
+            """Pressed anyway, the key says why nothing happens (it used to do nothing)."""
+            screen = app.screen
+            await pilot.press(key)
+            message = f"{what} refused: read-only mode"
+            await wait_for(
+                pilot, lambda: any(n.message == message for n in app._notifications), message
+            )
+            assert app.screen is screen
+
         view: DeploymentsView = await open_view(pilot, "deployments")
         await go_to(pilot, view, "0:churn", "staging")
-        shown = {b.binding.action for b in app.screen.active_bindings.values() if b.enabled}
-        assert "promote" not in shown and "rollback" not in shown
-        await pilot.press("p", "b")
-        await pilot.pause()
-        assert not isinstance(app.screen, ActionScreen)
-        view.action_promote()  # even when called directly
-        await pilot.pause()
-        assert not isinstance(app.screen, ActionScreen)
+        shown = {b.binding.action for b in app.screen.active_bindings.values()}
+        assert "promote" not in shown and "rollback" not in shown  # footer and help
+        assert "list.down" in {b.binding.id for b in app.screen.active_bindings.values()}
+        await refused("p", "Promote")
+        await refused("b", "Roll back")
         await pilot.press("escape")
         models = await open_view(pilot, "models")
-        shown = {b.binding.action for b in app.screen.active_bindings.values() if b.enabled}
+        shown = {b.binding.action for b in app.screen.active_bindings.values()}
         assert "alias" not in shown and "mark" in shown
-        await pilot.press("a")
-        await pilot.pause()
+        await refused("a", "Alias")
         assert app.screen.query(type(models))
     assert await held(deck, "churn", "prod") == "v1"
+
+
+async def test_the_history_counts_its_actions_in_words(deck: Deck) -> None:
+    app = deck.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view: DeploymentsView = await open_view(pilot, "deployments")
+        await go_to(pilot, view, "0:churn", "prod")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, EnvHistoryScreen), "history")
+        title = app.screen.query_one("#env-title")
+        await wait_for(pilot, lambda: "newest first" in str(title.render()), "the title")
+        assert "churn/prod: 1 action, newest first" in str(title.render())  # not "1 actions"
+        status = str(view.query_one("#deploy-status").render())
+        assert "2 services" in status

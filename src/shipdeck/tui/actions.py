@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from shipdeck.model import RerunMode, TaskStatus
 from shipdeck.tui.fleet import runner_read_only
+from shipdeck.tui.format import plural
 
 if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp
@@ -84,7 +85,8 @@ async def rerun(
             title=failed,
         )
         if new is not None:
-            app.notify(f"Started run #{new.id}{on_runner(app, index)} ({len(plan)} tasks)")
+            tasks = plural(len(plan), "task")
+            app.notify(f"Started run #{new.id}{on_runner(app, index)} ({tasks})")
             app.open_run_on(index, new.id, replace=True)
 
     def done(confirmed: bool | None) -> None:
@@ -94,7 +96,7 @@ async def rerun(
     app.push_screen(
         ConfirmScreen(
             f"{title}: #{run_id}{on_runner(app, index)}",
-            f"Will run {len(plan)} task{'s' if len(plan) != 1 else ''}:",
+            f"Will run {plural(len(plan), 'task')}:",
             plan,
             footnote=kept,
             action="Rerun",

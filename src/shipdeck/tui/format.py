@@ -105,6 +105,11 @@ def progress_bar(done: int, total: int, width: int = 10) -> str:
     return "▰" * filled + "▱" * (width - filled)
 
 
+def plural(n: int, word: str, plural: str | None = None) -> str:
+    """`1 event`, `2 events`, `1,200 lines`; `plural` for words that do not just take an s."""
+    return f"{n:,} {word if n == 1 else plural or word + 's'}"
+
+
 def clip(text: str, width: int) -> str:
     """Cut text to `width` cells, marking the cut with an ellipsis."""
     if len(text) <= width:

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Static
 from shipdeck.model import DeployAction, Outcome
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
+from shipdeck.tui.actions import refuse_if_read_only
 from shipdeck.tui.deploy_data import DeployData, ServiceState, load_deployments
 from shipdeck.tui.deploy_format import (
     HEALTH_COLOUR,
@@ -24,7 +25,7 @@ from shipdeck.tui.deploy_format import (
     OUTCOME_GLYPH,
     format_metric,
 )
-from shipdeck.tui.format import clip, format_age
+from shipdeck.tui.format import clip, format_age, plural
 from shipdeck.tui.keymap_deploy import DEPLOY_WRITE_ACTIONS, deploy_bindings
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.fleet_view import FleetView
@@ -193,7 +194,7 @@ class DeploymentsView(FleetView[DeployData]):
         elif self.parts and not shown:
             text.append(" no services: add [services.NAME] to shipdeck.toml", style=palette.muted)
         else:
-            text.append(f" {shown} services", style=palette.muted)
+            text.append(f" {plural(shown, 'service')}", style=palette.muted)
         if self.filter_words:
             text.append(f"  /{' '.join(self.filter_words)}", style="bold")
         self.query_one("#deploy-status", Static).update(self.with_runners(text))
@@ -251,12 +252,14 @@ class DeploymentsView(FleetView[DeployData]):
 
     # Actions.
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+    def refused_action(self, action: str) -> bool:
+        """Hidden from the footer and help on a read-only runner's row; pressed anyway, the
+        action says it is refused."""
         if action in DEPLOY_WRITE_ACTIONS:
             selected = self.selected()
             index = selected[0] if selected else self.shipdeck.active
-            return not self.read_only(index)
-        return True
+            return self.read_only(index)
+        return False
 
     def on_data_table_cell_selected(self, message: DataTable.CellSelected) -> None:
         message.stop()
@@ -278,8 +281,8 @@ class DeploymentsView(FleetView[DeployData]):
             self.notify("Select an environment first", severity="warning")
             return
         index, service, env = selected
-        if self.read_only(index):
-            self.notify(f"{action.value.capitalize()} refused: read-only mode", severity="warning")
+        what = "Promote" if action == DeployAction.PROMOTE else "Roll back"
+        if refuse_if_read_only(self.shipdeck, what, index):
             return
         if action == DeployAction.PROMOTE:
             target = service.next_env(env)

@@ -16,7 +16,7 @@ from shipdeck.tui import keymap
 from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.deploy_format import OUTCOME_COLOUR, OUTCOME_GLYPH
 from shipdeck.tui.fleet import deploy_runner
-from shipdeck.tui.format import format_age
+from shipdeck.tui.format import format_age, plural
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.log_pane import LogPane
@@ -102,7 +102,7 @@ class EnvHistoryScreen(Screen[None]):
             )
         table = self.query_one(KeyedTable)
         table.set_rows(rows)
-        title = f" {self.service}/{self.env}: {len(entries)} actions, newest first"
+        title = f" {self.service}/{self.env}: {plural(len(entries), 'action')}, newest first"
         self.query_one("#env-title", Static).update(title)
         table.focus()
         if entries:

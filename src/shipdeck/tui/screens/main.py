@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Tab, Tabs
 
@@ -27,6 +26,7 @@ from shipdeck.tui.fleet_runs import (
     parse_pipeline_key,
     runner_summary,
 )
+from shipdeck.tui.refused_keys import HidesRefusedKeys
 from shipdeck.tui.screens.fleet_view import FleetView
 from shipdeck.tui.screens.overview import OverviewView
 from shipdeck.tui.screens.pipelines import PipelinesView
@@ -71,7 +71,7 @@ class ViewTabs(Tabs, can_focus=False):
     """Tabs that show where you are; number keys switch, so they never take focus."""
 
 
-class MainScreen(Screen[None]):
+class MainScreen(HidesRefusedKeys):
     CSS_PATH = "main.tcss"
     BINDINGS: ClassVar[list[BindingType]] = list(
         keymap.bindings("trigger", "rerun", "rerun-failed", "cancel", "refresh")
@@ -354,15 +354,17 @@ class MainScreen(Screen[None]):
         index, run_id = parse_fleet_key(str(key)) or (self.shipdeck.active, int(key))
         self.shipdeck.open_run_on(index, run_id)
 
-    # Actions (hidden when every runner is read-only; refused per runner).
+    # Actions (hidden when every runner is read-only; refused per runner, saying so).
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action not in keymap.WRITE_ACTIONS:
-            return True
-        if self.current_view in FLEET_VIEWS:
-            return False
+        return action not in keymap.WRITE_ACTIONS or self.current_view not in FLEET_VIEWS
+
+    def refused_action(self, action: str) -> bool:
+        """Keys left out of the footer and help; pressed, the action says it is refused."""
         app = self.shipdeck
-        return not all(runner_read_only(app, i) for i in range(len(app.runners)))
+        return action in keymap.WRITE_ACTIONS and all(
+            runner_read_only(app, i) for i in range(len(app.runners))
+        )
 
     def action_refresh(self) -> None:
         self.reload()

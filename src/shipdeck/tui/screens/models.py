@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from shipdeck.model import ModelVersion
 from shipdeck.runners.protocol import Runner
+from shipdeck.tui.actions import refuse_if_read_only
 from shipdeck.tui.deploy_format import format_delta, format_metric, is_better
 from shipdeck.tui.format import clip, format_age
 from shipdeck.tui.keymap_deploy import DEPLOY_WRITE_ACTIONS, deploy_bindings
@@ -242,12 +243,14 @@ class ModelsView(FleetView[ModelsData]):
 
     # Actions.
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+    def refused_action(self, action: str) -> bool:
+        """Hidden from the footer and help on a read-only runner's row; pressed anyway, the
+        action says it is refused."""
         if action in DEPLOY_WRITE_ACTIONS:
             chosen = self.selected()
             index = chosen[0] if chosen else self.shipdeck.active
-            return not self.read_only(index)
-        return True
+            return self.read_only(index)
+        return False
 
     def action_sort(self) -> None:
         metrics = self.key_metrics()
@@ -304,8 +307,7 @@ class ModelsView(FleetView[ModelsData]):
             self.notify("Select a version first", severity="warning")
             return
         index, family, version = selected
-        if self.read_only(index):
-            self.notify("Alias refused: read-only mode", severity="warning")
+        if refuse_if_read_only(self.shipdeck, "Alias", index):
             return
 
         def done(moved: bool | None) -> None:

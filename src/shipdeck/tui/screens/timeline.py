@@ -12,7 +12,7 @@ from textual.binding import BindingType
 from textual.widgets import DataTable, Static
 
 from shipdeck.runners.protocol import Runner
-from shipdeck.tui.format import clip, format_age, glyph
+from shipdeck.tui.format import clip, format_age, glyph, plural
 from shipdeck.tui.keymap_deploy import deploy_bindings
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.fleet_view import FleetView
@@ -123,7 +123,7 @@ class TimelineView(FleetView[list[TimelineItem]]):
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append(f" last {WINDOWS[self.window_index][0]}", style="bold")
         text.append(f"  {self.kind.value if self.kind else 'all kinds'}", style="bold")
-        text.append(f"  {shown} events", style=palette.muted)
+        text.append(f"  {plural(shown, 'event')}", style=palette.muted)
         if self.filter_words:
             text.append(f"  /{' '.join(self.filter_words)}", style="bold")
         self.query_one("#timeline-status", Static).update(self.with_runners(text))

@@ -10,6 +10,7 @@ from textual.widgets import Input, Static
 from shipdeck.model import EventKind, EventPage
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui.data import event_log_line, event_task
+from shipdeck.tui.format import plural
 from shipdeck.tui.widgets.log_view import LogState, LogView
 
 
@@ -76,7 +77,7 @@ class LogPane(Vertical):
     def _status(self, state: LogState) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append(f" {self.task_name}", style="bold")
-        text.append(f"  {state.total:,} lines")
+        text.append(f"  {plural(state.total, 'line')}")
         text.append("  done" if state.finished else "  live")
         flags = [
             name
@@ -126,6 +127,6 @@ def search_position(state: LogState) -> str:
     if state.match_count is not None:
         if state.match_index is not None:
             return f" {state.match_index}/{state.match_count}"
-        return f"  {state.match_count} matches"
+        return f"  {plural(state.match_count, 'match', 'matches')}"
     where = f" @{state.match_line + 1}" if state.match_line is not None else ""
     return f"{where} …"
