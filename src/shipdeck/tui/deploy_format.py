@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from shipdeck.model import MetricDirection, Outcome
+import re
+
+from shipdeck.model import CompareRow, MetricDirection, Outcome
 
 HEALTH_GLYPH = {"passed": "✓", "failed": "✗", None: "?"}
 HEALTH_WORD = {"passed": "ok", "failed": "failing", None: "unknown"}
@@ -64,3 +66,25 @@ def is_better(delta: float, direction: MetricDirection | None) -> bool | None:
 
 def revision_label(revision: str | None) -> str:
     return revision or "—"
+
+
+def reading_order(rows: list[CompareRow]) -> list[CompareRow]:
+    """Metrics that have a better direction (auc, val_loss: what decides) first, then the
+    params, then the other metrics (counts like rows_train); each group in its own order."""
+
+    def rank(row: CompareRow) -> int:
+        if row.kind != "metric":
+            return 1
+        return 0 if row.direction is not None else 2
+
+    return sorted(rows, key=rank)
+
+
+GATE_METRIC = re.compile(r"metric:\s*([A-Za-z0-9_.:/-]+)")
+
+
+def gated_first(rows: list[CompareRow], gates: list[str]) -> list[CompareRow]:
+    """`reading_order`, with the metrics that the given gates check ahead of everything."""
+    gated = {m.group(1) for gate in gates if (m := GATE_METRIC.match(gate))}
+    ordered = reading_order(rows)
+    return sorted(ordered, key=lambda row: not (row.kind == "metric" and row.key in gated))

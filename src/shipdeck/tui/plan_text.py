@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from shipdeck.model import ActionPlan, Comparison, MetricDirection, RunDetail, ServiceSpec
-from shipdeck.tui.deploy_format import format_delta, format_metric, is_better
+from shipdeck.tui.deploy_format import format_delta, format_metric, gated_first, is_better
 from shipdeck.tui.format import clip, format_param
 from shipdeck.tui.palette import Palette
 
@@ -46,7 +46,7 @@ def describe_plan(
         text.append(f"built by run #{run.id} {run.pipeline} {run.status.value}", style="")
         text.append(f"  {clip(params, 40)}\n", style=palette.muted)
     if comparison is not None:
-        _describe_diff(text, comparison, palette)
+        _describe_diff(text, comparison, [gate.gate for gate in plan.gates], palette)
     if plan.gates:
         text.append("gates:\n")
     for gate in plan.gates:
@@ -63,8 +63,9 @@ def describe_plan(
     return text
 
 
-def _describe_diff(text: Text, comparison: Comparison, palette: Palette) -> None:
-    changed = [row for row in comparison.rows if row.differs]
+def _describe_diff(text: Text, comparison: Comparison, gates: list[str], palette: Palette) -> None:
+    # What the gates check first: it is what decides whether this may go to the environment.
+    changed = gated_first([row for row in comparison.rows if row.differs], gates)
     if not changed:
         text.append("no difference in params or metrics\n", style=palette.muted)
     for row in changed[:DIFF_ROWS]:

@@ -17,7 +17,7 @@ from textual.widgets import Static
 from shipdeck.model import CompareRow, Comparison, RunDetail
 from shipdeck.tui import keymap
 from shipdeck.tui.current import shipdeck_app
-from shipdeck.tui.deploy_format import format_delta, format_metric, is_better
+from shipdeck.tui.deploy_format import format_delta, format_metric, is_better, reading_order
 from shipdeck.tui.format import clip, format_param
 from shipdeck.tui.keymap_deploy import deploy_bindings
 from shipdeck.tui.widgets.charts import Chart, Series
@@ -46,18 +46,6 @@ def curves_for(key: str, labels: list[str], details: list[RunDetail | None]) -> 
             name = label if len(by_task) == 1 else f"{label} {task}"
             series.append(Series(name, [p[0] for p in points], [p[1] for p in points]))
     return series
-
-
-def reading_order(rows: list[CompareRow]) -> list[CompareRow]:
-    """Metrics that have a better direction (auc, val_loss: what decides) first, then the
-    params, then the other metrics (counts like rows_train); each group in its own order."""
-
-    def rank(row: CompareRow) -> int:
-        if row.kind != "metric":
-            return 1
-        return 0 if row.direction is not None else 2
-
-    return sorted(rows, key=rank)
 
 
 def stepped_keys(details: list[RunDetail | None]) -> list[str]:
