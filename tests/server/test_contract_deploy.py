@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from shipdeck.engine.deployments import Deployments
-from shipdeck.errors import Conflict, NotFound
+from shipdeck.errors import Conflict, NotFound, WorkspaceError
 from shipdeck.model import DeployAction, Outcome, RunStatus, WorkspaceSpec
 from shipdeck.runners.local import LocalRunner, open_local_runner
 from shipdeck.runners.local_deploy import LocalDeployMethods
@@ -107,3 +107,30 @@ async def test_deploy_promote_rollback_and_history(deck: Both) -> None:
         (DeployAction.DEPLOY, Outcome.SUCCEEDED),
     ]
     assert history[0].reason == "oops"
+
+
+async def test_services_follow_the_workspace_file(deck: Both, tmp_path: Path) -> None:
+    file = tmp_path / "ws" / "shipdeck.toml"
+    text = file.read_text()
+    revision = f"r{await finished(deck, 'build', {'version': '3'})}"
+    grown = text.replace('["dev", "staging", "prod"]', '["dev", "qa", "staging", "prod"]')
+    file.write_text(grown)
+    assert [(s.service, s.env) for s in await deck.deployments()][:2] == [
+        ("api", "dev"),
+        ("api", "qa"),
+    ]
+    entry = await deck.deploy("api", revision, "qa")
+    assert entry.outcome == Outcome.SUCCEEDED
+
+    file.write_text(grown + "garbage = = 1\n")
+    problem = f"{file}:{grown.count(chr(10)) + 1}: invalid TOML: invalid value (at column 11)"
+    for act in (
+        lambda: deck.deploy("api", revision, "dev"),
+        lambda: deck.promote("api", "qa"),
+        lambda: deck.rollback("api", "qa"),
+    ):
+        with pytest.raises(WorkspaceError) as refused:
+            await act()
+        assert refused.value.problems == [problem]
+    assert (await deck.services())[0].environments[:2] == ("dev", "qa")  # the last good
+    assert [h.env for h in await deck.history("api")] == ["qa"]  # nothing was done

@@ -19,6 +19,7 @@ from shipdeck.model import (
     RunDetail,
     WorkspaceSpec,
 )
+from shipdeck.runners.workspace_file import WorkspaceFile
 from shipdeck.workspace import resolve_params
 
 if TYPE_CHECKING:
@@ -35,12 +36,18 @@ def default_user() -> str:
 
 class LocalRunner:
     """Executes runs in this process. On close, tasks still running are killed and marked
-    cancelled ("runner closed"), so nothing is left orphaned."""
+    cancelled ("runner closed"), so nothing is left orphaned.
+
+    It follows the workspace file: a changed file that loads is the configuration from the
+    next request on; while the file does not load, reads keep the last good configuration
+    and anything that would start a run or deploy with it is refused with the file's
+    problems (see `WorkspaceFile`)."""
 
     def __init__(self, engine: Engine, *, user: str | None = None, name: str = "local") -> None:
         self.engine = engine
         self.user = user if user is not None else default_user()
         self._name = name
+        self._file = WorkspaceFile(engine.workspace)
 
     @property
     def name(self) -> str:
@@ -50,7 +57,21 @@ class LocalRunner:
     def workspace(self) -> WorkspaceSpec:
         return self.engine.workspace
 
+    def _configured(self, *, acting: bool = False) -> None:
+        """Bring the configuration in step with the workspace file before using it; `acting`
+        (about to start something with it): refuse while the file does not load."""
+        spec = self._file.refresh()
+        if spec is not None:
+            self._use(spec)
+        if acting:
+            self._file.check_loads()
+
+    def _use(self, spec: WorkspaceSpec) -> None:
+        """Work with `spec` from now on (runs in progress keep the pipeline they started with)."""
+        self.engine.workspace = spec
+
     async def pipelines(self) -> list[PipelineSpec]:
+        self._configured()
         return list(self.engine.workspace.pipelines.values())
 
     async def start_run(
@@ -61,6 +82,7 @@ class LocalRunner:
         jobs: int | None = None,
         trigger: str = "cli",
     ) -> Run:
+        self._configured(acting=True)
         spec = self.engine.pipeline(pipeline)
         resolved = resolve_params(spec, dict(params or {}))
         return self.engine.start_run(pipeline, resolved, jobs=jobs, trigger=trigger, user=self.user)
@@ -74,6 +96,7 @@ class LocalRunner:
         jobs: int | None = None,
         trigger: str = "cli",
     ) -> Run:
+        self._configured(acting=True)
         return self.engine.rerun(
             run_id, mode, from_task=from_task, jobs=jobs, trigger=trigger, user=self.user
         )
@@ -81,6 +104,7 @@ class LocalRunner:
     async def rerun_plan(
         self, run_id: int, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
     ) -> list[str]:
+        self._configured()
         return self.engine.rerun_plan(run_id, mode, from_task)
 
     async def cancel(self, run_id: int) -> Run:
@@ -100,6 +124,7 @@ class LocalRunner:
         if text == "last" or text.startswith("last:"):
             pipeline = text.removeprefix("last").removeprefix(":") or None
             if pipeline is not None:
+                self._configured()
                 self.engine.pipeline(pipeline)
             newest = self.engine.latest_run_id(pipeline)
             if newest is None:

@@ -9,6 +9,7 @@ from typing import Protocol, cast
 from shipdeck.engine import Engine
 from shipdeck.engine.compare import compare
 from shipdeck.engine.deployments import Deployments
+from shipdeck.engine.registration import RegistrationHook
 from shipdeck.errors import InvalidInput
 from shipdeck.model import (
     ActionPlan,
@@ -22,6 +23,7 @@ from shipdeck.model import (
     ModelVersion,
     RunDetail,
     ServiceSpec,
+    WorkspaceSpec,
 )
 from shipdeck.runners.local import LocalRunner
 
@@ -40,6 +42,9 @@ class LocalDeployMethods:
     """Runner methods for models and deployments, over `self.deployer`."""
 
     deployer: Deployments
+    _configured: Callable[..., None]
+    """LocalRunner's: the configuration in step with the workspace file (acting=True refuses
+    while the file does not load)."""
 
     async def models(self) -> list[ModelSummary]:
         return self.deployer.registry.models()
@@ -63,6 +68,7 @@ class LocalDeployMethods:
             raise InvalidInput("compare needs at least two runs or model versions")
         if len(refs) > MAX_COMPARED:
             raise InvalidInput(f"compare takes at most {MAX_COMPARED} at once, got {len(refs)}")
+        self._configured()
         subjects = [await self._subject(ref) for ref in refs]
         return compare(subjects, self.deployer.workspace.direction)
 
@@ -90,9 +96,11 @@ class LocalDeployMethods:
         )
 
     async def services(self) -> list[ServiceSpec]:
+        self._configured()
         return list(self.deployer.workspace.services.values())
 
     async def deployments(self) -> list[EnvironmentState]:
+        self._configured()
         return self.deployer.deployments()
 
     async def plan(
@@ -103,6 +111,7 @@ class LocalDeployMethods:
         *,
         revision: str | None = None,
     ) -> ActionPlan:
+        self._configured()
         if action == DeployAction.DEPLOY:
             if revision is None:
                 raise InvalidInput("a deploy plan needs the revision to deploy")
@@ -121,6 +130,7 @@ class LocalDeployMethods:
         force: bool = False,
         reason: str = "",
     ) -> HistoryEntry:
+        self._configured(acting=True)
         return await self.deployer.deploy(
             service, revision, env, expect=expect, force=force, reason=reason
         )
@@ -134,6 +144,7 @@ class LocalDeployMethods:
         force: bool = False,
         reason: str = "",
     ) -> HistoryEntry:
+        self._configured(acting=True)
         return await self.deployer.promote(
             service, to_env, expect=expect, force=force, reason=reason
         )
@@ -147,11 +158,13 @@ class LocalDeployMethods:
         expect: str | None = None,
         reason: str = "",
     ) -> HistoryEntry:
+        self._configured(acting=True)
         return await self.deployer.rollback(service, env, to=to, expect=expect, reason=reason)
 
     async def history(
         self, service: str, env: str | None = None, *, limit: int = 100
     ) -> list[HistoryEntry]:
+        self._configured()
         return self.deployer.history(service, env, limit=limit)
 
 
@@ -171,6 +184,15 @@ class DeployingLocalRunner(LocalDeployMethods, LocalRunner):
             self.deployer = Deployments(engine, user=self.user)
         else:
             self.deployer = Deployments(engine, user=self.user, clock=clock)
+
+    def _use(self, spec: WorkspaceSpec) -> None:
+        super()._use(spec)
+        # Deployments and its parts were handed the workspace when they were made.
+        self.deployer.workspace = spec
+        self.deployer.targets.workspace = spec
+        for hook in self.engine.on_task_succeeded:
+            if isinstance(hook, RegistrationHook):
+                hook.workspace = spec
 
     async def close(self) -> None:
         await super().close()
