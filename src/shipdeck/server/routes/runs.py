@@ -55,9 +55,7 @@ async def start_run(body: StartRun, runner: RunnerDep) -> Run:
 
 
 @router.get("/runs/resolve")
-async def resolve_run(
-    runner: RunnerDep, ref: Annotated[str, Query(min_length=1, max_length=64)]
-) -> ResolvedRun:
+async def resolve_run(runner: RunnerDep, ref: Annotated[str, Query(max_length=64)]) -> ResolvedRun:
     return ResolvedRun(run_id=await runner.resolve_run(ref))
 
 
