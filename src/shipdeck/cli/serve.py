@@ -193,12 +193,12 @@ async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
         app = create_app(runner, token=token, read_only=args.read_only)
         url = bound_url(listen, sock, tls is not None)
         idle = _idle_exit(idle_seconds, runner)
+        if workspace_socket:  # before the first answer: a client that got one finds it
+            daemon.pid_path(workspace).write_text(f"{os.getpid()}\n")
         server = await start_server(
             app, sock, url, tls=tls, signals=True, idle=idle, unlisten=release
         )
         startup.resume()
-        if workspace_socket:
-            daemon.pid_path(workspace).write_text(f"{os.getpid()}\n")
         print(f"serving {workspace.root} on {url} (pid {os.getpid()})", file=sys.stderr, flush=True)
         await server.wait()
     finally:
