@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TextIO
 
+from shipdeck.errors import WorkspaceError
 from shipdeck.model import WorkspaceSpec
 from shipdeck.runners.protocol import Runner
 
@@ -23,13 +25,26 @@ class CliContext:
         given: str | None = getattr(self.args, "directory", None)
         return Path(given) if given else Path.cwd()
 
+    def workspace_file(self) -> Path:
+        """The shipdeck.toml of -C DIR, or the nearest one up from the current directory."""
+        from shipdeck.workspace import find_workspace
+
+        return find_workspace(self.directory)
+
     def workspace(self) -> WorkspaceSpec:
         """The workspace of -C DIR, or found by walking up from the current directory."""
         if self._workspace is None:
-            from shipdeck.workspace import find_workspace, load_workspace
+            from shipdeck.workspace import load_workspace
 
-            self._workspace = load_workspace(find_workspace(self.directory))
+            self._workspace = load_workspace(self.workspace_file())
         return self._workspace
+
+    def workspace_place(self) -> WorkspaceSpec:
+        """Where the workspace is, without loading its file (see `workspace_place`): for
+        reaching or stopping its daemon, whatever state the file is in."""
+        from shipdeck.workspace import workspace_place
+
+        return workspace_place(self.workspace_file())
 
     @property
     def runner_spec(self) -> str | None:
@@ -37,15 +52,52 @@ class CliContext:
         spec: str | None = getattr(self.args, "runner", None)
         return spec
 
+    @property
+    def needs_file(self) -> bool:
+        """False for commands that read, cancel or stop but start nothing (their parser says
+        `needs_file=False`): they work through the daemon's configuration, not the file's."""
+        return bool(getattr(self.args, "needs_file", True))
+
     async def runner(self, *, lazily: bool = False) -> Runner:
         """`--runner` if given, else the workspace's runner daemon (started on demand;
-        `lazily`: by the first request, see `attach_lazily`)."""
+        `lazily`: by the first request, see `attach_lazily`).
+
+        A workspace file that does not load is reported, unless the command does not need the
+        file and the daemon is running: it keeps the configuration it loaded before, so runs
+        can still be listed, followed and cancelled while someone fixes the file."""
         if self._runner is None:
             from shipdeck.runners.connect import connect
 
-            workspace = None if self.runner_spec else self.workspace()
-            self._runner = await connect(workspace, self.runner_spec, lazily=lazily)
+            if self.runner_spec:
+                self._runner = await connect(None, self.runner_spec)
+                return self._runner
+            try:
+                workspace = self.workspace()
+            except WorkspaceError as problems:
+                if not self.needs_file:
+                    self._runner = await self._running_daemon(problems)
+                    return self._runner
+                raise
+            self._runner = await connect(workspace, None, lazily=lazily)
         return self._runner
+
+    async def _running_daemon(self, problems: WorkspaceError) -> Runner:
+        """The daemon of a workspace whose file does not load, if it is running; else (and
+        with no file at all, or in process) `problems` is raised: nothing starts on it."""
+        from shipdeck.errors import Unavailable
+        from shipdeck.runners.connect import IN_PROCESS_ENV
+        from shipdeck.runners.daemon import attach
+
+        if os.environ.get(IN_PROCESS_ENV) == "1":
+            raise problems
+        try:
+            place = self.workspace_place()
+        except WorkspaceError:
+            raise problems from None
+        try:
+            return await attach(place, start=False)
+        except Unavailable:
+            raise problems from None
 
     @property
     def current_runner(self) -> Runner | None:

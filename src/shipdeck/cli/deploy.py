@@ -43,7 +43,7 @@ FOLLOW_WAIT = 0.5
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("deployments", help="what each environment of each service holds")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=deployments_command)
+    p.set_defaults(handler=deployments_command, needs_file=False)
 
     p = sub.add_parser("deploy", help="deploy a revision (v3, r12, an alias) to an environment")
     p.add_argument("service", metavar="SERVICE")
@@ -70,7 +70,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--env", metavar="ENV")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=history_command)
+    p.set_defaults(handler=history_command, needs_file=False)
 
 
 def _action_options(p: argparse.ArgumentParser, *, force: bool) -> None:

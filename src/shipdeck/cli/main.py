@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import NoReturn
@@ -72,12 +73,17 @@ def build_parser() -> Parser:
     return parser
 
 
+_LOCATED = re.compile(r".+?:\d+: ")
+"""A problem in the workspace file, `file:line: key: message` (editors jump to those)."""
+
+
 def report(error: ShipdeckError) -> int:
-    if isinstance(error, WorkspaceError):
-        for problem in error.problems:
-            print(problem, file=sys.stderr)
-    else:
-        print(f"shipdeck: error: {error}", file=sys.stderr)
+    """The error on stderr: each located workspace problem as it is, anything else (a missing
+    workspace, an unreadable file included) as `shipdeck: error: ...`."""
+    problems = error.problems if isinstance(error, WorkspaceError) else [str(error)]
+    for problem in problems:
+        located = isinstance(error, WorkspaceError) and _LOCATED.match(problem)
+        print(problem if located else f"shipdeck: error: {problem}", file=sys.stderr)
     return error.exit_code
 
 

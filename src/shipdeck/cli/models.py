@@ -17,13 +17,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("models", help="registered models, or one model's versions and metrics")
     p.add_argument("name", nargs="?", metavar="NAME")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=models_command)
+    p.set_defaults(handler=models_command, needs_file=False)
 
     p = sub.add_parser("alias", help="point an alias (champion, ...) at a model version")
     p.add_argument("model", metavar="MODEL")
     p.add_argument("alias", metavar="ALIAS")
     p.add_argument("version", metavar="VERSION", help="v3, 3, or another alias")
-    p.set_defaults(handler=alias_command)
+    p.set_defaults(handler=alias_command, needs_file=False)
 
     p = sub.add_parser("compare", help="params and metrics of runs or model versions side by side")
     p.add_argument(
@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--only-diff", action="store_true", help="hide rows where all values agree")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=compare_command)
+    p.set_defaults(handler=compare_command, needs_file=False)
 
 
 async def models_command(args: argparse.Namespace, ctx: CliContext) -> int:

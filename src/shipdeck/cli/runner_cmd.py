@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json, table
 from shipdeck.config import RunnerEntry, add_runner, load_runners, remove_runner, runner_token
-from shipdeck.errors import ShipdeckError
+from shipdeck.errors import ShipdeckError, WorkspaceError
 
 if TYPE_CHECKING:
     from shipdeck.runners.remote import RunnerInfo
@@ -48,11 +49,21 @@ def _uptime(info: RunnerInfo) -> float:
     return max(0.0, time.time() - info.started_at.timestamp())
 
 
+def _file_problems(ctx: CliContext) -> list[str]:
+    """Why the workspace file does not load ([] when it does)."""
+    try:
+        ctx.workspace()
+    except WorkspaceError as error:
+        return error.problems
+    return []
+
+
 async def status_command(args: argparse.Namespace, ctx: CliContext) -> int:
     from shipdeck.runners import daemon
 
-    workspace = ctx.workspace()
-    state = await daemon.status(workspace)
+    # Whatever state the file is in: the daemon holds the configuration it loaded.
+    state = await daemon.status(ctx.workspace_place())
+    problems = _file_problems(ctx)
     if args.json:
         data: dict[str, Any] = {
             "workspace": str(state.workspace),
@@ -60,6 +71,7 @@ async def status_command(args: argparse.Namespace, ctx: CliContext) -> int:
             "running": state.running,
             "info": state.info.model_dump(mode="json") if state.info else None,
             "latency_ms": round(state.latency * 1000, 2) if state.latency is not None else None,
+            "file_problems": problems,
         }
         dump_json(data, ctx.out)
     elif state.info is not None and state.latency is not None:
@@ -71,6 +83,18 @@ async def status_command(args: argparse.Namespace, ctx: CliContext) -> int:
     else:
         note = f" (stale pid file: {state.pid_file})" if state.pid_file else ""
         ctx.print(f"runner for {state.workspace}: not running{note}")
+    if problems and not args.json:
+        kept = (
+            "the runner keeps the configuration it loaded before and starts no run or deploy"
+            if state.running
+            else "the runner cannot start"
+        )
+        print(
+            f"shipdeck: warning: the workspace file does not load ({kept} until it is fixed):",
+            *problems,
+            sep="\n",
+            file=sys.stderr,
+        )
     return 0 if state.running else 1
 
 

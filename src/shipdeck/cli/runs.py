@@ -44,19 +44,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--pipeline")
     p.add_argument("--limit", type=positive_int, default=20)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=runs_command)
+    p.set_defaults(handler=runs_command, needs_file=False)
 
     p = sub.add_parser("show", help="a run's tasks and metrics")
     p.add_argument("run", metavar="RUN", help="run id or 'last'")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=show_command)
+    p.set_defaults(handler=show_command, needs_file=False)
 
     p = sub.add_parser("logs", help="print (or follow) a run's logs")
     p.add_argument("run", metavar="RUN", help="run id or 'last'")
     p.add_argument("task", nargs="?", metavar="TASK")
     p.add_argument("-f", "--follow", action="store_true", help="keep printing until the run ends")
     p.add_argument("-t", "--timestamps", action="store_true", help="show each line's time")
-    p.set_defaults(handler=logs_command)
+    p.set_defaults(handler=logs_command, needs_file=False)
 
     p = sub.add_parser("rerun", help="rerun a run: all tasks, failed ones, or from a task")
     p.add_argument("run", metavar="RUN", help="run id or 'last'")
@@ -69,7 +69,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     p = sub.add_parser("cancel", help="cancel a running run (kills its tasks)")
     p.add_argument("run", metavar="RUN", help="run id or 'last'")
-    p.set_defaults(handler=cancel_command)
+    p.set_defaults(handler=cancel_command, needs_file=False)
 
 
 async def _finish(ctx: CliContext, run: Run, after: int, as_json: bool) -> int:

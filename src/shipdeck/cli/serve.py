@@ -150,14 +150,16 @@ async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
         return 0
     from shipdeck.runners import daemon
 
-    workspace = ctx.workspace()
     if args.stop:
+        # The daemon holds the configuration: stopping it works whatever state the file is in.
+        workspace = ctx.workspace_place()
         pid = await daemon.stop(workspace)
         if pid is None:
             ctx.print(f"no runner is running for {workspace.root}")
         else:
             ctx.print(f"stopped runner for {workspace.root} (pid {pid})")
         return 0
+    workspace = ctx.workspace()
 
     # The server side is imported only by the command that serves: every other command (and
     # the TUI) builds this parser, and must not pay for it.

@@ -10,11 +10,14 @@ from shipdeck.runners.protocol import Runner
 
 
 async def tui_runners(ctx: CliContext) -> list[Runner]:
-    """`--runner` if given; else the workspace's runner; else every configured runner."""
+    """`--runner` if given; else the workspace's runner; else every configured runner.
+
+    A workspace whose file does not load is reported (the TUI starts runs and deploys with
+    it), not passed over for the configured runners."""
     if ctx.runner_spec:
         return [await ctx.runner()]
     try:
-        ctx.workspace()
+        ctx.workspace_file()
     except WorkspaceError:
         if getattr(ctx.args, "directory", None):
             raise
@@ -31,6 +34,7 @@ async def tui_runners(ctx: CliContext) -> list[Runner]:
             ) from None
         return [open_remote(entry.name) for entry in entries]
     # The app's first requests start a daemon that is not running, while it builds its screens.
+    # A file that does not load is reported here, as by every command that needs it.
     return [await ctx.runner(lazily=True)]
 
 

@@ -7,6 +7,7 @@ from shipdeck.workspace.loader import (
     SectionContext,
     find_workspace,
     load_workspace,
+    workspace_place,
 )
 from shipdeck.workspace.params import coerce_param, parse_param_args, resolve_params
 
@@ -20,4 +21,5 @@ __all__ = [
     "parse_duration",
     "parse_param_args",
     "resolve_params",
+    "workspace_place",
 ]

@@ -61,6 +61,15 @@ def find_workspace(start: Path) -> Path:
     )
 
 
+def workspace_place(file: Path) -> WorkspaceSpec:
+    """Where the workspace of `file` (its shipdeck.toml) lives, without reading the file: its
+    root, file and state directory, and nothing declared. Enough to reach, query or stop its
+    runner daemon while the file does not load; never a workspace to run anything in."""
+    # The directory the user sees, even when shipdeck.toml itself is a symlink to elsewhere.
+    root = file.absolute().parent.resolve()
+    return WorkspaceSpec(root=root, file=root / file.name)
+
+
 def load_workspace(path: Path) -> WorkspaceSpec:
     """The workspace in `path` (a directory or its shipdeck.toml).
 
@@ -76,16 +85,15 @@ def load_workspace(path: Path) -> WorkspaceSpec:
         raise WorkspaceError([_toml_problem(label, text, error, problems)]) from None
     except RecursionError:
         raise WorkspaceError([f"{label}:1: invalid TOML: values nested too deeply"]) from None
-    # The directory the user sees, even when shipdeck.toml itself is a symlink to elsewhere.
-    root = file.absolute().parent.resolve()
-    context = SectionContext(problems, root)
+    place = workspace_place(file)
+    context = SectionContext(problems, place.root)
     problems.check_keys(document, (), SECTIONS)
     for name, loader in SECTIONS.items():
         if name in document:
             context.loaded.update(loader(document[name], context))
     if problems:
         raise WorkspaceError(problems.lines_in_order())
-    return WorkspaceSpec(root=root, file=root / file.name, **context.loaded)
+    return WorkspaceSpec(root=place.root, file=place.file, **context.loaded)
 
 
 def _label(file: Path) -> str:
