@@ -97,4 +97,4 @@ def shipdeck_daemon(tmp_path: Path) -> Iterator[Shipdeck]:
     (tmp_path / "shipdeck.toml").write_text(textwrap.dedent(WORKSPACE))
     client = Shipdeck(tmp_path, daemon=True)
     yield client
-    client("serve", "--stop")
+    client("serve", "--stop", "--force")  # whatever a failed test left running

@@ -115,6 +115,60 @@ def test_the_daemon_runs_the_file_as_it_is_now(shipdeck_daemon: Shipdeck) -> Non
     assert "compiling v2" in shipdeck("logs", "last", "compile").stdout.splitlines()
 
 
+def test_stop_refuses_while_runs_are_in_progress_and_force_cancels_them(
+    shipdeck_daemon: Shipdeck,
+) -> None:
+    shipdeck = shipdeck_daemon
+    waiting = start_slow_run(shipdeck)
+    try:
+        pid = shipdeck.json("runner", "status")["info"]["pid"]
+        refused = shipdeck("serve", "--stop")
+        assert refused.returncode == 1
+        assert only_line(refused.stderr) == (
+            "shipdeck: error: runs in progress: #1 slow; wait for them, cancel them "
+            "(shipdeck cancel RUN), or pass --force to stop the runner and cancel them"
+        )
+        assert refused.stdout == ""
+        assert shipdeck.json("runner", "status")["info"]["pid"] == pid  # nothing stopped
+        assert shipdeck.json("show", "1")["run"]["status"] == "running"
+
+        forced = shipdeck("serve", "--stop", "--force")
+        assert forced.returncode == 0, forced.stderr
+        assert forced.stdout.strip() == (
+            f"stopped runner for {shipdeck.root} (pid {pid}); cancelled #1 slow"
+        )
+    finally:
+        waiting.kill()
+        waiting.wait()
+    detail = shipdeck.json("show", "1")  # a new daemon answers from the history
+    assert detail["run"]["status"] == "cancelled"
+    assert detail["tasks"][0]["reason"] == "runner closed"
+
+    usage = shipdeck("serve", "--force")
+    assert usage.returncode == 2
+    assert only_line(usage.stderr) == "shipdeck: error: --force goes with --stop"
+
+
+def test_stop_is_not_held_up_by_a_run_another_process_executes(
+    shipdeck_daemon: Shipdeck,
+) -> None:
+    shipdeck = shipdeck_daemon
+    assert shipdeck("runs").returncode == 0  # starts the daemon
+    pid = shipdeck.json("runner", "status")["info"]["pid"]
+    in_process = Shipdeck(shipdeck.root)  # SHIPDECK_IN_PROCESS=1: the run is its own
+    running = in_process.popen("run", "slow")
+    try:
+        shipdeck.wait_for(lambda: "started" in shipdeck("logs", "last", "sleep").stdout)
+        stop = shipdeck("serve", "--stop")
+        assert stop.returncode == 0, stop.stderr
+        assert stop.stdout.strip() == f"stopped runner for {shipdeck.root} (pid {pid})"
+        assert running.poll() is None
+        assert in_process.json("show", "1")["run"]["status"] == "running"
+    finally:
+        running.kill()
+        running.wait()
+
+
 def test_the_tui_reports_the_file_problems_and_other_errors_in_one_line(
     shipdeck: Shipdeck, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

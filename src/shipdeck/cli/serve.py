@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from shipdeck import startup
 from shipdeck.cli.context import CliContext
 from shipdeck.config import read_token_file
-from shipdeck.errors import InvalidInput
+from shipdeck.errors import InvalidInput, Refused
 
 if TYPE_CHECKING:
     from shipdeck.model import WorkspaceSpec
@@ -46,7 +46,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--insecure", action="store_true", help="allow TCP without a token (loopback only)"
     )
     p.add_argument("--read-only", action="store_true", help="refuse every action")
-    p.add_argument("--stop", action="store_true", help="stop the workspace daemon and exit")
+    p.add_argument(
+        "--stop",
+        action="store_true",
+        help="stop the workspace daemon and exit (refused while it has runs in progress)",
+    )
+    p.add_argument(
+        "--force", action="store_true", help="with --stop: stop it anyway, cancelling its runs"
+    )
     p.add_argument(
         "--openapi", action="store_true", help="print the API's OpenAPI schema (JSON) and exit"
     )
@@ -131,6 +138,31 @@ def _releaser(
     return release
 
 
+async def _stop(ctx: CliContext, workspace: WorkspaceSpec, *, force: bool) -> int:
+    """Stop the workspace daemon; refused while it executes runs (they would end cancelled),
+    unless `force`."""
+    from shipdeck.runners import daemon
+
+    answer = await daemon.probe(workspace)
+    if answer is None:
+        ctx.print(f"no runner is running for {workspace.root}")
+        return 0
+    active = await daemon.runs_in_progress(workspace, answer[0])
+    listed = ", ".join(f"#{run.id} {run.pipeline}" for run in active)
+    if active and not force:
+        raise Refused(
+            f"runs in progress: {listed}; wait for them, cancel them (shipdeck cancel RUN), "
+            "or pass --force to stop the runner and cancel them"
+        )
+    pid = await daemon.stop(workspace)
+    if pid is None:
+        ctx.print(f"no runner is running for {workspace.root}")
+        return 0
+    cancelled = f"; cancelled {listed}" if active else ""
+    ctx.print(f"stopped runner for {workspace.root} (pid {pid}){cancelled}")
+    return 0
+
+
 def _setup_logging() -> None:
     logging.basicConfig(
         level=logging.INFO,
@@ -148,17 +180,13 @@ async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
         ctx.out.write(openapi_text())
         ctx.out.flush()
         return 0
-    from shipdeck.runners import daemon
-
     if args.stop:
         # The daemon holds the configuration: stopping it works whatever state the file is in.
-        workspace = ctx.workspace_place()
-        pid = await daemon.stop(workspace)
-        if pid is None:
-            ctx.print(f"no runner is running for {workspace.root}")
-        else:
-            ctx.print(f"stopped runner for {workspace.root} (pid {pid})")
-        return 0
+        return await _stop(ctx, ctx.workspace_place(), force=args.force)
+    if args.force:
+        raise InvalidInput("--force goes with --stop")
+    from shipdeck.runners import daemon
+
     workspace = ctx.workspace()
 
     # The server side is imported only by the command that serves: every other command (and

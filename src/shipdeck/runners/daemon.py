@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shipdeck.errors import Refused, Unavailable
-from shipdeck.model import WorkspaceSpec
+from shipdeck.model import Run, WorkspaceSpec
 from shipdeck.runners.remote import RemoteRunner, RunnerInfo
 
 SOCKET_PATH_MAX = 107
@@ -157,6 +157,21 @@ async def probe(workspace: WorkspaceSpec) -> tuple[RunnerInfo, float] | None:
         return None
     finally:
         await client.close()
+
+
+async def runs_in_progress(workspace: WorkspaceSpec, info: RunnerInfo) -> list[Run]:
+    """The runs the daemon that answered with `info` executes, oldest first: stopping it
+    cancels them. Of a daemon too old to list them, every run queued or running among the
+    newest 1,000 (some may belong to other processes)."""
+    client = open_daemon_client(workspace)
+    try:
+        if info.active_runs is None:
+            runs = await client.runs(limit=1000)
+        else:
+            runs = [(await client.run(run_id)).run for run_id in info.active_runs]
+    finally:
+        await client.close()
+    return sorted((run for run in runs if not run.status.finished), key=lambda run: run.id)
 
 
 def _read_pid(workspace: WorkspaceSpec) -> int | None:

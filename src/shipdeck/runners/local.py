@@ -70,6 +70,11 @@ class LocalRunner:
         """Work with `spec` from now on (runs in progress keep the pipeline they started with)."""
         self.engine.workspace = spec
 
+    def executing(self) -> list[int]:
+        """The runs this runner executes now, queued or running: closing it cancels them."""
+        mine = self.engine.owner.name
+        return [run_id for run_id, owner in self.engine.store.active_runs() if owner == mine]
+
     async def pipelines(self) -> list[PipelineSpec]:
         self._configured()
         return list(self.engine.workspace.pipelines.values())

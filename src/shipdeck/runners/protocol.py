@@ -110,6 +110,15 @@ class Runner(Protocol):
 
 
 @runtime_checkable
+class ExecutingRunner(Protocol):
+    """A runner that executes runs itself (the local runner), rather than a client of one."""
+
+    def executing(self) -> list[int]:
+        """The runs it executes now, queued or running: closing it cancels them."""
+        ...
+
+
+@runtime_checkable
 class DeployRunner(Protocol):
     """The model-registry and deployment methods of a runner (the local runner has them; the
     remote runner gains them with their HTTP routes)."""

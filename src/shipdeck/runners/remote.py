@@ -67,6 +67,8 @@ class RunnerInfo(BaseModel):
     started_at: datetime
     read_only: bool
     last_seq: int
+    active_runs: list[int] | None = None
+    """The runs it executes now (stopping it cancels them); None from a runner too old to say."""
 
 
 class RemoteRunner:

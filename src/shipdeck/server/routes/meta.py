@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from shipdeck import __version__
+from shipdeck.runners.protocol import ExecutingRunner
 from shipdeck.server.routes.deps import RunnerDep
 
 router = APIRouter(prefix="/v1", tags=["meta"])
@@ -21,6 +22,8 @@ class Health(BaseModel):
     started_at: datetime
     read_only: bool
     last_seq: int
+    active_runs: list[int]
+    """The runs this runner executes now, queued or running (stopping it cancels them)."""
 
 
 @router.get("/health")
@@ -32,4 +35,5 @@ async def health(request: Request, runner: RunnerDep) -> Health:
         started_at=request.app.state.started_at,
         read_only=request.app.state.read_only,
         last_seq=await runner.last_seq(),
+        active_runs=runner.executing() if isinstance(runner, ExecutingRunner) else [],
     )
