@@ -171,3 +171,18 @@ async def test_search_scrolls_sideways_to_a_match_past_the_right_edge(demo: Demo
         await pilot.press("slash", *"[Errno", "enter")
         await wait_for(pilot, lambda: view.match_line == errno.n, "the match, wrapped")
         assert view.scroll_x == 0
+
+
+async def test_keys_typed_right_after_slash_land_in_the_search_box(demo: Demo) -> None:
+    """Type-ahead: the keys are all queued before the app handles `/` (a fast typist, a
+    paste, tmux send-keys); none may go to the log as commands (`w` wrap, `n` next)."""
+    from textual import events
+
+    failed = await demo.run("train", flaky="true")
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await open_log(app, pilot, failed.run.id, "train_b")
+        for key, char in [("slash", "/"), *((c, c) for c in "wnew"), ("enter", "\r")]:
+            app.post_message(events.Key(key, char))
+        await wait_for(pilot, lambda: view.pattern == "wnew", "the search for 'wnew'")
+        assert not view.wrap

@@ -20,9 +20,22 @@ def _b(
     *,
     show: bool = True,
     help: str = "",
+    priority: bool = False,
 ) -> Binding:
-    """`description` is the footer's short label; `help` (the tooltip) is the `?` line."""
-    return Binding(key, action, description, show=show, id=binding_id, tooltip=help or description)
+    """`description` is the footer's short label; `help` (the tooltip) is the `?` line.
+
+    `priority` for a key that opens a text box: the app runs it before it hands on the keys
+    typed after it, so those land in the box (a plain binding runs only once the key has
+    bubbled up, and the next letters were already on their way to the old focus)."""
+    return Binding(
+        key,
+        action,
+        description,
+        show=show,
+        id=binding_id,
+        tooltip=help or description,
+        priority=priority,
+    )
 
 
 ALL_BINDINGS: dict[str, Binding] = {
@@ -96,7 +109,14 @@ ALL_BINDINGS: dict[str, Binding] = {
         ),
         # Log view.
         _b("log.follow", "f", "toggle_follow", "Follow", help="Follow the tail (live)"),
-        _b("log.search", "slash", "search", "Search", help="Search the log (n/N next/previous)"),
+        _b(
+            "log.search",
+            "slash",
+            "search",
+            "Search",
+            help="Search the log (n/N next/previous)",
+            priority=True,
+        ),
         _b("log.next", "n", "next_match", "Next", help="Next search match"),
         _b("log.prev", "N", "previous_match", "Prev", help="Previous search match"),
         _b("log.wrap", "w", "toggle_wrap", "Wrap", help="Wrap long lines"),

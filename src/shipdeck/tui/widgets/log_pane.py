@@ -37,12 +37,16 @@ class LogPane(Vertical):
         self.task_name = task
         # Built here, not in compose: events may arrive for this pane before it is mounted.
         self._view = LogView(runner, run_id, task)
+        self._view.open_search = self.open_search
 
     def compose(self) -> ComposeResult:
         yield Static(f" {self.task_name}", classes="log-status")
         yield self._view
         yield Input(
-            placeholder="search (enter to find, esc to close)", id="log-search", compact=True
+            placeholder="search (enter to find, esc to close)",
+            id="log-search",
+            compact=True,
+            select_on_focus=False,  # its focus event may land after the first typed keys
         )
 
     @property
@@ -96,11 +100,13 @@ class LogPane(Vertical):
             text.append(f"  {state.note}", style="italic")
         return text
 
-    def on_log_view_search_requested(self, message: LogView.SearchRequested) -> None:
+    def open_search(self) -> None:
         search = self.query_one(Input)
         search.add_class("-active")
-        search.value = self.view.pattern
-        search.focus()
+        search.value = ""
+        # Focused now, not via focus()'s later callback: the app forwards the keys typed
+        # after `/` (a priority binding) to whatever has the focus when it gets to them.
+        self.screen.set_focus(search)
 
     def on_input_submitted(self, message: Input.Submitted) -> None:
         message.stop()

@@ -8,6 +8,7 @@ frames per second of terminal output, not 10,000 repaints.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -108,11 +109,6 @@ class LogView(ScrollView, can_focus=True):
             self.view = view
             self.state = state
 
-    class SearchRequested(Message):
-        def __init__(self, view: LogView) -> None:
-            super().__init__()
-            self.view = view
-
     def __init__(self, runner: Runner, run_id: int, task: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.buffer = LogBuffer(runner, run_id, task)
@@ -120,6 +116,8 @@ class LogView(ScrollView, can_focus=True):
         self._regex: re.Pattern[str] | None = None
         self.match_line: int | None = None
         self._matches: LogMatches | None = None
+        self.open_search: Callable[[], None] | None = None
+        """Shows and focuses the search box (set by the pane that holds one)."""
         self.note = "loading…"
         self._dirty = False
         self._opened = False
@@ -316,7 +314,10 @@ class LogView(ScrollView, can_focus=True):
     # Search and first error.
 
     def action_search(self) -> None:
-        self.post_message(self.SearchRequested(self))
+        # A call, not a message: the keys typed right after `/` must already find the box
+        # focused (a message would be handled after them, and the first letter was lost).
+        if self.open_search is not None:
+            self.open_search()
 
     def search(self, pattern: str) -> None:
         self.pattern = pattern
