@@ -219,3 +219,23 @@ async def test_overview_says_what_a_queued_run_waits_for(tmp_path: Path) -> None
     finally:
         (root / "gate").touch()
         await runner.close()
+
+
+async def test_words_typed_right_after_slash_filter_instead_of_acting(demo: Demo) -> None:
+    """Type-ahead on a list: `t` (trigger) and `r` (rerun) typed right after `/` are filter
+    text, even when every key is queued before the app handles `/`."""
+    from textual import events
+
+    from shipdeck.tui.screens.overview import OverviewView
+
+    await demo.run("ci")
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await wait_for(pilot, lambda: main.snapshot is not None, "the first snapshot")
+        overview = main.query_one(OverviewView)
+        for key, char in [("slash", "/"), *((c, c) for c in "train")]:
+            app.post_message(events.Key(key, char))
+        await wait_for(pilot, lambda: overview.filter_words == ["train"], "the filter 'train'")
+        assert app.screen is main  # no trigger form, no rerun preview

@@ -85,7 +85,12 @@ ALL_BINDINGS: dict[str, Binding] = {
         ),
         # Runs view.
         _b(
-            "runs.filter", "slash", "filter", "Filter", help="Filter runs by words (#id, status...)"
+            "runs.filter",
+            "slash",
+            "filter",
+            "Filter",
+            help="Filter runs by words (#id, status...)",
+            priority=True,
         ),
         _b(
             "runs.clear-filter",

@@ -18,7 +18,15 @@ DEPLOY_BINDINGS: dict[str, Binding] = {
         _b("view.models", "4", "app.switch_view('models')", "Models", show=False),
         _b("view.deployments", "5", "app.switch_view('deployments')", "Deploys", show=False),
         _b("view.timeline", "6", "app.switch_view('timeline')", "Timeline", show=False),
-        _b("filter", "slash", "filter", "Filter", help="Filter the list (esc clears)"),
+        # A priority binding (see keymap._b): the words typed right after `/` go to the box.
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            id="filter",
+            tooltip="Filter the list (esc clears)",
+            priority=True,
+        ),
         # Models.
         _b("models.sort", "s", "sort", "Sort", help="Sort by the next metric (best first)"),
         _b("models.mark", "space", "mark", "Mark", help="Mark a version for comparison"),

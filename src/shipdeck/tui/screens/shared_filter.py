@@ -61,7 +61,13 @@ class FilterableView(Widget):
         box = self.query_one(FilterInput)
         box.add_class("-active")
         box.value = " ".join(self.filter_words)
-        box.focus()
+        # At once, not via focus()'s later callback: `/` is a priority binding, and the app
+        # hands the keys typed after it to whatever has the focus when it gets to them.
+        self.screen.set_focus(box)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # In the box, `/` is a character to type, not the filter key again.
+        return not (action == "filter" and self.query_one(FilterInput).has_focus)
 
     def on_input_changed(self, message: Input.Changed) -> None:
         if isinstance(message.input, FilterInput):
