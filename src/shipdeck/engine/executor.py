@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from shipdeck.engine.events import EventFeed
-from shipdeck.engine.output import TaskOutput
+from shipdeck.engine.output import TaskOutput, params_path
 from shipdeck.engine.persist import Persister
 from shipdeck.engine.process import AttemptOutcome, run_attempt
 from shipdeck.engine.store import TaskRow
@@ -188,7 +188,7 @@ class RunExecutor:
     async def _execute(self) -> None:
         self._set_run(status=RunStatus.RUNNING, started_at=_now())
         self._run_dir.mkdir(parents=True, exist_ok=True)
-        params_file = self._run_dir / "params.json"
+        params_file = params_path(self._services.logs_dir, self.run.id)
         params_file.write_text(json.dumps(self.run.params, indent=2) + "\n")
         specs = self._pipeline.tasks
         to_run = set(self._to_run)

@@ -24,6 +24,11 @@ METRICS_POLL = 0.25
 """How often $SHIPDECK_METRICS is read while its task runs."""
 
 
+def params_path(logs_dir: Path, run_id: int) -> Path:
+    """The run's params as JSON ($SHIPDECK_PARAMS), written before any of its tasks starts."""
+    return logs_dir / str(run_id) / "params.json"
+
+
 def task_log_path(logs_dir: Path, run_id: int, task: str) -> Path:
     return logs_dir / str(run_id) / f"{_file_name(task)}.log"
 

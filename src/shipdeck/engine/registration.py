@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from shipdeck.engine.artifacts import store_artifact
+from shipdeck.engine.output import params_path
 from shipdeck.engine.registry import Registry
 from shipdeck.model import Run, RunDetail, TaskSpec, WorkspaceSpec
 
@@ -69,16 +70,26 @@ class RegistrationHook:
         }
         for relative in sorted(paths):
             source = self.workspace.root / relative
-            if not _built_since(source, run.created_at):
+            if not _built_since(source, self._began(run)):
                 continue
             with contextlib.suppress(OSError):
                 sha256 = store_artifact(self.workspace.state_dir, source)
                 if self.registry.run_artifact(run.id, relative) != sha256:
                     self.registry.record_run_artifact(run.id, relative, sha256)
 
+    def _began(self, run: Run) -> float:
+        """When the run's tasks began, on the file system's clock: the mtime of its params
+        file. File times come from the kernel's coarse clock, which lags the one datetime.now()
+        reads by up to a tick, so a file a task wrote milliseconds after `created_at` could
+        look older than the run (seen: a fresh build's artifact left out)."""
+        try:
+            return params_path(self.workspace.state_dir / "logs", run.id).stat().st_mtime
+        except OSError:
+            return run.created_at.timestamp()
 
-def _built_since(path: Path, moment: datetime) -> bool:
+
+def _built_since(path: Path, moment: float) -> bool:
     try:
-        return path.is_file() and path.stat().st_mtime >= moment.timestamp()
+        return path.is_file() and path.stat().st_mtime >= moment
     except OSError:
         return False
