@@ -8,7 +8,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container
-from textual.screen import Screen
 from textual.widgets import Static
 
 from shipdeck.model import (
@@ -24,6 +23,7 @@ from shipdeck.tui import actions, keymap
 from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.data import event_run, event_task
 from shipdeck.tui.format import STATUS_WORD, format_duration, format_param, run_elapsed
+from shipdeck.tui.refused_keys import HidesRefusedKeys
 from shipdeck.tui.run_graph import fallback_graph, recorded_graph
 from shipdeck.tui.widgets.dag import DagView
 from shipdeck.tui.widgets.footer import SteadyFooter
@@ -50,7 +50,7 @@ def initial_task(detail: RunDetail, spec: PipelineSpec) -> str | None:
     return order[0] if order else None
 
 
-class RunScreen(Screen[None]):
+class RunScreen(HidesRefusedKeys):
     CSS_PATH = "run.tcss"
     BINDINGS: ClassVar[list[BindingType]] = list(
         keymap.bindings(
@@ -202,9 +202,12 @@ class RunScreen(Screen[None]):
     # Actions.
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in keymap.WRITE_ACTIONS and self.shipdeck.read_only:
-            return False
+        # Read-only keys stay enabled so a press says why nothing happens (refused_action
+        # keeps them out of the footer and help).
         return self.declared or action not in PIPELINE_ACTIONS
+
+    def refused_action(self, action: str) -> bool:
+        return action in keymap.WRITE_ACTIONS and self.shipdeck.read_only
 
     async def action_rerun(self) -> None:
         await actions.rerun(self.shipdeck, self.run_id, RerunMode.ALL)
