@@ -120,3 +120,23 @@ def test_a_daemon_that_cannot_start_is_shown_with_its_reason(shipdeck_daemon: Sh
         assert b"Traceback" not in terminal.screen
     finally:
         terminal.close()
+
+
+def test_a_broken_file_does_not_lock_the_operator_out_of_a_running_daemon(
+    shipdeck_daemon: Shipdeck,
+) -> None:
+    """Someone is half-way through editing shipdeck.toml: the TUI still opens on the daemon
+    (its last good configuration), says what is wrong with the file, and starts nothing."""
+    assert shipdeck_daemon("runs").returncode == 0  # the daemon is up
+    path = shipdeck_daemon.root / "shipdeck.toml"
+    path.write_text(path.read_text() + "garbage = = 1\n")
+    terminal = Terminal(
+        [str(SHIPDECK), "-C", str(shipdeck_daemon.root)], terminal_env(shipdeck_daemon)
+    )
+    try:
+        terminal.wait_for(b"live", b"never run", b"does not load", b"invalid TOML")
+        terminal.press(b"q")
+        assert terminal.wait_exit() == 0
+        assert b"Traceback" not in terminal.screen
+    finally:
+        terminal.close()

@@ -75,13 +75,13 @@ class CliContext:
                 workspace = self.workspace()
             except WorkspaceError as problems:
                 if not self.needs_file:
-                    self._runner = await self._running_daemon(problems)
+                    self._runner = await self.running_daemon(problems)
                     return self._runner
                 raise
             self._runner = await connect(workspace, None, lazily=lazily)
         return self._runner
 
-    async def _running_daemon(self, problems: WorkspaceError) -> Runner:
+    async def running_daemon(self, problems: WorkspaceError) -> Runner:
         """The daemon of a workspace whose file does not load, if it is running; else (and
         with no file at all, or in process) `problems` is raised: nothing starts on it."""
         from shipdeck.errors import Unavailable

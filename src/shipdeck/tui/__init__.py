@@ -22,8 +22,10 @@ def create_app(
     clock: Clock = system_clock,
     config: TuiConfig | None = None,
     extra_themes_dir: Path | None = None,
+    warnings: list[str] | None = None,
 ) -> ShipdeckApp:
-    """The app over these runners. `config=None` reads the user's config file."""
+    """The app over these runners. `config=None` reads the user's config file. `warnings`:
+    shown once it opens (the first line as the title of the rest)."""
     return ShipdeckApp(
         runners,
         read_only=read_only,
@@ -31,6 +33,7 @@ def create_app(
         clock=clock,
         config=config,
         extra_themes_dir=extra_themes_dir,
+        warnings=warnings,
     )
 
 

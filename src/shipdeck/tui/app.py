@@ -64,8 +64,10 @@ class ShipdeckApp(App[int]):
         clock: Clock = system_clock,
         config: TuiConfig | None = None,
         extra_themes_dir: Path | None = None,
+        warnings: list[str] | None = None,
     ) -> None:
         super().__init__()
+        self._warnings = list(warnings or [])
         if not runners:
             raise ValueError("the TUI needs at least one runner")
         self.runners = runners
@@ -188,6 +190,9 @@ class ShipdeckApp(App[int]):
             self.set_keymap(self.config.keymap)
         for problem in [*self.config.problems, *problems]:
             self.notify(problem, title="config", severity="warning", timeout=8)
+        if self._warnings:
+            title, *lines = self._warnings
+            self.notify("\n".join(lines) or title, title=title, severity="error", timeout=30)
 
         from shipdeck.tui.screens.main import MainScreen
 
