@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import ContentSwitcher
 
 from shipdeck.model import RunStatus, TaskStatus
@@ -239,3 +240,26 @@ async def test_words_typed_right_after_slash_filter_instead_of_acting(demo: Demo
             app.post_message(events.Key(key, char))
         await wait_for(pilot, lambda: overview.filter_words == ["train"], "the filter 'train'")
         assert app.screen is main  # no trigger form, no rerun preview
+
+
+async def test_a_pipeline_added_to_the_file_shows_up_in_the_open_app(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shipdeck.tui import app as app_module
+
+    monkeypatch.setattr(app_module, "PIPELINES_TTL", 0.0)
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await wait_for(pilot, lambda: main.snapshot is not None, "the first snapshot")
+        with (demo.workspace.root / "shipdeck.toml").open("a", encoding="utf-8") as file:
+            file.write('\n[pipelines.nightly]\ntasks.only.run = "true"\n')
+        await demo.run("ci")  # any change makes the overview load again
+        await wait_for(
+            pilot,
+            lambda: (
+                main.snapshot is not None and "nightly" in [p.name for p in main.snapshot.pipelines]
+            ),
+            "the new pipeline",
+        )

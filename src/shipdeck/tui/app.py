@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import ClassVar, Protocol, TypeVar
@@ -30,6 +31,8 @@ FOLLOW_PAGE = 1000
 """Events per request: small pages keep each burst of work short, so keys stay responsive."""
 RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0)
 STARTUP_GRACE = 5.0
+PIPELINES_TTL = 5.0
+"""Seconds a runner's list of pipelines is reused before it is asked again."""
 """Seconds after which garbage collection resumes even if no first frame came (a runner
 down): normally the main screen resumes it once its first snapshot is painted."""
 
@@ -78,7 +81,7 @@ class ShipdeckApp(App[int]):
         self._theme_choice = theme
         self._extra_themes_dir = extra_themes_dir
         self._observed: dict[int, str] = {}
-        self._pipelines: dict[int, list[PipelineSpec]] = {}
+        self._pipelines: dict[int, tuple[float, list[PipelineSpec]]] = {}
         self._first_snapshot: tuple[int, asyncio.Future[Snapshot]] | None = None
         self.inputs = 0
         """Keys pressed and clicks so far: whether the operator has taken over the cursor."""
@@ -110,10 +113,14 @@ class ShipdeckApp(App[int]):
         return self._observed.get(index, "live")
 
     async def pipelines(self, index: int | None = None) -> list[PipelineSpec]:
+        """A runner's pipelines, asked again after PIPELINES_TTL: the workspace daemon follows
+        shipdeck.toml, so a pipeline added to the file shows up without a restart."""
         index = self.active if index is None else index
-        if index not in self._pipelines:
-            self._pipelines[index] = await self.runners[index].pipelines()
-        return self._pipelines[index]
+        cached = self._pipelines.get(index)
+        if cached is None or time.monotonic() - cached[0] > PIPELINES_TTL:
+            cached = (time.monotonic(), await self.runners[index].pipelines())
+            self._pipelines[index] = cached
+        return cached[1]
 
     async def pipeline(self, name: str) -> PipelineSpec | None:
         return next((p for p in await self.pipelines() if p.name == name), None)
