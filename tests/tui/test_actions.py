@@ -102,7 +102,7 @@ async def test_cancel_lists_the_tasks_it_kills_and_cancels_on_confirmation(demo:
         )
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
-        assert app.screen.items == ["kill  talk", "skip  after"]  # type: ignore[attr-defined]
+        assert app.screen.items == ["kill    talk", "cancel  after"]  # type: ignore[attr-defined]
         await pilot.press("n")
         await wait_for(pilot, lambda: app.screen is screen, "back to the run")
         assert (await demo.runner.run(run.id)).run.status == RunStatus.RUNNING
@@ -117,6 +117,8 @@ async def test_cancel_lists_the_tasks_it_kills_and_cancels_on_confirmation(demo:
             lambda: dag.tasks["talk"].status == TaskStatus.CANCELLED,
             "the DAG to show the cancel",
         )
+        # As the preview said: the task that had not started ends cancelled too.
+        assert (await demo.runner.run(run.id)).task("after").status == TaskStatus.CANCELLED  # type: ignore[union-attr]
 
 
 async def test_trigger_form_is_prefilled_and_reports_bad_params_without_starting(

@@ -121,7 +121,8 @@ async def cancel(app: ShipdeckApp, run_id: int, *, index: int | None = None) -> 
         return
     killed = [t.name for t in detail.tasks if t.status in (TaskStatus.RUNNING, TaskStatus.RETRYING)]
     dropped = [t.name for t in detail.tasks if t.status == TaskStatus.PENDING]
-    lines = [f"kill  {name}" for name in killed] + [f"skip  {name}" for name in dropped]
+    # Both end `cancelled`: the preview says it in the same word the run view will show.
+    lines = [f"kill    {name}" for name in killed] + [f"cancel  {name}" for name in dropped]
 
     async def go() -> None:
         run = await app.call("Cancel", lambda: runner.cancel(run_id), title=failed)
@@ -135,7 +136,7 @@ async def cancel(app: ShipdeckApp, run_id: int, *, index: int | None = None) -> 
     app.push_screen(
         ConfirmScreen(
             f"Cancel run #{run_id} ({detail.run.pipeline}){on_runner(app, index)}",
-            f"Will kill {len(killed)} running and skip {len(dropped)} pending:",
+            f"Will kill {len(killed)} running and cancel {len(dropped)} not started:",
             lines or ["(no task is running yet)"],
             action="Cancel run",
             danger=True,
