@@ -11,6 +11,7 @@ from typing import ClassVar, Protocol, TypeVar
 from textual import events, log
 from textual.app import App
 from textual.binding import BindingType
+from textual.notifications import SeverityLevel
 
 from shipdeck import startup
 from shipdeck.errors import ShipdeckError
@@ -124,6 +125,19 @@ class ShipdeckApp(App[int]):
 
     async def pipeline(self, name: str) -> PipelineSpec | None:
         return next((p for p in await self.pipelines() if p.name == name), None)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every notification as plain text: they carry user and runner text (`[keymap]` in a
+        config problem, `[Errno 104]` in an error) that markup would swallow or choke on."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     async def call(
         self, what: str, call: Callable[[], Awaitable[T]], *, title: str | None = None
