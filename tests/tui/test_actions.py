@@ -151,6 +151,11 @@ async def test_trigger_form_is_prefilled_and_reports_bad_params_without_starting
         assert app.screen is form
         assert await demo.runner.runs() == []
 
+        rows.value = "[/b] 3"  # shown as typed: markup would fail on the closing tag
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "'[/b] 3'" in str(error.render()), "the error, verbatim")
+        assert app.screen is form and app.is_running
+
         rows.value = "300"
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the new run")

@@ -120,7 +120,7 @@ async def test_overview_merges_every_runner_and_acts_on_the_rows_runner(
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the cancel preview")
         preview = app.screen
         assert isinstance(preview, ConfirmScreen)
-        assert "on lab" in preview.title_text and "kill  wait" in preview.items
+        assert "on lab" in preview.title_text and "kill    wait" in preview.items
         await pilot.press("y")
         done = await asyncio.wait_for(runner.wait_run(slow), 20)
         assert done.status == RunStatus.CANCELLED

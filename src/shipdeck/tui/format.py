@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from rich.text import Text
+
 from shipdeck.model import Run, RunStatus, TaskRun, TaskStatus
 
 Clock = Callable[[], datetime]
@@ -124,3 +126,9 @@ def format_param(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def error_line(message: object) -> Text:
+    """`error: <message>` for a dialog, as plain text: the message may hold what the user
+    typed or what a runner said, and markup would eat brackets or fail on `[/x]`."""
+    return Text.assemble(("error: ", "bold"), str(message))

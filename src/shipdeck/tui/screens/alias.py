@@ -14,6 +14,7 @@ from shipdeck.model import ModelVersion
 from shipdeck.tui import keymap
 from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.fleet import deploy_runner
+from shipdeck.tui.format import error_line
 from shipdeck.tui.models_data import CHAMPION, ModelFamily
 
 
@@ -74,14 +75,14 @@ class AliasScreen(ModalScreen[bool]):
         app = shipdeck_app(self)
         deployer = deploy_runner(app.runners[self.runner_index])
         if deployer is None:
-            error.update("[b]error:[/b] this runner does not offer models")
+            error.update(error_line("this runner does not offer models"))
             return
 
         async def move() -> None:
             try:
                 moved = await deployer.alias(self.family.name, alias, self.version.revision)
             except Exception as failure:
-                error.update(f"[b]error:[/b] {failure}")
+                error.update(error_line(failure))
                 return
             before = f"v{moved.from_version}" if moved.from_version is not None else "(unset)"
             app.notify(f"{moved.model}@{moved.alias}: {before} → v{moved.to_version}")

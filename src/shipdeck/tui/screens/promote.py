@@ -266,7 +266,7 @@ class ActionScreen(ModalScreen[bool]):
 
     def _error(self, message: str) -> None:
         if self.is_attached:
-            self.query_one("#dialog-error", Static).update(message)
+            self.query_one("#dialog-error", Static).update(Text(message))
 
     # Acting.
 

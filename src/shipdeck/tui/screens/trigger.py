@@ -14,7 +14,7 @@ from shipdeck.model import PipelineSpec
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.current import shipdeck_app
-from shipdeck.tui.format import format_param
+from shipdeck.tui.format import error_line, format_param
 
 
 class TriggerScreen(ModalScreen[int | None]):
@@ -69,7 +69,7 @@ class TriggerScreen(ModalScreen[int | None]):
             try:
                 run = await runner.start_run(self.spec.name, params, trigger="tui")
             except Exception as error:
-                self.query_one("#form-error", Static).update(f"[b]error:[/b] {error}")
+                self.query_one("#form-error", Static).update(error_line(error))
                 app.notify(str(error), title=f"Could not start {self.spec.name}", severity="error")
                 return
             app.notify(f"Started run #{run.id} of {self.spec.name}")
