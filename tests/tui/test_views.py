@@ -263,3 +263,23 @@ async def test_a_pipeline_added_to_the_file_shows_up_in_the_open_app(
             ),
             "the new pipeline",
         )
+
+
+async def test_text_from_the_workspace_is_shown_as_written(tmp_path: Path) -> None:
+    """Table cells are not markup: a description with brackets neither vanishes nor crashes."""
+    root = make_workspace(tmp_path / "ws").root
+    with (root / "shipdeck.toml").open("a", encoding="utf-8") as file:
+        file.write(
+            '\n[pipelines.odd]\ndescription = "[/b] nightly [red]"\ntasks.only.run = "true"\n'
+        )
+    runner = await open_local_runner(load_workspace(root), user="op")
+    try:
+        app = create_app([runner], config=TuiConfig())
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.press("2")
+            await wait_for(
+                pilot, lambda: "[/b] nightly [red]" in visible_text(app.screen), "the description"
+            )
+            assert app.is_running
+    finally:
+        await runner.close()

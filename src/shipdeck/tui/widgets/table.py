@@ -48,6 +48,9 @@ class KeyedTable(DataTable[Cell]):
 
     def set_rows(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
         self._ensure_columns()
+        # DataTable reads a str cell as markup: runner text ('[/tmp/x]' in a failure reason, a
+        # description with brackets) would be mangled or raise. Cells are shown as written.
+        rows = [(key, [plain(cell) for cell in cells]) for key, cells in rows]
         keys = [key for key, _ in rows]
         if keys == self._keys:
             columns = [key for key, _ in self._column_spec]
@@ -63,3 +66,7 @@ class KeyedTable(DataTable[Cell]):
         self._keys = keys
         if selected in keys:
             self.move_cursor(row=keys.index(selected), animate=False)
+
+
+def plain(cell: Cell) -> Text:
+    return Text(cell, end="") if isinstance(cell, str) else cell
