@@ -10,8 +10,8 @@ import bisect
 import re
 from array import array
 
-from shipdeck.model import LogLine
-from shipdeck.tui.log_buffer import LogBuffer
+from shipdeck.model import LogLine, LogStream
+from shipdeck.tui.log_buffer import LogBuffer, is_error_line
 
 
 class LogMatches:
@@ -51,3 +51,24 @@ class LogMatches:
         if index < len(self.lines) and self.lines[index] == line:
             return index + 1
         return None
+
+
+async def find_match(
+    buffer: LogBuffer, regex: re.Pattern[str], start: int, *, backwards: bool
+) -> LogLine | None:
+    """The first line from `start` on (or back) that the search matches."""
+    async for line in buffer.scan(start, backwards=backwards):
+        if regex.search(line.text):
+            return line
+    return None
+
+
+async def first_error(buffer: LogBuffer) -> tuple[LogLine | None, bool]:
+    """The first error line (True), else the first stderr line (False), else (None, False)."""
+    first_stderr: LogLine | None = None
+    async for line in buffer.scan(0):
+        if is_error_line(line):
+            return line, True
+        if first_stderr is None and line.stream == LogStream.ERR:
+            first_stderr = line
+    return first_stderr, False

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rich.cells import cell_len
 from rich.segment import Segment
+from rich.style import Style
 from textual.binding import BindingType
 from textual.geometry import Size
 from textual.message import Message
@@ -21,24 +21,20 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from shipdeck.model import LogLine, LogStream
+from shipdeck.model import LogLine
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
-from shipdeck.tui.log_buffer import LogBuffer, compile_search, is_error_line
-from shipdeck.tui.log_matches import LogMatches
+from shipdeck.tui.log_buffer import LogBuffer, compile_search
+from shipdeck.tui.log_matches import LogMatches, find_match, first_error
+from shipdeck.tui.log_render import (
+    TIMESTAMP_WIDTH,
+    LineStyles,
+    line_segments,
+    match_columns,
+    reveal_x,
+)
 
 REFRESH_HZ = 10
-TIMESTAMP_WIDTH = 13
-TAB_SIZE = 4
-
-
-def reveal_x(start: int, end: int, width: int) -> int:
-    """The horizontal scroll that shows columns [start, end) in a view `width` cells wide:
-    0 when they fit from the left edge, else the match a third of the way in (its start when
-    it is wider than the view)."""
-    if end <= width:
-        return 0
-    return max(0, min(start, max(start - width // 3, end - width)))
 
 
 @dataclass(frozen=True)
@@ -301,12 +297,7 @@ class LogView(ScrollView, can_focus=True):
         """The horizontal scroll that shows the line's first match (None when wrapping)."""
         if self.wrap:
             return None
-        shown = text.expandtabs(TAB_SIZE)
-        match = regex.search(shown)
-        if match is None:
-            return 0
-        start = (TIMESTAMP_WIDTH if self.timestamps else 0) + cell_len(shown[: match.start()])
-        end = start + cell_len(match.group())
+        start, end = match_columns(text, regex, timestamps=self.timestamps)
         self._match_end = end
         self._sync_size()
         return reveal_x(start, end, self.scrollable_content_region.width)
@@ -314,8 +305,8 @@ class LogView(ScrollView, can_focus=True):
     # Search and first error.
 
     def action_search(self) -> None:
-        # A call, not a message: the keys typed right after `/` must already find the box
-        # focused (a message would be handled after them, and the first letter was lost).
+        # A call, not a message: with `/` a priority binding, the box must have the focus
+        # before the app hands on the keys typed after it.
         if self.open_search is not None:
             self.open_search()
 
@@ -371,15 +362,14 @@ class LogView(ScrollView, can_focus=True):
         async def find() -> None:
             self.note = "searching…"
             self._changed()
-            async for line in self.buffer.scan(start, backwards=backwards):
-                if regex.search(line.text):
-                    self.note = ""
-                    self.match_line = line.n
-                    self.go_to_line(line.n, self._match_x(line.text, regex))
-                    self._changed()
-                    return
-            where = "earlier" if backwards else "later"
-            self.note = f"no {where} match for {self.pattern!r}"
+            line = await find_match(self.buffer, regex, start, backwards=backwards)
+            if line is None:
+                where = "earlier" if backwards else "later"
+                self.note = f"no {where} match for {self.pattern!r}"
+            else:
+                self.note = ""
+                self.match_line = line.n
+                self.go_to_line(line.n, self._match_x(line.text, regex))
             self._changed()
 
         self.run_worker(find(), group="log-search", exclusive=True)
@@ -388,20 +378,12 @@ class LogView(ScrollView, can_focus=True):
         async def find() -> None:
             self.note = "looking for the first error…"
             self._changed()
-            first_stderr: int | None = None
-            async for line in self.buffer.scan(0):
-                if is_error_line(line):
-                    self.note = ""
-                    self.go_to_line(line.n)
-                    self._changed()
-                    return
-                if first_stderr is None and line.stream == LogStream.ERR:
-                    first_stderr = line.n
-            if first_stderr is not None:
-                self.note = "no error line; showing the first stderr line"
-                self.go_to_line(first_stderr)
-            else:
+            line, is_error = await first_error(self.buffer)
+            if line is None:
                 self.note = "no error in this log"
+            else:
+                self.note = "" if is_error else "no error line; showing the first stderr line"
+                self.go_to_line(line.n)
             self._changed()
 
         self.run_worker(find(), group="log-search", exclusive=True)
@@ -431,35 +413,28 @@ class LogView(ScrollView, can_focus=True):
         if line is None:
             self._request(n)
             return None
-        base = self.rich_style
-        if is_error_line(line):
-            text_style = base + self.get_component_rich_style("log--error", partial=True)
-        elif line.stream == LogStream.ERR:
-            text_style = base + self.get_component_rich_style("log--stderr", partial=True)
-        elif line.stream == LogStream.SYS:
-            text_style = base + self.get_component_rich_style("log--sys", partial=True)
-        else:
-            text_style = base
-        segments: list[Segment] = []
-        if self.timestamps:
-            stamp = line.ts.strftime("%H:%M:%S.%f")[:12] + " "
-            style = base + self.get_component_rich_style("log--timestamp", partial=True)
-            segments.append(Segment(stamp, style))
-        text = line.text.expandtabs(TAB_SIZE)
-        if self._regex is not None:
-            hit_name = "log--current" if n == self.match_line else "log--match"
-            hit_style = self.get_component_rich_style(hit_name, partial=True)
-            position = 0
-            for match in self._regex.finditer(text):
-                if match.start() == match.end():
-                    continue
-                segments.append(Segment(text[position : match.start()], text_style))
-                segments.append(Segment(match.group(), text_style + hit_style))
-                position = match.end()
-            segments.append(Segment(text[position:], text_style))
-        else:
-            segments.append(Segment(text, text_style))
+        segments = line_segments(
+            line,
+            self._styles(),
+            timestamps=self.timestamps,
+            regex=self._regex,
+            current=n == self.match_line,
+        )
         return Strip(segments)
+
+    def _styles(self) -> LineStyles:
+        def part(name: str) -> Style:
+            return self.get_component_rich_style(name, partial=True)
+
+        return LineStyles(
+            base=self.rich_style,
+            error=part("log--error"),
+            stderr=part("log--stderr"),
+            sys=part("log--sys"),
+            timestamp=part("log--timestamp"),
+            match=part("log--match"),
+            current=part("log--current"),
+        )
 
     def _placeholder(self, width: int) -> Strip:
         style = self.rich_style + self.get_component_rich_style("log--loading", partial=True)
