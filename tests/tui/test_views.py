@@ -280,6 +280,14 @@ async def test_text_from_the_workspace_is_shown_as_written(tmp_path: Path) -> No
             await wait_for(
                 pilot, lambda: "[/b] nightly [red]" in visible_text(app.screen), "the description"
             )
+            main = app.screen
+            table = main.query_one("#pipelines-table", KeyedTable)
+            table.move_cursor(row=table.get_row_index("odd"))
+            await pilot.press("t")  # the trigger form shows the description too
+            await wait_for(pilot, lambda: app.screen is not main, "the trigger form")
+            await wait_for(
+                pilot, lambda: "[/b] nightly [red]" in visible_text(app.screen), "in the form"
+            )
             assert app.is_running
     finally:
         await runner.close()

@@ -87,7 +87,7 @@ class CompareScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield AppHeader("compare")
-        yield Static(f" comparing {', '.join(self.refs)}…", id="compare-title")
+        yield Static(f" comparing {', '.join(self.refs)}…", id="compare-title", markup=False)
         yield VirtualTable([("key", "")], fixed_columns=1, id="compare-table")
         with Horizontal(id="compare-charts"):
             yield Chart(id="curves")

@@ -40,13 +40,13 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="-danger" if self.danger else ""):
-            yield Static(self.title_text, id="dialog-title")
-            yield Static(self.summary, id="dialog-summary")
+            yield Static(self.title_text, id="dialog-title", markup=False)
+            yield Static(self.summary, id="dialog-summary", markup=False)
             with VerticalScroll(id="dialog-items"):
                 for item in self.items:
-                    yield Static(f"  • {item}", classes="dialog-item")
+                    yield Static(f"  • {item}", classes="dialog-item", markup=False)
             if self.footnote:
-                yield Static(self.footnote, id="dialog-footnote")
+                yield Static(self.footnote, id="dialog-footnote", markup=False)
             yield Static(
                 f"[b]y[/b] {self.action_label}   [b]n[/b]/[b]esc[/b] keep as is",
                 id="dialog-keys",

@@ -53,7 +53,7 @@ class EnvHistoryScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield AppHeader(f"{self.service}/{self.env}")
-        yield Static(f" {self.service}/{self.env} history", id="env-title")
+        yield Static(f" {self.service}/{self.env} history", id="env-title", markup=False)
         yield KeyedTable(
             [
                 ("when", "when"),

@@ -101,7 +101,9 @@ class ActionScreen(ModalScreen[bool]):
         verb = "Promote" if self.action == DeployAction.PROMOTE else "Roll back"
         where = "to" if self.action == DeployAction.PROMOTE else "in"
         with Vertical(id="dialog", classes="-prod" if self.prod else ""):
-            yield Static(f"{verb} {self.spec.name} {where} {self.env}", id="dialog-title")
+            yield Static(
+                f"{verb} {self.spec.name} {where} {self.env}", id="dialog-title", markup=False
+            )
             if self.action == DeployAction.ROLLBACK:
                 picks = "↑/↓ picks" if self.prod else "j/k or ↑/↓ picks"
                 yield Static(f"Roll back to ({picks}):", classes="dialog-note")

@@ -32,9 +32,9 @@ class TriggerScreen(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form"):
-            yield Static(f"Trigger {self.spec.name}{self.where}", id="form-title")
+            yield Static(f"Trigger {self.spec.name}{self.where}", id="form-title", markup=False)
             if self.spec.description:
-                yield Static(self.spec.description, id="form-description")
+                yield Static(self.spec.description, id="form-description", markup=False)
             if not self.spec.params:
                 yield Static("This pipeline takes no params.", classes="form-note")
             for name, value in self.spec.params.items():
