@@ -132,3 +132,20 @@ async def test_a_run_whose_owner_died_frees_its_slot(
     assert engine.get_run(other.run_id).status == RunStatus.INTERRUPTED
     release(tmp_path, ours)
     assert (await engine.wait_run(ours.id)).status == RunStatus.SUCCEEDED
+
+
+async def test_raising_the_limit_lets_queued_runs_start(tmp_path: Path, engines: Engines) -> None:
+    engine = engines.open(limited(tmp_path, 1))
+    runs = [engine.start_run("p", {}) for _ in range(3)]
+    await eventually(lambda: status(engine, runs[0]) == RunStatus.RUNNING)
+    assert status(engine, runs[1]) == status(engine, runs[2]) == RunStatus.QUEUED
+
+    engine.workspace = limited(tmp_path, 2)  # as the runner does when shipdeck.toml changes
+    await eventually(lambda: status(engine, runs[1]) == RunStatus.RUNNING)
+    assert status(engine, runs[0]) == RunStatus.RUNNING
+    assert status(engine, runs[2]) == RunStatus.QUEUED
+    engine.workspace = limited(tmp_path, None)  # no limit at all
+    await eventually(lambda: status(engine, runs[2]) == RunStatus.RUNNING)
+    for run in runs:
+        release(tmp_path, run)
+        assert (await engine.wait_run(run.id)).status == RunStatus.SUCCEEDED

@@ -36,12 +36,14 @@ class Admission:
         rows = self._store.active_runs_ahead(run.pipeline, run.id)
         return [run_id for run_id, owner in rows if not self._is_gone(run_id, owner)]
 
-    async def wait_turn(self, run: Run, limit: int) -> None:
-        """Return once fewer than `limit` runs of the pipeline are ahead of `run`."""
+    async def wait_turn(self, run: Run, limit: Callable[[], int | None]) -> None:
+        """Return once fewer than `limit()` runs of the pipeline are ahead of `run`. The limit
+        is read at every look: raising it in shipdeck.toml lets queued runs start."""
         while True:
             # Taken before looking, so a run finishing in between still wakes this one.
             wake = self._next_wake()
-            if len(self.ahead(run)) < limit:
+            allowed = limit()
+            if allowed is None or len(self.ahead(run)) < allowed:
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(wake), POLL)

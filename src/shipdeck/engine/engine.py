@@ -285,7 +285,8 @@ class Engine:
         tasks = {name: task.model_copy(update={"run_id": run_id}) for name, task in tasks.items()}
         gate = None
         if spec.concurrency is not None:
-            gate = functools.partial(self._admission.wait_turn, run, spec.concurrency)
+            limit = functools.partial(self._concurrency, spec)
+            gate = functools.partial(self._admission.wait_turn, run, limit)
         executor = RunExecutor(self._services, run, spec, tasks, to_run, gate)
         self._executors[run_id] = executor
         self.feed.publish(EventKind.RUN, run.model_dump(mode="json"), run_id=run_id)
@@ -299,6 +300,12 @@ class Engine:
         if self._watcher is None or self._watcher.done():
             self._watcher = asyncio.get_running_loop().create_task(self._watch_cancel_requests())
         return run
+
+    def _concurrency(self, launched: PipelineSpec) -> int | None:
+        """The pipeline's limit as the workspace says now (the file may have changed since
+        the run was queued), or as it was when the run started if it is no longer declared."""
+        current = self.workspace.pipelines.get(launched.name)
+        return (current or launched).concurrency
 
     def _finished(self, run_id: int, job: asyncio.Task[Run]) -> None:
         self._executors.pop(run_id, None)
