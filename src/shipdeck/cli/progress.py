@@ -36,17 +36,19 @@ def summary_line(detail: RunDetail) -> str:
     return line
 
 
-async def queued_line(runner: Runner, run: Run) -> str:
-    """Why a run has not started: its pipeline's `concurrency` slots are taken."""
+async def queued_line(runner: Runner, run: Run) -> str | None:
+    """Why a run has not started: its pipeline's `concurrency` slots are taken by the runs
+    ahead of it. None when none is (every run is queued for a moment before it starts)."""
     limit = next((p.concurrency for p in await runner.pipelines() if p.name == run.pipeline), None)
+    if limit is None:
+        return None
     recent = await runner.runs(pipeline=run.pipeline, limit=50)
     ahead = sorted(r.id for r in recent if not r.status.finished and r.id < run.id)
-    line = f"  queued: run #{run.id} waits"
-    if ahead:
-        line += " for " + ", ".join(f"#{i}" for i in ahead)
-    if limit is not None:
-        line += f" ({run.pipeline} runs at most {limit} at a time)"
-    return line
+    if len(ahead) < limit:
+        return None
+    waits_for = ", ".join(f"#{i}" for i in ahead)
+    rule = f"{run.pipeline} runs at most {limit} at a time"
+    return f"  queued: run #{run.id} waits for {waits_for} ({rule})"
 
 
 async def follow_run(runner: Runner, run_id: int, after: int, ctx: CliContext) -> Run:
@@ -69,7 +71,9 @@ async def follow_run(runner: Runner, run_id: int, after: int, ctx: CliContext) -
         if task.reused_from is not None:
             show(task)
     if detail.run.status == RunStatus.QUEUED:
-        ctx.print(await queued_line(runner, detail.run))
+        waiting = await queued_line(runner, detail.run)
+        if waiting is not None:
+            ctx.print(waiting)
     try:
         while not detail.run.status.finished:
             page = await runner.wait_events(after, wait=1.0)
