@@ -254,3 +254,44 @@ async def test_runner_errors_become_notifications(demo: Demo) -> None:
             lambda: any("already succeeded" in n.message for n in app._notifications),
             "the refusal",
         )
+
+
+async def test_rerun_preview_follows_the_pipeline_as_declared_now(demo: Demo) -> None:
+    """The engine reruns the current pipeline: a task renamed since the run is neither kept
+    nor listed under its old name, and a plain rerun keeps nothing."""
+    first = await demo.run("train")
+    text = demo.workspace.file.read_text(encoding="utf-8")
+    renamed = text.replace("[pipelines.train.tasks.report]", "[pipelines.train.tasks.summary]")
+    demo.workspace.file.write_text(renamed, encoding="utf-8")
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_run_screen(app, pilot, first.run.id)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
+        preview = app.screen
+        assert isinstance(preview, ConfirmScreen)
+        assert preview.items == ["prepare", "train_a", "train_b", "evaluate", "summary"]
+        assert preview.footnote == ""
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, "back to the run")
+
+        await pilot.press("l", "l")
+        assert screen.selected_task == "evaluate"
+        await pilot.press("F")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
+        preview = app.screen
+        assert isinstance(preview, ConfirmScreen)
+        plan = await demo.runner.rerun_plan(first.run.id, RerunMode.FROM, from_task="evaluate")
+        assert preview.items == plan == ["evaluate", "summary"]
+        assert preview.footnote == f"Kept from #{first.run.id}: prepare, train_a, train_b"
+        await pilot.press("y")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, RunScreen) and app.screen.run_id != first.run.id,
+            "the new run's view",
+        )
+        new = await demo.runner.wait_run(app.screen.run_id)  # type: ignore[attr-defined]
+        detail = await demo.runner.run(new.id)
+        kept = [t.name for t in detail.tasks if t.reused_from == first.run.id]
+        assert kept == ["prepare", "train_a", "train_b"]
+        assert [t.name for t in detail.tasks if t.reused_from is None] == plan

@@ -72,9 +72,17 @@ async def rerun(
     if not plan:
         app.notify(f"Nothing to rerun in #{run_id} ({mode.value})", severity="warning")
         return
+    # The engine reruns the pipeline as declared now, not as it was: it keeps (copies from
+    # the old run) exactly the current tasks outside the plan. A task renamed or removed
+    # since is neither run nor kept.
+    pipelines = await app.call("Rerun", runner.pipelines, title=failed)
+    if pipelines is None:
+        return
+    spec = next((p for p in pipelines if p.name == detail.run.pipeline), None)
+    current = list(spec.tasks) if spec is not None else []
     title = MODE_TITLE[mode] + (f" {from_task}" if from_task else "")
     kept = ""
-    others = [t.name for t in detail.tasks if t.name not in plan]
+    others = [name for name in current if name not in plan]
     if others:
         kept = "Kept from #{}: {}".format(run_id, ", ".join(others))
 
