@@ -88,6 +88,23 @@ def test_runs_lists_newest_first(shipdeck: Shipdeck) -> None:
     assert shipdeck.json("runs", "--pipeline", "slow") == []
 
 
+def test_runs_of_a_pipeline_no_longer_declared_are_listed(shipdeck: Shipdeck) -> None:
+    shipdeck("run", "build")
+    file = shipdeck.root / "shipdeck.toml"
+    file.write_text(file.read_text().replace("[pipelines.build", "[pipelines.make"))
+    assert [(r["id"], r["pipeline"]) for r in shipdeck.json("runs", "--pipeline", "build")] == [
+        (1, "build")
+    ]
+    text = shipdeck("runs", "--pipeline", "build").stdout
+    assert text.splitlines()[1].split()[:2] == ["#1", "build"]
+    assert shipdeck.json("runs", "--pipeline", "make") == []  # declared, never run
+    for args in (("runs", "--pipeline", "nope"), ("runs", "--pipeline", "nope", "--json")):
+        result = shipdeck(*args)
+        assert result.returncode == 2, result.stderr
+        error = one_line_error(result.stderr)
+        assert "unknown pipeline 'nope'; pipelines: make, slow" in error
+
+
 def test_show_lists_tasks_and_metrics(shipdeck: Shipdeck) -> None:
     shipdeck("run", "build")
     text = shipdeck("show", "last").stdout

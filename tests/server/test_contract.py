@@ -121,6 +121,21 @@ async def test_runs_listing_paging_and_references(runner: Runner) -> None:
     assert await runner.resolve_run(str(first.id)) == first.id
 
 
+async def test_runs_of_a_pipeline_filter_by_the_recorded_name_declared_or_not(
+    runner: Runner, workspace: WorkspaceSpec
+) -> None:
+    """A filter is a recorded name, never checked against shipdeck.toml: runs of a pipeline
+    removed since (or never declared, like `deploy:api`) are listed; an unknown name has none."""
+    run = await runner.start_run("chatty", {"lines": "1"})
+    await runner.wait_run(run.id)
+    text = workspace.file.read_text()
+    workspace.file.write_text(text.replace("[pipelines.chatty", "[pipelines.talky"))
+    assert [p.name for p in await runner.pipelines()] == ["build", "slow", "talky"]
+    assert [r.id for r in await runner.runs(pipeline="chatty")] == [run.id]
+    assert await runner.runs(pipeline="talky") == []
+    assert await runner.runs(pipeline="deploy:nowhere") == []
+
+
 async def test_event_feed_follows_a_run(runner: Runner) -> None:
     after = await runner.last_seq()
     run = await runner.start_run("chatty", {"lines": "20"})

@@ -111,11 +111,13 @@ async def rerun_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 async def runs_command(args: argparse.Namespace, ctx: CliContext) -> int:
     runner = await ctx.runner()
-    if args.pipeline is not None:
+    runs = await runner.runs(pipeline=args.pipeline, limit=args.limit)
+    if args.pipeline is not None and not runs:
+        # Recorded runs are listed whether or not shipdeck.toml still declares (or ever
+        # declared, like `deploy:api`) their pipeline; only a name with neither is a typo.
         names = [p.name for p in await runner.pipelines()]
         if args.pipeline not in names:
             raise InvalidInput(f"unknown pipeline {args.pipeline!r}; pipelines: {', '.join(names)}")
-    runs = await runner.runs(pipeline=args.pipeline, limit=args.limit)
     if args.json:
         dump_json(runs, ctx.out)
         return 0
