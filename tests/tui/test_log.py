@@ -186,3 +186,22 @@ async def test_keys_typed_right_after_slash_land_in_the_search_box(demo: Demo) -
             app.post_message(events.Key(key, char))
         await wait_for(pilot, lambda: view.pattern == "wnew", "the search for 'wnew'")
         assert not view.wrap
+
+
+async def test_n_and_shift_n_go_on_from_where_the_view_is_and_wrap(demo: Demo) -> None:
+    run = await demo.runner.start_run("chatty", {"lines": "300"}, trigger="test")
+    demo.gate.touch()
+    await demo.runner.wait_run(run.id)
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await open_log(app, pilot, run.id, "talk")  # at the tail
+        await pilot.press("slash", *"5 ok", "enter")
+        await wait_for(pilot, lambda: view.match_line is not None, "a match")
+        assert view.match_line == 285  # the first one on screen, not line 5
+        await pilot.press("g")  # scrolled away: n goes on from the top of the view
+        await wait_for(pilot, lambda: rendered(view)[0] == "line 0 ok", "the top")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: view.match_line == 5, "line 5")
+        await pilot.press("N")  # nothing above: wraps around to the last match
+        await wait_for(pilot, lambda: view.match_line == 295, "the last match")
+        assert view.note == "wrapped to the end"

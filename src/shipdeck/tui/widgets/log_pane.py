@@ -96,7 +96,7 @@ class LogPane(Vertical):
             text.append("  " + " ".join(flags), style="bold")
         if state.pattern:
             text.append(f"  /{state.pattern}{search_position(state)}")
-        if state.note:
+        if state.note and not (state.match_count == 0 and state.note.startswith("no match")):
             text.append(f"  {state.note}", style="italic")
         return text
 

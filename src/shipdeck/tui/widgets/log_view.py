@@ -335,39 +335,48 @@ class LogView(ScrollView, can_focus=True):
             self._changed()
 
     def action_next_match(self) -> None:
-        if self._regex is None:
-            self.notify("No search yet: press / to search", severity="warning")
-            return
-        start = self.match_line if self.match_line is not None else int(self.scroll_y)
-        self._find(start, backwards=False, skip_current=self.match_line is not None)
+        self._step(backwards=False)
 
     def action_previous_match(self) -> None:
+        self._step(backwards=True)
+
+    def _step(self, *, backwards: bool) -> None:
+        """n/N: on from the current match while it is on screen; else from where the view is
+        now (scrolled away with g, G or the keys: the next match below the top line, or the
+        previous one above it), as in less."""
         if self._regex is None:
             self.notify("No search yet: press / to search", severity="warning")
             return
-        start = self.match_line if self.match_line is not None else int(self.scroll_y)
-        self._find(start, backwards=True, skip_current=self.match_line is not None)
+        top = int(self.scroll_y)
+        current = self.match_line
+        if current is not None and top <= current < top + max(1, self.size.height):
+            self._find(current, backwards=backwards, skip_current=True)
+        else:
+            self._find(top, backwards=backwards, skip_current=backwards)
 
     def _find(self, start: int, *, backwards: bool, skip_current: bool) -> None:
+        """The next match from `start` on (or back); past the end it wraps around once."""
         regex = self._regex
         if regex is None:
             return
         if skip_current:
             start += -1 if backwards else 1
-        if start < 0:
-            self.note = f"no earlier match for {self.pattern!r}"
-            self._changed()
-            return
 
         async def find() -> None:
             self.note = "searching…"
             self._changed()
-            line = await find_match(self.buffer, regex, start, backwards=backwards)
+            buffer = self.buffer
+            line = None
+            if 0 <= start < max(buffer.total, 1):
+                line = await find_match(buffer, regex, start, backwards=backwards)
+            wrapped = line is None
+            if wrapped:
+                again = buffer.total - 1 if backwards else 0
+                line = await find_match(buffer, regex, again, backwards=backwards)
             if line is None:
-                where = "earlier" if backwards else "later"
-                self.note = f"no {where} match for {self.pattern!r}"
+                self.note = f"no match for {self.pattern!r}"
             else:
-                self.note = ""
+                self.note = ("wrapped to the end" if backwards else "wrapped to the top") * wrapped
                 self.match_line = line.n
                 self.go_to_line(line.n, self._match_x(line.text, regex))
             self._changed()
