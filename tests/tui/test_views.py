@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import ContentSwitcher
 
-from shipdeck.model import RunStatus, TaskStatus
+from shipdeck.model import EventPage, RunStatus, TaskStatus
 from shipdeck.runners.local import open_local_runner
 from shipdeck.tui import create_app
 from shipdeck.tui.config import TuiConfig
@@ -291,3 +291,49 @@ async def test_text_from_the_workspace_is_shown_as_written(tmp_path: Path) -> No
             assert app.is_running
     finally:
         await runner.close()
+
+
+async def test_a_run_that_ends_while_its_view_loads_is_shown_ended(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run view applies events only once loaded: a run that finished in between must
+    not stay 'running' on screen (seen once by QA)."""
+    import asyncio
+
+    run = await demo.runner.start_run("chatty", {"lines": "3"}, trigger="test")
+    app = demo.app()
+    loading = asyncio.Event()
+    release = asyncio.Event()
+    real_pipeline = app.pipeline
+
+    async def slow_pipeline(name: str) -> object:
+        loading.set()
+        await release.wait()  # the run view is half-loaded: its detail said 'running'
+        return await real_pipeline(name)
+
+    dispatched: list[object] = []
+    real_dispatch = app.dispatch_events
+
+    def recording_dispatch(index: int, page: EventPage) -> None:
+        dispatched.extend(e.data.get("status") for e in page.events if e.run_id == run.id)
+        real_dispatch(index, page)
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        monkeypatch.setattr(app, "pipeline", slow_pipeline)
+        monkeypatch.setattr(app, "dispatch_events", recording_dispatch)
+        app.open_run(run.id)
+        await wait_for(pilot, loading.is_set, "the view to start loading")
+        demo.gate.touch()
+        await demo.runner.wait_run(run.id)
+        # Its last events reach the half-loaded view (which drops them) before it loads on.
+        await wait_for(pilot, lambda: "succeeded" in dispatched, "the run's end dispatched")
+        release.set()
+        screen = app.screen
+        assert isinstance(screen, RunScreen)
+        await wait_for(
+            pilot,
+            lambda: screen.detail is not None and screen.detail.run.status.finished,
+            "the view to show the run ended",
+        )
+        dag = screen.query_one(DagView)
+        assert dag.tasks["talk"].status == TaskStatus.SUCCEEDED

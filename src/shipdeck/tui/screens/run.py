@@ -107,6 +107,10 @@ class RunScreen(HidesRefusedKeys):
         dag.focus()
         self.refresh_bindings()
         self._paint_summary()
+        if not detail.run.status.finished:
+            # Events that came while this loaded were not applied (a run that ended in that
+            # window stayed 'running' here for good): read it once more now that they are.
+            self.run_worker(self._refresh_detail(), group="run-refresh", exclusive=True)
 
     # Summary line.
 
