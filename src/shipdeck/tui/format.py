@@ -121,6 +121,16 @@ def clip(text: str, width: int) -> str:
     return text[: width - 1] + "…"
 
 
+NAME_CELLS = 24
+"""The widest a user-chosen name (pipeline, task, model, service, runner) is drawn in a list:
+any length is allowed, and one long name must not push every row's other columns off-screen."""
+
+
+def clip_name(name: str) -> str:
+    """A name cut to NAME_CELLS cells, with an ellipsis where it was cut."""
+    return clip(name, NAME_CELLS)
+
+
 def format_param(value: object) -> str:
     """A param value as the user would type it (`true`, not `True`)."""
     if isinstance(value, bool):

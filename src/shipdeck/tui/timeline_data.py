@@ -11,6 +11,7 @@ from enum import StrEnum
 from shipdeck.model import AliasMove, EnvironmentState, HistoryEntry, Outcome, Run
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui.fleet import deploy_runner
+from shipdeck.tui.format import clip_name
 
 TIMELINE_RUNS = 200
 TIMELINE_ACTIONS = 100
@@ -81,7 +82,7 @@ def run_items(index: int, runs: list[Run]) -> list[TimelineItem]:
                 index,
                 "running" if run.status.value in ("queued", "running") else "started",
                 run.pipeline,
-                f"#{run.id} {run.pipeline} started{origin}",
+                f"#{run.id} {clip_name(run.pipeline)} started{origin}",
                 run.user,
                 target,
                 order=run.id * 2,
@@ -95,7 +96,7 @@ def run_items(index: int, runs: list[Run]) -> list[TimelineItem]:
                     index,
                     run.status.value,
                     run.pipeline,
-                    f"#{run.id} {run.pipeline} {run.status.value}"
+                    f"#{run.id} {clip_name(run.pipeline)} {run.status.value}"
                     f" ({run.tasks_done}/{run.tasks_total} tasks)",
                     run.user,
                     target,
@@ -107,7 +108,7 @@ def run_items(index: int, runs: list[Run]) -> list[TimelineItem]:
 
 def action_item(index: int, entry: HistoryEntry) -> TimelineItem:
     moved = f"{entry.from_revision or '∅'} → {entry.to_revision}"
-    text = f"{entry.action.value} {entry.service} {entry.env} {moved}"
+    text = f"{entry.action.value} {clip_name(entry.service)} {entry.env} {moved}"
     if entry.outcome != Outcome.SUCCEEDED:
         text += f": {entry.outcome.value}"
         if entry.detail:
@@ -133,7 +134,7 @@ def alias_item(index: int, move: AliasMove) -> TimelineItem:
         index,
         "succeeded",
         move.model,
-        f"{move.model}@{move.alias} {before} → v{move.to_version}",
+        f"{clip_name(move.model)}@{move.alias} {before} → v{move.to_version}",
         move.user,
         Target("model", model=move.model),
         order=move.id,
@@ -144,15 +145,14 @@ def health_item(index: int, state: EnvironmentState) -> TimelineItem | None:
     if state.health is None or state.health_at is None:
         return None
     word = "ok" if state.health == "passed" else "failing"
+    service = clip_name(state.service)
     return TimelineItem(
         state.health_at,
         ItemKind.HEALTH,
         index,
         "succeeded" if state.health == "passed" else "failed",
         state.service,
-        f"health {state.service} {state.env} {state.health_revision or ''} {word}".replace(
-            "  ", " "
-        ),
+        f"health {service} {state.env} {state.health_revision or ''} {word}".replace("  ", " "),
         "",
         Target("env", service=state.service, env=state.env),
     )

@@ -25,7 +25,7 @@ from shipdeck.tui.deploy_format import (
     OUTCOME_GLYPH,
     format_metric,
 )
-from shipdeck.tui.format import clip, format_age, plural
+from shipdeck.tui.format import clip, clip_name, format_age, plural
 from shipdeck.tui.keymap_deploy import DEPLOY_WRITE_ACTIONS, deploy_bindings
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.fleet_view import FleetView
@@ -143,7 +143,7 @@ class DeploymentsView(FleetView[DeployData]):
             header.append(label)
         rows = []
         for index, service in services:
-            name = Text(service.spec.name, style="bold", no_wrap=True)
+            name = Text(clip_name(service.spec.name), style="bold", no_wrap=True)
             second = app.runners[index].name if self.many else service.spec.source
             name.append("\n" + clip(second, 14), style=palette.muted)
             cells = [name]

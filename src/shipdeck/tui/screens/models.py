@@ -15,7 +15,7 @@ from shipdeck.model import ModelVersion
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui.actions import refuse_if_read_only
 from shipdeck.tui.deploy_format import format_delta, format_metric, is_better
-from shipdeck.tui.format import clip, format_age
+from shipdeck.tui.format import clip, clip_name, format_age
 from shipdeck.tui.keymap_deploy import DEPLOY_WRITE_ACTIONS, deploy_bindings
 from shipdeck.tui.models_data import ModelFamily, ModelsData, load_models
 from shipdeck.tui.palette import Palette
@@ -131,9 +131,9 @@ class ModelsView(FleetView[ModelsData]):
         palette = self.shipdeck.palette
         cells: list[Cell] = []
         if self.many:
-            cells.append(self.shipdeck.runners[index].name)
+            cells.append(clip_name(self.shipdeck.runners[index].name))
         marker = MARK if version_key(index, family.name, version.version) in self.marked else " "
-        cells.append(Text(f"{marker}{family.name}", no_wrap=True))
+        cells.append(Text(f"{marker}{clip_name(family.name)}", no_wrap=True))
         cells.append(version.revision)
         cells.append(self._aliases(family, version, palette))
         cells.append(f"#{version.run_id}")

@@ -15,7 +15,14 @@ from shipdeck.model import Run, RunDetail, RunStatus, TaskStatus
 from shipdeck.tui import keymap
 from shipdeck.tui.data import STRIP_RUNS
 from shipdeck.tui.fleet_runs import Source, fleet_key, pipeline_key
-from shipdeck.tui.format import clip, format_age, format_duration, progress_bar, run_elapsed
+from shipdeck.tui.format import (
+    clip,
+    clip_name,
+    format_age,
+    format_duration,
+    progress_bar,
+    run_elapsed,
+)
 from shipdeck.tui.keymap_deploy import deploy_bindings
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.shared_filter import FilterableView, FilterInput
@@ -133,10 +140,10 @@ class OverviewView(FilterableView, Vertical):
             cause = _failure_cause(source.snapshot.details.get(run.id))
             if not _matches(words, source.name if many else "", f"#{run.id}", run.pipeline, cause):
                 continue
-            cells: list[Cell] = [source.name] if many else []
+            cells: list[Cell] = [clip_name(source.name)] if many else []
             cells += [
                 palette.badge(run.status, f"#{run.id}"),
-                run.pipeline,
+                clip_name(run.pipeline),
                 Text(clip(cause, 34), style=palette.status("failed")),
                 format_age(run.finished_at or run.created_at, now),
             ]
@@ -152,10 +159,10 @@ class OverviewView(FilterableView, Vertical):
                 tasks = _queued_behind(run, source.snapshot.active)
             if not _matches(words, source.name if many else "", f"#{run.id}", run.pipeline, tasks):
                 continue
-            cells = [source.name] if many else []
+            cells = [clip_name(source.name)] if many else []
             cells += [
                 palette.badge(run.status, f"#{run.id}"),
-                run.pipeline,
+                clip_name(run.pipeline),
                 f"{progress_bar(run.tasks_done, run.tasks_total, 8)} "
                 f"{run.tasks_done}/{run.tasks_total}",
                 format_duration(run_elapsed(run, now)),
@@ -171,9 +178,9 @@ class OverviewView(FilterableView, Vertical):
                     continue
                 runs = source.snapshot.history.get(pipeline.name, [])
                 last = runs[0] if runs else None
-                cells = [source.name] if many else []
+                cells = [clip_name(source.name)] if many else []
                 cells += [
-                    pipeline.name,
+                    clip_name(pipeline.name),
                     strip(runs, palette),
                     palette.badge(last.status, f"#{last.id}") if last else "never run",
                     format_age(last.created_at, now) if last else "",

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 
 from shipdeck.tui.data import Snapshot
-from shipdeck.tui.format import clip, format_age, format_param
+from shipdeck.tui.format import clip, clip_name, format_age, format_param
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.overview import strip
 from shipdeck.tui.widgets.table import Cell, KeyedTable
@@ -44,7 +44,7 @@ class PipelinesView(Vertical):
                 (
                     pipeline.name,
                     [
-                        pipeline.name,
+                        clip_name(pipeline.name),
                         str(len(pipeline.tasks)),
                         clip(params, 22),
                         palette.badge(last.status, f"#{last.id}") if last else "-",

@@ -12,7 +12,13 @@ from textual.containers import Vertical
 from shipdeck.model import Run
 from shipdeck.tui import keymap
 from shipdeck.tui.fleet_runs import Source, fleet_key
-from shipdeck.tui.format import STATUS_WORD, format_age, format_duration, run_elapsed
+from shipdeck.tui.format import (
+    STATUS_WORD,
+    clip_name,
+    format_age,
+    format_duration,
+    run_elapsed,
+)
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.shared_filter import FilterableView, FilterInput
 from shipdeck.tui.widgets.grid import GridTable
@@ -87,10 +93,10 @@ class RunsView(FilterableView, Vertical):
             name = source.name if many else ""
             if not _matches(run, [w for w in self.filter_words if w not in name.lower()]):
                 continue
-            cells: list[Cell] = [name] if many else []
+            cells: list[Cell] = [clip_name(name)] if many else []
             cells += [
                 f"#{run.id}",
-                run.pipeline,
+                clip_name(run.pipeline),
                 palette.badge(run.status, STATUS_WORD.get(run.status.value, run.status)),
                 f"{run.tasks_done}/{run.tasks_total}",
                 format_age(run.started_at or run.created_at, now),

@@ -12,7 +12,7 @@ from textual.binding import BindingType
 from textual.widgets import DataTable, Static
 
 from shipdeck.runners.protocol import Runner
-from shipdeck.tui.format import clip, format_age, glyph, plural
+from shipdeck.tui.format import clip, clip_name, format_age, glyph, plural
 from shipdeck.tui.keymap_deploy import deploy_bindings
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.fleet_view import FleetView
@@ -104,7 +104,7 @@ class TimelineView(FleetView[list[TimelineItem]]):
     def _cells(self, item: TimelineItem, palette: Palette, now: datetime) -> list[Cell]:
         cells: list[Cell] = []
         if self.many:
-            cells.append(self.shipdeck.runners[item.runner].name)
+            cells.append(clip_name(self.shipdeck.runners[item.runner].name))
         when = f"{item.at:%H:%M} {format_age(item.at, now).removesuffix(' ago'):>4}"
         cells.append(Text(when, style=palette.muted, no_wrap=True))
         cells.append(item.kind.value)

@@ -7,9 +7,12 @@ from rich.text import Text
 from textual.widget import Widget
 
 from shipdeck.tui.current import shipdeck_app
+from shipdeck.tui.format import clip, clip_name
 
 STATE_GLYPH = {"live": "●", "reconnecting": "◌", "offline": "○"}
 STATE_COLOUR = {"live": "success", "reconnecting": "warning", "offline": "error"}
+TITLE_CELLS = 40
+"""A breadcrumb (`run #18 / <task>`) is cut here, so the runners' states stay on screen."""
 
 
 class AppHeader(Widget):
@@ -30,11 +33,11 @@ class AppHeader(Widget):
         line = Text(no_wrap=True, overflow="ellipsis", end="")
         line.append(" shipdeck ", style="bold")
         if self.title_text:
-            line.append(self.title_text + " ", style=palette.muted)
+            line.append(clip(self.title_text, TITLE_CELLS) + " ", style=palette.muted)
         for index, runner in enumerate(app.runners):
             state = app.connection_state(index)
             marker = "▸" if index == app.active and len(app.runners) > 1 else " "
-            line.append(f" {marker}{runner.name} ")
+            line.append(f" {marker}{clip_name(runner.name)} ")
             style = palette.colour(STATE_COLOUR.get(state, "foreground"))
             line.append(f"{STATE_GLYPH.get(state, '?')} {state}", style=style)
         if app.read_only:
