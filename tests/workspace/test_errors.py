@@ -199,7 +199,13 @@ def test_wrong_types_for_every_task_key(problems: Problems) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "got"), [("0", "integer 0"), ("2.5", "float 2.5"), ('"2"', "string '2'")]
+    ("value", "got"),
+    [
+        ("0", "integer 0"),
+        ("2.5", "float 2.5"),
+        ('"2"', "string '2'"),
+        ("9999999999999999999", "integer 9999999999999999999"),
+    ],
 )
 def test_concurrency_is_a_positive_integer(problems: Problems, value: str, got: str) -> None:
     assert problems(
@@ -208,7 +214,7 @@ def test_concurrency_is_a_positive_integer(problems: Problems, value: str, got: 
         concurrency = {value}
         tasks.x.run = "make"
         """
-    ) == [f"{F}:2: pipelines.a.concurrency: must be an integer >= 1, got {got}"]
+    ) == [f"{F}:2: pipelines.a.concurrency: must be an integer from 1 to 10000, got {got}"]
 
 
 def test_needs_items_env_values_and_names(problems: Problems) -> None:

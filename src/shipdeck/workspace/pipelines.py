@@ -17,6 +17,8 @@ from shipdeck.workspace.validate import check_needs
 PIPELINE_KEYS = ("description", "params", "concurrency", "tasks")
 TASK_KEYS = ("run", "env", "cwd", "timeout", "retries", "retry_delay", "needs", "registers")
 REGISTER_KEYS = ("model", "artifact")
+MAX_CONCURRENCY = 10_000
+"""Far beyond what runs at once on one host; leave `concurrency` out for no limit."""
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 """Pipeline and task names: they appear in commands, URLs and file names."""
@@ -69,8 +71,11 @@ def _concurrency(table: dict[str, Any], path: KeyPath, problems: Problems) -> in
     if "concurrency" not in table:
         return None
     value = table["concurrency"]
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        problems.add((*path, "concurrency"), f"must be an integer >= 1, got {describe(value)}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CONCURRENCY:
+        problems.add(
+            (*path, "concurrency"),
+            f"must be an integer from 1 to {MAX_CONCURRENCY}, got {describe(value)}",
+        )
         return None
     return value
 
