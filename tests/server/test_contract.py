@@ -134,6 +134,12 @@ async def test_runs_of_a_pipeline_filter_by_the_recorded_name_declared_or_not(
     assert [r.id for r in await runner.runs(pipeline="chatty")] == [run.id]
     assert await runner.runs(pipeline="talky") == []
     assert await runner.runs(pipeline="deploy:nowhere") == []
+    # `last:NAME` the same way: the newest recorded run, declared or not.
+    assert await runner.resolve_run("last:chatty") == run.id
+    with pytest.raises(NotFound, match="no pipeline 'nowhere'"):
+        await runner.resolve_run("last:nowhere")
+    with pytest.raises(NotFound, match="there are no runs of pipeline 'talky' yet"):
+        await runner.resolve_run("last:talky")
 
 
 async def test_event_feed_follows_a_run(runner: Runner) -> None:

@@ -128,11 +128,13 @@ class LocalRunner:
         text = ref.strip()
         if text == "last" or text.startswith("last:"):
             pipeline = text.removeprefix("last").removeprefix(":") or None
-            if pipeline is not None:
-                self._configured()
-                self.engine.pipeline(pipeline)
             newest = self.engine.latest_run_id(pipeline)
             if newest is None:
+                if pipeline is not None:
+                    # Recorded runs count even when the file no longer declares the pipeline
+                    # (or never did: deploy:api); with none, an unknown name says so.
+                    self._configured()
+                    self.engine.pipeline(pipeline)
                 where = f" of pipeline {pipeline!r}" if pipeline else ""
                 raise NotFound(f"there are no runs{where} yet")
             return newest
