@@ -83,7 +83,7 @@ class Engine:
         self._watcher: asyncio.Task[None] | None = None
         self._indexes: OrderedDict[Path, LogIndex] = OrderedDict()
         self._closed = False
-        self._admission = Admission(self.store, self.persister, self._holds_no_slot)
+        self._admission = Admission(self.store, self.persister, self._interrupt_if_orphaned)
         self.recover()
 
     # Lifecycle --------------------------------------------------------------------------
@@ -92,16 +92,14 @@ class Engine:
         """Mark runs whose owner process is gone as interrupted; returns their ids."""
         recovered = []
         for run_id, owner in self.store.active_runs():
-            if owner == self.owner.name or owner_alive(self._owners_dir, owner):
-                continue
-            self._interrupt(run_id)
-            recovered.append(run_id)
+            if self._interrupt_if_orphaned(run_id, owner):
+                recovered.append(run_id)
         remove_dead_locks(self._owners_dir, keep=self.owner.name)
         return recovered
 
-    def _holds_no_slot(self, run_id: int, owner: str | None) -> bool:
-        """For a queued run's count of the runs ahead: True when `run_id` is not executing
-        anywhere (its owner died; it is marked interrupted here)."""
+    def _interrupt_if_orphaned(self, run_id: int, owner: str | None) -> bool:
+        """True, and the run marked interrupted, when `owner` (the process executing it) is
+        gone: it executes nowhere any more (nor holds a concurrency slot)."""
         if owner == self.owner.name or owner_alive(self._owners_dir, owner):
             return False
         self._interrupt(run_id)
@@ -131,6 +129,11 @@ class Engine:
     def busy(self) -> bool:
         """True while this engine executes a run (what a daemon must not exit during)."""
         return bool(self._jobs)
+
+    @property
+    def executing(self) -> list[int]:
+        """The runs this engine executes now, queued or running, oldest first."""
+        return sorted(self._jobs)
 
     async def close(self, reason: str = "runner closed") -> None:
         """Kill the tasks still running (so none is orphaned), mark them cancelled, release."""
@@ -389,10 +392,8 @@ class Engine:
         if run.status.finished or run.id in self._executors:
             return run
         control = self.store.run_control(run.id)
-        owner = control[0] if control else None
-        if owner == self.owner.name or owner_alive(self._owners_dir, owner):
+        if not self._interrupt_if_orphaned(run.id, control[0] if control else None):
             return run
-        self._interrupt(run.id)
         return self.store.get_run(run.id) or run
 
     def runs(

@@ -72,8 +72,7 @@ class LocalRunner:
 
     def executing(self) -> list[int]:
         """The runs this runner executes now, queued or running: closing it cancels them."""
-        mine = self.engine.owner.name
-        return [run_id for run_id, owner in self.engine.store.active_runs() if owner == mine]
+        return self.engine.executing
 
     async def pipelines(self) -> list[PipelineSpec]:
         self._configured()
