@@ -10,33 +10,7 @@ from collections.abc import Mapping
 from textual.binding import Binding
 
 from shipdeck.tui.keymap_deploy import DEPLOY_BINDINGS
-
-
-def _b(
-    binding_id: str,
-    key: str,
-    action: str,
-    description: str,
-    *,
-    show: bool = True,
-    help: str = "",
-    priority: bool = False,
-) -> Binding:
-    """`description` is the footer's short label; `help` (the tooltip) is the `?` line.
-
-    `priority` for a key that opens a text box: the app runs it before it hands on the keys
-    typed after it, so those land in the box (a plain binding runs only once the key has
-    bubbled up, and the next letters were already on their way to the old focus)."""
-    return Binding(
-        key,
-        action,
-        description,
-        show=show,
-        id=binding_id,
-        tooltip=help or description,
-        priority=priority,
-    )
-
+from shipdeck.tui.keymap_deploy import binding as _b
 
 ALL_BINDINGS: dict[str, Binding] = {
     b.id: b  # type: ignore[misc]

@@ -6,10 +6,34 @@ from __future__ import annotations
 from textual.binding import Binding
 
 
-def _b(
-    binding_id: str, key: str, action: str, description: str, *, show: bool = True, help: str = ""
+def binding(
+    binding_id: str,
+    key: str,
+    action: str,
+    description: str,
+    *,
+    show: bool = True,
+    help: str = "",
+    priority: bool = False,
 ) -> Binding:
-    return Binding(key, action, description, show=show, id=binding_id, tooltip=help or description)
+    """A binding with its id (keymap.py's and these alike). `description` is the footer's
+    short label; `help` (the tooltip) is the `?` line.
+
+    `priority` for a key that opens a text box: the app runs it before it hands on the keys
+    typed after it, so those land in the box (a plain binding runs only once the key has
+    bubbled up, and the next letters were already on their way to the old focus)."""
+    return Binding(
+        key,
+        action,
+        description,
+        show=show,
+        id=binding_id,
+        tooltip=help or description,
+        priority=priority,
+    )
+
+
+_b = binding
 
 
 DEPLOY_BINDINGS: dict[str, Binding] = {
@@ -18,13 +42,12 @@ DEPLOY_BINDINGS: dict[str, Binding] = {
         _b("view.models", "4", "app.switch_view('models')", "Models", show=False),
         _b("view.deployments", "5", "app.switch_view('deployments')", "Deploys", show=False),
         _b("view.timeline", "6", "app.switch_view('timeline')", "Timeline", show=False),
-        # A priority binding (see keymap._b): the words typed right after `/` go to the box.
-        Binding(
+        _b(
+            "filter",
             "slash",
             "filter",
             "Filter",
-            id="filter",
-            tooltip="Filter the list (esc clears)",
+            help="Filter the list (esc clears)",
             priority=True,
         ),
         # Models.
