@@ -17,6 +17,7 @@ class CliContext:
     def __init__(self, args: argparse.Namespace, out: TextIO | None = None) -> None:
         self.args = args
         self.out = out if out is not None else sys.stdout
+        self._file: Path | None = None
         self._workspace: WorkspaceSpec | None = None
         self._runner: Runner | None = None
 
@@ -27,9 +28,11 @@ class CliContext:
 
     def workspace_file(self) -> Path:
         """The shipdeck.toml of -C DIR, or the nearest one up from the current directory."""
-        from shipdeck.workspace import find_workspace
+        if self._file is None:
+            from shipdeck.workspace import find_workspace
 
-        return find_workspace(self.directory)
+            self._file = find_workspace(self.directory)
+        return self._file
 
     def workspace(self) -> WorkspaceSpec:
         """The workspace of -C DIR, or found by walking up from the current directory."""
