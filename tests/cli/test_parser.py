@@ -16,9 +16,11 @@ def test_global_options_alone_open_the_tui() -> None:
         "ws",
         "runs",  # an option's value, not the command of that name
         True,
-        "far",
+        ["far"],
     )
     assert getattr(args, "handler", None) is None
+    several = tui_args(["--runner", "a", "--runner", "b"])
+    assert several is not None and several.runner == ["a", "b"]
     full = build_parser().parse_args(["-C", "ws", "--theme", "runs", "--read-only"])
     assert (full.directory, full.theme, full.tui_read_only) == ("ws", "runs", True)
 

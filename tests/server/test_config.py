@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -113,7 +115,7 @@ def test_broken_config_is_one_line_naming_the_file(config: Path) -> None:
     config.write_text("[[runners]]\nname = 'a'\nurl = \n")
     with pytest.raises(InvalidInput) as raised:
         load_runners()
-    assert str(raised.value).startswith(f"{config}: ")
+    assert str(raised.value).startswith(f"{config}:3: invalid TOML: ")
     assert "\n" not in str(raised.value)
     config.write_text("[[runners]]\nname = 'a'\n")
     with pytest.raises(InvalidInput, match="runners #1: needs a string 'url'"):
@@ -163,3 +165,66 @@ async def test_connect_in_process_when_asked(
         assert not daemon.socket_path(workspace).exists()
     finally:
         await runner.close()
+
+
+def test_problems_name_file_line_and_option(config: Path) -> None:
+    config.parent.mkdir(parents=True)
+    config.write_text(
+        '[[runners]]\nname = "a"\nurl = "http://h:1"\n\n'
+        '[[runners]]\nname = "b"\nurl = "http://h:2"\nread-only = true\n'
+    )
+    with pytest.raises(InvalidInput) as raised:
+        load_runners()
+    assert str(raised.value) == f"{config}:8: runner 'b': read-only: unknown option"
+    config.write_text('[[runners]]\nname = "a"\nkind = "mlfow"\nurl = "http://h:1"\n')
+    with pytest.raises(InvalidInput, match=r":3: runner 'a': kind: unknown runner kind 'mlfow'"):
+        load_runners()
+
+
+def test_the_tui_form_of_the_docs_no_longer_breaks_runner_commands(
+    config: Path, tmp_path: Path
+) -> None:
+    """docs/tui.md showed `[runners.prod] read_only = true`; with it `shipdeck runner ls` and
+    `shipdeck` outside a workspace failed ("'runners' must be an array of tables")."""
+    config.parent.mkdir(parents=True)
+    config.write_text('[tui]\ntheme = "shipdeck-light"\n\n[runners.prod]\nread_only = true\n')
+    from shipdeck.config import read_settings
+    from shipdeck.tui.config import load_config
+
+    tui = load_config(config)
+    assert tui.read_only_runners == {"prod"} and tui.theme == "shipdeck-light"
+    assert len(tui.problems) == 1 and "[[runners]]" in tui.problems[0]
+    assert tui.problems[0].startswith(f"{config}:4: ")
+    loaded = read_settings(config)
+    assert loaded.settings.runners == () and loaded.legacy_read_only == {"prod"}
+    result = subprocess.run(
+        [sys.executable, "-m", "shipdeck", "runner", "ls"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert "[[runners]]" in result.stderr and f"{config}:4:" in result.stderr
+
+
+def test_runner_add_checks_the_kind(config: Path, tmp_path: Path) -> None:
+    def shipdeck(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "shipdeck", "runner", *args],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            check=False,
+        )
+
+    result = shipdeck("add", "lab", "http://127.0.0.1:5000", "--kind", "nope")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "shipdeck: error: runner 'lab': kind: unknown runner kind 'nope' (kinds: shipdeck)"
+    )
+    assert not config.exists()
+    result = shipdeck("add", "lab", "http://127.0.0.1:5000", "--kind", "shipdeck")
+    assert result.returncode == 0, result.stderr
+    assert [entry.name for entry in load_runners()] == ["lab"]

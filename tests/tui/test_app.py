@@ -108,7 +108,9 @@ def test_config_problems_are_one_line_each(tmp_path: Path) -> None:
     assert len(config.problems) == 1 and "invalid TOML" in config.problems[0]
     path.write_text("[tui]\ntheme = 1\n[runners.prod]\nread_only = true\n", encoding="utf-8")
     config = load_config(path)
-    assert config.problems == [f"{path}: [tui] theme: expected a theme name"]
+    assert config.problems[0] == f"{path}:2: [tui] theme: expected a theme name"
+    assert config.problems[1].startswith(f"{path}:3: runners: the [runners.NAME] form")
+    assert len(config.problems) == 2
     assert config.read_only_runners == {"prod"}
     assert load_config(tmp_path / "missing.toml") == TuiConfig(themes_dir=tmp_path / "themes")
 

@@ -50,10 +50,25 @@ class CliContext:
         return workspace_place(self.workspace_file())
 
     @property
+    def runner_specs(self) -> list[str]:
+        """Every `--runner NAME|URL` given, in order."""
+        specs: list[str] | str | None = getattr(self.args, "runner", None)
+        if specs is None:
+            return []
+        return [specs] if isinstance(specs, str) else list(specs)
+
+    @property
     def runner_spec(self) -> str | None:
-        """The global `--runner NAME|URL`, if given."""
-        spec: str | None = getattr(self.args, "runner", None)
-        return spec
+        """The global `--runner NAME|URL`, if given; commands other than the TUI take one."""
+        specs = self.runner_specs
+        if len(specs) > 1:
+            from shipdeck.errors import InvalidInput
+
+            raise InvalidInput(
+                f"--runner is given {len(specs)} times; only the TUI (shipdeck with no command)"
+                " opens several runners"
+            )
+        return specs[0] if specs else None
 
     @property
     def needs_file(self) -> bool:

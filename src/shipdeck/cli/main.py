@@ -52,7 +52,9 @@ def _global_parser() -> Parser:
     parser.add_argument(
         "--runner",
         metavar="NAME|URL",
-        help="send the command to this runner (a name from the config file, or a URL)",
+        action="append",
+        help="send the command to this runner (a name from the config file, or a URL); "
+        "the TUI takes it more than once",
     )
     parser.add_argument(
         "--read-only",

@@ -10,8 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json, table
-from shipdeck.config import RunnerEntry, add_runner, load_runners, remove_runner, runner_token
-from shipdeck.errors import ShipdeckError, WorkspaceError
+from shipdeck.config import (
+    RUNNER_KINDS,
+    RunnerEntry,
+    add_runner,
+    entry_from_table,
+    load_runners,
+    remove_runner,
+    runner_token,
+)
+from shipdeck.errors import InvalidInput, ShipdeckError, WorkspaceError
 
 if TYPE_CHECKING:
     from shipdeck.runners.remote import RunnerInfo
@@ -34,6 +42,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s = actions.add_parser("add", help="add a runner to the user config")
     s.add_argument("name")
     s.add_argument("url", help="http(s)://HOST:PORT or unix:PATH")
+    s.add_argument(
+        "--kind",
+        default="shipdeck",
+        metavar="KIND",
+        help=f"what the runner is (default shipdeck; kinds: {', '.join(sorted(RUNNER_KINDS))})",
+    )
     token = s.add_mutually_exclusive_group()
     token.add_argument("--token-env", metavar="VAR", help="environment variable with the token")
     token.add_argument("--token-file", metavar="F", help="file (mode 0600) with the token")
@@ -148,15 +162,21 @@ async def ls_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def add_command(args: argparse.Namespace, ctx: CliContext) -> int:
-    entry = RunnerEntry(
-        name=args.name,
-        url=args.url,
-        token_env=args.token_env,
-        token_file=args.token_file,
-        read_only=args.read_only,
-    )
+    table = {
+        "kind": args.kind,
+        "name": args.name,
+        "url": args.url,
+        "token_env": args.token_env,
+        "token_file": args.token_file,
+        "read_only": args.read_only,
+    }
+    try:
+        entry = entry_from_table({key: value for key, value in table.items() if value is not None})
+    except ValueError as error:
+        raise InvalidInput(f"runner {args.name!r}: {error}") from None
     path = add_runner(entry)
-    ctx.print(f"added runner {entry.name} ({entry.url}) to {path}")
+    kind = "" if entry.kind == "shipdeck" else f", kind {entry.kind}"
+    ctx.print(f"added runner {entry.name} ({entry.url}{kind}) to {path}")
     return 0
 
 

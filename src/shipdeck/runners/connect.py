@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
-from shipdeck.config import check_url, find_runner, runner_token
+from shipdeck.config import RunnerEntry, check_url, find_runner, runner_token
 from shipdeck.errors import WorkspaceError
 from shipdeck.model import WorkspaceSpec
 from shipdeck.runners.daemon import attach, attach_lazily
@@ -21,16 +22,28 @@ def is_url(spec: str) -> bool:
     return spec.startswith(("http://", "https://", "unix:"))
 
 
-def open_remote(spec: str) -> RemoteRunner:
+def _open_shipdeck(entry: RunnerEntry) -> Runner:
+    return RemoteRunner(
+        entry.url, token=runner_token(entry), name=entry.name, read_only=entry.read_only
+    )
+
+
+OPENERS: dict[str, Callable[[RunnerEntry], Runner]] = {"shipdeck": _open_shipdeck}
+"""How to open a configured runner, by its kind (each kind in `shipdeck.config.RUNNER_KINDS`)."""
+
+
+def open_entry(entry: RunnerEntry) -> Runner:
+    """A client for one configured runner, of whatever kind it is."""
+    return OPENERS[entry.kind](entry)
+
+
+def open_remote(spec: str) -> Runner:
     """A client for a configured runner name or a URL (its token from $SHIPDECK_TOKEN)."""
     if is_url(spec):
         check_url(spec)
         token = os.environ.get(TOKEN_ENV, "").strip() or None
         return RemoteRunner(spec, token=token, name=spec)
-    entry = find_runner(spec)
-    return RemoteRunner(
-        entry.url, token=runner_token(entry), name=entry.name, read_only=entry.read_only
-    )
+    return open_entry(find_runner(spec))
 
 
 async def connect(

@@ -78,7 +78,7 @@ class ShipdeckApp(App[int]):
         self.active = 0
         self.clock = clock
         self.config = load_config() if config is None else config
-        self._read_only = read_only
+        self._read_only = read_only or self.config.read_only
         self._theme_choice = theme
         self._extra_themes_dir = extra_themes_dir
         self._observed: dict[int, str] = {}
