@@ -14,7 +14,16 @@ from shipdeck import __version__, startup
 from shipdeck.cli.context import CliContext
 from shipdeck.errors import ShipdeckError, WorkspaceError
 
-COMMAND_MODULES = ["runs", "validate", "demo", "serve", "runner_cmd", "deploy", "models"]
+COMMAND_MODULES = [
+    "runs",
+    "validate",
+    "demo",
+    "serve",
+    "runner_cmd",
+    "deploy",
+    "models",
+    "drift",
+]
 
 Handler = Callable[[argparse.Namespace, CliContext], Awaitable[int]]
 

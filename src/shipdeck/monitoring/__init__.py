@@ -1,0 +1,1 @@
+"""Monitoring: data drift between data sets (and, later, monitors, checks and alerts)."""
