@@ -1,0 +1,347 @@
+"""MLflow's REST API (`/api/2.0/mlflow/...`) over httpx: the calls shipdeck makes, typed.
+
+Nothing here knows shipdeck's runner contract; the MLflow runner maps these onto it. Every
+failure is a ShipdeckError with one line naming the runner: unreachable or timed out
+(Unavailable), 401/403 (Unauthorized), 404 or RESOURCE_DOES_NOT_EXIST (NotFound), 429 (rate
+limited: Unavailable, with the server's Retry-After), anything else with MLflow's own message.
+Lists come a page at a time (MLflow's `page_token`); nothing here pulls a whole history.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from shipdeck.errors import InvalidInput, NotFound, ShipdeckError, Unauthorized, Unavailable
+
+PAGE = 100
+"""Runs and versions per page: MLflow's search of 100 runs takes ~0.2 s, 1,000 ~2 s."""
+TIMEOUT = 10.0
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class KeyValue(_Loose):
+    key: str
+    value: str = ""
+
+
+class Metric(_Loose):
+    key: str
+    value: float
+    timestamp: int = 0
+    step: int = 0
+    run_id: str | None = None
+
+
+class Experiment(_Loose):
+    experiment_id: str
+    name: str
+    lifecycle_stage: str = "active"
+    creation_time: int | None = None
+    last_update_time: int | None = None
+    tags: list[KeyValue] = []
+
+
+class RunInfo(_Loose):
+    run_id: str
+    experiment_id: str
+    run_name: str = ""
+    user_id: str = ""
+    status: str = "RUNNING"
+    start_time: int | None = None
+    end_time: int | None = None
+    artifact_uri: str = ""
+    lifecycle_stage: str = "active"
+
+
+class RunData(_Loose):
+    metrics: list[Metric] = []
+    params: list[KeyValue] = []
+    tags: list[KeyValue] = []
+
+
+class MlflowRun(_Loose):
+    info: RunInfo
+    data: RunData = RunData()
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {tag.key: tag.value for tag in self.data.tags}
+
+    @property
+    def params(self) -> dict[str, str]:
+        return {param.key: param.value for param in self.data.params}
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        """The latest value of each metric."""
+        return {metric.key: metric.value for metric in self.data.metrics}
+
+    @property
+    def parent_id(self) -> str | None:
+        return self.tags.get("mlflow.parentRunId")
+
+
+class Alias(_Loose):
+    alias: str
+    version: str
+
+
+class ModelVersion(_Loose):
+    name: str
+    version: str
+    creation_timestamp: int | None = None
+    last_updated_timestamp: int | None = None
+    source: str = ""
+    run_id: str = ""
+    status: str = "READY"
+    description: str = ""
+    tags: list[KeyValue] = []
+    aliases: list[str] = []
+
+
+class RegisteredModel(_Loose):
+    name: str
+    creation_timestamp: int | None = None
+    last_updated_timestamp: int | None = None
+    description: str = ""
+    latest_versions: list[ModelVersion] = []
+    aliases: list[Alias] = []
+    tags: list[KeyValue] = []
+
+
+class FileInfo(_Loose):
+    path: str
+    is_dir: bool = False
+    file_size: int | None = None
+
+
+class Page(_Loose):
+    """One page of a list and the token of the next (None on the last page)."""
+
+    items: list[Any] = Field(default_factory=list)
+    next_page_token: str | None = None
+
+
+def auth_headers(
+    token: str | None = None, username: str | None = None, password: str | None = None
+) -> dict[str, str]:
+    """Bearer token, or HTTP basic auth as MLflow's auth app (`mlflow server --app-name
+    basic-auth`) expects."""
+    if token:
+        return {"Authorization": f"Bearer {token}"}
+    if username is not None:
+        pair = f"{username}:{password or ''}".encode()
+        return {"Authorization": f"Basic {base64.b64encode(pair).decode('ascii')}"}
+    return {}
+
+
+class MlflowApi:
+    """One MLflow tracking server. `name` is the configured runner's, for messages."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.name = name
+        self.url = url.rstrip("/")
+        self._client = httpx.AsyncClient(
+            base_url=f"{self.url}/api/2.0/mlflow/",
+            headers=dict(headers or {}),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            transport=transport,
+        )
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    # Transport and errors.
+
+    async def _call(
+        self, method: str, path: str, *, params: Any = None, body: Any = None
+    ) -> dict[str, Any]:
+        try:
+            response = await self._client.request(method, path, params=params, json=body)
+        except httpx.TimeoutException:
+            raise Unavailable(f"runner {self.name} (mlflow) timed out at {self.url}") from None
+        except httpx.TransportError as error:
+            reason = str(error) or type(error).__name__
+            raise Unavailable(
+                f"runner {self.name} (mlflow) is unreachable at {self.url}: {reason}"
+            ) from None
+        if response.is_success:
+            try:
+                data = response.json()
+            except ValueError:
+                raise Unavailable(
+                    f"runner {self.name} (mlflow) answered {path} with something not JSON"
+                ) from None
+            return data if isinstance(data, dict) else {}
+        raise self._error(response)
+
+    def _error(self, response: httpx.Response) -> ShipdeckError:
+        code, message = "", ""
+        try:
+            body = response.json()
+            code, message = str(body.get("error_code", "")), str(body.get("message", ""))
+        except (ValueError, AttributeError):
+            message = response.text.strip().splitlines()[0] if response.text.strip() else ""
+        message = message or f"HTTP {response.status_code} {response.reason_phrase}"
+        where = f"runner {self.name} (mlflow)"
+        status = response.status_code
+        if status in (401, 403) or code in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
+            what = "refused the credentials" if status == 401 else "refused access"
+            return Unauthorized(f"{where} {what}: {message}")
+        if status == 404 or code == "RESOURCE_DOES_NOT_EXIST":
+            return NotFound(f"{where}: {message}")
+        if status == 429:
+            wait = response.headers.get("retry-after")
+            later = f"; retry after {wait} s" if wait else ""
+            return Unavailable(f"{where} is rate limiting requests{later}: {message}")
+        if code == "INVALID_PARAMETER_VALUE" or status == 400:
+            return InvalidInput(f"{where}: {message}")
+        if status >= 500:
+            return Unavailable(f"{where} failed: {message}")
+        return ShipdeckError(f"{where}: {message}")
+
+    async def health(self) -> None:
+        """Raise unless the server answers (the tracking API itself, not /health alone)."""
+        await self._call("POST", "experiments/search", body={"max_results": 1})
+
+    # Experiments and runs.
+
+    async def experiments(self, page_token: str | None = None) -> Page:
+        body: dict[str, Any] = {"max_results": PAGE, "view_type": "ACTIVE_ONLY"}
+        if page_token:
+            body["page_token"] = page_token
+        data = await self._call("POST", "experiments/search", body=body)
+        items = [Experiment.model_validate(e) for e in data.get("experiments", [])]
+        return Page(items=items, next_page_token=data.get("next_page_token") or None)
+
+    async def experiment_by_name(self, name: str) -> Experiment:
+        data = await self._call("GET", "experiments/get-by-name", params={"experiment_name": name})
+        return Experiment.model_validate(data["experiment"])
+
+    async def runs(
+        self,
+        experiment_ids: list[str],
+        *,
+        page_token: str | None = None,
+        max_results: int = PAGE,
+        search: str = "",
+        order_by: list[str] | None = None,
+    ) -> Page:
+        """Runs of the experiments, newest first, one page."""
+        body: dict[str, Any] = {
+            "experiment_ids": experiment_ids,
+            "max_results": max_results,
+            "order_by": order_by or ["attributes.start_time DESC"],
+            "run_view_type": "ACTIVE_ONLY",
+        }
+        if search:
+            body["filter"] = search
+        if page_token:
+            body["page_token"] = page_token
+        data = await self._call("POST", "runs/search", body=body)
+        items = [MlflowRun.model_validate(r) for r in data.get("runs", [])]
+        return Page(items=items, next_page_token=data.get("next_page_token") or None)
+
+    async def run(self, run_id: str) -> MlflowRun:
+        data = await self._call("GET", "runs/get", params={"run_id": run_id})
+        return MlflowRun.model_validate(data["run"])
+
+    async def metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Every value of one metric of one run, by step (paged through)."""
+        values: list[Metric] = []
+        token: str | None = None
+        while True:
+            params: dict[str, Any] = {"run_id": run_id, "metric_key": key, "max_results": 25000}
+            if token:
+                params["page_token"] = token
+            data = await self._call("GET", "metrics/get-history", params=params)
+            values.extend(Metric.model_validate(m) for m in data.get("metrics", []))
+            token = data.get("next_page_token") or None
+            if not token:
+                return values
+
+    async def metric_histories(
+        self, run_ids: list[str], key: str, *, max_results: int = 320
+    ) -> dict[str, list[Metric]]:
+        """One metric of several runs (at most 100) in one call, each sampled to at most
+        `max_results` points over its steps (MLflow's bulk-interval endpoint)."""
+        params: list[tuple[str, str | int]] = [("run_ids", run_id) for run_id in run_ids]
+        params += [("metric_key", key), ("max_results", max_results)]
+        data = await self._call("GET", "metrics/get-history-bulk-interval", params=params)
+        histories: dict[str, list[Metric]] = {run_id: [] for run_id in run_ids}
+        for raw in data.get("metrics", []):
+            metric = Metric.model_validate(raw)
+            histories.setdefault(metric.run_id or "", []).append(metric)
+        return histories
+
+    async def artifacts(self, run_id: str, path: str = "") -> list[FileInfo]:
+        params = {"run_id": run_id, **({"path": path} if path else {})}
+        data = await self._call("GET", "artifacts/list", params=params)
+        return [FileInfo.model_validate(f) for f in data.get("files", [])]
+
+    # The model registry.
+
+    async def registered_models(self, page_token: str | None = None) -> Page:
+        params: dict[str, Any] = {"max_results": PAGE}
+        if page_token:
+            params["page_token"] = page_token
+        data = await self._call("GET", "registered-models/search", params=params)
+        items = [RegisteredModel.model_validate(m) for m in data.get("registered_models", [])]
+        return Page(items=items, next_page_token=data.get("next_page_token") or None)
+
+    async def registered_model(self, name: str) -> RegisteredModel:
+        """The model with its aliases (which version searches do not return)."""
+        data = await self._call("GET", "registered-models/get", params={"name": name})
+        return RegisteredModel.model_validate(data["registered_model"])
+
+    async def versions(self, name: str, page_token: str | None = None) -> Page:
+        """Versions of a model, newest first, one page (without their aliases)."""
+        quoted = name.replace("'", "\\'")
+        params: dict[str, Any] = {
+            "filter": f"name='{quoted}'",
+            "max_results": PAGE,
+            "order_by": ["version_number DESC"],
+        }
+        if page_token:
+            params["page_token"] = page_token
+        data = await self._call("GET", "model-versions/search", params=params)
+        items = [ModelVersion.model_validate(v) for v in data.get("model_versions", [])]
+        return Page(items=items, next_page_token=data.get("next_page_token") or None)
+
+    async def version(self, name: str, version: str) -> ModelVersion:
+        data = await self._call(
+            "GET", "model-versions/get", params={"name": name, "version": version}
+        )
+        return ModelVersion.model_validate(data["model_version"])
+
+    async def version_by_alias(self, name: str, alias: str) -> ModelVersion:
+        params = {"name": name, "alias": alias}
+        data = await self._call("GET", "registered-models/alias", params=params)
+        return ModelVersion.model_validate(data["model_version"])
+
+    async def set_alias(self, name: str, alias: str, version: str) -> None:
+        body = {"name": name, "alias": alias, "version": version}
+        await self._call("POST", "registered-models/alias", body=body)
+
+    async def delete_alias(self, name: str, alias: str) -> None:
+        await self._call("DELETE", "registered-models/alias", body={"name": name, "alias": alias})
+
+    async def set_model_tag(self, name: str, key: str, value: str) -> None:
+        body = {"name": name, "key": key, "value": value}
+        await self._call("POST", "registered-models/set-tag", body=body)

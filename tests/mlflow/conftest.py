@@ -1,0 +1,187 @@
+"""A real MLflow tracking server, started once per test session on 127.0.0.1.
+
+`mlflow server` with a SQLite backend and lean settings (no job execution, no telemetry, one
+worker), in its own process group, stopped by its own process id at the end. The mlflow package
+is a test dependency (pyproject's dev extra), never a runtime one of shipdeck. Tests seed it
+through its REST API, as any client would.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+START_TIMEOUT = 120.0
+"""Seconds for the server to answer: ~6 s on an idle machine, far more under a loaded CI."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def mlflow_executable() -> str:
+    found = shutil.which("mlflow", path=str(Path(sys.executable).parent)) or shutil.which("mlflow")
+    if found is None:
+        pytest.fail("the mlflow test dependency is missing: `make test` installs it ('.[dev]')")
+    return found
+
+
+@dataclass
+class MlflowServer:
+    url: str
+    process: subprocess.Popen[bytes]
+    root: Path
+    log: Path
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=f"{self.url}/api/2.0/mlflow/", timeout=30.0)
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        with self.client() as client:
+            response = client.post(path, json=body)
+        response.raise_for_status()
+        data: dict[str, Any] = response.json()
+        return data
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(10)
+
+
+def start_mlflow(root: Path, port: int | None = None) -> MlflowServer:
+    root.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    env = {
+        **os.environ,
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "DO_NOT_TRACK": "true",
+        "MLFLOW_ENABLE_TELEMETRY": "false",
+    }
+    log = root / "server.log"
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [
+                mlflow_executable(),
+                "server",
+                "--backend-store-uri",
+                f"sqlite:///{root / 'mlflow.db'}",
+                "--artifacts-destination",
+                str(root / "artifacts"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=root,
+            start_new_session=True,
+        )
+    server = MlflowServer(f"http://127.0.0.1:{port}", process, root, log)
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"mlflow server exited: {log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{server.url}/health", timeout=2.0).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    server.stop()
+    tail = log.read_text()[-2000:]
+    raise RuntimeError(f"mlflow server did not answer in {START_TIMEOUT} s: {tail}")
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    server = start_mlflow(tmp_path_factory.mktemp("mlflow"))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass
+class Seeded:
+    experiment_id: str
+    experiment: str
+    run_ids: list[str]
+    model: str
+
+
+def seed(server: MlflowServer, prefix: str, runs: int = 3, steps: int = 5) -> Seeded:
+    """An experiment of `runs` runs (params, step-wise auc and loss), a child run under the
+    first, and a registered model with a version per run and the alias `champion` on v1."""
+    experiment = f"{prefix}-churn"
+    experiment_id = server.post("experiments/create", {"name": experiment})["experiment_id"]
+    run_ids: list[str] = []
+    base = 1_700_000_000_000
+    for index in range(runs):
+        created = server.post(
+            "runs/create",
+            {
+                "experiment_id": experiment_id,
+                "run_name": f"train-{index}",
+                "start_time": base + index * 60_000,
+                "tags": [{"key": "mlflow.user", "value": "ana"}],
+            },
+        )
+        run_id = created["run"]["info"]["run_id"]
+        metrics = [
+            {"key": key, "value": value, "timestamp": base + step, "step": step}
+            for step in range(steps)
+            for key, value in (
+                ("auc", 0.70 + 0.02 * index + 0.01 * step),
+                ("loss", 1.0 - 0.1 * index - 0.05 * step),
+            )
+        ]
+        params = [{"key": "lr", "value": str(0.1 / (index + 1))}, {"key": "epochs", "value": "5"}]
+        server.post("runs/log-batch", {"run_id": run_id, "metrics": metrics, "params": params})
+        server.post(
+            "runs/update",
+            {"run_id": run_id, "status": "FINISHED", "end_time": base + index * 60_000 + 30_000},
+        )
+        run_ids.append(run_id)
+    child = server.post(
+        "runs/create",
+        {
+            "experiment_id": experiment_id,
+            "run_name": "fold-0",
+            "start_time": base + 1,
+            "tags": [{"key": "mlflow.parentRunId", "value": run_ids[0]}],
+        },
+    )
+    run_ids.append(child["run"]["info"]["run_id"])
+    model = f"{prefix}-churn-model"
+    server.post("registered-models/create", {"name": model})
+    for run_id in run_ids[:runs]:
+        server.post(
+            "model-versions/create",
+            {"name": model, "source": f"runs:/{run_id}/model", "run_id": run_id},
+        )
+    server.post("registered-models/alias", {"name": model, "alias": "champion", "version": "1"})
+    return Seeded(experiment_id, experiment, run_ids, model)
