@@ -1,0 +1,301 @@
+"""Prefect's REST API (`http://HOST:4200/api`) over httpx: the calls shipdeck makes, typed.
+
+Nothing here knows shipdeck's runner contract; the Prefect runner maps these onto it. Every
+failure is a ShipdeckError with one line naming the runner and Prefect's own reason:
+unreachable or timed out (Unavailable), 401/403 (Unauthorized), 404 (NotFound), 422 (the
+parameters or the request: InvalidInput), and a state change Prefect's orchestration rules
+refuse (`REJECT` / `ABORT`, e.g. "Cannot reschedule a run without an associated deployment."):
+Refused. Prefect Cloud's API keys go in the same `Authorization: Bearer` header.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+
+from shipdeck.errors import (
+    InvalidInput,
+    NotFound,
+    Refused,
+    ShipdeckError,
+    Unauthorized,
+    Unavailable,
+)
+
+PAGE = 100
+TIMEOUT = 10.0
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class State(_Loose):
+    type: str
+    """SCHEDULED, PENDING, RUNNING, COMPLETED, FAILED, CANCELLING, CANCELLED, CRASHED, PAUSED."""
+    name: str = ""
+    message: str | None = None
+    timestamp: datetime | None = None
+
+
+class Flow(_Loose):
+    id: str
+    name: str
+
+
+class Deployment(_Loose):
+    id: str
+    name: str
+    flow_id: str
+    description: str | None = None
+    parameters: dict[str, Any] = {}
+    """The deployment's default parameter values."""
+    parameter_openapi_schema: dict[str, Any] | None = None
+    tags: list[str] = []
+    paused: bool = False
+
+
+class FlowRun(_Loose):
+    id: str
+    name: str
+    flow_id: str
+    deployment_id: str | None = None
+    state_type: str | None = None
+    state_name: str | None = None
+    state: State | None = None
+    parameters: dict[str, Any] = {}
+    tags: list[str] = []
+    run_count: int = 0
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    expected_start_time: datetime | None = None
+    created: datetime | None = None
+    parent_task_run_id: str | None = None
+    created_by: dict[str, Any] | None = None
+
+
+class GraphNode(_Loose):
+    id: str
+    kind: str
+    """task-run or flow-run (a subflow)."""
+    label: str
+    state_type: str
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    parents: list[dict[str, str]] = []
+    children: list[dict[str, str]] = []
+
+    @property
+    def parent_ids(self) -> list[str]:
+        return [parent["id"] for parent in self.parents]
+
+
+class Graph(_Loose):
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    root_node_ids: list[str] = []
+    nodes: list[tuple[str, GraphNode]] = []
+
+
+class LogLine(_Loose):
+    id: str
+    name: str = ""
+    level: int = 20
+    message: str
+    timestamp: datetime
+    flow_run_id: str | None = None
+    task_run_id: str | None = None
+
+
+class PrefectApi:
+    """One Prefect server. `name` is the configured runner's, for messages."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str,
+        api_key: str | None = None,
+        timeout: float = TIMEOUT,
+    ) -> None:
+        self.name = name
+        self.url = url.rstrip("/")
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.AsyncClient(
+            base_url=f"{self.url}/",
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+        )
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def _call(self, method: str, path: str, body: Any = None) -> Any:
+        where = f"runner {self.name} (prefect)"
+        try:
+            response = await self._client.request(method, path, json=body)
+        except httpx.TimeoutException:
+            raise Unavailable(f"{where} timed out at {self.url}") from None
+        except httpx.TransportError as error:
+            reason = str(error) or type(error).__name__
+            raise Unavailable(f"{where} is unreachable at {self.url}: {reason}") from None
+        if response.is_success:
+            try:
+                return response.json()
+            except ValueError:
+                raise Unavailable(f"{where} answered {path} with something not JSON") from None
+        raise self._error(response, where)
+
+    @staticmethod
+    def _error(response: httpx.Response, where: str) -> ShipdeckError:
+        detail: Any = ""
+        try:
+            detail = response.json().get("detail", "")
+        except (ValueError, AttributeError):
+            detail = response.text.strip()
+        if isinstance(detail, list):  # FastAPI's validation errors
+            detail = "; ".join(str(item.get("msg", item)) for item in detail[:3])
+        message = " ".join(str(detail).split()) or f"HTTP {response.status_code}"
+        status = response.status_code
+        if status in (401, 403):
+            return Unauthorized(f"{where} refused the credentials: {message}")
+        if status == 404:
+            return NotFound(f"{where}: {message}")
+        if status in (400, 409, 422):
+            return InvalidInput(f"{where}: {message}")
+        if status == 429:
+            return Unavailable(f"{where} is rate limiting requests: {message}")
+        if status >= 500:
+            return Unavailable(f"{where} failed: {message}")
+        return ShipdeckError(f"{where}: {message}")
+
+    async def health(self) -> None:
+        await self._call("GET", "health")
+
+    # Flows and deployments.
+
+    async def deployments(self, offset: int = 0, limit: int = PAGE) -> list[Deployment]:
+        data = await self._call(
+            "POST", "deployments/filter", {"offset": offset, "limit": limit, "sort": "NAME_ASC"}
+        )
+        return [Deployment.model_validate(item) for item in data]
+
+    async def flows(self, ids: list[str]) -> list[Flow]:
+        if not ids:
+            return []
+        body = {"flows": {"id": {"any_": ids}}, "limit": max(len(ids), 1)}
+        return [
+            Flow.model_validate(item) for item in await self._call("POST", "flows/filter", body)
+        ]
+
+    async def deployment(self, deployment_id: str) -> Deployment:
+        return Deployment.model_validate(await self._call("GET", f"deployments/{deployment_id}"))
+
+    async def deployment_by_name(self, flow: str, deployment: str) -> Deployment:
+        data = await self._call("GET", f"deployments/name/{flow}/{deployment}")
+        return Deployment.model_validate(data)
+
+    # Flow runs.
+
+    async def flow_runs(
+        self,
+        *,
+        deployment_ids: list[str] | None = None,
+        state_types: list[str] | None = None,
+        offset: int = 0,
+        limit: int = PAGE,
+    ) -> list[FlowRun]:
+        """Flow runs, newest first (by when they were to start), one page."""
+        body: dict[str, Any] = {
+            "offset": offset,
+            "limit": limit,
+            "sort": "EXPECTED_START_TIME_DESC",
+        }
+        body.update(self._run_filter(deployment_ids, state_types))
+        data = await self._call("POST", "flow_runs/filter", body)
+        return [FlowRun.model_validate(item) for item in data]
+
+    async def count_flow_runs(
+        self, *, deployment_ids: list[str] | None = None, state_types: list[str] | None = None
+    ) -> int:
+        data = await self._call(
+            "POST", "flow_runs/count", self._run_filter(deployment_ids, state_types)
+        )
+        return int(data)
+
+    @staticmethod
+    def _run_filter(
+        deployment_ids: list[str] | None, state_types: list[str] | None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if deployment_ids is not None:
+            body["deployments"] = {"id": {"any_": deployment_ids}}
+        if state_types is not None:
+            body["flow_runs"] = {"state": {"type": {"any_": state_types}}}
+        return body
+
+    async def flow_run(self, run_id: str) -> FlowRun:
+        return FlowRun.model_validate(await self._call("GET", f"flow_runs/{run_id}"))
+
+    async def graph(self, run_id: str) -> Graph:
+        """The flow run's task runs and subflows with their parent edges (only what ran)."""
+        return Graph.model_validate(await self._call("GET", f"flow_runs/{run_id}/graph-v2"))
+
+    async def logs(
+        self,
+        run_id: str,
+        *,
+        task_run_id: str | None = None,
+        offset: int = 0,
+        limit: int = 200,
+        newest_first: bool = False,
+    ) -> list[LogLine]:
+        logs: dict[str, Any] = {"flow_run_id": {"any_": [run_id]}}
+        if task_run_id is not None:
+            logs["task_run_id"] = {"any_": [task_run_id]}
+        body = {
+            "logs": logs,
+            "offset": offset,
+            "limit": limit,
+            "sort": "TIMESTAMP_DESC" if newest_first else "TIMESTAMP_ASC",
+        }
+        return [
+            LogLine.model_validate(item) for item in await self._call("POST", "logs/filter", body)
+        ]
+
+    async def create_flow_run(
+        self, deployment_id: str, parameters: dict[str, Any], *, tags: list[str] | None = None
+    ) -> FlowRun:
+        body: dict[str, Any] = {"parameters": parameters}
+        if tags:
+            body["tags"] = tags
+        data = await self._call("POST", f"deployments/{deployment_id}/create_flow_run", body)
+        return FlowRun.model_validate(data)
+
+    async def set_state(
+        self, run_id: str, state_type: str, name: str, message: str | None = None
+    ) -> State:
+        """Ask Prefect to move the run to a state; its orchestration rules may refuse."""
+        state: dict[str, Any] = {"type": state_type, "name": name}
+        if message:
+            state["message"] = message
+        data = await self._call("POST", f"flow_runs/{run_id}/set_state", {"state": state})
+        status = str(data.get("status", ""))
+        if status in ("REJECT", "ABORT"):
+            reason = (data.get("details") or {}).get("reason") or status.lower()
+            raise Refused(f"runner {self.name} (prefect) refused: {reason}")
+        if status == "WAIT":
+            delay = (data.get("details") or {}).get("delay_seconds")
+            raise Refused(f"runner {self.name} (prefect) asks to wait {delay} s before that")
+        return State.model_validate(data["state"])
+
+    async def retry(self, run_id: str, message: str = "retried from shipdeck") -> State:
+        """Reschedule a finished run as Prefect's UI does: the whole flow runs again."""
+        return await self.set_state(run_id, "SCHEDULED", "AwaitingRetry", message)
+
+    async def cancel(self, run_id: str, message: str = "cancelled from shipdeck") -> State:
+        """Ask the run's worker to cancel it: CANCELLING now, CANCELLED once it has stopped."""
+        return await self.set_state(run_id, "CANCELLING", "Cancelling", message)

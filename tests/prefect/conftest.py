@@ -1,0 +1,166 @@
+"""A real Prefect server and a served flow, started once per test session on 127.0.0.1.
+
+`prefect server start` (analytics and UI off, SQLite, log streaming on) in its own process
+group, and `flow.serve()` of tests/prefect/flows/etl.py as its executor; both stopped by their
+own process ids at the end. The prefect package is a test dependency (pyproject's dev extra),
+never a runtime one of shipdeck.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+START_TIMEOUT = 180.0
+"""Seconds for the server and the served flow to be ready (~10 s idle, far more under load)."""
+FLOWS = Path(__file__).parent / "flows"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def prefect_executable() -> str:
+    found = shutil.which("prefect", path=str(Path(sys.executable).parent)) or shutil.which(
+        "prefect"
+    )
+    if found is None:
+        pytest.fail("the prefect test dependency is missing: `make test` installs it ('.[dev]')")
+    return found
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+
+@dataclass
+class PrefectServer:
+    url: str
+    """The API root, http://127.0.0.1:PORT/api."""
+    root: Path
+    env: dict[str, str]
+    server: subprocess.Popen[bytes]
+    worker: subprocess.Popen[bytes] | None = None
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        response = httpx.request(method, f"{self.url}/{path}", json=body, timeout=30.0)
+        response.raise_for_status()
+        return response.json()
+
+    def deployment_id(self, name: str = "etl/nightly") -> str:
+        return str(self.call("GET", f"deployments/name/{name}")["id"])
+
+    def wait_run(self, run_id: str, *, final: bool = True, timeout: float = 120.0) -> str:
+        """The run's state type once it is final (or, with final=False, running)."""
+        wanted = {"COMPLETED", "FAILED", "CANCELLED", "CRASHED"} if final else {"RUNNING"}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = str(self.call("GET", f"flow_runs/{run_id}").get("state_type"))
+            if state in wanted:
+                return state
+            time.sleep(0.3)
+        raise AssertionError(f"flow run {run_id} never reached {sorted(wanted)}")
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            stop_group(self.worker)
+        stop_group(self.server)
+
+
+def _wait(url: str, ready: Any, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: process exited: {log.read_text()[-2000:]}")
+        try:
+            if ready():
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url}: not ready in {START_TIMEOUT} s: {log.read_text()[-2000:]}")
+
+
+def start_prefect(root: Path, port: int | None = None) -> PrefectServer:
+    root.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(root / "home"),
+        "PREFECT_API_URL": url,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_ENABLED": "false",
+        "PREFECT_SERVER_UI_ENABLED": "false",
+        "PREFECT_SERVER_LOGS_STREAM_OUT_ENABLED": "true",
+        "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{root / 'prefect.db'}",
+        "PREFECT_LOGGING_TO_API_ENABLED": "true",
+        "DO_NOT_TRACK": "1",
+    }
+    log = root / "server.log"
+    with log.open("ab") as out:
+        server = subprocess.Popen(
+            [prefect_executable(), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=root,
+            start_new_session=True,
+        )
+    started = PrefectServer(url, root, env, server)
+    try:
+        _wait(url, lambda: httpx.get(f"{url}/health", timeout=2.0).status_code == 200, server, log)
+    except BaseException:
+        started.stop()
+        raise
+    return started
+
+
+def serve_flow(server: PrefectServer) -> None:
+    """Start the flow's `serve()` and wait until its deployment is registered."""
+    log = server.root / "serve.log"
+    with log.open("ab") as out:
+        server.worker = subprocess.Popen(
+            [sys.executable, str(FLOWS / "etl.py")],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=server.env,
+            cwd=server.root,
+            start_new_session=True,
+        )
+    worker = server.worker
+
+    def registered() -> bool:
+        return httpx.get(f"{server.url}/deployments/name/etl/nightly", timeout=2.0).is_success
+
+    _wait(server.url, registered, worker, log)
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    server = start_prefect(tmp_path_factory.mktemp("prefect"))
+    try:
+        serve_flow(server)
+        yield server
+    finally:
+        server.stop()
