@@ -75,8 +75,7 @@ def _describe_diff(text: Text, comparison: Comparison, gates: list[str], palette
             line += f"{format_metric(_num(before.value))} → {format_metric(after.value)}"
             text.append(line)
             if after.delta is not None:
-                good = _improves(after.delta, row.direction)
-                colour = "success" if good else "error"
+                colour = _delta_colour(after.delta, row.direction)
                 text.append(f" {format_delta(after.delta)}", style=palette.colour(colour))
             text.append("\n")
         else:
@@ -91,5 +90,9 @@ def _num(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def _improves(delta: float, direction: MetricDirection | None) -> bool:
-    return bool(is_better(delta, direction))
+def _delta_colour(delta: float, direction: MetricDirection | None) -> str:
+    """Success or error for a change of a metric with a better direction; muted for one
+    without (a count like rows_train is neither better nor worse for changing)."""
+    if direction is None:
+        return "foreground-muted"
+    return "success" if is_better(delta, direction) else "error"
