@@ -132,7 +132,8 @@ def _read(file: Path, label: str) -> str:
             ]
         )
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise WorkspaceError([f"{label}:1: invalid TOML: the file is UTF-16 text; save it as UTF-8"])
+        utf16 = f"{label}:1: invalid TOML: the file is UTF-16 text; save it as UTF-8"
+        raise WorkspaceError([utf16])
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
