@@ -53,6 +53,19 @@ health = "sh scripts/health_model.sh"
 gates.prod = ["metric:auc >= 0.8"]
 """
 
+SHARDS = """
+[pipelines.shards]
+params = { a = 0.3, b = 0.5, rows = 100 }
+
+[pipelines.shards.tasks.train_a]
+run = 'echo "::metric loss=$SHIPDECK_PARAM_A"; echo "::metric rows_train=$SHIPDECK_PARAM_ROWS"'
+
+[pipelines.shards.tasks.train_b]
+run = 'echo "::metric loss=$SHIPDECK_PARAM_B"'
+"""
+"""A pipeline whose two tasks both report `loss` (so runs key it TASK.KEY) and a count."""
+
+
 SCRIPTS = {
     "package.sh": """
         set -e

@@ -14,7 +14,7 @@ import pytest
 
 from shipdeck.cli.main import main
 
-from .conftest import write_workspace
+from .conftest import SHARDS, write_workspace
 
 
 class Cli:
@@ -195,3 +195,21 @@ def test_real_executable(tmp_path: Path) -> None:
     (tmp_path / "fail_health").touch()
     failed = shipdeck("deploy", "api", "r1", "--env", "staging")
     assert failed.returncode == 1 and "health failed: exit 1" in failed.stdout
+
+
+def test_compare_stars_the_better_value_of_a_metric_several_tasks_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "shipdeck.toml").write_text(SHARDS)
+    cli = Cli(tmp_path, capsys)
+    cli.ok("run", "shards")
+    cli.ok("run", "shards", "-p", "a=0.2", "-p", "b=0.6", "-p", "rows=200")
+    out = cli.ok("compare", "1", "2")
+    lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    # Lower loss is better for each shard; a count has no better value, so no star and no arrow.
+    assert lines["train_a.loss"].split()[1:] == ["↓", "0.3", "0.2", "(-0.1,", "-33.3%)", "★"]
+    assert lines["train_b.loss"].split()[1:] == ["↓", "0.5", "★", "0.6", "(+0.1,", "+20.0%)"]
+    assert lines["rows_train"].split()[1:] == ["100", "200", "(+100,", "+100.0%)"]
+    data = cli.json("compare", "1", "2")
+    directions = {row["key"]: row["direction"] for row in data["rows"] if row["kind"] == "metric"}
+    assert directions == {"train_a.loss": "min", "rows_train": None, "train_b.loss": "min"}

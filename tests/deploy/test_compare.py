@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from shipdeck.engine.compare import compare
-from shipdeck.model import CompareSubject, MetricDirection, default_direction
+from shipdeck.model import (
+    CompareSubject,
+    MetricDirection,
+    WorkspaceSpec,
+    default_direction,
+    known_direction,
+)
 
 
 def subject(label: str, params: dict[str, object], metrics: dict[str, float]) -> CompareSubject:
@@ -96,3 +104,57 @@ def test_booleans_are_not_numbers() -> None:
     )
     row = result.rows[0]
     assert row.differs and row.cells[1].delta is None
+
+
+@pytest.mark.parametrize(
+    ("key", "direction"),
+    [
+        ("val_auc", MetricDirection.MAX),
+        ("test_acc", MetricDirection.MAX),
+        ("p99_latency", MetricDirection.MIN),
+        ("build_duration", MetricDirection.MIN),
+        ("loss", MetricDirection.MIN),
+        ("rows_train", None),
+        ("tests", None),
+        ("throughput", MetricDirection.MAX),
+        ("train_a.loss", None),  # the task prefix is compare's business, not the table's
+    ],
+)
+def test_known_directions(key: str, direction: MetricDirection | None) -> None:
+    assert known_direction(key) == direction
+
+
+def workspace_directions(configured: dict[str, MetricDirection]) -> WorkspaceSpec:
+    return WorkspaceSpec(root=Path("/ws"), file=Path("/ws/shipdeck.toml"), metrics=configured)
+
+
+def test_a_metric_several_tasks_report_keeps_its_direction() -> None:
+    # Two shards each report loss, so a run's metrics are keyed TASK.KEY; rows_train is a count.
+    result = compare(
+        [
+            subject("#1", {}, {"train_a.loss": 0.30, "train_b.loss": 0.50, "rows_train": 100}),
+            subject("#2", {}, {"train_a.loss": 0.20, "train_b.loss": 0.60, "rows_train": 200}),
+        ],
+        workspace_directions({}).direction,
+    )
+    rows = {row.key: row for row in result.rows}
+    assert rows["train_a.loss"].direction == MetricDirection.MIN
+    assert [c.best for c in rows["train_a.loss"].cells] == [False, True]
+    assert [c.best for c in rows["train_b.loss"].cells] == [True, False]
+    assert rows["rows_train"].direction is None
+    assert [c.best for c in rows["rows_train"].cells] == [False, False]
+    assert rows["rows_train"].cells[1].delta == 100  # the difference is still shown
+
+
+def test_configured_directions_apply_whatever_the_task_prefix() -> None:
+    subjects = [
+        subject("#1", {}, {"a.score": 1.0, "b.score": 1.0, "a.rows": 5.0, "b.rows": 5.0}),
+        subject("#2", {}, {"a.score": 2.0, "b.score": 2.0, "a.rows": 9.0, "b.rows": 9.0}),
+    ]
+    directions = workspace_directions(
+        {"score": MetricDirection.MIN, "b.score": MetricDirection.MAX, "rows": MetricDirection.MAX}
+    )
+    rows = {row.key: row for row in compare(subjects, directions.direction).rows}
+    assert [c.best for c in rows["a.score"].cells] == [True, False]  # score: min
+    assert [c.best for c in rows["b.score"].cells] == [False, True]  # b.score itself: max
+    assert [c.best for c in rows["a.rows"].cells] == [False, True]

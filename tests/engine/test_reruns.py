@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from shipdeck.engine import Engine
+from shipdeck.engine import Engine, rerun_plan
 from shipdeck.errors import InvalidInput, NotFound, Refused
-from shipdeck.model import RerunMode, RunStatus, TaskStatus, WorkspaceSpec
+from shipdeck.model import RerunMode, RunStatus, TaskRun, TaskStatus, WorkspaceSpec
 
-from .conftest import Engines, log_texts, task, workspace
+from .conftest import Engines, eventually, log_texts, task, workspace
 
 # prepare -> train -> evaluate, and lint on its own. train fails until `fixed` exists.
 TRAIN = "echo attempt >> train.calls; [ -f fixed ] || exit 1; echo '::metric auc=0.9'"
@@ -87,16 +87,79 @@ async def test_rerun_all_runs_everything(tmp_path: Path, engines: Engines) -> No
     assert log_texts(engine, rerun.id, "prepare") == ["prepared", "::metric rows=100"]
 
 
-async def test_rerun_from_downstream_of_a_failure_skips_again(
+async def test_rerun_from_downstream_of_a_failure_runs_the_failure_again_first(
     tmp_path: Path, engines: Engines
 ) -> None:
     engine = engines.open(pipeline(tmp_path))
     first = await failed_run(tmp_path, engine)
+    # train failed, so evaluate was skipped: keeping train as it was would skip evaluate again.
+    assert engine.rerun_plan(first, RerunMode.FROM, "evaluate") == ["train", "evaluate"]
+    (tmp_path / "fixed").touch()
     rerun = await engine.wait_run(engine.rerun(first, RerunMode.FROM, from_task="evaluate").id)
-    evaluate = engine.run_detail(rerun.id).task("evaluate")
-    assert evaluate and evaluate.status == TaskStatus.SKIPPED
-    assert evaluate.reason == "skipped: train failed"
-    assert rerun.status == RunStatus.FAILED
+    assert rerun.status == RunStatus.SUCCEEDED
+    tasks = {t.name: (t.status, t.reused_from) for t in engine.run_detail(rerun.id).tasks}
+    assert tasks == {
+        "prepare": (TaskStatus.SUCCEEDED, first),
+        "train": (TaskStatus.SUCCEEDED, None),
+        "evaluate": (TaskStatus.SUCCEEDED, None),
+        "lint": (TaskStatus.SUCCEEDED, first),
+    }
+
+
+async def test_rerun_from_after_a_cancelled_run_runs_the_cancelled_upstream(
+    tmp_path: Path, engines: Engines
+) -> None:
+    engine = engines.open(
+        workspace(
+            tmp_path,
+            task("a", "[ -f fast ] || sleep 30"),
+            task("b", "true", "a"),
+            task("c", "true", "b"),
+            task("side", "exit 3"),
+        )
+    )
+    run = engine.start_run("p", {})
+
+    def statuses(run_id: int) -> dict[str, TaskStatus]:
+        return {t.name: t.status for t in engine.run_detail(run_id).tasks}
+
+    await eventually(lambda: statuses(run.id)["a"] == TaskStatus.RUNNING)
+    await eventually(lambda: statuses(run.id)["side"] == TaskStatus.FAILED)
+    assert (await engine.cancel(run.id)).status == RunStatus.CANCELLED
+    assert statuses(run.id)["a"] == statuses(run.id)["b"] == TaskStatus.CANCELLED
+    # a and b did not succeed: c cannot run without them. side failed too, but c does not
+    # need it, so it keeps its result.
+    assert engine.rerun_plan(run.id, RerunMode.FROM, "c") == ["a", "b", "c"]
+    (tmp_path / "fast").touch()
+    rerun = await engine.wait_run(engine.rerun(run.id, RerunMode.FROM, from_task="c").id)
+    tasks = statuses(rerun.id)
+    assert tasks == {
+        "a": TaskStatus.SUCCEEDED,
+        "b": TaskStatus.SUCCEEDED,
+        "c": TaskStatus.SUCCEEDED,
+        "side": TaskStatus.FAILED,
+    }
+
+
+def test_rerun_plan_from_a_task_takes_only_its_own_upstream_failures() -> None:
+    spec = pipeline(Path("/ws")).pipelines["p"]
+    statuses = {
+        "prepare": TaskStatus.FAILED,
+        "train": TaskStatus.SKIPPED,
+        "evaluate": TaskStatus.SKIPPED,
+        "lint": TaskStatus.FAILED,
+    }
+    previous = {name: TaskRun(run_id=1, name=name, status=s) for name, s in statuses.items()}
+    assert rerun_plan(spec, previous, RerunMode.FROM, "evaluate") == [
+        "prepare",
+        "train",
+        "evaluate",
+    ]
+    assert rerun_plan(spec, previous, RerunMode.FROM, "lint") == ["lint"]
+    succeeded = {
+        name: TaskRun(run_id=1, name=name, status=TaskStatus.SUCCEEDED) for name in statuses
+    }
+    assert rerun_plan(spec, succeeded, RerunMode.FROM, "train") == ["train", "evaluate"]
 
 
 async def test_rerun_refusals_change_nothing(tmp_path: Path, engines: Engines) -> None:

@@ -81,7 +81,15 @@ async def test_failure_rerun_plan_and_rerun(runner: Runner) -> None:
         "package": TaskStatus.SKIPPED,
     }
     assert await runner.rerun_plan(run.id, RerunMode.FAILED) == ["test", "package"]
-    assert await runner.rerun_plan(run.id, RerunMode.FROM, from_task="package") == ["package"]
+    # package needs test, which failed: a rerun from package runs test again first.
+    assert await runner.rerun_plan(run.id, RerunMode.FROM, from_task="package") == [
+        "test",
+        "package",
+    ]
+    assert await runner.rerun_plan(run.id, RerunMode.FROM, from_task="test") == [
+        "test",
+        "package",
+    ]
     again = await runner.rerun(run.id, RerunMode.FAILED)
     assert again.parent_id == run.id and again.rerun_mode == RerunMode.FAILED
     await runner.wait_run(again.id)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from textual.widgets import Input, Static
 
-from shipdeck.model import RerunMode, RunStatus, TaskStatus
+from shipdeck.model import PipelineSpec, RerunMode, RunStatus, TaskRun, TaskSpec, TaskStatus
 from shipdeck.tui.config import TuiConfig
+from shipdeck.tui.plan_text import describe_rerun
 from shipdeck.tui.screens.confirm import ConfirmScreen
 from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.run import RunScreen
@@ -295,3 +296,80 @@ async def test_rerun_preview_follows_the_pipeline_as_declared_now(demo: Demo) ->
         kept = [t.name for t in detail.tasks if t.reused_from == first.run.id]
         assert kept == ["prepare", "train_a", "train_b"]
         assert [t.name for t in detail.tasks if t.reused_from is None] == plan
+
+
+async def test_rerun_from_a_task_after_a_failure_says_what_it_adds_and_keeps(
+    demo: Demo,
+) -> None:
+    failed = await demo.run("train", flaky="true")  # train_b fails: evaluate, report skipped
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_run_screen(app, pilot, failed.run.id)
+        while screen.selected_task != "report":
+            await pilot.press("l")
+        await pilot.press("F")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
+        preview = app.screen
+        assert isinstance(preview, ConfirmScreen)
+        n = failed.run.id
+        # Kept as they were, train_b and evaluate would skip report again: they run first.
+        assert preview.summary == "Will run 3 tasks:"
+        assert preview.items == [
+            f"train_b (failed in #{n})",
+            f"evaluate (skipped in #{n})",
+            "report",
+        ]
+        assert preview.footnote == (
+            f"report needs train_b, evaluate, which did not succeed in #{n}: they run again first\n"
+            f"Kept from #{n}: prepare, train_a"
+        )
+        assert [item.split()[0] for item in preview.items] == await demo.runner.rerun_plan(
+            n, RerunMode.FROM, from_task="report"
+        )
+        await pilot.press("y")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, RunScreen) and app.screen.run_id != n,
+            "the new run's view",
+        )
+        done = await demo.runner.wait_run(app.screen.run_id)  # type: ignore[attr-defined]
+        assert (done.rerun_mode, done.rerun_from, done.status) == (
+            RerunMode.FROM,
+            "report",
+            RunStatus.SUCCEEDED,
+        )
+
+
+def test_the_rerun_preview_of_a_cancelled_run_names_what_it_adds_and_keeps() -> None:
+    spec = PipelineSpec(
+        name="p",
+        tasks={
+            "a": TaskSpec(name="a", run="true"),
+            "b": TaskSpec(name="b", run="true", needs=("a",)),
+            "c": TaskSpec(name="c", run="true", needs=("b",)),
+            "side": TaskSpec(name="side", run="true"),
+            "new": TaskSpec(name="new", run="true"),
+        },
+    )
+    ended = {
+        "a": TaskStatus.CANCELLED,
+        "b": TaskStatus.CANCELLED,
+        "c": TaskStatus.CANCELLED,
+        "side": TaskStatus.FAILED,
+    }
+    previous = [TaskRun(run_id=4, name=name, status=status) for name, status in ended.items()]
+    preview = describe_rerun(4, ["a", "b", "c", "new"], spec, previous, "c")
+    assert preview.items == [
+        "a (cancelled in #4)",
+        "b (cancelled in #4)",
+        "c",
+        "new (new since #4)",
+    ]
+    assert preview.footnote == (
+        "c needs a, b, which did not succeed in #4: they run again first\n"
+        "Kept from #4: side (failed)"
+    )
+    # Rerun every task or the failed ones: nothing added to explain, only what is kept.
+    failed_only = describe_rerun(4, ["a", "b", "c", "side", "new"], spec, previous)
+    assert failed_only.items == ["a", "b", "c", "side", "new"]
+    assert failed_only.footnote == ""

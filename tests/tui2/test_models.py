@@ -3,15 +3,23 @@ charts, and moving an alias (from -> to shown first)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.widgets import Input
 
+from shipdeck.tui import create_app
+from shipdeck.tui.config import TuiConfig
+from shipdeck.tui.format import frozen_clock
+from shipdeck.tui.frozen_deploy import FrozenDeployTimes
 from shipdeck.tui.screens.alias import AliasScreen
 from shipdeck.tui.screens.compare import CompareScreen
 from shipdeck.tui.screens.models import ModelsView
 from shipdeck.tui.widgets.charts import Chart
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.virtual_table import VirtualTable
-from tests.tui2.conftest import Deck, open_view, wait_for
+from shipdeck.workspace import load_workspace
+from tests.deploy.conftest import SHARDS
+from tests.tui2.conftest import NOW, Deck, finished, open_deck, open_view, wait_for
 
 
 def column(table: VirtualTable, key: str) -> list[str]:
@@ -125,3 +133,41 @@ async def test_enter_without_marks_and_an_empty_alias_name(deck: Deck) -> None:
         assert "the alias needs a name" in error
         assert isinstance(app.screen, AliasScreen)
         assert len(await deck.runner.alias_moves()) == 1
+
+
+async def test_compare_runs_stars_by_the_direction_of_the_name_after_the_task(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "shipdeck.toml").write_text(SHARDS)
+    runner = await open_deck(load_workspace(tmp_path))
+    try:
+        await finished(runner, "shards")
+        await finished(runner, "shards", a="0.2", b="0.6", rows="200")
+        app = create_app([FrozenDeployTimes(runner)], config=TuiConfig(), clock=frozen_clock(NOW))
+        async with app.run_test(size=(100, 30)) as pilot:
+            screen = CompareScreen(0, ["1", "2"])
+            await app.push_screen(screen)
+            await wait_for(pilot, lambda: screen.comparison is not None, "the comparison")
+            await pilot.pause()
+            table = screen.query_one(VirtualTable)
+            cells = {
+                key: [str(table.get_cell(key, column)) for column in ("s0", "s1")]
+                for key in ("metric:train_a.loss", "metric:train_b.loss", "metric:rows_train")
+            }
+            # Lower loss is better for each shard; a count has no better value.
+            assert cells == {
+                "metric:train_a.loss": ["0.3", "0.2 -0.1 ★"],
+                "metric:train_b.loss": ["0.5 ★", "0.6 +0.1"],
+                "metric:rows_train": ["100", "200 +100"],
+            }
+            palette = app.palette
+            better = table.get_cell("metric:train_a.loss", "s1").spans[0].style
+            worse = table.get_cell("metric:train_b.loss", "s1").spans[0].style
+            neither = table.get_cell("metric:rows_train", "s1").spans[0].style
+            assert (better, worse) == (palette.colour("success"), palette.colour("error"))
+            assert neither == palette.colour("foreground-muted")
+            # What decides first (metrics with a direction), counts last.
+            keys = list(table.keys)
+            assert keys.index("metric:rows_train") == len(keys) - 1
+    finally:
+        await runner.close()

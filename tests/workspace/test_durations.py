@@ -19,6 +19,7 @@ EXPECTED = "expected a number of seconds or a duration like '500ms', '30s', '10m
         ("500ms", 0.5),
         ("1.5s", 1.5),
         ("2d", 172800.0),
+        ("365d", 365 * 86400.0),
         ("1h 30m 15s", 5415.0),
         ("1m500ms", 60.5),
         (" 45s ", 45.0),
@@ -48,6 +49,10 @@ def test_valid_durations(text: str | int | float, seconds: float) -> None:
         (float("inf"), "bad duration inf: must be a finite number of seconds"),
         (float("nan"), "bad duration nan: must be a finite number of seconds"),
         (True, f"bad duration True: {EXPECTED}"),
+        ("366d", "bad duration '366d': must be at most 365d"),
+        (1e20, "bad duration 1e+20: must be at most 365d"),
+        pytest.param(10**5000, f"bad duration {'9' * 37}...: must be at most 365d", id="10**5000"),
+        ("9" * 500 + "d", f"bad duration '{'9' * 37}...': must be at most 365d"),
     ],
 )
 def test_bad_durations(text: str | int | float, message: str) -> None:

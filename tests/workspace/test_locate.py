@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 import tomllib
 
-from shipdeck.workspace.locate import scan_key_lines
+from shipdeck.workspace.locate import lines_of, redefinition_at, scan_key_lines
 
 DOC = textwrap.dedent(
     '''
@@ -112,3 +112,30 @@ def test_redefined_at_finds_the_repeated_key() -> None:
     lines = scan_key_lines('[p.t.a]\nrun = "x"\n\n[p.t.b]\nrun = "y"\nrun = "z"\n')
     assert lines.redefined_at(6) == (("p", "t", "b", "run"), 5)
     assert lines.redefined_at(2) is None
+
+
+def test_lines_of_some_paths_records_only_those_and_their_parents() -> None:
+    wanted = [("pipelines", "spaced name", "tasks", "x", "needs", "1"), ("items", "1", "nope")]
+    lines = lines_of(DOC, wanted)
+    assert set(lines.occurrences) == {
+        ("pipelines",),
+        ("pipelines", "spaced name"),
+        ("pipelines", "spaced name", "tasks"),
+        ("pipelines", "spaced name", "tasks", "x"),
+        ("pipelines", "spaced name", "tasks", "x", "needs"),
+        ("pipelines", "spaced name", "tasks", "x", "needs", "1"),
+        ("items",),
+        ("items", "1"),
+    }
+    everything = scan_key_lines(DOC)
+    assert (
+        [lines.line_of(path) for path in wanted]
+        == [everything.line_of(path) for path in wanted]
+        == [17, 24]
+    )
+
+
+def test_redefinition_at_a_line_scans_only_what_touches_it() -> None:
+    text = '[p.t.a]\nrun = "x"\n\n[p.t.b]\nrun = "y"\nneeds = [1, 2]\nrun = "z"\n'
+    assert redefinition_at(text, 7) == (("p", "t", "b", "run"), 5)
+    assert redefinition_at(text, 2) is None

@@ -19,17 +19,34 @@ from shipdeck.model import (
 
 def compare(
     subjects: Sequence[CompareSubject],
-    direction: Callable[[str], MetricDirection],
+    direction: Callable[[str], MetricDirection | None],
 ) -> Comparison:
-    """Params then metrics, each key once (first-seen order), one cell per subject."""
+    """Params then metrics, each key once (first-seen order), one cell per subject.
+
+    `direction` says which way a metric name is better (None: no way, so no best is marked);
+    see `metric_direction` for the keys several tasks report.
+    """
     rows: list[CompareRow] = []
     for key in _keys(subject.params for subject in subjects):
         values = [subject.params.get(key) for subject in subjects]
         rows.append(_row("param", key, values, None))
     for key in _keys(subject.metrics for subject in subjects):
         metric_values: list[ParamValue | None] = [subject.metrics.get(key) for subject in subjects]
-        rows.append(_row("metric", key, metric_values, direction(key)))
+        rows.append(_row("metric", key, metric_values, metric_direction(key, direction)))
     return Comparison(subjects=list(subjects), rows=rows)
+
+
+def metric_direction(
+    key: str, direction: Callable[[str], MetricDirection | None]
+) -> MetricDirection | None:
+    """The direction of a compared metric key. A key that several tasks of a run report is
+    compared per task as `TASK.KEY` (RunDetail.final_metrics): `train_a.loss` is a loss. The
+    whole key is asked first, so a direction configured for `train_a.loss` itself wins."""
+    found = direction(key)
+    if found is None and "." in key:
+        # Task names hold no '.', so the first one ends the prefix.
+        found = direction(key.partition(".")[2])
+    return found
 
 
 def _keys(tables: Iterable[Mapping[str, object]]) -> list[str]:

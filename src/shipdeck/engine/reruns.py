@@ -12,23 +12,49 @@ def rerun_plan(
     mode: RerunMode = RerunMode.ALL,
     from_task: str | None = None,
 ) -> list[str]:
-    """Tasks to execute, in pipeline order. Tasks the earlier run lacks always run."""
+    """Tasks to execute, in pipeline order. Tasks the earlier run lacks always run.
+
+    A rerun from a task also runs the tasks upstream of it that did not succeed (failed,
+    cancelled, skipped, interrupted), with their downstream: kept as they were, they would
+    skip the task asked for and everything after it, a run certain to do nothing.
+    """
     missing = {name for name in pipeline.tasks if name not in previous}
     if mode is RerunMode.ALL:
         roots = set(pipeline.tasks)
     elif mode is RerunMode.FAILED:
-        roots = missing | {
-            name
-            for name in pipeline.tasks
-            if name in previous and previous[name].status != TaskStatus.SUCCEEDED
-        }
+        roots = missing | not_succeeded(pipeline, previous)
     else:
         if not from_task:
             raise InvalidInput("a rerun 'from' a task needs the task's name")
         if from_task not in pipeline.tasks:
             raise NotFound(f"pipeline {pipeline.name!r} has no task {from_task!r}")
-        roots = missing | {from_task}
+        roots = (
+            missing
+            | {from_task}
+            | (upstream(pipeline, from_task) & not_succeeded(pipeline, previous))
+        )
     if mode is not RerunMode.FROM and from_task is not None:
         raise InvalidInput(f"a task name ({from_task!r}) only goes with a rerun 'from' a task")
     selected = pipeline.downstream(roots)
     return [name for name in pipeline.tasks if name in selected]
+
+
+def not_succeeded(pipeline: PipelineSpec, previous: dict[str, TaskRun]) -> set[str]:
+    """The pipeline's tasks that the earlier run has, with any end but success."""
+    return {
+        name
+        for name in pipeline.tasks
+        if name in previous and previous[name].status != TaskStatus.SUCCEEDED
+    }
+
+
+def upstream(pipeline: PipelineSpec, task: str) -> set[str]:
+    """Every task `task` needs, directly or through others."""
+    found: set[str] = set()
+    waiting = list(pipeline.tasks[task].needs)
+    while waiting:
+        name = waiting.pop()
+        if name not in found and name in pipeline.tasks:
+            found.add(name)
+            waiting.extend(pipeline.tasks[name].needs)
+    return found

@@ -21,6 +21,7 @@ from shipdeck.model.deploy import (
     PlannedTask,
     ServiceSpec,
     default_direction,
+    known_direction,
 )
 from shipdeck.model.events import Event, EventKind, EventPage
 from shipdeck.model.logs import LogChunk, LogLine, LogStream
@@ -75,4 +76,5 @@ __all__ = [
     "TaskStatus",
     "WorkspaceSpec",
     "default_direction",
+    "known_direction",
 ]

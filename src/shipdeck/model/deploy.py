@@ -28,20 +28,30 @@ class MetricDirection(StrEnum):
     """Lower is better (loss, latency)."""
 
 
-_HIGHER_IS_BETTER = frozenset({"auc", "accuracy", "precision", "recall", "f1", "r2", "map", "ndcg"})
+_HIGHER_IS_BETTER = frozenset(
+    {"auc", "accuracy", "acc", "precision", "recall", "f1", "r2", "map", "ndcg", "throughput"}
+)
 _LOWER_IS_BETTER = frozenset(
     {"loss", "val_loss", "error", "rmse", "mae", "mse", "logloss", "latency", "duration"}
 )
 
 
-def default_direction(key: str) -> MetricDirection:
-    """The direction of a metric nobody configured: common names by convention, else max."""
+def known_direction(key: str) -> MetricDirection | None:
+    """The conventional direction of a metric name (`auc`, `val_auc`: max; `loss`,
+    `train_loss`, `p99_latency`: min), None for names with none (`rows_train`, `tests`)."""
     name = key.lower()
-    if name in _LOWER_IS_BETTER or name.endswith("_loss"):
-        return MetricDirection.MIN
-    if name in _HIGHER_IS_BETTER:
-        return MetricDirection.MAX
-    return MetricDirection.MAX
+    for candidate in (name, name.rpartition("_")[2]):
+        if candidate in _LOWER_IS_BETTER:
+            return MetricDirection.MIN
+        if candidate in _HIGHER_IS_BETTER:
+            return MetricDirection.MAX
+    return None
+
+
+def default_direction(key: str) -> MetricDirection:
+    """The direction of a metric nobody configured: the conventional one, else max (for views
+    that must order every metric; comparisons mark no best for names without a direction)."""
+    return known_direction(key) or MetricDirection.MAX
 
 
 class GateKind(StrEnum):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shipdeck.model.deploy import MetricDirection, ServiceSpec, default_direction
+from shipdeck.model.deploy import MetricDirection, ServiceSpec, known_direction
 from shipdeck.model.pipeline import PipelineSpec
 
 
@@ -21,9 +21,10 @@ class WorkspaceSpec(BaseModel):
     metrics: dict[str, MetricDirection] = Field(default_factory=dict)
     """Directions set in [metrics]; see `direction` for the defaults of the others."""
 
-    def direction(self, metric: str) -> MetricDirection:
-        """Whether higher or lower values of `metric` are better."""
-        return self.metrics.get(metric) or default_direction(metric)
+    def direction(self, metric: str) -> MetricDirection | None:
+        """Whether higher or lower values of `metric` are better: as [metrics] says, else by
+        convention; None when neither knows."""
+        return self.metrics.get(metric) or known_direction(metric)
 
     @property
     def state_dir(self) -> Path:

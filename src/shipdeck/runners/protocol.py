@@ -67,7 +67,9 @@ class Runner(Protocol):
     async def rerun_plan(
         self, run_id: int, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
     ) -> list[str]:
-        """The tasks a rerun would execute, in pipeline order (for previews)."""
+        """The tasks a rerun would execute, in pipeline order (for previews). A rerun from a
+        task also executes the tasks upstream of it that did not succeed, with their
+        downstream: kept, they would skip it again."""
         ...
 
     async def cancel(self, run_id: int) -> Run:

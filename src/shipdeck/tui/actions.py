@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from shipdeck.model import RerunMode, TaskStatus
 from shipdeck.tui.fleet import runner_read_only
 from shipdeck.tui.format import plural
+from shipdeck.tui.plan_text import describe_rerun
 
 if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp
@@ -72,19 +73,12 @@ async def rerun(
     if not plan:
         app.notify(f"Nothing to rerun in #{run_id} ({mode.value})", severity="warning")
         return
-    # The engine reruns the pipeline as declared now, not as it was: it keeps (copies from
-    # the old run) exactly the current tasks outside the plan. A task renamed or removed
-    # since is neither run nor kept.
     pipelines = await app.call("Rerun", runner.pipelines, title=failed)
     if pipelines is None:
         return
     spec = next((p for p in pipelines if p.name == detail.run.pipeline), None)
-    current = list(spec.tasks) if spec is not None else []
     title = MODE_TITLE[mode] + (f" {from_task}" if from_task else "")
-    kept = ""
-    others = [name for name in current if name not in plan]
-    if others:
-        kept = "Kept from #{}: {}".format(run_id, ", ".join(others))
+    preview = describe_rerun(run_id, plan, spec, detail.tasks, from_task)
 
     async def go() -> None:
         new = await app.call(
@@ -105,8 +99,8 @@ async def rerun(
         ConfirmScreen(
             f"{title}: #{run_id}{on_runner(app, index)}",
             f"Will run {plural(len(plan), 'task')}:",
-            plan,
-            footnote=kept,
+            preview.items,
+            footnote=preview.footnote,
             action="Rerun",
         ),
         done,

@@ -1,11 +1,25 @@
-"""What a promote or roll back dialog says about its plan: from -> to, the run that built the
-revision, the params and metrics that differ, and each gate's verdict. No textual imports."""
+"""What action dialogs say about their plans. A promote or roll back: from -> to, the run that
+built the revision, the params and metrics that differ, and each gate's verdict. A rerun: the
+tasks it runs (and why, for those a rerun from a task adds), and those it keeps. No textual
+imports."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from rich.text import Text
 
-from shipdeck.model import ActionPlan, Comparison, MetricDirection, RunDetail, ServiceSpec
+from shipdeck.model import (
+    ActionPlan,
+    Comparison,
+    MetricDirection,
+    PipelineSpec,
+    RunDetail,
+    ServiceSpec,
+    TaskRun,
+    TaskStatus,
+)
 from shipdeck.tui.deploy_format import format_delta, format_metric, gated_first, is_better
 from shipdeck.tui.format import clip, format_param
 from shipdeck.tui.palette import Palette
@@ -75,8 +89,7 @@ def _describe_diff(text: Text, comparison: Comparison, gates: list[str], palette
             line += f"{format_metric(_num(before.value))} → {format_metric(after.value)}"
             text.append(line)
             if after.delta is not None:
-                good = _improves(after.delta, row.direction)
-                colour = "success" if good else "error"
+                colour = _delta_colour(after.delta, row.direction)
                 text.append(f" {format_delta(after.delta)}", style=palette.colour(colour))
             text.append("\n")
         else:
@@ -91,5 +104,79 @@ def _num(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-def _improves(delta: float, direction: MetricDirection | None) -> bool:
-    return bool(is_better(delta, direction))
+def _delta_colour(delta: float, direction: MetricDirection | None) -> str:
+    """Success or error for a change of a metric with a better direction; muted for one
+    without (a count like rows_train is neither better nor worse for changing)."""
+    if direction is None:
+        return "foreground-muted"
+    return "success" if is_better(delta, direction) else "error"
+
+
+@dataclass(frozen=True)
+class RerunPreview:
+    items: list[str]
+    """The tasks to run, in order; those a rerun from a task adds say how they ended before."""
+    footnote: str
+    """Why those were added, and the tasks kept from the earlier run (with how they ended,
+    when not in success)."""
+
+
+def describe_rerun(
+    run_id: int,
+    plan: list[str],
+    spec: PipelineSpec | None,
+    previous: Sequence[TaskRun],
+    from_task: str | None = None,
+) -> RerunPreview:
+    """The preview of rerunning run `run_id` as `plan` (the runner's rerun_plan), `spec` the
+    pipeline as declared now (the engine keeps exactly its tasks outside the plan: a task
+    renamed or removed since is neither run nor kept)."""
+    before = {task.name: task for task in previous}
+    asked = set(plan)
+    needed: set[str] = set()
+    if from_task is not None and spec is not None and from_task in spec.tasks:
+        asked = spec.downstream({from_task})
+        needed = _upstream(spec, from_task)
+    items: list[str] = []
+    brought: list[str] = []
+    for name in plan:
+        earlier = before.get(name)
+        if name in asked:
+            items.append(name)
+        elif earlier is None:
+            items.append(f"{name} (new since #{run_id})")
+        elif name in needed and earlier.status != TaskStatus.SUCCEEDED:
+            items.append(f"{name} ({earlier.status.value} in #{run_id})")
+            brought.append(name)
+        else:
+            items.append(name)
+    lines: list[str] = []
+    if brought:
+        again = "it runs" if len(brought) == 1 else "they run"
+        lines.append(
+            f"{from_task} needs {', '.join(brought)}, which did not succeed in #{run_id}:"
+            f" {again} again first"
+        )
+    kept = [
+        _kept(name, before.get(name)) for name in (spec.tasks if spec else ()) if name not in plan
+    ]
+    if kept:
+        lines.append(f"Kept from #{run_id}: {', '.join(kept)}")
+    return RerunPreview(items, "\n".join(lines))
+
+
+def _kept(name: str, earlier: TaskRun | None) -> str:
+    if earlier is None or earlier.status == TaskStatus.SUCCEEDED:
+        return name
+    return f"{name} ({earlier.status.value})"
+
+
+def _upstream(spec: PipelineSpec, task: str) -> set[str]:
+    found: set[str] = set()
+    waiting = list(spec.tasks[task].needs)
+    while waiting:
+        name = waiting.pop()
+        if name not in found and name in spec.tasks:
+            found.add(name)
+            waiting.extend(spec.tasks[name].needs)
+    return found

@@ -6,9 +6,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from shipdeck.workspace.durations import parse_duration
+from shipdeck.workspace.durations import format_duration, parse_duration
 from shipdeck.workspace.locate import KeyPath
 from shipdeck.workspace.problems import Problems, describe
+
+LONGEST_WAIT = 7 * 86400.0
+"""The default bound of a duration field: a week."""
 
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 RESERVED_ENV_PREFIX = "SHIPDECK_"
@@ -47,7 +50,7 @@ class Fields:
         if required and not value.strip():
             self.problems.add(self.at(key), "must be a non-empty string")
             return default
-        return value
+        return value if self._no_nul(key, value) else default
 
     def optional_string(self, key: str) -> str | None:
         if key not in self.table:
@@ -56,20 +59,36 @@ class Fields:
         if not isinstance(value, str) or not value.strip():
             self.problems.add(self.at(key), f"must be a non-empty string, got {describe(value)}")
             return None
-        return value
+        return value if self._no_nul(key, value) else None
 
-    def count(self, key: str) -> int:
-        """A non-negative integer, 0 when absent."""
+    def _no_nul(self, key: str, value: str) -> bool:
+        """Whether `value` is free of NUL characters, which no command line, environment
+        variable or path can hold (the task would fail to start); reports it otherwise."""
+        if "\0" not in value:
+            return True
+        self.problems.add(self.at(key), "must not contain a NUL character (\\0)")
+        return False
+
+    def count(self, key: str, *, maximum: int, why: str = "") -> int:
+        """A non-negative integer up to `maximum`, 0 when absent; `why` explains the bound."""
         value = self.table.get(key, 0)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             self.problems.add(
                 self.at(key), f"must be a non-negative integer, got {describe(value)}"
             )
             return 0
+        if value > maximum:
+            self.problems.add(
+                self.at(key), f"must be at most {maximum}, got {describe(value)}{why}"
+            )
+            return 0
         return value
 
-    def duration(self, key: str, *, allow_zero: bool) -> float | None:
-        """Seconds from a duration string or number; None when absent or invalid."""
+    def duration(
+        self, key: str, *, allow_zero: bool, maximum: float = LONGEST_WAIT
+    ) -> float | None:
+        """Seconds from a duration string or number, at most `maximum`; None when absent or
+        invalid."""
         if key not in self.table:
             return None
         value = self.table[key]
@@ -84,6 +103,12 @@ class Fields:
         if seconds == 0 and not allow_zero:
             self.problems.add(self.at(key), f"must be longer than 0 seconds, got {value!r}")
             return None
+        if seconds > maximum:
+            self.problems.add(
+                self.at(key),
+                f"must be at most {format_duration(maximum)}, got {describe(value)}",
+            )
+            return None
         return seconds
 
     def string_list(self, key: str) -> list[str]:
@@ -95,15 +120,24 @@ class Fields:
             self.problems.add(self.at(key), f"must be an array of strings, got {describe(value)}")
             return []
         items: list[str] = []
+        first_bad: tuple[int, object] | None = None
+        bad = 0
         for index, item in enumerate(value):
             if isinstance(item, str):
                 items.append(item)
-            else:
-                self.problems.add(
-                    self.at(key),
-                    f"item {index + 1} must be a string, got {describe(item)}",
-                    line_of=(*self.at(key), str(index)),
-                )
+                continue
+            bad += 1
+            if first_bad is None:
+                first_bad = (index, item)
+        if first_bad is not None:
+            # One problem for the array: a million wrong items are one mistake.
+            index, item = first_bad
+            more = f" (and {bad - 1:,} more that are not strings)" if bad > 1 else ""
+            self.problems.add(
+                self.at(key),
+                f"item {index + 1} must be a string, got {describe(item)}{more}",
+                line_of=(*self.at(key), str(index)),
+            )
         return items
 
     def env_table(self, key: str) -> dict[str, str]:
@@ -128,6 +162,8 @@ class Fields:
                 self.problems.add(
                     where, f"must be a string{_quote_hint(value)}, got {describe(value)}"
                 )
+            elif "\0" in value:
+                self.problems.add(where, "must not contain a NUL character (\\0)")
             else:
                 env[name] = value
         return env

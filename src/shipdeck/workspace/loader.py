@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 import tomllib
 from collections.abc import Callable
@@ -11,6 +12,8 @@ from typing import Any
 
 from shipdeck.errors import WorkspaceError
 from shipdeck.model import WorkspaceSpec
+from shipdeck.workspace.locate import redefinition_at
+from shipdeck.workspace.metric_names import known_metric_names
 from shipdeck.workspace.pipelines import load_pipelines
 from shipdeck.workspace.problems import Problems, dotted
 from shipdeck.workspace.services import metrics_section, services_section
@@ -36,10 +39,14 @@ def _pipelines_section(raw: object, context: SectionContext) -> dict[str, Any]:
     return {"pipelines": load_pipelines(raw, context.problems)}
 
 
+def _metrics_section(raw: object, context: SectionContext) -> dict[str, Any]:
+    return metrics_section(known_metric_names(raw, context.problems), context)
+
+
 SECTIONS: dict[str, SectionLoader] = {
     "pipelines": _pipelines_section,
     # Loaded in this order, so a later section can check its references against context.loaded.
-    "metrics": metrics_section,
+    "metrics": _metrics_section,
     "services": services_section,
 }
 
@@ -82,9 +89,14 @@ def load_workspace(path: Path) -> WorkspaceSpec:
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise WorkspaceError([_toml_problem(label, text, error, problems)]) from None
+        raise WorkspaceError([_toml_problem(label, text, error)]) from None
     except RecursionError:
         raise WorkspaceError([f"{label}:1: invalid TOML: values nested too deeply"]) from None
+    except ValueError:  # tomllib lets int() refuse a number of more than 4,300 digits
+        line = _line_of_match(text, _HUGE_NUMBER)
+        raise WorkspaceError(
+            [f"{label}:{line}: invalid TOML: a number with more than 4,300 digits"]
+        ) from None
     place = workspace_place(file)
     context = SectionContext(problems, place.root)
     problems.check_keys(document, (), SECTIONS)
@@ -111,6 +123,17 @@ def _read(file: Path, label: str) -> str:
         raise WorkspaceError([f"{label}: no such file"]) from None
     except OSError as error:
         raise WorkspaceError([f"{label}: cannot read: {error.strerror or error}"]) from None
+    if data.startswith(codecs.BOM_UTF8):
+        # tomllib would say "invalid statement" at line 1, column 1: an invisible character.
+        raise WorkspaceError(
+            [
+                f"{label}:1: invalid TOML: the file starts with a UTF-8 byte order mark (BOM);"
+                " save it as UTF-8 without BOM"
+            ]
+        )
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        utf16 = f"{label}:1: invalid TOML: the file is UTF-16 text; save it as UTF-8"
+        raise WorkspaceError([utf16])
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -120,11 +143,19 @@ def _read(file: Path, label: str) -> str:
         ) from None
 
 
+_HUGE_NUMBER = re.compile(r"[0-9][0-9_]{4300}")
+
+
+def _line_of_match(text: str, pattern: re.Pattern[str]) -> int:
+    match = pattern.search(text)
+    return 1 if match is None else text.count("\n", 0, match.start()) + 1
+
+
 _POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)$")
 _DUPLICATE_HINTS = ("twice", "overwrite", "duplicate", "mutate", "redefine")
 
 
-def _toml_problem(label: str, text: str, error: tomllib.TOMLDecodeError, problems: Problems) -> str:
+def _toml_problem(label: str, text: str, error: tomllib.TOMLDecodeError) -> str:
     """tomllib's message as a `file:line:` problem; a redefinition names its key and first line."""
     message = str(error)
     match = _POSITION.search(message)
@@ -138,7 +169,7 @@ def _toml_problem(label: str, text: str, error: tomllib.TOMLDecodeError, problem
         line = int(match.group(1))
         where = f"at column {match.group(2)}"
     if any(hint in reason.lower() for hint in _DUPLICATE_HINTS):
-        redefined = problems.lines.redefined_at(line)
+        redefined = redefinition_at(text, line)
         if redefined is not None:
             path, first = redefined
             earlier = f"first defined on line {first}" if first < line else "twice on this line"

@@ -16,17 +16,22 @@ import contextlib
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 KeyPath = tuple[str, ...]
+Keep = Callable[[KeyPath, int, int], bool]
+"""Whether to record an occurrence of a path, given its first and last line."""
 
 _SPACES = re.compile(r"[ \t\r]*")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _BARE_VALUE = re.compile(r"[^,\]}#\n]+")
-_BASIC = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+# The repeated groups are possessive (*+): with a plain `(?:a|b)*`, re keeps a backtracking
+# entry for every character repeated, ~140 bytes each: skipping a 5 MB string took 700 MB.
+_BASIC = re.compile(r'"((?:[^"\\\n]|\\.)*+)"')
 _LITERAL = re.compile(r"'([^'\n]*)'")
-_MULTI_BASIC = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"{0,2}"""', re.DOTALL)
-_MULTI_LITERAL = re.compile(r"'''(?:[^']|'(?!''))*'{0,2}'''")
+_MULTI_BASIC = re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*+"{0,2}"""', re.DOTALL)
+_MULTI_LITERAL = re.compile(r"'''(?:[^']|'(?!''))*+'{0,2}'''")
 
 
 @dataclass(frozen=True)
@@ -69,17 +74,37 @@ class _Confused(Exception):
     """The scanner met something it does not understand; it skips to the next line."""
 
 
-def scan_key_lines(text: str) -> KeyLines:
-    """Scan a TOML document and return where each of its key paths is defined."""
-    scanner = _Scanner(text)
+def scan_key_lines(text: str, keep: Keep | None = None) -> KeyLines:
+    """Scan a TOML document and return where each of its key paths is defined.
+
+    With `keep`, only the occurrences it accepts are recorded: a document of a million keys
+    or array items costs a few hundred bytes per item recorded, so callers that need a few
+    paths name them.
+    """
+    scanner = _Scanner(text, keep)
     with contextlib.suppress(RecursionError):  # absurd nesting: keep the lines found so far
         scanner.run()
     return scanner.result
 
 
+def lines_of(text: str, paths: Iterable[KeyPath]) -> KeyLines:
+    """Where `paths` and their parents are defined (what `KeyLines.line_of` needs for them)."""
+    wanted = {path[:end] for path in paths for end in range(1, len(path) + 1)}
+    return scan_key_lines(text, lambda path, _first, _last: path in wanted)
+
+
+def redefinition_at(text: str, line: int) -> tuple[KeyPath, int] | None:
+    """`KeyLines.redefined_at(line)` for `text`, recording only the paths that `line` touches."""
+    touching = scan_key_lines(text, lambda _path, first, last: first <= line <= last)
+    candidates = set(touching.occurrences)
+    found = scan_key_lines(text, lambda path, _first, _last: path in candidates)
+    return found.redefined_at(line)
+
+
 class _Scanner:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, keep: Keep | None) -> None:
         self.text = text
+        self.keep = keep
         self.pos = 0
         self.line = 1
         self.result = KeyLines()
@@ -156,7 +181,8 @@ class _Scanner:
                 self.skip_line()
 
     def record(self, path: KeyPath, first_line: int, *, explicit: bool) -> None:
-        self.result.occurrences[path].append(Occurrence(first_line, self.line, explicit))
+        if self.keep is None or self.keep(path, first_line, self.line):
+            self.result.occurrences[path].append(Occurrence(first_line, self.line, explicit))
 
     def record_prefixes(self, base: KeyPath, path: KeyPath, line: int) -> None:
         for end in range(len(base) + 1, len(path)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import posixpath
 import re
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
@@ -11,7 +12,7 @@ from shipdeck.model import ParamValue, PipelineSpec, RegisterSpec, TaskSpec
 from shipdeck.workspace.fields import Fields, as_table
 from shipdeck.workspace.locate import KeyPath
 from shipdeck.workspace.params import PARAM_NAME
-from shipdeck.workspace.problems import Problems, describe, dotted
+from shipdeck.workspace.problems import Problems, describe, dotted, quoted
 from shipdeck.workspace.validate import check_needs
 
 PIPELINE_KEYS = ("description", "params", "concurrency", "tasks")
@@ -19,10 +20,20 @@ TASK_KEYS = ("run", "env", "cwd", "timeout", "retries", "retry_delay", "needs", 
 REGISTER_KEYS = ("model", "artifact")
 MAX_CONCURRENCY = 10_000
 """Far beyond what runs at once on one host; leave `concurrency` out for no limit."""
+MAX_RETRIES = 10
+"""Each retry runs the whole command again; a task that fails more often is broken, not flaky,
+and without a bound a typo (`retries = 10000`) keeps a failing task spinning for hours."""
+MAX_TIMEOUT = 7 * 86400.0
+MAX_RETRY_DELAY = 86400.0
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 """Pipeline and task names: they appear in commands, URLs and file names."""
 _NAME_RULE = "must start with a letter or digit and use only letters, digits, '-' and '_'"
+MAX_NAME = 100
+"""Characters in a pipeline or task name: a task's log file is named after it, and file names
+stop at 255 bytes."""
+_LONGEST_INT = 2**63
+"""Integer params are stored as SQLite integers: 64 bits, signed."""
 
 
 def load_pipelines(raw: object, problems: Problems) -> dict[str, PipelineSpec]:
@@ -33,8 +44,7 @@ def load_pipelines(raw: object, problems: Problems) -> dict[str, PipelineSpec]:
     pipelines: dict[str, PipelineSpec] = {}
     for name, body in section.items():
         path = ("pipelines", name)
-        if not NAME.fullmatch(name):
-            problems.add(path, f"pipeline name {_NAME_RULE}")
+        _check_name("pipeline", name, path, problems)
         table = as_table(body, path, problems)
         if table is not None:
             pipelines[name] = _pipeline(name, table, path, problems)
@@ -48,8 +58,7 @@ def _pipeline(name: str, table: dict[str, Any], path: KeyPath, problems: Problem
     tasks: dict[str, TaskSpec] = {}
     for task_name, body in (tasks_table or {}).items():
         task_path = (*path, "tasks", task_name)
-        if not NAME.fullmatch(task_name):
-            problems.add(task_path, f"task name {_NAME_RULE}")
+        _check_name("task", task_name, task_path, problems)
         task_table = as_table(body, task_path, problems)
         if task_table is not None:
             tasks[task_name] = _task(task_name, task_table, task_path, problems)
@@ -65,6 +74,13 @@ def _pipeline(name: str, table: dict[str, Any], path: KeyPath, problems: Problem
         concurrency=_concurrency(table, path, problems),
         tasks={n: task.model_copy(update={"needs": needs[n]}) for n, task in tasks.items()},
     )
+
+
+def _check_name(kind: str, name: str, path: KeyPath, problems: Problems) -> None:
+    if not NAME.fullmatch(name):
+        problems.add(path, f"{kind} name {_NAME_RULE}")
+    elif len(name) > MAX_NAME:
+        problems.add(path, f"{kind} name must be at most {MAX_NAME} characters, got {len(name):,}")
 
 
 def _concurrency(table: dict[str, Any], path: KeyPath, problems: Problems) -> int | None:
@@ -95,6 +111,10 @@ def _params(raw: object, path: KeyPath, problems: Problems) -> dict[str, ParamVa
             )
         elif isinstance(value, float) and not math.isfinite(value):
             problems.add(where, f"must be a finite number, got {describe(value)}")
+        elif isinstance(value, int) and not -_LONGEST_INT <= value < _LONGEST_INT:
+            problems.add(where, f"must fit in 64 bits, got {describe(value)}")
+        elif isinstance(value, str) and "\0" in value:
+            problems.add(where, "must not contain a NUL character (\\0)")
         elif (twin := _same_but_case(key, params)) is not None:
             problems.add(
                 where,
@@ -119,18 +139,30 @@ def _task(name: str, table: dict[str, Any], path: KeyPath, problems: Problems) -
         needs=tuple(fields.string_list("needs")),
         env=fields.env_table("env"),
         cwd=_cwd(fields),
-        timeout=fields.duration("timeout", allow_zero=False),
-        retries=fields.count("retries"),
-        retry_delay=fields.duration("retry_delay", allow_zero=True) or 0.0,
+        timeout=fields.duration("timeout", allow_zero=False, maximum=MAX_TIMEOUT),
+        retries=fields.count(
+            "retries", maximum=MAX_RETRIES, why=" (each retry runs the whole command again)"
+        ),
+        retry_delay=fields.duration("retry_delay", allow_zero=True, maximum=MAX_RETRY_DELAY) or 0.0,
         registers=_registers(table, (*path, "registers"), problems),
     )
 
 
 def _cwd(fields: Fields) -> str | None:
     cwd = fields.optional_string("cwd")
-    if cwd is not None and (PurePosixPath(cwd).is_absolute() or PureWindowsPath(cwd).is_absolute()):
+    if cwd is None:
+        return None
+    if PurePosixPath(cwd).is_absolute() or PureWindowsPath(cwd).is_absolute():
         fields.problems.add(
-            fields.at("cwd"), f"must be relative to the workspace root, got {cwd!r}"
+            fields.at("cwd"), f"must be relative to the workspace root, got {quoted(cwd)}"
+        )
+        return None
+    # Checked on the text: the directory may not exist yet (an earlier task may create it).
+    # A symlink inside the workspace is followed as the system follows it.
+    normal = posixpath.normpath(cwd)
+    if normal == ".." or normal.startswith("../"):
+        fields.problems.add(
+            fields.at("cwd"), f"must stay inside the workspace root, got {quoted(cwd)}"
         )
         return None
     return cwd

@@ -150,7 +150,8 @@ class CompareScreen(Screen[None]):
                 else:
                     text = Text(clip(format_param(cell.value), 14), no_wrap=True)
                 if position and cell.delta is not None and row.kind == "metric":
-                    better = is_better(cell.delta, row.direction)
+                    # A metric with no better direction (a count) is neither better nor worse.
+                    better = is_better(cell.delta, row.direction) if row.direction else None
                     colour = (
                         "foreground-muted" if better is None else ("success" if better else "error")
                     )
