@@ -1,0 +1,118 @@
+"""The layers of docs/architecture.md, checked on every import in src/ (lazy ones included).
+
+Imports only point down: model <- workspace <- engine <- runners <- (tui | server) <- cli. The
+TUI and the server are siblings that reach pipelines only through the Runner contract; nothing
+below the TUI imports textual, nothing outside the server imports its web framework, and the
+adapters for other engines (runners/mlflow, runners/prefect) never touch the embedded engine.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "shipdeck"
+EVERYWHERE = {"errors", "startup", "__init__", "__version__"}
+"""Leaf modules any layer may use: the error classes, start-up GC control, the version."""
+
+ALLOWED: dict[str, set[str]] = {
+    "model": {"model"},
+    "workspace": {"workspace", "model"},
+    "engine": {"engine", "workspace", "model"},
+    "monitoring": {"monitoring", "model"},
+    "paths": set(),
+    "config": {"paths", "workspace"},
+    "runners": {"runners", "engine", "workspace", "model", "config", "paths"},
+    "server": {"server", "runners", "model", "config", "paths"},
+    "tui": {"tui", "runners", "model", "config", "paths"},
+    "demo": {"demo"},
+}
+"""For each top-level part of the package, the parts it may import (cli may import any)."""
+
+FOREIGN_ONLY_IN = {
+    "textual": {"tui"},
+    "textual_plotext": {"tui"},
+    "fastapi": {"server"},
+    "uvicorn": {"server", "cli"},
+    "starlette": {"server"},
+}
+"""Third-party packages that belong to one layer (the CLI starts the server's uvicorn)."""
+
+ADAPTERS = ("runners/mlflow", "runners/prefect")
+"""Runner kinds for other engines: they speak HTTP to their engine, never use ours."""
+
+
+def modules() -> list[Path]:
+    return sorted(path for path in SRC.rglob("*.py") if "demo/files" not in path.as_posix())
+
+
+def imported(path: Path) -> list[tuple[int, str]]:
+    """Every module `path` imports, absolute, with its line (relative imports resolved)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = ["shipdeck", *path.relative_to(SRC).parent.parts]
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                name = ".".join([*base, node.module] if node.module else base)
+            else:
+                name = node.module or ""
+            if name == "shipdeck":
+                found += [(node.lineno, f"shipdeck.{alias.name}") for alias in node.names]
+            else:
+                found.append((node.lineno, name))
+    return found
+
+
+def part_of(path: Path) -> str:
+    first = path.relative_to(SRC).parts[0]
+    return first.removesuffix(".py")
+
+
+def violations() -> list[str]:
+    problems: list[str] = []
+    for path in modules():
+        part = part_of(path)
+        where = path.relative_to(SRC.parent).as_posix()
+        adapter = any(where.startswith(f"shipdeck/{a}/") for a in ADAPTERS)
+        for line, name in imported(path):
+            top, _, rest = name.partition(".")
+            if top == "shipdeck":
+                target = rest.partition(".")[0] or "__init__"
+                allowed = ALLOWED.get(part)
+                if allowed is not None and target not in allowed | EVERYWHERE | {part}:
+                    problems.append(f"{where}:{line}: {part} imports shipdeck.{rest}")
+                if adapter and target == "engine":
+                    problems.append(f"{where}:{line}: an adapter imports shipdeck.{rest}")
+            elif top in FOREIGN_ONLY_IN and part not in FOREIGN_ONLY_IN[top]:
+                problems.append(f"{where}:{line}: {part} imports {name}")
+    return problems
+
+
+def test_imports_only_point_down() -> None:
+    assert violations() == []
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from shipdeck.tui.app import ShipdeckApp\n", "engine imports shipdeck.tui.app"),
+        ("import textual.widgets\n", "engine imports textual.widgets"),
+        ("def f():\n    from ..runners import local\n", "engine imports shipdeck.runners"),
+    ],
+)
+def test_the_check_sees_a_violation(
+    source: str, expected: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The rule is not vacuous: a module written against it, lazy imports included, is caught."""
+    fake = tmp_path / "shipdeck"
+    (fake / "engine").mkdir(parents=True)
+    (fake / "engine" / "bad.py").write_text(source)
+    monkeypatch.setattr(__import__(__name__, fromlist=["SRC"]), "SRC", fake)
+    found = violations()
+    assert len(found) == 1 and found[0].endswith(expected), found
