@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import importlib
 import re
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from shipdeck import __version__, startup
 from shipdeck.cli.context import CliContext
@@ -24,6 +25,45 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    def add_subparsers(self, **kwargs: Any) -> argparse._SubParsersAction[Parser]:  # type: ignore[override]
+        kwargs.setdefault("parser_class", Parser)
+        commands: argparse._SubParsersAction[Parser] = super().add_subparsers(**kwargs)
+        self.commands = commands
+        return commands
+
+    commands: argparse._SubParsersAction[Parser] | None = None
+    """The sub-commands' parsers, once `add_subparsers` made them."""
+
+
+GLOBAL_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (
+        ("-C",),
+        {
+            "dest": "directory",
+            "metavar": "DIR",
+            "help": "use the workspace in DIR instead of searching upwards from the current "
+            "directory",
+        },
+    ),
+    (
+        ("--runner",),
+        {
+            "metavar": "NAME|URL",
+            "help": "send the command to this runner (a name from the config file, or a URL)",
+        },
+    ),
+    (
+        ("--read-only",),
+        {
+            "dest": "tui_read_only",
+            "action": "store_true",
+            "help": "TUI: hide and refuse every action (rerun, cancel, promote, roll back, ...)",
+        },
+    ),
+    (("--theme",), {"metavar": "NAME", "help": "TUI: colour theme (see docs/tui.md)"}),
+]
+"""Options every command takes, before its name or after it (`shipdeck runs -C DIR`)."""
 
 
 def tui_args(words: list[str]) -> argparse.Namespace | None:
@@ -43,33 +83,32 @@ def _global_parser() -> Parser:
         description="Operate pipelines and deployments from the terminal.",
     )
     parser.add_argument("--version", action="version", version=f"shipdeck {__version__}")
-    parser.add_argument(
-        "-C",
-        dest="directory",
-        metavar="DIR",
-        help="use the workspace in DIR instead of searching upwards from the current directory",
-    )
-    parser.add_argument(
-        "--runner",
-        metavar="NAME|URL",
-        help="send the command to this runner (a name from the config file, or a URL)",
-    )
-    parser.add_argument(
-        "--read-only",
-        dest="tui_read_only",
-        action="store_true",
-        help="TUI: hide and refuse every action (rerun, cancel, promote, roll back, ...)",
-    )
-    parser.add_argument("--theme", metavar="NAME", help="TUI: colour theme (see docs/tui.md)")
+    for flags, options in GLOBAL_OPTIONS:
+        parser.add_argument(*flags, **options)
     return parser
+
+
+def _take_global_options(parser: Parser) -> None:
+    """Let every command (and sub-command) take the global options after its name too.
+
+    Not given there, they leave what was given before the name alone (SUPPRESS); an option a
+    command defines itself (`serve --read-only`) keeps the command's meaning."""
+    if parser.commands is None:
+        return
+    for command in parser.commands.choices.values():
+        for flags, options in GLOBAL_OPTIONS:
+            with contextlib.suppress(argparse.ArgumentError):  # the command's own option
+                command.add_argument(*flags, **options, default=argparse.SUPPRESS)
+        _take_global_options(command)
 
 
 def build_parser() -> Parser:
     parser = _global_parser()
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"shipdeck.cli.{name}")
         module.register(sub)
+    _take_global_options(parser)
     return parser
 
 
