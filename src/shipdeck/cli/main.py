@@ -13,7 +13,8 @@ from typing import Any, NoReturn
 
 from shipdeck import __version__, startup
 from shipdeck.cli.context import CliContext
-from shipdeck.errors import ShipdeckError, WorkspaceError
+from shipdeck.errors import InvalidInput, ShipdeckError, WorkspaceError
+from shipdeck.model.text import text_problem
 
 COMMAND_MODULES = ["runs", "validate", "demo", "serve", "runner_cmd", "deploy", "models"]
 
@@ -134,8 +135,31 @@ async def dispatch(handler: Handler, args: argparse.Namespace) -> int:
         await ctx.close()
 
 
+LOCAL_FILE_OPTIONS = frozenset({"--token-file", "--tls-cert", "--tls-key"})
+"""Options naming files only this process opens: any bytes the file system takes will do."""
+
+
+def check_text(words: Sequence[str]) -> None:
+    """Refuse an argument that is not text (a non-UTF-8 byte arrives as a lone surrogate):
+    it would reach the runner, the store and every client's JSON. -p values are left to the
+    params check that every way of starting a run shares (see coerce_param)."""
+    previous = ""
+    for word in words:
+        problem = text_problem(word)
+        option = word.partition("=")[0] if word.startswith("--") else previous
+        params = option == "-p" or (word.startswith("-p") and not word.startswith("--"))
+        if problem is not None and option not in LOCAL_FILE_OPTIONS and not params:
+            shown = word.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            raise InvalidInput(f"argument '{shown}' refused: {problem}")
+        previous = word
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
+    try:
+        check_text(words)
+    except ShipdeckError as error:
+        return report(error)
     args = tui_args(words) or build_parser().parse_args(words)
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:

@@ -12,6 +12,7 @@ from typing import Any
 from shipdeck.engine.ledger import Ledger
 from shipdeck.errors import InvalidInput, NotFound
 from shipdeck.model import AliasMove, ModelSummary, ModelVersion, ParamValue
+from shipdeck.model.text import repaired
 
 ALIAS_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _VERSION_REF = re.compile(r"v?(\d+)")
@@ -224,7 +225,7 @@ def _version_from_row(row: Sequence[Any], aliases: dict[int, list[str]]) -> Mode
         version=row[1],
         run_id=row[2],
         task=row[3],
-        params=json.loads(row[4]),
+        params=repaired(json.loads(row[4])),  # copied from a run's params: see Store
         metrics=json.loads(row[5]),
         sha256=row[6],
         created_at=_at(row[7]),

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from shipdeck.model import Metric, RerunMode, Run, RunStatus, TaskRun, TaskStatus
+from shipdeck.model.text import repaired
 
 SCHEMA_VERSION = 2
 
@@ -398,7 +399,9 @@ def _run_from_row(row: Sequence[Any]) -> Run:
         id=row[0],
         pipeline=row[1],
         status=RunStatus(row[2]),
-        params=json.loads(row[3]),
+        # Params are checked on the way in, but a store may hold text from before that check
+        # (a lone surrogate): repaired here, it cannot break every JSON answer that lists it.
+        params=repaired(json.loads(row[3])),
         trigger=row[4],
         user=row[5],
         parent_id=row[6],

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shipdeck.errors import ShipdeckError
+from shipdeck.model.text import repaired
 
 log = logging.getLogger("shipdeck.server")
 
@@ -29,7 +30,9 @@ STATUS_TYPES = {
 
 
 def error_response(status: int, kind: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"type": kind, "message": message}}, status_code=status)
+    # A message may quote what the client sent: repaired, so it always encodes as UTF-8.
+    body = {"error": {"type": kind, "message": repaired(message)}}
+    return JSONResponse(body, status_code=status)
 
 
 def describe_validation(error: RequestValidationError) -> str:
