@@ -72,3 +72,15 @@ def test_runs_and_show_read_a_store_that_holds_such_a_param(shipdeck_daemon: Shi
     assert shown.returncode == 0, shown.stderr
     assert "greeting=\ufffd" in shown.stdout
     assert shipdeck_daemon.json("runs")[0]["params"]["greeting"] == "\ufffd"
+
+
+def test_run_numbers_no_run_can_have_are_input_errors(shipdeck: Shipdeck) -> None:
+    for ref, line in (
+        ("99999999999999999999", "too large, no id goes past 9007199254740992"),
+        ("#99999999999999999999", "too large, no id goes past 9007199254740992"),
+        ("²", "expected a run number, #N or 'last'"),  # isdigit() says yes, int() says no
+    ):
+        for command in ("show", "logs", "rerun"):
+            done = shipdeck(command, ref)
+            assert done.returncode == 2, (command, ref, done.stderr)
+            assert done.stderr.splitlines() == [f"shipdeck: error: run reference {ref!r}: {line}"]

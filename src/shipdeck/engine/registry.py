@@ -12,6 +12,7 @@ from typing import Any
 from shipdeck.engine.ledger import Ledger
 from shipdeck.errors import InvalidInput, NotFound
 from shipdeck.model import AliasMove, ModelSummary, ModelVersion, ParamValue
+from shipdeck.model.run import parse_id
 from shipdeck.model.text import repaired
 
 ALIAS_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
@@ -100,8 +101,9 @@ class Registry:
             raise NotFound(f"unknown model {model!r}; models: {known}")
         text = ref.strip()
         match = _VERSION_REF.fullmatch(text)
-        if match:
-            return self.version(model, int(match.group(1)))
+        number = parse_id(match.group(1), f"model {model!r} version {text!r}") if match else None
+        if number is not None:
+            return self.version(model, number)
         if text == "latest":
             return self.versions(model)[0]
         aliases = self.aliases(model)
