@@ -10,7 +10,9 @@ import httpx
 import pytest
 
 from shipdeck.runners.local import LocalRunner
+from shipdeck.server.limits import MAX_BODY
 from shipdeck.server.listen import Listen
+from shipdeck.server.openapi import openapi_schema
 from tests.deploy.conftest import write_workspace
 from tests.server.conftest import TOKEN, serving
 from tests.server.test_contract_deploy import open_deploying_runner
@@ -37,7 +39,7 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
 
 
 def assert_invalid(answer: httpx.Response, *words: str, status: int = 422) -> str:
-    assert answer.status_code == status, answer.text
+    assert answer.status_code == status, answer.text[:300]
     error = answer.json()["error"]
     assert error["type"] == "InvalidInput", error
     message = str(error["message"])
@@ -68,3 +70,60 @@ async def test_numbers_past_any_id_are_input_errors(client: httpx.AsyncClient) -
     assert (await client.get("/v1/models")).json()[0]["aliases"] == {}
     assert (await client.get("/v1/history", params={"service": "api"})).json() == []
     assert len((await client.get("/v1/runs")).json()) == 1
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+async def test_malformed_bodies_are_the_documented_422_naming_what_is_wrong(
+    client: httpx.AsyncClient,
+) -> None:
+    for body, headers, words in (
+        (b'{"pipeline": ', JSON, ["request body is not JSON", "at character 13"]),
+        (b'{"pipeline": "\xff"}', JSON, ["request body is not UTF-8: byte 0xff at byte 14"]),
+        (b"[" * 100_000 + b"]" * 100_000, JSON, ["request body is not usable JSON", "deeply"]),
+        (b'{"pipeline": "build"}', {}, ["expected a JSON object", "application/json"]),
+        (b"", JSON, ["request body: Field required"]),
+        (b'{"pipeline": "build", "jobs": 99999999999999999999}', JSON, ["jobs"]),
+    ):
+        answer = await client.post("/v1/runs", content=body, headers=headers)
+        assert_invalid(answer, *words)
+    assert len((await client.get("/v1/runs")).json()) == 1  # the training run only
+
+
+async def test_request_bodies_past_the_limit_are_refused_unread(
+    client: httpx.AsyncClient,
+) -> None:
+    big = b'{"pipeline": "build", "params": {"version": "' + b"9" * MAX_BODY + b'"}}'
+    answer = await client.post("/v1/runs", content=big, headers=JSON)
+    message = assert_invalid(answer, status=413)
+    assert message == f"request body too large: at most {MAX_BODY} bytes"
+
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted as it arrives
+        for _ in range(3):
+            yield b" " * (MAX_BODY // 2)
+        yield b'{"pipeline": "build"}'
+
+    answer = await client.post("/v1/runs", content=chunks(), headers=JSON)
+    assert assert_invalid(answer, status=413) == message
+    assert len((await client.get("/v1/runs")).json()) == 1
+    # A body of exactly the limit is taken like any other.
+    padded = b'{"pipeline": "build"' + b" " * (MAX_BODY - 21) + b"}"
+    assert len(padded) == MAX_BODY
+    answer = await client.post("/v1/runs", content=padded, headers=JSON)
+    assert answer.status_code == 201, answer.text[:300]
+    await client.get(f"/v1/runs/{answer.json()['id']}/wait")
+
+
+def test_the_schema_documents_the_error_shape_for_4xx_and_5xx() -> None:
+    schema = openapi_schema()
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status in ("401", "413", "422", "503"):
+                content = operation["responses"][status]["content"]["application/json"]
+                assert content["schema"] == {"$ref": "#/components/schemas/ErrorAnswer"}, (
+                    path,
+                    method,
+                    status,
+                )
