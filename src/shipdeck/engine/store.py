@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from shipdeck.engine.database import connect
 from shipdeck.model import Metric, RerunMode, Run, RunStatus, TaskRun, TaskStatus
 from shipdeck.model.text import repaired
 
@@ -107,10 +108,7 @@ class Store:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA busy_timeout = 10000")
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db = connect(path)  # its failures name the file: see engine.database
         self._migrate()
 
     def close(self) -> None:
