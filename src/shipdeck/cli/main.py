@@ -98,6 +98,8 @@ def _take_global_options(parser: Parser) -> None:
         return
     for command in parser.commands.choices.values():
         for flags, options in GLOBAL_OPTIONS:
+            if str(options["help"]).startswith("TUI:"):  # taken, but not listed as the command's
+                options = {**options, "help": argparse.SUPPRESS}
             with contextlib.suppress(argparse.ArgumentError):  # the command's own option
                 command.add_argument(*flags, **options, default=argparse.SUPPRESS)
         _take_global_options(command)
