@@ -387,19 +387,25 @@ def runner_token(entry: RunnerEntry) -> str | None:
     return None
 
 
-def read_token_file(path: Path) -> str:
-    """The token in `path`; refuses a file that anyone but its owner can read or write."""
+def check_private_file(path: Path, what: str) -> None:
+    """Refuse a secret's file (`what`: "token file", ...) that is missing, or that anyone but
+    its owner can read or write."""
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise InvalidInput(f"token file {path} does not exist") from None
+        raise InvalidInput(f"{what} {path} does not exist") from None
     except OSError as error:
-        raise InvalidInput(f"token file {path}: {error.strerror}") from None
+        raise InvalidInput(f"{what} {path}: {error.strerror}") from None
     mode = stat.S_IMODE(info.st_mode)
     if mode & 0o077:
         raise Refused(
-            f"token file {path} is accessible by others (mode {mode:04o}); run: chmod 600 {path}"
+            f"{what} {path} is accessible by others (mode {mode:04o}); run: chmod 600 {path}"
         )
+
+
+def read_token_file(path: Path) -> str:
+    """The token in `path`; refuses a file that anyone but its owner can read or write."""
+    check_private_file(path, "token file")
     try:
         token = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError) as error:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from shipdeck.cli.main import build_parser, tui_args
 
@@ -45,3 +46,35 @@ def test_bad_global_options_are_one_line_and_exit_2() -> None:
         assert done.stderr.strip().splitlines() == [
             f"shipdeck: error: {message} (see shipdeck --help)"
         ]
+
+
+def test_global_options_are_taken_after_the_command_too() -> None:
+    parse = build_parser().parse_args
+    assert parse(["runs", "-C", "ws"]).directory == "ws"
+    assert parse(["-C", "before", "runs"]).directory == "before"  # not reset by the command
+    assert parse(["-C", "before", "runs", "-C", "after"]).directory == "after"
+    models = parse(["models", "-C", "ws"])
+    assert (models.directory, models.name) == ("ws", None)  # not taken for a model's name
+    serve = parse(["serve", "-C", "ws", "--read-only", "--listen", "127.0.0.1:0"])
+    assert (serve.directory, serve.read_only) == ("ws", True)  # serve's own --read-only
+    assert not hasattr(serve, "tui_read_only") or serve.tui_read_only is False
+    ls = parse(["runner", "ls", "--runner", "far", "-C", "ws"])
+    assert (ls.runner, ls.directory) == ("far", "ws")
+    demo = parse(["demo", "--read-only", "--theme", "shipdeck-light"])
+    assert (demo.tui_read_only, demo.theme, demo.words) == (True, "shipdeck-light", [])
+
+
+def test_a_command_finds_the_workspace_of_c_given_after_it(tmp_path: Path) -> None:
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "shipdeck.toml").write_text('[pipelines.p.tasks.t]\nrun = "true"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for words in (["runs", "-C", "../ws"], ["models", "-C", "../ws"], ["validate", "-C", "../ws"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "shipdeck", *words],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=elsewhere,
+        )
+        assert done.returncode == 0, (words, done.stderr)

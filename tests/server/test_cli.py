@@ -172,6 +172,38 @@ def test_token_file_readable_by_others_refuses_to_start(
     )
 
 
+@pytest.mark.parametrize("token", ["x", "a" * 15])
+def test_a_token_too_short_to_keep_strangers_out_refuses_to_start(
+    workspace: WorkspaceSpec, tmp_path: Path, capsys: pytest.CaptureFixture[str], token: str
+) -> None:
+    path = tmp_path / "token"
+    path.write_text(token + "\n")
+    path.chmod(0o600)
+    args = ["-C", str(workspace.root), "serve", "--listen", "127.0.0.1:0"]
+    assert main([*args, "--token-file", str(path)]) == 1
+    assert capsys.readouterr().err == (
+        f"shipdeck: error: token file {path} holds a {len(token)}-character token; a bearer "
+        f"token needs at least 16 (make one: openssl rand -hex 32 > {path})\n"
+    )
+
+
+def test_a_tls_key_readable_by_others_refuses_to_start(
+    workspace: WorkspaceSpec, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert.write_text("not checked: the key's mode is refused first\n")
+    key.write_text("-----BEGIN PRIVATE KEY-----\n")
+    key.chmod(0o644)
+    token = private_token(tmp_path)
+    args = ["-C", str(workspace.root), "serve", "--listen", "127.0.0.1:0"]
+    tls = ["--token-file", str(token), "--tls-cert", str(cert), "--tls-key", str(key)]
+    assert main([*args, *tls]) == 1
+    assert capsys.readouterr().err == (
+        f"shipdeck: error: TLS key file {key} is accessible by others (mode 0644); "
+        f"run: chmod 600 {key}\n"
+    )
+
+
 async def test_insecure_loopback_serves_without_token(workspace: WorkspaceSpec) -> None:
     async with serve(workspace.root, "--listen", "127.0.0.1:0", "--insecure") as served:
         client = RemoteRunner(served.url)

@@ -157,6 +157,13 @@ async def test_trigger_form_is_prefilled_and_reports_bad_params_without_starting
         await wait_for(pilot, lambda: "'[/b] 3'" in str(error.render()), "the error, verbatim")
         assert app.screen is form and app.is_running
 
+        rows.value = "6\udcff"  # what a pasted non-UTF-8 byte becomes: the CLI's and API's line
+        await pilot.press("enter")
+        refused = "value refused: it is not valid UTF-8 (byte 0xff at character 2)"
+        await wait_for(pilot, lambda: refused in str(error.render()), "the text error")
+        assert str(error.render()).count("\n") == 0
+        assert await demo.runner.runs() == []
+
         rows.value = "300"
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the new run")

@@ -101,3 +101,22 @@ def test_resolving_does_not_change_the_pipeline() -> None:
     before = dict(TRAIN.params)
     resolve_params(TRAIN, {"lr": "0.9"})
     assert before == TRAIN.params
+
+
+@pytest.mark.parametrize(
+    ("given", "problem"),
+    [
+        ("a\udcff", "it is not valid UTF-8 (byte 0xff at character 2)"),
+        ("\ud800x", "it holds a lone surrogate U+D800 at character 1, which is not text"),
+        ("a\x00b", "it contains a NUL character"),
+        ("é\x00", "it contains a NUL character"),
+    ],
+)
+def test_values_that_are_not_text_are_refused_whatever_the_param_type(
+    given: str, problem: str
+) -> None:
+    for key in ("name", "seed"):
+        with pytest.raises(InvalidInput) as caught:
+            resolve_params(TRAIN, {key: given})
+        assert str(caught.value) == f"pipeline 'train' param {key!r}: value refused: {problem}"
+    assert resolve_params(TRAIN, {"name": "é 😀 \t"})["name"] == "é 😀 \t"

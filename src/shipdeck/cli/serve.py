@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from shipdeck import startup
 from shipdeck.cli.context import CliContext
-from shipdeck.config import read_token_file
+from shipdeck.config import check_private_file, read_token_file
 from shipdeck.errors import InvalidInput, Refused
 
 if TYPE_CHECKING:
@@ -80,6 +80,7 @@ def _tls(args: argparse.Namespace) -> Tls | None:
     if not (args.tls_cert and args.tls_key):
         raise InvalidInput("--tls-cert and --tls-key go together")
     tls = Tls(cert=Path(args.tls_cert), key=Path(args.tls_key))
+    check_private_file(tls.key, "TLS key file")
     try:
         ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(tls.cert, tls.key)
     except (OSError, ssl.SSLError) as error:
@@ -205,7 +206,12 @@ async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
     tls = _tls(args)
     if tls is not None and listen.is_unix:
         raise InvalidInput("TLS applies to TCP listeners; a Unix socket is protected by its mode")
-    token = read_token_file(Path(args.token_file)) if args.token_file else None
+    token = None
+    if args.token_file:
+        from shipdeck.server.auth import check_token
+
+        token = read_token_file(Path(args.token_file))
+        check_token(token, Path(args.token_file))
     check_policy(listen, token, args.insecure)
     idle_seconds = idle_exit_seconds(args.idle_exit, args.daemon)
     workspace_socket = listen.path == daemon.socket_path(workspace)

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from shipdeck.engine.admission import Admission
+from shipdeck.engine.database import StoreUnusable
 from shipdeck.engine.events import EventFeed
 from shipdeck.engine.executor import EngineServices, RunExecutor, TaskHook
 from shipdeck.engine.logfile import LogIndex, append_note
@@ -462,9 +463,13 @@ def _open_state(state: Path) -> tuple[Store, OwnerLock, EventFeed]:
     try:
         store = Store(path)
     except (OSError, sqlite3.Error, RuntimeError) as error:
-        raise WorkspaceError([f"cannot open the run history {path}: {error}"]) from None
+        said = error.__cause__ if isinstance(error, StoreUnusable) else error
+        raise WorkspaceError([f"cannot open the run history {path}: {said}"]) from None
     try:
         return store, OwnerLock(state / "owners"), EventFeed(store.reserve_seq_block)
+    except StoreUnusable:  # its first write: a full disk, say, named as every read names it
+        store.close()
+        raise
     except (OSError, sqlite3.Error) as error:
         store.close()
         raise WorkspaceError([f"cannot use {state}: {error}"]) from None

@@ -12,6 +12,8 @@ from typing import Any
 from shipdeck.engine.ledger import Ledger
 from shipdeck.errors import InvalidInput, NotFound
 from shipdeck.model import AliasMove, ModelSummary, ModelVersion, ParamValue
+from shipdeck.model.run import parse_id
+from shipdeck.model.text import repaired
 
 ALIAS_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _VERSION_REF = re.compile(r"v?(\d+)")
@@ -99,8 +101,9 @@ class Registry:
             raise NotFound(f"unknown model {model!r}; models: {known}")
         text = ref.strip()
         match = _VERSION_REF.fullmatch(text)
-        if match:
-            return self.version(model, int(match.group(1)))
+        number = parse_id(match.group(1), f"model {model!r} version {text!r}") if match else None
+        if number is not None:
+            return self.version(model, number)
         if text == "latest":
             return self.versions(model)[0]
         aliases = self.aliases(model)
@@ -224,7 +227,7 @@ def _version_from_row(row: Sequence[Any], aliases: dict[int, list[str]]) -> Mode
         version=row[1],
         run_id=row[2],
         task=row[3],
-        params=json.loads(row[4]),
+        params=repaired(json.loads(row[4])),  # copied from a run's params: see Store
         metrics=json.loads(row[5]),
         sha256=row[6],
         created_at=_at(row[7]),

@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from shipdeck.engine.database import connect
 from shipdeck.model import Metric, RerunMode, Run, RunStatus, TaskRun, TaskStatus
+from shipdeck.model.text import repaired
 
 SCHEMA_VERSION = 2
 
@@ -106,10 +108,7 @@ class Store:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA busy_timeout = 10000")
-        self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db = connect(path)  # its failures name the file: see engine.database
         self._migrate()
 
     def close(self) -> None:
@@ -398,7 +397,9 @@ def _run_from_row(row: Sequence[Any]) -> Run:
         id=row[0],
         pipeline=row[1],
         status=RunStatus(row[2]),
-        params=json.loads(row[3]),
+        # Params are checked on the way in, but a store may hold text from before that check
+        # (a lone surrogate): repaired here, it cannot break every JSON answer that lists it.
+        params=repaired(json.loads(row[3])),
         trigger=row[4],
         user=row[5],
         parent_id=row[6],

@@ -25,6 +25,7 @@ from shipdeck.model import (
     TaskSpec,
     WorkspaceSpec,
 )
+from shipdeck.model.run import parse_id
 from shipdeck.workspace.problems import did_you_mean
 
 _RUN_REVISION = re.compile(r"[r#]?(\d+)")
@@ -130,11 +131,12 @@ class TargetResolver:
                     return run
             raise NotFound(f"no successful run of {pipeline} has built {artifact} yet")
         match = _RUN_REVISION.fullmatch(text)
-        if match is None:
+        run_id = parse_id(match.group(1), f"revision {ref!r} for {service.name}") if match else None
+        if run_id is None:
             raise InvalidInput(
                 f"bad revision {ref!r} for {service.name}: expected r<run id> (like r12) or latest"
             )
-        run = self.runs.get_run(int(match.group(1)))
+        run = self.runs.get_run(run_id)
         if run.pipeline != pipeline:
             raise InvalidInput(f"run #{run.id} is a run of {run.pipeline}, not {pipeline}")
         if run.status != RunStatus.SUCCEEDED:

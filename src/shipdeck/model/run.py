@@ -8,7 +8,23 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shipdeck.errors import InvalidInput
 from shipdeck.model.pipeline import ParamValue
+
+MAX_ID = 2**53
+"""No run id or model version goes past this: JSON clients lose precision beyond it, and
+SQLite's integers (2**63) would overflow on the way to the store."""
+
+
+def parse_id(digits: str, what: str) -> int | None:
+    """`digits` as an id, None when it is not ASCII digits (int() also reads '٣', isdigit()
+    also passes '²'); InvalidInput, naming `what`, for a number no id can be."""
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    value = int(digits)
+    if value > MAX_ID:
+        raise InvalidInput(f"{what}: too large, no id goes past {MAX_ID}")
+    return value
 
 
 class RunStatus(StrEnum):

@@ -6,6 +6,7 @@ The only module that imports httpx; a client of a unix: runner never loads it.
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, NoReturn
@@ -88,10 +89,13 @@ class HttpxLink:
         extra: dict[str, Any] = {}
         if seconds is not None:
             extra["timeout"] = httpx.Timeout(seconds, connect=CONNECT_TIMEOUT)
+        if json_body is not None:
+            # Encoded as UnixLink does (ASCII, escapes), not by httpx (UTF-8, which raises on
+            # text the runner must see to refuse, such as a lone surrogate in a param).
+            extra["content"] = json.dumps(json_body).encode()
+            extra["headers"] = {"Content-Type": "application/json"}
         try:
-            response = await self._client.request(
-                method, path, params=dict(query or {}), json=json_body, **extra
-            )
+            response = await self._client.request(method, path, params=dict(query or {}), **extra)
         except httpx.TransportError as error:
             _raise(error)
         return _reply(response, response.content)

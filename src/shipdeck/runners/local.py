@@ -19,6 +19,7 @@ from shipdeck.model import (
     RunDetail,
     WorkspaceSpec,
 )
+from shipdeck.model.run import parse_id
 from shipdeck.runners.workspace_file import WorkspaceFile
 from shipdeck.workspace import resolve_params
 
@@ -137,10 +138,9 @@ class LocalRunner:
                 where = f" of pipeline {pipeline!r}" if pipeline else ""
                 raise NotFound(f"there are no runs{where} yet")
             return newest
-        digits = text.removeprefix("#")
-        if not digits.isdigit():
+        run_id = parse_id(text.removeprefix("#"), f"run reference {ref!r}")
+        if run_id is None:
             raise InvalidInput(f"run reference {ref!r}: expected a run number, #N or 'last'")
-        run_id = int(digits)
         self.engine.get_run(run_id)
         return run_id
 

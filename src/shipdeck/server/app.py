@@ -11,7 +11,8 @@ from fastapi.security import HTTPBearer
 from shipdeck import __version__
 from shipdeck.runners.protocol import Runner
 from shipdeck.server.auth import AccessLog, BearerAuth
-from shipdeck.server.errors import install_error_handlers
+from shipdeck.server.errors import ERROR_RESPONSES, install_error_handlers
+from shipdeck.server.limits import BodyLimit
 from shipdeck.server.routes import deployments, events, meta, models, pipelines, runs
 from shipdeck.server.sse import StreamSettings
 
@@ -39,6 +40,7 @@ def create_app(
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
         dependencies=[Security(bearer)],
+        responses=ERROR_RESPONSES,
     )
     app.state.runner = runner
     app.state.read_only = read_only
@@ -48,6 +50,7 @@ def create_app(
     for area in (meta, pipelines, runs, events, models, deployments):
         app.include_router(area.router)
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)  # inside the auth check: strangers' bodies are never read
     app.add_middleware(BearerAuth, token=token)
     app.add_middleware(AccessLog)
     return app

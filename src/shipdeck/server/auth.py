@@ -10,15 +10,31 @@ import hmac
 import json
 import logging
 import time
+from pathlib import Path
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shipdeck.errors import Refused
 
 access_log = logging.getLogger("shipdeck.access")
 
 # Query parameters that look like a credential: refused even alongside a valid header, so a
 # token never ends up in a URL that proxies, shells and browsers keep in their histories.
 SECRET_PARAMS = frozenset({"token", "access_token", "api_key", "apikey", "auth", "key"})
+
+
+MIN_TOKEN_LENGTH = 16
+"""Characters: a shorter bearer token can be guessed by trying, whatever the compare costs."""
+
+
+def check_token(token: str, path: Path) -> None:
+    """Refuse to serve with a token too short to keep strangers out."""
+    if len(token) < MIN_TOKEN_LENGTH:
+        raise Refused(
+            f"token file {path} holds a {len(token)}-character token; a bearer token needs at "
+            f"least {MIN_TOKEN_LENGTH} (make one: openssl rand -hex 32 > {path})"
+        )
 
 
 async def _reject(send: Send, status: int, message: str) -> None:

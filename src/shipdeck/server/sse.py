@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from pydantic import TypeAdapter
+from pydantic_core import PydanticSerializationError
 
 from shipdeck.model import Event, EventPage
+from shipdeck.model.text import repaired
 from shipdeck.runners.protocol import Runner
 
 T = TypeVar("T")
@@ -42,7 +44,14 @@ class StreamSettings:
 
 
 def events_frame(events: list[Event], last_seq: int) -> bytes:
-    return b"id: %d\nevent: events\ndata: %s\n\n" % (last_seq, EVENT_LIST.dump_json(events))
+    try:
+        data = EVENT_LIST.dump_json(events)
+    except PydanticSerializationError:
+        # Text UTF-8 cannot carry (a lone surrogate): sent repaired, so one bad event does not
+        # end the stream of every client that follows it.
+        plain = repaired(EVENT_LIST.dump_python(events, mode="json"))
+        data = json.dumps(plain, separators=(",", ":")).encode()
+    return b"id: %d\nevent: events\ndata: %s\n\n" % (last_seq, data)
 
 
 def reset_frame(last_seq: int) -> bytes:

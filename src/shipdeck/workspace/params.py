@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from shipdeck.errors import InvalidInput
 from shipdeck.model import ParamValue, PipelineSpec
+from shipdeck.model.text import text_problem
 from shipdeck.workspace.problems import did_you_mean
 
 PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -48,8 +49,13 @@ def resolve_params(
 def coerce_param(
     pipeline: str, key: str, given: str | ParamValue, default: ParamValue
 ) -> ParamValue:
-    """`given` converted to the type of `default`; InvalidInput names what was expected."""
+    """`given` converted to the type of `default`; InvalidInput names what was expected.
+
+    Every way of starting a run passes through here (the CLI's -p, the API, the TUI's form),
+    so this is where text that cannot be stored or handed to a task is refused."""
     text = _as_text(given)
+    if (problem := text_problem(text)) is not None:
+        raise InvalidInput(f"pipeline {pipeline!r} param {key!r}: value refused: {problem}")
     value = _coerce(text, default)
     if value is None:
         raise InvalidInput(

@@ -7,11 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from shipdeck.errors import NotFound, Refused, Unavailable
+from shipdeck.model.run import MAX_ID as MAX_ID  # the routes' bound on ids
 from shipdeck.runners.protocol import DeployRunner, Runner
-
-MAX_ID = 2**53
-"""Ids beyond this are not ids any runner hands out (and overflow SQLite integers)."""
-
 
 # The dependencies are coroutines: FastAPI runs a plain `def` dependency in a worker thread,
 # a thread hop on every request for what is an attribute read.

@@ -1,0 +1,47 @@
+"""Text that can travel: UTF-8 on the wire and in the store, a task's environment at the end.
+
+Python strings can hold what UTF-8 cannot encode: lone surrogates, which is how an argument
+with a non-UTF-8 byte arrives (`sys.argv` is decoded with surrogateescape) and what a JSON
+`"\\ud800"` escape decodes to. Such a string is refused where it enters (`text_problem`), and
+one that was recorded before that check is repaired where it is read (`repaired`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TypeVar
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+T = TypeVar("T")
+
+
+def text_problem(text: str) -> str | None:
+    """Why `text` cannot be stored, sent as UTF-8 and passed to a task, or None if it can."""
+    if text.isascii():
+        return "it contains a NUL character" if "\x00" in text else None
+    found = _SURROGATE.search(text)
+    if found is not None:
+        code = ord(found.group())
+        where = f"at character {found.start() + 1}"
+        if 0xDC80 <= code <= 0xDCFF:  # surrogateescape's stand-in for an undecodable byte
+            return f"it is not valid UTF-8 (byte 0x{code - 0xDC00:02x} {where})"
+        return f"it holds a lone surrogate U+{code:04X} {where}, which is not text"
+    if "\x00" in text:
+        return "it contains a NUL character"
+    return None
+
+
+def repaired(value: T) -> T:
+    """`value` (a string, or lists and dicts of them, as JSON decodes) with every lone
+    surrogate replaced by U+FFFD, so it encodes as UTF-8; the same object when nothing is."""
+    if isinstance(value, str):
+        if value.isascii() or _SURROGATE.search(value) is None:
+            return value
+        return _SURROGATE.sub(REPLACEMENT, value)  # type: ignore[return-value]
+    if isinstance(value, dict):
+        return {repaired(key): repaired(item) for key, item in value.items()}  # type: ignore[return-value]
+    if isinstance(value, list):
+        return [repaired(item) for item in value]  # type: ignore[return-value]
+    return value
