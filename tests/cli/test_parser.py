@@ -59,7 +59,7 @@ def test_global_options_are_taken_after_the_command_too() -> None:
     assert (serve.directory, serve.read_only) == ("ws", True)  # serve's own --read-only
     assert not hasattr(serve, "tui_read_only") or serve.tui_read_only is False
     ls = parse(["runner", "ls", "--runner", "far", "-C", "ws"])
-    assert (ls.runner, ls.directory) == ("far", "ws")
+    assert (ls.runner, ls.directory) == (["far"], "ws")
     demo = parse(["demo", "--read-only", "--theme", "shipdeck-light"])
     assert (demo.tui_read_only, demo.theme, demo.words) == (True, "shipdeck-light", [])
 
