@@ -6,7 +6,9 @@ the engine's crash recovery then deals with runs the dead one left behind.
 
 It exits by itself once idle ($SHIPDECK_IDLE_EXIT seconds, 15 min by default; see
 cli/serve.py): it removes its socket before it stops accepting, so a client arriving then
-finds no socket (or, after a crash, one that refuses) and `attach` starts a new daemon.
+finds no socket (or, after a crash, one that refuses) and `attach` starts a new daemon. That
+one waits for the old one to let go of the workspace's lock (server/daemon_lock.py), so there
+is never more than one.
 """
 
 from __future__ import annotations
