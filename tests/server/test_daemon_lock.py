@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -40,6 +40,10 @@ def daemon_pids(workspace: WorkspaceSpec) -> list[int]:
         if b"--daemon" in argv and b"serve" in argv and root in argv and state != "Z":
             found.append(int(entry.name))
     return found
+
+
+def only_daemon_is(workspace: WorkspaceSpec, pid: int) -> Callable[[], bool]:
+    return lambda: daemon_pids(workspace) == [pid]
 
 
 def open_engines(workspace: WorkspaceSpec) -> int:
@@ -180,7 +184,7 @@ async def test_stop_then_start_never_leaves_two_daemons(managed: WorkspaceSpec) 
                         pid = (await later.info()).pid
                     finally:
                         await later.close()
-                    await eventually(lambda: daemon_pids(managed) == [pid], within=10)  # noqa: B023
+                    await eventually(only_daemon_is(managed, pid), within=10)
                     assert most[0] <= 1, f"two daemons had the engine open (loop {loop})"
     finally:
         poller.cancel()
