@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from shipdeck.model import Outcome, RunStatus
+from shipdeck.model import EnvironmentState, Outcome, RunStatus
 
 from .conftest import Deck
 
@@ -76,3 +76,35 @@ async def test_killed_action_is_released_and_recorded(deck: Deck) -> None:
     entry = await deployer.promote("churn", "prod", expect="v1")
     assert entry.outcome == Outcome.SUCCEEDED
     assert deployer.store.state("churn", "prod").revision == "v2"
+
+
+async def test_a_process_open_all_along_sees_the_killed_action_end_on_its_next_read(
+    deck: Deck,
+) -> None:
+    """A long-lived reader (the daemon, a TUI's runner): no new engine opens, yet its reads of
+    the environments and the history stop showing an action whose process died."""
+    await deck.train(auc=0.9)
+    await deck.deployer.deploy("churn", "v1", "staging")
+    (deck.root / "slow_deploy").touch()
+    worker = start_worker(deck.root, "doomed")
+    assert worker.stdout is not None and worker.stdout.readline().strip() == "ready"
+    assert worker.stdin is not None
+    worker.stdin.write("none\n")
+    worker.stdin.flush()
+    deadline = time.monotonic() + 20
+    while (flight := prod(deck).in_flight) is None or flight.run_id is None:
+        assert time.monotonic() < deadline, "the worker never started its deploy run"
+        await asyncio.sleep(0.02)
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+
+    assert prod(deck).in_flight is None
+    (latest, *_) = deck.deployer.history("churn", "prod")
+    assert (latest.id, latest.outcome) == (flight.id, Outcome.INTERRUPTED)
+    assert deck.engine.get_run(flight.run_id).status == RunStatus.INTERRUPTED
+    assert claims(deck) == []
+
+
+def prod(deck: Deck) -> EnvironmentState:
+    [state] = [s for s in deck.deployer.deployments() if (s.service, s.env) == ("churn", "prod")]
+    return state

@@ -20,6 +20,7 @@ from shipdeck.errors import InvalidInput, Refused
 if TYPE_CHECKING:
     from shipdeck.model import WorkspaceSpec
     from shipdeck.runners.local_deploy import DeployingLocalRunner
+    from shipdeck.server.daemon_lock import DaemonLock
     from shipdeck.server.idle import IdleExit
     from shipdeck.server.launch import Tls
     from shipdeck.server.listen import Listen
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
 IDLE_EXIT_ENV = "SHIPDECK_IDLE_EXIT"
 """Seconds the workspace daemon lingers with nothing to do (0: forever); see docs/server.md."""
 IDLE_EXIT_DEFAULT = 900.0
+LOCK_PATIENCE = 30.0
+"""Seconds a daemon waits for one that is stopping to let go of the workspace."""
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -221,24 +224,66 @@ async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
     from shipdeck.server.launch import start_server
 
     _setup_logging()
-    sock = bind(listen)
-    bound = listen.path.stat() if listen.path is not None else None
-    release = _releaser(listen, bound, workspace if workspace_socket else None)
-    runner = await open_local_runner(workspace)
+    lock = None
+    if workspace_socket:
+        lock = await _lock_workspace(workspace, quiet=args.daemon)
+        if lock is None:
+            return 0
     try:
-        app = create_app(runner, token=token, read_only=args.read_only)
-        url = bound_url(listen, sock, tls is not None)
-        idle = _idle_exit(idle_seconds, runner)
-        if workspace_socket:  # before the first answer: a client that got one finds it
-            daemon.pid_path(workspace).write_text(f"{os.getpid()}\n")
-        server = await start_server(
-            app, sock, url, tls=tls, signals=True, idle=idle, unlisten=release
-        )
-        startup.resume()
-        print(f"serving {workspace.root} on {url} (pid {os.getpid()})", file=sys.stderr, flush=True)
-        await server.wait()
+        sock = bind(listen)
+        bound = listen.path.stat() if listen.path is not None else None
+        release = _releaser(listen, bound, workspace if workspace_socket else None)
+        runner = await open_local_runner(workspace)
+        try:
+            app = create_app(runner, token=token, read_only=args.read_only)
+            url = bound_url(listen, sock, tls is not None)
+            idle = _idle_exit(idle_seconds, runner)
+            if workspace_socket:  # before the first answer: a client that got one finds it
+                daemon.pid_path(workspace).write_text(f"{os.getpid()}\n")
+            server = await start_server(
+                app,
+                sock,
+                url,
+                tls=tls,
+                signals=True,
+                idle=idle,
+                unlisten=release,
+                socket_file=listen.path,
+            )
+            startup.resume()
+            print(
+                f"serving {workspace.root} on {url} (pid {os.getpid()})",
+                file=sys.stderr,
+                flush=True,
+            )
+            await server.wait()
+        finally:
+            # A stop or an idle exit released the socket already: a client arriving since
+            # then has started a new daemon, which waits for the lock.
+            release()
+            await runner.close()
     finally:
-        # An idle exit released the socket already: a client arriving now starts a new daemon.
-        release()
-        await runner.close()
+        if lock is not None:
+            lock.release()  # last: the next daemon may bind and open the runs now
     return 0
+
+
+async def _lock_workspace(workspace: WorkspaceSpec, *, quiet: bool) -> DaemonLock | None:
+    """The workspace daemon's lock (held until this process is done with the workspace), or
+    None, for a daemon started `quiet`ly, when another one serves: its clients use that one.
+    One that is stopping is waited for."""
+    from shipdeck.runners import daemon
+    from shipdeck.server.daemon_lock import DaemonLock, DaemonServing
+
+    try:
+        return await DaemonLock.acquire(
+            daemon.lock_path(workspace), daemon.socket_path(workspace), patience=LOCK_PATIENCE
+        )
+    except DaemonServing as serving:
+        if not quiet:
+            raise
+        pid = serving.pid if serving.pid is not None else "?"
+        logging.getLogger("shipdeck.server").info(
+            "a runner already serves %s (pid %s); exiting", workspace.root, pid
+        )
+        return None

@@ -16,7 +16,7 @@ from shipdeck.engine.owners import owner_alive
 from shipdeck.engine.registration import RegistrationHook
 from shipdeck.engine.registry import Registry
 from shipdeck.engine.targets import Target, TargetResolver, pipeline_for
-from shipdeck.errors import Refused
+from shipdeck.errors import NotFound, Refused
 from shipdeck.model import (
     ActionPlan,
     DeployAction,
@@ -55,7 +55,7 @@ class Deployments:
         self._in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        self.store.release_dead_claims(self._owner_alive, self.clock())
+        self._release_dead_claims()
 
     async def close(self, grace: float = 10.0) -> None:
         """Close the ledger once in-flight actions have recorded their outcome (their runs end
@@ -74,10 +74,21 @@ class Deployments:
     def _owner_alive(self, owner: str) -> bool:
         return owner == self.engine.owner.name or owner_alive(self._owners_dir, owner)
 
+    def _release_dead_claims(self) -> None:
+        """Actions whose process died (a `shipdeck deploy` run in process, killed) end
+        interrupted, and so do their deploy runs. Checked on every read, as the engine does
+        for runs, so a long-lived process (the daemon, a TUI) never shows a dead action in
+        flight until the next engine happens to open."""
+        for entry in self.store.release_dead_claims(self._owner_alive, self.clock()):
+            if entry.run_id is not None:
+                with contextlib.suppress(NotFound):
+                    self.engine.get_run(entry.run_id)  # marks it interrupted, with its events
+
     # Reads ------------------------------------------------------------------------------
 
     def deployments(self) -> list[EnvironmentState]:
         """Every environment of every service, in declaration order."""
+        self._release_dead_claims()
         result: list[EnvironmentState] = []
         for service in self.workspace.services.values():
             states = self.store.states(service.name)
@@ -91,6 +102,7 @@ class Deployments:
         spec = self.targets.service(service)
         if env is not None:
             self.targets.environment(spec, env)
+        self._release_dead_claims()
         return self.store.history(service, env, limit=limit)
 
     # Planning ---------------------------------------------------------------------------
@@ -105,6 +117,7 @@ class Deployments:
         return self._plan(self.targets.rollback(service, env, to))
 
     def _plan(self, target: Target) -> ActionPlan:
+        self._release_dead_claims()  # the gates read the environments' states
         service = target.service
         gates = []
         if target.action != DeployAction.ROLLBACK:

@@ -6,7 +6,9 @@ the engine's crash recovery then deals with runs the dead one left behind.
 
 It exits by itself once idle ($SHIPDECK_IDLE_EXIT seconds, 15 min by default; see
 cli/serve.py): it removes its socket before it stops accepting, so a client arriving then
-finds no socket (or, after a crash, one that refuses) and `attach` starts a new daemon.
+finds no socket (or, after a crash, one that refuses) and `attach` starts a new daemon. That
+one waits for the old one to let go of the workspace's lock (server/daemon_lock.py), so there
+is never more than one.
 """
 
 from __future__ import annotations
@@ -81,6 +83,11 @@ def log_path(workspace: WorkspaceSpec) -> Path:
     return workspace.state_dir / "runner.log"
 
 
+def lock_path(workspace: WorkspaceSpec) -> Path:
+    """What the daemon holds locked for its whole life (server/daemon_lock.py)."""
+    return workspace.state_dir / "daemon.lock"
+
+
 def daemon_url(workspace: WorkspaceSpec) -> str:
     return f"unix:{socket_path(workspace)}"
 
@@ -127,8 +134,8 @@ async def _start_unless_running(workspace: WorkspaceSpec, client: RemoteRunner) 
     process = await _spawn_unless_running(workspace, client)
     if process is None:
         return None
-    await _wait_started(workspace, process, client)
-    return process.pid
+    pid = (await _wait_started(workspace, process, client)).pid
+    return pid if pid == process.pid else None
 
 
 @dataclass(frozen=True)
@@ -244,16 +251,18 @@ def _last_log_line(workspace: WorkspaceSpec) -> str:
 
 async def _wait_started(
     workspace: WorkspaceSpec, process: subprocess.Popen[bytes], client: RemoteRunner
-) -> None:
+) -> RunnerInfo:
+    """The info of the daemon that answers once `process` has started. That is `process`
+    itself, unless another daemon owned the workspace already (one that was stopping, or one
+    started by hand): then `process` exits 0 at once, and the other one answers."""
     deadline = time.monotonic() + START_TIMEOUT
     while True:
         try:
-            await client.info()
-            return
+            return await client.info()
         except Unavailable:
             pass
         code = process.poll()
-        if code is not None:
+        if code:
             raise Unavailable(
                 f"the runner for {workspace.root} exited at start (code {code}): "
                 f"{_last_log_line(workspace)}"

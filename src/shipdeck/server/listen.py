@@ -82,7 +82,7 @@ def check_policy(listen: Listen, token: str | None, insecure: bool) -> None:
         raise Refused(f"--insecure is only allowed on a loopback address, not {listen.host}")
 
 
-def _socket_is_live(path: Path) -> bool:
+def socket_is_live(path: Path) -> bool:
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.settimeout(1.0)
@@ -103,7 +103,7 @@ def bind_unix(path: Path) -> socket.socket:
     if path.exists() or path.is_symlink():
         if not stat.S_ISSOCK(path.lstat().st_mode):
             raise Refused(f"{path} exists and is not a socket; not replacing it")
-        if _socket_is_live(path):
+        if socket_is_live(path):
             raise Conflict(f"a runner is already listening on {path}")
         path.unlink()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -59,12 +59,16 @@ def reset_frame(last_seq: int) -> bytes:
     return b"id: %d\nevent: reset\ndata: %s\n\n" % (last_seq, data)
 
 
-async def _unless_stopped(work: Awaitable[T], stopping: asyncio.Event) -> tuple[bool, T | None]:
-    """Await `work`; give up (and cancel it) if `stopping` is set first."""
+async def unless_stopped(work: Awaitable[T], stopping: asyncio.Event) -> tuple[bool, T | None]:
+    """Await `work`; give up (and cancel it) if `stopping` is set first, or if this wait is
+    itself cancelled (a timeout around it, the client gone): `work` never outlives it."""
     task = asyncio.ensure_future(work)
     stopper = asyncio.ensure_future(stopping.wait())
     try:
         await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    except BaseException:
+        task.cancel()
+        raise
     finally:
         stopper.cancel()
     if task.done():
@@ -81,7 +85,7 @@ async def event_frames(
         # Ask without waiting first: under load a page is ready and no helper tasks are needed.
         page = await runner.wait_events(after, wait=0, limit=settings.page_limit)
         if not page.events and not page.reset:
-            finished, waited = await _unless_stopped(
+            finished, waited = await unless_stopped(
                 runner.wait_events(after, wait=settings.heartbeat, limit=settings.page_limit),
                 stopping,
             )

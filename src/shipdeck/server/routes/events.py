@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from shipdeck.errors import InvalidInput
 from shipdeck.model import EventPage
 from shipdeck.server.routes.deps import RunnerDep
-from shipdeck.server.sse import event_frames
+from shipdeck.server.sse import event_frames, unless_stopped
 
 router = APIRouter(prefix="/v1", tags=["events"])
 
@@ -25,13 +25,19 @@ class LastSeq(BaseModel):
 
 @router.get("/events")
 async def wait_events(
+    request: Request,
     runner: RunnerDep,
     after: Seq = 0,
     wait: Annotated[float, Query(ge=0, le=60)] = 15.0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 5000,
 ) -> EventPage:
     """Events with seq > after; waits up to `wait` seconds for the first one."""
-    return await runner.wait_events(after, wait=wait, limit=limit)
+    # A runner that stops answers at once (with nothing), so it need not wait for this.
+    if not wait:
+        return await runner.wait_events(after, wait=0, limit=limit)
+    waiting = runner.wait_events(after, wait=wait, limit=limit)
+    finished, page = await unless_stopped(waiting, request.app.state.stopping)
+    return page if finished and page is not None else EventPage(events=[], last_seq=after)
 
 
 @router.get("/events/last")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from shipdeck.model import LogChunk, RerunMode, Run, RunDetail
 from shipdeck.server.routes.deps import MAX_ID, WRITABLE, RunnerDep
+from shipdeck.server.sse import unless_stopped
 
 router = APIRouter(prefix="/v1", tags=["runs"])
 
@@ -66,16 +68,20 @@ async def get_run(run_id: RunId, runner: RunnerDep) -> RunDetail:
 
 @router.get("/runs/{run_id}/wait")
 async def wait_run(
+    request: Request,
     run_id: RunId,
     runner: RunnerDep,
     timeout: Annotated[float, Query(ge=0, le=300)] = 30.0,  # noqa: ASYNC109
 ) -> Run:
     """The run once it has finished, or as it is after `timeout` seconds (clients poll again)."""
-    try:
+    # A runner that stops answers at once (the run as it is), so it need not wait for this.
+    with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(timeout):
-            return await runner.wait_run(run_id)
-    except TimeoutError:
-        return (await runner.run(run_id)).run
+            waiting = runner.wait_run(run_id)
+            finished, run = await unless_stopped(waiting, request.app.state.stopping)
+            if finished and run is not None:
+                return run
+    return (await runner.run(run_id)).run
 
 
 @router.post("/runs/{run_id}/rerun", status_code=201, dependencies=WRITABLE)
