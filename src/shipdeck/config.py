@@ -14,11 +14,13 @@ keeping other runners and any sections shipdeck does not know; TOML comments are
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
 import tempfile
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,9 @@ from pydantic import BaseModel, ConfigDict
 from shipdeck.errors import Conflict, InvalidInput, NotFound, Refused
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+TOKEN_ENV = "SHIPDECK_TOKEN"
+"""Token for a runner given by URL rather than by a configured name."""
+_TOKEN_ENV_LINE = re.compile(r"""^\s*token_env\s*=\s*["']([^"'\s]+)["']""", re.MULTILINE)
 KNOWN_KEYS = {"name", "url", "token_env", "token_file", "read_only"}
 
 
@@ -174,6 +179,32 @@ def remove_runner(name: str, path: Path | None = None) -> Path:
     raw["runners"] = [item for item in raw["runners"] if item.get("name") != name]
     _write_raw(path, raw)
     return path
+
+
+def credential_env_names(path: Path | None = None) -> set[str]:
+    """The environment variables holding shipdeck's own credentials: $SHIPDECK_TOKEN and the
+    `token_env` of every configured runner. A config file that does not load still gives the
+    names it can (its runners are then unusable anyway, but their tokens stay secret)."""
+    names = {TOKEN_ENV}
+    path = path or config_path()
+    try:
+        raw = _read_raw(path)
+    except InvalidInput:
+        with contextlib.suppress(OSError):
+            names.update(_TOKEN_ENV_LINE.findall(path.read_text(errors="replace")))
+        return names
+    runners = raw.get("runners")
+    for item in runners if isinstance(runners, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("token_env"), str):
+            names.add(item["token_env"])
+    return names
+
+
+def without_credentials(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` minus shipdeck's credentials: for a process that needs the rest of it (the
+    daemon keeps SHIPDECK_CONFIG, SHIPDECK_IDLE_EXIT, ...) but not a client's tokens."""
+    credentials = credential_env_names()
+    return {key: value for key, value in environ.items() if key not in credentials}
 
 
 def runner_token(entry: RunnerEntry) -> str | None:

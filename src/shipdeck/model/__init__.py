@@ -34,6 +34,7 @@ from shipdeck.model.run import (
     TaskRun,
     TaskStatus,
 )
+from shipdeck.model.settings import RetentionSpec, TaskEnvSpec
 from shipdeck.model.workspace import WorkspaceSpec
 
 __all__ = [
@@ -66,10 +67,12 @@ __all__ = [
     "PlannedTask",
     "RegisterSpec",
     "RerunMode",
+    "RetentionSpec",
     "Run",
     "RunDetail",
     "RunStatus",
     "ServiceSpec",
+    "TaskEnvSpec",
     "TaskRun",
     "TaskSpec",
     "TaskStatus",

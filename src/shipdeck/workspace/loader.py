@@ -14,6 +14,7 @@ from shipdeck.model import WorkspaceSpec
 from shipdeck.workspace.pipelines import load_pipelines
 from shipdeck.workspace.problems import Problems, dotted
 from shipdeck.workspace.services import metrics_section, services_section
+from shipdeck.workspace.settings import retention_section, task_env_section
 
 WORKSPACE_FILE = "shipdeck.toml"
 
@@ -41,6 +42,8 @@ SECTIONS: dict[str, SectionLoader] = {
     # Loaded in this order, so a later section can check its references against context.loaded.
     "metrics": metrics_section,
     "services": services_section,
+    "task_env": task_env_section,
+    "retention": retention_section,
 }
 
 
