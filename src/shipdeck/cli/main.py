@@ -14,7 +14,7 @@ from shipdeck import __version__, startup
 from shipdeck.cli.context import CliContext
 from shipdeck.errors import ShipdeckError, WorkspaceError
 
-COMMAND_MODULES = ["runs", "validate", "demo", "serve", "runner_cmd", "deploy", "models"]
+COMMAND_MODULES = ["runs", "validate", "demo", "serve", "runner_cmd", "deploy", "models", "gc"]
 
 Handler = Callable[[argparse.Namespace, CliContext], Awaitable[int]]
 

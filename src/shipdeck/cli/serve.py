@@ -210,6 +210,7 @@ async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
     idle_seconds = idle_exit_seconds(args.idle_exit, args.daemon)
     workspace_socket = listen.path == daemon.socket_path(workspace)
 
+    from shipdeck.engine.retention_schedule import RetentionSchedule
     from shipdeck.runners.local import open_local_runner
     from shipdeck.server.app import create_app
     from shipdeck.server.launch import start_server
@@ -219,6 +220,7 @@ async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
     bound = listen.path.stat() if listen.path is not None else None
     release = _releaser(listen, bound, workspace if workspace_socket else None)
     runner = await open_local_runner(workspace)
+    retention = RetentionSchedule(workspace.state_dir, lambda: runner.engine.workspace.retention)
     try:
         app = create_app(runner, token=token, read_only=args.read_only)
         url = bound_url(listen, sock, tls is not None)
@@ -230,9 +232,11 @@ async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
         )
         startup.resume()
         print(f"serving {workspace.root} on {url} (pid {os.getpid()})", file=sys.stderr, flush=True)
+        retention.start()
         await server.wait()
     finally:
         # An idle exit released the socket already: a client arriving now starts a new daemon.
         release()
+        await retention.stop()
         await runner.close()
     return 0
