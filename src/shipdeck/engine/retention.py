@@ -66,7 +66,9 @@ class GcReport(BaseModel):
 
     def summary(self) -> list[str]:
         """What was (or would be) deleted, freed and kept, a short line each."""
-        delete, free = ("would delete", "would free") if self.dry_run else ("deleted", "freed")
+        delete, free, keep = ("deleted", "freed", "kept")
+        if self.dry_run:
+            delete, free, keep = ("would delete", "would free", "would keep")
         deleted = f"{delete} {_count(len(self.deleted_runs), 'run')}"
         if self.pipelines:
             deleted += f" ({', '.join(f'{n} {c}' for n, c in sorted(self.pipelines.items()))})"
@@ -75,7 +77,7 @@ class GcReport(BaseModel):
             f"{free} {byte_size(self.log_bytes + self.artifact_bytes)}:"
             f" logs {byte_size(self.log_bytes)}, artifacts {byte_size(self.artifact_bytes)}"
         )
-        kept = f"kept {_count(self.kept_runs, 'run')}"
+        kept = f"{keep} {_count(self.kept_runs, 'run')}"
         if self.protected:
             kept += f", {len(self.protected)} of them protected"
         return [deleted, freed, kept]

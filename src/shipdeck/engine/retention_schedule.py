@@ -54,7 +54,8 @@ class RetentionSchedule:
                 wait = (last or 0.0) + limits.every - time.time()
                 if wait <= 0:
                     report = await asyncio.to_thread(collect_garbage, self.state_dir, limits)
-                    _log.info("retention: %s", "; ".join(report.summary()))
+                    if report.deleted_runs or report.log_bytes or report.artifacts:
+                        _log.info("retention: %s", "; ".join(report.summary()))
                     wait = limits.every
             except (OSError, sqlite3.Error, RuntimeError) as error:
                 # A busy or damaged history: say so, and try again at the next pass.
