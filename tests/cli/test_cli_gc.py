@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 import sqlite3
 import subprocess
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 from tests.cli.conftest import Shipdeck
@@ -156,3 +158,84 @@ def test_the_daemon_applies_the_workspace_retention(shipdeck_daemon: Shipdeck) -
     slow.communicate(timeout=30)
     detail = json.loads(shipdeck_daemon("show", "last:slow", "--json").stdout)
     assert detail["run"]["status"] == "cancelled"
+
+
+def _history(root: Path, runs: int) -> None:
+    """`runs` finished runs of one pipeline, each with a task, a metric and a log directory,
+    written straight into a real history (far faster than running them)."""
+    from shipdeck.engine.ledger import Ledger
+    from shipdeck.engine.store import Store
+
+    state = root / ".shipdeck"
+    Store(state / "shipdeck.db").close()
+    Ledger(state / "shipdeck.db").close()
+    db = sqlite3.connect(state / "shipdeck.db", isolation_level=None)
+    db.execute("BEGIN")
+    for run_id in range(1, runs + 1):
+        db.execute(
+            "INSERT INTO runs (pipeline, status, params, trigger, user, jobs, created_at,"
+            " tasks_total, tasks_done) VALUES ('build', 'succeeded', '{}', 'cli', 'u', 1, ?,"
+            " 1, 1)",
+            (run_id,),
+        )
+        db.execute(
+            "INSERT INTO tasks (run_id, name, position, status, attempts)"
+            " VALUES (?, 'compile', 0, 'succeeded', 1)",
+            (run_id,),
+        )
+        db.execute(
+            "INSERT INTO metrics (run_id, task, key, value, ts) VALUES (?, 'compile', 'x', 1, 0)",
+            (run_id,),
+        )
+        logs = state / "logs" / str(run_id)
+        logs.mkdir(parents=True)
+        (logs / "compile.log").write_text("compiling\n")
+    db.execute("COMMIT")
+    db.close()
+
+
+def _count_runs(root: Path) -> int:
+    db = sqlite3.connect(root / ".shipdeck" / "shipdeck.db")
+    try:
+        return int(db.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+    finally:
+        db.close()
+
+
+def test_gc_killed_at_random_points_leaves_a_consistent_history(shipdeck: Shipdeck) -> None:
+    """kill -9 a gc pass while it deletes rows, while it removes files, and the next pass
+    while it removes what the killed one left, each at a random moment: every time the
+    history is whole (no task or metric without its run, integrity ok, every kept run's log
+    there), and the next pass finishes the job."""
+    _history(shipdeck.root, 1500)
+    rng = random.Random(7)
+    phases = [
+        lambda: _count_runs(shipdeck.root) < 1500,  # deleting rows
+        lambda: len(_log_dirs(shipdeck.root)) < 1500,  # removing log directories
+        lambda: len(_log_dirs(shipdeck.root)) < 1000,  # the next pass, removing what is left
+    ]
+    killed = 0
+    for started in phases:
+        process = shipdeck.popen("gc", "--keep", "100")
+        while process.poll() is None and not started():
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.3))
+        if process.poll() is None:
+            process.kill()
+            killed += 1
+        process.communicate(timeout=60)
+        db = sqlite3.connect(shipdeck.root / ".shipdeck" / "shipdeck.db")
+        try:
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            for table in ("tasks", "metrics"):
+                orphans = f"SELECT COUNT(*) FROM {table} WHERE run_id NOT IN (SELECT id FROM runs)"
+                assert db.execute(orphans).fetchone()[0] == 0, table
+            runs = {int(row[0]) for row in db.execute("SELECT id FROM runs")}
+        finally:
+            db.close()
+        assert set(range(1401, 1501)) <= runs  # the newest 100 are never touched
+        assert runs <= _log_dirs(shipdeck.root)  # no kept run lost its log
+    assert killed >= 2
+    final = shipdeck.json("gc", "--keep", "100")
+    assert final["kept_runs"] == 100
+    assert _log_dirs(shipdeck.root) == set(range(1401, 1501))
