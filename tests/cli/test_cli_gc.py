@@ -239,3 +239,23 @@ def test_gc_killed_at_random_points_leaves_a_consistent_history(shipdeck: Shipde
     final = shipdeck.json("gc", "--keep", "100")
     assert final["kept_runs"] == 100
     assert _log_dirs(shipdeck.root) == set(range(1401, 1501))
+
+
+def test_a_long_list_of_protected_runs_is_cut_short(shipdeck: Shipdeck) -> None:
+    _history(shipdeck.root, 14)
+    db = sqlite3.connect(shipdeck.root / ".shipdeck" / "shipdeck.db")
+    with db:
+        for run_id in range(1, 13):
+            db.execute(
+                "INSERT INTO model_versions (model, version, run_id, task, params, metrics,"
+                " sha256, created_at) VALUES ('churn', ?, ?, 'compile', '{}', '{}', ?, 0)",
+                (run_id, run_id, "0" * 64),
+            )
+    db.close()
+    lines = shipdeck("gc", "--keep", "0").stdout.splitlines()
+    assert lines[0] == "deleted 2 runs (build 2) and 0 artifacts"
+    assert lines[2] == "kept 12 runs, 12 of them protected:"
+    assert lines[3:] == [
+        *(f"  #{n} build: it registered churn v{n}" for n in range(1, 11)),
+        "  ... and 2 more (--json lists them all)",
+    ]

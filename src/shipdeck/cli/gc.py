@@ -11,6 +11,8 @@ from shipdeck.cli.output import dump_json
 from shipdeck.errors import InvalidInput, Unavailable
 from shipdeck.model import RetentionSpec
 
+SHOWN_PROTECTED = 10
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
@@ -86,6 +88,9 @@ async def gc_command(args: argparse.Namespace, ctx: CliContext) -> int:
     for line in done:
         ctx.print(line)
     ctx.print(kept + (":" if report.protected else ""))
-    for protected in report.protected:
+    for protected in report.protected[:SHOWN_PROTECTED]:
         ctx.print(f"  #{protected.run_id} {protected.pipeline}: {protected.reason}")
+    hidden = len(report.protected) - SHOWN_PROTECTED
+    if hidden > 0:
+        ctx.print(f"  ... and {hidden} more (--json lists them all)")
     return 0
