@@ -32,7 +32,7 @@ from shipdeck.errors import Conflict, InvalidInput, NotFound, Refused
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 TOKEN_ENV = "SHIPDECK_TOKEN"
 """Token for a runner given by URL rather than by a configured name."""
-_TOKEN_ENV_LINE = re.compile(r"""^\s*token_env\s*=\s*["']([^"'\s]+)["']""", re.MULTILINE)
+_TOKEN_ENV_KEY = re.compile(r"""\btoken_env\s*=\s*["']([^"'\s]+)["']""")
 KNOWN_KEYS = {"name", "url", "token_env", "token_file", "read_only"}
 
 
@@ -191,7 +191,7 @@ def credential_env_names(path: Path | None = None) -> set[str]:
         raw = _read_raw(path)
     except InvalidInput:
         with contextlib.suppress(OSError):
-            names.update(_TOKEN_ENV_LINE.findall(path.read_text(errors="replace")))
+            names.update(_TOKEN_ENV_KEY.findall(path.read_text(errors="replace")))
         return names
     runners = raw.get("runners")
     for item in runners if isinstance(runners, list) else []:

@@ -103,6 +103,24 @@ async def test_pass_and_secret_narrow_what_tasks_inherit(
     assert "BUILD_RUNNER_TOKEN" not in env  # a credential, even when passed
 
 
+def _break(config: Path) -> None:
+    config.write_text(
+        'runners = [{ name = "a", url = "http://h:1", token_env = "BUILD_RUNNER_TOKEN" }]\n'
+        "this line is not TOML\n"
+    )
+
+
+async def test_a_broken_config_still_keeps_its_tokens_back(
+    tmp_path: Path, engines: Engines, credentials: Path
+) -> None:
+    _break(credentials)
+    engine = engines.open(workspace(tmp_path, task("show", SHOW_ENV)))
+    run = await engine.wait_run(engine.start_run("p", {}).id)
+    text = "\n".join(log_texts(engine, run.id, "show"))
+    assert "PLAIN_SETTING=visible" in text
+    assert "named-runner-token-2" not in text
+
+
 def test_the_filter_on_its_own() -> None:
     environ = {
         b"PATH": b"/bin",

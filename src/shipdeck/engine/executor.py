@@ -103,7 +103,7 @@ class RunExecutor:
         self._cancel_reason = CANCELLED
         self.finished = asyncio.Event()
         self._run_dir = services.logs_dir / str(run.id)
-        self._os_env: dict[bytes, bytes] = {}
+        self._inherited_env: dict[bytes, bytes] = {}
         self._run_env: dict[bytes, bytes] | None = None
 
     @property
@@ -370,9 +370,9 @@ class RunExecutor:
             run_env[b"SHIPDECK_PIPELINE"] = os.fsencode(self.run.pipeline)
             run_env[b"SHIPDECK_WORKSPACE"] = os.fsencode(self._services.root)
             run_env[b"SHIPDECK_PARAMS"] = os.fsencode(params_file)
-            self._os_env = self._services.inherited_env()
+            self._inherited_env = self._services.inherited_env()
             self._run_env = run_env
-        env = self._os_env.copy()
+        env = self._inherited_env.copy()
         for key, value in spec.env.items():
             env[os.fsencode(key)] = os.fsencode(value)
         env.update(self._run_env)
