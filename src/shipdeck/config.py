@@ -26,11 +26,13 @@ on runners raise the first runner problem (`load_runners`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
 import tempfile
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -43,6 +45,7 @@ from shipdeck.paths import config_path
 
 __all__ = [
     "RUNNER_KINDS",
+    "TOKEN_ENV",
     "LoadedSettings",
     "RunnerEntry",
     "Settings",
@@ -50,6 +53,7 @@ __all__ = [
     "add_runner",
     "check_url",
     "config_path",
+    "credential_env_names",
     "entry_from_table",
     "find_runner",
     "load_runners",
@@ -57,6 +61,7 @@ __all__ = [
     "read_token_file",
     "remove_runner",
     "runner_token",
+    "without_credentials",
 ]
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -66,6 +71,9 @@ LEGACY_HINT = (
     "the [runners.NAME] form is the old one: shipdeck reads only its read_only; write"
     " [[runners]] entries (name, url, read_only) instead, see docs/configuration.md"
 )
+TOKEN_ENV = "SHIPDECK_TOKEN"
+"""Token for a runner given by URL rather than by a configured name."""
+_TOKEN_ENV_KEY = re.compile(r"""\btoken_env\s*=\s*["']([^"'\s]+)["']""")
 
 
 class RunnerEntry(BaseModel):
@@ -371,6 +379,35 @@ def remove_runner(name: str, path: Path | None = None) -> Path:
     raw["runners"] = [item for item in existing if item.get("name") != name]
     _write_raw(path, raw)
     return path
+
+
+def credential_env_names(path: Path | None = None) -> set[str]:
+    """The environment variables holding shipdeck's own credentials: $SHIPDECK_TOKEN and the
+    `token_env` of every configured runner. A config file that does not load still gives the
+    names it can (its runners are then unusable anyway, but their tokens stay secret)."""
+    names = {TOKEN_ENV}
+    path = path or config_path()
+    try:
+        text = _read_text(path)
+        raw = _parse(path, text) if text is not None else {}
+    except InvalidInput:
+        with contextlib.suppress(OSError):
+            names.update(_TOKEN_ENV_KEY.findall(path.read_text(errors="replace")))
+        return names
+    runners = raw.get("runners")
+    if isinstance(runners, dict):  # the old [runners.NAME] form
+        runners = list(runners.values())
+    for item in runners if isinstance(runners, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("token_env"), str):
+            names.add(item["token_env"])
+    return names
+
+
+def without_credentials(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` minus shipdeck's credentials: for a process that needs the rest of it (the
+    daemon keeps SHIPDECK_CONFIG, SHIPDECK_IDLE_EXIT, ...) but not a client's tokens."""
+    credentials = credential_env_names()
+    return {key: value for key, value in environ.items() if key not in credentials}
 
 
 def runner_token(entry: RunnerEntry) -> str | None:

@@ -177,7 +177,7 @@ async def test_task_hook_runs_on_success_and_can_fail_the_task(
 async def test_an_engine_error_fails_the_run_visibly(tmp_path: Path, engines: Engines) -> None:
     engine = engines.open(workspace(tmp_path, task("a", "true"), task("b", "true", "a")))
     # The run's log directory cannot be created: a file sits where it should go.
-    (tmp_path / ".shipdeck" / "logs").mkdir(parents=True)
+    (tmp_path / ".shipdeck" / "logs").mkdir(parents=True, exist_ok=True)
     (tmp_path / ".shipdeck" / "logs" / "1").write_text("in the way")
     run = await engine.wait_run(engine.start_run("p", {}).id)
     assert run.id == 1 and run.status == RunStatus.FAILED

@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "deploy",
     "models",
     "drift",
+    "gc",
 ]
 
 Handler = Callable[[argparse.Namespace, CliContext], Awaitable[int]]

@@ -219,6 +219,7 @@ async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
     idle_seconds = idle_exit_seconds(args.idle_exit, args.daemon)
     workspace_socket = listen.path == daemon.socket_path(workspace)
 
+    from shipdeck.engine.retention_schedule import RetentionSchedule
     from shipdeck.runners.local import open_local_runner
     from shipdeck.server.app import create_app
     from shipdeck.server.launch import start_server
@@ -234,6 +235,9 @@ async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
         bound = listen.path.stat() if listen.path is not None else None
         release = _releaser(listen, bound, workspace if workspace_socket else None)
         runner = await open_local_runner(workspace)
+        retention = RetentionSchedule(
+            workspace.state_dir, lambda: runner.engine.workspace.retention
+        )
         try:
             app = create_app(runner, token=token, read_only=args.read_only)
             url = bound_url(listen, sock, tls is not None)
@@ -256,11 +260,13 @@ async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+            retention.start()
             await server.wait()
         finally:
             # A stop or an idle exit released the socket already: a client arriving since
             # then has started a new daemon, which waits for the lock.
             release()
+            await retention.stop()
             await runner.close()
     finally:
         if lock is not None:

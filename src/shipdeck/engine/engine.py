@@ -31,6 +31,7 @@ from shipdeck.engine.process import KILL_GRACE
 from shipdeck.engine.recovery import kill_orphaned_group
 from shipdeck.engine.reruns import rerun_plan
 from shipdeck.engine.store import Store, TaskRow
+from shipdeck.engine.task_env import task_environment
 from shipdeck.errors import InvalidInput, NotFound, Refused, WorkspaceError
 from shipdeck.model import (
     EventKind,
@@ -47,6 +48,7 @@ from shipdeck.model import (
     TaskStatus,
     WorkspaceSpec,
 )
+from shipdeck.state_dir import prepare_state_dir
 
 CANCEL_POLL = 0.25
 """How often an owner looks for cancel requests from other processes, and others for results."""
@@ -78,6 +80,7 @@ class Engine:
             spawner=ThreadPoolExecutor(
                 max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="shipdeck-spawn"
             ),
+            inherited_env=lambda: task_environment(self.workspace.task_env),
         )
         self._executors: dict[int, RunExecutor] = {}
         self._jobs: dict[int, asyncio.Task[Run]] = {}
@@ -461,6 +464,7 @@ def _open_state(state: Path) -> tuple[Store, OwnerLock, EventFeed]:
     """The store, this process's owner lock and the event feed, or one clear error line."""
     path = state / "shipdeck.db"
     try:
+        prepare_state_dir(state)
         store = Store(path)
     except (OSError, sqlite3.Error, RuntimeError) as error:
         said = error.__cause__ if isinstance(error, StoreUnusable) else error

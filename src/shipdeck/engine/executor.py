@@ -26,12 +26,14 @@ from shipdeck.engine.output import TaskOutput, params_path
 from shipdeck.engine.persist import Persister
 from shipdeck.engine.process import AttemptOutcome, run_attempt
 from shipdeck.engine.store import TaskRow
+from shipdeck.engine.task_env import task_environment
 from shipdeck.model import (
     EventKind,
     ParamValue,
     PipelineSpec,
     Run,
     RunStatus,
+    TaskEnvSpec,
     TaskRun,
     TaskSpec,
     TaskStatus,
@@ -71,6 +73,10 @@ class EngineServices:
     kill_grace: float = 2.0
     spawner: Executor | None = None
     """Threads that fork/exec task processes off the event loop."""
+    inherited_env: Callable[[], dict[bytes, bytes]] = field(
+        default=lambda: task_environment(TaskEnvSpec())
+    )
+    """What a run's tasks inherit from the runner's environment (see engine/task_env.py)."""
 
 
 class RunExecutor:
@@ -97,7 +103,7 @@ class RunExecutor:
         self._cancel_reason = CANCELLED
         self.finished = asyncio.Event()
         self._run_dir = services.logs_dir / str(run.id)
-        self._os_env: dict[bytes, bytes] = {}
+        self._inherited_env: dict[bytes, bytes] = {}
         self._run_env: dict[bytes, bytes] | None = None
 
     @property
@@ -187,7 +193,7 @@ class RunExecutor:
 
     async def _execute(self) -> None:
         self._set_run(status=RunStatus.RUNNING, started_at=_now())
-        self._run_dir.mkdir(parents=True, exist_ok=True)
+        self._run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         params_file = params_path(self._services.logs_dir, self.run.id)
         params_file.write_text(json.dumps(self.run.params, indent=2) + "\n")
         specs = self._pipeline.tasks
@@ -352,9 +358,10 @@ class RunExecutor:
     def _environment(
         self, spec: TaskSpec, attempt: int, params_file: Path, metrics_file: Path
     ) -> dict[bytes, bytes]:
-        """os.environ < the task's env < SHIPDECK_* (which a task cannot override)."""
+        """The inherited environment (no credentials) < the task's env < SHIPDECK_* (which a
+        task cannot override)."""
         if self._run_env is None:
-            # Encoded once per run: converting os.environ per spawn costs more than the spawn.
+            # Built once per run: filtering os.environ per spawn costs more than the spawn.
             run_env = {
                 os.fsencode(param_env_name(key)): os.fsencode(param_env_value(value))
                 for key, value in self.run.params.items()
@@ -363,9 +370,9 @@ class RunExecutor:
             run_env[b"SHIPDECK_PIPELINE"] = os.fsencode(self.run.pipeline)
             run_env[b"SHIPDECK_WORKSPACE"] = os.fsencode(self._services.root)
             run_env[b"SHIPDECK_PARAMS"] = os.fsencode(params_file)
-            self._os_env = dict(os.environb)
+            self._inherited_env = self._services.inherited_env()
             self._run_env = run_env
-        env = self._os_env.copy()
+        env = self._inherited_env.copy()
         for key, value in spec.env.items():
             env[os.fsencode(key)] = os.fsencode(value)
         env.update(self._run_env)

@@ -3,12 +3,11 @@ version of it, and a successful task of a service's pipeline snapshots the servi
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shipdeck.engine.artifacts import store_artifact
+from shipdeck.engine.artifacts import ArtifactRefused, store_artifact
 from shipdeck.engine.output import params_path
 from shipdeck.engine.registry import Registry
 from shipdeck.model import Run, RunDetail, TaskSpec, WorkspaceSpec
@@ -35,14 +34,15 @@ class RegistrationHook:
     def _register(self, run: Run, task: TaskSpec) -> None:
         assert task.registers is not None
         model, relative = task.registers.model, task.registers.artifact
-        source = self.workspace.root / relative
-        if not source.is_file():
+        try:
+            sha256 = store_artifact(self.workspace.state_dir, self.workspace.root, relative)
+        except FileNotFoundError:
             raise RuntimeError(
                 f"registers model {model!r}: artifact {relative} not found"
                 " (the task must write it before it exits)"
-            )
-        try:
-            sha256 = store_artifact(self.workspace.state_dir, source)
+            ) from None
+        except ArtifactRefused as error:
+            raise RuntimeError(f"registers model {model!r}: {error}; not stored") from None
         except OSError as error:
             raise RuntimeError(
                 f"registers model {model!r}: cannot store {relative}: {error.strerror or error}"
@@ -61,21 +61,25 @@ class RegistrationHook:
         """Keep each artifact a service deploys from this pipeline, as of this task's success.
 
         Files older than the run were built by an earlier run and are left alone; the last
-        task to succeed leaves the snapshot that `r<run id>` deploys.
+        task to succeed leaves the snapshot that `r<run id>` deploys. One that resolves outside
+        the workspace fails the task that left it: a deploy of it would ship that file.
         """
-        paths = {
-            service.artifact
-            for service in self.workspace.services.values()
-            if service.pipeline == run.pipeline and service.artifact
-        }
-        for relative in sorted(paths):
+        services: dict[str, list[str]] = {}
+        for service in self.workspace.services.values():
+            if service.pipeline == run.pipeline and service.artifact:
+                services.setdefault(service.artifact, []).append(service.name)
+        for relative, names in sorted(services.items()):
             source = self.workspace.root / relative
             if not _built_since(source, self._began(run)):
                 continue
-            with contextlib.suppress(OSError):
-                sha256 = store_artifact(self.workspace.state_dir, source)
-                if self.registry.run_artifact(run.id, relative) != sha256:
-                    self.registry.record_run_artifact(run.id, relative, sha256)
+            try:
+                sha256 = store_artifact(self.workspace.state_dir, self.workspace.root, relative)
+            except ArtifactRefused as error:
+                raise RuntimeError(f"service {', '.join(names)}: {error}; not stored") from None
+            except OSError:
+                continue  # removed or unreadable meanwhile: this run built nothing to deploy
+            if self.registry.run_artifact(run.id, relative) != sha256:
+                self.registry.record_run_artifact(run.id, relative, sha256)
 
     def _began(self, run: Run) -> float:
         """When the run's tasks began, on the file system's clock: the mtime of its params
@@ -89,7 +93,10 @@ class RegistrationHook:
 
 
 def _built_since(path: Path, moment: float) -> bool:
+    """True when `path` is a file written since `moment`, or a symlink made since then (its
+    target may be old: /etc/passwd linked in by the run must be seen, and refused)."""
     try:
-        return path.is_file() and path.stat().st_mtime >= moment
+        link = path.lstat()
+        return path.is_file() and max(link.st_mtime, path.stat().st_mtime) >= moment
     except OSError:
         return False

@@ -35,6 +35,7 @@ from shipdeck.model.run import (
     TaskRun,
     TaskStatus,
 )
+from shipdeck.model.settings import RetentionSpec, TaskEnvSpec
 from shipdeck.model.workspace import WorkspaceSpec
 
 __all__ = [
@@ -67,10 +68,12 @@ __all__ = [
     "PlannedTask",
     "RegisterSpec",
     "RerunMode",
+    "RetentionSpec",
     "Run",
     "RunDetail",
     "RunStatus",
     "ServiceSpec",
+    "TaskEnvSpec",
     "TaskRun",
     "TaskSpec",
     "TaskStatus",

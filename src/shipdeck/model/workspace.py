@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shipdeck.model.deploy import MetricDirection, ServiceSpec, known_direction
 from shipdeck.model.pipeline import PipelineSpec
+from shipdeck.model.settings import RetentionSpec, TaskEnvSpec
 
 
 class WorkspaceSpec(BaseModel):
@@ -20,6 +21,10 @@ class WorkspaceSpec(BaseModel):
     services: dict[str, ServiceSpec] = Field(default_factory=dict)
     metrics: dict[str, MetricDirection] = Field(default_factory=dict)
     """Directions set in [metrics]; see `direction` for the defaults of the others."""
+    task_env: TaskEnvSpec = Field(default_factory=TaskEnvSpec)
+    """What tasks inherit from the runner's environment ([task_env])."""
+    retention: RetentionSpec | None = None
+    """Which finished runs the runner deletes by itself ([retention]); None: none."""
 
     def direction(self, metric: str) -> MetricDirection | None:
         """Whether higher or lower values of `metric` are better: as [metrics] says, else by

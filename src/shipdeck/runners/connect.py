@@ -5,15 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from shipdeck.config import RunnerEntry, check_url, find_runner, runner_token
+from shipdeck.config import TOKEN_ENV, RunnerEntry, check_url, find_runner, runner_token
 from shipdeck.errors import WorkspaceError
 from shipdeck.model import WorkspaceSpec
 from shipdeck.runners.daemon import attach, attach_lazily
 from shipdeck.runners.protocol import Runner
 from shipdeck.runners.remote import RemoteRunner
 
-TOKEN_ENV = "SHIPDECK_TOKEN"
-"""Token for a runner given by URL rather than by a configured name."""
 IN_PROCESS_ENV = "SHIPDECK_IN_PROCESS"
 """Set to 1 to run pipelines inside the command itself instead of the workspace daemon."""
 

@@ -28,9 +28,11 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from shipdeck.config import without_credentials
 from shipdeck.errors import Refused, Unavailable
 from shipdeck.model import Run, WorkspaceSpec
 from shipdeck.runners.remote import RemoteRunner, RunnerInfo
+from shipdeck.state_dir import prepare_state_dir
 
 SOCKET_PATH_MAX = 107
 """Bytes of a Unix socket's path (sun_path holds 108, with the closing NUL)."""
@@ -203,7 +205,7 @@ async def status(workspace: WorkspaceSpec) -> DaemonStatus:
 @contextlib.contextmanager
 def _start_lock(workspace: WorkspaceSpec) -> Iterator[None]:
     """Serialize starting the daemon between clients of one workspace."""
-    workspace.state_dir.mkdir(parents=True, exist_ok=True)
+    prepare_state_dir(workspace.state_dir)
     fd = os.open(workspace.state_dir / "runner.lock", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -213,7 +215,7 @@ def _start_lock(workspace: WorkspaceSpec) -> Iterator[None]:
 
 
 def _open_log(workspace: WorkspaceSpec) -> int:
-    workspace.state_dir.mkdir(parents=True, exist_ok=True)
+    prepare_state_dir(workspace.state_dir)
     path = log_path(workspace)
     with contextlib.suppress(FileNotFoundError):
         if path.stat().st_size > LOG_ROTATE_BYTES:
@@ -234,6 +236,8 @@ def spawn(workspace: WorkspaceSpec) -> subprocess.Popen[bytes]:
             stderr=log,
             start_new_session=True,
             close_fds=True,
+            # The daemon needs no client's token, and its tasks could read its environment.
+            env=without_credentials(os.environ),
         )
     finally:
         os.close(log)

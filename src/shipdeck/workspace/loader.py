@@ -17,6 +17,7 @@ from shipdeck.workspace.metric_names import known_metric_names
 from shipdeck.workspace.pipelines import load_pipelines
 from shipdeck.workspace.problems import Problems, dotted
 from shipdeck.workspace.services import metrics_section, services_section
+from shipdeck.workspace.settings import retention_section, task_env_section
 
 WORKSPACE_FILE = "shipdeck.toml"
 
@@ -48,6 +49,8 @@ SECTIONS: dict[str, SectionLoader] = {
     # Loaded in this order, so a later section can check its references against context.loaded.
     "metrics": _metrics_section,
     "services": services_section,
+    "task_env": task_env_section,
+    "retention": retention_section,
 }
 
 

@@ -9,6 +9,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from shipdeck.model import ParamValue, PipelineSpec, RegisterSpec, TaskSpec
+from shipdeck.workspace.artifact_paths import artifact_problem
 from shipdeck.workspace.fields import Fields, as_table
 from shipdeck.workspace.locate import KeyPath
 from shipdeck.workspace.params import PARAM_NAME
@@ -178,4 +179,7 @@ def _registers(table: dict[str, Any], path: KeyPath, problems: Problems) -> Regi
     fields = Fields(registers, path, problems)
     model = fields.string("model", required=True)
     artifact = fields.string("artifact", required=True)
+    problem = artifact_problem(artifact) if artifact else None
+    if problem is not None:
+        problems.add(fields.at("artifact"), problem)
     return RegisterSpec(model=model, artifact=artifact)

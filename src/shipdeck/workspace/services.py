@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 from shipdeck.model import GateKind, GateSpec, MetricDirection, PipelineSpec, ServiceSpec
+from shipdeck.workspace.artifact_paths import artifact_problem
 from shipdeck.workspace.fields import Fields, as_table
 from shipdeck.workspace.gates import parse_gate
 from shipdeck.workspace.locate import KeyPath
@@ -79,10 +79,8 @@ def _service(
         if "artifact" not in table:
             problems.add(path, "a pipeline service needs 'artifact' (the file its runs build)")
     if artifact is not None:
-        if PurePosixPath(artifact).is_absolute() or PureWindowsPath(artifact).is_absolute():
-            problems.add(
-                fields.at("artifact"), f"must be relative to the workspace root, got {artifact!r}"
-            )
+        if (problem := artifact_problem(artifact)) is not None:
+            problems.add(fields.at("artifact"), problem)
         elif "model" in table and "pipeline" not in table:
             problems.add(fields.at("artifact"), "only pipeline services take 'artifact'")
     if model is not None:
