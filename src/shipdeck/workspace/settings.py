@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from shipdeck.model import RetentionSpec, TaskEnvSpec
+from shipdeck.workspace.durations import LONGEST
 from shipdeck.workspace.fields import RESERVED_ENV_PREFIX, Fields, as_table
 from shipdeck.workspace.problems import describe
 
@@ -72,7 +73,8 @@ def retention_section(raw: object, context: SectionContext) -> dict[str, Any]:
             )
         else:
             keep = value
-    older_than = fields.duration("older_than", allow_zero=True)
+    # Retention is counted in months or years, not in a task's timeout's days.
+    older_than = fields.duration("older_than", allow_zero=True, maximum=LONGEST)
     every = fields.duration("every", allow_zero=False)
     if "keep" not in table and "older_than" not in table:
         problems.add(
