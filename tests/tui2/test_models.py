@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
+from shipdeck.tui.deploy_format import LOUD
 from shipdeck.tui.screens.alias import AliasScreen
 from shipdeck.tui.screens.compare import CompareScreen
 from shipdeck.tui.screens.models import ModelsView
@@ -26,12 +27,13 @@ async def test_versions_with_deltas_against_the_champion_sort_and_filter(deck: D
         assert column(table, "version") == ["v3", "v2", "v1"]
         assert "champion" in column(table, "aliases")[1]
         auc = column(table, "m:auc")
-        assert auc == ["0.75 -0.16", "0.91", "0.85 -0.06"]
-        # v3's auc is worse than the champion's: coloured as the theme's error colour.
+        assert auc == ["0.75 ▼-0.16", "0.91", "0.85 ▼-0.06"]  # ▼: worse than the champion
+        # v3's auc is worse than the champion's: the theme's error colour, and bold.
+        worse = app.palette.colour("error") + LOUD
         cell = table.get_cell("0:churn:3", "m:auc")
-        assert cell.spans and cell.spans[-1].style == app.palette.colour("error")
+        assert cell.spans and cell.spans[-1].style == worse
         loss = table.get_cell("0:churn:3", "m:loss")
-        assert loss.spans[-1].style == app.palette.colour("error")  # higher loss is worse
+        assert loss.spans[-1].style == worse  # higher loss is worse
 
         await pilot.press("s")  # by auc, best first
         assert column(table, "version") == ["v2", "v1", "v3"]
@@ -70,7 +72,7 @@ async def test_compare_marked_versions_with_only_differences_and_charts(deck: De
         # What decides (metrics with a better direction) before the params.
         assert max(keys.index("metric:auc"), keys.index("metric:loss")) < keys.index("param:lr")
         auc = str(table.get_cell("metric:auc", "s1"))
-        assert auc == "0.91 +0.16 ★"
+        assert auc == "0.91 ▲+0.16 ★"
         assert "★" not in str(table.get_cell("metric:auc", "s0"))
 
         await pilot.press("d")
