@@ -201,11 +201,12 @@ class DeploymentsView(FleetView[DeployData]):
         else:
             text.append(f" {plural(shown, 'service')}", style=palette.muted)
         if nothing_deployed:
+            # Short enough for 80 columns: the line is cut, not wrapped.
             text.append(", nothing deployed yet", style=palette.muted)
             if not self.read_only(self.shipdeck.active):
-                text.append(": pick an environment and press ", style=palette.muted)
+                text.append(": press ", style=palette.muted)
                 text.append("d", style="bold")
-                text.append(" to deploy a build or a model version", style=palette.muted)
+                text.append(" on an environment to deploy", style=palette.muted)
         if self.filter_words:
             text.append(f"  /{' '.join(self.filter_words)}", style="bold")
         self.query_one("#deploy-status", Static).update(self.with_runners(text))
