@@ -1,4 +1,4 @@
-"""Regenerate the models, compare, deployments, promote, history, timeline and many-runners
+"""Regenerate the models, compare, deployments, promote, deploy, history, timeline and many-runners
 screenshots.
 
 Run: .venv/bin/python scripts/screenshots_deploy.py [--out screenshots]
@@ -163,7 +163,19 @@ async def promote(pilot: Pilot[Any]) -> None:
     await pilot.press("p")
     app = pilot.app
     await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen.phase == "ready")
-    await pilot.press(*"chu")
+    await pilot.press(*"weekly refresh", "enter", *"chu")
+
+
+async def deploy(pilot: Pilot[Any]) -> None:
+    view = await show(pilot, "deployments")
+    await select(pilot, view, "0:churn", "prod")
+    await pilot.press("d")
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, ActionScreen) and app.screen.phase == "ready")
+    screen = app.screen
+    assert isinstance(screen, ActionScreen)
+    await pilot.press("down", "down", "down")  # past the three versions: the champion alias
+    await until(pilot, lambda: screen.phase == "ready" and screen.focused is not None)
 
 
 async def history(pilot: Pilot[Any]) -> None:
@@ -188,6 +200,7 @@ SCENES: list[tuple[str, Scene, tuple[int, int]]] = [
     ("deployments", deployments, (100, 28)),
     ("deployments-80x24", deployments, (80, 24)),
     ("promote-prod", promote, (100, 28)),
+    ("deploy-prod", deploy, (100, 28)),
     ("environment-history", history, (100, 28)),
     ("timeline", timeline, (100, 28)),
 ]

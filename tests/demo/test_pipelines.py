@@ -159,7 +159,7 @@ async def test_seed_runs_started_together_leave_a_failure_that_a_rerun_fixes(dem
     """`shipdeck demo` starts its seed runs at once. Runs of one pipeline share the
     workspace's files, so the demo declares `concurrency = 1`: without it the plain train
     run removed the flaky run's marker mid-way and the suggested rerun failed again."""
-    from shipdeck.cli.demo import SEED_RUNS
+    from shipdeck.demo.seed import SEED_RUNS
 
     started = [await demo.runner.start_run(p, params, trigger="demo") for p, params in SEED_RUNS]
     for run in started:

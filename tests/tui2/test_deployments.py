@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from shipdeck.model import Outcome
 from shipdeck.tui.screens.deployments import DeploymentsView, MatrixTable
@@ -105,7 +106,7 @@ async def test_enter_opens_the_environment_history_with_gates_and_log(deck: Deck
         screen = app.screen
         await wait_for(pilot, lambda: screen.query(LogPane), "the deploy log")
         entry = str(screen.query_one("#env-entry").render())
-        assert "promote ∅ → v1  succeeded" in entry
+        assert "promote ∅ → v1  ✓ succeeded" in entry
         assert "✓ metric:auc >= 0.8" in entry
         pane = screen.query_one(LogPane)
         await wait_for(pilot, lambda: pane.view.buffer.total > 0, "log lines")
@@ -123,11 +124,16 @@ async def test_promote_to_prod_needs_the_service_name_typed(deck: Deck) -> None:
         assert screen.env == "prod" and screen.phase == "ready"
         text = body(screen)
         assert "prod: v1 → v2 (from staging)" in text
-        assert "auc" in text and "0.85 → 0.91 +0.06" in text
+        assert "auc" in text and "0.85 → 0.91 ▲+0.06" in text
         assert "✓ metric:auc >= 0.8" in text
-        await pilot.press("y")  # not enough for prod: only a letter in the name box
-        assert screen.phase == "ready"
-        await pilot.press("backspace", *"chur", "enter")
+        reason = screen.query_one("#reason", Input)
+        await pilot.press("y")  # not enough for prod: only a letter in the reason box
+        assert screen.phase == "ready" and reason.value == "y"
+        await pilot.press("backspace", "enter")
+        assert "a reason is required for prod" in outcome(screen)
+        assert screen.focused is reason
+        await pilot.press(*"v2 wins on auc", "enter")  # on to the name box
+        await pilot.press(*"chur", "enter")
         assert "type churn exactly" in outcome(screen)
         assert await held(deck, "churn", "prod") == "v1"
         await pilot.press("n", "enter")
@@ -135,6 +141,8 @@ async def test_promote_to_prod_needs_the_service_name_typed(deck: Deck) -> None:
         assert "succeeded: prod now holds v2" in outcome(screen)
         assert screen.query(LogPane)
         assert await held(deck, "churn", "prod") == "v2"
+        newest = (await deck.runner.history("churn", "prod"))[0]
+        assert newest.reason == "v2 wins on auc"
         await pilot.press("escape")
         await wait_for(pilot, lambda: cell(view, "0:churn", "prod").startswith("v2"), "repaint")
 

@@ -9,6 +9,7 @@ from textual.widgets import Input
 
 from shipdeck.tui import create_app
 from shipdeck.tui.config import TuiConfig
+from shipdeck.tui.deploy_format import LOUD
 from shipdeck.tui.format import frozen_clock
 from shipdeck.tui.frozen_deploy import FrozenDeployTimes
 from shipdeck.tui.screens.alias import AliasScreen
@@ -34,12 +35,13 @@ async def test_versions_with_deltas_against_the_champion_sort_and_filter(deck: D
         assert column(table, "version") == ["v3", "v2", "v1"]
         assert "champion" in column(table, "aliases")[1]
         auc = column(table, "m:auc")
-        assert auc == ["0.75 -0.16", "0.91", "0.85 -0.06"]
-        # v3's auc is worse than the champion's: coloured as the theme's error colour.
+        assert auc == ["0.75 ▼-0.16", "0.91", "0.85 ▼-0.06"]  # ▼: worse than the champion
+        # v3's auc is worse than the champion's: the theme's error colour, and bold.
+        worse = app.palette.colour("error") + LOUD
         cell = table.get_cell("0:churn:3", "m:auc")
-        assert cell.spans and cell.spans[-1].style == app.palette.colour("error")
+        assert cell.spans and cell.spans[-1].style == worse
         loss = table.get_cell("0:churn:3", "m:loss")
-        assert loss.spans[-1].style == app.palette.colour("error")  # higher loss is worse
+        assert loss.spans[-1].style == worse  # higher loss is worse
 
         await pilot.press("s")  # by auc, best first
         assert column(table, "version") == ["v2", "v1", "v3"]
@@ -78,7 +80,7 @@ async def test_compare_marked_versions_with_only_differences_and_charts(deck: De
         # What decides (metrics with a better direction) before the params.
         assert max(keys.index("metric:auc"), keys.index("metric:loss")) < keys.index("param:lr")
         auc = str(table.get_cell("metric:auc", "s1"))
-        assert auc == "0.91 +0.16 ★"
+        assert auc == "0.91 ▲+0.16 ★"
         assert "★" not in str(table.get_cell("metric:auc", "s0"))
 
         await pilot.press("d")
@@ -156,16 +158,17 @@ async def test_compare_runs_stars_by_the_direction_of_the_name_after_the_task(
             }
             # Lower loss is better for each shard; a count has no better value.
             assert cells == {
-                "metric:train_a.loss": ["0.3", "0.2 -0.1 ★"],
-                "metric:train_b.loss": ["0.5 ★", "0.6 +0.1"],
+                "metric:train_a.loss": ["0.3", "0.2 ▲-0.1 ★"],
+                "metric:train_b.loss": ["0.5 ★", "0.6 ▼+0.1"],
                 "metric:rows_train": ["100", "200 +100"],
             }
             palette = app.palette
             better = table.get_cell("metric:train_a.loss", "s1").spans[0].style
             worse = table.get_cell("metric:train_b.loss", "s1").spans[0].style
             neither = table.get_cell("metric:rows_train", "s1").spans[0].style
-            assert (better, worse) == (palette.colour("success"), palette.colour("error"))
-            assert neither == palette.colour("foreground-muted")
+            assert better == palette.colour("success")
+            assert worse == palette.colour("error") + LOUD  # worse is bold too: not colour alone
+            assert neither == palette.muted
             # What decides first (metrics with a direction), counts last.
             keys = list(table.keys)
             assert keys.index("metric:rows_train") == len(keys) - 1

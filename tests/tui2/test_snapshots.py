@@ -21,7 +21,7 @@ from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.promote import ActionScreen
 from shipdeck.tui.widgets.log_pane import LogPane
 from tests.tui2.conftest import Deck, open_view, wait_for
-from tests.tui2.test_deployments import go_to, open_action
+from tests.tui2.test_deployments import body, go_to, open_action
 from tests.tui2.test_fleet_runs import lab
 
 SMALL = (80, 24)
@@ -113,6 +113,20 @@ def test_promote_to_prod_asks_for_the_name(snap_compare: Any, deck: Deck) -> Non
         await go_to(pilot, view, "0:churn", "staging")
         await open_action(pilot, "p")
         await pilot.press(*"chur")
+        await settle(pilot)
+
+    assert snap_compare(deck.app(), terminal_size=SMALL, run_before=run_before)
+
+
+def test_deploy_dialog(snap_compare: Any, deck: Deck) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        view = await open_view(pilot, "deployments")
+        await go_to(pilot, view, "0:churn", "prod")
+        screen = await open_action(pilot, "d")
+        await pilot.press("down", "down", "down")  # the champion alias
+        await wait_for(pilot, lambda: "prod: v1 → v2" in body(screen), "the champion's plan")
+        await wait_for(pilot, lambda: screen.focused is not None, "the reason box")
+        await pilot.press(*"champion since Monday", "enter", *"chur")
         await settle(pilot)
 
     assert snap_compare(deck.app(), terminal_size=SMALL, run_before=run_before)

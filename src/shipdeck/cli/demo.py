@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import shlex
 from pathlib import Path
 
@@ -10,17 +11,11 @@ from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import duration, number, status_text, table
 from shipdeck.cli.progress import follow_run
 from shipdeck.demo import DEMO_PIPELINES, default_demo_dir, ensure_demo, init_demo
+from shipdeck.demo.seed import seed_deployments, start_seed_runs
 from shipdeck.errors import InvalidInput
 from shipdeck.model import RunDetail, RunStatus
 
 DEFAULT_DIR = ".demo"
-# Runs started when `shipdeck demo` writes a fresh workspace, so the TUI opens on live work:
-# a CI build, a training run, and a training run that fails (to show reruns).
-SEED_RUNS: list[tuple[str, dict[str, str]]] = [
-    ("ci", {}),
-    ("train", {}),
-    ("train", {"flaky": "true"}),
-]
 
 # What the summary shows per pipeline: (label, metric key, whether to add up the tasks' values).
 KEY_METRICS: dict[str, list[tuple[str, str, bool]]] = {
@@ -64,18 +59,23 @@ async def demo_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def open_command(directory: Path, ctx: CliContext) -> int:
-    """Open the TUI on the demo; a demo written just now gets a few runs started to watch."""
+    """Open the TUI on the demo. A demo written just now gets a few runs started to watch, and
+    what they build deployed as it lands (beside the TUI, which opens at once)."""
     from shipdeck.cli.tui_cmd import open_tui
 
     root, created = ensure_demo(directory)
     demo_ctx = CliContext(argparse.Namespace(**{**vars(ctx.args), "directory": str(root)}))
+    seeding: asyncio.Task[None] | None = None
     try:
         runner = await demo_ctx.runner()
         if created:
-            for pipeline, params in SEED_RUNS:
-                await runner.start_run(pipeline, params, trigger="demo")
+            runs = await start_seed_runs(runner)
+            seeding = asyncio.create_task(seed_deployments(runner, runs))
         return await open_tui(demo_ctx, [runner])
     finally:
+        if seeding is not None:
+            seeding.cancel()
+            await asyncio.gather(seeding, return_exceptions=True)
         await demo_ctx.close()
 
 

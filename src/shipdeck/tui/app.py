@@ -86,7 +86,7 @@ class ShipdeckApp(App[int]):
         self._first_snapshot: tuple[int, asyncio.Future[Snapshot]] | None = None
         self.inputs = 0
         """Keys pressed and clicks so far: whether the operator has taken over the cursor."""
-        self.palette = Palette(self.get_css_variables())
+        self.palette = Palette(self.get_css_variables(), no_color=self.no_color)
 
     # Runners.
 
@@ -228,7 +228,7 @@ class ShipdeckApp(App[int]):
         await super().on_event(event)
 
     def _on_theme_changed(self, _theme: object) -> None:
-        self.palette = Palette(self.get_css_variables())
+        self.palette = Palette(self.get_css_variables(), no_color=self.no_color)
 
     async def _follow(self, index: int) -> None:
         """Follow one runner's event stream for the app's lifetime and fan pages out."""

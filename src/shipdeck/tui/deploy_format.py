@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 
+from rich.style import Style
+from rich.text import Text
+
 from shipdeck.model import CompareRow, MetricDirection, Outcome
+from shipdeck.tui.palette import Palette
 
 HEALTH_GLYPH = {"passed": "✓", "failed": "✗", None: "?"}
 HEALTH_WORD = {"passed": "ok", "failed": "failing", None: "unknown"}
@@ -26,6 +30,42 @@ OUTCOME_GLYPH: dict[str, str] = {
     Outcome.CONFLICT: "≠",
     Outcome.INTERRUPTED: "!",
 }
+
+
+BETTER_GLYPH = "▲"
+WORSE_GLYPH = "▼"
+LOUD = Style(bold=True)
+"""What sets a failure apart when colour is gone (NO_COLOR, a monochrome terminal): a red that
+turns into a darker grey than green must not make the failure the quiet one."""
+
+
+def outcome_style(outcome: Outcome, palette: Palette) -> Style:
+    """An action's outcome: its colour, and bold for anything but success or in flight."""
+    style = palette.colour(OUTCOME_COLOUR.get(outcome, "foreground"))
+    return style if outcome in (Outcome.SUCCEEDED, Outcome.RUNNING) else style + LOUD
+
+
+def health_style(health: str | None, palette: Palette) -> Style:
+    style = palette.colour(HEALTH_COLOUR[health])
+    return style + LOUD if health == "failed" else style
+
+
+def verdict_style(passed: bool, palette: Palette) -> Style:
+    """A gate's ✓/✗."""
+    return palette.colour("success") if passed else palette.colour("error") + LOUD
+
+
+def delta_text(delta: float | None, direction: MetricDirection | None, palette: Palette) -> Text:
+    """`▲+0.06` (better) or `▼-0.02` (worse, bold) by the metric's direction, `±0` muted: the
+    glyph tells better from worse where colour cannot."""
+    if delta is None:
+        return Text()
+    better = is_better(delta, direction)
+    if better is None:
+        return Text(format_delta(delta), style=palette.muted)
+    if better:
+        return Text(BETTER_GLYPH + format_delta(delta), style=palette.colour("success"))
+    return Text(WORSE_GLYPH + format_delta(delta), style=palette.colour("error") + LOUD)
 
 
 def format_metric(value: float | None) -> str:
@@ -56,8 +96,9 @@ def format_delta(delta: float | None) -> str:
 
 
 def is_better(delta: float, direction: MetricDirection | None) -> bool | None:
-    """True when a change of `delta` is an improvement; None when it is no change."""
-    if delta == 0:
+    """True when a change of `delta` is an improvement; None when it is no change, or when the
+    metric has no better direction (a count like rows_train is neither better nor worse)."""
+    if delta == 0 or direction is None:
         return None
     if direction == MetricDirection.MIN:
         return delta < 0

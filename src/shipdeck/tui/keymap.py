@@ -116,7 +116,7 @@ ALL_BINDINGS: dict[str, Binding] = {
             "move_target(-1)",
             "Newer",
             show=False,
-            help="Roll back dialog: pick a newer revision (also while typing the name)",
+            help="Deploy and roll back dialogs: pick the revision above (also in a box)",
         ),
         _b(
             "rollback.older",
@@ -124,7 +124,7 @@ ALL_BINDINGS: dict[str, Binding] = {
             "move_target(1)",
             "Older",
             show=False,
-            help="Roll back dialog: pick an older revision (also while typing the name)",
+            help="Deploy and roll back dialogs: pick the revision below (also in a box)",
         ),
     )
 }

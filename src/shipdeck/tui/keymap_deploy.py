@@ -71,6 +71,13 @@ DEPLOY_BINDINGS: dict[str, Binding] = {
             "History",
             help="The environment's history: actions, gates, deploy logs",
         ),
+        _b(
+            "deploy.deploy",
+            "d",
+            "deploy",
+            "Deploy",
+            help="Deploy a revision (a build, a model version, an alias) to the environment",
+        ),
         _b("deploy.promote", "p", "promote", "Promote", help="Promote to the next environment"),
         _b("deploy.rollback", "b", "rollback", "Roll back", help="Roll the environment back"),
         _b("deploy.left", "h,left", "cursor_left", "Left", show=False),
@@ -88,7 +95,9 @@ DEPLOY_BINDINGS: dict[str, Binding] = {
     )
 }
 
-DEPLOY_ACTION_IDS = frozenset({"models.alias", "deploy.promote", "deploy.rollback"})
+DEPLOY_ACTION_IDS = frozenset(
+    {"models.alias", "deploy.deploy", "deploy.promote", "deploy.rollback"}
+)
 """Bindings that change state: hidden and refused in read-only mode."""
 
 DEPLOY_WRITE_ACTIONS = frozenset(DEPLOY_BINDINGS[i].action for i in DEPLOY_ACTION_IDS)

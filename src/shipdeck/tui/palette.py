@@ -25,16 +25,25 @@ STATUS_COLOUR: dict[str, str] = {
 }
 
 
+SIGNAL_COLOURS = frozenset({"success", "error", "warning", "accent"})
+"""Colours that carry a verdict. Under NO_COLOR Textual turns colours into greys, and a red
+turns into a darker grey than a green: the failure would be the quiet one. There, these are
+left at the plain foreground, and glyphs (✓ ✗ ▲ ▼) and bold tell the verdict."""
+
+
 class Palette:
     """Rich styles for statuses under one set of theme variables."""
 
-    def __init__(self, variables: Mapping[str, str]) -> None:
+    def __init__(self, variables: Mapping[str, str], *, no_color: bool = False) -> None:
         self._variables = variables
         self._background = Color.parse(variables.get("background", "#000000"))
         self._cache: dict[str, Style] = {}
+        self.no_color = no_color
 
     def colour(self, name: str) -> Style:
         style = self._cache.get(name)
+        if style is None and self.no_color and name in SIGNAL_COLOURS:
+            style = self._cache[name] = Style()
         if style is None:
             value = self._variables.get(name, "")
             try:

@@ -13,14 +13,19 @@ from rich.text import Text
 from shipdeck.model import (
     ActionPlan,
     Comparison,
-    MetricDirection,
     PipelineSpec,
     RunDetail,
     ServiceSpec,
     TaskRun,
     TaskStatus,
 )
-from shipdeck.tui.deploy_format import format_delta, format_metric, gated_first, is_better
+from shipdeck.tui.deploy_format import (
+    LOUD,
+    delta_text,
+    format_metric,
+    gated_first,
+    verdict_style,
+)
 from shipdeck.tui.format import clip, format_param
 from shipdeck.tui.palette import Palette
 
@@ -64,14 +69,15 @@ def describe_plan(
     if plan.gates:
         text.append("gates:\n")
     for gate in plan.gates:
-        verdict = palette.colour("success" if gate.passed else "error")
+        verdict = verdict_style(gate.passed, palette)
         text.append(f"  {'✓' if gate.passed else '✗'} {gate.gate}", style=verdict)
-        text.append(f"  {gate.reason}\n", style=palette.muted if gate.passed else verdict)
+        reason = palette.muted if gate.passed else palette.colour("error")
+        text.append(f"  {gate.reason}\n", style=reason)
     if not plan.gates_passed:
         text.append(
-            "Refused by its gates: nothing will run (shipdeck "
+            "✗ Refused by its gates: nothing will run (shipdeck "
             f"{plan.action.value} --force overrides from the CLI)",
-            style=palette.colour("error"),
+            style=palette.colour("error") + LOUD,
         )
     text.rstrip()
     return text
@@ -89,8 +95,8 @@ def _describe_diff(text: Text, comparison: Comparison, gates: list[str], palette
             line += f"{format_metric(_num(before.value))} → {format_metric(after.value)}"
             text.append(line)
             if after.delta is not None:
-                colour = _delta_colour(after.delta, row.direction)
-                text.append(f" {format_delta(after.delta)}", style=palette.colour(colour))
+                text.append(" ")
+                text.append_text(delta_text(after.delta, row.direction, palette))
             text.append("\n")
         else:
             old = "-" if before.value is None else format_param(before.value)
@@ -102,14 +108,6 @@ def _describe_diff(text: Text, comparison: Comparison, gates: list[str], palette
 
 def _num(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _delta_colour(delta: float, direction: MetricDirection | None) -> str:
-    """Success or error for a change of a metric with a better direction; muted for one
-    without (a count like rows_train is neither better nor worse for changing)."""
-    if direction is None:
-        return "foreground-muted"
-    return "success" if is_better(delta, direction) else "error"
 
 
 @dataclass(frozen=True)

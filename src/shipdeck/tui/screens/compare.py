@@ -17,7 +17,7 @@ from textual.widgets import Static
 from shipdeck.model import CompareRow, Comparison, RunDetail
 from shipdeck.tui import keymap
 from shipdeck.tui.current import shipdeck_app
-from shipdeck.tui.deploy_format import format_delta, format_metric, is_better, reading_order
+from shipdeck.tui.deploy_format import delta_text, format_metric, reading_order
 from shipdeck.tui.format import clip, format_param
 from shipdeck.tui.keymap_deploy import deploy_bindings
 from shipdeck.tui.widgets.charts import Chart, Series
@@ -150,12 +150,8 @@ class CompareScreen(Screen[None]):
                 else:
                     text = Text(clip(format_param(cell.value), 14), no_wrap=True)
                 if position and cell.delta is not None and row.kind == "metric":
-                    # A metric with no better direction (a count) is neither better nor worse.
-                    better = is_better(cell.delta, row.direction) if row.direction else None
-                    colour = (
-                        "foreground-muted" if better is None else ("success" if better else "error")
-                    )
-                    text.append(f" {format_delta(cell.delta)}", style=palette.colour(colour))
+                    text.append(" ")
+                    text.append_text(delta_text(cell.delta, row.direction, palette))
                 if cell.best:
                     text.append(f" {BEST}", style=palette.colour("warning"))
                 if row.differs and row.kind == "param" and position:

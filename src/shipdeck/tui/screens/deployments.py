@@ -1,5 +1,6 @@
 """Deployments: services x environments (revision, age, who, health, key metric), the prod
-column standing out; enter opens an environment's history, `p` promotes, `b` rolls back."""
+column standing out; enter opens an environment's history, `d` deploys a revision to it, `p`
+promotes, `b` rolls back."""
 
 from __future__ import annotations
 
@@ -18,12 +19,13 @@ from shipdeck.tui import keymap
 from shipdeck.tui.actions import refuse_if_read_only
 from shipdeck.tui.deploy_data import DeployData, ServiceState, load_deployments
 from shipdeck.tui.deploy_format import (
-    HEALTH_COLOUR,
     HEALTH_GLYPH,
     HEALTH_WORD,
-    OUTCOME_COLOUR,
+    LOUD,
     OUTCOME_GLYPH,
     format_metric,
+    health_style,
+    outcome_style,
 )
 from shipdeck.tui.format import clip, clip_name, format_age, plural
 from shipdeck.tui.keymap_deploy import DEPLOY_WRITE_ACTIONS, deploy_bindings
@@ -101,7 +103,7 @@ class DeploymentsView(FleetView[DeployData]):
         background: $panel; }
     """
     BINDINGS: ClassVar[list[BindingType]] = list(
-        deploy_bindings("deploy.promote", "deploy.rollback", "filter")
+        deploy_bindings("deploy.deploy", "deploy.promote", "deploy.rollback", "filter")
     )
 
     def compose(self) -> ComposeResult:
@@ -151,7 +153,10 @@ class DeploymentsView(FleetView[DeployData]):
                 cells.append(self._cell(service, env, palette, now))
             rows.append((f"{index}:{service.spec.name}", cells))
         self.query_one(MatrixTable).fill(env_list, header, rows)
-        self._paint_status(len(rows))
+        empty = all(
+            s.state(env).revision is None for _, s in services for env in s.spec.environments
+        )
+        self._paint_status(len(rows), nothing_deployed=empty and bool(services))
         self._paint_detail()
 
     def _cell(self, service: ServiceState, env: str, palette: Palette, now: datetime) -> Text:
@@ -166,14 +171,14 @@ class DeploymentsView(FleetView[DeployData]):
         health = state.health if state.health_revision == state.revision else None
         if state.revision is not None:
             text.append(f" {HEALTH_GLYPH[health]}{HEALTH_WORD[health]}")
-            text.stylize(palette.colour(HEALTH_COLOUR[health]), len(state.revision) + 1)
+            text.stylize(health_style(health, palette), len(state.revision) + 1)
         if state.in_flight is not None:
             text.append(f" ● {state.in_flight.action.value}…", style=palette.colour("accent"))
         else:
             last = service.last_action.get(env)
             if last is not None and last.outcome not in (Outcome.SUCCEEDED, Outcome.RUNNING):
                 glyph = OUTCOME_GLYPH.get(last.outcome, "!")
-                text.append(f" {glyph}{last.to_revision}", style=palette.colour("error"))
+                text.append(f" {glyph}{last.to_revision}", style=palette.colour("error") + LOUD)
         line = []
         if state.since is not None:
             line.append(format_age(state.since, now).removesuffix(" ago"))
@@ -186,7 +191,7 @@ class DeploymentsView(FleetView[DeployData]):
             text.stylize("bold", 0, len(text.plain.split("\n")[0]))
         return text
 
-    def _paint_status(self, shown: int) -> None:
+    def _paint_status(self, shown: int, *, nothing_deployed: bool = False) -> None:
         palette = self.shipdeck.palette
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         if self.parts and not shown and self.filter_words:
@@ -195,6 +200,13 @@ class DeploymentsView(FleetView[DeployData]):
             text.append(" no services: add [services.NAME] to shipdeck.toml", style=palette.muted)
         else:
             text.append(f" {plural(shown, 'service')}", style=palette.muted)
+        if nothing_deployed:
+            # Short enough for 80 columns: the line is cut, not wrapped.
+            text.append(", nothing deployed yet", style=palette.muted)
+            if not self.read_only(self.shipdeck.active):
+                text.append(": press ", style=palette.muted)
+                text.append("d", style="bold")
+                text.append(" on an environment to deploy", style=palette.muted)
         if self.filter_words:
             text.append(f"  /{' '.join(self.filter_words)}", style="bold")
         self.query_one("#deploy-status", Static).update(self.with_runners(text))
@@ -219,7 +231,7 @@ class DeploymentsView(FleetView[DeployData]):
         if selected is None:
             detail.update(Text("select an environment", style=palette.muted))
             return
-        _, service, env = selected
+        index, service, env = selected
         state = service.state(env)
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f"{service.spec.name}/{env}", style="bold")
@@ -229,10 +241,16 @@ class DeploymentsView(FleetView[DeployData]):
         if state.run_id:
             text.append(f"  run #{state.run_id}")
         health = state.health if state.health_revision == state.revision else None
-        text.append(f"  health {HEALTH_WORD[health]}", style=palette.colour(HEALTH_COLOUR[health]))
+        if state.revision is not None:
+            text.append(
+                f"  health {HEALTH_GLYPH[health]}{HEALTH_WORD[health]}",
+                style=health_style(health, palette),
+            )
         last = service.last_action.get(env)
+        if last is None and not self.read_only(index):
+            text.append("\nd deploys a build or model version here", style=palette.muted)
         if last is not None:
-            colour = palette.colour(OUTCOME_COLOUR.get(last.outcome, "foreground"))
+            colour = outcome_style(last.outcome, palette)
             text.append("\nlast: ")
             text.append(
                 f"{OUTCOME_GLYPH.get(last.outcome, '?')} {last.action.value}"
@@ -281,7 +299,11 @@ class DeploymentsView(FleetView[DeployData]):
             self.notify("Select an environment first", severity="warning")
             return
         index, service, env = selected
-        what = "Promote" if action == DeployAction.PROMOTE else "Roll back"
+        what = {
+            DeployAction.DEPLOY: "Deploy",
+            DeployAction.PROMOTE: "Promote",
+            DeployAction.ROLLBACK: "Roll back",
+        }[action]
         if refuse_if_read_only(self.shipdeck, what, index):
             return
         if action == DeployAction.PROMOTE:
@@ -297,6 +319,9 @@ class DeploymentsView(FleetView[DeployData]):
             self._stale.add(index)
 
         self.app.push_screen(ActionScreen(index, service.spec, action, env), done)
+
+    def action_deploy(self) -> None:
+        self._act(DeployAction.DEPLOY)
 
     def action_promote(self) -> None:
         self._act(DeployAction.PROMOTE)

@@ -14,9 +14,9 @@ from textual.widgets import DataTable, Static
 from shipdeck.model import EventPage, HistoryEntry, Outcome
 from shipdeck.tui import keymap
 from shipdeck.tui.current import shipdeck_app
-from shipdeck.tui.deploy_format import OUTCOME_COLOUR, OUTCOME_GLYPH
+from shipdeck.tui.deploy_format import OUTCOME_GLYPH, outcome_style, verdict_style
 from shipdeck.tui.fleet import deploy_runner
-from shipdeck.tui.format import format_age, plural
+from shipdeck.tui.format import clip, format_age, plural
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.log_pane import LogPane
@@ -24,6 +24,10 @@ from shipdeck.tui.widgets.table import Cell, KeyedTable
 
 if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp
+
+
+REASON_CELLS = 24
+"""The reason column's width: the whole reason is under the table, with the selected action."""
 
 
 def failed_task(entry: HistoryEntry) -> str:
@@ -61,6 +65,7 @@ class EnvHistoryScreen(Screen[None]):
                 ("move", "from → to"),
                 ("who", "who"),
                 ("outcome", "outcome"),
+                ("reason", "reason"),
             ],
             id="env-history",
         )
@@ -84,7 +89,7 @@ class EnvHistoryScreen(Screen[None]):
         now = app.clock()
         rows: list[tuple[str, list[Cell]]] = []
         for entry in entries:
-            colour = palette.colour(OUTCOME_COLOUR.get(entry.outcome, "foreground"))
+            colour = outcome_style(entry.outcome, palette)
             rows.append(
                 (
                     str(entry.id),
@@ -97,6 +102,7 @@ class EnvHistoryScreen(Screen[None]):
                             f"{OUTCOME_GLYPH.get(entry.outcome, '?')} {entry.outcome.value}",
                             style=colour,
                         ),
+                        clip(entry.reason, REASON_CELLS),
                     ],
                 )
             )
@@ -113,18 +119,20 @@ class EnvHistoryScreen(Screen[None]):
     async def _show(self, entry: HistoryEntry) -> None:
         palette = self.shipdeck.palette
         text = Text()
-        colour = palette.colour(OUTCOME_COLOUR.get(entry.outcome, "foreground"))
+        colour = outcome_style(entry.outcome, palette)
         text.append(f"{entry.action.value} {entry.from_revision or '∅'} → {entry.to_revision}")
-        text.append(f"  {entry.outcome.value}", style=colour)
+        text.append(
+            f"  {OUTCOME_GLYPH.get(entry.outcome, '?')} {entry.outcome.value}", style=colour
+        )
         if entry.forced:
             text.append("  FORCED", style=palette.colour("warning"))
         if entry.reason:
-            text.append(f"  reason: {entry.reason}", style=palette.muted)
+            text.append(f"  reason: {entry.reason}")
         if entry.detail:
             muted = entry.outcome == Outcome.SUCCEEDED
             text.append(f"\n{entry.detail}", style=palette.muted if muted else colour)
         for gate in entry.gates:
-            verdict = palette.colour("success" if gate.passed else "error")
+            verdict = verdict_style(gate.passed, palette)
             text.append(f"\n{'✓' if gate.passed else '✗'} {gate.gate}", style=verdict)
             text.append(f"  {gate.reason}", style=palette.muted)
         self.query_one("#env-entry", Static).update(text)

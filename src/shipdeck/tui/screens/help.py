@@ -1,4 +1,5 @@
-"""`?`: the keys of the view underneath, straight from its active bindings."""
+"""`?`: the keys of the view underneath, straight from its active bindings. The list scrolls
+(j/k, arrows, page keys) inside a dialog that never grows past the screen."""
 
 from __future__ import annotations
 
@@ -14,12 +15,18 @@ from textual.widgets import Static
 
 from shipdeck.tui import keymap
 
+HELP_CHROME = 4
+"""Rows of the help dialog that are not the list: its border (2), title and hint."""
+
 
 class HelpScreen(ModalScreen[None]):
     CSS_PATH = "help.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         keymap.ALL_BINDINGS["back"],
         Binding("question_mark,q", "back", "Close", show=False, id="help.close"),
+        # The list's own keys, as in every list (a remapped list.down moves this one too);
+        # arrows and page keys come with the scrolling list itself.
+        *keymap.bindings("list.down", "list.up"),
     ]
 
     def __init__(self, underneath: Screen[object]) -> None:
@@ -55,12 +62,30 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help"):
             yield Static("Keys", id="help-title")
-            with VerticalScroll():
+            with VerticalScroll(id="help-keys"):
                 yield Static(self.keys_table())
             yield Static(
-                'ids remap keys: [keymap] <id> = "keys" in config.toml   esc close',
+                '[keymap] <id> = "keys" remaps   j/k scroll   esc close',
                 id="help-hint",
+                markup=False,
             )
+
+    def on_mount(self) -> None:
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """The list gets the screen's height less the frame, title and hint: the hint and the
+        frame's bottom stay on screen at 80x24 and smaller, and the rest scrolls."""
+        self.query_one("#help-keys").styles.max_height = max(1, self.size.height - HELP_CHROME)
+
+    def action_cursor_down(self) -> None:
+        self.query_one("#help-keys").scroll_down(animate=False)
+
+    def action_cursor_up(self) -> None:
+        self.query_one("#help-keys").scroll_up(animate=False)
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -14,7 +14,7 @@ from textual.widgets import Static
 from shipdeck.model import ModelVersion
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui.actions import refuse_if_read_only
-from shipdeck.tui.deploy_format import format_delta, format_metric, is_better
+from shipdeck.tui.deploy_format import delta_text, format_metric
 from shipdeck.tui.format import clip, clip_name, format_age
 from shipdeck.tui.keymap_deploy import DEPLOY_WRITE_ACTIONS, deploy_bindings
 from shipdeck.tui.models_data import ModelFamily, ModelsData, load_models
@@ -166,10 +166,8 @@ class ModelsView(FleetView[ModelsData]):
         base = reference.metrics.get(metric)
         if base is None:
             return text
-        delta = value - base
-        better = is_better(delta, data.direction(metric))
-        colour = "foreground-muted" if better is None else "success" if better else "error"
-        text.append(f" {format_delta(delta)}", style=palette.colour(colour))
+        text.append(" ")
+        text.append_text(delta_text(value - base, data.direction(metric), palette))
         return text
 
     def paint(self) -> None:

@@ -1,17 +1,19 @@
-"""Promote or roll back one environment: from -> to, what differs between the two revisions,
-each gate's verdict, then confirmation (prod: type the service name). The deploy run's log
-streams live; the outcome (or conflict, or refusal) is shown where the operator is looking.
+"""Deploy, promote or roll back one environment: from -> to, what differs between the two
+revisions, each gate's verdict, a reason for the history, then confirmation (prod: type the
+service name). The deploy run's log streams live; the outcome (or conflict, or refusal) is shown
+where the operator is looking, above the log.
 
-Prod dialogs, promote and roll back alike, open with the name box focused so the operator can
-type at once; a roll back's revision list moves with up/down from there (and with j/k once
-tab reaches it). The name box is only there while there is something to confirm."""
+Deploy and roll back pick the revision from a list (deploy: builds, model versions, aliases;
+roll back: what the environment held before); moving through it re-plans. Prod dialogs open
+with the reason box focused so the operator can type at once: enter goes on to the name box,
+enter there acts; up/down move the revision list from either box (and j/k once tab reaches
+it). The boxes are only there while there is something to confirm."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -34,10 +36,15 @@ from shipdeck.model import (
 from shipdeck.runners.protocol import DeployRunner, Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.current import shipdeck_app
-from shipdeck.tui.deploy_format import OUTCOME_COLOUR, OUTCOME_GLYPH
+from shipdeck.tui.deploy_format import LOUD, OUTCOME_COLOUR, OUTCOME_GLYPH
 from shipdeck.tui.fleet import deploy_runner, runner_read_only
-from shipdeck.tui.format import format_age
 from shipdeck.tui.plan_text import describe_plan, diff_refs, revision_run
+from shipdeck.tui.revision_choices import (
+    DEPLOY_COLUMNS,
+    ROLLBACK_COLUMNS,
+    deploy_choices,
+    rollback_choices,
+)
 from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import KeyedTable
 
@@ -47,10 +54,31 @@ if TYPE_CHECKING:
 IN_FLIGHT_POLL = 0.1
 
 
+BODY_MAX = 14
+BODY_MIN = 3
+"""Lines of the plan shown at most, and at least however short the screen."""
+REASON_MAX = 200
+"""Characters a reason may have: a line in the history, not an essay."""
+
+TITLE_VERB = {
+    DeployAction.DEPLOY: ("Deploy", "to"),
+    DeployAction.PROMOTE: ("Promote", "to"),
+    DeployAction.ROLLBACK: ("Roll back", "in"),
+}
+KEY_VERB = {
+    DeployAction.DEPLOY: "deploy",
+    DeployAction.PROMOTE: "promote",
+    DeployAction.ROLLBACK: "roll back",
+}
+
+
 class ActionScreen(ModalScreen[bool]):
     """Dismisses with True when the environment may have changed (the view reloads)."""
 
     CSS_PATH = "deploy_modals.tcss"
+    AUTO_FOCUS = ""
+    """Focus is placed by hand: outside prod, `y` confirms, and the (optional) reason box must
+    not be holding the focus to turn it into a letter."""
     BINDINGS: ClassVar[list[BindingType]] = [
         *keymap.bindings("confirm.yes", "rollback.newer", "rollback.older"),
         keymap.ALL_BINDINGS["back"],
@@ -69,7 +97,8 @@ class ActionScreen(ModalScreen[bool]):
         """loading, ready, running, done."""
         self.entry: HistoryEntry | None = None
         self.run_id: int | None = None
-        self.rollback_to: str | None = None
+        self.picked: str | None = None
+        """The revision picked from the list (deploy, roll back): what the plan is asked for."""
         self.changed = False
 
     @property
@@ -91,29 +120,44 @@ class ActionScreen(ModalScreen[bool]):
         return self.env == self.spec.environments[-1]
 
     @property
+    def picks(self) -> bool:
+        """Whether the operator picks the revision (deploy, roll back) rather than the
+        environment before deciding it (promote)."""
+        return self.action != DeployAction.PROMOTE
+
+    @property
     def what(self) -> str:
-        """`promote api to prod`, `roll back api in prod`."""
-        if self.action == DeployAction.PROMOTE:
-            return f"promote {self.spec.name} to {self.env}"
-        return f"roll back {self.spec.name} in {self.env}"
+        """`deploy api to dev`, `promote api to prod`, `roll back api in prod`."""
+        where = TITLE_VERB[self.action][1]
+        return f"{KEY_VERB[self.action]} {self.spec.name} {where} {self.env}"
 
     def compose(self) -> ComposeResult:
-        verb = "Promote" if self.action == DeployAction.PROMOTE else "Roll back"
-        where = "to" if self.action == DeployAction.PROMOTE else "in"
+        verb, where = TITLE_VERB[self.action]
         with Vertical(id="dialog", classes="-prod" if self.prod else ""):
             yield Static(
                 f"{verb} {self.spec.name} {where} {self.env}", id="dialog-title", markup=False
             )
-            if self.action == DeployAction.ROLLBACK:
+            if self.picks:
                 picks = "↑/↓ picks" if self.prod else "j/k or ↑/↓ picks"
-                yield Static(f"Roll back to ({picks}):", classes="dialog-note")
-                yield KeyedTable(
-                    [("revision", "revision"), ("at", "deployed"), ("by", "by"), ("how", "how")],
-                    id="rollback-targets",
-                )
-            # Out of the tab order: focus goes between the revision list and the name box.
+                lead = "Roll back to" if self.action == DeployAction.ROLLBACK else "Revision"
+                yield Static(f"{lead} ({picks}):", classes="dialog-note")
+                if self.action == DeployAction.ROLLBACK:
+                    picker = KeyedTable(ROLLBACK_COLUMNS, id="rollback-targets")
+                else:
+                    picker = KeyedTable(DEPLOY_COLUMNS, id="deploy-choices")
+                yield picker.add_class("revision-picker")
+            # Out of the tab order: focus goes between the revision list and the boxes.
             with VerticalScroll(id="dialog-body", can_focus=False):
                 yield Static("planning…", id="plan-body")
+            with Horizontal(classes="form-row", id="reason-row"):
+                yield Label("reason (required)" if self.prod else "reason", classes="form-label")
+                yield Input(
+                    "",
+                    id="reason",
+                    classes="form-input",
+                    max_length=REASON_MAX,
+                    placeholder="why, kept in the history" + ("" if self.prod else " (optional)"),
+                )
             if self.prod:
                 with Horizontal(classes="form-row", id="confirm-row"):
                     yield Label(f"type {self.spec.name} to confirm", classes="form-label")
@@ -124,61 +168,75 @@ class ActionScreen(ModalScreen[bool]):
     def on_mount(self) -> None:
         self._keys()
         if self.prod:
-            self.query_one("#confirm-name", Input).focus()
-        if self.action == DeployAction.ROLLBACK:
-            self.run_worker(self._load_targets(), group="targets", exclusive=True)
+            self.query_one("#reason", Input).focus()
+        if self.picks:
+            self.run_worker(self._load_choices(), group="targets", exclusive=True)
         else:
             self.run_worker(self._load_plan(), group="plan", exclusive=True)
 
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit_body)
+
+    def _fit_body(self) -> None:
+        """The plan gets what the screen has left once the rest of the dialog is shown, so the
+        boxes, the outcome and the keys never fall below a short (80x24) screen; a longer plan
+        scrolls."""
+        if not self.is_attached:
+            return
+        dialog = self.query_one("#dialog")
+        body = self.query_one("#dialog-body")
+        others = sum(
+            child.outer_size.height
+            for child in dialog.children
+            if child is not body and child.display
+        )
+        room = self.size.height - dialog.styles.gutter.height - others
+        body.styles.max_height = max(BODY_MIN, min(BODY_MAX, room))
+
     # Planning.
 
-    async def _load_targets(self) -> None:
-        try:
-            history = await self.deployer.history(self.spec.name, self.env, limit=100)
-            states = await self.deployer.deployments()
-        except Exception as error:
-            self._error(str(error))
-            return
-        current = next(
-            (s.revision for s in states if s.service == self.spec.name and s.env == self.env),
-            None,
-        )
-        seen: dict[str, HistoryEntry] = {}
-        for entry in history:
-            if entry.outcome == Outcome.SUCCEEDED and entry.to_revision != current:
-                seen.setdefault(entry.to_revision, entry)
-        table = self.query_one("#rollback-targets", KeyedTable)
+    async def _load_choices(self) -> None:
         now = self.shipdeck.clock()
-        table.set_rows(
-            [
-                (
-                    revision,
-                    [revision, format_age(entry.at, now), entry.user, entry.action.value],
-                )
-                for revision, entry in seen.items()
-            ]
-        )
-        if not seen:
-            self.query_one("#plan-body", Static).update(
-                f"{self.env} has no earlier revision to roll back to"
-            )
+        try:
+            if self.action == DeployAction.ROLLBACK:
+                choices = await rollback_choices(self.deployer, self.spec.name, self.env, now)
+            else:
+                choices = await deploy_choices(self.runner, self.deployer, self.spec, self.env, now)
+        except Exception as error:
+            self.query_one("#plan-body", Static).update("")
+            self._error(str(error))
+            self.phase = "done"
+            self._show_form(False)
+            self._keys()
+            return
+        table = self.query_one(".revision-picker", KeyedTable)
+        table.set_rows([(choice.ref, choice.cells) for choice in choices])
+        if not choices:
+            self.query_one("#plan-body", Static).update(self._nothing_to_pick())
             self.phase = "done"
             table.display = False
             for note in self.query(".dialog-note"):
                 note.display = False
-            self._show_confirm(False)
+            self._show_form(False)
             self._keys()
             return
-        self.rollback_to = next(iter(seen))
+        self.picked = choices[0].ref
         if not self.prod:
             table.focus()
         await self._load_plan()
 
+    def _nothing_to_pick(self) -> str:
+        if self.action == DeployAction.ROLLBACK:
+            return f"{self.env} has no earlier revision to roll back to"
+        if self.spec.model:
+            return f"no version of model {self.spec.model} is registered yet: run the pipeline"
+        return f"no successful run of {self.spec.pipeline} has built anything to deploy yet"
+
     def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
         message.stop()
         key = message.row_key.value
-        if self.phase in ("ready", "loading") and key and key != self.rollback_to:
-            self.rollback_to = str(key)
+        if self.phase in ("ready", "loading") and key and key != self.picked:
+            self.picked = str(key)
             # The typed name confirms the plan on screen; another revision needs it again.
             for box in self.query("#confirm-name").results(Input):
                 box.value = ""
@@ -186,54 +244,58 @@ class ActionScreen(ModalScreen[bool]):
 
     def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
         message.stop()
-        if self.prod:
-            self.query_one("#confirm-name", Input).focus()
+        reason = self.query_one("#reason", Input)
+        if not reason.disabled:
+            reason.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "move_target":
-            return self.action == DeployAction.ROLLBACK and self.phase in ("ready", "loading")
+            return self.picks and self.phase in ("ready", "loading")
         return True
 
     def action_move_target(self, delta: int) -> None:
-        """up/down pick the revision from anywhere in the dialog (the name box keeps focus)."""
-        table = self.query_one("#rollback-targets", KeyedTable)
+        """up/down pick the revision from anywhere in the dialog (the boxes keep focus)."""
+        table = self.query_one(".revision-picker", KeyedTable)
         table.move_cursor(row=table.cursor_row + delta)
 
-    def _show_confirm(self, shown: bool) -> None:
-        """The name box (prod) only while there is something to confirm."""
-        for row in self.query("#confirm-row"):
-            if row.display == shown:
-                continue
-            row.display = shown
-            box = self.query_one("#confirm-name", Input)
-            # Hidden is not enough: a hidden box keeps the focus, and enter would submit it.
-            box.disabled = not shown
-            if shown and self.focused is None:
-                box.focus()
-            elif not shown and self.focused is box:
-                self.set_focus(None)
+    def _show_form(self, shown: bool) -> None:
+        """The reason and (prod) name boxes, only while there is something to confirm."""
+        for row_id, box_id in (("#reason-row", "#reason"), ("#confirm-row", "#confirm-name")):
+            for row in self.query(row_id):
+                if row.display == shown:
+                    continue
+                row.display = shown
+                box = self.query_one(box_id, Input)
+                # Hidden is not enough: a hidden box keeps the focus, and enter would submit it.
+                box.disabled = not shown
+                if not shown and self.focused is box:
+                    self.set_focus(None)
+        if shown and self.prod and self.focused is None:
+            self.query_one("#reason", Input).focus()
 
     async def _load_plan(self) -> None:
         self.phase = "loading"
         try:
             plan = await self.deployer.plan(
-                self.action, self.spec.name, self.env, revision=self.rollback_to
+                self.action, self.spec.name, self.env, revision=self.picked
             )
         except Exception as error:
             self.plan = None
             self.query_one("#plan-body", Static).update("")
             self._error(str(error))
-            self.phase = "done"
-            self._show_confirm(False)
+            # With a list, another revision may still plan: it stays live.
+            self.phase = "ready" if self.picks and self.picked else "done"
+            self._show_form(False)
             self._keys()
             return
         diff = await self._diff(plan)
         self.plan = plan
         self.phase = "ready"
+        self._error("")
         self.query_one("#plan-body", Static).update(
             describe_plan(plan, *diff, self.shipdeck.palette)
         )
-        self._show_confirm(plan.gates_passed)
+        self._show_form(plan.gates_passed)
         self._keys()
 
     async def _diff(self, plan: ActionPlan) -> tuple[Comparison | None, RunDetail | None]:
@@ -255,20 +317,30 @@ class ActionScreen(ModalScreen[bool]):
 
     def _keys(self) -> None:
         keys = self.query_one("#dialog-keys", Static)
-        verb = "promote" if self.action == DeployAction.PROMOTE else "roll back"
+        verb = KEY_VERB[self.action]
+        picking = "   [b]↑/↓[/b] revision" if self.picks else ""
         if self.phase == "ready" and self.plan is not None and self.plan.gates_passed:
-            go = f"[b]enter[/b] {verb}" if self.prod else f"[b]y[/b] {verb}"
-            if self.action == DeployAction.ROLLBACK and self.prod:
-                go += "   [b]↑/↓[/b] revision"
+            if self.prod:
+                go = f"[b]enter[/b] {verb}{picking}   [b]tab[/b] next box"
+            else:
+                go = f"[b]y[/b] {verb}{picking}   [b]tab[/b] reason"
             keys.update(f"{go}   [b]esc[/b] keep as is")
+        elif self.phase == "ready" and self.picks:
+            keys.update(f"{picking.strip()}   [b]esc[/b] close")
         elif self.phase == "running":
             keys.update("[b]esc[/b] close (the action carries on)")
         else:
             keys.update("[b]esc[/b] close")
+        self.call_after_refresh(self._fit_body)
 
     def _error(self, message: str) -> None:
         if self.is_attached:
-            self.query_one("#dialog-error", Static).update(Text(message))
+            # Bold as well as red: under NO_COLOR, red is only a grey.
+            self.query_one("#dialog-error", Static).update(Text(message, style=LOUD))
+            self.call_after_refresh(self._fit_body)
+
+    def _reason(self) -> str:
+        return self.query_one("#reason", Input).value.strip()
 
     # Acting.
 
@@ -281,6 +353,15 @@ class ActionScreen(ModalScreen[bool]):
 
     def on_input_submitted(self, message: Input.Submitted) -> None:
         message.stop()
+        if message.input.id == "reason":
+            if not self.prod:
+                self._go()
+            elif not self._reason():
+                self._error(f"a reason is required for {self.env}: say why, for the history")
+            else:
+                self._error("")
+                self.query_one("#confirm-name", Input).focus()
+            return
         if message.value.strip() != self.spec.name:
             self._error(f"type {self.spec.name} exactly to {self.what}")
             return
@@ -300,24 +381,36 @@ class ActionScreen(ModalScreen[bool]):
             failed = "; ".join(f"{g.gate}: {g.reason}" for g in plan.failed_gates)
             self._error(f"refused: gate failed: {failed}")
             return
+        reason = self._reason()
+        if self.prod and not reason:
+            self._error(f"a reason is required for {self.env}: say why, for the history")
+            self.query_one("#reason", Input).focus()
+            return
         self.phase = "running"
         self._error("")
+        # The plan stays in view, shorter; the picker and the boxes have done their job.
+        self.query_one("#dialog").add_class("-acting")
+        self._show_form(False)
+        self.set_focus(None)
         self._keys()
         expect = plan.from_revision or EMPTY_REVISION
         # On the app, not this screen: closing the dialog must not abandon the action.
-        self.shipdeck.run_worker(self._act(plan, expect), group="deploy-action")
+        self.shipdeck.run_worker(self._act(plan, expect, reason), group="deploy-action")
 
-    async def _act(self, plan: ActionPlan, expect: str) -> None:
+    async def _act(self, plan: ActionPlan, expect: str, reason: str) -> None:
         deployer = self.deployer
         watcher = asyncio.create_task(self._watch_run())
+        name = self.spec.name
         try:
-            if self.action == DeployAction.PROMOTE:
-                entry = await deployer.promote(
-                    self.spec.name, self.env, expect=expect, reason="tui"
+            if self.action == DeployAction.DEPLOY:
+                entry = await deployer.deploy(
+                    name, plan.to_revision, self.env, expect=expect, reason=reason
                 )
+            elif self.action == DeployAction.PROMOTE:
+                entry = await deployer.promote(name, self.env, expect=expect, reason=reason)
             else:
                 entry = await deployer.rollback(
-                    self.spec.name, self.env, to=plan.to_revision, expect=expect, reason="tui"
+                    name, self.env, to=plan.to_revision, expect=expect, reason=reason
                 )
         except Conflict as error:
             await self._finish_conflict(str(error))
@@ -371,7 +464,9 @@ class ActionScreen(ModalScreen[bool]):
         dialog = self.query_one("#dialog")
         for pane in self.query(LogPane):
             pane.remove()
-        dialog.mount(LogPane(self.runner, run_id, task), before=self.query_one("#dialog-error"))
+        # Under the outcome line, so a long log never pushes the outcome off the screen.
+        dialog.mount(LogPane(self.runner, run_id, task), after=self.query_one("#dialog-error"))
+        self.call_after_refresh(self._fit_body)
 
     def _show_outcome(self, outcome: Outcome, detail: str) -> None:
         self.phase = "done"
@@ -380,13 +475,13 @@ class ActionScreen(ModalScreen[bool]):
         palette = self.shipdeck.palette
         text = Text()
         colour = palette.colour(OUTCOME_COLOUR.get(outcome, "foreground"))
-        text.append(
-            f"{OUTCOME_GLYPH.get(outcome, '?')} {outcome.value}", style=colour + Style(bold=True)
-        )
+        # The word bold whatever the outcome: it is the answer the operator waited for.
+        text.append(f"{OUTCOME_GLYPH.get(outcome, '?')} {outcome.value}", style=colour + LOUD)
         if detail:
             text.append(f": {detail}", style=colour)
         self.query_one("#dialog-error", Static).update(text)
-        self._show_confirm(False)
+        self._show_form(False)
+        self.call_after_refresh(self._fit_body)
         self._keys()
 
     async def _finish_conflict(self, message: str) -> None:

@@ -1,4 +1,5 @@
-"""A Footer that rebuilds its keys only when the keys it would show changed.
+"""A Footer that rebuilds its keys only when the keys it would show changed, and shows only the
+keys that fit on its one line.
 
 Textual's Footer recomposes (unmounts and mounts every key) after each "bindings changed"
 signal of its screen, and opening a screen sends several that change nothing visible (the
@@ -11,8 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer
+
+ALWAYS_SHOWN = frozenset({"app.help", "app.quit"})
+"""Actions whose key stays in a narrow footer: help lists every key the footer had to leave out."""
 
 
 def shown_keys(screen: Screen[object]) -> Hashable:
@@ -46,3 +53,35 @@ class SteadyFooter(Footer):
             self._shown = shown
         self.rebuilds += 1
         await super().recompose()
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Hide what does not fit on the line (a narrow terminal ran the keys under the palette
+        key and past the edge): first the palette key, then the view's keys from the right."""
+        keys = list(self.query("FooterKey"))
+        widths = {key: _width(key) for key in keys}
+        palette = [key for key in keys if key.has_class("-command-palette")]
+        droppable = palette + [
+            key
+            for key in reversed(keys)
+            if key not in palette and getattr(key, "action", "") not in ALWAYS_SHOWN
+        ]
+        total = sum(widths.values())
+        hidden = set()
+        for key in droppable:
+            if total <= self.size.width:
+                break
+            hidden.add(key)
+            total -= widths[key]
+        for key in keys:
+            key.display = key not in hidden
+
+
+def _width(key: Widget) -> int:
+    """The cells a key takes on the line: its label, padding, border and margins."""
+    label = key.render()
+    text = label.plain if isinstance(label, Text) else str(label)
+    return cell_len(text) + key.styles.gutter.width + key.styles.margin.width
