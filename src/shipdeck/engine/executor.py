@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from shipdeck.engine.capture import Captured, OutputKeeper
 from shipdeck.engine.events import EventFeed
 from shipdeck.engine.output import TaskOutput, params_path
 from shipdeck.engine.persist import Persister
@@ -71,6 +72,8 @@ class EngineServices:
     kill_grace: float = 2.0
     spawner: Executor | None = None
     """Threads that fork/exec task processes off the event loop."""
+    keeper: OutputKeeper = field(default_factory=OutputKeeper)
+    """Holds the tasks' output pipes and writes their logs (engine/keeper.py)."""
 
 
 class RunExecutor:
@@ -333,6 +336,15 @@ class RunExecutor:
                 TaskRow(self._tasks[spec.name], self._order[spec.name], pid)
             )
 
+        def capture(stdout: int, stderr: int) -> Captured:
+            try:
+                log = output.open_for_keeper()
+            except BaseException:
+                os.close(stdout)
+                os.close(stderr)
+                raise
+            return self._services.keeper.attach(log, stdout, stderr, output.follow)
+
         output.start_polling()
         try:
             return await run_attempt(
@@ -340,7 +352,7 @@ class RunExecutor:
                 cwd=cwd,
                 env=env,
                 timeout=spec.timeout,
-                sink=output.lines,
+                capture=capture,
                 cancel=self._cancelled,
                 on_spawn=spawned,
                 kill_grace=self._services.kill_grace,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from shipdeck.engine.events import EventFeed
-from shipdeck.engine.logfile import LogWriter, format_ts
+from shipdeck.engine.logfile import LogTail, LogWriter, TailLine, stamp_epoch
 from shipdeck.engine.metrics import (
     METRIC_PREFIX,
     BadMetric,
@@ -18,6 +20,7 @@ from shipdeck.engine.metrics import (
     parse_metric_line,
 )
 from shipdeck.engine.persist import Persister
+from shipdeck.engine.store import OutputCursor
 from shipdeck.model import EventKind, LogStream, Metric
 
 METRICS_POLL = 0.25
@@ -42,6 +45,10 @@ def _file_name(task: str) -> str:
 
 
 class TaskOutput:
+    """Follows one task's durable log: publishes its lines as they are appended (by the output
+    keeper, or by `note`), records the metrics in them and in $SHIPDECK_METRICS, and tells the
+    persister how far into both its metrics go."""
+
     def __init__(
         self, *, logs_dir: Path, run_id: int, task: str, feed: EventFeed, persister: Persister
     ) -> None:
@@ -49,42 +56,69 @@ class TaskOutput:
         self.task = task
         self._feed = feed
         self._persister = persister
-        self._log = LogWriter(task_log_path(logs_dir, run_id, task))
+        self.log_path = task_log_path(logs_dir, run_id, task)
+        self._notes = LogWriter(self.log_path, repair=False)
+        self._tail = LogTail(self.log_path)
         self._metrics = MetricsFileTail(task_metrics_path(logs_dir, run_id, task))
         self._poll: asyncio.TimerHandle | None = None
+        self._following = False
+        self._closed = False
 
     @property
     def metrics_path(self) -> Path:
         return self._metrics.path
 
+    def open_for_keeper(self) -> int:
+        """The log opened for appending, locked until the keeper closes it (when the attempt's
+        output has ended): crash recovery waits for that lock before it reads the log."""
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise
+        return fd
+
     def close(self) -> None:
-        self._log.close()
+        self._closed = True
+        self._notes.close()
+        self._tail.close()
 
     def note(self, text: str) -> None:
         """One of shipdeck's own lines (S) in the task's log."""
-        self.lines(LogStream.SYS, time.time(), text.splitlines() or [""])
+        self._notes.append(time.time(), LogStream.SYS, text.splitlines() or [""])
+        self.follow()
 
-    def lines(self, stream: LogStream, ts: float, lines: list[str]) -> None:
-        """Lines read from the task at `ts`: logged, published, and scanned for metrics."""
-        first = self._log.write(ts, stream, lines)
-        publish, stamp = self._feed.publish, format_ts(ts)
-        for offset, text in enumerate(lines):
+    def follow(self) -> None:
+        """Publish the lines appended to the log since the last call and record their metrics."""
+        if self._following or self._closed:
+            return  # a note written while following is read by the same loop
+        self._following = True
+        try:
+            while lines := self._tail.read():
+                self._publish(lines)
+        finally:
+            self._following = False
+        self._save_cursor()
+
+    def _publish(self, lines: list[TailLine]) -> None:
+        publish = self._feed.publish
+        for number, stamp, stream, text in lines:
+            ts = stamp_epoch(stamp)
             publish(
                 EventKind.LOG,
-                {"n": first + offset, "stream": stream.value, "text": text, "ts": stamp},
+                {"n": number, "stream": stream.value, "text": text, "ts": stamp},
                 run_id=self.run_id,
                 task=self.task,
                 ts=ts,
             )
-        if stream is LogStream.OUT:
-            for text in lines:
-                if text.startswith(METRIC_PREFIX):
-                    try:
-                        reported = parse_metric_line(text)
-                    except BadMetric as error:
-                        self.note(str(error))
-                    else:
-                        self._record(reported, ts)
+            if stream is LogStream.OUT and text.startswith(METRIC_PREFIX):
+                try:
+                    reported = parse_metric_line(text)
+                except BadMetric as error:
+                    self._notes.append(time.time(), LogStream.SYS, [str(error)])
+                else:
+                    self._record(reported, ts)
 
     def start_polling(self) -> None:
         """Read $SHIPDECK_METRICS every METRICS_POLL seconds until `stop_polling`.
@@ -120,17 +154,35 @@ class TaskOutput:
                 continue
             for item in reported:
                 self._record(item, now)
+        if lines:
+            self._save_cursor()
+
+    def _save_cursor(self) -> None:
+        self._persister.output(
+            OutputCursor(
+                self.run_id,
+                self.task,
+                log_offset=self._tail.offset,
+                log_lines=self._tail.number,
+                metrics_offset=self._metrics.offset,
+                metrics_line=self._metrics.line_number,
+            )
+        )
 
     def _record(self, reported: Reported, ts: float) -> None:
-        metric = Metric(
-            run_id=self.run_id,
-            task=self.task,
-            key=reported.key,
-            value=reported.value,
-            step=reported.step,
-            ts=datetime.fromtimestamp(ts, UTC),
-        )
+        metric = to_metric(self.run_id, self.task, reported, ts)
         self._persister.metric(metric)
         self._feed.publish(
             EventKind.METRIC, metric.model_dump(mode="json"), run_id=self.run_id, task=self.task
         )
+
+
+def to_metric(run_id: int, task: str, reported: Reported, ts: float) -> Metric:
+    return Metric(
+        run_id=run_id,
+        task=task,
+        key=reported.key,
+        value=reported.value,
+        step=reported.step,
+        ts=datetime.fromtimestamp(ts, UTC),
+    )

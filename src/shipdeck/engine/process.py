@@ -1,11 +1,12 @@
 """One attempt of one task: a `/bin/sh -c` subprocess in its own process group.
 
-Output is read straight from the pipes by event-loop readers and handed to a sink line by
-line (with the time it was read). Exit is noticed through a pidfd where the kernel has them
-(no thread per child), else through a waiting thread. A timeout or a cancel kills the whole
-group: SIGTERM, then SIGKILL after a grace period. When the main process exits, whatever it
-left behind in its group is killed the same way, so a task never leaves orphans running
-(nor holds shipdeck's pipes open forever).
+Its stdout and stderr are pipes whose read ends go to the output keeper (engine/keeper.py,
+through `capture`), which appends what the task prints to its durable log: the output never
+depends on this process staying alive. Exit is noticed through a pidfd where the kernel has
+them (no thread per child), else through a waiting thread. A timeout or a cancel kills the
+whole group: SIGTERM, then SIGKILL after a grace period. When the main process exits,
+whatever it left behind in its group is killed the same way, so a task never leaves orphans
+running (nor holds its output open forever).
 """
 
 from __future__ import annotations
@@ -21,18 +22,17 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from shipdeck.model import LogStream
+from shipdeck.engine.capture import Captured, CaptureError
 
 KILL_GRACE = 2.0
 PIPE_DRAIN = 2.0
-"""How long to keep reading output after the task's group is gone."""
-MAX_LINE = 1 << 20
-"""Longer lines are split so one runaway line cannot take unbounded memory."""
-_READ_SIZE = 1 << 16
+"""How long the output may go on after the task's group is gone (a process that left the
+group, e.g. with setsid, may hold it open): then the keeper stops reading it."""
 
-LineSink = Callable[[LogStream, float, list[str]], None]
+Capture = Callable[[int, int], Captured]
+"""Hands the read ends of an attempt's stdout and stderr pipes to the output keeper."""
 Environment = Mapping[bytes, bytes]
 
 
@@ -49,19 +49,32 @@ class AttemptOutcome:
         return self.exit_code == 0 and not self.timed_out and not self.cancelled
 
 
+@dataclass(frozen=True, slots=True)
+class Spawned:
+    popen: subprocess.Popen[bytes]
+    stdout: int
+    stderr: int
+    """The read ends of its output pipes."""
+
+    def close(self) -> None:
+        for fd in (self.stdout, self.stderr):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
 async def run_attempt(
     command: str,
     *,
     cwd: Path,
     env: Environment,
     timeout: float | None,  # noqa: ASYNC109 - the task's own limit, enforced on its process group
-    sink: LineSink,
+    capture: Capture,
     cancel: asyncio.Future[None],
     on_spawn: Callable[[int], None] = lambda pid: None,
     kill_grace: float = KILL_GRACE,
     spawner: Executor | None = None,
 ) -> AttemptOutcome:
-    """Run `command` until it exits, times out, or `cancel` completes.
+    """Run `command` until it exits, times out, or `cancel` completes, and its output ended.
 
     With a `spawner` pool the fork/exec happens off the event loop (it blocks until the
     child has exec'd, which is most of the per-task cost of a short task).
@@ -69,15 +82,23 @@ async def run_attempt(
     loop = asyncio.get_running_loop()
     spawning = loop.run_in_executor(spawner, spawn, command, cwd, env)
     try:
-        popen = await asyncio.shield(spawning)
+        spawned = await asyncio.shield(spawning)
     except (OSError, subprocess.SubprocessError) as error:
         return AttemptOutcome(exit_code=None, spawn_error=f"could not start: {error}")
     except asyncio.CancelledError:
         spawning.add_done_callback(_kill_spawned)
         raise
+    popen = spawned.popen
     group = popen.pid
     on_spawn(group)
-    child = _Child(popen, sink)
+    try:
+        captured = capture(spawned.stdout, spawned.stderr)
+    except BaseException:
+        signal_group(group, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            popen.wait(timeout=1.0)
+        raise
+    child = _Child(popen)
     cancelled = cancel
     timed_out = was_cancelled = False
     try:
@@ -90,10 +111,13 @@ async def run_attempt(
         await child.exited
         if group_alive(group):
             await kill_group(group, kill_grace)
-        if not child.drained.done():
-            with contextlib.suppress(TimeoutError):
+        if not captured.done.done():
+            try:
                 async with asyncio.timeout(PIPE_DRAIN):
-                    await asyncio.shield(child.drained)
+                    await asyncio.shield(captured.done)
+            except TimeoutError:
+                captured.detach()
+                await captured.done
     finally:
         if not child.exited.done():
             # Our caller was cancelled: never leave the group running behind us.
@@ -101,60 +125,58 @@ async def run_attempt(
             with contextlib.suppress(subprocess.TimeoutExpired):
                 popen.wait(timeout=1.0)
         child.close()
-    if child.error is not None:
-        raise child.error
+    if captured.error is not None:
+        raise CaptureError(captured.error)
     return AttemptOutcome(exit_code=popen.returncode, timed_out=timed_out, cancelled=was_cancelled)
 
 
-def _kill_spawned(spawning: asyncio.Future[subprocess.Popen[bytes]]) -> None:
+def _kill_spawned(spawning: asyncio.Future[Spawned]) -> None:
     """A spawn finished after its attempt was cancelled: kill what it started."""
     if spawning.cancelled() or spawning.exception() is not None:
         return
-    popen = spawning.result()
-    signal_group(popen.pid, signal.SIGKILL)
-    for pipe in (popen.stdout, popen.stderr):
-        if pipe is not None:
-            pipe.close()
+    spawned = spawning.result()
+    signal_group(spawned.popen.pid, signal.SIGKILL)
+    spawned.close()
     with contextlib.suppress(subprocess.TimeoutExpired):
-        popen.wait(timeout=1.0)
+        spawned.popen.wait(timeout=1.0)
 
 
-def spawn(command: str, cwd: Path, env: Environment) -> subprocess.Popen[bytes]:
+def spawn(command: str, cwd: Path, env: Environment) -> Spawned:
     """Start `/bin/sh -c command` as the leader of a new session and process group.
 
-    Synchronous like asyncio's own spawning (the fork is quick); the pipes are then read by
-    event-loop readers, never by blocking calls.
+    Synchronous like asyncio's own spawning (the fork is quick). Its stdout and stderr are
+    pipes of our own (not Popen's file objects): their read ends go to the output keeper.
     """
-    return subprocess.Popen(
-        ["/bin/sh", "-c", command],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=cwd,
-        env=env,
-        start_new_session=True,
-    )
+    out_read, out_write = os.pipe()
+    err_read, err_write = os.pipe()
+    try:
+        popen = subprocess.Popen(
+            ["/bin/sh", "-c", command],
+            stdin=subprocess.DEVNULL,
+            stdout=out_write,
+            stderr=err_write,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+        )
+    except BaseException:
+        os.close(out_read)
+        os.close(err_read)
+        raise
+    finally:
+        os.close(out_write)
+        os.close(err_write)
+    return Spawned(popen, out_read, err_read)
 
 
 class _Child:
-    """Event-loop readers on a child's pipes and on its exit."""
+    """Notices a child's exit on the event loop."""
 
-    def __init__(self, popen: subprocess.Popen[bytes], sink: LineSink) -> None:
+    def __init__(self, popen: subprocess.Popen[bytes]) -> None:
         self._loop = asyncio.get_running_loop()
         self._popen = popen
-        self._sink = sink
         self.exited: asyncio.Future[int] = self._loop.create_future()
-        self.drained: asyncio.Future[None] = self._loop.create_future()
-        self._pipes: dict[int, tuple[IO[bytes], LogStream, bytearray]] = {}
-        for pipe, stream in ((popen.stdout, LogStream.OUT), (popen.stderr, LogStream.ERR)):
-            assert pipe is not None
-            fd = pipe.fileno()
-            os.set_blocking(fd, False)
-            self._pipes[fd] = (pipe, stream, bytearray())
-            self._loop.add_reader(fd, self._readable, fd)
         self._pidfd: int | None = None
-        self.error: Exception | None = None
-        """The first error the sink raised (e.g. the log could not be written)."""
         try:
             self._pidfd = os.pidfd_open(popen.pid)
         except (AttributeError, OSError):
@@ -184,59 +206,8 @@ class _Child:
             os.close(self._pidfd)
             self._pidfd = None
 
-    def _readable(self, fd: int) -> None:
-        _, stream, pending = self._pipes[fd]
-        try:
-            chunk = os.read(fd, _READ_SIZE)
-        except BlockingIOError:
-            return
-        except OSError:
-            chunk = b""
-        now = time.time()
-        if not chunk:
-            if pending:
-                self._deliver(stream, now, [_decode(pending)])
-            self._close_pipe(fd)
-            return
-        pending += chunk
-        if b"\n" not in chunk and len(pending) < MAX_LINE:
-            return
-        parts = pending.split(b"\n")
-        rest = parts.pop()
-        lines = [_decode(part) for part in parts]
-        while len(rest) >= MAX_LINE:
-            lines.append(_decode(rest[:MAX_LINE]))
-            rest = rest[MAX_LINE:]
-        pending[:] = rest
-        if lines:
-            self._deliver(stream, now, lines)
-
-    def _deliver(self, stream: LogStream, ts: float, lines: list[str]) -> None:
-        if self.error is not None:
-            return  # keep draining the pipe so the task never blocks on a full one
-        try:
-            self._sink(stream, ts, lines)
-        except Exception as error:  # raised again by run_attempt once the task has exited
-            self.error = error
-
-    def _close_pipe(self, fd: int) -> None:
-        pipe, _, _ = self._pipes.pop(fd)
-        self._loop.remove_reader(fd)
-        pipe.close()
-        if not self._pipes and not self.drained.done():
-            self.drained.set_result(None)
-
     def close(self) -> None:
-        for fd in list(self._pipes):
-            self._close_pipe(fd)
         self._close_pidfd()
-        if not self.drained.done():
-            self.drained.cancel()
-
-
-def _decode(raw: bytes | bytearray) -> str:
-    text = raw.decode("utf-8", errors="replace")
-    return text[:-1] if text.endswith("\r") else text
 
 
 def signal_group(group: int, signum: int) -> bool:
