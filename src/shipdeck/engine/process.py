@@ -49,19 +49,6 @@ class AttemptOutcome:
         return self.exit_code == 0 and not self.timed_out and not self.cancelled
 
 
-@dataclass(frozen=True, slots=True)
-class Spawned:
-    popen: subprocess.Popen[bytes]
-    stdout: int
-    stderr: int
-    """The read ends of its output pipes."""
-
-    def close(self) -> None:
-        for fd in (self.stdout, self.stderr):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-
-
 async def run_attempt(
     command: str,
     *,
@@ -79,25 +66,28 @@ async def run_attempt(
     With a `spawner` pool the fork/exec happens off the event loop (it blocks until the
     child has exec'd, which is most of the per-task cost of a short task).
     """
-    loop = asyncio.get_running_loop()
-    spawning = loop.run_in_executor(spawner, spawn, command, cwd, env)
+    # The keeper holds the read ends before the task exists: whatever the task writes is
+    # kept even if this process dies while spawning it.
+    out_read, out_write = os.pipe()
+    err_read, err_write = os.pipe()
     try:
-        spawned = await asyncio.shield(spawning)
+        captured = capture(out_read, err_read)
+    except BaseException:
+        for fd in (out_write, err_write):
+            os.close(fd)
+        raise
+    loop = asyncio.get_running_loop()
+    spawning = loop.run_in_executor(spawner, spawn, command, cwd, env, out_write, err_write)
+    try:
+        popen = await asyncio.shield(spawning)
     except (OSError, subprocess.SubprocessError) as error:
+        await captured.done  # the write ends are closed: the output ends at once
         return AttemptOutcome(exit_code=None, spawn_error=f"could not start: {error}")
     except asyncio.CancelledError:
         spawning.add_done_callback(_kill_spawned)
         raise
-    popen = spawned.popen
     group = popen.pid
     on_spawn(group)
-    try:
-        captured = capture(spawned.stdout, spawned.stderr)
-    except BaseException:
-        signal_group(group, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            popen.wait(timeout=1.0)
-        raise
     child = _Child(popen)
     cancelled = cancel
     timed_out = was_cancelled = False
@@ -130,43 +120,37 @@ async def run_attempt(
     return AttemptOutcome(exit_code=popen.returncode, timed_out=timed_out, cancelled=was_cancelled)
 
 
-def _kill_spawned(spawning: asyncio.Future[Spawned]) -> None:
+def _kill_spawned(spawning: asyncio.Future[subprocess.Popen[bytes]]) -> None:
     """A spawn finished after its attempt was cancelled: kill what it started."""
     if spawning.cancelled() or spawning.exception() is not None:
         return
-    spawned = spawning.result()
-    signal_group(spawned.popen.pid, signal.SIGKILL)
-    spawned.close()
+    popen = spawning.result()
+    signal_group(popen.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
-        spawned.popen.wait(timeout=1.0)
+        popen.wait(timeout=1.0)
 
 
-def spawn(command: str, cwd: Path, env: Environment) -> Spawned:
-    """Start `/bin/sh -c command` as the leader of a new session and process group.
+def spawn(
+    command: str, cwd: Path, env: Environment, stdout: int, stderr: int
+) -> subprocess.Popen[bytes]:
+    """Start `/bin/sh -c command` as the leader of a new session and process group, writing
+    to the pipes `stdout` and `stderr` (closed here, whether it starts or not).
 
-    Synchronous like asyncio's own spawning (the fork is quick). Its stdout and stderr are
-    pipes of our own (not Popen's file objects): their read ends go to the output keeper.
+    Synchronous like asyncio's own spawning (the fork is quick).
     """
-    out_read, out_write = os.pipe()
-    err_read, err_write = os.pipe()
     try:
-        popen = subprocess.Popen(
+        return subprocess.Popen(
             ["/bin/sh", "-c", command],
             stdin=subprocess.DEVNULL,
-            stdout=out_write,
-            stderr=err_write,
+            stdout=stdout,
+            stderr=stderr,
             cwd=cwd,
             env=env,
             start_new_session=True,
         )
-    except BaseException:
-        os.close(out_read)
-        os.close(err_read)
-        raise
     finally:
-        os.close(out_write)
-        os.close(err_write)
-    return Spawned(popen, out_read, err_read)
+        os.close(stdout)
+        os.close(stderr)
 
 
 class _Child:
