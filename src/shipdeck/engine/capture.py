@@ -35,8 +35,12 @@ class Captured:
         self._keeper = keeper
         self.number = number
         self.on_output = on_output
-        """Called when lines were appended to the log, and once more when the output ended."""
-        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        """Called when lines were appended to the log, and once more when the output ended
+        (unless the attempt wrote nothing)."""
+        loop = asyncio.get_running_loop()
+        self.done: asyncio.Future[None] = loop.create_future()
+        self.lost: asyncio.Future[None] = loop.create_future()
+        """Completes if the keeper died: the task's output goes nowhere any more."""
         self.error: str | None = None
 
     def detach(self) -> None:
@@ -44,11 +48,12 @@ class Captured:
         if not self.done.done():
             self._keeper.send(b"X %d" % self.number, [])
 
-    def _finish(self, error: str | None = None) -> None:
+    def _finish(self, error: str | None = None, *, wrote: bool = True) -> None:
         if error is not None and self.error is None:
             self.error = error
         if not self.done.done():
-            self.on_output()
+            if wrote:
+                self.on_output()
             self.done.set_result(None)
 
 
@@ -63,8 +68,11 @@ class OutputKeeper:
         self._retired: list[subprocess.Popen[bytes]] = []
         """Keepers that died while this engine ran: reaped at close."""
 
-    def attach(self, log: int, stdout: int, stderr: int, on_output: Callable[[], None]) -> Captured:
-        """Hand the keeper an attempt's log and the read ends of its pipes.
+    def attach(
+        self, log: Path, lock: int, stdout: int, stderr: int, on_output: Callable[[], None]
+    ) -> Captured:
+        """Hand the keeper an attempt's log and the read ends of its pipes, with `lock`, a
+        copy of its run's lock (output.lock_run_logs) to hold until the attempt's output ends.
 
         The keeper owns the three fds from here on (this process closes its copies).
         """
@@ -72,13 +80,13 @@ class OutputKeeper:
             try:
                 self._start()
             except OSError as error:
-                for fd in (log, stdout, stderr):
+                for fd in (lock, stdout, stderr):
                     os.close(fd)
                 raise CaptureError(f"could not start the output keeper: {error}") from None
         self._numbers += 1
         captured = Captured(self, self._numbers, on_output)
         self._attempts[captured.number] = captured
-        self.send(b"A %d" % captured.number, [log, stdout, stderr])
+        self.send(b"A %d %s" % (captured.number, os.fsencode(log)), [lock, stdout, stderr])
         return captured
 
     def _start(self) -> None:
@@ -155,9 +163,10 @@ class OutputKeeper:
                 if captured is not None:
                     captured.on_output()
         elif command == b"D":
-            captured = self._attempts.pop(int(rest), None)
+            number, _, written = rest.partition(b" ")
+            captured = self._attempts.pop(int(number), None)
             if captured is not None:
-                captured._finish()
+                captured._finish(wrote=written != b"0")
         elif command == b"E":
             number, _, text = rest.partition(b" ")
             captured = self._attempts.get(int(number))
@@ -170,6 +179,7 @@ class OutputKeeper:
         attempts, self._attempts = self._attempts, {}
         for captured in attempts.values():
             captured._finish(reason)
+            captured.lost.set_result(None)
         if self._process is not None:
             self._retired.append(self._process)
             self._process = None

@@ -27,7 +27,12 @@ from shipdeck.engine.output import task_log_path
 from shipdeck.engine.owners import OwnerLock, owner_alive, remove_dead_locks
 from shipdeck.engine.persist import Persister
 from shipdeck.engine.process import KILL_GRACE
-from shipdeck.engine.recovery import KEEPER_WAIT, kill_orphaned_groups, recover_output
+from shipdeck.engine.recovery import (
+    KEEPER_WAIT,
+    kill_orphaned_groups,
+    logs_released,
+    recover_output,
+)
 from shipdeck.engine.reruns import rerun_plan
 from shipdeck.engine.store import Store, TaskRow
 from shipdeck.errors import InvalidInput, NotFound, Refused, WorkspaceError
@@ -115,15 +120,13 @@ class Engine:
             for task, pid in self.store.running_pids(run_id)
         ]
         kill_orphaned_groups(known, [run_marker, root_marker])
-        deadline = time.monotonic() + KEEPER_WAIT
-        for task_run in self.store.tasks(run_id):
-            if task_run.status.finished:
-                continue
-            for metric in recover_output(
-                self.store, self.logs_dir, run_id, task_run.name, deadline=deadline
-            ):
-                data = metric.model_dump(mode="json")
-                self.feed.publish(EventKind.METRIC, data, run_id=run_id, task=task_run.name)
+        with logs_released(self.logs_dir, run_id, time.monotonic() + KEEPER_WAIT):
+            for task_run in self.store.tasks(run_id):
+                if task_run.status.finished:
+                    continue
+                for metric in recover_output(self.store, self.logs_dir, run_id, task_run.name):
+                    data = metric.model_dump(mode="json")
+                    self.feed.publish(EventKind.METRIC, data, run_id=run_id, task=task_run.name)
         for task in self.store.interrupt_run(run_id, "interrupted", time.time()):
             with contextlib.suppress(OSError):
                 append_note(task_log_path(self.logs_dir, run_id, task), INTERRUPTED_NOTE)

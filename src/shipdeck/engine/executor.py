@@ -23,7 +23,7 @@ from pathlib import Path
 
 from shipdeck.engine.capture import Captured, OutputKeeper
 from shipdeck.engine.events import EventFeed
-from shipdeck.engine.output import TaskOutput, params_path
+from shipdeck.engine.output import TaskOutput, lock_run_logs, params_path
 from shipdeck.engine.persist import Persister
 from shipdeck.engine.process import AttemptOutcome, run_attempt
 from shipdeck.engine.store import TaskRow
@@ -102,6 +102,8 @@ class RunExecutor:
         self._run_dir = services.logs_dir / str(run.id)
         self._os_env: dict[bytes, bytes] = {}
         self._run_env: dict[bytes, bytes] | None = None
+        self._logs_lock: int | None = None
+        """The run's log directory, locked while it runs (output.lock_run_logs)."""
 
     @property
     def run_id(self) -> int:
@@ -154,6 +156,9 @@ class RunExecutor:
                         finished_at=_now() if task.started_at else None,
                     )
             self._set_run(status=self._final_status(), finished_at=_now())
+            if self._logs_lock is not None:
+                os.close(self._logs_lock)
+                self._logs_lock = None
             try:
                 self._services.persister.flush()
             except sqlite3.Error as error:
@@ -191,6 +196,7 @@ class RunExecutor:
     async def _execute(self) -> None:
         self._set_run(status=RunStatus.RUNNING, started_at=_now())
         self._run_dir.mkdir(parents=True, exist_ok=True)
+        self._logs_lock = lock_run_logs(self._services.logs_dir, self.run.id)
         params_file = params_path(self._services.logs_dir, self.run.id)
         params_file.write_text(json.dumps(self.run.params, indent=2) + "\n")
         specs = self._pipeline.tasks
@@ -337,13 +343,11 @@ class RunExecutor:
             )
 
         def capture(stdout: int, stderr: int) -> Captured:
-            try:
-                log = output.open_for_keeper()
-            except BaseException:
-                os.close(stdout)
-                os.close(stderr)
-                raise
-            return self._services.keeper.attach(log, stdout, stderr, output.follow)
+            assert self._logs_lock is not None
+            lock = os.dup(self._logs_lock)
+            return self._services.keeper.attach(
+                output.log_path, lock, stdout, stderr, output.follow
+            )
 
         output.start_polling()
         try:

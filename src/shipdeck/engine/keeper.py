@@ -10,14 +10,17 @@ the keeper goes on until its tasks have closed their output, then exits.
 The engine starts it as `python -I -S keeper.py FD` (standard library only: it starts in a
 few milliseconds) in a session of its own, with FD one end of a SOCK_SEQPACKET socket pair:
 
-    engine -> keeper  b"A <id>" + fds [log, stdout, stderr] (SCM_RIGHTS): keep this attempt
+    engine -> keeper  b"A <id> <log path>" + fds [run lock, stdout, stderr] (SCM_RIGHTS):
+                      keep this attempt (the log is created on its first line)
                       b"X <id>": stop reading it (its output did not end with its process group)
     keeper -> engine  b"W <id> <id> ...": lines were appended to these attempts' logs
-                      b"D <id>": the attempt's output ended: its log is complete and closed
+                      b"D <id> <bytes>": the attempt's output ended (<bytes> appended in all):
+                      its log is complete and closed
                       b"E <id> <message>": its log could not be written (output is drained, dropped)
 
-The log fd comes flock'd by the engine; the keeper's copy holds that lock until the attempt's
-output ends, which is how crash recovery knows the log is complete.
+The run lock is the run's log directory, flock'd by the engine; the keeper's copies hold that
+lock until the output of each attempt of the run has ended, which is how crash recovery knows
+the run's logs are complete.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ READ_SIZE = 1 << 16
 MAX_LINE = 1 << 20
 """Longer lines are split so one runaway line cannot take unbounded memory."""
 MAX_FDS = 3
+_FD_SIZE = array.array("i").itemsize
 OUT, ERR = "O", "E"
 
 
@@ -87,9 +91,12 @@ def write_all(fd: int, data: bytes) -> None:
 
 
 class _Attempt:
-    def __init__(self, number: int, log: int, stdout: int, stderr: int) -> None:
+    def __init__(self, number: int, path: bytes, lock: int, stdout: int, stderr: int) -> None:
         self.number = number
-        self.log = log
+        self.path = os.fsdecode(path)
+        self.lock = lock
+        self.log: int | None = None
+        self.written = 0
         self.pipes: dict[int, tuple[str, bytearray]] = {
             stdout: (OUT, bytearray()),
             stderr: (ERR, bytearray()),
@@ -124,7 +131,7 @@ class Keeper:
         while self._engine is not None:
             try:
                 data, ancillary, _, _ = self._engine.recvmsg(
-                    256, socket.CMSG_SPACE(MAX_FDS * array.array("i").itemsize), socket.MSG_DONTWAIT
+                    1 << 13, socket.CMSG_SPACE(MAX_FDS * _FD_SIZE), socket.MSG_DONTWAIT
                 )
             except (BlockingIOError, InterruptedError):
                 return
@@ -139,7 +146,8 @@ class Keeper:
                 return
             command, _, argument = data.partition(b" ")
             if command == b"A" and len(fds) == MAX_FDS:
-                self._attach(int(argument), *fds)
+                number, _, path = argument.partition(b" ")
+                self._attach(int(number), path, *fds)
             elif command == b"X":
                 self._detach(int(argument))
             else:
@@ -153,8 +161,8 @@ class Keeper:
             self._engine.close()
             self._engine = None
 
-    def _attach(self, number: int, log: int, stdout: int, stderr: int) -> None:
-        attempt = _Attempt(number, log, stdout, stderr)
+    def _attach(self, number: int, path: bytes, lock: int, stdout: int, stderr: int) -> None:
+        attempt = _Attempt(number, path, lock, stdout, stderr)
         self._attempts[number] = attempt
         for fd in (stdout, stderr):
             os.set_blocking(fd, False)
@@ -184,12 +192,17 @@ class Keeper:
     def _append(self, attempt: _Attempt, ts: float, code: str, lines: list[str]) -> None:
         if attempt.failed:
             return  # keep draining the pipes so the task never blocks on a full one
+        data = format_lines(ts, code, lines)
         try:
-            write_all(attempt.log, format_lines(ts, code, lines))
+            if attempt.log is None:
+                flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+                attempt.log = os.open(attempt.path, flags, 0o644)
+            write_all(attempt.log, data)
         except OSError as error:
             attempt.failed = True
             self._tell(f"E {attempt.number} could not write the log: {error}".encode())
             return
+        attempt.written += len(data)
         self._written.add(attempt.number)
 
     def _end_pipe(self, attempt: _Attempt, fd: int) -> None:
@@ -201,8 +214,10 @@ class Keeper:
             self._append(attempt, time.time(), code, lines)
         if not attempt.pipes:
             del self._attempts[attempt.number]
-            os.close(attempt.log)  # releases the log's lock: the log is complete
-            self._tell(b"D %d" % attempt.number)
+            if attempt.log is not None:
+                os.close(attempt.log)
+            os.close(attempt.lock)  # the last attempt of a dead engine's run releases its lock
+            self._tell(b"D %d %d" % (attempt.number, attempt.written))
 
     def _tell(self, message: bytes) -> None:
         if self._engine is None:

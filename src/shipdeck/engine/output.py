@@ -32,6 +32,19 @@ def params_path(logs_dir: Path, run_id: int) -> Path:
     return logs_dir / str(run_id) / "params.json"
 
 
+def lock_run_logs(logs_dir: Path, run_id: int) -> int:
+    """The run's log directory, opened and flock'd. The output keeper holds a copy for each
+    attempt, so the lock is free only once the engine that ran the run has let go of it and
+    the output of every attempt has ended: crash recovery waits for that before it reads."""
+    fd = os.open(logs_dir / str(run_id), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
 def task_log_path(logs_dir: Path, run_id: int, task: str) -> Path:
     return logs_dir / str(run_id) / f"{_file_name(task)}.log"
 
@@ -67,17 +80,6 @@ class TaskOutput:
     @property
     def metrics_path(self) -> Path:
         return self._metrics.path
-
-    def open_for_keeper(self) -> int:
-        """The log opened for appending, locked until the keeper closes it (when the attempt's
-        output has ended): crash recovery waits for that lock before it reads the log."""
-        fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise
-        return fd
 
     def close(self) -> None:
         self._closed = True

@@ -92,11 +92,11 @@ async def run_attempt(
     cancelled = cancel
     timed_out = was_cancelled = False
     try:
-        waiters: set[asyncio.Future[Any]] = {child.exited, cancelled}
+        waiters: set[asyncio.Future[Any]] = {child.exited, cancelled, captured.lost}
         done, _ = await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         if child.exited not in done:
             was_cancelled = cancelled in done
-            timed_out = not was_cancelled
+            timed_out = not (was_cancelled or captured.lost in done)
             await kill_group(group, kill_grace)
         await child.exited
         if group_alive(group):

@@ -13,6 +13,7 @@ import fcntl
 import os
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from shipdeck.engine.logfile import LogTail, stamp_epoch
@@ -29,7 +30,7 @@ from shipdeck.model import LogStream, Metric
 
 KEEPER_WAIT = 5.0
 """How long recovery waits for the keeper to finish a run's logs once its tasks are killed
-(longer only if something outside a task's process group holds its output open)."""
+(it takes that long only if something outside a task's process group holds its output open)."""
 
 
 def kill_orphaned_groups(known: list[tuple[int, list[bytes]]], markers: list[bytes]) -> set[int]:
@@ -67,72 +68,71 @@ def kill_orphaned_groups(known: list[tuple[int, list[bytes]]], markers: list[byt
     return groups
 
 
-def recover_output(
-    store: Store, logs_dir: Path, run_id: int, task: str, *, deadline: float
-) -> list[Metric]:
+@contextlib.contextmanager
+def logs_released(logs_dir: Path, run_id: int, deadline: float) -> Iterator[None]:
+    """Hold the run's log lock (output.lock_run_logs) once the output keeper has let go of it:
+    the output of each attempt has ended, so the logs are complete. After `deadline` (a
+    time.monotonic()) go on without it: something outside a task's process group may hold
+    its output open. Holding it keeps two recovering processes from saving metrics twice."""
+    try:
+        fd = os.open(logs_dir / str(run_id), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        yield  # the run never started a task
+        return
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.01)
+                    continue
+            break
+        yield
+    finally:
+        os.close(fd)
+
+
+def recover_output(store: Store, logs_dir: Path, run_id: int, task: str) -> list[Metric]:
     """Save the metrics in a task's durable output that the store does not have; returns them.
 
-    Waits (until `deadline`, a time.monotonic()) for the keeper to release the task's log,
-    then reads on from where the store's OutputCursor says its metrics end. Holding the log's
-    lock while doing so keeps two recovering processes from saving the same metrics twice.
+    Reads on from where the store's OutputCursor says the task's saved metrics end, in its
+    log and its $SHIPDECK_METRICS file (call it inside `logs_released`).
     """
-    log = _locked_once_released(task_log_path(logs_dir, run_id, task), deadline)
+    cursor = store.output_cursor(run_id, task)
+    metrics: list[Metric] = []
+    tail = LogTail(task_log_path(logs_dir, run_id, task))
+    tail.offset, tail.number = cursor.log_offset, cursor.log_lines
     try:
-        cursor = store.output_cursor(run_id, task)
-        metrics: list[Metric] = []
-        tail = LogTail(task_log_path(logs_dir, run_id, task))
-        tail.offset, tail.number = cursor.log_offset, cursor.log_lines
-        try:
-            while lines := tail.read():
-                for _, stamp, stream, text in lines:
-                    if stream is LogStream.OUT and text.startswith(METRIC_PREFIX):
-                        with contextlib.suppress(BadMetric):
-                            metrics.append(
-                                to_metric(run_id, task, parse_metric_line(text), stamp_epoch(stamp))
-                            )
-        finally:
-            tail.close()
-        reported = MetricsFileTail(
-            task_metrics_path(logs_dir, run_id, task),
-            offset=cursor.metrics_offset,
-            line_number=cursor.metrics_line,
-        )
-        with contextlib.suppress(OSError):
-            lines_read = reported.read_new_lines(final=True)
-            written = reported.path.stat().st_mtime
-            for _, line in lines_read:
-                with contextlib.suppress(BadMetric):
-                    metrics.extend(
-                        to_metric(run_id, task, item, written) for item in parse_metric_json(line)
-                    )
-        caught_up = OutputCursor(
-            run_id,
-            task,
-            log_offset=tail.offset,
-            log_lines=tail.number,
-            metrics_offset=reported.offset,
-            metrics_line=reported.line_number,
-        )
-        if caught_up != cursor:
-            store.write(metrics=metrics, outputs=[caught_up])
-        return metrics
+        while lines := tail.read():
+            for _, stamp, stream, text in lines:
+                if stream is LogStream.OUT and text.startswith(METRIC_PREFIX):
+                    with contextlib.suppress(BadMetric):
+                        reported = parse_metric_line(text)
+                        metrics.append(to_metric(run_id, task, reported, stamp_epoch(stamp)))
     finally:
-        if log is not None:
-            os.close(log)
-
-
-def _locked_once_released(path: Path, deadline: float) -> int | None:
-    """The log, locked once the keeper has let go of it (or unlocked after the deadline);
-    None when the task never had a log."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        return None
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if time.monotonic() < deadline:
-                time.sleep(0.01)
-                continue
-        return fd
+        tail.close()
+    reported_file = MetricsFileTail(
+        task_metrics_path(logs_dir, run_id, task),
+        offset=cursor.metrics_offset,
+        line_number=cursor.metrics_line,
+    )
+    with contextlib.suppress(OSError):
+        lines_read = reported_file.read_new_lines(final=True)
+        written = reported_file.path.stat().st_mtime
+        for _, line in lines_read:
+            with contextlib.suppress(BadMetric):
+                metrics.extend(
+                    to_metric(run_id, task, item, written) for item in parse_metric_json(line)
+                )
+    caught_up = OutputCursor(
+        run_id,
+        task,
+        log_offset=tail.offset,
+        log_lines=tail.number,
+        metrics_offset=reported_file.offset,
+        metrics_line=reported_file.line_number,
+    )
+    if caught_up != cursor:
+        store.write(metrics=metrics, outputs=[caught_up])
+    return metrics
