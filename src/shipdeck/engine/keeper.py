@@ -29,7 +29,7 @@ import array
 import contextlib
 import os
 import resource
-import selectors
+import select
 import signal
 import socket
 import sys
@@ -107,18 +107,19 @@ class _Attempt:
 class Keeper:
     def __init__(self, engine: socket.socket) -> None:
         self._engine: socket.socket | None = engine
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(engine, selectors.EVENT_READ, None)
+        self._engine_fd = engine.fileno()
+        self._poll = select.epoll()
+        self._poll.register(self._engine_fd, select.EPOLLIN)
         self._attempts: dict[int, _Attempt] = {}
+        self._pipes: dict[int, _Attempt] = {}
         self._written: set[int] = set()
 
     def run(self) -> None:
         while self._engine is not None or self._attempts:
-            for key, _ in self._selector.select():
-                if key.data is None:
+            for fd, _ in self._poll.poll():
+                if fd == self._engine_fd:
                     self._receive()
-                else:
-                    attempt, fd = key.data
+                elif (attempt := self._pipes.get(fd)) is not None:
                     self._read(attempt, fd)
             if self._written:
                 written = [number for number in self._written if number in self._attempts]
@@ -157,7 +158,7 @@ class Keeper:
     def _engine_gone(self) -> None:
         """The engine exited (or died): keep draining the attempts, tell no one."""
         if self._engine is not None:
-            self._selector.unregister(self._engine)
+            self._poll.unregister(self._engine_fd)
             self._engine.close()
             self._engine = None
 
@@ -165,8 +166,9 @@ class Keeper:
         attempt = _Attempt(number, path, lock, stdout, stderr)
         self._attempts[number] = attempt
         for fd in (stdout, stderr):
-            os.set_blocking(fd, False)
-            self._selector.register(fd, selectors.EVENT_READ, (attempt, fd))
+            # Read only once epoll says readable, so a blocking read returns at once.
+            self._pipes[fd] = attempt
+            self._poll.register(fd, select.EPOLLIN)
 
     def _detach(self, number: int) -> None:
         attempt = self._attempts.get(number)
@@ -207,7 +209,8 @@ class Keeper:
 
     def _end_pipe(self, attempt: _Attempt, fd: int) -> None:
         code, pending = attempt.pipes.pop(fd)
-        self._selector.unregister(fd)
+        del self._pipes[fd]
+        self._poll.unregister(fd)
         os.close(fd)
         lines = take_lines(pending, b"")
         if lines:
