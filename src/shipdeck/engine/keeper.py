@@ -166,7 +166,9 @@ class Keeper:
         attempt = _Attempt(number, path, lock, stdout, stderr)
         self._attempts[number] = attempt
         for fd in (stdout, stderr):
-            # Read only once epoll says readable, so a blocking read returns at once.
+            # Non-blocking although read only when epoll says readable: a number closed and
+            # reused within one batch of events may come with a stale event.
+            os.set_blocking(fd, False)
             self._pipes[fd] = attempt
             self._poll.register(fd, select.EPOLLIN)
 
