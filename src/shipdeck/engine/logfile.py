@@ -19,6 +19,7 @@ import time
 from array import array
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from shipdeck.engine.keeper import format_lines, format_ts, write_all
 from shipdeck.model import LogLine, LogStream
@@ -131,10 +132,6 @@ def append_note(path: Path, text: str) -> None:
         writer.close()
 
 
-TailLine = tuple[int, str, LogStream, str]
-"""A followed line: its number, timestamp (as written), stream and text."""
-
-
 class LogTail:
     """Follows a log: the complete lines appended since the last read, numbered in order."""
 
@@ -146,9 +143,10 @@ class LogTail:
         """The number of the next line."""
         self._fd: int | None = None
 
-    def read(self, limit: int = _READ_BLOCK) -> list[TailLine]:
-        """The complete lines in the next `limit` bytes (more for a longer line); [] when
-        there are none yet."""
+    def read(self, limit: int = _READ_BLOCK) -> list[str]:
+        """The complete lines in the next `limit` bytes (more for a longer line), as written
+        (parse them with `line_prefix`); [] when there are none yet. The first one's number is
+        `number - len(lines)` after the call."""
         if self._fd is None:
             try:
                 self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
@@ -167,8 +165,8 @@ class LogTail:
         texts = data[:end].decode("utf-8", errors="replace").split("\n")
         if texts[-1] == "":
             texts.pop()
-        first, self.number = self.number, self.number + len(texts)
-        return [(number, *split_line(text)) for number, text in enumerate(texts, first)]
+        self.number += len(texts)
+        return texts
 
     def close(self) -> None:
         if self._fd is not None:
@@ -179,13 +177,30 @@ class LogTail:
 _FOREIGN_STAMP = format_ts(0)
 
 
-def split_line(text: str) -> tuple[str, LogStream, str]:
-    """A log line's timestamp, stream and text; a line not written by shipdeck (a hand-edited
-    file) is shown whole, as a note from the epoch, rather than failing."""
-    stream = _TEXT_CODE_STREAM.get(text[TS_WIDTH + 1 : TS_WIDTH + 2])
-    if stream is None or text[TS_WIDTH : TS_WIDTH + 1] != " " or text[4:5] != "-":
-        return _FOREIGN_STAMP, LogStream.SYS, text
-    return text[:TS_WIDTH], stream, text[_BODY:]
+class LinePrefix(NamedTuple):
+    """What a log line's prefix says; the lines of one batch share it, so a reader of many
+    lines parses it once per batch (`PREFIX` characters compare equal)."""
+
+    stamp: str
+    stream: LogStream
+    epoch: float
+    body: int
+    """Where the line's text starts: 0 for a line not written by shipdeck (a hand-edited
+    file), shown whole, as a note from the epoch, rather than failing."""
+
+
+PREFIX = _BODY
+
+
+def line_prefix(line: str) -> LinePrefix:
+    stream = _TEXT_CODE_STREAM.get(line[TS_WIDTH + 1 : TS_WIDTH + 2])
+    if stream is None or line[TS_WIDTH : TS_WIDTH + 1] != " " or line[4:5] != "-":
+        return LinePrefix(_FOREIGN_STAMP, LogStream.SYS, 0.0, 0)
+    try:
+        epoch = stamp_epoch(line[:TS_WIDTH])
+    except ValueError:
+        return LinePrefix(_FOREIGN_STAMP, LogStream.SYS, 0.0, 0)
+    return LinePrefix(line[:TS_WIDTH], stream, epoch, _BODY)
 
 
 class LogIndex:

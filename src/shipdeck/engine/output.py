@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from shipdeck.engine.events import EventFeed
-from shipdeck.engine.logfile import LogTail, LogWriter, TailLine, stamp_epoch
+from shipdeck.engine.logfile import PREFIX, LogTail, LogWriter, line_prefix
 from shipdeck.engine.metrics import (
     METRIC_PREFIX,
     BadMetric,
@@ -103,24 +103,25 @@ class TaskOutput:
             self._following = False
         self._save_cursor()
 
-    def _publish(self, lines: list[TailLine]) -> None:
-        publish = self._feed.publish
-        for number, stamp, stream, text in lines:
-            ts = stamp_epoch(stamp)
-            publish(
-                EventKind.LOG,
-                {"n": number, "stream": stream.value, "text": text, "ts": stamp},
-                run_id=self.run_id,
-                task=self.task,
-                ts=ts,
-            )
-            if stream is LogStream.OUT and text.startswith(METRIC_PREFIX):
+    def _publish(self, lines: list[str]) -> None:
+        publish, run_id, task = self._feed.publish, self.run_id, self.task
+        seen = ""
+        info = line_prefix("")
+        value = ""
+        for number, line in enumerate(lines, self._tail.number - len(lines)):
+            if line[:PREFIX] != seen or not info.body:
+                info = line_prefix(line)
+                seen, value = line[:PREFIX], info.stream.value
+            text = line[info.body :]
+            data = {"n": number, "stream": value, "text": text, "ts": info.stamp}
+            publish(EventKind.LOG, data, run_id=run_id, task=task, ts=info.epoch)
+            if info.stream is LogStream.OUT and text.startswith(METRIC_PREFIX):
                 try:
                     reported = parse_metric_line(text)
                 except BadMetric as error:
                     self._notes.append(time.time(), LogStream.SYS, [str(error)])
                 else:
-                    self._record(reported, ts)
+                    self._record(reported, info.epoch)
 
     def start_polling(self) -> None:
         """Read $SHIPDECK_METRICS every METRICS_POLL seconds until `stop_polling`.

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from shipdeck.engine.logfile import LogTail, stamp_epoch
+from shipdeck.engine.logfile import PREFIX, LogTail, line_prefix
 from shipdeck.engine.metrics import (
     METRIC_PREFIX,
     BadMetric,
@@ -105,11 +105,13 @@ def recover_output(store: Store, logs_dir: Path, run_id: int, task: str) -> list
     tail.offset, tail.number = cursor.log_offset, cursor.log_lines
     try:
         while lines := tail.read():
-            for _, stamp, stream, text in lines:
-                if stream is LogStream.OUT and text.startswith(METRIC_PREFIX):
-                    with contextlib.suppress(BadMetric):
-                        reported = parse_metric_line(text)
-                        metrics.append(to_metric(run_id, task, reported, stamp_epoch(stamp)))
+            for line in lines:
+                if line.startswith(METRIC_PREFIX, PREFIX):
+                    info = line_prefix(line)
+                    if info.stream is LogStream.OUT:
+                        with contextlib.suppress(BadMetric):
+                            reported = parse_metric_line(line[info.body :])
+                            metrics.append(to_metric(run_id, task, reported, info.epoch))
     finally:
         tail.close()
     reported_file = MetricsFileTail(
