@@ -107,7 +107,9 @@ async def run_attempt(
                     await asyncio.shield(captured.done)
             except TimeoutError:
                 captured.detach()
-                await captured.done
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(PIPE_DRAIN):  # a keeper that never answers
+                        await asyncio.shield(captured.done)
     finally:
         if not child.exited.done():
             # Our caller was cancelled: never leave the group running behind us.
