@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import os
 import time
@@ -37,11 +38,10 @@ def lock_run_logs(logs_dir: Path, run_id: int) -> int:
     attempt, so the lock is free only once the engine that ran the run has let go of it and
     the output of every attempt has ended: crash recovery waits for that before it reads."""
     fd = os.open(logs_dir / str(run_id), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
+    # Held already only by a keeper of an older history's run with this number (its store
+    # deleted, its logs kept): recovery would then wait for it a little, nothing more.
+    with contextlib.suppress(BlockingIOError):
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        os.close(fd)
-        raise
     return fd
 
 
