@@ -123,7 +123,6 @@ async def trial(root: Path, *, mode: str, kill_after: float, lines: int, pause: 
     started = time.monotonic()
     write_workspace(root, lines, pause)
     workspace = load_workspace(root)
-    os.environ.pop("SHIPDECK_IN_PROCESS", None)
     try:
         client = await daemon.attach(workspace, announce=lambda _: None)
         try:
