@@ -78,3 +78,14 @@ async def test_a_very_long_line_is_kept(tmp_path: Path, engines: Engines) -> Non
     run = await engine.wait_run(engine.start_run("p", {}).id)
     assert run.status == RunStatus.SUCCEEDED
     assert [len(text) for text in log_texts(engine, run.id, "a")] == [300000, 3]
+
+
+async def test_writing_to_dev_stderr_keeps_what_was_written_before(
+    tmp_path: Path, engines: Engines
+) -> None:
+    # A common idiom reopens the task's own stderr: on a pipe that appends, on a plain file it
+    # would truncate what was captured so far.
+    command = "echo one >&2; echo two > /dev/stderr; echo three > /dev/stdout; echo four"
+    engine = engines.open(workspace(tmp_path, task("a", command)))
+    run = await engine.wait_run(engine.start_run("p", {}).id)
+    assert sorted(log_texts(engine, run.id, "a")) == ["four", "one", "three", "two"]

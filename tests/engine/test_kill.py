@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from pathlib import Path
 
 from shipdeck.errors import NotFound, Refused
@@ -126,3 +128,19 @@ async def test_a_task_ignoring_sigterm_gets_sigkill_after_the_grace(
     assert stubborn.status == TaskStatus.FAILED
     assert stubborn.reason == "timed out after 0.5s"
     assert not process_running(int((tmp_path / "stubborn.pid").read_text()))
+
+
+async def test_output_held_open_outside_the_group_does_not_hold_the_task(
+    tmp_path: Path, engines: Engines
+) -> None:
+    # A process that left the task's group (setsid) keeps its stdout open: after a grace
+    # period the keeper stops reading it and the task ends with what it printed.
+    command = "echo before; setsid sh -c 'echo $$ > escaped.pid; sleep 30' & sleep 0.2; echo after"
+    engine = engines.open(workspace(tmp_path, task("a", command)))
+    try:
+        run = await asyncio.wait_for(engine.wait_run(engine.start_run("p", {}).id), timeout=10)
+        assert run.status == RunStatus.SUCCEEDED
+        assert log_texts(engine, run.id, "a") == ["before", "after"]
+    finally:
+        escaped = int((tmp_path / "escaped.pid").read_text())
+        os.killpg(escaped, signal.SIGKILL)  # setsid made it the leader of its own group

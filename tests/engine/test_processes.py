@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import signal
 import sqlite3
 from pathlib import Path
@@ -15,7 +17,16 @@ from shipdeck.engine.store import Store
 from shipdeck.errors import WorkspaceError
 from shipdeck.model import RunStatus, TaskStatus
 
-from .conftest import Engines, Owner, eventually, process_running, start_owner, task, workspace
+from .conftest import (
+    Engines,
+    Owner,
+    eventually,
+    log_texts,
+    process_running,
+    start_owner,
+    task,
+    workspace,
+)
 
 TALKER = (
     "echo $$ > talker.pid; i=0;"
@@ -169,3 +180,36 @@ def test_an_unusable_history_is_one_clear_error(tmp_path: Path) -> None:
         db.execute("PRAGMA user_version = 99")
     with pytest.raises(WorkspaceError, match="newer shipdeck"):
         Engine(spec)
+
+
+def keeper_pids() -> list[int]:
+    """This process's output keepers (engine/keeper.py)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                stat = (entry / "stat").read_bytes()
+                parent = int(stat[stat.rindex(b")") + 2 :].split()[1])
+                if parent == os.getpid() and b"keeper.py" in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+    return found
+
+
+async def test_a_dead_keeper_fails_its_tasks_and_the_next_task_gets_a_new_one(
+    tmp_path: Path, engines: Engines
+) -> None:
+    spec = workspace(tmp_path, task("a", "echo $$ > a.pid; echo started; exec sleep 30"))
+    engine = engines.open(spec)
+    started = engine.start_run("p", {})
+    await eventually(lambda: "started" in log_texts(engine, started.id, "a"))
+    (keeper,) = keeper_pids()
+    os.kill(keeper, signal.SIGKILL)
+    run = await asyncio.wait_for(engine.wait_run(started.id), timeout=10)
+    a = engine.run_detail(run.id).tasks[0]
+    assert (run.status, a.status) == (RunStatus.FAILED, TaskStatus.FAILED)
+    assert a.reason == "shipdeck error: the output keeper exited"
+    # Its output went nowhere any more: the task was killed rather than left running.
+    assert not process_running(int((tmp_path / "a.pid").read_text()))
+    again = await engine.wait_run(engine.start_run("p", {}).id)
+    assert "started" in log_texts(engine, again.id, "a")
+    assert len(keeper_pids()) == 1

@@ -28,7 +28,12 @@ from shipdeck.engine.output import task_log_path
 from shipdeck.engine.owners import OwnerLock, owner_alive, remove_dead_locks
 from shipdeck.engine.persist import Persister
 from shipdeck.engine.process import KILL_GRACE
-from shipdeck.engine.recovery import kill_orphaned_group
+from shipdeck.engine.recovery import (
+    KEEPER_WAIT,
+    kill_orphaned_groups,
+    logs_released,
+    recover_output,
+)
 from shipdeck.engine.reruns import rerun_plan
 from shipdeck.engine.store import Store, TaskRow
 from shipdeck.engine.task_env import task_environment
@@ -110,14 +115,22 @@ class Engine:
         return True
 
     def _interrupt(self, run_id: int) -> None:
-        root = str(self.workspace.root).encode()
-        for task, pid in self.store.running_pids(run_id):
-            markers = [
-                b"SHIPDECK_RUN_ID=%d" % run_id,
-                b"SHIPDECK_TASK=" + task.encode(),
-                b"SHIPDECK_WORKSPACE=" + root,
-            ]
-            kill_orphaned_group(pid, markers)
+        """Kill what still runs of the run's tasks, save what their durable output holds that
+        the store does not, and mark the run interrupted."""
+        run_marker = b"SHIPDECK_RUN_ID=%d" % run_id
+        root_marker = b"SHIPDECK_WORKSPACE=" + os.fsencode(self.workspace.root)
+        known = [
+            (pid, [run_marker, b"SHIPDECK_TASK=" + task.encode(), root_marker])
+            for task, pid in self.store.running_pids(run_id)
+        ]
+        kill_orphaned_groups(known, [run_marker, root_marker])
+        with logs_released(self.logs_dir, run_id, time.monotonic() + KEEPER_WAIT):
+            for task_run in self.store.tasks(run_id):
+                if task_run.status.finished:
+                    continue
+                for metric in recover_output(self.store, self.logs_dir, run_id, task_run.name):
+                    data = metric.model_dump(mode="json")
+                    self.feed.publish(EventKind.METRIC, data, run_id=run_id, task=task_run.name)
         for task in self.store.interrupt_run(run_id, "interrupted", time.time()):
             with contextlib.suppress(OSError):
                 append_note(task_log_path(self.logs_dir, run_id, task), INTERRUPTED_NOTE)
@@ -154,6 +167,7 @@ class Engine:
                 await self._watcher
         if self._services.spawner is not None:
             self._services.spawner.shutdown(wait=True)
+        await self._services.keeper.close()
         self.persister.flush()
         self.store.close()
         self.owner.release()

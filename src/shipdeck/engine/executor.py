@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from shipdeck.engine.capture import Captured, OutputKeeper
 from shipdeck.engine.events import EventFeed
-from shipdeck.engine.output import TaskOutput, params_path
+from shipdeck.engine.output import TaskOutput, lock_run_logs, params_path
 from shipdeck.engine.persist import Persister
 from shipdeck.engine.process import AttemptOutcome, run_attempt
 from shipdeck.engine.store import TaskRow
@@ -77,6 +78,8 @@ class EngineServices:
         default=lambda: task_environment(TaskEnvSpec())
     )
     """What a run's tasks inherit from the runner's environment (see engine/task_env.py)."""
+    keeper: OutputKeeper = field(default_factory=OutputKeeper)
+    """Holds the tasks' output pipes and writes their logs (engine/keeper.py)."""
 
 
 class RunExecutor:
@@ -105,6 +108,8 @@ class RunExecutor:
         self._run_dir = services.logs_dir / str(run.id)
         self._inherited_env: dict[bytes, bytes] = {}
         self._run_env: dict[bytes, bytes] | None = None
+        self._logs_lock: int | None = None
+        """The run's log directory, locked while it runs (output.lock_run_logs)."""
 
     @property
     def run_id(self) -> int:
@@ -157,6 +162,9 @@ class RunExecutor:
                         finished_at=_now() if task.started_at else None,
                     )
             self._set_run(status=self._final_status(), finished_at=_now())
+            if self._logs_lock is not None:
+                os.close(self._logs_lock)
+                self._logs_lock = None
             try:
                 self._services.persister.flush()
             except sqlite3.Error as error:
@@ -194,6 +202,7 @@ class RunExecutor:
     async def _execute(self) -> None:
         self._set_run(status=RunStatus.RUNNING, started_at=_now())
         self._run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._logs_lock = lock_run_logs(self._services.logs_dir, self.run.id)
         params_file = params_path(self._services.logs_dir, self.run.id)
         params_file.write_text(json.dumps(self.run.params, indent=2) + "\n")
         specs = self._pipeline.tasks
@@ -339,6 +348,13 @@ class RunExecutor:
                 TaskRow(self._tasks[spec.name], self._order[spec.name], pid)
             )
 
+        def capture(stdout: int, stderr: int) -> Captured:
+            assert self._logs_lock is not None
+            lock = os.dup(self._logs_lock)
+            return self._services.keeper.attach(
+                output.log_path, lock, stdout, stderr, output.follow
+            )
+
         output.start_polling()
         try:
             return await run_attempt(
@@ -346,7 +362,7 @@ class RunExecutor:
                 cwd=cwd,
                 env=env,
                 timeout=spec.timeout,
-                sink=output.lines,
+                capture=capture,
                 cancel=self._cancelled,
                 on_spawn=spawned,
                 kill_grace=self._services.kill_grace,

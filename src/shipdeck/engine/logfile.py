@@ -2,40 +2,55 @@
 
 Line format (one captured line per file line):
     <ts: 2024-05-01T12:00:00.123Z> <O|E|S> <text>\n
-The timestamp has a fixed width, so parsing is slicing. Lines are written with unbuffered
-`os.write` calls, so whatever shipdeck has read from a task is on disk before it is handled.
-Reads use an index of line start offsets (an `array('q')`) built once and extended as the
-file grows, so reading the tail of a huge log costs one `pread`, not a scan.
+The timestamp has a fixed width, so parsing is slicing. A task's output is appended by the
+output keeper (engine/keeper.py) as it reads it, shipdeck's own notes (S) by the engine, both
+with unbuffered `os.write` calls of whole lines. The engine follows the file (`LogTail`) to
+publish lines and find metrics. Reads by line number use an index of line start offsets (an
+`array('q')`) built once and extended as the file grows, so reading the tail of a huge log
+costs one `pread`, not a scan.
 """
 
 from __future__ import annotations
 
+import calendar
 import os
 import re
 import time
 from array import array
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
+from shipdeck.engine.keeper import format_lines, format_ts, write_all
 from shipdeck.model import LogLine, LogStream
 
+__all__ = ["format_ts"]
+
 TS_WIDTH = 24
+_BODY = TS_WIDTH + 3
+"""Where a line's text starts: after the timestamp, a space, the stream code and a space."""
 _STREAM_CODE = {LogStream.OUT: "O", LogStream.ERR: "E", LogStream.SYS: "S"}
 _CODE_STREAM = {code.encode(): stream for stream, code in _STREAM_CODE.items()}
+_TEXT_CODE_STREAM = {code: stream for stream, code in _STREAM_CODE.items()}
 _READ_BLOCK = 1 << 20
 _NEWLINE = re.compile(b"\n")
-
-
-def format_ts(epoch: float) -> str:
-    """UTC ISO-8601 with milliseconds and a trailing Z: always TS_WIDTH characters."""
-    millis = int(epoch * 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(millis // 1000)) + (
-        f".{millis % 1000:03d}Z"
-    )
+_EPOCH_SECONDS: dict[str, int] = {}
 
 
 def parse_ts(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def stamp_epoch(stamp: str) -> float:
+    """Seconds since the epoch of a log timestamp (format_ts), cheaply: lines come in bursts
+    within one second, so the seconds part is parsed once per second."""
+    seconds = _EPOCH_SECONDS.get(stamp[:19])
+    if seconds is None:
+        if len(_EPOCH_SECONDS) > 256:
+            _EPOCH_SECONDS.clear()
+        seconds = calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S"))
+        _EPOCH_SECONDS[stamp[:19]] = seconds
+    return seconds + int(stamp[20:23]) / 1000
 
 
 def stream_code(stream: LogStream) -> str:
@@ -45,46 +60,43 @@ def stream_code(stream: LogStream) -> str:
 class LogWriter:
     """Appends lines to one task's log file and counts them (the count is the next line number)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, repair: bool = True) -> None:
         self.path = path
         self._fd: int | None = None
         self._opened = False
         self._lines: int | None = None
-        self._torn = False
-        """The file ends in a partial line (its writer was killed mid-write): end it first."""
+        self._repair = repair
+        """End a partial last line (its writer was killed mid-write) before appending. Only
+        where no one else writes the file: a line being written looks partial too."""
 
     @property
     def lines(self) -> int:
         if self._lines is None:
-            self._lines, self._torn = _count_lines(self.path)
+            self._lines = _count_lines(self.path)
         return self._lines
 
     def write(self, ts: float, stream: LogStream, lines: list[str]) -> int:
-        """Append lines read at one moment from one stream, in one os.write.
-
-        Returns the number of the first line. The file is created on the first write: a task
-        that prints nothing costs no file. Lines must not contain newlines.
-        """
-        first = self.lines
-        if not lines:
-            return first
-        if self._fd is None:
-            if self._opened:
-                return first
-            self._opened = True
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            if self._torn:
-                os.write(self._fd, b"\n")
-                first = self._lines = first + 1
-        prefix = f"{format_ts(ts)} {_STREAM_CODE[stream]} "
-        data = (prefix + f"\n{prefix}".join(lines) + "\n").encode("utf-8", errors="replace")
-        view = memoryview(data)
-        while view:
-            written = os.write(self._fd, view)
-            view = view[written:]
+        """Append lines read at one moment from one stream; returns the number of the first."""
+        first = self.lines  # a partial last line counts: it is ended before these
+        self.append(ts, stream, lines)
         self._lines = first + len(lines)
         return first
+
+    def append(self, ts: float, stream: LogStream, lines: list[str]) -> None:
+        """Append lines in one os.write (they must not contain newlines), creating the file on
+        the first write: a task that prints nothing costs no file."""
+        if not lines:
+            return
+        if self._fd is None:
+            if self._opened:
+                return
+            self._opened = True
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+            self._fd = os.open(self.path, flags, 0o644)
+            if self._repair and _ends_torn(self._fd):
+                os.write(self._fd, b"\n")
+        write_all(self._fd, format_lines(ts, _STREAM_CODE[stream], lines))
 
     def close(self) -> None:
         self._opened = True
@@ -93,8 +105,13 @@ class LogWriter:
             self._fd = None
 
 
-def _count_lines(path: Path) -> tuple[int, bool]:
-    """Complete lines in a log file, and whether it ends in a partial line."""
+def _ends_torn(fd: int) -> bool:
+    size = os.fstat(fd).st_size
+    return size > 0 and os.pread(fd, 1, size - 1) != b"\n"
+
+
+def _count_lines(path: Path) -> int:
+    """Lines in a log file, a partial last line included."""
     count, last = 0, b"\n"
     try:
         with path.open("rb") as handle:
@@ -102,17 +119,88 @@ def _count_lines(path: Path) -> tuple[int, bool]:
                 count += chunk.count(b"\n")
                 last = chunk[-1:]
     except FileNotFoundError:
-        return 0, False
-    return count, last != b"\n"
+        return 0
+    return count + (last != b"\n")
 
 
 def append_note(path: Path, text: str) -> None:
     """Append one shipdeck note (an S line) to a log, e.g. from crash recovery."""
     writer = LogWriter(path)
     try:
-        writer.write(time.time(), LogStream.SYS, [text])
+        writer.append(time.time(), LogStream.SYS, [text])
     finally:
         writer.close()
+
+
+class LogTail:
+    """Follows a log: the complete lines appended since the last read, numbered in order."""
+
+    def __init__(self, path: Path, *, offset: int = 0, number: int = 0) -> None:
+        self.path = path
+        self.offset = offset
+        """Bytes of the file read so far (always at a line boundary)."""
+        self.number = number
+        """The number of the next line."""
+        self._fd: int | None = None
+
+    def read(self, limit: int = _READ_BLOCK) -> list[str]:
+        """The complete lines in the next `limit` bytes (more for a longer line), as written
+        (parse them with `line_prefix`); [] when there are none yet. The first one's number is
+        `number - len(lines)` after the call."""
+        if self._fd is None:
+            try:
+                self._fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                return []
+        size = limit
+        while True:
+            data = os.pread(self._fd, size, self.offset)
+            end = data.rfind(b"\n") + 1
+            if end or len(data) < size:
+                break
+            size *= 2  # one line longer than that: read on to its end
+        if end == 0:
+            return []
+        self.offset += end
+        texts = data[:end].decode("utf-8", errors="replace").split("\n")
+        if texts[-1] == "":
+            texts.pop()
+        self.number += len(texts)
+        return texts
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+_FOREIGN_STAMP = format_ts(0)
+
+
+class LinePrefix(NamedTuple):
+    """What a log line's prefix says; the lines of one batch share it, so a reader of many
+    lines parses it once per batch (`PREFIX` characters compare equal)."""
+
+    stamp: str
+    stream: LogStream
+    epoch: float
+    body: int
+    """Where the line's text starts: 0 for a line not written by shipdeck (a hand-edited
+    file), shown whole, as a note from the epoch, rather than failing."""
+
+
+PREFIX = _BODY
+
+
+def line_prefix(line: str) -> LinePrefix:
+    stream = _TEXT_CODE_STREAM.get(line[TS_WIDTH + 1 : TS_WIDTH + 2])
+    if stream is None or line[TS_WIDTH : TS_WIDTH + 1] != " " or line[4:5] != "-":
+        return LinePrefix(_FOREIGN_STAMP, LogStream.SYS, 0.0, 0)
+    try:
+        epoch = stamp_epoch(line[:TS_WIDTH])
+    except ValueError:
+        return LinePrefix(_FOREIGN_STAMP, LogStream.SYS, 0.0, 0)
+    return LinePrefix(line[:TS_WIDTH], stream, epoch, _BODY)
 
 
 class LogIndex:

@@ -89,10 +89,11 @@ def _finite(text: str, line: str) -> float:
 class MetricsFileTail:
     """Reads complete lines appended to a task's $SHIPDECK_METRICS file since the last read."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, offset: int = 0, line_number: int = 0) -> None:
         self.path = path
-        self._offset = 0
-        self.line_number = 0
+        self.offset = offset
+        """Bytes of the file read so far."""
+        self.line_number = line_number
 
     def read_new_lines(self, *, final: bool = False) -> list[tuple[int, str]]:
         """New complete lines with their 1-based numbers; `final` also takes a partial tail."""
@@ -102,15 +103,15 @@ class MetricsFileTail:
             return []
         try:
             size = os.fstat(fd).st_size
-            if size <= self._offset:
+            if size <= self.offset:
                 return []
-            data = os.pread(fd, size - self._offset, self._offset)
+            data = os.pread(fd, size - self.offset, self.offset)
         finally:
             os.close(fd)
         end = len(data) if final else data.rfind(b"\n") + 1
         if end <= 0:
             return []
-        self._offset += end
+        self.offset += end
         chunk = data[:end]
         raws = chunk[:-1].split(b"\n") if chunk.endswith(b"\n") else chunk.split(b"\n")
         lines: list[tuple[int, str]] = []

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from shipdeck.engine.events import EventFeed
-from shipdeck.engine.logfile import LogWriter, format_ts
+from shipdeck.engine.logfile import PREFIX, LogTail, LogWriter, line_prefix
 from shipdeck.engine.metrics import (
     METRIC_PREFIX,
     BadMetric,
@@ -18,6 +21,7 @@ from shipdeck.engine.metrics import (
     parse_metric_line,
 )
 from shipdeck.engine.persist import Persister
+from shipdeck.engine.store import OutputCursor
 from shipdeck.model import EventKind, LogStream, Metric
 
 METRICS_POLL = 0.25
@@ -27,6 +31,18 @@ METRICS_POLL = 0.25
 def params_path(logs_dir: Path, run_id: int) -> Path:
     """The run's params as JSON ($SHIPDECK_PARAMS), written before any of its tasks starts."""
     return logs_dir / str(run_id) / "params.json"
+
+
+def lock_run_logs(logs_dir: Path, run_id: int) -> int:
+    """The run's log directory, opened and flock'd. The output keeper holds a copy for each
+    attempt, so the lock is free only once the engine that ran the run has let go of it and
+    the output of every attempt has ended: crash recovery waits for that before it reads."""
+    fd = os.open(logs_dir / str(run_id), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    # Held already only by a keeper of an older history's run with this number (its store
+    # deleted, its logs kept): recovery would then wait for it a little, nothing more.
+    with contextlib.suppress(BlockingIOError):
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return fd
 
 
 def task_log_path(logs_dir: Path, run_id: int, task: str) -> Path:
@@ -42,6 +58,10 @@ def _file_name(task: str) -> str:
 
 
 class TaskOutput:
+    """Follows one task's durable log: publishes its lines as they are appended (by the output
+    keeper, or by `note`), records the metrics in them and in $SHIPDECK_METRICS, and tells the
+    persister how far into both its metrics go."""
+
     def __init__(
         self, *, logs_dir: Path, run_id: int, task: str, feed: EventFeed, persister: Persister
     ) -> None:
@@ -49,42 +69,59 @@ class TaskOutput:
         self.task = task
         self._feed = feed
         self._persister = persister
-        self._log = LogWriter(task_log_path(logs_dir, run_id, task))
+        self.log_path = task_log_path(logs_dir, run_id, task)
+        self._notes = LogWriter(self.log_path, repair=False)
+        self._tail = LogTail(self.log_path)
         self._metrics = MetricsFileTail(task_metrics_path(logs_dir, run_id, task))
         self._poll: asyncio.TimerHandle | None = None
+        self._following = False
+        self._closed = False
 
     @property
     def metrics_path(self) -> Path:
         return self._metrics.path
 
     def close(self) -> None:
-        self._log.close()
+        self._closed = True
+        self._notes.close()
+        self._tail.close()
 
     def note(self, text: str) -> None:
         """One of shipdeck's own lines (S) in the task's log."""
-        self.lines(LogStream.SYS, time.time(), text.splitlines() or [""])
+        self._notes.append(time.time(), LogStream.SYS, text.splitlines() or [""])
+        self.follow()
 
-    def lines(self, stream: LogStream, ts: float, lines: list[str]) -> None:
-        """Lines read from the task at `ts`: logged, published, and scanned for metrics."""
-        first = self._log.write(ts, stream, lines)
-        publish, stamp = self._feed.publish, format_ts(ts)
-        for offset, text in enumerate(lines):
-            publish(
-                EventKind.LOG,
-                {"n": first + offset, "stream": stream.value, "text": text, "ts": stamp},
-                run_id=self.run_id,
-                task=self.task,
-                ts=ts,
-            )
-        if stream is LogStream.OUT:
-            for text in lines:
-                if text.startswith(METRIC_PREFIX):
-                    try:
-                        reported = parse_metric_line(text)
-                    except BadMetric as error:
-                        self.note(str(error))
-                    else:
-                        self._record(reported, ts)
+    def follow(self) -> None:
+        """Publish the lines appended to the log since the last call and record their metrics."""
+        if self._following or self._closed:
+            return  # a note written while following is read by the same loop
+        self._following = True
+        try:
+            while lines := self._tail.read():
+                self._publish(lines)
+        finally:
+            self._following = False
+        self._save_cursor()
+
+    def _publish(self, lines: list[str]) -> None:
+        publish, run_id, task = self._feed.publish, self.run_id, self.task
+        seen = ""
+        info = line_prefix("")
+        value = ""
+        for number, line in enumerate(lines, self._tail.number - len(lines)):
+            if line[:PREFIX] != seen or not info.body:
+                info = line_prefix(line)
+                seen, value = line[:PREFIX], info.stream.value
+            text = line[info.body :]
+            data = {"n": number, "stream": value, "text": text, "ts": info.stamp}
+            publish(EventKind.LOG, data, run_id=run_id, task=task, ts=info.epoch)
+            if info.stream is LogStream.OUT and text.startswith(METRIC_PREFIX):
+                try:
+                    reported = parse_metric_line(text)
+                except BadMetric as error:
+                    self._notes.append(time.time(), LogStream.SYS, [str(error)])
+                else:
+                    self._record(reported, info.epoch)
 
     def start_polling(self) -> None:
         """Read $SHIPDECK_METRICS every METRICS_POLL seconds until `stop_polling`.
@@ -120,17 +157,35 @@ class TaskOutput:
                 continue
             for item in reported:
                 self._record(item, now)
+        if lines:
+            self._save_cursor()
+
+    def _save_cursor(self) -> None:
+        self._persister.output(
+            OutputCursor(
+                self.run_id,
+                self.task,
+                log_offset=self._tail.offset,
+                log_lines=self._tail.number,
+                metrics_offset=self._metrics.offset,
+                metrics_line=self._metrics.line_number,
+            )
+        )
 
     def _record(self, reported: Reported, ts: float) -> None:
-        metric = Metric(
-            run_id=self.run_id,
-            task=self.task,
-            key=reported.key,
-            value=reported.value,
-            step=reported.step,
-            ts=datetime.fromtimestamp(ts, UTC),
-        )
+        metric = to_metric(self.run_id, self.task, reported, ts)
         self._persister.metric(metric)
         self._feed.publish(
             EventKind.METRIC, metric.model_dump(mode="json"), run_id=self.run_id, task=self.task
         )
+
+
+def to_metric(run_id: int, task: str, reported: Reported, ts: float) -> Metric:
+    return Metric(
+        run_id=run_id,
+        task=task,
+        key=reported.key,
+        value=reported.value,
+        step=reported.step,
+        ts=datetime.fromtimestamp(ts, UTC),
+    )

@@ -1,7 +1,9 @@
 """Write-behind for run/task state and metrics: changes are coalesced and flushed together.
 
 A 10,000-lines/s task or a 200-task DAG then costs a few SQLite transactions per second
-instead of one per change. Only the newest state of each run and task is written.
+instead of one per change. Only the newest state of each run and task is written. What a
+crash loses here is not lost for good: each flush also saves how far into each task's durable
+output its metrics go (OutputCursor), and crash recovery reads on from there.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import asyncio
 import logging
 import sqlite3
 
-from shipdeck.engine.store import Store, TaskRow
+from shipdeck.engine.store import OutputCursor, Store, TaskRow
 from shipdeck.model import Metric, Run
 
 FLUSH_INTERVAL = 0.05
@@ -25,6 +27,7 @@ class Persister:
         self._runs: dict[int, Run] = {}
         self._tasks: dict[tuple[int, str], TaskRow] = {}
         self._metrics: list[Metric] = []
+        self._outputs: dict[tuple[int, str], OutputCursor] = {}
         self._scheduled: asyncio.TimerHandle | None = None
 
     def run(self, run: Run) -> None:
@@ -37,6 +40,10 @@ class Persister:
 
     def metric(self, metric: Metric) -> None:
         self._metrics.append(metric)
+        self._schedule()
+
+    def output(self, cursor: OutputCursor) -> None:
+        self._outputs[(cursor.run_id, cursor.task)] = cursor
         self._schedule()
 
     def retry_later(self) -> None:
@@ -59,8 +66,8 @@ class Persister:
         if self._scheduled is not None:
             self._scheduled.cancel()
             self._scheduled = None
-        if not (self._runs or self._tasks or self._metrics):
+        if not (self._runs or self._tasks or self._metrics or self._outputs):
             return
-        runs, tasks, metrics = self._runs, self._tasks, self._metrics
-        self._store.write(runs.values(), tasks.values(), metrics)
-        self._runs, self._tasks, self._metrics = {}, {}, []
+        runs, tasks, metrics, outputs = self._runs, self._tasks, self._metrics, self._outputs
+        self._store.write(runs.values(), tasks.values(), metrics, outputs.values())
+        self._runs, self._tasks, self._metrics, self._outputs = {}, {}, [], {}

@@ -1,11 +1,12 @@
 """One attempt of one task: a `/bin/sh -c` subprocess in its own process group.
 
-Output is read straight from the pipes by event-loop readers and handed to a sink line by
-line (with the time it was read). Exit is noticed through a pidfd where the kernel has them
-(no thread per child), else through a waiting thread. A timeout or a cancel kills the whole
-group: SIGTERM, then SIGKILL after a grace period. When the main process exits, whatever it
-left behind in its group is killed the same way, so a task never leaves orphans running
-(nor holds shipdeck's pipes open forever).
+Its stdout and stderr are pipes whose read ends go to the output keeper (engine/keeper.py,
+through `capture`), which appends what the task prints to its durable log: the output never
+depends on this process staying alive. Exit is noticed through a pidfd where the kernel has
+them (no thread per child), else through a waiting thread. A timeout or a cancel kills the
+whole group: SIGTERM, then SIGKILL after a grace period. When the main process exits,
+whatever it left behind in its group is killed the same way, so a task never leaves orphans
+running (nor holds its output open forever).
 """
 
 from __future__ import annotations
@@ -21,18 +22,17 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from shipdeck.model import LogStream
+from shipdeck.engine.capture import Captured, CaptureError
 
 KILL_GRACE = 2.0
 PIPE_DRAIN = 2.0
-"""How long to keep reading output after the task's group is gone."""
-MAX_LINE = 1 << 20
-"""Longer lines are split so one runaway line cannot take unbounded memory."""
-_READ_SIZE = 1 << 16
+"""How long the output may go on after the task's group is gone (a process that left the
+group, e.g. with setsid, may hold it open): then the keeper stops reading it."""
 
-LineSink = Callable[[LogStream, float, list[str]], None]
+Capture = Callable[[int, int], Captured]
+"""Hands the read ends of an attempt's stdout and stderr pipes to the output keeper."""
 Environment = Mapping[bytes, bytes]
 
 
@@ -55,45 +55,61 @@ async def run_attempt(
     cwd: Path,
     env: Environment,
     timeout: float | None,  # noqa: ASYNC109 - the task's own limit, enforced on its process group
-    sink: LineSink,
+    capture: Capture,
     cancel: asyncio.Future[None],
     on_spawn: Callable[[int], None] = lambda pid: None,
     kill_grace: float = KILL_GRACE,
     spawner: Executor | None = None,
 ) -> AttemptOutcome:
-    """Run `command` until it exits, times out, or `cancel` completes.
+    """Run `command` until it exits, times out, or `cancel` completes, and its output ended.
 
     With a `spawner` pool the fork/exec happens off the event loop (it blocks until the
     child has exec'd, which is most of the per-task cost of a short task).
     """
+    # The keeper holds the read ends before the task exists: whatever the task writes is
+    # kept even if this process dies while spawning it.
+    out_read, out_write = os.pipe()
+    err_read, err_write = os.pipe()
+    try:
+        captured = capture(out_read, err_read)
+    except BaseException:
+        for fd in (out_write, err_write):
+            os.close(fd)
+        raise
     loop = asyncio.get_running_loop()
-    spawning = loop.run_in_executor(spawner, spawn, command, cwd, env)
+    spawning = loop.run_in_executor(spawner, spawn, command, cwd, env, out_write, err_write)
     try:
         popen = await asyncio.shield(spawning)
     except (OSError, subprocess.SubprocessError) as error:
+        await captured.done  # the write ends are closed: the output ends at once
         return AttemptOutcome(exit_code=None, spawn_error=f"could not start: {error}")
     except asyncio.CancelledError:
         spawning.add_done_callback(_kill_spawned)
         raise
     group = popen.pid
     on_spawn(group)
-    child = _Child(popen, sink)
+    child = _Child(popen)
     cancelled = cancel
     timed_out = was_cancelled = False
     try:
-        waiters: set[asyncio.Future[Any]] = {child.exited, cancelled}
+        waiters: set[asyncio.Future[Any]] = {child.exited, cancelled, captured.lost}
         done, _ = await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         if child.exited not in done:
             was_cancelled = cancelled in done
-            timed_out = not was_cancelled
+            timed_out = not (was_cancelled or captured.lost in done)
             await kill_group(group, kill_grace)
         await child.exited
         if group_alive(group):
             await kill_group(group, kill_grace)
-        if not child.drained.done():
-            with contextlib.suppress(TimeoutError):
+        if not captured.done.done():
+            try:
                 async with asyncio.timeout(PIPE_DRAIN):
-                    await asyncio.shield(child.drained)
+                    await asyncio.shield(captured.done)
+            except TimeoutError:
+                captured.detach()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(PIPE_DRAIN):  # a keeper that never answers
+                        await asyncio.shield(captured.done)
     finally:
         if not child.exited.done():
             # Our caller was cancelled: never leave the group running behind us.
@@ -101,8 +117,8 @@ async def run_attempt(
             with contextlib.suppress(subprocess.TimeoutExpired):
                 popen.wait(timeout=1.0)
         child.close()
-    if child.error is not None:
-        raise child.error
+    if captured.error is not None:
+        raise CaptureError(captured.error)
     return AttemptOutcome(exit_code=popen.returncode, timed_out=timed_out, cancelled=was_cancelled)
 
 
@@ -112,49 +128,41 @@ def _kill_spawned(spawning: asyncio.Future[subprocess.Popen[bytes]]) -> None:
         return
     popen = spawning.result()
     signal_group(popen.pid, signal.SIGKILL)
-    for pipe in (popen.stdout, popen.stderr):
-        if pipe is not None:
-            pipe.close()
     with contextlib.suppress(subprocess.TimeoutExpired):
         popen.wait(timeout=1.0)
 
 
-def spawn(command: str, cwd: Path, env: Environment) -> subprocess.Popen[bytes]:
-    """Start `/bin/sh -c command` as the leader of a new session and process group.
+def spawn(
+    command: str, cwd: Path, env: Environment, stdout: int, stderr: int
+) -> subprocess.Popen[bytes]:
+    """Start `/bin/sh -c command` as the leader of a new session and process group, writing
+    to the pipes `stdout` and `stderr` (closed here, whether it starts or not).
 
-    Synchronous like asyncio's own spawning (the fork is quick); the pipes are then read by
-    event-loop readers, never by blocking calls.
+    Synchronous like asyncio's own spawning (the fork is quick).
     """
-    return subprocess.Popen(
-        ["/bin/sh", "-c", command],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=cwd,
-        env=env,
-        start_new_session=True,
-    )
+    try:
+        return subprocess.Popen(
+            ["/bin/sh", "-c", command],
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+        )
+    finally:
+        os.close(stdout)
+        os.close(stderr)
 
 
 class _Child:
-    """Event-loop readers on a child's pipes and on its exit."""
+    """Notices a child's exit on the event loop."""
 
-    def __init__(self, popen: subprocess.Popen[bytes], sink: LineSink) -> None:
+    def __init__(self, popen: subprocess.Popen[bytes]) -> None:
         self._loop = asyncio.get_running_loop()
         self._popen = popen
-        self._sink = sink
         self.exited: asyncio.Future[int] = self._loop.create_future()
-        self.drained: asyncio.Future[None] = self._loop.create_future()
-        self._pipes: dict[int, tuple[IO[bytes], LogStream, bytearray]] = {}
-        for pipe, stream in ((popen.stdout, LogStream.OUT), (popen.stderr, LogStream.ERR)):
-            assert pipe is not None
-            fd = pipe.fileno()
-            os.set_blocking(fd, False)
-            self._pipes[fd] = (pipe, stream, bytearray())
-            self._loop.add_reader(fd, self._readable, fd)
         self._pidfd: int | None = None
-        self.error: Exception | None = None
-        """The first error the sink raised (e.g. the log could not be written)."""
         try:
             self._pidfd = os.pidfd_open(popen.pid)
         except (AttributeError, OSError):
@@ -184,59 +192,8 @@ class _Child:
             os.close(self._pidfd)
             self._pidfd = None
 
-    def _readable(self, fd: int) -> None:
-        _, stream, pending = self._pipes[fd]
-        try:
-            chunk = os.read(fd, _READ_SIZE)
-        except BlockingIOError:
-            return
-        except OSError:
-            chunk = b""
-        now = time.time()
-        if not chunk:
-            if pending:
-                self._deliver(stream, now, [_decode(pending)])
-            self._close_pipe(fd)
-            return
-        pending += chunk
-        if b"\n" not in chunk and len(pending) < MAX_LINE:
-            return
-        parts = pending.split(b"\n")
-        rest = parts.pop()
-        lines = [_decode(part) for part in parts]
-        while len(rest) >= MAX_LINE:
-            lines.append(_decode(rest[:MAX_LINE]))
-            rest = rest[MAX_LINE:]
-        pending[:] = rest
-        if lines:
-            self._deliver(stream, now, lines)
-
-    def _deliver(self, stream: LogStream, ts: float, lines: list[str]) -> None:
-        if self.error is not None:
-            return  # keep draining the pipe so the task never blocks on a full one
-        try:
-            self._sink(stream, ts, lines)
-        except Exception as error:  # raised again by run_attempt once the task has exited
-            self.error = error
-
-    def _close_pipe(self, fd: int) -> None:
-        pipe, _, _ = self._pipes.pop(fd)
-        self._loop.remove_reader(fd)
-        pipe.close()
-        if not self._pipes and not self.drained.done():
-            self.drained.set_result(None)
-
     def close(self) -> None:
-        for fd in list(self._pipes):
-            self._close_pipe(fd)
         self._close_pidfd()
-        if not self.drained.done():
-            self.drained.cancel()
-
-
-def _decode(raw: bytes | bytearray) -> str:
-    text = raw.decode("utf-8", errors="replace")
-    return text[:-1] if text.endswith("\r") else text
 
 
 def signal_group(group: int, signum: int) -> bool:

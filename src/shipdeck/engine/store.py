@@ -18,7 +18,7 @@ from shipdeck.engine.database import connect
 from shipdeck.model import Metric, RerunMode, Run, RunStatus, TaskRun, TaskStatus
 from shipdeck.model.text import repaired
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -71,6 +71,15 @@ CREATE TABLE IF NOT EXISTS metrics (
     ts REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS metrics_run ON metrics (run_id, task);
+CREATE TABLE IF NOT EXISTS task_output (
+    run_id INTEGER NOT NULL,
+    task TEXT NOT NULL,
+    log_offset INTEGER NOT NULL,
+    log_lines INTEGER NOT NULL,
+    metrics_offset INTEGER NOT NULL,
+    metrics_line INTEGER NOT NULL,
+    PRIMARY KEY (run_id, task)
+);
 """
 
 ACTIVE_RUN = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
@@ -83,6 +92,7 @@ _TASK_COLUMNS = (
 )
 _UPGRADES = {
     2: ["ALTER TABLE tasks ADD COLUMN needs TEXT"],
+    3: [],  # task_output: created by the schema's CREATE ... IF NOT EXISTS
 }
 """Statements that bring a store written at version N-1 to version N."""
 
@@ -94,6 +104,20 @@ class TaskRow:
     task: TaskRun
     position: int
     pid: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutputCursor:
+    """How much of a task's output its metrics in the store account for: its log up to
+    `log_offset` (`log_lines` lines) and its $SHIPDECK_METRICS file up to `metrics_offset`.
+    Saved in the transaction that saves those metrics, so crash recovery reads on from here."""
+
+    run_id: int
+    task: str
+    log_offset: int = 0
+    log_lines: int = 0
+    metrics_offset: int = 0
+    metrics_line: int = 0
 
 
 def to_epoch(value: datetime | None) -> float | None:
@@ -191,8 +215,10 @@ class Store:
         runs: Iterable[Run] = (),
         tasks: Iterable[TaskRow] = (),
         metrics: Iterable[Metric] = (),
+        outputs: Iterable[OutputCursor] = (),
     ) -> None:
-        """Persist the latest state of runs and tasks and new metrics in one transaction."""
+        """Persist the latest state of runs and tasks, new metrics and how much of the tasks'
+        output they account for, in one transaction."""
         with self._transaction():
             self._db.executemany(
                 "UPDATE runs SET status = ?, started_at = ?, finished_at = ?, tasks_total = ?,"
@@ -214,6 +240,14 @@ class Store:
                 "INSERT INTO metrics (run_id, task, key, value, step, ts)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
                 [(m.run_id, m.task, m.key, m.value, m.step, m.ts.timestamp()) for m in metrics],
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO task_output (run_id, task, log_offset, log_lines,"
+                " metrics_offset, metrics_line) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (o.run_id, o.task, o.log_offset, o.log_lines, o.metrics_offset, o.metrics_line)
+                    for o in outputs
+                ],
             )
 
     def _upsert_tasks(self, rows: Iterable[TaskRow]) -> None:
@@ -365,6 +399,16 @@ class Store:
             "SELECT name, pid FROM tasks WHERE run_id = ? AND pid IS NOT NULL", (run_id,)
         )
         return [(str(row[0]), int(row[1])) for row in rows]
+
+    def output_cursor(self, run_id: int, task: str) -> OutputCursor:
+        row = self._db.execute(
+            "SELECT log_offset, log_lines, metrics_offset, metrics_line FROM task_output"
+            " WHERE run_id = ? AND task = ?",
+            (run_id, task),
+        ).fetchone()
+        if row is None:
+            return OutputCursor(run_id, task)
+        return OutputCursor(run_id, task, *row)
 
     def metrics(self, run_id: int, tasks: Sequence[str] | None = None) -> list[Metric]:
         sql = "SELECT run_id, task, key, value, step, ts FROM metrics WHERE run_id = ?"
