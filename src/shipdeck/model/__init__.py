@@ -26,10 +26,12 @@ from shipdeck.model.events import Event, EventKind, EventPage
 from shipdeck.model.logs import LogChunk, LogLine, LogStream
 from shipdeck.model.pipeline import ParamValue, PipelineSpec, RegisterSpec, TaskSpec
 from shipdeck.model.run import (
+    FailureStreak,
     Metric,
     RerunMode,
     Run,
     RunDetail,
+    RunPage,
     RunStatus,
     TaskRun,
     TaskStatus,
@@ -49,6 +51,7 @@ __all__ = [
     "Event",
     "EventKind",
     "EventPage",
+    "FailureStreak",
     "GateKind",
     "GateResult",
     "GateSpec",
@@ -68,6 +71,7 @@ __all__ = [
     "RerunMode",
     "Run",
     "RunDetail",
+    "RunPage",
     "RunStatus",
     "ServiceSpec",
     "TaskRun",

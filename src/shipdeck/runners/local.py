@@ -12,11 +12,14 @@ from shipdeck.engine import Engine
 from shipdeck.errors import InvalidInput, NotFound
 from shipdeck.model import (
     EventPage,
+    FailureStreak,
     LogChunk,
     PipelineSpec,
     RerunMode,
     Run,
     RunDetail,
+    RunPage,
+    RunStatus,
     WorkspaceSpec,
 )
 from shipdeck.runners.workspace_file import WorkspaceFile
@@ -115,9 +118,36 @@ class LocalRunner:
         return await self.engine.cancel(run_id)
 
     async def runs(
-        self, *, pipeline: str | None = None, limit: int = 50, before: int | None = None
+        self,
+        *,
+        pipeline: str | None = None,
+        status: RunStatus | None = None,
+        text: str | None = None,
+        limit: int = 50,
+        before: int | None = None,
     ) -> list[Run]:
-        return self.engine.runs(pipeline=pipeline, limit=limit, before=before)
+        return self.engine.runs(
+            pipeline=pipeline, status=status, text=text, limit=limit, before=before
+        )
+
+    async def runs_page(
+        self,
+        *,
+        pipeline: str | None = None,
+        status: RunStatus | None = None,
+        text: str | None = None,
+        limit: int = 50,
+        before: int | None = None,
+    ) -> RunPage:
+        runs, total = self.engine.runs_page(
+            pipeline=pipeline, status=status, text=text, limit=limit, before=before
+        )
+        return RunPage(runs=runs, total=total)
+
+    async def failures(self, *, limit: int = 20) -> list[FailureStreak]:
+        return [
+            FailureStreak(run=run, count=count) for run, count in self.engine.failure_streaks(limit)
+        ]
 
     async def run(self, run_id: int) -> RunDetail:
         return self.engine.run_detail(run_id)
