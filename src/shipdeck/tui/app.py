@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import ClassVar, Protocol, TypeVar
 
@@ -12,6 +13,7 @@ from textual import events, log
 from textual.app import App
 from textual.binding import BindingType
 from textual.notifications import SeverityLevel
+from textual.signal import Signal
 
 from shipdeck import startup
 from shipdeck.errors import ShipdeckError
@@ -32,10 +34,12 @@ FOLLOW_PAGE = 1000
 """Events per request: small pages keep each burst of work short, so keys stay responsive."""
 RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0)
 STARTUP_GRACE = 5.0
-PIPELINES_TTL = 5.0
-"""Seconds a runner's list of pipelines is reused before it is asked again."""
 """Seconds after which garbage collection resumes even if no first frame came (a runner
 down): normally the main screen resumes it once its first snapshot is painted."""
+PIPELINES_TTL = 5.0
+"""Seconds a runner's list of pipelines is reused before it is asked again."""
+TICK = 1.0
+"""Seconds between repaints of relative times ("12s ago", elapsed) in the views shown."""
 
 
 class EventSink(Protocol):
@@ -87,6 +91,8 @@ class ShipdeckApp(App[int]):
         self.inputs = 0
         """Keys pressed and clicks so far: whether the operator has taken over the cursor."""
         self.palette = Palette(self.get_css_variables())
+        self.ticks: Signal[datetime] = Signal(self, "ticks")
+        """Every TICK seconds, the clock's reading: views that show ages repaint them."""
 
     # Runners.
 
@@ -218,6 +224,7 @@ class ShipdeckApp(App[int]):
         from shipdeck.tui.screens.main import MainScreen
 
         self.set_timer(STARTUP_GRACE, startup.resume)
+        self.set_interval(TICK, lambda: self.ticks.publish(self.clock()))
         self.push_screen(MainScreen())
         for index in range(len(self.runners)):
             self.run_worker(self._follow(index), group=f"follow-{index}", name=f"follow-{index}")
