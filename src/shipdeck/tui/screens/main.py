@@ -16,7 +16,7 @@ from shipdeck import startup
 from shipdeck.model import EventKind, EventPage, RerunMode, Run
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import actions, keymap
-from shipdeck.tui.current import shipdeck_app
+from shipdeck.tui.current import shipdeck_app, tick_while_shown
 from shipdeck.tui.data import Snapshot, load_snapshot
 from shipdeck.tui.fleet import Part, load_part, runner_read_only
 from shipdeck.tui.fleet_runs import (
@@ -123,7 +123,7 @@ class MainScreen(HidesRefusedKeys):
 
     def on_mount(self) -> None:
         self.set_interval(RELOAD_INTERVAL, self._reload_if_stale)
-        self.set_interval(1.0, self._repaint)
+        tick_while_shown(self, self._repaint)
         self.reload()
 
     # Data: one snapshot per runner, each loaded on its own so a slow one never holds up the
@@ -220,9 +220,6 @@ class MainScreen(HidesRefusedKeys):
         for view in self.query(PipelinesView):
             if view.is_mounted:
                 view.update(snapshot, app.palette, now)
-        for runs in self.query(RunsView):
-            if runs.is_mounted:
-                runs.update(sources, app.palette, now, many)
         self.query_one(OverviewView).show_runners(self._runner_lines(now))
 
     def _runner_lines(self, now: datetime) -> list[Text]:
@@ -317,9 +314,9 @@ class MainScreen(HidesRefusedKeys):
             return (index, run) if run is not None else None
         index, run_id = parse_fleet_key(key) or (self.shipdeck.active, int(key))
         snapshot = self.snapshot_of(index)
-        if snapshot is None:
-            return None
-        run = next((r for r in snapshot.runs if r.id == run_id), None)
+        run = snapshot.find(run_id) if snapshot is not None else None
+        for runs in self.query(RunsView) if run is None else []:
+            run = runs.find(index, run_id)
         return (index, run) if run is not None else None
 
     def selected_run(self) -> Run | None:
