@@ -17,7 +17,7 @@ from textual.signal import Signal
 
 from shipdeck import startup
 from shipdeck.errors import ShipdeckError
-from shipdeck.model import EventPage, PipelineSpec
+from shipdeck.model import EventKind, EventPage, PipelineSpec
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.commands import ShipdeckCommands
@@ -262,6 +262,8 @@ class ShipdeckApp(App[int]):
                 self.dispatch_events(index, page)
 
     def dispatch_events(self, index: int, page: EventPage) -> None:
+        if page.reset or any(e.kind == EventKind.CONFIG for e in page.events):
+            self._pipelines.pop(index, None)  # the file changed: ask for its pipelines again
         for screen in self.screen_stack:
             handler = getattr(screen, "on_runner_events", None)
             if handler is None:

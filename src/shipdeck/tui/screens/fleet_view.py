@@ -35,7 +35,7 @@ class FleetView(FilterableView, Vertical, Generic[T]):
     """Subclasses define `load(index, runner)` and `paint()`; `parts` holds each runner's
     latest answer (or the reason it has none)."""
 
-    RELOAD_ON: frozenset[EventKind] = frozenset({EventKind.RUN})
+    RELOAD_ON: frozenset[EventKind] = frozenset({EventKind.RUN, EventKind.CONFIG})
     BINDINGS: ClassVar[list[BindingType]] = [keymap.ALL_BINDINGS["back"]]
 
     def __init__(self, *, id: str | None = None) -> None:

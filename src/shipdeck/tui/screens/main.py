@@ -48,6 +48,7 @@ FLEET_VIEWS = ("models", "deployments", "timeline")
 SHARED_FILTER_VIEWS = ("overview", "runs", "deployments", "timeline")
 PIPELINE_TABLES = ("overview-pipelines", "pipelines-table")
 RELOAD_INTERVAL = 0.5
+RELOAD_ON = frozenset({EventKind.RUN, EventKind.TASK, EventKind.CONFIG})
 
 
 def view_class(view: str) -> type[Widget]:
@@ -238,7 +239,7 @@ class MainScreen(HidesRefusedKeys):
     def on_runner_events(self, runner_index: int, page: EventPage) -> None:
         for view in self.query(FleetView):
             view.on_runner_events(runner_index, page)
-        if page.reset or any(e.kind in (EventKind.RUN, EventKind.TASK) for e in page.events):
+        if page.reset or any(e.kind in RELOAD_ON for e in page.events):
             self._stale.add(runner_index)
 
     # The filter shared by Overview, Runs, Deployments and Timeline.
