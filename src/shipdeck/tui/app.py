@@ -60,6 +60,7 @@ class ShipdeckApp(App[int]):
             "view.timeline",
             "help",
             "quit",
+            "quit-now",
         )
     )
 
@@ -308,4 +309,17 @@ class ShipdeckApp(App[int]):
         self.open_run(run_id, replace=replace)
 
     async def action_quit(self) -> None:
+        """On the main screen, quit; from a view opened on top of it (q is not back there),
+        ask first: a q meant for the view must not end the session. `Q` never asks."""
+        if len(self.screen_stack) <= 2:
+            self.exit(0)
+            return
+        from shipdeck.tui.screens.confirm import ConfirmScreen
+
+        if isinstance(self.screen, ConfirmScreen):
+            return
+        ask = ConfirmScreen("Quit shipdeck?", "Q quits without asking.", [], action="Quit")
+        self.push_screen(ask, lambda quit: self.exit(0) if quit else None)
+
+    def action_quit_now(self) -> None:
         self.exit(0)

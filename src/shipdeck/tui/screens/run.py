@@ -54,7 +54,14 @@ class RunScreen(HidesRefusedKeys):
     CSS_PATH = "run.tcss"
     BINDINGS: ClassVar[list[BindingType]] = list(
         keymap.bindings(
-            "back", "dag.open-log", "rerun", "rerun-failed", "rerun-from", "cancel", "trigger"
+            "back",
+            "close",
+            "dag.open-log",
+            "rerun",
+            "rerun-failed",
+            "rerun-from",
+            "cancel",
+            "trigger",
         )
     )
 
