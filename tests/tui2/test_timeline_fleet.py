@@ -158,3 +158,59 @@ async def test_at_its_top_the_timeline_stays_on_the_newest_else_counts_the_newer
         await wait_for(pilot, lambda: "newer ↑" in str(status.render()), "the count")
         assert str(status.render()).startswith(f" {table.rows_above} newer ↑")
         assert table.rows_above > 0
+
+
+async def test_ages_move_on_the_apps_clock_tick_in_every_view_shown(deck: Deck) -> None:
+    """One app-wide tick (once a second) repaints relative times: the timeline, the overview,
+    the runs list and an environment's history, without waiting for a reload."""
+    from shipdeck.tui.screens.main import MainScreen
+    from shipdeck.tui.widgets.table import KeyedTable
+
+    app = deck.app()
+    moment = [app.clock()]
+    app.clock = lambda: moment[0]
+    async with app.run_test(size=(110, 36)) as pilot:
+        ticks: list[object] = []
+        app.ticks.subscribe(app.screen, ticks.append)
+        await wait_for(pilot, lambda: len(ticks) >= 2, "the app's own ticks")
+        main = app.screen
+        assert isinstance(main, MainScreen)
+
+        def later(hours: int) -> None:
+            moment[0] += timedelta(hours=hours)
+            app.ticks.publish(moment[0])
+
+        pipelines = main.query_one("#overview-pipelines", GridTable)
+        await wait_for(pilot, lambda: pipelines.row_count, "the overview")
+        age = str(pipelines.get_cell("build", "age"))
+        later(5)
+        await wait_for(pilot, lambda: str(pipelines.get_cell("build", "age")) != age, "overview")
+
+        await pilot.press("3")
+        runs = main.query_one("#runs-table", GridTable)
+        await wait_for(pilot, lambda: runs.row_count, "the runs")
+        started = str(runs.get_cell("1", "started"))
+        later(24)
+        await wait_for(pilot, lambda: str(runs.get_cell("1", "started")) != started, "runs")
+
+        await pilot.press("6")
+        timeline = main.query_one(TimelineView)
+        await wait_for(pilot, lambda: timeline.parts, "the timeline")
+        timeline.window_index = 4  # all: nothing ages out of the list
+        timeline.paint()
+        table = timeline.query_one(GridTable)
+        first = table._keys[-1]
+        when = str(table.get_cell(first, "when"))
+        later(48)
+        await wait_for(pilot, lambda: str(table.get_cell(first, "when")) != when, "timeline")
+
+        app.push_screen(EnvHistoryScreen(0, "api", "dev"))
+        await wait_for(pilot, lambda: isinstance(app.screen, EnvHistoryScreen), "history")
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.query(KeyedTable), "the history")
+        history = screen.query_one(KeyedTable)
+        await wait_for(pilot, lambda: history.row_count, "the history rows")
+        key = history._keys[0]
+        when = str(history.get_cell(key, "when"))
+        later(24 * 7)
+        await wait_for(pilot, lambda: str(history.get_cell(key, "when")) != when, "history")
