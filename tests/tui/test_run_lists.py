@@ -173,7 +173,7 @@ async def test_the_overview_says_loading_before_the_first_answer(lists: Lists) -
         gate.set()
         await wait_for(pilot, lambda: main.snapshot is not None, "the first snapshot")
         await pilot.pause()
-        assert "No failures" in str(empty.render())
+        assert "Nothing failing" in str(empty.render())
         assert str(main.query_one("#running-empty").render()) == "Nothing running"
 
 

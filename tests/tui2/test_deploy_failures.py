@@ -27,4 +27,4 @@ async def test_a_failed_staging_deploy_stays_until_staging_succeeds(deck: Deck) 
 
         await deck.runner.deploy("api", "r1", "staging")
         await wait_for(pilot, lambda: table.row_count == 0, "the fix")
-        assert "No failures" in str(main.query_one("#failures-empty").render())
+        assert "Nothing failing" in str(main.query_one("#failures-empty").render())

@@ -28,7 +28,6 @@ ALL_BINDINGS: dict[str, Binding] = {
             "q",
             "back",
             "Back",
-            show=False,
             help="Back to the previous screen (run and log views, as in a pager)",
         ),
         # Lists (overview, pipelines, runs).

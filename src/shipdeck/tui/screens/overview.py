@@ -75,7 +75,7 @@ def _matches(words: list[str], *fields: str) -> bool:
 FAILURE_COLUMNS = [
     ("run", "run"),
     ("pipeline", "pipeline"),
-    ("times", "times"),
+    ("times", ""),
     ("cause", "failed task"),
     ("age", ""),
 ]
@@ -94,7 +94,7 @@ PIPELINE_COLUMNS = [
 ]
 RUNNER_COLUMN = ("runner", "runner")
 LOADING = "loading…"
-EMPTY = {"failures": "No failures: every pipeline succeeded since", "running": "Nothing running"}
+EMPTY = {"failures": "Nothing failing", "running": "Nothing running"}
 FAILURES_SHOWN = 8
 
 

@@ -55,13 +55,13 @@ class RunScreen(HidesRefusedKeys):
     BINDINGS: ClassVar[list[BindingType]] = list(
         keymap.bindings(
             "back",
-            "close",
             "dag.open-log",
             "rerun",
             "rerun-failed",
             "rerun-from",
             "cancel",
             "trigger",
+            "close",
         )
     )
 
