@@ -466,11 +466,31 @@ class Store:
         ]
 
 
-_HAYSTACK = (
-    "lower('#' || id || ' ' || pipeline || ' ' || status || ' ' || trigger || ' ' || user"
-    " || ' ' || params || COALESCE(' rerun #' || parent_id, ''))"
+_WORD_IN_RUN = (
+    "("
+    + " OR ".join(
+        [
+            *(
+                f"{column} LIKE ? ESCAPE '\\'"
+                for column in ("pipeline", "params", "trigger", "user")
+            ),
+            "status LIKE ? ESCAPE '\\'",
+            "('#' || id) LIKE ? ESCAPE '\\'",
+            "('rerun #' || parent_id) LIKE ? ESCAPE '\\'",
+            "id IN (SELECT run_id FROM tasks WHERE reason LIKE ? ESCAPE '\\')",
+        ]
+    )
+    + ")"
 )
-"""What a word of a text filter is looked for in (besides task reasons)."""
+"""Where a word of a text filter is looked for. Column by column with LIKE (ASCII case
+folded), and task reasons as one set: several times faster than one lowered concatenation
+with a lookup of each run's tasks (bench/runs_query.py)."""
+
+
+def _contains(text: str) -> str:
+    """A LIKE pattern for `text` anywhere, its own % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _run_filter(
@@ -499,16 +519,11 @@ def _run_filter(
         key, equals, value = word.partition("=")
         if equals and key:
             # params are stored as json.dumps writes them: {"key": "text", "n": 1}
-            where.append(
-                "(instr(lower(params), lower(?)) > 0 OR instr(lower(params), lower(?)) > 0)"
-            )
-            args.extend([f'"{key}": "{value}', f'"{key}": {value}'])
+            where.append("(params LIKE ? ESCAPE '\\' OR params LIKE ? ESCAPE '\\')")
+            args.extend([_contains(f'"{key}": "{value}'), _contains(f'"{key}": {value}')])
             continue
-        where.append(
-            f"(instr({_HAYSTACK}, lower(?)) > 0 OR EXISTS (SELECT 1 FROM tasks"
-            " WHERE tasks.run_id = runs.id AND instr(lower(tasks.reason), lower(?)) > 0))"
-        )
-        args.extend([word, word])
+        where.append(_WORD_IN_RUN)
+        args.extend([_contains(word)] * _WORD_IN_RUN.count("?"))
     return where, args
 
 
