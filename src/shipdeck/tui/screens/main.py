@@ -230,10 +230,10 @@ class MainScreen(HidesRefusedKeys):
         lines = []
         for index, runner in enumerate(app.runners):
             part = self.parts.get(index)
-            runs = part.data.runs if part is not None and part.data is not None else None
+            snapshot = part.data if part is not None else None
             error = part.error if part is not None else ""
             state = app.connection_state(index)
-            lines.append(runner_summary(runner.name, state, runs, error, app.palette, now))
+            lines.append(runner_summary(runner.name, state, snapshot, error, app.palette, now))
         return lines
 
     def on_runner_events(self, runner_index: int, page: EventPage) -> None:
