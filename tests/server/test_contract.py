@@ -9,6 +9,7 @@ from shipdeck.model import (
     Event,
     EventKind,
     RerunMode,
+    Run,
     RunStatus,
     TaskStatus,
     WorkspaceSpec,
@@ -148,6 +149,73 @@ async def test_runs_of_a_pipeline_filter_by_the_recorded_name_declared_or_not(
         await runner.resolve_run("last:nowhere")
     with pytest.raises(NotFound, match="there are no runs of pipeline 'talky' yet"):
         await runner.resolve_run("last:talky")
+
+
+async def test_runs_filter_on_the_runner_with_a_total(runner: Runner) -> None:
+    """Status, pipeline and words are applied by the runner, over every recorded run (not a
+    page the client already has), and `runs_page` says how many match in all."""
+    ids: dict[str, int] = {}
+    for name, pipeline, params in [
+        ("ok", "build", {"greeting": "hello"}),
+        ("broken", "build", {"fail": "true"}),
+        ("quiet", "chatty", {"lines": "1"}),
+        ("loud", "chatty", {"lines": "3"}),
+        ("hi", "build", {"greeting": "hi"}),
+    ]:
+        run = await runner.start_run(pipeline, params, trigger="contract")
+        await runner.wait_run(run.id)
+        ids[name] = run.id
+
+    def listed(runs: list[Run]) -> list[int]:
+        return [r.id for r in runs]
+
+    assert listed(await runner.runs(status=RunStatus.FAILED)) == [ids["broken"]]
+    assert listed(await runner.runs(pipeline="build", status=RunStatus.SUCCEEDED)) == [
+        ids["hi"],
+        ids["ok"],
+    ]
+    # Words: a task's reason, a param, the run's number, all of them at once (AND).
+    assert listed(await runner.runs(text="EXIT 3")) == [ids["broken"]]
+    assert listed(await runner.runs(text="greeting=hi")) == [ids["hi"]]
+    assert listed(await runner.runs(text="greeting=hel")) == [ids["broken"], ids["ok"]]
+    assert listed(await runner.runs(text="fail=true")) == [ids["broken"]]
+    assert listed(await runner.runs(text="lines=3")) == [ids["loud"]]
+    assert listed(await runner.runs(text=f"#{ids['quiet']}")) == [ids["quiet"]]
+    assert listed(await runner.runs(text="chatty contract")) == [ids["loud"], ids["quiet"]]
+    assert await runner.runs(text="chatty nothing-like-this") == []
+
+    page = await runner.runs_page(pipeline="build", limit=2)
+    assert (listed(page.runs), page.total) == ([ids["hi"], ids["broken"]], 3)
+    older = await runner.runs_page(pipeline="build", limit=2, before=ids["broken"])
+    assert (listed(older.runs), older.total) == ([ids["ok"]], 3)
+    everything = await runner.runs_page(limit=1)
+    assert (listed(everything.runs), everything.total) == ([ids["hi"]], 5)
+    nothing = await runner.runs_page(status=RunStatus.CANCELLED)
+    assert (nothing.runs, nothing.total) == ([], 0)
+
+
+async def test_failures_count_each_pipelines_streak_since_it_last_succeeded(
+    runner: Runner,
+) -> None:
+    async def build(fail: bool) -> int:
+        run = await runner.start_run("build", {"fail": "true" if fail else "false"})
+        await runner.wait_run(run.id)
+        return run.id
+
+    assert await runner.failures() == []
+    await build(True)
+    await build(False)  # fixes the first
+    first = await build(True)
+    await build(True)
+    newest = await build(True)
+    slow = await runner.start_run("slow")
+    await runner.cancel(slow.id)  # a cancelled run neither fails nor fixes
+    await runner.wait_run(slow.id)
+    streaks = await runner.failures()
+    assert [(s.run.id, s.count, s.env) for s in streaks] == [(newest, 3, None)]
+    assert streaks[0].run.status == RunStatus.FAILED and first < newest
+    await build(False)
+    assert await runner.failures() == []
 
 
 async def test_event_feed_follows_a_run(runner: Runner) -> None:

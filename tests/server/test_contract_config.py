@@ -7,10 +7,12 @@ starting anything with it is refused with the file's problems, the same way on e
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from shipdeck.errors import WorkspaceError
-from shipdeck.model import RerunMode, RunStatus, WorkspaceSpec
+from shipdeck.model import EventKind, RerunMode, RunStatus, WorkspaceSpec
 from shipdeck.runners.local import LocalRunner
 from shipdeck.runners.protocol import Runner
 
@@ -61,3 +63,22 @@ async def test_a_broken_file_keeps_the_last_good_one_for_reads_and_refuses_actio
     workspace.file.write_text(text + EXTRA)
     run = await runner.start_run("extra")
     assert (await runner.wait_run(run.id)).status == RunStatus.SUCCEEDED
+
+
+async def test_an_edit_reaches_a_client_waiting_on_the_feed_as_a_config_event(
+    runner: Runner, workspace: WorkspaceSpec
+) -> None:
+    """A client that only follows events (an open TUI) learns of the edit without asking
+    for anything else."""
+    after = await runner.last_seq()
+    waiting = asyncio.ensure_future(runner.wait_events(after, wait=30))
+    await asyncio.sleep(0.3)
+    assert not waiting.done()
+    workspace.file.write_text(workspace.file.read_text() + EXTRA)
+    page = await asyncio.wait_for(waiting, 10)
+    assert [(e.kind, e.data) for e in page.events] == [
+        (EventKind.CONFIG, {"file": "shipdeck.toml"})
+    ]
+    assert [p.name for p in await runner.pipelines()][-1] == "extra"
+    quiet = await runner.wait_events(page.last_seq, wait=1.5)
+    assert quiet.events == []  # one edit, one event

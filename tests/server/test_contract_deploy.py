@@ -134,3 +134,21 @@ async def test_services_follow_the_workspace_file(deck: Both, tmp_path: Path) ->
         assert refused.value.problems == [problem]
     assert (await deck.services())[0].environments[:2] == ("dev", "qa")  # the last good
     assert [h.env for h in await deck.history("api")] == ["qa"]  # nothing was done
+
+
+async def test_a_failed_deploy_stays_a_failure_until_that_environment_succeeds(
+    deck: Both, tmp_path: Path
+) -> None:
+    revision = f"r{await finished(deck, 'build', {'version': '3'})}"
+    await deck.deploy("api", revision, "dev")
+    (tmp_path / "ws" / "fail_deploy").touch()
+    failed = await deck.deploy("api", revision, "staging")
+    assert failed.outcome == Outcome.FAILED and failed.run_id is not None
+    (tmp_path / "ws" / "fail_deploy").unlink()
+    await deck.deploy("api", revision, "dev")  # another environment's success fixes nothing
+    streaks = await deck.failures()
+    assert [(s.run.id, s.run.pipeline, s.env, s.count) for s in streaks] == [
+        (failed.run_id, "deploy:api", "staging", 1)
+    ]
+    await deck.deploy("api", revision, "staging")
+    assert await deck.failures() == []

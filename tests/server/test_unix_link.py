@@ -360,3 +360,33 @@ async def test_a_refused_stream_carries_its_error_and_a_silent_one_times_out(
                         pass
         finally:
             await link.aclose()
+
+
+async def test_an_event_of_a_kind_this_client_does_not_know_is_skipped(tmp_path: Path) -> None:
+    """A newer runner may send kinds this client has never heard of: the rest of the batch
+    still arrives, and the stream is not torn down and resumed over it again and again."""
+    from shipdeck.model import EventKind
+    from shipdeck.runners.event_follower import Backoff, EventFollower, LinkStatus
+
+    batch = (
+        b'[{"seq": 5, "ts": "2026-01-05T09:00:00Z", "kind": "alert-opened", "data": {}},'
+        b' {"seq": 6, "ts": "2026-01-05T09:00:01Z", "kind": "log", "run_id": 1, "task": "t",'
+        b' "data": {"n": 0, "stream": "out", "text": "hi"}}]'
+    )
+
+    async def answer(request: Request, writer: asyncio.StreamWriter) -> bytes:
+        frame = b"id: 6\nevent: events\ndata: " + batch + b"\n\n"
+        return chunked_answer(frame, content_type="text/event-stream")
+
+    async with raw_server(tmp_path, answer) as server:
+        link = UnixLink(str(server.path), prefix="/v1")
+        follower = EventFollower(link, 4, backoff=Backoff(initial=0.05, cap=0.1))
+        try:
+            page = await follower.next_page(wait=5, limit=100)
+            assert [(e.seq, e.kind, e.data["text"]) for e in page.events] == [
+                (6, EventKind.LOG, "hi")
+            ]
+            assert follower.state.status != LinkStatus.OFFLINE
+        finally:
+            await follower.close()
+            await link.aclose()

@@ -175,9 +175,14 @@ async def test_overview_shows_a_run_in_progress(demo: Demo) -> None:
         await wait_for(pilot, lambda: running.row_count == 0, "the run to leave the list")
 
 
-async def test_q_quits_from_anywhere_without_touching_running_runs(demo: Demo) -> None:
+async def test_q_goes_back_like_a_pager_and_shift_q_quits_leaving_runs_running(
+    demo: Demo,
+) -> None:
+    """q in the log and run views goes back (as in less); on the main screen it quits; `Q`
+    quits from any view at once, and quitting never touches a running run."""
     app = demo.app()
     async with app.run_test(size=(80, 24)) as pilot:
+        main = app.screen
         run = await demo.runner.start_run("chatty", None, trigger="test")
         app.open_run(run.id)
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run view")
@@ -190,11 +195,54 @@ async def test_q_quits_from_anywhere_without_touching_running_runs(demo: Demo) -
             lambda: "talk" in dag.tasks and dag.tasks["talk"].status == TaskStatus.RUNNING,
             "talk running",
         )
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, LogScreen), "the log view")
         await pilot.press("q")
+        await wait_for(pilot, lambda: app.screen is screen, "back in the run view")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: app.screen is main, "back on the main screen")
+        assert app.return_code is None
+
+        app.open_run(run.id)
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run view again")
+        await pilot.press("Q")
         await wait_for(pilot, lambda: app.return_code == 0, "the app to exit")
     assert not (await demo.runner.run(run.id)).run.status.finished
     demo.gate.touch()
     assert (await demo.runner.wait_run(run.id)).status == RunStatus.SUCCEEDED
+
+
+async def test_q_on_the_main_screen_quits_and_from_another_view_asks_first(
+    demo: Demo,
+) -> None:
+    from shipdeck.tui.screens.confirm import ConfirmScreen
+    from shipdeck.tui.screens.help import HelpScreen
+
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        main = app.screen
+        await wait_for(pilot, lambda: isinstance(main, MainScreen) and main.snapshot, "data")
+        app.push_screen(HelpScreen(main))  # q closes help, its own key
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: app.screen is main, "help closed")
+
+        from shipdeck.tui.screens.env_history import EnvHistoryScreen
+
+        app.push_screen(EnvHistoryScreen(0, "api", "dev"))  # a view with no q of its own
+        await wait_for(pilot, lambda: isinstance(app.screen, EnvHistoryScreen), "history")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the question")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, EnvHistoryScreen), "kept")
+        assert app.return_code is None
+        await pilot.press("q", "y")
+        await wait_for(pilot, lambda: app.return_code == 0, "the app to exit")
+
+    app = demo.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("q")
+        await wait_for(pilot, lambda: app.return_code == 0, "q on the main screen quits")
 
 
 async def test_overview_says_what_a_queued_run_waits_for(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.screens.timeline import TimelineView
 from shipdeck.tui.timeline_data import ItemKind
 from shipdeck.tui.widgets.grid import GridTable
-from tests.tui2.conftest import Deck, open_view, wait_for
+from tests.tui2.conftest import Deck, finished, open_view, wait_for
 
 
 def texts(view: TimelineView) -> list[str]:
@@ -117,3 +117,100 @@ async def test_two_runners_with_one_offline(deck: Deck, offline: RemoteRunner) -
         assert models.query_one(VersionTable).row_count == 3
         assert "far ○" in str(models.query_one("#models-status").render())
         await wait_for(pilot, lambda: app.connection_state(1) != "live", "far's state")
+
+
+async def test_at_its_top_the_timeline_stays_on_the_newest_else_counts_the_newer(
+    deck: Deck,
+) -> None:
+    """Left for another tab while runs finish: on return, a timeline that was at its top
+    shows the newest first with the cursor on it; one that was further down keeps its row and
+    says how many newer items are above the screen."""
+    app = deck.app()
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.press("6")
+        timeline = app.screen.query_one(TimelineView)
+        await wait_for(pilot, lambda: timeline.parts, "the timeline")
+        table = timeline.query_one(GridTable)
+        table.focus()
+        await pilot.press("1")
+        for _ in range(6):
+            newest = await finished(deck.runner, "build")
+        await wait_for(pilot, lambda: texts(timeline)[0].startswith(f"✓ #{newest} "), "new runs")
+        await pilot.press("6")
+        await pilot.pause()
+        assert table.cursor_row == 0 and table.scroll_offset.y == 0
+        assert table.selected_key == table._keys[0]
+        status = timeline.query_one("#timeline-status")
+        assert "newer" not in str(status.render())
+
+        for _ in range(20):  # well down the list, its top out of view
+            await pilot.press("j")
+        chosen = table.selected_key
+        await pilot.pause()
+        assert str(status.render()).startswith(f" {table.rows_above} newer ↑")
+        await pilot.press("1")
+        for _ in range(2):
+            newest = await finished(deck.runner, "build")
+        await wait_for(pilot, lambda: texts(timeline)[0].startswith(f"✓ #{newest} "), "more runs")
+        await pilot.press("6")
+        await pilot.pause()
+        assert table.selected_key == chosen and table.cursor_row == 24
+        await wait_for(pilot, lambda: "newer ↑" in str(status.render()), "the count")
+        assert str(status.render()).startswith(f" {table.rows_above} newer ↑")
+        assert table.rows_above > 0
+
+
+async def test_ages_move_on_the_apps_clock_tick_in_every_view_shown(deck: Deck) -> None:
+    """One app-wide tick (once a second) repaints relative times: the timeline, the overview,
+    the runs list and an environment's history, without waiting for a reload."""
+    from shipdeck.tui.screens.main import MainScreen
+    from shipdeck.tui.widgets.table import KeyedTable
+
+    app = deck.app()
+    moment = [app.clock()]
+    app.clock = lambda: moment[0]
+    async with app.run_test(size=(110, 36)) as pilot:
+        ticks: list[object] = []
+        app.ticks.subscribe(app.screen, ticks.append)
+        await wait_for(pilot, lambda: len(ticks) >= 2, "the app's own ticks")
+        main = app.screen
+        assert isinstance(main, MainScreen)
+
+        def later(hours: int) -> None:
+            moment[0] += timedelta(hours=hours)
+            app.ticks.publish(moment[0])
+
+        pipelines = main.query_one("#overview-pipelines", GridTable)
+        await wait_for(pilot, lambda: pipelines.row_count, "the overview")
+        age = str(pipelines.get_cell("build", "age"))
+        later(5)
+        await wait_for(pilot, lambda: str(pipelines.get_cell("build", "age")) != age, "overview")
+
+        await pilot.press("3")
+        runs = main.query_one("#runs-table", GridTable)
+        await wait_for(pilot, lambda: runs.row_count, "the runs")
+        started = str(runs.get_cell("1", "started"))
+        later(24)
+        await wait_for(pilot, lambda: str(runs.get_cell("1", "started")) != started, "runs")
+
+        await pilot.press("6")
+        timeline = main.query_one(TimelineView)
+        await wait_for(pilot, lambda: timeline.parts, "the timeline")
+        timeline.window_index = 4  # all: nothing ages out of the list
+        timeline.paint()
+        table = timeline.query_one(GridTable)
+        first = table._keys[-1]
+        when = str(table.get_cell(first, "when"))
+        later(48)
+        await wait_for(pilot, lambda: str(table.get_cell(first, "when")) != when, "timeline")
+
+        app.push_screen(EnvHistoryScreen(0, "api", "dev"))
+        await wait_for(pilot, lambda: isinstance(app.screen, EnvHistoryScreen), "history")
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.query(KeyedTable), "the history")
+        history = screen.query_one(KeyedTable)
+        await wait_for(pilot, lambda: history.row_count, "the history rows")
+        key = history._keys[0]
+        when = str(history.get_cell(key, "when"))
+        later(24 * 7)
+        await wait_for(pilot, lambda: str(history.get_cell(key, "when")) != when, "history")

@@ -415,11 +415,49 @@ class Engine:
         return self.store.get_run(run.id) or run
 
     def runs(
-        self, *, pipeline: str | None = None, limit: int = 50, before: int | None = None
+        self,
+        *,
+        pipeline: str | None = None,
+        status: RunStatus | None = None,
+        text: str | None = None,
+        limit: int = 50,
+        before: int | None = None,
     ) -> list[Run]:
-        self.persister.flush()
-        runs = self.store.list_runs(pipeline=pipeline, limit=limit, before=before)
+        """Runs matching the filters, newest first (`Store.list_runs`)."""
+        self._settle()
+        runs = self.store.list_runs(
+            pipeline=pipeline, status=status, text=text, limit=limit, before=before
+        )
         return [self._recovered(run) for run in runs]
+
+    def runs_page(
+        self,
+        *,
+        pipeline: str | None = None,
+        status: RunStatus | None = None,
+        text: str | None = None,
+        limit: int = 50,
+        before: int | None = None,
+    ) -> tuple[list[Run], int]:
+        """`runs()` and how many runs match the filters in all."""
+        self._settle()
+        runs, total = self.store.runs_page(
+            pipeline=pipeline, status=status, text=text, limit=limit, before=before
+        )
+        return [self._recovered(run) for run in runs], total
+
+    def failure_streaks(self, limit: int) -> list[tuple[Run, int]]:
+        """`Store.failure_streaks`: unresolved failures, newest first, with their counts."""
+        self._settle()
+        return self.store.failure_streaks(limit)
+
+    def _settle(self) -> None:
+        """Write what is pending and mark runs whose owner died interrupted, so a status
+        filter or a count sees every run as it is (the active runs are few)."""
+        self.persister.flush()
+        for run_id, owner in self.store.active_runs():
+            if run_id not in self._executors:
+                self._interrupt_if_orphaned(run_id, owner)
 
     def latest_run_id(self, pipeline: str | None = None) -> int | None:
         self.persister.flush()

@@ -18,7 +18,7 @@ from shipdeck.engine.database import connect
 from shipdeck.model import Metric, RerunMode, Run, RunStatus, TaskRun, TaskStatus
 from shipdeck.model.text import repaired
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -46,6 +46,8 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_pipeline ON runs (pipeline, id);
 CREATE INDEX IF NOT EXISTS runs_active ON runs (status) WHERE status IN ('queued', 'running');
+CREATE INDEX IF NOT EXISTS runs_status ON runs (status, id);
+CREATE INDEX IF NOT EXISTS runs_pipeline_status ON runs (pipeline, status, id);
 CREATE TABLE IF NOT EXISTS tasks (
     run_id INTEGER NOT NULL REFERENCES runs (id),
     name TEXT NOT NULL,
@@ -83,6 +85,10 @@ CREATE TABLE IF NOT EXISTS task_output (
 """
 
 ACTIVE_RUN = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
+DEPLOY_PIPELINE_PREFIX = "deploy:"
+"""A service's deploy runs are recorded as pipeline `deploy:<service>` (targets.pipeline_for),
+with the environment in their params."""
+_ENV = "json_extract(params, '$.env')"
 _RUN_COLUMNS = (
     "id, pipeline, status, params, trigger, user, parent_id, rerun_mode, rerun_from, jobs,"
     " created_at, started_at, finished_at, tasks_total, tasks_done"
@@ -93,6 +99,7 @@ _TASK_COLUMNS = (
 _UPGRADES = {
     2: ["ALTER TABLE tasks ADD COLUMN needs TEXT"],
     3: [],  # task_output: created by the schema's CREATE ... IF NOT EXISTS
+    4: [],  # the status indexes: created with the rest of the schema (IF NOT EXISTS)
 }
 """Statements that bring a store written at version N-1 to version N."""
 
@@ -334,22 +341,99 @@ class Store:
         return None if row is None else (row[0], bool(row[1]))
 
     def list_runs(
-        self, *, pipeline: str | None = None, limit: int = 50, before: int | None = None
+        self,
+        *,
+        pipeline: str | None = None,
+        status: RunStatus | None = None,
+        text: str | None = None,
+        limit: int = 50,
+        before: int | None = None,
     ) -> list[Run]:
-        clauses: list[str] = []
-        args: list[Any] = []
-        if pipeline is not None:
-            clauses.append("pipeline = ?")
-            args.append(pipeline)
+        """Runs matching every filter given, newest first (see `_run_filter` for `text`)."""
+        where, args = _run_filter(pipeline, status, text)
         if before is not None:
-            clauses.append("id < ?")
+            where.append("id < ?")
             args.append(before)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = self._db.execute(
-            f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY id DESC LIMIT ?",
+            f"SELECT {_RUN_COLUMNS} FROM runs {clause} ORDER BY id DESC LIMIT ?",
             (*args, max(0, limit)),
         )
         return [_run_from_row(row) for row in rows]
+
+    def count_runs(
+        self,
+        *,
+        pipeline: str | None = None,
+        status: RunStatus | None = None,
+        text: str | None = None,
+    ) -> int:
+        where, args = _run_filter(pipeline, status, text)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        return int(self._db.execute(f"SELECT COUNT(*) FROM runs {clause}", args).fetchone()[0])
+
+    def runs_page(
+        self,
+        *,
+        pipeline: str | None = None,
+        status: RunStatus | None = None,
+        text: str | None = None,
+        limit: int = 50,
+        before: int | None = None,
+    ) -> tuple[list[Run], int]:
+        """`list_runs` and `count_runs` read from one snapshot of the store, so the count
+        includes every run listed."""
+        self._db.execute("BEGIN")
+        try:
+            runs = self.list_runs(
+                pipeline=pipeline, status=status, text=text, limit=limit, before=before
+            )
+            total = self.count_runs(pipeline=pipeline, status=status, text=text)
+        finally:
+            self._db.execute("COMMIT")
+        return runs, total
+
+    def failure_streaks(self, limit: int) -> list[tuple[Run, int]]:
+        """Each line of runs with failures since its last success, newest failure first:
+        (that failure, how many failed or were interrupted since the line last succeeded).
+
+        A line is a pipeline; a service's deploy runs (`deploy:api`) are one line per
+        environment, so a success in dev does not hide a failure in staging."""
+        streaks: list[tuple[int, int]] = []
+        for (pipeline,) in self._db.execute("SELECT DISTINCT pipeline FROM runs").fetchall():
+            streaks.extend(self._pipeline_streaks(str(pipeline)))
+        streaks.sort(reverse=True)
+        result = []
+        for run_id, count in streaks[: max(0, limit)]:
+            run = self.get_run(run_id)
+            if run is not None:
+                result.append((run, count))
+        return result
+
+    def _pipeline_streaks(self, pipeline: str) -> list[tuple[int, int]]:
+        """(newest failure id, failures since the last success) per line of `pipeline`."""
+        failed = (RunStatus.FAILED.value, RunStatus.INTERRUPTED.value)
+        if not pipeline.startswith(DEPLOY_PIPELINE_PREFIX):
+            ok = self._db.execute(
+                "SELECT MAX(id) FROM runs WHERE pipeline = ? AND status = ?",
+                (pipeline, RunStatus.SUCCEEDED.value),
+            ).fetchone()[0]
+            newest, count = self._db.execute(
+                "SELECT MAX(id), COUNT(*) FROM runs WHERE pipeline = ? AND status IN (?, ?)"
+                " AND id > ?",
+                (pipeline, *failed, ok or 0),
+            ).fetchone()
+            return [(int(newest), int(count))] if count else []
+        # A service's deploy runs, one line per environment (a param): deploys are few.
+        rows = self._db.execute(
+            f"WITH ok AS (SELECT {_ENV} AS env, MAX(id) AS id FROM runs"
+            "   WHERE pipeline = ? AND status = ? GROUP BY env)"
+            f" SELECT MAX(f.id), COUNT(*) FROM (SELECT {_ENV} AS env, id FROM runs"
+            "   WHERE pipeline = ? AND status IN (?, ?)) AS f"
+            " LEFT JOIN ok ON ok.env IS f.env WHERE f.id > COALESCE(ok.id, 0) GROUP BY f.env",
+            (pipeline, RunStatus.SUCCEEDED.value, pipeline, *failed),
+        ).fetchall()
+        return [(int(newest), int(count)) for newest, count in rows]
 
     def latest_run_id(self, pipeline: str | None = None) -> int | None:
         if pipeline is None:
@@ -423,6 +507,67 @@ class Store:
             Metric(run_id=r[0], task=r[1], key=r[2], value=r[3], step=r[4], ts=from_epoch(r[5]))
             for r in rows
         ]
+
+
+_WORD_IN_RUN = (
+    "("
+    + " OR ".join(
+        [
+            *(
+                f"{column} LIKE ? ESCAPE '\\'"
+                for column in ("pipeline", "params", "trigger", "user")
+            ),
+            "status LIKE ? ESCAPE '\\'",
+            "('#' || id) LIKE ? ESCAPE '\\'",
+            "('rerun #' || parent_id) LIKE ? ESCAPE '\\'",
+            "id IN (SELECT run_id FROM tasks WHERE reason LIKE ? ESCAPE '\\')",
+        ]
+    )
+    + ")"
+)
+"""Where a word of a text filter is looked for. Column by column with LIKE (ASCII case
+folded), and task reasons as one set: several times faster than one lowered concatenation
+with a lookup of each run's tasks (bench/runs_query.py)."""
+
+
+def _contains(text: str) -> str:
+    """A LIKE pattern for `text` anywhere, its own % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _run_filter(
+    pipeline: str | None, status: RunStatus | None, text: str | None
+) -> tuple[list[str], list[Any]]:
+    """SQL conditions (ANDed) and their arguments for the runs filters.
+
+    Every word of `text` must match, ignoring ASCII case: `#12` is run 12; `key=value` is a
+    param (a value beginning with `value`); any other word is found in the run's number,
+    pipeline, status, trigger, user, params or parent (`rerun #7`), or in a task's reason
+    (`exit 3`, `timed out`)."""
+    where: list[str] = []
+    args: list[Any] = []
+    if pipeline is not None:
+        where.append("pipeline = ?")
+        args.append(pipeline)
+    if status is not None:
+        where.append("status = ?")
+        args.append(RunStatus(status).value)
+    for word in (text or "").split():
+        number = word.removeprefix("#")
+        if word.startswith("#") and number.isdigit():
+            where.append("id = ?")
+            args.append(int(number))
+            continue
+        key, equals, value = word.partition("=")
+        if equals and key:
+            # params are stored as json.dumps writes them: {"key": "text", "n": 1}
+            where.append("(params LIKE ? ESCAPE '\\' OR params LIKE ? ESCAPE '\\')")
+            args.extend([_contains(f'"{key}": "{value}'), _contains(f'"{key}": {value}')])
+            continue
+        where.append(_WORD_IN_RUN)
+        args.extend([_contains(word)] * _WORD_IN_RUN.count("?"))
+    return where, args
 
 
 class _Transaction:

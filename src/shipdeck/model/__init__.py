@@ -27,10 +27,12 @@ from shipdeck.model.events import Event, EventKind, EventPage
 from shipdeck.model.logs import LogChunk, LogLine, LogStream
 from shipdeck.model.pipeline import ParamValue, PipelineSpec, RegisterSpec, TaskSpec
 from shipdeck.model.run import (
+    FailureStreak,
     Metric,
     RerunMode,
     Run,
     RunDetail,
+    RunPage,
     RunStatus,
     TaskRun,
     TaskStatus,
@@ -51,6 +53,7 @@ __all__ = [
     "Event",
     "EventKind",
     "EventPage",
+    "FailureStreak",
     "GateKind",
     "GateResult",
     "GateSpec",
@@ -71,6 +74,7 @@ __all__ = [
     "RetentionSpec",
     "Run",
     "RunDetail",
+    "RunPage",
     "RunStatus",
     "ServiceSpec",
     "TaskEnvSpec",

@@ -18,6 +18,9 @@ class EventKind(StrEnum):
     """A task wrote a line. data: {"n", "stream", "text"}."""
     METRIC = "metric"
     """A task reported a metric. data: the Metric."""
+    CONFIG = "config"
+    """The runner's workspace file changed and loads: pipelines and services may differ.
+    data: {"file": the file's name}."""
 
 
 class Event(BaseModel):

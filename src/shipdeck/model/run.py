@@ -127,6 +127,35 @@ class Run(BaseModel):
         return (self.finished_at - self.started_at).total_seconds()
 
 
+class RunPage(BaseModel):
+    """Runs matching a filter, newest first, and how many match in all."""
+
+    model_config = ConfigDict(frozen=True)
+
+    runs: list[Run]
+    total: int
+    """Every matching run, not only this page's (`before` aside: it counts from the newest)."""
+
+
+class FailureStreak(BaseModel):
+    """Failures not followed by a success: the newest of them and how many there are.
+
+    One per pipeline; a service's deploy runs one per environment (`env`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run: Run
+    """The newest failed or interrupted run."""
+    count: int
+    """Failed or interrupted runs since the last success (or ever, with none)."""
+
+    @property
+    def env(self) -> str | None:
+        """The environment of a deploy run's streak."""
+        env = self.run.params.get("env")
+        return env if isinstance(env, str) and self.run.pipeline.startswith("deploy:") else None
+
+
 class Metric(BaseModel):
     """A value a task reported: `::metric key=value step=N` or a JSON line in $SHIPDECK_METRICS."""
 

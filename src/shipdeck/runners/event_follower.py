@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import time
 from collections import deque
@@ -20,11 +21,30 @@ from enum import StrEnum
 from pydantic import TypeAdapter, ValidationError
 
 from shipdeck.errors import ShipdeckError, Unauthorized, Unavailable
-from shipdeck.model import Event, EventPage
+from shipdeck.model import Event, EventKind, EventPage
 from shipdeck.runners.http_errors import describe_transport_error, error_from_response
 from shipdeck.runners.link import Link, LinkConnectError, LinkError
 
 EVENT_LIST = TypeAdapter(list[Event])
+
+
+def known_events(data: str) -> list[Event]:
+    """A batch's events, without those of a kind this client does not know (a newer
+    runner's): one unknown event must not fail the batch, and the stream with it, for ever."""
+    try:
+        return EVENT_LIST.validate_json(data)
+    except ValidationError as error:
+        try:
+            raw = json.loads(data)
+        except ValueError:
+            raise error from None
+        if not isinstance(raw, list):
+            raise
+        known = {kind.value for kind in EventKind}
+        kept = [e for e in raw if not (isinstance(e, dict) and e.get("kind") not in known)]
+        if len(kept) == len(raw):
+            raise
+        return EVENT_LIST.validate_python(kept)
 
 
 class LinkStatus(StrEnum):
@@ -213,7 +233,7 @@ class EventFollower:
             self._set_state(LinkState(LinkStatus.LIVE))
             async for message in source.events():
                 if message.event == "events":
-                    self._take(EVENT_LIST.validate_json(message.data))
+                    self._take(known_events(message.data))
                 elif message.event == "reset":
                     seq = int(message.id) if message.id else self.received
                     self._buffer.append(_Reset(seq))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import socket
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -11,12 +12,16 @@ from typing import TYPE_CHECKING
 from shipdeck.engine import Engine
 from shipdeck.errors import InvalidInput, NotFound
 from shipdeck.model import (
+    EventKind,
     EventPage,
+    FailureStreak,
     LogChunk,
     PipelineSpec,
     RerunMode,
     Run,
     RunDetail,
+    RunPage,
+    RunStatus,
     WorkspaceSpec,
 )
 from shipdeck.model.run import parse_id
@@ -25,6 +30,10 @@ from shipdeck.workspace import resolve_params
 
 if TYPE_CHECKING:
     from shipdeck.runners.local_deploy import DeployingLocalRunner
+
+
+FILE_LOOK_EVERY = 1.0
+"""Seconds between looks at the workspace file while a client waits for events."""
 
 
 def default_user() -> str:
@@ -68,8 +77,10 @@ class LocalRunner:
             self._file.check_loads()
 
     def _use(self, spec: WorkspaceSpec) -> None:
-        """Work with `spec` from now on (runs in progress keep the pipeline they started with)."""
+        """Work with `spec` from now on (runs in progress keep the pipeline they started with),
+        and say so on the event feed: clients reload what the file declares."""
         self.engine.workspace = spec
+        self.engine.feed.publish(EventKind.CONFIG, {"file": spec.file.name})
 
     def executing(self) -> list[int]:
         """The runs this runner executes now, queued or running: closing it cancels them."""
@@ -116,9 +127,36 @@ class LocalRunner:
         return await self.engine.cancel(run_id)
 
     async def runs(
-        self, *, pipeline: str | None = None, limit: int = 50, before: int | None = None
+        self,
+        *,
+        pipeline: str | None = None,
+        status: RunStatus | None = None,
+        text: str | None = None,
+        limit: int = 50,
+        before: int | None = None,
     ) -> list[Run]:
-        return self.engine.runs(pipeline=pipeline, limit=limit, before=before)
+        return self.engine.runs(
+            pipeline=pipeline, status=status, text=text, limit=limit, before=before
+        )
+
+    async def runs_page(
+        self,
+        *,
+        pipeline: str | None = None,
+        status: RunStatus | None = None,
+        text: str | None = None,
+        limit: int = 50,
+        before: int | None = None,
+    ) -> RunPage:
+        runs, total = self.engine.runs_page(
+            pipeline=pipeline, status=status, text=text, limit=limit, before=before
+        )
+        return RunPage(runs=runs, total=total)
+
+    async def failures(self, *, limit: int = 20) -> list[FailureStreak]:
+        return [
+            FailureStreak(run=run, count=count) for run, count in self.engine.failure_streaks(limit)
+        ]
 
     async def run(self, run_id: int) -> RunDetail:
         return self.engine.run_detail(run_id)
@@ -150,7 +188,16 @@ class LocalRunner:
         return self.engine.read_log(run_id, task, start=start, limit=limit)
 
     async def wait_events(self, after: int, *, wait: float = 15.0, limit: int = 5000) -> EventPage:
-        return await self.engine.wait_events(after, wait=wait, limit=limit)
+        """While a client waits, the workspace file is looked at (one stat) every
+        FILE_LOOK_EVERY seconds: an edit that loads reaches it as a CONFIG event at once."""
+        deadline = time.monotonic() + wait
+        while True:
+            self._configured()
+            left = deadline - time.monotonic()
+            step = max(0.0, min(left, FILE_LOOK_EVERY))
+            page = await self.engine.wait_events(after, wait=step, limit=limit)
+            if page.events or page.reset or left <= FILE_LOOK_EVERY:
+                return page
 
     async def last_seq(self) -> int:
         return self.engine.last_seq()

@@ -15,6 +15,7 @@ from shipdeck.model import (
     DeployAction,
     EnvironmentState,
     EventPage,
+    FailureStreak,
     HistoryEntry,
     LogChunk,
     ModelSummary,
@@ -23,6 +24,8 @@ from shipdeck.model import (
     RerunMode,
     Run,
     RunDetail,
+    RunPage,
+    RunStatus,
     ServiceSpec,
 )
 
@@ -77,9 +80,36 @@ class Runner(Protocol):
         ...
 
     async def runs(
-        self, *, pipeline: str | None = None, limit: int = 50, before: int | None = None
+        self,
+        *,
+        pipeline: str | None = None,
+        status: RunStatus | None = None,
+        text: str | None = None,
+        limit: int = 50,
+        before: int | None = None,
     ) -> list[Run]:
-        """Runs, newest first; `before` pages backwards by run id."""
+        """Runs, newest first; `before` pages backwards by run id. Filters: a pipeline (its
+        recorded name), a status, and `text`, whose words must all match: `#12` is run 12,
+        `key=value` a param, any other word is looked for in the run's number, pipeline,
+        status, trigger, user, params and parent (`rerun #7`) and its tasks' reasons."""
+        ...
+
+    async def runs_page(
+        self,
+        *,
+        pipeline: str | None = None,
+        status: RunStatus | None = None,
+        text: str | None = None,
+        limit: int = 50,
+        before: int | None = None,
+    ) -> RunPage:
+        """`runs()`, with how many runs match the filters in all ("50 of 312")."""
+        ...
+
+    async def failures(self, *, limit: int = 20) -> list[FailureStreak]:
+        """Failures no success followed, newest first: per pipeline (a service's deploy runs:
+        per environment) the newest failed or interrupted run and how many there were since
+        that line last succeeded."""
         ...
 
     async def run(self, run_id: int) -> RunDetail: ...

@@ -22,6 +22,7 @@ from shipdeck.model import (
     DeployAction,
     EnvironmentState,
     EventPage,
+    FailureStreak,
     HistoryEntry,
     LogChunk,
     ModelSummary,
@@ -30,6 +31,8 @@ from shipdeck.model import (
     RerunMode,
     Run,
     RunDetail,
+    RunPage,
+    RunStatus,
     ServiceSpec,
 )
 from shipdeck.runners.event_follower import (
@@ -43,6 +46,7 @@ from shipdeck.runners.link import LinkConnectError, LinkError, Reply, parse_url
 
 PIPELINES = TypeAdapter(list[PipelineSpec])
 RUNS = TypeAdapter(list[Run])
+FAILURES = TypeAdapter(list[FailureStreak])
 # The deployment lists are built on first use, like their (deferred) models.
 DEFERRED = ConfigDict(defer_build=True)
 MODELS = TypeAdapter(list[ModelSummary], config=DEFERRED)
@@ -255,10 +259,31 @@ class RemoteRunner:
         return Run.model_validate(await self._request("POST", f"/runs/{run_id}/cancel"))
 
     async def runs(
-        self, *, pipeline: str | None = None, limit: int = 50, before: int | None = None
+        self,
+        *,
+        pipeline: str | None = None,
+        status: RunStatus | None = None,
+        text: str | None = None,
+        limit: int = 50,
+        before: int | None = None,
     ) -> list[Run]:
-        params = {"pipeline": pipeline, "limit": limit, "before": before}
+        params = _runs_query(pipeline, status, text, limit, before)
         return RUNS.validate_json(await self._body("/runs", params))
+
+    async def runs_page(
+        self,
+        *,
+        pipeline: str | None = None,
+        status: RunStatus | None = None,
+        text: str | None = None,
+        limit: int = 50,
+        before: int | None = None,
+    ) -> RunPage:
+        params = _runs_query(pipeline, status, text, limit, before)
+        return RunPage.model_validate_json(await self._body("/runs/page", params))
+
+    async def failures(self, *, limit: int = 20) -> list[FailureStreak]:
+        return FAILURES.validate_json(await self._body("/runs/failures", {"limit": limit}))
 
     async def run(self, run_id: int) -> RunDetail:
         return RunDetail.model_validate_json(await self._body(f"/runs/{run_id}"))
@@ -450,3 +475,15 @@ async def wait_until_reachable(runner: RemoteRunner, within: float) -> RunnerInf
             if time.monotonic() >= deadline:
                 raise
             await asyncio.sleep(0.05)
+
+
+def _runs_query(
+    pipeline: str | None, status: RunStatus | None, text: str | None, limit: int, before: int | None
+) -> dict[str, Any]:
+    return {
+        "pipeline": pipeline,
+        "status": None if status is None else RunStatus(status).value,
+        "text": text or None,
+        "limit": limit,
+        "before": before,
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import ClassVar, Protocol, TypeVar
 
@@ -12,10 +13,11 @@ from textual import events, log
 from textual.app import App
 from textual.binding import BindingType
 from textual.notifications import SeverityLevel
+from textual.signal import Signal
 
 from shipdeck import startup
 from shipdeck.errors import ShipdeckError
-from shipdeck.model import EventPage, PipelineSpec
+from shipdeck.model import EventKind, EventPage, PipelineSpec
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.commands import ShipdeckCommands
@@ -32,10 +34,12 @@ FOLLOW_PAGE = 1000
 """Events per request: small pages keep each burst of work short, so keys stay responsive."""
 RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0)
 STARTUP_GRACE = 5.0
-PIPELINES_TTL = 5.0
-"""Seconds a runner's list of pipelines is reused before it is asked again."""
 """Seconds after which garbage collection resumes even if no first frame came (a runner
 down): normally the main screen resumes it once its first snapshot is painted."""
+PIPELINES_TTL = 5.0
+"""Seconds a runner's list of pipelines is reused before it is asked again."""
+TICK = 1.0
+"""Seconds between repaints of relative times ("12s ago", elapsed) in the views shown."""
 
 
 class EventSink(Protocol):
@@ -56,6 +60,7 @@ class ShipdeckApp(App[int]):
             "view.timeline",
             "help",
             "quit",
+            "quit-now",
         )
     )
 
@@ -87,6 +92,8 @@ class ShipdeckApp(App[int]):
         self.inputs = 0
         """Keys pressed and clicks so far: whether the operator has taken over the cursor."""
         self.palette = Palette(self.get_css_variables(), no_color=self.no_color)
+        self.ticks: Signal[datetime] = Signal(self, "ticks")
+        """Every TICK seconds, the clock's reading: views that show ages repaint them."""
 
     # Runners.
 
@@ -218,6 +225,7 @@ class ShipdeckApp(App[int]):
         from shipdeck.tui.screens.main import MainScreen
 
         self.set_timer(STARTUP_GRACE, startup.resume)
+        self.set_interval(TICK, lambda: self.ticks.publish(self.clock()))
         self.push_screen(MainScreen())
         for index in range(len(self.runners)):
             self.run_worker(self._follow(index), group=f"follow-{index}", name=f"follow-{index}")
@@ -255,6 +263,8 @@ class ShipdeckApp(App[int]):
                 self.dispatch_events(index, page)
 
     def dispatch_events(self, index: int, page: EventPage) -> None:
+        if page.reset or any(e.kind == EventKind.CONFIG for e in page.events):
+            self._pipelines.pop(index, None)  # the file changed: ask for its pipelines again
         for screen in self.screen_stack:
             handler = getattr(screen, "on_runner_events", None)
             if handler is None:
@@ -299,4 +309,17 @@ class ShipdeckApp(App[int]):
         self.open_run(run_id, replace=replace)
 
     async def action_quit(self) -> None:
+        """On the main screen, quit; from a view opened on top of it (q is not back there),
+        ask first: a q meant for the view must not end the session. `Q` never asks."""
+        if len(self.screen_stack) <= 2:
+            self.exit(0)
+            return
+        from shipdeck.tui.screens.confirm import ConfirmScreen
+
+        if isinstance(self.screen, ConfirmScreen):
+            return
+        ask = ConfirmScreen("Quit shipdeck?", "Q quits without asking.", [], action="Quit")
+        self.push_screen(ask, lambda quit: self.exit(0) if quit else None)
+
+    def action_quit_now(self) -> None:
         self.exit(0)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from shipdeck.model import (
     Event,
     EventKind,
+    FailureStreak,
     LogLine,
     LogStream,
     PipelineSpec,
@@ -19,8 +20,13 @@ from shipdeck.model import (
 from shipdeck.runners.protocol import Runner
 
 STRIP_RUNS = 20
-LIST_RUNS = 200
-FAILURES_SHOWN = 5
+RECENT_RUNS = 20
+ACTIVE_RUNS = 200
+"""Runs in progress listed per status (queued, running)."""
+FAILURE_STREAKS = 20
+DETAILS_SHOWN = 8
+"""Runs whose tasks are fetched, of the failures and of the runs in progress: what the
+overview can show with their failed or running tasks."""
 
 
 @dataclass(frozen=True)
@@ -29,46 +35,45 @@ class Snapshot:
 
     pipelines: list[PipelineSpec]
     runs: list[Run]
-    """Newest first."""
+    """The newest runs, newest first."""
+    active: list[Run] = field(default_factory=list)
+    """Every run queued or running, newest first (the runner filters them, however old)."""
+    failures: list[FailureStreak] = field(default_factory=list)
+    """Failures no success followed, newest first: per pipeline (deploys: per environment)."""
     history: dict[str, list[Run]] = field(default_factory=dict)
     """Per pipeline: its latest runs, newest first."""
     details: dict[int, RunDetail] = field(default_factory=dict)
     """Tasks of the failures and active runs the overview shows."""
 
-    @property
-    def active(self) -> list[Run]:
-        return [r for r in self.runs if not r.status.finished]
-
-    @property
-    def failures(self) -> list[Run]:
-        """Recent runs that failed (or died), where no later run of the pipeline succeeded."""
-        fixed: set[str] = set()
-        result: list[Run] = []
-        for run in self.runs:
-            if run.status == RunStatus.SUCCEEDED:
-                fixed.add(run.pipeline)
-            elif (
-                run.status in (RunStatus.FAILED, RunStatus.INTERRUPTED)
-                and run.pipeline not in fixed
-            ):
-                result.append(run)
-        return result[:FAILURES_SHOWN]
-
     def latest(self, pipeline: str) -> Run | None:
         runs = self.history.get(pipeline)
         return runs[0] if runs else None
+
+    def find(self, run_id: int) -> Run | None:
+        """A run this snapshot holds, wherever it is listed."""
+        listed = [*self.runs, *self.active, *(s.run for s in self.failures)]
+        listed += [run for runs in self.history.values() for run in runs]
+        return next((run for run in listed if run.id == run_id), None)
 
 
 async def load_snapshot(runner: Runner, pipelines: list[PipelineSpec] | None = None) -> Snapshot:
     if pipelines is None:
         pipelines = await runner.pipelines()
-    runs, *histories = await asyncio.gather(
-        runner.runs(limit=LIST_RUNS),
-        *(runner.runs(pipeline=p.name, limit=STRIP_RUNS) for p in pipelines),
+    (recent, running, queued, failures), histories = await asyncio.gather(
+        asyncio.gather(
+            runner.runs(limit=RECENT_RUNS),
+            runner.runs(status=RunStatus.RUNNING, limit=ACTIVE_RUNS),
+            runner.runs(status=RunStatus.QUEUED, limit=ACTIVE_RUNS),
+            runner.failures(limit=FAILURE_STREAKS),
+        ),
+        asyncio.gather(*(runner.runs(pipeline=p.name, limit=STRIP_RUNS) for p in pipelines)),
     )
+    active = sorted([*running, *queued], key=lambda run: run.id, reverse=True)
     history = {p.name: h for p, h in zip(pipelines, histories, strict=True)}
-    snapshot = Snapshot(pipelines=pipelines, runs=runs, history=history)
-    wanted = [r.id for r in snapshot.failures] + [r.id for r in snapshot.active[:FAILURES_SHOWN]]
+    snapshot = Snapshot(
+        pipelines=pipelines, runs=recent, active=active, failures=failures, history=history
+    )
+    wanted = [s.run.id for s in failures[:DETAILS_SHOWN]] + [r.id for r in active[:DETAILS_SHOWN]]
     details = await asyncio.gather(*(runner.run(i) for i in wanted), return_exceptions=True)
     for detail in details:
         if isinstance(detail, RunDetail):

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from rich.text import Text
 
-from shipdeck.model import Run, RunStatus
+from shipdeck.model import RunStatus
 from shipdeck.tui.data import Snapshot
 from shipdeck.tui.fleet import Part
 from shipdeck.tui.format import clip, format_age
@@ -77,7 +77,7 @@ def parse_pipeline_key(key: str) -> tuple[int, str] | None:
 def runner_summary(
     name: str,
     state: str,
-    runs: list[Run] | None,
+    snapshot: Snapshot | None,
     error: str,
     palette: Palette,
     now: datetime,
@@ -93,10 +93,11 @@ def runner_summary(
     if error:
         line.append(clip(error, 44), style=palette.muted)
         return line
-    if runs is None:
+    if snapshot is None:
         line.append("loading…", style=palette.muted)
         return line
-    running = sum(1 for r in runs if not r.status.finished)
+    runs = snapshot.runs
+    running = len(snapshot.active)
     failed = sum(1 for r in runs[:20] if r.status in (RunStatus.FAILED, RunStatus.INTERRUPTED))
     line.append(
         f"{running} running  ", style=palette.status("running") if running else palette.muted

@@ -10,11 +10,14 @@ from datetime import UTC, datetime, timedelta
 
 from shipdeck.model import (
     EventPage,
+    FailureStreak,
     LogChunk,
     PipelineSpec,
     RerunMode,
     Run,
     RunDetail,
+    RunPage,
+    RunStatus,
     TaskRun,
 )
 from shipdeck.runners.protocol import Runner
@@ -96,10 +99,36 @@ class FrozenTimes:
         return _run(await self.inner.cancel(run_id))
 
     async def runs(
-        self, *, pipeline: str | None = None, limit: int = 50, before: int | None = None
+        self,
+        *,
+        pipeline: str | None = None,
+        status: RunStatus | None = None,
+        text: str | None = None,
+        limit: int = 50,
+        before: int | None = None,
     ) -> list[Run]:
-        runs = await self.inner.runs(pipeline=pipeline, limit=limit, before=before)
+        runs = await self.inner.runs(
+            pipeline=pipeline, status=status, text=text, limit=limit, before=before
+        )
         return [_run(run) for run in runs]
+
+    async def runs_page(
+        self,
+        *,
+        pipeline: str | None = None,
+        status: RunStatus | None = None,
+        text: str | None = None,
+        limit: int = 50,
+        before: int | None = None,
+    ) -> RunPage:
+        page = await self.inner.runs_page(
+            pipeline=pipeline, status=status, text=text, limit=limit, before=before
+        )
+        return RunPage(runs=[_run(run) for run in page.runs], total=page.total)
+
+    async def failures(self, *, limit: int = 20) -> list[FailureStreak]:
+        streaks = await self.inner.failures(limit=limit)
+        return [s.model_copy(update={"run": _run(s.run)}) for s in streaks]
 
     async def run(self, run_id: int) -> RunDetail:
         detail = await self.inner.run(run_id)

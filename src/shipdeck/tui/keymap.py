@@ -20,8 +20,16 @@ ALL_BINDINGS: dict[str, Binding] = {
         _b("view.pipelines", "2", "app.switch_view('pipelines')", "Pipelines", show=False),
         _b("view.runs", "3", "app.switch_view('runs')", "Runs", show=False),
         _b("help", "question_mark", "app.help", "Help"),
-        _b("quit", "q", "app.quit", "Quit"),
+        _b("quit", "q", "app.quit", "Quit", help="Quit (from a deeper view: asks first)"),
+        _b("quit-now", "Q", "app.quit_now", "Quit", show=False, help="Quit without asking"),
         _b("back", "escape", "back", "Back", show=False, help="Back to the previous screen"),
+        _b(
+            "close",
+            "q",
+            "back",
+            "Back",
+            help="Back to the previous screen (run and log views, as in a pager)",
+        ),
         # Lists (overview, pipelines, runs).
         _b("list.down", "j", "cursor_down", "Down", show=False),
         _b("list.up", "k", "cursor_up", "Up", show=False),

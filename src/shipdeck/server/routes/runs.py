@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from shipdeck.model import LogChunk, RerunMode, Run, RunDetail
+from shipdeck.model import FailureStreak, LogChunk, RerunMode, Run, RunDetail, RunPage, RunStatus
 from shipdeck.server.routes.deps import MAX_ID, WRITABLE, RunnerDep
 from shipdeck.server.sse import unless_stopped
 
@@ -41,14 +41,56 @@ class ResolvedRun(BaseModel):
     run_id: int
 
 
+Pipeline = Annotated[str | None, Query(max_length=200)]
+Status = Annotated[RunStatus | None, Query()]
+Text = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        description="Words that must all match: `#12`, `key=value` (a param), or text in the"
+        " run's number, pipeline, status, trigger, user, params, parent or a task's reason",
+    ),
+]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Before = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
 @router.get("/runs")
 async def list_runs(
     runner: RunnerDep,
-    pipeline: Annotated[str | None, Query(max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    pipeline: Pipeline = None,
+    status: Status = None,
+    text: Text = None,
+    limit: Limit = 50,
+    before: Before = None,
 ) -> list[Run]:
-    return await runner.runs(pipeline=pipeline, limit=limit, before=before)
+    return await runner.runs(
+        pipeline=pipeline, status=status, text=text, limit=limit, before=before
+    )
+
+
+@router.get("/runs/page")
+async def runs_page(
+    runner: RunnerDep,
+    pipeline: Pipeline = None,
+    status: Status = None,
+    text: Text = None,
+    limit: Limit = 50,
+    before: Before = None,
+) -> RunPage:
+    """The runs of `GET /v1/runs` and how many match the filters in all (`total`)."""
+    return await runner.runs_page(
+        pipeline=pipeline, status=status, text=text, limit=limit, before=before
+    )
+
+
+@router.get("/runs/failures")
+async def failures(
+    runner: RunnerDep, limit: Annotated[int, Query(ge=1, le=1000)] = 20
+) -> list[FailureStreak]:
+    """Failures no success followed, newest first: per pipeline (deploy runs: per
+    environment) the newest failed or interrupted run and how many since the last success."""
+    return await runner.failures(limit=limit)
 
 
 @router.post("/runs", status_code=201, dependencies=WRITABLE)

@@ -13,14 +13,14 @@ from textual.widgets import DataTable, Static
 
 from shipdeck.model import EventPage, HistoryEntry, Outcome
 from shipdeck.tui import keymap
-from shipdeck.tui.current import shipdeck_app
+from shipdeck.tui.current import shipdeck_app, tick_while_shown
 from shipdeck.tui.deploy_format import OUTCOME_GLYPH, outcome_style, verdict_style
 from shipdeck.tui.fleet import deploy_runner
 from shipdeck.tui.format import clip, format_age, plural
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.log_pane import LogPane
-from shipdeck.tui.widgets.table import Cell, KeyedTable
+from shipdeck.tui.widgets.table import Cell, KeyedTable, plain
 
 if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp
@@ -75,6 +75,14 @@ class EnvHistoryScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.run_worker(self._load(), group="env-history", exclusive=True)
+        tick_while_shown(self, self._repaint_ages)
+
+    def _repaint_ages(self) -> None:
+        table = self.query_one(KeyedTable)
+        now = self.shipdeck.clock()
+        for entry in self.entries:
+            if str(entry.id) in table.rows:
+                table.update_cell(str(entry.id), "when", plain(format_age(entry.at, now)))
 
     async def _load(self) -> None:
         app = self.shipdeck

@@ -12,7 +12,7 @@ from textual.widgets import Static
 from shipdeck.model import EventKind, EventPage
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
-from shipdeck.tui.current import shipdeck_app
+from shipdeck.tui.current import shipdeck_app, tick_while_shown
 from shipdeck.tui.fleet import Part, load_part, runner_read_only
 from shipdeck.tui.format import clip
 from shipdeck.tui.screens.shared_filter import FilterableView, FilterInput
@@ -35,7 +35,7 @@ class FleetView(FilterableView, Vertical, Generic[T]):
     """Subclasses define `load(index, runner)` and `paint()`; `parts` holds each runner's
     latest answer (or the reason it has none)."""
 
-    RELOAD_ON: frozenset[EventKind] = frozenset({EventKind.RUN})
+    RELOAD_ON: frozenset[EventKind] = frozenset({EventKind.RUN, EventKind.CONFIG})
     BINDINGS: ClassVar[list[BindingType]] = [keymap.ALL_BINDINGS["back"]]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -59,12 +59,20 @@ class FleetView(FilterableView, Vertical, Generic[T]):
     def on_mount(self) -> None:
         self.set_interval(RELOAD_INTERVAL, self._reload_stale)
         self.set_interval(REFRESH_EVERY, self.reload)
+        tick_while_shown(self, self._repaint_ages)
 
     def on_show(self) -> None:
-        """Load when first shown: a tab nobody opened costs its runners nothing."""
+        """Load when first shown: a tab nobody opened costs its runners nothing. Shown again,
+        its ages are brought up to date at once."""
         if not self._started:
             self._started = True
             self.reload()
+        else:
+            self._repaint_ages()
+
+    def _repaint_ages(self) -> None:
+        if self.parts:
+            self.paint()
 
     def reload(self) -> None:
         self._stale.update(range(len(self.shipdeck.runners)))

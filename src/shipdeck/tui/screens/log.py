@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 class LogScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = list(keymap.bindings("back"))
+    BINDINGS: ClassVar[list[BindingType]] = list(keymap.bindings("back", "close"))
     DEFAULT_CSS = """
     LogScreen LogPane { height: 1fr; }
     """

@@ -16,7 +16,7 @@ from shipdeck import startup
 from shipdeck.model import EventKind, EventPage, RerunMode, Run
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import actions, keymap
-from shipdeck.tui.current import shipdeck_app
+from shipdeck.tui.current import shipdeck_app, tick_while_shown
 from shipdeck.tui.data import Snapshot, load_snapshot
 from shipdeck.tui.fleet import Part, load_part, runner_read_only
 from shipdeck.tui.fleet_runs import (
@@ -48,6 +48,7 @@ FLEET_VIEWS = ("models", "deployments", "timeline")
 SHARED_FILTER_VIEWS = ("overview", "runs", "deployments", "timeline")
 PIPELINE_TABLES = ("overview-pipelines", "pipelines-table")
 RELOAD_INTERVAL = 0.5
+RELOAD_ON = frozenset({EventKind.RUN, EventKind.TASK, EventKind.CONFIG})
 
 
 def view_class(view: str) -> type[Widget]:
@@ -123,7 +124,7 @@ class MainScreen(HidesRefusedKeys):
 
     def on_mount(self) -> None:
         self.set_interval(RELOAD_INTERVAL, self._reload_if_stale)
-        self.set_interval(1.0, self._repaint)
+        tick_while_shown(self, self._repaint)
         self.reload()
 
     # Data: one snapshot per runner, each loaded on its own so a slow one never holds up the
@@ -220,9 +221,6 @@ class MainScreen(HidesRefusedKeys):
         for view in self.query(PipelinesView):
             if view.is_mounted:
                 view.update(snapshot, app.palette, now)
-        for runs in self.query(RunsView):
-            if runs.is_mounted:
-                runs.update(sources, app.palette, now, many)
         self.query_one(OverviewView).show_runners(self._runner_lines(now))
 
     def _runner_lines(self, now: datetime) -> list[Text]:
@@ -232,16 +230,16 @@ class MainScreen(HidesRefusedKeys):
         lines = []
         for index, runner in enumerate(app.runners):
             part = self.parts.get(index)
-            runs = part.data.runs if part is not None and part.data is not None else None
+            snapshot = part.data if part is not None else None
             error = part.error if part is not None else ""
             state = app.connection_state(index)
-            lines.append(runner_summary(runner.name, state, runs, error, app.palette, now))
+            lines.append(runner_summary(runner.name, state, snapshot, error, app.palette, now))
         return lines
 
     def on_runner_events(self, runner_index: int, page: EventPage) -> None:
         for view in self.query(FleetView):
             view.on_runner_events(runner_index, page)
-        if page.reset or any(e.kind in (EventKind.RUN, EventKind.TASK) for e in page.events):
+        if page.reset or any(e.kind in RELOAD_ON for e in page.events):
             self._stale.add(runner_index)
 
     # The filter shared by Overview, Runs, Deployments and Timeline.
@@ -317,9 +315,9 @@ class MainScreen(HidesRefusedKeys):
             return (index, run) if run is not None else None
         index, run_id = parse_fleet_key(key) or (self.shipdeck.active, int(key))
         snapshot = self.snapshot_of(index)
-        if snapshot is None:
-            return None
-        run = next((r for r in snapshot.runs if r.id == run_id), None)
+        run = snapshot.find(run_id) if snapshot is not None else None
+        for runs in self.query(RunsView) if run is None else []:
+            run = runs.find(index, run_id)
         return (index, run) if run is not None else None
 
     def selected_run(self) -> Run | None:

@@ -11,9 +11,10 @@ from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from shipdeck.model import Run, RunDetail, RunStatus, TaskStatus
+from shipdeck.model import FailureStreak, Run, RunDetail, RunStatus, TaskStatus
 from shipdeck.tui import keymap
 from shipdeck.tui.data import STRIP_RUNS
+from shipdeck.tui.failure_cause import failure_cause
 from shipdeck.tui.fleet_runs import Source, fleet_key, pipeline_key
 from shipdeck.tui.format import (
     clip,
@@ -28,17 +29,6 @@ from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.shared_filter import FilterableView, FilterInput
 from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.tui.widgets.table import Cell, KeyedTable
-
-
-def _failure_cause(detail: RunDetail | None) -> str:
-    if detail is None:
-        return ""
-    bad = [t for t in detail.tasks if t.status in (TaskStatus.FAILED, TaskStatus.INTERRUPTED)]
-    if not bad:
-        return ""
-    task = bad[0]
-    reason = f": {task.reason}" if task.reason else ""
-    return f"{task.name}{reason}"
 
 
 def _running_tasks(detail: RunDetail | None) -> str:
@@ -63,6 +53,16 @@ def strip(runs: list[Run], palette: Palette, width: int = STRIP_RUNS) -> Text:
     return text
 
 
+def _failed_at(run: Run) -> datetime:
+    return run.finished_at or run.created_at
+
+
+def _line(streak: FailureStreak) -> str:
+    """What failed: a pipeline, or a service's deploys to one environment."""
+    env = streak.env
+    return f"{streak.run.pipeline} {env}" if env else streak.run.pipeline
+
+
 def _key(source: Source, many: bool, run: Run) -> str:
     return fleet_key(source.index, run.id) if many else str(run.id)
 
@@ -72,7 +72,13 @@ def _matches(words: list[str], *fields: str) -> bool:
     return all(word in text for word in words)
 
 
-FAILURE_COLUMNS = [("run", "run"), ("pipeline", "pipeline"), ("cause", "failed task"), ("age", "")]
+FAILURE_COLUMNS = [
+    ("run", "run"),
+    ("pipeline", "pipeline"),
+    ("times", ""),
+    ("cause", "failed task"),
+    ("age", ""),
+]
 RUNNING_COLUMNS = [
     ("run", "run"),
     ("pipeline", "pipeline"),
@@ -87,7 +93,9 @@ PIPELINE_COLUMNS = [
     ("age", ""),
 ]
 RUNNER_COLUMN = ("runner", "runner")
-MANY_FAILURES_SHOWN = 8
+LOADING = "loading…"
+EMPTY = {"failures": "Nothing failing", "running": "Nothing running"}
+FAILURES_SHOWN = 8
 
 
 class OverviewView(FilterableView, Vertical):
@@ -115,10 +123,10 @@ class OverviewView(FilterableView, Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="overview-runners")
         yield Static("Failures", classes="section-title", id="failures-title")
-        yield Static("No recent failures", classes="empty", id="failures-empty")
+        yield Static(LOADING, classes="empty", id="failures-empty")
         yield GridTable(FAILURE_COLUMNS, id="overview-failures")
         yield Static("Running", classes="section-title", id="running-title")
-        yield Static("Nothing running", classes="empty", id="running-empty")
+        yield Static(LOADING, classes="empty", id="running-empty")
         yield GridTable(RUNNING_COLUMNS, id="overview-running")
         yield Static("Pipelines", classes="section-title", id="pipelines-title")
         yield GridTable(PIPELINE_COLUMNS, id="overview-pipelines")
@@ -133,22 +141,25 @@ class OverviewView(FilterableView, Vertical):
     ) -> None:
         self._last = (sources, palette, now, many)
         words = self.filter_words
-        failures = [(source, run) for source in sources for run in source.snapshot.failures]
-        failures.sort(key=lambda pair: pair[1].finished_at or pair[1].created_at, reverse=True)
+        streaks = [(source, streak) for source in sources for streak in source.snapshot.failures]
+        streaks.sort(key=lambda pair: _failed_at(pair[1].run), reverse=True)
         failure_rows: list[tuple[str, list[Cell]]] = []
-        for source, run in failures[: MANY_FAILURES_SHOWN if many else len(failures)]:
-            cause = _failure_cause(source.snapshot.details.get(run.id))
-            if not _matches(words, source.name if many else "", f"#{run.id}", run.pipeline, cause):
+        for source, streak in streaks:
+            run = streak.run
+            cause = failure_cause(run, source.snapshot.details.get(run.id))
+            line = _line(streak)
+            if not _matches(words, source.name if many else "", f"#{run.id}", line, cause):
                 continue
             cells: list[Cell] = [clip_name(source.name)] if many else []
             cells += [
                 palette.badge(run.status, f"#{run.id}"),
-                clip_name(run.pipeline),
-                Text(clip(cause, 34), style=palette.status("failed")),
-                format_age(run.finished_at or run.created_at, now),
+                clip_name(line),
+                Text(f"\u00d7{streak.count}" if streak.count > 1 else "", style=palette.muted),
+                Text(clip(cause, 30), style=palette.status("failed")),
+                format_age(_failed_at(run), now),
             ]
             failure_rows.append((_key(source, many, run), cells))
-        self._fill("failures", FAILURE_COLUMNS, failure_rows, many)
+        self._fill("failures", FAILURE_COLUMNS, failure_rows[:FAILURES_SHOWN], many)
 
         running = [(source, run) for source in sources for run in source.snapshot.active]
         running.sort(key=lambda pair: pair[1].created_at, reverse=True)
@@ -211,7 +222,9 @@ class OverviewView(FilterableView, Vertical):
     ) -> None:
         table = self._grid(section, columns, rows, many)
         table.display = bool(rows)
-        self.query_one(f"#{section}-empty").display = not rows
+        empty = self.query_one(f"#{section}-empty", Static)
+        empty.update(EMPTY[section])
+        empty.display = not rows
 
     def show_runners(self, lines: list[Text]) -> None:
         """With several runners: one line each (state, running, failures, last run)."""

@@ -20,7 +20,7 @@ from shipdeck.model import (
     TaskStatus,
 )
 from shipdeck.tui import actions, keymap
-from shipdeck.tui.current import shipdeck_app
+from shipdeck.tui.current import shipdeck_app, tick_while_shown
 from shipdeck.tui.data import event_run, event_task
 from shipdeck.tui.format import STATUS_WORD, format_duration, format_param, run_elapsed
 from shipdeck.tui.refused_keys import HidesRefusedKeys
@@ -54,7 +54,14 @@ class RunScreen(HidesRefusedKeys):
     CSS_PATH = "run.tcss"
     BINDINGS: ClassVar[list[BindingType]] = list(
         keymap.bindings(
-            "back", "dag.open-log", "rerun", "rerun-failed", "rerun-from", "cancel", "trigger"
+            "back",
+            "dag.open-log",
+            "rerun",
+            "rerun-failed",
+            "rerun-from",
+            "cancel",
+            "trigger",
+            "close",
         )
     )
 
@@ -80,7 +87,7 @@ class RunScreen(HidesRefusedKeys):
         yield SteadyFooter(compact=True)
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self._paint_summary)
+        tick_while_shown(self, self._paint_summary)
         self.run_worker(self._load(), group="run-load", exclusive=True)
 
     async def _load(self) -> None:

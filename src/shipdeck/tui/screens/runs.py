@@ -1,28 +1,74 @@
-"""Runs: the latest runs of every pipeline, newest first."""
+"""Runs: every recorded run of every runner, newest first, a page at a time.
+
+The `/` filter is applied by the runner (a status word such as `failed`, other words matched
+against the run's number, pipeline, params, trigger, user and tasks' reasons), so it finds
+runs however old; the list fetches the next page as the cursor nears its end, and says how
+many of how many runs it holds."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Vertical
+from textual.widgets import DataTable, Static
 
-from shipdeck.model import Run
+from shipdeck.model import Run, RunStatus
+from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
-from shipdeck.tui.fleet_runs import Source, fleet_key
+from shipdeck.tui.fleet import Part
+from shipdeck.tui.fleet_runs import fleet_key
 from shipdeck.tui.format import (
     STATUS_WORD,
     clip_name,
     format_age,
     format_duration,
+    plural,
     run_elapsed,
 )
-from shipdeck.tui.palette import Palette
-from shipdeck.tui.screens.shared_filter import FilterableView, FilterInput
+from shipdeck.tui.screens.fleet_view import FleetView
+from shipdeck.tui.screens.shared_filter import FilterInput
 from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.tui.widgets.table import Cell
+
+PAGE = 100
+"""Runs asked for at a time."""
+MAX_KEPT = 1000
+"""Runs a reload asks for at most (the runner's limit per request)."""
+AHEAD = 20
+"""Rows before the end of the list at which the next page is fetched."""
+STATUS_WORDS: dict[str, RunStatus] = {
+    **{status.value: status for status in RunStatus},
+    STATUS_WORD[RunStatus.SUCCEEDED.value]: RunStatus.SUCCEEDED,
+}
+"""Filter words that mean a status (`ok` is how the list shows succeeded)."""
+
+Query = tuple[RunStatus | None, str]
+
+
+def runner_query(words: list[str]) -> Query:
+    """The runner's filters for the `/` words: the first status word is the status, the
+    rest are matched as text."""
+    status = next((STATUS_WORDS[w] for w in words if w in STATUS_WORDS), None)
+    rest = list(words)
+    if status is not None:
+        rest.remove(next(w for w in words if STATUS_WORDS.get(w) == status))
+    return status, " ".join(rest)
+
+
+@dataclass(frozen=True)
+class RunsList:
+    """One runner's runs as far as they have been paged in, for the query they answer."""
+
+    query: Query
+    runs: list[Run]
+    total: int
+
+    @property
+    def more(self) -> bool:
+        return len(self.runs) < self.total
 
 
 def _origin(run: Run) -> str:
@@ -32,11 +78,6 @@ def _origin(run: Run) -> str:
     if run.rerun_from:
         mode = f"from {run.rerun_from}"
     return f"rerun #{run.parent_id} {mode}"
-
-
-def _matches(run: Run, words: list[str]) -> bool:
-    text = f"#{run.id} {run.pipeline} {run.status.value} {_origin(run)} {run.user}".lower()
-    return all(word in text for word in words)
 
 
 COLUMNS = [
@@ -50,50 +91,117 @@ COLUMNS = [
 ]
 
 
-class RunsView(FilterableView, Vertical):
+class RunsTable(GridTable):
+    follow_top = True
+
+
+class RunsView(FleetView[RunsList]):
     DEFAULT_CSS = """
     RunsView { height: 1fr; }
     RunsView KeyedTable { max-height: 1fr; }
+    RunsView .view-status { height: 1; padding: 0 1; color: $foreground 70%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = list(
         keymap.bindings("runs.filter", "runs.clear-filter")
     )
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.filter_words: list[str] = []
-        self._last: tuple[list[Source], Palette, datetime, bool] | None = None
-
     def compose(self) -> ComposeResult:
-        yield GridTable(COLUMNS, id="runs-table")
+        yield Static("", id="runs-status", classes="view-status")
+        yield RunsTable(COLUMNS, id="runs-table")
         yield FilterInput(
-            placeholder="filter runs: words such as train failed #12", id="runs-filter"
+            placeholder="filter runs: words such as train failed #12 env=prod", id="runs-filter"
         )
+
+    def query_for(self, index: int) -> Query:
+        """The filter words for one runner: with several, words in its name are not sent
+        (`lab failed` lists lab's failed runs)."""
+        name = self.shipdeck.runners[index].name.lower() if self.many else ""
+        return runner_query([w for w in self.filter_words if not (name and w in name)])
+
+    async def load(self, index: int, runner: Runner) -> RunsList:
+        """The newest runs for the current filter: as many as were paged in already."""
+        query = self.query_for(index)
+        have = self._current(index)
+        limit = min(MAX_KEPT, max(PAGE, len(have.runs) if have is not None else 0))
+        status, text = query
+        page = await runner.runs_page(status=status, text=text or None, limit=limit)
+        return RunsList(query, page.runs, page.total)
+
+    def _current(self, index: int) -> RunsList | None:
+        """A runner's list if it answers the filter shown now (else it is being reloaded)."""
+        part = self.parts.get(index)
+        data = part.data if part is not None else None
+        return data if data is not None and data.query == self.query_for(index) else None
+
+    def set_filter(self, text: str) -> None:
+        super().set_filter(text)
+        self.reload()
+
+    def apply_filter(self, words: list[str]) -> None:
+        changed = words != self.filter_words
+        super().apply_filter(words)
+        if changed:
+            self.reload()
 
     def action_clear_filter(self) -> None:
         self.close_filter()
 
-    def paint(self) -> None:
-        if self._last is not None:
-            self.update(*self._last)
-
     def focus_table(self) -> None:
         self.query_one(GridTable).focus()
 
-    def update(
-        self, sources: list[Source], palette: Palette, now: datetime, many: bool = False
-    ) -> None:
-        """The active runner's runs; with several runners, every runner's, newest first."""
-        self._last = (sources, palette, now, many)
-        entries = [(source, run) for source in sources for run in source.snapshot.runs]
+    # Paging.
+
+    def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
+        table = self.query_one(GridTable)
+        if message.data_table is table and message.cursor_row >= table.row_count - AHEAD:
+            self.fetch_more()
+        self.call_after_refresh(self._paint_status)
+
+    def fetch_more(self) -> None:
+        """The next page of every runner that has more runs than it listed."""
+        for index in range(len(self.shipdeck.runners)):
+            listed = self._current(index)
+            if listed is not None and listed.more and listed.runs:
+                self.run_worker(
+                    self._more(index, listed), group=f"runs-more-{index}", exclusive=True
+                )
+
+    async def _more(self, index: int, listed: RunsList) -> None:
+        app = self.shipdeck
+        status, text = listed.query
+        before = listed.runs[-1].id
+        page = await app.call(
+            "Loading runs",
+            lambda: app.runners[index].runs_page(
+                status=status, text=text or None, limit=PAGE, before=before
+            ),
+        )
+        now = self._current(index)
+        if page is None or now is None or not now.runs or now.runs[-1].id != before:
+            return  # reloaded meanwhile: that answer stands
+        grown = RunsList(now.query, [*now.runs, *page.runs], now.total)
+        self.parts[index] = Part(index, app.runners[index].name, data=grown)
+        self.paint()
+
+    # Painting.
+
+    def find(self, index: int, run_id: int) -> Run | None:
+        listed = self._current(index)
+        runs = listed.runs if listed is not None else []
+        return next((run for run in runs if run.id == run_id), None)
+
+    def paint(self) -> None:
+        app = self.shipdeck
+        palette = app.palette
+        now = app.clock()
+        many = self.many
+        lists = [(i, data) for i in range(len(app.runners)) if (data := self._current(i))]
+        entries = [(index, run) for index, listed in lists for run in listed.runs]
         if many:
             entries.sort(key=lambda entry: entry[1].created_at, reverse=True)
         rows: list[tuple[str, list[Cell]]] = []
-        for source, run in entries:
-            name = source.name if many else ""
-            if not _matches(run, [w for w in self.filter_words if w not in name.lower()]):
-                continue
-            cells: list[Cell] = [clip_name(name)] if many else []
+        for index, run in entries:
+            cells: list[Cell] = [clip_name(app.runners[index].name)] if many else []
             cells += [
                 f"#{run.id}",
                 clip_name(run.pipeline),
@@ -103,6 +211,41 @@ class RunsView(FilterableView, Vertical):
                 format_duration(run_elapsed(run, now)),
                 _origin(run),
             ]
-            rows.append((fleet_key(source.index, run.id) if many else str(run.id), cells))
+            rows.append((fleet_key(index, run.id) if many else str(run.id), cells))
         columns = [("runner", "runner"), *COLUMNS] if many else COLUMNS
         self.query_one(GridTable).set_grid(columns, rows)
+        self._listed = (len(rows), sum(listed.total for _, listed in lists))
+        self._paint_status()
+        self.call_after_refresh(self._paint_status)
+
+    _listed = (0, 0)
+    """Rows shown, and how many runs match in all."""
+
+    def _pending(self) -> bool:
+        """A runner has not answered the filter shown yet (nor failed to)."""
+        return any(
+            self._current(index) is None and not (part is not None and part.error)
+            for index in range(len(self.shipdeck.runners))
+            for part in [self.parts.get(index)]
+        )
+
+    def _paint_status(self) -> None:
+        if not self.is_mounted:
+            return
+        palette = self.shipdeck.palette
+        shown, total = self._listed
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        newer = self.query_one(GridTable).rows_above
+        if newer:
+            text.append(f" {newer} newer ↑ ", style="reverse bold")
+        if self._pending() and not shown:
+            text.append(" loading…", style=palette.muted)
+        elif self.filter_words and total == 0:
+            text.append(" no run matches", style="bold")
+        else:
+            text.append(f" {shown:,} of {plural(total, 'run')}", style="bold")
+            if self._pending():
+                text.append(" …", style=palette.muted)
+        if self.filter_words:
+            text.append(f"  /{' '.join(self.filter_words)}", style="bold")
+        self.query_one("#runs-status", Static).update(self.with_runners(text))

@@ -38,9 +38,10 @@ STATUS_GLYPH = {"started": "▸", "refused": "⊘", "conflict": "≠"}
 
 
 class TimelineTable(GridTable):
-    """enter jumps to what the item is about."""
+    """enter jumps to what the item is about; at the top, it stays on the newest item."""
 
     BINDINGS: ClassVar[list[BindingType]] = list(deploy_bindings("timeline.open"))
+    follow_top = True
 
     def action_open_item(self) -> None:
         self.action_select_cursor()
@@ -61,6 +62,7 @@ class TimelineView(FleetView[list[TimelineItem]]):
         self.window_index = DEFAULT_WINDOW
         self.kind_index = 0
         self.shown: dict[str, TimelineItem] = {}
+        self._shown_count = 0
 
     def compose(self) -> ComposeResult:
         yield Static("", id="timeline-status", classes="view-status")
@@ -99,7 +101,10 @@ class TimelineView(FleetView[list[TimelineItem]]):
         columns = [("runner", "runner")] if self.many else []
         columns += [("when", "when"), ("kind", "kind"), ("what", "what"), ("who", "who")]
         self.query_one(GridTable).set_grid(columns, rows)
-        self._paint_status(len(items))
+        self._shown_count = len(items)
+        self._paint_status()
+        # Scrolling follows the cursor on the next refresh: count what it hides then.
+        self.call_after_refresh(self._paint_status)
 
     def _cells(self, item: TimelineItem, palette: Palette, now: datetime) -> list[Cell]:
         cells: list[Cell] = []
@@ -118,12 +123,17 @@ class TimelineView(FleetView[list[TimelineItem]]):
         cells.append(clip(item.who.split("@", 1)[0], 10))
         return cells
 
-    def _paint_status(self, shown: int) -> None:
+    def _paint_status(self) -> None:
+        if not self.is_mounted:
+            return
         palette = self.shipdeck.palette
         text = Text(no_wrap=True, overflow="ellipsis", end="")
+        newer = self.query_one(GridTable).rows_above
+        if newer:
+            text.append(f" {newer} newer ↑ ", style="reverse bold")
         text.append(f" last {WINDOWS[self.window_index][0]}", style="bold")
         text.append(f"  {self.kind.value if self.kind else 'all kinds'}", style="bold")
-        text.append(f"  {plural(shown, 'event')}", style=palette.muted)
+        text.append(f"  {plural(self._shown_count, 'event')}", style=palette.muted)
         if self.filter_words:
             text.append(f"  /{' '.join(self.filter_words)}", style="bold")
         self.query_one("#timeline-status", Static).update(self.with_runners(text))
@@ -145,6 +155,10 @@ class TimelineView(FleetView[list[TimelineItem]]):
     def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
         message.stop()
         self.action_open_item()
+
+    def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
+        if self.parts:
+            self.call_after_refresh(self._paint_status)
 
     def action_open_item(self) -> None:
         from shipdeck.tui.screens.env_history import EnvHistoryScreen

@@ -22,6 +22,10 @@ class KeyedTable(DataTable[Cell]):
     """
     BINDINGS: ClassVar[list[BindingType]] = list(keymap.bindings("list.down", "list.up", "open"))
 
+    follow_top = False
+    """A list newest first: with the cursor on the first row, new rows arriving above keep
+    it on the (new) first row, instead of on its row pushed down out of view."""
+
     def __init__(self, columns: Sequence[tuple[str, str]], *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self._column_spec = list(columns)
@@ -60,12 +64,31 @@ class KeyedTable(DataTable[Cell]):
                         self.update_cell(key, column, cell, update_width=True)
             return
         selected = self.selected_key
+        at_top = self.follow_top and self.cursor_row == 0
         self.clear()
         for key, cells in rows:
             self.add_row(*cells, key=key)
         self._keys = keys
-        if selected in keys:
+        if at_top:
+            self.move_cursor(row=0, animate=False)
+            self.scroll_home(animate=False, immediate=True)
+        elif selected in keys:
             self.move_cursor(row=keys.index(selected), animate=False)
+
+    def on_show(self) -> None:
+        # Hidden (another tab), the cursor row is scrolled to as if nothing fit on screen;
+        # shown again, a cursor that fits under the first row goes back to the top.
+        self.call_after_refresh(self._settle_scroll)
+
+    def _settle_scroll(self) -> None:
+        rows = self.scrollable_content_region.height - (1 if self.show_header else 0)
+        if self.scroll_offset.y > 0 and self.cursor_row < rows:
+            self.scroll_home(animate=False, immediate=True)
+
+    @property
+    def rows_above(self) -> int:
+        """Rows scrolled out of view above (in a list newest first: newer ones)."""
+        return min(round(self.scroll_offset.y), len(self._keys))
 
 
 def plain(cell: Cell) -> Text:

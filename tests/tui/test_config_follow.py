@@ -1,0 +1,49 @@
+"""An open TUI on the workspace daemon follows shipdeck.toml: a pipeline added to the file
+shows up by itself (the daemon sends a `config` event), with no ctrl+r."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+from shipdeck.runners import daemon
+from shipdeck.tui import create_app
+from shipdeck.tui.config import TuiConfig
+from shipdeck.tui.screens.main import MainScreen
+from shipdeck.tui.widgets.table import KeyedTable
+from shipdeck.workspace import load_workspace
+from tests.tui.conftest import wait_for
+
+WORKSPACE = """
+[pipelines.build]
+[pipelines.build.tasks.compile]
+run = "true"
+"""
+
+ADDED = """
+[pipelines.nightly]
+[pipelines.nightly.tasks.report]
+run = "true"
+"""
+
+
+async def test_a_pipeline_added_to_the_file_appears_in_the_open_tui(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "shipdeck.toml").write_text(WORKSPACE)
+    workspace = load_workspace(root)
+    runner = await daemon.attach(workspace)
+    try:
+        app = create_app([runner], config=TuiConfig())
+        async with app.run_test(size=(100, 30)) as pilot:
+            main = app.screen
+            assert isinstance(main, MainScreen)
+            table = main.query_one("#overview-pipelines", KeyedTable)
+            await wait_for(pilot, lambda: table._keys == ["build"], "the declared pipeline")
+            await pilot.pause(0.5)  # following the feed by now
+            workspace.file.write_text(WORKSPACE + ADDED)
+            await wait_for(pilot, lambda: table._keys == ["build", "nightly"], "the new one")
+    finally:
+        await runner.close()
+        with contextlib.suppress(Exception):
+            await daemon.stop(workspace)
