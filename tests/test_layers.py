@@ -20,14 +20,15 @@ EVERYWHERE = {"errors", "startup", "__init__", "__version__"}
 ALLOWED: dict[str, set[str]] = {
     "model": {"model"},
     "workspace": {"workspace", "model"},
-    "engine": {"engine", "workspace", "model"},
+    "engine": {"engine", "workspace", "model", "config", "paths", "state_dir"},
     "monitoring": {"monitoring", "model"},
     "paths": set(),
+    "state_dir": set(),
     "config": {"paths", "workspace"},
-    "runners": {"runners", "engine", "workspace", "model", "config", "paths"},
+    "runners": {"runners", "engine", "workspace", "model", "config", "paths", "state_dir"},
     "server": {"server", "runners", "model", "config", "paths"},
     "tui": {"tui", "runners", "model", "config", "paths"},
-    "demo": {"demo"},
+    "demo": {"demo", "runners", "model"},
 }
 """For each top-level part of the package, the parts it may import (cli may import any)."""
 
