@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "deploy",
     "models",
     "drift",
+    "schedules",
 ]
 
 Handler = Callable[[argparse.Namespace, CliContext], Awaitable[int]]

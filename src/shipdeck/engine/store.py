@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shipdeck.model import Metric, RerunMode, Run, RunStatus, TaskRun, TaskStatus
+from shipdeck.model import Metric, RerunMode, Run, RunCause, RunStatus, TaskRun, TaskStatus
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS runs (
     tasks_total INTEGER NOT NULL DEFAULT 0,
     tasks_done INTEGER NOT NULL DEFAULT 0,
     owner TEXT,
-    cancel_requested INTEGER NOT NULL DEFAULT 0
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    cause TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_pipeline ON runs (pipeline, id);
 CREATE INDEX IF NOT EXISTS runs_active ON runs (status) WHERE status IN ('queued', 'running');
@@ -74,15 +75,21 @@ CREATE INDEX IF NOT EXISTS metrics_run ON metrics (run_id, task);
 ACTIVE_RUN = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
 _RUN_COLUMNS = (
     "id, pipeline, status, params, trigger, user, parent_id, rerun_mode, rerun_from, jobs,"
-    " created_at, started_at, finished_at, tasks_total, tasks_done"
+    " created_at, started_at, finished_at, tasks_total, tasks_done, cause"
 )
 _TASK_COLUMNS = (
     "run_id, name, status, attempts, exit_code, started_at, finished_at, reason, reused_from, needs"
 )
 _UPGRADES = {
     2: ["ALTER TABLE tasks ADD COLUMN needs TEXT"],
+    3: ["ALTER TABLE runs ADD COLUMN cause TEXT"],
 }
 """Statements that bring a store written at version N-1 to version N."""
+
+
+Claim = Callable[[sqlite3.Connection, int], None]
+"""Writes more in a new run's own transaction: (connection, run id) -> None; raising undoes
+the run (see `Store.insert_run`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,13 +161,23 @@ class Store:
 
     # Writes -----------------------------------------------------------------------------
 
-    def insert_run(self, run: Run, owner: str, tasks: Sequence[TaskRow]) -> int:
-        """Create a run and its task rows in one transaction; returns the new run id."""
+    def insert_run(
+        self,
+        run: Run,
+        owner: str,
+        tasks: Sequence[TaskRow],
+        *,
+        claim: Claim | None = None,
+    ) -> int:
+        """Create a run and its task rows in one transaction; returns the new run id.
+
+        `claim(db, run_id)` writes more in that same transaction (a schedule records the slot
+        it fires for); if it raises, nothing is written and the error propagates."""
         with self._transaction():
             cursor = self._db.execute(
                 "INSERT INTO runs (pipeline, status, params, trigger, user, parent_id, rerun_mode,"
                 " rerun_from, jobs, created_at, started_at, finished_at, tasks_total, tasks_done,"
-                " owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " owner, cause) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.pipeline,
                     run.status.value,
@@ -177,9 +194,12 @@ class Store:
                     run.tasks_total,
                     run.tasks_done,
                     owner,
+                    None if run.cause is None else run.cause.model_dump_json(),
                 ),
             )
             run_id = int(cursor.lastrowid or 0)
+            if claim is not None:
+                claim(self._db, run_id)
             rows = [
                 TaskRow(row.task.model_copy(update={"run_id": run_id}), row.position, row.pid)
                 for row in tasks
@@ -410,6 +430,7 @@ def _run_from_row(row: Sequence[Any]) -> Run:
         finished_at=from_epoch(row[12]),
         tasks_total=row[13],
         tasks_done=row[14],
+        cause=None if row[15] is None else RunCause.model_validate_json(row[15]),
     )
 
 

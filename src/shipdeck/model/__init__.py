@@ -35,6 +35,8 @@ from shipdeck.model.run import (
     TaskRun,
     TaskStatus,
 )
+from shipdeck.model.schedule import ScheduleAction, ScheduleInfo, ScheduleList
+from shipdeck.model.triggers import PipelineTriggers, RunCause, TriggerKind
 from shipdeck.model.workspace import WorkspaceSpec
 
 __all__ = [
@@ -64,16 +66,22 @@ __all__ = [
     "Outcome",
     "ParamValue",
     "PipelineSpec",
+    "PipelineTriggers",
     "PlannedTask",
     "RegisterSpec",
     "RerunMode",
     "Run",
+    "RunCause",
     "RunDetail",
     "RunStatus",
+    "ScheduleAction",
+    "ScheduleInfo",
+    "ScheduleList",
     "ServiceSpec",
     "TaskRun",
     "TaskSpec",
     "TaskStatus",
+    "TriggerKind",
     "WorkspaceSpec",
     "default_direction",
     "known_direction",

@@ -18,6 +18,11 @@ class EventKind(StrEnum):
     """A task wrote a line. data: {"n", "stream", "text"}."""
     METRIC = "metric"
     """A task reported a metric. data: the Metric."""
+    SCHEDULE_FIRED = "schedule_fired"
+    """A schedule or trigger started a run. data: {"schedule", "pipeline", "trigger",
+    "cause"} (the RunCause); run_id: the run it started."""
+    SCHEDULE = "schedule"
+    """A schedule or trigger was paused or resumed. data: the ScheduleAction."""
 
 
 class Event(BaseModel):

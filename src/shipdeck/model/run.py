@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from shipdeck.model.pipeline import ParamValue
+from shipdeck.model.triggers import RunCause
 
 
 class RunStatus(StrEnum):
@@ -103,6 +104,9 @@ class Run(BaseModel):
     finished_at: datetime | None = None
     tasks_total: int = 0
     tasks_done: int = 0
+    cause: RunCause | None = None
+    """What started it, for a run a schedule or trigger started (its `trigger` says it in
+    short: `schedule 03:00 CEST`, `after ingest #12`, `changed data/a.csv`)."""
 
     @property
     def duration(self) -> float | None:

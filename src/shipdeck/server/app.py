@@ -12,7 +12,7 @@ from shipdeck import __version__
 from shipdeck.runners.protocol import Runner
 from shipdeck.server.auth import AccessLog, BearerAuth
 from shipdeck.server.errors import install_error_handlers
-from shipdeck.server.routes import deployments, events, meta, models, pipelines, runs
+from shipdeck.server.routes import deployments, events, meta, models, pipelines, runs, schedules
 from shipdeck.server.sse import StreamSettings
 
 API_PREFIX = "/v1"
@@ -45,7 +45,7 @@ def create_app(
     app.state.stream = stream or StreamSettings()
     app.state.stopping = stopping or asyncio.Event()
     app.state.started_at = datetime.now(UTC)
-    for area in (meta, pipelines, runs, events, models, deployments):
+    for area in (meta, pipelines, runs, events, models, deployments, schedules):
         app.include_router(area.router)
     install_error_handlers(app)
     app.add_middleware(BearerAuth, token=token)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from shipdeck.errors import NotFound, Refused, Unavailable
-from shipdeck.runners.protocol import DeployRunner, Runner
+from shipdeck.runners.protocol import DeployRunner, Runner, ScheduleRunner
 
 MAX_ID = 2**53
 """Ids beyond this are not ids any runner hands out (and overflow SQLite integers)."""
@@ -41,3 +41,13 @@ async def get_deploy_runner(request: Request) -> DeployRunner:
 
 
 DeployRunnerDep = Annotated[DeployRunner, Depends(get_deploy_runner)]
+
+
+async def get_schedule_runner(request: Request) -> ScheduleRunner:
+    runner = await get_runner(request)
+    if not isinstance(runner, ScheduleRunner):
+        raise NotFound(f"the {runner.name} runner does not offer schedules")
+    return runner
+
+
+ScheduleRunnerDep = Annotated[ScheduleRunner, Depends(get_schedule_runner)]
