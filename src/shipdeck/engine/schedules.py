@@ -189,13 +189,20 @@ class ScheduleBook:
     def pause(
         self, workspace: WorkspaceSpec, name: str, *, user: str, reason: str = ""
     ) -> ScheduleAction:
-        self._covered(workspace, name)
+        covered = self._covered(workspace, name)
+        pauses = self.store.pauses()
+        held = [paused_by(trigger, pauses) for trigger in covered]
+        if name in pauses or all(held):
+            pause = pauses.get(name) or held[0]
+            assert pause is not None
+            through = "" if pause.name == name else f" through {pause.name}"
+            raise Refused(
+                f"{name} is paused already{through}"
+                f" (by {pause.user} at {pause.at:%Y-%m-%d %H:%M} UTC)"
+            )
         action = self.store.pause(name, user, self.clock(), reason)
         if action is None:
-            pause = self.store.pauses()[name]
-            raise Refused(
-                f"{name} is paused already (by {pause.user} at {pause.at:%Y-%m-%d %H:%M} UTC)"
-            )
+            raise Refused(f"{name} is paused already")
         return action
 
     def resume(
