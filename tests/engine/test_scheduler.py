@@ -481,3 +481,14 @@ async def test_a_changed_rule_starts_afresh(open_runner: Open, root: Path) -> No
     clock.set("2025-06-01T14:00:00+00:00")
     [run] = await finish(runner, await scheduler.tick())
     assert run.trigger == "every 2h"
+
+
+async def test_a_file_name_cannot_drive_the_terminal(open_runner: Open, root: Path) -> None:
+    clock = Clock("2025-06-01T10:00:00+00:00")
+    (root / "data").mkdir(parents=True)
+    runner, scheduler = await open_runner(WATCH.replace('"10s"', '"0s"'), clock)
+    await scheduler.tick()
+    (root / "data" / "x\x1b[2J\x07.csv").write_text("1\n")
+    [run] = await finish(runner, await scheduler.tick())
+    assert run.trigger == "changed data/x?[2J?.csv"
+    assert run.cause and run.cause.files == ["data/x\x1b[2J\x07.csv"]  # the data, as it is

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json, status_text, table
 from shipdeck.errors import Refused
-from shipdeck.model import ScheduleInfo, ScheduleList
+from shipdeck.model import RunCause, ScheduleInfo, ScheduleList
 from shipdeck.runners.protocol import ScheduleRunner
 
 NOT_FIRING = (
@@ -118,3 +118,24 @@ async def change_command(args: argparse.Namespace, ctx: CliContext) -> int:
         done = "paused" if action.action == "pause" else "resumed"
         ctx.print(f"{action.name}: {done} by {action.user}")
     return 0
+
+
+def describe_cause(cause: RunCause) -> list[str]:
+    """What started an automatic run, for `shipdeck show`."""
+    lines = [f"started by {cause.schedule}"]
+    if cause.due_at is not None:
+        lines[0] += f" for the slot of {cause.due_at:%Y-%m-%d %H:%M} UTC"
+    if cause.upstream_run is not None:
+        lines[0] += f" after run #{cause.upstream_run} of {cause.upstream_pipeline} succeeded"
+    if cause.missed:
+        lines.append(
+            f"after downtime: it stands for {cause.missed:,} earlier missed"
+            f" {'slot' if cause.due_at else 'success'}{'' if cause.missed == 1 else 's'}"
+            " too (catchup = false)"
+        )
+    if cause.files:
+        more = cause.files_total - len(cause.files)
+        names = ", ".join("".join(c if c.isprintable() else "?" for c in f) for f in cause.files)
+        shown = names + (f" and {more:,} more" if more else "")
+        lines.append(f"new or changed files: {shown}")
+    return lines

@@ -331,7 +331,8 @@ class Scheduler:
         )
         first = changes.changed[0]
         more = f" +{len(changes.changed) - 1}" if len(changes.changed) > 1 else ""
-        text = f"changed {_clip(first, 60 - len(more))}{more}"
+        # File names are anyone's: no control character reaches a terminal through them.
+        text = f"changed {_clip(_printable(first), 60 - len(more))}{more}"
         self._pending.pop(trigger.name, None)
         return self._fire(trigger, fire, cause, text)
 
@@ -363,6 +364,10 @@ class Scheduler:
         self.engine.feed.publish(EventKind.SCHEDULE_FIRED, data, run_id=run.id)
         _log.info("shipdeck: %s started run #%d (%s)", trigger.name, run.id, text)
         return run
+
+
+def _printable(text: str) -> str:
+    return "".join(char if char.isprintable() else "?" for char in text)
 
 
 def _clip(text: str, width: int) -> str:
