@@ -492,3 +492,27 @@ async def test_a_file_name_cannot_drive_the_terminal(open_runner: Open, root: Pa
     [run] = await finish(runner, await scheduler.tick())
     assert run.trigger == "changed data/x?[2J?.csv"
     assert run.cause and run.cause.files == ["data/x\x1b[2J\x07.csv"]  # the data, as it is
+
+
+def test_a_version_2_store_gains_causes_and_keeps_its_runs(tmp_path: Path) -> None:
+    from shipdeck.engine.store import SCHEMA_VERSION, Store
+    from shipdeck.model import Run
+
+    path = tmp_path / "shipdeck.db"
+    Store(path).close()
+    with sqlite3.connect(path) as db:  # as shipdeck wrote it before runs had a cause
+        db.execute("ALTER TABLE runs DROP COLUMN cause")
+        db.execute("PRAGMA user_version = 2")
+        db.execute(
+            "INSERT INTO runs (pipeline, status, params, trigger, user, jobs, created_at)"
+            " VALUES ('p', 'succeeded', '{}', 'cli', 'ops@host', 1, 0)"
+        )
+    store = Store(path)
+    try:
+        old = store.get_run(1)
+        assert old is not None and (old.trigger, old.cause) == ("cli", None)
+        assert isinstance(old, Run)
+    finally:
+        store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3

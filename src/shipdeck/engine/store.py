@@ -81,10 +81,11 @@ _TASK_COLUMNS = (
     "run_id, name, status, attempts, exit_code, started_at, finished_at, reason, reused_from, needs"
 )
 _UPGRADES = {
-    2: ["ALTER TABLE tasks ADD COLUMN needs TEXT"],
-    3: ["ALTER TABLE runs ADD COLUMN cause TEXT"],
+    2: [("tasks", "ALTER TABLE tasks ADD COLUMN needs TEXT")],
+    3: [("runs", "ALTER TABLE runs ADD COLUMN cause TEXT")],
 }
-"""Statements that bring a store written at version N-1 to version N."""
+"""(table, statement) that bring a store written at version N-1 to version N; a table the
+store does not have yet is skipped (the schema then creates it whole)."""
 
 
 Claim = Callable[[sqlite3.Connection, int], None]
@@ -132,12 +133,17 @@ class Store:
             if version < SCHEMA_VERSION:
                 if version > 0:
                     for step in range(version + 1, SCHEMA_VERSION + 1):
-                        for statement in _UPGRADES[step]:
-                            self._db.execute(statement)
+                        for table, statement in _UPGRADES[step]:
+                            if self._has_table(table):
+                                self._db.execute(statement)
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _has_table(self, name: str) -> bool:
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        return self._db.execute(query, (name,)).fetchone() is not None
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
