@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from shipdeck.model import Run
 from shipdeck.runners.local import LocalRunner, open_local_runner
 from shipdeck.workspace import load_workspace
 
@@ -43,7 +44,7 @@ def workspace_text(count: int, triggers: bool = True) -> str:
                 zone = ZONES[(i // 4) % len(ZONES)]
                 lines += [f'schedule = "{i % 60} {i % 24} * * 1-5"', f'timezone = "{zone}"']
             elif kind == 1:
-                lines.append(f'every = "{1 + i % 12}h"')
+                lines.append(f'every = "{3600 + 7 * i}s"')  # slots that rarely coincide
             elif kind == 2:
                 lines.append(f'on_success = ["p{i - 1}"]')
             else:
@@ -61,12 +62,16 @@ class Clock:
         return self.now
 
 
-async def open_workspace(root: Path, text: str, count: int) -> tuple[LocalRunner, Any, Clock]:
+def write_workspace(root: Path, text: str, count: int) -> None:
     root.mkdir(parents=True)
     (root / "data").mkdir()
     for i in range(3, count, 4):
         (root / "data" / f"f{i}.csv").write_text(f"a\n{i}\n")
     (root / "shipdeck.toml").write_text(text)
+
+
+async def open_workspace(root: Path, text: str, count: int) -> tuple[LocalRunner, Any, Clock]:
+    write_workspace(root, text, count)
     runner = await open_local_runner(load_workspace(root), user="bench@host")
     clock = Clock()
     scheduler = runner.start_scheduling(clock=clock)
@@ -101,29 +106,40 @@ async def measure(count: int, repeat: int) -> dict[str, Any]:
         names = list(rows)
         plain_file = base / "plain.toml"
         plain_file.write_text(workspace_text(count, triggers=False))
-        started = []
+        # Idle looks first, with no run in flight (runs' processes would time-share the loop).
         for _ in range(repeat):
             for clock in (big_clock, one_clock):
                 clock.now += 1
             rows[names[0]].append(await timed(one_scheduler.tick))
             rows[names[1]].append(await timed(big_scheduler.tick))
+        every = next(t for t in _triggers(big) if t.name == "p1.every")
+        for _ in range(repeat):
+            by_hand: list[Run] = []
 
-            async def by_hand() -> None:
-                started.append(await big.start_run("p1"))
+            async def start() -> None:
+                by_hand.append(await big.start_run("p1"))  # noqa: B023
 
-            rows[names[2]].append(await timed(by_hand))
-            # p1 runs every 2h: move its clock to its next slot and look.
-            slot = big_scheduler._rule(
-                next(t for t in _triggers(big) if t.name == "p1.every")
-            ).next_after(big_clock.now)
+            rows[names[2]].append(await timed(start))
+            await big.wait_run(by_hand[0].id)
+            # To just before p1's next slot (what else is due by then fires, untimed), then
+            # to the slot itself: the timed look fires p1's slot alone.
+            slot = big_scheduler._rule(every).next_after(big_clock.now)
+            big_clock.now = slot - 1
+            for run in await big_scheduler.tick():
+                await big.wait_run(run.id)
             big_clock.now = slot
+            fired: list[Run] = []
 
             async def fire() -> None:
-                fired = await big_scheduler.tick()
-                assert len(fired) >= 1, "nothing fired"
-                started.extend(fired)
+                fired.extend(await big_scheduler.tick())  # noqa: B023
 
             rows[names[3]].append(await timed(fire))
+            assert fired, "nothing fired"
+            for run in fired:
+                await big.wait_run(run.id)
+            for run in await big_scheduler.tick():  # p2, after p1 succeeded: not timed
+                await big.wait_run(run.id)
+        for _ in range(repeat):
             rows[names[4]].append(await timed(big.schedules))
 
             async def load_plain() -> None:
@@ -134,8 +150,6 @@ async def measure(count: int, repeat: int) -> dict[str, Any]:
 
             rows[names[5]].append(await timed(load_plain))
             rows[names[6]].append(await timed(load_big))
-        for run in started:
-            await big.wait_run(run.id)
         await big.close()
         await one.close()
     medians = {name: statistics.median(values) for name, values in rows.items()}

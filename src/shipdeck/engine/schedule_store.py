@@ -205,13 +205,16 @@ class ScheduleStore:
                 db.execute("DELETE FROM schedule_state WHERE name = ?", (name,))
                 db.execute("DELETE FROM watched_files WHERE name = ?", (name,))
 
-    def advance(self, name: str, cursor: float) -> None:
-        """Mark everything up to `cursor` handled without firing (on_success: runs that
-        failed, or successes skipped because catch-up is off)."""
-        self.db.execute(
-            "UPDATE schedule_state SET cursor = ? WHERE name = ? AND cursor < ?",
-            (cursor, name, cursor),
-        )
+    def advance(self, cursors: Mapping[str, float]) -> None:
+        """Mark everything up to each trigger's cursor handled without firing (on_success:
+        runs of other pipelines, upstream runs that failed), in one transaction."""
+        if not cursors:
+            return
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE schedule_state SET cursor = ? WHERE name = ? AND cursor < ?",
+                [(cursor, name, cursor) for name, cursor in cursors.items()],
+            )
 
     def settle(self, name: str, generation: int, files: Mapping[str, str]) -> bool:
         """Record `files` as the watched files' digests without firing (files were only

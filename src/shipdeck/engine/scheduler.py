@@ -75,6 +75,9 @@ class Scheduler:
         """name -> (cursor, the first slot after it): timed triggers not due are skipped
         without computing their slots again."""
         self._task: asyncio.Task[None] | None = None
+        self._known: tuple[WorkspaceSpec, list[Trigger]] | None = None
+        self._recorded: dict[str, tuple[int, dict[str, str]]] = {}
+        """name -> (generation, the digests recorded at it): read from the store once."""
 
     # Running ------------------------------------------------------------------------------
 
@@ -121,26 +124,42 @@ class Scheduler:
         pauses = self.store.pauses()
         states = self.store.states()
         started: list[Run] = []
-        runs: list[tuple[int, str, RunStatus]] | None = None
-        for trigger in triggers_of(workspace):
+        live: list[tuple[Trigger, TriggerState]] = []
+        for trigger in self._triggers(workspace):
             if paused_by(trigger, pauses) is not None:
                 continue
-            rule = trigger.rule_text()
             state = states.get(trigger.name)
-            if state is None or state.rule != rule:
-                await self._arm(trigger, rule, now)
-                continue
+            if state is None or state.rule != trigger.rule:
+                await self._arm(trigger, trigger.rule, now)
+            else:
+                live.append((trigger, state))
+        watching = [(t, s) for t, s in live if t.kind == TriggerKind.ON_CHANGE]
+        # One trip to a worker thread for every watched file: stat, and hash what changed.
+        looked: dict[str, dict[str, str]] = {}
+        if watching:
+            looked = await asyncio.to_thread(
+                lambda: {t.name: self._digests.look(t.spec.on_change) for t, _ in watching}
+            )
+        waiting = [s for t, s in live if t.kind == TriggerKind.ON_SUCCESS]
+        runs = self._runs_since(waiting) if waiting else []
+        handled: dict[str, float] = {}
+        for trigger, state in live:
             if trigger.kind.timed:
                 started += self._timed(trigger, state, now)
             elif trigger.kind == TriggerKind.ON_SUCCESS:
-                if runs is None:
-                    runs = self._runs_since(workspace, states)
-                started += self._after_success(trigger, state, runs)
+                started += self._after_success(trigger, state, runs, handled)
             else:
-                run = await self._on_change(trigger, state, now)
+                run = self._on_change(trigger, state, now, looked[trigger.name])
                 if run is not None:
                     started.append(run)
+        self.store.advance(handled)
         return started
+
+    def _triggers(self, workspace: WorkspaceSpec) -> list[Trigger]:
+        """The workspace's triggers, worked out again only when the configuration changed."""
+        if self._known is None or self._known[0] is not workspace:
+            self._known = (workspace, triggers_of(workspace))
+        return self._known[1]
 
     async def _arm(self, trigger: Trigger, rule: str, now: float) -> None:
         """First sight of a trigger (or of its changed rule, or after a resume): start
@@ -157,7 +176,7 @@ class Scheduler:
     # Schedule and every -------------------------------------------------------------------
 
     def _rule(self, trigger: Trigger) -> TimeRule:
-        text = trigger.rule_text()
+        text = trigger.rule
         cached = self._rules.get(trigger.name)
         if cached is None or cached[0] != text:
             cached = (text, TimeRule(trigger.spec))
@@ -219,24 +238,20 @@ class Scheduler:
 
     # on_success ---------------------------------------------------------------------------
 
-    def _runs_since(
-        self, workspace: WorkspaceSpec, states: dict[str, TriggerState]
-    ) -> list[tuple[int, str, RunStatus]]:
-        cursors = [
-            states[t.name].cursor
-            for t in triggers_of(workspace)
-            if t.kind == TriggerKind.ON_SUCCESS and t.name in states
-        ]
-        if not cursors:
-            return []
+    def _runs_since(self, states: list[TriggerState]) -> list[tuple[int, str, RunStatus]]:
         self.engine.persister.flush()  # this process's own runs, finished a moment ago
-        return self.store.runs_after(int(min(cursors)), RUNS_PER_LOOK)
+        return self.store.runs_after(int(min(state.cursor for state in states)), RUNS_PER_LOOK)
 
     def _after_success(
-        self, trigger: Trigger, state: TriggerState, runs: list[tuple[int, str, RunStatus]]
+        self,
+        trigger: Trigger,
+        state: TriggerState,
+        runs: list[tuple[int, str, RunStatus]],
+        handled_through: dict[str, float],
     ) -> list[Run]:
         """Upstream runs are handled in id order; one still going holds back the later
-        ones (so each is handled exactly once, whatever order they finish in)."""
+        ones (so each is handled exactly once, whatever order they finish in). How far
+        the trigger got goes into `handled_through`, written for all triggers at once."""
         cursor = int(state.cursor)
         upstream = set(trigger.spec.on_success)
         handled = cursor
@@ -257,9 +272,9 @@ class Scheduler:
             handled = run_id
             if status == RunStatus.SUCCEEDED:
                 successes.append((run_id, pipeline))
+        if handled > cursor:
+            handled_through[trigger.name] = float(handled)
         if not successes:
-            if handled > cursor:
-                self.store.advance(trigger.name, float(handled))
             return []
         fired = successes if trigger.spec.catchup else successes[-1:]
         missed = len(successes) - len(fired)
@@ -293,15 +308,18 @@ class Scheduler:
             run = self._fire(trigger, fire, cause, text)
             if run is not None:
                 started.append(run)
-        self.store.advance(trigger.name, float(handled))
         return started
 
     # on_change ----------------------------------------------------------------------------
 
-    async def _on_change(self, trigger: Trigger, state: TriggerState, now: float) -> Run | None:
-        current = await asyncio.to_thread(self._digests.look, trigger.spec.on_change)
-        recorded = self.store.watched(trigger.name)
-        changes = diff(recorded, current)
+    def _on_change(
+        self, trigger: Trigger, state: TriggerState, now: float, current: dict[str, str]
+    ) -> Run | None:
+        recorded = self._recorded.get(trigger.name)
+        if recorded is None or recorded[0] != state.generation:
+            recorded = (state.generation, self.store.watched(trigger.name))
+            self._recorded[trigger.name] = recorded
+        changes = diff(recorded[1], current)
         if not changes.changed:
             self._pending.pop(trigger.name, None)
             if changes.removed:

@@ -13,7 +13,7 @@ import contextlib
 import fcntl
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,13 +41,16 @@ class Trigger:
     kind: TriggerKind
     spec: PipelineTriggers
 
-    @property
-    def name(self) -> str:
-        return f"{self.pipeline}.{self.kind.value}"
+    name: str = field(init=False)
+    rule: str = field(init=False)
+    """The declaration in short, and the fingerprint of its state: a changed rule starts
+    afresh (nothing that came due under the old one fires)."""
 
-    def rule_text(self) -> str:
-        """The declaration in short, and the fingerprint of its state: a changed rule
-        starts afresh (nothing that came due under the old one fires)."""
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "name", f"{self.pipeline}.{self.kind.value}")
+        object.__setattr__(self, "rule", self._rule_text())
+
+    def _rule_text(self) -> str:
         spec = self.spec
         if self.kind == TriggerKind.SCHEDULE:
             return f"{spec.schedule} ({spec.timezone})"
@@ -142,7 +145,7 @@ class ScheduleBook:
         for trigger in triggers_of(workspace):
             pause = paused_by(trigger, pauses)
             state = states.get(trigger.name)
-            rule_text = trigger.rule_text()
+            rule_text = trigger.rule
             next_at = None
             explained = ""
             if trigger.kind.timed:
