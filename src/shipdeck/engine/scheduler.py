@@ -101,9 +101,11 @@ class Scheduler:
         return self.lock.held
 
     def has_work(self) -> bool:
-        """True when the workspace declares a schedule or trigger (the daemon stays up)."""
-        workspace = self.workspace()
-        return workspace is not None and bool(triggers_of(workspace))
+        """True when the workspace declares a schedule or trigger (the daemon stays up).
+        While the file does not load, the last configuration that did counts: fixed, its
+        schedules fire again without anyone starting the daemon."""
+        self.workspace()  # follows the file
+        return bool(self._triggers(self.engine.workspace))
 
     async def _loop(self) -> None:
         while True:
