@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "models",
     "drift",
     "gc",
+    "schedules",
 ]
 
 Handler = Callable[[argparse.Namespace, CliContext], Awaitable[int]]

@@ -168,6 +168,10 @@ def render_detail(detail: RunDetail, ctx: CliContext) -> str:
         f"started {timestamp(run.started_at)}  took {duration(run.duration)}  "
         f"by {run.user or '-'}  trigger {_origin(run)}",
     ]
+    if run.cause is not None:
+        from shipdeck.cli.schedules import describe_cause
+
+        lines += describe_cause(run.cause)
     if run.params:
         lines.append("params  " + "  ".join(f"{k}={v}" for k, v in run.params.items()))
     lines.append("")

@@ -117,7 +117,10 @@ def _idle_exit(seconds: float, runner: DeployingLocalRunner) -> IdleExit | None:
         return None
     from shipdeck.server.idle import IdleExit
 
-    return IdleExit(seconds, lambda: runner.engine.busy or runner.deployer.busy)
+    # A runner with schedules to fire stays up: exiting would leave them unfired.
+    return IdleExit(
+        seconds, lambda: runner.engine.busy or runner.deployer.busy or runner.scheduling
+    )
 
 
 def _releaser(
@@ -239,6 +242,8 @@ async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
             workspace.state_dir, lambda: runner.engine.workspace.retention
         )
         try:
+            if not args.read_only:  # a read-only runner starts nothing, schedules included
+                runner.start_scheduling().start()
             app = create_app(runner, token=token, read_only=args.read_only)
             url = bound_url(listen, sock, tls is not None)
             idle = _idle_exit(idle_seconds, runner)

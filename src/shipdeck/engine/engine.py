@@ -35,7 +35,7 @@ from shipdeck.engine.recovery import (
     recover_output,
 )
 from shipdeck.engine.reruns import rerun_plan
-from shipdeck.engine.store import Store, TaskRow
+from shipdeck.engine.store import Claim, Store, TaskRow
 from shipdeck.engine.task_env import task_environment
 from shipdeck.errors import InvalidInput, NotFound, Refused, WorkspaceError
 from shipdeck.model import (
@@ -47,6 +47,7 @@ from shipdeck.model import (
     PipelineSpec,
     RerunMode,
     Run,
+    RunCause,
     RunDetail,
     RunStatus,
     TaskRun,
@@ -189,10 +190,25 @@ class Engine:
         jobs: int | None = None,
         trigger: str = "cli",
         user: str = "",
+        cause: RunCause | None = None,
+        claim: Claim | None = None,
     ) -> Run:
-        """Create a run with already-resolved params and start executing it."""
-        return self.start_pipeline(
-            self.pipeline(pipeline), params, jobs=jobs, trigger=trigger, user=user
+        """Create a run with already-resolved params and start executing it. A schedule
+        passes its `cause` and a `claim` written in the run's own transaction (see Store)."""
+        spec = self.pipeline(pipeline)
+        if cause is None and claim is None:
+            return self.start_pipeline(spec, params, jobs=jobs, trigger=trigger, user=user)
+        tasks = {name: TaskRun(run_id=0, name=name) for name in spec.tasks}
+        return self._launch(
+            spec,
+            tasks,
+            list(spec.tasks),
+            params=params,
+            jobs=jobs,
+            trigger=trigger,
+            user=user,
+            cause=cause,
+            claim=claim,
         )
 
     def start_pipeline(
@@ -272,6 +288,8 @@ class Engine:
         parent: Run | None = None,
         mode: RerunMode | None = None,
         from_task: str | None = None,
+        cause: RunCause | None = None,
+        claim: Claim | None = None,
     ) -> Run:
         if self._closed:
             raise Refused("this runner is closed")
@@ -294,6 +312,7 @@ class Engine:
             created_at=datetime.now(UTC),
             tasks_total=len(tasks),
             tasks_done=reused,
+            cause=cause,
         )
         # Each task records its needs: the run's own DAG, whatever the workspace says later.
         tasks = {
@@ -301,7 +320,7 @@ class Engine:
             for name, task in tasks.items()
         }
         rows = [TaskRow(task, position) for position, task in enumerate(tasks.values())]
-        run_id = self.store.insert_run(run, self.owner.name, rows)
+        run_id = self.store.insert_run(run, self.owner.name, rows, claim=claim)
         run = run.model_copy(update={"id": run_id})
         tasks = {name: task.model_copy(update={"run_id": run_id}) for name, task in tasks.items()}
         gate = None

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from shipdeck.engine.database import connect
-from shipdeck.model import Metric, RerunMode, Run, RunStatus, TaskRun, TaskStatus
+from shipdeck.model import Metric, RerunMode, Run, RunCause, RunStatus, TaskRun, TaskStatus
 from shipdeck.model.text import repaired
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS runs (
     tasks_total INTEGER NOT NULL DEFAULT 0,
     tasks_done INTEGER NOT NULL DEFAULT 0,
     owner TEXT,
-    cancel_requested INTEGER NOT NULL DEFAULT 0
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    cause TEXT
 );
 CREATE INDEX IF NOT EXISTS runs_pipeline ON runs (pipeline, id);
 CREATE INDEX IF NOT EXISTS runs_active ON runs (status) WHERE status IN ('queued', 'running');
@@ -91,17 +92,24 @@ with the environment in their params."""
 _ENV = "json_extract(params, '$.env')"
 _RUN_COLUMNS = (
     "id, pipeline, status, params, trigger, user, parent_id, rerun_mode, rerun_from, jobs,"
-    " created_at, started_at, finished_at, tasks_total, tasks_done"
+    " created_at, started_at, finished_at, tasks_total, tasks_done, cause"
 )
 _TASK_COLUMNS = (
     "run_id, name, status, attempts, exit_code, started_at, finished_at, reason, reused_from, needs"
 )
 _UPGRADES = {
-    2: ["ALTER TABLE tasks ADD COLUMN needs TEXT"],
+    2: [("tasks", "ALTER TABLE tasks ADD COLUMN needs TEXT")],
     3: [],  # task_output: created by the schema's CREATE ... IF NOT EXISTS
     4: [],  # the status indexes: created with the rest of the schema (IF NOT EXISTS)
+    5: [("runs", "ALTER TABLE runs ADD COLUMN cause TEXT")],
 }
-"""Statements that bring a store written at version N-1 to version N."""
+"""(table, statement) that bring a store written at version N-1 to version N; a table the
+store does not have yet is skipped (the schema then creates it whole)."""
+
+
+Claim = Callable[[sqlite3.Connection, int], None]
+"""Writes more in a new run's own transaction: (connection, run id) -> None; raising undoes
+the run (see `Store.insert_run`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,12 +163,17 @@ class Store:
             if version < SCHEMA_VERSION:
                 if version > 0:
                     for step in range(version + 1, SCHEMA_VERSION + 1):
-                        for statement in _UPGRADES[step]:
-                            self._db.execute(statement)
+                        for table, statement in _UPGRADES[step]:
+                            if self._has_table(table):
+                                self._db.execute(statement)
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _has_table(self, name: str) -> bool:
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        return self._db.execute(query, (name,)).fetchone() is not None
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
@@ -184,13 +197,23 @@ class Store:
 
     # Writes -----------------------------------------------------------------------------
 
-    def insert_run(self, run: Run, owner: str, tasks: Sequence[TaskRow]) -> int:
-        """Create a run and its task rows in one transaction; returns the new run id."""
+    def insert_run(
+        self,
+        run: Run,
+        owner: str,
+        tasks: Sequence[TaskRow],
+        *,
+        claim: Claim | None = None,
+    ) -> int:
+        """Create a run and its task rows in one transaction; returns the new run id.
+
+        `claim(db, run_id)` writes more in that same transaction (a schedule records the slot
+        it fires for); if it raises, nothing is written and the error propagates."""
         with self._transaction():
             cursor = self._db.execute(
                 "INSERT INTO runs (pipeline, status, params, trigger, user, parent_id, rerun_mode,"
                 " rerun_from, jobs, created_at, started_at, finished_at, tasks_total, tasks_done,"
-                " owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " owner, cause) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.pipeline,
                     run.status.value,
@@ -207,9 +230,12 @@ class Store:
                     run.tasks_total,
                     run.tasks_done,
                     owner,
+                    None if run.cause is None else run.cause.model_dump_json(),
                 ),
             )
             run_id = int(cursor.lastrowid or 0)
+            if claim is not None:
+                claim(self._db, run_id)
             rows = [
                 TaskRow(row.task.model_copy(update={"run_id": run_id}), row.position, row.pid)
                 for row in tasks
@@ -600,6 +626,7 @@ def _run_from_row(row: Sequence[Any]) -> Run:
         finished_at=from_epoch(row[12]),
         tasks_total=row[13],
         tasks_done=row[14],
+        cause=None if row[15] is None else RunCause.model_validate_json(row[15]),
     )
 
 

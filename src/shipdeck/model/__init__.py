@@ -37,7 +37,9 @@ from shipdeck.model.run import (
     TaskRun,
     TaskStatus,
 )
+from shipdeck.model.schedule import ScheduleAction, ScheduleInfo, ScheduleList
 from shipdeck.model.settings import RetentionSpec, TaskEnvSpec
+from shipdeck.model.triggers import PipelineTriggers, RunCause, TriggerKind
 from shipdeck.model.workspace import WorkspaceSpec
 
 __all__ = [
@@ -68,19 +70,25 @@ __all__ = [
     "Outcome",
     "ParamValue",
     "PipelineSpec",
+    "PipelineTriggers",
     "PlannedTask",
     "RegisterSpec",
     "RerunMode",
     "RetentionSpec",
     "Run",
+    "RunCause",
     "RunDetail",
     "RunPage",
     "RunStatus",
+    "ScheduleAction",
+    "ScheduleInfo",
+    "ScheduleList",
     "ServiceSpec",
     "TaskEnvSpec",
     "TaskRun",
     "TaskSpec",
     "TaskStatus",
+    "TriggerKind",
     "WorkspaceSpec",
     "default_direction",
     "known_direction",

@@ -21,6 +21,11 @@ class EventKind(StrEnum):
     CONFIG = "config"
     """The runner's workspace file changed and loads: pipelines and services may differ.
     data: {"file": the file's name}."""
+    SCHEDULE_FIRED = "schedule_fired"
+    """A schedule or trigger started a run. data: {"schedule", "pipeline", "trigger",
+    "cause"} (the RunCause); run_id: the run it started."""
+    SCHEDULE = "schedule"
+    """A schedule or trigger was paused or resumed. data: the ScheduleAction."""
 
 
 class Event(BaseModel):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shipdeck.model.triggers import PipelineTriggers
+
 ParamValue = str | int | float | bool
 
 
@@ -47,6 +49,8 @@ class PipelineSpec(BaseModel):
     wait as queued, first started first."""
     tasks: dict[str, TaskSpec] = Field(default_factory=dict)
     """Tasks in declaration order (the workspace loader guarantees the DAG is acyclic)."""
+    triggers: PipelineTriggers = Field(default_factory=PipelineTriggers)
+    """What starts it by itself: a schedule, an interval, other pipelines, changed files."""
 
     def topological_order(self) -> list[str]:
         """Task names so that every task comes after all of its needs (stable by declaration)."""

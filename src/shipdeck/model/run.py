@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shipdeck.errors import InvalidInput
 from shipdeck.model.pipeline import ParamValue
+from shipdeck.model.triggers import RunCause
 
 MAX_ID = 2**53
 """No run id or model version goes past this: JSON clients lose precision beyond it, and
@@ -119,6 +120,9 @@ class Run(BaseModel):
     finished_at: datetime | None = None
     tasks_total: int = 0
     tasks_done: int = 0
+    cause: RunCause | None = None
+    """What started it, for a run a schedule or trigger started (its `trigger` says it in
+    short: `schedule 03:00 CEST`, `after ingest #12`, `changed data/a.csv`)."""
 
     @property
     def duration(self) -> float | None:

@@ -22,6 +22,8 @@ from shipdeck.model import (
     RunDetail,
     RunPage,
     RunStatus,
+    ScheduleAction,
+    ScheduleList,
     WorkspaceSpec,
 )
 from shipdeck.model.run import parse_id
@@ -29,6 +31,9 @@ from shipdeck.runners.workspace_file import WorkspaceFile
 from shipdeck.workspace import resolve_params
 
 if TYPE_CHECKING:
+    from shipdeck.engine.schedule_store import ScheduleStore
+    from shipdeck.engine.scheduler import Scheduler
+    from shipdeck.engine.schedules import ScheduleBook
     from shipdeck.runners.local_deploy import DeployingLocalRunner
 
 
@@ -58,6 +63,8 @@ class LocalRunner:
         self.user = user if user is not None else default_user()
         self._name = name
         self._file = WorkspaceFile(engine.workspace)
+        self._schedule_store: ScheduleStore | None = None
+        self._scheduler: Scheduler | None = None
 
     @property
     def name(self) -> str:
@@ -205,8 +212,72 @@ class LocalRunner:
     async def wait_run(self, run_id: int) -> Run:
         return await self.engine.wait_run(run_id)
 
+    # Schedules ---------------------------------------------------------------------------
+
+    def _schedule_book(self) -> ScheduleBook:
+        from shipdeck.engine.schedule_store import ScheduleStore
+        from shipdeck.engine.schedules import ScheduleBook
+
+        if self._schedule_store is None:
+            self._schedule_store = ScheduleStore(self.engine.store.path)
+        clock = self._scheduler.clock if self._scheduler is not None else time.time
+        return ScheduleBook(self._schedule_store, self.engine.workspace.state_dir, clock)
+
+    async def schedules(self) -> ScheduleList:
+        self._configured()
+        return self._schedule_book().listing(self.engine.workspace)
+
+    async def pause_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
+        self._configured()
+        book = self._schedule_book()
+        action = book.pause(self.engine.workspace, name, user=self.user, reason=reason)
+        self.engine.feed.publish(EventKind.SCHEDULE, action.model_dump(mode="json"))
+        return action
+
+    async def resume_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
+        self._configured()
+        book = self._schedule_book()
+        action = book.resume(self.engine.workspace, name, user=self.user, reason=reason)
+        self.engine.feed.publish(EventKind.SCHEDULE, action.model_dump(mode="json"))
+        return action
+
+    def start_scheduling(self, *, clock: Callable[[], float] | None = None) -> Scheduler:
+        """Fire the workspace's schedules from this process (the daemon and `shipdeck
+        serve` do; one-shot commands never). Only one process per workspace fires at a
+        time: the others stand by (see Scheduler)."""
+        from shipdeck.engine.scheduler import Scheduler
+
+        if self._scheduler is None:
+            self._schedule_book()
+            assert self._schedule_store is not None
+            self._scheduler = Scheduler(
+                self.engine,
+                self._schedule_store,
+                self._scheduling_workspace,
+                user=f"scheduler@{socket.gethostname()}",
+                clock=clock or time.time,
+            )
+        return self._scheduler
+
+    def _scheduling_workspace(self) -> WorkspaceSpec | None:
+        """The configuration to fire with; None while the file does not load (nothing
+        would start with it: see `_configured`)."""
+        self._configured()
+        return None if self._file.problems else self.engine.workspace
+
+    @property
+    def scheduling(self) -> bool:
+        """True while this runner fires schedules and the workspace declares some: a
+        daemon does not exit when idle then."""
+        return self._scheduler is not None and self._scheduler.has_work()
+
     async def close(self) -> None:
+        if self._scheduler is not None:
+            await self._scheduler.stop()
         await self.engine.close("runner closed")
+        if self._schedule_store is not None:
+            self._schedule_store.close()
+            self._schedule_store = None
 
 
 async def open_local_runner(

@@ -26,6 +26,8 @@ from shipdeck.model import (
     RunDetail,
     RunPage,
     RunStatus,
+    ScheduleAction,
+    ScheduleList,
     ServiceSpec,
 )
 
@@ -240,4 +242,24 @@ class DeployRunner(Protocol):
         self, service: str, env: str | None = None, *, limit: int = 100
     ) -> list[HistoryEntry]:
         """Actions on a service (or one of its environments), newest first."""
+        ...
+
+
+@runtime_checkable
+class ScheduleRunner(Protocol):
+    """The schedules and triggers of a runner's pipelines (the embedded engine's runners
+    have them; `schedules` is among the capabilities /v1/health declares)."""
+
+    async def schedules(self) -> ScheduleList:
+        """Every schedule and trigger with its next fire time, last run and paused state,
+        and the pid of the process firing them (None when none is)."""
+        ...
+
+    async def pause_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
+        """Stop a trigger (`PIPELINE.KIND`) or all of a pipeline's (`PIPELINE`) from firing;
+        recorded with who. Refused when it is paused already."""
+        ...
+
+    async def resume_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
+        """Let it fire again from now on: what came due while paused does not fire."""
         ...

@@ -33,6 +33,8 @@ from shipdeck.model import (
     RunDetail,
     RunPage,
     RunStatus,
+    ScheduleAction,
+    ScheduleList,
     ServiceSpec,
 )
 from shipdeck.runners.event_follower import (
@@ -73,6 +75,9 @@ class RunnerInfo(BaseModel):
     last_seq: int
     active_runs: list[int] | None = None
     """The runs it executes now (stopping it cancels them); None from a runner too old to say."""
+    capabilities: list[str] | None = None
+    """The optional halves of the contract it offers ("deployments", "schedules"); None from
+    a runner too old to say."""
 
 
 class RemoteRunner:
@@ -453,6 +458,23 @@ class RemoteRunner:
     ) -> list[HistoryEntry]:
         params = {"service": service, "env": env, "limit": limit}
         return HISTORY.validate_python(await self._request("GET", "/history", params=params))
+
+    # ScheduleRunner protocol -----------------------------------------------------------------
+
+    async def schedules(self) -> ScheduleList:
+        return ScheduleList.model_validate_json(await self._body("/schedules"))
+
+    async def pause_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
+        self._check_writable(f"pause {name}")
+        path = f"/schedules/{quote(name, safe='')}/pause"
+        answer = await self._request("POST", path, json={"reason": reason})
+        return ScheduleAction.model_validate(answer)
+
+    async def resume_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
+        self._check_writable(f"resume {name}")
+        path = f"/schedules/{quote(name, safe='')}/resume"
+        answer = await self._request("POST", path, json={"reason": reason})
+        return ScheduleAction.model_validate(answer)
 
     async def _action(self, path: str, body: dict[str, Any]) -> HistoryEntry:
         answer = await self._request("POST", path, json=body, seconds=ACTION_WAIT)

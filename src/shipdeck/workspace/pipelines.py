@@ -14,9 +14,10 @@ from shipdeck.workspace.fields import Fields, as_table
 from shipdeck.workspace.locate import KeyPath
 from shipdeck.workspace.params import PARAM_NAME
 from shipdeck.workspace.problems import Problems, describe, dotted, quoted
+from shipdeck.workspace.triggers import TRIGGER_KEYS, check_trigger_references, parse_triggers
 from shipdeck.workspace.validate import check_needs
 
-PIPELINE_KEYS = ("description", "params", "concurrency", "tasks")
+PIPELINE_KEYS = ("description", "params", "concurrency", "tasks", *TRIGGER_KEYS)
 TASK_KEYS = ("run", "env", "cwd", "timeout", "retries", "retry_delay", "needs", "registers")
 REGISTER_KEYS = ("model", "artifact")
 MAX_CONCURRENCY = 10_000
@@ -49,6 +50,7 @@ def load_pipelines(raw: object, problems: Problems) -> dict[str, PipelineSpec]:
         table = as_table(body, path, problems)
         if table is not None:
             pipelines[name] = _pipeline(name, table, path, problems)
+    check_trigger_references(pipelines, problems)
     return pipelines
 
 
@@ -74,6 +76,7 @@ def _pipeline(name: str, table: dict[str, Any], path: KeyPath, problems: Problem
         params=_params(table.get("params", {}), (*path, "params"), problems),
         concurrency=_concurrency(table, path, problems),
         tasks={n: task.model_copy(update={"needs": needs[n]}) for n, task in tasks.items()},
+        triggers=parse_triggers(table, path, problems),
     )
 
 

@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 
 from shipdeck.errors import NotFound, Refused, Unavailable
 from shipdeck.model.run import MAX_ID as MAX_ID  # the routes' bound on ids
-from shipdeck.runners.protocol import DeployRunner, Runner
+from shipdeck.runners.protocol import DeployRunner, Runner, ScheduleRunner
 
 # The dependencies are coroutines: FastAPI runs a plain `def` dependency in a worker thread,
 # a thread hop on every request for what is an attribute read.
@@ -38,3 +38,13 @@ async def get_deploy_runner(request: Request) -> DeployRunner:
 
 
 DeployRunnerDep = Annotated[DeployRunner, Depends(get_deploy_runner)]
+
+
+async def get_schedule_runner(request: Request) -> ScheduleRunner:
+    runner = await get_runner(request)
+    if not isinstance(runner, ScheduleRunner):
+        raise NotFound(f"the {runner.name} runner does not offer schedules")
+    return runner
+
+
+ScheduleRunnerDep = Annotated[ScheduleRunner, Depends(get_schedule_runner)]

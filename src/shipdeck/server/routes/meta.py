@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from shipdeck import __version__
-from shipdeck.runners.protocol import ExecutingRunner
+from shipdeck.runners.protocol import DeployRunner, ExecutingRunner, Runner, ScheduleRunner
 from shipdeck.server.routes.deps import RunnerDep
 
 router = APIRouter(prefix="/v1", tags=["meta"])
@@ -24,6 +24,9 @@ class Health(BaseModel):
     last_seq: int
     active_runs: list[int]
     """The runs this runner executes now, queued or running (stopping it cancels them)."""
+    capabilities: list[str]
+    """The optional halves of the runner contract it offers: "deployments" (models and
+    deployments), "schedules" (schedules and triggers)."""
 
 
 @router.get("/health")
@@ -36,4 +39,10 @@ async def health(request: Request, runner: RunnerDep) -> Health:
         read_only=request.app.state.read_only,
         last_seq=await runner.last_seq(),
         active_runs=runner.executing() if isinstance(runner, ExecutingRunner) else [],
+        capabilities=capabilities(runner),
     )
+
+
+def capabilities(runner: Runner) -> list[str]:
+    offered = {"deployments": DeployRunner, "schedules": ScheduleRunner}
+    return [name for name, half in offered.items() if isinstance(runner, half)]

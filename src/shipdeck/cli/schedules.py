@@ -1,0 +1,141 @@
+"""`shipdeck schedules [--json]`, `shipdeck schedules pause|resume NAME`."""
+
+from __future__ import annotations
+
+import argparse
+import zoneinfo
+from datetime import UTC, datetime
+
+from shipdeck.cli.context import CliContext
+from shipdeck.cli.output import dump_json, status_text, table
+from shipdeck.errors import Refused
+from shipdeck.model import RunCause, ScheduleInfo, ScheduleList
+from shipdeck.runners.protocol import ScheduleRunner
+
+NOT_FIRING = (
+    "no runner is firing them now: schedules fire while the workspace's runner runs"
+    " (the daemon any shipdeck command starts, or shipdeck serve)"
+)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "schedules",
+        help="schedules and triggers: next fire time, last run, paused state; pause, resume",
+        description=(
+            "List every schedule and trigger of the workspace's pipelines, or pause and "
+            "resume one (PIPELINE.KIND, e.g. retrain.schedule) or all of a pipeline's "
+            "(PIPELINE). See docs/monitoring.md."
+        ),
+    )
+    p.add_argument("--json", action="store_true", help="the list as JSON")
+    p.set_defaults(handler=list_command, needs_file=False)
+    actions = p.add_subparsers(dest="schedules_command", metavar="ACTION")
+    for action, text in (("pause", "stop it firing"), ("resume", "let it fire again from now")):
+        s = actions.add_parser(action, help=f"{text} (recorded, with who)")
+        s.add_argument("name", metavar="NAME", help="PIPELINE.KIND or PIPELINE")
+        s.add_argument("--reason", default="", help="why, for the record")
+        s.add_argument("--json", action="store_true", help="the recorded action as JSON")
+        s.set_defaults(handler=change_command, needs_file=False, action=action)
+
+
+async def _runner(ctx: CliContext) -> ScheduleRunner:
+    runner = await ctx.runner()
+    if not isinstance(runner, ScheduleRunner):
+        raise Refused(f"the {runner.name} runner does not offer schedules")
+    return runner
+
+
+async def list_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    listed = await (await _runner(ctx)).schedules()
+    if args.json:
+        dump_json(listed, ctx.out)
+        return 0
+    ctx.print(render(listed, datetime.now(UTC), ctx))
+    return 0
+
+
+def render(listed: ScheduleList, now: datetime, ctx: CliContext) -> str:
+    if not listed.schedules:
+        return (
+            "no schedules or triggers: add schedule, every, on_success or on_change to a pipeline"
+        )
+    rows = [
+        [
+            item.name,
+            item.rule,
+            _next(item, now),
+            _last(item, ctx),
+            _state(item),
+        ]
+        for item in listed.schedules
+    ]
+    lines = [table(["NAME", "WHEN", "NEXT", "LAST RUN", "STATE"], rows), ""]
+    if listed.scheduler_pid is None:
+        lines.append(NOT_FIRING)
+    else:
+        lines.append(f"fired by the runner in pid {listed.scheduler_pid}")
+    return "\n".join(lines)
+
+
+def _next(item: ScheduleInfo, now: datetime) -> str:
+    if item.next_at is None:
+        return "-" if item.paused or item.kind.timed else "on event"
+    try:
+        zone = zoneinfo.ZoneInfo(item.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        zone = zoneinfo.ZoneInfo("UTC")
+    shown = item.next_at.astimezone(zone)
+    text = f"{shown:%Y-%m-%d %H:%M} {shown.tzname()}"
+    return f"due since {text}" if item.next_at < now else text
+
+
+def _last(item: ScheduleInfo, ctx: CliContext) -> str:
+    if item.last_run is None:
+        return "-"
+    status = status_text(item.last_status.value, ctx.out) if item.last_status else ""
+    return f"#{item.last_run} {status}".rstrip()
+
+
+def _state(item: ScheduleInfo) -> str:
+    if not item.paused:
+        return "active"
+    since = f" {item.paused_at:%Y-%m-%d %H:%M} UTC" if item.paused_at else ""
+    through = f" (as {item.paused_as})" if item.paused_as != item.name else ""
+    reason = f": {item.paused_reason}" if item.paused_reason else ""
+    return f"paused by {item.paused_by}{since}{through}{reason}"
+
+
+async def change_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    runner = await _runner(ctx)
+    if args.action == "pause":
+        action = await runner.pause_schedule(args.name, reason=args.reason)
+    else:
+        action = await runner.resume_schedule(args.name, reason=args.reason)
+    if args.json:
+        dump_json(action, ctx.out)
+    else:
+        done = "paused" if action.action == "pause" else "resumed"
+        ctx.print(f"{action.name}: {done} by {action.user}")
+    return 0
+
+
+def describe_cause(cause: RunCause) -> list[str]:
+    """What started an automatic run, for `shipdeck show`."""
+    lines = [f"started by {cause.schedule}"]
+    if cause.due_at is not None:
+        lines[0] += f" for the slot of {cause.due_at:%Y-%m-%d %H:%M} UTC"
+    if cause.upstream_run is not None:
+        lines[0] += f" after run #{cause.upstream_run} of {cause.upstream_pipeline} succeeded"
+    if cause.missed:
+        lines.append(
+            f"after downtime: it stands for {cause.missed:,} earlier missed"
+            f" {'slot' if cause.due_at else 'success'}{'' if cause.missed == 1 else 's'}"
+            " too (catchup = false)"
+        )
+    if cause.files:
+        more = cause.files_total - len(cause.files)
+        names = ", ".join("".join(c if c.isprintable() else "?" for c in f) for f in cause.files)
+        shown = names + (f" and {more:,} more" if more else "")
+        lines.append(f"new or changed files: {shown}")
+    return lines
