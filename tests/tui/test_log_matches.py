@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from shipdeck.tui.log_buffer import LogBuffer, compile_search
+from shipdeck.logtext import compile_search
+from shipdeck.tui.log_buffer import LogBuffer
 from shipdeck.tui.log_matches import LogMatches
 from tests.tui.conftest import Demo
 

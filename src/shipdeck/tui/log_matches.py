@@ -10,8 +10,10 @@ import bisect
 import re
 from array import array
 
+from shipdeck.logtext import visible
 from shipdeck.model import LogLine, LogStream
-from shipdeck.tui.log_buffer import LogBuffer, is_error_line
+from shipdeck.tui.log_buffer import LogBuffer
+from shipdeck.tui.log_line import is_error_line
 
 
 class LogMatches:
@@ -40,7 +42,7 @@ class LogMatches:
         if line.n < self._counted_to:
             return
         self._counted_to = line.n + 1
-        if self.regex.search(line.text):
+        if self.regex.search(visible(line.text)):
             self.lines.append(line.n)
 
     def position(self, line: int | None) -> int | None:
@@ -58,7 +60,7 @@ async def find_match(
 ) -> LogLine | None:
     """The first line from `start` on (or back) that the search matches."""
     async for line in buffer.scan(start, backwards=backwards):
-        if regex.search(line.text):
+        if regex.search(visible(line.text)):
             return line
     return None
 

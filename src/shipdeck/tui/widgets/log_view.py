@@ -21,10 +21,12 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from shipdeck.logtext import compile_search
 from shipdeck.model import LogLine
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
-from shipdeck.tui.log_buffer import LogBuffer, compile_search
+from shipdeck.tui.log_buffer import LogBuffer
+from shipdeck.tui.log_line import display_width
 from shipdeck.tui.log_matches import LogMatches, find_match, first_error
 from shipdeck.tui.log_render import (
     TIMESTAMP_WIDTH,
@@ -494,7 +496,7 @@ class LogView(ScrollView, can_focus=True):
         while n > 0:
             line = self.buffer.line(n)
             extra = TIMESTAMP_WIDTH if self.timestamps else 0
-            height = 1 if line is None else max(1, -(-(len(line.text) + extra) // width))
+            height = 1 if line is None else max(1, -(-(display_width(line.text) + extra) // width))
             if rows + height > self.size.height:
                 return n + 1
             rows += height
