@@ -273,20 +273,18 @@ class RemoteRunner:
         path = f"/runs/{run_id}/tasks/{quote(task, safe='')}/log"
         if limit is not None and limit <= LOG_PAGE:
             params = {"start": start, "limit": limit}
-            return LogChunk.model_validate(await self._request("GET", path, params=params))
+            return LogChunk.model_validate_json(await self._body(path, params))
         # Large or unbounded reads come in pages so no single response grows without bound.
-        chunk = LogChunk.model_validate(
-            await self._request("GET", path, params={"start": start, "limit": LOG_PAGE})
+        chunk = LogChunk.model_validate_json(
+            await self._body(path, {"start": start, "limit": LOG_PAGE})
         )
         lines = list(chunk.lines)
         while len(lines) == (len(lines) // LOG_PAGE) * LOG_PAGE and lines:
             wanted = LOG_PAGE if limit is None else min(LOG_PAGE, limit - len(lines))
             if wanted <= 0:
                 break
-            following = LogChunk.model_validate(
-                await self._request(
-                    "GET", path, params={"start": chunk.start + len(lines), "limit": wanted}
-                )
+            following = LogChunk.model_validate_json(
+                await self._body(path, {"start": chunk.start + len(lines), "limit": wanted})
             )
             lines.extend(following.lines)
             chunk = chunk.model_copy(
