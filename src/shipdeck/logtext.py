@@ -22,13 +22,14 @@ CONTROL = re.compile(
     # CSI, 7- and 8-bit: parameters, intermediates, a final byte (absent at the end of a line).
     r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
     # OSC, DCS, SOS, PM, APC strings, up to BEL or ST (or the end of the line).
-    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d-\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d-\x9f])[^\x07\x1b\x9c\n]*(?:\x07|\x1b\\|\x9c)?"
     # Any other escape: intermediates and one final byte (ESC c resets the terminal).
     r"|\x1b[ -/]*[0-~]?"
     # Bare control characters (C0 but the tab, DEL, C1).
-    r"|[\x00-\x08\x0a-\x1f\x7f-\x9f]"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
 )
-"""One control sequence or control character."""
+"""One control sequence or control character. A log line never holds a newline; this never
+takes one, so it works on many lines joined by newlines as on each alone."""
 
 SGR = re.compile(r"(?:\x1b\[|\x9b)([0-9;]*)m")
 """A Select Graphic Rendition sequence (colours, bold, ...) and its parameters."""
@@ -113,7 +114,7 @@ def compile_search(
     letter. Raises InvalidInput for an empty pattern, control characters or a bad regex."""
     if not pattern:
         raise InvalidInput("empty search pattern")
-    if CONTROL.search(pattern):
+    if CONTROL.search(pattern) or "\n" in pattern:
         raise InvalidInput(f"search pattern {pattern!r} has control characters: it can never match")
     if ignore_case is None:
         ignore_case = not has_upper_case(pattern, regex=regex)

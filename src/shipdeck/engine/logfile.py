@@ -132,6 +132,16 @@ class LogIndex:
     def total(self) -> int:
         return len(self._offsets)
 
+    @property
+    def offsets(self) -> array[int]:
+        """Where each indexed line starts (only ever appended to)."""
+        return self._offsets
+
+    @property
+    def indexed_bytes(self) -> int:
+        """Bytes of the file covered by complete, indexed lines."""
+        return self._indexed
+
     def refresh(self) -> int:
         """Index lines appended since the last call; returns the number of complete lines."""
         try:

@@ -23,7 +23,7 @@ from shipdeck.model.deploy import (
     default_direction,
 )
 from shipdeck.model.events import Event, EventKind, EventPage
-from shipdeck.model.logs import LogChunk, LogLine, LogStream
+from shipdeck.model.logs import LogChunk, LogLine, LogSearchPage, LogStream
 from shipdeck.model.pipeline import ParamValue, PipelineSpec, RegisterSpec, TaskSpec
 from shipdeck.model.run import (
     Metric,
@@ -55,6 +55,7 @@ __all__ = [
     "HistoryEntry",
     "LogChunk",
     "LogLine",
+    "LogSearchPage",
     "LogStream",
     "Metric",
     "MetricDirection",

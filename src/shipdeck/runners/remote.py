@@ -24,6 +24,7 @@ from shipdeck.model import (
     EventPage,
     HistoryEntry,
     LogChunk,
+    LogSearchPage,
     ModelSummary,
     ModelVersion,
     PipelineSpec,
@@ -293,6 +294,29 @@ class RemoteRunner:
             if len(following.lines) < wanted:
                 break
         return chunk.model_copy(update={"lines": lines})
+
+    async def search_log(
+        self,
+        run_id: int,
+        task: str,
+        pattern: str,
+        *,
+        regex: bool = False,
+        ignore_case: bool | None = None,
+        start: int = 0,
+        end: int | None = None,
+        limit: int = 10_000,
+    ) -> LogSearchPage:
+        path = f"/runs/{run_id}/tasks/{quote(task, safe='')}/log/search"
+        params = {
+            "pattern": pattern,
+            "regex": str(regex).lower(),
+            "ignore_case": None if ignore_case is None else str(ignore_case).lower(),
+            "start": start,
+            "end": end,
+            "limit": limit,
+        }
+        return LogSearchPage.model_validate_json(await self._body(path, params))
 
     async def wait_events(self, after: int, *, wait: float = 15.0, limit: int = 5000) -> EventPage:
         follower = self._follower
