@@ -136,6 +136,20 @@ def test_a_search_page_goes_on_where_it_stopped(tmp_path: Path) -> None:
     assert scanner.search(search, 6000, 7000, limit=5).lines == []
 
 
+def test_dense_matches_with_hits_in_every_prefix(tmp_path: Path) -> None:
+    """Half the lines say "zone"; every line's prefix has a Z (its timestamp) and a space: a
+    search that folds case must count the texts only, also where it goes line by line."""
+    texts = [f"{i} {'zone' if i % 2 else 'area'}" for i in range(3000)]
+    index = write_log(tmp_path / "dense.log", texts)
+    scanner = LogScanner(index)
+    for pattern in ("z", "Z", "zone", " "):
+        for ignore_case in (None, True, False):
+            search = prepare(pattern, ignore_case=ignore_case)
+            assert search_all(scanner, search, 100_000) == expected(
+                index, pattern, False, ignore_case
+            ), (pattern, ignore_case)
+
+
 def test_bad_patterns_are_refused() -> None:
     for pattern, regex in [("", False), ("(", True), ("\x1b[31m", False), ("a\nb", False)]:
         with pytest.raises(InvalidInput):

@@ -26,7 +26,7 @@ import os
 import re
 import threading
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from shipdeck.engine.logfile import TS_WIDTH, LogIndex
@@ -99,16 +99,38 @@ class Found:
     """The first line not looked at."""
 
 
+class _LinesOfAKind:
+    """Numbers (ascending) of the lines of one kind, with their visible text while the texts
+    of all kinds kept stay under TEXT_BUDGET characters."""
+
+    def __init__(self) -> None:
+        self.lines = array("q")
+        self.texts: list[str] | None = []
+
+    def between(self, start: int, stop: int) -> tuple[int, int]:
+        """Indexes [i, j) of the lines in [start, stop)."""
+        return bisect.bisect_left(self.lines, start), bisect.bisect_left(self.lines, stop)
+
+
+TEXT_BUDGET = 64_000_000
+"""Characters of visible text kept per log for lines checked as text (beyond: made again at
+each search)."""
+
+
 class LogScanner:
     """Searches one log file through its line index, and remembers which of its lines are
-    marked or non-ASCII. May run in a worker thread while the index grows in another."""
+    marked or non-ASCII, with their visible text. May run in a worker thread while the index
+    grows in another."""
 
     def __init__(self, index: LogIndex) -> None:
         self.index = index
-        self._marked = array("q")
-        self._non_ascii = array("q")
+        self._marked = _LinesOfAKind()
+        self._non_ascii = _LinesOfAKind()
+        """Non-ASCII lines that are not marked."""
+        self._kept = 0
+        """Characters of text kept."""
         self._classified = 0
-        """Lines below this number are sorted into the sets above."""
+        """Lines below this number are sorted into the kinds above."""
         self._lock = threading.Lock()
 
     def search(
@@ -141,7 +163,7 @@ class LogScanner:
                 self._classify(fd, offsets, stop, size)
                 begin = byte(line)
                 data = os.pread(fd, byte(stop) - begin, begin)
-                found.extend(self._chunk(data, begin, offsets, search, line, stop))
+                found.extend(self._chunk(_Chunk(data, begin, line, stop, offsets, byte), search))
                 line = stop
                 if byte(line) - byte(start) >= page_bytes:
                     break
@@ -161,116 +183,203 @@ class LogScanner:
                 last = max(first + 1, min(stop, _line_at(offsets, offsets[first] + CHUNK_BYTES)))
                 begin = offsets[first]
                 finish = offsets[last] if last < len(offsets) else size
+
+                def byte(line: int) -> int:
+                    return offsets[line] if line < len(offsets) else size
+
                 data = os.pread(fd, finish - begin, begin)
                 if not data.isascii() or data.translate(_CLASSES).find(_MARK) >= 0:
-                    classes = data.translate(_CLASSES)
-                    for mark, into in ((b"\x1b", self._marked), (b"\x80", self._non_ascii)):
-                        at = classes.find(mark)
-                        while at >= 0:
-                            line = _line_at(offsets, begin + at)
-                            into.append(line)
-                            after = offsets[line + 1] if line + 1 < len(offsets) else size
-                            at = classes.find(mark, after - begin)
+                    self._sort(
+                        _Chunk(data, begin, first, last, offsets, byte), data.translate(_CLASSES)
+                    )
                 self._classified = last
 
-    def _checked_as_text(self, search: LogSearch, start: int, stop: int) -> list[int]:
-        """Lines in [start, stop) that the bytes cannot decide for this search."""
-        lines = _between(self._marked, start, stop)
-        if search.ascii_only:
-            lines = sorted(set(lines).union(_between(self._non_ascii, start, stop)))
-        return lines
+    def _sort(self, chunk: _Chunk, classes: bytes) -> None:
+        marked: set[int] = set()
+        for mark, kind in ((b"\x1b", self._marked), (b"\x80", self._non_ascii)):
+            at = classes.find(mark)
+            while at >= 0:
+                line = _line_at_offset(chunk, at)
+                if line not in marked:
+                    kind.lines.append(line)
+                    if kind is self._marked:
+                        marked.add(line)
+                    self._keep(kind, chunk.row(line))
+                at = classes.find(mark, chunk.byte(line + 1) - chunk.begin)
+
+    def _keep(self, kind: _LinesOfAKind, row: bytes) -> None:
+        if kind.texts is None:
+            return
+        text = _visible_body(row)
+        self._kept += len(text)
+        if self._kept > TEXT_BUDGET:
+            self._marked.texts = self._non_ascii.texts = None
+            return
+        kind.texts.append(text)
 
     # One chunk ------------------------------------------------------------------------------
 
-    def _chunk(
-        self, data: bytes, begin: int, offsets: array[int], search: LogSearch, start: int, stop: int
-    ) -> list[int]:
-        """Matching lines in [start, stop), whose bytes `data` start at file offset `begin`."""
-        rows = data.split(b"\n")
+    def _chunk(self, chunk: _Chunk, search: LogSearch) -> list[int]:
+        """Matching lines of the chunk."""
         if search.raw is None:
-            return _text_matches(search, rows, start, range(start, stop))
-        as_text = self._checked_as_text(search, start, stop)
-        skip = set(as_text)
-        hay = data.lower() if search.fold else data
-        needle = search.needle
-        found: list[int] = []
-        if needle is not None and hay.count(needle) * DENSE > stop - start:
-            # Most lines match: test each line, rather than find each match's line.
-            rows_hay = hay.split(b"\n") if search.fold else rows
-
-            def in_text(i: int, at: int) -> bool:
-                """A hit at `at`, inside where the prefix would be: is there one in the text?"""
-                if not _PREFIXED.match(rows[i]):
-                    return True  # no prefix (not written by shipdeck): all of it is text
-                return rows_hay[i].find(needle, PREFIX) >= 0
-
-            found = [
-                start + i
-                for i in range(stop - start)
-                if ((at := rows_hay[i].find(needle)) >= PREFIX or (at >= 0 and in_text(i, at)))
-                and start + i not in skip
-            ]
-        else:
-            raw, at, limit = search.raw, 0, len(hay)
-            while at < limit:
-                match = raw.search(hay, at, limit)
-                if match is None:
-                    break
-                line = _line_at(offsets, begin + match.start())
-                line_start = offsets[line] - begin
-                after = line_start + len(rows[line - start]) + 1
-                if line in skip:
-                    pass  # checked as text below
-                elif match.start() >= line_start + PREFIX and match.end() < after:
-                    found.append(line)
-                elif (
-                    match.end() <= line_start + PREFIX
-                    and match.start() < match.end()
-                    and _PREFIXED.match(rows[line - start])
-                ):
-                    after = line_start + PREFIX  # inside the prefix: look again in the text
-                elif _shows_match(search, rows[line - start]):
-                    found.append(line)  # across the prefix or a line end: the text decides
-                at = after
-        if as_text:
-            found.extend(_text_matches(search, rows, start, as_text))
+            return _text_matches(search, chunk, range(chunk.start, chunk.stop))
+        kinds = [self._marked, self._non_ascii] if search.ascii_only else [self._marked]
+        spans = [kind.between(chunk.start, chunk.stop) for kind in kinds]
+        skip: set[int] = set()
+        for kind, (i, j) in zip(kinds, spans, strict=True):
+            skip.update(kind.lines[i:j])
+        found = _raw_matches(search, chunk, skip)
+        for kind, (i, j) in zip(kinds, spans, strict=True):
+            if i == j:
+                continue
+            lines = kind.lines[i:j]
+            if kind.texts is not None:
+                texts = kind.texts[i:j]
+                found.extend(_joined_matches(search, "\n".join(texts), lines, texts.__getitem__))
+            else:
+                found.extend(_text_matches(search, chunk, lines))
+        if skip:
             found.sort()
         return found
 
 
-def _text_matches(
-    search: LogSearch, rows: list[bytes], start: int, lines: Sequence[int]
+class _Chunk:
+    """Lines [start, stop) of a log, read: their bytes `data` start at file offset `begin`;
+    `byte(n)` is where line n starts (for n up to `stop`), from the index's `offsets`."""
+
+    def __init__(
+        self,
+        data: bytes,
+        begin: int,
+        start: int,
+        stop: int,
+        offsets: array[int],
+        byte: Callable[[int], int],
+    ) -> None:
+        self.data = data
+        self.begin = begin
+        self.start = start
+        self.stop = stop
+        self.offsets = offsets
+        self.byte = byte
+
+    def row(self, line: int) -> bytes:
+        """One line's bytes, without its newline."""
+        return self.data[self.byte(line) - self.begin : self.byte(line + 1) - self.begin - 1]
+
+
+def _line_at_offset(chunk: _Chunk, at: int) -> int:
+    """The line of the chunk holding its byte `at`."""
+    return bisect.bisect_right(chunk.offsets, chunk.begin + at, chunk.start, chunk.stop) - 1
+
+
+def _raw_matches(search: LogSearch, chunk: _Chunk, skip: set[int]) -> list[int]:
+    """Lines of the chunk, not in `skip`, whose text part the bytes match."""
+    raw = search.raw
+    assert raw is not None
+    hay = chunk.data.lower() if search.fold else chunk.data
+    found: list[int] = []
+    at, limit = 0, len(hay)
+    while at < limit:
+        match = raw.search(hay, at, limit)
+        if match is None:
+            break
+        line = _line_at_offset(chunk, match.start())
+        line_start = chunk.byte(line) - chunk.begin
+        after = chunk.byte(line + 1) - chunk.begin
+        if line in skip:
+            pass  # checked as text
+        elif match.start() >= line_start + PREFIX and match.end() < after:
+            found.append(line)
+        elif (
+            match.end() <= line_start + PREFIX
+            and match.start() < match.end()
+            and _PREFIXED.match(chunk.data, line_start)
+        ):
+            after = line_start + PREFIX  # inside the prefix: look again in the text
+        elif _shows_match(search, chunk.row(line)):
+            found.append(line)  # across the prefix or a line end: the text decides
+        at = after
+        dense = len(found) > 256 and len(found) * DENSE > line - chunk.start
+        if dense and search.needle is not None:
+            # Most lines match: test each of the rest, rather than find each match's line.
+            return found + _line_by_line(search.needle, hay, after, line + 1, chunk, skip)
+    return found
+
+
+def _line_by_line(
+    needle: bytes, hay: bytes, at: int, start: int, chunk: _Chunk, skip: set[int]
 ) -> list[int]:
-    """Which of `lines` (numbers; `rows[n - start]` their bytes) show a match, checked as text:
-    joined, decoded and stripped of control sequences in one call each."""
+    """Lines [start, chunk.stop) holding `needle` in their text part; their bytes are in `hay`
+    (the chunk's, lower case when the search folds) from `at`."""
+    rows = hay[at:].split(b"\n")
+
+    def in_text(line: int) -> bool:
+        """A hit inside where the prefix would be: is there one in the text?"""
+        if not _PREFIXED.match(chunk.data, chunk.byte(line) - chunk.begin):
+            return True  # no prefix (not written by shipdeck): all of it is text
+        return rows[line - start].find(needle, PREFIX) >= 0
+
+    return [
+        line
+        for line, row in enumerate(rows[: chunk.stop - start], start)
+        if ((found := row.find(needle)) >= PREFIX or (found >= 0 and in_text(line)))
+        and line not in skip
+    ]
+
+
+def _text_matches(search: LogSearch, chunk: _Chunk, lines: Sequence[int]) -> list[int]:
+    """Which of the chunk's `lines` show a match, checked as text: joined, decoded and
+    stripped of control sequences in one call each."""
     if search.lines is None:
-        return [line for line in lines if _shows_match(search, rows[line - start])]
+        return [line for line in lines if _shows_match(search, chunk.row(line))]
     parts = []
     for line in lines:
-        body = _body(rows[line - start])
+        body = _body(chunk.row(line))
         parts.append(body.rsplit(b"\r", 1)[-1] if b"\r" in body else body)
     shown = CONTROL.sub("", b"\n".join(parts).decode("utf-8", errors="replace"))
+
+    def text(index: int) -> str:
+        return _visible_body(chunk.row(lines[index]))
+
+    return _joined_matches(search, shown, lines, text)
+
+
+def _joined_matches(
+    search: LogSearch, shown: str, lines: Sequence[int], text: Callable[[int], str]
+) -> list[int]:
+    """Which of `lines` show a match, given their visible texts joined by newlines; `text(i)`
+    is the visible text of the i-th, to decide a match that spans lines."""
+    pattern = search.lines
+    assert pattern is not None
     found: list[int] = []
-    pattern, index, line_start, size = search.lines, 0, 0, len(shown)
+    index, line_start, size = 0, 0, len(shown)
     while line_start <= size:
         match = pattern.search(shown, line_start)
         if match is None:
             break
         index += shown.count("\n", line_start, match.start())
-        line_start = shown.rfind("\n", 0, match.start()) + 1
         line_end = shown.find("\n", match.start())
         line_end = size if line_end < 0 else line_end
-        line = lines[index]
-        if match.end() <= line_end or _shows_match(search, rows[line - start]):
-            found.append(line)
+        if match.end() <= line_end or search.text.search(text(index)):
+            found.append(lines[index])
         index += 1
         line_start = line_end + 1
+        if len(found) > 256 and len(found) * DENSE > index:
+            # Most lines match: test each of the rest, rather than find each match's line.
+            check = search.text.search
+            found.extend(lines[i] for i in range(index, len(lines)) if check(text(i)))
+            break
     return found
 
 
 def _shows_match(search: LogSearch, row: bytes) -> bool:
     """Whether one line's visible text matches."""
-    return bool(search.text.search(visible(_body(row).decode("utf-8", errors="replace"))))
+    return bool(search.text.search(_visible_body(row)))
+
+
+def _visible_body(row: bytes) -> str:
+    return visible(_body(row).decode("utf-8", errors="replace"))
 
 
 def _body(row: bytes) -> bytes:
@@ -282,7 +391,3 @@ def _body(row: bytes) -> bytes:
 def _line_at(offsets: array[int], position: int) -> int:
     """The line holding byte `position`."""
     return bisect.bisect_right(offsets, position) - 1
-
-
-def _between(lines: array[int], start: int, stop: int) -> list[int]:
-    return list(lines[bisect.bisect_left(lines, start) : bisect.bisect_left(lines, stop)])
