@@ -435,8 +435,9 @@ class LogView(ScrollView, can_focus=True):
         self.note = ""
         self._dirty = True
         self.refresh()
-        self._count()
-        self._find(top, backwards=False, skip_current=False)
+        # The count after the first match: over one connection to the runner, the first match
+        # would otherwise wait behind the count's pages.
+        self._find(top, backwards=False, skip_current=False, then=self._count)
 
     def _count(self) -> None:
         matches = self._matches
@@ -479,8 +480,16 @@ class LogView(ScrollView, can_focus=True):
         else:
             self._find(self._top_line(), backwards=backwards, skip_current=backwards)
 
-    def _find(self, start: int, *, backwards: bool, skip_current: bool) -> None:
-        """The next match from `start` on (or back); past the end it wraps around once."""
+    def _find(
+        self,
+        start: int,
+        *,
+        backwards: bool,
+        skip_current: bool,
+        then: Callable[[], None] | None = None,
+    ) -> None:
+        """The next match from `start` on (or back); past the end it wraps around once. `then`
+        is called once the match is on screen (or known not to be)."""
         query, matches, regex = self.log_query, self._matches, self._regex
         if query is None or matches is None or regex is None:
             return
@@ -504,6 +513,13 @@ class LogView(ScrollView, can_focus=True):
             )
 
         async def find() -> None:
+            try:
+                await go()
+            finally:
+                if then is not None:
+                    then()
+
+        async def go() -> None:
             self.note = "searching…"
             self._changed()
             total = self.buffer.total
