@@ -91,6 +91,14 @@ async def main():
         while not (view._opened and not view._pending_tail):
             await asyncio.sleep(0.002)
         await pilot.pause(0.2)
+        submitted = []
+        search = view.search
+
+        def timed_search(pattern):
+            submitted.append(time.perf_counter())
+            search(pattern)
+
+        view.search = timed_search
         started = time.perf_counter()
         await pilot.press("slash", *sys.argv[3], "enter")
         while view.match_line is None:
@@ -101,10 +109,12 @@ async def main():
         ):
             await asyncio.sleep(0.001)
         result["first_match_s"] = time.perf_counter() - started
+        result["first_match_after_enter_s"] = time.perf_counter() - submitted[0]
         status = app.screen.query_one(".log-status")
         while "/" + sys.argv[3] + " " not in str(status.render()) or "…" in str(status.render()):
             await asyncio.sleep(0.001)
         result["count_s"] = time.perf_counter() - started
+        result["count_after_enter_s"] = time.perf_counter() - submitted[0]
         result["count"] = len(view._matches.lines)
         result["status"] = str(status.render())
         app.exit()
@@ -291,9 +301,11 @@ def report(results: dict[str, Any], lines: int) -> None:
         print(f"TUI: failed: {tui['error']}")
     else:
         print(
-            f"TUI (attached to the daemon, at the tail): /boom -> first match on screen "
-            f"{tui['first_match_s']:.3f} s, count in the status line {tui['count_s']:.3f} s "
-            f"({tui['count']} matches; grep -ci {tui['grep_s']:.3f} s)"
+            f"TUI (attached to the daemon, at the tail), from enter: first match on screen "
+            f"{tui['first_match_after_enter_s']:.3f} s, count in the status line "
+            f"{tui['count_after_enter_s']:.3f} s ({tui['count']} matches; grep -ci "
+            f"{tui['grep_s']:.3f} s); from the `/` key (typing 'boom' included): "
+            f"{tui['first_match_s']:.3f} s, {tui['count_s']:.3f} s"
         )
     worst = max(row["remote_s"] / row["grep_s"] for row in results["rows"])
     print(f"target: search through the runner within {TARGET:.0f}x grep -c: worst {worst:.2f}x")

@@ -21,7 +21,9 @@ at the ends of the string (`\\A`, `\\Z`) checks each line alone.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
+import mmap
 import os
 import re
 import threading
@@ -150,6 +152,8 @@ class LogScanner:
 
         found: list[int] = []
         fd = os.open(self.index.path, os.O_RDONLY)
+        # Mapped, not read: the bytes are searched where the page cache holds them.
+        view = mmap.mmap(fd, size, access=mmap.ACCESS_READ)
         try:
             line = start
             while line < end and len(found) < limit:
@@ -161,13 +165,13 @@ class LogScanner:
                 density = len(found) / (line - start) if line > start else 1.0
                 stop = min(stop, line + 1024 + int(wanted / max(density, 1e-9)))
                 self._classify(fd, offsets, stop, size)
-                begin = byte(line)
-                data = os.pread(fd, byte(stop) - begin, begin)
-                found.extend(self._chunk(_Chunk(data, begin, line, stop, offsets, byte), search))
+                found.extend(self._chunk(_Chunk(view, 0, line, stop, offsets, byte), search))
                 line = stop
                 if byte(line) - byte(start) >= page_bytes:
                     break
         finally:
+            with contextlib.suppress(BufferError):  # a buffer still exported: the GC closes it
+                view.close()
             os.close(fd)
         if len(found) > limit:
             return Found(found[:limit], found[limit - 1] + 1)
@@ -249,7 +253,7 @@ class _Chunk:
 
     def __init__(
         self,
-        data: bytes,
+        data: bytes | mmap.mmap,
         begin: int,
         start: int,
         stop: int,
@@ -277,16 +281,21 @@ def _raw_matches(search: LogSearch, chunk: _Chunk, skip: set[int]) -> list[int]:
     """Lines of the chunk, not in `skip`, whose text part the bytes match."""
     raw = search.raw
     assert raw is not None
-    hay = chunk.data.lower() if search.fold else chunk.data
+    low, high = chunk.byte(chunk.start) - chunk.begin, chunk.byte(chunk.stop) - chunk.begin
+    hay: bytes | mmap.mmap = chunk.data
+    shift = 0
+    """`hay` position + shift = `chunk.data` position."""
+    if search.fold:
+        hay, shift = chunk.data[low:high].lower(), low
     found: list[int] = []
-    at, limit = 0, len(hay)
+    at, limit = low - shift, high - shift
     while at < limit:
         match = raw.search(hay, at, limit)
         if match is None:
             break
-        line = _line_at_offset(chunk, match.start())
-        line_start = chunk.byte(line) - chunk.begin
-        after = chunk.byte(line + 1) - chunk.begin
+        line = _line_at_offset(chunk, match.start() + shift)
+        line_start = chunk.byte(line) - chunk.begin - shift
+        after = chunk.byte(line + 1) - chunk.begin - shift
         if line in skip:
             pass  # checked as text
         elif match.start() >= line_start + PREFIX and match.end() < after:
@@ -294,7 +303,7 @@ def _raw_matches(search: LogSearch, chunk: _Chunk, skip: set[int]) -> list[int]:
         elif (
             match.end() <= line_start + PREFIX
             and match.start() < match.end()
-            and _PREFIXED.match(chunk.data, line_start)
+            and _PREFIXED.match(chunk.data, line_start + shift)
         ):
             after = line_start + PREFIX  # inside the prefix: look again in the text
         elif _shows_match(search, chunk.row(line)):
@@ -303,16 +312,17 @@ def _raw_matches(search: LogSearch, chunk: _Chunk, skip: set[int]) -> list[int]:
         dense = len(found) > 256 and len(found) * DENSE > line - chunk.start
         if dense and search.needle is not None:
             # Most lines match: test each of the rest, rather than find each match's line.
-            return found + _line_by_line(search.needle, hay, after, line + 1, chunk, skip)
+            rest = hay[after:limit]
+            return found + _line_by_line(search.needle, rest, line + 1, chunk, skip)
     return found
 
 
 def _line_by_line(
-    needle: bytes, hay: bytes, at: int, start: int, chunk: _Chunk, skip: set[int]
+    needle: bytes, rows_bytes: bytes, start: int, chunk: _Chunk, skip: set[int]
 ) -> list[int]:
-    """Lines [start, chunk.stop) holding `needle` in their text part; their bytes are in `hay`
-    (the chunk's, lower case when the search folds) from `at`."""
-    rows = hay[at:].split(b"\n")
+    """Lines [start, chunk.stop) holding `needle` in their text part; `rows_bytes` are their
+    bytes (lower case when the search folds)."""
+    rows = rows_bytes.split(b"\n")
 
     def in_text(line: int) -> bool:
         """A hit inside where the prefix would be: is there one in the text?"""
