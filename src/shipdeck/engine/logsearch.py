@@ -289,6 +289,8 @@ def _raw_matches(search: LogSearch, chunk: _Chunk, skip: set[int]) -> list[int]:
         hay, shift = chunk.data[low:high].lower(), low
     found: list[int] = []
     at, limit = low - shift, high - shift
+    if search.needle is not None:
+        return _needle_matches(search, search.needle, chunk, hay, shift, at, limit, skip)
     while at < limit:
         match = raw.search(hay, at, limit)
         if match is None:
@@ -309,11 +311,45 @@ def _raw_matches(search: LogSearch, chunk: _Chunk, skip: set[int]) -> list[int]:
         elif _shows_match(search, chunk.row(line)):
             found.append(line)  # across the prefix or a line end: the text decides
         at = after
-        dense = len(found) > 256 and len(found) * DENSE > line - chunk.start
-        if dense and search.needle is not None:
+    return found
+
+
+def _needle_matches(
+    search: LogSearch,
+    needle: bytes,
+    chunk: _Chunk,
+    hay: bytes | mmap.mmap,
+    shift: int,
+    at: int,
+    limit: int,
+    skip: set[int],
+) -> list[int]:
+    """`_raw_matches` for a literal, every hit in one pass: a literal never spans lines, and
+    a line whose hit the bytes cannot decide is decided by its text."""
+    raw = search.raw
+    assert raw is not None
+    found: list[int] = []
+    decided_to = 0
+    """`chunk.data` position where the last decided line ends."""
+    for match in raw.finditer(hay, at, limit):
+        start = match.start() + shift
+        if start < decided_to:
+            continue  # another hit in a line already decided
+        line = _line_at_offset(chunk, start)
+        line_start = chunk.byte(line) - chunk.begin
+        if start >= line_start + PREFIX and line not in skip:
+            found.append(line)
+        elif line in skip:
+            pass  # checked as text
+        elif match.end() + shift <= line_start + PREFIX and _PREFIXED.match(chunk.data, line_start):
+            continue  # inside the prefix: a later hit may be in the text
+        elif _shows_match(search, chunk.row(line)):
+            found.append(line)  # across the prefix: the text decides
+        decided_to = chunk.byte(line + 1) - chunk.begin
+        if len(found) > 256 and len(found) * DENSE > line - chunk.start:
             # Most lines match: test each of the rest, rather than find each match's line.
-            rest = hay[after:limit]
-            return found + _line_by_line(search.needle, rest, line + 1, chunk, skip)
+            rest = hay[decided_to - shift : limit]
+            return found + _line_by_line(needle, rest, line + 1, chunk, skip)
     return found
 
 
