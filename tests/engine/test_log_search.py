@@ -142,7 +142,7 @@ def test_dense_matches_with_hits_in_every_prefix(tmp_path: Path) -> None:
     texts = [f"{i} {'zone' if i % 2 else 'area'}" for i in range(3000)]
     index = write_log(tmp_path / "dense.log", texts)
     scanner = LogScanner(index)
-    for pattern in ("z", "Z", "zone", " "):
+    for pattern in ("z", "Z", "zone", " ", "area", "Area", "t1"):
         for ignore_case in (None, True, False):
             search = prepare(pattern, ignore_case=ignore_case)
             assert search_all(scanner, search, 100_000) == expected(

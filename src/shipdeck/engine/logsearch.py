@@ -51,6 +51,8 @@ _CLASSES = bytes(
 """Marked bytes become ESC, other non-ASCII bytes 0x80, the rest a space."""
 _LOOKS_AROUND = re.compile(r"\\[AZ]|\(\?<?[=!]")
 """Parts of a regular expression that see past the line: lookarounds, string ends."""
+_PREFIX_BYTES = frozenset(b"0123456789-:. TZOESTtzoes")
+"""Bytes a line prefix holds (in lower case too, as a search that folds case sees it)."""
 _PREFIXED = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z [OES] ")
 
 
@@ -359,6 +361,13 @@ def _line_by_line(
     """Lines [start, chunk.stop) holding `needle` in their text part; `rows_bytes` are their
     bytes (lower case when the search folds)."""
     rows = rows_bytes.split(b"\n")
+    if needle[0] not in _PREFIX_BYTES:
+        # A hit cannot start in a prefix: any hit is in the text.
+        return [
+            line
+            for line, row in enumerate(rows[: chunk.stop - start], start)
+            if needle in row and line not in skip
+        ]
 
     def in_text(line: int) -> bool:
         """A hit inside where the prefix would be: is there one in the text?"""
