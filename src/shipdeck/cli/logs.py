@@ -9,6 +9,7 @@ a pipe or a file only.
 from __future__ import annotations
 
 import argparse
+import asyncio
 from collections.abc import Callable
 
 from shipdeck.cli.context import CliContext
@@ -49,20 +50,29 @@ async def _print_from(
 ) -> tuple[int, bool]:
     """Print the task's lines from `start`; return the next line number and whether it ended."""
     shown = line_text(ctx)
-    while True:
-        chunk = await runner.read_log(run_id, task, start=start, limit=PAGE)
-        if chunk.lines:
-            # One write per page: a write (and flush) per line was most of the time spent.
-            ctx.out.write(
-                "".join(
-                    format_line(line, ctx.args.timestamps, prefix, shown) + "\n"
-                    for line in chunk.lines
+    reading = asyncio.ensure_future(runner.read_log(run_id, task, start=start, limit=PAGE))
+    try:
+        while True:
+            chunk = await reading
+            start = chunk.start + len(chunk.lines)
+            if len(chunk.lines) == PAGE:
+                # The next page is read while this one is written.
+                reading = asyncio.ensure_future(
+                    runner.read_log(run_id, task, start=start, limit=PAGE)
                 )
-            )
-            ctx.out.flush()
-        start = chunk.start + len(chunk.lines)
-        if len(chunk.lines) < PAGE:
-            return start, chunk.finished and start >= chunk.total
+            if chunk.lines:
+                # One write per page: a write (and flush) per line was most of the time spent.
+                ctx.out.write(
+                    "".join(
+                        format_line(line, ctx.args.timestamps, prefix, shown) + "\n"
+                        for line in chunk.lines
+                    )
+                )
+                ctx.out.flush()
+            if len(chunk.lines) < PAGE:
+                return start, chunk.finished and start >= chunk.total
+    finally:
+        reading.cancel()  # a page read ahead that will not be written (the output closed)
 
 
 async def logs_command(args: argparse.Namespace, ctx: CliContext) -> int:
