@@ -123,3 +123,30 @@ async def test_a_long_log_is_searched_by_the_runner_not_read_into_the_view(
         await pilot.press("e")
         await wait_for(pilot, lambda: "line 7 error: boom" in rendered(view), "the first error")
     assert sum(read) < 5_000  # a few pages around what was shown, not 30,000 lines
+
+
+async def test_search_and_filter_through_the_workspace_daemon(demo: Demo) -> None:
+    """As `shipdeck` runs: the app attached to the daemon, which searches its own log file."""
+    from shipdeck.runners import daemon
+    from shipdeck.tui import create_app
+    from shipdeck.tui.config import TuiConfig
+
+    await demo.runner.close()  # the daemon owns the workspace from here on
+    remote = await daemon.attach(demo.workspace, announce=lambda _: None)
+    try:
+        run = await remote.start_run("chatty", {"lines": "3000"}, trigger="test")
+        demo.gate.touch()
+        await remote.wait_run(run.id)
+        app = create_app([remote], config=TuiConfig())
+        async with app.run_test(size=(80, 24)) as pilot:
+            view = await open_log(app, pilot, run.id, "talk")
+            await pilot.press("slash", *"line 2345 ok", "enter")
+            await wait_for(pilot, lambda: "1/1" in status_text(app), "the match and its count")
+            assert view.match_line is not None
+            assert "line 2345 ok" in rendered(view)
+            await pilot.press("ampersand")
+            await wait_for(pilot, lambda: view._row_count() == 1, "one row")
+            await wait_for(pilot, lambda: rendered(view)[0].endswith(" line 2345 ok"), "it")
+    finally:
+        await remote.close()
+        await daemon.stop(demo.workspace)
