@@ -623,12 +623,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller workloads, for a smoke run")
     parser.add_argument("--startup", action="store_true", help="only the start-up rows")
+    parser.add_argument("--logs", action="store_true", help="only the log rows (open, follow)")
     parser.add_argument("--repeat", type=int, help="start-up runs per row (median; default 5)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     runs, big, seconds = (1000, 1_000_000, 10.0)
     if args.quick:
         runs, big, seconds = (100, 50_000, 2.0)
+    if args.logs:
+        runs = 100
     if args.startup:
         big = 1000
     startup_repeat = args.repeat or (1 if args.quick else 5)
@@ -640,16 +643,17 @@ def main() -> int:
         t = time.perf_counter()
         big_run = asyncio.run(fill_history(root, runs, big))
         results["setup_s"] = time.perf_counter() - t
-        results["startup"] = bench_startup(root, startup_repeat)
-        results["cli_startup"] = bench_cli_startup(root, startup_repeat)
-        results["cold_startup"] = bench_cold_startup(root, startup_repeat)
+        if not args.logs:
+            results["startup"] = bench_startup(root, startup_repeat)
+            results["cli_startup"] = bench_cli_startup(root, startup_repeat)
+            results["cold_startup"] = bench_cold_startup(root, startup_repeat)
         results["load_after_startup"] = os.getloadavg()[0]
         if not args.startup:
             results["big_log"] = bench_big_log(root, big_run)
             results["follow"] = bench_follow(root, seconds, "daemon")
             results["follow_in_process"] = bench_follow(root, seconds, "in-process")
             stop_daemon(root)
-    if not args.startup:
+    if not (args.startup or args.logs):
         results["dag_500"] = bench_dag(500)
         results["models_compare"] = tui_deploy.run_all(args.quick)
     results["config"] = {"runs": runs, "log_lines": big, "follow_seconds": seconds}
@@ -657,17 +661,18 @@ def main() -> int:
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
-    s, c, cold = results["startup"], results["cli_startup"], results["cold_startup"]
-    assert isinstance(s, dict) and isinstance(c, dict) and isinstance(cold, dict)
     print(
         f"history: {runs} runs; load average {results['load_before']:.1f} before, "
         f"{results['load_after_startup']:.1f} after the start-up rows (2 cores here)"
     )
-    report_startup(s, c, cold)
+    if not args.logs:
+        s, c, cold = results["startup"], results["cli_startup"], results["cold_startup"]
+        assert isinstance(s, dict) and isinstance(c, dict) and isinstance(cold, dict)
+        report_startup(s, c, cold)
     if args.startup:
         return 0
-    b, f, d = (results[k] for k in ("big_log", "follow", "dag_500"))
-    assert isinstance(b, dict) and isinstance(f, dict) and isinstance(d, dict)
+    b, f = results["big_log"], results["follow"]
+    assert isinstance(b, dict) and isinstance(f, dict)
     print(f"log: {big:,} lines; follow: {seconds:.0f}s at 10,000 lines/s")
     print(
         f"open {big:,}-line log        first frame {b['first_frame_s']:.3f} s "
@@ -680,6 +685,10 @@ def main() -> int:
     assert isinstance(fi, dict)
     print(report_follow("follow firehose (daemon)   ", f))
     print(report_follow("follow, engine in process  ", fi))
+    if args.logs:
+        return 0
+    d = results["dag_500"]
+    assert isinstance(d, dict)
     print(
         f"DAG of 500 tasks            layout {d['layout_s'] * 1000:.0f} ms, first frame "
         f"{d['first_frame_s']:.3f} s, move+repaint {d['key_move_ms']:.1f} ms   target < 0.3 s"

@@ -72,6 +72,15 @@ async def log_search(pilot: Pilot[Any]) -> None:
     await until(pilot, lambda: view.match_line is not None)
 
 
+async def log_filter(pilot: Pilot[Any]) -> None:
+    await log_search(pilot)
+    view = pilot.app.screen.query_one(LogView)
+    await until(pilot, lambda: view._matches is not None and view._matches.done)
+    await pilot.press("ampersand")
+    await until(pilot, lambda: view._row_count() == len(view._matches.lines))  # type: ignore[union-attr]
+    await pilot.pause()
+
+
 async def rerun_preview(pilot: Pilot[Any]) -> None:
     await run_view(pilot)
     await pilot.press("R")
@@ -98,6 +107,7 @@ SCENES: list[tuple[str, Scene, str, tuple[int, int]]] = [
     ("runs", runs_view, "shipdeck-dark", (100, 28)),
     ("run-failed", run_view, "shipdeck-dark", (100, 28)),
     ("log-search", log_search, "shipdeck-dark", (100, 28)),
+    ("log-filter", log_filter, "shipdeck-dark", (100, 28)),
     ("rerun-preview", rerun_preview, "shipdeck-dark", (100, 28)),
     ("help", help_view, "shipdeck-dark", (100, 28)),
 ]

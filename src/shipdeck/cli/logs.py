@@ -1,38 +1,82 @@
-"""`shipdeck logs RUN [TASK] [--follow]`."""
+"""`shipdeck logs RUN [TASK] [--follow] [--raw]`.
+
+What a task printed never drives the operator's terminal: on a terminal, lines are shown as
+their visible text with their colours (a safe subset); into a pipe or file, as plain visible
+text, so `grep` matches what was shown. `--raw` writes the bytes as the task printed them, for
+a pipe or a file only.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+from collections.abc import Callable
 
 from shipdeck.cli.context import CliContext
-from shipdeck.errors import NotFound
+from shipdeck.cli.output import colour_enabled, is_terminal
+from shipdeck.errors import InvalidInput, NotFound
+from shipdeck.logtext import terminal_colours, visible
 from shipdeck.model import LogLine, LogStream
 from shipdeck.runners.protocol import Runner
 
 PAGE = 5000
 
 
-def format_line(line: LogLine, timestamps: bool, prefix: str = "") -> str:
-    text = f"» {line.text}" if line.stream == LogStream.SYS else line.text
+def format_line(
+    line: LogLine, timestamps: bool, prefix: str = "", shown: Callable[[str], str] = visible
+) -> str:
+    text = shown(line.text)
+    if line.stream == LogStream.SYS:
+        text = f"» {text}"
     if timestamps:
         text = f"{line.ts.astimezone().strftime('%H:%M:%S.%f')[:-3]} {text}"
     return prefix + text
+
+
+def line_text(ctx: CliContext) -> Callable[[str], str]:
+    """How a line's text is written to this command's output."""
+    if ctx.args.raw:
+        if is_terminal(ctx.out):
+            raise InvalidInput(
+                "--raw writes the task's control sequences as they are: "
+                "send it to a pipe or a file, not a terminal"
+            )
+        return str
+    return terminal_colours if colour_enabled(ctx.out) else visible
 
 
 async def _print_from(
     runner: Runner, ctx: CliContext, run_id: int, task: str, start: int, prefix: str
 ) -> tuple[int, bool]:
     """Print the task's lines from `start`; return the next line number and whether it ended."""
-    while True:
-        chunk = await runner.read_log(run_id, task, start=start, limit=PAGE)
-        for line in chunk.lines:
-            ctx.print(format_line(line, ctx.args.timestamps, prefix))
-        start = chunk.start + len(chunk.lines)
-        if len(chunk.lines) < PAGE:
-            return start, chunk.finished and start >= chunk.total
+    shown = line_text(ctx)
+    reading = asyncio.ensure_future(runner.read_log(run_id, task, start=start, limit=PAGE))
+    try:
+        while True:
+            chunk = await reading
+            start = chunk.start + len(chunk.lines)
+            if len(chunk.lines) == PAGE:
+                # The next page is read while this one is written.
+                reading = asyncio.ensure_future(
+                    runner.read_log(run_id, task, start=start, limit=PAGE)
+                )
+            if chunk.lines:
+                # One write per page: a write (and flush) per line was most of the time spent.
+                ctx.out.write(
+                    "".join(
+                        format_line(line, ctx.args.timestamps, prefix, shown) + "\n"
+                        for line in chunk.lines
+                    )
+                )
+                ctx.out.flush()
+            if len(chunk.lines) < PAGE:
+                return start, chunk.finished and start >= chunk.total
+    finally:
+        reading.cancel()  # a page read ahead that will not be written (the output closed)
 
 
 async def logs_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    line_text(ctx)  # refuse --raw on a terminal before anything is read
     runner = await ctx.runner()
     run_id = await runner.resolve_run(args.run)
     detail = await runner.run(run_id)

@@ -36,10 +36,14 @@ _SYMBOLS = {
 }
 
 
+def is_terminal(stream: TextIO) -> bool:
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
 def colour_enabled(stream: TextIO) -> bool:
     if os.environ.get("NO_COLOR"):
         return False
-    return hasattr(stream, "isatty") and stream.isatty()
+    return is_terminal(stream)
 
 
 def status_text(status: str, stream: TextIO = sys.stdout) -> str:

@@ -56,6 +56,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("task", nargs="?", metavar="TASK")
     p.add_argument("-f", "--follow", action="store_true", help="keep printing until the run ends")
     p.add_argument("-t", "--timestamps", action="store_true", help="show each line's time")
+    p.add_argument(
+        "--raw",
+        action="store_true",
+        help="the task's output as printed, control sequences included (pipes and files only)",
+    )
     p.set_defaults(handler=logs_command, needs_file=False)
 
     p = sub.add_parser("rerun", help="rerun a run: all tasks, failed ones, or from a task")

@@ -24,6 +24,7 @@ from shipdeck.engine.database import StoreUnusable
 from shipdeck.engine.events import EventFeed
 from shipdeck.engine.executor import EngineServices, RunExecutor, TaskHook
 from shipdeck.engine.logfile import LogIndex, append_note
+from shipdeck.engine.logsearch import LogScanner, LogSearch
 from shipdeck.engine.output import task_log_path
 from shipdeck.engine.owners import OwnerLock, owner_alive, remove_dead_locks
 from shipdeck.engine.persist import Persister
@@ -42,6 +43,7 @@ from shipdeck.model import (
     EventKind,
     EventPage,
     LogChunk,
+    LogSearchPage,
     Metric,
     ParamValue,
     PipelineSpec,
@@ -92,6 +94,7 @@ class Engine:
         self._jobs: dict[int, asyncio.Task[Run]] = {}
         self._watcher: asyncio.Task[None] | None = None
         self._indexes: OrderedDict[Path, LogIndex] = OrderedDict()
+        self._scanners: OrderedDict[Path, LogScanner] = OrderedDict()
         self._closed = False
         self._admission = Admission(self.store, self.persister, self._interrupt_if_orphaned)
         self.recover()
@@ -523,6 +526,47 @@ class Engine:
         while len(self._indexes) > _LOG_INDEXES:
             self._indexes.popitem(last=False)
         return index
+
+    async def search_log(
+        self,
+        run_id: int,
+        task: str,
+        search: LogSearch,
+        *,
+        start: int = 0,
+        end: int | None = None,
+        limit: int = 10_000,
+    ) -> LogSearchPage:
+        """One page of a search over lines [start, end) of a task's log (see LogScanner). The
+        file is scanned in a worker thread: the event loop goes on serving meanwhile."""
+        self.get_run(run_id)
+        self.persister.flush()
+        row = self.store.task(run_id, task)
+        if row is None:
+            raise NotFound(f"run #{run_id} has no task {task!r}")
+        finished = row.status.finished
+        path = task_log_path(self.logs_dir, row.reused_from or run_id, task)
+        index = self._log_index(path)
+        total = index.refresh()
+        scanner = self._scanners.pop(path, None)
+        if scanner is None or scanner.index is not index:
+            scanner = LogScanner(index)
+        self._scanners[path] = scanner
+        while len(self._scanners) > _LOG_INDEXES:
+            self._scanners.popitem(last=False)
+        start = max(0, start)
+        stop = total if end is None else max(start, min(end, total))
+        found = await asyncio.to_thread(scanner.search, search, start, stop, limit=limit)
+        return LogSearchPage(
+            run_id=run_id,
+            task=task,
+            start=start,
+            next=found.next,
+            lines=found.lines,
+            total=total,
+            finished=finished,
+            done=found.next >= stop,
+        )
 
     async def wait_events(self, after: int, *, wait: float = 15.0, limit: int = 5000) -> EventPage:
         return await self.feed.wait(after, wait=wait, limit=limit)

@@ -24,7 +24,7 @@ from shipdeck.model.deploy import (
     known_direction,
 )
 from shipdeck.model.events import Event, EventKind, EventPage
-from shipdeck.model.logs import LogChunk, LogLine, LogStream
+from shipdeck.model.logs import LogChunk, LogLine, LogSearchPage, LogStream
 from shipdeck.model.pipeline import ParamValue, PipelineSpec, RegisterSpec, TaskSpec
 from shipdeck.model.run import (
     FailureStreak,
@@ -62,6 +62,7 @@ __all__ = [
     "HistoryEntry",
     "LogChunk",
     "LogLine",
+    "LogSearchPage",
     "LogStream",
     "Metric",
     "MetricDirection",

@@ -37,3 +37,24 @@ class LogChunk(BaseModel):
     total: int
     finished: bool
     """True when the task will write no more lines."""
+
+
+class LogSearchPage(BaseModel):
+    """One page of a search over a task's log: the lines whose visible text matches."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: int
+    task: str
+    start: int
+    """The first line looked at."""
+    next: int
+    """The first line not looked at: search again from here until `done`."""
+    lines: list[int]
+    """Matching line numbers in [start, next), ascending."""
+    total: int
+    """How long the log was when it was searched."""
+    finished: bool
+    """True when the task will write no more lines."""
+    done: bool
+    """True when the search reached its end line, or the end of the log as it was."""

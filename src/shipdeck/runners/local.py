@@ -10,12 +10,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from shipdeck.engine import Engine
+from shipdeck.engine.logsearch import prepare
 from shipdeck.errors import InvalidInput, NotFound
 from shipdeck.model import (
     EventKind,
     EventPage,
     FailureStreak,
     LogChunk,
+    LogSearchPage,
     PipelineSpec,
     RerunMode,
     Run,
@@ -193,6 +195,21 @@ class LocalRunner:
         self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
     ) -> LogChunk:
         return self.engine.read_log(run_id, task, start=start, limit=limit)
+
+    async def search_log(
+        self,
+        run_id: int,
+        task: str,
+        pattern: str,
+        *,
+        regex: bool = False,
+        ignore_case: bool | None = None,
+        start: int = 0,
+        end: int | None = None,
+        limit: int = 10_000,
+    ) -> LogSearchPage:
+        search = prepare(pattern, regex=regex, ignore_case=ignore_case)
+        return await self.engine.search_log(run_id, task, search, start=start, end=end, limit=limit)
 
     async def wait_events(self, after: int, *, wait: float = 15.0, limit: int = 5000) -> EventPage:
         """While a client waits, the workspace file is looked at (one stat) every

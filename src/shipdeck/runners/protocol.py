@@ -18,6 +18,7 @@ from shipdeck.model import (
     FailureStreak,
     HistoryEntry,
     LogChunk,
+    LogSearchPage,
     ModelSummary,
     ModelVersion,
     PipelineSpec,
@@ -124,6 +125,25 @@ class Runner(Protocol):
         self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
     ) -> LogChunk:
         """Lines [start, start+limit) of a task's log. A negative start counts from the end."""
+        ...
+
+    async def search_log(
+        self,
+        run_id: int,
+        task: str,
+        pattern: str,
+        *,
+        regex: bool = False,
+        ignore_case: bool | None = None,
+        start: int = 0,
+        end: int | None = None,
+        limit: int = 10_000,
+    ) -> LogSearchPage:
+        """The lines in [start, end) of a task's log whose visible text (no escape codes)
+        matches `pattern`: literal, or a regular expression with `regex`; `ignore_case` None
+        is smart case (ignored unless the pattern has an upper-case letter). One page: at most
+        `limit` lines and a bounded stretch of the log; search again from `next` until `done`.
+        A bad pattern raises InvalidInput."""
         ...
 
     async def wait_events(self, after: int, *, wait: float = 15.0, limit: int = 5000) -> EventPage:

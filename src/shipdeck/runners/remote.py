@@ -25,6 +25,7 @@ from shipdeck.model import (
     FailureStreak,
     HistoryEntry,
     LogChunk,
+    LogSearchPage,
     ModelSummary,
     ModelVersion,
     PipelineSpec,
@@ -303,20 +304,18 @@ class RemoteRunner:
         path = f"/runs/{run_id}/tasks/{quote(task, safe='')}/log"
         if limit is not None and limit <= LOG_PAGE:
             params = {"start": start, "limit": limit}
-            return LogChunk.model_validate(await self._request("GET", path, params=params))
+            return LogChunk.model_validate_json(await self._body(path, params))
         # Large or unbounded reads come in pages so no single response grows without bound.
-        chunk = LogChunk.model_validate(
-            await self._request("GET", path, params={"start": start, "limit": LOG_PAGE})
+        chunk = LogChunk.model_validate_json(
+            await self._body(path, {"start": start, "limit": LOG_PAGE})
         )
         lines = list(chunk.lines)
         while len(lines) == (len(lines) // LOG_PAGE) * LOG_PAGE and lines:
             wanted = LOG_PAGE if limit is None else min(LOG_PAGE, limit - len(lines))
             if wanted <= 0:
                 break
-            following = LogChunk.model_validate(
-                await self._request(
-                    "GET", path, params={"start": chunk.start + len(lines), "limit": wanted}
-                )
+            following = LogChunk.model_validate_json(
+                await self._body(path, {"start": chunk.start + len(lines), "limit": wanted})
             )
             lines.extend(following.lines)
             chunk = chunk.model_copy(
@@ -325,6 +324,29 @@ class RemoteRunner:
             if len(following.lines) < wanted:
                 break
         return chunk.model_copy(update={"lines": lines})
+
+    async def search_log(
+        self,
+        run_id: int,
+        task: str,
+        pattern: str,
+        *,
+        regex: bool = False,
+        ignore_case: bool | None = None,
+        start: int = 0,
+        end: int | None = None,
+        limit: int = 10_000,
+    ) -> LogSearchPage:
+        path = f"/runs/{run_id}/tasks/{quote(task, safe='')}/log/search"
+        params = {
+            "pattern": pattern,
+            "regex": str(regex).lower(),
+            "ignore_case": None if ignore_case is None else str(ignore_case).lower(),
+            "start": start,
+            "end": end,
+            "limit": limit,
+        }
+        return LogSearchPage.model_validate_json(await self._body(path, params))
 
     async def wait_events(self, after: int, *, wait: float = 15.0, limit: int = 5000) -> EventPage:
         follower = self._follower

@@ -12,6 +12,7 @@ from shipdeck.model import (
     EventPage,
     FailureStreak,
     LogChunk,
+    LogSearchPage,
     PipelineSpec,
     RerunMode,
     Run,
@@ -150,6 +151,29 @@ class FrozenTimes:
             line.model_copy(update={"ts": BASE + LINE_SPACING * line.n}) for line in chunk.lines
         ]
         return chunk.model_copy(update={"lines": lines})
+
+    async def search_log(
+        self,
+        run_id: int,
+        task: str,
+        pattern: str,
+        *,
+        regex: bool = False,
+        ignore_case: bool | None = None,
+        start: int = 0,
+        end: int | None = None,
+        limit: int = 10_000,
+    ) -> LogSearchPage:
+        return await self.inner.search_log(
+            run_id,
+            task,
+            pattern,
+            regex=regex,
+            ignore_case=ignore_case,
+            start=start,
+            end=end,
+            limit=limit,
+        )
 
     async def wait_events(self, after: int, *, wait: float = 15.0, limit: int = 5000) -> EventPage:
         return await self.inner.wait_events(after, wait=wait, limit=limit)

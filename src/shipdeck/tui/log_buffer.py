@@ -6,20 +6,16 @@ the same memory as a 1,000-line one. Live lines from the event stream land in th
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 
-from shipdeck.model import LogLine, LogStream
+from shipdeck.model import LogLine
 from shipdeck.runners.protocol import Runner
+from shipdeck.tui.log_line import display_width
 
 PAGE = 500
 MAX_PAGES = 24
 SCAN_CHUNK = 5000
-
-ERROR_PATTERN = re.compile(
-    r"\b(error|errors|exception|traceback|fatal|panic|failed|failure)\b", re.IGNORECASE
-)
 
 
 class LogBuffer:
@@ -74,7 +70,7 @@ class LogBuffer:
                 held = self._pages[page] = {}
             held[line.n] = line
             self._pages.move_to_end(page)
-            self.max_width = max(self.max_width, len(line.text))
+            self.max_width = max(self.max_width, display_width(line.text))
         while len(self._pages) > MAX_PAGES:
             self._pages.popitem(last=False)
 
@@ -102,15 +98,3 @@ class LogBuffer:
             if not chunk.lines:
                 return
             position = chunk.lines[-1].n + 1
-
-
-def is_error_line(line: LogLine) -> bool:
-    return bool(ERROR_PATTERN.search(line.text)) or (
-        line.stream == LogStream.SYS and "exit" in line.text.lower()
-    )
-
-
-def compile_search(pattern: str) -> re.Pattern[str]:
-    """Literal search; case-insensitive unless the pattern has an upper-case letter."""
-    flags = 0 if any(c.isupper() for c in pattern) else re.IGNORECASE
-    return re.compile(re.escape(pattern), flags)

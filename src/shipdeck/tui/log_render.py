@@ -1,8 +1,9 @@
-"""How one log line is drawn: its colours by stream, a timestamp, search hits. No textual
-imports: the log view hands in the styles of its component classes."""
+"""How one log line is drawn: its colours by stream and its own (SGR), a timestamp, search
+hits. No textual imports: the log view hands in the styles of its component classes."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -11,10 +12,9 @@ from rich.segment import Segment
 from rich.style import Style
 
 from shipdeck.model import LogLine, LogStream
-from shipdeck.tui.log_buffer import is_error_line
+from shipdeck.tui.log_line import Span, expand_tabs, is_error_line, shown_line
 
 TIMESTAMP_WIDTH = 13
-TAB_SIZE = 4
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,8 @@ def line_segments(
     regex: re.Pattern[str] | None,
     current: bool,
 ) -> list[Segment]:
-    """The line as segments: stream colour, optional `HH:MM:SS.mmm` stamp, highlighted hits
-    (`current`: the line holds the selected match)."""
+    """The line as segments: stream colour under the task's own colours, optional
+    `HH:MM:SS.mmm` stamp, highlighted hits (`current`: the line holds the selected match)."""
     base = styles.base
     if is_error_line(line):
         text_style = base + styles.error
@@ -52,30 +52,47 @@ def line_segments(
         segments.append(
             Segment(line.ts.strftime("%H:%M:%S.%f")[:12] + " ", base + styles.timestamp)
         )
-    text = line.text.expandtabs(TAB_SIZE)
-    if regex is None:
-        segments.append(Segment(text, text_style))
-        return segments
-    hit_style = text_style + (styles.current if current else styles.match)
-    position = 0
-    for match in regex.finditer(text):
-        if match.start() == match.end():
+    shown = shown_line(line.text)
+    spans = list(shown.colours)
+    if regex is not None:
+        hit = styles.current if current else styles.match
+        spans.extend(
+            (match.start(), match.end(), hit)
+            for match in regex.finditer(shown.plain)
+            if match.start() < match.end()
+        )
+    plain, spans = expand_tabs(shown.plain, spans)
+    segments.extend(_styled(plain, text_style, spans))
+    return segments
+
+
+def _styled(plain: str, style: Style, spans: list[Span]) -> list[Segment]:
+    """`plain` cut where spans start and end, each piece in `style` plus the spans over it
+    (later spans on top)."""
+    if not spans:
+        return [Segment(plain, style)]
+    cuts = sorted({0, len(plain), *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
+    segments: list[Segment] = []
+    for start, end in itertools.pairwise(cuts):
+        if start >= end or end > len(plain):
             continue
-        segments.append(Segment(text[position : match.start()], text_style))
-        segments.append(Segment(match.group(), hit_style))
-        position = match.end()
-    segments.append(Segment(text[position:], text_style))
+        piece = style
+        for span_start, span_end, span_style in spans:
+            if span_start <= start and end <= span_end:
+                piece += span_style
+        segments.append(Segment(plain[start:end], piece))
     return segments
 
 
 def match_columns(text: str, regex: re.Pattern[str], *, timestamps: bool) -> tuple[int, int]:
     """The cells [start, end) of the line's first match as drawn ((0, 0) without one)."""
-    shown = text.expandtabs(TAB_SIZE)
-    match = regex.search(shown)
+    plain = shown_line(text).plain
+    match = regex.search(plain)
     if match is None:
         return 0, 0
-    start = (TIMESTAMP_WIDTH if timestamps else 0) + cell_len(shown[: match.start()])
-    return start, start + cell_len(match.group())
+    shown, [(start, end, _)] = expand_tabs(plain, [(match.start(), match.end(), Style())])
+    left = (TIMESTAMP_WIDTH if timestamps else 0) + cell_len(shown[:start])
+    return left, left + cell_len(shown[start:end])
 
 
 def reveal_x(start: int, end: int, width: int) -> int:

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from shipdeck.model import EventKind, EventPage
 from shipdeck.runners.protocol import Runner
+from shipdeck.tui import keymap
 from shipdeck.tui.data import event_log_line, event_task
 from shipdeck.tui.format import plural
 from shipdeck.tui.widgets.log_view import LogState, LogView
 
+SEARCH_HINT = "search (enter to find, esc to close, ctrl+t for a regex)"
+REGEX_HINT = "regex search (enter to find, esc to close, ctrl+t for plain text)"
+
 
 class LogPane(Vertical):
+    # Here, not on the view: the key works while typing in the search box too.
+    BINDINGS: ClassVar[list[BindingType]] = list(keymap.bindings("log.regex"))
     DEFAULT_CSS = """
     LogPane { height: 1fr; }
     LogPane > .log-status { height: 1; background: $panel; color: $foreground; }
@@ -43,7 +52,7 @@ class LogPane(Vertical):
         yield Static(f" {self.task_name}", classes="log-status")
         yield self._view
         yield Input(
-            placeholder="search (enter to find, esc to close)",
+            placeholder=SEARCH_HINT,
             id="log-search",
             compact=True,
             select_on_focus=False,  # its focus event may land after the first typed keys
@@ -77,6 +86,10 @@ class LogPane(Vertical):
 
     def on_log_view_changed(self, message: LogView.Changed) -> None:
         self.query_one(".log-status", Static).update(self._status(message.state))
+        self.query_one(Input).placeholder = REGEX_HINT if message.state.regex else SEARCH_HINT
+
+    def action_toggle_regex(self) -> None:
+        self._view.action_toggle_regex()
 
     def _status(self, state: LogState) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis", end="")
@@ -89,6 +102,8 @@ class LogPane(Vertical):
                 ("FOLLOW", state.follow),
                 ("WRAP", state.wrap),
                 ("TIME", state.timestamps),
+                ("FILTER", state.filtering),
+                ("REGEX", state.regex),
             )
             if on
         ]

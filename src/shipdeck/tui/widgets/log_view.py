@@ -7,6 +7,7 @@ frames per second of terminal output, not 10,000 repaints.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,11 +22,13 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from shipdeck.errors import InvalidInput
 from shipdeck.model import LogLine
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
-from shipdeck.tui.log_buffer import LogBuffer, compile_search
-from shipdeck.tui.log_matches import LogMatches, find_match, first_error
+from shipdeck.tui.log_buffer import LogBuffer
+from shipdeck.tui.log_line import display_width
+from shipdeck.tui.log_matches import LogMatches, LogQuery, find_match, first_error
 from shipdeck.tui.log_render import (
     TIMESTAMP_WIDTH,
     LineStyles,
@@ -53,6 +56,10 @@ class LogState:
     """1-based position of the current match among all of them, once counted."""
     match_count: int | None = None
     """How many lines match the search; None while they are being counted."""
+    regex: bool = False
+    """Searches are regular expressions."""
+    filtering: bool = False
+    """Only the matching lines are shown."""
 
 
 class LogView(ScrollView, can_focus=True):
@@ -65,6 +72,7 @@ class LogView(ScrollView, can_focus=True):
     LogView > .log--current { background: $accent 60%; text-style: bold; }
     LogView > .log--error { color: $error; }
     LogView > .log--loading { color: $foreground 30%; }
+    LogView > .log--number { color: $foreground 45%; }
     """
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "log--stderr",
@@ -74,6 +82,7 @@ class LogView(ScrollView, can_focus=True):
         "log--current",
         "log--error",
         "log--loading",
+        "log--number",
     }
     BINDINGS: ClassVar[list[BindingType]] = list(
         keymap.bindings(
@@ -81,6 +90,7 @@ class LogView(ScrollView, can_focus=True):
             "log.search",
             "log.next",
             "log.prev",
+            "log.filter",
             "log.wrap",
             "log.timestamps",
             "log.first-error",
@@ -96,6 +106,8 @@ class LogView(ScrollView, can_focus=True):
     follow: reactive[bool] = reactive(False)
     wrap: reactive[bool] = reactive(False)
     timestamps: reactive[bool] = reactive(False)
+    filtering: reactive[bool] = reactive(False)
+    regex: reactive[bool] = reactive(False)
 
     class Changed(Message):
         """The view's state changed (for the status line)."""
@@ -108,7 +120,9 @@ class LogView(ScrollView, can_focus=True):
     def __init__(self, runner: Runner, run_id: int, task: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.buffer = LogBuffer(runner, run_id, task)
+        self.runner = runner
         self.pattern = ""
+        self.log_query: LogQuery | None = None
         self._regex: re.Pattern[str] | None = None
         self.match_line: int | None = None
         self._matches: LogMatches | None = None
@@ -120,10 +134,12 @@ class LogView(ScrollView, can_focus=True):
         self._pending_tail = False
         """Open at the tail: retried each tick until the layout knows the view's size."""
         self._pending_pages: set[int] = set()
-        self._wrap_rows: tuple[tuple[int, int, bool, bool], list[Strip]] | None = None
+        self._wrap_rows: tuple[tuple[int, int, bool, bool, bool], list[Strip]] | None = None
         self._match_end = 0
         """Where the current match ends (cells): the view is at least that wide, so it can
         scroll there before the match's page is held."""
+        self._rows_shown = 0
+        """The number of rows the view was last sized for (grows with a filter's matches)."""
 
     @property
     def run_id(self) -> int:
@@ -156,8 +172,8 @@ class LogView(ScrollView, can_focus=True):
         """Lines from the event stream (any burst size); painted on the next tick."""
         for line in lines:
             self.buffer.add_live(line)
-        if self._matches is not None:
-            self._matches.add_live(lines)
+        if self._matches is not None and self._matches.add_live(lines):
+            self._count()  # a gap: some lines came in events this view never got
         if finished:
             self.buffer.finished = True
         self._dirty = True
@@ -173,6 +189,8 @@ class LogView(ScrollView, can_focus=True):
             self._dirty = True
 
         self.run_worker(reread(), group="log-open", exclusive=True)
+        if self._matches is not None:
+            self._count()
 
     def mark_finished(self) -> None:
         if not self.buffer.finished:
@@ -180,7 +198,7 @@ class LogView(ScrollView, can_focus=True):
             self._dirty = True
 
     def _flush(self) -> None:
-        if self._dirty:
+        if self._dirty or self._row_count() != self._rows_shown:
             self._dirty = False
             self._sync_size()
             self._wrap_rows = None
@@ -195,23 +213,63 @@ class LogView(ScrollView, can_focus=True):
             elif self.size.height:
                 self._pending_tail = False
 
+    # Rows: every line, or with a filter only the matching ones.
+
+    @property
+    def _filtered(self) -> bool:
+        return self.filtering and self._matches is not None
+
+    def _row_count(self) -> int:
+        if self._filtered and self._matches is not None:
+            return len(self._matches.lines)
+        return self.buffer.total
+
+    def _line_at_row(self, row: int) -> int:
+        if self._filtered and self._matches is not None:
+            return self._matches.lines[row]
+        return row
+
+    def _row_of_line(self, n: int) -> int:
+        """The row showing line n (with a filter: the first match at or after it)."""
+        if self._filtered and self._matches is not None:
+            return bisect.bisect_left(self._matches.lines, n)
+        return n
+
+    def _top_line(self) -> int:
+        """The line at the top of the view."""
+        row = int(self.scroll_y)
+        rows = self._row_count()
+        if row >= rows:
+            return (
+                self.buffer.total
+                if not self._filtered
+                else (self._line_at_row(rows - 1) + 1 if rows else 0)
+            )
+        return self._line_at_row(row)
+
+    def _gutter(self) -> int:
+        """Cells of the line-number column shown with a filter."""
+        return len(str(self.buffer.total)) + 1 if self._filtered else 0
+
     def _at_tail(self) -> bool:
         if self.wrap:
             return int(self.scroll_y) == self._wrap_tail_anchor()
         height = self.scrollable_content_region.height
-        return int(self.scroll_y) >= max(0, self.buffer.total - height)
+        return int(self.scroll_y) >= max(0, self._row_count() - height)
 
     def _sync_size(self) -> None:
-        prefix = TIMESTAMP_WIDTH if self.timestamps else 0
+        prefix = (TIMESTAMP_WIDTH if self.timestamps else 0) + self._gutter()
         width = 0 if self.wrap else max(self.buffer.max_width + prefix, self._match_end)
-        self.virtual_size = Size(width, self.buffer.total)
+        self._rows_shown = self._row_count()
+        self.virtual_size = Size(width, self._rows_shown)
 
     def _scroll_to_tail(self) -> None:
         if self.wrap:
             self.scroll_to(y=self._wrap_tail_anchor(), animate=False, immediate=True)
         else:
             height = self.scrollable_content_region.height
-            self.scroll_to(y=max(0, self.buffer.total - height), animate=False, immediate=True)
+            top = max(0, self._row_count() - height)
+            self.scroll_to(y=top, animate=False, immediate=True)
 
     def _changed(self) -> None:
         matches = self._matches
@@ -230,6 +288,8 @@ class LogView(ScrollView, can_focus=True):
                     note=self.note,
                     match_index=matches.position(self.match_line) if matches else None,
                     match_count=len(matches.lines) if matches and counted else None,
+                    regex=self.regex,
+                    filtering=self.filtering,
                 ),
             )
         )
@@ -261,6 +321,44 @@ class LogView(ScrollView, can_focus=True):
     def action_toggle_timestamps(self) -> None:
         self.timestamps = not self.timestamps
 
+    def action_toggle_filter(self) -> None:
+        """Show only the matching lines, or all again; with no search yet, ask for one."""
+        if self._matches is None:
+            self.filtering = True
+            self.action_search()
+            return
+        self.filtering = not self.filtering
+
+    def watch_filtering(self, old: bool, new: bool) -> None:
+        if self._matches is None:
+            self._changed()
+            return
+        # Stay on the same place in the log: the current match, else the top line.
+        row = int(self.scroll_y)
+        was = self._matches.lines
+        if old and row < len(was):
+            anchor = was[row]
+        elif old:
+            anchor = self.buffer.total
+        else:
+            anchor = row
+        if self.match_line is not None:
+            anchor = self.match_line
+        self._wrap_rows = None
+        self._sync_size()
+        if not self.follow:
+            self.go_to_line(anchor)
+        self.refresh()
+        self._changed()
+
+    def action_toggle_regex(self) -> None:
+        """Searches as regular expressions, or literal text again (the current one too)."""
+        self.regex = not self.regex
+        if self.log_query is not None:
+            self.search(self.log_query.pattern)
+        else:
+            self._changed()
+
     # Scrolling. Any manual move stops following, as in `less +F`.
 
     def action_scroll_lines(self, delta: int) -> None:
@@ -288,7 +386,8 @@ class LogView(ScrollView, can_focus=True):
         """Show line n (a third of the way down); `x` scrolls sideways too."""
         self.follow = False
         self._pending_tail = False
-        top = n if self.wrap else max(0, n - self.size.height // 3)
+        row = self._row_of_line(n)
+        top = row if self.wrap else max(0, row - self.size.height // 3)
         self.scroll_to(x=x, y=top, animate=False, immediate=True)
         self._wrap_rows = None
         self.refresh()
@@ -298,6 +397,7 @@ class LogView(ScrollView, can_focus=True):
         if self.wrap:
             return None
         start, end = match_columns(text, regex, timestamps=self.timestamps)
+        start, end = start + self._gutter(), end + self._gutter()
         self._match_end = end
         self._sync_size()
         return reveal_x(start, end, self.scrollable_content_region.width)
@@ -311,28 +411,52 @@ class LogView(ScrollView, can_focus=True):
             self.open_search()
 
     def search(self, pattern: str) -> None:
-        self.pattern = pattern
-        self._regex = compile_search(pattern) if pattern else None
+        """Search for `pattern` (as a regular expression when `regex` is on): the runner counts
+        the matches, and the view goes to the first one from its top line."""
         self.match_line = None
         self._match_end = 0
-        self._matches = LogMatches(self._regex) if self._regex is not None else None
-        self.refresh()
-        if self._regex is not None:
-            self.run_worker(self._count_matches(), group="log-count", exclusive=True)
-            self._find(int(self.scroll_y), backwards=False, skip_current=False)
-        else:
+        if not pattern:
+            self.pattern, self.log_query, self._regex, self._matches = "", None, None, None
+            self.note = ""
+            self._dirty = True
+            self.refresh()
             self._changed()
+            return
+        query = LogQuery(pattern, self.regex)
+        try:
+            matches = LogMatches(query)
+        except InvalidInput as error:
+            self.note = str(error)
+            self._changed()
+            return
+        top = self._top_line()
+        self.pattern, self.log_query, self._matches = pattern, query, matches
+        self._regex = matches.regex
+        self.note = ""
+        self._dirty = True
+        self.refresh()
+        # The count after the first match: over one connection to the runner, the first match
+        # would otherwise wait behind the count's pages.
+        self._find(top, backwards=False, skip_current=False, then=self._count)
 
-    async def _count_matches(self) -> None:
+    def _count(self) -> None:
         matches = self._matches
         if matches is None:
             return
-        try:
-            await matches.count(self.buffer)
-        except Exception:
-            return  # the count is a nicety: the search itself reports read errors
-        if matches is self._matches:
-            self._changed()
+
+        async def count() -> None:
+            try:
+                await matches.count(self.runner, self.run_id, self.task_name)
+            except Exception as error:
+                if matches is self._matches:
+                    self.note = f"cannot count matches: {error}"
+                    self._changed()
+                return
+            if matches is self._matches:
+                self._dirty = True
+                self._changed()
+
+        self.run_worker(count(), group="log-count", exclusive=True)
 
     def action_next_match(self) -> None:
         self._step(backwards=False)
@@ -344,44 +468,85 @@ class LogView(ScrollView, can_focus=True):
         """n/N: on from the current match while it is on screen; else from where the view is
         now (scrolled away with g, G or the keys: the next match below the top line, or the
         previous one above it), as in less."""
-        if self._regex is None:
+        if self.log_query is None:
             self.notify("No search yet: press / to search", severity="warning")
             return
         top = int(self.scroll_y)
         current = self.match_line
-        if current is not None and top <= current < top + max(1, self.size.height):
+        if current is not None and top <= self._row_of_line(current) < top + max(
+            1, self.size.height
+        ):
             self._find(current, backwards=backwards, skip_current=True)
         else:
-            self._find(top, backwards=backwards, skip_current=backwards)
+            self._find(self._top_line(), backwards=backwards, skip_current=backwards)
 
-    def _find(self, start: int, *, backwards: bool, skip_current: bool) -> None:
-        """The next match from `start` on (or back); past the end it wraps around once."""
-        regex = self._regex
-        if regex is None:
+    def _find(
+        self,
+        start: int,
+        *,
+        backwards: bool,
+        skip_current: bool,
+        then: Callable[[], None] | None = None,
+    ) -> None:
+        """The next match from `start` on (or back); past the end it wraps around once. `then`
+        is called once the match is on screen (or known not to be)."""
+        query, matches, regex = self.log_query, self._matches, self._regex
+        if query is None or matches is None or regex is None:
             return
         if skip_current:
             start += -1 if backwards else 1
 
+        async def look(line: int) -> int | None:
+            if line < 0:
+                return None
+            known = matches.before(line) if backwards else matches.after(line)
+            if known is not None or matches.done:
+                return known
+            return await find_match(
+                self.runner,
+                self.run_id,
+                self.task_name,
+                query,
+                line,
+                backwards=backwards,
+                total=self.buffer.total,
+            )
+
         async def find() -> None:
+            try:
+                await go()
+            finally:
+                if then is not None:
+                    then()
+
+        async def go() -> None:
             self.note = "searching…"
             self._changed()
-            buffer = self.buffer
-            line = None
-            if 0 <= start < max(buffer.total, 1):
-                line = await find_match(buffer, regex, start, backwards=backwards)
-            wrapped = line is None
+            total = self.buffer.total
+            found = await look(start) if 0 <= start < max(total, 1) else None
+            wrapped = found is None
             if wrapped:
-                again = buffer.total - 1 if backwards else 0
-                line = await find_match(buffer, regex, again, backwards=backwards)
-            if line is None:
+                found = await look(total - 1 if backwards else 0)
+            if found is None:
                 self.note = f"no match for {self.pattern!r}"
             else:
                 self.note = ("wrapped to the end" if backwards else "wrapped to the top") * wrapped
-                self.match_line = line.n
-                self.go_to_line(line.n, self._match_x(line.text, regex))
+                self.match_line = found
+                line = await self._fetch_line(found)
+                x = self._match_x(line.text, regex) if line is not None else None
+                self.go_to_line(found, x)
             self._changed()
 
         self.run_worker(find(), group="log-search", exclusive=True)
+
+    async def _fetch_line(self, n: int) -> LogLine | None:
+        line = self.buffer.line(n)
+        if line is None:
+            page = self.buffer.missing_page(n)
+            if page is not None:
+                await self.buffer.fetch_page(page)
+            line = self.buffer.line(n)
+        return line
 
     def action_first_error(self) -> None:
         async def find() -> None:
@@ -392,6 +557,8 @@ class LogView(ScrollView, can_focus=True):
                 self.note = "no error in this log"
             else:
                 self.note = "" if is_error else "no error line; showing the first stderr line"
+                if self._filtered and self._matches and self._matches.position(line.n) is None:
+                    self.filtering = False  # the error is not among the matches shown
                 self.go_to_line(line.n)
             self._changed()
 
@@ -422,14 +589,22 @@ class LogView(ScrollView, can_focus=True):
         if line is None:
             self._request(n)
             return None
+        styles = self._styles()
         segments = line_segments(
             line,
-            self._styles(),
+            styles,
             timestamps=self.timestamps,
             regex=self._regex,
             current=n == self.match_line,
         )
+        gutter = self._gutter()
+        if gutter:
+            number = Segment(f"{n + 1:>{gutter - 1}} ", styles.base + self._number_style())
+            segments.insert(0, number)
         return Strip(segments)
+
+    def _number_style(self) -> Style:
+        return self.get_component_rich_style("log--number", partial=True)
 
     def _styles(self) -> LineStyles:
         def part(name: str) -> Style:
@@ -455,27 +630,28 @@ class LogView(ScrollView, can_focus=True):
             rows = self._wrapped_rows(width)
             return rows[y] if y < len(rows) else Strip.blank(width, self.rich_style)
         scroll_x, scroll_y = self.scroll_offset
-        n = scroll_y + y
-        if n >= self.buffer.total:
+        row = scroll_y + y
+        if row >= self._row_count():
             return Strip.blank(width, self.rich_style)
-        strip = self._line_strip(n)
+        strip = self._line_strip(self._line_at_row(row))
         if strip is None:
             return self._placeholder(width)
         return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style)
 
     def _wrapped_rows(self, width: int) -> list[Strip]:
-        key = (int(self.scroll_y), width, self.timestamps, self.pattern != "")
+        key = (int(self.scroll_y), width, self.timestamps, self.pattern != "", self._filtered)
         if self._wrap_rows is not None and self._wrap_rows[0] == key:
             return self._wrap_rows[1]
         rows: list[Strip] = []
-        n = int(self.scroll_y)
-        while len(rows) < self.size.height and n < self.buffer.total:
-            strip = self._line_strip(n)
+        row = int(self.scroll_y)
+        count = self._row_count()
+        while len(rows) < self.size.height and row < count:
+            strip = self._line_strip(self._line_at_row(row))
             if strip is None:
                 rows.append(self._placeholder(width))
             else:
                 rows.extend(self._split(strip, width))
-            n += 1
+            row += 1
         self._wrap_rows = (key, rows)
         return rows
 
@@ -487,16 +663,16 @@ class LogView(ScrollView, can_focus=True):
         return [s.extend_cell_length(width, self.rich_style) for s in strip.divide(cuts)]
 
     def _wrap_tail_anchor(self) -> int:
-        """The first line to show so the last lines fill the view when wrapped."""
+        """The first row to show so the last rows fill the view when wrapped."""
         width = max(1, self.size.width)
-        rows = 0
-        n = self.buffer.total - 1
-        while n > 0:
-            line = self.buffer.line(n)
-            extra = TIMESTAMP_WIDTH if self.timestamps else 0
-            height = 1 if line is None else max(1, -(-(len(line.text) + extra) // width))
-            if rows + height > self.size.height:
-                return n + 1
-            rows += height
-            n -= 1
+        extra = (TIMESTAMP_WIDTH if self.timestamps else 0) + self._gutter()
+        height = 0
+        row = self._row_count() - 1
+        while row > 0:
+            line = self.buffer.line(self._line_at_row(row))
+            rows = 1 if line is None else max(1, -(-(display_width(line.text) + extra) // width))
+            if height + rows > self.size.height:
+                return row + 1
+            height += rows
+            row -= 1
         return 0

@@ -1,0 +1,448 @@
+"""Searching a stored task log where it lies: the numbers of the lines whose visible text
+matches, a page at a time.
+
+A search must match what a line shows (`shipdeck.logtext.visible`), not its codes, and not the
+timestamp and stream prefix every log line starts with. Checking a million lines one by one in
+Python costs seconds, so the file is searched as bytes, where the `re` engine and
+`bytes.lower` run at memory speed, and only the lines where bytes and text could disagree are
+checked as text, all of a chunk's at once (joined, decoded and stripped in single calls):
+
+- *marked* lines hold a control byte (an escape sequence, a carriage return, ...) or the lead
+  byte of a C1 control: their visible text differs from their bytes;
+- *non-ASCII* lines, when the search folds case or is a regular expression: `re` on bytes
+  folds only ASCII and reads `.` and `\\w` byte by byte.
+
+`LogScanner` finds both sets once per file (one `bytes.translate` over bytes it has not seen)
+and keeps them. A regular expression that anchors at the start of a line (`^`) skips the
+bytes and checks every line as text; one that looks around its match (`(?=`, `(?<=`, ...) or
+at the ends of the string (`\\A`, `\\Z`) checks each line alone.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import functools
+import mmap
+import os
+import re
+import threading
+from array import array
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from shipdeck.engine.logfile import TS_WIDTH, LogIndex
+from shipdeck.logtext import CONTROL, compile_search, visible
+
+PREFIX = TS_WIDTH + 3
+"""Bytes before a line's text: `<timestamp> <O|E|S> `."""
+PAGE_BYTES = 16 << 20
+"""At most this much of the log is looked at per page, so one request stays short."""
+CHUNK_BYTES = 4 << 20
+DENSE = 8
+"""A chunk with a match on more than one line in DENSE goes line by line: faster than
+finding each match's line."""
+
+_MARK = 0x1B
+_CONTROL_BYTES = [*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, 0xC2]
+_CLASSES = bytes(
+    _MARK if byte in _CONTROL_BYTES else 0x80 if byte >= 0x80 else 0x20 for byte in range(256)
+)
+"""Marked bytes become ESC, other non-ASCII bytes 0x80, the rest a space."""
+_LOOKS_AROUND = re.compile(r"\\[AZ]|\(\?<?[=!]")
+"""Parts of a regular expression that see past the line: lookarounds, string ends."""
+_PREFIX_BYTES = frozenset(b"0123456789-:. TZOESTtzoes")
+"""Bytes a line prefix holds (in lower case too, as a search that folds case sees it)."""
+_PREFIXED = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z [OES] ")
+
+
+@dataclass(frozen=True)
+class LogSearch:
+    """A search compiled for a stored log (`prepare`)."""
+
+    text: re.Pattern[str]
+    """The search over one line's visible text: what decides."""
+    lines: re.Pattern[str] | None
+    """The same over many lines' visible text joined by newlines (None: one line at a time)."""
+    raw: re.Pattern[bytes] | None
+    """The same over the bytes of lines that are neither marked nor (`ascii_only`) non-ASCII
+    (None: every line is checked as text)."""
+    needle: bytes | None
+    """A literal search's bytes (lower case when it folds case)."""
+    fold: bool
+    """Lower-case the bytes before `raw` runs on them."""
+    ascii_only: bool
+    """Non-ASCII lines are checked as text."""
+
+
+@functools.lru_cache(maxsize=64)
+def prepare(pattern: str, *, regex: bool = False, ignore_case: bool | None = None) -> LogSearch:
+    """Compile a search (see `shipdeck.logtext.compile_search`); InvalidInput if it is bad."""
+    text = compile_search(pattern, regex=regex, ignore_case=ignore_case)
+    folds = bool(text.flags & re.IGNORECASE)
+    if not regex:
+        needle = pattern.encode().lower() if folds else pattern.encode()
+        return LogSearch(text, text, re.compile(re.escape(needle)), needle, folds, folds)
+    if _LOOKS_AROUND.search(pattern):
+        return LogSearch(text, None, None, None, False, True)
+    lines = re.compile(pattern, text.flags | re.MULTILINE)
+    raw: re.Pattern[bytes] | None = None
+    if pattern.isascii() and "^" not in pattern:
+        try:
+            raw = re.compile(pattern.encode(), re.MULTILINE | (re.IGNORECASE if folds else 0))
+        except re.error:
+            raw = None  # valid as text, not as bytes (\N{...}): checked as text
+    return LogSearch(text, lines, raw, None, False, True)
+
+
+@dataclass(frozen=True)
+class Found:
+    lines: list[int]
+    """Matching line numbers, ascending."""
+    next: int
+    """The first line not looked at."""
+
+
+class _LinesOfAKind:
+    """Numbers (ascending) of the lines of one kind, with their visible text while the texts
+    of all kinds kept stay under TEXT_BUDGET characters."""
+
+    def __init__(self) -> None:
+        self.lines = array("q")
+        self.texts: list[str] | None = []
+
+    def between(self, start: int, stop: int) -> tuple[int, int]:
+        """Indexes [i, j) of the lines in [start, stop)."""
+        return bisect.bisect_left(self.lines, start), bisect.bisect_left(self.lines, stop)
+
+
+TEXT_BUDGET = 64_000_000
+"""Characters of visible text kept per log for lines checked as text (beyond: made again at
+each search)."""
+
+
+class LogScanner:
+    """Searches one log file through its line index, and remembers which of its lines are
+    marked or non-ASCII, with their visible text. May run in a worker thread while the index
+    grows in another."""
+
+    def __init__(self, index: LogIndex) -> None:
+        self.index = index
+        self._marked = _LinesOfAKind()
+        self._non_ascii = _LinesOfAKind()
+        """Non-ASCII lines that are not marked."""
+        self._kept = 0
+        """Characters of text kept."""
+        self._classified = 0
+        """Lines below this number are sorted into the kinds above."""
+        self._lock = threading.Lock()
+
+    def search(
+        self, search: LogSearch, start: int, end: int, *, limit: int, page_bytes: int = PAGE_BYTES
+    ) -> Found:
+        """Matches in lines [start, end) of the lines indexed so far, at most `limit` of them,
+        looking at about `page_bytes` of the file; go on from `next`."""
+        offsets = self.index.offsets
+        size = self.index.indexed_bytes
+        end = min(end, len(offsets))
+        start = max(start, 0)
+        if start >= end:
+            return Found([], start)
+
+        def byte(line: int) -> int:
+            return offsets[line] if line < end else size if end == len(offsets) else offsets[end]
+
+        found: list[int] = []
+        fd = os.open(self.index.path, os.O_RDONLY)
+        # Mapped, not read: the bytes are searched where the page cache holds them.
+        view = mmap.mmap(fd, size, access=mmap.ACCESS_READ)
+        try:
+            line = start
+            while line < end and len(found) < limit:
+                stop = max(line + 1, min(end, _line_at(offsets, byte(line) + CHUNK_BYTES)))
+                # Where matches are dense, a chunk only as long as the matches still wanted
+                # need (the lines after the last match kept are read again by the next page):
+                # going by the density so far, and at first as if every line matched.
+                wanted = limit - len(found)
+                density = len(found) / (line - start) if line > start else 1.0
+                stop = min(stop, line + 1024 + int(wanted / max(density, 1e-9)))
+                self._classify(fd, offsets, stop, size)
+                found.extend(self._chunk(_Chunk(view, 0, line, stop, offsets, byte), search))
+                line = stop
+                if byte(line) - byte(start) >= page_bytes:
+                    break
+        finally:
+            with contextlib.suppress(BufferError):  # a buffer still exported: the GC closes it
+                view.close()
+            os.close(fd)
+        if len(found) > limit:
+            return Found(found[:limit], found[limit - 1] + 1)
+        return Found(found, line)
+
+    # Marked and non-ASCII lines -------------------------------------------------------------
+
+    def _classify(self, fd: int, offsets: array[int], stop: int, size: int) -> None:
+        """Sort the lines below `stop` into marked and non-ASCII, once."""
+        with self._lock:
+            while self._classified < stop:
+                first = self._classified
+                last = max(first + 1, min(stop, _line_at(offsets, offsets[first] + CHUNK_BYTES)))
+                begin = offsets[first]
+                finish = offsets[last] if last < len(offsets) else size
+
+                def byte(line: int) -> int:
+                    return offsets[line] if line < len(offsets) else size
+
+                data = os.pread(fd, finish - begin, begin)
+                if not data.isascii() or data.translate(_CLASSES).find(_MARK) >= 0:
+                    self._sort(
+                        _Chunk(data, begin, first, last, offsets, byte), data.translate(_CLASSES)
+                    )
+                self._classified = last
+
+    def _sort(self, chunk: _Chunk, classes: bytes) -> None:
+        marked: set[int] = set()
+        for mark, kind in ((b"\x1b", self._marked), (b"\x80", self._non_ascii)):
+            at = classes.find(mark)
+            while at >= 0:
+                line = _line_at_offset(chunk, at)
+                if line not in marked:
+                    kind.lines.append(line)
+                    if kind is self._marked:
+                        marked.add(line)
+                    self._keep(kind, chunk.row(line))
+                at = classes.find(mark, chunk.byte(line + 1) - chunk.begin)
+
+    def _keep(self, kind: _LinesOfAKind, row: bytes) -> None:
+        if kind.texts is None:
+            return
+        text = _visible_body(row)
+        self._kept += len(text)
+        if self._kept > TEXT_BUDGET:
+            self._marked.texts = self._non_ascii.texts = None
+            return
+        kind.texts.append(text)
+
+    # One chunk ------------------------------------------------------------------------------
+
+    def _chunk(self, chunk: _Chunk, search: LogSearch) -> list[int]:
+        """Matching lines of the chunk."""
+        if search.raw is None:
+            return _text_matches(search, chunk, range(chunk.start, chunk.stop))
+        kinds = [self._marked, self._non_ascii] if search.ascii_only else [self._marked]
+        spans = [kind.between(chunk.start, chunk.stop) for kind in kinds]
+        skip: set[int] = set()
+        for kind, (i, j) in zip(kinds, spans, strict=True):
+            skip.update(kind.lines[i:j])
+        found = _raw_matches(search, chunk, skip)
+        for kind, (i, j) in zip(kinds, spans, strict=True):
+            if i == j:
+                continue
+            lines = kind.lines[i:j]
+            if kind.texts is not None:
+                texts = kind.texts[i:j]
+                found.extend(_joined_matches(search, "\n".join(texts), lines, texts.__getitem__))
+            else:
+                found.extend(_text_matches(search, chunk, lines))
+        if skip:
+            found.sort()
+        return found
+
+
+class _Chunk:
+    """Lines [start, stop) of a log, read: their bytes `data` start at file offset `begin`;
+    `byte(n)` is where line n starts (for n up to `stop`), from the index's `offsets`."""
+
+    def __init__(
+        self,
+        data: bytes | mmap.mmap,
+        begin: int,
+        start: int,
+        stop: int,
+        offsets: array[int],
+        byte: Callable[[int], int],
+    ) -> None:
+        self.data = data
+        self.begin = begin
+        self.start = start
+        self.stop = stop
+        self.offsets = offsets
+        self.byte = byte
+
+    def row(self, line: int) -> bytes:
+        """One line's bytes, without its newline."""
+        return self.data[self.byte(line) - self.begin : self.byte(line + 1) - self.begin - 1]
+
+
+def _line_at_offset(chunk: _Chunk, at: int) -> int:
+    """The line of the chunk holding its byte `at`."""
+    return bisect.bisect_right(chunk.offsets, chunk.begin + at, chunk.start, chunk.stop) - 1
+
+
+def _raw_matches(search: LogSearch, chunk: _Chunk, skip: set[int]) -> list[int]:
+    """Lines of the chunk, not in `skip`, whose text part the bytes match."""
+    raw = search.raw
+    assert raw is not None
+    low, high = chunk.byte(chunk.start) - chunk.begin, chunk.byte(chunk.stop) - chunk.begin
+    hay: bytes | mmap.mmap = chunk.data
+    shift = 0
+    """`hay` position + shift = `chunk.data` position."""
+    if search.fold:
+        hay, shift = chunk.data[low:high].lower(), low
+    found: list[int] = []
+    at, limit = low - shift, high - shift
+    if search.needle is not None:
+        return _needle_matches(search, search.needle, chunk, hay, shift, at, limit, skip)
+    while at < limit:
+        match = raw.search(hay, at, limit)
+        if match is None:
+            break
+        line = _line_at_offset(chunk, match.start() + shift)
+        line_start = chunk.byte(line) - chunk.begin - shift
+        after = chunk.byte(line + 1) - chunk.begin - shift
+        if line in skip:
+            pass  # checked as text
+        elif match.start() >= line_start + PREFIX and match.end() < after:
+            found.append(line)
+        elif (
+            match.end() <= line_start + PREFIX
+            and match.start() < match.end()
+            and _PREFIXED.match(chunk.data, line_start + shift)
+        ):
+            after = line_start + PREFIX  # inside the prefix: look again in the text
+        elif _shows_match(search, chunk.row(line)):
+            found.append(line)  # across the prefix or a line end: the text decides
+        at = after
+    return found
+
+
+def _needle_matches(
+    search: LogSearch,
+    needle: bytes,
+    chunk: _Chunk,
+    hay: bytes | mmap.mmap,
+    shift: int,
+    at: int,
+    limit: int,
+    skip: set[int],
+) -> list[int]:
+    """`_raw_matches` for a literal, every hit in one pass: a literal never spans lines, and
+    a line whose hit the bytes cannot decide is decided by its text."""
+    raw = search.raw
+    assert raw is not None
+    found: list[int] = []
+    decided_to = 0
+    """`chunk.data` position where the last decided line ends."""
+    for match in raw.finditer(hay, at, limit):
+        start = match.start() + shift
+        if start < decided_to:
+            continue  # another hit in a line already decided
+        line = _line_at_offset(chunk, start)
+        line_start = chunk.byte(line) - chunk.begin
+        if start >= line_start + PREFIX and line not in skip:
+            found.append(line)
+        elif line in skip:
+            pass  # checked as text
+        elif match.end() + shift <= line_start + PREFIX and _PREFIXED.match(chunk.data, line_start):
+            continue  # inside the prefix: a later hit may be in the text
+        elif _shows_match(search, chunk.row(line)):
+            found.append(line)  # across the prefix: the text decides
+        decided_to = chunk.byte(line + 1) - chunk.begin
+        if len(found) > 256 and len(found) * DENSE > line - chunk.start:
+            # Most lines match: test each of the rest, rather than find each match's line.
+            rest = hay[decided_to - shift : limit]
+            return found + _line_by_line(needle, rest, line + 1, chunk, skip)
+    return found
+
+
+def _line_by_line(
+    needle: bytes, rows_bytes: bytes, start: int, chunk: _Chunk, skip: set[int]
+) -> list[int]:
+    """Lines [start, chunk.stop) holding `needle` in their text part; `rows_bytes` are their
+    bytes (lower case when the search folds)."""
+    rows = rows_bytes.split(b"\n")
+    if needle[0] not in _PREFIX_BYTES:
+        # A hit cannot start in a prefix: any hit is in the text.
+        return [
+            line
+            for line, row in enumerate(rows[: chunk.stop - start], start)
+            if needle in row and line not in skip
+        ]
+
+    def in_text(line: int) -> bool:
+        """A hit inside where the prefix would be: is there one in the text?"""
+        if not _PREFIXED.match(chunk.data, chunk.byte(line) - chunk.begin):
+            return True  # no prefix (not written by shipdeck): all of it is text
+        return rows[line - start].find(needle, PREFIX) >= 0
+
+    return [
+        line
+        for line, row in enumerate(rows[: chunk.stop - start], start)
+        if ((found := row.find(needle)) >= PREFIX or (found >= 0 and in_text(line)))
+        and line not in skip
+    ]
+
+
+def _text_matches(search: LogSearch, chunk: _Chunk, lines: Sequence[int]) -> list[int]:
+    """Which of the chunk's `lines` show a match, checked as text: joined, decoded and
+    stripped of control sequences in one call each."""
+    if search.lines is None:
+        return [line for line in lines if _shows_match(search, chunk.row(line))]
+    parts = []
+    for line in lines:
+        body = _body(chunk.row(line))
+        parts.append(body.rsplit(b"\r", 1)[-1] if b"\r" in body else body)
+    shown = CONTROL.sub("", b"\n".join(parts).decode("utf-8", errors="replace"))
+
+    def text(index: int) -> str:
+        return _visible_body(chunk.row(lines[index]))
+
+    return _joined_matches(search, shown, lines, text)
+
+
+def _joined_matches(
+    search: LogSearch, shown: str, lines: Sequence[int], text: Callable[[int], str]
+) -> list[int]:
+    """Which of `lines` show a match, given their visible texts joined by newlines; `text(i)`
+    is the visible text of the i-th, to decide a match that spans lines."""
+    pattern = search.lines
+    assert pattern is not None
+    found: list[int] = []
+    index, line_start, size = 0, 0, len(shown)
+    while line_start <= size:
+        match = pattern.search(shown, line_start)
+        if match is None:
+            break
+        index += shown.count("\n", line_start, match.start())
+        line_end = shown.find("\n", match.start())
+        line_end = size if line_end < 0 else line_end
+        if match.end() <= line_end or search.text.search(text(index)):
+            found.append(lines[index])
+        index += 1
+        line_start = line_end + 1
+        if len(found) > 256 and len(found) * DENSE > index:
+            # Most lines match: test each of the rest, rather than find each match's line.
+            check = search.text.search
+            found.extend(lines[i] for i in range(index, len(lines)) if check(text(i)))
+            break
+    return found
+
+
+def _shows_match(search: LogSearch, row: bytes) -> bool:
+    """Whether one line's visible text matches."""
+    return bool(search.text.search(_visible_body(row)))
+
+
+def _visible_body(row: bytes) -> str:
+    return visible(_body(row).decode("utf-8", errors="replace"))
+
+
+def _body(row: bytes) -> bytes:
+    """A log line's text: after its prefix; all of it for a line not written by shipdeck (as
+    the reader says)."""
+    return row[PREFIX:] if _PREFIXED.match(row) else row
+
+
+def _line_at(offsets: array[int], position: int) -> int:
+    """The line holding byte `position`."""
+    return bisect.bisect_right(offsets, position) - 1
