@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "shipdeck"
-EVERYWHERE = {"errors", "startup", "__init__", "__version__"}
-"""Leaf modules any layer may use: the error classes, start-up GC control, the version."""
+EVERYWHERE = {"errors", "startup", "__init__", "__version__", "logtext"}
+"""Leaf modules any layer may use: the error classes, start-up GC control, the version, and
+what a line of task output shows (logtext: the same rule for the engine's search, the TUI and
+`shipdeck logs`)."""
 
 ALLOWED: dict[str, set[str]] = {
     "model": {"model"},
@@ -23,6 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "engine": {"engine", "workspace", "model", "config", "paths", "state_dir"},
     "monitoring": {"monitoring", "model"},
     "paths": set(),
+    "logtext": set(),
     "state_dir": set(),
     "config": {"paths", "workspace"},
     "runners": {"runners", "engine", "workspace", "model", "config", "paths", "state_dir"},
