@@ -18,7 +18,9 @@ from shipdeck.tui.screens.confirm import ConfirmScreen
 from shipdeck.tui.screens.deployments import DeploymentsView
 from shipdeck.tui.screens.env_history import EnvHistoryScreen
 from shipdeck.tui.screens.help import HelpScreen
+from shipdeck.tui.screens.log import LogScreen
 from shipdeck.tui.screens.main import MainScreen
+from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.screens.trigger import TriggerScreen
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.log_pane import LogPane
@@ -204,3 +206,22 @@ async def test_the_rerun_preview_keeps_its_own_look(deck: Deck) -> None:
         await app.push_screen(ConfirmScreen("Rerun every task", "#1", plan))
         await pilot.pause()
         assert app.screen.query_one("#dialog").outer_size.width == 64
+
+
+@pytest.mark.parametrize("screen", ["run", "log"])
+async def test_the_way_back_stays_in_a_60_column_footer(deck: Deck, screen: str) -> None:
+    """In the run and log views `q` goes back: the one key out must not be the one left out."""
+    run_id = await finished(deck.runner, "build")
+    app = deck.app()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        await app.push_screen(
+            RunScreen(run_id) if screen == "run" else LogScreen(run_id, "package")
+        )
+        await pilot.pause(0.2)
+
+        def footer_line() -> str:
+            return screen_lines(app)[-1]
+
+        await wait_for(pilot, lambda: "? Help" in footer_line(), "the footer")
+        assert "q Back" in footer_line()

@@ -18,8 +18,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
-ALWAYS_SHOWN = frozenset({"app.help", "app.quit"})
-"""Actions whose key stays in a narrow footer: help lists every key the footer had to leave out."""
+ALWAYS_SHOWN = frozenset({"app.help", "app.quit", "back"})
+"""Actions whose key stays in a narrow footer: help lists every key the footer had to leave out,
+and the way out (quit, or back where `q` goes back) is never the one left out."""
 
 
 def shown_keys(screen: Screen[object]) -> Hashable:
