@@ -84,3 +84,37 @@ def test_run_numbers_no_run_can_have_are_input_errors(shipdeck: Shipdeck) -> Non
             done = shipdeck(command, ref)
             assert done.returncode == 2, (command, ref, done.stderr)
             assert done.stderr.splitlines() == [f"shipdeck: error: run reference {ref!r}: {line}"]
+
+
+@pytest.mark.parametrize("daemon", [False, True], ids=["in-process", "daemon"])
+def test_a_param_value_with_an_escape_sequence_is_refused_and_nothing_runs(
+    shipdeck: Shipdeck, daemon: bool
+) -> None:
+    """The run view shows params: `\\x1b]0;...\\x07\\x1b[2J` there retitled and cleared the
+    terminal of every operator who opened the run."""
+    client = Shipdeck(shipdeck.root, daemon=daemon)
+    try:
+        done = client("run", "build", "-p", "greeting=a\x1b]0;pwned\x07\x1b[2J")
+        assert done.returncode == 2
+        errors = [line for line in done.stderr.splitlines() if "started runner" not in line]
+        assert errors == [
+            "shipdeck: error: pipeline 'build' param 'greeting': value refused: it contains the"
+            " control character U+001B at character 2, which would drive the terminals that"
+            " show it"
+        ]
+        assert client.json("runs") == []
+    finally:
+        if daemon:
+            client("serve", "--stop", "--force")
+
+
+def test_an_argument_with_an_escape_sequence_is_refused_and_not_echoed(
+    shipdeck: Shipdeck,
+) -> None:
+    done = shipdeck("runs", "--pipeline", "b\x1b[2J")
+    assert done.returncode == 2
+    assert "\x1b" not in done.stderr
+    assert done.stderr.strip() == (
+        "shipdeck: error: argument 'b\\x1b[2J' refused: it contains the control character"
+        " U+001B at character 2, which would drive the terminals that show it"
+    )

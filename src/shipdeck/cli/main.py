@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 from shipdeck import __version__, startup
 from shipdeck.cli.context import CliContext
 from shipdeck.errors import InvalidInput, ShipdeckError, WorkspaceError
-from shipdeck.model.text import text_problem
+from shipdeck.model.text import escaped, text_problem
 
 COMMAND_MODULES = [
     "runs",
@@ -164,7 +164,9 @@ def check_text(words: Sequence[str]) -> None:
         option = word.partition("=")[0] if word.startswith("--") else previous
         params = option == "-p" or (word.startswith("-p") and not word.startswith("--"))
         if problem is not None and option not in LOCAL_FILE_OPTIONS and not params:
-            shown = word.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            shown = escaped(
+                word.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            )
             raise InvalidInput(f"argument '{shown}' refused: {problem}")
         previous = word
 

@@ -16,7 +16,7 @@ from shipdeck.engine.owners import owner_alive
 from shipdeck.engine.registration import RegistrationHook
 from shipdeck.engine.registry import Registry
 from shipdeck.engine.targets import Target, TargetResolver, pipeline_for
-from shipdeck.errors import NotFound, Refused
+from shipdeck.errors import InvalidInput, NotFound, Refused
 from shipdeck.model import (
     ActionPlan,
     DeployAction,
@@ -28,6 +28,7 @@ from shipdeck.model import (
     RunStatus,
     TaskStatus,
 )
+from shipdeck.model.text import text_problem
 
 
 def _now() -> datetime:
@@ -179,6 +180,8 @@ class Deployments:
     async def _act(
         self, plan: ActionPlan, expect: str | None, force: bool, reason: str
     ) -> HistoryEntry:
+        if (problem := text_problem(reason)) is not None:
+            raise InvalidInput(f"reason refused: {problem}")
         record = ActionRecord(
             service=plan.service,
             env=plan.env,

@@ -12,15 +12,28 @@ import re
 from typing import TypeVar
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x01-\x08\x0b-\x1f\x7f-\x9f]")
+"""Control characters but tab and newline: an escape (U+001B) starts a terminal command."""
 REPLACEMENT = "\ufffd"
 
 T = TypeVar("T")
 
 
 def text_problem(text: str) -> str | None:
-    """Why `text` cannot be stored, sent as UTF-8 and passed to a task, or None if it can."""
+    """Why `text` cannot be stored, sent as UTF-8, passed to a task and shown on a terminal,
+    or None if it can."""
+    if text.isprintable():
+        return None
+    if "\x00" in text:
+        return "it contains a NUL character"
+    control = _CONTROL.search(text)
+    if control is not None:
+        return (
+            f"it contains the control character U+{ord(control.group()):04X} at character"
+            f" {control.start() + 1}, which would drive the terminals that show it"
+        )
     if text.isascii():
-        return "it contains a NUL character" if "\x00" in text else None
+        return None
     found = _SURROGATE.search(text)
     if found is not None:
         code = ord(found.group())
@@ -31,6 +44,12 @@ def text_problem(text: str) -> str | None:
     if "\x00" in text:
         return "it contains a NUL character"
     return None
+
+
+def escaped(text: str) -> str:
+    """`text` with its control characters written as escapes (`\\x1b`), to quote it in a
+    message that goes to a terminal."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def repaired(value: T) -> T:
