@@ -9,6 +9,7 @@ import time
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import colour_enabled, dump_json, table, timestamp
 from shipdeck.errors import Unavailable
+from shipdeck.logtext import terminal_colours, visible
 from shipdeck.model import (
     EMPTY_REVISION,
     ActionPlan,
@@ -185,7 +186,9 @@ async def _follow_logs(
                     run_id = event.run_id
                     ctx.print(f"run #{run_id} {pipeline} started")
             elif event.kind == EventKind.LOG and event.run_id == run_id and run_id is not None:
-                ctx.print(f"  {event.task} | {event.data.get('text', '')}")
+                text = str(event.data.get("text", ""))
+                shown = terminal_colours(text) if colour_enabled(ctx.out) else visible(text)
+                ctx.print(f"  {event.task} | {shown}")
 
 
 def _describe(plan: ActionPlan) -> str:
