@@ -118,3 +118,21 @@ async def test_empty_table_and_click() -> None:
         assert table.selected_key == "b"
         await pilot.click(VirtualTable, offset=(2, 2))
         assert app.selected == ["b"]
+
+
+async def test_a_control_sequence_in_a_cell_never_reaches_the_terminal() -> None:
+    """A param or reason stored before such values were refused, or text from another engine,
+    shows as its visible text: no window title, no screen clear."""
+    app = TableApp()
+    async with app.run_test(size=(80, 10)) as pilot:
+        table = app.query_one(VirtualTable)
+        hostile = "x\x1b]0;pwned\x07\x1b[2Jy"
+
+        def cells(index: int) -> Sequence[Cell]:
+            return [hostile, Text("a\x1b[2Jb", style="red"), "z"]
+
+        table.set_rows(COLUMNS, ["k"], cells)  # type: ignore[arg-type]
+        await pilot.pause()
+        line = table.render_line(1)
+        assert not any("\x1b" in segment.text or "\x07" in segment.text for segment in line)
+        assert "xy" in line.text and "ab" in line.text

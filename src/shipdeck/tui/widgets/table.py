@@ -10,6 +10,7 @@ from textual.binding import BindingType
 from textual.widgets import DataTable
 
 from shipdeck.tui import keymap
+from shipdeck.tui.widgets.virtual_table import shown
 
 Cell = str | Text
 
@@ -92,4 +93,6 @@ class KeyedTable(DataTable[Cell]):
 
 
 def plain(cell: Cell) -> Text:
+    """A cell as text, never markup, and never a control sequence (see virtual_table.shown)."""
+    cell = shown(cell)
     return Text(cell, end="") if isinstance(cell, str) else cell

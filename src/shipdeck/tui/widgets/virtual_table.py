@@ -23,6 +23,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from shipdeck.logtext import visible
 from shipdeck.tui import keymap
 
 Cell = str | Text
@@ -40,7 +41,18 @@ def _no_cells(index: int) -> Sequence[Cell]:
 
 
 def _width(cell: Cell) -> int:
+    cell = shown(cell)
     return cell.cell_len if isinstance(cell, Text) else cell_len(cell)
+
+
+def shown(cell: Cell) -> Cell:
+    """A cell as it may reach the terminal: text from a runner (a param, a reason, a name
+    recorded before such values were refused) never carries a control sequence."""
+    if isinstance(cell, Text):
+        if cell.plain.isprintable():
+            return cell
+        return Text(visible(cell.plain), style=cell.style, end="")
+    return cell if cell.isprintable() else visible(cell)
 
 
 class RowMessage(Message):
@@ -286,7 +298,8 @@ class VirtualTable(ScrollView, can_focus=True):
     def _line(self, cells: Sequence[Cell]) -> Strip:
         line = Text(no_wrap=True, end="")
         pad = " " * PADDING
-        for cell, width in zip(cells, self._widths, strict=False):
+        for raw, width in zip(cells, self._widths, strict=False):
+            cell = shown(raw)
             line.append(pad)
             if isinstance(cell, Text):
                 line.append_text(cell)
