@@ -239,15 +239,17 @@ class DeployStore:
         return self._entry(entry.id)
 
     def release_dead_claims(
-        self, owner_alive: Callable[[str], bool], now: datetime
+        self, owner_alive: Callable[[str], bool], clock: Callable[[], datetime]
     ) -> list[HistoryEntry]:
         """Claims whose owner process is gone become interrupted actions; those actions.
 
         Cheap when every owner lives (the usual case, and the one each read of a long-lived
-        process meets): one small read, no write lock taken."""
+        process meets): one small read, no write lock taken, and no reading of the clock (a
+        test's ticking clock moves only for what is recorded)."""
         owners = {str(row[0]) for row in self.ledger.db.execute("SELECT owner FROM deploy_claims")}
         if all(owner_alive(owner) for owner in owners):
             return []
+        now = clock()
         released = []
         with self.ledger.transaction() as db:
             rows = db.execute(

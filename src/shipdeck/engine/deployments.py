@@ -80,7 +80,7 @@ class Deployments:
         interrupted, and so do their deploy runs. Checked on every read, as the engine does
         for runs, so a long-lived process (the daemon, a TUI) never shows a dead action in
         flight until the next engine happens to open."""
-        for entry in self.store.release_dead_claims(self._owner_alive, self.clock()):
+        for entry in self.store.release_dead_claims(self._owner_alive, self.clock):
             if entry.run_id is not None:
                 with contextlib.suppress(NotFound):
                     self.engine.get_run(entry.run_id)  # marks it interrupted, with its events
