@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from shipdeck.engine.events import EventFeed
+from shipdeck.engine.lineage import LineageRecorder
 from shipdeck.engine.output import TaskOutput, params_path
 from shipdeck.engine.persist import Persister
 from shipdeck.engine.process import AttemptOutcome, run_attempt
@@ -71,6 +72,8 @@ class EngineServices:
     kill_grace: float = 2.0
     spawner: Executor | None = None
     """Threads that fork/exec task processes off the event loop."""
+    lineage: LineageRecorder | None = None
+    """Records the run's code version and its tasks' input digests (None: not recorded)."""
 
 
 class RunExecutor:
@@ -186,6 +189,8 @@ class RunExecutor:
         return RunStatus.FAILED
 
     async def _execute(self) -> None:
+        if self._services.lineage is not None:
+            await self._services.lineage.record_code(self.run.id)
         self._set_run(status=RunStatus.RUNNING, started_at=_now())
         self._run_dir.mkdir(parents=True, exist_ok=True)
         params_file = params_path(self._services.logs_dir, self.run.id)
@@ -294,6 +299,8 @@ class RunExecutor:
             if attempt == 1:
                 changes["started_at"] = _now()
             self._set_task(name, **changes)
+            if attempt == 1 and not await self._inputs_recorded(spec, output):
+                return False
             if total > 1:
                 output.note(f"attempt {attempt}/{total}")
             outcome = await self._attempt(spec, attempt, cwd, params_file, output)
@@ -319,6 +326,22 @@ class RunExecutor:
                 continue
             self._finish(name, TaskStatus.FAILED, reason, outcome.exit_code)
         return False
+
+    async def _inputs_recorded(self, spec: TaskSpec, output: TaskOutput) -> bool:
+        """Digest the task's declared inputs before its first attempt; False, the task
+        finished, when one cannot be read (no retry brings a file back) or on a cancel."""
+        lineage = self._services.lineage
+        if not spec.inputs or lineage is None:
+            return True
+        problem = await lineage.record_inputs(self.run.id, spec, output.note, self._cancelled)
+        if self._cancel.is_set():
+            self._finish(spec.name, TaskStatus.CANCELLED, self._cancel_reason, None)
+            return False
+        if problem is not None:
+            output.note(problem)
+            self._finish(spec.name, TaskStatus.FAILED, problem, None)
+            return False
+        return True
 
     async def _attempt(
         self, spec: TaskSpec, attempt: int, cwd: Path, params_file: Path, output: TaskOutput

@@ -16,9 +16,10 @@ from typing import Any
 
 from shipdeck.engine.database import connect
 from shipdeck.model import Metric, RerunMode, Run, RunStatus, TaskRun, TaskStatus
+from shipdeck.model.lineage import CodeVersion, InputFile
 from shipdeck.model.text import repaired
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -71,6 +72,32 @@ CREATE TABLE IF NOT EXISTS metrics (
     ts REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS metrics_run ON metrics (run_id, task);
+CREATE TABLE IF NOT EXISTS run_code (
+    run_id INTEGER PRIMARY KEY,
+    commit_sha TEXT NOT NULL,
+    short TEXT NOT NULL,
+    branch TEXT,
+    dirty INTEGER,
+    changed_files INTEGER NOT NULL,
+    changes_sha256 TEXT
+);
+CREATE TABLE IF NOT EXISTS task_inputs (
+    run_id INTEGER NOT NULL,
+    task TEXT NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    PRIMARY KEY (run_id, task, path)
+);
+CREATE TABLE IF NOT EXISTS input_digests (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
+    file_id TEXT NOT NULL,
+    sha256 TEXT NOT NULL
+);
 """
 
 ACTIVE_RUN = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
@@ -83,6 +110,7 @@ _TASK_COLUMNS = (
 )
 _UPGRADES = {
     2: ["ALTER TABLE tasks ADD COLUMN needs TEXT"],
+    3: [],  # lineage: new tables only, which _SCHEMA creates
 }
 """Statements that bring a store written at version N-1 to version N."""
 
@@ -377,6 +405,73 @@ class Store:
         rows = self._db.execute(sql + " ORDER BY id", args)
         return [
             Metric(run_id=r[0], task=r[1], key=r[2], value=r[3], step=r[4], ts=from_epoch(r[5]))
+            for r in rows
+        ]
+
+    # Lineage ----------------------------------------------------------------------------
+
+    def record_code(self, run_id: int, code: CodeVersion) -> None:
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO run_code (run_id, commit_sha, short, branch, dirty,"
+                " changed_files, changes_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    code.commit,
+                    code.short,
+                    code.branch,
+                    None if code.dirty is None else int(code.dirty),
+                    code.changed_files,
+                    code.changes_sha256,
+                ),
+            )
+
+    def record_inputs(self, run_id: int, files: Sequence[InputFile]) -> None:
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO task_inputs (run_id, task, path, sha256, size, mtime)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(run_id, f.task, f.path, f.sha256, f.size, f.mtime.timestamp()) for f in files],
+            )
+
+    def code(self, run_id: int) -> CodeVersion | None:
+        row = self._db.execute(
+            "SELECT commit_sha, short, branch, dirty, changed_files, changes_sha256"
+            " FROM run_code WHERE run_id = ?",
+            (run_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return CodeVersion(
+            commit=row[0],
+            short=row[1],
+            branch=row[2],
+            dirty=None if row[3] is None else bool(row[3]),
+            changed_files=row[4],
+            changes_sha256=row[5],
+        )
+
+    def inputs(self, run_id: int, tasks: Sequence[str] | None = None) -> list[InputFile]:
+        """The inputs recorded by the run's tasks (or those of `tasks`), in pipeline order."""
+        sql = (
+            "SELECT i.task, i.path, i.sha256, i.size, i.mtime FROM task_inputs i"
+            " LEFT JOIN tasks t ON t.run_id = i.run_id AND t.name = i.task WHERE i.run_id = ?"
+        )
+        args: list[Any] = [run_id]
+        if tasks is not None:
+            if not tasks:
+                return []
+            sql += f" AND i.task IN ({', '.join('?' * len(tasks))})"
+            args.extend(tasks)
+        rows = self._db.execute(sql + " ORDER BY t.position, i.task, i.path", args)
+        return [
+            InputFile(
+                task=r[0],
+                path=r[1],
+                sha256=r[2],
+                size=r[3],
+                mtime=datetime.fromtimestamp(r[4], UTC),
+            )
             for r in rows
         ]
 

@@ -24,6 +24,14 @@ from shipdeck.model.deploy import (
     known_direction,
 )
 from shipdeck.model.events import Event, EventKind, EventPage
+from shipdeck.model.lineage import (
+    CodeVersion,
+    InputFile,
+    Lineage,
+    LineageFlag,
+    LineageKind,
+    ReusedCode,
+)
 from shipdeck.model.logs import LogChunk, LogLine, LogStream
 from shipdeck.model.pipeline import ParamValue, PipelineSpec, RegisterSpec, TaskSpec
 from shipdeck.model.run import (
@@ -41,6 +49,7 @@ __all__ = [
     "EMPTY_REVISION",
     "ActionPlan",
     "AliasMove",
+    "CodeVersion",
     "CompareCell",
     "CompareRow",
     "CompareSubject",
@@ -54,6 +63,10 @@ __all__ = [
     "GateResult",
     "GateSpec",
     "HistoryEntry",
+    "InputFile",
+    "Lineage",
+    "LineageFlag",
+    "LineageKind",
     "LogChunk",
     "LogLine",
     "LogStream",
@@ -67,6 +80,7 @@ __all__ = [
     "PlannedTask",
     "RegisterSpec",
     "RerunMode",
+    "ReusedCode",
     "Run",
     "RunDetail",
     "RunStatus",

@@ -10,7 +10,7 @@ from shipdeck.engine import Engine
 from shipdeck.engine.compare import compare
 from shipdeck.engine.deployments import Deployments
 from shipdeck.engine.registration import RegistrationHook
-from shipdeck.errors import InvalidInput
+from shipdeck.errors import InvalidInput, NotFound
 from shipdeck.model import (
     ActionPlan,
     AliasMove,
@@ -25,6 +25,7 @@ from shipdeck.model import (
     ServiceSpec,
     WorkspaceSpec,
 )
+from shipdeck.model.lineage import Lineage, lineage_flags
 from shipdeck.runners.local import LocalRunner
 
 MAX_COMPARED = 12
@@ -53,7 +54,18 @@ class LocalDeployMethods:
         registry = self.deployer.registry
         if model not in registry.model_names():
             registry.resolve(model, "latest")  # raises NotFound naming the known models
-        return registry.versions(model)
+        return [self._with_lineage(version) for version in registry.versions(model)]
+
+    def _with_lineage(self, version: ModelVersion) -> ModelVersion:
+        return version.model_copy(update={"lineage": self._lineage(version)})
+
+    def _lineage(self, version: ModelVersion) -> Lineage | None:
+        """What the version came from: its run's code and the inputs of its task and of the
+        tasks that task needs (None when the run is gone)."""
+        try:
+            return self.deployer.engine.run_lineage(version.run_id, version.task)
+        except NotFound:
+            return None
 
     async def alias(self, model: str, alias: str, version: str) -> AliasMove:
         return self.deployer.registry.set_alias(
@@ -70,7 +82,9 @@ class LocalDeployMethods:
             raise InvalidInput(f"compare takes at most {MAX_COMPARED} at once, got {len(refs)}")
         self._configured()
         subjects = [await self._subject(ref) for ref in refs]
-        return compare(subjects, self.deployer.workspace.direction)
+        comparison = compare(subjects, self.deployer.workspace.direction)
+        flags = lineage_flags([s.label for s in subjects], [s.lineage for s in subjects])
+        return comparison.model_copy(update={"lineage": flags})
 
     async def _subject(self, ref: str) -> CompareSubject:
         model, at, version_ref = ref.partition("@")
@@ -85,6 +99,7 @@ class LocalDeployMethods:
                 version=version.version,
                 params=version.params,
                 metrics=version.metrics,
+                lineage=self._lineage(version),
             )
         runs = cast(_RunLookup, self)
         detail = await runs.run(await runs.resolve_run(ref))
@@ -93,6 +108,7 @@ class LocalDeployMethods:
             run_id=detail.run.id,
             params=detail.run.params,
             metrics=detail.final_metrics(),
+            lineage=detail.lineage,
         )
 
     async def services(self) -> list[ServiceSpec]:
