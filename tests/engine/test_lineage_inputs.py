@@ -153,8 +153,8 @@ async def test_an_unchanged_file_is_not_read_again(tmp_path: Path, engines: Engi
     engine = engines.open(workspace(tmp_path, task("a", "true", inputs=("big.bin",))))
     first = await run(engine)
     second = await run(engine)
-    assert "(1 hashed, 0 unchanged since hashed before)" in summary(engine, first, "a")
-    assert "(0 hashed, 1 unchanged since hashed before)" in summary(engine, second, "a")
+    assert "(1 hashed, 0 unchanged since last hashed)" in summary(engine, first, "a")
+    assert "(0 hashed, 1 unchanged since last hashed)" in summary(engine, second, "a")
     assert inputs(engine, first)[0].sha256 == inputs(engine, second)[0].sha256 == sha256(path)
 
 

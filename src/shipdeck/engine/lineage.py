@@ -75,7 +75,7 @@ class LineageRecorder:
         total = sum(item.size for item in digested.files)
         note(
             f"inputs: {len(digested.files)} file{'' if len(digested.files) == 1 else 's'},"
-            f" {size_text(total)} ({digested.hashed} hashed, {kept} unchanged since hashed before)"
+            f" {size_text(total)} ({digested.hashed} hashed, {kept} unchanged since last hashed)"
         )
         return None
 
