@@ -157,3 +157,10 @@ def test_a_git_slower_than_the_timeout_records_nothing(
     slow.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
     assert capture_code(repo.root, repo.root / ".shipdeck", timeout=0.2) is None
+
+
+def test_a_git_worktree_is_a_repository_too(repo: GitRepo, tmp_path: Path) -> None:
+    # A worktree's .git is a file pointing at the main repository.
+    repo.git("worktree", "add", "-q", "-b", "feature", str(tmp_path / "feature"))
+    code = capture_code(tmp_path / "feature", tmp_path / "feature" / ".shipdeck")
+    assert code is not None and code.commit == repo.head() and code.branch == "feature"

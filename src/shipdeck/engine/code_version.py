@@ -58,7 +58,7 @@ def capture_code(
     """The git state of the repository holding `root`, or None when there is none to record.
     `state_dir` (shipdeck's own files) never makes the tree dirty."""
     git = shutil.which("git")
-    if git is None:
+    if git is None or not _in_repository(root):
         return None
     env = git_environment()
     try:
@@ -98,6 +98,13 @@ def capture_code(
         changed_files=len(entries),
         changes_sha256=changes,
     )
+
+
+def _in_repository(root: Path) -> bool:
+    """Whether `root` or a directory above it holds `.git` (a directory, or a file in a
+    worktree or submodule), as git itself looks: outside one, no git is started only to say
+    "not a git repository" (a few ms of every run)."""
+    return any((directory / ".git").exists() for directory in (root, *root.parents))
 
 
 def _pathspec(root: Path, state_dir: Path) -> list[str]:
