@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from shipdeck.model import CodeVersion, InputFile, Lineage, LineageKind
+from rich.style import Style
+
+from shipdeck.cli.lineage import comparison_lineage
+from shipdeck.model import CodeVersion, CompareSubject, Comparison, InputFile, Lineage, LineageKind
 from shipdeck.model.lineage import ReusedCode, lineage_flags
+from shipdeck.tui.screens.compare import lineage_line
 
 A = "a" * 40
 B = "b" * 40
@@ -124,3 +128,29 @@ def test_what_a_task_built_came_from_follows_its_needs() -> None:
     assert sorted(full.for_task("train", needs).files()) == ["prepare.csv", "train.csv"]
     assert sorted(full.for_task("side", needs).files()) == ["side.csv"]
     assert full.for_task("train", needs).code == full.code
+
+
+def comparison(*lineages: Lineage | None) -> Comparison:
+    subjects = [
+        CompareSubject(label=f"v{index + 1}", run_id=index + 1, lineage=item)
+        for index, item in enumerate(lineages)
+    ]
+    flags_found = lineage_flags([s.label for s in subjects], list(lineages))
+    return Comparison(subjects=subjects, rows=[], lineage=flags_found)
+
+
+def test_same_data_or_code_is_said_only_where_every_subject_recorded_it() -> None:
+    data_only = lineage({"train.csv": "1"})
+    both = lineage({"train.csv": "1"}, code())
+    assert comparison_lineage(comparison(data_only, data_only)) == ["same data as v1"]
+    assert comparison_lineage(comparison(both, both)) == ["same data and code as v1"]
+    assert comparison_lineage(comparison(None, None)) == []
+    plain = Style()
+    assert str(lineage_line(comparison(data_only, data_only), plain)) == "same data"
+    assert str(lineage_line(comparison(both, both), plain)) == "same data · same code"
+    assert lineage_line(comparison(Lineage(), Lineage()), plain) is None
+    other = lineage({"train.csv": "2"}, code(B))
+    assert str(lineage_line(comparison(both, other), plain)) == (
+        "different data: v2 (train.csv differs (1111111 → 2222222))"
+        " · different code: v2 (commit aaaaaaa → bbbbbbb)"
+    )

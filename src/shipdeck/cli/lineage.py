@@ -83,9 +83,14 @@ def comparison_lineage(comparison: Comparison) -> list[str]:
         f"different {flag.kind.value}: {flag.subject} vs {flag.against}: {flag.detail}"
         for flag in comparison.lineage
     ]
-    kinds = {flag.kind for flag in comparison.lineage}
-    same = [kind.value for kind in (LineageKind.DATA, LineageKind.CODE) if kind not in kinds]
-    if same and len(recorded) == len(comparison.subjects):
+    flagged = {flag.kind for flag in comparison.lineage}
+    same = [
+        kind.value
+        for kind in (LineageKind.DATA, LineageKind.CODE)
+        if kind not in flagged
+        and all(s.lineage is not None and s.lineage.knows(kind) for s in comparison.subjects)
+    ]
+    if same:
         lines.append(f"same {' and '.join(same)} as {comparison.subjects[0].label}")
     return lines
 
@@ -98,12 +103,10 @@ def lineage_rows(comparison: Comparison, *, only_diff: bool = False) -> list[lis
     if not any(lineage is not None and lineage.recorded for lineage in lineages):
         return []
     codes = [lineage.code if lineage is not None else None for lineage in lineages]
-    rows: list[tuple[bool, list[str]]] = [
-        (
-            len({code.identity if code else None for code in codes}) > 1,
-            ["  code", *(code_cell(lineage) for lineage in lineages)],
-        )
-    ]
+    rows: list[tuple[bool, list[str]]] = []
+    if any(code is not None for code in codes):
+        differs = len({code.identity if code else None for code in codes}) > 1
+        rows.append((differs, ["  code", *(code_cell(lineage) for lineage in lineages)]))
     tables = [lineage.files() if lineage is not None else {} for lineage in lineages]
     paths: dict[str, None] = {}
     for files in tables:

@@ -17,6 +17,11 @@ SHORT = 7
 """Characters of a digest shown where space is tight (as git shortens commits)."""
 
 
+class LineageKind(StrEnum):
+    DATA = "data"
+    CODE = "code"
+
+
 class CodeVersion(BaseModel):
     """The workspace's git state when a run started."""
 
@@ -103,6 +108,10 @@ class Lineage(BaseModel):
     def recorded(self) -> bool:
         return self.code is not None or bool(self.inputs)
 
+    def knows(self, kind: LineageKind) -> bool:
+        """Whether it recorded its code (a git commit) or its data (declared inputs)."""
+        return self.code is not None if kind == LineageKind.CODE else bool(self.inputs)
+
     def files(self) -> dict[str, str]:
         """Path -> sha256 of every input (a path two tasks declared is one file)."""
         return {item.path: item.sha256 for item in self.inputs}
@@ -157,11 +166,6 @@ def size_text(count: int) -> str:
             return f"{value:.1f} {unit}"
         value /= 1024
     return f"{value:.1f} TiB"
-
-
-class LineageKind(StrEnum):
-    DATA = "data"
-    CODE = "code"
 
 
 class LineageFlag(BaseModel):

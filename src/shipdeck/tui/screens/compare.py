@@ -68,9 +68,12 @@ def lineage_line(comparison: Comparison, warning: Style) -> Text | None:
         return None
     text = Text(no_wrap=True, overflow="ellipsis", end="")
     for kind in (LineageKind.DATA, LineageKind.CODE):
+        flagged = [flag for flag in comparison.lineage if flag.kind == kind]
+        known = all(s.lineage is not None and s.lineage.knows(kind) for s in comparison.subjects)
+        if not flagged and not known:
+            continue  # not recorded for every subject: nothing to say either way
         if text:
             text.append(" · ")
-        flagged = [flag for flag in comparison.lineage if flag.kind == kind]
         if not flagged:
             text.append(f"same {kind.value}")
             continue
