@@ -164,3 +164,9 @@ def test_a_git_worktree_is_a_repository_too(repo: GitRepo, tmp_path: Path) -> No
     repo.git("worktree", "add", "-q", "-b", "feature", str(tmp_path / "feature"))
     code = capture_code(tmp_path / "feature", tmp_path / "feature" / ".shipdeck")
     assert code is not None and code.commit == repo.head() and code.branch == "feature"
+
+
+def test_a_staged_rename_counts_once(repo: GitRepo) -> None:
+    repo.git("mv", "train.py", "fit.py")
+    code = capture_code(repo.root, repo.root / ".shipdeck")
+    assert code is not None and code.dirty is True and code.changed_files == 1
