@@ -437,6 +437,12 @@ class Engine:
         self.persister.flush()
         return self.lineage.lineage(run_id, self.store.tasks(run_id), task)
 
+    def lineages(self, wanted: list[tuple[int, str | None]]) -> list[Lineage | None]:
+        """`run_lineage` of many (run, task) pairs at once; None where nothing was recorded
+        (a run that is gone, or that recorded no code nor inputs)."""
+        self.persister.flush()
+        return self.lineage.lineages(wanted)
+
     def read_log(
         self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
     ) -> LogChunk:

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from shipdeck.engine.code_version import capture_code
 from shipdeck.engine.inputs import InputProblem, InputsCancelled, digest_inputs
-from shipdeck.engine.store import Store
+from shipdeck.engine.store import Store, TaskLink
 from shipdeck.model import TaskRun, TaskSpec
-from shipdeck.model.lineage import CodeVersion, Lineage, ReusedCode, size_text
+from shipdeck.model.lineage import CodeVersion, InputFile, Lineage, ReusedCode, size_text
 
 
 @dataclass
@@ -83,27 +83,56 @@ class LineageRecorder:
         """The run's code and its tasks' inputs; a task kept from an earlier run brings that
         run's inputs (and, when it differs, its code). With `task`: only what that task
         produced came from, its inputs and those of the tasks it needs, transitively."""
-        if task is not None:
-            return self.lineage(run_id, tasks).for_task(task, {t.name: t.needs for t in tasks})
-        own = [t.name for t in tasks if t.reused_from is None]
-        inputs = self.store.inputs(run_id, own)
-        kept: dict[int, list[str]] = {}
-        for kept_task in tasks:
-            if kept_task.reused_from is not None:
-                kept.setdefault(kept_task.reused_from, []).append(kept_task.name)
-        code = self.store.code(run_id)
-        reused_code: list[ReusedCode] = []
-        for origin, names in kept.items():
-            inputs.extend(
-                item.model_copy(update={"reused_from": origin})
-                for item in self.store.inputs(origin, names)
-            )
-            origin_code = self.store.code(origin)
-            if _identity(origin_code) != _identity(code):
-                reused_code.append(ReusedCode(run_id=origin, code=origin_code))
-        order = {task.name: index for index, task in enumerate(tasks)}
-        inputs.sort(key=lambda item: (order.get(item.task, len(order)), item.path))
-        return Lineage(code=code, inputs=inputs, reused_code=reused_code)
+        links = [TaskLink.of(t) for t in tasks]
+        runs = {run_id} | _origins(links)
+        found = _assemble(run_id, links, self.store.codes(runs), self.store.inputs(runs), task)
+        return found or Lineage()
+
+    def lineages(self, wanted: Sequence[tuple[int, str | None]]) -> list[Lineage | None]:
+        """`lineage(run_id, its tasks, task)` for each (run_id, task), None where nothing
+        was recorded; a few queries whatever their number (a model's 1,000 versions)."""
+        run_ids = {run_id for run_id, _ in wanted}
+        links = self.store.task_links(run_ids)
+        runs = run_ids.union(*(_origins(listed) for listed in links.values()))
+        codes, inputs = self.store.codes(runs), self.store.inputs(runs)
+        return [
+            _assemble(run_id, links.get(run_id, []), codes, inputs, task) for run_id, task in wanted
+        ]
+
+
+def _origins(links: list[TaskLink]) -> set[int]:
+    return {link.reused_from for link in links if link.reused_from is not None}
+
+
+def _assemble(
+    run_id: int,
+    links: list[TaskLink],
+    codes: dict[int, CodeVersion],
+    inputs: dict[int, list[InputFile]],
+    task: str | None,
+) -> Lineage | None:
+    """The lineage of one run (or of what its `task` built), None when nothing was recorded."""
+    kept = {link.name: link.reused_from for link in links if link.reused_from is not None}
+    code = codes.get(run_id)
+    if code is None and run_id not in inputs and not kept:
+        return None
+    found = [item for item in inputs.get(run_id, []) if item.task not in kept]
+    reused_code: list[ReusedCode] = []
+    for origin in sorted(set(kept.values())):
+        found.extend(
+            item.model_copy(update={"reused_from": origin})
+            for item in inputs.get(origin, [])
+            if kept.get(item.task) == origin
+        )
+        if _identity(codes.get(origin)) != _identity(code):
+            reused_code.append(ReusedCode(run_id=origin, code=codes.get(origin)))
+    if kept:
+        order = {link.name: index for index, link in enumerate(links)}
+        found.sort(key=lambda item: (order.get(item.task, len(order)), item.path))
+    lineage = Lineage(code=code, inputs=found, reused_code=reused_code)
+    if task is not None:
+        lineage = lineage.for_task(task, {link.name: link.needs for link in links})
+    return lineage if lineage.recorded else None
 
 
 def _identity(code: CodeVersion | None) -> tuple[str, bool | None, str | None] | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -122,6 +122,26 @@ class TaskRow:
     task: TaskRun
     position: int
     pid: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskLink:
+    """A task's place in its run's lineage: kept from which run, needing which tasks."""
+
+    name: str
+    reused_from: int | None
+    needs_json: str | None
+    """As stored; parsed only for the runs whose lineage needs it (`needs`)."""
+
+    @classmethod
+    def of(cls, task: TaskRun) -> TaskLink:
+        return cls(
+            task.name, task.reused_from, None if task.needs is None else json.dumps(task.needs)
+        )
+
+    @property
+    def needs(self) -> list[str] | None:
+        return None if self.needs_json is None else list(json.loads(self.needs_json))
 
 
 def to_epoch(value: datetime | None) -> float | None:
@@ -434,46 +454,62 @@ class Store:
                 [(run_id, f.task, f.path, f.sha256, f.size, f.mtime.timestamp()) for f in files],
             )
 
-    def code(self, run_id: int) -> CodeVersion | None:
-        row = self._db.execute(
-            "SELECT commit_sha, short, branch, dirty, changed_files, changes_sha256"
-            " FROM run_code WHERE run_id = ?",
-            (run_id,),
-        ).fetchone()
-        if row is None:
-            return None
-        return CodeVersion(
-            commit=row[0],
-            short=row[1],
-            branch=row[2],
-            dirty=None if row[3] is None else bool(row[3]),
-            changed_files=row[4],
-            changes_sha256=row[5],
-        )
-
-    def inputs(self, run_id: int, tasks: Sequence[str] | None = None) -> list[InputFile]:
-        """The inputs recorded by the run's tasks (or those of `tasks`), in pipeline order."""
-        sql = (
-            "SELECT i.task, i.path, i.sha256, i.size, i.mtime FROM task_inputs i"
-            " LEFT JOIN tasks t ON t.run_id = i.run_id AND t.name = i.task WHERE i.run_id = ?"
-        )
-        args: list[Any] = [run_id]
-        if tasks is not None:
-            if not tasks:
-                return []
-            sql += f" AND i.task IN ({', '.join('?' * len(tasks))})"
-            args.extend(tasks)
-        rows = self._db.execute(sql + " ORDER BY t.position, i.task, i.path", args)
-        return [
-            InputFile(
-                task=r[0],
-                path=r[1],
-                sha256=r[2],
-                size=r[3],
-                mtime=datetime.fromtimestamp(r[4], UTC),
+    def codes(self, run_ids: Collection[int]) -> dict[int, CodeVersion]:
+        """The code version each of the runs recorded (runs that recorded none are absent)."""
+        found: dict[int, CodeVersion] = {}
+        for chunk in _chunks(run_ids):
+            rows = self._db.execute(
+                "SELECT run_id, commit_sha, short, branch, dirty, changed_files, changes_sha256"
+                f" FROM run_code WHERE run_id IN ({', '.join('?' * len(chunk))})",
+                chunk,
             )
-            for r in rows
-        ]
+            for row in rows:
+                found[int(row[0])] = CodeVersion(
+                    commit=row[1],
+                    short=row[2],
+                    branch=row[3],
+                    dirty=None if row[4] is None else bool(row[4]),
+                    changed_files=row[5],
+                    changes_sha256=row[6],
+                )
+        return found
+
+    def inputs(self, run_ids: Collection[int]) -> dict[int, list[InputFile]]:
+        """The inputs each of the runs' tasks recorded, in pipeline then path order."""
+        found: dict[int, list[InputFile]] = {}
+        for chunk in _chunks(run_ids):
+            rows = self._db.execute(
+                "SELECT i.run_id, i.task, i.path, i.sha256, i.size, i.mtime FROM task_inputs i"
+                " LEFT JOIN tasks t ON t.run_id = i.run_id AND t.name = i.task"
+                f" WHERE i.run_id IN ({', '.join('?' * len(chunk))})"
+                " ORDER BY i.run_id, t.position, i.task, i.path",
+                chunk,
+            )
+            for r in rows:
+                found.setdefault(int(r[0]), []).append(
+                    InputFile(
+                        task=r[1],
+                        path=r[2],
+                        sha256=r[3],
+                        size=r[4],
+                        mtime=datetime.fromtimestamp(r[5], UTC),
+                    )
+                )
+        return found
+
+    def task_links(self, run_ids: Collection[int]) -> dict[int, list[TaskLink]]:
+        """How each run's tasks hang together (name, the run a kept one came from, its
+        needs), in pipeline order: what lineage needs of many runs, without whole TaskRuns."""
+        found: dict[int, list[TaskLink]] = {}
+        for chunk in _chunks(run_ids):
+            rows = self._db.execute(
+                "SELECT run_id, name, reused_from, needs FROM tasks"
+                f" WHERE run_id IN ({', '.join('?' * len(chunk))}) ORDER BY run_id, position",
+                chunk,
+            )
+            for row in rows:
+                found.setdefault(int(row[0]), []).append(TaskLink(row[1], row[2], row[3]))
+        return found
 
 
 class _Transaction:
@@ -485,6 +521,13 @@ class _Transaction:
 
     def __exit__(self, kind: object, error: object, traceback: object) -> None:
         self._db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def _chunks(ids: Collection[int], size: int = 500) -> Iterator[list[int]]:
+    """`ids` in lists of at most `size`: SQLite bounds the parameters of one statement."""
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
 
 
 def _run_from_row(row: Sequence[Any]) -> Run:

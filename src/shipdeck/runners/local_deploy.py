@@ -10,7 +10,7 @@ from shipdeck.engine import Engine
 from shipdeck.engine.compare import compare
 from shipdeck.engine.deployments import Deployments
 from shipdeck.engine.registration import RegistrationHook
-from shipdeck.errors import InvalidInput, NotFound
+from shipdeck.errors import InvalidInput
 from shipdeck.model import (
     ActionPlan,
     AliasMove,
@@ -54,18 +54,18 @@ class LocalDeployMethods:
         registry = self.deployer.registry
         if model not in registry.model_names():
             registry.resolve(model, "latest")  # raises NotFound naming the known models
-        return [self._with_lineage(version) for version in registry.versions(model)]
-
-    def _with_lineage(self, version: ModelVersion) -> ModelVersion:
-        return version.model_copy(update={"lineage": self._lineage(version)})
+        versions = registry.versions(model)
+        found = self.deployer.engine.lineages([(v.run_id, v.task) for v in versions])
+        return [
+            version if lineage is None else version.model_copy(update={"lineage": lineage})
+            for version, lineage in zip(versions, found, strict=True)
+        ]
 
     def _lineage(self, version: ModelVersion) -> Lineage | None:
         """What the version came from: its run's code and the inputs of its task and of the
         tasks that task needs (None when the run is gone)."""
-        try:
-            return self.deployer.engine.run_lineage(version.run_id, version.task)
-        except NotFound:
-            return None
+        (found,) = self.deployer.engine.lineages([(version.run_id, version.task)])
+        return found
 
     async def alias(self, model: str, alias: str, version: str) -> AliasMove:
         return self.deployer.registry.set_alias(
