@@ -115,7 +115,8 @@ class ModelVersion(BaseModel):
     aliases: list[str] = Field(default_factory=list)
     lineage: Lineage | None = None
     """The code and data the version came from: its run's code and the inputs of its task
-    and the tasks that task needs (None where the runner does not record lineage)."""
+    and the tasks that task needs (None when its run recorded neither, or the runner does
+    not record lineage)."""
 
     @property
     def revision(self) -> str:
