@@ -23,11 +23,11 @@ def code_text(code: CodeVersion) -> str:
     return f"{code.short} {where}, dirty: {files}{changes}"
 
 
-def lineage_lines(lineage: Lineage, *, heading: str = "lineage") -> list[str]:
+def lineage_lines(lineage: Lineage) -> list[str]:
     """A section for `show`: code, then every input with its digest; [] when none recorded."""
     if not lineage.recorded:
         return []
-    lines = [heading]
+    lines = ["lineage"]
     if lineage.code is None:
         lines.append("  code    not recorded (not a git repository, or no git)")
     else:
