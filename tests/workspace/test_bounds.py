@@ -303,8 +303,8 @@ ESCAPE = '\\"'
         (
             f'run = "make"\n{"k" * FIVE_MB} = 1',
             f'3: pipelines.a.tasks.x."{"k" * 37}...":'
-            f" unknown key '{'k' * 37}...'; expected one of: cwd, env, needs, registers, retries,"
-            " retry_delay, run, timeout",
+            f" unknown key '{'k' * 37}...'; expected one of: cwd, env, inputs, needs, registers,"
+            " retries, retry_delay, run, timeout",
         ),
         (
             f'run = "make"\nretries = {"9" * FIVE_MB}',

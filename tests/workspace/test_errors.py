@@ -122,7 +122,7 @@ def test_unknown_keys_at_every_level_with_suggestions(problems: Problems) -> Non
         f"{F}:4: pipelines.a.descripton: unknown key 'descripton' (did you mean 'description'?)",
         f"{F}:8: pipelines.a.tasks.x.retrys: unknown key 'retrys' (did you mean 'retries'?)",
         f"{F}:9: pipelines.a.tasks.x.colour: unknown key 'colour'; expected one of: cwd, env,"
-        " needs, registers, retries, retry_delay, run, timeout",
+        " inputs, needs, registers, retries, retry_delay, run, timeout",
         f"{F}:10: pipelines.a.tasks.x.registers.artefact: unknown key 'artefact'"
         " (did you mean 'artifact'?)",
         f"{F}:10: pipelines.a.tasks.x.registers: missing required key 'artifact'",

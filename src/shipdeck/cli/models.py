@@ -6,7 +6,15 @@ import argparse
 
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.deploy import deploy_runner
+from shipdeck.cli.lineage import (
+    code_cell,
+    comparison_lineage,
+    data_cell,
+    lineage_lines,
+    lineage_rows,
+)
 from shipdeck.cli.output import colour_enabled, dump_json, number, table, timestamp
+from shipdeck.errors import NotFound
 from shipdeck.model import CompareCell, CompareRow, Comparison, MetricDirection, ModelVersion
 
 _ARROWS = {MetricDirection.MAX: "↑", MetricDirection.MIN: "↓"}
@@ -14,8 +22,14 @@ BEST = "★"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("models", help="registered models, or one model's versions and metrics")
+    p = sub.add_parser(
+        "models",
+        help="registered models, one model's versions, or one version and what it came from",
+    )
     p.add_argument("name", nargs="?", metavar="NAME")
+    p.add_argument(
+        "version", nargs="?", metavar="VERSION", help="v3, 3, an alias or latest: its lineage"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=models_command, needs_file=False)
 
@@ -59,11 +73,47 @@ async def models_command(args: argparse.Namespace, ctx: CliContext) -> int:
         ctx.print(table(["MODEL", "VERSIONS", "LATEST", "ALIASES"], rows))
         return 0
     versions = await runner.model_versions(args.name)
+    if args.version is not None:
+        version = _chosen(versions, args.name, args.version)
+        if args.json:
+            dump_json(version, ctx.out)
+        else:
+            ctx.print(render_version(version))
+        return 0
     if args.json:
         dump_json(versions, ctx.out)
         return 0
     ctx.print(_versions_table(versions))
     return 0
+
+
+def _chosen(versions: list[ModelVersion], model: str, ref: str) -> ModelVersion:
+    """The version `ref` names (`v3`, `3`, an alias, `latest`) among `versions`."""
+    text = ref.strip()
+    if text == "latest" and versions:
+        return versions[0]
+    for version in versions:
+        if text in (version.revision, str(version.version)) or text in version.aliases:
+            return version
+    known = ", ".join(v.revision for v in versions[:10])
+    raise NotFound(f"model {model!r} has no version or alias {text!r}; versions: {known}")
+
+
+def render_version(version: ModelVersion) -> str:
+    """One version: where it came from (run, task, params, code, data) and what it scored."""
+    lines = [
+        f"{version.model} {version.revision}"
+        + (f"  ({', '.join(version.aliases)})" if version.aliases else ""),
+        f"registered {timestamp(version.created_at)} by run #{version.run_id}"
+        f" (task {version.task})  artifact sha256 {version.sha256}",
+    ]
+    if version.params:
+        lines.append("params  " + "  ".join(f"{k}={v}" for k, v in version.params.items()))
+    if version.metrics:
+        lines.append("metrics " + "  ".join(f"{k}={number(v)}" for k, v in version.metrics.items()))
+    lineage = lineage_lines(version.lineage) if version.lineage is not None else []
+    lines += ["", *lineage] if lineage else ["", "lineage not recorded for its run"]
+    return "\n".join(lines)
 
 
 def _versions_table(versions: list[ModelVersion]) -> str:
@@ -78,11 +128,14 @@ def _versions_table(versions: list[ModelVersion]) -> str:
             timestamp(version.created_at),
             ", ".join(version.aliases) or "-",
             *(number(version.metrics[key]) if key in version.metrics else "-" for key in keys),
+            code_cell(version.lineage),
+            data_cell(version.lineage),
             version.sha256[:12],
         ]
         for version in versions
     ]
-    return table(["VERSION", "RUN", "CREATED", "ALIASES", *keys, "SHA256"], rows)
+    headers = ["VERSION", "RUN", "CREATED", "ALIASES", *keys, "CODE", "DATA", "SHA256"]
+    return table(headers, rows)
 
 
 async def alias_command(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -102,12 +155,17 @@ async def compare_command(args: argparse.Namespace, ctx: CliContext) -> int:
     if args.json:
         dump_json(comparison, ctx.out)
         return 0
-    ctx.print(render_comparison(comparison, colour=colour_enabled(ctx.out)))
+    text = render_comparison(comparison, colour=colour_enabled(ctx.out), only_diff=args.only_diff)
+    ctx.print(text)
     return 0
 
 
-def render_comparison(comparison: Comparison, *, colour: bool = False) -> str:
-    """Params, then metrics (with ↑/↓ for which way is better); ★ marks each metric's best."""
+def render_comparison(
+    comparison: Comparison, *, colour: bool = False, only_diff: bool = False
+) -> str:
+    """Params, then metrics (with ↑/↓ for which way is better; ★ marks each metric's best),
+    then the code and inputs each was trained on; under the table, a line for each subject
+    trained on other data or code than the first."""
     headers = ["", *(subject.label for subject in comparison.subjects)]
     rows: list[list[str]] = []
     for kind, title in (("param", "params"), ("metric", "metrics")):
@@ -116,9 +174,14 @@ def render_comparison(comparison: Comparison, *, colour: bool = False) -> str:
             continue
         rows.append([title, *("" for _ in comparison.subjects)])
         rows.extend(_row_cells(row, colour) for row in section)
+    rows += lineage_rows(comparison, only_diff=only_diff)
+    notes = comparison_lineage(comparison)
+    if colour:
+        notes = [f"\x1b[1;33m{n}\x1b[0m" if n.startswith("different") else n for n in notes]
     if not rows:
-        return "no params or metrics differ" if comparison.subjects else ""
-    return table(headers, rows)
+        empty = "no params or metrics differ" if comparison.subjects else ""
+        return "\n".join([empty, *notes]) if notes else empty
+    return "\n".join([table(headers, rows), *(["", *notes] if notes else [])])
 
 
 def _row_cells(row: CompareRow, colour: bool) -> list[str]:

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from shipdeck.cli.context import CliContext
+from shipdeck.cli.lineage import lineage_lines
 from shipdeck.cli.logs import logs_command
 from shipdeck.cli.output import (
     dump_json,
@@ -46,7 +47,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=runs_command, needs_file=False)
 
-    p = sub.add_parser("show", help="a run's tasks and metrics")
+    p = sub.add_parser("show", help="a run's tasks, metrics and lineage (code and data)")
     p.add_argument("run", metavar="RUN", help="run id or 'last'")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=show_command, needs_file=False)
@@ -195,6 +196,9 @@ def render_detail(detail: RunDetail, ctx: CliContext) -> str:
     metrics = _metric_rows(detail)
     if metrics:
         lines += ["", table(["METRIC", "TASK", "LAST", "MIN", "MAX", "STEPS"], metrics)]
+    lineage = lineage_lines(detail.lineage)
+    if lineage:
+        lines += ["", *lineage]
     return "\n".join(lines)
 
 

@@ -23,6 +23,7 @@ from shipdeck.engine.admission import Admission
 from shipdeck.engine.database import StoreUnusable
 from shipdeck.engine.events import EventFeed
 from shipdeck.engine.executor import EngineServices, RunExecutor, TaskHook
+from shipdeck.engine.lineage import LineageRecorder
 from shipdeck.engine.logfile import LogIndex, append_note
 from shipdeck.engine.logsearch import LogScanner, LogSearch
 from shipdeck.engine.output import task_log_path
@@ -56,6 +57,7 @@ from shipdeck.model import (
     TaskStatus,
     WorkspaceSpec,
 )
+from shipdeck.model.lineage import Lineage
 from shipdeck.state_dir import prepare_state_dir
 
 CANCEL_POLL = 0.25
@@ -78,6 +80,7 @@ class Engine:
         self.persister = Persister(self.store)
         self.on_task_succeeded: list[TaskHook] = []
         """Hooks run when a task succeeds (model registration plugs in here)."""
+        self.lineage = LineageRecorder(workspace.root, state, self.store)
         self._services = EngineServices(
             root=workspace.root,
             logs_dir=self.logs_dir,
@@ -89,6 +92,7 @@ class Engine:
                 max_workers=min(4, os.cpu_count() or 1), thread_name_prefix="shipdeck-spawn"
             ),
             inherited_env=lambda: task_environment(self.workspace.task_env),
+            lineage=self.lineage,
         )
         self._executors: dict[int, RunExecutor] = {}
         self._jobs: dict[int, asyncio.Task[Run]] = {}
@@ -501,7 +505,20 @@ class Engine:
                 for metric in self.store.metrics(origin, names)
             )
         metrics.sort(key=_metric_time)
-        return RunDetail(run=run, tasks=tasks, metrics=metrics)
+        lineage = self.lineage.lineage(run_id, tasks)
+        return RunDetail(run=run, tasks=tasks, metrics=metrics, lineage=lineage)
+
+    def run_lineage(self, run_id: int, task: str | None = None) -> Lineage:
+        """The code and data of a run (of its kept tasks too), or of what its `task` built."""
+        self.get_run(run_id)
+        self.persister.flush()
+        return self.lineage.lineage(run_id, self.store.tasks(run_id), task)
+
+    def lineages(self, wanted: list[tuple[int, str | None]]) -> list[Lineage | None]:
+        """`run_lineage` of many (run, task) pairs at once; None where nothing was recorded
+        (a run that is gone, or that recorded no code nor inputs)."""
+        self.persister.flush()
+        return self.lineage.lineages(wanted)
 
     def read_log(
         self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000

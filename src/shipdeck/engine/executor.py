@@ -23,6 +23,7 @@ from pathlib import Path
 
 from shipdeck.engine.capture import Captured, OutputKeeper
 from shipdeck.engine.events import EventFeed
+from shipdeck.engine.lineage import LineageRecorder
 from shipdeck.engine.output import TaskOutput, lock_run_logs, params_path
 from shipdeck.engine.persist import Persister
 from shipdeck.engine.process import AttemptOutcome, run_attempt
@@ -80,6 +81,8 @@ class EngineServices:
     """What a run's tasks inherit from the runner's environment (see engine/task_env.py)."""
     keeper: OutputKeeper = field(default_factory=OutputKeeper)
     """Holds the tasks' output pipes and writes their logs (engine/keeper.py)."""
+    lineage: LineageRecorder | None = None
+    """Records the run's code version and its tasks' input digests (None: not recorded)."""
 
 
 class RunExecutor:
@@ -200,6 +203,8 @@ class RunExecutor:
         return RunStatus.FAILED
 
     async def _execute(self) -> None:
+        if self._services.lineage is not None:
+            await self._services.lineage.record_code(self.run.id)
         self._set_run(status=RunStatus.RUNNING, started_at=_now())
         self._run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._logs_lock = lock_run_logs(self._services.logs_dir, self.run.id)
@@ -309,6 +314,8 @@ class RunExecutor:
             if attempt == 1:
                 changes["started_at"] = _now()
             self._set_task(name, **changes)
+            if attempt == 1 and not await self._inputs_recorded(spec, output):
+                return False
             if total > 1:
                 output.note(f"attempt {attempt}/{total}")
             outcome = await self._attempt(spec, attempt, cwd, params_file, output)
@@ -334,6 +341,22 @@ class RunExecutor:
                 continue
             self._finish(name, TaskStatus.FAILED, reason, outcome.exit_code)
         return False
+
+    async def _inputs_recorded(self, spec: TaskSpec, output: TaskOutput) -> bool:
+        """Digest the task's declared inputs before its first attempt; False, the task
+        finished, when one cannot be read (no retry brings a file back) or on a cancel."""
+        lineage = self._services.lineage
+        if not spec.inputs or lineage is None:
+            return True
+        problem = await lineage.record_inputs(self.run.id, spec, output.note, self._cancelled)
+        if self._cancel.is_set():
+            self._finish(spec.name, TaskStatus.CANCELLED, self._cancel_reason, None)
+            return False
+        if problem is not None:
+            output.note(problem)
+            self._finish(spec.name, TaskStatus.FAILED, problem, None)
+            return False
+        return True
 
     async def _attempt(
         self, spec: TaskSpec, attempt: int, cwd: Path, params_file: Path, output: TaskOutput

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,9 +16,10 @@ from typing import Any
 
 from shipdeck.engine.database import connect
 from shipdeck.model import Metric, RerunMode, Run, RunCause, RunStatus, TaskRun, TaskStatus
+from shipdeck.model.lineage import CodeVersion, InputFile
 from shipdeck.model.text import repaired
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -83,6 +84,32 @@ CREATE TABLE IF NOT EXISTS task_output (
     metrics_line INTEGER NOT NULL,
     PRIMARY KEY (run_id, task)
 );
+CREATE TABLE IF NOT EXISTS run_code (
+    run_id INTEGER PRIMARY KEY,
+    commit_sha TEXT NOT NULL,
+    short TEXT NOT NULL,
+    branch TEXT,
+    dirty INTEGER,
+    changed_files INTEGER NOT NULL,
+    changes_sha256 TEXT
+);
+CREATE TABLE IF NOT EXISTS task_inputs (
+    run_id INTEGER NOT NULL,
+    task TEXT NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime REAL NOT NULL,
+    PRIMARY KEY (run_id, task, path)
+);
+CREATE TABLE IF NOT EXISTS input_digests (
+    path TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL,
+    file_id TEXT NOT NULL,
+    sha256 TEXT NOT NULL
+);
 """
 
 ACTIVE_RUN = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
@@ -102,6 +129,7 @@ _UPGRADES = {
     3: [],  # task_output: created by the schema's CREATE ... IF NOT EXISTS
     4: [],  # the status indexes: created with the rest of the schema (IF NOT EXISTS)
     5: [("runs", "ALTER TABLE runs ADD COLUMN cause TEXT")],
+    6: [],  # lineage: new tables only, which the schema creates
 }
 """(table, statement) that bring a store written at version N-1 to version N; a table the
 store does not have yet is skipped (the schema then creates it whole)."""
@@ -133,6 +161,26 @@ class OutputCursor:
     log_lines: int = 0
     metrics_offset: int = 0
     metrics_line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TaskLink:
+    """A task's place in its run's lineage: kept from which run, needing which tasks."""
+
+    name: str
+    reused_from: int | None
+    needs_json: str | None
+    """As stored; parsed only for the runs whose lineage needs it (`needs`)."""
+
+    @classmethod
+    def of(cls, task: TaskRun) -> TaskLink:
+        return cls(
+            task.name, task.reused_from, None if task.needs is None else json.dumps(task.needs)
+        )
+
+    @property
+    def needs(self) -> list[str] | None:
+        return None if self.needs_json is None else list(json.loads(self.needs_json))
 
 
 def to_epoch(value: datetime | None) -> float | None:
@@ -534,6 +582,89 @@ class Store:
             for r in rows
         ]
 
+    # Lineage ----------------------------------------------------------------------------
+
+    def record_code(self, run_id: int, code: CodeVersion) -> None:
+        with self._transaction():
+            self._db.execute(
+                "INSERT OR REPLACE INTO run_code (run_id, commit_sha, short, branch, dirty,"
+                " changed_files, changes_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    code.commit,
+                    code.short,
+                    code.branch,
+                    None if code.dirty is None else int(code.dirty),
+                    code.changed_files,
+                    code.changes_sha256,
+                ),
+            )
+
+    def record_inputs(self, run_id: int, files: Sequence[InputFile]) -> None:
+        with self._transaction():
+            self._db.executemany(
+                "INSERT OR REPLACE INTO task_inputs (run_id, task, path, sha256, size, mtime)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(run_id, f.task, f.path, f.sha256, f.size, f.mtime.timestamp()) for f in files],
+            )
+
+    def codes(self, run_ids: Collection[int]) -> dict[int, CodeVersion]:
+        """The code version each of the runs recorded (runs that recorded none are absent)."""
+        found: dict[int, CodeVersion] = {}
+        for chunk in _chunks(run_ids):
+            rows = self._db.execute(
+                "SELECT run_id, commit_sha, short, branch, dirty, changed_files, changes_sha256"
+                f" FROM run_code WHERE run_id IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            for row in rows:
+                found[int(row[0])] = CodeVersion(
+                    commit=row[1],
+                    short=row[2],
+                    branch=row[3],
+                    dirty=None if row[4] is None else bool(row[4]),
+                    changed_files=row[5],
+                    changes_sha256=row[6],
+                )
+        return found
+
+    def inputs(self, run_ids: Collection[int]) -> dict[int, list[InputFile]]:
+        """The inputs each of the runs' tasks recorded, in pipeline then path order."""
+        found: dict[int, list[InputFile]] = {}
+        for chunk in _chunks(run_ids):
+            rows = self._db.execute(
+                "SELECT i.run_id, i.task, i.path, i.sha256, i.size, i.mtime FROM task_inputs i"
+                " LEFT JOIN tasks t ON t.run_id = i.run_id AND t.name = i.task"
+                f" WHERE i.run_id IN ({', '.join('?' * len(chunk))})"
+                " ORDER BY i.run_id, t.position, i.task, i.path",
+                chunk,
+            )
+            for r in rows:
+                found.setdefault(int(r[0]), []).append(
+                    InputFile(
+                        task=r[1],
+                        path=r[2],
+                        sha256=r[3],
+                        size=r[4],
+                        mtime=datetime.fromtimestamp(r[5], UTC),
+                    )
+                )
+        return found
+
+    def task_links(self, run_ids: Collection[int]) -> dict[int, list[TaskLink]]:
+        """How each run's tasks hang together (name, the run a kept one came from, its
+        needs), in pipeline order: what lineage needs of many runs, without whole TaskRuns."""
+        found: dict[int, list[TaskLink]] = {}
+        for chunk in _chunks(run_ids):
+            rows = self._db.execute(
+                "SELECT run_id, name, reused_from, needs FROM tasks"
+                f" WHERE run_id IN ({', '.join('?' * len(chunk))}) ORDER BY run_id, position",
+                chunk,
+            )
+            for row in rows:
+                found.setdefault(int(row[0]), []).append(TaskLink(row[1], row[2], row[3]))
+        return found
+
 
 _WORD_IN_RUN = (
     "("
@@ -605,6 +736,13 @@ class _Transaction:
 
     def __exit__(self, kind: object, error: object, traceback: object) -> None:
         self._db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+def _chunks(ids: Collection[int], size: int = 500) -> Iterator[list[int]]:
+    """`ids` in lists of at most `size`: SQLite bounds the parameters of one statement."""
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
 
 
 def _run_from_row(row: Sequence[Any]) -> Run:

@@ -24,6 +24,14 @@ from shipdeck.model.deploy import (
     known_direction,
 )
 from shipdeck.model.events import Event, EventKind, EventPage
+from shipdeck.model.lineage import (
+    CodeVersion,
+    InputFile,
+    Lineage,
+    LineageFlag,
+    LineageKind,
+    ReusedCode,
+)
 from shipdeck.model.logs import LogChunk, LogLine, LogSearchPage, LogStream
 from shipdeck.model.pipeline import ParamValue, PipelineSpec, RegisterSpec, TaskSpec
 from shipdeck.model.run import (
@@ -46,6 +54,7 @@ __all__ = [
     "EMPTY_REVISION",
     "ActionPlan",
     "AliasMove",
+    "CodeVersion",
     "CompareCell",
     "CompareRow",
     "CompareSubject",
@@ -60,6 +69,10 @@ __all__ = [
     "GateResult",
     "GateSpec",
     "HistoryEntry",
+    "InputFile",
+    "Lineage",
+    "LineageFlag",
+    "LineageKind",
     "LogChunk",
     "LogLine",
     "LogSearchPage",
@@ -76,6 +89,7 @@ __all__ = [
     "RegisterSpec",
     "RerunMode",
     "RetentionSpec",
+    "ReusedCode",
     "Run",
     "RunCause",
     "RunDetail",

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shipdeck.model.lineage import Lineage, LineageFlag
 from shipdeck.model.pipeline import ParamValue
 
 FROZEN_DEFERRED = ConfigDict(frozen=True, defer_build=True)
@@ -112,6 +113,10 @@ class ModelVersion(BaseModel):
     sha256: str
     created_at: datetime
     aliases: list[str] = Field(default_factory=list)
+    lineage: Lineage | None = None
+    """The code and data the version came from: its run's code and the inputs of its task
+    and the tasks that task needs (None when its run recorded neither, or the runner does
+    not record lineage)."""
 
     @property
     def revision(self) -> str:
@@ -256,6 +261,7 @@ class CompareSubject(BaseModel):
     version: int | None = None
     params: dict[str, ParamValue] = Field(default_factory=dict)
     metrics: dict[str, float] = Field(default_factory=dict)
+    lineage: Lineage | None = None
 
 
 class CompareCell(BaseModel):
@@ -286,3 +292,5 @@ class Comparison(BaseModel):
 
     subjects: list[CompareSubject]
     rows: list[CompareRow]
+    lineage: list[LineageFlag] = Field(default_factory=list)
+    """Where a subject was trained on other data or code than the first one."""

@@ -34,6 +34,9 @@ class TaskSpec(BaseModel):
     retry_delay: float = 0.0
     """Seconds to wait between a failed attempt and the next one."""
     registers: RegisterSpec | None = None
+    inputs: tuple[str, ...] = ()
+    """Files the task reads, relative to the workspace root (globs allowed): digested when it
+    starts, so its run records the data it used."""
 
 
 class PipelineSpec(BaseModel):

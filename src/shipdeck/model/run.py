@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from shipdeck.errors import InvalidInput
+from shipdeck.model.lineage import Lineage
 from shipdeck.model.pipeline import ParamValue
 from shipdeck.model.triggers import RunCause
 
@@ -181,6 +182,8 @@ class RunDetail(BaseModel):
     run: Run
     tasks: list[TaskRun]
     metrics: list[Metric] = Field(default_factory=list)
+    lineage: Lineage = Field(default_factory=Lineage)
+    """The code and data the run used (empty for runners and runs that do not record it)."""
 
     def task(self, name: str) -> TaskRun | None:
         return next((t for t in self.tasks if t.name == name), None)

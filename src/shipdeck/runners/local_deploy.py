@@ -25,6 +25,7 @@ from shipdeck.model import (
     ServiceSpec,
     WorkspaceSpec,
 )
+from shipdeck.model.lineage import Lineage, lineage_flags
 from shipdeck.runners.local import LocalRunner
 
 MAX_COMPARED = 12
@@ -53,7 +54,18 @@ class LocalDeployMethods:
         registry = self.deployer.registry
         if model not in registry.model_names():
             registry.resolve(model, "latest")  # raises NotFound naming the known models
-        return registry.versions(model)
+        versions = registry.versions(model)
+        found = self.deployer.engine.lineages([(v.run_id, v.task) for v in versions])
+        return [
+            version if lineage is None else version.model_copy(update={"lineage": lineage})
+            for version, lineage in zip(versions, found, strict=True)
+        ]
+
+    def _lineage(self, version: ModelVersion) -> Lineage | None:
+        """What the version came from: its run's code and the inputs of its task and of the
+        tasks that task needs (None when the run is gone)."""
+        (found,) = self.deployer.engine.lineages([(version.run_id, version.task)])
+        return found
 
     async def alias(self, model: str, alias: str, version: str) -> AliasMove:
         return self.deployer.registry.set_alias(
@@ -70,7 +82,9 @@ class LocalDeployMethods:
             raise InvalidInput(f"compare takes at most {MAX_COMPARED} at once, got {len(refs)}")
         self._configured()
         subjects = [await self._subject(ref) for ref in refs]
-        return compare(subjects, self.deployer.workspace.direction)
+        comparison = compare(subjects, self.deployer.workspace.direction)
+        flags = lineage_flags([s.label for s in subjects], [s.lineage for s in subjects])
+        return comparison.model_copy(update={"lineage": flags})
 
     async def _subject(self, ref: str) -> CompareSubject:
         model, at, version_ref = ref.partition("@")
@@ -85,6 +99,7 @@ class LocalDeployMethods:
                 version=version.version,
                 params=version.params,
                 metrics=version.metrics,
+                lineage=self._lineage(version),
             )
         runs = cast(_RunLookup, self)
         detail = await runs.run(await runs.resolve_run(ref))
@@ -93,6 +108,7 @@ class LocalDeployMethods:
             run_id=detail.run.id,
             params=detail.run.params,
             metrics=detail.final_metrics(),
+            lineage=detail.lineage,
         )
 
     async def services(self) -> list[ServiceSpec]:

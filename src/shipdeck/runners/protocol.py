@@ -182,7 +182,7 @@ class DeployRunner(Protocol):
         ...
 
     async def model_versions(self, model: str) -> list[ModelVersion]:
-        """The versions of a model, newest first, with their metrics and aliases."""
+        """The versions of a model, newest first, with their metrics, aliases and lineage."""
         ...
 
     async def alias(self, model: str, alias: str, version: str) -> AliasMove:
@@ -195,7 +195,8 @@ class DeployRunner(Protocol):
 
     async def compare(self, refs: list[str]) -> Comparison:
         """Params and metrics side by side. Each ref is a run (`12`, `#12`, `last`) or a model
-        version (`churn@v3`, `churn@champion`); deltas are against the first."""
+        version (`churn@v3`, `churn@champion`); deltas are against the first, and so are the
+        lineage flags (trained on other data or code)."""
         ...
 
     async def services(self) -> list[ServiceSpec]:

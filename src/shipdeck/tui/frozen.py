@@ -138,7 +138,9 @@ class FrozenTimes:
             m.model_copy(update={"ts": BASE + LINE_SPACING * i})
             for i, m in enumerate(detail.metrics)
         ]
-        return RunDetail(run=_run(detail.run), tasks=tasks, metrics=metrics)
+        inputs = [item.model_copy(update={"mtime": BASE}) for item in detail.lineage.inputs]
+        lineage = detail.lineage.model_copy(update={"inputs": inputs})
+        return RunDetail(run=_run(detail.run), tasks=tasks, metrics=metrics, lineage=lineage)
 
     async def resolve_run(self, ref: str) -> int:
         return await self.inner.resolve_run(ref)

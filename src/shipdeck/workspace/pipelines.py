@@ -18,7 +18,17 @@ from shipdeck.workspace.triggers import TRIGGER_KEYS, check_trigger_references, 
 from shipdeck.workspace.validate import check_needs
 
 PIPELINE_KEYS = ("description", "params", "concurrency", "tasks", *TRIGGER_KEYS)
-TASK_KEYS = ("run", "env", "cwd", "timeout", "retries", "retry_delay", "needs", "registers")
+TASK_KEYS = (
+    "run",
+    "env",
+    "cwd",
+    "timeout",
+    "retries",
+    "retry_delay",
+    "needs",
+    "registers",
+    "inputs",
+)
 REGISTER_KEYS = ("model", "artifact")
 MAX_CONCURRENCY = 10_000
 """Far beyond what runs at once on one host; leave `concurrency` out for no limit."""
@@ -27,6 +37,8 @@ MAX_RETRIES = 10
 and without a bound a typo (`retries = 10000`) keeps a failing task spinning for hours."""
 MAX_TIMEOUT = 7 * 86400.0
 MAX_RETRY_DELAY = 86400.0
+MAX_INPUTS = 1000
+"""Paths or globs one task may declare; each glob may name many files (see engine/inputs.py)."""
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 """Pipeline and task names: they appear in commands, URLs and file names."""
@@ -149,6 +161,7 @@ def _task(name: str, table: dict[str, Any], path: KeyPath, problems: Problems) -
         ),
         retry_delay=fields.duration("retry_delay", allow_zero=True, maximum=MAX_RETRY_DELAY) or 0.0,
         registers=_registers(table, (*path, "registers"), problems),
+        inputs=_inputs(fields),
     )
 
 
@@ -170,6 +183,45 @@ def _cwd(fields: Fields) -> str | None:
         )
         return None
     return cwd
+
+
+def _inputs(fields: Fields) -> tuple[str, ...]:
+    """Workspace-relative files or globs, each once; checked on the text (the files may not
+    exist yet: an earlier task may write them). Their digests are taken when the task starts."""
+    where = fields.at("inputs")
+    fields.string_list("inputs")  # reports a value that is not an array of strings
+    raw = fields.table.get("inputs")
+    if not isinstance(raw, list):
+        return ()
+    if len(raw) > MAX_INPUTS:
+        fields.problems.add(where, f"must list at most {MAX_INPUTS} paths or globs")
+        return ()
+    kept: dict[str, None] = {}
+    for index, item in enumerate(raw):
+        if not isinstance(item, str):
+            continue
+        problem = _input_problem(item)
+        if problem is None and posixpath.normpath(item) in kept:
+            problem = f"lists {quoted(item)} twice"
+        if problem is not None:
+            fields.problems.add(where, problem, line_of=(*where, str(index)))
+        else:
+            kept[posixpath.normpath(item)] = None
+    return tuple(kept)
+
+
+def _input_problem(item: str) -> str | None:
+    if not item.strip():
+        return "must not contain an empty path"
+    if "\0" in item:
+        return "must not contain a NUL character (\\0)"
+    if PurePosixPath(item).is_absolute() or PureWindowsPath(item).is_absolute():
+        return f"{quoted(item)} must be relative to the workspace root"
+    if ".." in PurePosixPath(item).parts:
+        return f"{quoted(item)} must stay inside the workspace root (no '..')"
+    if item.endswith("/"):
+        return f"{quoted(item)} is a directory: declare the files in it, like {quoted(item + '**')}"
+    return None
 
 
 def _registers(table: dict[str, Any], path: KeyPath, problems: Problems) -> RegisterSpec | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -14,7 +15,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Static
 
-from shipdeck.model import CompareRow, Comparison, RunDetail
+from shipdeck.model import CompareRow, Comparison, LineageKind, RunDetail
 from shipdeck.tui import keymap
 from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.deploy_format import delta_text, format_metric, reading_order
@@ -60,9 +61,33 @@ def stepped_keys(details: list[RunDetail | None]) -> list[str]:
     return [key for key, count in counts.items() if count >= 2]
 
 
+def lineage_line(comparison: Comparison, warning: Style) -> Text | None:
+    """`different data: churn@v2 (data/train.csv differs …) · same code`, or None when no
+    subject recorded its lineage."""
+    if not any(s.lineage is not None and s.lineage.recorded for s in comparison.subjects):
+        return None
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    for kind in (LineageKind.DATA, LineageKind.CODE):
+        flagged = [flag for flag in comparison.lineage if flag.kind == kind]
+        known = all(s.lineage is not None and s.lineage.knows(kind) for s in comparison.subjects)
+        if not flagged and not known:
+            continue  # not recorded for every subject: nothing to say either way
+        if text:
+            text.append(" · ")
+        if not flagged:
+            text.append(f"same {kind.value}")
+            continue
+        subjects = ", ".join(flag.subject for flag in flagged)
+        text.append(f"different {kind.value}: {subjects}", style=warning + Style(bold=True))
+        if len(flagged) == 1:
+            text.append(f" ({flagged[0].detail})")
+    return text
+
+
 class CompareScreen(Screen[None]):
     DEFAULT_CSS = """
     CompareScreen #compare-title { height: 1; padding: 0 1; background: $surface; }
+    CompareScreen #compare-lineage { height: 1; padding: 0 1; background: $surface; display: none; }
     CompareScreen VirtualTable { height: auto; max-height: 45%; }
     CompareScreen #compare-charts { height: 1fr; min-height: 8; display: none; }
     CompareScreen Chart { width: 1fr; }
@@ -88,6 +113,7 @@ class CompareScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield AppHeader("compare")
         yield Static(f" comparing {', '.join(self.refs)}…", id="compare-title", markup=False)
+        yield Static("", id="compare-lineage", markup=False)
         yield VirtualTable([("key", "")], fixed_columns=1, id="compare-table")
         with Horizontal(id="compare-charts"):
             yield Chart(id="curves")
@@ -122,6 +148,7 @@ class CompareScreen(Screen[None]):
         self.details = details
         table = self.query_one(VirtualTable)
         self._paint_table()
+        self._paint_lineage()
         self.query_one("#compare-charts").display = True
         self._paint_charts()
         if not table.has_focus:  # focusing again would rebuild the footer once more
@@ -168,6 +195,16 @@ class CompareScreen(Screen[None]):
         if self.only_differences:
             title.append(f"  only differences ({shown}/{len(self.comparison.rows)})", style="bold")
         self.query_one("#compare-title", Static).update(title)
+
+    def _paint_lineage(self) -> None:
+        """One line: whether the subjects were trained on the same data and code as the
+        first; hidden when none of them recorded lineage."""
+        assert self.comparison is not None
+        line = self.query_one("#compare-lineage", Static)
+        text = lineage_line(self.comparison, self.shipdeck.palette.colour("warning"))
+        line.display = text is not None
+        if text is not None:
+            line.update(text)
 
     def chart_key(self) -> str | None:
         """The selected metric row, else the first metric in reading order."""

@@ -15,7 +15,7 @@ from shipdeck.model import ModelVersion
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui.actions import refuse_if_read_only
 from shipdeck.tui.deploy_format import delta_text, format_metric
-from shipdeck.tui.format import clip, clip_name, format_age
+from shipdeck.tui.format import clip, clip_name, format_age, format_param
 from shipdeck.tui.keymap_deploy import DEPLOY_WRITE_ACTIONS, deploy_bindings
 from shipdeck.tui.models_data import ModelFamily, ModelsData, load_models
 from shipdeck.tui.palette import Palette
@@ -51,6 +51,7 @@ class ModelsView(FleetView[ModelsData]):
     ModelsView { height: 1fr; }
     ModelsView VersionTable { max-height: 1fr; }
     ModelsView .view-status { height: 1; padding: 0 1; color: $foreground 70%; }
+    ModelsView #models-origin { height: 1; padding: 0 1; color: $foreground 70%; display: none; }
     """
     BINDINGS: ClassVar[list[BindingType]] = list(
         deploy_bindings("models.sort", "filter", "models.mark", "models.alias")
@@ -67,6 +68,7 @@ class ModelsView(FleetView[ModelsData]):
     def compose(self) -> ComposeResult:
         yield Static("", id="models-status", classes="view-status")
         yield VersionTable([("model", "model")], fixed_columns=1, id="models-table")
+        yield Static("", id="models-origin", markup=False)
         yield FilterInput(placeholder="filter: model, version, alias, #run", id="models-filter")
 
     async def load(self, index: int, runner: Runner) -> ModelsData:
@@ -187,6 +189,25 @@ class ModelsView(FleetView[ModelsData]):
         )
         status = self._status()
         self.query_one("#models-status", Static).update(self.with_runners(status))
+        self._paint_origin()
+
+    def _paint_origin(self) -> None:
+        """Under the table, what the highlighted version came from, when its runner recorded
+        it: `v2 ← #12 · code 1a2b3c4 (dirty) · data 3f2a1b0 (2 inputs) · lr=0.1`."""
+        line = self.query_one("#models-origin", Static)
+        selected = self.selected()
+        lineage = selected[2].lineage if selected is not None else None
+        line.display = lineage is not None and lineage.recorded
+        if selected is None or lineage is None or not lineage.recorded:
+            return
+        version = selected[2]
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        text.append(f"{version.revision} ← #{version.run_id}", style="bold")
+        text.append(f" · {lineage.summary()}")
+        if version.params:
+            params = " ".join(f"{k}={format_param(v)}" for k, v in version.params.items())
+            text.append(f" · {params}")
+        line.update(text)
 
     def _status(self) -> Text:
         palette = self.shipdeck.palette
@@ -268,6 +289,7 @@ class ModelsView(FleetView[ModelsData]):
 
     def on_virtual_table_row_highlighted(self, message: VirtualTable.RowHighlighted) -> None:
         message.stop()
+        self._paint_origin()
 
     def on_virtual_table_row_selected(self, message: VirtualTable.RowSelected) -> None:
         message.stop()

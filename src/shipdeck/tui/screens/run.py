@@ -83,6 +83,7 @@ class RunScreen(HidesRefusedKeys):
     def compose(self) -> ComposeResult:
         yield AppHeader(f"run #{self.run_id}")
         yield Static(f" #{self.run_id} loading…", id="run-summary")
+        yield Static("", id="run-lineage", markup=False)
         yield Container(id="run-body")
         yield SteadyFooter(compact=True)
 
@@ -114,6 +115,7 @@ class RunScreen(HidesRefusedKeys):
         dag.focus()
         self.refresh_bindings()
         self._paint_summary()
+        self._paint_lineage()
         if not detail.run.status.finished:
             # Events that came while this loaded were not applied (a run that ended in that
             # window stayed 'running' here for good): read it once more now that they are.
@@ -143,6 +145,23 @@ class RunScreen(HidesRefusedKeys):
         if defaults:
             text.append(f"  {' '.join(defaults)}", style=app.palette.muted)
         self.query_one("#run-summary", Static).update(text)
+
+    def _paint_lineage(self) -> None:
+        """One line under the summary, when the run recorded its code or data: `code 1a2b3c4
+        (dirty) · data 3f2a1b0 (2 inputs)`; `shipdeck show` has the details."""
+        line = self.query_one("#run-lineage", Static)
+        lineage = self.detail.lineage if self.detail is not None else None
+        line.display = lineage is not None and lineage.recorded
+        if lineage is None or not lineage.recorded:
+            return
+        palette = self.shipdeck.palette
+        text = Text(f" {lineage.summary()}", no_wrap=True, overflow="ellipsis", end="")
+        if lineage.reused_code:
+            kept = ", ".join(f"#{item.run_id}" for item in lineage.reused_code)
+            text.append(f" · kept tasks of {kept} ran at other code")
+        text.stylize(palette.muted)
+        text.highlight_words(["(dirty)", "(dirty?)"], palette.colour("warning"))
+        line.update(text)
 
     # Selection and log.
 
@@ -184,6 +203,7 @@ class RunScreen(HidesRefusedKeys):
             self.run_worker(self._refresh_detail(), group="run-refresh", exclusive=True)
             return
         tasks = []
+        ended = False
         for event in page.events:
             if event.run_id != self.run_id:
                 continue
@@ -194,6 +214,7 @@ class RunScreen(HidesRefusedKeys):
             elif event.kind == EventKind.RUN:
                 run = event_run(event)
                 if run is not None:
+                    ended |= run.status.finished and not self.detail.run.status.finished
                     self.detail = self.detail.model_copy(update={"run": run})
         if tasks:
             merged = {t.name: t for t in self.detail.tasks}
@@ -201,6 +222,8 @@ class RunScreen(HidesRefusedKeys):
             self.detail = self.detail.model_copy(update={"tasks": list(merged.values())})
             self.query_one(DagView).update_tasks(tasks)
         self._paint_summary()
+        if ended:  # the inputs its tasks recorded since this view loaded (no event has them)
+            self.run_worker(self._refresh_detail(), group="run-refresh", exclusive=True)
 
     async def _refresh_detail(self) -> None:
         app = self.shipdeck
@@ -209,6 +232,7 @@ class RunScreen(HidesRefusedKeys):
             self.detail = detail
             self.query_one(DagView).update_tasks(detail.tasks)
             self._paint_summary()
+            self._paint_lineage()
 
     # Actions.
 
