@@ -7,6 +7,7 @@ not one per change. Connections are short-lived per process and never shared acr
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -212,12 +213,23 @@ class Store:
                 if version > 0:
                     for step in range(version + 1, SCHEMA_VERSION + 1):
                         for table, statement in _UPGRADES[step]:
-                            if self._has_table(table):
+                            if self._needs(table, statement):
                                 self._db.execute(statement)
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         self._db.execute(statement)
                 self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _needs(self, table: str, statement: str) -> bool:
+        """Whether an upgrade statement has work to do: its table exists and, for an added
+        column, lacks it (a step met twice, or a store copied back a version, stays whole)."""
+        if not self._has_table(table):
+            return False
+        added = re.search(r"ADD COLUMN (\w+)", statement)
+        if added is None:
+            return True
+        columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+        return added.group(1) not in columns
 
     def _has_table(self, name: str) -> bool:
         query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
