@@ -13,10 +13,11 @@ from shipdeck.model import (
     EMPTY_REVISION,
     ActionPlan,
     DeployAction,
-    EventKind,
     GateResult,
     HistoryEntry,
+    LogEvent,
     Outcome,
+    RunEvent,
 )
 from shipdeck.runners.protocol import DeployRunner, Runner
 
@@ -179,13 +180,13 @@ async def _follow_logs(
             if not page.events or now > drain_until:
                 return
         for event in page.events:
-            if run_id is None and event.kind == EventKind.RUN:
-                params = event.data.get("params", {})
-                if event.data.get("pipeline") == pipeline and params.get("env") == plan.env:
+            if run_id is None and isinstance(event, RunEvent):
+                run = event.data
+                if run.pipeline == pipeline and run.params.get("env") == plan.env:
                     run_id = event.run_id
                     ctx.print(f"run #{run_id} {pipeline} started")
-            elif event.kind == EventKind.LOG and event.run_id == run_id and run_id is not None:
-                ctx.print(f"  {event.task} | {event.data.get('text', '')}")
+            elif isinstance(event, LogEvent) and event.run_id == run_id and run_id is not None:
+                ctx.print(f"  {event.task} | {event.data.text}")
 
 
 def _describe(plan: ActionPlan) -> str:

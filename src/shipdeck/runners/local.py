@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from shipdeck.engine import Engine
 from shipdeck.errors import InvalidInput, NotFound
 from shipdeck.model import (
+    ConfigData,
     EventKind,
     EventPage,
     FailureStreak,
@@ -80,7 +81,7 @@ class LocalRunner:
         """Work with `spec` from now on (runs in progress keep the pipeline they started with),
         and say so on the event feed: clients reload what the file declares."""
         self.engine.workspace = spec
-        self.engine.feed.publish(EventKind.CONFIG, {"file": spec.file.name})
+        self.engine.feed.publish(EventKind.CONFIG, ConfigData(file=spec.file.name))
 
     def executing(self) -> list[int]:
         """The runs this runner executes now, queued or running: closing it cancels them."""

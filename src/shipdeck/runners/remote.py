@@ -40,6 +40,7 @@ from shipdeck.runners.event_follower import (
     EventFollower,
     LinkState,
     LinkStatus,
+    known_page,
 )
 from shipdeck.runners.http_errors import describe_transport_error, error_from_response
 from shipdeck.runners.link import LinkConnectError, LinkError, Reply, parse_url
@@ -327,9 +328,7 @@ class RemoteRunner:
             return await follower.next_page(wait, limit)
         # A new position: answer this one call exactly (long poll), then stream from there.
         params = {"after": after, "wait": wait, "limit": min(limit, 5000)}
-        page = EventPage.model_validate(
-            await self._request("GET", "/events", params=params, seconds=wait + 10)
-        )
+        page = known_page(await self._request("GET", "/events", params=params, seconds=wait + 10))
         await self._follow_from(page.last_seq)
         return page
 

@@ -11,17 +11,17 @@ from textual.containers import Container
 from textual.widgets import Static
 
 from shipdeck.model import (
-    EventKind,
     EventPage,
     ParamValue,
     PipelineSpec,
     RerunMode,
     RunDetail,
+    RunEvent,
+    TaskEvent,
     TaskStatus,
 )
 from shipdeck.tui import actions, keymap
 from shipdeck.tui.current import shipdeck_app, tick_while_shown
-from shipdeck.tui.data import event_run, event_task
 from shipdeck.tui.format import STATUS_WORD, format_duration, format_param, run_elapsed
 from shipdeck.tui.refused_keys import HidesRefusedKeys
 from shipdeck.tui.run_graph import fallback_graph, recorded_graph
@@ -187,14 +187,10 @@ class RunScreen(HidesRefusedKeys):
         for event in page.events:
             if event.run_id != self.run_id:
                 continue
-            if event.kind == EventKind.TASK:
-                task = event_task(event)
-                if task is not None:
-                    tasks.append(task)
-            elif event.kind == EventKind.RUN:
-                run = event_run(event)
-                if run is not None:
-                    self.detail = self.detail.model_copy(update={"run": run})
+            if isinstance(event, TaskEvent):
+                tasks.append(event.data)
+            elif isinstance(event, RunEvent):
+                self.detail = self.detail.model_copy(update={"run": event.data})
         if tasks:
             merged = {t.name: t for t in self.detail.tasks}
             merged.update({t.name: t for t in tasks})
