@@ -21,6 +21,8 @@ from shipdeck.model import (
     ActionPlan,
     DeployAction,
     EnvironmentState,
+    EventKind,
+    HealthData,
     HistoryEntry,
     Outcome,
     PlannedTask,
@@ -49,7 +51,7 @@ class Deployments:
         if not any(isinstance(hook, RegistrationHook) for hook in engine.on_task_succeeded):
             # One per engine, however many Deployments share it: a version is registered once.
             engine.on_task_succeeded.append(
-                RegistrationHook(self.workspace, self.registry, engine.run_detail)
+                RegistrationHook(self.workspace, self.registry, engine.run_detail, engine.feed)
             )
         self._owners_dir = self.workspace.state_dir / "owners"
         self._in_flight = 0
@@ -83,6 +85,7 @@ class Deployments:
             if entry.run_id is not None:
                 with contextlib.suppress(NotFound):
                     self.engine.get_run(entry.run_id)  # marks it interrupted, with its events
+            self._publish(EventKind.DEPLOY_FINISHED, entry)
 
     # Reads ------------------------------------------------------------------------------
 
@@ -212,14 +215,37 @@ class Deployments:
             run = self._start_run(plan)
             self.store.attach_run(entry.id, run.id)
             entry = entry.model_copy(update={"run_id": run.id})
+            self._publish(EventKind.DEPLOY_STARTED, entry)
             finished = await self.engine.wait_run(run.id)
             outcome, detail, health = self._judge(plan, finished)
         finally:
+            before = self.store.states(entry.service).get(entry.env)
             entry = self.store.finish(entry, outcome, detail, health=health, now=self.clock())
+            self._publish(EventKind.DEPLOY_FINISHED, entry)
+            self._publish_health(before, entry, health)
             self._in_flight -= 1
             if self._in_flight == 0:
                 self._idle.set()
         return entry
+
+    def _publish(self, kind: EventKind, entry: HistoryEntry) -> None:
+        self.engine.feed.publish(kind, entry, run_id=entry.run_id)
+
+    def _publish_health(
+        self, before: EnvironmentState | None, entry: HistoryEntry, health: str | None
+    ) -> None:
+        previous = before.health if before is not None else None
+        checked = before.health_revision if before is not None else None
+        if health is None or (health, entry.to_revision) == (previous, checked):
+            return
+        change = HealthData(
+            service=entry.service,
+            env=entry.env,
+            revision=entry.to_revision,
+            health=health,
+            previous=previous,
+        )
+        self.engine.feed.publish(EventKind.HEALTH_CHANGED, change, run_id=entry.run_id)
 
     def _start_run(self, plan: ActionPlan) -> Run:
         service = self.workspace.services[plan.service]

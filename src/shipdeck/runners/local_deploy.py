@@ -18,6 +18,7 @@ from shipdeck.model import (
     Comparison,
     DeployAction,
     EnvironmentState,
+    EventKind,
     HistoryEntry,
     ModelSummary,
     ModelVersion,
@@ -56,9 +57,11 @@ class LocalDeployMethods:
         return registry.versions(model)
 
     async def alias(self, model: str, alias: str, version: str) -> AliasMove:
-        return self.deployer.registry.set_alias(
+        move = self.deployer.registry.set_alias(
             model, alias, version, user=self.deployer.user, now=self.deployer.clock()
         )
+        self.deployer.engine.feed.publish(EventKind.ALIAS_MOVED, move)
+        return move
 
     async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[AliasMove]:
         return self.deployer.registry.alias_moves(model)[:limit]

@@ -1,0 +1,77 @@
+"""The event kinds of the registry and of deployments, as every kind of runner delivers them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from shipdeck.model import (
+    AliasMovedEvent,
+    DeployFinishedEvent,
+    DeployStartedEvent,
+    Event,
+    HealthChangedEvent,
+    Outcome,
+    VersionRegisteredEvent,
+)
+from tests.server.test_contract_deploy import Both, deck, finished
+
+__all__ = ["deck"]
+
+
+async def events_after(runner: Both, after: int) -> list[Event]:
+    """Every event after `after` that the runner has published by now."""
+    events: list[Event] = []
+    while True:
+        page = await runner.wait_events(after, wait=0.5)
+        assert not page.reset
+        if not page.events:
+            return events
+        events += page.events
+        after = page.last_seq
+
+
+async def test_a_registered_version_and_a_moved_alias_are_events(deck: Both) -> None:
+    after = await deck.last_seq()
+    run_id = await finished(deck, "train", {"auc": "0.85"})
+    move = await deck.alias("churn", "champion", "v1")
+    events = await events_after(deck, after)
+    registered = [e for e in events if isinstance(e, VersionRegisteredEvent)]
+    assert [(e.run_id, e.data.model, e.data.version) for e in registered] == [(run_id, "churn", 1)]
+    moved = [e.data for e in events if isinstance(e, AliasMovedEvent)]
+    assert moved == [move]
+
+
+async def test_a_deploy_says_when_it_started_with_its_run_and_how_it_finished(
+    deck: Both, tmp_path: Path
+) -> None:
+    build = await finished(deck, "build", {"version": "3"})
+    after = await deck.last_seq()
+    entry = await deck.deploy("api", f"r{build}", "dev", expect="none", reason="first")
+    events = await events_after(deck, after)
+    started = [e for e in events if isinstance(e, DeployStartedEvent)]
+    assert [(e.run_id, e.data.id, e.data.outcome) for e in started] == [
+        (entry.run_id, entry.id, Outcome.RUNNING)
+    ]
+    ended = [e for e in events if isinstance(e, DeployFinishedEvent)]
+    assert [e.data for e in ended] == [entry]
+    assert events.index(started[0]) < events.index(ended[0])
+    health = [e.data for e in events if isinstance(e, HealthChangedEvent)]
+    assert [(h.service, h.env, h.revision, h.health, h.previous) for h in health] == [
+        ("api", "dev", f"r{build}", "passed", None)
+    ]
+
+    # The same result for the same revision again is no change of health.
+    after = await deck.last_seq()
+    again = await deck.deploy("api", f"r{build}", "dev", reason="again")
+    events = await events_after(deck, after)
+    assert [e.data for e in events if isinstance(e, DeployFinishedEvent)] == [again]
+    assert not [e for e in events if isinstance(e, HealthChangedEvent)]
+
+    # A failing health check is.
+    (tmp_path / "ws" / "fail_health").touch()
+    after = await deck.last_seq()
+    failed = await deck.deploy("api", f"r{build}", "dev", reason="broken")
+    assert failed.outcome == Outcome.FAILED
+    events = await events_after(deck, after)
+    health = [e.data for e in events if isinstance(e, HealthChangedEvent)]
+    assert [(h.health, h.previous) for h in health] == [("failed", "passed")]
