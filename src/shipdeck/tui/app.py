@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar, Protocol, TypeVar
 
-from textual import events, log
+from textual import events
 from textual.app import App
 from textual.binding import BindingType
 from textual.notifications import SeverityLevel
@@ -94,6 +94,9 @@ class ShipdeckApp(App[int]):
         self.palette = Palette(self.get_css_variables(), no_color=self.no_color)
         self.ticks: Signal[datetime] = Signal(self, "ticks")
         """Every TICK seconds, the clock's reading: views that show ages repaint them."""
+        self.runner_events: Signal[tuple[int, EventPage]] = Signal(self, "runner-events")
+        """Each page of events from any runner, with the runner's index: the one way events
+        reach screens and views (subscribe with `current.follow_runner_events`)."""
 
     # Runners.
 
@@ -265,18 +268,7 @@ class ShipdeckApp(App[int]):
     def dispatch_events(self, index: int, page: EventPage) -> None:
         if page.reset or any(e.kind == EventKind.CONFIG for e in page.events):
             self._pipelines.pop(index, None)  # the file changed: ask for its pipelines again
-        for screen in self.screen_stack:
-            handler = getattr(screen, "on_runner_events", None)
-            if handler is None:
-                continue
-            try:
-                handler(index, page)
-            except Exception as error:
-                # One view's bug must not stop the event feed that every other view relies on.
-                log.error(f"{type(screen).__name__} failed on runner events: {error!r}")
-                self.notify(
-                    f"{type(screen).__name__}: {error}", title="view error", severity="error"
-                )
+        self.runner_events.publish((index, page))
 
     # Actions.
 

@@ -21,7 +21,7 @@ from shipdeck.model import (
     TaskStatus,
 )
 from shipdeck.tui import actions, keymap
-from shipdeck.tui.current import shipdeck_app, tick_while_shown
+from shipdeck.tui.current import follow_runner_events, shipdeck_app, tick_while_shown
 from shipdeck.tui.format import STATUS_WORD, format_duration, format_param, run_elapsed
 from shipdeck.tui.refused_keys import HidesRefusedKeys
 from shipdeck.tui.run_graph import fallback_graph, recorded_graph
@@ -88,6 +88,7 @@ class RunScreen(HidesRefusedKeys):
 
     def on_mount(self) -> None:
         tick_while_shown(self, self._paint_summary)
+        follow_runner_events(self, self.on_runner_events)
         self.run_worker(self._load(), group="run-load", exclusive=True)
 
     async def _load(self) -> None:
