@@ -75,3 +75,28 @@ async def test_a_deploy_says_when_it_started_with_its_run_and_how_it_finished(
     events = await events_after(deck, after)
     health = [e.data for e in events if isinstance(e, HealthChangedEvent)]
     assert [(h.health, h.previous) for h in health] == [("failed", "passed")]
+
+
+async def test_an_action_answers_once_its_run_has_started_and_ends_as_an_event(
+    deck: Both, tmp_path: Path
+) -> None:
+    """With wait=False the request does not last as long as the deploy: the entry comes back
+    in flight, and its end arrives on the feed."""
+    build = await finished(deck, "build", {"version": "3"})
+    (tmp_path / "ws" / "slow_deploy").touch()  # the deploy command sleeps 30 s
+    after = await deck.last_seq()
+    entry = await deck.deploy("api", f"r{build}", "dev", reason="slow", wait=False)
+    assert entry.outcome == Outcome.RUNNING and entry.run_id is not None
+    run = await deck.run(entry.run_id)
+    assert not run.run.status.finished
+    [state] = [s for s in await deck.deployments() if (s.service, s.env) == ("api", "dev")]
+    assert state.in_flight is not None and state.in_flight.id == entry.id
+    await deck.cancel(entry.run_id)
+    ended: list[DeployFinishedEvent] = []
+    while not ended:
+        page = await deck.wait_events(after, wait=10)
+        assert page.events, "no deploy_finished event"
+        after = page.last_seq
+        ended = [e for e in page.events if isinstance(e, DeployFinishedEvent)]
+    assert [(e.data.id, e.data.outcome) for e in ended] == [(entry.id, Outcome.FAILED)]
+    assert (await deck.history("api", "dev"))[0] == ended[0].data

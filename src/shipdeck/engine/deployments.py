@@ -55,6 +55,8 @@ class Deployments:
             )
         self._owners_dir = self.workspace.state_dir / "owners"
         self._in_flight = 0
+        self._actions: set[asyncio.Task[HistoryEntry]] = set()
+        """Actions started with wait=False, until they end."""
         self._idle = asyncio.Event()
         self._idle.set()
         self._release_dead_claims()
@@ -154,8 +156,10 @@ class Deployments:
         expect: str | None = None,
         force: bool = False,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
-        return await self._act(self.plan_deploy(service, revision, env), expect, force, reason)
+        plan = self.plan_deploy(service, revision, env)
+        return await self._act(plan, expect, force, reason, wait)
 
     async def promote(
         self,
@@ -165,8 +169,9 @@ class Deployments:
         expect: str | None = None,
         force: bool = False,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
-        return await self._act(self.plan_promote(service, to_env), expect, force, reason)
+        return await self._act(self.plan_promote(service, to_env), expect, force, reason, wait)
 
     async def rollback(
         self,
@@ -176,12 +181,17 @@ class Deployments:
         to: str | None = None,
         expect: str | None = None,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
-        return await self._act(self.plan_rollback(service, env, to), expect, False, reason)
+        plan = self.plan_rollback(service, env, to)
+        return await self._act(plan, expect, False, reason, wait)
 
     async def _act(
-        self, plan: ActionPlan, expect: str | None, force: bool, reason: str
+        self, plan: ActionPlan, expect: str | None, force: bool, reason: str, wait: bool
     ) -> HistoryEntry:
+        """Gates, claim, deploy run started: then the finished entry, or with `wait=False` the
+        entry in flight (outcome running, its run id set) while the action goes on here; its
+        end is the `deploy_finished` event."""
         record = ActionRecord(
             service=plan.service,
             env=plan.env,
@@ -210,14 +220,29 @@ class Deployments:
         )
         self._in_flight += 1
         self._idle.clear()
-        outcome, detail, health = Outcome.FAILED, "the deploy run did not finish", None
         try:
             run = self._start_run(plan)
-            self.store.attach_run(entry.id, run.id)
-            entry = entry.model_copy(update={"run_id": run.id})
-            self._publish(EventKind.DEPLOY_STARTED, entry)
-            finished = await self.engine.wait_run(run.id)
-            outcome, detail, health = self._judge(plan, finished)
+        except BaseException:
+            await self._end(plan, entry, None)
+            raise
+        self.store.attach_run(entry.id, run.id)
+        entry = entry.model_copy(update={"run_id": run.id})
+        self._publish(EventKind.DEPLOY_STARTED, entry)
+        if wait:
+            return await self._end(plan, entry, run.id)
+        # Held here, not by the caller: the action outlives the request that started it.
+        task = asyncio.create_task(self._end(plan, entry, run.id), name=f"deploy-{entry.id}")
+        self._actions.add(task)
+        task.add_done_callback(self._actions.discard)
+        return entry
+
+    async def _end(self, plan: ActionPlan, entry: HistoryEntry, run_id: int | None) -> HistoryEntry:
+        """Wait for the deploy run, judge it, record the outcome and release the claim."""
+        outcome, detail, health = Outcome.FAILED, "the deploy run did not finish", None
+        try:
+            if run_id is not None:
+                finished = await self.engine.wait_run(run_id)
+                outcome, detail, health = self._judge(plan, finished)
         finally:
             before = self.store.states(entry.service).get(entry.env)
             entry = self.store.finish(entry, outcome, detail, health=health, now=self.clock())

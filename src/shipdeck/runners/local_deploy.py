@@ -132,10 +132,11 @@ class LocalDeployMethods:
         expect: str | None = None,
         force: bool = False,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
         self._configured(acting=True)
         return await self.deployer.deploy(
-            service, revision, env, expect=expect, force=force, reason=reason
+            service, revision, env, expect=expect, force=force, reason=reason, wait=wait
         )
 
     async def promote(
@@ -146,10 +147,11 @@ class LocalDeployMethods:
         expect: str | None = None,
         force: bool = False,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
         self._configured(acting=True)
         return await self.deployer.promote(
-            service, to_env, expect=expect, force=force, reason=reason
+            service, to_env, expect=expect, force=force, reason=reason, wait=wait
         )
 
     async def rollback(
@@ -160,9 +162,12 @@ class LocalDeployMethods:
         to: str | None = None,
         expect: str | None = None,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
         self._configured(acting=True)
-        return await self.deployer.rollback(service, env, to=to, expect=expect, reason=reason)
+        return await self.deployer.rollback(
+            service, env, to=to, expect=expect, reason=reason, wait=wait
+        )
 
     async def history(
         self, service: str, env: str | None = None, *, limit: int = 100

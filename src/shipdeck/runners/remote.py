@@ -27,6 +27,7 @@ from shipdeck.model import (
     LogChunk,
     ModelSummary,
     ModelVersion,
+    Outcome,
     PipelineSpec,
     RerunMode,
     Run,
@@ -56,8 +57,6 @@ SERVICES = TypeAdapter(list[ServiceSpec], config=DEFERRED)
 ENVIRONMENTS = TypeAdapter(list[EnvironmentState], config=DEFERRED)
 HISTORY = TypeAdapter(list[HistoryEntry], config=DEFERRED)
 ALIAS_MOVES = TypeAdapter(list[AliasMove], config=DEFERRED)
-ACTION_WAIT = 3600.0
-"""Seconds a deploy, promote or rollback request may take: it answers when its run ends."""
 LOG_PAGE = 10_000
 WAIT_POLL = 30.0
 """Seconds one wait-for-run request may hang before the client asks again."""
@@ -403,6 +402,7 @@ class RemoteRunner:
         expect: str | None = None,
         force: bool = False,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
         self._check_writable(f"deploy {service} to {env}")
         body = {
@@ -413,7 +413,7 @@ class RemoteRunner:
             "force": force,
             "reason": reason,
         }
-        return await self._action("/deploy", body)
+        return await self._action("/deploy", body, wait)
 
     async def promote(
         self,
@@ -423,6 +423,7 @@ class RemoteRunner:
         expect: str | None = None,
         force: bool = False,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
         self._check_writable(f"promote {service} to {to_env}")
         body = {
@@ -432,7 +433,7 @@ class RemoteRunner:
             "force": force,
             "reason": reason,
         }
-        return await self._action("/promote", body)
+        return await self._action("/promote", body, wait)
 
     async def rollback(
         self,
@@ -442,10 +443,11 @@ class RemoteRunner:
         to: str | None = None,
         expect: str | None = None,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
         self._check_writable(f"roll back {service} in {env}")
         body = {"service": service, "env": env, "to": to, "expect": expect, "reason": reason}
-        return await self._action("/rollback", body)
+        return await self._action("/rollback", body, wait)
 
     async def history(
         self, service: str, env: str | None = None, *, limit: int = 100
@@ -453,9 +455,28 @@ class RemoteRunner:
         params = {"service": service, "env": env, "limit": limit}
         return HISTORY.validate_python(await self._request("GET", "/history", params=params))
 
-    async def _action(self, path: str, body: dict[str, Any]) -> HistoryEntry:
-        answer = await self._request("POST", path, json=body, seconds=ACTION_WAIT)
-        return HistoryEntry.model_validate(answer)
+    async def _action(self, path: str, body: dict[str, Any], wait: bool) -> HistoryEntry:
+        # The runner answers once the deploy run has started: no request is held open for
+        # the length of a deploy.
+        answer = await self._request("POST", path, json=body, params={"wait": "false"})
+        entry = HistoryEntry.model_validate(answer)
+        if not wait or entry.outcome != Outcome.RUNNING:
+            return entry
+        return await self._finished_action(entry)
+
+    async def _finished_action(self, entry: HistoryEntry) -> HistoryEntry:
+        """The entry once its action has ended. Bounded long polls on its run, then on the
+        history (its outcome is recorded just after the run ends): not the event feed, whose
+        one follower is the caller's to position."""
+        if entry.run_id is not None:
+            await self.wait_run(entry.run_id)
+        delay = 0.01
+        while True:
+            for found in await self.history(entry.service, entry.env, limit=50):
+                if found.id == entry.id and found.outcome != Outcome.RUNNING:
+                    return found
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
     async def close(self) -> None:
         if self._follower is not None:
