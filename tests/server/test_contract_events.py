@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
+
 from shipdeck.model import (
     AliasMovedEvent,
     DeployFinishedEvent,
     DeployStartedEvent,
     Event,
     HealthChangedEvent,
+    HistoryEntry,
     Outcome,
     VersionRegisteredEvent,
 )
-from tests.server.test_contract_deploy import Both, deck, finished
+from shipdeck.server.listen import Listen
+from tests.deploy.conftest import write_workspace
+from tests.server.conftest import TOKEN, serving
+from tests.server.test_contract_deploy import Both, deck, finished, open_deploying_runner
 
 __all__ = ["deck"]
 
@@ -100,3 +106,34 @@ async def test_an_action_answers_once_its_run_has_started_and_ends_as_an_event(
         ended = [e for e in page.events if isinstance(e, DeployFinishedEvent)]
     assert [(e.data.id, e.data.outcome) for e in ended] == [(entry.id, Outcome.FAILED)]
     assert (await deck.history("api", "dev"))[0] == ended[0].data
+
+
+async def test_the_deploy_route_answers_once_the_run_has_started_unless_asked_to_wait(
+    tmp_path: Path,
+) -> None:
+    """Over plain HTTP: no request stays open for the length of a deploy, unless it asks."""
+    (tmp_path / "ws").mkdir()
+    local = await open_deploying_runner(write_workspace(tmp_path / "ws"))
+    try:
+        build = await finished(local, "build", {"version": "3"})  # type: ignore[arg-type]
+        listen = Listen(host="127.0.0.1", port=0)
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        async with (
+            serving(local, listen, token=TOKEN) as server,
+            httpx.AsyncClient(base_url=server.url, headers=auth, timeout=20) as http,
+        ):
+            (tmp_path / "ws" / "slow_deploy").touch()  # the deploy command sleeps 30 s
+            body = {"service": "api", "revision": f"r{build}", "env": "dev"}
+            started = await http.post("/v1/deploy", json=body)
+            assert started.status_code == 200, started.text
+            entry = HistoryEntry.model_validate(started.json())
+            assert entry.outcome == Outcome.RUNNING and entry.run_id is not None
+            await local.cancel(entry.run_id)
+            await local.wait_run(entry.run_id)
+            (tmp_path / "ws" / "slow_deploy").unlink()
+            body["expect"] = "none"
+            waited = await http.post("/v1/deploy", json=body, params={"wait": "true"})
+            assert waited.status_code == 200, waited.text
+            assert HistoryEntry.model_validate(waited.json()).outcome == Outcome.SUCCEEDED
+    finally:
+        await local.close()
