@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 
 from shipdeck.model import Event, EventKind, EventPage
-from shipdeck.model.events import EVENT_TYPES
+from shipdeck.model.events import EVENT_TYPES, trusted
 
 SEQ_BLOCK = 10_000
 RING_SIZE = 100_000
@@ -33,8 +33,8 @@ def _event(stored: _Stored) -> Event:
     seq, ts, kind, run_id, task, data = stored
     moment = datetime.fromtimestamp(ts, UTC)
     # The payload is the publisher's own model: nothing to validate again.
-    event = EVENT_TYPES[kind].model_construct(
-        seq=seq, ts=moment, kind=kind, run_id=run_id, task=task, data=data
+    event = trusted(
+        EVENT_TYPES[kind], seq=seq, ts=moment, kind=kind, run_id=run_id, task=task, data=data
     )
     return event  # type: ignore[return-value]
 

@@ -23,6 +23,7 @@ from shipdeck.engine.metrics import (
 from shipdeck.engine.persist import Persister
 from shipdeck.engine.store import OutputCursor
 from shipdeck.model import EventKind, LogData, LogStream, Metric
+from shipdeck.model.events import trusted
 
 METRICS_POLL = 0.25
 """How often $SHIPDECK_METRICS is read while its task runs."""
@@ -113,7 +114,7 @@ class TaskOutput:
                 info = line_prefix(line)
                 seen, stream = line[:PREFIX], info.stream
             text = line[info.body :]
-            data = LogData.model_construct(n=number, stream=stream, text=text, ts=info.stamp)
+            data = trusted(LogData, n=number, stream=stream, text=text, ts=info.stamp)
             publish(EventKind.LOG, data, run_id=run_id, task=task, ts=info.epoch)
             if info.stream is LogStream.OUT and text.startswith(METRIC_PREFIX):
                 try:

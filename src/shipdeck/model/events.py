@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -42,6 +42,21 @@ class EventKind(StrEnum):
     HEALTH_CHANGED = "health_changed"
     """An environment's health result changed. data: {"service", "env", "revision",
     "health", "previous"}."""
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def trusted(cls: type[M], **values: object) -> M:
+    """A model of values already of the right types (the engine's own), built without
+    validation: a few times cheaper than `model_construct`, which a task printing 10,000
+    lines a second pays per line. Every field must be given."""
+    model = cls.__new__(cls)
+    object.__setattr__(model, "__dict__", values)
+    object.__setattr__(model, "__pydantic_fields_set__", set(values))
+    object.__setattr__(model, "__pydantic_extra__", None)
+    object.__setattr__(model, "__pydantic_private__", None)
+    return model
 
 
 class LogData(BaseModel):
