@@ -20,6 +20,7 @@ from shipdeck.errors import ShipdeckError
 from shipdeck.model import EventKind, EventPage, PipelineSpec
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
+from shipdeck.tui.action_ends import ActionEnds
 from shipdeck.tui.commands import ShipdeckCommands
 from shipdeck.tui.config import TuiConfig, load_config
 from shipdeck.tui.data import Snapshot, load_snapshot
@@ -94,6 +95,8 @@ class ShipdeckApp(App[int]):
         self.palette = Palette(self.get_css_variables(), no_color=self.no_color)
         self.ticks: Signal[datetime] = Signal(self, "ticks")
         """Every TICK seconds, the clock's reading: views that show ages repaint them."""
+        self.action_ends = ActionEnds()
+        """Deploy actions the dialogs started end here (they answer once started)."""
         self.runner_events: Signal[tuple[int, EventPage]] = Signal(self, "runner-events")
         """Each page of events from any runner, with the runner's index: the one way events
         reach screens and views (subscribe with `current.follow_runner_events`)."""
@@ -268,6 +271,7 @@ class ShipdeckApp(App[int]):
     def dispatch_events(self, index: int, page: EventPage) -> None:
         if page.reset or any(e.kind == EventKind.CONFIG for e in page.events):
             self._pipelines.pop(index, None)  # the file changed: ask for its pipelines again
+        self.action_ends.take(index, page)
         self.runner_events.publish((index, page))
 
     # Actions.

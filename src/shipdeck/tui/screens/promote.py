@@ -401,16 +401,24 @@ class ActionScreen(ModalScreen[bool]):
         deployer = self.deployer
         name = self.spec.name
         try:
+            # Answered once the deploy run has started; its end is a deploy_finished event.
             if self.action == DeployAction.DEPLOY:
                 entry = await deployer.deploy(
-                    name, plan.to_revision, self.env, expect=expect, reason=reason
+                    name, plan.to_revision, self.env, expect=expect, reason=reason, wait=False
                 )
             elif self.action == DeployAction.PROMOTE:
-                entry = await deployer.promote(name, self.env, expect=expect, reason=reason)
+                entry = await deployer.promote(
+                    name, self.env, expect=expect, reason=reason, wait=False
+                )
             else:
                 entry = await deployer.rollback(
-                    name, self.env, to=plan.to_revision, expect=expect, reason=reason
+                    name, self.env, to=plan.to_revision, expect=expect, reason=reason, wait=False
                 )
+            if entry.run_id is not None and self.run_id is None:
+                self._show_log(entry.run_id, "deploy")
+            if entry.outcome == Outcome.RUNNING:
+                ends = self.shipdeck.action_ends
+                entry = await ends.wait(self.runner_index, deployer, entry)
         except Conflict as error:
             await self._finish_conflict(str(error))
             return
