@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar, Protocol, TypeVar
+from typing import ClassVar, TypeVar
 
 from textual import events
 from textual.app import App
@@ -41,10 +41,6 @@ PIPELINES_TTL = 5.0
 """Seconds a runner's list of pipelines is reused before it is asked again."""
 TICK = 1.0
 """Seconds between repaints of relative times ("12s ago", elapsed) in the views shown."""
-
-
-class EventSink(Protocol):
-    def on_runner_events(self, runner_index: int, page: EventPage) -> None: ...
 
 
 class ShipdeckApp(App[int]):
