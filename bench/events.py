@@ -106,14 +106,14 @@ async def follow_run(runner: Runner, pipeline: str, params: dict[str, str]) -> d
         for event in page.events:
             if event.run_id != run.id:
                 continue
-            if event.kind == EventKind.LOG and event.data.get("stream") == "out":
+            if event.kind == EventKind.LOG and event.data.stream == "out":
                 if not logs:
                     first = now
                 logs += 1
                 last = now
                 if pipeline == "paced":
-                    latencies.append((now_ns - int(event.data["text"])) / 1e6)
-            elif event.kind == EventKind.RUN and RunStatus(event.data["status"]).finished:
+                    latencies.append((now_ns - int(event.data.text)) / 1e6)
+            elif event.kind == EventKind.RUN and RunStatus(event.data.status).finished:
                 finished = True
         if finished:
             break

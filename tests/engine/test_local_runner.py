@@ -135,7 +135,7 @@ async def test_events_follow_a_run(runner: LocalRunner) -> None:
         after = page.last_seq
         for event in page.events:
             kinds.append(event.kind.value)
-            if event.kind == "run" and event.data["status"] == "failed":
+            if event.kind == "run" and event.data.status == "failed":
                 finished = True
     assert {"run", "task", "log"} <= set(kinds)
     assert (await runner.wait_run(run.id)).status == RunStatus.FAILED

@@ -111,15 +111,13 @@ async def test_log_lines_arrive_as_numbered_events(tmp_path: Path, engines: Engi
     run = await engine.wait_run(engine.start_run("p", {}).id)
     page = await engine.wait_events(after, wait=0)
     logs = [e for e in page.events if e.kind == "log"]
-    assert sorted((e.data["n"], e.data["stream"], e.data["text"]) for e in logs) == [
+    assert sorted((e.data.n, e.data.stream, e.data.text) for e in logs) == [
         (0, "out", "one"),
         (1, "err", "two"),
-    ] or sorted((e.data["n"], e.data["stream"], e.data["text"]) for e in logs) == [
+    ] or sorted((e.data.n, e.data.stream, e.data.text) for e in logs) == [
         (0, "err", "two"),
         (1, "out", "one"),
     ]
-    assert all(e.run_id == run.id and e.task == "a" and len(e.data["ts"]) == 24 for e in logs)
+    assert all(e.run_id == run.id and e.task == "a" and len(e.data.ts) == 24 for e in logs)
     file_lines = engine.read_log(run.id, "a").lines
-    assert {(line.n, line.text) for line in file_lines} == {
-        (e.data["n"], e.data["text"]) for e in logs
-    }
+    assert {(line.n, line.text) for line in file_lines} == {(e.data.n, e.data.text) for e in logs}

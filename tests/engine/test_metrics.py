@@ -76,7 +76,7 @@ async def test_metrics_file_is_read_while_the_task_runs(tmp_path: Path, engines:
         assert page.events, "no metric event before the deadline"
         after = page.last_seq
         metric_event = next((e for e in page.events if e.kind == EventKind.METRIC), None)
-    assert metric_event.data["key"] == "auc" and metric_event.data["value"] == 0.7
+    assert metric_event.data.key == "auc" and metric_event.data.value == 0.7
     assert engine.run_detail(run.id).tasks[0].status == TaskStatus.RUNNING
     await engine.wait_run(run.id)
 

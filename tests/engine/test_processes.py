@@ -99,7 +99,7 @@ async def test_recovery_leaves_runs_of_live_owners_alone(
     run = await observer.cancel(owner.run_id)
     assert run.status == RunStatus.INTERRUPTED
     page = await observer.wait_events(after, wait=0)
-    assert [(e.kind.value, e.task, e.data["status"]) for e in page.events] == [
+    assert [(e.kind.value, e.task, e.data.status) for e in page.events] == [
         ("task", "sleeper", "interrupted"),
         ("run", None, "interrupted"),
     ]

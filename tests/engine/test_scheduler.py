@@ -15,7 +15,7 @@ import pytest
 from shipdeck.engine.schedule_store import Fire
 from shipdeck.engine.scheduler import Scheduler
 from shipdeck.errors import NotFound, Refused
-from shipdeck.model import EventKind, Run, RunStatus, TriggerKind
+from shipdeck.model import EventKind, Run, RunStatus, ScheduleEvent, ScheduleFiredEvent, TriggerKind
 from shipdeck.runners.local import LocalRunner, open_local_runner
 from shipdeck.workspace import load_workspace
 
@@ -202,7 +202,7 @@ async def test_pause_and_resume_are_recorded_and_nothing_due_while_paused_fires(
         ("hourly", "pause", "ops@host"),
     ]
     page = await runner.wait_events(after, wait=0)
-    kinds = [(e.kind, e.data.get("action")) for e in page.events if e.kind == EventKind.SCHEDULE]
+    kinds = [(e.kind, e.data.action) for e in page.events if isinstance(e, ScheduleEvent)]
     assert kinds == [(EventKind.SCHEDULE, "pause"), (EventKind.SCHEDULE, "resume")]
     with pytest.raises(Refused, match="hourly is not paused"):
         await runner.resume_schedule("hourly")
@@ -220,9 +220,10 @@ async def test_a_fire_flows_through_the_event_stream(open_runner: Open) -> None:
     page = await runner.wait_events(after, wait=0)
     fired = [e for e in page.events if e.kind == EventKind.SCHEDULE_FIRED]
     assert len(fired) == 1 and fired[0].run_id == run.id
-    assert fired[0].data["schedule"] == "hourly.every"
-    assert fired[0].data["trigger"] == "every 1h"
-    assert fired[0].data["cause"]["due_at"] == "2025-06-01T11:00:00Z"
+    assert isinstance(fired[0], ScheduleFiredEvent)
+    assert fired[0].data.schedule == "hourly.every"
+    assert fired[0].data.trigger == "every 1h"
+    assert fired[0].data.cause.model_dump(mode="json")["due_at"] == "2025-06-01T11:00:00Z"
 
 
 ON_SUCCESS = """

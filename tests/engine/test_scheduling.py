@@ -128,7 +128,7 @@ async def test_retry_after_a_failed_attempt(tmp_path: Path, engines: Engines) ->
         "second",
     ]
     page = await engine.wait_events(after, wait=0)
-    statuses = [e.data["status"] for e in page.events if e.kind == "task"]
+    statuses = [e.data.status for e in page.events if e.kind == "task"]
     assert statuses == ["pending", "running", "retrying", "running", "succeeded"]
 
 

@@ -14,7 +14,7 @@ import pytest
 from httpx_sse import aconnect_sse
 
 from shipdeck.errors import InvalidInput
-from shipdeck.model import Event, EventKind, WorkspaceSpec
+from shipdeck.model import LogData, LogEvent, WorkspaceSpec
 from shipdeck.runners.local import LocalRunner, open_local_runner
 from shipdeck.runners.remote import RemoteRunner
 from shipdeck.server.listen import Listen
@@ -174,7 +174,8 @@ async def test_a_model_version_registered_from_such_a_run_is_listed(
 
 
 def test_an_event_holding_such_text_is_sent_repaired_rather_than_ending_the_stream() -> None:
-    event = Event(seq=7, ts=datetime.now(UTC), kind=EventKind.LOG, run_id=1, data={"t": "a\udcff"})
+    text = "a\udcff"
+    event = LogEvent(seq=7, ts=datetime.now(UTC), run_id=1, data=LogData(n=0, text=text))
     frame = events_frame([event], 7)
     data = frame.split(b"data: ", 1)[1].strip()
-    assert json.loads(data)[0]["data"] == {"t": "a\ufffd"}
+    assert json.loads(data)[0]["data"]["text"] == "a\ufffd"

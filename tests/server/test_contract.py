@@ -29,7 +29,7 @@ async def events_until_finished(runner: Runner, after: int, run_id: int) -> list
             if (
                 event.kind == EventKind.RUN
                 and event.run_id == run_id
-                and RunStatus(event.data["status"]).finished
+                and RunStatus(event.data.status).finished
             ):
                 return seen
     raise AssertionError("run never finished on the event feed")
@@ -224,7 +224,7 @@ async def test_event_feed_follows_a_run(runner: Runner) -> None:
     events = await events_until_finished(runner, after, run.id)
     seqs = [e.seq for e in events]
     assert seqs == sorted(set(seqs)) and seqs[0] > after
-    logs = [e.data["text"] for e in events if e.kind == EventKind.LOG and e.data["stream"] == "out"]
+    logs = [e.data.text for e in events if e.kind == EventKind.LOG and e.data.stream == "out"]
     assert logs == [f"line {i}" for i in range(20)]
     kinds = {e.kind for e in events}
     assert {EventKind.RUN, EventKind.TASK, EventKind.LOG} <= kinds

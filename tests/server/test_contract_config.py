@@ -12,7 +12,7 @@ import asyncio
 import pytest
 
 from shipdeck.errors import WorkspaceError
-from shipdeck.model import EventKind, RerunMode, RunStatus, WorkspaceSpec
+from shipdeck.model import ConfigData, EventKind, RerunMode, RunStatus, WorkspaceSpec
 from shipdeck.runners.local import LocalRunner
 from shipdeck.runners.protocol import Runner
 
@@ -77,7 +77,7 @@ async def test_an_edit_reaches_a_client_waiting_on_the_feed_as_a_config_event(
     workspace.file.write_text(workspace.file.read_text() + EXTRA)
     page = await asyncio.wait_for(waiting, 10)
     assert [(e.kind, e.data) for e in page.events] == [
-        (EventKind.CONFIG, {"file": "shipdeck.toml"})
+        (EventKind.CONFIG, ConfigData(file="shipdeck.toml"))
     ]
     assert [p.name for p in await runner.pipelines()][-1] == "extra"
     quiet = await runner.wait_events(page.last_seq, wait=1.5)

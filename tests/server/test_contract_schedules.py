@@ -145,7 +145,7 @@ async def test_a_fired_schedule_flows_through_the_event_stream(deck: Deck) -> No
         fired += [e for e in page.events if e.kind == EventKind.SCHEDULE_FIRED]
         if fired:
             break
-    assert [(e.run_id, e.data["schedule"], e.data["trigger"]) for e in fired] == [
+    assert [(e.run_id, e.data.schedule, e.data.trigger) for e in fired] == [  # type: ignore[union-attr]
         (run.id, "ingest.every", "every 1h")
     ]
     done = await deck.runner.wait_run(run.id)

@@ -99,9 +99,9 @@ async def test_run_survives_its_client_and_a_second_client_follows_live(
             page = await follower.wait_events(after, wait=5)
             after = page.last_seq
             mine = [e for e in page.events if e.run_id == run_id]
-            lines += [e.data["text"] for e in mine if e.kind == EventKind.LOG]
+            lines += [e.data.text for e in mine if e.kind == EventKind.LOG]
             done = [e for e in page.events if e.kind == EventKind.RUN and e.run_id == run_id]
-            if done and RunStatus(done[-1].data["status"]).finished:
+            if done and RunStatus(done[-1].data.status).finished:
                 break
         assert lines, "no line arrived live"
         assert lines[-1] == "line 39"

@@ -46,10 +46,10 @@ CLIENT = textwrap.dedent(
                 assert page.events or page.reset, "no events within 10 s"
                 after = page.last_seq
                 for event in page.events:
-                    if event.kind == EventKind.RUN and event.data.get("status") in (
+                    if event.kind == EventKind.RUN and getattr(event.data, "status", None) in (
                         "succeeded", "cancelled"
                     ):
-                        finished[event.run_id or 0] = event.data["status"]
+                        finished[event.run_id or 0] = event.data.status
             out["streamed"] = {str(k): v for k, v in sorted(finished.items())}
             out["ids"] = [built.id, slow.id]
             out["state"] = client.state.status.value

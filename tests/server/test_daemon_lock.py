@@ -99,7 +99,7 @@ class Follower:
                 runs = await self.client.runs()
                 self.finished_runs |= {run.id for run in runs if run.status.value == "succeeded"}
             for event in page.events:
-                succeeded = event.data.get("status") == "succeeded"
+                succeeded = getattr(event.data, "status", None) == "succeeded"
                 if event.kind == EventKind.RUN and event.run_id is not None and succeeded:
                     self.finished_runs.add(event.run_id)
 

@@ -29,7 +29,7 @@ def finishes(event: Event, run_id: int) -> bool:
     return (
         event.kind == EventKind.RUN
         and event.run_id == run_id
-        and RunStatus(event.data["status"]).finished
+        and RunStatus(event.data.status).finished
     )
 
 

@@ -170,7 +170,7 @@ async def test_client_reconnects_when_the_runner_comes_back(
             while len(seen) < 3:
                 page = await client.wait_events(after, wait=5)
                 after = page.last_seq
-                seen += [e.data["text"] for e in page.events if e.kind == EventKind.LOG]
+                seen += [e.data.text for e in page.events if e.kind == EventKind.LOG]
             assert seen == ["line 0", "line 1", "line 2"]
             await local_runner.wait_run(run.id)
     finally:

@@ -383,9 +383,7 @@ async def test_an_event_of_a_kind_this_client_does_not_know_is_skipped(tmp_path:
         follower = EventFollower(link, 4, backoff=Backoff(initial=0.05, cap=0.1))
         try:
             page = await follower.next_page(wait=5, limit=100)
-            assert [(e.seq, e.kind, e.data["text"]) for e in page.events] == [
-                (6, EventKind.LOG, "hi")
-            ]
+            assert [(e.seq, e.kind, e.data.text) for e in page.events] == [(6, EventKind.LOG, "hi")]
             assert follower.state.status != LinkStatus.OFFLINE
         finally:
             await follower.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from shipdeck.tui.config import TuiConfig, load_config
+from shipdeck.tui.current import follow_runner_events
 from shipdeck.tui.screens.confirm import ConfirmScreen
 from shipdeck.tui.screens.help import HelpScreen
 from shipdeck.tui.screens.main import MainScreen
@@ -223,19 +224,23 @@ async def test_a_view_failing_on_events_does_not_stop_the_feed(demo: Demo) -> No
         main = app.screen
         assert isinstance(main, MainScreen)
         seen: list[int] = []
-        original = main.on_runner_events
 
         def failing(runner_index: int, page: object) -> None:
             raise RuntimeError("boom in a view")
 
         def recording(runner_index: int, page: object) -> None:
             seen.append(runner_index)
-            original(runner_index, page)  # type: ignore[arg-type]
 
-        main.on_runner_events = recording  # type: ignore[method-assign]
         app.push_screen(HelpScreen(main))
-        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen")
-        app.screen.on_runner_events = failing  # type: ignore[attr-defined]
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, HelpScreen) and app.screen.is_running,
+            "the help screen",
+        )
+        # Subscribed after the main screen's own handler, and before this one: the failure
+        # sits between two views that must both go on receiving events.
+        follow_runner_events(app.screen, failing)
+        follow_runner_events(main, recording)
         await demo.run("ci")
         await wait_for(pilot, lambda: len(seen) >= 2, "events after the failure")
         assert any("boom in a view" in str(n.message) for n in app._notifications)

@@ -363,7 +363,9 @@ async def test_a_run_that_ends_while_its_view_loads_is_shown_ended(
     real_dispatch = app.dispatch_events
 
     def recording_dispatch(index: int, page: EventPage) -> None:
-        dispatched.extend(e.data.get("status") for e in page.events if e.run_id == run.id)
+        dispatched.extend(
+            getattr(e.data, "status", None) for e in page.events if e.run_id == run.id
+        )
         real_dispatch(index, page)
 
     async with app.run_test(size=(80, 24)) as pilot:

@@ -20,7 +20,6 @@ from textual.pilot import Pilot
 from textual.widgets import Footer
 
 from shipdeck.model import (
-    EventPage,
     RunStatus,
     WorkspaceSpec,
 )
@@ -198,9 +197,6 @@ class HostScreen(HidesRefusedKeys):
         yield AppHeader()
         yield self.view
         yield Footer(compact=True)
-
-    def on_runner_events(self, runner_index: int, page: EventPage) -> None:
-        self.view.on_runner_events(runner_index, page)
 
 
 async def wait_for(

@@ -12,6 +12,7 @@ from textual.widgets import Input
 
 from shipdeck.model import DeployAction, Outcome
 from shipdeck.tui.screens.deployments import DeploymentsView
+from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import KeyedTable
 from tests.tui2.conftest import (
     Deck,
@@ -164,3 +165,29 @@ async def test_an_empty_matrix_says_how_to_start(fresh: Deck) -> None:
             "the status after the first deploy",
         )
     assert await held(fresh, "api", "dev") == "r1"
+
+
+async def test_the_dialog_shows_the_deploy_runs_log_while_the_action_is_in_flight(
+    deck: Deck,
+) -> None:
+    """The dialog learns the action's deploy run from the `deploy_started` event and follows
+    its log while the action is still in flight."""
+    (deck.workspace.root / "slow_deploy").touch()
+    app = deck.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view: DeploymentsView = await open_view(pilot, "deployments")
+        await go_to(pilot, view, "0:api", "dev")
+        screen = await open_action(pilot, "d")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: screen.run_id is not None, "the deploy run")
+        assert screen.phase == "running"
+        [state] = [
+            s for s in await deck.runner.deployments() if (s.service, s.env) == ("api", "dev")
+        ]
+        assert state.in_flight is not None and state.in_flight.run_id == screen.run_id
+        [pane] = screen.query(LogPane)
+        assert (pane.run_id, pane.task_name) == (screen.run_id, "deploy")
+        await wait_for(pilot, lambda: pane.view.buffer.total >= 1, "the deploy's first line")
+        await deck.runner.cancel(screen.run_id)
+        await wait_for(pilot, lambda: screen.phase == "done", "the outcome")
+        assert "failed" in outcome(screen)

@@ -3,6 +3,7 @@ charts, and moving an alias (from -> to shown first)."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from textual.widgets import Input
@@ -119,6 +120,27 @@ async def test_alias_move_shows_from_and_to_then_moves(deck: Deck) -> None:
         await wait_for(
             pilot, lambda: "champion" in str(table.get_cell("0:churn:1", "aliases")), "repaint"
         )
+
+
+async def test_an_alias_moved_elsewhere_and_a_new_version_show_without_a_reload(
+    deck: Deck,
+) -> None:
+    """Another client's alias move and a newly registered version are events: the view
+    loads again at once (within a second or two), not on a timer."""
+    app = deck.app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        view: ModelsView = await open_view(pilot, "models")
+        table = view.query_one(VirtualTable)
+        await deck.runner.alias("churn", "canary", "v1")
+        deadline = time.monotonic() + 5
+        while "canary" not in str(table.get_cell("0:churn:1", "aliases")):
+            assert time.monotonic() < deadline, "the moved alias was not shown"
+            await pilot.pause(0.05)
+        await finished(deck.runner, "train", auc="0.8")
+        deadline = time.monotonic() + 5
+        while "0:churn:4" not in table.keys:
+            assert time.monotonic() < deadline, "the new version was not shown"
+            await pilot.pause(0.05)
 
 
 async def test_enter_without_marks_and_an_empty_alias_name(deck: Deck) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
 
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import colour_enabled, dump_json, table, timestamp
@@ -14,9 +13,10 @@ from shipdeck.model import (
     EMPTY_REVISION,
     ActionPlan,
     DeployAction,
-    EventKind,
+    DeployFinishedEvent,
     GateResult,
     HistoryEntry,
+    LogEvent,
     Outcome,
 )
 from shipdeck.runners.protocol import DeployRunner, Runner
@@ -130,65 +130,71 @@ async def _act(ctx: CliContext, runner: Runner, plan: ActionPlan, args: argparse
     _print_gates(ctx, plan.gates)
     expect = args.expect if args.expect is not None else (plan.from_revision or EMPTY_REVISION)
     after = await runner.last_seq()
-    done = asyncio.Event()
-    follower = asyncio.create_task(_follow_logs(ctx, runner, plan, after, done))
-    try:
-        if plan.action == DeployAction.DEPLOY:
-            entry = await deployer.deploy(
-                plan.service,
-                plan.to_revision,
-                plan.env,
-                expect=expect,
-                force=force,
-                reason=args.reason,
-            )
-        elif plan.action == DeployAction.PROMOTE:
-            entry = await deployer.promote(
-                plan.service, plan.env, expect=expect, force=force, reason=args.reason
-            )
-        else:
-            entry = await deployer.rollback(
-                plan.service, plan.env, to=plan.to_revision, expect=expect, reason=args.reason
-            )
-    finally:
-        # Stopped by the flag, not only by cancel: a cancel that lands while a wait inside
-        # the runner completes can be lost (asyncio.wait_for on 3.11), and the loop would spin.
-        done.set()
-        await asyncio.wait([follower], timeout=FOLLOW_WAIT * 4)
-        if not follower.done():
-            follower.cancel()
-        elif not follower.cancelled() and follower.exception() is not None:
-            ctx.print("(the live log stopped early; see: shipdeck logs)")
+    entry = await _start(deployer, plan, expect, force, args.reason)
+    if entry.outcome == Outcome.RUNNING and entry.run_id is not None:
+        ctx.print(f"run #{entry.run_id} deploy:{plan.service} started")
+        entry = await _follow(ctx, runner, deployer, entry, after)
     _print_outcome(ctx, entry)
     return 0 if entry.outcome == Outcome.SUCCEEDED else 1
 
 
-async def _follow_logs(
-    ctx: CliContext, runner: Runner, plan: ActionPlan, after: int, done: asyncio.Event
-) -> None:
-    """Print the deploy run's output as it happens (the action itself waits for the run)."""
-    pipeline = f"deploy:{plan.service}"
-    run_id: int | None = None
-    drain_until: float | None = None
-    while True:
-        page = await runner.wait_events(after, wait=FOLLOW_WAIT)
-        after = page.last_seq
-        if done.is_set():
-            # Print what is still arriving from the run, for a moment at most.
-            now = time.monotonic()
-            drain_until = drain_until or now + FOLLOW_WAIT * 2
-            if not page.events or now > drain_until:
-                return
-        for event in page.events:
-            if run_id is None and event.kind == EventKind.RUN:
-                params = event.data.get("params", {})
-                if event.data.get("pipeline") == pipeline and params.get("env") == plan.env:
-                    run_id = event.run_id
-                    ctx.print(f"run #{run_id} {pipeline} started")
-            elif event.kind == EventKind.LOG and event.run_id == run_id and run_id is not None:
-                text = str(event.data.get("text", ""))
-                shown = terminal_colours(text) if colour_enabled(ctx.out) else visible(text)
-                ctx.print(f"  {event.task} | {shown}")
+async def _start(
+    deployer: DeployRunner, plan: ActionPlan, expect: str, force: bool, reason: str
+) -> HistoryEntry:
+    """The action, once its deploy run has started (or refused, or in conflict: raised)."""
+    if plan.action == DeployAction.DEPLOY:
+        return await deployer.deploy(
+            plan.service,
+            plan.to_revision,
+            plan.env,
+            expect=expect,
+            force=force,
+            reason=reason,
+            wait=False,
+        )
+    if plan.action == DeployAction.PROMOTE:
+        return await deployer.promote(
+            plan.service, plan.env, expect=expect, force=force, reason=reason, wait=False
+        )
+    return await deployer.rollback(
+        plan.service, plan.env, to=plan.to_revision, expect=expect, reason=reason, wait=False
+    )
+
+
+async def _follow(
+    ctx: CliContext, runner: Runner, deployer: DeployRunner, entry: HistoryEntry, after: int
+) -> HistoryEntry:
+    """Print the deploy run's output as it happens, until the action's `deploy_finished`."""
+    try:
+        while True:
+            page = await runner.wait_events(after, wait=FOLLOW_WAIT)
+            after = page.last_seq
+            if page.reset:
+                ended = await _ended(deployer, entry)
+                if ended is not None:
+                    return ended
+            for event in page.events:
+                if isinstance(event, LogEvent) and event.run_id == entry.run_id:
+                    text = event.data.text
+                    shown = terminal_colours(text) if colour_enabled(ctx.out) else visible(text)
+                    ctx.print(f"  {event.task} | {shown}")
+                elif isinstance(event, DeployFinishedEvent) and event.data.id == entry.id:
+                    return event.data
+    except asyncio.CancelledError:
+        if not ctx.runs_in_process:
+            ctx.print(
+                f"detached: the {entry.action.value} goes on in the runner (run #{entry.run_id});"
+                f" follow: shipdeck logs {entry.run_id} -f"
+            )
+        raise
+
+
+async def _ended(deployer: DeployRunner, entry: HistoryEntry) -> HistoryEntry | None:
+    """The action's entry if it has ended (asked when events were dropped)."""
+    for found in await deployer.history(entry.service, entry.env, limit=50):
+        if found.id == entry.id and found.outcome != Outcome.RUNNING:
+            return found
+    return None
 
 
 def _describe(plan: ActionPlan) -> str:

@@ -7,7 +7,7 @@ import contextlib
 
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import duration, status_text, visible_len
-from shipdeck.model import EventKind, Run, RunDetail, RunStatus, TaskRun, TaskStatus
+from shipdeck.model import Run, RunDetail, RunEvent, RunStatus, TaskEvent, TaskRun, TaskStatus
 from shipdeck.runners.protocol import Runner
 
 
@@ -82,9 +82,9 @@ async def follow_run(runner: Runner, run_id: int, after: int, ctx: CliContext) -
             for event in page.events:
                 if event.run_id != run_id:
                     continue
-                if event.kind == EventKind.TASK:
-                    show(TaskRun.model_validate(event.data))
-                elif event.kind == EventKind.RUN:
+                if isinstance(event, TaskEvent):
+                    show(event.data)
+                elif isinstance(event, RunEvent):
                     changed = True
             if changed:
                 detail = await runner.run(run_id)

@@ -21,6 +21,8 @@ from shipdeck.model import (
     ActionPlan,
     DeployAction,
     EnvironmentState,
+    EventKind,
+    HealthData,
     HistoryEntry,
     Outcome,
     PlannedTask,
@@ -50,10 +52,12 @@ class Deployments:
         if not any(isinstance(hook, RegistrationHook) for hook in engine.on_task_succeeded):
             # One per engine, however many Deployments share it: a version is registered once.
             engine.on_task_succeeded.append(
-                RegistrationHook(self.workspace, self.registry, engine.run_detail)
+                RegistrationHook(self.workspace, self.registry, engine.run_detail, engine.feed)
             )
         self._owners_dir = self.workspace.state_dir / "owners"
         self._in_flight = 0
+        self._actions: set[asyncio.Task[HistoryEntry]] = set()
+        """Actions started with wait=False, until they end."""
         self._idle = asyncio.Event()
         self._idle.set()
         self._release_dead_claims()
@@ -84,6 +88,7 @@ class Deployments:
             if entry.run_id is not None:
                 with contextlib.suppress(NotFound):
                     self.engine.get_run(entry.run_id)  # marks it interrupted, with its events
+            self._publish(EventKind.DEPLOY_FINISHED, entry)
 
     # Reads ------------------------------------------------------------------------------
 
@@ -152,8 +157,10 @@ class Deployments:
         expect: str | None = None,
         force: bool = False,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
-        return await self._act(self.plan_deploy(service, revision, env), expect, force, reason)
+        plan = self.plan_deploy(service, revision, env)
+        return await self._act(plan, expect, force, reason, wait)
 
     async def promote(
         self,
@@ -163,8 +170,9 @@ class Deployments:
         expect: str | None = None,
         force: bool = False,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
-        return await self._act(self.plan_promote(service, to_env), expect, force, reason)
+        return await self._act(self.plan_promote(service, to_env), expect, force, reason, wait)
 
     async def rollback(
         self,
@@ -174,12 +182,17 @@ class Deployments:
         to: str | None = None,
         expect: str | None = None,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
-        return await self._act(self.plan_rollback(service, env, to), expect, False, reason)
+        plan = self.plan_rollback(service, env, to)
+        return await self._act(plan, expect, False, reason, wait)
 
     async def _act(
-        self, plan: ActionPlan, expect: str | None, force: bool, reason: str
+        self, plan: ActionPlan, expect: str | None, force: bool, reason: str, wait: bool
     ) -> HistoryEntry:
+        """Gates, claim, deploy run started: then the finished entry, or with `wait=False` the
+        entry in flight (outcome running, its run id set) while the action goes on here; its
+        end is the `deploy_finished` event."""
         if (problem := text_problem(reason)) is not None:
             raise InvalidInput(f"reason refused: {problem}")
         record = ActionRecord(
@@ -210,19 +223,57 @@ class Deployments:
         )
         self._in_flight += 1
         self._idle.clear()
-        outcome, detail, health = Outcome.FAILED, "the deploy run did not finish", None
         try:
             run = self._start_run(plan)
-            self.store.attach_run(entry.id, run.id)
-            entry = entry.model_copy(update={"run_id": run.id})
-            finished = await self.engine.wait_run(run.id)
-            outcome, detail, health = self._judge(plan, finished)
+        except BaseException:
+            await self._end(plan, entry, None)
+            raise
+        self.store.attach_run(entry.id, run.id)
+        entry = entry.model_copy(update={"run_id": run.id})
+        self._publish(EventKind.DEPLOY_STARTED, entry)
+        if wait:
+            return await self._end(plan, entry, run.id)
+        # Held here, not by the caller: the action outlives the request that started it.
+        task = asyncio.create_task(self._end(plan, entry, run.id), name=f"deploy-{entry.id}")
+        self._actions.add(task)
+        task.add_done_callback(self._actions.discard)
+        return entry
+
+    async def _end(self, plan: ActionPlan, entry: HistoryEntry, run_id: int | None) -> HistoryEntry:
+        """Wait for the deploy run, judge it, record the outcome and release the claim."""
+        outcome, detail, health = Outcome.FAILED, "the deploy run did not finish", None
+        try:
+            if run_id is not None:
+                finished = await self.engine.wait_run(run_id)
+                outcome, detail, health = self._judge(plan, finished)
         finally:
+            before = self.store.states(entry.service).get(entry.env)
             entry = self.store.finish(entry, outcome, detail, health=health, now=self.clock())
+            self._publish(EventKind.DEPLOY_FINISHED, entry)
+            self._publish_health(before, entry, health)
             self._in_flight -= 1
             if self._in_flight == 0:
                 self._idle.set()
         return entry
+
+    def _publish(self, kind: EventKind, entry: HistoryEntry) -> None:
+        self.engine.feed.publish(kind, entry, run_id=entry.run_id)
+
+    def _publish_health(
+        self, before: EnvironmentState | None, entry: HistoryEntry, health: str | None
+    ) -> None:
+        previous = before.health if before is not None else None
+        checked = before.health_revision if before is not None else None
+        if health is None or (health, entry.to_revision) == (previous, checked):
+            return
+        change = HealthData(
+            service=entry.service,
+            env=entry.env,
+            revision=entry.to_revision,
+            health=health,
+            previous=previous,
+        )
+        self.engine.feed.publish(EventKind.HEALTH_CHANGED, change, run_id=entry.run_id)
 
     def _start_run(self, plan: ActionPlan) -> Run:
         service = self.workspace.services[plan.service]

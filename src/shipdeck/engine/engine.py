@@ -137,18 +137,16 @@ class Engine:
                 if task_run.status.finished:
                     continue
                 for metric in recover_output(self.store, self.logs_dir, run_id, task_run.name):
-                    data = metric.model_dump(mode="json")
-                    self.feed.publish(EventKind.METRIC, data, run_id=run_id, task=task_run.name)
+                    self.feed.publish(EventKind.METRIC, metric, run_id=run_id, task=task_run.name)
         for task in self.store.interrupt_run(run_id, "interrupted", time.time()):
             with contextlib.suppress(OSError):
                 append_note(task_log_path(self.logs_dir, run_id, task), INTERRUPTED_NOTE)
         for task_run in self.store.tasks(run_id):
             if task_run.status == TaskStatus.INTERRUPTED:
-                data = task_run.model_dump(mode="json")
-                self.feed.publish(EventKind.TASK, data, run_id=run_id, task=task_run.name)
+                self.feed.publish(EventKind.TASK, task_run, run_id=run_id, task=task_run.name)
         run = self.store.get_run(run_id)
         if run is not None:
-            self.feed.publish(EventKind.RUN, run.model_dump(mode="json"), run_id=run_id)
+            self.feed.publish(EventKind.RUN, run, run_id=run_id)
 
     @property
     def busy(self) -> bool:
@@ -336,11 +334,9 @@ class Engine:
             gate = functools.partial(self._admission.wait_turn, run, limit)
         executor = RunExecutor(self._services, run, spec, tasks, to_run, gate)
         self._executors[run_id] = executor
-        self.feed.publish(EventKind.RUN, run.model_dump(mode="json"), run_id=run_id)
+        self.feed.publish(EventKind.RUN, run, run_id=run_id)
         for task in tasks.values():
-            self.feed.publish(
-                EventKind.TASK, task.model_dump(mode="json"), run_id=run_id, task=task.name
-            )
+            self.feed.publish(EventKind.TASK, task, run_id=run_id, task=task.name)
         job = asyncio.get_running_loop().create_task(executor.execute())
         self._jobs[run_id] = job
         job.add_done_callback(lambda done: self._finished(run_id, done))

@@ -129,18 +129,14 @@ class RunExecutor:
     def _set_run(self, **changes: object) -> None:
         self.run = self.run.model_copy(update=changes)
         self._services.persister.run(self.run)
-        self._services.feed.publish(
-            EventKind.RUN, self.run.model_dump(mode="json"), run_id=self.run.id
-        )
+        self._services.feed.publish(EventKind.RUN, self.run, run_id=self.run.id)
 
     def _set_task(self, name: str, **changes: object) -> None:
         before = self._tasks[name]
         task = before.model_copy(update=changes)
         self._tasks[name] = task
         self._services.persister.task(TaskRow(task, self._order[name], self._pids.get(name)))
-        self._services.feed.publish(
-            EventKind.TASK, task.model_dump(mode="json"), run_id=self.run.id, task=name
-        )
+        self._services.feed.publish(EventKind.TASK, task, run_id=self.run.id, task=name)
         if task.status.finished and not before.status.finished:
             self._set_run(tasks_done=self.run.tasks_done + 1)
 

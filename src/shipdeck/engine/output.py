@@ -22,7 +22,8 @@ from shipdeck.engine.metrics import (
 )
 from shipdeck.engine.persist import Persister
 from shipdeck.engine.store import OutputCursor
-from shipdeck.model import EventKind, LogStream, Metric
+from shipdeck.model import EventKind, LogData, LogStream, Metric
+from shipdeck.model.events import trusted
 
 METRICS_POLL = 0.25
 """How often $SHIPDECK_METRICS is read while its task runs."""
@@ -107,13 +108,13 @@ class TaskOutput:
         publish, run_id, task = self._feed.publish, self.run_id, self.task
         seen = ""
         info = line_prefix("")
-        value = ""
+        stream = LogStream.OUT
         for number, line in enumerate(lines, self._tail.number - len(lines)):
             if line[:PREFIX] != seen or not info.body:
                 info = line_prefix(line)
-                seen, value = line[:PREFIX], info.stream.value
+                seen, stream = line[:PREFIX], info.stream
             text = line[info.body :]
-            data = {"n": number, "stream": value, "text": text, "ts": info.stamp}
+            data = trusted(LogData, n=number, stream=stream, text=text, ts=info.stamp)
             publish(EventKind.LOG, data, run_id=run_id, task=task, ts=info.epoch)
             if info.stream is LogStream.OUT and text.startswith(METRIC_PREFIX):
                 try:
@@ -175,9 +176,7 @@ class TaskOutput:
     def _record(self, reported: Reported, ts: float) -> None:
         metric = to_metric(self.run_id, self.task, reported, ts)
         self._persister.metric(metric)
-        self._feed.publish(
-            EventKind.METRIC, metric.model_dump(mode="json"), run_id=self.run_id, task=self.task
-        )
+        self._feed.publish(EventKind.METRIC, metric, run_id=self.run_id, task=self.task)
 
 
 def to_metric(run_id: int, task: str, reported: Reported, ts: float) -> Metric:

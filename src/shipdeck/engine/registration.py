@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from shipdeck.engine.artifacts import ArtifactRefused, store_artifact
+from shipdeck.engine.events import EventFeed
 from shipdeck.engine.output import params_path
 from shipdeck.engine.registry import Registry
-from shipdeck.model import Run, RunDetail, TaskSpec, WorkspaceSpec
+from shipdeck.model import EventKind, Run, RunDetail, TaskSpec, WorkspaceSpec
 
 
 class RegistrationHook:
@@ -21,10 +22,12 @@ class RegistrationHook:
         workspace: WorkspaceSpec,
         registry: Registry,
         run_detail: Callable[[int], RunDetail],
+        feed: EventFeed,
     ) -> None:
         self.workspace = workspace
         self.registry = registry
         self.run_detail = run_detail
+        self.feed = feed
 
     async def __call__(self, run: Run, task: TaskSpec) -> None:
         if task.registers is not None:
@@ -47,7 +50,7 @@ class RegistrationHook:
             raise RuntimeError(
                 f"registers model {model!r}: cannot store {relative}: {error.strerror or error}"
             ) from None
-        self.registry.register(
+        version = self.registry.register(
             model,
             run_id=run.id,
             task=task.name,
@@ -56,6 +59,7 @@ class RegistrationHook:
             sha256=sha256,
             now=datetime.now(UTC),
         )
+        self.feed.publish(EventKind.VERSION_REGISTERED, version, run_id=run.id, task=task.name)
 
     def _snapshot_service_artifacts(self, run: Run) -> None:
         """Keep each artifact a service deploys from this pipeline, as of this task's success.

@@ -27,7 +27,15 @@ from shipdeck.engine.file_watch import FileDigests, diff
 from shipdeck.engine.schedule_rules import TimeRule
 from shipdeck.engine.schedule_store import Fire, ScheduleStore, SlotTaken, TriggerState
 from shipdeck.engine.schedules import SchedulerLock, Trigger, paused_by, triggers_of
-from shipdeck.model import EventKind, Run, RunCause, RunStatus, TriggerKind, WorkspaceSpec
+from shipdeck.model import (
+    EventKind,
+    Run,
+    RunCause,
+    RunStatus,
+    ScheduleFiredData,
+    TriggerKind,
+    WorkspaceSpec,
+)
 from shipdeck.workspace import resolve_params
 from shipdeck.workspace.durations import format_duration
 
@@ -375,12 +383,9 @@ class Scheduler:
         except SlotTaken:
             _log.info("shipdeck: %s: %s was fired already", trigger.name, fire.slot)
             return None
-        data = {
-            "schedule": trigger.name,
-            "pipeline": trigger.pipeline,
-            "trigger": text,
-            "cause": cause.model_dump(mode="json"),
-        }
+        data = ScheduleFiredData(
+            schedule=trigger.name, pipeline=trigger.pipeline, trigger=text, cause=cause
+        )
         self.engine.feed.publish(EventKind.SCHEDULE_FIRED, data, run_id=run.id)
         _log.info("shipdeck: %s started run #%d (%s)", trigger.name, run.id, text)
         return run

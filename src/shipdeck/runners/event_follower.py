@@ -17,15 +17,17 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from shipdeck.errors import ShipdeckError, Unauthorized, Unavailable
 from shipdeck.model import Event, EventKind, EventPage
+from shipdeck.model.events import EVENT_LIST
 from shipdeck.runners.http_errors import describe_transport_error, error_from_response
 from shipdeck.runners.link import Link, LinkConnectError, LinkError
 
-EVENT_LIST = TypeAdapter(list[Event])
+_KNOWN_KINDS = frozenset(kind.value for kind in EventKind)
 
 
 def known_events(data: str) -> list[Event]:
@@ -40,11 +42,21 @@ def known_events(data: str) -> list[Event]:
             raise error from None
         if not isinstance(raw, list):
             raise
-        known = {kind.value for kind in EventKind}
-        kept = [e for e in raw if not (isinstance(e, dict) and e.get("kind") not in known)]
+        kept = _known(raw)
         if len(kept) == len(raw):
             raise
         return EVENT_LIST.validate_python(kept)
+
+
+def known_page(raw: Any) -> EventPage:
+    """A long-poll page (decoded JSON), without events of a kind this client does not know."""
+    if isinstance(raw, dict) and isinstance(raw.get("events"), list):
+        raw = {**raw, "events": _known(raw["events"])}
+    return EventPage.model_validate(raw)
+
+
+def _known(raw: list[Any]) -> list[Any]:
+    return [e for e in raw if not (isinstance(e, dict) and e.get("kind") not in _KNOWN_KINDS)]
 
 
 class LinkStatus(StrEnum):

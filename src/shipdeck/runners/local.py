@@ -13,6 +13,7 @@ from shipdeck.engine import Engine
 from shipdeck.engine.logsearch import prepare
 from shipdeck.errors import InvalidInput, NotFound
 from shipdeck.model import (
+    ConfigData,
     EventKind,
     EventPage,
     FailureStreak,
@@ -89,7 +90,7 @@ class LocalRunner:
         """Work with `spec` from now on (runs in progress keep the pipeline they started with),
         and say so on the event feed: clients reload what the file declares."""
         self.engine.workspace = spec
-        self.engine.feed.publish(EventKind.CONFIG, {"file": spec.file.name})
+        self.engine.feed.publish(EventKind.CONFIG, ConfigData(file=spec.file.name))
 
     def executing(self) -> list[int]:
         """The runs this runner executes now, queued or running: closing it cancels them."""
@@ -248,14 +249,14 @@ class LocalRunner:
         self._configured()
         book = self._schedule_book()
         action = book.pause(self.engine.workspace, name, user=self.user, reason=reason)
-        self.engine.feed.publish(EventKind.SCHEDULE, action.model_dump(mode="json"))
+        self.engine.feed.publish(EventKind.SCHEDULE, action)
         return action
 
     async def resume_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
         self._configured()
         book = self._schedule_book()
         action = book.resume(self.engine.workspace, name, user=self.user, reason=reason)
-        self.engine.feed.publish(EventKind.SCHEDULE, action.model_dump(mode="json"))
+        self.engine.feed.publish(EventKind.SCHEDULE, action)
         return action
 
     def start_scheduling(self, *, clock: Callable[[], float] | None = None) -> Scheduler:

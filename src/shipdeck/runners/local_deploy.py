@@ -18,6 +18,7 @@ from shipdeck.model import (
     Comparison,
     DeployAction,
     EnvironmentState,
+    EventKind,
     HistoryEntry,
     ModelSummary,
     ModelVersion,
@@ -68,9 +69,11 @@ class LocalDeployMethods:
         return found
 
     async def alias(self, model: str, alias: str, version: str) -> AliasMove:
-        return self.deployer.registry.set_alias(
+        move = self.deployer.registry.set_alias(
             model, alias, version, user=self.deployer.user, now=self.deployer.clock()
         )
+        self.deployer.engine.feed.publish(EventKind.ALIAS_MOVED, move)
+        return move
 
     async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[AliasMove]:
         return self.deployer.registry.alias_moves(model)[:limit]
@@ -145,10 +148,11 @@ class LocalDeployMethods:
         expect: str | None = None,
         force: bool = False,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
         self._configured(acting=True)
         return await self.deployer.deploy(
-            service, revision, env, expect=expect, force=force, reason=reason
+            service, revision, env, expect=expect, force=force, reason=reason, wait=wait
         )
 
     async def promote(
@@ -159,10 +163,11 @@ class LocalDeployMethods:
         expect: str | None = None,
         force: bool = False,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
         self._configured(acting=True)
         return await self.deployer.promote(
-            service, to_env, expect=expect, force=force, reason=reason
+            service, to_env, expect=expect, force=force, reason=reason, wait=wait
         )
 
     async def rollback(
@@ -173,9 +178,12 @@ class LocalDeployMethods:
         to: str | None = None,
         expect: str | None = None,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
         self._configured(acting=True)
-        return await self.deployer.rollback(service, env, to=to, expect=expect, reason=reason)
+        return await self.deployer.rollback(
+            service, env, to=to, expect=expect, reason=reason, wait=wait
+        )
 
     async def history(
         self, service: str, env: str | None = None, *, limit: int = 100

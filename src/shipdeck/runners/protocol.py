@@ -229,10 +229,15 @@ class DeployRunner(Protocol):
         expect: str | None = None,
         force: bool = False,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
         """Deploy a revision and wait for its run. `expect` is the revision the caller saw in
         the environment ("none" when empty); a mismatch raises Conflict. Failed gates raise
-        Refused unless `force`. A failed deploy or health check returns outcome "failed"."""
+        Refused unless `force`. A failed deploy or health check returns outcome "failed".
+
+        With `wait=False` (as for promote and rollback) the answer comes once the deploy run
+        has started: the entry with outcome "running" and its run id; the action goes on in
+        the runner and its end is the `deploy_finished` event (the entry with its outcome)."""
         ...
 
     async def promote(
@@ -243,6 +248,7 @@ class DeployRunner(Protocol):
         expect: str | None = None,
         force: bool = False,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
         """Deploy the revision of the environment before `to_env` to `to_env`."""
         ...
@@ -255,6 +261,7 @@ class DeployRunner(Protocol):
         to: str | None = None,
         expect: str | None = None,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
         """Return an environment to its previous revision, or to `to` from its history."""
         ...

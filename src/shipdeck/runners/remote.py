@@ -28,6 +28,7 @@ from shipdeck.model import (
     LogSearchPage,
     ModelSummary,
     ModelVersion,
+    Outcome,
     PipelineSpec,
     RerunMode,
     Run,
@@ -43,6 +44,7 @@ from shipdeck.runners.event_follower import (
     EventFollower,
     LinkState,
     LinkStatus,
+    known_page,
 )
 from shipdeck.runners.http_errors import describe_transport_error, error_from_response
 from shipdeck.runners.link import LinkConnectError, LinkError, Reply, parse_url
@@ -58,8 +60,6 @@ SERVICES = TypeAdapter(list[ServiceSpec], config=DEFERRED)
 ENVIRONMENTS = TypeAdapter(list[EnvironmentState], config=DEFERRED)
 HISTORY = TypeAdapter(list[HistoryEntry], config=DEFERRED)
 ALIAS_MOVES = TypeAdapter(list[AliasMove], config=DEFERRED)
-ACTION_WAIT = 3600.0
-"""Seconds a deploy, promote or rollback request may take: it answers when its run ends."""
 LOG_PAGE = 10_000
 WAIT_POLL = 30.0
 """Seconds one wait-for-run request may hang before the client asks again."""
@@ -354,9 +354,7 @@ class RemoteRunner:
             return await follower.next_page(wait, limit)
         # A new position: answer this one call exactly (long poll), then stream from there.
         params = {"after": after, "wait": wait, "limit": min(limit, 5000)}
-        page = EventPage.model_validate(
-            await self._request("GET", "/events", params=params, seconds=wait + 10)
-        )
+        page = known_page(await self._request("GET", "/events", params=params, seconds=wait + 10))
         await self._follow_from(page.last_seq)
         return page
 
@@ -431,6 +429,7 @@ class RemoteRunner:
         expect: str | None = None,
         force: bool = False,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
         self._check_writable(f"deploy {service} to {env}")
         body = {
@@ -441,7 +440,7 @@ class RemoteRunner:
             "force": force,
             "reason": reason,
         }
-        return await self._action("/deploy", body)
+        return await self._action("/deploy", body, wait)
 
     async def promote(
         self,
@@ -451,6 +450,7 @@ class RemoteRunner:
         expect: str | None = None,
         force: bool = False,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
         self._check_writable(f"promote {service} to {to_env}")
         body = {
@@ -460,7 +460,7 @@ class RemoteRunner:
             "force": force,
             "reason": reason,
         }
-        return await self._action("/promote", body)
+        return await self._action("/promote", body, wait)
 
     async def rollback(
         self,
@@ -470,10 +470,11 @@ class RemoteRunner:
         to: str | None = None,
         expect: str | None = None,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
         self._check_writable(f"roll back {service} in {env}")
         body = {"service": service, "env": env, "to": to, "expect": expect, "reason": reason}
-        return await self._action("/rollback", body)
+        return await self._action("/rollback", body, wait)
 
     async def history(
         self, service: str, env: str | None = None, *, limit: int = 100
@@ -498,9 +499,28 @@ class RemoteRunner:
         answer = await self._request("POST", path, json={"reason": reason})
         return ScheduleAction.model_validate(answer)
 
-    async def _action(self, path: str, body: dict[str, Any]) -> HistoryEntry:
-        answer = await self._request("POST", path, json=body, seconds=ACTION_WAIT)
-        return HistoryEntry.model_validate(answer)
+    async def _action(self, path: str, body: dict[str, Any], wait: bool) -> HistoryEntry:
+        # The runner answers once the deploy run has started: no request is held open for
+        # the length of a deploy.
+        answer = await self._request("POST", path, json=body, params={"wait": "false"})
+        entry = HistoryEntry.model_validate(answer)
+        if not wait or entry.outcome != Outcome.RUNNING:
+            return entry
+        return await self._finished_action(entry)
+
+    async def _finished_action(self, entry: HistoryEntry) -> HistoryEntry:
+        """The entry once its action has ended. Bounded long polls on its run, then on the
+        history (its outcome is recorded just after the run ends): not the event feed, whose
+        one follower is the caller's to position."""
+        if entry.run_id is not None:
+            await self.wait_run(entry.run_id)
+        delay = 0.01
+        while True:
+            for found in await self.history(entry.service, entry.env, limit=50):
+                if found.id == entry.id and found.outcome != Outcome.RUNNING:
+                    return found
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
     async def close(self) -> None:
         if self._follower is not None:

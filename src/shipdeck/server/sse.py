@@ -19,16 +19,14 @@ from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from pydantic import TypeAdapter
 from pydantic_core import PydanticSerializationError
 
 from shipdeck.model import Event, EventPage
+from shipdeck.model.events import EVENT_LIST
 from shipdeck.model.text import repaired
 from shipdeck.runners.protocol import Runner
 
 T = TypeVar("T")
-
-EVENT_LIST = TypeAdapter(list[Event])
 
 
 @dataclass(frozen=True)

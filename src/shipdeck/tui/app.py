@@ -7,9 +7,9 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar, Protocol, TypeVar
+from typing import ClassVar, TypeVar
 
-from textual import events, log
+from textual import events
 from textual.app import App
 from textual.binding import BindingType
 from textual.notifications import SeverityLevel
@@ -20,6 +20,7 @@ from shipdeck.errors import ShipdeckError
 from shipdeck.model import EventKind, EventPage, PipelineSpec
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
+from shipdeck.tui.action_ends import ActionEnds
 from shipdeck.tui.commands import ShipdeckCommands
 from shipdeck.tui.config import TuiConfig, load_config
 from shipdeck.tui.data import Snapshot, load_snapshot
@@ -40,10 +41,6 @@ PIPELINES_TTL = 5.0
 """Seconds a runner's list of pipelines is reused before it is asked again."""
 TICK = 1.0
 """Seconds between repaints of relative times ("12s ago", elapsed) in the views shown."""
-
-
-class EventSink(Protocol):
-    def on_runner_events(self, runner_index: int, page: EventPage) -> None: ...
 
 
 class ShipdeckApp(App[int]):
@@ -94,6 +91,11 @@ class ShipdeckApp(App[int]):
         self.palette = Palette(self.get_css_variables(), no_color=self.no_color)
         self.ticks: Signal[datetime] = Signal(self, "ticks")
         """Every TICK seconds, the clock's reading: views that show ages repaint them."""
+        self.action_ends = ActionEnds()
+        """Deploy actions the dialogs started end here (they answer once started)."""
+        self.runner_events: Signal[tuple[int, EventPage]] = Signal(self, "runner-events")
+        """Each page of events from any runner, with the runner's index: the one way events
+        reach screens and views (subscribe with `current.follow_runner_events`)."""
 
     # Runners.
 
@@ -265,18 +267,8 @@ class ShipdeckApp(App[int]):
     def dispatch_events(self, index: int, page: EventPage) -> None:
         if page.reset or any(e.kind == EventKind.CONFIG for e in page.events):
             self._pipelines.pop(index, None)  # the file changed: ask for its pipelines again
-        for screen in self.screen_stack:
-            handler = getattr(screen, "on_runner_events", None)
-            if handler is None:
-                continue
-            try:
-                handler(index, page)
-            except Exception as error:
-                # One view's bug must not stop the event feed that every other view relies on.
-                log.error(f"{type(screen).__name__} failed on runner events: {error!r}")
-                self.notify(
-                    f"{type(screen).__name__}: {error}", title="view error", severity="error"
-                )
+        self.action_ends.take(index, page)
+        self.runner_events.publish((index, page))
 
     # Actions.
 

@@ -6,10 +6,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from textual import log
+
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.dom import DOMNode
     from textual.widget import Widget
 
+    from shipdeck.model import EventPage
     from shipdeck.tui.app import ShipdeckApp
 
 
@@ -37,3 +41,21 @@ def tick_while_shown(node: Widget, repaint: Callable[[], object]) -> None:
             repaint()
 
     shipdeck_app(node).ticks.subscribe(node, tick)
+
+
+def follow_runner_events(node: DOMNode, handler: Callable[[int, EventPage], object]) -> None:
+    """Call `handler(runner_index, page)` with each page of events from any runner while
+    `node` is mounted, in the order they arrive. A handler that raises is reported and the
+    others still get the page: one view's bug must not stop the feed the rest rely on.
+    Call from `on_mount`."""
+    app = shipdeck_app(node)
+    name = type(node).__name__
+
+    def deliver(item: tuple[int, EventPage]) -> None:
+        try:
+            handler(*item)
+        except Exception as error:
+            log.error(f"{name} failed on runner events: {error!r}")
+            app.notify(f"{name}: {error}", title="view error", severity="error")
+
+    app.runner_events.subscribe(node, deliver, immediate=True)

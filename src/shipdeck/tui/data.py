@@ -1,4 +1,4 @@
-"""What the list views show, fetched from a runner in one go, and event payload decoding."""
+"""What the list views show, fetched from a runner in one go."""
 
 from __future__ import annotations
 
@@ -6,16 +6,11 @@ import asyncio
 from dataclasses import dataclass, field
 
 from shipdeck.model import (
-    Event,
-    EventKind,
     FailureStreak,
-    LogLine,
-    LogStream,
     PipelineSpec,
     Run,
     RunDetail,
     RunStatus,
-    TaskRun,
 )
 from shipdeck.runners.protocol import Runner
 
@@ -79,36 +74,3 @@ async def load_snapshot(runner: Runner, pipelines: list[PipelineSpec] | None = N
         if isinstance(detail, RunDetail):
             snapshot.details[detail.run.id] = detail
     return snapshot
-
-
-def event_task(event: Event) -> TaskRun | None:
-    if event.kind != EventKind.TASK:
-        return None
-    try:
-        return TaskRun.model_validate(event.data)
-    except ValueError:
-        return None
-
-
-def event_run(event: Event) -> Run | None:
-    if event.kind != EventKind.RUN:
-        return None
-    try:
-        return Run.model_validate(event.data)
-    except ValueError:
-        return None
-
-
-def event_log_line(event: Event) -> LogLine | None:
-    if event.kind != EventKind.LOG:
-        return None
-    data = event.data
-    try:
-        return LogLine(
-            n=int(data["n"]),
-            ts=event.ts,
-            stream=LogStream(data.get("stream", "out")),
-            text=str(data.get("text", "")),
-        )
-    except (KeyError, ValueError, TypeError):
-        return None

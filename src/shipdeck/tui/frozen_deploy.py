@@ -67,9 +67,10 @@ class FrozenDeployTimes(FrozenTimes):
         expect: str | None = None,
         force: bool = False,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
         return await self.deployer.deploy(
-            service, revision, env, expect=expect, force=force, reason=reason
+            service, revision, env, expect=expect, force=force, reason=reason, wait=wait
         )
 
     async def promote(
@@ -80,9 +81,10 @@ class FrozenDeployTimes(FrozenTimes):
         expect: str | None = None,
         force: bool = False,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
         return await self.deployer.promote(
-            service, to_env, expect=expect, force=force, reason=reason
+            service, to_env, expect=expect, force=force, reason=reason, wait=wait
         )
 
     async def rollback(
@@ -93,8 +95,11 @@ class FrozenDeployTimes(FrozenTimes):
         to: str | None = None,
         expect: str | None = None,
         reason: str = "",
+        wait: bool = True,
     ) -> HistoryEntry:
-        return await self.deployer.rollback(service, env, to=to, expect=expect, reason=reason)
+        return await self.deployer.rollback(
+            service, env, to=to, expect=expect, reason=reason, wait=wait
+        )
 
     async def history(
         self, service: str, env: str | None = None, *, limit: int = 100

@@ -72,9 +72,18 @@ async def plan(
     return await runner.plan(action, service, env, revision=revision)
 
 
+Wait = Annotated[
+    bool,
+    Query(
+        description="Answer once the action has ended (true) rather than once its deploy run"
+        " has started (false: outcome running; follow the `deploy_finished` event)."
+    ),
+]
+
+
 @router.post("/deploy", dependencies=WRITABLE)
-async def deploy(body: Deploy, runner: DeployRunnerDep) -> HistoryEntry:
-    """Deploy a revision and answer once its run has finished."""
+async def deploy(body: Deploy, runner: DeployRunnerDep, wait: Wait = False) -> HistoryEntry:
+    """Deploy a revision; answers once its deploy run has started (see `wait`)."""
     return await runner.deploy(
         body.service,
         body.revision,
@@ -82,20 +91,26 @@ async def deploy(body: Deploy, runner: DeployRunnerDep) -> HistoryEntry:
         expect=body.expect,
         force=body.force,
         reason=body.reason,
+        wait=wait,
     )
 
 
 @router.post("/promote", dependencies=WRITABLE)
-async def promote(body: Promote, runner: DeployRunnerDep) -> HistoryEntry:
+async def promote(body: Promote, runner: DeployRunnerDep, wait: Wait = False) -> HistoryEntry:
     return await runner.promote(
-        body.service, body.to_env, expect=body.expect, force=body.force, reason=body.reason
+        body.service,
+        body.to_env,
+        expect=body.expect,
+        force=body.force,
+        reason=body.reason,
+        wait=wait,
     )
 
 
 @router.post("/rollback", dependencies=WRITABLE)
-async def rollback(body: Rollback, runner: DeployRunnerDep) -> HistoryEntry:
+async def rollback(body: Rollback, runner: DeployRunnerDep, wait: Wait = False) -> HistoryEntry:
     return await runner.rollback(
-        body.service, body.env, to=body.to, expect=body.expect, reason=body.reason
+        body.service, body.env, to=body.to, expect=body.expect, reason=body.reason, wait=wait
     )
 
 

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Static
 
 from shipdeck.model import EventPage, HistoryEntry, Outcome
 from shipdeck.tui import keymap
-from shipdeck.tui.current import shipdeck_app, tick_while_shown
+from shipdeck.tui.current import follow_runner_events, shipdeck_app, tick_while_shown
 from shipdeck.tui.deploy_format import OUTCOME_GLYPH, outcome_style, verdict_style
 from shipdeck.tui.fleet import deploy_runner
 from shipdeck.tui.format import clip, format_age, plural
@@ -76,6 +76,7 @@ class EnvHistoryScreen(Screen[None]):
     def on_mount(self) -> None:
         self.run_worker(self._load(), group="env-history", exclusive=True)
         tick_while_shown(self, self._repaint_ages)
+        follow_runner_events(self, self.on_runner_events)
 
     def _repaint_ages(self) -> None:
         table = self.query_one(KeyedTable)

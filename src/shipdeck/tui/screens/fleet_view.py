@@ -12,7 +12,7 @@ from textual.widgets import Static
 from shipdeck.model import EventKind, EventPage
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
-from shipdeck.tui.current import shipdeck_app, tick_while_shown
+from shipdeck.tui.current import follow_runner_events, shipdeck_app, tick_while_shown
 from shipdeck.tui.fleet import Part, load_part, runner_read_only
 from shipdeck.tui.format import clip
 from shipdeck.tui.screens.shared_filter import FilterableView, FilterInput
@@ -27,15 +27,25 @@ T = TypeVar("T")
 
 RELOAD_INTERVAL = 0.5
 ERROR_WIDTH = 40
-REFRESH_EVERY = 15.0
-"""Seconds between full reloads, for changes that send no event (alias moves)."""
 
 
 class FleetView(FilterableView, Vertical, Generic[T]):
     """Subclasses define `load(index, runner)` and `paint()`; `parts` holds each runner's
     latest answer (or the reason it has none)."""
 
-    RELOAD_ON: frozenset[EventKind] = frozenset({EventKind.RUN, EventKind.CONFIG})
+    RELOAD_ON: frozenset[EventKind] = frozenset(
+        {
+            EventKind.RUN,
+            EventKind.CONFIG,
+            EventKind.DEPLOY_STARTED,
+            EventKind.DEPLOY_FINISHED,
+            EventKind.HEALTH_CHANGED,
+            EventKind.ALIAS_MOVED,
+            EventKind.VERSION_REGISTERED,
+        }
+    )
+    """Kinds after which a runner's part is loaded again (every change a view shows sends
+    one: nothing is reloaded on a timer)."""
     BINDINGS: ClassVar[list[BindingType]] = [keymap.ALL_BINDINGS["back"]]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -58,8 +68,8 @@ class FleetView(FilterableView, Vertical, Generic[T]):
 
     def on_mount(self) -> None:
         self.set_interval(RELOAD_INTERVAL, self._reload_stale)
-        self.set_interval(REFRESH_EVERY, self.reload)
         tick_while_shown(self, self._repaint_ages)
+        follow_runner_events(self, self.on_runner_events)
 
     def on_show(self) -> None:
         """Load when first shown: a tab nobody opened costs its runners nothing. Shown again,

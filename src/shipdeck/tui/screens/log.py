@@ -10,7 +10,7 @@ from textual.screen import Screen
 
 from shipdeck.model import EventPage
 from shipdeck.tui import keymap
-from shipdeck.tui.current import shipdeck_app
+from shipdeck.tui.current import follow_runner_events, shipdeck_app
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.log_pane import LogPane
@@ -38,6 +38,7 @@ class LogScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(LogPane).view.focus()
+        follow_runner_events(self, self.on_runner_events)
 
     @property
     def pane(self) -> LogPane:

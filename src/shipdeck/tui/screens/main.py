@@ -16,7 +16,7 @@ from shipdeck import startup
 from shipdeck.model import EventKind, EventPage, RerunMode, Run
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import actions, keymap
-from shipdeck.tui.current import shipdeck_app, tick_while_shown
+from shipdeck.tui.current import follow_runner_events, shipdeck_app, tick_while_shown
 from shipdeck.tui.data import Snapshot, load_snapshot
 from shipdeck.tui.fleet import Part, load_part, runner_read_only
 from shipdeck.tui.fleet_runs import (
@@ -125,6 +125,7 @@ class MainScreen(HidesRefusedKeys):
     def on_mount(self) -> None:
         self.set_interval(RELOAD_INTERVAL, self._reload_if_stale)
         tick_while_shown(self, self._repaint)
+        follow_runner_events(self, self.on_runner_events)
         self.reload()
 
     # Data: one snapshot per runner, each loaded on its own so a slow one never holds up the
@@ -237,8 +238,6 @@ class MainScreen(HidesRefusedKeys):
         return lines
 
     def on_runner_events(self, runner_index: int, page: EventPage) -> None:
-        for view in self.query(FleetView):
-            view.on_runner_events(runner_index, page)
         if page.reset or any(e.kind in RELOAD_ON for e in page.events):
             self._stale.add(runner_index)
 

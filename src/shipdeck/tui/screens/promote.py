@@ -11,7 +11,6 @@ it). The boxes are only there while there is something to confirm."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -27,6 +26,8 @@ from shipdeck.model import (
     ActionPlan,
     Comparison,
     DeployAction,
+    DeployStartedEvent,
+    Event,
     EventPage,
     HistoryEntry,
     Outcome,
@@ -35,7 +36,7 @@ from shipdeck.model import (
 )
 from shipdeck.runners.protocol import DeployRunner, Runner
 from shipdeck.tui import keymap
-from shipdeck.tui.current import shipdeck_app
+from shipdeck.tui.current import follow_runner_events, shipdeck_app
 from shipdeck.tui.deploy_format import LOUD, OUTCOME_COLOUR, OUTCOME_GLYPH
 from shipdeck.tui.fleet import deploy_runner, runner_read_only
 from shipdeck.tui.plan_text import describe_plan, diff_refs, revision_run
@@ -50,8 +51,6 @@ from shipdeck.tui.widgets.table import KeyedTable
 
 if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp
-
-IN_FLIGHT_POLL = 0.1
 
 
 BODY_MAX = 14
@@ -167,6 +166,7 @@ class ActionScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self._keys()
+        follow_runner_events(self, self.on_runner_events)
         if self.prod:
             self.query_one("#reason", Input).focus()
         if self.picks:
@@ -399,19 +399,26 @@ class ActionScreen(ModalScreen[bool]):
 
     async def _act(self, plan: ActionPlan, expect: str, reason: str) -> None:
         deployer = self.deployer
-        watcher = asyncio.create_task(self._watch_run())
         name = self.spec.name
         try:
+            # Answered once the deploy run has started; its end is a deploy_finished event.
             if self.action == DeployAction.DEPLOY:
                 entry = await deployer.deploy(
-                    name, plan.to_revision, self.env, expect=expect, reason=reason
+                    name, plan.to_revision, self.env, expect=expect, reason=reason, wait=False
                 )
             elif self.action == DeployAction.PROMOTE:
-                entry = await deployer.promote(name, self.env, expect=expect, reason=reason)
+                entry = await deployer.promote(
+                    name, self.env, expect=expect, reason=reason, wait=False
+                )
             else:
                 entry = await deployer.rollback(
-                    name, self.env, to=plan.to_revision, expect=expect, reason=reason
+                    name, self.env, to=plan.to_revision, expect=expect, reason=reason, wait=False
                 )
+            if entry.run_id is not None and self.run_id is None:
+                self._show_log(entry.run_id, "deploy")
+            if entry.outcome == Outcome.RUNNING:
+                ends = self.shipdeck.action_ends
+                entry = await ends.wait(self.runner_index, deployer, entry)
         except Conflict as error:
             await self._finish_conflict(str(error))
             return
@@ -422,7 +429,6 @@ class ActionScreen(ModalScreen[bool]):
             self._show_outcome(Outcome.FAILED, str(error))
             return
         finally:
-            watcher.cancel()
             self.changed = True
         self.entry = entry
         if entry.run_id is not None and self.run_id is None:
@@ -437,25 +443,6 @@ class ActionScreen(ModalScreen[bool]):
             f"{self.action.value} {self.spec.name} {self.env}: {entry.outcome.value}",
             severity="information" if entry.outcome == Outcome.SUCCEEDED else "error",
         )
-
-    async def _watch_run(self) -> None:
-        """Find the action's deploy run as soon as it exists, to stream its log."""
-        while self.run_id is None:
-            try:
-                states = await self.deployer.deployments()
-            except Exception:
-                states = []
-            for state in states:
-                flight = state.in_flight
-                if (
-                    state.service == self.spec.name
-                    and state.env == self.env
-                    and flight is not None
-                    and flight.run_id is not None
-                ):
-                    self._show_log(flight.run_id, "deploy")
-                    return
-            await asyncio.sleep(IN_FLIGHT_POLL)
 
     def _show_log(self, run_id: int, task: str) -> None:
         if not self.is_attached:
@@ -490,10 +477,23 @@ class ActionScreen(ModalScreen[bool]):
         self._show_outcome(Outcome.CONFLICT, f"{message}; nothing was changed")
 
     def on_runner_events(self, runner_index: int, page: EventPage) -> None:
-        if runner_index != self.runner_index or self.run_id is None:
+        if runner_index != self.runner_index:
             return
+        if self.run_id is None and self.phase == "running":
+            # The action's deploy run, as soon as it exists: its log is shown live.
+            started = next((e for e in page.events if self._is_ours(e)), None)
+            if started is not None and started.run_id is not None:
+                self._show_log(started.run_id, "deploy")
         for pane in self.query(LogPane):
             pane.apply_events(page)
+
+    def _is_ours(self, event: Event) -> bool:
+        return (
+            isinstance(event, DeployStartedEvent)
+            and event.data.service == self.spec.name
+            and event.data.env == self.env
+            and event.data.action == self.action
+        )
 
     def action_back(self) -> None:
         self.dismiss(self.changed or self.phase == "running")

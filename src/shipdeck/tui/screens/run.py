@@ -11,17 +11,17 @@ from textual.containers import Container
 from textual.widgets import Static
 
 from shipdeck.model import (
-    EventKind,
     EventPage,
     ParamValue,
     PipelineSpec,
     RerunMode,
     RunDetail,
+    RunEvent,
+    TaskEvent,
     TaskStatus,
 )
 from shipdeck.tui import actions, keymap
-from shipdeck.tui.current import shipdeck_app, tick_while_shown
-from shipdeck.tui.data import event_run, event_task
+from shipdeck.tui.current import follow_runner_events, shipdeck_app, tick_while_shown
 from shipdeck.tui.format import STATUS_WORD, format_duration, format_param, run_elapsed
 from shipdeck.tui.refused_keys import HidesRefusedKeys
 from shipdeck.tui.run_graph import fallback_graph, recorded_graph
@@ -89,6 +89,7 @@ class RunScreen(HidesRefusedKeys):
 
     def on_mount(self) -> None:
         tick_while_shown(self, self._paint_summary)
+        follow_runner_events(self, self.on_runner_events)
         self.run_worker(self._load(), group="run-load", exclusive=True)
 
     async def _load(self) -> None:
@@ -207,15 +208,11 @@ class RunScreen(HidesRefusedKeys):
         for event in page.events:
             if event.run_id != self.run_id:
                 continue
-            if event.kind == EventKind.TASK:
-                task = event_task(event)
-                if task is not None:
-                    tasks.append(task)
-            elif event.kind == EventKind.RUN:
-                run = event_run(event)
-                if run is not None:
-                    ended |= run.status.finished and not self.detail.run.status.finished
-                    self.detail = self.detail.model_copy(update={"run": run})
+            if isinstance(event, TaskEvent):
+                tasks.append(event.data)
+            elif isinstance(event, RunEvent):
+                ended |= event.data.status.finished and not self.detail.run.status.finished
+                self.detail = self.detail.model_copy(update={"run": event.data})
         if tasks:
             merged = {t.name: t for t in self.detail.tasks}
             merged.update({t.name: t for t in tasks})

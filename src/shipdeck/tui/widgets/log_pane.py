@@ -10,10 +10,9 @@ from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
-from shipdeck.model import EventKind, EventPage
+from shipdeck.model import EventPage, LogEvent, TaskEvent
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
-from shipdeck.tui.data import event_log_line, event_task
 from shipdeck.tui.format import plural
 from shipdeck.tui.widgets.log_view import LogState, LogView
 
@@ -72,13 +71,10 @@ class LogPane(Vertical):
         for event in page.events:
             if event.run_id != self.run_id or event.task != self.task_name:
                 continue
-            if event.kind == EventKind.LOG:
-                line = event_log_line(event)
-                if line is not None:
-                    lines.append(line)
-            elif event.kind == EventKind.TASK:
-                task = event_task(event)
-                finished = finished or (task is not None and task.status.finished)
+            if isinstance(event, LogEvent):
+                lines.append(event.line())
+            elif isinstance(event, TaskEvent):
+                finished = finished or event.data.status.finished
         if lines:
             self._view.add_lines(lines)
         if finished:
