@@ -25,7 +25,9 @@ class OwnerLock:
         temporary = directory / f".{self.name}.tmp"
         self._fd: int | None = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        os.write(self._fd, _identity(os.getpid()).encode())
+        # Best effort: on a full disk the lock still works, judged by the flock alone.
+        with contextlib.suppress(OSError):
+            os.write(self._fd, _identity(os.getpid()).encode())
         self.path = directory / f"{self.name}{_SUFFIX}"
         temporary.rename(self.path)
 
