@@ -47,6 +47,7 @@ __all__ = [
     "RUNNER_KINDS",
     "TOKEN_ENV",
     "LoadedSettings",
+    "MlflowEntry",
     "RunnerEntry",
     "Settings",
     "TuiSettings",
@@ -119,7 +120,37 @@ class RunnerEntry(BaseModel):
         return None
 
 
-RUNNER_KINDS: dict[str, type[RunnerEntry]] = {"shipdeck": RunnerEntry}
+class MlflowEntry(RunnerEntry):
+    """One MLflow tracking server (`kind = "mlflow"`), spoken to over its REST API.
+
+    The secret from `token_env`/`token_file` is a bearer token, or with `username` the
+    password of HTTP basic auth (what `mlflow server --app-name basic-auth` checks).
+    """
+
+    kind: Literal["mlflow"] = "mlflow"  # type: ignore[assignment]
+    username: str | None = None
+    """Basic auth as this user, the secret being the password (none: a bearer token)."""
+
+    url_rule: ClassVar[str] = "http(s)://HOST[:PORT][/PATH]"
+
+    @classmethod
+    def url_ok(cls, url: str) -> bool:
+        return _HTTP_URL.match(url) is not None
+
+    def problem(self) -> tuple[str, str] | None:
+        found = super().problem()
+        if found is None and self.username is not None:
+            if not self.username or ":" in self.username or self.username != self.username.strip():
+                return "username", f"runner {self.name!r}: username must be non-empty, no ':'"
+            if not (self.token_env or self.token_file):
+                return "username", (
+                    f"runner {self.name!r}: basic auth needs the password in token_env or"
+                    " token_file"
+                )
+        return found
+
+
+RUNNER_KINDS: dict[str, type[RunnerEntry]] = {"shipdeck": RunnerEntry, "mlflow": MlflowEntry}
 """Every runner kind shipdeck can talk to, by the `kind` written in the file."""
 
 

@@ -51,6 +51,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     token = s.add_mutually_exclusive_group()
     token.add_argument("--token-env", metavar="VAR", help="environment variable with the token")
     token.add_argument("--token-file", metavar="F", help="file (mode 0600) with the token")
+    s.add_argument(
+        "--username",
+        metavar="USER",
+        help="kind mlflow: HTTP basic auth as USER, the token being the password",
+    )
     s.add_argument("--read-only", action="store_true", help="never offer actions on it")
     s.set_defaults(handler=add_command)
 
@@ -112,10 +117,34 @@ async def status_command(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0 if state.running else 1
 
 
+async def _ping_mlflow(entry: RunnerEntry, row: dict[str, Any]) -> dict[str, Any]:
+    from shipdeck.runners.mlflow.open import open_api
+
+    try:
+        api = open_api(entry, timeout=PING_TIMEOUT)
+    except ShipdeckError as error:
+        return {**row, "reachable": False, "error": str(error)}
+    try:
+        async with asyncio.timeout(PING_TIMEOUT + 1):
+            started = time.perf_counter()
+            version = await api.server_version()
+            latency = time.perf_counter() - started
+    except ShipdeckError as error:
+        return {**row, "reachable": False, "error": str(error)}
+    except TimeoutError:
+        return {**row, "reachable": False, "error": "timed out"}
+    finally:
+        await api.close()
+    return {**row, "reachable": True, "version": f"mlflow {version}".strip(),
+            "latency_ms": round(latency * 1000, 2)}
+
+
 async def _ping(entry: RunnerEntry) -> dict[str, Any]:
     from shipdeck.runners.remote import RemoteRunner
 
     row: dict[str, Any] = {"name": entry.name, "url": entry.url, "read_only": entry.read_only}
+    if entry.kind == "mlflow":
+        return await _ping_mlflow(entry, row)
     try:
         client = RemoteRunner(
             entry.url, token=runner_token(entry), name=entry.name, timeout=PING_TIMEOUT
@@ -168,6 +197,7 @@ async def add_command(args: argparse.Namespace, ctx: CliContext) -> int:
         "url": args.url,
         "token_env": args.token_env,
         "token_file": args.token_file,
+        "username": args.username,
         "read_only": args.read_only,
     }
     try:

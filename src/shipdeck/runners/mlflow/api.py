@@ -17,6 +17,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from shipdeck.errors import InvalidInput, NotFound, ShipdeckError, Unauthorized, Unavailable
+from shipdeck.runners.mlflow.freshness import Breaker
 
 PAGE = 100
 """Runs and versions per page: MLflow's search of 100 runs takes ~0.2 s, 1,000 ~2 s."""
@@ -154,8 +155,11 @@ class MlflowApi:
         headers: Mapping[str, str] | None = None,
         timeout: float = TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
+        breaker: Breaker | None = None,
     ) -> None:
         self.name = name
+        self.breaker = breaker or Breaker(name)
+        """Offline after a failure: calls fail at once until the next try (freshness.py)."""
         self.url = url.rstrip("/")
         self._client = httpx.AsyncClient(
             base_url=f"{self.url}/api/2.0/mlflow/",
@@ -170,6 +174,21 @@ class MlflowApi:
     # Transport and errors.
 
     async def _call(
+        self, method: str, path: str, *, params: Any = None, body: Any = None
+    ) -> dict[str, Any]:
+        self.breaker.check()
+        try:
+            data = await self._request(method, path, params=params, body=body)
+        except Unavailable as error:
+            self.breaker.failed(error)
+            raise
+        except ShipdeckError:
+            self.breaker.succeeded()  # it answered, if only to refuse
+            raise
+        self.breaker.succeeded()
+        return data
+
+    async def _request(
         self, method: str, path: str, *, params: Any = None, body: Any = None
     ) -> dict[str, Any]:
         try:
@@ -215,6 +234,22 @@ class MlflowApi:
         if status >= 500:
             return Unavailable(f"{where} failed: {message}")
         return ShipdeckError(f"{where}: {message}")
+
+    async def server_version(self) -> str:
+        """MLflow's version (`GET /version`), "" when the server does not say."""
+        try:
+            response = await self._client.get(f"{self.url}/version")
+        except httpx.TimeoutException:
+            raise Unavailable(f"runner {self.name} (mlflow) timed out at {self.url}") from None
+        except httpx.TransportError as error:
+            reason = str(error) or type(error).__name__
+            raise Unavailable(
+                f"runner {self.name} (mlflow) is unreachable at {self.url}: {reason}"
+            ) from None
+        if not response.is_success:
+            raise self._error(response)
+        text = response.text.strip()
+        return text if len(text) < 40 and "\n" not in text else ""
 
     async def health(self) -> None:
         """Raise unless the server answers (the tracking API itself, not /health alone)."""
@@ -345,3 +380,7 @@ class MlflowApi:
     async def set_model_tag(self, name: str, key: str, value: str) -> None:
         body = {"name": name, "key": key, "value": value}
         await self._call("POST", "registered-models/set-tag", body=body)
+
+    async def delete_model_tag(self, name: str, key: str) -> None:
+        body = {"name": name, "key": key}
+        await self._call("DELETE", "registered-models/delete-tag", body=body)
