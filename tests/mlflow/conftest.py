@@ -67,7 +67,15 @@ class MlflowServer:
                 self.process.wait(10)
 
 
-def start_mlflow(root: Path, port: int | None = None) -> MlflowServer:
+def start_mlflow(
+    root: Path,
+    port: int | None = None,
+    *,
+    extra: tuple[str, ...] = (),
+    environ: dict[str, str] | None = None,
+) -> MlflowServer:
+    """`extra`: more `mlflow server` arguments (`--app-name basic-auth`), `environ` more
+    variables for it."""
     root.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     env = {
@@ -76,6 +84,7 @@ def start_mlflow(root: Path, port: int | None = None) -> MlflowServer:
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "DO_NOT_TRACK": "true",
         "MLFLOW_ENABLE_TELEMETRY": "false",
+        **(environ or {}),
     }
     log = root / "server.log"
     with log.open("ab") as out:
@@ -93,6 +102,7 @@ def start_mlflow(root: Path, port: int | None = None) -> MlflowServer:
                 str(port),
                 "--workers",
                 "1",
+                *extra,
             ],
             stdout=out,
             stderr=subprocess.STDOUT,

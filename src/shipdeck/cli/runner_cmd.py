@@ -12,6 +12,7 @@ from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json, table
 from shipdeck.config import (
     RUNNER_KINDS,
+    MlflowEntry,
     RunnerEntry,
     add_runner,
     entry_from_table,
@@ -135,15 +136,19 @@ async def _ping_mlflow(entry: RunnerEntry, row: dict[str, Any]) -> dict[str, Any
         return {**row, "reachable": False, "error": "timed out"}
     finally:
         await api.close()
-    return {**row, "reachable": True, "version": f"mlflow {version}".strip(),
-            "latency_ms": round(latency * 1000, 2)}
+    return {
+        **row,
+        "reachable": True,
+        "version": f"mlflow {version}".strip(),
+        "latency_ms": round(latency * 1000, 2),
+    }
 
 
 async def _ping(entry: RunnerEntry) -> dict[str, Any]:
     from shipdeck.runners.remote import RemoteRunner
 
     row: dict[str, Any] = {"name": entry.name, "url": entry.url, "read_only": entry.read_only}
-    if entry.kind == "mlflow":
+    if isinstance(entry, MlflowEntry):
         return await _ping_mlflow(entry, row)
     try:
         client = RemoteRunner(

@@ -93,14 +93,14 @@ def _parse(model: str, key: str, value: str) -> AliasRecord | None:
 def recorded(model: RegisteredModel) -> list[AliasRecord]:
     """The moves shipdeck recorded on `model`, oldest first."""
     found = [
-        _parse(model.name, tag.key, tag.value)
-        for tag in model.tags
-        if tag.key.startswith(PREFIX)
+        _parse(model.name, tag.key, tag.value) for tag in model.tags if tag.key.startswith(PREFIX)
     ]
     return sorted((r for r in found if r is not None), key=lambda r: (r.at, r.key))
 
 
-def _outside(model: str, alias: str, before: str | None, after: str | None, at: datetime) -> AliasRecord:
+def _outside(
+    model: str, alias: str, before: str | None, after: str | None, at: datetime
+) -> AliasRecord:
     return AliasRecord(
         key="",
         model=model,
@@ -133,7 +133,9 @@ def history(model: RegisteredModel) -> list[AliasRecord]:
         before = last.get(record.alias)
         if before is not None and before.to_version != record.from_version:
             ordered.append(
-                _outside(model.name, record.alias, before.to_version, record.from_version, record.at)
+                _outside(
+                    model.name, record.alias, before.to_version, record.from_version, record.at
+                )
             )
         ordered.append(record)
         last[record.alias] = record
@@ -190,6 +192,8 @@ async def move(
 
 
 async def _trim(api: MlflowApi, model: str) -> None:
-    tags = sorted(t.key for t in (await api.registered_model(model)).tags if t.key.startswith(PREFIX))
+    tags = sorted(
+        t.key for t in (await api.registered_model(model)).tags if t.key.startswith(PREFIX)
+    )
     for key in tags[: max(0, len(tags) - KEEP)]:
         await api.delete_model_tag(model, key)

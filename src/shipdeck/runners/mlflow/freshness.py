@@ -34,7 +34,7 @@ class Freshness:
     attempt: int = 0
 
     def ago(self, now: float | None = None) -> str:
-        """"updated 4s ago", "not reached yet"."""
+        """ "updated 4s ago", "not reached yet"."""
         if self.updated_at is None:
             return "not reached yet"
         seconds = max(0, int((time.time() if now is None else now) - self.updated_at))
