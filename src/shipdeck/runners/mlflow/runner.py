@@ -1,0 +1,328 @@
+"""The `mlflow` runner kind: an MLflow tracking server behind shipdeck's Runner contract.
+
+Experiments are pipelines, runs are runs (child runs are the parent's graph), metric
+histories are metrics by step, the registry is the Models view, and alias moves go through
+MLflow's alias API with shipdeck's record of them kept in MLflow (`alias_log`). MLflow is not
+an executor: no triggering, rerunning, cancelling, no task logs, said in one line each.
+Events come from polling (`watch`), at `POLL_INTERVAL` and backing off while offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from datetime import UTC, datetime
+
+from shipdeck.errors import InvalidInput
+from shipdeck.model import (
+    AliasMove,
+    AliasMovedEvent,
+    CompareSubject,
+    Comparison,
+    Event,
+    EventPage,
+    FailureStreak,
+    ModelSummary,
+    ModelVersion,
+    PipelineSpec,
+    Run,
+    RunDetail,
+    RunEvent,
+    RunStatus,
+    VersionRegisteredEvent,
+    known_direction,
+)
+from shipdeck.model.capabilities import Capabilities, Capability, EventDelivery
+from shipdeck.model.compare import compare
+from shipdeck.runners.base import BaseRunner, compare_refs, version_ref
+from shipdeck.runners.mlflow import alias_log, mapping
+from shipdeck.runners.mlflow.alias_log import AliasRecord
+from shipdeck.runners.mlflow.api import FileInfo, MlflowApi, MlflowRun
+from shipdeck.runners.mlflow.freshness import POLL_INTERVAL, Freshness
+from shipdeck.runners.mlflow.registry import Registry
+from shipdeck.runners.mlflow.runs import RunReader
+from shipdeck.runners.mlflow.watch import Changes, Watcher
+
+NOT_AN_EXECUTOR = "MLflow is not an executor: it records runs that other programs make"
+REASONS = {
+    Capability.TRIGGER: NOT_AN_EXECUTOR,
+    Capability.TRIGGER_PARAMS: NOT_AN_EXECUTOR,
+    Capability.RERUN_ALL: NOT_AN_EXECUTOR,
+    Capability.RERUN_FAILED: NOT_AN_EXECUTOR,
+    Capability.RERUN_FROM: NOT_AN_EXECUTOR,
+    Capability.RERUN_PREVIEW: NOT_AN_EXECUTOR,
+    Capability.CANCEL: NOT_AN_EXECUTOR,
+    Capability.LOGS: "MLflow keeps no task logs (a run's files are its artifacts)",
+    Capability.LOG_SEARCH: "MLflow keeps no task logs (a run's files are its artifacts)",
+    Capability.STATIC_DAG: "an MLflow experiment declares no tasks: a run's graph is its child runs",
+    Capability.DEPLOYMENTS: "MLflow has no services: deploy its versions from a shipdeck service",
+    Capability.SCHEDULES: "MLflow schedules nothing",
+}
+CAN = frozenset(
+    {
+        Capability.PIPELINES,
+        Capability.METRICS,
+        Capability.METRIC_STEPS,
+        Capability.MODELS,
+        Capability.ALIASES,
+        Capability.FAILURES,
+    }
+)
+KEPT_EVENTS = 2000
+"""Events kept for followers that fall behind (a poll adds a handful)."""
+FAILURE_SCAN = 100
+"""Runs of an experiment looked at for its failure streak: the newest page."""
+HISTORY_TTL = 30.0
+"""Seconds a compare's metric histories serve the run details asked right after it."""
+
+
+class MlflowRunner(BaseRunner):
+    def __init__(
+        self, api: MlflowApi, *, read_only: bool = False, poll_interval: float = POLL_INTERVAL
+    ) -> None:
+        self._name = api.name
+        self.api = api
+        self.read_only = read_only
+        self.poll_interval = poll_interval
+        api.breaker.interval = poll_interval
+        self.reader = RunReader(api)
+        self.registry = Registry(api, self.reader)
+        self._watcher = Watcher()
+        self._events: deque[Event] = deque(maxlen=KEPT_EVENTS)
+        self._seq = 0
+        self._looked = 0.0
+        self._look_lock = asyncio.Lock()
+        self._details: dict[str, tuple[float, RunDetail]] = {}
+        self._capabilities = Capabilities(
+            kind="mlflow",
+            can=CAN,
+            events=EventDelivery.POLL,
+            poll_interval=poll_interval,
+            read_only=read_only,
+            reasons=REASONS,
+        )
+
+    async def capabilities(self) -> Capabilities:
+        return self._capabilities
+
+    @property
+    def state(self) -> Freshness:
+        """Live with "updated Ns ago", or offline with the one-line reason."""
+        return self.api.breaker.state
+
+    async def close(self) -> None:
+        await self.api.close()
+
+    # Pipelines and runs -----------------------------------------------------------------------
+
+    async def pipelines(self) -> list[PipelineSpec]:
+        return [mapping.pipeline(e) for e in await self.reader.experiments(fresh=True)]
+
+    async def runs(
+        self,
+        *,
+        pipeline: str | None = None,
+        status: RunStatus | None = None,
+        text: str | None = None,
+        limit: int = 50,
+        before: str | None = None,
+    ) -> list[Run]:
+        found = await self.reader.search(
+            pipeline=pipeline, status=status, text=text, limit=limit, before=before
+        )
+        names = await self.reader.names()
+        return [
+            mapping.run(r, names.get(r.info.experiment_id, r.info.experiment_id)) for r in found
+        ]
+
+    async def run(self, run_id: str) -> RunDetail:
+        cached = self._details.pop(run_id, None)
+        if cached is not None and time.monotonic() - cached[0] < HISTORY_TTL:
+            return cached[1]
+        found = await self.api.run(run_id)
+        name, children, histories = await asyncio.gather(
+            self.reader.experiment_name(found.info.experiment_id),
+            self.reader.children(found),
+            self.reader.histories(found),
+        )
+        return mapping.detail(found, name, children, histories)
+
+    async def resolve_run(self, ref: str) -> str:
+        """`last`, `last:EXPERIMENT`, an MLflow run id or its first 8 (or more) hex digits."""
+        text = ref.strip()
+        if text == "last" or text.startswith("last:"):
+            return str(await super().resolve_run(text))
+        return await self.reader.resolve(text)
+
+    async def check_run(self, run_id: str) -> None:
+        await self.api.run(run_id)
+
+    async def failures(self, *, limit: int = 20) -> list[FailureStreak]:
+        """Per experiment, failed runs since its last finished one, within its newest 100."""
+        experiments = await self.reader.experiments()
+        pages = await asyncio.gather(
+            *(
+                self.api.runs([e.experiment_id], max_results=FAILURE_SCAN)
+                for e in experiments
+            )
+        )
+        streaks: list[FailureStreak] = []
+        for experiment, page in zip(experiments, pages, strict=True):
+            failed: list[MlflowRun] = []
+            for found in page.items:
+                if found.info.status in ("RUNNING", "SCHEDULED"):
+                    continue
+                if found.info.status != "FAILED":
+                    break
+                failed.append(found)
+            if failed:
+                newest = mapping.run(failed[0], experiment.name)
+                streaks.append(FailureStreak(run=newest, count=len(failed)))
+        streaks.sort(key=lambda s: s.run.created_at, reverse=True)
+        return streaks[:limit]
+
+    async def artifacts(self, run_id: str, path: str = "") -> list[FileInfo]:
+        """A run's artifact list (one directory level)."""
+        return await self.api.artifacts(run_id, path)
+
+    # Events, by polling -------------------------------------------------------------------------
+
+    async def last_seq(self) -> int:
+        await self._look()
+        return self._seq
+
+    async def wait_events(self, after: int, *, wait: float = 15.0, limit: int = 5000) -> EventPage:
+        deadline = time.monotonic() + wait
+        if after > self._seq:
+            return EventPage(events=[], last_seq=self._seq, reset=True)
+        while True:
+            await self._look()
+            fresh = [event for event in self._events if event.seq > after]
+            if fresh or time.monotonic() >= deadline:
+                page = fresh[:limit]
+                return EventPage(events=page, last_seq=page[-1].seq if page else self._seq)
+            due = self._looked + self.api.breaker.delay() - time.monotonic()
+            await asyncio.sleep(max(0.05, min(due, deadline - time.monotonic())))
+
+    async def _look(self) -> None:
+        """Look for changes when the last look is older than the poll delay (one at a time,
+        shared by every follower)."""
+        async with self._look_lock:
+            if self._looked and time.monotonic() - self._looked < self.api.breaker.delay():
+                return
+            self._looked = time.monotonic()
+            changes = await self._watcher.look(self.api)
+            if changes:
+                await self._publish(changes)
+
+    async def _publish(self, changes: Changes) -> None:
+        names = await self.reader.names()
+        now = datetime.now(UTC)
+        for found in changes.runs:
+            name = names.get(found.info.experiment_id, found.info.experiment_id)
+            self._seq += 1
+            self._events.append(
+                RunEvent(
+                    seq=self._seq, ts=now, run_id=found.info.run_id, data=mapping.run(found, name)
+                )
+            )
+        for version in changes.versions:
+            self.registry.forget(version.name)
+            self._seq += 1
+            self._events.append(
+                VersionRegisteredEvent(
+                    seq=self._seq, ts=now, data=mapping.version(version, version.aliases, None)
+                )
+            )
+        for record in changes.aliases:
+            self.registry.forget(record.model)
+            self._seq += 1
+            self._events.append(AliasMovedEvent(seq=self._seq, ts=now, data=alias_move(record)))
+
+    # The registry -------------------------------------------------------------------------------
+
+    async def models(self) -> list[ModelSummary]:
+        return await self.registry.models()
+
+    async def model_versions(self, model: str) -> list[ModelVersion]:
+        return await self.registry.model_versions(model)
+
+    async def alias(self, model: str, alias: str, version: str, *, reason: str = "") -> AliasMove:
+        self._check_writable(f"move alias {alias} of {model}")
+        if not alias.strip() or alias.strip() != alias:
+            raise InvalidInput(f"alias {alias!r}: expected a name like champion")
+        number = await self.registry.version_number(model, version)
+        record = await alias_log.move(self.api, model, alias, number, reason=reason)
+        self.registry.forget(model)
+        return alias_move(record)
+
+    async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[AliasMove]:
+        if model is not None:
+            models = [await self.api.registered_model(model)]
+        else:
+            models = await self.registry.registered_models()
+        records = [record for m in models for record in alias_log.history(m)]
+        records.sort(key=lambda r: r.at, reverse=True)
+        return [alias_move(record) for record in records[:limit]]
+
+    async def compare(self, refs: list[str]) -> Comparison:
+        compare_refs(refs)
+        subjects = await asyncio.gather(*(self._subject(ref) for ref in refs))
+        await self._prefetch_histories([s.run_id for s in subjects if s.run_id])
+        return compare(subjects, known_direction)
+
+    async def _subject(self, ref: str) -> CompareSubject:
+        found = version_ref(ref)
+        if found is None:
+            run_id = await self.resolve_run(ref)
+            detail = await self.api.run(run_id)
+            return CompareSubject(
+                label=mapping.label(run_id),
+                run_id=run_id,
+                params=dict(detail.params),
+                metrics=dict(detail.metrics),
+            )
+        model, ref_version = found
+        version = await self.registry.version(model, ref_version)
+        return CompareSubject(
+            label=f"{model}@{version.label}",
+            run_id=version.run_id,
+            model=model,
+            version=version.version,
+            params=version.params,
+            metrics=version.metrics,
+        )
+
+    async def _prefetch_histories(self, run_ids: list[str]) -> None:
+        """The compared runs' details with every metric's history, one request per metric for
+        all of them (MLflow's bulk-interval endpoint): the compare view asks each run next."""
+        unique = list(dict.fromkeys(run_ids))
+        runs = await self.reader.by_ids(unique)
+        keys = sorted({key for found in runs.values() for key in found.metrics})
+        histories = await asyncio.gather(
+            *(self.api.metric_histories(list(runs), key) for key in keys)
+        )
+        names = await self.reader.names()
+        for run_id, found in runs.items():
+            values = [m for by_run in histories for m in by_run.get(run_id, [])]
+            children = await self.reader.children(found)
+            name = names.get(found.info.experiment_id, found.info.experiment_id)
+            detail = mapping.detail(found, name, children, values)
+            self._details[run_id] = (time.monotonic(), detail)
+
+
+def alias_move(record: AliasRecord) -> AliasMove:
+    return AliasMove(
+        id=record.key or f"outside:{record.alias}:{record.from_version}:{record.to_version}",
+        model=record.model,
+        alias=record.alias,
+        from_version=record.from_version,
+        to_version=record.to_version,
+        user=record.user,
+        at=record.at,
+        reason=record.reason,
+        note=record.note,
+    )
+
+
