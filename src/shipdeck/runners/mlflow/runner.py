@@ -162,10 +162,7 @@ class MlflowRunner(BaseRunner):
         """Per experiment, failed runs since its last finished one, within its newest 100."""
         experiments = await self.reader.experiments()
         pages = await asyncio.gather(
-            *(
-                self.api.runs([e.experiment_id], max_results=FAILURE_SCAN)
-                for e in experiments
-            )
+            *(self.api.runs([e.experiment_id], max_results=FAILURE_SCAN) for e in experiments)
         )
         streaks: list[FailureStreak] = []
         for experiment, page in zip(experiments, pages, strict=True):
@@ -324,5 +321,3 @@ def alias_move(record: AliasRecord) -> AliasMove:
         reason=record.reason,
         note=record.note,
     )
-
-
