@@ -7,10 +7,10 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
+from shipdeck.model.capabilities import Capability, EventDelivery
 
 from shipdeck.errors import InvalidInput, NotFound, Refused, Unsupported
 from shipdeck.model import RunStatus
-from shipdeck.model.capabilities import Capability, EventDelivery
 from shipdeck.runners.mlflow.api import MlflowApi
 from shipdeck.runners.mlflow.runner import MlflowRunner
 from tests.mlflow.conftest import MlflowServer, Seeded, seed
@@ -163,7 +163,7 @@ async def test_alias_move_and_history(
     read_only = MlflowRunner(MlflowApi(runner.api.url, name="lab"), read_only=True)
     try:
         assert not (await read_only.capabilities()).has(Capability.ALIASES)
-        with pytest.raises(Refused, match="^runner lab is read-only"):
+        with pytest.raises(Refused, match=r"^runner lab is read-only"):
             await read_only.alias(seeded.model, "champion", "v1")
     finally:
         await read_only.close()

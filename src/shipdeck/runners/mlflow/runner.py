@@ -55,7 +55,7 @@ REASONS = {
     Capability.CANCEL: NOT_AN_EXECUTOR,
     Capability.LOGS: "MLflow keeps no task logs (a run's files are its artifacts)",
     Capability.LOG_SEARCH: "MLflow keeps no task logs (a run's files are its artifacts)",
-    Capability.STATIC_DAG: "an MLflow experiment declares no tasks: a run's graph is its child runs",
+    Capability.STATIC_DAG: "an MLflow experiment declares no tasks; a run's graph is its children",
     Capability.DEPLOYMENTS: "MLflow has no services: deploy its versions from a shipdeck service",
     Capability.SCHEDULES: "MLflow schedules nothing",
 }
