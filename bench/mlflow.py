@@ -1,0 +1,270 @@
+"""The MLflow runner against a real MLflow server holding 1,000 runs x 20 metrics x 10 steps and
+a model with 200 versions: the Models view's first frame and a 10-run compare with curves
+drawn, each next to the same REST queries made with a bare httpx client in the same run.
+
+Run: .venv/bin/python bench/mlflow.py [--quick] [--json] [--repeat N]
+
+Needs the dev extra (the mlflow package, for the server only). Target: each figure at most
+1.5x its bare-REST reference. Figures in docs/performance.md ("MLflow runner").
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.tui_deploy import first_frame, host_screen  # noqa: E402
+from tests.mlflow.conftest import MlflowServer, start_mlflow  # noqa: E402
+
+MODEL = "bench-churn"
+METRICS = [f"m{i:02d}" for i in range(18)] + ["auc", "loss"]
+
+
+def fill(server: MlflowServer, runs: int, steps: int, versions: int) -> list[str]:
+    """Runs of one experiment with every metric at every step, and a model whose versions come
+    from the newest runs. Returns the run ids, newest first."""
+    ids: list[str] = []
+    with httpx.Client(base_url=f"{server.url}/api/2.0/mlflow/", timeout=60) as client:
+
+        def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+            response = client.post(path, json=body)
+            response.raise_for_status()
+            data: dict[str, Any] = response.json()
+            return data
+
+        experiment = post("experiments/create", {"name": "bench"})["experiment_id"]
+        base = 1_700_000_000_000
+        for index in range(runs):
+            run_id = post(
+                "runs/create",
+                {"experiment_id": experiment, "run_name": f"r{index}", "start_time": base + index},
+            )["run"]["info"]["run_id"]
+            values = [
+                {
+                    "key": key,
+                    "value": (index % 97) / 97 + step / (steps * 10) + k / 1000,
+                    "timestamp": base + step,
+                    "step": step,
+                }
+                for k, key in enumerate(METRICS)
+                for step in range(steps)
+            ]
+            params = [{"key": "lr", "value": str(0.001 * (index % 10 + 1))}]
+            post("runs/log-batch", {"run_id": run_id, "metrics": values, "params": params})
+            post("runs/update", {"run_id": run_id, "status": "FINISHED", "end_time": base + index})
+            ids.append(run_id)
+        post("registered-models/create", {"name": MODEL})
+        newest = list(reversed(ids))
+        for run_id in reversed(newest[:versions]):
+            post(
+                "model-versions/create",
+                {"name": MODEL, "source": f"runs:/{run_id}/model", "run_id": run_id},
+            )
+        post("registered-models/alias", {"name": MODEL, "alias": "champion", "version": "1"})
+    return list(reversed(ids))
+
+
+async def raw_models(url: str) -> float:
+    """The Models view's REST queries with bare httpx, JSON decoded and nothing else: the
+    models, each model with its aliases, its versions by pages of 100, their source runs."""
+    async with httpx.AsyncClient(base_url=f"{url}/api/2.0/mlflow/", timeout=60) as client:
+        t0 = time.perf_counter()
+        models = (
+            await client.get("registered-models/search", params={"max_results": 100})
+        ).json()["registered_models"]
+        experiments = (
+            await client.post("experiments/search", json={"max_results": 100})
+        ).json()["experiments"]
+        for model in models:
+            await client.get("registered-models/get", params={"name": model["name"]})
+            versions: list[dict[str, Any]] = []
+            token = None
+            while True:
+                params: dict[str, Any] = {
+                    "filter": f"name='{model['name']}'",
+                    "max_results": 100,
+                    "order_by": ["version_number DESC"],
+                }
+                if token:
+                    params["page_token"] = token
+                page = (await client.get("model-versions/search", params=params)).json()
+                versions.extend(page.get("model_versions", []))
+                token = page.get("next_page_token")
+                if not token:
+                    break
+            run_ids = sorted({v["run_id"] for v in versions})
+            for start in range(0, len(run_ids), 100):
+                chunk = ", ".join(f"'{i}'" for i in run_ids[start : start + 100])
+                (
+                    await client.post(
+                        "runs/search",
+                        json={
+                            "experiment_ids": [e["experiment_id"] for e in experiments],
+                            "filter": f"attributes.run_id IN ({chunk})",
+                            "max_results": 100,
+                        },
+                    )
+                ).json()
+        return time.perf_counter() - t0
+
+
+async def raw_compare(url: str, run_ids: list[str]) -> float:
+    """A 10-run compare's REST queries with bare httpx: each run, then every metric's history
+    for all of them (the bulk-interval endpoint, one request per metric)."""
+    async with httpx.AsyncClient(base_url=f"{url}/api/2.0/mlflow/", timeout=60) as client:
+        t0 = time.perf_counter()
+        runs = await asyncio.gather(
+            *(client.get("runs/get", params={"run_id": run_id}) for run_id in run_ids)
+        )
+        keys = sorted({m["key"] for r in runs for m in r.json()["run"]["data"]["metrics"]})
+        await asyncio.gather(
+            *(
+                client.get(
+                    "metrics/get-history-bulk-interval",
+                    params=[("run_ids", i) for i in run_ids]
+                    + [("metric_key", key), ("max_results", 320)],
+                )
+                for key in keys
+            )
+        )
+        return time.perf_counter() - t0
+
+
+def open_runner(url: str) -> Any:
+    from shipdeck.runners.mlflow.api import MlflowApi
+    from shipdeck.runners.mlflow.runner import MlflowRunner
+
+    return MlflowRunner(MlflowApi(url, name="lab"))
+
+
+def bench_models(url: str) -> dict[str, float]:
+    from shipdeck.tui import create_app
+    from shipdeck.tui.config import TuiConfig
+    from shipdeck.tui.screens.models import ModelsView, VersionTable
+
+    timings: dict[str, float] = {}
+
+    async def run() -> None:
+        runner = open_runner(url)
+        app = create_app([runner], config=TuiConfig())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause(0.3)
+            view = ModelsView(id="models-view")
+            shown = await first_frame(
+                app, pilot, lambda: app.push_screen(host_screen(view)), lambda: view.parts
+            )
+            timings.update(shown)
+            timings["rows"] = view.query_one(VersionTable).row_count
+        await runner.close()
+        timings["raw_s"] = await raw_models(url)
+
+    asyncio.run(run())
+    return timings
+
+
+def bench_compare(url: str, run_ids: list[str]) -> dict[str, float]:
+    from shipdeck.tui import create_app
+    from shipdeck.tui.config import TuiConfig
+    from shipdeck.tui.screens.compare import CompareScreen
+
+    timings: dict[str, float] = {}
+
+    async def run() -> None:
+        runner = open_runner(url)
+        app = create_app([runner], config=TuiConfig())
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.pause(0.3)
+            screen = CompareScreen(0, list(run_ids))
+            shown = await first_frame(
+                app,
+                pilot,
+                lambda: app.push_screen(screen),
+                lambda: screen.comparison is not None,
+            )
+            timings.update(shown)
+            timings["subjects"] = len(screen.details)
+            timings["with_curves"] = sum(
+                1 for d in screen.details if d is not None and len(d.metrics) > 20
+            )
+        await runner.close()
+        timings["raw_s"] = await raw_compare(url, run_ids)
+
+    asyncio.run(run())
+    return timings
+
+
+def run_all(quick: bool = False, repeat: int = 1) -> dict[str, Any]:
+    runs, steps, versions = (100, 10, 30) if quick else (1000, 10, 200)
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_mlflow(Path(tmp) / "mlflow")
+        try:
+            t = time.perf_counter()
+            ids = fill(server, runs, steps, versions)
+            results["setup_s"] = time.perf_counter() - t
+            results["models"] = medians([bench_models(server.url) for _ in range(repeat)])
+            results["compare"] = medians(
+                [bench_compare(server.url, ids[:10]) for _ in range(repeat)]
+            )
+        finally:
+            server.stop()
+    results["config"] = {
+        "runs": runs,
+        "steps": steps,
+        "metrics": len(METRICS),
+        "versions": versions,
+        "repeat": repeat,
+        "load_average": os.getloadavg()[0],
+    }
+    return results
+
+
+def medians(samples: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(s[key] for s in samples) for key in samples[0]}
+
+
+def report(results: dict[str, Any]) -> str:
+    m, c, cfg = results["models"], results["compare"], results["config"]
+    return "\n".join(
+        [
+            f"MLflow {cfg['runs']:,} runs x {cfg['metrics']} metrics x {cfg['steps']} steps,"
+            f" a model of {cfg['versions']} versions (seeded in {results['setup_s']:.1f} s)",
+            f"Models view first frame {m['first_frame_s']:.3f} s (load {m['load_s']:.3f} s,"
+            f" painted {m['painted_s']:.3f} s, {m['rows']:.0f} rows); bare httpx REST"
+            f" {m['raw_s']:.3f} s; ratio {m['first_frame_s'] / m['raw_s']:.2f}x"
+            f" (load alone {m['load_s'] / m['raw_s']:.2f}x)   target <= 1.5x",
+            f"compare 10 runs with curves first frame {c['first_frame_s']:.3f} s (load"
+            f" {c['load_s']:.3f} s, painted {c['painted_s']:.3f} s, {c['with_curves']:.0f} with"
+            f" curves); bare httpx REST {c['raw_s']:.3f} s; ratio"
+            f" {c['first_frame_s'] / c['raw_s']:.2f}x (load alone {c['load_s'] / c['raw_s']:.2f}x)"
+            "   target <= 1.5x",
+            f"(medians of {cfg['repeat']}; load average {cfg['load_average']:.2f})",
+        ]
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="100 runs, 30 versions")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per figure (medians)")
+    args = parser.parse_args()
+    results = run_all(args.quick, args.repeat)
+    print(json.dumps(results, indent=2) if args.json else report(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
