@@ -25,8 +25,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.tui_deploy import first_frame, host_screen  # noqa: E402
-from tests.mlflow.conftest import MlflowServer, start_mlflow  # noqa: E402
+from bench.tui_deploy import first_frame, host_screen
+from tests.mlflow.conftest import MlflowServer, start_mlflow
 
 MODEL = "bench-churn"
 METRICS = [f"m{i:02d}" for i in range(18)] + ["auc", "loss"]
@@ -81,12 +81,12 @@ async def raw_models(url: str) -> float:
     models, each model with its aliases, its versions by pages of 100, their source runs."""
     async with httpx.AsyncClient(base_url=f"{url}/api/2.0/mlflow/", timeout=60) as client:
         t0 = time.perf_counter()
-        models = (
-            await client.get("registered-models/search", params={"max_results": 100})
-        ).json()["registered_models"]
-        experiments = (
-            await client.post("experiments/search", json={"max_results": 100})
-        ).json()["experiments"]
+        models = (await client.get("registered-models/search", params={"max_results": 100})).json()[
+            "registered_models"
+        ]
+        experiments = (await client.post("experiments/search", json={"max_results": 100})).json()[
+            "experiments"
+        ]
         for model in models:
             await client.get("registered-models/get", params={"name": model["name"]})
             versions: list[dict[str, Any]] = []
