@@ -145,6 +145,11 @@ class AliasMove(BaseModel):
     to_version: int
     user: str
     at: datetime
+    reason: str = ""
+    """Why, when the mover said (the MLflow runner records it; the engine does not yet)."""
+    outside: bool = False
+    """A move the runner noticed but no shipdeck made (the alias changed in MLflow's own UI):
+    who and when are then not known (`user` says so, `at` is when it was noticed)."""
 
 
 class DeployAction(StrEnum):
