@@ -151,7 +151,6 @@ def version(
         sha256="",
         created_at=when(found.creation_timestamp) or EPOCH,
         aliases=sorted(aliases),
-        source=found.source,
     )
 
 

@@ -310,8 +310,10 @@ class MlflowRunner(BaseRunner):
 
 
 def alias_move(record: AliasRecord) -> AliasMove:
+    """A record as the contract's move; its id is when it was recorded (ms), 0 for a move
+    noticed outside shipdeck (it has no record)."""
     return AliasMove(
-        id=record.key or f"outside:{record.alias}:{record.from_version}:{record.to_version}",
+        id=0 if record.outside else int(record.at.timestamp() * 1000),
         model=record.model,
         alias=record.alias,
         from_version=record.from_version,
@@ -319,5 +321,5 @@ def alias_move(record: AliasRecord) -> AliasMove:
         user=record.user,
         at=record.at,
         reason=record.reason,
-        note=record.note,
+        outside=record.outside,
     )
