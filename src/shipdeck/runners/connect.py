@@ -26,7 +26,17 @@ def _open_shipdeck(entry: RunnerEntry) -> Runner:
     )
 
 
-OPENERS: dict[str, Callable[[RunnerEntry], Runner]] = {"shipdeck": _open_shipdeck}
+def _open_mlflow(entry: RunnerEntry) -> Runner:
+    from shipdeck.runners.mlflow.open import open_api
+    from shipdeck.runners.mlflow.runner import MlflowRunner
+
+    return MlflowRunner(open_api(entry), read_only=entry.read_only)
+
+
+OPENERS: dict[str, Callable[[RunnerEntry], Runner]] = {
+    "shipdeck": _open_shipdeck,
+    "mlflow": _open_mlflow,
+}
 """How to open a configured runner, by its kind (each kind in `shipdeck.config.RUNNER_KINDS`)."""
 
 
