@@ -140,6 +140,9 @@ class RunPage(BaseModel):
     runs: list[Run]
     total: int
     """Every matching run, not only this page's (`before` aside: it counts from the newest)."""
+    exact: bool = True
+    """False when the runner cannot count (MLflow): `total` is then a lower bound, the runs
+    so far and one more when more follow."""
 
 
 class FailureStreak(BaseModel):

@@ -29,6 +29,7 @@ from shipdeck.model import (
     Run,
     RunDetail,
     RunEvent,
+    RunPage,
     RunStatus,
     VersionRegisteredEvent,
     known_direction,
@@ -135,6 +136,24 @@ class MlflowRunner(BaseRunner):
         return [
             mapping.run(r, names.get(r.info.experiment_id, r.info.experiment_id)) for r in found
         ]
+
+    async def runs_page(
+        self,
+        *,
+        pipeline: str | None = None,
+        status: RunStatus | None = None,
+        text: str | None = None,
+        limit: int = 50,
+        before: str | None = None,
+    ) -> RunPage:
+        """A page and whether more follow: MLflow cannot count runs, and counting them would
+        read every one, so `total` is the runs up to this page and one more when there are
+        more (`exact` False); paging on (`before`) reads the next page only."""
+        found = await self.runs(
+            pipeline=pipeline, status=status, text=text, limit=limit + 1, before=before
+        )
+        more = len(found) > limit
+        return RunPage(runs=found[:limit], total=min(len(found), limit) + more, exact=not more)
 
     async def run(self, run_id: str) -> RunDetail:
         cached = self._details.pop(run_id, None)
