@@ -141,8 +141,8 @@ class RunPage(BaseModel):
     total: int
     """Every matching run, not only this page's (`before` aside: it counts from the newest)."""
     exact: bool = True
-    """False when the runner cannot count (MLflow): `total` is then a lower bound, the runs
-    so far and one more when more follow."""
+    """False when the runner cannot count (MLflow): `total` is then this page's runs and one
+    more, saying that more follow."""
 
 
 class FailureStreak(BaseModel):

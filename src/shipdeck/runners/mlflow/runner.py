@@ -147,8 +147,8 @@ class MlflowRunner(BaseRunner):
         before: str | None = None,
     ) -> RunPage:
         """A page and whether more follow: MLflow cannot count runs, and counting them would
-        read every one, so `total` is the runs up to this page and one more when there are
-        more (`exact` False); paging on (`before`) reads the next page only."""
+        read every one, so `total` is this page's runs and one more when more follow
+        (`exact` False then); paging on (`before`) reads the next page only."""
         found = await self.runs(
             pipeline=pipeline, status=status, text=text, limit=limit + 1, before=before
         )
