@@ -200,3 +200,12 @@ async def test_events_by_polling(
     run_events = [e for e in page.events if e.kind == "run"]
     assert [e.run_id for e in run_events] == [created["run"]["info"]["run_id"]]
     assert page.last_seq == page.events[-1].seq
+
+
+async def test_runs_page_reads_one_page_and_says_more_follow(
+    runner: MlflowRunner, seeded: Seeded
+) -> None:
+    page = await runner.runs_page(pipeline=seeded.experiment, limit=2)
+    assert len(page.runs) == 2 and page.total == 3 and not page.exact
+    rest = await runner.runs_page(pipeline=seeded.experiment, limit=2, before=page.runs[-1].id)
+    assert len(rest.runs) == 2 and rest.total == 2 and rest.exact
