@@ -42,7 +42,7 @@ from shipdeck.runners.mlflow.alias_log import AliasRecord
 from shipdeck.runners.mlflow.api import FileInfo, MlflowApi, MlflowRun
 from shipdeck.runners.mlflow.freshness import POLL_INTERVAL, Freshness
 from shipdeck.runners.mlflow.registry import Registry
-from shipdeck.runners.mlflow.runs import RunReader
+from shipdeck.runners.mlflow.runs import RUN_ID, RunReader
 from shipdeck.runners.mlflow.watch import Changes, Watcher
 
 NOT_AN_EXECUTOR = "MLflow is not an executor: it records runs that other programs make"
@@ -284,24 +284,32 @@ class MlflowRunner(BaseRunner):
 
     async def compare(self, refs: list[str]) -> Comparison:
         compare_refs(refs)
-        subjects = await asyncio.gather(*(self._subject(ref) for ref in refs))
-        await self._prefetch_histories([s.run_id for s in subjects if s.run_id])
-        return compare(subjects, known_direction)
+        found = await asyncio.gather(*(self._subject(ref) for ref in refs))
+        read = [run for _, run in found if run is not None]
+        have = {run.info.run_id for run in read}
+        missing = [s.run_id for s, run in found if run is None and s.run_id not in have]
+        if missing:  # versions' source runs: one search for all of them
+            read += list((await self.reader.by_ids(missing)).values())
+        await self._prefetch_histories(read)
+        return compare([subject for subject, _ in found], known_direction)
 
-    async def _subject(self, ref: str) -> CompareSubject:
+    async def _subject(self, ref: str) -> tuple[CompareSubject, MlflowRun | None]:
+        """A compare subject, and its run when it was read (a run reference)."""
         found = version_ref(ref)
         if found is None:
-            run_id = await self.resolve_run(ref)
-            detail = await self.api.run(run_id)
-            return CompareSubject(
+            text = ref.strip().removeprefix("#").lower()
+            run_id = text if RUN_ID.match(text) else await self.resolve_run(ref)
+            source = await self.api.run(run_id)
+            subject = CompareSubject(
                 label=mapping.label(run_id),
                 run_id=run_id,
-                params=dict(detail.params),
-                metrics=dict(detail.metrics),
+                params=dict(source.params),
+                metrics=dict(source.metrics),
             )
+            return subject, source
         model, ref_version = found
         version = await self.registry.version(model, ref_version)
-        return CompareSubject(
+        subject = CompareSubject(
             label=f"{model}@{version.label}",
             run_id=version.run_id,
             model=model,
@@ -309,22 +317,22 @@ class MlflowRunner(BaseRunner):
             params=version.params,
             metrics=version.metrics,
         )
+        return subject, None
 
-    async def _prefetch_histories(self, run_ids: list[str]) -> None:
+    async def _prefetch_histories(self, read: list[MlflowRun]) -> None:
         """The compared runs' details with every metric's history, one request per metric for
         all of them (MLflow's bulk-interval endpoint): the compare view asks each run next."""
-        unique = list(dict.fromkeys(run_ids))
-        runs = await self.reader.by_ids(unique)
+        runs = {run.info.run_id: run for run in read}
         keys = sorted({key for found in runs.values() for key in found.metrics})
-        histories = await asyncio.gather(
-            *(self.api.metric_histories(list(runs), key) for key in keys)
+        histories, children, names = await asyncio.gather(
+            asyncio.gather(*(self.api.metric_histories(list(runs), key) for key in keys)),
+            asyncio.gather(*(self.reader.children(found) for found in runs.values())),
+            self.reader.names(),
         )
-        names = await self.reader.names()
-        for run_id, found in runs.items():
+        for (run_id, found), kids in zip(runs.items(), children, strict=True):
             values = [m for by_run in histories for m in by_run.get(run_id, [])]
-            children = await self.reader.children(found)
             name = names.get(found.info.experiment_id, found.info.experiment_id)
-            detail = mapping.detail(found, name, children, values)
+            detail = mapping.detail(found, name, kids, values)
             self._details[run_id] = (time.monotonic(), detail)
 
 
