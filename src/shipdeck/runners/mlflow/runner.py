@@ -326,10 +326,11 @@ class MlflowRunner(BaseRunner):
         keys = sorted({key for found in runs.values() for key in found.metrics})
         histories, children, names = await asyncio.gather(
             asyncio.gather(*(self.api.metric_histories(list(runs), key) for key in keys)),
-            asyncio.gather(*(self.reader.children(found) for found in runs.values())),
+            self.reader.children_of(list(runs.values())),
             self.reader.names(),
         )
-        for (run_id, found), kids in zip(runs.items(), children, strict=True):
+        for run_id, found in runs.items():
+            kids = children.get(run_id, [])
             values = [m for by_run in histories for m in by_run.get(run_id, [])]
             name = names.get(found.info.experiment_id, found.info.experiment_id)
             detail = mapping.detail(found, name, kids, values)

@@ -181,6 +181,23 @@ class RunReader:
         page = await self.api.runs([parent.info.experiment_id], search=query)
         return page.items
 
+    async def children_of(self, parents: list[MlflowRun]) -> dict[str, list[MlflowRun]]:
+        """The child runs of several runs: one search of their experiments' child runs when
+        those fit a page, else a search per parent."""
+        if not parents:
+            return {}
+        experiments = sorted({p.info.experiment_id for p in parents})
+        query = "tags.`mlflow.parentRunId` IS NOT NULL"
+        page = await self.api.runs(experiments, search=query, max_results=PAGE)
+        if page.next_page_token:
+            found = await asyncio.gather(*(self.children(parent) for parent in parents))
+            return {p.info.run_id: kids for p, kids in zip(parents, found, strict=True)}
+        wanted: dict[str, list[MlflowRun]] = {p.info.run_id: [] for p in parents}
+        for child in page.items:
+            if child.parent_id in wanted:
+                wanted[child.parent_id].append(child)
+        return wanted
+
     async def histories(self, found: MlflowRun) -> list[Metric]:
         """Every metric of the run by step, one request per metric, at once."""
         keys = list(found.metrics)
