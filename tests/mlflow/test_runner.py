@@ -142,6 +142,16 @@ async def test_models_versions_and_compare(runner: MlflowRunner, seeded: Seeded)
     detail = await runner.run(seeded.run_ids[2])
     assert [m.step for m in detail.metrics if m.key == "auc"] == [0, 1, 2, 3, 4]
 
+    # Read with the comparison (its histories in one request per metric, the children of
+    # every compared run in one search): the same detail as read alone.
+    await runner.compare([seeded.run_ids[0], seeded.run_ids[1]])
+    prefetched = await runner.run(seeded.run_ids[0])
+    alone = await runner.run(seeded.run_ids[0])
+    assert [t.name for t in prefetched.tasks] == [t.name for t in alone.tasks] == ["fold-0"]
+    assert sorted((m.key, m.step, m.value) for m in prefetched.metrics) == sorted(
+        (m.key, m.step, m.value) for m in alone.metrics
+    )
+
 
 async def test_alias_move_and_history(
     runner: MlflowRunner, seeded: Seeded, mlflow_server: MlflowServer
