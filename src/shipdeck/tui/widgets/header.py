@@ -15,6 +15,13 @@ TITLE_CELLS = 40
 """A breadcrumb (`run #18 / <task>`) is cut here, so the runners' states stay on screen."""
 
 
+def polled_freshness(runner: object) -> str | None:
+    """ "updated 4s ago" for a runner that polls its backend (its `state` says when it last
+    answered, as `state.status` says whether it is live); None for one that pushes events."""
+    ago = getattr(getattr(runner, "state", None), "ago", None)
+    return str(ago()) if callable(ago) else None
+
+
 class AppHeader(Widget):
     DEFAULT_CSS = """
     AppHeader { dock: top; height: 1; background: $panel; color: $foreground; }
@@ -39,6 +46,11 @@ class AppHeader(Widget):
             marker = "▸" if index == app.active and len(app.runners) > 1 else " "
             line.append(f" {marker}{clip_name(runner.name)} ")
             style = palette.colour(STATE_COLOUR.get(state, "foreground"))
+            polled = polled_freshness(runner) if state == "live" else None
+            if polled is not None:
+                # A polling runner (MLflow) is never "live": say how old its view is.
+                line.append(f"◷ {polled}", style=palette.muted)
+                continue
             line.append(f"{STATE_GLYPH.get(state, '?')} {state}", style=style)
         if app.read_only:
             line.append("  READ-ONLY", style=palette.colour("warning") + Style(bold=True))
