@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from textual.widgets import Input
@@ -19,7 +20,7 @@ from shipdeck.tui.screens.models import ModelsView
 from shipdeck.tui.widgets.charts import Chart
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.virtual_table import VirtualTable
-from tests.mlflow.conftest import MlflowServer, Seeded, seed
+from tests.mlflow.conftest import MlflowServer, Seeded, seed, start_mlflow
 from tests.tui2.conftest import Deck, deck, open_view, seeded, wait_for
 
 pytestmark = pytest.mark.timeout(300)
@@ -119,3 +120,31 @@ async def test_header_says_how_old_the_mlflow_view_is(
         assert "local ● live" in header() or "● live" in header()  # the local runner pushes
         assert "lab ◷ updated 0s ago" in header() or "lab ◷ updated 1s ago" in header()
         assert "lab ● live" not in header()
+
+
+async def test_an_mlflow_going_offline_never_blocks_the_local_runner_and_comes_back(
+    deck: Deck, tmp_path: Path
+) -> None:
+    server = start_mlflow(tmp_path / "private")
+    port = int(server.url.rsplit(":", 1)[1])
+    runner = MlflowRunner(MlflowApi(server.url, name="lab", timeout=3.0), poll_interval=0.5)
+    runner.api.breaker.max_backoff = 1.0
+    app = deck.app(deck.runner, runner)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+
+            def header() -> str:
+                return str(app.screen.query_one(AppHeader).render())
+
+            await wait_for(pilot, lambda: "lab ◷ updated" in header(), "the first answer")
+            server.stop()
+            await wait_for(pilot, lambda: "lab ○ offline" in header(), "offline")
+            assert "● live" in header()  # the local runner, untouched
+            # The local runner answers while MLflow is gone.
+            assert [r.pipeline for r in await app.runners[0].runs(limit=1)]
+
+            server = start_mlflow(tmp_path / "private", port=port)
+            await wait_for(pilot, lambda: "lab ◷ updated" in header(), "back by itself")
+    finally:
+        await runner.close()
+        server.stop()
