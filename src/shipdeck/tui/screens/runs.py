@@ -65,6 +65,9 @@ class RunsList:
     query: Query
     runs: list[Run]
     total: int
+    exact: bool = True
+    """False for a runner that cannot count (MLflow): `total` is then those listed and one
+    more while more follow."""
 
     @property
     def more(self) -> bool:
@@ -125,7 +128,7 @@ class RunsView(FleetView[RunsList]):
         limit = min(MAX_KEPT, max(PAGE, len(have.runs) if have is not None else 0))
         status, text = query
         page = await runner.runs_page(status=status, text=text or None, limit=limit)
-        return RunsList(query, page.runs, page.total)
+        return RunsList(query, page.runs, page.total, page.exact)
 
     def _current(self, index: int) -> RunsList | None:
         """A runner's list if it answers the filter shown now (else it is being reloaded)."""
@@ -179,7 +182,11 @@ class RunsView(FleetView[RunsList]):
         now = self._current(index)
         if page is None or now is None or not now.runs or now.runs[-1].id != before:
             return  # reloaded meanwhile: that answer stands
-        grown = RunsList(now.query, [*now.runs, *page.runs], now.total)
+        runs = [*now.runs, *page.runs]
+        if now.exact:
+            grown = RunsList(now.query, runs, now.total)
+        else:  # this page's total says only whether more follow
+            grown = RunsList(now.query, runs, len(now.runs) + page.total, page.exact)
         self.parts[index] = Part(index, app.runners[index].name, data=grown)
         self.paint()
 
@@ -215,11 +222,14 @@ class RunsView(FleetView[RunsList]):
         columns = [("runner", "runner"), *COLUMNS] if many else COLUMNS
         self.query_one(GridTable).set_grid(columns, rows)
         self._listed = (len(rows), sum(listed.total for _, listed in lists))
+        self._exact = all(listed.exact for _, listed in lists)
         self._paint_status()
         self.call_after_refresh(self._paint_status)
 
     _listed = (0, 0)
     """Rows shown, and how many runs match in all."""
+    _exact = True
+    """Whether that count is exact (not when a runner cannot count)."""
 
     def _pending(self) -> bool:
         """A runner has not answered the filter shown yet (nor failed to)."""
@@ -243,7 +253,10 @@ class RunsView(FleetView[RunsList]):
         elif self.filter_words and total == 0:
             text.append(" no run matches", style="bold")
         else:
-            text.append(f" {shown:,} of {plural(total, 'run')}", style="bold")
+            if self._exact:
+                text.append(f" {shown:,} of {plural(total, 'run')}", style="bold")
+            else:  # a runner that cannot count: how many it has is not known
+                text.append(f" {shown:,} of {max(total - 1, shown):,}+ runs", style="bold")
             if self._pending():
                 text.append(" …", style=palette.muted)
         if self.filter_words:
