@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from shipdeck.errors import InvalidInput
@@ -75,7 +76,7 @@ KEPT_EVENTS = 2000
 FAILURE_SCAN = 100
 """Runs of an experiment looked at for its failure streak: the newest page."""
 HISTORY_TTL = 30.0
-"""Seconds a compare's metric histories serve the run details asked right after it."""
+"""Seconds a comparison's runs are read together when their details are asked after it."""
 
 
 class MlflowRunner(BaseRunner):
@@ -94,7 +95,9 @@ class MlflowRunner(BaseRunner):
         self._seq = 0
         self._looked = 0.0
         self._look_lock = asyncio.Lock()
-        self._details: dict[str, tuple[float, RunDetail]] = {}
+        self._batches: dict[str, Batch] = {}
+        """Compared runs -> their comparison's batch: the first of them asked for its
+        detail reads every one's histories at once."""
         self._capabilities = Capabilities(
             kind="mlflow",
             can=CAN,
@@ -156,9 +159,13 @@ class MlflowRunner(BaseRunner):
         return RunPage(runs=found[:limit], total=min(len(found), limit) + more, exact=not more)
 
     async def run(self, run_id: str) -> RunDetail:
-        cached = self._details.pop(run_id, None)
-        if cached is not None and time.monotonic() - cached[0] < HISTORY_TTL:
-            return cached[1]
+        batch = self._batches.pop(run_id, None)
+        if batch is not None and time.monotonic() - batch.at < HISTORY_TTL:
+            if batch.task is None:
+                batch.task = asyncio.ensure_future(self._read_batch(batch.runs))
+            details = await batch.task
+            if run_id in details:
+                return details[run_id]
         found = await self.api.run(run_id)
         name, children, histories = await asyncio.gather(
             self.reader.experiment_name(found.info.experiment_id),
@@ -290,7 +297,8 @@ class MlflowRunner(BaseRunner):
         missing = [s.run_id for s, run in found if run is None and s.run_id not in have]
         if missing:  # versions' source runs: one search for all of them
             read += list((await self.reader.by_ids(missing)).values())
-        await self._prefetch_histories(read)
+        batch = Batch(time.monotonic(), read)
+        self._batches.update((run.info.run_id, batch) for run in read)
         return compare([subject for subject, _ in found], known_direction)
 
     async def _subject(self, ref: str) -> tuple[CompareSubject, MlflowRun | None]:
@@ -319,9 +327,11 @@ class MlflowRunner(BaseRunner):
         )
         return subject, None
 
-    async def _prefetch_histories(self, read: list[MlflowRun]) -> None:
+    async def _read_batch(self, read: list[MlflowRun]) -> dict[str, RunDetail]:
         """The compared runs' details with every metric's history, one request per metric for
-        all of them (MLflow's bulk-interval endpoint): the compare view asks each run next."""
+        all of them (MLflow's bulk-interval endpoint), and their children in one search: the
+        compare view asks for each run next. Read only when it does (a comparison made for
+        the metric directions alone reads nothing more)."""
         runs = {run.info.run_id: run for run in read}
         keys = sorted({key for found in runs.values() for key in found.metrics})
         histories, children, names = await asyncio.gather(
@@ -329,12 +339,22 @@ class MlflowRunner(BaseRunner):
             self.reader.children_of(list(runs.values())),
             self.reader.names(),
         )
+        details: dict[str, RunDetail] = {}
         for run_id, found in runs.items():
             kids = children.get(run_id, [])
             values = [m for by_run in histories for m in by_run.get(run_id, [])]
             name = names.get(found.info.experiment_id, found.info.experiment_id)
-            detail = mapping.detail(found, name, kids, values)
-            self._details[run_id] = (time.monotonic(), detail)
+            details[run_id] = mapping.detail(found, name, kids, values)
+        return details
+
+
+@dataclass
+class Batch:
+    """The runs one comparison read, and the reading of their details once asked for."""
+
+    at: float
+    runs: list[MlflowRun]
+    task: asyncio.Future[dict[str, RunDetail]] | None = None
 
 
 def alias_move(record: AliasRecord) -> AliasMove:
