@@ -47,7 +47,7 @@ def shipdeck(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
         (["rerun", "{run}", "--failed"], "runner lab cannot rerun failed tasks: MLflow is not"),
         (["cancel", "{run}"], "runner lab cannot cancel runs: MLflow is not an executor"),
         (["run", "{experiment}"], "runner lab cannot start runs: MLflow is not an executor"),
-        (["logs", "{run}", "train"], "runner lab cannot read task logs: MLflow keeps no task"),
+        (["logs", "{run}", "fold-0"], "runner lab cannot read task logs: MLflow keeps no task"),
     ],
 )
 def test_what_mlflow_cannot_do_is_one_line_exit_2(
