@@ -290,7 +290,7 @@ async def history_command(args: argparse.Namespace, ctx: CliContext) -> int:
             str(entry.id),
             timestamp(entry.at),
             entry.env,
-            entry.action.value,
+            f"auto {entry.action.value}" if entry.automatic else entry.action.value,
             f"{entry.from_revision or EMPTY_REVISION} -> {entry.to_revision}",
             outcome_text(entry.outcome, ctx),
             entry.user,

@@ -17,6 +17,7 @@ from shipdeck.engine.ledger import Ledger
 from shipdeck.errors import Conflict
 from shipdeck.model import (
     EMPTY_REVISION,
+    AutoCause,
     DeployAction,
     EnvironmentState,
     GateResult,
@@ -38,6 +39,8 @@ class ActionRecord:
     reason: str
     gates: Sequence[GateResult]
     forced: bool
+    cause: AutoCause | None = None
+    """Why the runner took the action by itself; None when a person or client asked."""
 
 
 def _at(value: float | None) -> datetime | None:
@@ -289,8 +292,8 @@ class DeployStore:
         from_revision = frm if frm is not None else record.from_revision
         cursor = db.execute(
             "INSERT INTO deploy_history (service, env, action, from_revision, to_revision, user,"
-            " at, reason, outcome, gates, forced, run_id, detail, finished_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+            " at, reason, outcome, gates, forced, run_id, detail, finished_at, cause)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
             (
                 record.service,
                 record.env,
@@ -305,6 +308,7 @@ class DeployStore:
                 int(record.forced),
                 detail,
                 now.timestamp() if finished else None,
+                None if record.cause is None else record.cause.model_dump_json(),
             ),
         )
         return int(cursor.lastrowid or 0)
@@ -317,7 +321,7 @@ class DeployStore:
 
 _HISTORY_COLUMNS = (
     "id, service, env, action, from_revision, to_revision, user, at, reason, outcome, gates,"
-    " forced, run_id, detail, finished_at"
+    " forced, run_id, detail, finished_at, cause"
 )
 
 
@@ -338,4 +342,5 @@ def _entry_from_row(row: Sequence[Any]) -> HistoryEntry:
         run_id=row[12],
         detail=row[13],
         finished_at=_at(row[14]),
+        cause=None if row[15] is None else AutoCause.model_validate_json(row[15]),
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from shipdeck.engine.database import connect
 
-LEDGER_SCHEMA = 1
+LEDGER_SCHEMA = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -89,10 +89,46 @@ CREATE TABLE IF NOT EXISTS deploy_history (
     forced INTEGER NOT NULL,
     run_id INTEGER,
     detail TEXT NOT NULL,
-    finished_at REAL
+    finished_at REAL,
+    cause TEXT
 );
 CREATE INDEX IF NOT EXISTS deploy_history_env ON deploy_history (service, env, id);
+CREATE TABLE IF NOT EXISTS health_checks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    service TEXT NOT NULL,
+    env TEXT NOT NULL,
+    revision TEXT NOT NULL,
+    at REAL NOT NULL,
+    passed INTEGER NOT NULL,
+    exit_code INTEGER,
+    duration REAL NOT NULL,
+    output TEXT NOT NULL,
+    failures INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS health_checks_env ON health_checks (service, env, id);
+CREATE TABLE IF NOT EXISTS policy_decisions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    service TEXT NOT NULL,
+    env TEXT NOT NULL,
+    model TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    move_id INTEGER NOT NULL,
+    at REAL NOT NULL,
+    held INTEGER NOT NULL,
+    detail TEXT NOT NULL,
+    history_id INTEGER,
+    UNIQUE (service, move_id)
+);
+CREATE TABLE IF NOT EXISTS automation_cursors (
+    name TEXT PRIMARY KEY,
+    cursor INTEGER NOT NULL
+);
 """
+_UPGRADES = {
+    2: ["ALTER TABLE deploy_history ADD COLUMN cause TEXT"],  # and the automation tables
+}
+"""Statements that bring ledger tables written at version N-1 to version N (tables that are
+new at N are created by the schema)."""
 
 
 class Ledger:
@@ -130,6 +166,10 @@ class Ledger:
                     f"{self.path} was written by a newer shipdeck (ledger {version})"
                 )
             if version < LEDGER_SCHEMA:
+                if version > 0:
+                    for step in range(version + 1, LEDGER_SCHEMA + 1):
+                        for statement in _UPGRADES[step]:
+                            db.execute(statement)
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         db.execute(statement)

@@ -191,6 +191,30 @@ class Registry:
             for r in rows
         ]
 
+    def moves_of_alias(self, alias: str, *, after: int, limit: int = 100) -> list[AliasMove]:
+        """Moves of `alias` (on any model) with an id above `after`, oldest first."""
+        rows = self.ledger.db.execute(
+            "SELECT id, model, alias, from_version, to_version, user, at FROM alias_moves"
+            " WHERE alias = ? AND id > ? ORDER BY id LIMIT ?",
+            (alias, after, limit),
+        ).fetchall()
+        return [
+            AliasMove(
+                id=r[0],
+                model=r[1],
+                alias=r[2],
+                from_version=r[3],
+                to_version=r[4],
+                user=r[5],
+                at=_at(r[6]),
+            )
+            for r in rows
+        ]
+
+    def last_alias_move(self) -> int:
+        row = self.ledger.db.execute("SELECT MAX(id) FROM alias_moves").fetchone()
+        return 0 if row[0] is None else int(row[0])
+
     # Pipeline artifacts -----------------------------------------------------------------
 
     def record_run_artifact(self, run_id: int, path: str, sha256: str) -> None:

@@ -18,7 +18,7 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -86,6 +86,9 @@ class Scheduler:
         self._known: tuple[WorkspaceSpec, list[Trigger]] | None = None
         self._recorded: dict[str, tuple[int, dict[str, str]]] = {}
         """name -> (generation, the digests recorded at it): read from the store once."""
+        self.watchers: list[Callable[[float], Awaitable[None]]] = []
+        """More of the firing process's periodic work (scheduled health checks, promotion
+        policies): called with the clock's time at each look, after the triggers."""
 
     # Running ------------------------------------------------------------------------------
 
@@ -163,6 +166,11 @@ class Scheduler:
                 if run is not None:
                     started.append(run)
         self.store.advance(handled)
+        for watch in self.watchers:
+            try:
+                await watch(now)
+            except Exception:  # one watcher's failure must not stop the triggers or the others
+                _log.exception("shipdeck: a scheduled check failed; trying again")
         return started
 
     def _triggers(self, workspace: WorkspaceSpec) -> list[Trigger]:

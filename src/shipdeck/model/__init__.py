@@ -1,5 +1,15 @@
 """Domain types shared by every layer. Pure data: no I/O, no textual."""
 
+from shipdeck.model.automation import (
+    CHALLENGER,
+    CHAMPION,
+    AutoCause,
+    AutoKind,
+    AutoPromoteSpec,
+    HealthCheck,
+    PolicyDecision,
+    PolicyTerm,
+)
 from shipdeck.model.deploy import (
     EMPTY_REVISION,
     ActionPlan,
@@ -71,10 +81,15 @@ from shipdeck.model.triggers import PipelineTriggers, RunCause, TriggerKind
 from shipdeck.model.workspace import WorkspaceSpec
 
 __all__ = [
+    "CHALLENGER",
+    "CHAMPION",
     "EMPTY_REVISION",
     "ActionPlan",
     "AliasMove",
     "AliasMovedEvent",
+    "AutoCause",
+    "AutoKind",
+    "AutoPromoteSpec",
     "CodeVersion",
     "CompareCell",
     "CompareRow",
@@ -94,6 +109,7 @@ __all__ = [
     "GateResult",
     "GateSpec",
     "HealthChangedEvent",
+    "HealthCheck",
     "HealthData",
     "HistoryEntry",
     "InputFile",
@@ -116,6 +132,8 @@ __all__ = [
     "PipelineSpec",
     "PipelineTriggers",
     "PlannedTask",
+    "PolicyDecision",
+    "PolicyTerm",
     "RegisterSpec",
     "RerunMode",
     "RetentionSpec",

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shipdeck.model.automation import DEFAULT_ROLLBACK_AFTER, AutoCause, AutoPromoteSpec
 from shipdeck.model.lineage import Lineage, LineageFlag
 from shipdeck.model.pipeline import ParamValue
 
@@ -94,10 +95,22 @@ class ServiceSpec(BaseModel):
     """Seconds each of the deploy and health commands may take."""
     gates: dict[str, tuple[GateSpec, ...]] = Field(default_factory=dict)
     """Gates per target environment."""
+    health_every: dict[str, float] = Field(default_factory=dict)
+    """Seconds between scheduled health checks, per environment checked on a schedule."""
+    auto_rollback: tuple[str, ...] = ()
+    """Environments rolled back by themselves when health fails `rollback_after` times."""
+    rollback_after: int = DEFAULT_ROLLBACK_AFTER
+    auto_promote: AutoPromoteSpec | None = None
+    """What happens to a new challenger version of the service's model."""
 
     @property
     def source(self) -> str:
         return f"model {self.model}" if self.model else f"pipeline {self.pipeline}"
+
+    def is_production(self, env: str) -> bool:
+        """Production asks harder (a typed confirmation in the TUI, a required reason):
+        the environment named `prod`, and the last environment of the service."""
+        return env == "prod" or env == self.environments[-1]
 
 
 class ModelVersion(BaseModel):
@@ -196,6 +209,12 @@ class HistoryEntry(BaseModel):
     detail: str = ""
     """Why it ended as it did, in one line ("health failed: exit 1", "prod holds v4")."""
     finished_at: datetime | None = None
+    cause: AutoCause | None = None
+    """Set on automatic actions (nobody asked for them): why the runner acted."""
+
+    @property
+    def automatic(self) -> bool:
+        return self.cause is not None
 
 
 class EnvironmentState(BaseModel):

@@ -16,6 +16,8 @@ class RegisterSpec(BaseModel):
 
     model: str
     artifact: str
+    alias: str | None = None
+    """An alias the new version gets (`challenger`: its service's promotion policy looks)."""
 
 
 class TaskSpec(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from shipdeck.engine import Engine
 from shipdeck.engine.compare import compare
@@ -28,6 +28,10 @@ from shipdeck.model import (
 )
 from shipdeck.model.lineage import Lineage, lineage_flags
 from shipdeck.runners.local import LocalRunner
+
+if TYPE_CHECKING:
+    from shipdeck.engine.automation import Automation
+    from shipdeck.engine.scheduler import Scheduler
 
 MAX_COMPARED = 12
 
@@ -219,5 +223,22 @@ class DeployingLocalRunner(LocalDeployMethods, LocalRunner):
                 hook.workspace = spec
 
     async def close(self) -> None:
+        if self.automation is not None:
+            await self.automation.close()
         await super().close()
         await self.deployer.close()
+
+    # Automation (appended: scheduled health checks and promotion policies) ----------------
+
+    automation: Automation | None = None
+
+    def start_scheduling(self, *, clock: Callable[[], float] | None = None) -> Scheduler:
+        """As LocalRunner's, and the scheduler also runs the services' scheduled health
+        checks and promotion policies (engine/automation.py)."""
+        from shipdeck.engine.automation import Automation
+
+        scheduler = super().start_scheduling(clock=clock)
+        if self.automation is None:
+            self.automation = Automation(self.deployer)
+            scheduler.watchers.append(self.automation.tick)
+        return scheduler

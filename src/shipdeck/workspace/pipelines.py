@@ -10,6 +10,7 @@ from typing import Any
 
 from shipdeck.model import ParamValue, PipelineSpec, RegisterSpec, TaskSpec
 from shipdeck.workspace.artifact_paths import artifact_problem
+from shipdeck.workspace.automation import alias_problem
 from shipdeck.workspace.fields import Fields, as_table
 from shipdeck.workspace.locate import KeyPath
 from shipdeck.workspace.params import PARAM_NAME
@@ -29,7 +30,7 @@ TASK_KEYS = (
     "registers",
     "inputs",
 )
-REGISTER_KEYS = ("model", "artifact")
+REGISTER_KEYS = ("model", "artifact", "alias")
 MAX_CONCURRENCY = 10_000
 """Far beyond what runs at once on one host; leave `concurrency` out for no limit."""
 MAX_RETRIES = 10
@@ -237,4 +238,8 @@ def _registers(table: dict[str, Any], path: KeyPath, problems: Problems) -> Regi
     problem = artifact_problem(artifact) if artifact else None
     if problem is not None:
         problems.add(fields.at("artifact"), problem)
-    return RegisterSpec(model=model, artifact=artifact)
+    alias = fields.optional_string("alias")
+    if alias is not None and (problem := alias_problem(alias)) is not None:
+        problems.add(fields.at("alias"), problem)
+        alias = None
+    return RegisterSpec(model=model, artifact=artifact, alias=alias)
