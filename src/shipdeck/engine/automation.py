@@ -26,7 +26,11 @@ class Automation:
         """Wait for the health checks in progress and the actions they (and policies)
         started."""
         await self.health.idle()
-        await self.health.deployer.settled()
+        await self.policy.idle()
 
-    async def close(self) -> None:
-        await self.health.close()
+    async def stop(self) -> None:
+        """Start nothing more, and stop the health checks in progress. Actions under way
+        go on: they end with their deploy run (when the engine closes, at the latest);
+        `idle()` then waits for their outcome to be recorded."""
+        self.policy.stop()
+        await self.health.stop()

@@ -51,9 +51,13 @@ class HealthWatch:
         self._checks: dict[tuple[str, str], asyncio.Task[None]] = {}
         self._last: dict[tuple[str, str], float] = {}
         """(service, env) -> when it was last checked, read from the store once."""
+        self._rollbacks: set[asyncio.Task[None]] = set()
+        self._stopped = False
 
     async def tick(self, now: float) -> None:
         """Start the checks that are due at `now` (they go on in the background)."""
+        if self._stopped:
+            return
         for service in self.deployer.workspace.services.values():
             for env, every in service.health_every.items():
                 key = (service.name, env)
@@ -80,11 +84,14 @@ class HealthWatch:
                 del self._checks[key]
 
     async def idle(self) -> None:
-        """Wait for the checks in progress (and the rollbacks they started)."""
-        while self._checks:
-            await asyncio.gather(*self._checks.values(), return_exceptions=True)
+        """Wait for the checks in progress and the rollbacks they started."""
+        while self._checks or self._rollbacks:
+            await asyncio.gather(*self._checks.values(), *self._rollbacks, return_exceptions=True)
 
-    async def close(self) -> None:
+    async def stop(self) -> None:
+        """Start no more checks and stop those in progress (their commands are killed);
+        rollbacks under way go on (they end with their deploy run)."""
+        self._stopped = True
         for task in list(self._checks.values()):
             task.cancel()
         await asyncio.gather(*self._checks.values(), return_exceptions=True)
@@ -100,7 +107,12 @@ class HealthWatch:
                 and env in service.auto_rollback
                 and check.failures == service.rollback_after
             ):
-                await self._roll_back(service, env, revision, check.failures, check.output)
+                rollback = asyncio.create_task(
+                    self._roll_back(service, env, revision, check.failures, check.output),
+                    name=f"rollback-{service.name}-{env}",
+                )
+                self._rollbacks.add(rollback)
+                rollback.add_done_callback(self._rollbacks.discard)
         except asyncio.CancelledError:
             raise
         except Exception:  # one check's failure must not end the others

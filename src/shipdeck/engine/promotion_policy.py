@@ -12,6 +12,7 @@ Runs only in the process that fires schedules (see Scheduler).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import operator
 from collections.abc import Callable, Mapping, Sequence
@@ -105,8 +106,21 @@ class PolicyWatch:
     def __init__(self, deployer: Deployments, store: AutomationStore) -> None:
         self.deployer = deployer
         self.store = store
+        self._actions: set[asyncio.Task[None]] = set()
+        """Automatic deploys in progress."""
+        self._stopped = False
+
+    async def idle(self) -> None:
+        while self._actions:
+            await asyncio.gather(*self._actions, return_exceptions=True)
+
+    def stop(self) -> None:
+        """Decide nothing more (deploys under way go on: they end with their run)."""
+        self._stopped = True
 
     async def tick(self, now: float) -> None:
+        if self._stopped:
+            return
         services = [
             service
             for service in self.deployer.workspace.services.values()
@@ -190,26 +204,45 @@ class PolicyWatch:
             model=move.model,
             version=move.to_version,
         )
+        task = asyncio.create_task(
+            self._deploy(service, challenger.revision, state.revision, cause, decision, detail),
+            name=f"policy-{service.name}-{challenger.revision}",
+        )
+        self._actions.add(task)
+        task.add_done_callback(self._actions.discard)
+
+    async def _deploy(
+        self,
+        service: ServiceSpec,
+        revision: str,
+        holding: str | None,
+        cause: AutoCause,
+        decision: int,
+        detail: str,
+    ) -> None:
+        policy = service.auto_promote
+        assert policy is not None
         try:
             # The environment must still hold what was read here: a person acting meanwhile
             # wins, and this action is recorded as a conflict.
             entry = await self.deployer.deploy(
                 service.name,
-                challenger.revision,
+                revision,
                 policy.to,
-                expect=state.revision or EMPTY_REVISION,
+                expect=holding or EMPTY_REVISION,
                 cause=cause,
-                wait=False,
             )
         except ShipdeckError as error:
             self.store.acted(decision, f"{detail}; not deployed: {error}", None)
             _log.warning("shipdeck: %s: automatic deploy not done: %s", service.name, error)
             return
-        self.store.acted(decision, f"{detail}; deploying: history #{entry.id}", entry.id)
+        self.store.acted(decision, f"{detail}; deploy {entry.outcome.value}", entry.id)
         _log.info(
-            "shipdeck: %s: %s; deploying it to %s (history #%d)",
+            "shipdeck: %s: %s; deployed %s to %s: %s (history #%d)",
             service.name,
-            named,
+            cause.text,
+            revision,
             policy.to,
+            entry.outcome.value,
             entry.id,
         )

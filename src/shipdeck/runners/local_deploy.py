@@ -224,8 +224,10 @@ class DeployingLocalRunner(LocalDeployMethods, LocalRunner):
 
     async def close(self) -> None:
         if self.automation is not None:
-            await self.automation.close()
+            await self.automation.stop()
         await super().close()
+        if self.automation is not None:
+            await self.automation.idle()  # their runs ended with the engine: outcomes recorded
         await self.deployer.close()
 
     # Automation (appended: scheduled health checks and promotion policies) ----------------

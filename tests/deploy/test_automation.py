@@ -1,0 +1,350 @@
+"""The automatic half of deployments on a real engine, real subprocesses and a real SQLite
+file, driven by a test clock (each look is one scheduler `tick()`, no sleeps): scheduled
+health checks with automatic rollback, and promotion policies for challenger versions."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shipdeck.engine.ledger import Ledger
+from shipdeck.engine.scheduler import Scheduler
+from shipdeck.model import (
+    AutoKind,
+    DeployAction,
+    HealthChangedEvent,
+    HistoryEntry,
+    Outcome,
+    RunStatus,
+)
+from shipdeck.runners.local import open_local_runner
+from shipdeck.runners.local_deploy import DeployingLocalRunner
+from tests.deploy.conftest import USER, Clock, write_workspace
+
+WORKSPACE = """
+[pipelines.build]
+params = { version = "1", fail = false }
+
+[pipelines.build.tasks.package]
+run = "sh scripts/package.sh"
+
+[pipelines.train]
+params = { auc = 0.9, fail = false, skip_model = false }
+
+[pipelines.train.tasks.train]
+run = "sh scripts/train.sh"
+registers = { model = "churn", artifact = "out/model.json", alias = "challenger" }
+
+[services.api]
+pipeline = "build"
+artifact = "dist/app.txt"
+environments = ["staging", "prod"]
+deploy = "sh scripts/deploy.sh"
+health = "sh scripts/health.sh"
+health_every = "1m"
+auto_rollback = ["prod"]
+rollback_after = 3
+
+[services.churn]
+model = "churn"
+environments = ["staging", "prod"]
+deploy = "sh scripts/hold_deploy.sh"
+gates.staging = ["metric:auc >= 0.5"]
+auto_promote = { to = "staging", if = "auc >= champion.auc + 0.005" }
+"""
+
+HEALTH = """
+if [ -e "unhealthy_$SHIPDECK_REVISION" ]; then echo "$SHIPDECK_REVISION answers 503" >&2; exit 1; fi
+echo "$SHIPDECK_ACTION: $SHIPDECK_ENV serves $SHIPDECK_REVISION"
+"""
+"""Fails for the revisions the test marks unhealthy (so the way back is healthy)."""
+
+HOLD_DEPLOY = """
+while [ -e hold_deploy ]; do sleep 0.02; done
+echo "$SHIPDECK_REVISION" > "deployed_$SHIPDECK_ENV"
+"""
+"""Deploys once the test lets it (removes `hold_deploy`): an action held in flight."""
+
+
+class Ticks:
+    """The scheduler's clock (epoch seconds), moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Deck:
+    root: Path
+    runner: DeployingLocalRunner
+    scheduler: Scheduler
+    ticks: Ticks
+
+    async def look(self, after: float = 0.0) -> None:
+        """Move the clock on, look once, and wait for what the look started."""
+        self.ticks.now += after
+        await self.scheduler.tick()
+        assert self.runner.automation is not None
+        await self.runner.automation.idle()
+
+    async def run(self, pipeline: str, **params: Any) -> int:
+        run = await self.runner.start_run(pipeline, {k: str(v) for k, v in params.items()})
+        finished = await self.runner.wait_run(run.id)
+        assert finished.status == RunStatus.SUCCEEDED
+        return run.id
+
+    async def history(self, service: str, env: str) -> list[HistoryEntry]:
+        return await self.runner.history(service, env)
+
+    async def health_events(self, after: int) -> list[tuple[str, str, str | None]]:
+        page = await self.runner.wait_events(after, wait=0)
+        return [
+            (e.data.revision, e.data.health, e.data.previous)
+            for e in page.events
+            if isinstance(e, HealthChangedEvent)
+        ]
+
+
+@pytest.fixture
+async def deck(tmp_path: Path) -> AsyncIterator[Deck]:
+    workspace = write_workspace(tmp_path, WORKSPACE)
+    (tmp_path / "scripts" / "health.sh").write_text(HEALTH)
+    (tmp_path / "scripts" / "hold_deploy.sh").write_text(HOLD_DEPLOY)
+    runner = await open_local_runner(workspace, user=USER, clock=Clock())
+    ticks = Ticks()
+    scheduler = runner.start_scheduling(clock=ticks)
+    try:
+        yield Deck(tmp_path, runner, scheduler, ticks)
+    finally:
+        await runner.close()
+
+
+async def _prod_on_r2(deck: Deck) -> None:
+    """r1 then r2 deployed to prod by a person, both healthy when deployed."""
+    await deck.run("build", version="1")
+    await deck.run("build", version="2")
+    for revision in ("r1", "r2"):
+        entry = await deck.runner.deploy("api", revision, "prod")
+        assert entry.outcome == Outcome.SUCCEEDED
+
+
+async def test_health_failing_three_times_in_a_row_rolls_prod_back_as_automatic(
+    deck: Deck,
+) -> None:
+    await _prod_on_r2(deck)
+    seq = await deck.runner.last_seq()
+    (deck.root / "unhealthy_r2").touch()
+    await deck.look()
+    await deck.look(after=30)  # not due: one check a minute
+    await deck.look(after=30)
+    assert [h.to_revision for h in await deck.history("api", "prod")] == ["r2", "r1"]
+    await deck.look(after=60)  # the third failure in a row
+    assert deck.runner.automation is not None
+    checks = deck.runner.automation.store.checks("api", "prod")
+    assert [(c.revision, c.passed, c.failures) for c in checks[:3]] == [
+        ("r2", False, 3),
+        ("r2", False, 2),
+        ("r2", False, 1),
+    ]
+    assert "r2 answers 503" in checks[0].output
+    assert checks[0].exit_code == 1
+    newest = (await deck.history("api", "prod"))[0]
+    assert (newest.action, newest.from_revision, newest.to_revision, newest.outcome) == (
+        DeployAction.ROLLBACK,
+        "r2",
+        "r1",
+        Outcome.SUCCEEDED,
+    )
+    assert newest.automatic and newest.cause is not None
+    assert newest.cause.kind == AutoKind.HEALTH and newest.cause.failures == 3
+    assert newest.reason.startswith("automatic, because health failed 3 times in a row on r2")
+    assert newest.user.startswith("shipdeck@")
+    [state] = [s for s in await deck.runner.deployments() if (s.service, s.env) == ("api", "prod")]
+    assert (state.revision, state.health) == ("r1", "passed")
+    assert (deck.root / "envs" / "api" / "prod" / "revision").read_text().strip() == "r1"
+    # The health of the environment moved: failed (by the check), passed (by the rollback).
+    assert await deck.health_events(seq) == [("r2", "failed", "passed"), ("r1", "passed", "failed")]
+    # The way back is healthy: checks go on, nothing else happens.
+    await deck.look(after=60)
+    assert deck.runner.automation.store.checks("api", "prod")[0].passed
+    assert len(await deck.history("api", "prod")) == 3
+
+
+async def test_a_passing_check_resets_the_count(deck: Deck) -> None:
+    await _prod_on_r2(deck)
+    unhealthy = deck.root / "unhealthy_r2"
+    for healthy in (False, False, True, False, False):
+        if healthy:
+            unhealthy.unlink()
+        else:
+            unhealthy.touch()
+        await deck.look(after=60)
+    assert deck.runner.automation is not None
+    checks = deck.runner.automation.store.checks("api", "prod")
+    assert [c.failures for c in reversed(checks)] == [1, 2, 0, 1, 2]
+    assert [h.to_revision for h in await deck.history("api", "prod")] == ["r2", "r1"]
+
+
+async def test_an_environment_not_in_auto_rollback_is_only_checked(deck: Deck) -> None:
+    await deck.run("build", version="1")
+    await deck.run("build", version="2")
+    for revision in ("r1", "r2"):
+        await deck.runner.deploy("api", revision, "staging")
+    (deck.root / "unhealthy_r2").touch()
+    for _ in range(4):
+        await deck.look(after=60)
+    assert deck.runner.automation is not None
+    assert deck.runner.automation.store.checks("api", "staging")[0].failures == 4
+    assert [h.to_revision for h in await deck.history("api", "staging")] == ["r2", "r1"]
+    [state] = [
+        s for s in await deck.runner.deployments() if (s.service, s.env) == ("api", "staging")
+    ]
+    assert state.health == "failed"
+
+
+async def test_an_automatic_rollback_is_not_undone_by_another(deck: Deck) -> None:
+    """When the revision an automatic rollback returned to fails too, going back again would
+    return to the one just rolled back from: a person decides."""
+    await _prod_on_r2(deck)
+    (deck.root / "unhealthy_r2").touch()
+    for _ in range(3):
+        await deck.look(after=60)
+    (deck.root / "unhealthy_r1").touch()
+    for _ in range(4):
+        await deck.look(after=60)
+    history = await deck.history("api", "prod")
+    assert [(h.action, h.to_revision) for h in history] == [
+        (DeployAction.ROLLBACK, "r1"),
+        (DeployAction.DEPLOY, "r2"),
+        (DeployAction.DEPLOY, "r1"),
+    ]
+
+
+async def test_nothing_is_checked_where_nothing_is_deployed(deck: Deck) -> None:
+    await deck.look()
+    assert deck.runner.automation is not None
+    assert deck.runner.automation.store.checks("api") == []
+
+
+# Promotion policy ----------------------------------------------------------------------
+
+
+async def _champion(deck: Deck, auc: float) -> None:
+    """v1 trained and named champion by a person."""
+    await deck.look()  # the policy starts watching
+    await deck.run("train", auc=auc)
+    await deck.runner.alias("churn", "champion", "v1")
+
+
+async def test_a_challenger_that_meets_the_policy_goes_to_staging_automatically(
+    deck: Deck,
+) -> None:
+    await _champion(deck, 0.80)
+    await deck.look()  # v1 was the challenger too, and is the champion: not better than itself
+    assert await deck.history("churn", "staging") == []
+    run_id = await deck.run("train", auc=0.85)
+    await deck.look()
+    [entry] = await deck.history("churn", "staging")
+    assert (entry.action, entry.to_revision, entry.outcome) == (
+        DeployAction.DEPLOY,
+        "v2",
+        Outcome.SUCCEEDED,
+    )
+    assert entry.automatic and entry.cause is not None
+    assert (entry.cause.kind, entry.cause.run_id, entry.cause.version) == (
+        AutoKind.POLICY,
+        run_id,
+        2,
+    )
+    assert entry.reason == (
+        f"automatic, because run #{run_id} made churn v2 the challenger and"
+        " if auc >= champion.auc + 0.005: auc 0.85 >= champion.auc 0.8 + 0.005"
+    )
+    assert [g.passed for g in entry.gates] == [True]  # the service's gates still apply
+    assert (deck.root / "deployed_staging").read_text().strip() == "v2"
+    assert await deck.history("churn", "prod") == []  # never further
+    await deck.look(after=60)  # decided once
+    assert len(await deck.history("churn", "staging")) == 1
+
+
+async def test_a_challenger_below_the_policy_is_not_deployed(deck: Deck) -> None:
+    await _champion(deck, 0.80)
+    await deck.run("train", auc=0.804)
+    await deck.look()
+    assert await deck.history("churn", "staging") == []
+    assert deck.runner.automation is not None
+    decisions = deck.runner.automation.store.decisions("churn")
+    assert [(d.version, d.held) for d in decisions] == [(2, False), (1, False)]
+    assert "auc 0.804 < champion.auc 0.8 + 0.005" in decisions[0].detail
+
+
+async def test_the_policy_watches_only_challengers_named_after_it_started(deck: Deck) -> None:
+    await deck.run("train", auc=0.80)
+    await deck.runner.alias("churn", "champion", "v1")
+    await deck.run("train", auc=0.95)  # before the first look: history, not news
+    await deck.look()
+    await deck.look()
+    assert await deck.history("churn", "staging") == []
+
+
+async def test_a_manual_action_in_flight_beats_the_automatic_one(deck: Deck) -> None:
+    """Compare-and-swap as for people: the environment is busy, so the automatic deploy
+    is recorded as a conflict and the person's action ends as it would have."""
+    await _champion(deck, 0.80)
+    hold = deck.root / "hold_deploy"
+    hold.touch()
+    manual = await deck.runner.deploy("churn", "v1", "staging", wait=False)
+    assert manual.outcome == Outcome.RUNNING
+    await deck.run("train", auc=0.9)
+    await deck.look()
+    history = await deck.history("churn", "staging")
+    assert [(h.to_revision, h.outcome, h.automatic) for h in history] == [
+        ("v2", Outcome.CONFLICT, True),
+        ("v1", Outcome.RUNNING, False),
+    ]
+    assert "busy with another action" in history[0].detail
+    hold.unlink()
+    await deck.runner.deployer.settled()
+    [state] = [
+        s for s in await deck.runner.deployments() if (s.service, s.env) == ("churn", "staging")
+    ]
+    assert state.revision == "v1"
+    assert deck.runner.automation is not None
+    [decision, _] = deck.runner.automation.store.decisions("churn")
+    assert decision.held and "not deployed: staging of churn is busy" in decision.detail
+
+
+# The ledger's migration ----------------------------------------------------------------
+
+
+def test_a_ledger_of_schema_1_gains_the_automation_tables(tmp_path: Path) -> None:
+    path = tmp_path / "shipdeck.db"
+    Ledger(path).close()
+    with sqlite3.connect(path) as db:
+        for table in ("health_checks", "policy_decisions", "automation_cursors"):
+            db.execute(f"DROP TABLE {table}")
+        db.execute("ALTER TABLE deploy_history DROP COLUMN cause")
+        db.execute(
+            "INSERT INTO deploy_history (service, env, action, from_revision, to_revision, user,"
+            " at, reason, outcome, gates, forced, detail) VALUES"
+            " ('api', 'prod', 'deploy', NULL, 'r1', 'a@b', 0, '', 'succeeded', '[]', 0, '')"
+        )
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'ledger_schema'")
+    ledger = Ledger(path)
+    try:
+        from shipdeck.engine.deploy_store import DeployStore
+
+        [entry] = DeployStore(ledger).history("api")
+        assert (entry.to_revision, entry.cause) == ("r1", None)
+        tables = {r[0] for r in ledger.db.execute("SELECT name FROM sqlite_master")}
+        assert {"health_checks", "policy_decisions", "automation_cursors"} <= tables
+    finally:
+        ledger.close()
