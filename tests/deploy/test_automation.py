@@ -4,7 +4,11 @@ health checks with automatic rollback, and promotion policies for challenger ver
 
 from __future__ import annotations
 
+import json
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +73,24 @@ while [ -e hold_deploy ]; do sleep 0.02; done
 echo "$SHIPDECK_REVISION" > "deployed_$SHIPDECK_ENV"
 """
 """Deploys once the test lets it (removes `hold_deploy`): an action held in flight."""
+
+
+def shipdeck(root: Path, *args: str) -> str:
+    """The real command, in process on the same workspace (a second process on the file)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "shipdeck", "-C", str(root), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SHIPDECK_IN_PROCESS": "1", "NO_COLOR": "1"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def newest_when(table: str) -> list[str]:
+    """The WHEN column (date and time) of the table's first row."""
+    return table.splitlines()[1].split()[1:3]
 
 
 class Ticks:
@@ -176,6 +198,18 @@ async def test_health_failing_three_times_in_a_row_rolls_prod_back_as_automatic(
     await deck.look(after=60)
     assert deck.runner.automation.store.checks("api", "prod")[0].passed
     assert len(await deck.history("api", "prod")) == 3
+    # `shipdeck history` shows it as automatic, with its cause.
+    table = shipdeck(deck.root, "history", "api", "--env", "prod")
+    assert table.splitlines()[1].split()[:6] == [
+        "3",
+        *newest_when(table),
+        "prod",
+        "auto",
+        "rollback",
+    ]
+    assert "automatic, because health failed 3 times in a row on r2" in table
+    [listed, *_] = json.loads(shipdeck(deck.root, "history", "api", "--json"))
+    assert listed["cause"]["kind"] == "health" and listed["cause"]["failures"] == 3
 
 
 async def test_a_passing_check_resets_the_count(deck: Deck) -> None:
@@ -348,3 +382,9 @@ def test_a_ledger_of_schema_1_gains_the_automation_tables(tmp_path: Path) -> Non
         assert {"health_checks", "policy_decisions", "automation_cursors"} <= tables
     finally:
         ledger.close()
+
+
+async def test_a_daemon_with_scheduled_checks_does_not_exit_when_idle(deck: Deck) -> None:
+    """No pipeline has a schedule here: the services' health checks and policy keep the
+    runner that fires them from idling out."""
+    assert deck.runner.scheduling

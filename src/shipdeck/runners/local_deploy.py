@@ -244,3 +244,15 @@ class DeployingLocalRunner(LocalDeployMethods, LocalRunner):
             self.automation = Automation(self.deployer)
             scheduler.watchers.append(self.automation.tick)
         return scheduler
+
+    @property
+    def scheduling(self) -> bool:
+        """As LocalRunner's, and also while a service declares scheduled health checks or a
+        promotion policy: an idle daemon would leave them undone."""
+        if self.automation is None:
+            return super().scheduling
+        automatic = any(
+            service.health_every or service.auto_promote is not None
+            for service in self.deployer.workspace.services.values()
+        )
+        return automatic or super().scheduling

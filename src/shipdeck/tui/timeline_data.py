@@ -109,6 +109,8 @@ def run_items(index: int, runs: list[Run]) -> list[TimelineItem]:
 def action_item(index: int, entry: HistoryEntry) -> TimelineItem:
     moved = f"{entry.from_revision or '∅'} → {entry.to_revision}"
     text = f"{entry.action.value} {clip_name(entry.service)} {entry.env} {moved}"
+    if entry.automatic:
+        text = f"auto {text}"
     if entry.outcome != Outcome.SUCCEEDED:
         text += f": {entry.outcome.value}"
         if entry.detail:

@@ -104,7 +104,7 @@ class EnvHistoryScreen(Screen[None]):
                     str(entry.id),
                     [
                         format_age(entry.at, now),
-                        entry.action.value,
+                        f"auto {entry.action.value}" if entry.automatic else entry.action.value,
                         f"{entry.from_revision or '∅'} → {entry.to_revision}",
                         entry.user,
                         Text(
@@ -135,6 +135,8 @@ class EnvHistoryScreen(Screen[None]):
         )
         if entry.forced:
             text.append("  FORCED", style=palette.colour("warning"))
+        if entry.automatic:
+            text.append("  AUTOMATIC", style=palette.colour("accent"))
         if entry.reason:
             text.append(f"  reason: {entry.reason}")
         if entry.detail:
