@@ -210,6 +210,16 @@ async def test_health_failing_three_times_in_a_row_rolls_prod_back_as_automatic(
     assert "automatic, because health failed 3 times in a row on r2" in table
     [listed, *_] = json.loads(shipdeck(deck.root, "history", "api", "--json"))
     assert listed["cause"]["kind"] == "health" and listed["cause"]["failures"] == 3
+    # `shipdeck health` lists the checks, newest first.
+    lines = shipdeck(deck.root, "health", "api", "--env", "prod").splitlines()
+    assert lines[0].split() == [
+        "WHEN", "ENV", "REVISION", "HEALTH", "IN", "A", "ROW", "EXIT", "TOOK", "LAST", "LINE"
+    ]  # fmt: skip
+    assert lines[1].split()[2:6] == ["prod", "r1", "✓", "passed"]
+    assert lines[2].split()[2:8] == ["prod", "r2", "✗", "failed", "3", "1"]
+    assert lines[2].endswith("r2 answers 503")
+    [check, *_] = json.loads(shipdeck(deck.root, "health", "api", "--json"))
+    assert (check["revision"], check["passed"]) == ("r1", True)
 
 
 async def test_a_passing_check_resets_the_count(deck: Deck) -> None:

@@ -1,4 +1,4 @@
-"""Deployment commands: deployments, deploy, promote, rollback, history."""
+"""Deployment commands: deployments, deploy, promote, rollback, history, health."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from shipdeck.model import (
     LogEvent,
     Outcome,
 )
-from shipdeck.runners.protocol import DeployRunner, Runner
+from shipdeck.runners.protocol import DeployRunner, HealthRunner, Runner
 
 _OUTCOME_MARK = {
     Outcome.SUCCEEDED: ("✓", "32"),
@@ -72,6 +72,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=history_command, needs_file=False)
+
+    p = sub.add_parser("health", help="a service's scheduled health checks (health_every)")
+    p.add_argument("service", metavar="SERVICE")
+    p.add_argument("--env", metavar="ENV")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=health_command, needs_file=False)
 
 
 def _action_options(p: argparse.ArgumentParser, *, force: bool) -> None:
@@ -319,3 +326,41 @@ def _note(entry: HistoryEntry) -> str:
     if entry.outcome != Outcome.SUCCEEDED and entry.detail:
         parts.append(entry.detail)
     return "; ".join(parts)
+
+
+async def health_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    runner = await ctx.runner()
+    if not isinstance(runner, HealthRunner):
+        raise Unavailable(f"the {runner.name} runner does not keep scheduled health checks")
+    checks = await runner.health_checks(args.service, args.env, limit=max(1, args.limit))
+    if args.json:
+        dump_json(checks, ctx.out)
+        return 0
+    if not checks:
+        where = f" {args.env} of" if args.env else ""
+        ctx.print(
+            f"no scheduled health checks of{where} {args.service} yet"
+            " (health_every in shipdeck.toml; the workspace's runner runs them)"
+        )
+        return 0
+    rows = [
+        [
+            timestamp(check.at),
+            check.env,
+            check.revision,
+            _health_text(check.passed, ctx),
+            str(check.failures) if check.failures else "-",
+            "-" if check.exit_code is None else str(check.exit_code),
+            f"{check.duration:.1f}s",
+            visible((check.output.strip().splitlines() or [""])[-1])[:80],
+        ]
+        for check in checks
+    ]
+    headers = ["WHEN", "ENV", "REVISION", "HEALTH", "IN A ROW", "EXIT", "TOOK", "LAST LINE"]
+    ctx.print(table(headers, rows))
+    return 0
+
+
+def _health_text(passed: bool, ctx: CliContext) -> str:
+    text, colour = ("✓ passed", "32") if passed else ("✗ failed", "31")
+    return f"\x1b[{colour}m{text}\x1b[0m" if colour_enabled(ctx.out) else text

@@ -19,6 +19,7 @@ from shipdeck.model import (
     DeployAction,
     EnvironmentState,
     EventKind,
+    HealthCheck,
     HistoryEntry,
     ModelSummary,
     ModelVersion,
@@ -256,3 +257,15 @@ class DeployingLocalRunner(LocalDeployMethods, LocalRunner):
             for service in self.deployer.workspace.services.values()
         )
         return automatic or super().scheduling
+
+    async def health_checks(
+        self, service: str, env: str | None = None, *, limit: int = 100
+    ) -> list[HealthCheck]:
+        """Scheduled health checks of a service (or one environment), newest first."""
+        from shipdeck.engine.automation_store import AutomationStore
+
+        self._configured()
+        spec = self.deployer.targets.service(service)
+        if env is not None:
+            self.deployer.targets.environment(spec, env)
+        return AutomationStore(self.deployer.ledger).checks(service, env, limit=limit)

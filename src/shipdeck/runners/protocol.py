@@ -16,6 +16,7 @@ from shipdeck.model import (
     EnvironmentState,
     EventPage,
     FailureStreak,
+    HealthCheck,
     HistoryEntry,
     LogChunk,
     LogSearchPage,
@@ -290,4 +291,15 @@ class ScheduleRunner(Protocol):
 
     async def resume_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
         """Let it fire again from now on: what came due while paused does not fire."""
+        ...
+
+
+@runtime_checkable
+class HealthRunner(Protocol):
+    """Services' scheduled health checks (the embedded engine's runners keep them)."""
+
+    async def health_checks(
+        self, service: str, env: str | None = None, *, limit: int = 100
+    ) -> list[HealthCheck]:
+        """Scheduled health checks of a service (or one of its environments), newest first."""
         ...

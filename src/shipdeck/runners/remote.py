@@ -23,6 +23,7 @@ from shipdeck.model import (
     EnvironmentState,
     EventPage,
     FailureStreak,
+    HealthCheck,
     HistoryEntry,
     LogChunk,
     LogSearchPage,
@@ -521,6 +522,13 @@ class RemoteRunner:
                     return found
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
+
+    async def health_checks(
+        self, service: str, env: str | None = None, *, limit: int = 100
+    ) -> list[HealthCheck]:
+        params = {"service": service, "env": env, "limit": limit}
+        answer = await self._request("GET", "/health-checks", params=params)
+        return TypeAdapter(list[HealthCheck]).validate_python(answer)
 
     async def close(self) -> None:
         if self._follower is not None:

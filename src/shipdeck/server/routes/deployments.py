@@ -7,8 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from shipdeck.model import ActionPlan, DeployAction, EnvironmentState, HistoryEntry, ServiceSpec
-from shipdeck.server.routes.deps import WRITABLE, DeployRunnerDep
+from shipdeck.errors import NotFound
+from shipdeck.model import (
+    ActionPlan,
+    DeployAction,
+    EnvironmentState,
+    HealthCheck,
+    HistoryEntry,
+    ServiceSpec,
+)
+from shipdeck.runners.protocol import HealthRunner
+from shipdeck.server.routes.deps import WRITABLE, DeployRunnerDep, RunnerDep
 
 router = APIRouter(prefix="/v1", tags=["deployments"])
 
@@ -122,3 +131,16 @@ async def history(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[HistoryEntry]:
     return await runner.history(service, env, limit=limit)
+
+
+@router.get("/health-checks")
+async def health_checks(
+    runner: RunnerDep,
+    service: QueryName,
+    env: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[HealthCheck]:
+    """Scheduled health checks of a service (or one environment), newest first."""
+    if not isinstance(runner, HealthRunner):
+        raise NotFound(f"the {runner.name} runner does not keep scheduled health checks")
+    return await runner.health_checks(service, env, limit=limit)
