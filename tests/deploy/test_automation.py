@@ -44,6 +44,17 @@ params = { auc = 0.9, fail = false, skip_model = false }
 run = "sh scripts/train.sh"
 registers = { model = "churn", artifact = "out/model.json", alias = "challenger" }
 
+[pipelines.retrain]
+params = { auc = 0.9, fail_after = false }
+
+[pipelines.retrain.tasks.train]
+run = "sh scripts/train.sh"
+registers = { model = "churn", artifact = "out/model.json", alias = "challenger" }
+
+[pipelines.retrain.tasks.after]
+run = 'while [ -e hold_after ]; do sleep 0.02; done; [ "$SHIPDECK_PARAM_FAIL_AFTER" != true ]'
+needs = ["train"]
+
 [services.api]
 pipeline = "build"
 artifact = "dist/app.txt"
@@ -60,7 +71,25 @@ environments = ["staging", "prod"]
 deploy = "sh scripts/hold_deploy.sh"
 gates.staging = ["metric:auc >= 0.5"]
 auto_promote = { to = "staging", if = "auc >= champion.auc + 0.005" }
+
+[services.slow]
+pipeline = "build"
+artifact = "dist/app.txt"
+environments = ["dev"]
+deploy = "true"
+health = "sh scripts/slow_health.sh"
+timeout = "0.5s"
+health_every = "1m"
 """
+
+SLOW_HEALTH = """
+[ "$SHIPDECK_ACTION" = health ] || exit 0
+sleep 30 &
+echo $! > slow_health.pid
+echo "waiting for the database"
+wait
+"""
+"""Hangs when scheduled (deploys pass): its check times out, and its child must die too."""
 
 HEALTH = """
 if [ -e "unhealthy_$SHIPDECK_REVISION" ]; then echo "$SHIPDECK_REVISION answers 503" >&2; exit 1; fi
@@ -91,6 +120,15 @@ def shipdeck(root: Path, *args: str) -> str:
 def newest_when(table: str) -> list[str]:
     """The WHEN column (date and time) of the table's first row."""
     return table.splitlines()[1].split()[1:3]
+
+
+def running(pid: int) -> bool:
+    """Whether the process runs (a zombie waiting to be reaped does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
 
 
 class Ticks:
@@ -140,6 +178,7 @@ async def deck(tmp_path: Path) -> AsyncIterator[Deck]:
     workspace = write_workspace(tmp_path, WORKSPACE)
     (tmp_path / "scripts" / "health.sh").write_text(HEALTH)
     (tmp_path / "scripts" / "hold_deploy.sh").write_text(HOLD_DEPLOY)
+    (tmp_path / "scripts" / "slow_health.sh").write_text(SLOW_HEALTH)
     runner = await open_local_runner(workspace, user=USER, clock=Clock())
     ticks = Ticks()
     scheduler = runner.start_scheduling(clock=ticks)
@@ -278,6 +317,18 @@ async def test_nothing_is_checked_where_nothing_is_deployed(deck: Deck) -> None:
     assert deck.runner.automation.store.checks("api") == []
 
 
+async def test_a_check_that_hangs_times_out_and_is_killed_with_its_children(deck: Deck) -> None:
+    await deck.run("build", version="1")
+    assert (await deck.runner.deploy("slow", "r1", "dev")).outcome == Outcome.SUCCEEDED
+    await deck.look()
+    assert deck.runner.automation is not None
+    [check] = deck.runner.automation.store.checks("slow")
+    assert (check.passed, check.exit_code) == (False, None)
+    assert check.output == "waiting for the database\ntimed out after 0.5s"
+    pid = int((deck.root / "slow_health.pid").read_text())
+    assert not running(pid)
+
+
 # Promotion policy ----------------------------------------------------------------------
 
 
@@ -364,6 +415,53 @@ async def test_a_manual_action_in_flight_beats_the_automatic_one(deck: Deck) -> 
     assert deck.runner.automation is not None
     [decision, _] = deck.runner.automation.store.decisions("churn")
     assert decision.held and "not deployed: staging of churn is busy" in decision.detail
+
+
+async def test_a_challenger_waits_for_its_run_and_one_whose_run_failed_stays(
+    deck: Deck,
+) -> None:
+    await _champion(deck, 0.80)
+    await deck.look()
+    hold = deck.root / "hold_after"
+    hold.touch()
+    first = await deck.runner.start_run("retrain", {"auc": "0.9", "fail_after": "true"})
+    second = await deck.runner.start_run("retrain", {"auc": "0.95"})
+    try:
+        await _registered(deck, 3)
+        await deck.look()  # v2's run is still going: nothing decided, v3 waits behind it
+        assert deck.runner.automation is not None
+        assert [d.version for d in deck.runner.automation.store.decisions("churn")] == [1]
+    finally:
+        hold.unlink()
+    assert (await deck.runner.wait_run(first.id)).status == RunStatus.FAILED
+    assert (await deck.runner.wait_run(second.id)).status == RunStatus.SUCCEEDED
+    await deck.look()
+    decisions = deck.runner.automation.store.decisions("churn")
+    assert [(d.version, d.held) for d in decisions] == [(3, True), (2, False), (1, False)]
+    assert f"run #{first.id} failed: not promoted" in decisions[1].detail
+    [entry] = await deck.history("churn", "staging")
+    assert (entry.to_revision, entry.outcome) == ("v3", Outcome.SUCCEEDED)
+
+
+async def _registered(deck: Deck, versions: int) -> None:
+    """Wait (on events, no sleeps) until the model has `versions` versions."""
+    seq = 0
+    while len(await deck.runner.model_versions("churn")) < versions:
+        page = await deck.runner.wait_events(seq, wait=5)
+        seq = page.last_seq
+
+
+async def test_a_challenger_is_decided_once_even_if_its_move_is_read_again(deck: Deck) -> None:
+    """A process killed after deciding but before moving its cursor: the next one reads the
+    move again and finds the decision recorded (keyed by service and move)."""
+    await _champion(deck, 0.80)
+    await deck.run("train", auc=0.9)
+    await deck.look()
+    assert len(await deck.history("churn", "staging")) == 1
+    with sqlite3.connect(deck.root / ".shipdeck" / "shipdeck.db") as db:
+        db.execute("UPDATE automation_cursors SET cursor = 0")
+    await deck.look(after=60)
+    assert len(await deck.history("churn", "staging")) == 1
 
 
 # The ledger's migration ----------------------------------------------------------------
