@@ -424,9 +424,10 @@ async def test_a_challenger_waits_for_its_run_and_one_whose_run_failed_stays(
     await deck.look()
     hold = deck.root / "hold_after"
     hold.touch()
-    first = await deck.runner.start_run("retrain", {"auc": "0.9", "fail_after": "true"})
-    second = await deck.runner.start_run("retrain", {"auc": "0.95"})
     try:
+        first = await deck.runner.start_run("retrain", {"auc": "0.9", "fail_after": "true"})
+        await _registered(deck, 2)
+        second = await deck.runner.start_run("retrain", {"auc": "0.95"})
         await _registered(deck, 3)
         await deck.look()  # v2's run is still going: nothing decided, v3 waits behind it
         assert deck.runner.automation is not None
