@@ -11,20 +11,26 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shipdeck.engine.ledger import Ledger
+from shipdeck.engine.promotion_policy import alert_behind
 from shipdeck.engine.scheduler import Scheduler
 from shipdeck.model import (
+    AutoCause,
     AutoKind,
     DeployAction,
     HealthChangedEvent,
     HistoryEntry,
     Outcome,
+    Run,
+    RunCause,
     RunStatus,
+    TriggerKind,
 )
 from shipdeck.runners.local import open_local_runner
 from shipdeck.runners.local_deploy import DeployingLocalRunner
@@ -497,3 +503,19 @@ async def test_a_daemon_with_scheduled_checks_does_not_exit_when_idle(deck: Deck
     """No pipeline has a schedule here: the services' health checks and policy keep the
     runner that fires them from idling out."""
     assert deck.runner.scheduling
+
+
+def test_an_alert_behind_a_retraining_run_is_the_cause() -> None:
+    """The hook for monitors: a run whose cause names an alert (retraining `on_alert`) makes
+    the promotion it leads to `automatic, because alert #N: ...`."""
+
+    class AlertCause(RunCause):
+        alert_id: int
+
+    at = datetime(2026, 1, 5, tzinfo=UTC)
+    run = Run(id=7, pipeline="retrain", status=RunStatus.SUCCEEDED, created_at=at, user="u@h")
+    assert alert_behind(run) is None
+    cause = AlertCause(kind=TriggerKind.EVERY, schedule="retrain.on_alert", alert_id=4)
+    assert alert_behind(run.model_copy(update={"cause": cause})) == 4
+    named = AutoCause(kind=AutoKind.POLICY, text="run #7 made churn v5 the challenger", alert_id=4)
+    assert named.because == "automatic, because alert #4: run #7 made churn v5 the challenger"

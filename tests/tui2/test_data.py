@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from shipdeck.model import (
+    AutoCause,
+    AutoKind,
     DeployAction,
     GateSpec,
     HistoryEntry,
@@ -124,6 +126,23 @@ def test_a_failed_action_says_why_and_filters_match_every_word() -> None:
     assert in_window(item, T0 + timedelta(minutes=59), timedelta(hours=1))
     assert not in_window(item, T0 + timedelta(hours=2), timedelta(hours=1))
     assert in_window(item, T0 + timedelta(days=30), None)
+
+
+def test_an_automatic_action_says_so() -> None:
+    entry = HistoryEntry(
+        id=5,
+        service="api",
+        env="prod",
+        action=DeployAction.ROLLBACK,
+        from_revision="r2",
+        to_revision="r1",
+        user="shipdeck@host",
+        at=T0,
+        outcome=Outcome.SUCCEEDED,
+        cause=AutoCause(kind=AutoKind.HEALTH, text="health failed 3 times in a row on r2"),
+    )
+    assert action_item(1, entry).text == "auto rollback api prod r2 → r1"
+    assert matches(action_item(1, entry), ["auto"], "")
 
 
 def test_curves_per_subject_and_per_task_when_several_report_the_key() -> None:

@@ -201,6 +201,7 @@ class PolicyWatch:
             kind=AutoKind.POLICY,
             text=f"{named} and {detail}",
             run_id=None if run is None else run.id,
+            alert_id=alert_behind(run),
             model=move.model,
             version=move.to_version,
         )
@@ -246,3 +247,16 @@ class PolicyWatch:
             entry.outcome.value,
             entry.id,
         )
+
+
+def alert_behind(run: Run | None) -> int | None:
+    """The alert that started the run (a retraining `on_alert`), when its cause names one:
+    the promotion it leads to then reads `automatic, because alert #N: ...`. Read by name,
+    so the alert field of RunCause (monitors) needs no change here."""
+    if run is None or run.cause is None:
+        return None
+    for field in ("alert_id", "alert"):
+        value = getattr(run.cause, field, None)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return None
