@@ -20,6 +20,7 @@ import pytest
 from shipdeck.engine.ledger import Ledger
 from shipdeck.engine.promotion_policy import alert_behind
 from shipdeck.engine.scheduler import Scheduler
+from shipdeck.errors import Conflict
 from shipdeck.model import (
     AutoCause,
     AutoKind,
@@ -469,6 +470,41 @@ async def test_a_challenger_is_decided_once_even_if_its_move_is_read_again(deck:
         db.execute("UPDATE automation_cursors SET cursor = 0")
     await deck.look(after=60)
     assert len(await deck.history("churn", "staging")) == 1
+
+
+async def test_an_automatic_action_in_flight_beats_a_manual_one(deck: Deck) -> None:
+    """And the other way round: while the automatic deploy holds staging, a person's action
+    on it is a conflict; the automatic one ends as it would have."""
+    await _champion(deck, 0.80)
+    await deck.look()
+    hold = deck.root / "hold_deploy"
+    hold.touch()
+    try:
+        await deck.run("train", auc=0.9)
+        deck.ticks.now += 60
+        await deck.scheduler.tick()  # the automatic deploy starts, and waits on `hold`
+        await _in_flight(deck, "churn", "staging")
+        with pytest.raises(Conflict, match="busy with another action \\(deploy to v2 by shipdeck@"):
+            await deck.runner.deploy("churn", "v1", "staging", expect="none")
+    finally:
+        hold.unlink()
+    assert deck.runner.automation is not None
+    await deck.runner.automation.idle()
+    history = await deck.history("churn", "staging")
+    assert [(h.to_revision, h.outcome, h.automatic) for h in history] == [
+        ("v1", Outcome.CONFLICT, False),
+        ("v2", Outcome.SUCCEEDED, True),
+    ]
+
+
+async def _in_flight(deck: Deck, service: str, env: str) -> None:
+    """Wait (on events) until an action holds the environment."""
+    seq = 0
+    while True:
+        states = await deck.runner.deployments()
+        if any(s.in_flight for s in states if (s.service, s.env) == (service, env)):
+            return
+        seq = (await deck.runner.wait_events(seq, wait=5)).last_seq
 
 
 # The ledger's migration ----------------------------------------------------------------
