@@ -459,6 +459,24 @@ async def _registered(deck: Deck, versions: int) -> None:
         seq = page.last_seq
 
 
+async def test_a_policy_declared_again_starts_afresh(deck: Deck) -> None:
+    await _champion(deck, 0.80)
+    toml = deck.root / "shipdeck.toml"
+    declared = toml.read_text()
+    policy = 'auto_promote = { to = "staging", if = "auc >= champion.auc + 0.005" }\n'
+    toml.write_text(declared.replace(policy, ""))
+    await deck.look(after=60)
+    assert deck.runner.workspace.services["churn"].auto_promote is None
+    await deck.run("train", auc=0.9)  # named while no policy watched
+    toml.write_text(declared)
+    await deck.look(after=60)
+    await deck.look(after=60)
+    assert await deck.history("churn", "staging") == []
+    await deck.run("train", auc=0.91)
+    await deck.look(after=60)
+    assert [h.to_revision for h in await deck.history("churn", "staging")] == ["v3"]
+
+
 async def test_a_challenger_is_decided_once_even_if_its_move_is_read_again(deck: Deck) -> None:
     """A process killed after deciding but before moving its cursor: the next one reads the
     move again and finds the decision recorded (keyed by service and move)."""

@@ -153,6 +153,10 @@ class AutomationStore:
                 (name, value),
             )
 
+    def clear_cursor(self, name: str) -> None:
+        with self.ledger.transaction() as db:
+            db.execute("DELETE FROM automation_cursors WHERE name = ?", (name,))
+
     def decide(
         self,
         *,

@@ -58,7 +58,12 @@ class HealthWatch:
         """Start the checks that are due at `now` (they go on in the background)."""
         if self._stopped:
             return
-        for service in self.deployer.workspace.services.values():
+        services = [s for s in self.deployer.workspace.services.values() if s.health_every]
+        if not services:
+            return
+        # One read of every environment (it also releases claims of dead processes).
+        states = {(s.service, s.env): s for s in self.deployer.deployments()}
+        for service in services:
             for env, every in service.health_every.items():
                 key = (service.name, env)
                 if key in self._checks:
@@ -68,8 +73,8 @@ class HealthWatch:
                     last = self.store.last_check_at(service.name, env)
                 if last is not None and now < last + every:
                     continue
-                state = self.deployer.store.state(service.name, env)
-                if state.revision is None or state.in_flight is not None:
+                state = states.get(key)
+                if state is None or state.revision is None or state.in_flight is not None:
                     continue  # nothing to check; an action runs its own health
                 self._last[key] = now
                 task = asyncio.create_task(

@@ -109,6 +109,8 @@ class PolicyWatch:
         self._actions: set[asyncio.Task[None]] = set()
         """Automatic deploys in progress."""
         self._stopped = False
+        self._armed: bool | None = None
+        """Whether a policy was declared at the last look (None: not looked yet)."""
 
     async def idle(self) -> None:
         while self._actions:
@@ -127,7 +129,12 @@ class PolicyWatch:
             if service.auto_promote is not None and service.model is not None
         ]
         if not services:
+            if self._armed is not False:
+                # No policy now: one declared again later starts afresh, as a new one does.
+                self.store.clear_cursor(CURSOR)
+                self._armed = False
             return
+        self._armed = True
         registry = self.deployer.registry
         cursor = self.store.cursor(CURSOR)
         if cursor is None:
