@@ -252,8 +252,9 @@ class DeploymentsView(FleetView[DeployData]):
         if last is not None:
             colour = outcome_style(last.outcome, palette)
             text.append("\nlast: ")
+            auto = "auto " if last.automatic else ""
             text.append(
-                f"{OUTCOME_GLYPH.get(last.outcome, '?')} {last.action.value}"
+                f"{OUTCOME_GLYPH.get(last.outcome, '?')} {auto}{last.action.value}"
                 f" {last.from_revision or '∅'} → {last.to_revision} {last.outcome.value}",
                 style=colour,
             )
