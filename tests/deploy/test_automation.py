@@ -459,6 +459,20 @@ async def _registered(deck: Deck, versions: int) -> None:
         seq = page.last_seq
 
 
+async def test_a_policy_never_deploys_to_prod_without_allow_prod(deck: Deck) -> None:
+    """The file refuses it; a configuration built some other way is held to it too."""
+    await _champion(deck, 0.80)
+    workspace = deck.runner.workspace
+    churn = workspace.services["churn"]
+    assert churn.auto_promote is not None
+    to_prod = churn.auto_promote.model_copy(update={"to": "prod"})
+    services = {**workspace.services, "churn": churn.model_copy(update={"auto_promote": to_prod})}
+    deck.runner.deployer.workspace = workspace.model_copy(update={"services": services})
+    await deck.run("train", auc=0.95)
+    await deck.look()
+    assert await deck.history("churn", "prod") == []
+
+
 async def test_a_policy_declared_again_starts_afresh(deck: Deck) -> None:
     await _champion(deck, 0.80)
     toml = deck.root / "shipdeck.toml"

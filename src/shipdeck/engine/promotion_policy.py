@@ -126,7 +126,13 @@ class PolicyWatch:
         services = [
             service
             for service in self.deployer.workspace.services.values()
-            if service.auto_promote is not None and service.model is not None
+            if service.auto_promote is not None
+            and service.model is not None
+            # The file refuses this without allow_prod; a spec built otherwise is held to it.
+            and (
+                service.auto_promote.allow_prod
+                or not service.is_production(service.auto_promote.to)
+            )
         ]
         if not services:
             if self._armed is not False:
