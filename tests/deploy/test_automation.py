@@ -367,8 +367,8 @@ async def test_a_challenger_that_meets_the_policy_goes_to_staging_automatically(
         2,
     )
     assert entry.reason == (
-        f"automatic, because run #{run_id} made churn v2 the challenger and"
-        " if auc >= champion.auc + 0.005: auc 0.85 >= champion.auc 0.8 + 0.005"
+        f"automatic, because run #{run_id} made churn v2 the challenger and the policy holds:"
+        " auc 0.85 >= champion.auc 0.8 + 0.005"
     )
     assert [g.passed for g in entry.gates] == [True]  # the service's gates still apply
     assert (deck.root / "deployed_staging").read_text().strip() == "v2"

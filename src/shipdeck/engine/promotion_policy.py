@@ -177,7 +177,7 @@ class PolicyWatch:
         champion = (
             None if champion_number is None else registry.version(move.model, champion_number)
         )
-        source = f"run #{run.id}" if run is not None else f"{move.user}"
+        source = f"run #{run.id}" if run is not None else move.user
         named = f"{source} made {service.model} {challenger.revision} the challenger"
         if run is not None and run.status != RunStatus.SUCCEEDED:
             verdict = Verdict(False, [f"run #{run.id} {run.status.value}: not promoted"])
@@ -210,9 +210,12 @@ class PolicyWatch:
         if state.revision == challenger.revision:
             self.store.acted(decision, f"{detail}; {policy.to} holds it already", None)
             return
+        held = (
+            f"the policy holds: {verdict.text}" if verdict.text else "the policy has no condition"
+        )
         cause = AutoCause(
             kind=AutoKind.POLICY,
-            text=f"{named} and {detail}",
+            text=f"{named} and {held}",
             run_id=None if run is None else run.id,
             alert_id=alert_behind(run),
             model=move.model,
