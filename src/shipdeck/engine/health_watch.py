@@ -204,6 +204,9 @@ class HealthWatch:
     async def _roll_back(
         self, service: ServiceSpec, env: str, revision: str, failures: int, output: str
     ) -> None:
+        state = self.deployer.store.state(service.name, env)
+        if state.revision != revision or state.in_flight is not None:
+            return  # someone acted while the check ran: their action decides now
         last = _last_change(self.deployer.store.history(service.name, env, limit=50))
         if last is not None and last.action == DeployAction.ROLLBACK and last.automatic:
             # Rolling back again would return to the revision just rolled back from.
