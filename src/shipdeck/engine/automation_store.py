@@ -119,6 +119,22 @@ class AutomationStore:
         )
         return Recorded(check, previous, previous_revision)
 
+    def rolled_back(self, check_id: int, history_id: int) -> None:
+        """Note that the check led to an automatic rollback: the history entry recording it,
+        or 0 when the rollback was refused before anything was recorded."""
+        with self.ledger.transaction() as db:
+            db.execute("UPDATE health_checks SET rollback = ? WHERE id = ?", (history_id, check_id))
+
+    def streak_rollbacks(self, service: str, env: str, failures: int) -> list[int]:
+        """The rollbacks (history ids, 0 for one refused outright) that the newest `failures`
+        checks of the environment (its current streak) led to."""
+        rows = self.ledger.db.execute(
+            "SELECT rollback FROM (SELECT rollback FROM health_checks WHERE service = ?"
+            " AND env = ? ORDER BY id DESC LIMIT ?) WHERE rollback IS NOT NULL",
+            (service, env, failures),
+        )
+        return [int(row[0]) for row in rows]
+
     def last_check_at(self, service: str, env: str) -> float | None:
         row = self.ledger.db.execute(
             "SELECT MAX(at) FROM health_checks WHERE service = ? AND env = ?", (service, env)

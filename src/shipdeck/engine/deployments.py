@@ -193,9 +193,10 @@ class Deployments:
         reason: str = "",
         wait: bool = True,
         cause: AutoCause | None = None,
+        on_claim: Callable[[HistoryEntry], None] | None = None,
     ) -> HistoryEntry:
         plan = self.plan_rollback(service, env, to)
-        return await self._act(plan, expect, False, reason, wait, cause)
+        return await self._act(plan, expect, False, reason, wait, cause, on_claim)
 
     async def _act(
         self,
@@ -205,11 +206,14 @@ class Deployments:
         reason: str,
         wait: bool,
         cause: AutoCause | None = None,
+        on_claim: Callable[[HistoryEntry], None] | None = None,
     ) -> HistoryEntry:
         """Gates, claim, deploy run started: then the finished entry, or with `wait=False` the
         entry in flight (outcome running, its run id set) while the action goes on here; its
         end is the `deploy_finished` event. An automatic action (`cause` set) is the same
-        action, recorded as the runner's (`automatic_user`) with the cause as its reason."""
+        action, recorded as the runner's (`automatic_user`) with the cause as its reason.
+        `on_claim` is called with the entry once the environment is claimed (before its run
+        starts)."""
         if (problem := text_problem(reason)) is not None:
             raise InvalidInput(f"reason refused: {problem}")
         record = ActionRecord(
@@ -242,6 +246,8 @@ class Deployments:
         self._in_flight += 1
         self._idle.clear()
         try:
+            if on_claim is not None:
+                on_claim(entry)
             run = self._start_run(plan, record.user)
         except BaseException:
             await self._end(plan, entry, None)

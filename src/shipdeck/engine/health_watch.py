@@ -28,6 +28,7 @@ from shipdeck.model import (
     AutoKind,
     DeployAction,
     EventKind,
+    HealthCheck,
     HealthData,
     HistoryEntry,
     Outcome,
@@ -110,10 +111,11 @@ class HealthWatch:
             if (
                 not check.passed
                 and env in service.auto_rollback
-                and check.failures == service.rollback_after
+                and check.failures >= service.rollback_after
+                and not self._attempted(service.name, env, check.failures)
             ):
                 rollback = asyncio.create_task(
-                    self._roll_back(service, env, revision, check.failures, check.output),
+                    self._roll_back(service, env, revision, check),
                     name=f"rollback-{service.name}-{env}",
                 )
                 self._rollbacks.add(rollback)
@@ -201,15 +203,26 @@ class HealthWatch:
         )
         self.deployer.engine.feed.publish(EventKind.HEALTH_CHANGED, change)
 
+    def _attempted(self, service: str, env: str, failures: int) -> bool:
+        """Whether this streak of failures led to a rollback already: one per streak, unless
+        it was interrupted (the process running it died), which the next failure retries."""
+        for history_id in self.store.streak_rollbacks(service, env, failures):
+            entry = self.deployer.store.entry(history_id) if history_id else None
+            if entry is None or entry.outcome != Outcome.INTERRUPTED:
+                return True
+        return False
+
     async def _roll_back(
-        self, service: ServiceSpec, env: str, revision: str, failures: int, output: str
+        self, service: ServiceSpec, env: str, revision: str, check: HealthCheck
     ) -> None:
+        failures, output = check.failures, check.output
         state = self.deployer.store.state(service.name, env)
         if state.revision != revision or state.in_flight is not None:
             return  # someone acted while the check ran: their action decides now
         last = _last_change(self.deployer.store.history(service.name, env, limit=50))
         if last is not None and last.action == DeployAction.ROLLBACK and last.automatic:
             # Rolling back again would return to the revision just rolled back from.
+            self.store.rolled_back(check.id, 0)  # said once per streak
             _log.warning(
                 "shipdeck: %s %s: health failed %d times in a row, but %s is where an automatic"
                 " rollback left it; not rolling back again (a person decides now)",
@@ -227,8 +240,17 @@ class HealthWatch:
             failures=failures,
         )
         try:
-            entry = await self.deployer.rollback(service.name, env, expect=revision, cause=cause)
+            # Noted with the claim, in this process's next step: if it dies during the
+            # rollback, the claim ends interrupted and the next failed check tries again.
+            entry = await self.deployer.rollback(
+                service.name,
+                env,
+                expect=revision,
+                cause=cause,
+                on_claim=lambda claimed: self.store.rolled_back(check.id, claimed.id),
+            )
         except ShipdeckError as error:
+            self.store.rolled_back(check.id, 0)  # not claimed (a conflict, no way back)
             _log.warning(
                 "shipdeck: %s %s: health failed %d times in a row; automatic rollback not done: %s",
                 service.name,

@@ -103,7 +103,8 @@ CREATE TABLE IF NOT EXISTS health_checks (
     exit_code INTEGER,
     duration REAL NOT NULL,
     output TEXT NOT NULL,
-    failures INTEGER NOT NULL
+    failures INTEGER NOT NULL,
+    rollback INTEGER
 );
 CREATE INDEX IF NOT EXISTS health_checks_env ON health_checks (service, env, id);
 CREATE TABLE IF NOT EXISTS policy_decisions (
