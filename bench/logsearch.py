@@ -68,6 +68,7 @@ PATTERNS: list[tuple[str, str, bool, bool | None, list[str]]] = [
     ("PASSED (coloured)", "PASSED", False, None, ["-c", "PASSED"]),
     ("fox (every line)", "fox", False, False, ["-c", "fox"]),
     ("regex error=T.ue", r"error=T.ue", True, False, ["-cE", "error=T.ue"]),
+    ("regex br.wn f.x", r"br.wn f.x", True, False, ["-cE", "br.wn f.x"]),
 ]
 
 TUI_CHILD = """
@@ -156,7 +157,7 @@ async def search_count(
             start=start,
             limit=100_000,
         )
-        found += len(page.lines)
+        found += page.count
         pages += 1
         if page.done:
             return found, pages

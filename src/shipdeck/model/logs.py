@@ -50,11 +50,22 @@ class LogSearchPage(BaseModel):
     """The first line looked at."""
     next: int
     """The first line not looked at: search again from here until `done`."""
-    lines: list[int]
-    """Matching line numbers in [start, next), ascending."""
+    spans: list[tuple[int, int]]
+    """The matching lines in [start, next) as ascending runs [first, stop): `[[7, 8],
+    [20, 39]]` is line 7 and lines 20 to 38. Compact where most lines match."""
     total: int
     """How long the log was when it was searched."""
     finished: bool
     """True when the task will write no more lines."""
     done: bool
     """True when the search reached its end line, or the end of the log as it was."""
+
+    @property
+    def lines(self) -> list[int]:
+        """The matching line numbers, ascending."""
+        return [line for first, stop in self.spans for line in range(first, stop)]
+
+    @property
+    def count(self) -> int:
+        """How many lines match."""
+        return sum(stop - first for first, stop in self.spans)
