@@ -99,7 +99,7 @@ def regex_starts(pattern: re.Pattern[bytes], data: Any, low: int, high: int) -> 
     return starts - low
 
 
-def stays_in_line(pattern: re.Pattern[bytes]) -> bool:
+def stays_in_line(pattern: re.Pattern[bytes] | re.Pattern[str]) -> bool:
     """True when no match of `pattern` can be empty or hold a newline: each match then lies
     in one line, and a line matches where a match starts."""
     try:

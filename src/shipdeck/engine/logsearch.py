@@ -21,7 +21,6 @@ at the ends of the string (`\\A`, `\\Z`) checks each line alone.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import functools
 import mmap
 import os
@@ -87,6 +86,8 @@ class LogSearch:
     """Non-ASCII lines are checked as text."""
     line_bound: bool = True
     """Every match of `raw` lies inside one line and is not empty (see `stays_in_line`)."""
+    text_line_bound: bool = True
+    """The same for `lines`."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -106,7 +107,16 @@ def prepare(pattern: str, *, regex: bool = False, ignore_case: bool | None = Non
             raw = re.compile(pattern.encode(), re.MULTILINE | (re.IGNORECASE if folds else 0))
         except re.error:
             raw = None  # valid as text, not as bytes (\N{...}): checked as text
-    return LogSearch(text, lines, raw, None, False, True, raw is not None and stays_in_line(raw))
+    return LogSearch(
+        text,
+        lines,
+        raw,
+        None,
+        False,
+        True,
+        raw is not None and stays_in_line(raw),
+        stays_in_line(lines),
+    )
 
 
 @dataclass(frozen=True)
@@ -155,6 +165,7 @@ class LogScanner:
         self._classified = 0
         """Lines below this number are sorted into the kinds above."""
         self._lock = threading.Lock()
+        self._map: mmap.mmap | None = None
 
     def search(
         self, search: LogSearch, start: int, end: int, *, limit: int, page_bytes: int = PAGE_BYTES
@@ -177,8 +188,7 @@ class LogScanner:
         count = 0
         scratch = Scratch()
         fd = os.open(self.index.path, os.O_RDONLY)
-        # Mapped, not read: the bytes are searched where the page cache holds them.
-        view = mmap.mmap(fd, size, access=mmap.ACCESS_READ)
+        view = self._mapped(fd, size)
         try:
             line = start
             while line < end and count < limit:
@@ -198,13 +208,21 @@ class LogScanner:
                 if byte(line) - byte(start) >= page_bytes:
                     break
         finally:
-            with contextlib.suppress(BufferError):  # a buffer still exported: the GC closes it
-                view.close()
             os.close(fd)
         every = np.concatenate(found) if found else np.empty(0, np.int64)
         if every.size > limit:
             return Found(to_spans(every[:limit]), int(every[limit - 1]) + 1)
         return Found(to_spans(every), line)
+
+    def _mapped(self, fd: int, size: int) -> mmap.mmap:
+        """The file mapped, at least its first `size` bytes. Mapped, not read: the bytes are
+        searched where the page cache holds them; and mapped once, not per page, as mapping
+        91 MB again costs ~20,000 page faults. A mapping too short for a grown file is
+        replaced (and unmapped once no search uses it)."""
+        with self._lock:
+            if self._map is None or len(self._map) < size:
+                self._map = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+            return self._map
 
     # Marked and non-ASCII lines -------------------------------------------------------------
 
@@ -276,6 +294,9 @@ class LogScanner:
             lines = kind.lines[i:j]
             if kind.texts is not None:
                 texts = kind.texts[i:j]
+                if search.text_line_bound:
+                    found.append(_kept_matches(search, texts, lines))
+                    continue
                 text_found = _joined_matches(search, "\n".join(texts), lines, texts.__getitem__)
             else:
                 text_found = _text_matches(search, chunk, lines)
@@ -417,6 +438,24 @@ def _text_matches(search: LogSearch, chunk: _Chunk, lines: Sequence[int]) -> lis
         return _visible_body(chunk.row(lines[index]))
 
     return _joined_matches(search, shown, lines, text)
+
+
+def _kept_matches(search: LogSearch, texts: list[str], lines: array[int]) -> Ints:
+    """Which of `lines` show a match, given their visible texts, for a search whose matches
+    lie inside one line: one pass over the texts joined, the hits placed by array operations."""
+    import numpy as np
+
+    pattern = search.lines
+    assert pattern is not None
+    hits = np.fromiter(map(re.Match.start, pattern.finditer("\n".join(texts))), np.int64)
+    if not hits.size:
+        return np.empty(0, np.int64)
+    starts = np.empty(len(texts), np.int64)
+    starts[0] = 0
+    np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts))[:-1] + 1, out=starts[1:])
+    where = first_per_line(np.searchsorted(starts, hits, "right") - 1)
+    matched: Ints = np.frombuffer(lines, np.int64)[where]
+    return matched
 
 
 def _joined_matches(
