@@ -200,13 +200,15 @@ def prefixed(block: Bytes, starts: Ints, stops: Ints) -> npt.NDArray[np.bool_]:
     return shaped & (stops - starts > width)  # type: ignore[no-any-return]
 
 
-def to_spans(lines: Ints) -> list[tuple[int, int]]:
-    """Ascending line numbers as runs [first, stop)."""
+def to_spans(lines: Ints) -> list[int]:
+    """Ascending line numbers as runs, flattened: `[first, stop, first, stop, ...]`."""
     import numpy as np
 
     if not lines.size:
         return []
     breaks = np.flatnonzero(np.diff(lines) != 1) + 1
-    firsts = lines[np.concatenate(([0], breaks))]
-    stops = lines[np.concatenate((breaks - 1, [lines.size - 1]))] + 1
-    return list(zip(firsts.tolist(), stops.tolist(), strict=True))
+    spans = np.empty(2 * (breaks.size + 1), np.int64)
+    spans[0::2] = lines[np.concatenate(([0], breaks))]
+    spans[1::2] = lines[np.concatenate((breaks - 1, [lines.size - 1]))] + 1
+    result: list[int] = spans.tolist()
+    return result

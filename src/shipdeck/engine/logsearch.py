@@ -121,15 +121,16 @@ def prepare(pattern: str, *, regex: bool = False, ignore_case: bool | None = Non
 
 @dataclass(frozen=True)
 class Found:
-    spans: list[tuple[int, int]]
-    """Matching lines as ascending runs [first, stop)."""
+    spans: list[int]
+    """Matching lines as ascending runs, flattened: `[first, stop, first, stop, ...]`."""
     next: int
     """The first line not looked at."""
 
     @property
     def lines(self) -> list[int]:
         """Matching line numbers, ascending."""
-        return [line for first, stop in self.spans for line in range(first, stop)]
+        pairs = zip(self.spans[::2], self.spans[1::2], strict=True)
+        return [line for first, stop in pairs for line in range(first, stop)]
 
 
 class _LinesOfAKind:

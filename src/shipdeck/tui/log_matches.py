@@ -68,7 +68,7 @@ class LogMatches:
                 start=start,
                 limit=COUNT_PAGE,
             )
-            self._extend(page.spans)
+            self._extend(page.runs)
             self.counted_to = max(self.counted_to, page.next)
             self.total = max(self.total, page.total)
             ahead = any(n >= self.counted_to for n in self._pending)
