@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shipdeck.engine import logsearch
-from shipdeck.engine.log_hits import stays_in_line
+from shipdeck.engine.log_hits import byte_sets, stays_in_line
 from shipdeck.engine.logfile import LogIndex, LogWriter
 from shipdeck.engine.logsearch import LogScanner, prepare
 from shipdeck.errors import InvalidInput
@@ -296,3 +296,26 @@ def test_dense_matches_come_as_runs(tmp_path: Path) -> None:
     page = LogScanner(index).search(prepare("fox"), 0, index.total, limit=100_000)
     assert page.next == 2000 and len(page.spans) == 2 * 200
     assert page.spans[:4] == [0, 9, 10, 19] and len(page.lines) == 1800
+
+
+def test_fixed_width_patterns_match_as_the_text_does(tmp_path: Path) -> None:
+    """A regular expression of fixed width is found by comparing bytes position by position
+    (`byte_sets`); also where its bytes are in every line's timestamp prefix."""
+    assert byte_sets(re.compile(rb"b.om")) is not None
+    assert byte_sets(re.compile(rb"[0-9]{4}-\d", re.IGNORECASE)) is not None
+    for variable in (rb"a+", rb"a|bc", rb"a$", rb"\ba", rb"a{1,2}", rb"(?i:a)b", rb"(a)\1"):
+        assert byte_sets(re.compile(variable)) is None, variable
+    texts = [
+        f"{i} error={i % 3 == 0} at 12:0{i % 10} {'Boom' if i % 4 else 'bOOm'}" for i in range(500)
+    ]
+    index = write_log(
+        tmp_path / "fixed.log", [*texts, "\x1b[1merror=True\x1b[0m", "caf\u00e9 12:34"]
+    )
+    scanner = LogScanner(index)
+    for pattern in [r"error=T.ue", r"b[o0]om", r"\d\d:\d\d", r"Z O", r"[0-9]{3} e", r"caf.", r"O"]:
+        for ignore_case in (None, True, False):
+            search = prepare(pattern, regex=True, ignore_case=ignore_case)
+            assert search_all(scanner, search, 50) == expected(index, pattern, True, ignore_case), (
+                pattern,
+                ignore_case,
+            )

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 # pattern can match before running it.
 sre_parse: Any = importlib.import_module("re._parser")
 sre: Any = importlib.import_module("re._constants")
+sre_compiler: Any = importlib.import_module("re._compiler")
 
 SAMPLE = 1 << 16
 """Bytes looked at to pick a literal's rarest byte."""
@@ -76,6 +77,79 @@ def literal_hits(block: Bytes, needle: bytes, fold: bool, scratch: Scratch) -> I
     for at in range(width):
         if at != anchor and hits.size:
             hits = hits[column(at)[hits + at] == needle[at]]
+    return hits.astype(np.int64, copy=False)
+
+
+def byte_sets(pattern: re.Pattern[bytes]) -> tuple[bytes, ...] | None:
+    """For a pattern that always matches a fixed number of bytes, each from a set of its own
+    (`b.om`, `error=T.ue`, `test_[0-9]{3}`, with or without ignoring case): per position, the
+    bytes it takes, as 256 flags. None for anything else (alternatives, repeats of varying
+    length, anchors such as `$` or `\\b`, group references)."""
+    try:
+        parsed = sre_parse.parse(pattern.pattern, pattern.flags)
+    except Exception:  # a private parser: anything odd means "not known"
+        return None
+    nodes = _single_bytes(list(parsed))
+    if not nodes or len(nodes) > MAX_WIDTH:
+        return None
+    flags = parsed.state.flags
+    sets = []
+    for node in nodes:
+        item = sre_compiler.compile(sre_parse.SubPattern(parsed.state, [node]), flags)
+        sets.append(bytes(item.fullmatch(bytes([byte])) is not None for byte in range(256)))
+    return tuple(sets)
+
+
+MAX_WIDTH = 64
+
+
+def _single_bytes(items: list[tuple[Any, Any]]) -> list[tuple[Any, Any]] | None:
+    """The nodes one byte wide each that the sequence spells out, or None."""
+    nodes: list[tuple[Any, Any]] = []
+    for op, value in items:
+        if op in (sre.LITERAL, sre.NOT_LITERAL, sre.ANY, sre.IN):
+            nodes.append((op, value))
+            continue
+        if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+            low, high, body = value
+            inner = _single_bytes(list(body)) if low == high <= MAX_WIDTH else None
+            part = None if inner is None else inner * low
+        elif op is sre.SUBPATTERN and not value[1] and not value[2]:
+            part = _single_bytes(list(value[3]))
+        else:
+            part = None
+        if part is None or len(nodes) + len(part) > MAX_WIDTH:
+            return None
+        nodes.extend(part)
+    return nodes
+
+
+def set_hits(block: Bytes, sets: tuple[bytes, ...], scratch: Scratch) -> Ints | None:
+    """Offsets in `block` where a match of `byte_sets` starts (every one, overlapping ones
+    too); None when no position takes only one or two bytes to search for first."""
+    import numpy as np
+
+    size, width = len(block), len(sets)
+    if size < width:
+        return np.empty(0, np.int64)
+    taken = [[byte for byte in range(256) if flags[byte]] for flags in sets]
+    if any(not choice for choice in taken):
+        return np.empty(0, np.int64)  # a position no byte can fill: never a match
+    firsts = [at for at, choice in enumerate(taken) if len(choice) <= 2]
+    if not firsts:
+        return None
+    sample = block[: min(size, SAMPLE)]
+    anchor = min(firsts, key=lambda at: sum(int(np.count_nonzero(sample == b)) for b in taken[at]))
+    span = size - width + 1
+    folded, equal = scratch.take(size)
+    column = block[anchor : anchor + span]
+    found = np.equal(column, taken[anchor][0], out=equal[:span])
+    if len(taken[anchor]) == 2:
+        found |= np.equal(column, taken[anchor][1], out=folded[:span].view(bool))
+    hits = np.flatnonzero(found)
+    for at, flags in enumerate(sets):
+        if at != anchor and hits.size and len(taken[at]) < 256:
+            hits = hits[np.frombuffer(flags, bool)[block[hits + at]]]
     return hits.astype(np.int64, copy=False)
 
 

@@ -33,10 +33,12 @@ from typing import TYPE_CHECKING
 
 from shipdeck.engine.log_hits import (
     Scratch,
+    byte_sets,
     first_per_line,
     literal_hits,
     prefixed,
     regex_starts,
+    set_hits,
     stays_in_line,
     to_spans,
     without,
@@ -88,6 +90,8 @@ class LogSearch:
     """Every match of `raw` lies inside one line and is not empty (see `stays_in_line`)."""
     text_line_bound: bool = True
     """The same for `lines`."""
+    sets: tuple[bytes, ...] | None = None
+    """A regular expression of fixed width, as the bytes each position takes (`byte_sets`)."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -116,6 +120,7 @@ def prepare(pattern: str, *, regex: bool = False, ignore_case: bool | None = Non
         True,
         raw is not None and stays_in_line(raw),
         stays_in_line(lines),
+        byte_sets(raw) if raw is not None and stays_in_line(raw) else None,
     )
 
 
@@ -140,6 +145,8 @@ class _LinesOfAKind:
     def __init__(self) -> None:
         self.lines = array("q")
         self.texts: list[str] | None = []
+        self.starts = array("q")
+        """Where each kept text starts in all of them joined by newlines."""
 
     def between(self, start: int, stop: int) -> tuple[int, int]:
         """Indexes [i, j) of the lines in [start, stop)."""
@@ -267,6 +274,7 @@ class LogScanner:
         if self._kept > TEXT_BUDGET:
             self._marked.texts = self._non_ascii.texts = None
             return
+        kind.starts.append(kind.starts[-1] + len(kind.texts[-1]) + 1 if kind.texts else 0)
         kind.texts.append(text)
 
     # One chunk ------------------------------------------------------------------------------
@@ -296,7 +304,7 @@ class LogScanner:
             if kind.texts is not None:
                 texts = kind.texts[i:j]
                 if search.text_line_bound:
-                    found.append(_kept_matches(search, texts, lines))
+                    found.append(_kept_matches(search, texts, lines, kind.starts[i:j]))
                     continue
                 text_found = _joined_matches(search, "\n".join(texts), lines, texts.__getitem__)
             else:
@@ -357,10 +365,17 @@ def _raw_lines(search: LogSearch, chunk: _Chunk, skip: Ints) -> Ints:
         return _array(_raw_matches(search, chunk, set(skip.tolist())))
     block = np.frombuffer(chunk.data, np.uint8, high - low, low)
     starts = np.frombuffer(chunk.offsets[chunk.start : chunk.stop], np.int64) - (chunk.begin + low)
+    every = True
+    """`hits` holds every match (else only those `finditer` gives: none overlapping)."""
     if search.needle is not None:
         hits = literal_hits(block, search.needle, search.fold, chunk.scratch)
+    elif (
+        search.sets is not None
+        and (found := set_hits(block, search.sets, chunk.scratch)) is not None
+    ):
+        hits = found
     else:
-        hits = regex_starts(raw, chunk.data, low, high)
+        hits, every = regex_starts(raw, chunk.data, low, high), False
     where = np.searchsorted(starts, hits, "right") - 1
     in_text = hits >= starts[where] + PREFIX
     lines = first_per_line(where[in_text])
@@ -372,7 +387,7 @@ def _raw_lines(search: LogSearch, chunk: _Chunk, skip: Ints) -> Ints:
         stops = np.append(starts[1:], high - low)
         bare = ~prefixed(block, starts[only_prefix], stops[only_prefix])
         extra = [only_prefix[bare]]
-        if search.needle is None:
+        if not every:
             extra.append(
                 _array(
                     [
@@ -441,9 +456,12 @@ def _text_matches(search: LogSearch, chunk: _Chunk, lines: Sequence[int]) -> lis
     return _joined_matches(search, shown, lines, text)
 
 
-def _kept_matches(search: LogSearch, texts: list[str], lines: array[int]) -> Ints:
-    """Which of `lines` show a match, given their visible texts, for a search whose matches
-    lie inside one line: one pass over the texts joined, the hits placed by array operations."""
+def _kept_matches(
+    search: LogSearch, texts: list[str], lines: array[int], starts: array[int]
+) -> Ints:
+    """Which of `lines` show a match, given their visible texts (starting at `starts` in all
+    kept texts joined), for a search whose matches lie inside one line: one pass over the texts
+    joined, the hits placed by array operations."""
     import numpy as np
 
     pattern = search.lines
@@ -451,10 +469,8 @@ def _kept_matches(search: LogSearch, texts: list[str], lines: array[int]) -> Int
     hits = np.fromiter(map(re.Match.start, pattern.finditer("\n".join(texts))), np.int64)
     if not hits.size:
         return np.empty(0, np.int64)
-    starts = np.empty(len(texts), np.int64)
-    starts[0] = 0
-    np.cumsum(np.fromiter(map(len, texts), np.int64, len(texts))[:-1] + 1, out=starts[1:])
-    where = first_per_line(np.searchsorted(starts, hits, "right") - 1)
+    offsets = np.frombuffer(starts, np.int64)
+    where = first_per_line(np.searchsorted(offsets, hits + offsets[0], "right") - 1)
     matched: Ints = np.frombuffer(lines, np.int64)[where]
     return matched
 
