@@ -68,14 +68,16 @@ def literal_hits(block: Bytes, needle: bytes, fold: bool, scratch: Scratch) -> I
         return folded if folded is not None and needle[at] in _LETTERS else block
 
     sample = slice(0, min(size, SAMPLE))
-    anchor = min(
+    # Rarest byte first, then the others from the rarest: the candidates shrink fastest.
+    order = sorted(
         range(width), key=lambda at: int(np.count_nonzero(column(at)[sample] == needle[at]))
     )
+    anchor = order[0]
     span = size - width + 1
     found = np.equal(column(anchor)[anchor : anchor + span], needle[anchor], out=equal[:span])
     hits = np.flatnonzero(found)
-    for at in range(width):
-        if at != anchor and hits.size:
+    for at in order[1:]:
+        if hits.size:
             hits = hits[column(at)[hits + at] == needle[at]]
     return hits.astype(np.int64, copy=False)
 
@@ -139,7 +141,14 @@ def set_hits(block: Bytes, sets: tuple[bytes, ...], scratch: Scratch) -> Ints | 
     if not firsts:
         return None
     sample = block[: min(size, SAMPLE)]
-    anchor = min(firsts, key=lambda at: sum(int(np.count_nonzero(sample == b)) for b in taken[at]))
+    # Positions taking one or two bytes by how often those are seen; the wider ones after.
+    seen = [
+        sum(int(np.count_nonzero(sample == byte)) for byte in choice)
+        if len(choice) <= 2
+        else size + len(choice)
+        for choice in taken
+    ]
+    anchor = min(firsts, key=seen.__getitem__)
     span = size - width + 1
     folded, equal = scratch.take(size)
     column = block[anchor : anchor + span]
@@ -147,9 +156,9 @@ def set_hits(block: Bytes, sets: tuple[bytes, ...], scratch: Scratch) -> Ints | 
     if len(taken[anchor]) == 2:
         found |= np.equal(column, taken[anchor][1], out=folded[:span].view(bool))
     hits = np.flatnonzero(found)
-    for at, flags in enumerate(sets):
+    for at in sorted(range(width), key=seen.__getitem__):  # the rarest first
         if at != anchor and hits.size and len(taken[at]) < 256:
-            hits = hits[np.frombuffer(flags, bool)[block[hits + at]]]
+            hits = hits[np.frombuffer(sets[at], bool)[block[hits + at]]]
     return hits.astype(np.int64, copy=False)
 
 
