@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 PREFIX = TS_WIDTH + 3
 """Bytes before a line's text: `<timestamp> <O|E|S> `."""
-PAGE_BYTES = 64 << 20
+PAGE_BYTES = 128 << 20
 """At most this much of the log is looked at per page, so one request stays short."""
 CHUNK_BYTES = 4 << 20
 DENSE = 8
