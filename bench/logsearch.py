@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -132,14 +133,44 @@ def best(times: list[float]) -> float:
     return min(times)
 
 
-def grep_count(path: Path, args: list[str], repeat: int) -> tuple[int, float]:
-    times, count = [], 0
+def grep_count(path: Path, args: list[str], repeat: int) -> tuple[int, float, float]:
+    """(count, best wall seconds, mean CPU seconds) of `grep ARGS path`."""
+    times, cpus, count = [], [], 0
     for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         out = subprocess.run(["grep", *args, str(path)], capture_output=True, text=True)
         times.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         count = int(out.stdout.strip() or 0)
-    return count, best(times)
+    return count, best(times), sum(cpus) / len(cpus)
+
+
+def daemon_pid(root: Path) -> int | None:
+    """The workspace daemon's process (for its CPU time), found by its command line."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"--daemon" in argv and str(root).encode() in argv:
+            return int(entry.name)
+    return None
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time used so far by this process, plus by process `pid` when given."""
+    used = time.process_time()
+    if pid is not None:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
+    return used
 
 
 async def search_count(
@@ -165,14 +196,24 @@ async def search_count(
 
 
 async def timed_search(
-    runner: Runner, run_id: int, pattern: str, regex: bool, ignore_case: bool | None, repeat: int
-) -> tuple[int, float, int]:
-    times, count, pages = [], 0, 0
+    runner: Runner,
+    run_id: int,
+    pattern: str,
+    regex: bool,
+    ignore_case: bool | None,
+    repeat: int,
+    pid: int | None = None,
+) -> tuple[int, float, int, float]:
+    """(count, best wall seconds, pages, mean CPU seconds: this process's, and the daemon's
+    `pid` when given; its clock ticks are 10 ms, so a mean, not a best)."""
+    times, cpus, count, pages = [], [], 0, 0
     for _ in range(repeat):
+        cpu = cpu_seconds(pid)
         started = time.perf_counter()
         count, pages = await search_count(runner, run_id, pattern, regex, ignore_case)
         times.append(time.perf_counter() - started)
-    return count, best(times), pages
+        cpus.append(cpu_seconds(pid) - cpu)
+    return count, best(times), pages, sum(cpus) / len(cpus)
 
 
 async def health_during(runner: Any, work: Any) -> tuple[Any, float]:
@@ -228,13 +269,14 @@ async def bench(root: Path, lines: int, repeat: int) -> dict[str, Any]:
     remote = await attach(workspace, announce=lambda _: None)
     try:
         await remote.read_log(run.id, "suite", start=-500, limit=500)
+        pid = daemon_pid(root)
         for label, pattern, regex, ignore_case, grep_args in PATTERNS:
-            grep_n, grep_s = grep_count(log, grep_args, repeat)
-            local_n, local_s, pages = await timed_search(
+            grep_n, grep_s, grep_cpu = grep_count(log, grep_args, repeat)
+            local_n, local_s, pages, local_cpu = await timed_search(
                 local, run.id, pattern, regex, ignore_case, repeat
             )
-            (remote_n, remote_s, _), slowest = await health_during(
-                remote, timed_search(remote, run.id, pattern, regex, ignore_case, repeat)
+            (remote_n, remote_s, _, remote_cpu), slowest = await health_during(
+                remote, timed_search(remote, run.id, pattern, regex, ignore_case, repeat, pid)
             )
             results["rows"].append(
                 {
@@ -242,10 +284,13 @@ async def bench(root: Path, lines: int, repeat: int) -> dict[str, Any]:
                     "grep": " ".join(["grep", *grep_args]),
                     "grep_count": grep_n,
                     "grep_s": grep_s,
+                    "grep_cpu_s": grep_cpu,
                     "local_count": local_n,
                     "local_s": local_s,
+                    "local_cpu_s": local_cpu,
                     "remote_count": remote_n,
                     "remote_s": remote_s,
+                    "remote_cpu_s": remote_cpu if pid is not None else None,
                     "pages": pages,
                     "health_max_s": slowest,
                 }
@@ -307,6 +352,19 @@ def report(results: dict[str, Any], lines: int) -> None:
             f"{tui['count_after_enter_s']:.3f} s ({tui['count']} matches; grep -ci "
             f"{tui['grep_s']:.3f} s); from the `/` key (typing 'boom' included): "
             f"{tui['first_match_s']:.3f} s, {tui['count_s']:.3f} s"
+        )
+    print(
+        "CPU time, mean of the repeats (grep's; in process: this process's; daemon: the "
+        "daemon's and this client's, health probes included), and its ratio to grep's:"
+    )
+    for row in results["rows"]:
+        remote = row["remote_cpu_s"]
+        grep = max(row["grep_cpu_s"], 1e-3)
+        said = "-" if remote is None else f"{remote:.3f}s {remote / grep:.2f}"
+        print(
+            f"  {row['label']:20} grep {row['grep_cpu_s']:.3f}s  in-process "
+            f"{row['local_cpu_s']:.3f}s {row['local_cpu_s'] / grep:.2f}"
+            f"  daemon {said}"
         )
     worst = max(row["remote_s"] / row["grep_s"] for row in results["rows"])
     print(f"target: search through the runner within {TARGET:.0f}x grep -c: worst {worst:.2f}x")

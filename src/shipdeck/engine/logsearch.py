@@ -1,11 +1,12 @@
-"""Searching a stored task log where it lies: the numbers of the lines whose visible text
-matches, a page at a time.
+"""Searching a stored task log where it lies: the lines whose visible text matches, as runs of
+line numbers, a page at a time.
 
 A search must match what a line shows (`shipdeck.logtext.visible`), not its codes, and not the
 timestamp and stream prefix every log line starts with. Checking a million lines one by one in
-Python costs seconds, so the file is searched as bytes, where the `re` engine and
-`bytes.lower` run at memory speed, and only the lines where bytes and text could disagree are
-checked as text, all of a chunk's at once (joined, decoded and stripped in single calls):
+Python costs seconds, so the mapped file is searched as bytes with whole-array operations
+(`shipdeck.engine.log_hits`: numpy compares for a literal or a fixed-width regular expression,
+`finditer` reduced to start offsets for another), hits placed on lines by the line index, and
+only the lines where bytes and text could disagree are checked as text:
 
 - *marked* lines hold a control byte (an escape sequence, a carriage return, ...) or the lead
   byte of a C1 control: their visible text differs from their bytes;
@@ -13,9 +14,10 @@ checked as text, all of a chunk's at once (joined, decoded and stripped in singl
   folds only ASCII and reads `.` and `\\w` byte by byte.
 
 `LogScanner` finds both sets once per file (one `bytes.translate` over bytes it has not seen)
-and keeps them. A regular expression that anchors at the start of a line (`^`) skips the
-bytes and checks every line as text; one that looks around its match (`(?=`, `(?<=`, ...) or
-at the ends of the string (`\\A`, `\\Z`) checks each line alone.
+and keeps them with their visible text, matched in one pass over the texts joined. A regular
+expression whose match may be empty or take a newline goes match by match; one that anchors at
+the start of a line (`^`) skips the bytes and checks every line as text; one that looks around
+its match (`(?=`, `(?<=`, ...) or at the ends of the string (`\\A`, `\\Z`) checks each line alone.
 """
 
 from __future__ import annotations
