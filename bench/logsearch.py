@@ -16,7 +16,8 @@ captured by the engine into its log file. Then, in the same run, each pattern is
 
 shipdeck matches the visible text (colour codes dropped, timestamp prefix excluded) and must
 count what grep counts for these patterns; a mismatch is printed. Target: search through the
-runner within 3x of `grep -c`. Prints a table (or JSON with --json); it measures, it does not
+runner within 3x of `grep -c`. Prints a table (or JSON with --json), and the CPU time each
+used (on a shared machine the wall-clock ratios swing with its load); it measures, it does not
 judge.
     .venv/bin/python bench/logsearch.py [--lines 1000000] [--repeat 5] [--json]
 """
