@@ -29,6 +29,7 @@ import asyncio
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -135,7 +136,7 @@ def best(times: list[float]) -> float:
 
 
 def grep_count(path: Path, args: list[str], repeat: int) -> tuple[int, float, float]:
-    """(count, best wall seconds, mean CPU seconds) of `grep ARGS path`."""
+    """(count, best wall seconds, median CPU seconds) of `grep ARGS path`."""
     times, cpus, count = [], [], 0
     for _ in range(repeat):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -145,7 +146,7 @@ def grep_count(path: Path, args: list[str], repeat: int) -> tuple[int, float, fl
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         count = int(out.stdout.strip() or 0)
-    return count, best(times), sum(cpus) / len(cpus)
+    return count, best(times), statistics.median(cpus)
 
 
 def daemon_pid(root: Path) -> int | None:
@@ -205,8 +206,9 @@ async def timed_search(
     repeat: int,
     pid: int | None = None,
 ) -> tuple[int, float, int, float]:
-    """(count, best wall seconds, pages, mean CPU seconds: this process's, and the daemon's
-    `pid` when given; its clock ticks are 10 ms, so a mean, not a best)."""
+    """(count, best wall seconds, pages, median CPU seconds: this process's, and the daemon's
+    `pid` when given; its clock ticks are 10 ms, and a first search may sort the log's lines,
+    so a median, not a best or a mean)."""
     times, cpus, count, pages = [], [], 0, 0
     for _ in range(repeat):
         cpu = cpu_seconds(pid)
@@ -214,7 +216,7 @@ async def timed_search(
         count, pages = await search_count(runner, run_id, pattern, regex, ignore_case)
         times.append(time.perf_counter() - started)
         cpus.append(cpu_seconds(pid) - cpu)
-    return count, best(times), pages, sum(cpus) / len(cpus)
+    return count, best(times), pages, statistics.median(cpus)
 
 
 async def health_during(runner: Any, work: Any) -> tuple[Any, float]:
@@ -355,7 +357,7 @@ def report(results: dict[str, Any], lines: int) -> None:
             f"{tui['first_match_s']:.3f} s, {tui['count_s']:.3f} s"
         )
     print(
-        "CPU time, mean of the repeats (grep's; in process: this process's; daemon: the "
+        "CPU time, median of the repeats (grep's; in process: this process's; daemon: the "
         "daemon's and this client's, health probes included), and its ratio to grep's:"
     )
     for row in results["rows"]:
