@@ -50,6 +50,9 @@ def test_failed_run_exits_1_and_skips_downstream(shipdeck: Shipdeck) -> None:
     assert detail["tasks"][1]["exit_code"] == 3
     err = shipdeck("logs", "1", "test")
     assert "boom" in err.stdout
+    # The header counts the skipped task apart: not "3/3 tasks".
+    header = shipdeck("show", "1").stdout.splitlines()[0]
+    assert header.endswith("tasks 2/3 done · 1 skipped"), header
 
 
 def test_rerun_failed_keeps_earlier_results(shipdeck: Shipdeck) -> None:

@@ -170,7 +170,8 @@ async def show_command(args: argparse.Namespace, ctx: CliContext) -> int:
 def render_detail(detail: RunDetail, ctx: CliContext) -> str:
     run = detail.run
     lines = [
-        f"run #{run.id}  {run.pipeline}  {status_text(run.status.value, ctx.out)}",
+        f"run #{run.id}  {run.pipeline}  {status_text(run.status.value, ctx.out)}  "
+        f"tasks {detail.tally()}",
         f"started {timestamp(run.started_at)}  took {duration(run.duration)}  "
         f"by {run.user or '-'}  trigger {_origin(run)}",
     ]

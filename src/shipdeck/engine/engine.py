@@ -575,7 +575,7 @@ class Engine:
             task=task,
             start=start,
             next=found.next,
-            lines=found.lines,
+            spans=found.spans,
             total=total,
             finished=finished,
             done=found.next >= stop,

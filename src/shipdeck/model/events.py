@@ -82,6 +82,9 @@ class ConfigData(BaseModel):
 
     file: str
     """The workspace file's name."""
+    problems: list[str] = Field(default_factory=list)
+    """Why the file as it is now does not load (`file:line: message` each); the runner keeps
+    the last configuration that loaded. Empty when the file loads."""
 
 
 class HealthData(BaseModel):

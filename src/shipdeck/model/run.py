@@ -188,6 +188,19 @@ class RunDetail(BaseModel):
     def task(self, name: str) -> TaskRun | None:
         return next((t for t in self.tasks if t.name == name), None)
 
+    def tally(self) -> str:
+        """`3/5 done · 2 skipped`: the tasks that ran to an end (succeeded or failed) of all,
+        then those that never ran, each kind said apart (a skipped task is not done)."""
+        total = max(self.run.tasks_total, len(self.tasks))
+        counts = {status: 0 for status in TaskStatus}
+        for task in self.tasks:
+            counts[task.status] += 1
+        done = counts[TaskStatus.SUCCEEDED] + counts[TaskStatus.FAILED]
+        apart = (TaskStatus.SKIPPED, TaskStatus.CANCELLED, TaskStatus.INTERRUPTED)
+        return " · ".join(
+            [f"{done}/{total} done"] + [f"{counts[s]} {s.value}" for s in apart if counts[s]]
+        )
+
     def final_metrics(self) -> dict[str, float]:
         """The last value reported for each metric key (the highest step wins).
 

@@ -80,9 +80,13 @@ class LocalRunner:
     def _configured(self, *, acting: bool = False) -> None:
         """Bring the configuration in step with the workspace file before using it; `acting`
         (about to start something with it): refuse while the file does not load."""
+        before = self._file.problems
         spec = self._file.refresh()
         if spec is not None:
             self._use(spec)
+        elif self._file.problems != before:  # broken, fixed as it was, or broken otherwise
+            data = ConfigData(file=self._file.spec.file.name, problems=self._file.problems)
+            self.engine.feed.publish(EventKind.CONFIG, data)
         if acting:
             self._file.check_loads()
 

@@ -17,7 +17,7 @@ from textual.signal import Signal
 
 from shipdeck import startup
 from shipdeck.errors import ShipdeckError
-from shipdeck.model import EventKind, EventPage, PipelineSpec
+from shipdeck.model import ConfigEvent, EventKind, EventPage, PipelineSpec
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.action_ends import ActionEnds
@@ -27,6 +27,7 @@ from shipdeck.tui.data import Snapshot, load_snapshot
 from shipdeck.tui.format import Clock, system_clock
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.themes import DEFAULT_THEME, bundled_themes_dir, load_themes
+from shipdeck.tui.widgets.header import AppHeader
 
 T = TypeVar("T")
 
@@ -84,6 +85,8 @@ class ShipdeckApp(App[int]):
         self._theme_choice = theme
         self._extra_themes_dir = extra_themes_dir
         self._observed: dict[int, str] = {}
+        self.config_problems: dict[int, list[str]] = {}
+        """Per runner, why its workspace file does not load now (it keeps the last good one)."""
         self._pipelines: dict[int, tuple[float, list[PipelineSpec]]] = {}
         self._first_snapshot: tuple[int, asyncio.Future[Snapshot]] | None = None
         self.inputs = 0
@@ -267,6 +270,11 @@ class ShipdeckApp(App[int]):
     def dispatch_events(self, index: int, page: EventPage) -> None:
         if page.reset or any(e.kind == EventKind.CONFIG for e in page.events):
             self._pipelines.pop(index, None)  # the file changed: ask for its pipelines again
+        said = [e.data.problems for e in page.events if isinstance(e, ConfigEvent)]
+        if said and said[-1] != self.config_problems.get(index, []):
+            self.config_problems[index] = said[-1]
+            for header in self.screen.query(AppHeader):
+                header.sync()
         self.action_ends.take(index, page)
         self.runner_events.publish((index, page))
 

@@ -33,6 +33,8 @@ ALL_BINDINGS: dict[str, Binding] = {
         # Lists (overview, pipelines, runs).
         _b("list.down", "j", "cursor_down", "Down", show=False),
         _b("list.up", "k", "cursor_up", "Up", show=False),
+        _b("list.first", "home,g", "first_row", "First", show=False, help="First row"),
+        _b("list.last", "end,G", "last_row", "Last", show=False, help="Last row"),
         _b(
             "open",
             "enter",

@@ -172,7 +172,7 @@ async def read_log(
     return Response(chunk.model_dump_json(), media_type="application/json")
 
 
-@router.get("/runs/{run_id}/tasks/{task}/log/search")
+@router.get("/runs/{run_id}/tasks/{task}/log/search", response_model=LogSearchPage)
 async def search_log(
     run_id: RunId,
     task: Annotated[str, Path(min_length=1, max_length=200)],
@@ -183,11 +183,11 @@ async def search_log(
     start: Annotated[int, Query(ge=0, le=10**9)] = 0,
     end: Annotated[int | None, Query(ge=0, le=10**9)] = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
-) -> LogSearchPage:
+) -> Response:
     """One page of the lines in [start, end) whose visible text matches `pattern` (literal, or
     a regular expression with `regex`; `ignore_case` unset is smart case). Search again from
     `next` until `done`. A bad pattern is a 422."""
-    return await runner.search_log(
+    page = await runner.search_log(
         run_id,
         task,
         pattern,
@@ -197,3 +197,4 @@ async def search_log(
         end=end,
         limit=limit,
     )
+    return Response(page.model_dump_json(), media_type="application/json")

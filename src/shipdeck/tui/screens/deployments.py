@@ -53,9 +53,15 @@ class MatrixTable(DataTable[Text]):
     MatrixTable:blur > .datatable--cursor { background: $surface; text-style: none; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        *keymap.bindings("list.down", "list.up"),
+        *keymap.bindings("list.down", "list.up", "list.first", "list.last"),
         *deploy_bindings("deploy.open", "deploy.left", "deploy.right"),
     ]
+
+    def action_first_row(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        self.move_cursor(row=self.row_count - 1)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="cell", zebra_stripes=False)

@@ -133,7 +133,7 @@ class RunScreen(HidesRefusedKeys):
         text.append(f" #{run.id} ", style="bold")
         text.append(f"{run.pipeline}  ")
         text.append_text(app.palette.badge(run.status, STATUS_WORD.get(run.status, run.status)))
-        text.append(f"  {run.tasks_done}/{run.tasks_total} tasks")
+        text.append(f"  {self.detail.tally()}")
         text.append(f"  {format_duration(run_elapsed(run, app.clock()))}")
         if run.parent_id is not None:
             text.append(f"  rerun of #{run.parent_id}", style=app.palette.muted)

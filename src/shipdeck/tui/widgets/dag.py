@@ -26,6 +26,10 @@ from shipdeck.tui.format import Clock, clip, format_duration, glyph, system_cloc
 ROUND = "╭╮╰╯─│"
 HEAVY = "┏┓┗┛━┃"
 STATUSES = [s.value for s in TaskStatus]
+_VERDICTS = frozenset(
+    f"dag--{s}" for s in ("running", "retrying", "succeeded", "failed", "cancelled", "interrupted")
+)
+"""States the box's colour tells (besides its glyph), dropped under NO_COLOR."""
 
 
 class DagView(ScrollView, can_focus=True):
@@ -212,7 +216,12 @@ class DagView(ScrollView, can_focus=True):
         if style is None:
             style = self.rich_style
             for part in key.split():
-                style += self.get_component_rich_style(part, partial=True)
+                component = self.get_component_rich_style(part, partial=True)
+                if part in _VERDICTS and self.app.no_color:
+                    # NO_COLOR greys every colour, a red darker than a green: the failed box
+                    # would be the quiet one. Plain there; its glyph and bold tell the state.
+                    component = Style(bold=component.bold)
+                style += component
             self._style_cache[key] = style
         return style
 
