@@ -24,7 +24,11 @@ from shipdeck.model.deploy import (
     known_direction,
 )
 from shipdeck.model.events import (
+    AlertAcknowledgedEvent,
+    AlertClosedEvent,
+    AlertOpenedEvent,
     AliasMovedEvent,
+    CheckFinishedEvent,
     ConfigData,
     ConfigEvent,
     DeployFinishedEvent,
@@ -53,6 +57,17 @@ from shipdeck.model.lineage import (
     ReusedCode,
 )
 from shipdeck.model.logs import LogChunk, LogLine, LogSearchPage, LogStream
+from shipdeck.model.monitor import (
+    Alert,
+    AlertState,
+    MonitorCheck,
+    MonitorInfo,
+    MonitorSpec,
+    NotifySpec,
+    ThresholdResult,
+    ThresholdSpec,
+    Verdict,
+)
 from shipdeck.model.pipeline import ParamValue, PipelineSpec, RegisterSpec, TaskSpec
 from shipdeck.model.run import (
     FailureStreak,
@@ -73,8 +88,14 @@ from shipdeck.model.workspace import WorkspaceSpec
 __all__ = [
     "EMPTY_REVISION",
     "ActionPlan",
+    "Alert",
+    "AlertAcknowledgedEvent",
+    "AlertClosedEvent",
+    "AlertOpenedEvent",
+    "AlertState",
     "AliasMove",
     "AliasMovedEvent",
+    "CheckFinishedEvent",
     "CodeVersion",
     "CompareCell",
     "CompareRow",
@@ -111,6 +132,10 @@ __all__ = [
     "MetricEvent",
     "ModelSummary",
     "ModelVersion",
+    "MonitorCheck",
+    "MonitorInfo",
+    "MonitorSpec",
+    "NotifySpec",
     "Outcome",
     "ParamValue",
     "PipelineSpec",
@@ -138,7 +163,10 @@ __all__ = [
     "TaskRun",
     "TaskSpec",
     "TaskStatus",
+    "ThresholdResult",
+    "ThresholdSpec",
     "TriggerKind",
+    "Verdict",
     "VersionRegisteredEvent",
     "WorkspaceSpec",
     "default_direction",
