@@ -99,8 +99,8 @@ class Monitors:
         self.clock = clock
         self.listeners: list[CheckListener] = []
         """Called with every finished check (the notifier listens here)."""
-        self._judging: dict[int, asyncio.Task[CheckResult]] = {}
-        """check id -> the task waiting for its run, in this process."""
+        self._judging: dict[int, tuple[int, asyncio.Task[CheckResult]]] = {}
+        """check id -> (its run, the task waiting for the run to judge it), in this process."""
 
     @property
     def workspace(self) -> WorkspaceSpec:
@@ -146,9 +146,10 @@ class Monitors:
             user=user,
             started_at=datetime.fromtimestamp(now, UTC),
         )
-        self._judging[check.id] = asyncio.get_running_loop().create_task(
+        task = asyncio.get_running_loop().create_task(
             self._complete(check), name=f"check-{check.id}"
         )
+        self._judging[check.id] = (run.id, task)
         return check
 
     async def check_now(self, name: str, *, user: str) -> CheckResult:
@@ -157,9 +158,9 @@ class Monitors:
         return await self.wait(check.id)
 
     async def wait(self, check_id: int) -> CheckResult:
-        task = self._judging.get(check_id)
-        if task is not None:
-            return await asyncio.shield(task)
+        judging = self._judging.get(check_id)
+        if judging is not None:
+            return await asyncio.shield(judging[1])
         check = self.store.check(check_id)
         if check.verdict == Verdict.RUNNING:
             await self.engine.wait_run(check.run_id)
@@ -224,6 +225,14 @@ class Monitors:
             except Exception:  # a listener's bug must not lose the verdict
                 _log.exception("shipdeck: a check listener failed")
 
+    async def settle(self) -> None:
+        """Judge every check whose run has ended (for reads: a check whose run just
+        finished shows its verdict, not `running`)."""
+        for run_id, task in list(self._judging.values()):
+            if self.engine.get_run(run_id).status.finished:
+                await asyncio.shield(task)
+        self.recover()
+
     def recover(self) -> list[CheckResult]:
         """Judge the checks whose run ended without them being judged (their process died)."""
         judged = []
@@ -260,4 +269,4 @@ class Monitors:
     async def close(self) -> None:
         """Wait for the checks being judged here (their runs end as the engine closes)."""
         if self._judging:
-            await asyncio.wait(list(self._judging.values()))
+            await asyncio.wait([task for _, task in self._judging.values()])

@@ -339,7 +339,7 @@ class LocalRunner:
     async def monitors(self) -> list[MonitorInfo]:
         self._configured()
         book = self._monitor_book()
-        book.recover()
+        await book.settle()
         latest = book.store.latest()
         running = {check.monitor for check in book.store.running()}
         counts = book.store.open_counts()
@@ -379,7 +379,7 @@ class LocalRunner:
     async def monitor_history(self, name: str, *, limit: int = 100) -> list[MonitorCheck]:
         self._configured()
         book = self._monitor_book()
-        book.recover()
+        await book.settle()
         return book.history(name, limit)
 
     async def check_monitor(self, name: str, *, wait: bool = True) -> MonitorCheck:
@@ -395,7 +395,7 @@ class LocalRunner:
     ) -> list[Alert]:
         self._configured()
         book = self._monitor_book()
-        book.recover()
+        await book.settle()
         return book.store.alerts(open_only=open_only, monitor=monitor, limit=limit)
 
     async def ack_alert(self, alert_id: int, *, note: str) -> Alert:
