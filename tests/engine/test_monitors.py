@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-import subprocess
 import sys
 import textwrap
+from asyncio.subprocess import PIPE
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -345,11 +345,12 @@ async def test_a_check_whose_process_was_killed_is_judged_by_the_next_look(
     thresholds = ["x > 5"]
     """
     (root / "shipdeck.toml").write_text(textwrap.dedent(toml))
-    child = subprocess.run(
-        [sys.executable, "-c", CHILD, str(root)], capture_output=True, text=True, check=False
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", CHILD, str(root), stdout=PIPE, stderr=PIPE
     )
-    assert child.returncode == -signal.SIGKILL, child.stderr
-    check_id, run_id = map(int, child.stdout.split())
+    out, err = await child.communicate()
+    assert child.returncode == -signal.SIGKILL, err
+    check_id, run_id = map(int, out.split())
     with sqlite3.connect(root / ".shipdeck" / "shipdeck.db") as db:
         verdict = db.execute("SELECT verdict FROM monitor_checks WHERE id = ?", (check_id,))
         assert verdict.fetchone()[0] == "running"
