@@ -5,6 +5,7 @@ sleeps: each look is one `tick()` at the clock's time)."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import sqlite3
 import sys
