@@ -210,7 +210,7 @@ class Monitors:
         feed.publish(EventKind.CHECK_FINISHED, result.check, run_id=result.check.run_id)
         for alert in result.opened:
             feed.publish(EventKind.ALERT_OPENED, alert)
-            _log.warning(
+            _log.info(
                 "shipdeck: alert #%d opened: %s %s (value %g)",
                 alert.id,
                 alert.monitor,
