@@ -39,12 +39,12 @@ from shipdeck.tui.widgets.table import KeyedTable
 if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp
 
-VIEWS = ("overview", "pipelines", "runs", "models", "deployments", "timeline")
+VIEWS = ("overview", "pipelines", "runs", "models", "deployments", "timeline", "monitoring")
 LAZY_VIEWS: dict[str, type[Widget]] = {
     "pipelines": PipelinesView,
     "runs": RunsView,
 }
-FLEET_VIEWS = ("models", "deployments", "timeline")
+FLEET_VIEWS = ("models", "deployments", "timeline", "monitoring")
 SHARED_FILTER_VIEWS = ("overview", "runs", "deployments", "timeline")
 PIPELINE_TABLES = ("overview-pipelines", "pipelines-table")
 RELOAD_INTERVAL = 0.5
@@ -65,6 +65,10 @@ def view_class(view: str) -> type[Widget]:
         from shipdeck.tui.screens.timeline import TimelineView
 
         return TimelineView
+    if view == "monitoring":
+        from shipdeck.tui.screens.monitoring import MonitoringView
+
+        return MonitoringView
     return LAZY_VIEWS[view]
 
 
@@ -117,6 +121,7 @@ class MainScreen(HidesRefusedKeys):
             Tab("4 Models", id="models"),
             Tab("5 Deploys", id="deployments"),
             Tab("6 Timeline", id="timeline"),
+            Tab("7 Monitor", id="monitoring"),
         )
         with ContentSwitcher(initial="overview-view"):
             yield OverviewView(id="overview-view")
