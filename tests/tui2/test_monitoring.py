@@ -182,3 +182,24 @@ def test_monitoring_snapshot(snap_compare: Any, watched: LocalRunner, size: Any)
         await pilot.pause(0.1)
 
     assert snap_compare(app_for(watched), terminal_size=size, run_before=run_before)
+
+
+async def test_the_overview_shows_open_alerts_above_failures(watched: LocalRunner) -> None:
+    async with app_for(watched).run_test(size=(120, 36)) as pilot:
+        from shipdeck.tui.screens.main import MainScreen
+
+        screen = pilot.app.screen
+        assert isinstance(screen, MainScreen)
+        table = screen.query_one("#overview-alerts", GridTable)
+        await wait_for(pilot, lambda: table.row_count == 1, "the open alert")
+        row = [str(cell) for cell in table.get_row_at(0)]
+        assert row == ["⚠ #1", "drift", "drift_share >= 0.5", "0.7", "1m ago"]
+        alerts_y = screen.query_one("#alerts-title").region.y
+        assert alerts_y < screen.query_one("#failures-title").region.y
+        await wait_for(pilot, lambda: table.has_focus, "the alert focused first")
+        await pilot.press("r")  # a run's key on an alert: nothing to rerun, no crash
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.current_view == "monitoring", "the monitoring tab")
+        await watched.ack_alert(1, note="on it")
+        await pilot.press("1")
+        await wait_for(pilot, lambda: "✓" in str(table.get_row_at(0)[0]), "the ack mark")
