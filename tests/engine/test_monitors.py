@@ -360,3 +360,31 @@ async def test_a_check_whose_process_was_killed_is_judged_by_the_next_look(
     assert (check.id, check.run_id, check.verdict) == (check_id, run_id, Verdict.FAILED)
     assert "interrupted" in check.reason
     assert check.values == {"x": 1.0}  # what it reported before the kill is kept
+
+
+async def test_a_killed_check_whose_run_was_deleted_is_recorded_as_failed(
+    root: Path, open_runner: Open
+) -> None:
+    toml = """
+    [monitors.slow]
+    run = "echo '::metric x=1'; sleep 30"
+    thresholds = ["x > 5"]
+    """
+    (root / "shipdeck.toml").write_text(textwrap.dedent(toml))
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", CHILD, str(root), stdout=PIPE, stderr=PIPE
+    )
+    out, err = await child.communicate()
+    assert child.returncode == -signal.SIGKILL, err
+    check_id, run_id = map(int, out.split())
+    # Deleted before any look judged the check (as `gc` deletes a finished run's rows).
+    with sqlite3.connect(root / ".shipdeck" / "shipdeck.db") as db:
+        db.execute("DELETE FROM tasks WHERE run_id = ?", (run_id,))
+        db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+    runner, _ = await open_runner(toml, Clock("2026-01-05T09:00:00+00:00"))
+    [check] = await runner.monitor_history("slow")
+    assert (check.id, check.verdict, check.reason) == (
+        check_id,
+        Verdict.FAILED,
+        f"run #{run_id} is gone",
+    )

@@ -175,7 +175,15 @@ class Monitors:
             self._judging.pop(check.id, None)
 
     def _judge(self, check: MonitorCheck) -> CheckResult:
-        detail = self.engine.run_detail(check.run_id)
+        try:
+            detail = self.engine.run_detail(check.run_id)
+        except NotFound:  # deleted (gc) before anyone judged it: a record, no verdict
+            gone = check.model_copy(
+                update={"verdict": Verdict.FAILED, "reason": f"run #{check.run_id} is gone"}
+            )
+            result = self.store.finish(gone, (), {}, self.clock())
+            self._publish(result)
+            return result
         spec = self.workspace.monitors.get(check.monitor)
         task = detail.task(CHECK_TASK)
         reason = f"run #{check.run_id} {detail.run.status.value}"
