@@ -23,6 +23,7 @@ from shipdeck.tui.frozen import BASE
 from shipdeck.tui.monitoring_data import sparkline
 from shipdeck.tui.screens.monitoring import AckScreen, MonitoringView
 from shipdeck.tui.widgets.grid import GridTable
+from shipdeck.tui.widgets.table import KeyedTable
 from shipdeck.workspace import load_workspace
 from tests.tui2.conftest import USER, HostScreen, wait_for
 
@@ -203,3 +204,62 @@ async def test_the_overview_shows_open_alerts_above_failures(watched: LocalRunne
         await watched.ack_alert(1, note="on it")
         await pilot.press("1")
         await wait_for(pilot, lambda: "✓" in str(table.get_row_at(0)[0]), "the ack mark")
+
+
+DRIFT_VALUES = {"age.drift_score": 0.02, "age.drifted": 1.0, "age.psi": 0.31}
+
+
+def test_drift_rows_come_from_the_drift_metrics() -> None:
+    from datetime import UTC, datetime
+
+    from shipdeck.model import MonitorCheck
+    from shipdeck.tui.screens.monitor_detail import drift_rows
+
+    check = MonitorCheck(
+        id=1,
+        monitor="drift",
+        run_id=1,
+        trigger="t",
+        user="u",
+        started_at=datetime(2026, 1, 5, tzinfo=UTC),
+        values={**DRIFT_VALUES, "drift_share": 0.5, "plan.drift_score": 0.4},
+    )
+    assert drift_rows(check) == [("age", 0.02, 1.0, 0.31), ("plan", 0.4, None, None)]
+
+
+async def test_enter_opens_the_monitor_with_its_checks_chart_and_log(
+    watched: LocalRunner,
+) -> None:
+    from shipdeck.tui.screens.monitor_detail import MonitorScreen
+    from shipdeck.tui.widgets.log_pane import LogPane
+
+    async with app_for(watched).run_test(size=(120, 36)) as pilot:
+        await show(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, MonitorScreen), "the screen")
+        screen = pilot.app.screen
+        table = screen.query_one("#monitor-checks", KeyedTable)
+        await wait_for(pilot, lambda: table.row_count == 4, "the checks")
+        assert [str(c) for c in table.get_row_at(0)] == ["#4", "1m ago", "ALERT", "0.7"]
+        await wait_for(pilot, lambda: bool(screen.query(LogPane)), "the check's log")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(pilot.app.screen, MonitorScreen), "back")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
+def test_monitor_screen_snapshot(snap_compare: Any, watched: LocalRunner, size: Any) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        from shipdeck.tui.screens.monitor_detail import MonitorScreen
+        from shipdeck.tui.widgets.log_pane import LogPane
+
+        await show(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, MonitorScreen), "the screen")
+        screen = pilot.app.screen
+        await wait_for(pilot, lambda: bool(screen.query(LogPane)), "the check's log")
+        view = screen.query_one(LogPane).view
+        await wait_for(pilot, lambda: view._opened and view.buffer.total > 0, "the log")
+        await pilot.pause(0.1)
+        await pilot.wait_for_scheduled_animations()
+
+    assert snap_compare(app_for(watched), terminal_size=size, run_before=run_before)

@@ -16,7 +16,7 @@ MONITOR_BINDINGS: dict[str, Binding] = {
             "enter",
             "open_item",
             "Open",
-            help="A monitor: its last check's run (log, values); an alert: its check",
+            help="A monitor (or an alert's): its checks, history chart, drift table and log",
         ),
         _b("monitoring.check", "c", "check", "Check", help="Run the selected monitor's check now"),
         _b(

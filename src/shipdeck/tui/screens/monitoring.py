@@ -251,10 +251,13 @@ class MonitoringView(FleetView[MonitoringData]):
         if key is None:
             return
         info = self.monitors.get(key)
-        if info is None or info.last_check is None:
-            self.notify("No check yet: press c to run one", severity="warning")
+        if info is None:
             return
-        app.open_run_on(_parse(key)[0], info.last_check.run_id)
+        from shipdeck.tui.screens.monitor_detail import MonitorScreen
+
+        index = _parse(key)[0]
+        app.switch_runner(index)
+        app.push_screen(MonitorScreen(index, info))
 
     async def action_check(self) -> None:
         key = self._selected("monitoring-monitors")
