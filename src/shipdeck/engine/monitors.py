@@ -44,8 +44,6 @@ MAX_NOTE = 2000
 
 _log = logging.getLogger("shipdeck.monitors")
 
-CheckListener = Callable[[CheckResult], None]
-
 
 def check_pipeline(spec: MonitorSpec) -> PipelineSpec:
     """The pipeline a check of `spec` runs: one task, one check at a time."""
@@ -97,8 +95,6 @@ class Monitors:
         self.engine = engine
         self.store = store
         self.clock = clock
-        self.listeners: list[CheckListener] = []
-        """Called with every finished check (the notifier listens here)."""
         self._judging: dict[int, tuple[int, asyncio.Task[CheckResult]]] = {}
         """check id -> (its run, the task waiting for the run to judge it), in this process."""
 
@@ -151,11 +147,6 @@ class Monitors:
         )
         self._judging[check.id] = (run.id, task)
         return check
-
-    async def check_now(self, name: str, *, user: str) -> CheckResult:
-        """Run a check of `name` now and wait for its verdict."""
-        check = self.start(name, trigger=f"checked by {user}", user=user)
-        return await self.wait(check.id)
 
     async def wait(self, check_id: int) -> CheckResult:
         judging = self._judging.get(check_id)
@@ -227,11 +218,6 @@ class Monitors:
             )
         for alert in result.closed:
             feed.publish(EventKind.ALERT_CLOSED, alert)
-        for listener in list(self.listeners):
-            try:
-                listener(result)
-            except Exception:  # a listener's bug must not lose the verdict
-                _log.exception("shipdeck: a check listener failed")
 
     async def settle(self) -> None:
         """Judge every check whose run has ended (for reads: a check whose run just
