@@ -388,3 +388,19 @@ async def test_a_killed_check_whose_run_was_deleted_is_recorded_as_failed(
         Verdict.FAILED,
         f"run #{run_id} is gone",
     )
+
+
+def test_a_version_6_store_gains_the_monitor_tables(tmp_path: Path) -> None:
+    from shipdeck.engine.store import SCHEMA_VERSION, Store
+
+    path = tmp_path / "shipdeck.db"
+    Store(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("DROP TABLE monitor_checks")
+        db.execute("DROP TABLE alerts")
+        db.execute("PRAGMA user_version = 6")
+    Store(path).close()
+    with sqlite3.connect(path) as db:
+        names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        assert {"monitor_checks", "alerts", "alerts_open", "monitor_checks_running"} <= names
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
