@@ -91,4 +91,4 @@ def test_a_version_2_store_gains_the_status_indexes(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
         assert {"runs_status", "runs_pipeline_status"} <= names
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7

@@ -516,4 +516,4 @@ def test_a_version_2_store_gains_causes_and_keeps_its_runs(tmp_path: Path) -> No
     finally:
         store.close()
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7

@@ -169,7 +169,7 @@ async def test_health_declares_the_capability(deck: Deck) -> None:
         assert isinstance(deck.runner, ScheduleRunner)
         return
     info = await deck.runner.info()
-    assert info.capabilities == ["deployments", "schedules"]
+    assert info.capabilities == ["deployments", "schedules", "monitors"]
 
 
 async def test_a_read_only_client_cannot_pause(deck: Deck) -> None:

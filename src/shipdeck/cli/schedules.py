@@ -58,7 +58,8 @@ async def list_command(args: argparse.Namespace, ctx: CliContext) -> int:
 def render(listed: ScheduleList, now: datetime, ctx: CliContext) -> str:
     if not listed.schedules:
         return (
-            "no schedules or triggers: add schedule, every, on_success or on_change to a pipeline"
+            "no schedules or triggers: add schedule, every, on_success, on_change or on_alert to a"
+            " pipeline, or every or schedule to a monitor"
         )
     rows = [
         [
@@ -127,11 +128,16 @@ def describe_cause(cause: RunCause) -> list[str]:
         lines[0] += f" for the slot of {cause.due_at:%Y-%m-%d %H:%M} UTC"
     if cause.upstream_run is not None:
         lines[0] += f" after run #{cause.upstream_run} of {cause.upstream_pipeline} succeeded"
+    if cause.alert is not None:
+        lines[0] += f" when monitor {cause.monitor} opened alert #{cause.alert}"
     if cause.missed:
         lines.append(
             f"after downtime: it stands for {cause.missed:,} earlier missed"
             f" {'slot' if cause.due_at else 'success'}{'' if cause.missed == 1 else 's'}"
             " too (catchup = false)"
+            if cause.alert is None
+            else f"it stands for {cause.missed:,} earlier alert{'' if cause.missed == 1 else 's'}"
+            " opened since the last look too"
         )
     if cause.files:
         more = cause.files_total - len(cause.files)

@@ -224,14 +224,25 @@ class Engine:
         jobs: int | None = None,
         trigger: str = "cli",
         user: str = "",
+        cause: RunCause | None = None,
+        claim: Claim | None = None,
     ) -> Run:
-        """Run a pipeline the workspace does not declare (e.g. a service's deploy steps).
+        """Run a pipeline the workspace does not declare (e.g. a service's deploy steps, a
+        monitor's check), with an optional `cause` and `claim` as for `start_run`.
 
         Such runs cannot be rerun: their pipeline is not in the workspace to look up.
         """
         tasks = {name: TaskRun(run_id=0, name=name) for name in spec.tasks}
         return self._launch(
-            spec, tasks, list(spec.tasks), params=params, jobs=jobs, trigger=trigger, user=user
+            spec,
+            tasks,
+            list(spec.tasks),
+            params=params,
+            jobs=jobs,
+            trigger=trigger,
+            user=user,
+            cause=cause,
+            claim=claim,
         )
 
     def rerun_plan(

@@ -246,6 +246,17 @@ class ScheduleStore:
         row = self.db.execute("SELECT MAX(id) FROM runs").fetchone()
         return 0 if row[0] is None else int(row[0])
 
+    def alerts_after(self, alert_id: int, limit: int) -> list[tuple[int, str]]:
+        """(id, monitor) of the alerts opened after `alert_id`, oldest first."""
+        rows = self.db.execute(
+            "SELECT id, monitor FROM alerts WHERE id > ? ORDER BY id LIMIT ?", (alert_id, limit)
+        )
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    def last_alert_id(self) -> int:
+        row = self.db.execute("SELECT MAX(id) FROM alerts").fetchone()
+        return 0 if row[0] is None else int(row[0])
+
     def watched(self, name: str) -> dict[str, str]:
         rows = self.db.execute("SELECT path, digest FROM watched_files WHERE name = ?", (name,))
         return {str(r[0]): str(r[1]) for r in rows}

@@ -20,7 +20,7 @@ from shipdeck.model import Metric, RerunMode, Run, RunCause, RunStatus, TaskRun,
 from shipdeck.model.lineage import CodeVersion, InputFile
 from shipdeck.model.text import repaired
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -111,6 +111,41 @@ CREATE TABLE IF NOT EXISTS input_digests (
     file_id TEXT NOT NULL,
     sha256 TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS monitor_checks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    monitor TEXT NOT NULL,
+    run_id INTEGER NOT NULL,
+    trigger TEXT NOT NULL,
+    user TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    verdict TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    report TEXT
+);
+CREATE INDEX IF NOT EXISTS monitor_checks_monitor ON monitor_checks (monitor, id);
+CREATE INDEX IF NOT EXISTS monitor_checks_running ON monitor_checks (verdict)
+    WHERE verdict = 'running';
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    monitor TEXT NOT NULL,
+    threshold TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    value REAL NOT NULL,
+    opened_at REAL NOT NULL,
+    opened_check INTEGER NOT NULL,
+    last_value REAL NOT NULL,
+    last_check INTEGER NOT NULL,
+    watches TEXT NOT NULL DEFAULT '{}',
+    closed_at REAL,
+    closed_value REAL,
+    closed_reason TEXT NOT NULL DEFAULT '',
+    acked_by TEXT,
+    acked_at REAL,
+    ack_note TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX IF NOT EXISTS alerts_open ON alerts (monitor, threshold)
+    WHERE closed_at IS NULL;
 """
 
 ACTIVE_RUN = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
@@ -131,6 +166,7 @@ _UPGRADES = {
     4: [],  # the status indexes: created with the rest of the schema (IF NOT EXISTS)
     5: [("runs", "ALTER TABLE runs ADD COLUMN cause TEXT")],
     6: [],  # lineage: new tables only, which the schema creates
+    7: [],  # monitor checks and alerts: new tables only
 }
 """(table, statement) that bring a store written at version N-1 to version N; a table the
 store does not have yet is skipped (the schema then creates it whole)."""

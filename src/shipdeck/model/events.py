@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from shipdeck.model.deploy import AliasMove, HistoryEntry, ModelVersion
 from shipdeck.model.logs import LogLine, LogStream
+from shipdeck.model.monitor import Alert, MonitorCheck
 from shipdeck.model.run import Metric, Run, TaskRun
 from shipdeck.model.schedule import ScheduleAction
 from shipdeck.model.triggers import RunCause
@@ -49,6 +50,15 @@ class EventKind(StrEnum):
     "cause"} (the RunCause); run_id: the run it started."""
     SCHEDULE = "schedule"
     """A schedule or trigger was paused or resumed. data: the ScheduleAction."""
+    CHECK_FINISHED = "check_finished"
+    """A monitor's check ended. data: the MonitorCheck (verdict, values, thresholds);
+    run_id: the check's run."""
+    ALERT_OPENED = "alert_opened"
+    """A monitor's threshold was crossed. data: the Alert."""
+    ALERT_CLOSED = "alert_closed"
+    """A monitor's value is back inside the threshold. data: the Alert (closed_at set)."""
+    ALERT_ACKNOWLEDGED = "alert_acknowledged"
+    """Someone acknowledged an alert. data: the Alert (acked_by, ack_note set)."""
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -184,6 +194,26 @@ class ScheduleEvent(_Event):
     data: ScheduleAction
 
 
+class CheckFinishedEvent(_Event):
+    kind: Literal[EventKind.CHECK_FINISHED] = EventKind.CHECK_FINISHED
+    data: MonitorCheck
+
+
+class AlertOpenedEvent(_Event):
+    kind: Literal[EventKind.ALERT_OPENED] = EventKind.ALERT_OPENED
+    data: Alert
+
+
+class AlertClosedEvent(_Event):
+    kind: Literal[EventKind.ALERT_CLOSED] = EventKind.ALERT_CLOSED
+    data: Alert
+
+
+class AlertAcknowledgedEvent(_Event):
+    kind: Literal[EventKind.ALERT_ACKNOWLEDGED] = EventKind.ALERT_ACKNOWLEDGED
+    data: Alert
+
+
 Event = Annotated[
     RunEvent
     | TaskEvent
@@ -196,7 +226,11 @@ Event = Annotated[
     | VersionRegisteredEvent
     | HealthChangedEvent
     | ScheduleFiredEvent
-    | ScheduleEvent,
+    | ScheduleEvent
+    | CheckFinishedEvent
+    | AlertOpenedEvent
+    | AlertClosedEvent
+    | AlertAcknowledgedEvent,
     Field(discriminator="kind"),
 ]
 """Any event, parsed by its `kind`; narrow with isinstance (or match) on the event models."""

@@ -18,6 +18,7 @@ class ScheduleInfo(BaseModel):
     name: str
     """`PIPELINE.KIND`: what `shipdeck schedules pause` takes (or the pipeline's name)."""
     pipeline: str
+    """What it starts: a pipeline, or `monitor:NAME` for a monitor's checks."""
     kind: TriggerKind
     rule: str
     """The declaration as written: `0 3 * * 1-5 (Europe/Berlin)`, `every 6h`, `data/*.csv`."""
@@ -37,6 +38,8 @@ class ScheduleInfo(BaseModel):
     paused_by: str | None = None
     paused_at: datetime | None = None
     paused_reason: str = ""
+    monitor: str | None = None
+    """The monitor whose checks it starts (None for a pipeline's trigger)."""
 
 
 class ScheduleList(BaseModel):

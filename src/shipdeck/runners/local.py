@@ -13,12 +13,15 @@ from shipdeck.engine import Engine
 from shipdeck.engine.logsearch import prepare
 from shipdeck.errors import InvalidInput, NotFound
 from shipdeck.model import (
+    Alert,
     ConfigData,
     EventKind,
     EventPage,
     FailureStreak,
     LogChunk,
     LogSearchPage,
+    MonitorCheck,
+    MonitorInfo,
     PipelineSpec,
     RerunMode,
     Run,
@@ -34,6 +37,8 @@ from shipdeck.runners.workspace_file import WorkspaceFile
 from shipdeck.workspace import resolve_params
 
 if TYPE_CHECKING:
+    from shipdeck.engine.monitors import Monitors
+    from shipdeck.engine.notify import Notifier
     from shipdeck.engine.schedule_store import ScheduleStore
     from shipdeck.engine.scheduler import Scheduler
     from shipdeck.engine.schedules import ScheduleBook
@@ -68,6 +73,8 @@ class LocalRunner:
         self._file = WorkspaceFile(engine.workspace)
         self._schedule_store: ScheduleStore | None = None
         self._scheduler: Scheduler | None = None
+        self._monitors: Monitors | None = None
+        self._notifier: Notifier | None = None
 
     @property
     def name(self) -> str:
@@ -278,7 +285,9 @@ class LocalRunner:
                 self._scheduling_workspace,
                 user=f"scheduler@{socket.gethostname()}",
                 clock=clock or time.time,
+                monitors=self._monitor_book(),
             )
+            self._start_notifying()
         return self._scheduler
 
     def _scheduling_workspace(self) -> WorkspaceSpec | None:
@@ -297,9 +306,113 @@ class LocalRunner:
         if self._scheduler is not None:
             await self._scheduler.stop()
         await self.engine.close("runner closed")
+        await self._close_monitors()
         if self._schedule_store is not None:
             self._schedule_store.close()
             self._schedule_store = None
+
+    # Monitors and alerts ---------------------------------------------------------------------
+
+    def _monitor_book(self) -> Monitors:
+        from shipdeck.engine.monitor_store import MonitorStore
+        from shipdeck.engine.monitors import Monitors
+
+        if self._monitors is None:
+            store = MonitorStore(self.engine.store.path)
+            self._monitors = Monitors(self.engine, store, clock=self._monitor_clock)
+        return self._monitors
+
+    def _monitor_clock(self) -> float:
+        return self._scheduler.clock() if self._scheduler is not None else time.time()
+
+    def _start_notifying(self) -> None:
+        """Send `[notify]` notifications for what this runner does (the daemon and `shipdeck
+        serve` do, as they fire schedules)."""
+        from shipdeck.engine.notify import Notifier
+        from shipdeck.engine.task_env import task_environment
+
+        if self._notifier is None:
+            self._notifier = Notifier(
+                self.engine.feed,
+                lambda: self.engine.workspace.notify,
+                self.engine.workspace.root,
+                lambda: task_environment(self.engine.workspace.task_env),
+            )
+            self._notifier.start()
+
+    async def monitors(self) -> list[MonitorInfo]:
+        self._configured()
+        book = self._monitor_book()
+        await book.settle()
+        latest = book.store.latest()
+        running = {check.monitor for check in book.store.running()}
+        counts = book.store.open_counts()
+        timed = {
+            item.monitor: item
+            for item in self._schedule_book().listing(self.engine.workspace).schedules
+            if item.monitor is not None
+        }
+        listed = []
+        for name, spec in self.engine.workspace.monitors.items():
+            last = latest.get(name)
+            schedule = timed.get(name)
+            metric = spec.thresholds[0].metric if spec.thresholds else None
+            recent = [
+                check.values[metric]
+                for check in reversed(book.store.history(name, 30))
+                if metric is not None and metric in check.values
+            ]
+            listed.append(
+                MonitorInfo(
+                    name=name,
+                    description=spec.description,
+                    rule=schedule.rule if schedule is not None else "manual",
+                    thresholds=[threshold.text for threshold in spec.thresholds],
+                    watches=dict(spec.watches),
+                    state=None if last is None else last.verdict,
+                    last_check=last,
+                    running=name in running,
+                    next_at=None if schedule is None else schedule.next_at,
+                    paused=schedule is not None and schedule.paused,
+                    open_alerts=counts.get(name, 0),
+                    recent=recent,
+                )
+            )
+        return listed
+
+    async def monitor_history(self, name: str, *, limit: int = 100) -> list[MonitorCheck]:
+        self._configured()
+        book = self._monitor_book()
+        await book.settle()
+        return book.history(name, limit)
+
+    async def check_monitor(self, name: str, *, wait: bool = True) -> MonitorCheck:
+        self._configured(acting=True)
+        book = self._monitor_book()
+        check = book.start(name, trigger=f"checked by {self.user}", user=self.user)
+        if not wait:
+            return check
+        return (await book.wait(check.id)).check
+
+    async def alerts(
+        self, *, open_only: bool = False, monitor: str | None = None, limit: int = 100
+    ) -> list[Alert]:
+        self._configured()
+        book = self._monitor_book()
+        await book.settle()
+        return book.store.alerts(open_only=open_only, monitor=monitor, limit=limit)
+
+    async def ack_alert(self, alert_id: int, *, note: str) -> Alert:
+        return self._monitor_book().acknowledge(alert_id, user=self.user, note=note)
+
+    async def _close_monitors(self) -> None:
+        if self._notifier is not None:
+            await self._notifier.close()
+            self._notifier = None
+        if self._monitors is not None:
+            await self._monitors.close()
+            self._monitors.store.close()
+            self._monitors = None
 
 
 async def open_local_runner(

@@ -10,6 +10,7 @@ from typing import Protocol, runtime_checkable
 
 from shipdeck.model import (
     ActionPlan,
+    Alert,
     AliasMove,
     Comparison,
     DeployAction,
@@ -22,6 +23,8 @@ from shipdeck.model import (
     LogSearchPage,
     ModelSummary,
     ModelVersion,
+    MonitorCheck,
+    MonitorInfo,
     PipelineSpec,
     RerunMode,
     Run,
@@ -302,4 +305,35 @@ class HealthRunner(Protocol):
         self, service: str, env: str | None = None, *, limit: int = 100
     ) -> list[HealthCheck]:
         """Scheduled health checks of a service (or one of its environments), newest first."""
+        ...
+
+
+@runtime_checkable
+class MonitorRunner(Protocol):
+    """Monitors, their checks and alerts (the embedded engine's runners have them; `monitors`
+    is among the capabilities /v1/health declares)."""
+
+    async def monitors(self) -> list[MonitorInfo]:
+        """Every declared monitor: its last check's values and verdict, thresholds, open
+        alerts, next check and paused state."""
+        ...
+
+    async def monitor_history(self, name: str, *, limit: int = 100) -> list[MonitorCheck]:
+        """A monitor's checks, newest first: values, thresholds met or crossed, verdict, run."""
+        ...
+
+    async def check_monitor(self, name: str, *, wait: bool = True) -> MonitorCheck:
+        """Run a check now; with `wait`, return it judged (else as soon as its run started,
+        verdict `running`)."""
+        ...
+
+    async def alerts(
+        self, *, open_only: bool = False, monitor: str | None = None, limit: int = 100
+    ) -> list[Alert]:
+        """Alerts, open ones first, newest first within each."""
+        ...
+
+    async def ack_alert(self, alert_id: int, *, note: str) -> Alert:
+        """Acknowledge an alert with a note; recorded with who and when. Refused when it was
+        acknowledged already."""
         ...

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, TypeAdapter
 from shipdeck.errors import Refused, Unavailable
 from shipdeck.model import (
     ActionPlan,
+    Alert,
     AliasMove,
     Comparison,
     DeployAction,
@@ -29,6 +30,8 @@ from shipdeck.model import (
     LogSearchPage,
     ModelSummary,
     ModelVersion,
+    MonitorCheck,
+    MonitorInfo,
     Outcome,
     PipelineSpec,
     RerunMode,
@@ -39,6 +42,7 @@ from shipdeck.model import (
     ScheduleAction,
     ScheduleList,
     ServiceSpec,
+    Verdict,
 )
 from shipdeck.runners.event_follower import (
     Backoff,
@@ -61,6 +65,9 @@ SERVICES = TypeAdapter(list[ServiceSpec], config=DEFERRED)
 ENVIRONMENTS = TypeAdapter(list[EnvironmentState], config=DEFERRED)
 HISTORY = TypeAdapter(list[HistoryEntry], config=DEFERRED)
 ALIAS_MOVES = TypeAdapter(list[AliasMove], config=DEFERRED)
+_MONITORS = TypeAdapter(list[MonitorInfo], config=DEFERRED)
+_CHECKS = TypeAdapter(list[MonitorCheck], config=DEFERRED)
+_ALERTS = TypeAdapter(list[Alert], config=DEFERRED)
 LOG_PAGE = 10_000
 WAIT_POLL = 30.0
 """Seconds one wait-for-run request may hang before the client asks again."""
@@ -535,6 +542,44 @@ class RemoteRunner:
             await self._follower.close()
             self._follower = None
         await self._link.aclose()
+
+    # MonitorRunner protocol ------------------------------------------------------------------
+
+    async def monitors(self) -> list[MonitorInfo]:
+        return _MONITORS.validate_json(await self._body("/monitors"))
+
+    async def monitor_history(self, name: str, *, limit: int = 100) -> list[MonitorCheck]:
+        path = f"/monitors/{quote(name, safe='')}/history"
+        return _CHECKS.validate_json(await self._body(path, {"limit": limit}))
+
+    async def check_monitor(self, name: str, *, wait: bool = True) -> MonitorCheck:
+        """Answered once the check's run has started (no request is held open for a
+        check's length); with `wait`, its verdict is then awaited through its run."""
+        self._check_writable(f"check {name}")
+        path = f"/monitors/{quote(name, safe='')}/check"
+        answer = await self._request("POST", path, params={"wait": "false"})
+        check = MonitorCheck.model_validate(answer)
+        if not wait or check.verdict != Verdict.RUNNING:
+            return check
+        await self.wait_run(check.run_id)
+        delay = 0.01
+        while True:
+            for found in await self.monitor_history(name, limit=50):
+                if found.id == check.id and found.verdict != Verdict.RUNNING:
+                    return found
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+    async def alerts(
+        self, *, open_only: bool = False, monitor: str | None = None, limit: int = 100
+    ) -> list[Alert]:
+        params = {"open": "true" if open_only else None, "monitor": monitor, "limit": limit}
+        return _ALERTS.validate_json(await self._body("/alerts", params))
+
+    async def ack_alert(self, alert_id: int, *, note: str) -> Alert:
+        self._check_writable(f"acknowledge alert #{alert_id}")
+        answer = await self._request("POST", f"/alerts/{alert_id}/ack", json={"note": note})
+        return Alert.model_validate(answer)
 
 
 async def wait_until_reachable(runner: RemoteRunner, within: float) -> RunnerInfo:

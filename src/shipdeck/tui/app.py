@@ -56,6 +56,7 @@ class ShipdeckApp(App[int]):
             "view.models",
             "view.deployments",
             "view.timeline",
+            "view.monitoring",
             "help",
             "quit",
             "quit-now",

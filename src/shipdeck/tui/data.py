@@ -5,20 +5,23 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from shipdeck.errors import ShipdeckError
 from shipdeck.model import (
+    Alert,
     FailureStreak,
     PipelineSpec,
     Run,
     RunDetail,
     RunStatus,
 )
-from shipdeck.runners.protocol import Runner
+from shipdeck.runners.protocol import MonitorRunner, Runner
 
 STRIP_RUNS = 20
 RECENT_RUNS = 20
 ACTIVE_RUNS = 200
 """Runs in progress listed per status (queued, running)."""
 FAILURE_STREAKS = 20
+OPEN_ALERTS = 8
 DETAILS_SHOWN = 8
 """Runs whose tasks are fetched, of the failures and of the runs in progress: what the
 overview can show with their failed or running tasks."""
@@ -39,6 +42,8 @@ class Snapshot:
     """Per pipeline: its latest runs, newest first."""
     details: dict[int, RunDetail] = field(default_factory=dict)
     """Tasks of the failures and active runs the overview shows."""
+    alerts: list[Alert] = field(default_factory=list)
+    """Open alerts of the runner's monitors, newest first (shown above the failures)."""
 
     def latest(self, pipeline: str) -> Run | None:
         runs = self.history.get(pipeline)
@@ -54,7 +59,7 @@ class Snapshot:
 async def load_snapshot(runner: Runner, pipelines: list[PipelineSpec] | None = None) -> Snapshot:
     if pipelines is None:
         pipelines = await runner.pipelines()
-    (recent, running, queued, failures), histories = await asyncio.gather(
+    (recent, running, queued, failures), histories, alerts = await asyncio.gather(
         asyncio.gather(
             runner.runs(limit=RECENT_RUNS),
             runner.runs(status=RunStatus.RUNNING, limit=ACTIVE_RUNS),
@@ -62,11 +67,17 @@ async def load_snapshot(runner: Runner, pipelines: list[PipelineSpec] | None = N
             runner.failures(limit=FAILURE_STREAKS),
         ),
         asyncio.gather(*(runner.runs(pipeline=p.name, limit=STRIP_RUNS) for p in pipelines)),
+        _open_alerts(runner),
     )
     active = sorted([*running, *queued], key=lambda run: run.id, reverse=True)
     history = {p.name: h for p, h in zip(pipelines, histories, strict=True)}
     snapshot = Snapshot(
-        pipelines=pipelines, runs=recent, active=active, failures=failures, history=history
+        pipelines=pipelines,
+        runs=recent,
+        active=active,
+        failures=failures,
+        history=history,
+        alerts=alerts,
     )
     wanted = [s.run.id for s in failures[:DETAILS_SHOWN]] + [r.id for r in active[:DETAILS_SHOWN]]
     details = await asyncio.gather(*(runner.run(i) for i in wanted), return_exceptions=True)
@@ -74,3 +85,14 @@ async def load_snapshot(runner: Runner, pipelines: list[PipelineSpec] | None = N
         if isinstance(detail, RunDetail):
             snapshot.details[detail.run.id] = detail
     return snapshot
+
+
+async def _open_alerts(runner: Runner) -> list[Alert]:
+    """The runner's open alerts; none from a runner without monitors (or too old to have
+    them: the rest of the snapshot does not wait on that)."""
+    if not isinstance(runner, MonitorRunner):
+        return []
+    try:
+        return await runner.alerts(open_only=True, limit=OPEN_ALERTS)
+    except ShipdeckError:
+        return []

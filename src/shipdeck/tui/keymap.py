@@ -11,6 +11,7 @@ from textual.binding import Binding
 
 from shipdeck.tui.keymap_deploy import DEPLOY_BINDINGS
 from shipdeck.tui.keymap_deploy import binding as _b
+from shipdeck.tui.keymap_monitor import MONITOR_BINDINGS
 
 ALL_BINDINGS: dict[str, Binding] = {
     b.id: b  # type: ignore[misc]
@@ -155,6 +156,7 @@ ALL_BINDINGS: dict[str, Binding] = {
 }
 
 ALL_BINDINGS.update(DEPLOY_BINDINGS)
+ALL_BINDINGS.update(MONITOR_BINDINGS)
 
 ACTION_IDS = frozenset({"trigger", "rerun", "rerun-failed", "rerun-from", "cancel"})
 """Bindings that change state: hidden and refused in read-only mode."""

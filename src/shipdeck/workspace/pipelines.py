@@ -155,7 +155,7 @@ def _task(name: str, table: dict[str, Any], path: KeyPath, problems: Problems) -
         run=fields.string("run", required=True),
         needs=tuple(fields.string_list("needs")),
         env=fields.env_table("env"),
-        cwd=_cwd(fields),
+        cwd=check_cwd(fields),
         timeout=fields.duration("timeout", allow_zero=False, maximum=MAX_TIMEOUT),
         retries=fields.count(
             "retries", maximum=MAX_RETRIES, why=" (each retry runs the whole command again)"
@@ -166,7 +166,8 @@ def _task(name: str, table: dict[str, Any], path: KeyPath, problems: Problems) -
     )
 
 
-def _cwd(fields: Fields) -> str | None:
+def check_cwd(fields: Fields) -> str | None:
+    """The table's `cwd`: relative and inside the workspace (None when absent or reported)."""
     cwd = fields.optional_string("cwd")
     if cwd is None:
         return None

@@ -9,7 +9,13 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from shipdeck import __version__
-from shipdeck.runners.protocol import DeployRunner, ExecutingRunner, Runner, ScheduleRunner
+from shipdeck.runners.protocol import (
+    DeployRunner,
+    ExecutingRunner,
+    MonitorRunner,
+    Runner,
+    ScheduleRunner,
+)
 from shipdeck.server.routes.deps import RunnerDep
 
 router = APIRouter(prefix="/v1", tags=["meta"])
@@ -26,7 +32,7 @@ class Health(BaseModel):
     """The runs this runner executes now, queued or running (stopping it cancels them)."""
     capabilities: list[str]
     """The optional halves of the runner contract it offers: "deployments" (models and
-    deployments), "schedules" (schedules and triggers)."""
+    deployments), "schedules" (schedules and triggers), "monitors" (monitors and alerts)."""
 
 
 @router.get("/health")
@@ -44,5 +50,5 @@ async def health(request: Request, runner: RunnerDep) -> Health:
 
 
 def capabilities(runner: Runner) -> list[str]:
-    offered = {"deployments": DeployRunner, "schedules": ScheduleRunner}
+    offered = {"deployments": DeployRunner, "schedules": ScheduleRunner, "monitors": MonitorRunner}
     return [name for name, half in offered.items() if isinstance(runner, half)]

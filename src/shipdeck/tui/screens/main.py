@@ -39,16 +39,25 @@ from shipdeck.tui.widgets.table import KeyedTable
 if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp
 
-VIEWS = ("overview", "pipelines", "runs", "models", "deployments", "timeline")
+VIEWS = ("overview", "pipelines", "runs", "models", "deployments", "timeline", "monitoring")
 LAZY_VIEWS: dict[str, type[Widget]] = {
     "pipelines": PipelinesView,
     "runs": RunsView,
 }
-FLEET_VIEWS = ("models", "deployments", "timeline")
+FLEET_VIEWS = ("models", "deployments", "timeline", "monitoring")
 SHARED_FILTER_VIEWS = ("overview", "runs", "deployments", "timeline")
 PIPELINE_TABLES = ("overview-pipelines", "pipelines-table")
 RELOAD_INTERVAL = 0.5
-RELOAD_ON = frozenset({EventKind.RUN, EventKind.TASK, EventKind.CONFIG})
+RELOAD_ON = frozenset(
+    {
+        EventKind.RUN,
+        EventKind.TASK,
+        EventKind.CONFIG,
+        EventKind.ALERT_OPENED,
+        EventKind.ALERT_CLOSED,
+        EventKind.ALERT_ACKNOWLEDGED,
+    }
+)
 
 
 def view_class(view: str) -> type[Widget]:
@@ -65,6 +74,10 @@ def view_class(view: str) -> type[Widget]:
         from shipdeck.tui.screens.timeline import TimelineView
 
         return TimelineView
+    if view == "monitoring":
+        from shipdeck.tui.screens.monitoring import MonitoringView
+
+        return MonitoringView
     return LAZY_VIEWS[view]
 
 
@@ -117,6 +130,7 @@ class MainScreen(HidesRefusedKeys):
             Tab("4 Models", id="models"),
             Tab("5 Deploys", id="deployments"),
             Tab("6 Timeline", id="timeline"),
+            Tab("7 Monitor", id="monitoring"),
         )
         with ContentSwitcher(initial="overview-view"):
             yield OverviewView(id="overview-view")
@@ -293,7 +307,10 @@ class MainScreen(HidesRefusedKeys):
     # Selection: what the focused row points at, and on which runner.
 
     def _focused_row(self) -> tuple[str, str] | None:
+        """The focused table and row key, when the row is a run's or a pipeline's."""
         focused = self.focused
+        if focused is not None and focused.id == "overview-alerts":
+            return None
         if isinstance(focused, KeyedTable) and focused.id and focused.selected_key:
             return focused.id, focused.selected_key
         return None
@@ -338,6 +355,9 @@ class MainScreen(HidesRefusedKeys):
         table = message.data_table.id
         key = message.row_key.value
         if key is None:
+            return
+        if table == "overview-alerts":
+            self.show_view("monitoring")
             return
         if table in PIPELINE_TABLES:
             index, name = self._pipeline_target(str(key))

@@ -1,4 +1,5 @@
-"""Overview: recent failures first, then runs in progress, then every pipeline's history."""
+"""Overview: open alerts first, then recent failures, runs in progress, and every pipeline's
+history."""
 
 from __future__ import annotations
 
@@ -92,7 +93,16 @@ PIPELINE_COLUMNS = [
     ("last", "last"),
     ("age", ""),
 ]
+ALERT_COLUMNS = [
+    ("alert", "alert"),
+    ("monitor", "monitor"),
+    ("threshold", "threshold"),
+    ("value", "value"),
+    ("age", ""),
+]
 RUNNER_COLUMN = ("runner", "runner")
+ALERT_KEY = "alert:"
+"""Row keys of the alerts (`alert:RUNNER:ID`): no run or pipeline key starts like this."""
 LOADING = "loading…"
 EMPTY = {"failures": "Nothing failing", "running": "Nothing running"}
 FAILURES_SHOWN = 8
@@ -122,6 +132,8 @@ class OverviewView(FilterableView, Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="overview-runners")
+        yield Static("Alerts", classes="section-title", id="alerts-title")
+        yield GridTable(ALERT_COLUMNS, id="overview-alerts")
         yield Static("Failures", classes="section-title", id="failures-title")
         yield Static(LOADING, classes="empty", id="failures-empty")
         yield GridTable(FAILURE_COLUMNS, id="overview-failures")
@@ -135,12 +147,15 @@ class OverviewView(FilterableView, Vertical):
     def on_mount(self) -> None:
         for table in self.query(KeyedTable):
             table.show_header = table.id == "overview-pipelines"
+        for alerts in (self.query_one("#alerts-title"), self.query_one("#overview-alerts")):
+            alerts.display = False  # until an alert is open
 
     def update(
         self, sources: list[Source], palette: Palette, now: datetime, many: bool = False
     ) -> None:
         self._last = (sources, palette, now, many)
         words = self.filter_words
+        self._alerts(sources, palette, now, many)
         streaks = [(source, streak) for source in sources for streak in source.snapshot.failures]
         streaks.sort(key=lambda pair: _failed_at(pair[1].run), reverse=True)
         failure_rows: list[tuple[str, list[Cell]]] = []
@@ -202,6 +217,31 @@ class OverviewView(FilterableView, Vertical):
         title = "Pipelines" + (f"  /{' '.join(words)}" if words else "")
         self.query_one("#pipelines-title", Static).update(title)
 
+    def _alerts(self, sources: list[Source], palette: Palette, now: datetime, many: bool) -> None:
+        """Open alerts above the failures; the section is there only while some are open."""
+        words = self.filter_words
+        alerts = [(source, alert) for source in sources for alert in source.snapshot.alerts]
+        alerts.sort(key=lambda pair: pair[1].since, reverse=True)
+        rows: list[tuple[str, list[Cell]]] = []
+        for source, alert in alerts:
+            if not _matches(words, source.name if many else "", alert.monitor, alert.threshold):
+                continue
+            cells: list[Cell] = [clip_name(source.name)] if many else []
+            mark = Text(f"⚠ #{alert.id}", style=palette.status("failed"), no_wrap=True)
+            if alert.acked_by is not None:
+                mark.append(" ✓", style=palette.muted)
+            cells += [
+                mark,
+                clip_name(alert.monitor),
+                clip(alert.threshold, 24),
+                f"{alert.last_value:.4g}",
+                format_age(alert.since, now),
+            ]
+            rows.append((f"{ALERT_KEY}{source.index}:{alert.id}", cells))
+        table = self._grid("alerts", ALERT_COLUMNS, rows, many)
+        table.display = bool(rows)
+        self.query_one("#alerts-title", Static).display = bool(rows)
+
     def _grid(
         self,
         section: str,
@@ -242,7 +282,7 @@ class OverviewView(FilterableView, Vertical):
 
     def focus_first(self) -> None:
         """Land on what needs attention: the newest failure, else a running run."""
-        for section in ("failures", "running", "pipelines"):
+        for section in ("alerts", "failures", "running", "pipelines"):
             table = self.query_one(f"#overview-{section}", KeyedTable)
             if table.row_count:
                 table.focus()
