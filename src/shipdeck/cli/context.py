@@ -10,6 +10,7 @@ from typing import TextIO
 
 from shipdeck.errors import WorkspaceError
 from shipdeck.model import WorkspaceSpec
+from shipdeck.model.capabilities import Capability
 from shipdeck.runners.protocol import Runner
 
 
@@ -98,6 +99,19 @@ class CliContext:
                 raise
             self._runner = await connect(workspace, None, lazily=lazily)
         return self._runner
+
+    async def runner_that(self, *needs: Capability) -> Runner:
+        """`runner()`, refusing in one line (Unsupported, exit 2) when it cannot do one of
+        `needs` at all. What a read-only runner refuses, it refuses itself (Refused)."""
+        runner = await self.runner()
+        if needs:
+            declared = await runner.capabilities()
+            for need in needs:
+                if need not in declared.can:
+                    from shipdeck.errors import Unsupported
+
+                    raise Unsupported(declared.why_not(need, runner.name))
+        return runner
 
     async def running_daemon(self, problems: WorkspaceError) -> Runner:
         """The daemon of a workspace whose file does not load, if it is running; else (and

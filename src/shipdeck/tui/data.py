@@ -12,6 +12,7 @@ from shipdeck.model import (
     RunDetail,
     RunStatus,
 )
+from shipdeck.model.capabilities import Capability
 from shipdeck.runners.protocol import Runner
 
 STRIP_RUNS = 20
@@ -52,6 +53,11 @@ class Snapshot:
 
 
 async def load_snapshot(runner: Runner, pipelines: list[PipelineSpec] | None = None) -> Snapshot:
+    """The runner's pipelines and runs; empty for a runner without pipelines (a model
+    registry), without failure streaks for one that does not keep them."""
+    can = (await runner.capabilities()).can
+    if Capability.PIPELINES not in can:
+        return Snapshot(pipelines=[], runs=[])
     if pipelines is None:
         pipelines = await runner.pipelines()
     (recent, running, queued, failures), histories = await asyncio.gather(
@@ -59,7 +65,7 @@ async def load_snapshot(runner: Runner, pipelines: list[PipelineSpec] | None = N
             runner.runs(limit=RECENT_RUNS),
             runner.runs(status=RunStatus.RUNNING, limit=ACTIVE_RUNS),
             runner.runs(status=RunStatus.QUEUED, limit=ACTIVE_RUNS),
-            runner.failures(limit=FAILURE_STREAKS),
+            _failures(runner, Capability.FAILURES in can),
         ),
         asyncio.gather(*(runner.runs(pipeline=p.name, limit=STRIP_RUNS) for p in pipelines)),
     )
@@ -74,3 +80,7 @@ async def load_snapshot(runner: Runner, pipelines: list[PipelineSpec] | None = N
         if isinstance(detail, RunDetail):
             snapshot.details[detail.run.id] = detail
     return snapshot
+
+
+async def _failures(runner: Runner, kept: bool) -> list[FailureStreak]:
+    return await runner.failures(limit=FAILURE_STREAKS) if kept else []
