@@ -12,40 +12,17 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
+from shipdeck import model as m
 from shipdeck.errors import InvalidInput, NotFound, Refused, Unsupported
-from shipdeck.model import (
-    ActionPlan,
-    AliasMove,
-    CompareSubject,
-    Comparison,
-    DeployAction,
-    EnvironmentState,
-    EventPage,
-    FailureStreak,
-    HistoryEntry,
-    LogChunk,
-    LogSearchPage,
-    ModelSummary,
-    ModelVersion,
-    PipelineSpec,
-    RerunMode,
-    Run,
-    RunDetail,
-    RunPage,
-    RunStatus,
-    ScheduleAction,
-    ScheduleList,
-    ServiceSpec,
-)
 from shipdeck.model.capabilities import Capabilities, Capability
 from shipdeck.model.run import parse_id
 
 RERUN_NEEDS = {
-    RerunMode.ALL: Capability.RERUN_ALL,
-    RerunMode.FAILED: Capability.RERUN_FAILED,
-    RerunMode.FROM: Capability.RERUN_FROM,
+    m.RerunMode.ALL: Capability.RERUN_ALL,
+    m.RerunMode.FAILED: Capability.RERUN_FAILED,
+    m.RerunMode.FROM: Capability.RERUN_FROM,
 }
 COUNT_PAGE = 500
 """Runs per request when `runs_page` counts matches through `runs`."""
@@ -55,7 +32,11 @@ WAIT_POLL = 1.0
 
 
 class BaseRunner(ABC):
-    """A Runner that can do nothing until its subclass says (and implements) what it can."""
+    """A Runner that can do nothing until its subclass says (and implements) what it can.
+
+    The methods a subclass implements take the signatures of the Runner protocol
+    (runners/protocol.py, where each is documented); the fallbacks here accept any arguments
+    and raise Unsupported, naming the capability the runner lacks."""
 
     _name: str
     read_only: bool = False
@@ -80,65 +61,41 @@ class BaseRunner(ABC):
 
     # Pipelines and runs ---------------------------------------------------------------------
 
-    async def pipelines(self) -> list[PipelineSpec]:
+    async def pipelines(self) -> list[m.PipelineSpec]:
         await self.unsupported(Capability.PIPELINES)
 
-    async def start_run(
-        self,
-        pipeline: str,
-        params: dict[str, str] | None = None,
-        *,
-        jobs: int | None = None,
-        trigger: str = "cli",
-    ) -> Run:
+    async def start_run(self, *args: Any, **kwargs: Any) -> m.Run:
         await self.unsupported(Capability.TRIGGER)
 
-    async def rerun(
-        self,
-        run_id: int,
-        mode: RerunMode = RerunMode.ALL,
-        *,
-        from_task: str | None = None,
-        jobs: int | None = None,
-        trigger: str = "cli",
-    ) -> Run:
-        await self.unsupported(RERUN_NEEDS[RerunMode(mode)])
+    async def rerun(self, *args: Any, **kwargs: Any) -> m.Run:
+        mode = kwargs.get("mode", args[1] if len(args) > 1 else m.RerunMode.ALL)
+        await self.unsupported(RERUN_NEEDS[m.RerunMode(mode)])
 
-    async def rerun_plan(
-        self, run_id: int, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
-    ) -> list[str]:
+    async def rerun_plan(self, *args: Any, **kwargs: Any) -> list[str]:
         await self.unsupported(Capability.RERUN_PREVIEW)
 
-    async def cancel(self, run_id: int) -> Run:
+    async def cancel(self, *args: Any, **kwargs: Any) -> m.Run:
         await self.unsupported(Capability.CANCEL)
 
-    async def runs(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: int | None = None,
-    ) -> list[Run]:
+    async def runs(self, *args: Any, **kwargs: Any) -> list[m.Run]:
         await self.unsupported(Capability.PIPELINES)
 
     async def runs_page(
         self,
         *,
         pipeline: str | None = None,
-        status: RunStatus | None = None,
+        status: m.RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
         before: int | None = None,
-    ) -> RunPage:
+    ) -> m.RunPage:
         """`runs()`, and the count of every match found by paging through `runs()` from the
         newest (for a runner whose backend cannot count)."""
         page = await self.runs(
             pipeline=pipeline, status=status, text=text, limit=limit, before=before
         )
         if before is None and len(page) < limit:
-            return RunPage(runs=page, total=len(page))
+            return m.RunPage(runs=page, total=len(page))
         total, older = 0, None
         while True:
             counted = await self.runs(
@@ -146,13 +103,13 @@ class BaseRunner(ABC):
             )
             total += len(counted)
             if len(counted) < COUNT_PAGE:
-                return RunPage(runs=page, total=total)
+                return m.RunPage(runs=page, total=total)
             older = counted[-1].id
 
-    async def failures(self, *, limit: int = 20) -> list[FailureStreak]:
+    async def failures(self, *args: Any, **kwargs: Any) -> list[m.FailureStreak]:
         await self.unsupported(Capability.FAILURES)
 
-    async def run(self, run_id: int) -> RunDetail:
+    async def run(self, *args: Any, **kwargs: Any) -> m.RunDetail:
         await self.unsupported(Capability.PIPELINES)
 
     async def resolve_run(self, ref: str) -> int:
@@ -185,7 +142,7 @@ class BaseRunner(ABC):
         """Raise NotFound unless the run exists."""
         await self.run(run_id)
 
-    async def wait_run(self, run_id: int) -> Run:
+    async def wait_run(self, run_id: int) -> m.Run:
         """Block until the run has finished: looks at it every WAIT_POLL seconds (or the
         runner's poll interval)."""
         delay = (await self.capabilities()).poll_interval or WAIT_POLL
@@ -197,28 +154,15 @@ class BaseRunner(ABC):
 
     # Logs -------------------------------------------------------------------------------------
 
-    async def read_log(
-        self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
-    ) -> LogChunk:
+    async def read_log(self, *args: Any, **kwargs: Any) -> m.LogChunk:
         await self.unsupported(Capability.LOGS)
 
-    async def search_log(
-        self,
-        run_id: int,
-        task: str,
-        pattern: str,
-        *,
-        regex: bool = False,
-        ignore_case: bool | None = None,
-        start: int = 0,
-        end: int | None = None,
-        limit: int = 10_000,
-    ) -> LogSearchPage:
+    async def search_log(self, *args: Any, **kwargs: Any) -> m.LogSearchPage:
         await self.unsupported(Capability.LOG_SEARCH)
 
     # Events -----------------------------------------------------------------------------------
 
-    async def wait_events(self, after: int, *, wait: float = 15.0, limit: int = 5000) -> EventPage:
+    async def wait_events(self, *args: Any, **kwargs: Any) -> m.EventPage:
         raise Unsupported(f"runner {self.name} has no event feed")
 
     async def last_seq(self) -> int:
@@ -229,25 +173,25 @@ class BaseRunner(ABC):
 
     # Models ------------------------------------------------------------------------------------
 
-    async def models(self) -> list[ModelSummary]:
+    async def models(self) -> list[m.ModelSummary]:
         await self.unsupported(Capability.MODELS)
 
-    async def model_versions(self, model: str) -> list[ModelVersion]:
+    async def model_versions(self, *args: Any, **kwargs: Any) -> list[m.ModelVersion]:
         await self.unsupported(Capability.MODELS)
 
-    async def alias(self, model: str, alias: str, version: str) -> AliasMove:
+    async def alias(self, *args: Any, **kwargs: Any) -> m.AliasMove:
         await self.unsupported(Capability.ALIASES)
 
-    async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[AliasMove]:
+    async def alias_moves(self, *args: Any, **kwargs: Any) -> list[m.AliasMove]:
         await self.unsupported(Capability.ALIASES)
 
-    async def compare(self, refs: list[str]) -> Comparison:
+    async def compare(self, *args: Any, **kwargs: Any) -> m.Comparison:
         await self.unsupported(Capability.MODELS)
 
-    async def run_subject(self, ref: str) -> CompareSubject:
+    async def run_subject(self, ref: str) -> m.CompareSubject:
         """A run reference as a compare subject: its params and final metrics."""
         detail = await self.run(await self.resolve_run(ref))
-        return CompareSubject(
+        return m.CompareSubject(
             label=f"#{detail.run.id}",
             run_id=detail.run.id,
             params=detail.run.params,
@@ -257,68 +201,36 @@ class BaseRunner(ABC):
 
     # Deployments -------------------------------------------------------------------------------
 
-    async def services(self) -> list[ServiceSpec]:
+    async def services(self) -> list[m.ServiceSpec]:
         await self.unsupported(Capability.DEPLOYMENTS)
 
-    async def deployments(self) -> list[EnvironmentState]:
+    async def deployments(self) -> list[m.EnvironmentState]:
         await self.unsupported(Capability.DEPLOYMENTS)
 
-    async def plan(
-        self, action: DeployAction, service: str, env: str, *, revision: str | None = None
-    ) -> ActionPlan:
+    async def plan(self, *args: Any, **kwargs: Any) -> m.ActionPlan:
         await self.unsupported(Capability.DEPLOYMENTS)
 
-    async def deploy(
-        self,
-        service: str,
-        revision: str,
-        env: str,
-        *,
-        expect: str | None = None,
-        force: bool = False,
-        reason: str = "",
-        wait: bool = True,
-    ) -> HistoryEntry:
+    async def deploy(self, *args: Any, **kwargs: Any) -> m.HistoryEntry:
         await self.unsupported(Capability.DEPLOYMENTS)
 
-    async def promote(
-        self,
-        service: str,
-        to_env: str,
-        *,
-        expect: str | None = None,
-        force: bool = False,
-        reason: str = "",
-        wait: bool = True,
-    ) -> HistoryEntry:
+    async def promote(self, *args: Any, **kwargs: Any) -> m.HistoryEntry:
         await self.unsupported(Capability.DEPLOYMENTS)
 
-    async def rollback(
-        self,
-        service: str,
-        env: str,
-        *,
-        to: str | None = None,
-        expect: str | None = None,
-        reason: str = "",
-        wait: bool = True,
-    ) -> HistoryEntry:
+    async def rollback(self, *args: Any, **kwargs: Any) -> m.HistoryEntry:
         await self.unsupported(Capability.DEPLOYMENTS)
 
-    async def history(
-        self, service: str, env: str | None = None, *, limit: int = 100
-    ) -> list[HistoryEntry]:
+    async def history(self, *args: Any, **kwargs: Any) -> list[m.HistoryEntry]:
         await self.unsupported(Capability.DEPLOYMENTS)
 
     # Schedules ---------------------------------------------------------------------------------
 
-    async def schedules(self) -> ScheduleList:
+    async def schedules(self) -> m.ScheduleList:
         await self.unsupported(Capability.SCHEDULES)
 
-    async def pause_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
+    async def pause_schedule(self, *args: Any, **kwargs: Any) -> m.ScheduleAction:
         await self.unsupported(Capability.SCHEDULES)
 
-    async def resume_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
+    async def resume_schedule(self, *args: Any, **kwargs: Any) -> m.ScheduleAction:
         await self.unsupported(Capability.SCHEDULES)
 
 
@@ -341,13 +253,13 @@ def version_ref(ref: str) -> tuple[str, str] | None:
     return model, version
 
 
-LogFetch = Callable[[int, int], Awaitable[LogChunk]]
+LogFetch = Callable[[int, int], Awaitable[m.LogChunk]]
 """Reads lines [start, start+limit) of one task's log (start may be negative: from the end)."""
 
 
 async def read_log_pages(
     fetch: LogFetch, *, start: int = 0, limit: int | None = 1000, page: int = 10_000
-) -> LogChunk:
+) -> m.LogChunk:
     """A log read of any size as reads of at most `page` lines each, so no single answer grows
     without bound. A negative `start` (a tail) is answered by the first read, which says where
     it began; the following reads go on from there."""

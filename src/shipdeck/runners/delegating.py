@@ -6,36 +6,17 @@ methods whose answers they rewrite and inherit the forwarding of the rest.
 
 from __future__ import annotations
 
-from shipdeck.model import (
-    ActionPlan,
-    AliasMove,
-    Comparison,
-    DeployAction,
-    EnvironmentState,
-    EventPage,
-    FailureStreak,
-    HistoryEntry,
-    LogChunk,
-    LogSearchPage,
-    ModelSummary,
-    ModelVersion,
-    PipelineSpec,
-    RerunMode,
-    Run,
-    RunDetail,
-    RunPage,
-    RunStatus,
-    ScheduleAction,
-    ScheduleList,
-    ServiceSpec,
-)
+from typing import Any
+
+from shipdeck import model as m
 from shipdeck.model.capabilities import Capabilities
 from shipdeck.runners.base import BaseRunner
 from shipdeck.runners.protocol import Runner
 
 
 class DelegatingRunner(BaseRunner):
-    """Forwards every method of the Runner contract to `inner`."""
+    """Forwards every method of the Runner contract to `inner`, arguments as given (each
+    method's signature is the Runner protocol's)."""
 
     def __init__(self, inner: Runner) -> None:
         self.inner = inner
@@ -47,192 +28,95 @@ class DelegatingRunner(BaseRunner):
     async def capabilities(self) -> Capabilities:
         return await self.inner.capabilities()
 
-    async def pipelines(self) -> list[PipelineSpec]:
+    async def pipelines(self) -> list[m.PipelineSpec]:
         return await self.inner.pipelines()
 
-    async def start_run(
-        self,
-        pipeline: str,
-        params: dict[str, str] | None = None,
-        *,
-        jobs: int | None = None,
-        trigger: str = "cli",
-    ) -> Run:
-        return await self.inner.start_run(pipeline, params, jobs=jobs, trigger=trigger)
+    async def start_run(self, *args: Any, **kwargs: Any) -> m.Run:
+        return await self.inner.start_run(*args, **kwargs)
 
-    async def rerun(
-        self,
-        run_id: int,
-        mode: RerunMode = RerunMode.ALL,
-        *,
-        from_task: str | None = None,
-        jobs: int | None = None,
-        trigger: str = "cli",
-    ) -> Run:
-        return await self.inner.rerun(run_id, mode, from_task=from_task, jobs=jobs, trigger=trigger)
+    async def rerun(self, *args: Any, **kwargs: Any) -> m.Run:
+        return await self.inner.rerun(*args, **kwargs)
 
-    async def rerun_plan(
-        self, run_id: int, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
-    ) -> list[str]:
-        return await self.inner.rerun_plan(run_id, mode, from_task=from_task)
+    async def rerun_plan(self, *args: Any, **kwargs: Any) -> list[str]:
+        return await self.inner.rerun_plan(*args, **kwargs)
 
-    async def cancel(self, run_id: int) -> Run:
-        return await self.inner.cancel(run_id)
+    async def cancel(self, *args: Any, **kwargs: Any) -> m.Run:
+        return await self.inner.cancel(*args, **kwargs)
 
-    async def runs(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: int | None = None,
-    ) -> list[Run]:
-        return await self.inner.runs(
-            pipeline=pipeline, status=status, text=text, limit=limit, before=before
-        )
+    async def runs(self, *args: Any, **kwargs: Any) -> list[m.Run]:
+        return await self.inner.runs(*args, **kwargs)
 
-    async def runs_page(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: int | None = None,
-    ) -> RunPage:
-        return await self.inner.runs_page(
-            pipeline=pipeline, status=status, text=text, limit=limit, before=before
-        )
+    async def runs_page(self, *args: Any, **kwargs: Any) -> m.RunPage:
+        return await self.inner.runs_page(*args, **kwargs)
 
-    async def failures(self, *, limit: int = 20) -> list[FailureStreak]:
-        return await self.inner.failures(limit=limit)
+    async def failures(self, *args: Any, **kwargs: Any) -> list[m.FailureStreak]:
+        return await self.inner.failures(*args, **kwargs)
 
-    async def run(self, run_id: int) -> RunDetail:
-        return await self.inner.run(run_id)
+    async def run(self, *args: Any, **kwargs: Any) -> m.RunDetail:
+        return await self.inner.run(*args, **kwargs)
 
-    async def resolve_run(self, ref: str) -> int:
-        return await self.inner.resolve_run(ref)
+    async def resolve_run(self, *args: Any, **kwargs: Any) -> int:
+        return await self.inner.resolve_run(*args, **kwargs)
 
-    async def read_log(
-        self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
-    ) -> LogChunk:
-        return await self.inner.read_log(run_id, task, start=start, limit=limit)
+    async def read_log(self, *args: Any, **kwargs: Any) -> m.LogChunk:
+        return await self.inner.read_log(*args, **kwargs)
 
-    async def search_log(
-        self,
-        run_id: int,
-        task: str,
-        pattern: str,
-        *,
-        regex: bool = False,
-        ignore_case: bool | None = None,
-        start: int = 0,
-        end: int | None = None,
-        limit: int = 10_000,
-    ) -> LogSearchPage:
-        return await self.inner.search_log(
-            run_id,
-            task,
-            pattern,
-            regex=regex,
-            ignore_case=ignore_case,
-            start=start,
-            end=end,
-            limit=limit,
-        )
+    async def search_log(self, *args: Any, **kwargs: Any) -> m.LogSearchPage:
+        return await self.inner.search_log(*args, **kwargs)
 
-    async def wait_events(self, after: int, *, wait: float = 15.0, limit: int = 5000) -> EventPage:
-        return await self.inner.wait_events(after, wait=wait, limit=limit)
+    async def wait_events(self, *args: Any, **kwargs: Any) -> m.EventPage:
+        return await self.inner.wait_events(*args, **kwargs)
 
     async def last_seq(self) -> int:
         return await self.inner.last_seq()
 
-    async def wait_run(self, run_id: int) -> Run:
-        return await self.inner.wait_run(run_id)
+    async def wait_run(self, *args: Any, **kwargs: Any) -> m.Run:
+        return await self.inner.wait_run(*args, **kwargs)
 
     async def close(self) -> None:
         await self.inner.close()
 
-    async def models(self) -> list[ModelSummary]:
+    async def models(self) -> list[m.ModelSummary]:
         return await self.inner.models()
 
-    async def model_versions(self, model: str) -> list[ModelVersion]:
-        return await self.inner.model_versions(model)
+    async def model_versions(self, *args: Any, **kwargs: Any) -> list[m.ModelVersion]:
+        return await self.inner.model_versions(*args, **kwargs)
 
-    async def alias(self, model: str, alias: str, version: str) -> AliasMove:
-        return await self.inner.alias(model, alias, version)
+    async def alias(self, *args: Any, **kwargs: Any) -> m.AliasMove:
+        return await self.inner.alias(*args, **kwargs)
 
-    async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[AliasMove]:
-        return await self.inner.alias_moves(model, limit=limit)
+    async def alias_moves(self, *args: Any, **kwargs: Any) -> list[m.AliasMove]:
+        return await self.inner.alias_moves(*args, **kwargs)
 
-    async def compare(self, refs: list[str]) -> Comparison:
-        return await self.inner.compare(refs)
+    async def compare(self, *args: Any, **kwargs: Any) -> m.Comparison:
+        return await self.inner.compare(*args, **kwargs)
 
-    async def services(self) -> list[ServiceSpec]:
+    async def services(self) -> list[m.ServiceSpec]:
         return await self.inner.services()
 
-    async def deployments(self) -> list[EnvironmentState]:
+    async def deployments(self) -> list[m.EnvironmentState]:
         return await self.inner.deployments()
 
-    async def plan(
-        self, action: DeployAction, service: str, env: str, *, revision: str | None = None
-    ) -> ActionPlan:
-        return await self.inner.plan(action, service, env, revision=revision)
+    async def plan(self, *args: Any, **kwargs: Any) -> m.ActionPlan:
+        return await self.inner.plan(*args, **kwargs)
 
-    async def deploy(
-        self,
-        service: str,
-        revision: str,
-        env: str,
-        *,
-        expect: str | None = None,
-        force: bool = False,
-        reason: str = "",
-        wait: bool = True,
-    ) -> HistoryEntry:
-        return await self.inner.deploy(
-            service, revision, env, expect=expect, force=force, reason=reason, wait=wait
-        )
+    async def deploy(self, *args: Any, **kwargs: Any) -> m.HistoryEntry:
+        return await self.inner.deploy(*args, **kwargs)
 
-    async def promote(
-        self,
-        service: str,
-        to_env: str,
-        *,
-        expect: str | None = None,
-        force: bool = False,
-        reason: str = "",
-        wait: bool = True,
-    ) -> HistoryEntry:
-        return await self.inner.promote(
-            service, to_env, expect=expect, force=force, reason=reason, wait=wait
-        )
+    async def promote(self, *args: Any, **kwargs: Any) -> m.HistoryEntry:
+        return await self.inner.promote(*args, **kwargs)
 
-    async def rollback(
-        self,
-        service: str,
-        env: str,
-        *,
-        to: str | None = None,
-        expect: str | None = None,
-        reason: str = "",
-        wait: bool = True,
-    ) -> HistoryEntry:
-        return await self.inner.rollback(
-            service, env, to=to, expect=expect, reason=reason, wait=wait
-        )
+    async def rollback(self, *args: Any, **kwargs: Any) -> m.HistoryEntry:
+        return await self.inner.rollback(*args, **kwargs)
 
-    async def history(
-        self, service: str, env: str | None = None, *, limit: int = 100
-    ) -> list[HistoryEntry]:
-        return await self.inner.history(service, env, limit=limit)
+    async def history(self, *args: Any, **kwargs: Any) -> list[m.HistoryEntry]:
+        return await self.inner.history(*args, **kwargs)
 
-    async def schedules(self) -> ScheduleList:
+    async def schedules(self) -> m.ScheduleList:
         return await self.inner.schedules()
 
-    async def pause_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
-        return await self.inner.pause_schedule(name, reason=reason)
+    async def pause_schedule(self, *args: Any, **kwargs: Any) -> m.ScheduleAction:
+        return await self.inner.pause_schedule(*args, **kwargs)
 
-    async def resume_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
-        return await self.inner.resume_schedule(name, reason=reason)
+    async def resume_schedule(self, *args: Any, **kwargs: Any) -> m.ScheduleAction:
+        return await self.inner.resume_schedule(*args, **kwargs)

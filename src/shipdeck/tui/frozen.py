@@ -9,16 +9,15 @@ times pass through: pin them by giving the runner's deployments a deterministic 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from shipdeck.model import (
     FailureStreak,
     LogChunk,
     ModelVersion,
-    RerunMode,
     Run,
     RunDetail,
     RunPage,
-    RunStatus,
     TaskRun,
 )
 from shipdeck.runners.delegating import DelegatingRunner
@@ -59,65 +58,31 @@ def _task(task: TaskRun, slot: int) -> TaskRun:
 class FrozenTimes(DelegatingRunner):
     """Wraps a Runner; answers as it does, with deterministic timestamps."""
 
-    async def start_run(
-        self,
-        pipeline: str,
-        params: dict[str, str] | None = None,
-        *,
-        jobs: int | None = None,
-        trigger: str = "cli",
-    ) -> Run:
-        return _run(await super().start_run(pipeline, params, jobs=jobs, trigger=trigger))
+    async def start_run(self, *args: Any, **kwargs: Any) -> Run:
+        return _run(await super().start_run(*args, **kwargs))
 
-    async def rerun(
-        self,
-        run_id: int,
-        mode: RerunMode = RerunMode.ALL,
-        *,
-        from_task: str | None = None,
-        jobs: int | None = None,
-        trigger: str = "cli",
-    ) -> Run:
-        run = await super().rerun(run_id, mode, from_task=from_task, jobs=jobs, trigger=trigger)
-        return _run(run)
+    async def rerun(self, *args: Any, **kwargs: Any) -> Run:
+        return _run(await super().rerun(*args, **kwargs))
 
-    async def cancel(self, run_id: int) -> Run:
-        return _run(await super().cancel(run_id))
+    async def cancel(self, *args: Any, **kwargs: Any) -> Run:
+        return _run(await super().cancel(*args, **kwargs))
 
-    async def runs(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: int | None = None,
-    ) -> list[Run]:
-        runs = await super().runs(
-            pipeline=pipeline, status=status, text=text, limit=limit, before=before
-        )
-        return [_run(run) for run in runs]
+    async def wait_run(self, *args: Any, **kwargs: Any) -> Run:
+        return _run(await super().wait_run(*args, **kwargs))
 
-    async def runs_page(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: int | None = None,
-    ) -> RunPage:
-        page = await super().runs_page(
-            pipeline=pipeline, status=status, text=text, limit=limit, before=before
-        )
+    async def runs(self, *args: Any, **kwargs: Any) -> list[Run]:
+        return [_run(run) for run in await super().runs(*args, **kwargs)]
+
+    async def runs_page(self, *args: Any, **kwargs: Any) -> RunPage:
+        page = await super().runs_page(*args, **kwargs)
         return RunPage(runs=[_run(run) for run in page.runs], total=page.total)
 
-    async def failures(self, *, limit: int = 20) -> list[FailureStreak]:
-        streaks = await super().failures(limit=limit)
+    async def failures(self, *args: Any, **kwargs: Any) -> list[FailureStreak]:
+        streaks = await super().failures(*args, **kwargs)
         return [s.model_copy(update={"run": _run(s.run)}) for s in streaks]
 
-    async def run(self, run_id: int) -> RunDetail:
-        detail = await super().run(run_id)
+    async def run(self, *args: Any, **kwargs: Any) -> RunDetail:
+        detail = await super().run(*args, **kwargs)
         tasks = [_task(task, slot) for slot, task in enumerate(detail.tasks)]
         metrics = [
             m.model_copy(update={"ts": BASE + LINE_SPACING * i})
@@ -127,20 +92,15 @@ class FrozenTimes(DelegatingRunner):
         lineage = detail.lineage.model_copy(update={"inputs": inputs})
         return RunDetail(run=_run(detail.run), tasks=tasks, metrics=metrics, lineage=lineage)
 
-    async def read_log(
-        self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
-    ) -> LogChunk:
-        chunk = await super().read_log(run_id, task, start=start, limit=limit)
+    async def read_log(self, *args: Any, **kwargs: Any) -> LogChunk:
+        chunk = await super().read_log(*args, **kwargs)
         lines = [
             line.model_copy(update={"ts": BASE + LINE_SPACING * line.n}) for line in chunk.lines
         ]
         return chunk.model_copy(update={"lines": lines})
 
-    async def wait_run(self, run_id: int) -> Run:
-        return _run(await super().wait_run(run_id))
-
-    async def model_versions(self, model: str) -> list[ModelVersion]:
-        versions = await super().model_versions(model)
+    async def model_versions(self, *args: Any, **kwargs: Any) -> list[ModelVersion]:
+        versions = await super().model_versions(*args, **kwargs)
         return [
             v.model_copy(update={"created_at": BASE + RUN_SPACING * v.run_id}) for v in versions
         ]
