@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from shipdeck import __version__
-from shipdeck.model.capabilities import Capabilities
+from shipdeck.model.capabilities import Capabilities, EventDelivery
 from shipdeck.runners.protocol import ExecutingRunner
 from shipdeck.server.routes.deps import RunnerDep
 
@@ -41,7 +41,7 @@ async def health(request: Request, runner: RunnerDep) -> Health:
         pid=os.getpid(),
         started_at=request.app.state.started_at,
         read_only=declared.read_only,
-        last_seq=await runner.last_seq(),
+        last_seq=0 if declared.events == EventDelivery.NONE else await runner.last_seq(),
         active_runs=runner.executing() if isinstance(runner, ExecutingRunner) else [],
         capabilities=declared,
     )
