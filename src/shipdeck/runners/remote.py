@@ -127,6 +127,7 @@ class RemoteRunner(BaseRunner):
         self._listeners: list[Callable[[LinkState], None]] = []
         self._state = LinkState(LinkStatus.CONNECTING)
         self._capabilities: Capabilities | None = None
+        self._asking = asyncio.Lock()
 
     # Connection state, for the UI ------------------------------------------------------------
 
@@ -232,8 +233,9 @@ class RemoteRunner(BaseRunner):
     async def capabilities(self) -> Capabilities:
         """What the server declares on /v1/health (read-only also when this client is);
         asked once."""
-        if self._capabilities is None:
-            await self.info()
+        async with self._asking:  # concurrent first callers share one request
+            if self._capabilities is None:
+                await self.info()
         assert self._capabilities is not None
         return self._capabilities
 
