@@ -281,15 +281,3 @@ class Runner(Protocol):
     async def resume_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
         """Let it fire again from now on: what came due while paused does not fire."""
         ...
-
-
-@runtime_checkable
-class ExecutingRunner(Protocol):
-    """A runner that executes runs itself (the local runner), rather than a client of one.
-
-    Not part of the contract: the server's health reports these runs (stopping a daemon
-    cancels them)."""
-
-    def executing(self) -> list[int]:
-        """The runs it executes now, queued or running: closing it cancels them."""
-        ...

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from shipdeck import __version__
 from shipdeck.model.capabilities import Capabilities, EventDelivery
-from shipdeck.runners.protocol import ExecutingRunner
 from shipdeck.server.routes.deps import RunnerDep
 
 router = APIRouter(prefix="/v1", tags=["meta"])
+
+
+@runtime_checkable
+class ExecutingRunner(Protocol):
+    """A runner that executes runs itself (the local runner), rather than a client of one: not
+    part of the contract, but what health reports (stopping the server cancels them)."""
+
+    def executing(self) -> list[int]:
+        """The runs it executes now, queued or running: closing it cancels them."""
+        ...
 
 
 class Health(BaseModel):
