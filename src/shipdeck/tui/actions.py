@@ -59,6 +59,14 @@ def refuse_if_unable(app: ShipdeckApp, what: str, need: Capability, index: int) 
     return False
 
 
+async def able(app: ShipdeckApp, what: str, need: Capability, index: int | None) -> int | None:
+    """The runner to act on (`index`, default the active one) once its capabilities are
+    known, or None after saying in one line why it cannot do `need`."""
+    index = app.active if index is None else index
+    await app.capabilities_of(index)
+    return None if refuse_if_unable(app, what, need, index) else index
+
+
 def unable_everywhere(app: ShipdeckApp, action: str, only: int | None = None) -> bool:
     """True when no runner (or runner `only`) can do run action `action`: read-only, or its
     kind cannot. Its key leaves the footer and help; pressed, it says why."""
@@ -93,9 +101,8 @@ async def rerun(
     the run is on (default: the active one)."""
     from shipdeck.tui.screens.confirm import ConfirmScreen
 
-    index = app.active if index is None else index
-    await app.capabilities_of(index)
-    if refuse_if_unable(app, "Rerun", MODE_NEEDS[mode], index):
+    index = await able(app, "Rerun", MODE_NEEDS[mode], index)
+    if index is None:
         return
     runner = app.runners[index]
     failed = f"Could not rerun #{run_id}{on_runner(app, index)}"
@@ -156,9 +163,8 @@ async def rerun(
 async def cancel(app: ShipdeckApp, run_id: int, *, index: int | None = None) -> None:
     from shipdeck.tui.screens.confirm import ConfirmScreen
 
-    index = app.active if index is None else index
-    await app.capabilities_of(index)
-    if refuse_if_unable(app, "Cancel", Capability.CANCEL, index):
+    index = await able(app, "Cancel", Capability.CANCEL, index)
+    if index is None:
         return
     runner = app.runners[index]
     failed = f"Could not cancel #{run_id}{on_runner(app, index)}"
@@ -197,9 +203,8 @@ async def cancel(app: ShipdeckApp, run_id: int, *, index: int | None = None) -> 
 async def trigger(app: ShipdeckApp, pipeline: str, *, index: int | None = None) -> None:
     from shipdeck.tui.screens.trigger import TriggerScreen
 
-    index = app.active if index is None else index
-    await app.capabilities_of(index)
-    if refuse_if_unable(app, "Trigger", Capability.TRIGGER, index):
+    index = await able(app, "Trigger", Capability.TRIGGER, index)
+    if index is None:
         return
     failed = f"Could not trigger {pipeline}{on_runner(app, index)}"
     specs = await app.call("Trigger", lambda: app.pipelines(index), title=failed)
