@@ -120,3 +120,52 @@ def test_the_check_sees_a_violation(
     monkeypatch.setattr(__import__(__name__, fromlist=["SRC"]), "SRC", fake)
     found = violations()
     assert len(found) == 1 and found[0].endswith(expected), found
+
+
+CONTRACT_GUESSES = (
+    "DeployRunner",
+    "ScheduleRunner",
+    "MonitorRunner",
+    "HealthRunner",
+    "Runner",
+    "LocalRunner",
+    "RemoteRunner",
+)
+"""Classes a front end might test a runner against instead of asking its capabilities."""
+FRONT_ENDS = ("tui", "server", "cli", "demo")
+
+
+def guesses(tree: ast.AST) -> list[str]:
+    """`isinstance(x, <a runner class>)` and `getattr(x, "read_only")` in a module."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+            continue
+        if node.func.id == "isinstance" and len(node.args) == 2:
+            kinds = node.args[1]
+            names = kinds.elts if isinstance(kinds, ast.Tuple) else [kinds]
+            for name in names:
+                if isinstance(name, ast.Name) and name.id in CONTRACT_GUESSES:
+                    found.append(f"line {node.lineno}: isinstance(..., {name.id})")
+        if node.func.id == "getattr" and len(node.args) >= 2:
+            attr = node.args[1]
+            if isinstance(attr, ast.Constant) and attr.value == "read_only":
+                found.append(f"line {node.lineno}: getattr(..., 'read_only')")
+    return found
+
+
+def test_front_ends_ask_capabilities_instead_of_guessing() -> None:
+    """The TUI, the server and the CLI ask `capabilities()`; a runner's class says nothing
+    about what it can do (an adapter subclasses BaseRunner)."""
+    problems = [
+        f"{path.relative_to(SRC)} {problem}"
+        for area in FRONT_ENDS
+        for path in sorted((SRC / area).rglob("*.py"))
+        for problem in guesses(ast.parse(path.read_text()))
+    ]
+    assert problems == []
+
+
+def test_the_guess_check_sees_one() -> None:
+    source = "if isinstance(r, DeployRunner) or getattr(r, 'read_only', False): pass"
+    assert len(guesses(ast.parse(source))) == 2

@@ -7,7 +7,6 @@ import asyncio
 
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import colour_enabled, dump_json, table, timestamp
-from shipdeck.errors import Unavailable
 from shipdeck.logtext import terminal_colours, visible
 from shipdeck.model import (
     EMPTY_REVISION,
@@ -19,7 +18,8 @@ from shipdeck.model import (
     LogEvent,
     Outcome,
 )
-from shipdeck.runners.protocol import DeployRunner, HealthRunner, Runner
+from shipdeck.model.capabilities import Capability
+from shipdeck.runners.protocol import Runner
 
 _OUTCOME_MARK = {
     Outcome.SUCCEEDED: ("✓", "32"),
@@ -94,12 +94,9 @@ def _action_options(p: argparse.ArgumentParser, *, force: bool) -> None:
     p.add_argument("--dry-run", action="store_true", help="show what would run; change nothing")
 
 
-async def deploy_runner(ctx: CliContext) -> DeployRunner:
-    """The workspace's runner, as long as it offers models and deployments."""
-    runner = await ctx.runner()
-    if not isinstance(runner, DeployRunner):
-        raise Unavailable(f"the {runner.name} runner does not offer models and deployments yet")
-    return runner
+async def deploy_runner(ctx: CliContext) -> Runner:
+    """The workspace's runner, as long as it deploys."""
+    return await ctx.runner_that(Capability.DEPLOYMENTS)
 
 
 # Actions --------------------------------------------------------------------------------
@@ -146,7 +143,7 @@ async def _act(ctx: CliContext, runner: Runner, plan: ActionPlan, args: argparse
 
 
 async def _start(
-    deployer: DeployRunner, plan: ActionPlan, expect: str, force: bool, reason: str
+    deployer: Runner, plan: ActionPlan, expect: str, force: bool, reason: str
 ) -> HistoryEntry:
     """The action, once its deploy run has started (or refused, or in conflict: raised)."""
     if plan.action == DeployAction.DEPLOY:
@@ -169,7 +166,7 @@ async def _start(
 
 
 async def _follow(
-    ctx: CliContext, runner: Runner, deployer: DeployRunner, entry: HistoryEntry, after: int
+    ctx: CliContext, runner: Runner, deployer: Runner, entry: HistoryEntry, after: int
 ) -> HistoryEntry:
     """Print the deploy run's output as it happens, until the action's `deploy_finished`."""
     try:
@@ -196,7 +193,7 @@ async def _follow(
         raise
 
 
-async def _ended(deployer: DeployRunner, entry: HistoryEntry) -> HistoryEntry | None:
+async def _ended(deployer: Runner, entry: HistoryEntry) -> HistoryEntry | None:
     """The action's entry if it has ended (asked when events were dropped)."""
     for found in await deployer.history(entry.service, entry.env, limit=50):
         if found.id == entry.id and found.outcome != Outcome.RUNNING:
@@ -329,9 +326,7 @@ def _note(entry: HistoryEntry) -> str:
 
 
 async def health_command(args: argparse.Namespace, ctx: CliContext) -> int:
-    runner = await ctx.runner()
-    if not isinstance(runner, HealthRunner):
-        raise Unavailable(f"the {runner.name} runner does not keep scheduled health checks")
+    runner = await ctx.runner_that(Capability.DEPLOYMENTS)
     checks = await runner.health_checks(args.service, args.env, limit=max(1, args.limit))
     if args.json:
         dump_json(checks, ctx.out)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from shipdeck.cli.context import CliContext
-from shipdeck.cli.deploy import deploy_runner
 from shipdeck.cli.lineage import (
     code_cell,
     comparison_lineage,
@@ -16,6 +15,7 @@ from shipdeck.cli.lineage import (
 from shipdeck.cli.output import colour_enabled, dump_json, number, table, timestamp
 from shipdeck.errors import NotFound
 from shipdeck.model import CompareCell, CompareRow, Comparison, MetricDirection, ModelVersion
+from shipdeck.model.capabilities import Capability
 
 _ARROWS = {MetricDirection.MAX: "↑", MetricDirection.MIN: "↓"}
 BEST = "★"
@@ -52,7 +52,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 async def models_command(args: argparse.Namespace, ctx: CliContext) -> int:
-    runner = await deploy_runner(ctx)
+    runner = await ctx.runner_that(Capability.MODELS)
     if args.name is None:
         models = await runner.models()
         if args.json:
@@ -139,7 +139,7 @@ def _versions_table(versions: list[ModelVersion]) -> str:
 
 
 async def alias_command(args: argparse.Namespace, ctx: CliContext) -> int:
-    runner = await deploy_runner(ctx)
+    runner = await ctx.runner_that(Capability.ALIASES)
     move = await runner.alias(args.model, args.alias, args.version)
     before = f"v{move.from_version}" if move.from_version is not None else "unset"
     ctx.print(f"{move.model} {move.alias}: {before} -> v{move.to_version}")
@@ -147,7 +147,7 @@ async def alias_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def compare_command(args: argparse.Namespace, ctx: CliContext) -> int:
-    runner = await deploy_runner(ctx)
+    runner = await ctx.runner_that(Capability.MODELS)
     comparison = await runner.compare(list(args.refs))
     if args.only_diff:
         rows = [row for row in comparison.rows if row.differs]

@@ -7,9 +7,9 @@ import argparse
 
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json, number, table, timestamp
-from shipdeck.errors import Refused
 from shipdeck.model import MonitorCheck, MonitorInfo, Verdict
-from shipdeck.runners.protocol import MonitorRunner
+from shipdeck.model.capabilities import Capability
+from shipdeck.runners.protocol import Runner
 
 VERDICT_TEXT = {
     Verdict.OK: "ok",
@@ -44,11 +44,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     history.set_defaults(handler=history_command, needs_file=False)
 
 
-async def monitor_runner(ctx: CliContext) -> MonitorRunner:
-    runner = await ctx.runner()
-    if not isinstance(runner, MonitorRunner):
-        raise Refused(f"the {runner.name} runner does not offer monitors")
-    return runner
+async def monitor_runner(ctx: CliContext) -> Runner:
+    return await ctx.runner_that(Capability.MONITORS)
 
 
 async def list_command(args: argparse.Namespace, ctx: CliContext) -> int:

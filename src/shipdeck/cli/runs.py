@@ -19,6 +19,8 @@ from shipdeck.cli.output import (
 from shipdeck.cli.progress import follow_run
 from shipdeck.errors import InvalidInput
 from shipdeck.model import RerunMode, Run, RunDetail, RunStatus
+from shipdeck.model.capabilities import Capability
+from shipdeck.runners.base import RERUN_NEEDS
 
 
 def positive_int(text: str) -> int:
@@ -92,7 +94,8 @@ async def run_command(args: argparse.Namespace, ctx: CliContext) -> int:
     from shipdeck.workspace import parse_param_args
 
     params = parse_param_args(args.params)
-    runner = await ctx.runner()
+    needs = [Capability.TRIGGER, Capability.TRIGGER_PARAMS] if params else [Capability.TRIGGER]
+    runner = await ctx.runner_that(*needs)
     after = await runner.last_seq()
     run = await runner.start_run(args.pipeline, params, jobs=args.jobs)
     if not args.json:
@@ -101,9 +104,9 @@ async def run_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def rerun_command(args: argparse.Namespace, ctx: CliContext) -> int:
-    runner = await ctx.runner()
-    run_id = await runner.resolve_run(args.run)
     mode = RerunMode.FAILED if args.failed else RerunMode.FROM if args.from_task else RerunMode.ALL
+    runner = await ctx.runner_that(RERUN_NEEDS[mode])
+    run_id = await runner.resolve_run(args.run)
     after = await runner.last_seq()
     run = await runner.rerun(run_id, mode, from_task=args.from_task, jobs=args.jobs)
     if not args.json:
@@ -226,7 +229,7 @@ def _metric_rows(detail: RunDetail) -> list[list[str]]:
 
 
 async def cancel_command(args: argparse.Namespace, ctx: CliContext) -> int:
-    runner = await ctx.runner()
+    runner = await ctx.runner_that(Capability.CANCEL)
     run = await runner.cancel(await runner.resolve_run(args.run))
     ctx.print(f"run #{run.id} {run.pipeline}: {run.status.value}")
     return 0

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json, status_text, table
-from shipdeck.errors import Refused
 from shipdeck.model import RunCause, ScheduleInfo, ScheduleList
-from shipdeck.runners.protocol import ScheduleRunner
+from shipdeck.model.capabilities import Capability
+from shipdeck.runners.protocol import Runner
 
 NOT_FIRING = (
     "no runner is firing them now: schedules fire while the workspace's runner runs"
@@ -39,11 +39,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         s.set_defaults(handler=change_command, needs_file=False, action=action)
 
 
-async def _runner(ctx: CliContext) -> ScheduleRunner:
-    runner = await ctx.runner()
-    if not isinstance(runner, ScheduleRunner):
-        raise Refused(f"the {runner.name} runner does not offer schedules")
-    return runner
+async def _runner(ctx: CliContext) -> Runner:
+    return await ctx.runner_that(Capability.SCHEDULES)
 
 
 async def list_command(args: argparse.Namespace, ctx: CliContext) -> int:

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from shipdeck.engine import Engine
 from shipdeck.engine.logsearch import prepare
-from shipdeck.errors import InvalidInput, NotFound
 from shipdeck.model import (
     Alert,
     ConfigData,
@@ -32,7 +31,8 @@ from shipdeck.model import (
     ScheduleList,
     WorkspaceSpec,
 )
-from shipdeck.model.run import parse_id
+from shipdeck.model.capabilities import EVERYTHING, REGISTRY, Capabilities
+from shipdeck.runners.base import BaseRunner
 from shipdeck.runners.workspace_file import WorkspaceFile
 from shipdeck.workspace import resolve_params
 
@@ -57,7 +57,7 @@ def default_user() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
-class LocalRunner:
+class LocalRunner(BaseRunner):
     """Executes runs in this process. On close, tasks still running are killed and marked
     cancelled ("runner closed"), so nothing is left orphaned.
 
@@ -66,8 +66,19 @@ class LocalRunner:
     and anything that would start a run or deploy with it is refused with the file's
     problems (see `WorkspaceFile`)."""
 
-    def __init__(self, engine: Engine, *, user: str | None = None, name: str = "local") -> None:
+    deploys = False
+    """True with the models-and-deployments half (DeployingLocalRunner)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        user: str | None = None,
+        name: str = "local",
+        read_only: bool = False,
+    ) -> None:
         self.engine = engine
+        self.read_only = read_only
         self.user = user if user is not None else default_user()
         self._name = name
         self._file = WorkspaceFile(engine.workspace)
@@ -76,9 +87,9 @@ class LocalRunner:
         self._monitors: Monitors | None = None
         self._notifier: Notifier | None = None
 
-    @property
-    def name(self) -> str:
-        return self._name
+    async def capabilities(self) -> Capabilities:
+        can = EVERYTHING if self.deploys else EVERYTHING - REGISTRY
+        return Capabilities(kind="shipdeck", can=can, read_only=self.read_only)
 
     @property
     def workspace(self) -> WorkspaceSpec:
@@ -95,6 +106,7 @@ class LocalRunner:
             data = ConfigData(file=self._file.spec.file.name, problems=self._file.problems)
             self.engine.feed.publish(EventKind.CONFIG, data)
         if acting:
+            self._check_writable("start or change anything")
             self._file.check_loads()
 
     def _use(self, spec: WorkspaceSpec) -> None:
@@ -145,6 +157,7 @@ class LocalRunner:
         return self.engine.rerun_plan(run_id, mode, from_task)
 
     async def cancel(self, run_id: int) -> Run:
+        self._check_writable(f"cancel #{run_id}")
         return await self.engine.cancel(run_id)
 
     async def runs(
@@ -182,26 +195,14 @@ class LocalRunner:
     async def run(self, run_id: int) -> RunDetail:
         return self.engine.run_detail(run_id)
 
-    async def resolve_run(self, ref: str) -> int:
-        """`42`, `#42`, `last`, or `last:PIPELINE` (the newest run of that pipeline)."""
-        text = ref.strip()
-        if text == "last" or text.startswith("last:"):
-            pipeline = text.removeprefix("last").removeprefix(":") or None
-            newest = self.engine.latest_run_id(pipeline)
-            if newest is None:
-                if pipeline is not None:
-                    # Recorded runs count even when the file no longer declares the pipeline
-                    # (or never did: deploy:api); with none, an unknown name says so.
-                    self._configured()
-                    self.engine.pipeline(pipeline)
-                where = f" of pipeline {pipeline!r}" if pipeline else ""
-                raise NotFound(f"there are no runs{where} yet")
-            return newest
-        run_id = parse_id(text.removeprefix("#"), f"run reference {ref!r}")
-        if run_id is None:
-            raise InvalidInput(f"run reference {ref!r}: expected a run number, #N or 'last'")
+    async def check_pipeline(self, name: str) -> None:
+        # Recorded runs count even when the file no longer declares the pipeline (or never
+        # did: deploy:api); with none, an unknown name says so.
+        self._configured()
+        self.engine.pipeline(name)
+
+    async def check_run(self, run_id: int) -> None:
         self.engine.get_run(run_id)
-        return run_id
 
     async def read_log(
         self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
@@ -257,6 +258,7 @@ class LocalRunner:
         return self._schedule_book().listing(self.engine.workspace)
 
     async def pause_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
+        self._check_writable(f"pause {name}")
         self._configured()
         book = self._schedule_book()
         action = book.pause(self.engine.workspace, name, user=self.user, reason=reason)
@@ -264,6 +266,7 @@ class LocalRunner:
         return action
 
     async def resume_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
+        self._check_writable(f"resume {name}")
         self._configured()
         book = self._schedule_book()
         action = book.resume(self.engine.workspace, name, user=self.user, reason=reason)
@@ -421,9 +424,13 @@ async def open_local_runner(
     user: str | None = None,
     name: str = "local",
     clock: Callable[[], datetime] | None = None,
+    read_only: bool = False,
 ) -> DeployingLocalRunner:
     """An in-process runner for `workspace`, with models and deployments; recovers runs left
-    behind by dead processes. `clock` stamps deploy actions and alias moves (tests pin it)."""
+    behind by dead processes. `clock` stamps deploy actions and alias moves (tests pin it);
+    `read_only` refuses every change."""
     from shipdeck.runners.local_deploy import DeployingLocalRunner
 
-    return DeployingLocalRunner(Engine(workspace), user=user, name=name, clock=clock)
+    return DeployingLocalRunner(
+        Engine(workspace), user=user, name=name, clock=clock, read_only=read_only
+    )

@@ -1,7 +1,9 @@
 """The one contract between front ends (CLI, TUI, HTTP server) and whatever executes pipelines.
 
-Implementations: the local runner (the embedded engine, in process) and, later, the remote
-runner (HTTP). Every method may raise a `shipdeck.errors.ShipdeckError` subclass.
+Implementations subclass `runners.base.BaseRunner`: the local runner (the embedded engine, in
+process) and the remote runner (HTTP, for the workspace daemon and `shipdeck serve`). Every
+method may raise a `shipdeck.errors.ShipdeckError` subclass; what a runner cannot do raises
+`Unsupported`, and `capabilities()` says beforehand which methods those are.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from shipdeck.model import (
     ScheduleList,
     ServiceSpec,
 )
+from shipdeck.model.capabilities import Capabilities
 
 
 @runtime_checkable
@@ -42,6 +45,10 @@ class Runner(Protocol):
     @property
     def name(self) -> str:
         """A short label for front ends ("local", a host name, a configured runner name)."""
+        ...
+
+    async def capabilities(self) -> Capabilities:
+        """What this runner can do; front ends offer only that (see model/capabilities.py)."""
         ...
 
     async def pipelines(self) -> list[PipelineSpec]:
@@ -166,20 +173,7 @@ class Runner(Protocol):
         """Release resources. Runs this runner started keep going only if it is a daemon."""
         ...
 
-
-@runtime_checkable
-class ExecutingRunner(Protocol):
-    """A runner that executes runs itself (the local runner), rather than a client of one."""
-
-    def executing(self) -> list[int]:
-        """The runs it executes now, queued or running: closing it cancels them."""
-        ...
-
-
-@runtime_checkable
-class DeployRunner(Protocol):
-    """The model-registry and deployment methods of a runner (the local runner has them; the
-    remote runner gains them with their HTTP routes)."""
+    # Models and deployments (Capability.MODELS, ALIASES, DEPLOYMENTS) ----------------------
 
     async def models(self) -> list[ModelSummary]:
         """Every registered model with its version count and aliases, by name."""
@@ -276,11 +270,7 @@ class DeployRunner(Protocol):
         """Actions on a service (or one of its environments), newest first."""
         ...
 
-
-@runtime_checkable
-class ScheduleRunner(Protocol):
-    """The schedules and triggers of a runner's pipelines (the embedded engine's runners
-    have them; `schedules` is among the capabilities /v1/health declares)."""
+    # Schedules (Capability.SCHEDULES) ---------------------------------------------------
 
     async def schedules(self) -> ScheduleList:
         """Every schedule and trigger with its next fire time, last run and paused state,
@@ -296,10 +286,7 @@ class ScheduleRunner(Protocol):
         """Let it fire again from now on: what came due while paused does not fire."""
         ...
 
-
-@runtime_checkable
-class HealthRunner(Protocol):
-    """Services' scheduled health checks (the embedded engine's runners keep them)."""
+    # Scheduled health checks (with DEPLOYMENTS) ------------------------------------------------
 
     async def health_checks(
         self, service: str, env: str | None = None, *, limit: int = 100
@@ -307,11 +294,7 @@ class HealthRunner(Protocol):
         """Scheduled health checks of a service (or one of its environments), newest first."""
         ...
 
-
-@runtime_checkable
-class MonitorRunner(Protocol):
-    """Monitors, their checks and alerts (the embedded engine's runners have them; `monitors`
-    is among the capabilities /v1/health declares)."""
+    # Monitors and alerts (MONITORS) ----------------------------------------------------------
 
     async def monitors(self) -> list[MonitorInfo]:
         """Every declared monitor: its last check's values and verdict, thresholds, open

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-from shipdeck.errors import Refused, Unavailable
+from shipdeck.errors import Unavailable
 from shipdeck.model import (
     ActionPlan,
     Alert,
@@ -44,6 +44,8 @@ from shipdeck.model import (
     ServiceSpec,
     Verdict,
 )
+from shipdeck.model.capabilities import EVERYTHING, REGISTRY, Capabilities, Capability
+from shipdeck.runners.base import BaseRunner, read_log_pages
 from shipdeck.runners.event_follower import (
     Backoff,
     EventFollower,
@@ -84,12 +86,26 @@ class RunnerInfo(BaseModel):
     last_seq: int
     active_runs: list[int] | None = None
     """The runs it executes now (stopping it cancels them); None from a runner too old to say."""
-    capabilities: list[str] | None = None
-    """The optional halves of the contract it offers ("deployments", "schedules"); None from
-    a runner too old to say."""
+    capabilities: Capabilities | list[str] | None = None
+    """What it can do. From older servers: the optional halves of the contract it offered
+    (["deployments", "schedules"]), or None from one older still."""
+
+    def declared(self) -> Capabilities:
+        """The capabilities, also from a server that predates their declaration."""
+        if isinstance(self.capabilities, Capabilities):
+            return self.capabilities
+        halves = set(self.capabilities or [])
+        can = set(EVERYTHING - REGISTRY - {Capability.SCHEDULES, Capability.MONITORS})
+        if "deployments" in halves:
+            can |= REGISTRY
+        if "schedules" in halves:
+            can.add(Capability.SCHEDULES)
+        if "monitors" in halves:
+            can.add(Capability.MONITORS)
+        return Capabilities(kind="shipdeck", can=frozenset(can), read_only=self.read_only)
 
 
-class RemoteRunner:
+class RemoteRunner(BaseRunner):
     def __init__(
         self,
         url: str,
@@ -120,12 +136,10 @@ class RemoteRunner:
         self._follower: EventFollower | None = None
         self._listeners: list[Callable[[LinkState], None]] = []
         self._state = LinkState(LinkStatus.CONNECTING)
+        self._capabilities: Capabilities | None = None
+        self._asking = asyncio.Lock()
 
     # Connection state, for the UI ------------------------------------------------------------
-
-    @property
-    def name(self) -> str:
-        return self._name
 
     @property
     def state(self) -> LinkState:
@@ -216,14 +230,24 @@ class RemoteRunner:
         self._revive_failure = ""
         return True
 
-    def _check_writable(self, action: str) -> None:
-        if self.read_only:
-            raise Refused(f"runner {self._name} is read-only: cannot {action}")
-
     async def info(self, *, seconds: float | None = None) -> RunnerInfo:
         """/v1/health; `seconds` overrides the client's timeout for this one request."""
         answer = await self._request("GET", "/health", seconds=seconds)
-        return RunnerInfo.model_validate(answer)
+        info = RunnerInfo.model_validate(answer)
+        declared = info.declared()
+        if self.read_only:
+            declared = declared.read_only_copy()
+        self._capabilities = declared
+        return info
+
+    async def capabilities(self) -> Capabilities:
+        """What the server declares on /v1/health (read-only also when this client is);
+        asked once."""
+        async with self._asking:  # concurrent first callers share one request
+            if self._capabilities is None:
+                await self.info()
+        assert self._capabilities is not None
+        return self._capabilities
 
     async def ping(self) -> tuple[RunnerInfo, float]:
         """The runner's info and the round trip in seconds."""
@@ -310,28 +334,13 @@ class RemoteRunner:
         self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
     ) -> LogChunk:
         path = f"/runs/{run_id}/tasks/{quote(task, safe='')}/log"
-        if limit is not None and limit <= LOG_PAGE:
-            params = {"start": start, "limit": limit}
-            return LogChunk.model_validate_json(await self._body(path, params))
-        # Large or unbounded reads come in pages so no single response grows without bound.
-        chunk = LogChunk.model_validate_json(
-            await self._body(path, {"start": start, "limit": LOG_PAGE})
-        )
-        lines = list(chunk.lines)
-        while len(lines) == (len(lines) // LOG_PAGE) * LOG_PAGE and lines:
-            wanted = LOG_PAGE if limit is None else min(LOG_PAGE, limit - len(lines))
-            if wanted <= 0:
-                break
-            following = LogChunk.model_validate_json(
-                await self._body(path, {"start": chunk.start + len(lines), "limit": wanted})
+
+        async def fetch(start: int, limit: int) -> LogChunk:
+            return LogChunk.model_validate_json(
+                await self._body(path, {"start": start, "limit": limit})
             )
-            lines.extend(following.lines)
-            chunk = chunk.model_copy(
-                update={"total": following.total, "finished": following.finished}
-            )
-            if len(following.lines) < wanted:
-                break
-        return chunk.model_copy(update={"lines": lines})
+
+        return await read_log_pages(fetch, start=start, limit=limit, page=LOG_PAGE)
 
     async def search_log(
         self,
@@ -391,7 +400,7 @@ class RemoteRunner:
             if run.status.finished:
                 return run
 
-    # DeployRunner protocol -------------------------------------------------------------------
+    # Models and deployments ------------------------------------------------------------------
 
     async def models(self) -> list[ModelSummary]:
         return MODELS.validate_python(await self._request("GET", "/models"))
@@ -490,7 +499,7 @@ class RemoteRunner:
         params = {"service": service, "env": env, "limit": limit}
         return HISTORY.validate_python(await self._request("GET", "/history", params=params))
 
-    # ScheduleRunner protocol -----------------------------------------------------------------
+    # Schedules --------------------------------------------------------------------------------
 
     async def schedules(self) -> ScheduleList:
         return ScheduleList.model_validate_json(await self._body("/schedules"))
@@ -543,7 +552,7 @@ class RemoteRunner:
             self._follower = None
         await self._link.aclose()
 
-    # MonitorRunner protocol ------------------------------------------------------------------
+    # Monitors -------------------------------------------------------------------------------
 
     async def monitors(self) -> list[MonitorInfo]:
         return _MONITORS.validate_json(await self._body("/monitors"))

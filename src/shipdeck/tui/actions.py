@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from shipdeck.model import RerunMode, TaskStatus
-from shipdeck.tui.fleet import runner_read_only
+from shipdeck.model.capabilities import Capability
+from shipdeck.tui.fleet import runner_lacks, runner_read_only
 from shipdeck.tui.format import plural
 from shipdeck.tui.plan_text import describe_rerun
 
@@ -22,6 +23,21 @@ MODE_TITLE = {
 }
 
 
+ACTION_NEEDS = {
+    "trigger": Capability.TRIGGER,
+    "rerun": Capability.RERUN_ALL,
+    "rerun_failed": Capability.RERUN_FAILED,
+    "rerun_from": Capability.RERUN_FROM,
+    "cancel": Capability.CANCEL,
+}
+"""What each run action (keymap.WRITE_ACTIONS) needs of a runner."""
+MODE_NEEDS = {
+    RerunMode.ALL: Capability.RERUN_ALL,
+    RerunMode.FAILED: Capability.RERUN_FAILED,
+    RerunMode.FROM: Capability.RERUN_FROM,
+}
+
+
 def refuse_if_read_only(app: ShipdeckApp, what: str, index: int | None = None) -> bool:
     index = app.active if index is None else index
     if runner_read_only(app, index):
@@ -29,6 +45,43 @@ def refuse_if_read_only(app: ShipdeckApp, what: str, index: int | None = None) -
         app.notify(f"{what} refused: read-only mode{where}", severity="warning")
         return True
     return False
+
+
+def refuse_if_unable(app: ShipdeckApp, what: str, need: Capability, index: int) -> bool:
+    """Say, in one line, why runner `index` cannot do `need` at all (its kind has no such
+    thing), or that it is read-only; True when refused."""
+    if refuse_if_read_only(app, what, index):
+        return True
+    lacks = runner_lacks(app, index, need)
+    if lacks:
+        app.notify(lacks, title=f"{what} refused", severity="warning")
+        return True
+    return False
+
+
+async def able(app: ShipdeckApp, what: str, need: Capability, index: int | None) -> int | None:
+    """The runner to act on (`index`, default the active one) once its capabilities are
+    known, or None after saying in one line why it cannot do `need`."""
+    index = app.active if index is None else index
+    await app.capabilities_of(index)
+    return None if refuse_if_unable(app, what, need, index) else index
+
+
+def unable_everywhere(app: ShipdeckApp, action: str, only: int | None = None) -> bool:
+    """True when no runner (or runner `only`) can do run action `action`: read-only, or its
+    kind cannot. Its key leaves the footer and help; pressed, it says why."""
+    need = ACTION_NEEDS.get(action)
+    indexes = range(len(app.runners)) if only is None else [only]
+    return need is not None and all(
+        runner_read_only(app, i) or bool(runner_lacks(app, i, need)) for i in indexes
+    )
+
+
+def refuse_everywhere(app: ShipdeckApp, action: str, what: str) -> bool:
+    """When no runner can do run action `action`, say why for the active one: True then."""
+    if not unable_everywhere(app, action):
+        return False
+    return refuse_if_unable(app, what, ACTION_NEEDS[action], app.active)
 
 
 def on_runner(app: ShipdeckApp, index: int) -> str:
@@ -48,8 +101,8 @@ async def rerun(
     the run is on (default: the active one)."""
     from shipdeck.tui.screens.confirm import ConfirmScreen
 
-    index = app.active if index is None else index
-    if refuse_if_read_only(app, "Rerun", index):
+    index = await able(app, "Rerun", MODE_NEEDS[mode], index)
+    if index is None:
         return
     runner = app.runners[index]
     failed = f"Could not rerun #{run_id}{on_runner(app, index)}"
@@ -110,8 +163,8 @@ async def rerun(
 async def cancel(app: ShipdeckApp, run_id: int, *, index: int | None = None) -> None:
     from shipdeck.tui.screens.confirm import ConfirmScreen
 
-    index = app.active if index is None else index
-    if refuse_if_read_only(app, "Cancel", index):
+    index = await able(app, "Cancel", Capability.CANCEL, index)
+    if index is None:
         return
     runner = app.runners[index]
     failed = f"Could not cancel #{run_id}{on_runner(app, index)}"
@@ -150,8 +203,8 @@ async def cancel(app: ShipdeckApp, run_id: int, *, index: int | None = None) -> 
 async def trigger(app: ShipdeckApp, pipeline: str, *, index: int | None = None) -> None:
     from shipdeck.tui.screens.trigger import TriggerScreen
 
-    index = app.active if index is None else index
-    if refuse_if_read_only(app, "Trigger", index):
+    index = await able(app, "Trigger", Capability.TRIGGER, index)
+    if index is None:
         return
     failed = f"Could not trigger {pipeline}{on_runner(app, index)}"
     specs = await app.call("Trigger", lambda: app.pipelines(index), title=failed)

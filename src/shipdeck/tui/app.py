@@ -18,6 +18,7 @@ from textual.signal import Signal
 from shipdeck import startup
 from shipdeck.errors import ShipdeckError
 from shipdeck.model import ConfigEvent, EventKind, EventPage, PipelineSpec
+from shipdeck.model.capabilities import Capabilities, Capability, EventDelivery
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.action_ends import ActionEnds
@@ -88,6 +89,7 @@ class ShipdeckApp(App[int]):
         self._observed: dict[int, str] = {}
         self.config_problems: dict[int, list[str]] = {}
         """Per runner, why its workspace file does not load now (it keeps the last good one)."""
+        self._capabilities: dict[int, Capabilities] = {}
         self._pipelines: dict[int, tuple[float, list[PipelineSpec]]] = {}
         self._first_snapshot: tuple[int, asyncio.Future[Snapshot]] | None = None
         self.inputs = 0
@@ -110,12 +112,38 @@ class ShipdeckApp(App[int]):
     @property
     def read_only(self) -> bool:
         """Read-only for the active runner: from the flag, the config, or the runner itself."""
-        runner = self.runner
-        return (
-            self._read_only
-            or runner.name in self.config.read_only_runners
-            or bool(getattr(runner, "read_only", False))
-        )
+        return self.runner_read_only(self.active)
+
+    def runner_read_only(self, index: int) -> bool:
+        """Read-only for one runner: the app's flag, the user config, or the runner's declared
+        capabilities (once known)."""
+        if self._read_only:
+            return True
+        if not 0 <= index < len(self.runners):
+            return True
+        if self.runners[index].name in self.config.read_only_runners:
+            return True
+        known = self._capabilities.get(index)
+        return known is not None and known.read_only
+
+    def known_capabilities(self, index: int) -> Capabilities | None:
+        """Runner `index`'s capabilities once it has said them (None before: its keys show,
+        and the runner itself refuses what it cannot do)."""
+        return self._capabilities.get(index)
+
+    async def capabilities_of(self, index: int) -> Capabilities | None:
+        """Runner `index`'s capabilities, asked once it answers; None while it does not."""
+        known = self._capabilities.get(index)
+        if known is None:
+            try:
+                known = await self.runners[index].capabilities()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                return None
+            self._capabilities[index] = known
+            self.refresh_bindings()
+        return known
 
     def connection_state(self, index: int) -> str:
         """live, reconnecting or offline: the runner's own `state.status` when it has one."""
@@ -132,7 +160,9 @@ class ShipdeckApp(App[int]):
         index = self.active if index is None else index
         cached = self._pipelines.get(index)
         if cached is None or time.monotonic() - cached[0] > PIPELINES_TTL:
-            cached = (time.monotonic(), await self.runners[index].pipelines())
+            runner = self.runners[index]
+            listed = Capability.PIPELINES in (await runner.capabilities()).can
+            cached = (time.monotonic(), await runner.pipelines() if listed else [])
             self._pipelines[index] = cached
         return cached[1]
 
@@ -252,6 +282,11 @@ class ShipdeckApp(App[int]):
         while True:
             try:
                 if after is None:
+                    declared = await runner.capabilities()
+                    self._capabilities[index] = declared
+                    self.refresh_bindings()
+                    if declared.events == EventDelivery.NONE:
+                        return  # nothing to follow: its views reload instead
                     after = await runner.last_seq()
                 page = await runner.wait_events(after, wait=FOLLOW_WAIT, limit=FOLLOW_PAGE)
             except asyncio.CancelledError:

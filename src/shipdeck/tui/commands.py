@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from shipdeck.model.capabilities import Capability
 from shipdeck.tui.current import shipdeck_app
-from shipdeck.tui.fleet import deploy_runner
+from shipdeck.tui.fleet import offers
 from shipdeck.tui.format import glyph
 
 if TYPE_CHECKING:
@@ -81,8 +82,8 @@ class ShipdeckCommands(Provider):
         for view, label in VIEW_ENTRIES:
             self.entries.append((f"view {view}", label, partial(app.action_switch_view, view)))
         for index, runner in enumerate(app.runners):
-            deployer = deploy_runner(runner)
-            services = await app.call("Palette", deployer.services) if deployer else None
+            deploys = await app.call("Palette", partial(offers, runner, Capability.DEPLOYMENTS))
+            services = await app.call("Palette", runner.services) if deploys else None
             for service in services or []:
                 for env in service.environments:
                     self.entries.append(

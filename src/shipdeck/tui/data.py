@@ -14,7 +14,8 @@ from shipdeck.model import (
     RunDetail,
     RunStatus,
 )
-from shipdeck.runners.protocol import MonitorRunner, Runner
+from shipdeck.model.capabilities import Capability
+from shipdeck.runners.protocol import Runner
 
 STRIP_RUNS = 20
 RECENT_RUNS = 20
@@ -57,6 +58,11 @@ class Snapshot:
 
 
 async def load_snapshot(runner: Runner, pipelines: list[PipelineSpec] | None = None) -> Snapshot:
+    """The runner's pipelines and runs; empty for a runner without pipelines (a model
+    registry), without failure streaks for one that does not keep them."""
+    can = (await runner.capabilities()).can
+    if Capability.PIPELINES not in can:
+        return Snapshot(pipelines=[], runs=[])
     if pipelines is None:
         pipelines = await runner.pipelines()
     (recent, running, queued, failures), histories, alerts = await asyncio.gather(
@@ -64,7 +70,7 @@ async def load_snapshot(runner: Runner, pipelines: list[PipelineSpec] | None = N
             runner.runs(limit=RECENT_RUNS),
             runner.runs(status=RunStatus.RUNNING, limit=ACTIVE_RUNS),
             runner.runs(status=RunStatus.QUEUED, limit=ACTIVE_RUNS),
-            runner.failures(limit=FAILURE_STREAKS),
+            _failures(runner, Capability.FAILURES in can),
         ),
         asyncio.gather(*(runner.runs(pipeline=p.name, limit=STRIP_RUNS) for p in pipelines)),
         _open_alerts(runner),
@@ -90,9 +96,13 @@ async def load_snapshot(runner: Runner, pipelines: list[PipelineSpec] | None = N
 async def _open_alerts(runner: Runner) -> list[Alert]:
     """The runner's open alerts; none from a runner without monitors (or too old to have
     them: the rest of the snapshot does not wait on that)."""
-    if not isinstance(runner, MonitorRunner):
+    if Capability.MONITORS not in (await runner.capabilities()).can:
         return []
     try:
         return await runner.alerts(open_only=True, limit=OPEN_ALERTS)
     except ShipdeckError:
         return []
+
+
+async def _failures(runner: Runner, kept: bool) -> list[FailureStreak]:
+    return await runner.failures(limit=FAILURE_STREAKS) if kept else []

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from shipdeck.model import Alert, MonitorInfo, ScheduleInfo
-from shipdeck.runners.protocol import MonitorRunner, Runner, ScheduleRunner
+from shipdeck.model.capabilities import Capability
+from shipdeck.runners.protocol import Runner
 
 SPARK = "▁▂▃▄▅▆▇█"
 ALERTS_SHOWN = 50
@@ -25,11 +26,12 @@ class MonitoringData:
 
 
 async def load_monitoring(runner: Runner) -> MonitoringData:
-    if not isinstance(runner, MonitorRunner):
+    can = (await runner.capabilities()).can
+    if Capability.MONITORS not in can:
         return MonitoringData(offered=False)
     monitors = await runner.monitors()
     alerts = await runner.alerts(limit=ALERTS_SHOWN)
-    schedules = (await runner.schedules()).schedules if isinstance(runner, ScheduleRunner) else []
+    schedules = (await runner.schedules()).schedules if Capability.SCHEDULES in can else []
     return MonitoringData(True, monitors, alerts, schedules)
 
 

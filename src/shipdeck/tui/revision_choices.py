@@ -13,7 +13,7 @@ from datetime import datetime
 
 from shipdeck.errors import NotFound
 from shipdeck.model import HistoryEntry, Outcome, RunStatus, ServiceSpec
-from shipdeck.runners.protocol import DeployRunner, Runner
+from shipdeck.runners.protocol import Runner
 from shipdeck.tui.deploy_data import key_metric
 from shipdeck.tui.deploy_format import format_metric
 from shipdeck.tui.format import clip, format_age, format_param
@@ -34,7 +34,7 @@ class Choice:
 
 
 async def deploy_choices(
-    runner: Runner, deployer: DeployRunner, spec: ServiceSpec, env: str, now: datetime
+    runner: Runner, deployer: Runner, spec: ServiceSpec, env: str, now: datetime
 ) -> list[Choice]:
     """What can be deployed to `env` (the revision it holds now is marked `here now`)."""
     current = await _held(deployer, spec.name, env)
@@ -61,7 +61,7 @@ async def _build_choices(
 
 
 async def _model_choices(
-    deployer: DeployRunner, spec: ServiceSpec, current: str | None, now: datetime
+    deployer: Runner, spec: ServiceSpec, current: str | None, now: datetime
 ) -> list[Choice]:
     try:
         versions = await deployer.model_versions(spec.model or "")
@@ -86,9 +86,7 @@ async def _model_choices(
     return choices
 
 
-async def rollback_choices(
-    deployer: DeployRunner, service: str, env: str, now: datetime
-) -> list[Choice]:
+async def rollback_choices(deployer: Runner, service: str, env: str, now: datetime) -> list[Choice]:
     """The revisions `env` held before the one it holds now, newest first."""
     history = await deployer.history(service, env, limit=HISTORY_SCAN)
     current = await _held(deployer, service, env)
@@ -102,6 +100,6 @@ async def rollback_choices(
     ]
 
 
-async def _held(deployer: DeployRunner, service: str, env: str) -> str | None:
+async def _held(deployer: Runner, service: str, env: str) -> str | None:
     states = await deployer.deployments()
     return next((s.revision for s in states if s.service == service and s.env == env), None)

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from shipdeck.model import AliasMove, EnvironmentState, HistoryEntry, Outcome, Run
+from shipdeck.model.capabilities import Capability
 from shipdeck.runners.protocol import Runner
-from shipdeck.tui.fleet import deploy_runner
 from shipdeck.tui.format import clip_name
 
 TIMELINE_RUNS = 200
@@ -162,17 +162,17 @@ def health_item(index: int, state: EnvironmentState) -> TimelineItem | None:
 
 async def load_timeline(index: int, runner: Runner) -> list[TimelineItem]:
     """One runner's items, newest first."""
-    items = run_items(index, await runner.runs(limit=TIMELINE_RUNS))
-    deployer = deploy_runner(runner)
-    if deployer is not None:
-        services, moves, states = await asyncio.gather(
-            deployer.services(), deployer.alias_moves(), deployer.deployments()
-        )
+    can = (await runner.capabilities()).can
+    runs = await runner.runs(limit=TIMELINE_RUNS) if Capability.PIPELINES in can else []
+    items = run_items(index, runs)
+    if Capability.ALIASES in can:
+        items += [alias_item(index, m) for m in await runner.alias_moves()]
+    if Capability.DEPLOYMENTS in can:
+        services, states = await asyncio.gather(runner.services(), runner.deployments())
         histories = await asyncio.gather(
-            *(deployer.history(s.name, limit=TIMELINE_ACTIONS) for s in services)
+            *(runner.history(s.name, limit=TIMELINE_ACTIONS) for s in services)
         )
         items += [action_item(index, e) for history in histories for e in history]
-        items += [alias_item(index, m) for m in moves]
         items += [i for s in states if (i := health_item(index, s)) is not None]
     return sort_items(items)
 

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from shipdeck.errors import NotFound
 from shipdeck.model import (
     ActionPlan,
     DeployAction,
@@ -16,8 +15,7 @@ from shipdeck.model import (
     HistoryEntry,
     ServiceSpec,
 )
-from shipdeck.runners.protocol import HealthRunner
-from shipdeck.server.routes.deps import WRITABLE, DeployRunnerDep, RunnerDep
+from shipdeck.server.routes.deps import WRITABLE, RunnerDep
 
 router = APIRouter(prefix="/v1", tags=["deployments"])
 
@@ -60,18 +58,18 @@ QueryName = Annotated[str, Query(min_length=1, max_length=200)]
 
 
 @router.get("/services")
-async def services(runner: DeployRunnerDep) -> list[ServiceSpec]:
+async def services(runner: RunnerDep) -> list[ServiceSpec]:
     return await runner.services()
 
 
 @router.get("/deployments")
-async def deployments(runner: DeployRunnerDep) -> list[EnvironmentState]:
+async def deployments(runner: RunnerDep) -> list[EnvironmentState]:
     return await runner.deployments()
 
 
 @router.get("/plan")
 async def plan(
-    runner: DeployRunnerDep,
+    runner: RunnerDep,
     action: DeployAction,
     service: QueryName,
     env: QueryName,
@@ -91,7 +89,7 @@ Wait = Annotated[
 
 
 @router.post("/deploy", dependencies=WRITABLE)
-async def deploy(body: Deploy, runner: DeployRunnerDep, wait: Wait = False) -> HistoryEntry:
+async def deploy(body: Deploy, runner: RunnerDep, wait: Wait = False) -> HistoryEntry:
     """Deploy a revision; answers once its deploy run has started (see `wait`)."""
     return await runner.deploy(
         body.service,
@@ -105,7 +103,7 @@ async def deploy(body: Deploy, runner: DeployRunnerDep, wait: Wait = False) -> H
 
 
 @router.post("/promote", dependencies=WRITABLE)
-async def promote(body: Promote, runner: DeployRunnerDep, wait: Wait = False) -> HistoryEntry:
+async def promote(body: Promote, runner: RunnerDep, wait: Wait = False) -> HistoryEntry:
     return await runner.promote(
         body.service,
         body.to_env,
@@ -117,7 +115,7 @@ async def promote(body: Promote, runner: DeployRunnerDep, wait: Wait = False) ->
 
 
 @router.post("/rollback", dependencies=WRITABLE)
-async def rollback(body: Rollback, runner: DeployRunnerDep, wait: Wait = False) -> HistoryEntry:
+async def rollback(body: Rollback, runner: RunnerDep, wait: Wait = False) -> HistoryEntry:
     return await runner.rollback(
         body.service, body.env, to=body.to, expect=body.expect, reason=body.reason, wait=wait
     )
@@ -125,7 +123,7 @@ async def rollback(body: Rollback, runner: DeployRunnerDep, wait: Wait = False) 
 
 @router.get("/history")
 async def history(
-    runner: DeployRunnerDep,
+    runner: RunnerDep,
     service: QueryName,
     env: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -141,6 +139,4 @@ async def health_checks(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[HealthCheck]:
     """Scheduled health checks of a service (or one environment), newest first."""
-    if not isinstance(runner, HealthRunner):
-        raise NotFound(f"the {runner.name} runner does not keep scheduled health checks")
     return await runner.health_checks(service, env, limit=limit)

@@ -5,29 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from shipdeck.errors import NotFound
 from shipdeck.model import Alert, MonitorCheck, MonitorInfo
-from shipdeck.runners.protocol import MonitorRunner
-from shipdeck.server.routes.deps import MAX_ID, WRITABLE, get_runner
+from shipdeck.server.routes.deps import MAX_ID, WRITABLE, RunnerDep
 
 router = APIRouter(prefix="/v1", tags=["monitors"])
 
 MonitorName = Annotated[str, Path(min_length=1, max_length=100)]
 AlertId = Annotated[int, Path(ge=1, le=MAX_ID)]
 MAX_NOTE = 2000
-
-
-async def get_monitor_runner(request: Request) -> MonitorRunner:
-    runner = await get_runner(request)
-    if not isinstance(runner, MonitorRunner):
-        raise NotFound(f"the {runner.name} runner does not offer monitors")
-    return runner
-
-
-MonitorRunnerDep = Annotated[MonitorRunner, Depends(get_monitor_runner)]
 
 
 class Acknowledge(BaseModel):
@@ -38,7 +26,7 @@ class Acknowledge(BaseModel):
 
 
 @router.get("/monitors")
-async def monitors(runner: MonitorRunnerDep) -> list[MonitorInfo]:
+async def monitors(runner: RunnerDep) -> list[MonitorInfo]:
     """Every monitor: last values and verdict, thresholds, open alerts, next check."""
     return await runner.monitors()
 
@@ -46,7 +34,7 @@ async def monitors(runner: MonitorRunnerDep) -> list[MonitorInfo]:
 @router.get("/monitors/{name}/history")
 async def history(
     name: MonitorName,
-    runner: MonitorRunnerDep,
+    runner: RunnerDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[MonitorCheck]:
     """The monitor's checks, newest first."""
@@ -54,7 +42,7 @@ async def history(
 
 
 @router.post("/monitors/{name}/check", dependencies=WRITABLE)
-async def check(name: MonitorName, runner: MonitorRunnerDep, wait: bool = True) -> MonitorCheck:
+async def check(name: MonitorName, runner: RunnerDep, wait: bool = True) -> MonitorCheck:
     """Run a check now. With `wait=false` the answer comes once its run has started (verdict
     `running`); its end is the `check_finished` event."""
     return await runner.check_monitor(name, wait=wait)
@@ -62,7 +50,7 @@ async def check(name: MonitorName, runner: MonitorRunnerDep, wait: bool = True) 
 
 @router.get("/alerts")
 async def alerts(
-    runner: MonitorRunnerDep,
+    runner: RunnerDep,
     open: bool = False,
     monitor: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -72,6 +60,6 @@ async def alerts(
 
 
 @router.post("/alerts/{alert_id}/ack", dependencies=WRITABLE)
-async def acknowledge(alert_id: AlertId, body: Acknowledge, runner: MonitorRunnerDep) -> Alert:
+async def acknowledge(alert_id: AlertId, body: Acknowledge, runner: RunnerDep) -> Alert:
     """Acknowledge an alert with a note (recorded with who and when)."""
     return await runner.ack_alert(alert_id, note=body.note)

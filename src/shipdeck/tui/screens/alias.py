@@ -11,9 +11,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from shipdeck.model import ModelVersion
+from shipdeck.model.capabilities import Capability
 from shipdeck.tui import keymap
 from shipdeck.tui.current import shipdeck_app
-from shipdeck.tui.fleet import deploy_runner
+from shipdeck.tui.fleet import runner_lacks
 from shipdeck.tui.format import error_line
 from shipdeck.tui.models_data import CHAMPION, ModelFamily
 
@@ -73,9 +74,10 @@ class AliasScreen(ModalScreen[bool]):
             error.update("[b]error:[/b] the alias needs a name (champion, challenger, ...)")
             return
         app = shipdeck_app(self)
-        deployer = deploy_runner(app.runners[self.runner_index])
-        if deployer is None:
-            error.update(error_line("this runner does not offer models"))
+        deployer = app.runners[self.runner_index]
+        lacks = runner_lacks(app, self.runner_index, Capability.ALIASES)
+        if lacks:
+            error.update(error_line(lacks))
             return
 
         async def move() -> None:

@@ -18,7 +18,7 @@ from shipdeck.runners.protocol import Runner
 from shipdeck.tui import actions, keymap
 from shipdeck.tui.current import follow_runner_events, shipdeck_app, tick_while_shown
 from shipdeck.tui.data import Snapshot, load_snapshot
-from shipdeck.tui.fleet import Part, load_part, runner_read_only
+from shipdeck.tui.fleet import Part, load_part
 from shipdeck.tui.fleet_runs import (
     FleetRuns,
     Source,
@@ -378,10 +378,7 @@ class MainScreen(HidesRefusedKeys):
 
     def refused_action(self, action: str) -> bool:
         """Keys left out of the footer and help; pressed, the action says it is refused."""
-        app = self.shipdeck
-        return action in keymap.WRITE_ACTIONS and all(
-            runner_read_only(app, i) for i in range(len(app.runners))
-        )
+        return action in keymap.WRITE_ACTIONS and actions.unable_everywhere(self.shipdeck, action)
 
     def action_refresh(self) -> None:
         self.reload()
@@ -389,6 +386,8 @@ class MainScreen(HidesRefusedKeys):
             view.reload()
 
     async def action_trigger(self) -> None:
+        if actions.refuse_everywhere(self.shipdeck, "trigger", "Trigger"):
+            return
         target = self.selected_pipeline()
         snapshot = self.snapshot
         if target is None and snapshot is not None and snapshot.pipelines:
@@ -400,6 +399,9 @@ class MainScreen(HidesRefusedKeys):
         await actions.trigger(self.shipdeck, pipeline, index=index)
 
     async def _rerun(self, mode: RerunMode) -> None:
+        action = "rerun" if mode == RerunMode.ALL else "rerun_failed"
+        if actions.refuse_everywhere(self.shipdeck, action, "Rerun"):
+            return
         target = self.selected_target()
         if target is None:
             self.notify("Select a run first", severity="warning")
@@ -414,6 +416,8 @@ class MainScreen(HidesRefusedKeys):
         await self._rerun(RerunMode.FAILED)
 
     async def action_cancel(self) -> None:
+        if actions.refuse_everywhere(self.shipdeck, "cancel", "Cancel"):
+            return
         target = self.selected_target()
         if target is None:
             self.notify("Select a run first", severity="warning")

@@ -12,9 +12,11 @@ from textual.binding import BindingType
 from textual.widgets import Static
 
 from shipdeck.model import ModelVersion
+from shipdeck.model.capabilities import Capability
 from shipdeck.runners.protocol import Runner
-from shipdeck.tui.actions import refuse_if_read_only
+from shipdeck.tui.actions import refuse_if_unable
 from shipdeck.tui.deploy_format import delta_text, format_metric
+from shipdeck.tui.fleet import runner_lacks
 from shipdeck.tui.format import clip, clip_name, format_age, format_param
 from shipdeck.tui.keymap_deploy import DEPLOY_WRITE_ACTIONS, deploy_bindings
 from shipdeck.tui.models_data import ModelFamily, ModelsData, load_models
@@ -268,7 +270,9 @@ class ModelsView(FleetView[ModelsData]):
         if action in DEPLOY_WRITE_ACTIONS:
             chosen = self.selected()
             index = chosen[0] if chosen else self.shipdeck.active
-            return self.read_only(index)
+            return self.read_only(index) or bool(
+                runner_lacks(self.shipdeck, index, Capability.ALIASES)
+            )
         return False
 
     def action_sort(self) -> None:
@@ -327,7 +331,7 @@ class ModelsView(FleetView[ModelsData]):
             self.notify("Select a version first", severity="warning")
             return
         index, family, version = selected
-        if refuse_if_read_only(self.shipdeck, "Alias", index):
+        if refuse_if_unable(self.shipdeck, "Alias", Capability.ALIASES, index):
             return
 
         def done(moved: bool | None) -> None:

@@ -15,7 +15,6 @@ from textual.widgets import DataTable, Static
 
 from shipdeck.model import EventKind, EventPage, MonitorCheck, MonitorInfo, Verdict
 from shipdeck.model.monitor import CHECK_TASK
-from shipdeck.runners.protocol import MonitorRunner
 from shipdeck.tui import keymap
 from shipdeck.tui.current import follow_runner_events, shipdeck_app
 from shipdeck.tui.format import clip, format_age, plural
@@ -119,8 +118,6 @@ class MonitorScreen(Screen[None]):
     async def _load(self) -> None:
         app = self.shipdeck
         runner = app.runners[self.runner_index]
-        if not isinstance(runner, MonitorRunner):
-            return
         name = self.info.name
         checks = await app.call("Checks", lambda: runner.monitor_history(name, limit=HISTORY))
         if checks is None:

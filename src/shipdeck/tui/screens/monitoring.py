@@ -15,9 +15,10 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 
 from shipdeck.model import Alert, EventKind, MonitorInfo, ScheduleInfo, Verdict
-from shipdeck.runners.protocol import MonitorRunner, Runner, ScheduleRunner
+from shipdeck.model.capabilities import Capability
+from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
-from shipdeck.tui.actions import refuse_if_read_only
+from shipdeck.tui.actions import refuse_if_read_only, refuse_if_unable
 from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.format import clip, error_line, format_age, format_duration, plural
 from shipdeck.tui.keymap_monitor import MONITOR_WRITE_ACTIONS, monitor_bindings
@@ -268,9 +269,9 @@ class MonitoringView(FleetView[MonitoringData]):
         app = self.shipdeck
         if refuse_if_read_only(app, f"check {name}", index):
             return
-        runner = app.runners[index]
-        if not isinstance(runner, MonitorRunner):
+        if refuse_if_unable(app, f"check {name}", Capability.MONITORS, index):
             return
+        runner = app.runners[index]
         check = await app.call(f"Check {name}", lambda: runner.check_monitor(name, wait=False))
         if check is not None:
             app.notify(f"{name}: checking (run #{check.run_id})")
@@ -300,9 +301,9 @@ class MonitoringView(FleetView[MonitoringData]):
         verb = "resume" if item.paused else "pause"
         if refuse_if_read_only(app, f"{verb} {name}", index):
             return
-        runner = app.runners[index]
-        if not isinstance(runner, ScheduleRunner):
+        if refuse_if_unable(app, f"{verb} {name}", Capability.SCHEDULES, index):
             return
+        runner = app.runners[index]
         target = item.paused_as or name
         if item.paused:
             done = await app.call(f"Resume {target}", lambda: runner.resume_schedule(target))
@@ -365,9 +366,6 @@ class AckScreen(ModalScreen[bool]):
             return
         app = shipdeck_app(self)
         runner = app.runners[self.runner_index]
-        if not isinstance(runner, MonitorRunner):
-            error.update(error_line("this runner does not offer monitors"))
-            return
 
         async def acknowledge() -> None:
             try:

@@ -239,7 +239,8 @@ class RunScreen(HidesRefusedKeys):
         return self.declared or action not in PIPELINE_ACTIONS
 
     def refused_action(self, action: str) -> bool:
-        return action in keymap.WRITE_ACTIONS and self.shipdeck.read_only
+        app = self.shipdeck
+        return action in keymap.WRITE_ACTIONS and actions.unable_everywhere(app, action, app.active)
 
     async def action_rerun(self) -> None:
         await actions.rerun(self.shipdeck, self.run_id, RerunMode.ALL)

@@ -1,13 +1,17 @@
-"""alias_moves, the registry's audit log, in process and over HTTP (TCP, Unix)."""
+"""alias_moves, the registry's audit log, through the Runner contract."""
 
 from __future__ import annotations
 
-from tests.server.test_contract_deploy import Both, deck, finished
+from shipdeck.model.capabilities import Capability
+from shipdeck.runners.protocol import Runner
+from tests.contract.harness import needs
+from tests.contract.test_deployments import contract_seed, deck, finished
 
-__all__ = ["deck"]
+__all__ = ["contract_seed", "deck"]
 
 
-async def test_alias_moves_newest_first_and_per_model(deck: Both) -> None:
+@needs(Capability.TRIGGER_PARAMS, Capability.MODELS, Capability.ALIASES)
+async def test_alias_moves_newest_first_and_per_model(deck: Runner) -> None:
     assert await deck.alias_moves() == []
     await finished(deck, "train", {"auc": "0.85"})
     await finished(deck, "train", {"auc": "0.9"})

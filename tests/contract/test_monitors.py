@@ -18,13 +18,14 @@ from shipdeck.model import (
     CheckFinishedEvent,
     Event,
     Verdict,
+    WorkspaceSpec,
 )
+from shipdeck.model.capabilities import Capabilities, Capability
 from shipdeck.runners.local import LocalRunner, open_local_runner
-from shipdeck.runners.protocol import MonitorRunner, Runner
+from shipdeck.runners.protocol import Runner
 from shipdeck.runners.remote import RemoteRunner
-from shipdeck.server.listen import Listen
 from shipdeck.workspace import load_workspace
-from tests.server.conftest import TOKEN, serving
+from tests.contract.harness import TOKEN, WORKSPACE_FILE, needs
 
 WORKSPACE = """
 [pipelines.retrain]
@@ -38,13 +39,12 @@ thresholds = ["drift_share >= 0.5"]
 """
 
 
-class Both(Runner, MonitorRunner):
-    """For type checkers: a runner with the monitors half."""
+pytestmark = [WORKSPACE_FILE, needs(Capability.MONITORS)]
 
 
 @dataclass
 class Deck:
-    runner: Both
+    runner: Runner
     local: LocalRunner
     root: Path
 
@@ -52,27 +52,26 @@ class Deck:
         (self.root / "value").write_text(f"{value}\n")
 
 
-@pytest.fixture(params=["local", "tcp", "unix"])
-async def deck(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Deck]:
+@pytest.fixture
+def contract_seed(tmp_path: Path) -> WorkspaceSpec:
     root = tmp_path / "ws"
     root.mkdir()
     (root / "shipdeck.toml").write_text(textwrap.dedent(WORKSPACE))
-    local = await open_local_runner(load_workspace(root), user="ops@host")
+    return load_workspace(root)
+
+
+@pytest.fixture
+async def contract_backend(contract_seed: WorkspaceSpec) -> AsyncIterator[LocalRunner]:
+    local = await open_local_runner(contract_seed, user="ops@host")
     try:
-        if request.param == "local":
-            yield Deck(local, local, root)  # type: ignore[arg-type]
-            return
-        tcp = request.param == "tcp"
-        listen = Listen(host="127.0.0.1", port=0) if tcp else Listen(path=tmp_path / "r.sock")
-        token = TOKEN if tcp else None
-        async with serving(local, listen, token=token) as server:
-            remote = RemoteRunner(server.url, token=token)
-            try:
-                yield Deck(remote, local, root)  # type: ignore[arg-type]
-            finally:
-                await remote.close()
+        yield local
     finally:
         await local.close()
+
+
+@pytest.fixture
+def deck(contract_runner: Runner, contract_backend: LocalRunner) -> Deck:
+    return Deck(contract_runner, contract_backend, contract_backend.workspace.root)
 
 
 async def collect(runner: Runner, after: int, count: int) -> list[Event]:
@@ -146,11 +145,11 @@ async def test_a_check_not_waited_for_answers_running(deck: Deck) -> None:
 
 
 async def test_health_declares_monitors_and_read_only_clients_cannot_act(deck: Deck) -> None:
+    assert Capability.MONITORS in (await deck.runner.capabilities()).can
     if not isinstance(deck.runner, RemoteRunner):
-        assert isinstance(deck.runner, MonitorRunner)
         return
-    info = await deck.runner.info()
-    assert info.capabilities is not None and "monitors" in info.capabilities
+    declared = (await deck.runner.info()).capabilities
+    assert isinstance(declared, Capabilities) and Capability.MONITORS in declared.can
     viewer = RemoteRunner(deck.runner.url, token=TOKEN, read_only=True)
     try:
         with pytest.raises(Refused, match="read-only"):
