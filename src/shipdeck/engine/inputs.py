@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shipdeck.engine.database import connect
+from shipdeck.engine.database import connect, transaction
 from shipdeck.model.lineage import InputFile
 
 MAX_INPUT_FILES = 10_000
@@ -150,9 +150,8 @@ class DigestCache:
             return
         try:
             if self._pending:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    self._db.executemany(
+                with transaction(self._db) as db:
+                    db.executemany(
                         "INSERT OR REPLACE INTO input_digests"
                         " (path, size, mtime_ns, ctime_ns, file_id, sha256)"
                         " VALUES (?, ?, ?, ?, ?, ?)",
@@ -161,10 +160,6 @@ class DigestCache:
                             for p, s, sha in self._pending
                         ],
                     )
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-                self._db.execute("COMMIT")
         except sqlite3.Error as error:
             _log.debug("shipdeck: input digest cache not updated: %s", error)
         finally:

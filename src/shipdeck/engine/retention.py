@@ -29,8 +29,10 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from shipdeck.engine.artifacts import artifacts_dir
-from shipdeck.engine.ledger import LEDGER_SCHEMA
-from shipdeck.engine.store import SCHEMA_VERSION
+from shipdeck.engine.database import connect, schema_version, transaction
+from shipdeck.engine.ledger import LEDGER
+from shipdeck.engine.schedule_store import SCHEDULES
+from shipdeck.engine.store import RUNS
 from shipdeck.model import RetentionSpec, RunStatus
 from shipdeck.state_dir import DATABASE, prepare_state_dir
 
@@ -128,9 +130,8 @@ def collect_garbage(
     if not database.is_file():
         return GcReport(dry_run=dry_run)
     prepare_state_dir(state_dir)  # an older, readable state directory is tightened here too
-    db = sqlite3.connect(database, isolation_level=None, timeout=10.0)
+    db = connect(database)
     try:
-        db.execute("PRAGMA busy_timeout = 10000")
         with _snapshot(db):  # planning only reads: the runner's writes go on meanwhile
             plan = _plan(db, limits, now)
         if plan is None:
@@ -158,7 +159,7 @@ def last_collected(state_dir: Path) -> float | None:
     database = state_dir / DATABASE
     if not database.is_file():
         return None
-    db = sqlite3.connect(database, isolation_level=None, timeout=10.0)
+    db = connect(database)
     try:
         if "meta" not in _tables(db):
             return None
@@ -191,7 +192,7 @@ def _plan(db: sqlite3.Connection, limits: RetentionSpec, now: float) -> _Plan | 
     tables = _tables(db)
     if not {"runs", "tasks", "metrics", "meta"} <= tables:
         return None
-    _check_schema(db, tables)
+    _check_schema(db)
     runs = db.execute("SELECT id, pipeline, status, created_at FROM runs ORDER BY id DESC")
     rank: dict[str, int] = {}
     candidates: dict[int, str] = {}
@@ -229,13 +230,8 @@ def _after(db: sqlite3.Connection, tables: set[str], doomed: set[int]) -> _After
     return _After(present, last_id, _referenced_artifacts(db, tables, doomed))
 
 
-def _check_schema(db: sqlite3.Connection, tables: set[str]) -> None:
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    ledger = None
-    if "meta" in tables:
-        row = db.execute("SELECT value FROM meta WHERE key = 'ledger_schema'").fetchone()
-        ledger = int(row[0]) if row else None
-    if version > SCHEMA_VERSION or (ledger or 0) > LEDGER_SCHEMA:
+def _check_schema(db: sqlite3.Connection) -> None:
+    if any(schema_version(db, schema) > schema.version for schema in (RUNS, LEDGER, SCHEDULES)):
         raise RuntimeError("the run history was written by a newer shipdeck; use that one")
 
 
@@ -333,7 +329,7 @@ def _delete(db: sqlite3.Connection, plan: _Plan, now: float) -> list[tuple[int, 
     deleted: list[tuple[int, str]] = []
     ids = sorted(doomed)
     for start in range(0, len(ids), _CHUNK):
-        with _writing(db):
+        with transaction(db):
             allowed = _still_deletable(db, plan.tables, ids[start : start + _CHUNK], doomed)
             _delete_rows(db, plan.tables, allowed)
         deleted.extend((run_id, pipelines[run_id]) for run_id in allowed)
@@ -344,24 +340,13 @@ def _delete(db: sqlite3.Connection, plan: _Plan, now: float) -> list[tuple[int, 
             # A writer that found the lock taken retries after a sleep (SQLite's busy handler):
             # leave it a gap to get in before the next chunk takes the lock again.
             time.sleep(_PAUSE)
-    with _writing(db):
+    with transaction(db):
         db.execute(
             "INSERT INTO meta (key, value) VALUES ('gc_last_at', ?)"
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (str(now),),
         )
     return deleted
-
-
-@contextlib.contextmanager
-def _writing(db: sqlite3.Connection) -> Iterator[None]:
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 def _still_deletable(

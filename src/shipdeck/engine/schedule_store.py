@@ -11,18 +11,18 @@
 - `schedule_pauses` and `schedule_actions`: what is paused, and the audit trail of who paused
   and resumed what.
 
-Like the ledger, the tables have their own schema marker (meta key `schedule_schema`).
+Like the ledger, the tables are their own part of the file (`SCHEDULES`, meta key
+`schedule_schema`: see engine.database).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
+from shipdeck.engine.database import Schema, Tables
 from shipdeck.model import RunStatus, ScheduleAction
 
 SCHEDULE_SCHEMA = 1
@@ -66,6 +66,7 @@ CREATE TABLE IF NOT EXISTS schedule_actions (
     reason TEXT NOT NULL
 );
 """
+SCHEDULES = Schema("schedule", SCHEDULE_SCHEMA, _SCHEMA)
 
 
 class SlotTaken(Exception):
@@ -117,50 +118,10 @@ def _at(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
-class ScheduleStore:
+class ScheduleStore(Tables):
     """A connection to the schedule tables; one per process, never shared by threads."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA busy_timeout = 10000")
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.path = path
-        self._migrate()
-
-    def close(self) -> None:
-        self.db.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
-
-    def _migrate(self) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-            )
-            row = db.execute("SELECT value FROM meta WHERE key = 'schedule_schema'").fetchone()
-            version = int(row[0]) if row else 0
-            if version > SCHEDULE_SCHEMA:
-                raise RuntimeError(
-                    f"{self.path} was written by a newer shipdeck (schedules {version})"
-                )
-            if version < SCHEDULE_SCHEMA:
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schedule_schema', ?)"
-                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (str(SCHEDULE_SCHEMA),),
-                )
+    schema = SCHEDULES
 
     # Trigger state ----------------------------------------------------------------------
 
