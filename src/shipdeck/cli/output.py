@@ -79,29 +79,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 10:
-        return f"{seconds:.1f}s"
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
-
-
 def timestamp(value: datetime | None) -> str:
     if value is None:
         return "-"
     return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
-def number(value: float) -> str:
-    return f"{value:.6g}"
 
 
 def dump_json(value: BaseModel | Sequence[BaseModel] | dict[str, Any], out: TextIO) -> None:

@@ -8,16 +8,10 @@ from typing import Any
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.lineage import lineage_lines
 from shipdeck.cli.logs import logs_command
-from shipdeck.cli.output import (
-    dump_json,
-    duration,
-    number,
-    status_text,
-    table,
-    timestamp,
-)
+from shipdeck.cli.output import dump_json, status_text, table, timestamp
 from shipdeck.cli.progress import follow_run
 from shipdeck.errors import InvalidInput
+from shipdeck.formatting import format_duration, format_number
 from shipdeck.model import RerunMode, Run, RunDetail, RunStatus
 
 
@@ -137,7 +131,7 @@ async def runs_command(args: argparse.Namespace, ctx: CliContext) -> int:
             status_text(run.status.value, ctx.out),
             f"{run.tasks_done}/{run.tasks_total}",
             timestamp(run.started_at or run.created_at),
-            duration(run.duration),
+            format_duration(run.duration),
             _origin(run),
             run.user,
         ]
@@ -171,7 +165,7 @@ def render_detail(detail: RunDetail, ctx: CliContext) -> str:
     run = detail.run
     lines = [
         f"run #{run.id}  {run.pipeline}  {status_text(run.status.value, ctx.out)}",
-        f"started {timestamp(run.started_at)}  took {duration(run.duration)}  "
+        f"started {timestamp(run.started_at)}  took {format_duration(run.duration)}  "
         f"by {run.user or '-'}  trigger {_origin(run)}",
     ]
     if run.cause is not None:
@@ -186,7 +180,7 @@ def render_detail(detail: RunDetail, ctx: CliContext) -> str:
             task.name,
             status_text(task.status.value, ctx.out),
             str(task.attempts),
-            duration(task.duration),
+            format_duration(task.duration),
             "-" if task.exit_code is None else str(task.exit_code),
             _task_note(task.reason, task.reused_from),
         ]
@@ -219,7 +213,14 @@ def _metric_rows(detail: RunDetail) -> list[list[str]]:
         last = max(ranked, key=lambda ip: (ip[1].step if ip[1].step is not None else -1, ip[0]))
         steps = sum(1 for p in points if p.step is not None)
         rows.append(
-            [key, task, number(last[1].value), number(min(values)), number(max(values)), str(steps)]
+            [
+                key,
+                task,
+                format_number(last[1].value),
+                format_number(min(values)),
+                format_number(max(values)),
+                str(steps),
+            ]
         )
     return rows
 

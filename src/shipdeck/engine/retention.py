@@ -33,6 +33,7 @@ from shipdeck.engine.database import connect, schema_version, transaction
 from shipdeck.engine.ledger import LEDGER
 from shipdeck.engine.schedule_store import SCHEDULES
 from shipdeck.engine.store import RUNS
+from shipdeck.formatting import format_bytes, plural
 from shipdeck.model import RetentionSpec, RunStatus
 from shipdeck.state_dir import DATABASE, prepare_state_dir
 
@@ -71,34 +72,18 @@ class GcReport(BaseModel):
         delete, free, keep = ("deleted", "freed", "kept")
         if self.dry_run:
             delete, free, keep = ("would delete", "would free", "would keep")
-        deleted = f"{delete} {_count(len(self.deleted_runs), 'run')}"
+        deleted = f"{delete} {plural(len(self.deleted_runs), 'run')}"
         if self.pipelines:
             deleted += f" ({', '.join(f'{n} {c}' for n, c in sorted(self.pipelines.items()))})"
-        deleted += f" and {_count(self.artifacts, 'artifact')}"
+        deleted += f" and {plural(self.artifacts, 'artifact')}"
         freed = (
-            f"{free} {byte_size(self.log_bytes + self.artifact_bytes)}:"
-            f" logs {byte_size(self.log_bytes)}, artifacts {byte_size(self.artifact_bytes)}"
+            f"{free} {format_bytes(self.log_bytes + self.artifact_bytes)}:"
+            f" logs {format_bytes(self.log_bytes)}, artifacts {format_bytes(self.artifact_bytes)}"
         )
-        kept = f"{keep} {_count(self.kept_runs, 'run')}"
+        kept = f"{keep} {plural(self.kept_runs, 'run')}"
         if self.protected:
             kept += f", {len(self.protected)} of them protected"
         return [deleted, freed, kept]
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-def byte_size(count: int) -> str:
-    """Bytes as people read them: 812 B, 4.2 kB, 35.1 MB, 1.3 GB."""
-    if count < 1000:
-        return f"{count} B"
-    value = count / 1000
-    for unit in ("kB", "MB"):
-        if value < 1000:
-            return f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} GB"
 
 
 @dataclass

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from shipdeck.formatting import plural
 from shipdeck.model import RerunMode, TaskStatus
 from shipdeck.tui.fleet import runner_read_only
-from shipdeck.tui.format import plural
 from shipdeck.tui.plan_text import describe_rerun
 
 if TYPE_CHECKING:

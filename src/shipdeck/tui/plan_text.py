@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
+from shipdeck.formatting import format_metric
 from shipdeck.model import (
     ActionPlan,
     Comparison,
@@ -19,13 +20,7 @@ from shipdeck.model import (
     TaskRun,
     TaskStatus,
 )
-from shipdeck.tui.deploy_format import (
-    LOUD,
-    delta_text,
-    format_metric,
-    gated_first,
-    verdict_style,
-)
+from shipdeck.tui.deploy_format import LOUD, delta_text, gated_first, verdict_style
 from shipdeck.tui.format import clip, format_param
 from shipdeck.tui.palette import Palette
 
