@@ -198,7 +198,6 @@ class Digested:
     files: list[InputFile]
     hashed: int = 0
     """Files read in full; the rest came from the cache."""
-    bytes_hashed: int = 0
 
 
 def digest_inputs(
@@ -250,7 +249,6 @@ def _digest_one(
             if not hashed.stable:
                 hashed = hash_file(path, cancel)  # once more: a writer may just have finished
             result.hashed += 1
-            result.bytes_hashed += hashed.status.st_size
             status, sha256 = hashed.status, hashed.sha256
             if not hashed.stable:
                 note(f"input {name} changed while it was hashed: something is still writing it")

@@ -159,13 +159,6 @@ class ScheduleStore(Tables):
             )
         return TriggerState(rule, now, cursor, generation)
 
-    def disarm(self, names: Sequence[str]) -> None:
-        """Forget what was handled: the next look arms the trigger afresh from then."""
-        with self.transaction() as db:
-            for name in names:
-                db.execute("DELETE FROM schedule_state WHERE name = ?", (name,))
-                db.execute("DELETE FROM watched_files WHERE name = ?", (name,))
-
     def advance(self, cursors: Mapping[str, float]) -> None:
         """Mark everything up to each trigger's cursor handled without firing (on_success:
         runs of other pipelines, upstream runs that failed), in one transaction."""
@@ -266,13 +259,6 @@ class ScheduleStore(Tables):
             str(r[0]): LastFire(int(r[1]), _at(r[2]), RunStatus(r[3]) if r[3] else None)
             for r in rows
         }
-
-    def count_fires(self, name: str) -> int:
-        return int(
-            self.db.execute(
-                "SELECT COUNT(*) FROM schedule_fires WHERE name = ?", (name,)
-            ).fetchone()[0]
-        )
 
     # Pauses -----------------------------------------------------------------------------
 

@@ -99,7 +99,3 @@ def gated_first(rows: list[CompareRow], gates: list[str]) -> list[CompareRow]:
     gated = {m.group(1) for gate in gates if (m := GATE_METRIC.match(gate))}
     ordered = reading_order(rows)
     return sorted(ordered, key=lambda row: not (row.kind == "metric" and row.key in gated))
-
-
-def revision_label(revision: str | None) -> str:
-    return revision or "—"
