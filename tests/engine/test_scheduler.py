@@ -417,7 +417,7 @@ async def test_a_second_engine_on_the_same_store_stands_by_and_cannot_fire_a_tak
         "hourly.every", due.isoformat(), "hourly", due.timestamp(), clock(), due.timestamp()
     )
     assert run.cause is not None
-    assert second_scheduler._fire(trigger, fire, run.cause, "every 1h") is None
+    assert second_scheduler._fire(trigger, fire, run.cause, "every 1h") == []  # nothing started
     assert run_count(root) == 1
     # When the first one stops, the second takes over and fires the next slot.
     await first_scheduler.stop()
