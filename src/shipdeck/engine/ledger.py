@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from shipdeck.engine.database import Schema, Tables
 
-LEDGER_SCHEMA = 1
-
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS model_versions (
     model TEXT NOT NULL,
@@ -86,7 +84,7 @@ CREATE INDEX IF NOT EXISTS deploy_history_env ON deploy_history (service, env, i
 """
 
 
-LEDGER = Schema("ledger", LEDGER_SCHEMA, _SCHEMA)
+LEDGER = Schema("ledger", version=1, tables=_SCHEMA)
 
 
 class Ledger(Tables):

@@ -25,8 +25,6 @@ from datetime import UTC, datetime
 from shipdeck.engine.database import Schema, Tables
 from shipdeck.model import RunStatus, ScheduleAction
 
-SCHEDULE_SCHEMA = 1
-
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schedule_state (
     name TEXT PRIMARY KEY,
@@ -66,7 +64,7 @@ CREATE TABLE IF NOT EXISTS schedule_actions (
     reason TEXT NOT NULL
 );
 """
-SCHEDULES = Schema("schedule", SCHEDULE_SCHEMA, _SCHEMA)
+SCHEDULES = Schema("schedule", version=1, tables=_SCHEMA)
 
 
 class SlotTaken(Exception):
