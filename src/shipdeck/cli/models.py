@@ -13,7 +13,7 @@ from shipdeck.cli.lineage import (
     lineage_lines,
     lineage_rows,
 )
-from shipdeck.cli.output import colour_enabled, dump_json, table, timestamp
+from shipdeck.cli.output import colour_enabled, dump_json, listed_as_json_or_none, table, timestamp
 from shipdeck.errors import NotFound
 from shipdeck.formatting import format_number
 from shipdeck.model import CompareCell, CompareRow, Comparison, MetricDirection, ModelVersion
@@ -56,11 +56,8 @@ async def models_command(args: argparse.Namespace, ctx: CliContext) -> int:
     runner = await deploy_runner(ctx)
     if args.name is None:
         models = await runner.models()
-        if args.json:
-            dump_json(models, ctx.out)
-            return 0
-        if not models:
-            ctx.print("no models registered yet: a task with `registers` registers one")
+        none = "no models registered yet: a task with `registers` registers one"
+        if listed_as_json_or_none(models, ctx.out, as_json=args.json, none=none):
             return 0
         rows = [
             [

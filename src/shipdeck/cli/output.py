@@ -94,3 +94,17 @@ def dump_json(value: BaseModel | Sequence[BaseModel] | dict[str, Any], out: Text
         data = [item.model_dump(mode="json") for item in value]
     out.write(json.dumps(data, indent=2) + "\n")
     out.flush()
+
+
+def listed_as_json_or_none(
+    items: Sequence[BaseModel], out: TextIO, *, as_json: bool, none: str
+) -> bool:
+    """What a listing command prints before its table: the items as JSON (--json), or the line
+    `none` when there are none. True when that is all there is to print."""
+    if as_json:
+        dump_json(items, out)
+        return True
+    if not items:
+        print(none, file=out, flush=True)
+        return True
+    return False

@@ -8,7 +8,7 @@ from typing import Any
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.lineage import lineage_lines
 from shipdeck.cli.logs import logs_command
-from shipdeck.cli.output import dump_json, status_text, table, timestamp
+from shipdeck.cli.output import dump_json, listed_as_json_or_none, status_text, table, timestamp
 from shipdeck.cli.progress import follow_run
 from shipdeck.errors import InvalidInput
 from shipdeck.formatting import format_duration, format_number
@@ -118,11 +118,8 @@ async def runs_command(args: argparse.Namespace, ctx: CliContext) -> int:
         names = [p.name for p in await runner.pipelines()]
         if args.pipeline not in names:
             raise InvalidInput(f"unknown pipeline {args.pipeline!r}; pipelines: {', '.join(names)}")
-    if args.json:
-        dump_json(runs, ctx.out)
-        return 0
-    if not runs:
-        ctx.print("no runs yet; start one with: shipdeck run PIPELINE")
+    none = "no runs yet; start one with: shipdeck run PIPELINE"
+    if listed_as_json_or_none(runs, ctx.out, as_json=args.json, none=none):
         return 0
     rows = [
         [
