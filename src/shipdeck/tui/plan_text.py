@@ -129,7 +129,7 @@ def describe_rerun(
     needed: set[str] = set()
     if from_task is not None and spec is not None and from_task in spec.tasks:
         asked = spec.downstream({from_task})
-        needed = _upstream(spec, from_task)
+        needed = spec.upstream(from_task)
     items: list[str] = []
     brought: list[str] = []
     for name in plan:
@@ -162,14 +162,3 @@ def _kept(name: str, earlier: TaskRun | None) -> str:
     if earlier is None or earlier.status == TaskStatus.SUCCEEDED:
         return name
     return f"{name} ({earlier.status.value})"
-
-
-def _upstream(spec: PipelineSpec, task: str) -> set[str]:
-    found: set[str] = set()
-    waiting = list(spec.tasks[task].needs)
-    while waiting:
-        name = waiting.pop()
-        if name not in found and name in spec.tasks:
-            found.add(name)
-            waiting.extend(spec.tasks[name].needs)
-    return found
