@@ -5,7 +5,7 @@
   `StoreUnusable` from any statement or fetch: front ends show it as they show every
   ShipdeckError (exit 3, HTTP 503), and code that retries on `sqlite3.Error` (a busy
   database) still catches it.
-- `transaction`: BEGIN IMMEDIATE ... COMMIT, the only way anything writes.
+- `transaction`: BEGIN IMMEDIATE ... COMMIT, for every write of more than one statement.
 - `migrate`: the file holds several parts (the run history, the deployment ledger and
   registry, the schedules), each with its own tables and its own schema version in the
   `meta` table (key `PART_schema`), so each part's migrations stay independent.
