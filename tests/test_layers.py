@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "shipdeck"
-EVERYWHERE = {"errors", "startup", "__init__", "__version__", "logtext"}
-"""Leaf modules any layer may use: the error classes, start-up GC control, the version, and
-what a line of task output shows (logtext: the same rule for the engine's search, the TUI and
-`shipdeck logs`)."""
+EVERYWHERE = {"errors", "startup", "__init__", "__version__", "logtext", "formatting"}
+"""Leaf modules any layer may use: the error classes, start-up GC control, the version, what
+a line of task output shows (logtext: the same rule for the engine's search, the TUI and
+`shipdeck logs`), and how durations, ages, sizes and numbers read (formatting)."""
 
 ALLOWED: dict[str, set[str]] = {
     "model": {"model"},
@@ -26,6 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "monitoring": {"monitoring", "model"},
     "paths": set(),
     "logtext": set(),
+    "formatting": set(),
     "state_dir": set(),
     "config": {"paths", "workspace"},
     "runners": {"runners", "engine", "workspace", "model", "config", "paths", "state_dir"},

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shipdeck.engine.gates import RevisionFacts, evaluate_gates, span
+from shipdeck.engine.gates import RevisionFacts, evaluate_gates
 from shipdeck.model import EnvironmentState, GateKind, Run, RunStatus
 from shipdeck.workspace.gates import parse_gate
 
@@ -99,7 +99,3 @@ def test_soak_gate() -> None:
         False,
         "r5 is not current in staging (it holds nothing)",
     )
-
-
-def test_span() -> None:
-    assert [span(s) for s in (0, 45, 252, 7500, 90000)] == ["0s", "45s", "4m12s", "2h05m", "1d1h"]

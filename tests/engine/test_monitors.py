@@ -30,6 +30,7 @@ from shipdeck.model import (
 )
 from shipdeck.runners.local import LocalRunner, open_local_runner
 from shipdeck.workspace import load_workspace
+from tests.engine.legacy_store import mark_legacy, runs_version
 
 
 class Clock:
@@ -398,9 +399,9 @@ def test_a_version_6_store_gains_the_monitor_tables(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.execute("DROP TABLE monitor_checks")
         db.execute("DROP TABLE alerts")
-        db.execute("PRAGMA user_version = 6")
+        mark_legacy(db, 6)
     Store(path).close()
     with sqlite3.connect(path) as db:
         names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
         assert {"monitor_checks", "alerts", "alerts_open", "monitor_checks_running"} <= names
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+    assert runs_version(path) == SCHEMA_VERSION == 7

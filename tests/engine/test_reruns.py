@@ -184,3 +184,23 @@ async def test_a_running_run_cannot_be_rerun(tmp_path: Path, engines: Engines) -
         engine.rerun(running.id)
     await engine.cancel(running.id)
     assert [run.id for run in engine.runs()] == [running.id]
+
+
+def test_upstream_is_the_mirror_of_downstream() -> None:
+    """A rerun from a task keeps what it needs (upstream) and reruns what needs it
+    (downstream): over a random DAG, a is upstream of b exactly when b is downstream of a."""
+    import random
+
+    from shipdeck.model import PipelineSpec, TaskSpec
+
+    rng = random.Random(7)
+    tasks = {}
+    for i in range(40):
+        needs = sorted({f"t{rng.randrange(i)}" for _ in range(rng.randint(0, 3))} if i else set())
+        tasks[f"t{i}"] = TaskSpec(name=f"t{i}", run="true", needs=tuple(needs))
+    spec = PipelineSpec(name="p", tasks=tasks)
+    for b in tasks:
+        above = spec.upstream(b)
+        assert b not in above
+        assert above == {a for a in tasks if a != b and b in spec.downstream({a})}
+    assert spec.upstream("t0") == set()

@@ -135,8 +135,8 @@ async def test_a_history_from_a_newer_shipdeck_is_left_alone(
     engine = engines.open(_workspace(tmp_path))
     await _runs(engines, tmp_path, "quick", 2)
     await engine.close()
-    db = sqlite3.connect(tmp_path / ".shipdeck" / "shipdeck.db")
-    db.execute("PRAGMA user_version = 99")
+    with sqlite3.connect(tmp_path / ".shipdeck" / "shipdeck.db") as db:
+        db.execute("UPDATE meta SET value = '99' WHERE key = 'runs_schema'")
     db.close()
     with pytest.raises(RuntimeError, match="written by a newer shipdeck"):
         collect_garbage(tmp_path / ".shipdeck", RetentionSpec(keep=0))

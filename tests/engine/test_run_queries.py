@@ -10,6 +10,8 @@ from pathlib import Path
 from shipdeck.engine.store import SCHEMA_VERSION, Store
 from shipdeck.model import Run, RunStatus
 
+from .legacy_store import mark_legacy, runs_version
+
 
 def record(store: Store, pipeline: str, status: RunStatus, **params: str) -> int:
     run = Run(
@@ -86,9 +88,9 @@ def test_a_version_2_store_gains_the_status_indexes(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.execute("DROP INDEX runs_status")
         db.execute("DROP INDEX runs_pipeline_status")
-        db.execute("PRAGMA user_version = 2")
+        mark_legacy(db, 2)
     Store(path).close()
     with sqlite3.connect(path) as db:
         names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
         assert {"runs_status", "runs_pipeline_status"} <= names
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+    assert runs_version(path) == SCHEMA_VERSION == 7

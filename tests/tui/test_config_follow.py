@@ -14,6 +14,7 @@ from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.table import KeyedTable
 from shipdeck.workspace import load_workspace
 from tests.tui.conftest import wait_for
+from tests.tui.shown import row_keys
 
 WORKSPACE = """
 [pipelines.build]
@@ -40,10 +41,10 @@ async def test_a_pipeline_added_to_the_file_appears_in_the_open_tui(tmp_path: Pa
             main = app.screen
             assert isinstance(main, MainScreen)
             table = main.query_one("#overview-pipelines", KeyedTable)
-            await wait_for(pilot, lambda: table._keys == ["build"], "the declared pipeline")
+            await wait_for(pilot, lambda: row_keys(table) == ["build"], "the declared pipeline")
             await pilot.pause(0.5)  # following the feed by now
             workspace.file.write_text(WORKSPACE + ADDED)
-            await wait_for(pilot, lambda: table._keys == ["build", "nightly"], "the new one")
+            await wait_for(pilot, lambda: row_keys(table) == ["build", "nightly"], "the new one")
     finally:
         await runner.close()
         with contextlib.suppress(Exception):

@@ -21,6 +21,7 @@ from shipdeck.tui.screens.runs import PAGE, RunsView
 from shipdeck.tui.widgets.table import KeyedTable
 from shipdeck.workspace import load_workspace
 from tests.tui.conftest import wait_for
+from tests.tui.shown import row_keys
 
 WORKSPACE = """
 [pipelines.slow]
@@ -109,18 +110,18 @@ async def test_old_runs_are_found_and_paged_in(lists: Lists) -> None:
         assert str(status.render()).endswith(f" newer ↑  {2 * PAGE} of 213 runs")
         table.move_cursor(row=table.row_count - 1)
         await wait_for(pilot, lambda: table.row_count == 213, "the last page")
-        assert table.selected_key == table._keys[2 * PAGE - 1]  # the cursor stayed put
+        assert table.selected_key == row_keys(table)[2 * PAGE - 1]  # the cursor stayed put
 
         await pilot.press("slash", *"slow")
         await wait_for(pilot, lambda: table.row_count == 7, "every slow run")
-        assert [int(key) for key in table._keys] == slow[::-1]
+        assert [int(key) for key in row_keys(table)] == slow[::-1]
         assert str(status.render()).strip() == "7 of 7 runs  /slow"
         await pilot.press(*" n=3")  # a param: one of them
-        await wait_for(pilot, lambda: table._keys == [str(slow[3])], "the one with n=3")
+        await wait_for(pilot, lambda: row_keys(table) == [str(slow[3])], "the one with n=3")
         await pilot.press("enter")
         await pilot.press("escape")
         await pilot.press("slash", *"failed", "enter")  # a status word: the runner's status filter
-        await wait_for(pilot, lambda: table._keys == [str(old_failure)], "the failure")
+        await wait_for(pilot, lambda: row_keys(table) == [str(old_failure)], "the failure")
         assert str(status.render()).strip() == "1 of 1 run  /failed"
 
 
@@ -142,7 +143,7 @@ async def test_a_failure_streak_is_one_row_with_its_count_and_every_cause_is_sai
         assert isinstance(main, MainScreen)
         failures = main.query_one("#overview-failures", KeyedTable)
         await wait_for(pilot, lambda: failures.row_count == 2, "two failing pipelines")
-        assert failures._keys == [str(rerun.id), str(tiny[-1])]
+        assert row_keys(failures) == [str(rerun.id), str(tiny[-1])]
         assert cells(main, "overview-failures", str(tiny[-1]))[:4] == [
             f"✗ #{tiny[-1]}",
             "tiny",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from shipdeck.formatting import format_delta, format_metric
 from shipdeck.model import (
     AutoCause,
     AutoKind,
@@ -21,7 +22,7 @@ from shipdeck.model import (
     ServiceSpec,
 )
 from shipdeck.model.deploy import GateKind
-from shipdeck.tui.deploy_format import format_delta, format_metric, is_better
+from shipdeck.tui.deploy_format import is_better
 from shipdeck.tui.models_data import ModelFamily, pick_key_metrics
 from shipdeck.tui.screens.compare import curves_for, stepped_keys
 from shipdeck.tui.timeline_data import ItemKind, action_item, in_window, matches, run_items

@@ -6,8 +6,9 @@ import argparse
 
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.monitors import monitor_runner
-from shipdeck.cli.output import dump_json, number, table, timestamp
+from shipdeck.cli.output import dump_json, table, timestamp
 from shipdeck.errors import InvalidInput
+from shipdeck.formatting import format_number
 from shipdeck.model import Alert
 
 
@@ -61,10 +62,10 @@ async def list_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 def _value(alert: Alert) -> str:
     if alert.closed_at is not None and alert.closed_value is not None:
-        return f"{number(alert.value)} -> {number(alert.closed_value)}"
+        return f"{format_number(alert.value)} -> {format_number(alert.closed_value)}"
     if alert.last_value != alert.value:
-        return f"{number(alert.value)} (now {number(alert.last_value)})"
-    return number(alert.value)
+        return f"{format_number(alert.value)} (now {format_number(alert.last_value)})"
+    return format_number(alert.value)
 
 
 def _state(alert: Alert) -> str:

@@ -8,11 +8,12 @@ import shlex
 from pathlib import Path
 
 from shipdeck.cli.context import CliContext
-from shipdeck.cli.output import duration, number, status_text, table
+from shipdeck.cli.output import status_text, table
 from shipdeck.cli.progress import follow_run
 from shipdeck.demo import DEMO_PIPELINES, default_demo_dir, ensure_demo, init_demo
 from shipdeck.demo.seed import seed_deployments, start_seed_runs
 from shipdeck.errors import InvalidInput
+from shipdeck.formatting import format_duration, format_number
 from shipdeck.model import RunDetail, RunStatus
 
 DEFAULT_DIR = ".demo"
@@ -124,7 +125,7 @@ def key_metrics(detail: RunDetail) -> str:
             continue
         values = list(last_by_task.values())
         value = sum(values) if add_up else values[-1]
-        parts.append(f"{label}={number(value)}")
+        parts.append(f"{label}={format_number(value)}")
     return " ".join(parts) or "-"
 
 
@@ -134,7 +135,7 @@ def summary_table(details: list[RunDetail], ctx: CliContext) -> str:
             f"#{d.run.id}",
             d.run.pipeline,
             status_text(d.run.status.value, ctx.out),
-            duration(d.run.duration),
+            format_duration(d.run.duration),
             key_metrics(d),
         ]
         for d in details

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 
 from shipdeck.cli.context import CliContext
-from shipdeck.cli.output import colour_enabled, dump_json, table, timestamp
+from shipdeck.cli.output import colour_enabled, dump_json, listed_as_json_or_none, table, timestamp
 from shipdeck.logtext import terminal_colours, visible
 from shipdeck.model import (
     EMPTY_REVISION,
@@ -248,11 +248,8 @@ def _print_outcome(ctx: CliContext, entry: HistoryEntry) -> None:
 
 async def deployments_command(args: argparse.Namespace, ctx: CliContext) -> int:
     states = await (await deploy_runner(ctx)).deployments()
-    if args.json:
-        dump_json(states, ctx.out)
-        return 0
-    if not states:
-        ctx.print("no services declared; add [services.NAME] to the workspace file")
+    none = "no services declared; add [services.NAME] to the workspace file"
+    if listed_as_json_or_none(states, ctx.out, as_json=args.json, none=none):
         return 0
     rows = []
     for state in states:
@@ -282,12 +279,9 @@ async def history_command(args: argparse.Namespace, ctx: CliContext) -> int:
     entries = await (await deploy_runner(ctx)).history(
         args.service, args.env, limit=max(1, args.limit)
     )
-    if args.json:
-        dump_json(entries, ctx.out)
-        return 0
-    if not entries:
-        where = f" {args.env} of" if args.env else ""
-        ctx.print(f"no actions on{where} {args.service} yet")
+    where = f" {args.env} of" if args.env else ""
+    none = f"no actions on{where} {args.service} yet"
+    if listed_as_json_or_none(entries, ctx.out, as_json=args.json, none=none):
         return 0
     rows = [
         [

@@ -4,8 +4,8 @@ and where compared subjects were trained on other data or code."""
 from __future__ import annotations
 
 from shipdeck.cli.output import table, timestamp
+from shipdeck.formatting import format_bytes
 from shipdeck.model import CodeVersion, Comparison, Lineage, LineageKind
-from shipdeck.model.lineage import size_text
 
 DIGEST = 12
 """Characters of a sha256 printed (as `shipdeck models` prints artifact digests)."""
@@ -47,7 +47,7 @@ def lineage_lines(lineage: Lineage) -> list[str]:
             f"  {item.task}",
             item.path,
             item.sha256[:DIGEST],
-            size_text(item.size),
+            format_bytes(item.size),
             timestamp(item.mtime),
             f"kept from #{item.reused_from}" if item.reused_from is not None else "",
         ]

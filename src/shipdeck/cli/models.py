@@ -12,8 +12,9 @@ from shipdeck.cli.lineage import (
     lineage_lines,
     lineage_rows,
 )
-from shipdeck.cli.output import colour_enabled, dump_json, number, table, timestamp
+from shipdeck.cli.output import colour_enabled, dump_json, listed_as_json_or_none, table, timestamp
 from shipdeck.errors import NotFound
+from shipdeck.formatting import format_number
 from shipdeck.model import CompareCell, CompareRow, Comparison, MetricDirection, ModelVersion
 from shipdeck.model.capabilities import Capability
 
@@ -55,11 +56,8 @@ async def models_command(args: argparse.Namespace, ctx: CliContext) -> int:
     runner = await ctx.runner_that(Capability.MODELS)
     if args.name is None:
         models = await runner.models()
-        if args.json:
-            dump_json(models, ctx.out)
-            return 0
-        if not models:
-            ctx.print("no models registered yet: a task with `registers` registers one")
+        none = "no models registered yet: a task with `registers` registers one"
+        if listed_as_json_or_none(models, ctx.out, as_json=args.json, none=none):
             return 0
         rows = [
             [
@@ -110,7 +108,9 @@ def render_version(version: ModelVersion) -> str:
     if version.params:
         lines.append("params  " + "  ".join(f"{k}={v}" for k, v in version.params.items()))
     if version.metrics:
-        lines.append("metrics " + "  ".join(f"{k}={number(v)}" for k, v in version.metrics.items()))
+        lines.append(
+            "metrics " + "  ".join(f"{k}={format_number(v)}" for k, v in version.metrics.items())
+        )
     lineage = lineage_lines(version.lineage) if version.lineage is not None else []
     lines += ["", *lineage] if lineage else ["", "lineage not recorded for its run"]
     return "\n".join(lines)
@@ -127,7 +127,10 @@ def _versions_table(versions: list[ModelVersion]) -> str:
             f"#{version.run_id}",
             timestamp(version.created_at),
             ", ".join(version.aliases) or "-",
-            *(number(version.metrics[key]) if key in version.metrics else "-" for key in keys),
+            *(
+                format_number(version.metrics[key]) if key in version.metrics else "-"
+                for key in keys
+            ),
             code_cell(version.lineage),
             data_cell(version.lineage),
             version.sha256[:12],
@@ -199,7 +202,7 @@ def _cell(cell: CompareCell, index: int, colour: bool) -> str:
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, int | float):
-        text = number(float(value)) if isinstance(value, float) else str(value)
+        text = format_number(float(value)) if isinstance(value, float) else str(value)
     else:
         text = str(value)
     if index > 0 and cell.delta is not None:

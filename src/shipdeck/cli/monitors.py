@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 
 from shipdeck.cli.context import CliContext
-from shipdeck.cli.output import dump_json, number, table, timestamp
+from shipdeck.cli.output import dump_json, table, timestamp
+from shipdeck.formatting import format_number
 from shipdeck.model import MonitorCheck, MonitorInfo, Verdict
 from shipdeck.model.capabilities import Capability
 from shipdeck.runners.protocol import Runner
@@ -81,9 +82,11 @@ def _state(info: MonitorInfo) -> str:
 def _values(check: MonitorCheck | None) -> str:
     if check is None:
         return "-"
-    shown = [f"{t.metric}={number(t.value)}" for t in check.thresholds if t.value is not None]
+    shown = [
+        f"{t.metric}={format_number(t.value)}" for t in check.thresholds if t.value is not None
+    ]
     if not shown:
-        shown = [f"{key}={number(value)}" for key, value in list(check.values.items())[:3]]
+        shown = [f"{key}={format_number(value)}" for key, value in list(check.values.items())[:3]]
     return ", ".join(dict.fromkeys(shown)) or "-"
 
 
@@ -117,11 +120,11 @@ def describe_check(check: MonitorCheck) -> list[str]:
     if check.reason:
         lines.append(f"  {check.reason}")
     for result in check.thresholds:
-        value = "no value" if result.value is None else number(result.value)
+        value = "no value" if result.value is None else format_number(result.value)
         mark = "crossed" if result.crossed else "inside"
         lines.append(f"  {result.threshold}: {value} ({mark})")
     if not check.thresholds and check.values:
-        lines += [f"  {key} = {number(value)}" for key, value in check.values.items()]
+        lines += [f"  {key} = {format_number(value)}" for key, value in check.values.items()]
     return lines
 
 

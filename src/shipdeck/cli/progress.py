@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 
 from shipdeck.cli.context import CliContext
-from shipdeck.cli.output import duration, status_text, visible_len
+from shipdeck.cli.output import status_text, visible_len
+from shipdeck.formatting import format_duration
 from shipdeck.model import Run, RunDetail, RunEvent, RunStatus, TaskEvent, TaskRun, TaskStatus
 from shipdeck.runners.protocol import Runner
 
@@ -15,7 +16,7 @@ def task_line(task: TaskRun, width: int, ctx: CliContext) -> str:
     status = status_text(task.status.value, ctx.out)
     parts = ["  " + status + " " * (13 - visible_len(status)), task.name.ljust(width)]
     if task.status.finished:
-        parts.append(duration(task.duration).rjust(6))
+        parts.append(format_duration(task.duration).rjust(6))
     if task.reason and task.status != TaskStatus.SUCCEEDED:
         parts.append(task.reason)
     if task.reused_from is not None:
@@ -29,7 +30,8 @@ def summary_line(detail: RunDetail) -> str:
     for task in detail.tasks:
         counts[task.status.value] = counts.get(task.status.value, 0) + 1
     tally = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    line = f"run #{run.id} {run.pipeline} {run.status.value} in {duration(run.duration)} ({tally})"
+    took = format_duration(run.duration)
+    line = f"run #{run.id} {run.pipeline} {run.status.value} in {took} ({tally})"
     failed = [t.name for t in detail.tasks if t.status == TaskStatus.FAILED]
     if failed:
         line += f"; see: shipdeck logs {run.id} {failed[0]}"

@@ -8,16 +8,10 @@ from typing import Any
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.lineage import lineage_lines
 from shipdeck.cli.logs import logs_command
-from shipdeck.cli.output import (
-    dump_json,
-    duration,
-    number,
-    status_text,
-    table,
-    timestamp,
-)
+from shipdeck.cli.output import dump_json, listed_as_json_or_none, status_text, table, timestamp
 from shipdeck.cli.progress import follow_run
 from shipdeck.errors import InvalidInput
+from shipdeck.formatting import format_duration, format_number
 from shipdeck.model import RerunMode, Run, RunDetail, RunStatus
 from shipdeck.model.capabilities import Capability
 from shipdeck.runners.base import RERUN_NEEDS
@@ -127,11 +121,8 @@ async def runs_command(args: argparse.Namespace, ctx: CliContext) -> int:
         names = [p.name for p in await runner.pipelines()]
         if args.pipeline not in names:
             raise InvalidInput(f"unknown pipeline {args.pipeline!r}; pipelines: {', '.join(names)}")
-    if args.json:
-        dump_json(runs, ctx.out)
-        return 0
-    if not runs:
-        ctx.print("no runs yet; start one with: shipdeck run PIPELINE")
+    none = "no runs yet; start one with: shipdeck run PIPELINE"
+    if listed_as_json_or_none(runs, ctx.out, as_json=args.json, none=none):
         return 0
     rows = [
         [
@@ -140,7 +131,7 @@ async def runs_command(args: argparse.Namespace, ctx: CliContext) -> int:
             status_text(run.status.value, ctx.out),
             f"{run.tasks_done}/{run.tasks_total}",
             timestamp(run.started_at or run.created_at),
-            duration(run.duration),
+            format_duration(run.duration),
             _origin(run),
             run.user,
         ]
@@ -175,7 +166,7 @@ def render_detail(detail: RunDetail, ctx: CliContext) -> str:
     lines = [
         f"run #{run.id}  {run.pipeline}  {status_text(run.status.value, ctx.out)}  "
         f"tasks {detail.tally()}",
-        f"started {timestamp(run.started_at)}  took {duration(run.duration)}  "
+        f"started {timestamp(run.started_at)}  took {format_duration(run.duration)}  "
         f"by {run.user or '-'}  trigger {_origin(run)}",
     ]
     if run.cause is not None:
@@ -190,7 +181,7 @@ def render_detail(detail: RunDetail, ctx: CliContext) -> str:
             task.name,
             status_text(task.status.value, ctx.out),
             str(task.attempts),
-            duration(task.duration),
+            format_duration(task.duration),
             "-" if task.exit_code is None else str(task.exit_code),
             _task_note(task.reason, task.reused_from),
         ]
@@ -223,7 +214,14 @@ def _metric_rows(detail: RunDetail) -> list[list[str]]:
         last = max(ranked, key=lambda ip: (ip[1].step if ip[1].step is not None else -1, ip[0]))
         steps = sum(1 for p in points if p.step is not None)
         rows.append(
-            [key, task, number(last[1].value), number(min(values)), number(max(values)), str(steps)]
+            [
+                key,
+                task,
+                format_number(last[1].value),
+                format_number(min(values)),
+                format_number(max(values)),
+                str(steps),
+            ]
         )
     return rows
 

@@ -18,8 +18,9 @@ from pathlib import Path
 from shipdeck.engine.code_version import capture_code
 from shipdeck.engine.inputs import InputProblem, InputsCancelled, digest_inputs
 from shipdeck.engine.store import Store, TaskLink
+from shipdeck.formatting import format_bytes
 from shipdeck.model import TaskRun, TaskSpec
-from shipdeck.model.lineage import CodeVersion, InputFile, Lineage, ReusedCode, size_text
+from shipdeck.model.lineage import CodeVersion, InputFile, Lineage, ReusedCode
 
 
 @dataclass
@@ -75,7 +76,7 @@ class LineageRecorder:
         total = sum(item.size for item in digested.files)
         note(
             f"inputs: {len(digested.files)} file{'' if len(digested.files) == 1 else 's'},"
-            f" {size_text(total)} ({digested.hashed} hashed, {kept} unchanged since last hashed)"
+            f" {format_bytes(total)} ({digested.hashed} hashed, {kept} unchanged since last hashed)"
         )
         return None
 

@@ -172,9 +172,7 @@ class Scheduler:
             elif trigger.kind == TriggerKind.ON_ALERT:
                 started += self._after_alert(trigger, state, alerts, now, handled)
             else:
-                run = self._on_change(trigger, state, now, looked[trigger.name])
-                if run is not None:
-                    started.append(run)
+                started += self._on_change(trigger, state, now, looked[trigger.name])
         self.store.advance(handled)
         for watch in self.watchers:
             try:
@@ -251,12 +249,7 @@ class Scheduler:
                 fired_at=now,
                 cursor=slot,
             )
-            text = self._timed_text(trigger, rule, slot)
-            if cause.missed:
-                text += f" (+{cause.missed:,} missed)"
-            run = self._fire(trigger, fire, cause, text)
-            if run is not None:
-                started.append(run)
+            started += self._fire(trigger, fire, cause, self._timed_text(trigger, rule, slot))
         return started
 
     @staticmethod
@@ -332,19 +325,14 @@ class Scheduler:
                 fired_at=self.clock(),
                 cursor=float(run_id),
             )
-            text = f"after {pipeline} #{run_id}"
-            if cause.missed:
-                text += f" (+{cause.missed:,} missed)"
-            run = self._fire(trigger, fire, cause, text)
-            if run is not None:
-                started.append(run)
+            started += self._fire(trigger, fire, cause, f"after {pipeline} #{run_id}")
         return started
 
     # on_change ----------------------------------------------------------------------------
 
     def _on_change(
         self, trigger: Trigger, state: TriggerState, now: float, current: dict[str, str]
-    ) -> Run | None:
+    ) -> list[Run]:
         recorded = self._recorded.get(trigger.name)
         if recorded is None or recorded[0] != state.generation:
             recorded = (state.generation, self.store.watched(trigger.name))
@@ -354,14 +342,14 @@ class Scheduler:
             self._pending.pop(trigger.name, None)
             if changes.removed:
                 self.store.settle(trigger.name, state.generation, current)
-            return None
+            return []
         signature = hashlib.sha256(repr(sorted(current.items())).encode()).hexdigest()
         pending = self._pending.get(trigger.name)
         if pending is None or pending.signature != signature:
             pending = _Pending(signature, now)
             self._pending[trigger.name] = pending
         if now - pending.since < trigger.spec.debounce:
-            return None
+            return []
         cause = RunCause(
             kind=trigger.kind,
             schedule=trigger.name,
@@ -439,17 +427,21 @@ class Scheduler:
         text = f"alert #{alert_id} {monitor}"
         if cause.missed:
             text += f" (+{cause.missed:,} more)"
-        run = self._fire(trigger, fire, cause, text)
-        return [] if run is None else [run]
+        return self._fire(trigger, fire, cause, text)
 
     # Firing -------------------------------------------------------------------------------
 
-    def _fire(self, trigger: Trigger, fire: Fire, cause: RunCause, text: str) -> Run | None:
-        """Start the run and record the fire in one transaction; None when the slot was
-        fired already (by a process before this one) or the run could not start."""
+    def _fire(self, trigger: Trigger, fire: Fire, cause: RunCause, text: str) -> list[Run]:
+        """Start the run and record the fire in one transaction: the run, or none when the
+        slot was fired already (by a process before this one). `text` is the run's trigger,
+        with the slots it stands for after downtime (an alert's run says how many alerts it
+        stands for itself)."""
+        if cause.missed and cause.alert is None:
+            text += f" (+{cause.missed:,} missed)"
         try:
             if trigger.monitor is not None:
-                return self._check(trigger, fire, cause, text)
+                check = self._check(trigger, fire, cause, text)
+                return [] if check is None else [check]
             spec = self.engine.pipeline(trigger.pipeline)
             params = resolve_params(spec, {})
             run = self.engine.start_run(
@@ -462,13 +454,13 @@ class Scheduler:
             )
         except SlotTaken:
             _log.info("shipdeck: %s: %s was fired already", trigger.name, fire.slot)
-            return None
+            return []
         data = ScheduleFiredData(
             schedule=trigger.name, pipeline=trigger.pipeline, trigger=text, cause=cause
         )
         self.engine.feed.publish(EventKind.SCHEDULE_FIRED, data, run_id=run.id)
         _log.info("shipdeck: %s started run #%d (%s)", trigger.name, run.id, text)
-        return run
+        return [run]
 
     def _check(self, trigger: Trigger, fire: Fire, cause: RunCause, text: str) -> Run | None:
         """Start a check of the trigger's monitor, recorded with the fire."""

@@ -7,15 +7,15 @@ not one per change. Connections are short-lived per process and never shared acr
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shipdeck.engine.database import connect
+from shipdeck.engine.database import Schema, connect, migrate, transaction
 from shipdeck.model import Metric, RerunMode, Run, RunCause, RunStatus, TaskRun, TaskStatus
 from shipdeck.model.lineage import CodeVersion, InputFile
 from shipdeck.model.text import repaired
@@ -170,6 +170,8 @@ _UPGRADES = {
 }
 """(table, statement) that bring a store written at version N-1 to version N; a table the
 store does not have yet is skipped (the schema then creates it whole)."""
+RUNS = Schema("runs", SCHEMA_VERSION, _SCHEMA, _UPGRADES, legacy_user_version=True)
+"""The run history's part of the file (up to version 6 its version was `PRAGMA user_version`)."""
 
 
 Claim = Callable[[sqlite3.Connection, int], None]
@@ -233,46 +235,13 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._db = connect(path)  # its failures name the file: see engine.database
-        self._migrate()
+        migrate(self._db, RUNS)
 
     def close(self) -> None:
         self._db.close()
 
-    def _migrate(self) -> None:
-        with self._transaction():
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise RuntimeError(
-                    f"{self.path} was written by a newer shipdeck (schema {version})"
-                )
-            if version < SCHEMA_VERSION:
-                if version > 0:
-                    for step in range(version + 1, SCHEMA_VERSION + 1):
-                        for table, statement in _UPGRADES[step]:
-                            if self._needs(table, statement):
-                                self._db.execute(statement)
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-    def _needs(self, table: str, statement: str) -> bool:
-        """Whether an upgrade statement has work to do: its table exists and, for an added
-        column, lacks it (a step met twice, or a store copied back a version, stays whole)."""
-        if not self._has_table(table):
-            return False
-        added = re.search(r"ADD COLUMN (\w+)", statement)
-        if added is None:
-            return True
-        columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
-        return added.group(1) not in columns
-
-    def _has_table(self, name: str) -> bool:
-        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
-        return self._db.execute(query, (name,)).fetchone() is not None
-
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db)
 
     def integrity_check(self) -> str:
         return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
@@ -773,17 +742,6 @@ def _run_filter(
         where.append(_WORD_IN_RUN)
         args.extend([_contains(word)] * _WORD_IN_RUN.count("?"))
     return where, args
-
-
-class _Transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, kind: object, error: object, traceback: object) -> None:
-        self._db.execute("COMMIT" if kind is None else "ROLLBACK")
 
 
 def _chunks(ids: Collection[int], size: int = 500) -> Iterator[list[int]]:

@@ -156,18 +156,6 @@ class Lineage(BaseModel):
         )
 
 
-def size_text(count: int) -> str:
-    """A byte count as people read it: `512 B`, `45.2 KiB`, `10.0 GiB`."""
-    if count < 1024:
-        return f"{count} B"
-    value = count / 1024
-    for unit in ("KiB", "MiB", "GiB"):
-        if value < 1024:
-            return f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
-
-
 class LineageFlag(BaseModel):
     """A comparison's subject trained on other data or code than the first one."""
 

@@ -89,3 +89,14 @@ class PipelineSpec(BaseModel):
             if any(need in result for need in self.tasks[name].needs):
                 result.add(name)
         return result
+
+    def upstream(self, task: str) -> set[str]:
+        """Every task `task` needs, directly or through others."""
+        found: set[str] = set()
+        waiting = list(self.tasks[task].needs)
+        while waiting:
+            name = waiting.pop()
+            if name not in found and name in self.tasks:
+                found.add(name)
+                waiting.extend(self.tasks[name].needs)
+        return found

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from shipdeck.formatting import plural
 from shipdeck.model import RerunMode, TaskStatus
 from shipdeck.model.capabilities import Capability
 from shipdeck.tui.fleet import runner_lacks, runner_read_only
-from shipdeck.tui.format import plural
 from shipdeck.tui.plan_text import describe_rerun
 
 if TYPE_CHECKING:

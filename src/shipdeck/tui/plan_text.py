@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
+from shipdeck.formatting import format_metric
 from shipdeck.model import (
     ActionPlan,
     Comparison,
@@ -19,13 +20,7 @@ from shipdeck.model import (
     TaskRun,
     TaskStatus,
 )
-from shipdeck.tui.deploy_format import (
-    LOUD,
-    delta_text,
-    format_metric,
-    gated_first,
-    verdict_style,
-)
+from shipdeck.tui.deploy_format import LOUD, delta_text, gated_first, verdict_style
 from shipdeck.tui.format import clip, format_param
 from shipdeck.tui.palette import Palette
 
@@ -134,7 +129,7 @@ def describe_rerun(
     needed: set[str] = set()
     if from_task is not None and spec is not None and from_task in spec.tasks:
         asked = spec.downstream({from_task})
-        needed = _upstream(spec, from_task)
+        needed = spec.upstream(from_task)
     items: list[str] = []
     brought: list[str] = []
     for name in plan:
@@ -167,14 +162,3 @@ def _kept(name: str, earlier: TaskRun | None) -> str:
     if earlier is None or earlier.status == TaskStatus.SUCCEEDED:
         return name
     return f"{name} ({earlier.status.value})"
-
-
-def _upstream(spec: PipelineSpec, task: str) -> set[str]:
-    found: set[str] = set()
-    waiting = list(spec.tasks[task].needs)
-    while waiting:
-        name = waiting.pop()
-        if name not in found and name in spec.tasks:
-            found.add(name)
-            waiting.extend(spec.tasks[name].needs)
-    return found

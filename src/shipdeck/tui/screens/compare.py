@@ -15,11 +15,12 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Static
 
+from shipdeck.formatting import format_metric
 from shipdeck.model import CompareRow, Comparison, LineageKind, RunDetail
 from shipdeck.model.capabilities import Capability
 from shipdeck.tui import keymap
 from shipdeck.tui.current import shipdeck_app
-from shipdeck.tui.deploy_format import delta_text, format_metric, reading_order
+from shipdeck.tui.deploy_format import delta_text, reading_order
 from shipdeck.tui.format import clip, format_param
 from shipdeck.tui.keymap_deploy import deploy_bindings
 from shipdeck.tui.widgets.charts import Chart, Series

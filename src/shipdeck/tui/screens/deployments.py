@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import DataTable, Static
 
+from shipdeck.formatting import format_age, format_metric, plural
 from shipdeck.model import DeployAction, Outcome
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
@@ -23,11 +24,10 @@ from shipdeck.tui.deploy_format import (
     HEALTH_WORD,
     LOUD,
     OUTCOME_GLYPH,
-    format_metric,
     health_style,
     outcome_style,
 )
-from shipdeck.tui.format import clip, clip_name, format_age, plural
+from shipdeck.tui.format import clip, clip_name
 from shipdeck.tui.keymap_deploy import DEPLOY_WRITE_ACTIONS, deploy_bindings
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.fleet_view import FleetView

@@ -11,13 +11,14 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from shipdeck.formatting import format_age, plural
 from shipdeck.model import EventPage, HistoryEntry, Outcome
 from shipdeck.model.capabilities import Capability
 from shipdeck.tui import keymap
 from shipdeck.tui.current import follow_runner_events, shipdeck_app, tick_while_shown
 from shipdeck.tui.deploy_format import OUTCOME_GLYPH, outcome_style, verdict_style
 from shipdeck.tui.fleet import offers
-from shipdeck.tui.format import clip, format_age, plural
+from shipdeck.tui.format import clip
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.log_pane import LogPane

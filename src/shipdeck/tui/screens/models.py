@@ -11,13 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Static
 
+from shipdeck.formatting import format_age, format_metric
 from shipdeck.model import ModelVersion
 from shipdeck.model.capabilities import Capability
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui.actions import refuse_if_unable
-from shipdeck.tui.deploy_format import delta_text, format_metric
+from shipdeck.tui.deploy_format import delta_text
 from shipdeck.tui.fleet import runner_lacks
-from shipdeck.tui.format import clip, clip_name, format_age, format_param
+from shipdeck.tui.format import clip, clip_name, format_param
 from shipdeck.tui.keymap_deploy import DEPLOY_WRITE_ACTIONS, deploy_bindings
 from shipdeck.tui.models_data import ModelFamily, ModelsData, load_models
 from shipdeck.tui.palette import Palette

@@ -13,11 +13,12 @@ from textual.containers import Container, Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from shipdeck.formatting import format_age, plural
 from shipdeck.model import EventKind, EventPage, MonitorCheck, MonitorInfo, Verdict
 from shipdeck.model.monitor import CHECK_TASK
 from shipdeck.tui import keymap
 from shipdeck.tui.current import follow_runner_events, shipdeck_app
-from shipdeck.tui.format import clip, format_age, plural
+from shipdeck.tui.format import clip
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.widgets.charts import Chart, Series
 from shipdeck.tui.widgets.footer import SteadyFooter

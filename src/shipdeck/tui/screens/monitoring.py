@@ -14,13 +14,14 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Input, Label, Static
 
+from shipdeck.formatting import format_age, format_duration, plural
 from shipdeck.model import Alert, EventKind, MonitorInfo, ScheduleInfo, Verdict
 from shipdeck.model.capabilities import Capability
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.actions import refuse_if_read_only, refuse_if_unable
 from shipdeck.tui.current import shipdeck_app
-from shipdeck.tui.format import clip, error_line, format_age, format_duration, plural
+from shipdeck.tui.format import clip, error_line
 from shipdeck.tui.keymap_monitor import MONITOR_WRITE_ACTIONS, monitor_bindings
 from shipdeck.tui.monitoring_data import MonitoringData, load_monitoring, sparkline
 from shipdeck.tui.palette import Palette

@@ -12,19 +12,13 @@ from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from shipdeck.formatting import format_age, format_duration
 from shipdeck.model import FailureStreak, Run, RunDetail, RunStatus, TaskStatus
 from shipdeck.tui import keymap
 from shipdeck.tui.data import STRIP_RUNS
 from shipdeck.tui.failure_cause import failure_cause
 from shipdeck.tui.fleet_runs import Source, fleet_key, pipeline_key
-from shipdeck.tui.format import (
-    clip,
-    clip_name,
-    format_age,
-    format_duration,
-    progress_bar,
-    run_elapsed,
-)
+from shipdeck.tui.format import clip, clip_name, progress_bar, run_elapsed
 from shipdeck.tui.keymap_deploy import deploy_bindings
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.shared_filter import FilterableView, FilterInput

@@ -10,6 +10,7 @@ from textual.binding import BindingType
 from textual.containers import Container
 from textual.widgets import Static
 
+from shipdeck.formatting import format_duration
 from shipdeck.model import (
     EventPage,
     ParamValue,
@@ -22,7 +23,7 @@ from shipdeck.model import (
 )
 from shipdeck.tui import actions, keymap
 from shipdeck.tui.current import follow_runner_events, shipdeck_app, tick_while_shown
-from shipdeck.tui.format import STATUS_WORD, format_duration, format_param, run_elapsed
+from shipdeck.tui.format import STATUS_WORD, format_param, run_elapsed
 from shipdeck.tui.refused_keys import HidesRefusedKeys
 from shipdeck.tui.run_graph import fallback_graph, recorded_graph
 from shipdeck.tui.widgets.dag import DagView

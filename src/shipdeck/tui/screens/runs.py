@@ -15,19 +15,13 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import DataTable, Static
 
+from shipdeck.formatting import format_age, format_duration, plural
 from shipdeck.model import Run, RunStatus
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.fleet import Part
 from shipdeck.tui.fleet_runs import fleet_key
-from shipdeck.tui.format import (
-    STATUS_WORD,
-    clip_name,
-    format_age,
-    format_duration,
-    plural,
-    run_elapsed,
-)
+from shipdeck.tui.format import STATUS_WORD, clip_name, run_elapsed
 from shipdeck.tui.screens.fleet_view import FleetView
 from shipdeck.tui.screens.shared_filter import FilterInput
 from shipdeck.tui.widgets.grid import GridTable

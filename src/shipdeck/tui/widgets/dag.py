@@ -18,10 +18,11 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from shipdeck.formatting import format_duration
 from shipdeck.model import PipelineSpec, TaskRun, TaskStatus
 from shipdeck.tui import keymap
 from shipdeck.tui.dag_layout import BOX_HEIGHT, EDGE_CHARS, DagLayout, layout_dag, neighbour
-from shipdeck.tui.format import Clock, clip, format_duration, glyph, system_clock, task_elapsed
+from shipdeck.tui.format import Clock, clip, glyph, system_clock, task_elapsed
 
 ROUND = "╭╮╰╯─│"
 HEAVY = "┏┓┗┛━┃"
