@@ -16,6 +16,7 @@ from shipdeck.cli.lineage import (
 from shipdeck.cli.output import colour_enabled, dump_json, number, table, timestamp
 from shipdeck.errors import NotFound
 from shipdeck.model import CompareCell, CompareRow, Comparison, MetricDirection, ModelVersion
+from shipdeck.model.ids import run_label
 
 _ARROWS = {MetricDirection.MAX: "↑", MetricDirection.MIN: "↓"}
 BEST = "★"
@@ -104,7 +105,7 @@ def render_version(version: ModelVersion) -> str:
     lines = [
         f"{version.model} {version.revision}"
         + (f"  ({', '.join(version.aliases)})" if version.aliases else ""),
-        f"registered {timestamp(version.created_at)} by run #{version.run_id}"
+        f"registered {timestamp(version.created_at)} by run {run_label(version.run_id)}"
         f" (task {version.task})  artifact sha256 {version.sha256}",
     ]
     if version.params:
@@ -124,7 +125,7 @@ def _versions_table(versions: list[ModelVersion]) -> str:
     rows = [
         [
             version.revision,
-            f"#{version.run_id}",
+            run_label(version.run_id),
             timestamp(version.created_at),
             ", ".join(version.aliases) or "-",
             *(number(version.metrics[key]) if key in version.metrics else "-" for key in keys),

@@ -8,6 +8,7 @@ import contextlib
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import duration, status_text, visible_len
 from shipdeck.model import Run, RunDetail, RunEvent, RunStatus, TaskEvent, TaskRun, TaskStatus
+from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 
 
@@ -19,7 +20,7 @@ def task_line(task: TaskRun, width: int, ctx: CliContext) -> str:
     if task.reason and task.status != TaskStatus.SUCCEEDED:
         parts.append(task.reason)
     if task.reused_from is not None:
-        parts.append(f"(kept from run #{task.reused_from})")
+        parts.append(f"(kept from run {run_label(task.reused_from)})")
     return "  ".join(parts).rstrip()
 
 
@@ -29,7 +30,9 @@ def summary_line(detail: RunDetail) -> str:
     for task in detail.tasks:
         counts[task.status.value] = counts.get(task.status.value, 0) + 1
     tally = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    line = f"run #{run.id} {run.pipeline} {run.status.value} in {duration(run.duration)} ({tally})"
+    line = (
+        f"run {run.label} {run.pipeline} {run.status.value} in {duration(run.duration)} ({tally})"
+    )
     failed = [t.name for t in detail.tasks if t.status == TaskStatus.FAILED]
     if failed:
         line += f"; see: shipdeck logs {run.id} {failed[0]}"
@@ -46,12 +49,12 @@ async def queued_line(runner: Runner, run: Run) -> str | None:
     ahead = sorted(r.id for r in recent if not r.status.finished and r.id < run.id)
     if len(ahead) < limit:
         return None
-    waits_for = ", ".join(f"#{i}" for i in ahead)
+    waits_for = ", ".join(run_label(i) for i in ahead)
     rule = f"{run.pipeline} runs at most {limit} at a time"
-    return f"  queued: run #{run.id} waits for {waits_for} ({rule})"
+    return f"  queued: run {run.label} waits for {waits_for} ({rule})"
 
 
-async def follow_run(runner: Runner, run_id: int, after: int, ctx: CliContext) -> Run:
+async def follow_run(runner: Runner, run_id: str, after: int, ctx: CliContext) -> Run:
     """Print task transitions of `run_id` from events after `after` until the run finishes.
 
     On Ctrl-C (the handler's task is cancelled) a run executing inside this process is cancelled;
@@ -95,10 +98,10 @@ async def follow_run(runner: Runner, run_id: int, after: int, ctx: CliContext) -
         if ctx.runs_in_process:
             with contextlib.suppress(Exception):
                 await asyncio.shield(runner.cancel(run_id))
-            ctx.print(f"cancelled run #{run_id}")
+            ctx.print(f"cancelled run {run_label(run_id)}")
         else:
             ctx.print(
-                f"detached: run #{run_id} keeps running on the runner; "
+                f"detached: run {run_label(run_id)} keeps running on the runner; "
                 f"follow: shipdeck logs {run_id} -f   cancel: shipdeck cancel {run_id}"
             )
         raise

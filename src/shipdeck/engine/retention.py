@@ -32,6 +32,7 @@ from shipdeck.engine.artifacts import artifacts_dir
 from shipdeck.engine.ledger import LEDGER_SCHEMA
 from shipdeck.engine.store import SCHEMA_VERSION
 from shipdeck.model import RetentionSpec, RunStatus
+from shipdeck.model.ids import run_label
 from shipdeck.state_dir import DATABASE, prepare_state_dir
 
 ARTIFACT_GRACE = 3600.0
@@ -215,7 +216,7 @@ def _plan(db: sqlite3.Connection, limits: RetentionSpec, now: float) -> _Plan | 
             )
     doomed = {run_id for run_id in candidates if run_id not in reasons}
     for kept, origin in _spare_reused(db, present - doomed, doomed):
-        why = f"run #{kept} reuses its tasks (and their logs)"
+        why = f"run {run_label(str(kept))} reuses its tasks (and their logs)"
         plan.protected.append(ProtectedRun(run_id=origin, pipeline=candidates[origin], reason=why))
     plan.protected.sort(key=lambda protected: protected.run_id)
     plan.delete = sorted((run_id, candidates[run_id]) for run_id in doomed)

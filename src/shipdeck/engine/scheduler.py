@@ -36,6 +36,7 @@ from shipdeck.model import (
     TriggerKind,
     WorkspaceSpec,
 )
+from shipdeck.model.ids import run_label
 from shipdeck.workspace import resolve_params
 from shipdeck.workspace.durations import format_duration
 
@@ -300,7 +301,7 @@ class Scheduler:
             cause = RunCause(
                 kind=trigger.kind,
                 schedule=trigger.name,
-                upstream_run=run_id,
+                upstream_run=str(run_id),
                 upstream_pipeline=pipeline,
                 missed=missed if position == 0 else 0,
             )
@@ -312,7 +313,7 @@ class Scheduler:
                 fired_at=self.clock(),
                 cursor=float(run_id),
             )
-            text = f"after {pipeline} #{run_id}"
+            text = f"after {pipeline} {run_label(str(run_id))}"
             if cause.missed:
                 text += f" (+{cause.missed:,} missed)"
             run = self._fire(trigger, fire, cause, text)
@@ -387,7 +388,7 @@ class Scheduler:
             schedule=trigger.name, pipeline=trigger.pipeline, trigger=text, cause=cause
         )
         self.engine.feed.publish(EventKind.SCHEDULE_FIRED, data, run_id=run.id)
-        _log.info("shipdeck: %s started run #%d (%s)", trigger.name, run.id, text)
+        _log.info("shipdeck: %s started run %s (%s)", trigger.name, run.label, text)
         return run
 
 

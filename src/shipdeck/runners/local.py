@@ -92,7 +92,7 @@ class LocalRunner:
         self.engine.workspace = spec
         self.engine.feed.publish(EventKind.CONFIG, ConfigData(file=spec.file.name))
 
-    def executing(self) -> list[int]:
+    def executing(self) -> list[str]:
         """The runs this runner executes now, queued or running: closing it cancels them."""
         return self.engine.executing
 
@@ -115,7 +115,7 @@ class LocalRunner:
 
     async def rerun(
         self,
-        run_id: int,
+        run_id: str,
         mode: RerunMode = RerunMode.ALL,
         *,
         from_task: str | None = None,
@@ -128,12 +128,12 @@ class LocalRunner:
         )
 
     async def rerun_plan(
-        self, run_id: int, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
+        self, run_id: str, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
     ) -> list[str]:
         self._configured()
         return self.engine.rerun_plan(run_id, mode, from_task)
 
-    async def cancel(self, run_id: int) -> Run:
+    async def cancel(self, run_id: str) -> Run:
         return await self.engine.cancel(run_id)
 
     async def runs(
@@ -143,7 +143,7 @@ class LocalRunner:
         status: RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
-        before: int | None = None,
+        before: str | None = None,
     ) -> list[Run]:
         return self.engine.runs(
             pipeline=pipeline, status=status, text=text, limit=limit, before=before
@@ -156,7 +156,7 @@ class LocalRunner:
         status: RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
-        before: int | None = None,
+        before: str | None = None,
     ) -> RunPage:
         runs, total = self.engine.runs_page(
             pipeline=pipeline, status=status, text=text, limit=limit, before=before
@@ -168,10 +168,10 @@ class LocalRunner:
             FailureStreak(run=run, count=count) for run, count in self.engine.failure_streaks(limit)
         ]
 
-    async def run(self, run_id: int) -> RunDetail:
+    async def run(self, run_id: str) -> RunDetail:
         return self.engine.run_detail(run_id)
 
-    async def resolve_run(self, ref: str) -> int:
+    async def resolve_run(self, ref: str) -> str:
         """`42`, `#42`, `last`, or `last:PIPELINE` (the newest run of that pipeline)."""
         text = ref.strip()
         if text == "last" or text.startswith("last:"):
@@ -186,20 +186,19 @@ class LocalRunner:
                 where = f" of pipeline {pipeline!r}" if pipeline else ""
                 raise NotFound(f"there are no runs{where} yet")
             return newest
-        run_id = parse_id(text.removeprefix("#"), f"run reference {ref!r}")
-        if run_id is None:
+        number = parse_id(text.removeprefix("#"), f"run reference {ref!r}")
+        if number is None:
             raise InvalidInput(f"run reference {ref!r}: expected a run number, #N or 'last'")
-        self.engine.get_run(run_id)
-        return run_id
+        return self.engine.get_run(str(number)).id
 
     async def read_log(
-        self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
+        self, run_id: str, task: str, *, start: int = 0, limit: int | None = 1000
     ) -> LogChunk:
         return self.engine.read_log(run_id, task, start=start, limit=limit)
 
     async def search_log(
         self,
-        run_id: int,
+        run_id: str,
         task: str,
         pattern: str,
         *,
@@ -227,7 +226,7 @@ class LocalRunner:
     async def last_seq(self) -> int:
         return self.engine.last_seq()
 
-    async def wait_run(self, run_id: int) -> Run:
+    async def wait_run(self, run_id: str) -> Run:
         return await self.engine.wait_run(run_id)
 
     # Schedules ---------------------------------------------------------------------------

@@ -35,9 +35,9 @@ MAX_COMPARED = 12
 class _RunLookup(Protocol):
     """What the mixin uses of the runner it is mixed into."""
 
-    async def resolve_run(self, ref: str) -> int: ...
+    async def resolve_run(self, ref: str) -> str: ...
 
-    async def run(self, run_id: int) -> RunDetail: ...
+    async def run(self, run_id: str) -> RunDetail: ...
 
 
 class LocalDeployMethods:
@@ -107,7 +107,7 @@ class LocalDeployMethods:
         runs = cast(_RunLookup, self)
         detail = await runs.run(await runs.resolve_run(ref))
         return CompareSubject(
-            label=f"#{detail.run.id}",
+            label=detail.run.label,
             run_id=detail.run.id,
             params=detail.run.params,
             metrics=detail.final_metrics(),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from shipdeck.model.ids import run_label
 from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.fleet import deploy_runner
 from shipdeck.tui.format import glyph
@@ -49,7 +50,7 @@ class ShipdeckCommands(Provider):
                 self.entries.append(
                     (
                         f"pipeline {pipeline.name}",
-                        f"open its latest run #{last.id}",
+                        f"open its latest run {last.label}",
                         partial(app.open_run, last.id),
                     )
                 )
@@ -57,7 +58,7 @@ class ShipdeckCommands(Provider):
                     self.entries.append(
                         (
                             f"task {pipeline.name}.{task}",
-                            f"open {task} in run #{last.id}",
+                            f"open {task} in run {last.label}",
                             partial(app.open_run, last.id, task=task),
                         )
                     )
@@ -73,7 +74,7 @@ class ShipdeckCommands(Provider):
             self.run_entries[run.id] = len(self.entries)
             self.entries.append(
                 (
-                    f"run #{run.id} {run.pipeline}",
+                    f"run {run.label} {run.pipeline}",
                     f"{glyph(run.status)} {run.status.value}",
                     partial(app.open_run, run.id),
                 )
@@ -118,7 +119,9 @@ class ShipdeckCommands(Provider):
             # listed history.
             index = self.run_entries.get(exact)
             if index is None:
-                yield Hit(EXACT_RUN_SCORE, f"open run #{exact}", partial(app.open_run, exact))
+                yield Hit(
+                    EXACT_RUN_SCORE, f"open run {run_label(exact)}", partial(app.open_run, exact)
+                )
             else:
                 label, help_text, callback = self.entries[index]
                 yield Hit(EXACT_RUN_SCORE, matcher.highlight(label), callback, help=help_text)

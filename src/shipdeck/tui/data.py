@@ -44,7 +44,7 @@ class Snapshot:
         runs = self.history.get(pipeline)
         return runs[0] if runs else None
 
-    def find(self, run_id: int) -> Run | None:
+    def find(self, run_id: str) -> Run | None:
         """A run this snapshot holds, wherever it is listed."""
         listed = [*self.runs, *self.active, *(s.run for s in self.failures)]
         listed += [run for runs in self.history.values() for run in runs]

@@ -50,7 +50,7 @@ class FleetRuns:
         return part.data if part is not None else None
 
 
-def fleet_key(index: int, run_id: int) -> str:
+def fleet_key(index: int, run_id: str) -> str:
     return f"{index}:{run_id}"
 
 
@@ -107,6 +107,6 @@ def runner_summary(
     )
     if runs:
         last = runs[0]
-        line.append(palette.badge(last.status, f"#{last.id} {last.pipeline}"))
+        line.append(palette.badge(last.status, f"{last.label} {last.pipeline}"))
         line.append(f" {format_age(last.created_at, now)}", style=palette.muted)
     return line

@@ -81,7 +81,7 @@ class FrozenTimes:
 
     async def rerun(
         self,
-        run_id: int,
+        run_id: str,
         mode: RerunMode = RerunMode.ALL,
         *,
         from_task: str | None = None,
@@ -92,11 +92,11 @@ class FrozenTimes:
         return _run(run)
 
     async def rerun_plan(
-        self, run_id: int, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
+        self, run_id: str, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
     ) -> list[str]:
         return await self.inner.rerun_plan(run_id, mode, from_task=from_task)
 
-    async def cancel(self, run_id: int) -> Run:
+    async def cancel(self, run_id: str) -> Run:
         return _run(await self.inner.cancel(run_id))
 
     async def runs(
@@ -106,7 +106,7 @@ class FrozenTimes:
         status: RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
-        before: int | None = None,
+        before: str | None = None,
     ) -> list[Run]:
         runs = await self.inner.runs(
             pipeline=pipeline, status=status, text=text, limit=limit, before=before
@@ -120,7 +120,7 @@ class FrozenTimes:
         status: RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
-        before: int | None = None,
+        before: str | None = None,
     ) -> RunPage:
         page = await self.inner.runs_page(
             pipeline=pipeline, status=status, text=text, limit=limit, before=before
@@ -131,7 +131,7 @@ class FrozenTimes:
         streaks = await self.inner.failures(limit=limit)
         return [s.model_copy(update={"run": _run(s.run)}) for s in streaks]
 
-    async def run(self, run_id: int) -> RunDetail:
+    async def run(self, run_id: str) -> RunDetail:
         detail = await self.inner.run(run_id)
         tasks = [_task(task, slot) for slot, task in enumerate(detail.tasks)]
         metrics = [
@@ -142,11 +142,11 @@ class FrozenTimes:
         lineage = detail.lineage.model_copy(update={"inputs": inputs})
         return RunDetail(run=_run(detail.run), tasks=tasks, metrics=metrics, lineage=lineage)
 
-    async def resolve_run(self, ref: str) -> int:
+    async def resolve_run(self, ref: str) -> str:
         return await self.inner.resolve_run(ref)
 
     async def read_log(
-        self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
+        self, run_id: str, task: str, *, start: int = 0, limit: int | None = 1000
     ) -> LogChunk:
         chunk = await self.inner.read_log(run_id, task, start=start, limit=limit)
         lines = [
@@ -156,7 +156,7 @@ class FrozenTimes:
 
     async def search_log(
         self,
-        run_id: int,
+        run_id: str,
         task: str,
         pattern: str,
         *,
@@ -183,7 +183,7 @@ class FrozenTimes:
     async def last_seq(self) -> int:
         return await self.inner.last_seq()
 
-    async def wait_run(self, run_id: int) -> Run:
+    async def wait_run(self, run_id: str) -> Run:
         return _run(await self.inner.wait_run(run_id))
 
     async def close(self) -> None:

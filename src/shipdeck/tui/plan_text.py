@@ -19,6 +19,7 @@ from shipdeck.model import (
     TaskRun,
     TaskStatus,
 )
+from shipdeck.model.ids import run_label
 from shipdeck.tui.deploy_format import (
     LOUD,
     delta_text,
@@ -62,7 +63,7 @@ def describe_plan(
     if built is not None:
         run = built.run
         params = " ".join(f"{k}={format_param(v)}" for k, v in run.params.items())
-        text.append(f"built by run #{run.id} {run.pipeline} {run.status.value}", style="")
+        text.append(f"built by run {run.label} {run.pipeline} {run.status.value}", style="")
         text.append(f"  {clip(params, 40)}\n", style=palette.muted)
     if comparison is not None:
         _describe_diff(text, comparison, [gate.gate for gate in plan.gates], palette)
@@ -120,7 +121,7 @@ class RerunPreview:
 
 
 def describe_rerun(
-    run_id: int,
+    run_id: str,
     plan: list[str],
     spec: PipelineSpec | None,
     previous: Sequence[TaskRun],
@@ -142,9 +143,9 @@ def describe_rerun(
         if name in asked:
             items.append(name)
         elif earlier is None:
-            items.append(f"{name} (new since #{run_id})")
+            items.append(f"{name} (new since {run_label(run_id)})")
         elif name in needed and earlier.status != TaskStatus.SUCCEEDED:
-            items.append(f"{name} ({earlier.status.value} in #{run_id})")
+            items.append(f"{name} ({earlier.status.value} in {run_label(run_id)})")
             brought.append(name)
         else:
             items.append(name)
@@ -152,14 +153,14 @@ def describe_rerun(
     if brought:
         again = "it runs" if len(brought) == 1 else "they run"
         lines.append(
-            f"{from_task} needs {', '.join(brought)}, which did not succeed in #{run_id}:"
+            f"{from_task} needs {', '.join(brought)}, which did not succeed in {run_label(run_id)}:"
             f" {again} again first"
         )
     kept = [
         _kept(name, before.get(name)) for name in (spec.tasks if spec else ()) if name not in plan
     ]
     if kept:
-        lines.append(f"Kept from #{run_id}: {', '.join(kept)}")
+        lines.append(f"Kept from {run_label(run_id)}: {', '.join(kept)}")
     return RerunPreview(items, "\n".join(lines))
 
 

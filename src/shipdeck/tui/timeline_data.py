@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from shipdeck.model import AliasMove, EnvironmentState, HistoryEntry, Outcome, Run
+from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui.fleet import deploy_runner
 from shipdeck.tui.format import clip_name
@@ -42,7 +43,7 @@ class Target:
     """Where enter leads: a run (`ref` = run id), an environment, or a model."""
 
     kind: str
-    run_id: int | None = None
+    run_id: str | None = None
     service: str = ""
     env: str = ""
     model: str = ""
@@ -74,7 +75,7 @@ def run_items(index: int, runs: list[Run]) -> list[TimelineItem]:
         if run.pipeline.startswith(DEPLOY_PIPELINE_PREFIX):
             continue
         target = Target("run", run_id=run.id)
-        origin = f" rerun of #{run.parent_id}" if run.parent_id else f" ({run.trigger})"
+        origin = f" rerun of {run_label(run.parent_id)}" if run.parent_id else f" ({run.trigger})"
         items.append(
             TimelineItem(
                 run.started_at or run.created_at,
@@ -82,7 +83,7 @@ def run_items(index: int, runs: list[Run]) -> list[TimelineItem]:
                 index,
                 "running" if run.status.value in ("queued", "running") else "started",
                 run.pipeline,
-                f"#{run.id} {clip_name(run.pipeline)} started{origin}",
+                f"{run.label} {clip_name(run.pipeline)} started{origin}",
                 run.user,
                 target,
                 order=run.id * 2,
@@ -96,7 +97,7 @@ def run_items(index: int, runs: list[Run]) -> list[TimelineItem]:
                     index,
                     run.status.value,
                     run.pipeline,
-                    f"#{run.id} {clip_name(run.pipeline)} {run.status.value}"
+                    f"{run.label} {clip_name(run.pipeline)} {run.status.value}"
                     f" ({run.tasks_done}/{run.tasks_total} tasks)",
                     run.user,
                     target,

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from shipdeck.errors import NotFound, Refused, Unavailable
-from shipdeck.model.run import MAX_ID as MAX_ID  # the routes' bound on ids
 from shipdeck.runners.protocol import DeployRunner, Runner, ScheduleRunner
 
 # The dependencies are coroutines: FastAPI runs a plain `def` dependency in a worker thread,

@@ -22,7 +22,7 @@ class Health(BaseModel):
     started_at: datetime
     read_only: bool
     last_seq: int
-    active_runs: list[int]
+    active_runs: list[str]
     """The runs this runner executes now, queued or running (stopping it cancels them)."""
     capabilities: list[str]
     """The optional halves of the runner contract it offers: "deployments" (models and

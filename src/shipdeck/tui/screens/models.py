@@ -12,6 +12,7 @@ from textual.binding import BindingType
 from textual.widgets import Static
 
 from shipdeck.model import ModelVersion
+from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui.actions import refuse_if_read_only
 from shipdeck.tui.deploy_format import delta_text, format_metric
@@ -101,7 +102,13 @@ class ModelsView(FleetView[ModelsData]):
         if not self.filter_words:
             return True
         text = " ".join(
-            [family.name, version.revision, f"#{version.run_id}", runner, *version.aliases]
+            [
+                family.name,
+                version.revision,
+                run_label(version.run_id),
+                runner,
+                *version.aliases,
+            ]
         ).lower()
         return all(word in text for word in self.filter_words)
 
@@ -138,7 +145,7 @@ class ModelsView(FleetView[ModelsData]):
         cells.append(Text(f"{marker}{clip_name(family.name)}", no_wrap=True))
         cells.append(version.revision)
         cells.append(self._aliases(family, version, palette))
-        cells.append(f"#{version.run_id}")
+        cells.append(run_label(version.run_id))
         cells.append(format_age(version.created_at, now))
         for metric in metrics:
             cells.append(self._metric_cell(data, family, version, metric, palette))
@@ -202,7 +209,7 @@ class ModelsView(FleetView[ModelsData]):
             return
         version = selected[2]
         text = Text(no_wrap=True, overflow="ellipsis", end="")
-        text.append(f"{version.revision} ← #{version.run_id}", style="bold")
+        text.append(f"{version.revision} ← {run_label(version.run_id)}", style="bold")
         text.append(f" · {lineage.summary()}")
         if version.params:
             params = " ".join(f"{k}={format_param(v)}" for k, v in version.params.items())

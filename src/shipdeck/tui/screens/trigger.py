@@ -72,7 +72,7 @@ class TriggerScreen(ModalScreen[int | None]):
                 self.query_one("#form-error", Static).update(error_line(error))
                 app.notify(str(error), title=f"Could not start {self.spec.name}", severity="error")
                 return
-            app.notify(f"Started run #{run.id} of {self.spec.name}")
+            app.notify(f"Started run {run.label} of {self.spec.name}")
             self.dismiss(run.id)
 
         self.run_worker(start(), group="trigger", exclusive=True)
