@@ -16,7 +16,7 @@ from shipdeck.cli.lineage import (
 from shipdeck.cli.output import colour_enabled, dump_json, number, table, timestamp
 from shipdeck.errors import NotFound
 from shipdeck.model import CompareCell, CompareRow, Comparison, MetricDirection, ModelVersion
-from shipdeck.model.ids import run_label
+from shipdeck.model.ids import run_label, version_label
 
 _ARROWS = {MetricDirection.MAX: "↑", MetricDirection.MIN: "↓"}
 BEST = "★"
@@ -142,8 +142,11 @@ def _versions_table(versions: list[ModelVersion]) -> str:
 async def alias_command(args: argparse.Namespace, ctx: CliContext) -> int:
     runner = await deploy_runner(ctx)
     move = await runner.alias(args.model, args.alias, args.version)
-    before = f"v{move.from_version}" if move.from_version is not None else "unset"
-    ctx.print(f"{move.model} {move.alias}: {before} -> v{move.to_version}")
+    before, after = (
+        version_label(version) if version is not None else "unset"
+        for version in (move.from_version, move.to_version)
+    )
+    ctx.print(f"{move.model} {move.alias}: {before} -> {after}")
     return 0
 
 

@@ -36,7 +36,7 @@ def open_history(app: ShipdeckApp, index: int, service: str, env: str) -> None:
 class ShipdeckCommands(Provider):
     async def startup(self) -> None:
         self.entries: list[tuple[str, str, Callable[[], object]]] = []
-        self.run_entries: dict[int, int] = {}
+        self.run_entries: dict[str, int] = {}
         """Run id -> its entry's index."""
         app = shipdeck_app(self)
         pipelines = await app.call("Palette", app.pipelines) or []
@@ -132,7 +132,7 @@ class ShipdeckCommands(Provider):
                 yield Hit(score, matcher.highlight(label), callback, help=help_text)
 
 
-def run_number(query: str) -> int | None:
-    """`#12`, `12`, `run 12`, `run #12` -> 12."""
+def run_number(query: str) -> str | None:
+    """`#12`, `12`, `run 12`, `run #12` -> "12": the id of the run with that number."""
     digits = query.strip().removeprefix("run").strip().removeprefix("#").strip()
-    return int(digits) if digits.isascii() and digits.isdigit() else None
+    return str(int(digits)) if digits.isascii() and digits.isdigit() else None

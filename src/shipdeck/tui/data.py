@@ -37,7 +37,7 @@ class Snapshot:
     """Failures no success followed, newest first: per pipeline (deploys: per environment)."""
     history: dict[str, list[Run]] = field(default_factory=dict)
     """Per pipeline: its latest runs, newest first."""
-    details: dict[int, RunDetail] = field(default_factory=dict)
+    details: dict[str, RunDetail] = field(default_factory=dict)
     """Tasks of the failures and active runs the overview shows."""
 
     def latest(self, pipeline: str) -> Run | None:
@@ -63,7 +63,7 @@ async def load_snapshot(runner: Runner, pipelines: list[PipelineSpec] | None = N
         ),
         asyncio.gather(*(runner.runs(pipeline=p.name, limit=STRIP_RUNS) for p in pipelines)),
     )
-    active = sorted([*running, *queued], key=lambda run: run.id, reverse=True)
+    active = sorted([*running, *queued], key=lambda run: run.created_at, reverse=True)
     history = {p.name: h for p, h in zip(pipelines, histories, strict=True)}
     snapshot = Snapshot(
         pipelines=pipelines, runs=recent, active=active, failures=failures, history=history

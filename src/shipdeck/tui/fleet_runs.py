@@ -54,12 +54,12 @@ def fleet_key(index: int, run_id: str) -> str:
     return f"{index}:{run_id}"
 
 
-def parse_fleet_key(key: str) -> tuple[int, int] | None:
-    """`2:14` -> (runner 2, run 14); a plain run id (the active runner's) -> None."""
+def parse_fleet_key(key: str) -> tuple[int, str] | None:
+    """`2:14` -> (runner 2, run "14"); a plain run id (the active runner's) -> None."""
     index, colon, run_id = key.partition(":")
-    if not colon or not index.isdigit() or not run_id.isdigit():
+    if not colon or not (index.isascii() and index.isdigit()) or not run_id:
         return None
-    return int(index), int(run_id)
+    return int(index), run_id
 
 
 def pipeline_key(index: int, pipeline: str) -> str:

@@ -35,7 +35,8 @@ class FrozenDeployTimes(FrozenTimes):
     async def model_versions(self, model: str) -> list[ModelVersion]:
         versions = await self.deployer.model_versions(model)
         return [
-            v.model_copy(update={"created_at": BASE + RUN_SPACING * v.run_id}) for v in versions
+            v.model_copy(update={"created_at": BASE + RUN_SPACING * int(v.run_id)})
+            for v in versions
         ]
 
     async def alias(self, model: str, alias: str, version: str) -> AliasMove:

@@ -33,10 +33,10 @@ from shipdeck.tui.palette import Palette
 DIFF_ROWS = 8
 
 
-def revision_run(revision: str | None) -> int | None:
-    """`r12` -> 12: the run that built a pipeline service's revision."""
-    if revision and revision.startswith("r") and revision[1:].isdigit():
-        return int(revision[1:])
+def revision_run(revision: str | None) -> str | None:
+    """`r12` -> "12": the id of the run that built a pipeline service's revision."""
+    if revision and revision.startswith("r") and revision[1:].isascii() and revision[1:].isdigit():
+        return str(int(revision[1:]))
     return None
 
 
@@ -49,7 +49,7 @@ def diff_refs(spec: ServiceSpec, from_rev: str | None, to_rev: str) -> list[str]
     before, after = revision_run(from_rev), revision_run(to_rev)
     if before is None or after is None:
         return None
-    return [str(before), str(after)]
+    return [before, after]
 
 
 def describe_plan(

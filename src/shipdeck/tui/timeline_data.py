@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from shipdeck.model import AliasMove, EnvironmentState, HistoryEntry, Outcome, Run
-from shipdeck.model.ids import run_label
+from shipdeck.model.ids import run_label, version_label
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui.fleet import deploy_runner
 from shipdeck.tui.format import clip_name
@@ -62,7 +62,7 @@ class TimelineItem:
     who: str = ""
     target: Target | None = None
     order: int = 0
-    """Tie-breaker within one runner (ids grow with time)."""
+    """Tie-breaker within one runner: grows with time (a ledger id, a run's creation)."""
 
     @property
     def key(self) -> str:
@@ -86,7 +86,7 @@ def run_items(index: int, runs: list[Run]) -> list[TimelineItem]:
                 f"{run.label} {clip_name(run.pipeline)} started{origin}",
                 run.user,
                 target,
-                order=run.id * 2,
+                order=_created(run) * 2,
             )
         )
         if run.status.finished and run.finished_at is not None:
@@ -101,10 +101,15 @@ def run_items(index: int, runs: list[Run]) -> list[TimelineItem]:
                     f" ({run.tasks_done}/{run.tasks_total} tasks)",
                     run.user,
                     target,
-                    order=run.id * 2 + 1,
+                    order=_created(run) * 2 + 1,
                 )
             )
     return items
+
+
+def _created(run: Run) -> int:
+    """When the run was created, in microseconds: its ids need not grow with time."""
+    return round(run.created_at.timestamp() * 1_000_000)
 
 
 def action_item(index: int, entry: HistoryEntry) -> TimelineItem:
@@ -128,14 +133,17 @@ def action_item(index: int, entry: HistoryEntry) -> TimelineItem:
 
 
 def alias_item(index: int, move: AliasMove) -> TimelineItem:
-    before = f"v{move.from_version}" if move.from_version is not None else "∅"
+    before, after = (
+        version_label(version) if version is not None else "∅"
+        for version in (move.from_version, move.to_version)
+    )
     return TimelineItem(
         move.at,
         ItemKind.ALIAS,
         index,
         "succeeded",
         move.model,
-        f"{clip_name(move.model)}@{move.alias} {before} → v{move.to_version}",
+        f"{clip_name(move.model)}@{move.alias} {before} → {after}",
         move.user,
         Target("model", model=move.model),
         order=move.id,

@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from shipdeck.model import ModelVersion
+from shipdeck.model.ids import version_label
 from shipdeck.tui import keymap
 from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.fleet import deploy_runner
@@ -47,7 +48,7 @@ class AliasScreen(ModalScreen[bool]):
         self._show_move(CHAMPION)
         self.query_one(Input).focus()
 
-    def current(self, alias: str) -> int | None:
+    def current(self, alias: str) -> str | None:
         for version in self.family.versions:
             if alias in version.aliases:
                 return version.version
@@ -55,7 +56,7 @@ class AliasScreen(ModalScreen[bool]):
 
     def _show_move(self, alias: str) -> None:
         before = self.current(alias)
-        was = f"v{before}" if before is not None else "(unset)"
+        was = version_label(before) if before is not None else "(unset)"
         line = f"{self.family.name}@{alias or '?'}: {was} → {self.version.revision}"
         if before == self.version.version:
             line += "  (already there)"
@@ -84,8 +85,11 @@ class AliasScreen(ModalScreen[bool]):
             except Exception as failure:
                 error.update(error_line(failure))
                 return
-            before = f"v{moved.from_version}" if moved.from_version is not None else "(unset)"
-            app.notify(f"{moved.model}@{moved.alias}: {before} → v{moved.to_version}")
+            before, after = (
+                version_label(version) if version is not None else "(unset)"
+                for version in (moved.from_version, moved.to_version)
+            )
+            app.notify(f"{moved.model}@{moved.alias}: {before} → {after}")
             self.dismiss(True)
 
         self.run_worker(move(), group="alias", exclusive=True)

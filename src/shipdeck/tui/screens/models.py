@@ -26,13 +26,14 @@ from shipdeck.tui.widgets.virtual_table import Cell, VirtualTable
 MARK = "▶"
 
 
-def version_key(index: int, model: str, version: int) -> str:
+def version_key(index: int, model: str, version: str) -> str:
     return f"{index}:{model}:{version}"
 
 
-def parse_key(key: str) -> tuple[int, str, int]:
-    index, model, version = key.split(":")
-    return int(index), model, int(version)
+def parse_key(key: str) -> tuple[int, str, str]:
+    index, _, rest = key.partition(":")
+    model, _, version = rest.rpartition(":")
+    return int(index), model, version
 
 
 Entry = tuple[int, ModelsData, ModelFamily, ModelVersion]

@@ -17,7 +17,7 @@ from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.format import error_line, format_param
 
 
-class TriggerScreen(ModalScreen[int | None]):
+class TriggerScreen(ModalScreen[str | None]):
     """Dismisses with the new run's id, or None when the operator backs out."""
 
     CSS_PATH = "trigger.tcss"

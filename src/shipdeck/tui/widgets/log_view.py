@@ -142,7 +142,7 @@ class LogView(ScrollView, can_focus=True):
         """The number of rows the view was last sized for (grows with a filter's matches)."""
 
     @property
-    def run_id(self) -> int:
+    def run_id(self) -> str:
         return self.buffer.run_id
 
     @property
