@@ -109,8 +109,8 @@ def test_a_store_from_before_lineage_is_upgraded_and_its_runs_have_none(
         db.execute("PRAGMA user_version = 2")
     store = Store(path)
     try:
-        assert store.codes([1]) == {} and store.inputs([1]) == {}
-        assert store.get_run(1) is not None
+        assert store.codes(["1"]) == {} and store.inputs(["1"]) == {}
+        assert store.get_run("1") is not None
     finally:
         store.close()
     with sqlite3.connect(path) as db:

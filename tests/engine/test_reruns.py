@@ -173,7 +173,7 @@ async def test_rerun_refusals_change_nothing(tmp_path: Path, engines: Engines) -
     with pytest.raises(InvalidInput):
         engine.rerun_plan(ok.id, RerunMode.FROM)
     with pytest.raises(NotFound, match="no run #99"):
-        engine.rerun(99)
+        engine.rerun("99")
     assert [run.id for run in engine.runs()] == [ok.id]
 
 

@@ -90,7 +90,7 @@ async def gc_command(args: argparse.Namespace, ctx: CliContext) -> int:
         ctx.print(line)
     ctx.print(kept + (":" if report.protected else ""))
     for protected in report.protected[:SHOWN_PROTECTED]:
-        ctx.print(f"  {run_label(str(protected.run_id))} {protected.pipeline}: {protected.reason}")
+        ctx.print(f"  {run_label(protected.run_id)} {protected.pipeline}: {protected.reason}")
     hidden = len(report.protected) - SHOWN_PROTECTED
     if hidden > 0:
         ctx.print(f"  ... and {hidden} more (--json lists them all)")

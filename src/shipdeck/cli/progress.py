@@ -46,10 +46,13 @@ async def queued_line(runner: Runner, run: Run) -> str | None:
     if limit is None:
         return None
     recent = await runner.runs(pipeline=run.pipeline, limit=50)
-    ahead = sorted(r.id for r in recent if not r.status.finished and r.id < run.id)
+    # Newest first, as the runner orders its runs: the ones after this run are older.
+    position = next((i for i, r in enumerate(recent) if r.id == run.id), None)
+    older = recent[position + 1 :] if position is not None else recent
+    ahead = [r for r in reversed(older) if not r.status.finished and r.created_at <= run.created_at]
     if len(ahead) < limit:
         return None
-    waits_for = ", ".join(run_label(i) for i in ahead)
+    waits_for = ", ".join(r.label for r in ahead)
     rule = f"{run.pipeline} runs at most {limit} at a time"
     return f"  queued: run {run.label} waits for {waits_for} ({rule})"
 
