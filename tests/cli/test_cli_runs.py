@@ -25,6 +25,15 @@ def test_run_succeeds_and_prints_progress(shipdeck: Shipdeck) -> None:
     assert out.strip().splitlines()[-1].startswith("run #1 build succeeded in")
 
 
+def test_every_form_of_run_reference_names_the_same_run(shipdeck: Shipdeck) -> None:
+    assert shipdeck("run", "build").returncode == 0
+    assert shipdeck("run", "build", "-p", "fail=true").returncode == 1
+    for ref, expected in [("#1", "1"), ("1", "1"), ("last", "2"), ("last:build", "2")]:
+        run = shipdeck.json("show", ref)["run"]
+        assert (run["id"], run["label"]) == (expected, f"#{expected}"), ref
+    assert shipdeck("show", "2").stdout.splitlines()[0].startswith("run #2  build")
+
+
 def test_run_json_is_the_run_detail(shipdeck: Shipdeck) -> None:
     detail = shipdeck.json("run", "build", "-p", "greeting=hi there")
     assert detail["run"]["status"] == "succeeded"
