@@ -142,7 +142,7 @@ def grep_count(path: Path, args: list[str], repeat: int) -> tuple[int, float]:
 
 
 async def search_count(
-    runner: Runner, run_id: int, pattern: str, regex: bool, ignore_case: bool | None
+    runner: Runner, run_id: str, pattern: str, regex: bool, ignore_case: bool | None
 ) -> tuple[int, int]:
     """Every match, page by page (as the TUI counts); returns (matches, pages)."""
     found, pages, start = 0, 0, 0
@@ -164,7 +164,7 @@ async def search_count(
 
 
 async def timed_search(
-    runner: Runner, run_id: int, pattern: str, regex: bool, ignore_case: bool | None, repeat: int
+    runner: Runner, run_id: str, pattern: str, regex: bool, ignore_case: bool | None, repeat: int
 ) -> tuple[int, float, int]:
     times, count, pages = [], 0, 0
     for _ in range(repeat):

@@ -120,7 +120,7 @@ async def test_rerun_from_after_a_cancelled_run_runs_the_cancelled_upstream(
     )
     run = engine.start_run("p", {})
 
-    def statuses(run_id: int) -> dict[str, TaskStatus]:
+    def statuses(run_id: str) -> dict[str, TaskStatus]:
         return {t.name: t.status for t in engine.run_detail(run_id).tasks}
 
     await eventually(lambda: statuses(run.id)["a"] == TaskStatus.RUNNING)

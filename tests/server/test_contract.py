@@ -17,7 +17,7 @@ from shipdeck.model import (
 from shipdeck.runners.protocol import Runner
 
 
-async def events_until_finished(runner: Runner, after: int, run_id: int) -> list[Event]:
+async def events_until_finished(runner: Runner, after: int, run_id: str) -> list[Event]:
     """Every event after `after` up to the one announcing that `run_id` finished."""
     seen: list[Event] = []
     for _ in range(500):

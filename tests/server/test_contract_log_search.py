@@ -24,7 +24,7 @@ print("FAILED test_three")
 
 
 async def search_all(
-    runner: Runner, run_id: int, task: str, pattern: str, **options: object
+    runner: Runner, run_id: str, task: str, pattern: str, **options: object
 ) -> list[int]:
     found: list[int] = []
     start = 0

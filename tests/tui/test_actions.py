@@ -15,7 +15,7 @@ from shipdeck.tui.widgets.dag import DagView
 from tests.tui.conftest import Demo, wait_for
 
 
-async def open_run_screen(app: object, pilot: object, run_id: int) -> RunScreen:
+async def open_run_screen(app: object, pilot: object, run_id: str) -> RunScreen:
     from shipdeck.tui.app import ShipdeckApp
 
     assert isinstance(app, ShipdeckApp)

@@ -178,7 +178,7 @@ async def test_the_overview_says_loading_before_the_first_answer(lists: Lists) -
         assert str(main.query_one("#running-empty").render()) == "Nothing running"
 
 
-async def wait_for_running(runner: LocalRunner, run_id: int) -> None:
+async def wait_for_running(runner: LocalRunner, run_id: str) -> None:
     for _ in range(500):
         detail = await runner.run(run_id)
         if any(t.status.value == "running" for t in detail.tasks):
