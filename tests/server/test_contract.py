@@ -246,6 +246,8 @@ async def test_wait_events_times_out_empty_and_resets_when_asked_for_the_future(
         (lambda r: r.start_run("nope"), NotFound, "no pipeline 'nope'"),
         (lambda r: r.start_run("build", {"bogus": "1"}), InvalidInput, "no param 'bogus'"),
         (lambda r: r.run("999"), NotFound, "#999"),
+        (lambda r: r.run("a1b2-c3"), NotFound, "no run a1b2-c3"),
+        (lambda r: r.read_log("a?b#c d", "compile"), NotFound, "no run a?b#c d"),
         (lambda r: r.resolve_run("x y"), InvalidInput, "'x y'"),
         (lambda r: r.resolve_run(""), InvalidInput, "run reference '': expected a run number"),
         (lambda r: r.read_log("999", "compile"), NotFound, "#999"),

@@ -145,13 +145,15 @@ undoes the run (see `Store.insert_run`)."""
 
 
 def run_key(run_id: str) -> int | None:
-    """The SQLite key of a run id, None for an id this store never gives (not a number).
+    """The SQLite key of a run id, None for an id this store never gives (not a number as
+    the store writes it: `"012"` is no id, as `"abc"` is none).
 
     Above the store a run id is opaque text (`"12"`); the tables keep INTEGER keys."""
     try:
-        return parse_id(run_id, "run id")
+        key = parse_id(run_id, "run id")
     except InvalidInput:  # more digits than any id has
         return None
+    return key if key is not None and str(key) == run_id else None
 
 
 def _key(run_id: str) -> int:

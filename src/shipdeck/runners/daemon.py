@@ -175,7 +175,7 @@ async def runs_in_progress(workspace: WorkspaceSpec, info: RunnerInfo) -> list[R
     client = open_daemon_client(workspace)
     try:
         if info.active_runs is None:
-            runs = list(reversed(await client.runs(limit=1000)))  # newest first: turned
+            runs = list(reversed(await client.runs(limit=1000)))  # listed newest first
         else:
             runs = [(await client.run(run_id)).run for run_id in info.active_runs]  # oldest first
     finally:
