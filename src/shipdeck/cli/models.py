@@ -94,7 +94,7 @@ def _chosen(versions: list[ModelVersion], model: str, ref: str) -> ModelVersion:
     if text == "latest" and versions:
         return versions[0]
     for version in versions:
-        if text in (version.revision, str(version.version)) or text in version.aliases:
+        if text in (version.revision, version.label, version.version) or text in version.aliases:
             return version
     known = ", ".join(v.revision for v in versions[:10])
     raise NotFound(f"model {model!r} has no version or alias {text!r}; versions: {known}")
@@ -103,7 +103,7 @@ def _chosen(versions: list[ModelVersion], model: str, ref: str) -> ModelVersion:
 def render_version(version: ModelVersion) -> str:
     """One version: where it came from (run, task, params, code, data) and what it scored."""
     lines = [
-        f"{version.model} {version.revision}"
+        f"{version.model} {version.label}"
         + (f"  ({', '.join(version.aliases)})" if version.aliases else ""),
         f"registered {timestamp(version.created_at)} by run {run_label(version.run_id)}"
         f" (task {version.task})  artifact sha256 {version.sha256}",
@@ -124,7 +124,7 @@ def _versions_table(versions: list[ModelVersion]) -> str:
             keys.setdefault(key, None)
     rows = [
         [
-            version.revision,
+            version.label,
             run_label(version.run_id),
             timestamp(version.created_at),
             ", ".join(version.aliases) or "-",

@@ -34,7 +34,7 @@ class AliasScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(
-                f"Move an alias of {self.family.name} to {self.version.revision}",
+                f"Move an alias of {self.family.name} to {self.version.label}",
                 id="dialog-title",
             )
             with Horizontal(classes="form-row"):
@@ -57,7 +57,7 @@ class AliasScreen(ModalScreen[bool]):
     def _show_move(self, alias: str) -> None:
         before = self.current(alias)
         was = version_label(before) if before is not None else "(unset)"
-        line = f"{self.family.name}@{alias or '?'}: {was} → {self.version.revision}"
+        line = f"{self.family.name}@{alias or '?'}: {was} → {self.version.label}"
         if before == self.version.version:
             line += "  (already there)"
         self.query_one("#alias-move", Static).update(line)

@@ -105,7 +105,7 @@ class ModelsView(FleetView[ModelsData]):
         text = " ".join(
             [
                 family.name,
-                version.revision,
+                version.label,
                 run_label(version.run_id),
                 runner,
                 *version.aliases,
@@ -144,7 +144,7 @@ class ModelsView(FleetView[ModelsData]):
             cells.append(clip_name(self.shipdeck.runners[index].name))
         marker = MARK if version_key(index, family.name, version.version) in self.marked else " "
         cells.append(Text(f"{marker}{clip_name(family.name)}", no_wrap=True))
-        cells.append(version.revision)
+        cells.append(version.label)
         cells.append(self._aliases(family, version, palette))
         cells.append(run_label(version.run_id))
         cells.append(format_age(version.created_at, now))
@@ -210,7 +210,7 @@ class ModelsView(FleetView[ModelsData]):
             return
         version = selected[2]
         text = Text(no_wrap=True, overflow="ellipsis", end="")
-        text.append(f"{version.revision} ← {run_label(version.run_id)}", style="bold")
+        text.append(f"{version.label} ← {run_label(version.run_id)}", style="bold")
         text.append(f" · {lineage.summary()}")
         if version.params:
             params = " ".join(f"{k}={format_param(v)}" for k, v in version.params.items())
