@@ -176,7 +176,7 @@ def cpu_seconds(pid: int | None) -> float:
 
 
 async def search_count(
-    runner: Runner, run_id: int, pattern: str, regex: bool, ignore_case: bool | None
+    runner: Runner, run_id: str, pattern: str, regex: bool, ignore_case: bool | None
 ) -> tuple[int, int]:
     """Every match, page by page (as the TUI counts); returns (matches, pages)."""
     found, pages, start = 0, 0, 0
@@ -199,7 +199,7 @@ async def search_count(
 
 async def timed_search(
     runner: Runner,
-    run_id: int,
+    run_id: str,
     pattern: str,
     regex: bool,
     ignore_case: bool | None,

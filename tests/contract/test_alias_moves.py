@@ -19,9 +19,9 @@ async def test_alias_moves_newest_first_and_per_model(deck: Runner) -> None:
     await deck.alias("churn", "champion", "v2")
     moves = await deck.alias_moves()
     assert [(m.alias, m.from_version, m.to_version) for m in moves] == [
-        ("champion", 1, 2),
-        ("champion", None, 1),
+        ("champion", "1", "2"),
+        ("champion", None, "1"),
     ]
     assert moves[0].user == moves[1].user != ""
-    assert [m.to_version for m in await deck.alias_moves("churn", limit=1)] == [2]
+    assert [m.to_version for m in await deck.alias_moves("churn", limit=1)] == ["2"]
     assert await deck.alias_moves("nosuch") == []

@@ -42,7 +42,9 @@ async def test_a_registered_version_and_a_moved_alias_are_events(deck: Runner) -
     move = await deck.alias("churn", "champion", "v1")
     events = await events_after(deck, after)
     registered = [e for e in events if isinstance(e, VersionRegisteredEvent)]
-    assert [(e.run_id, e.data.model, e.data.version) for e in registered] == [(run_id, "churn", 1)]
+    assert [(e.run_id, e.data.model, e.data.version) for e in registered] == [
+        (run_id, "churn", "1")
+    ]
     moved = [e.data for e in events if isinstance(e, AliasMovedEvent)]
     assert moved == [move]
 

@@ -36,7 +36,7 @@ def workspace(contract_seed: WorkspaceSpec) -> WorkspaceSpec:
 
 
 async def search_all(
-    runner: Runner, run_id: int, task: str, pattern: str, **options: object
+    runner: Runner, run_id: str, task: str, pattern: str, **options: object
 ) -> list[int]:
     found: list[int] = []
     start = 0
@@ -116,4 +116,4 @@ async def test_bad_searches_are_refused(
     with pytest.raises(NotFound):
         await runner.search_log(run.id, "nope", "x")
     with pytest.raises(NotFound):
-        await runner.search_log(run.id + 100, "talk", "x")
+        await runner.search_log(str(int(run.id) + 100), "talk", "x")

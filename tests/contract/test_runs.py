@@ -29,7 +29,7 @@ def workspace(contract_seed: WorkspaceSpec) -> WorkspaceSpec:
     return contract_seed
 
 
-async def events_until_finished(runner: Runner, after: int, run_id: int) -> list[Event]:
+async def events_until_finished(runner: Runner, after: int, run_id: str) -> list[Event]:
     """Every event after `after` up to the one announcing that `run_id` finished."""
     seen: list[Event] = []
     for _ in range(500):
@@ -284,12 +284,14 @@ async def test_wait_events_times_out_empty_and_resets_when_asked_for_the_future(
     [
         (lambda r: r.start_run("nope"), NotFound, "no pipeline 'nope'"),
         (lambda r: r.start_run("build", {"bogus": "1"}), InvalidInput, "no param 'bogus'"),
-        (lambda r: r.run(999), NotFound, "#999"),
+        (lambda r: r.run("999"), NotFound, "#999"),
+        (lambda r: r.run("a1b2-c3"), NotFound, "no run a1b2-c3"),
+        (lambda r: r.read_log("a?b#c d", "compile"), NotFound, "no run a?b#c d"),
         (lambda r: r.resolve_run("x y"), InvalidInput, "'x y'"),
         (lambda r: r.resolve_run(""), InvalidInput, "run reference '': expected a run number"),
-        (lambda r: r.read_log(999, "compile"), NotFound, "#999"),
-        (lambda r: r.rerun(999), NotFound, "#999"),
-        (lambda r: r.cancel(999), NotFound, "#999"),
+        (lambda r: r.read_log("999", "compile"), NotFound, "#999"),
+        (lambda r: r.rerun("999"), NotFound, "#999"),
+        (lambda r: r.cancel("999"), NotFound, "#999"),
     ],
 )
 async def test_errors_keep_their_class_and_message(

@@ -13,7 +13,7 @@ from shipdeck.workspace.gates import parse_gate
 NOW = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
 
-def run(run_id: int, pipeline: str, status: RunStatus) -> Run:
+def run(run_id: str, pipeline: str, status: RunStatus) -> Run:
     return Run(id=run_id, pipeline=pipeline, status=status, created_at=NOW)
 
 
@@ -66,12 +66,12 @@ def test_metric_gate_reasons() -> None:
 
 
 def test_pipeline_gate() -> None:
-    good = RevisionFacts("r12", build_run=run(12, "ci", RunStatus.SUCCEEDED))
+    good = RevisionFacts("r12", build_run=run("12", "ci", RunStatus.SUCCEEDED))
     assert evaluate("pipeline:ci succeeded", good) == (True, "run #12 of ci succeeded")
-    other = RevisionFacts("v2", build_run=run(7, "train", RunStatus.SUCCEEDED))
+    other = RevisionFacts("v2", build_run=run("7", "train", RunStatus.SUCCEEDED))
     passed, reason = evaluate("pipeline:ci succeeded", other)
     assert not passed and reason == "v2 comes from run #7 of train, not ci"
-    failed = RevisionFacts("v2", build_run=run(8, "train", RunStatus.FAILED))
+    failed = RevisionFacts("v2", build_run=run("8", "train", RunStatus.FAILED))
     assert evaluate("pipeline:train succeeded", failed) == (False, "run #8 of train failed")
     assert not evaluate("pipeline:ci succeeded", RevisionFacts("v1"))[0]
 

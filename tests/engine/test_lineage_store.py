@@ -110,8 +110,8 @@ def test_a_store_from_before_lineage_is_upgraded_and_its_runs_have_none(
         mark_legacy(db, 2)
     store = Store(path)
     try:
-        assert store.codes([1]) == {} and store.inputs([1]) == {}
-        assert store.get_run(1) is not None
+        assert store.codes(["1"]) == {} and store.inputs(["1"]) == {}
+        assert store.get_run("1") is not None
     finally:
         store.close()
     assert runs_version(path) == SCHEMA_VERSION

@@ -120,7 +120,7 @@ async def test_rerun_from_after_a_cancelled_run_runs_the_cancelled_upstream(
     )
     run = engine.start_run("p", {})
 
-    def statuses(run_id: int) -> dict[str, TaskStatus]:
+    def statuses(run_id: str) -> dict[str, TaskStatus]:
         return {t.name: t.status for t in engine.run_detail(run_id).tasks}
 
     await eventually(lambda: statuses(run.id)["a"] == TaskStatus.RUNNING)
@@ -173,7 +173,7 @@ async def test_rerun_refusals_change_nothing(tmp_path: Path, engines: Engines) -
     with pytest.raises(InvalidInput):
         engine.rerun_plan(ok.id, RerunMode.FROM)
     with pytest.raises(NotFound, match="no run #99"):
-        engine.rerun(99)
+        engine.rerun("99")
     assert [run.id for run in engine.runs()] == [ok.id]
 
 

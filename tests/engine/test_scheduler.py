@@ -395,7 +395,7 @@ async def test_a_restarted_runner_fires_nothing_twice(open_runner: Open, root: P
     clock.set("2025-06-01T12:00:00+00:00")
     [later] = await finish(runner, await scheduler.tick())
     assert later.cause and later.cause.due_at == utc("2025-06-01T12:00:00+00:00")
-    assert run_count(root) == 2 and later.id == fired.id + 1
+    assert run_count(root) == 2 and later.id == str(int(fired.id) + 1)
 
 
 async def test_a_second_engine_on_the_same_store_stands_by_and_cannot_fire_a_taken_slot(
@@ -423,7 +423,7 @@ async def test_a_second_engine_on_the_same_store_stands_by_and_cannot_fire_a_tak
     await first_scheduler.stop()
     clock.set("2025-06-01T12:00:00+00:00")
     [taken_over] = await finish(second, await second_scheduler.tick())
-    assert second_scheduler.active and taken_over.id == run.id + 1
+    assert second_scheduler.active and taken_over.id == str(int(run.id) + 1)
     listed = await second.schedules()
     assert listed.scheduler_pid == os.getpid()
 
@@ -512,7 +512,7 @@ def test_a_version_2_store_gains_causes_and_keeps_its_runs(tmp_path: Path) -> No
         )
     store = Store(path)
     try:
-        old = store.get_run(1)
+        old = store.get_run("1")
         assert old is not None and (old.trigger, old.cause) == ("cli", None)
         assert isinstance(old, Run)
     finally:

@@ -16,7 +16,7 @@ from tests.tui.conftest import Demo, wait_for
 from tests.tui.shown import Notices
 
 
-async def open_run_screen(app: object, pilot: object, run_id: int) -> RunScreen:
+async def open_run_screen(app: object, pilot: object, run_id: str) -> RunScreen:
     from shipdeck.tui.app import ShipdeckApp
 
     assert isinstance(app, ShipdeckApp)
@@ -369,7 +369,7 @@ def test_the_rerun_preview_of_a_cancelled_run_names_what_it_adds_and_keeps() -> 
         "side": TaskStatus.FAILED,
     }
     previous = [TaskRun(run_id=4, name=name, status=status) for name, status in ended.items()]
-    preview = describe_rerun(4, ["a", "b", "c", "new"], spec, previous, "c")
+    preview = describe_rerun("4", ["a", "b", "c", "new"], spec, previous, "c")
     assert preview.items == [
         "a (cancelled in #4)",
         "b (cancelled in #4)",
@@ -381,6 +381,6 @@ def test_the_rerun_preview_of_a_cancelled_run_names_what_it_adds_and_keeps() -> 
         "Kept from #4: side (failed)"
     )
     # Rerun every task or the failed ones: nothing added to explain, only what is kept.
-    failed_only = describe_rerun(4, ["a", "b", "c", "side", "new"], spec, previous)
+    failed_only = describe_rerun("4", ["a", "b", "c", "side", "new"], spec, previous)
     assert failed_only.items == ["a", "b", "c", "side", "new"]
     assert failed_only.footnote == ""

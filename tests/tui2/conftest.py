@@ -119,7 +119,7 @@ async def open_deck(workspace: WorkspaceSpec, clock: Ticker | None = None) -> De
     return await open_local_runner(workspace, user=USER, clock=clock or Ticker())
 
 
-async def finished(runner: LocalRunner, pipeline: str, **params: str) -> int:
+async def finished(runner: LocalRunner, pipeline: str, **params: str) -> str:
     run = await runner.start_run(pipeline, params or None, trigger="test")
     done = await asyncio.wait_for(runner.wait_run(run.id), 60)
     assert done.status == RunStatus.SUCCEEDED, done

@@ -33,7 +33,7 @@ run = "sleep 60"
 
 
 @pytest.fixture
-async def lab(seeded: Path, tmp_path: Path) -> AsyncIterator[tuple[DeckRunner, int, int]]:
+async def lab(seeded: Path, tmp_path: Path) -> AsyncIterator[tuple[DeckRunner, str, str]]:
     """A second runner, lab, with a failed `flaky` run and a `slow` run in progress."""
     from shipdeck.runners.local import open_local_runner
 
@@ -74,7 +74,7 @@ def select(main: MainScreen, table_id: str, key: str) -> None:
 
 
 async def test_overview_merges_every_runner_and_acts_on_the_rows_runner(
-    deck: Deck, lab: tuple[DeckRunner, int, int]
+    deck: Deck, lab: tuple[DeckRunner, str, str]
 ) -> None:
     runner, failed, slow = lab
     app = deck.app(deck.runner, runner)
@@ -128,7 +128,7 @@ async def test_overview_merges_every_runner_and_acts_on_the_rows_runner(
 
 
 async def test_a_read_only_runner_refuses_while_the_other_acts(
-    deck: Deck, lab: tuple[DeckRunner, int, int]
+    deck: Deck, lab: tuple[DeckRunner, str, str]
 ) -> None:
     runner, failed, _slow = lab
     app = deck.app(deck.runner, runner, config=TuiConfig(read_only_runners={"lab"}))
@@ -152,7 +152,7 @@ async def test_a_read_only_runner_refuses_while_the_other_acts(
 
 
 async def test_one_filter_shared_by_overview_runs_deployments_and_timeline(
-    deck: Deck, lab: tuple[DeckRunner, int, int]
+    deck: Deck, lab: tuple[DeckRunner, str, str]
 ) -> None:
     runner, _failed, _slow = lab
     app = deck.app(deck.runner, runner)

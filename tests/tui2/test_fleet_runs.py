@@ -70,4 +70,4 @@ async def test_runs_and_overview_show_every_runner(
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "lab's run")
         assert app.active == 1
-        assert app.screen.run_id == int(newest.split(":")[1])  # type: ignore[attr-defined]
+        assert app.screen.run_id == newest.split(":")[1]  # type: ignore[attr-defined]

@@ -70,8 +70,8 @@ async def test_the_palette_opens_an_environment_history(deck: Deck) -> None:
 
 
 async def test_the_palette_ranks_the_exact_run_number_first(deck: Deck) -> None:
-    newest = 0
-    while newest < 10:  # runs #10 and up: `#1` is in their labels too
+    newest = "0"
+    while int(newest) < 10:  # runs #10 and up: `#1` is in their labels too
         newest = await finished(deck.runner, "build")
     app = deck.app()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -94,7 +94,7 @@ async def test_the_palette_ranks_the_exact_run_number_first(deck: Deck) -> None:
         assert options.highlighted == 0
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run view")
-        assert app.screen.run_id == 1  # type: ignore[attr-defined]
+        assert app.screen.run_id == "1"  # type: ignore[attr-defined]
 
 
 async def test_a_rerun_the_runner_refuses_is_titled_after_what_could_not_be_done(

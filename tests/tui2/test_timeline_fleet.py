@@ -91,7 +91,7 @@ async def test_enter_jumps_to_the_run_or_the_environment(deck: Deck) -> None:
         assert len(texts(view)) == 1
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run")
-        assert app.screen.run_id == 2  # type: ignore[attr-defined]
+        assert app.screen.run_id == "2"  # type: ignore[attr-defined]
 
 
 async def test_two_runners_with_one_offline(deck: Deck, offline: RemoteRunner) -> None:

@@ -101,7 +101,7 @@ async def run_command(args: argparse.Namespace, ctx: CliContext) -> int:
         for pipeline in DEMO_PIPELINES:
             after = await runner.last_seq()
             run = await runner.start_run(pipeline, trigger="demo")
-            ctx.print(f"\nrun #{run.id} {pipeline}")
+            ctx.print(f"\nrun {run.label} {pipeline}")
             await follow_run(runner, run.id, after, ctx)
             details.append(await runner.run(run.id))
     finally:
@@ -132,7 +132,7 @@ def key_metrics(detail: RunDetail) -> str:
 def summary_table(details: list[RunDetail], ctx: CliContext) -> str:
     rows = [
         [
-            f"#{d.run.id}",
+            d.run.label,
             d.run.pipeline,
             status_text(d.run.status.value, ctx.out),
             format_duration(d.run.duration),

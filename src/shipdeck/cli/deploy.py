@@ -19,6 +19,7 @@ from shipdeck.model import (
     Outcome,
 )
 from shipdeck.model.capabilities import Capability
+from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 
 _OUTCOME_MARK = {
@@ -136,7 +137,7 @@ async def _act(ctx: CliContext, runner: Runner, plan: ActionPlan, args: argparse
     after = await runner.last_seq()
     entry = await _start(deployer, plan, expect, force, args.reason)
     if entry.outcome == Outcome.RUNNING and entry.run_id is not None:
-        ctx.print(f"run #{entry.run_id} deploy:{plan.service} started")
+        ctx.print(f"run {run_label(entry.run_id)} deploy:{plan.service} started")
         entry = await _follow(ctx, runner, deployer, entry, after)
     _print_outcome(ctx, entry)
     return 0 if entry.outcome == Outcome.SUCCEEDED else 1
@@ -186,8 +187,9 @@ async def _follow(
                     return event.data
     except asyncio.CancelledError:
         if not ctx.runs_in_process:
+            run = "" if entry.run_id is None else f" (run {run_label(entry.run_id)})"
             ctx.print(
-                f"detached: the {entry.action.value} goes on in the runner (run #{entry.run_id});"
+                f"detached: the {entry.action.value} goes on in the runner{run};"
                 f" follow: shipdeck logs {entry.run_id} -f"
             )
         raise
@@ -265,7 +267,7 @@ async def deployments_command(args: argparse.Namespace, ctx: CliContext) -> int:
                 timestamp(state.since),
                 state.user or "-",
                 health,
-                f"#{state.run_id}" if state.run_id else "-",
+                run_label(state.run_id) if state.run_id else "-",
                 f"{busy.action.value} to {busy.to_revision} by {busy.user}" if busy else "",
             ]
         )
@@ -293,7 +295,7 @@ async def history_command(args: argparse.Namespace, ctx: CliContext) -> int:
             outcome_text(entry.outcome, ctx),
             entry.user,
             _gates_summary(entry),
-            f"#{entry.run_id}" if entry.run_id else "-",
+            run_label(entry.run_id) if entry.run_id else "-",
             _note(entry),
         ]
         for entry in entries

@@ -17,6 +17,7 @@ from shipdeck.errors import NotFound
 from shipdeck.formatting import format_number
 from shipdeck.model import CompareCell, CompareRow, Comparison, MetricDirection, ModelVersion
 from shipdeck.model.capabilities import Capability
+from shipdeck.model.ids import run_label, version_label
 
 _ARROWS = {MetricDirection.MAX: "↑", MetricDirection.MIN: "↓"}
 BEST = "★"
@@ -91,7 +92,7 @@ def _chosen(versions: list[ModelVersion], model: str, ref: str) -> ModelVersion:
     if text == "latest" and versions:
         return versions[0]
     for version in versions:
-        if text in (version.revision, str(version.version)) or text in version.aliases:
+        if text in (version.revision, version.label, version.version) or text in version.aliases:
             return version
     known = ", ".join(v.revision for v in versions[:10])
     raise NotFound(f"model {model!r} has no version or alias {text!r}; versions: {known}")
@@ -100,9 +101,9 @@ def _chosen(versions: list[ModelVersion], model: str, ref: str) -> ModelVersion:
 def render_version(version: ModelVersion) -> str:
     """One version: where it came from (run, task, params, code, data) and what it scored."""
     lines = [
-        f"{version.model} {version.revision}"
+        f"{version.model} {version.label}"
         + (f"  ({', '.join(version.aliases)})" if version.aliases else ""),
-        f"registered {timestamp(version.created_at)} by run #{version.run_id}"
+        f"registered {timestamp(version.created_at)} by run {run_label(version.run_id)}"
         f" (task {version.task})  artifact sha256 {version.sha256}",
     ]
     if version.params:
@@ -123,8 +124,8 @@ def _versions_table(versions: list[ModelVersion]) -> str:
             keys.setdefault(key, None)
     rows = [
         [
-            version.revision,
-            f"#{version.run_id}",
+            version.label,
+            run_label(version.run_id),
             timestamp(version.created_at),
             ", ".join(version.aliases) or "-",
             *(
@@ -144,8 +145,11 @@ def _versions_table(versions: list[ModelVersion]) -> str:
 async def alias_command(args: argparse.Namespace, ctx: CliContext) -> int:
     runner = await ctx.runner_that(Capability.ALIASES)
     move = await runner.alias(args.model, args.alias, args.version)
-    before = f"v{move.from_version}" if move.from_version is not None else "unset"
-    ctx.print(f"{move.model} {move.alias}: {before} -> v{move.to_version}")
+    before, after = (
+        version_label(version) if version is not None else "unset"
+        for version in (move.from_version, move.to_version)
+    )
+    ctx.print(f"{move.model} {move.alias}: {before} -> {after}")
     return 0
 
 

@@ -10,6 +10,7 @@ from shipdeck.cli.output import dump_json, table, timestamp
 from shipdeck.formatting import format_number
 from shipdeck.model import MonitorCheck, MonitorInfo, Verdict
 from shipdeck.model.capabilities import Capability
+from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 
 VERDICT_TEXT = {
@@ -93,7 +94,7 @@ def _values(check: MonitorCheck | None) -> str:
 def _last(check: MonitorCheck | None) -> str:
     if check is None:
         return "-"
-    return f"{timestamp(check.finished_at or check.started_at)} (run #{check.run_id})"
+    return f"{timestamp(check.finished_at or check.started_at)} (run {run_label(check.run_id)})"
 
 
 def _next(info: MonitorInfo) -> str:
@@ -142,7 +143,7 @@ async def history_command(args: argparse.Namespace, ctx: CliContext) -> int:
             timestamp(check.finished_at or check.started_at),
             VERDICT_TEXT[check.verdict],
             _values(check),
-            f"#{check.run_id}",
+            run_label(check.run_id),
             check.trigger,
         ]
         for check in checks

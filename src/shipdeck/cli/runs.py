@@ -14,6 +14,7 @@ from shipdeck.errors import InvalidInput
 from shipdeck.formatting import format_duration, format_number
 from shipdeck.model import RerunMode, Run, RunDetail, RunStatus
 from shipdeck.model.capabilities import Capability
+from shipdeck.model.ids import run_label
 from shipdeck.runners.base import RERUN_NEEDS
 
 
@@ -93,7 +94,9 @@ async def run_command(args: argparse.Namespace, ctx: CliContext) -> int:
     after = await runner.last_seq()
     run = await runner.start_run(args.pipeline, params, jobs=args.jobs)
     if not args.json:
-        ctx.print(f"run #{run.id} {run.pipeline} started: {run.tasks_total} tasks, jobs {run.jobs}")
+        ctx.print(
+            f"run {run.label} {run.pipeline} started: {run.tasks_total} tasks, jobs {run.jobs}"
+        )
     return await _finish(ctx, run, after, args.json)
 
 
@@ -106,7 +109,7 @@ async def rerun_command(args: argparse.Namespace, ctx: CliContext) -> int:
     if not args.json:
         planned = run.tasks_total - run.tasks_done
         ctx.print(
-            f"run #{run.id} {run.pipeline} started: rerun ({mode.value}) of #{run_id}, "
+            f"run {run.label} {run.pipeline} started: rerun ({mode.value}) of {run_label(run_id)}, "
             f"{planned} of {run.tasks_total} tasks to run"
         )
     return await _finish(ctx, run, after, args.json)
@@ -126,7 +129,7 @@ async def runs_command(args: argparse.Namespace, ctx: CliContext) -> int:
         return 0
     rows = [
         [
-            f"#{run.id}",
+            run.label,
             run.pipeline,
             status_text(run.status.value, ctx.out),
             f"{run.tasks_done}/{run.tasks_total}",
@@ -148,7 +151,7 @@ def _origin(run: Run) -> str:
         return run.trigger
     mode = run.rerun_mode.value if run.rerun_mode else "all"
     detail = f" {run.rerun_from}" if run.rerun_from else ""
-    return f"rerun {mode}{detail} of #{run.parent_id}"
+    return f"rerun {mode}{detail} of {run_label(run.parent_id)}"
 
 
 async def show_command(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -164,7 +167,7 @@ async def show_command(args: argparse.Namespace, ctx: CliContext) -> int:
 def render_detail(detail: RunDetail, ctx: CliContext) -> str:
     run = detail.run
     lines = [
-        f"run #{run.id}  {run.pipeline}  {status_text(run.status.value, ctx.out)}  "
+        f"run {run.label}  {run.pipeline}  {status_text(run.status.value, ctx.out)}  "
         f"tasks {detail.tally()}",
         f"started {timestamp(run.started_at)}  took {format_duration(run.duration)}  "
         f"by {run.user or '-'}  trigger {_origin(run)}",
@@ -197,9 +200,9 @@ def render_detail(detail: RunDetail, ctx: CliContext) -> str:
     return "\n".join(lines)
 
 
-def _task_note(reason: str | None, reused_from: int | None) -> str:
+def _task_note(reason: str | None, reused_from: str | None) -> str:
     if reused_from is not None:
-        return f"kept from run #{reused_from}"
+        return f"kept from run {run_label(reused_from)}"
     return reason or ""
 
 
@@ -229,5 +232,5 @@ def _metric_rows(detail: RunDetail) -> list[list[str]]:
 async def cancel_command(args: argparse.Namespace, ctx: CliContext) -> int:
     runner = await ctx.runner_that(Capability.CANCEL)
     run = await runner.cancel(await runner.resolve_run(args.run))
-    ctx.print(f"run #{run.id} {run.pipeline}: {run.status.value}")
+    ctx.print(f"run {run.label} {run.pipeline}: {run.status.value}")
     return 0

@@ -10,6 +10,7 @@ from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json, status_text, table
 from shipdeck.model import RunCause, ScheduleInfo, ScheduleList
 from shipdeck.model.capabilities import Capability
+from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 
 NOT_FIRING = (
@@ -92,7 +93,7 @@ def _last(item: ScheduleInfo, ctx: CliContext) -> str:
     if item.last_run is None:
         return "-"
     status = status_text(item.last_status.value, ctx.out) if item.last_status else ""
-    return f"#{item.last_run} {status}".rstrip()
+    return f"{run_label(item.last_run)} {status}".rstrip()
 
 
 def _state(item: ScheduleInfo) -> str:
@@ -124,7 +125,9 @@ def describe_cause(cause: RunCause) -> list[str]:
     if cause.due_at is not None:
         lines[0] += f" for the slot of {cause.due_at:%Y-%m-%d %H:%M} UTC"
     if cause.upstream_run is not None:
-        lines[0] += f" after run #{cause.upstream_run} of {cause.upstream_pipeline} succeeded"
+        lines[0] += (
+            f" after run {run_label(cause.upstream_run)} of {cause.upstream_pipeline} succeeded"
+        )
     if cause.alert is not None:
         lines[0] += f" when monitor {cause.monitor} opened alert #{cause.alert}"
     if cause.missed:

@@ -179,7 +179,7 @@ class AutomationStore:
         service: str,
         env: str,
         model: str,
-        version: int,
+        version: str,
         move_id: int,
         at: float,
         held: bool,

@@ -263,7 +263,7 @@ class Deployments:
         task.add_done_callback(self._actions.discard)
         return entry
 
-    async def _end(self, plan: ActionPlan, entry: HistoryEntry, run_id: int | None) -> HistoryEntry:
+    async def _end(self, plan: ActionPlan, entry: HistoryEntry, run_id: str | None) -> HistoryEntry:
         """Wait for the deploy run, judge it, record the outcome and release the claim."""
         outcome, detail, health = Outcome.FAILED, "the deploy run did not finish", None
         try:
@@ -319,7 +319,7 @@ class Deployments:
         if health is not None and health.status in (TaskStatus.SUCCEEDED, TaskStatus.FAILED):
             health_result = "passed" if health.status == TaskStatus.SUCCEEDED else "failed"
         if run.status == RunStatus.SUCCEEDED:
-            return Outcome.SUCCEEDED, f"run #{run.id} succeeded", health_result
+            return Outcome.SUCCEEDED, f"run {run.label} succeeded", health_result
         for task in (deploy, health):
             if task is not None and task.status != TaskStatus.SUCCEEDED:
                 why = task.reason or task.status.value
@@ -330,4 +330,4 @@ class Deployments:
                     f" (logs: shipdeck logs {run.id} {task.name})",
                     health_result,
                 )
-        return Outcome.FAILED, f"run #{run.id} {run.status.value}", health_result
+        return Outcome.FAILED, f"run {run.label} {run.status.value}", health_result

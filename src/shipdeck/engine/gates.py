@@ -72,11 +72,11 @@ def _pipeline(gate: GateSpec, facts: RevisionFacts) -> tuple[bool, str]:
     if run.pipeline != gate.pipeline:
         return (
             False,
-            f"{facts.revision} comes from run #{run.id} of {run.pipeline}, not {gate.pipeline}",
+            f"{facts.revision} comes from run {run.label} of {run.pipeline}, not {gate.pipeline}",
         )
     if run.status != RunStatus.SUCCEEDED:
-        return False, f"run #{run.id} of {run.pipeline} {run.status.value}"
-    return True, f"run #{run.id} of {run.pipeline} succeeded"
+        return False, f"run {run.label} of {run.pipeline} {run.status.value}"
+    return True, f"run {run.label} of {run.pipeline} succeeded"
 
 
 def _soak(

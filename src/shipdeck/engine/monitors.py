@@ -35,6 +35,7 @@ from shipdeck.model import (
     Verdict,
     WorkspaceSpec,
 )
+from shipdeck.model.ids import run_label
 from shipdeck.model.monitor import CHECK_TASK, monitor_pipeline
 from shipdeck.model.text import text_problem
 
@@ -95,7 +96,7 @@ class Monitors:
         self.engine = engine
         self.store = store
         self.clock = clock
-        self._judging: dict[int, tuple[int, asyncio.Task[CheckResult]]] = {}
+        self._judging: dict[int, tuple[str, asyncio.Task[CheckResult]]] = {}
         """check id -> (its run, the task waiting for the run to judge it), in this process."""
 
     @property
@@ -170,14 +171,17 @@ class Monitors:
             detail = self.engine.run_detail(check.run_id)
         except NotFound:  # deleted (gc) before anyone judged it: a record, no verdict
             gone = check.model_copy(
-                update={"verdict": Verdict.FAILED, "reason": f"run #{check.run_id} is gone"}
+                update={
+                    "verdict": Verdict.FAILED,
+                    "reason": f"run {run_label(check.run_id)} is gone",
+                }
             )
             result = self.store.finish(gone, (), {}, self.clock())
             self._publish(result)
             return result
         spec = self.workspace.monitors.get(check.monitor)
         task = detail.task(CHECK_TASK)
-        reason = f"run #{check.run_id} {detail.run.status.value}"
+        reason = f"run {run_label(check.run_id)} {detail.run.status.value}"
         if task is not None and task.status != TaskStatus.SUCCEEDED:
             why = task.reason or task.status.value
             reason = f"check {why} (logs: shipdeck logs {check.run_id} {CHECK_TASK})"

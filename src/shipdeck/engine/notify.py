@@ -61,7 +61,7 @@ def notification(event: Event, spec: NotifySpec, root: Path) -> dict[str, Any] |
         run = event.data
         if run.status != RunStatus.FAILED or run.pipeline not in spec.on_failure:
             return None
-        text = f"run #{run.id} of {run.pipeline} failed"
+        text = f"run {run.label} of {run.pipeline} failed"
         body = {"event": "run_failed", "text": text, "run": run.model_dump(mode="json")}
     elif isinstance(event, DeployFinishedEvent):
         entry = event.data
@@ -96,7 +96,7 @@ class Notifier:
         self.backoff = backoff
         self._follower: asyncio.Task[None] | None = None
         self._sending: set[asyncio.Task[None]] = set()
-        self._seen_runs: OrderedDict[int, None] = OrderedDict()
+        self._seen_runs: OrderedDict[str, None] = OrderedDict()
         """Runs notified about: a failed run's status is published more than once."""
 
     def start(self) -> None:

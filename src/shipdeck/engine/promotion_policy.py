@@ -149,6 +149,9 @@ class PolicyWatch:
             return
         handled = cursor
         for move in registry.moves_of_alias(CHALLENGER, after=cursor):
+            if move.to_version is None:  # the alias was taken off: no challenger to judge
+                handled = move.id
+                continue
             run = self._registering_run(move)
             if run is not None and not run.status.finished:
                 break  # decided when its run ends; later challengers wait for it
@@ -160,8 +163,10 @@ class PolicyWatch:
             self.store.set_cursor(CURSOR, handled)
 
     def _registering_run(self, move: AliasMove) -> Run | None:
+        if move.to_version is None:
+            return None
         try:
-            version = self.deployer.registry.version(move.model, move.to_version)
+            version = self.deployer.registry.resolve(move.model, move.to_version)
             return self.deployer.engine.get_run(version.run_id)
         except NotFound:
             return None
@@ -170,17 +175,17 @@ class PolicyWatch:
         self, service: ServiceSpec, move: AliasMove, run: Run | None, now: float
     ) -> None:
         policy = service.auto_promote
-        assert policy is not None and service.model is not None
+        assert policy is not None and service.model is not None and move.to_version is not None
         registry = self.deployer.registry
-        challenger = registry.version(move.model, move.to_version)
+        challenger = registry.resolve(move.model, move.to_version)
         champion_number = registry.aliases(move.model).get(CHAMPION)
         champion = (
-            None if champion_number is None else registry.version(move.model, champion_number)
+            None if champion_number is None else registry.resolve(move.model, champion_number)
         )
-        source = f"run #{run.id}" if run is not None else move.user
+        source = f"run {run.label}" if run is not None else move.user
         named = f"{source} made {service.model} {challenger.revision} the challenger"
         if run is not None and run.status != RunStatus.SUCCEEDED:
-            verdict = Verdict(False, [f"run #{run.id} {run.status.value}: not promoted"])
+            verdict = Verdict(False, [f"run {run.label} {run.status.value}: not promoted"])
         else:
             verdict = evaluate_policy(policy.terms, challenger.metrics, champion)
         condition = policy.condition or "(no condition)"

@@ -21,7 +21,7 @@ class RegistrationHook:
         self,
         workspace: WorkspaceSpec,
         registry: Registry,
-        run_detail: Callable[[int], RunDetail],
+        run_detail: Callable[[str], RunDetail],
         feed: EventFeed,
     ) -> None:
         self.workspace = workspace

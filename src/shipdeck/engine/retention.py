@@ -35,6 +35,7 @@ from shipdeck.engine.schedule_store import SCHEDULES
 from shipdeck.engine.store import RUNS
 from shipdeck.formatting import format_bytes, plural
 from shipdeck.model import RetentionSpec, RunStatus
+from shipdeck.model.ids import Id, run_label
 from shipdeck.state_dir import DATABASE, prepare_state_dir
 
 ARTIFACT_GRACE = 3600.0
@@ -47,7 +48,7 @@ _PAUSE = 0.05
 
 
 class ProtectedRun(BaseModel):
-    run_id: int
+    run_id: Id
     pipeline: str
     reason: str
 
@@ -56,7 +57,7 @@ class GcReport(BaseModel):
     """What a pass deleted (or, with `dry_run`, would delete)."""
 
     dry_run: bool
-    deleted_runs: list[int] = []
+    deleted_runs: list[Id] = []
     pipelines: dict[str, int] = {}
     """Deleted runs per pipeline."""
     log_bytes: int = 0
@@ -129,7 +130,7 @@ def collect_garbage(
         db.close()
     report = GcReport(dry_run=dry_run, kept_runs=len(after.present), protected=plan.protected)
     for run_id, pipeline in deleted:
-        report.deleted_runs.append(run_id)
+        report.deleted_runs.append(str(run_id))
         report.pipelines[pipeline] = report.pipelines.get(pipeline, 0) + 1
     report.log_bytes = _remove_logs(state_dir / "logs", after, dry_run)
     if after.referenced is not None:
@@ -197,13 +198,14 @@ def _plan(db: sqlite3.Connection, limits: RetentionSpec, now: float) -> _Plan | 
     for run_id, pipeline in candidates.items():
         if run_id in reasons:
             plan.protected.append(
-                ProtectedRun(run_id=run_id, pipeline=pipeline, reason=reasons[run_id])
+                ProtectedRun(run_id=str(run_id), pipeline=pipeline, reason=reasons[run_id])
             )
     doomed = {run_id for run_id in candidates if run_id not in reasons}
     for kept, origin in _spare_reused(db, present - doomed, doomed):
-        why = f"run #{kept} reuses its tasks (and their logs)"
-        plan.protected.append(ProtectedRun(run_id=origin, pipeline=candidates[origin], reason=why))
-    plan.protected.sort(key=lambda protected: protected.run_id)
+        why = f"run {run_label(str(kept))} reuses its tasks (and their logs)"
+        protected = ProtectedRun(run_id=str(origin), pipeline=candidates[origin], reason=why)
+        plan.protected.append(protected)
+    plan.protected.sort(key=lambda protected: int(protected.run_id))
     plan.delete = sorted((run_id, candidates[run_id]) for run_id in doomed)
     return plan
 

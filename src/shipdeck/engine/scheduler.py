@@ -37,6 +37,7 @@ from shipdeck.model import (
     TriggerKind,
     WorkspaceSpec,
 )
+from shipdeck.model.ids import run_label
 from shipdeck.workspace import resolve_params
 from shipdeck.workspace.durations import format_duration
 
@@ -313,7 +314,7 @@ class Scheduler:
             cause = RunCause(
                 kind=trigger.kind,
                 schedule=trigger.name,
-                upstream_run=run_id,
+                upstream_run=str(run_id),
                 upstream_pipeline=pipeline,
                 missed=missed if position == 0 else 0,
             )
@@ -325,7 +326,9 @@ class Scheduler:
                 fired_at=self.clock(),
                 cursor=float(run_id),
             )
-            started += self._fire(trigger, fire, cause, f"after {pipeline} #{run_id}")
+            started += self._fire(
+                trigger, fire, cause, f"after {pipeline} {run_label(str(run_id))}"
+            )
         return started
 
     # on_change ----------------------------------------------------------------------------
@@ -459,7 +462,7 @@ class Scheduler:
             schedule=trigger.name, pipeline=trigger.pipeline, trigger=text, cause=cause
         )
         self.engine.feed.publish(EventKind.SCHEDULE_FIRED, data, run_id=run.id)
-        _log.info("shipdeck: %s started run #%d (%s)", trigger.name, run.id, text)
+        _log.info("shipdeck: %s started run %s (%s)", trigger.name, run.label, text)
         return [run]
 
     def _check(self, trigger: Trigger, fire: Fire, cause: RunCause, text: str) -> Run | None:
@@ -479,7 +482,7 @@ class Scheduler:
             schedule=trigger.name, pipeline=trigger.pipeline, trigger=text, cause=cause
         )
         self.engine.feed.publish(EventKind.SCHEDULE_FIRED, data, run_id=run.id)
-        _log.info("shipdeck: %s started check #%d (run #%d)", trigger.name, check.id, run.id)
+        _log.info("shipdeck: %s started check #%d (run %s)", trigger.name, check.id, run.label)
         return run
 
 

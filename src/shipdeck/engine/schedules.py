@@ -183,7 +183,7 @@ class ScheduleBook:
                     ),
                     next_at=None if next_at is None else _utc(next_at),
                     catchup=trigger.spec.catchup,
-                    last_run=None if fire is None else fire.run_id,
+                    last_run=None if fire is None else str(fire.run_id),
                     last_status=None if fire is None else fire.status,
                     last_fired_at=None if fire is None else fire.fired_at,
                     paused=pause is not None,

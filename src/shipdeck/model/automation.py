@@ -8,6 +8,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from shipdeck.model.ids import Id
+
 CHALLENGER = "challenger"
 """The alias a promotion policy watches: a version that gets it is evaluated once."""
 CHAMPION = "champion"
@@ -34,12 +36,12 @@ class AutoCause(BaseModel):
     text: str
     """The cause in words: `health failed 3 times in a row`, `run #12 registered churn v5 as
     challenger; auc 0.88 >= champion.auc 0.87 + 0.005`."""
-    run_id: int | None = None
+    run_id: Id | None = None
     """The run behind it: the retraining run that registered the challenger."""
     alert_id: int | None = None
     """The alert behind it, once monitors open alerts (`automatic, because alert #N`)."""
     model: str | None = None
-    version: int | None = None
+    version: Id | None = None
     """The challenger version a policy promoted."""
     failures: int | None = None
     """Failed health checks in a row that led to an automatic rollback."""
@@ -111,7 +113,7 @@ class PolicyDecision(BaseModel):
     service: str
     env: str
     model: str
-    version: int
+    version: Id
     at: datetime
     held: bool
     detail: str

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shipdeck.model.automation import DEFAULT_ROLLBACK_AFTER, AutoCause, AutoPromoteSpec
+from shipdeck.model.ids import Id, version_label
 from shipdeck.model.lineage import Lineage, LineageFlag
 from shipdeck.model.pipeline import ParamValue
 
@@ -117,8 +119,8 @@ class ModelVersion(BaseModel):
     model_config = FROZEN_DEFERRED
 
     model: str
-    version: int
-    run_id: int
+    version: Id
+    run_id: Id
     task: str
     params: dict[str, ParamValue] = Field(default_factory=dict)
     metrics: dict[str, float] = Field(default_factory=dict)
@@ -130,10 +132,19 @@ class ModelVersion(BaseModel):
     """The code and data the version came from: its run's code and the inputs of its task
     and the tasks that task needs (None when its run recorded neither, or the runner does
     not record lineage)."""
+    label: str = ""
+    """What front ends print for it: `v3`. Unset: `version_label(version)`."""
+
+    @model_validator(mode="after")
+    def _labelled(self) -> Self:
+        if not self.label:
+            self.__dict__["label"] = version_label(self.version)
+        return self
 
     @property
     def revision(self) -> str:
-        return f"v{self.version}"
+        """The service revision that deploys it: `v3`."""
+        return version_label(self.version)
 
 
 class ModelSummary(BaseModel):
@@ -141,8 +152,8 @@ class ModelSummary(BaseModel):
 
     name: str
     versions: int
-    latest: int
-    aliases: dict[str, int] = Field(default_factory=dict)
+    latest: Id
+    aliases: dict[str, Id] = Field(default_factory=dict)
     """Alias name -> version."""
 
 
@@ -154,8 +165,8 @@ class AliasMove(BaseModel):
     id: int
     model: str
     alias: str
-    from_version: int | None
-    to_version: int
+    from_version: Id | None
+    to_version: Id | None
     user: str
     at: datetime
 
@@ -205,7 +216,7 @@ class HistoryEntry(BaseModel):
     outcome: Outcome
     gates: list[GateResult] = Field(default_factory=list)
     forced: bool = False
-    run_id: int | None = None
+    run_id: Id | None = None
     detail: str = ""
     """Why it ended as it did, in one line ("health failed: exit 1", "prod holds v4")."""
     finished_at: datetime | None = None
@@ -227,7 +238,7 @@ class EnvironmentState(BaseModel):
     revision: str | None = None
     since: datetime | None = None
     user: str | None = None
-    run_id: int | None = None
+    run_id: Id | None = None
     health: str | None = None
     """The last health result: "passed", "failed", or None when never checked."""
     health_revision: str | None = None
@@ -275,9 +286,9 @@ class CompareSubject(BaseModel):
     model_config = FROZEN_DEFERRED
 
     label: str
-    run_id: int
+    run_id: Id
     model: str | None = None
-    version: int | None = None
+    version: Id | None = None
     params: dict[str, ParamValue] = Field(default_factory=dict)
     metrics: dict[str, float] = Field(default_factory=dict)
     lineage: Lineage | None = None

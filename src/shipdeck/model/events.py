@@ -14,6 +14,7 @@ from typing import Annotated, Literal, TypeVar, get_args
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from shipdeck.model.deploy import AliasMove, HistoryEntry, ModelVersion
+from shipdeck.model.ids import Id
 from shipdeck.model.logs import LogLine, LogStream
 from shipdeck.model.monitor import Alert, MonitorCheck
 from shipdeck.model.run import Metric, Run, TaskRun
@@ -127,7 +128,7 @@ class _Event(BaseModel):
     seq: int
     """Strictly increasing, also across restarts of the runner."""
     ts: datetime
-    run_id: int | None = None
+    run_id: Id | None = None
     task: str | None = None
 
 

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from shipdeck.model.ids import Id
+
 
 class LogStream(StrEnum):
     OUT = "out"
@@ -30,7 +32,7 @@ class LogChunk(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    run_id: int
+    run_id: Id
     task: str
     start: int
     lines: list[LogLine]
@@ -44,7 +46,7 @@ class LogSearchPage(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    run_id: int
+    run_id: Id
     task: str
     start: int
     """The first line looked at."""

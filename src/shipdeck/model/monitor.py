@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shipdeck.model.ids import Id
 from shipdeck.model.triggers import PipelineTriggers
 
 MONITOR_PIPELINE_PREFIX = "monitor:"
@@ -117,7 +118,7 @@ class MonitorCheck(BaseModel):
 
     id: int
     monitor: str
-    run_id: int
+    run_id: Id
     trigger: str
     """`every 10m`, `schedule 03:00 CEST` or `checked by ana@host`."""
     user: str

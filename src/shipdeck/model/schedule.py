@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from shipdeck.model.ids import Id
 from shipdeck.model.run import RunStatus
 from shipdeck.model.triggers import TriggerKind
 
@@ -29,7 +30,7 @@ class ScheduleInfo(BaseModel):
     next_at: datetime | None = None
     """When it fires next (schedule and every; None while paused or for event triggers)."""
     catchup: bool = False
-    last_run: int | None = None
+    last_run: Id | None = None
     last_status: RunStatus | None = None
     last_fired_at: datetime | None = None
     paused: bool = False

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shipdeck.model.ids import Id
+
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_DEBOUNCE = 5.0
 """Seconds the files an `on_change` trigger watches must stay unchanged before it fires."""
@@ -79,7 +81,7 @@ class RunCause(BaseModel):
     missed: int = 0
     """Earlier slots (or upstream successes) that were skipped after downtime because
     catch-up is off: this run stands for them."""
-    upstream_run: int | None = None
+    upstream_run: Id | None = None
     upstream_pipeline: str | None = None
     files: list[str] = Field(default_factory=list)
     """New or changed files (the first MAX_CAUSE_FILES, sorted), relative to the workspace."""

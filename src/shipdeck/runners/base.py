@@ -17,7 +17,6 @@ from typing import Any, NoReturn
 from shipdeck import model as m
 from shipdeck.errors import InvalidInput, NotFound, Refused, Unsupported
 from shipdeck.model.capabilities import Capabilities, Capability
-from shipdeck.model.run import parse_id
 
 RERUN_NEEDS = {
     m.RerunMode.ALL: Capability.RERUN_ALL,
@@ -87,7 +86,7 @@ class BaseRunner(ABC):
         status: m.RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
-        before: int | None = None,
+        before: str | None = None,
     ) -> m.RunPage:
         """`runs()`, and the count of every match found by paging through `runs()` from the
         newest (for a runner whose backend cannot count)."""
@@ -112,7 +111,7 @@ class BaseRunner(ABC):
     async def run(self, *args: Any, **kwargs: Any) -> m.RunDetail:
         await self.unsupported(Capability.PIPELINES)
 
-    async def resolve_run(self, ref: str) -> int:
+    async def resolve_run(self, ref: str) -> str:
         """`42`, `#42`, `last`, or `last:PIPELINE` (the newest run of that pipeline)."""
         text = ref.strip()
         if text == "last" or text.startswith("last:"):
@@ -124,11 +123,16 @@ class BaseRunner(ABC):
                 where = f" of pipeline {pipeline!r}" if pipeline else ""
                 raise NotFound(f"there are no runs{where} yet")
             return newest[0].id
-        run_id = parse_id(text.removeprefix("#"), f"run reference {ref!r}")
-        if run_id is None:
-            raise InvalidInput(f"run reference {ref!r}: expected a run number, #N or 'last'")
+        run_id = self.run_id_of(text.removeprefix("#"), ref)
         await self.check_run(run_id)
         return run_id
+
+    def run_id_of(self, text: str, ref: str) -> str:
+        """The run id that reference `ref` names (`text` is it without its `#`): the id as
+        it is, for a runner whose ids are opaque; runners with numbered runs refuse others."""
+        if not text or not text.isprintable():
+            raise InvalidInput(f"run reference {ref!r}: expected a run id, #N or 'last'")
+        return text
 
     async def check_pipeline(self, name: str) -> None:
         """Raise NotFound unless `name` is a pipeline of this runner (`last:NAME` with no runs:
@@ -138,11 +142,11 @@ class BaseRunner(ABC):
             names = ", ".join(known) or "none"
             raise NotFound(f"no pipeline {name!r} on runner {self.name} (pipelines: {names})")
 
-    async def check_run(self, run_id: int) -> None:
+    async def check_run(self, run_id: str) -> None:
         """Raise NotFound unless the run exists."""
         await self.run(run_id)
 
-    async def wait_run(self, run_id: int) -> m.Run:
+    async def wait_run(self, run_id: str) -> m.Run:
         """Block until the run has finished: looks at it every WAIT_POLL seconds (or the
         runner's poll interval)."""
         delay = (await self.capabilities()).poll_interval or WAIT_POLL
@@ -192,7 +196,7 @@ class BaseRunner(ABC):
         """A run reference as a compare subject: its params and final metrics."""
         detail = await self.run(await self.resolve_run(ref))
         return m.CompareSubject(
-            label=f"#{detail.run.id}",
+            label=detail.run.label,
             run_id=detail.run.id,
             params=detail.run.params,
             metrics=detail.final_metrics(),

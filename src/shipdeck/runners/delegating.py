@@ -55,7 +55,7 @@ class DelegatingRunner(BaseRunner):
     async def run(self, *args: Any, **kwargs: Any) -> m.RunDetail:
         return await self.inner.run(*args, **kwargs)
 
-    async def resolve_run(self, *args: Any, **kwargs: Any) -> int:
+    async def resolve_run(self, *args: Any, **kwargs: Any) -> str:
         return await self.inner.resolve_run(*args, **kwargs)
 
     async def read_log(self, *args: Any, **kwargs: Any) -> m.LogChunk:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from shipdeck.engine import Engine
 from shipdeck.engine.logsearch import prepare
+from shipdeck.errors import InvalidInput
 from shipdeck.model import (
     Alert,
     ConfigData,
@@ -32,6 +33,8 @@ from shipdeck.model import (
     WorkspaceSpec,
 )
 from shipdeck.model.capabilities import EVERYTHING, REGISTRY, Capabilities
+from shipdeck.model.ids import run_label
+from shipdeck.model.run import parse_id
 from shipdeck.runners.base import BaseRunner
 from shipdeck.runners.workspace_file import WorkspaceFile
 from shipdeck.workspace import resolve_params
@@ -115,7 +118,7 @@ class LocalRunner(BaseRunner):
         self.engine.workspace = spec
         self.engine.feed.publish(EventKind.CONFIG, ConfigData(file=spec.file.name))
 
-    def executing(self) -> list[int]:
+    def executing(self) -> list[str]:
         """The runs this runner executes now, queued or running: closing it cancels them."""
         return self.engine.executing
 
@@ -138,7 +141,7 @@ class LocalRunner(BaseRunner):
 
     async def rerun(
         self,
-        run_id: int,
+        run_id: str,
         mode: RerunMode = RerunMode.ALL,
         *,
         from_task: str | None = None,
@@ -151,13 +154,13 @@ class LocalRunner(BaseRunner):
         )
 
     async def rerun_plan(
-        self, run_id: int, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
+        self, run_id: str, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
     ) -> list[str]:
         self._configured()
         return self.engine.rerun_plan(run_id, mode, from_task)
 
-    async def cancel(self, run_id: int) -> Run:
-        self._check_writable(f"cancel #{run_id}")
+    async def cancel(self, run_id: str) -> Run:
+        self._check_writable(f"cancel {run_label(run_id)}")
         return await self.engine.cancel(run_id)
 
     async def runs(
@@ -167,7 +170,7 @@ class LocalRunner(BaseRunner):
         status: RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
-        before: int | None = None,
+        before: str | None = None,
     ) -> list[Run]:
         return self.engine.runs(
             pipeline=pipeline, status=status, text=text, limit=limit, before=before
@@ -180,7 +183,7 @@ class LocalRunner(BaseRunner):
         status: RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
-        before: int | None = None,
+        before: str | None = None,
     ) -> RunPage:
         runs, total = self.engine.runs_page(
             pipeline=pipeline, status=status, text=text, limit=limit, before=before
@@ -192,7 +195,7 @@ class LocalRunner(BaseRunner):
             FailureStreak(run=run, count=count) for run, count in self.engine.failure_streaks(limit)
         ]
 
-    async def run(self, run_id: int) -> RunDetail:
+    async def run(self, run_id: str) -> RunDetail:
         return self.engine.run_detail(run_id)
 
     async def check_pipeline(self, name: str) -> None:
@@ -201,17 +204,23 @@ class LocalRunner(BaseRunner):
         self._configured()
         self.engine.pipeline(name)
 
-    async def check_run(self, run_id: int) -> None:
+    async def check_run(self, run_id: str) -> None:
         self.engine.get_run(run_id)
 
+    def run_id_of(self, text: str, ref: str) -> str:
+        number = parse_id(text, f"run reference {ref!r}")
+        if number is None:
+            raise InvalidInput(f"run reference {ref!r}: expected a run number, #N or 'last'")
+        return str(number)
+
     async def read_log(
-        self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
+        self, run_id: str, task: str, *, start: int = 0, limit: int | None = 1000
     ) -> LogChunk:
         return self.engine.read_log(run_id, task, start=start, limit=limit)
 
     async def search_log(
         self,
-        run_id: int,
+        run_id: str,
         task: str,
         pattern: str,
         *,
@@ -239,7 +248,7 @@ class LocalRunner(BaseRunner):
     async def last_seq(self) -> int:
         return self.engine.last_seq()
 
-    async def wait_run(self, run_id: int) -> Run:
+    async def wait_run(self, run_id: str) -> Run:
         return await self.engine.wait_run(run_id)
 
     # Schedules ---------------------------------------------------------------------------

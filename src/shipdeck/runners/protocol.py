@@ -71,7 +71,7 @@ class Runner(Protocol):
 
     async def rerun(
         self,
-        run_id: int,
+        run_id: str,
         mode: RerunMode = RerunMode.ALL,
         *,
         from_task: str | None = None,
@@ -82,14 +82,14 @@ class Runner(Protocol):
         ...
 
     async def rerun_plan(
-        self, run_id: int, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
+        self, run_id: str, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
     ) -> list[str]:
         """The tasks a rerun would execute, in pipeline order (for previews). A rerun from a
         task also executes the tasks upstream of it that did not succeed, with their
         downstream: kept, they would skip it again."""
         ...
 
-    async def cancel(self, run_id: int) -> Run:
+    async def cancel(self, run_id: str) -> Run:
         """Kill every running task of the run and mark it cancelled."""
         ...
 
@@ -100,9 +100,10 @@ class Runner(Protocol):
         status: RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
-        before: int | None = None,
+        before: str | None = None,
     ) -> list[Run]:
-        """Runs, newest first; `before` pages backwards by run id. Filters: a pipeline (its
+        """Runs, newest first; `before` (a run id) pages backwards: the runs older than that
+        run, as the runner orders them. Filters: a pipeline (its
         recorded name), a status, and `text`, whose words must all match: `#12` is run 12,
         `key=value` a param, any other word is looked for in the run's number, pipeline,
         status, trigger, user, params and parent (`rerun #7`) and its tasks' reasons."""
@@ -115,7 +116,7 @@ class Runner(Protocol):
         status: RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
-        before: int | None = None,
+        before: str | None = None,
     ) -> RunPage:
         """`runs()`, with how many runs match the filters in all ("50 of 312")."""
         ...
@@ -126,21 +127,22 @@ class Runner(Protocol):
         that line last succeeded."""
         ...
 
-    async def run(self, run_id: int) -> RunDetail: ...
+    async def run(self, run_id: str) -> RunDetail: ...
 
-    async def resolve_run(self, ref: str) -> int:
-        """Turn a user's run reference (`42`, `#42`, `last`) into a run id."""
+    async def resolve_run(self, ref: str) -> str:
+        """Turn a user's run reference (`42`, `#42`, `last`, `last:PIPELINE`, or a runner's
+        own id) into a run id."""
         ...
 
     async def read_log(
-        self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
+        self, run_id: str, task: str, *, start: int = 0, limit: int | None = 1000
     ) -> LogChunk:
         """Lines [start, start+limit) of a task's log. A negative start counts from the end."""
         ...
 
     async def search_log(
         self,
-        run_id: int,
+        run_id: str,
         task: str,
         pattern: str,
         *,
@@ -165,7 +167,7 @@ class Runner(Protocol):
         """The newest event's sequence number (start following from here)."""
         ...
 
-    async def wait_run(self, run_id: int) -> Run:
+    async def wait_run(self, run_id: str) -> Run:
         """Block until the run has finished and return it."""
         ...
 

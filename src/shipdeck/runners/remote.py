@@ -45,6 +45,7 @@ from shipdeck.model import (
     Verdict,
 )
 from shipdeck.model.capabilities import EVERYTHING, REGISTRY, Capabilities, Capability
+from shipdeck.model.ids import Id, run_label
 from shipdeck.runners.base import BaseRunner, read_log_pages
 from shipdeck.runners.event_follower import (
     Backoff,
@@ -84,7 +85,7 @@ class RunnerInfo(BaseModel):
     started_at: datetime
     read_only: bool
     last_seq: int
-    active_runs: list[int] | None = None
+    active_runs: list[Id] | None = None
     """The runs it executes now (stopping it cancels them); None from a runner too old to say."""
     capabilities: Capabilities | list[str] | None = None
     """What it can do. From older servers: the optional halves of the contract it offered
@@ -274,27 +275,29 @@ class RemoteRunner(BaseRunner):
 
     async def rerun(
         self,
-        run_id: int,
+        run_id: str,
         mode: RerunMode = RerunMode.ALL,
         *,
         from_task: str | None = None,
         jobs: int | None = None,
         trigger: str = "cli",
     ) -> Run:
-        self._check_writable(f"rerun #{run_id}")
+        self._check_writable(f"rerun {run_label(run_id)}")
         body = {"mode": mode.value, "from_task": from_task, "jobs": jobs, "trigger": trigger}
-        return Run.model_validate(await self._request("POST", f"/runs/{run_id}/rerun", json=body))
+        return Run.model_validate(
+            await self._request("POST", f"/runs/{_path_id(run_id)}/rerun", json=body)
+        )
 
     async def rerun_plan(
-        self, run_id: int, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
+        self, run_id: str, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
     ) -> list[str]:
         params = {"mode": mode.value, "from_task": from_task}
-        plan = await self._request("GET", f"/runs/{run_id}/rerun-plan", params=params)
+        plan = await self._request("GET", f"/runs/{_path_id(run_id)}/rerun-plan", params=params)
         return [str(name) for name in plan]
 
-    async def cancel(self, run_id: int) -> Run:
-        self._check_writable(f"cancel #{run_id}")
-        return Run.model_validate(await self._request("POST", f"/runs/{run_id}/cancel"))
+    async def cancel(self, run_id: str) -> Run:
+        self._check_writable(f"cancel {run_label(run_id)}")
+        return Run.model_validate(await self._request("POST", f"/runs/{_path_id(run_id)}/cancel"))
 
     async def runs(
         self,
@@ -303,7 +306,7 @@ class RemoteRunner(BaseRunner):
         status: RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
-        before: int | None = None,
+        before: str | None = None,
     ) -> list[Run]:
         params = _runs_query(pipeline, status, text, limit, before)
         return RUNS.validate_json(await self._body("/runs", params))
@@ -315,7 +318,7 @@ class RemoteRunner(BaseRunner):
         status: RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
-        before: int | None = None,
+        before: str | None = None,
     ) -> RunPage:
         params = _runs_query(pipeline, status, text, limit, before)
         return RunPage.model_validate_json(await self._body("/runs/page", params))
@@ -323,17 +326,17 @@ class RemoteRunner(BaseRunner):
     async def failures(self, *, limit: int = 20) -> list[FailureStreak]:
         return FAILURES.validate_json(await self._body("/runs/failures", {"limit": limit}))
 
-    async def run(self, run_id: int) -> RunDetail:
-        return RunDetail.model_validate_json(await self._body(f"/runs/{run_id}"))
+    async def run(self, run_id: str) -> RunDetail:
+        return RunDetail.model_validate_json(await self._body(f"/runs/{_path_id(run_id)}"))
 
-    async def resolve_run(self, ref: str) -> int:
+    async def resolve_run(self, ref: str) -> str:
         answer = await self._request("GET", "/runs/resolve", params={"ref": ref})
-        return int(answer["run_id"])
+        return str(answer["run_id"])
 
     async def read_log(
-        self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
+        self, run_id: str, task: str, *, start: int = 0, limit: int | None = 1000
     ) -> LogChunk:
-        path = f"/runs/{run_id}/tasks/{quote(task, safe='')}/log"
+        path = f"/runs/{_path_id(run_id)}/tasks/{quote(task, safe='')}/log"
 
         async def fetch(start: int, limit: int) -> LogChunk:
             return LogChunk.model_validate_json(
@@ -344,7 +347,7 @@ class RemoteRunner(BaseRunner):
 
     async def search_log(
         self,
-        run_id: int,
+        run_id: str,
         task: str,
         pattern: str,
         *,
@@ -354,7 +357,7 @@ class RemoteRunner(BaseRunner):
         end: int | None = None,
         limit: int = 10_000,
     ) -> LogSearchPage:
-        path = f"/runs/{run_id}/tasks/{quote(task, safe='')}/log/search"
+        path = f"/runs/{_path_id(run_id)}/tasks/{quote(task, safe='')}/log/search"
         params = {
             "pattern": pattern,
             "regex": str(regex).lower(),
@@ -391,10 +394,13 @@ class RemoteRunner(BaseRunner):
     async def last_seq(self) -> int:
         return int((await self._request("GET", "/events/last"))["last_seq"])
 
-    async def wait_run(self, run_id: int) -> Run:
+    async def wait_run(self, run_id: str) -> Run:
         while True:
             answer = await self._request(
-                "GET", f"/runs/{run_id}/wait", params={"timeout": WAIT_POLL}, seconds=WAIT_POLL + 15
+                "GET",
+                f"/runs/{_path_id(run_id)}/wait",
+                params={"timeout": WAIT_POLL},
+                seconds=WAIT_POLL + 15,
             )
             run = Run.model_validate(answer)
             if run.status.finished:
@@ -603,8 +609,13 @@ async def wait_until_reachable(runner: RemoteRunner, within: float) -> RunnerInf
             await asyncio.sleep(0.05)
 
 
+def _path_id(run_id: str) -> str:
+    """A run id as one path segment: opaque, so whatever it holds is quoted."""
+    return quote(run_id, safe="")
+
+
 def _runs_query(
-    pipeline: str | None, status: RunStatus | None, text: str | None, limit: int, before: int | None
+    pipeline: str | None, status: RunStatus | None, text: str | None, limit: int, before: str | None
 ) -> dict[str, Any]:
     return {
         "pipeline": pipeline,

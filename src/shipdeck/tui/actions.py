@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from shipdeck.formatting import plural
 from shipdeck.model import RerunMode, TaskStatus
 from shipdeck.model.capabilities import Capability
+from shipdeck.model.ids import run_label
 from shipdeck.tui.fleet import runner_lacks, runner_read_only
 from shipdeck.tui.plan_text import describe_rerun
 
@@ -91,7 +92,7 @@ def on_runner(app: ShipdeckApp, index: int) -> str:
 
 async def rerun(
     app: ShipdeckApp,
-    run_id: int,
+    run_id: str,
     mode: RerunMode,
     from_task: str | None = None,
     *,
@@ -105,14 +106,14 @@ async def rerun(
     if index is None:
         return
     runner = app.runners[index]
-    failed = f"Could not rerun #{run_id}{on_runner(app, index)}"
+    failed = f"Could not rerun {run_label(run_id)}{on_runner(app, index)}"
     detail = await app.call("Rerun", lambda: runner.run(run_id), title=failed)
     if detail is None:
         return
     if not detail.run.status.finished:
         # Refused before the preview: it would list tasks still running as kept.
         app.notify(
-            f"#{run_id} is still {detail.run.status.value}: wait for it to finish, "
+            f"{run_label(run_id)} is still {detail.run.status.value}: wait for it to finish, "
             "or cancel it (c) first",
             title=failed,
             severity="warning",
@@ -124,7 +125,7 @@ async def rerun(
     if plan is None:
         return
     if not plan:
-        app.notify(f"Nothing to rerun in #{run_id} ({mode.value})", severity="warning")
+        app.notify(f"Nothing to rerun in {run_label(run_id)} ({mode.value})", severity="warning")
         return
     pipelines = await app.call("Rerun", runner.pipelines, title=failed)
     if pipelines is None:
@@ -141,7 +142,7 @@ async def rerun(
         )
         if new is not None:
             tasks = plural(len(plan), "task")
-            app.notify(f"Started run #{new.id}{on_runner(app, index)} ({tasks})")
+            app.notify(f"Started run {new.label}{on_runner(app, index)} ({tasks})")
             app.open_run_on(index, new.id, replace=True)
 
     def done(confirmed: bool | None) -> None:
@@ -150,7 +151,7 @@ async def rerun(
 
     app.push_screen(
         ConfirmScreen(
-            f"{title}: #{run_id}{on_runner(app, index)}",
+            f"{title}: {run_label(run_id)}{on_runner(app, index)}",
             f"Will run {plural(len(plan), 'task')}:",
             preview.items,
             footnote=preview.footnote,
@@ -160,19 +161,19 @@ async def rerun(
     )
 
 
-async def cancel(app: ShipdeckApp, run_id: int, *, index: int | None = None) -> None:
+async def cancel(app: ShipdeckApp, run_id: str, *, index: int | None = None) -> None:
     from shipdeck.tui.screens.confirm import ConfirmScreen
 
     index = await able(app, "Cancel", Capability.CANCEL, index)
     if index is None:
         return
     runner = app.runners[index]
-    failed = f"Could not cancel #{run_id}{on_runner(app, index)}"
+    failed = f"Could not cancel {run_label(run_id)}{on_runner(app, index)}"
     detail = await app.call("Cancel", lambda: runner.run(run_id), title=failed)
     if detail is None:
         return
     if detail.run.status.finished:
-        app.notify(f"#{run_id} already {detail.run.status.value}", severity="warning")
+        app.notify(f"{run_label(run_id)} already {detail.run.status.value}", severity="warning")
         return
     killed = [t.name for t in detail.tasks if t.status in (TaskStatus.RUNNING, TaskStatus.RETRYING)]
     dropped = [t.name for t in detail.tasks if t.status == TaskStatus.PENDING]
@@ -182,7 +183,7 @@ async def cancel(app: ShipdeckApp, run_id: int, *, index: int | None = None) -> 
     async def go() -> None:
         run = await app.call("Cancel", lambda: runner.cancel(run_id), title=failed)
         if run is not None:
-            app.notify(f"Cancelled #{run.id}{on_runner(app, index)}")
+            app.notify(f"Cancelled {run.label}{on_runner(app, index)}")
 
     def done(confirmed: bool | None) -> None:
         if confirmed:
@@ -190,7 +191,7 @@ async def cancel(app: ShipdeckApp, run_id: int, *, index: int | None = None) -> 
 
     app.push_screen(
         ConfirmScreen(
-            f"Cancel run #{run_id} ({detail.run.pipeline}){on_runner(app, index)}",
+            f"Cancel run {run_label(run_id)} ({detail.run.pipeline}){on_runner(app, index)}",
             f"Will kill {len(killed)} running and cancel {len(dropped)} not started:",
             lines or ["(no task is running yet)"],
             action="Cancel run",
@@ -214,7 +215,7 @@ async def trigger(app: ShipdeckApp, pipeline: str, *, index: int | None = None) 
             app.notify(f"Unknown pipeline {pipeline!r}", severity="error")
         return
 
-    def done(run_id: int | None) -> None:
+    def done(run_id: str | None) -> None:
         if run_id is not None:
             app.open_run_on(index, run_id, replace=True)
 

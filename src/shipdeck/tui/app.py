@@ -330,7 +330,7 @@ class ShipdeckApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
-    def open_run(self, run_id: int, *, task: str | None = None, replace: bool = False) -> None:
+    def open_run(self, run_id: str, *, task: str | None = None, replace: bool = False) -> None:
         from shipdeck.tui.screens.run import RunScreen
 
         screen = RunScreen(run_id, task=task)
@@ -339,7 +339,7 @@ class ShipdeckApp(App[int]):
         else:
             self.push_screen(screen)
 
-    def open_run_on(self, index: int, run_id: int, *, replace: bool = False) -> None:
+    def open_run_on(self, index: int, run_id: str, *, replace: bool = False) -> None:
         """Open a run of any runner: the app switches to that runner first."""
         self.switch_runner(index)
         self.open_run(run_id, replace=replace)

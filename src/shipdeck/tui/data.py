@@ -41,7 +41,7 @@ class Snapshot:
     """Failures no success followed, newest first: per pipeline (deploys: per environment)."""
     history: dict[str, list[Run]] = field(default_factory=dict)
     """Per pipeline: its latest runs, newest first."""
-    details: dict[int, RunDetail] = field(default_factory=dict)
+    details: dict[str, RunDetail] = field(default_factory=dict)
     """Tasks of the failures and active runs the overview shows."""
     alerts: list[Alert] = field(default_factory=list)
     """Open alerts of the runner's monitors, newest first (shown above the failures)."""
@@ -50,7 +50,7 @@ class Snapshot:
         runs = self.history.get(pipeline)
         return runs[0] if runs else None
 
-    def find(self, run_id: int) -> Run | None:
+    def find(self, run_id: str) -> Run | None:
         """A run this snapshot holds, wherever it is listed."""
         listed = [*self.runs, *self.active, *(s.run for s in self.failures)]
         listed += [run for runs in self.history.values() for run in runs]
@@ -75,7 +75,7 @@ async def load_snapshot(runner: Runner, pipelines: list[PipelineSpec] | None = N
         asyncio.gather(*(runner.runs(pipeline=p.name, limit=STRIP_RUNS) for p in pipelines)),
         _open_alerts(runner),
     )
-    active = sorted([*running, *queued], key=lambda run: run.id, reverse=True)
+    active = sorted([*running, *queued], key=lambda run: run.created_at, reverse=True)
     history = {p.name: h for p, h in zip(pipelines, histories, strict=True)}
     snapshot = Snapshot(
         pipelines=pipelines,

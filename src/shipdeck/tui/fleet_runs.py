@@ -51,16 +51,16 @@ class FleetRuns:
         return part.data if part is not None else None
 
 
-def fleet_key(index: int, run_id: int) -> str:
+def fleet_key(index: int, run_id: str) -> str:
     return f"{index}:{run_id}"
 
 
-def parse_fleet_key(key: str) -> tuple[int, int] | None:
-    """`2:14` -> (runner 2, run 14); a plain run id (the active runner's) -> None."""
+def parse_fleet_key(key: str) -> tuple[int, str] | None:
+    """`2:14` -> (runner 2, run "14"); a plain run id (the active runner's) -> None."""
     index, colon, run_id = key.partition(":")
-    if not colon or not index.isdigit() or not run_id.isdigit():
+    if not colon or not (index.isascii() and index.isdigit()) or not run_id:
         return None
-    return int(index), int(run_id)
+    return int(index), run_id
 
 
 def pipeline_key(index: int, pipeline: str) -> str:
@@ -108,6 +108,6 @@ def runner_summary(
     )
     if runs:
         last = runs[0]
-        line.append(palette.badge(last.status, f"#{last.id} {last.pipeline}"))
+        line.append(palette.badge(last.status, f"{last.label} {last.pipeline}"))
         line.append(f" {format_age(last.created_at, now)}", style=palette.muted)
     return line

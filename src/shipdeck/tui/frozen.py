@@ -35,7 +35,7 @@ def frozen_now(runs: int) -> datetime:
 
 
 def _run(run: Run) -> Run:
-    created = BASE + RUN_SPACING * (run.id - 1)
+    created = BASE + RUN_SPACING * (int(run.id) - 1)  # the engine's ids: run numbers
     started = created + timedelta(seconds=1) if run.started_at else None
     finished = None
     if run.finished_at and started:
@@ -46,7 +46,7 @@ def _run(run: Run) -> Run:
 
 
 def _task(task: TaskRun, slot: int) -> TaskRun:
-    start = BASE + RUN_SPACING * (task.run_id - 1) + timedelta(seconds=1) + TASK_SLOT * slot
+    start = BASE + RUN_SPACING * (int(task.run_id) - 1) + timedelta(seconds=1) + TASK_SLOT * slot
     return task.model_copy(
         update={
             "started_at": start if task.started_at else None,
@@ -102,5 +102,6 @@ class FrozenTimes(DelegatingRunner):
     async def model_versions(self, *args: Any, **kwargs: Any) -> list[ModelVersion]:
         versions = await super().model_versions(*args, **kwargs)
         return [
-            v.model_copy(update={"created_at": BASE + RUN_SPACING * v.run_id}) for v in versions
+            v.model_copy(update={"created_at": BASE + RUN_SPACING * int(v.run_id)})
+            for v in versions
         ]

@@ -54,7 +54,7 @@ class LogMatches:
         self._pending: dict[int, LogLine] = {}
         """Live lines the runner had not searched when they arrived, while counting."""
 
-    async def count(self, runner: Runner, run_id: int, task: str) -> None:
+    async def count(self, runner: Runner, run_id: str, task: str) -> None:
         """Search the log with the runner, page by page, up to its end and past every live line
         seen meanwhile (run in a worker; cancelling it leaves `done` False)."""
         self.done = False
@@ -126,7 +126,7 @@ class LogMatches:
 
 async def find_match(
     runner: Runner,
-    run_id: int,
+    run_id: str,
     task: str,
     query: LogQuery,
     start: int,

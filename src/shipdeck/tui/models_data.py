@@ -48,22 +48,22 @@ class ModelsData:
 
 def _last_env_versions(
     services: list[ServiceSpec], states: list[EnvironmentState]
-) -> dict[str, tuple[str, int]]:
+) -> dict[str, tuple[str, str]]:
     """Model name -> (environment, version) that the service's last environment runs."""
     held = {(s.service, s.env): s.revision for s in states}
-    result: dict[str, tuple[str, int]] = {}
+    result: dict[str, tuple[str, str]] = {}
     for service in services:
         if not service.model or not service.environments:
             continue
         env = service.environments[-1]
         revision = held.get((service.name, env))
         if revision and revision.startswith("v") and revision[1:].isdigit():
-            result.setdefault(service.model, (env, int(revision[1:])))
+            result.setdefault(service.model, (env, revision[1:]))
     return result
 
 
 def _reference(
-    versions: list[ModelVersion], deployed: tuple[str, int] | None
+    versions: list[ModelVersion], deployed: tuple[str, str] | None
 ) -> tuple[ModelVersion | None, str]:
     for version in versions:
         if CHAMPION in version.aliases:

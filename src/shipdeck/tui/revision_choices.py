@@ -51,7 +51,7 @@ async def _build_choices(
     choices = []
     for position, run in enumerate(built):
         revision = f"r{run.id}"
-        what = "latest build" if position == 0 else f"build #{run.id}"
+        what = "latest build" if position == 0 else f"build {run.label}"
         if revision == current:
             what += ", here now"
         params = " ".join(f"{k}={format_param(v)}" for k, v in run.params.items())

@@ -33,7 +33,7 @@ class Health(BaseModel):
     started_at: datetime
     read_only: bool
     last_seq: int
-    active_runs: list[int]
+    active_runs: list[str]
     """The runs this runner executes now, queued or running (stopping it cancels them)."""
     capabilities: Capabilities
     """What the runner can do (read-only when this server is); clients offer only that."""

@@ -19,12 +19,19 @@ from shipdeck.model import (
     RunPage,
     RunStatus,
 )
-from shipdeck.server.routes.deps import MAX_ID, WRITABLE, RunnerDep
+from shipdeck.server.routes.deps import WRITABLE, RunnerDep
 from shipdeck.server.sse import unless_stopped
 
 router = APIRouter(prefix="/v1", tags=["runs"])
 
-RunId = Annotated[int, Path(ge=1, le=MAX_ID)]
+RunId = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=200,
+        description="The run's id as the runner gave it (the embedded engine's: its number)",
+    ),
+]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -47,7 +54,7 @@ class Rerun(BaseModel):
 
 
 class ResolvedRun(BaseModel):
-    run_id: int
+    run_id: str
 
 
 Pipeline = Annotated[str | None, Query(max_length=200)]
@@ -61,7 +68,10 @@ Text = Annotated[
     ),
 ]
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Before = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+Before = Annotated[
+    str | None,
+    Query(min_length=1, max_length=200, description="Only runs older than this run (its id)"),
+]
 
 
 @router.get("/runs")

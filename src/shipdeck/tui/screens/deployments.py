@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Static
 
 from shipdeck.formatting import format_age, format_metric, plural
 from shipdeck.model import DeployAction, Outcome
+from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.actions import refuse_if_read_only
@@ -245,7 +246,7 @@ class DeploymentsView(FleetView[DeployData]):
         if state.since:
             text.append(f" since {format_age(state.since, now)} by {state.user or '?'}")
         if state.run_id:
-            text.append(f"  run #{state.run_id}")
+            text.append(f"  run {run_label(state.run_id)}")
         health = state.health if state.health_revision == state.revision else None
         if state.revision is not None:
             text.append(

@@ -329,7 +329,7 @@ class MainScreen(HidesRefusedKeys):
             snapshot = self.snapshot_of(index)
             run = snapshot.latest(name) if snapshot is not None else None
             return (index, run) if run is not None else None
-        index, run_id = parse_fleet_key(key) or (self.shipdeck.active, int(key))
+        index, run_id = parse_fleet_key(key) or (self.shipdeck.active, key)
         snapshot = self.snapshot_of(index)
         run = snapshot.find(run_id) if snapshot is not None else None
         for runs in self.query(RunsView) if run is None else []:
@@ -368,7 +368,7 @@ class MainScreen(HidesRefusedKeys):
                 return
             self.shipdeck.open_run_on(index, run.id)
             return
-        index, run_id = parse_fleet_key(str(key)) or (self.shipdeck.active, int(key))
+        index, run_id = parse_fleet_key(str(key)) or (self.shipdeck.active, str(key))
         self.shipdeck.open_run_on(index, run_id)
 
     # Actions (hidden when every runner is read-only; refused per runner, saying so).

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Input, Label, Static
 from shipdeck.formatting import format_age, format_duration, plural
 from shipdeck.model import Alert, EventKind, MonitorInfo, ScheduleInfo, Verdict
 from shipdeck.model.capabilities import Capability
+from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.actions import refuse_if_read_only, refuse_if_unable
@@ -275,7 +276,7 @@ class MonitoringView(FleetView[MonitoringData]):
         runner = app.runners[index]
         check = await app.call(f"Check {name}", lambda: runner.check_monitor(name, wait=False))
         if check is not None:
-            app.notify(f"{name}: checking (run #{check.run_id})")
+            app.notify(f"{name}: checking (run {run_label(check.run_id)})")
 
     def action_acknowledge(self) -> None:
         key = self._selected("monitoring-alerts")

@@ -35,8 +35,14 @@ def _running_tasks(detail: RunDetail | None) -> str:
 
 def _queued_behind(run: Run, active: list[Run]) -> str:
     """A queued run waits for its pipeline's `concurrency` slot: say for which run."""
-    ahead = [other.id for other in active if other.pipeline == run.pipeline and other.id < run.id]
-    return f"queued behind #{max(ahead)}" if ahead else "queued"
+    ahead = [
+        other
+        for other in active
+        if other.pipeline == run.pipeline and other.created_at < run.created_at
+    ]
+    if not ahead:
+        return "queued"
+    return f"queued behind {max(ahead, key=lambda other: other.created_at).label}"
 
 
 def strip(runs: list[Run], palette: Palette, width: int = STRIP_RUNS) -> Text:
@@ -157,11 +163,11 @@ class OverviewView(FilterableView, Vertical):
             run = streak.run
             cause = failure_cause(run, source.snapshot.details.get(run.id))
             line = _line(streak)
-            if not _matches(words, source.name if many else "", f"#{run.id}", line, cause):
+            if not _matches(words, source.name if many else "", run.label, line, cause):
                 continue
             cells: list[Cell] = [clip_name(source.name)] if many else []
             cells += [
-                palette.badge(run.status, f"#{run.id}"),
+                palette.badge(run.status, run.label),
                 clip_name(line),
                 Text(f"\u00d7{streak.count}" if streak.count > 1 else "", style=palette.muted),
                 Text(clip(cause, 30), style=palette.status("failed")),
@@ -177,11 +183,11 @@ class OverviewView(FilterableView, Vertical):
             tasks = _running_tasks(source.snapshot.details.get(run.id))
             if run.status == RunStatus.QUEUED:
                 tasks = _queued_behind(run, source.snapshot.active)
-            if not _matches(words, source.name if many else "", f"#{run.id}", run.pipeline, tasks):
+            if not _matches(words, source.name if many else "", run.label, run.pipeline, tasks):
                 continue
             cells = [clip_name(source.name)] if many else []
             cells += [
-                palette.badge(run.status, f"#{run.id}"),
+                palette.badge(run.status, run.label),
                 clip_name(run.pipeline),
                 f"{progress_bar(run.tasks_done, run.tasks_total, 8)} "
                 f"{run.tasks_done}/{run.tasks_total}",
@@ -202,7 +208,7 @@ class OverviewView(FilterableView, Vertical):
                 cells += [
                     clip_name(pipeline.name),
                     strip(runs, palette),
-                    palette.badge(last.status, f"#{last.id}") if last else "never run",
+                    palette.badge(last.status, last.label) if last else "never run",
                     format_age(last.created_at, now) if last else "",
                 ]
                 key = pipeline_key(source.index, pipeline.name) if many else pipeline.name

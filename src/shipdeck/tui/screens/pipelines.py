@@ -48,7 +48,7 @@ class PipelinesView(Vertical):
                         clip_name(pipeline.name),
                         str(len(pipeline.tasks)),
                         clip(params, 22),
-                        palette.badge(last.status, f"#{last.id}") if last else "-",
+                        palette.badge(last.status, last.label) if last else "-",
                         format_age(last.created_at, now) if last else "",
                         strip(runs, palette, 10),
                         clip(pipeline.description, 40),

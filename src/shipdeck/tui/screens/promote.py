@@ -95,7 +95,7 @@ class ActionScreen(ModalScreen[bool]):
         self.phase = "loading"
         """loading, ready, running, done."""
         self.entry: HistoryEntry | None = None
-        self.run_id: int | None = None
+        self.run_id: str | None = None
         self.picked: str | None = None
         """The revision picked from the list (deploy, roll back): what the plan is asked for."""
         self.changed = False
@@ -443,7 +443,7 @@ class ActionScreen(ModalScreen[bool]):
             severity="information" if entry.outcome == Outcome.SUCCEEDED else "error",
         )
 
-    def _show_log(self, run_id: int, task: str) -> None:
+    def _show_log(self, run_id: str, task: str) -> None:
         if not self.is_attached:
             return
         self.run_id = run_id

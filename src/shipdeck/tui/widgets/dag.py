@@ -20,6 +20,7 @@ from textual.strip import Strip
 
 from shipdeck.formatting import format_duration
 from shipdeck.model import PipelineSpec, TaskRun, TaskStatus
+from shipdeck.model.ids import run_label
 from shipdeck.tui import keymap
 from shipdeck.tui.dag_layout import BOX_HEIGHT, EDGE_CHARS, DagLayout, layout_dag, neighbour
 from shipdeck.tui.format import Clock, clip, glyph, system_clock, task_elapsed
@@ -188,7 +189,7 @@ class DagView(ScrollView, can_focus=True):
         if task is None:
             return f" {glyph(status)} pending"
         if task.reused_from is not None:
-            return clip(f" {glyph(status)} kept #{task.reused_from}", width)
+            return clip(f" {glyph(status)} kept {run_label(task.reused_from)}", width)
         if task.status in (TaskStatus.PENDING,):
             return f" {glyph(status)} pending"
         if task.status == TaskStatus.SKIPPED:

@@ -33,7 +33,7 @@ class LogPane(Vertical):
     def __init__(
         self,
         runner: Runner,
-        run_id: int,
+        run_id: str,
         task: str,
         *,
         id: str | None = None,
