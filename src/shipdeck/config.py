@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shipdeck.errors import Conflict, InvalidInput, NotFound, Refused
 from shipdeck.paths import config_path
@@ -47,6 +47,7 @@ __all__ = [
     "RUNNER_KINDS",
     "TOKEN_ENV",
     "LoadedSettings",
+    "PrefectEntry",
     "RunnerEntry",
     "Settings",
     "TuiSettings",
@@ -119,7 +120,23 @@ class RunnerEntry(BaseModel):
         return None
 
 
-RUNNER_KINDS: dict[str, type[RunnerEntry]] = {"shipdeck": RunnerEntry}
+class PrefectEntry(RunnerEntry):
+    """One Prefect server's REST API (`kind = "prefect"`): `http://HOST:4200/api`, or Prefect
+    Cloud's `https://api.prefect.cloud/api/accounts/ID/workspaces/ID`. The secret from
+    `token_env`/`token_file` is sent as `Authorization: Bearer` (a Prefect Cloud API key)."""
+
+    kind: Literal["prefect"] = "prefect"  # type: ignore[assignment]
+    poll_interval: float = Field(default=1.0, ge=0.2, le=60.0)
+    """Seconds between looks at the server for changes (states, new log lines)."""
+
+    url_rule: ClassVar[str] = "http(s)://HOST:PORT/api (the Prefect API root)"
+
+    @classmethod
+    def url_ok(cls, url: str) -> bool:
+        return _HTTP_URL.match(url) is not None
+
+
+RUNNER_KINDS: dict[str, type[RunnerEntry]] = {"shipdeck": RunnerEntry, "prefect": PrefectEntry}
 """Every runner kind shipdeck can talk to, by the `kind` written in the file."""
 
 

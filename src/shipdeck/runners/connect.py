@@ -26,7 +26,24 @@ def _open_shipdeck(entry: RunnerEntry) -> Runner:
     )
 
 
-OPENERS: dict[str, Callable[[RunnerEntry], Runner]] = {"shipdeck": _open_shipdeck}
+def _open_prefect(entry: RunnerEntry) -> Runner:
+    from shipdeck.config import PrefectEntry
+    from shipdeck.runners.prefect.runner import PrefectRunner
+
+    interval = entry.poll_interval if isinstance(entry, PrefectEntry) else 1.0
+    return PrefectRunner(
+        entry.url,
+        name=entry.name,
+        api_key=runner_token(entry),
+        read_only=entry.read_only,
+        poll_interval=interval,
+    )
+
+
+OPENERS: dict[str, Callable[[RunnerEntry], Runner]] = {
+    "shipdeck": _open_shipdeck,
+    "prefect": _open_prefect,
+}
 """How to open a configured runner, by its kind (each kind in `shipdeck.config.RUNNER_KINDS`)."""
 
 

@@ -26,6 +26,7 @@ from shipdeck.errors import (
 )
 
 PAGE = 100
+TASK_PAGE = 200
 TIMEOUT = 10.0
 
 
@@ -98,6 +99,19 @@ class Graph(_Loose):
     end_time: datetime | None = None
     root_node_ids: list[str] = []
     nodes: list[tuple[str, GraphNode]] = []
+
+
+class TaskRun(_Loose):
+    id: str
+    name: str
+    flow_run_id: str | None = None
+    task_key: str = ""
+    state_type: str | None = None
+    state_name: str | None = None
+    state: State | None = None
+    run_count: int = 0
+    start_time: datetime | None = None
+    end_time: datetime | None = None
 
 
 class LogLine(_Loose):
@@ -175,6 +189,10 @@ class PrefectApi:
     async def health(self) -> None:
         await self._call("GET", "health")
 
+    async def version(self) -> str:
+        """The server's Prefect version."""
+        return str(await self._call("GET", "admin/version"))
+
     # Flows and deployments.
 
     async def deployments(self, offset: int = 0, limit: int = PAGE) -> list[Deployment]:
@@ -205,6 +223,7 @@ class PrefectApi:
         *,
         deployment_ids: list[str] | None = None,
         state_types: list[str] | None = None,
+        ended_after: datetime | None = None,
         offset: int = 0,
         limit: int = PAGE,
     ) -> list[FlowRun]:
@@ -215,6 +234,9 @@ class PrefectApi:
             "sort": "EXPECTED_START_TIME_DESC",
         }
         body.update(self._run_filter(deployment_ids, state_types))
+        if ended_after is not None:
+            runs = body.setdefault("flow_runs", {})
+            runs["end_time"] = {"after_": ended_after.isoformat()}
         data = await self._call("POST", "flow_runs/filter", body)
         return [FlowRun.model_validate(item) for item in data]
 
@@ -249,13 +271,21 @@ class PrefectApi:
         run_id: str,
         *,
         task_run_id: str | None = None,
+        flow_only: bool = False,
+        since: datetime | None = None,
         offset: int = 0,
         limit: int = 200,
         newest_first: bool = False,
     ) -> list[LogLine]:
+        """One page of a flow run's logs by time: one task run's (`task_run_id`), the flow's
+        own (`flow_only`: those of no task), or all; `since` includes that instant."""
         logs: dict[str, Any] = {"flow_run_id": {"any_": [run_id]}}
         if task_run_id is not None:
             logs["task_run_id"] = {"any_": [task_run_id]}
+        elif flow_only:
+            logs["task_run_id"] = {"is_null_": True}
+        if since is not None:
+            logs["timestamp"] = {"after_": since.isoformat()}
         body = {
             "logs": logs,
             "offset": offset,
@@ -265,6 +295,43 @@ class PrefectApi:
         return [
             LogLine.model_validate(item) for item in await self._call("POST", "logs/filter", body)
         ]
+
+    async def task_runs(self, run_id: str) -> list[TaskRun]:
+        """Every task run of a flow run (their names, states and attempt counts)."""
+        found: list[TaskRun] = []
+        while True:
+            page = await self.task_runs_of([run_id], offset=len(found), limit=TASK_PAGE)
+            found.extend(page)
+            if len(page) < TASK_PAGE:
+                return found
+
+    async def task_runs_of(
+        self, run_ids: list[str], *, offset: int = 0, limit: int = TASK_PAGE
+    ) -> list[TaskRun]:
+        """One page of the task runs of these flow runs."""
+        body = {
+            "flow_runs": {"id": {"any_": run_ids}},
+            "offset": offset,
+            "limit": limit,
+            "sort": "EXPECTED_START_TIME_ASC",
+        }
+        data = await self._call("POST", "task_runs/filter", body)
+        return [TaskRun.model_validate(item) for item in data]
+
+    async def task_run(self, task_run_id: str) -> TaskRun:
+        return TaskRun.model_validate(await self._call("GET", f"task_runs/{task_run_id}"))
+
+    async def flow_runs_named(self, name: str) -> list[FlowRun]:
+        body = {"flow_runs": {"name": {"any_": [name]}}, "limit": 2, "sort": "START_TIME_DESC"}
+        data = await self._call("POST", "flow_runs/filter", body)
+        return [FlowRun.model_validate(item) for item in data]
+
+    async def flow_runs_by_id(self, ids: list[str]) -> list[FlowRun]:
+        if not ids:
+            return []
+        body = {"flow_runs": {"id": {"any_": ids}}, "limit": len(ids)}
+        data = await self._call("POST", "flow_runs/filter", body)
+        return [FlowRun.model_validate(item) for item in data]
 
     async def create_flow_run(
         self, deployment_id: str, parameters: dict[str, Any], *, tags: list[str] | None = None
