@@ -66,9 +66,10 @@ class LogKey:
 
 
 class LogStore:
-    def __init__(self, api: PrefectApi, *, keep: int = KEEP) -> None:
+    def __init__(self, api: PrefectApi, *, keep: int = KEEP, settle: float = SETTLE) -> None:
         self.api = api
         self.keep = keep
+        self.settle = settle
         self._logs: OrderedDict[LogKey, TaskLog] = OrderedDict()
 
     def open_logs(self) -> list[LogKey]:
@@ -87,7 +88,7 @@ class LogStore:
             self._logs.popitem(last=False)
         if log.complete:
             return log, []
-        settled = ended is not None and time.time() - ended.timestamp() > SETTLE
+        settled = ended is not None and time.time() - ended.timestamp() > self.settle
         added = await self._fetch(key, log)
         log.complete = settled
         return log, added
