@@ -224,6 +224,7 @@ class PrefectApi:
         deployment_ids: list[str] | None = None,
         state_types: list[str] | None = None,
         ended_after: datetime | None = None,
+        expected_before: datetime | None = None,
         offset: int = 0,
         limit: int = PAGE,
     ) -> list[FlowRun]:
@@ -237,6 +238,9 @@ class PrefectApi:
         if ended_after is not None:
             runs = body.setdefault("flow_runs", {})
             runs["end_time"] = {"after_": ended_after.isoformat()}
+        if expected_before is not None:
+            runs = body.setdefault("flow_runs", {})
+            runs["expected_start_time"] = {"before_": expected_before.isoformat()}
         data = await self._call("POST", "flow_runs/filter", body)
         return [FlowRun.model_validate(item) for item in data]
 

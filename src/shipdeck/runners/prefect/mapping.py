@@ -37,6 +37,14 @@ class Names:
         deployment = self.deployments.get(deployment_id or "")
         return f"{flow}/{deployment.name}" if deployment is not None else flow
 
+    def by_pipeline(self, name: str) -> tuple[str, str] | None:
+        """(deployment id, flow name) of a known pipeline `FLOW/DEPLOYMENT`."""
+        flow, _, deployment = name.partition("/")
+        for found in self.deployments.values():
+            if found.name == deployment and self.flows.get(found.flow_id) == flow:
+                return found.id, flow
+        return None
+
     def missing(self, runs: list[FlowRun]) -> tuple[set[str], set[str]]:
         """(flow ids, deployment ids) these runs name that are not known yet."""
         flows = {run.flow_id for run in runs if run.flow_id not in self.flows}

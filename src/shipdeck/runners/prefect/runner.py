@@ -168,6 +168,9 @@ class PrefectRunner(BaseRunner):
 
     async def _deployment(self, pipeline: str) -> tuple[str, str]:
         """(deployment id, flow name) of the pipeline `FLOW/DEPLOYMENT`."""
+        known = self.names.by_pipeline(pipeline)
+        if known is not None:
+            return known
         flow, slash, deployment = pipeline.partition("/")
         if not slash or not flow or not deployment:
             raise InvalidInput(f"runner {self.name}: pipeline {pipeline!r} must be FLOW/DEPLOYMENT")
@@ -262,20 +265,25 @@ class PrefectRunner(BaseRunner):
         state_types = states.state_types(status) if status is not None else None
         words = (text or "").lower().split()
         size = limit if not words and before is None else 200
-        skip_until = before
+        older_than = None
+        if before is not None:
+            older_than = (await self._flow_run(before)).expected_start_time
         found: list[Run] = []
         offset = 0
         while len(found) < limit and offset < RUNS_SCAN:
             page = await self.api.flow_runs(
-                deployment_ids=deployment_ids, state_types=state_types, offset=offset, limit=size
+                deployment_ids=deployment_ids,
+                state_types=state_types,
+                expected_before=older_than,
+                offset=offset,
+                limit=size,
             )
             offset += len(page)
             rows = page
-            if skip_until is not None:
+            if before is not None:
+                # The filter includes runs due at the same instant: keep those after it.
                 ids = [run.id for run in rows]
-                rows = rows[ids.index(skip_until) + 1 :] if skip_until in ids else []
-                if skip_until in ids:
-                    skip_until = None
+                rows = rows[ids.index(before) + 1 :] if before in ids else rows
             mapped = await self._runs_of(rows)
             found.extend(run for run in mapped if _matches(run, words))
             if len(page) < size:
