@@ -128,6 +128,9 @@ class PrefectEntry(RunnerEntry):
     kind: Literal["prefect"] = "prefect"  # type: ignore[assignment]
     poll_interval: float = Field(default=1.0, ge=0.2, le=60.0)
     """Seconds between looks at the server for changes (states, new log lines)."""
+    auth: Literal["bearer", "basic"] = "bearer"
+    """How the secret is sent: `bearer` (a Prefect Cloud API key) or `basic` (a self-hosted
+    server's `PREFECT_SERVER_API_AUTH_STRING`, `user:password`)."""
 
     url_rule: ClassVar[str] = "http(s)://HOST:PORT/api (the Prefect API root)"
 

@@ -101,7 +101,9 @@ def _wait(url: str, ready: Any, process: subprocess.Popen[bytes], log: Path) -> 
     raise RuntimeError(f"{url}: not ready in {START_TIMEOUT} s: {log.read_text()[-2000:]}")
 
 
-def start_prefect(root: Path, port: int | None = None) -> PrefectServer:
+def start_prefect(
+    root: Path, port: int | None = None, extra_env: dict[str, str] | None = None
+) -> PrefectServer:
     root.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     url = f"http://127.0.0.1:{port}/api"
@@ -118,6 +120,7 @@ def start_prefect(root: Path, port: int | None = None) -> PrefectServer:
         "DO_NOT_TRACK": "1",
         # The served flow looks for new runs every second (default 10): tests wait less.
         "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+        **(extra_env or {}),
     }
     log = root / "server.log"
     with log.open("ab") as out:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from shipdeck.config import PrefectEntry, load_runners
-from tests.prefect.conftest import PrefectServer, free_port
+from tests.prefect.conftest import PrefectServer, free_port, start_prefect
 
 pytestmark = pytest.mark.timeout(400)
 
@@ -76,3 +76,31 @@ def test_runner_add_refuses_a_bad_prefect_entry(
     assert result.returncode == 2
     assert message in result.stderr and result.stderr.count("\n") == 1
     assert not config.exists()
+
+
+def test_a_server_with_an_auth_string_takes_basic_auth(tmp_path: Path) -> None:
+    """A self-hosted server started with PREFECT_SERVER_API_AUTH_STRING: `auth = "basic"`
+    with the right secret is up; a wrong one, or a bearer key, is one line saying so."""
+    server = start_prefect(
+        tmp_path / "locked", extra_env={"PREFECT_SERVER_API_AUTH_STRING": "admin:s3cret"}
+    )
+    try:
+        config = tmp_path / "config.toml"
+        entries = [("right", "basic", "GOOD"), ("wrong", "basic", "BAD"), ("bearer", None, "GOOD")]
+        text = ""
+        for name, auth, var in entries:
+            text += f'[[runners]]\nkind = "prefect"\nname = "{name}"\nurl = "{server.url}"\n'
+            text += f'token_env = "{var}"\n' + (f'auth = "{auth}"\n' if auth else "") + "\n"
+        config.write_text(text)
+        listed = shipdeck(config, "ls", "--json", env={"GOOD": "admin:s3cret", "BAD": "admin:x"})
+        assert listed.returncode == 0, listed.stderr
+        rows = {row["name"]: row for row in json.loads(listed.stdout)["runners"]}
+        assert rows["right"]["reachable"], rows["right"]
+        for name in ("wrong", "bearer"):
+            assert not rows[name]["reachable"]
+            assert rows[name]["error"] == (
+                f"runner {name} (prefect) refused the credentials: Unauthorized"
+            )
+        assert "s3cret" not in listed.stdout
+    finally:
+        server.stop()

@@ -113,10 +113,12 @@ async def status_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def _ping_prefect(entry: RunnerEntry, row: dict[str, Any]) -> dict[str, Any]:
+    from shipdeck.config import PrefectEntry
     from shipdeck.runners.prefect.api import PrefectApi
 
+    basic = isinstance(entry, PrefectEntry) and entry.auth == "basic"
     try:
-        api = PrefectApi(entry.url, name=entry.name, api_key=runner_token(entry))
+        api = PrefectApi(entry.url, name=entry.name, api_key=runner_token(entry), basic=basic)
     except ShipdeckError as error:
         return {**row, "reachable": False, "error": str(error)}
     try:

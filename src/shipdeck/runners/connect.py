@@ -31,10 +31,12 @@ def _open_prefect(entry: RunnerEntry) -> Runner:
     from shipdeck.runners.prefect.runner import PrefectRunner
 
     interval = entry.poll_interval if isinstance(entry, PrefectEntry) else 1.0
+    basic = isinstance(entry, PrefectEntry) and entry.auth == "basic"
     return PrefectRunner(
         entry.url,
         name=entry.name,
         api_key=runner_token(entry),
+        basic=basic,
         read_only=entry.read_only,
         poll_interval=interval,
     )

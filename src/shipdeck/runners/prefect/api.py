@@ -10,6 +10,7 @@ Refused. Prefect Cloud's API keys go in the same `Authorization: Bearer` header.
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 
@@ -133,11 +134,17 @@ class PrefectApi:
         *,
         name: str,
         api_key: str | None = None,
+        basic: bool = False,
         timeout: float = TIMEOUT,
     ) -> None:
         self.name = name
         self.url = url.rstrip("/")
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        headers = {}
+        if api_key and basic:  # a self-hosted server's PREFECT_SERVER_API_AUTH_STRING
+            encoded = base64.b64encode(api_key.encode()).decode()
+            headers["Authorization"] = f"Basic {encoded}"
+        elif api_key:  # a Prefect Cloud API key
+            headers["Authorization"] = f"Bearer {api_key}"
         self._client = httpx.AsyncClient(
             base_url=f"{self.url}/",
             headers=headers,
@@ -167,7 +174,8 @@ class PrefectApi:
     def _error(response: httpx.Response, where: str) -> ShipdeckError:
         detail: Any = ""
         try:
-            detail = response.json().get("detail", "")
+            body = response.json()
+            detail = body.get("detail") or body.get("exception_message") or ""
         except (ValueError, AttributeError):
             detail = response.text.strip()
         if isinstance(detail, list):  # FastAPI's validation errors

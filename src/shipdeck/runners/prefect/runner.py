@@ -87,6 +87,7 @@ class PrefectRunner(BaseRunner):
         *,
         name: str,
         api_key: str | None = None,
+        basic: bool = False,
         read_only: bool = False,
         poll_interval: float = POLL_INTERVAL,
         timeout: float = 10.0,
@@ -94,7 +95,7 @@ class PrefectRunner(BaseRunner):
         self._name = name
         self.url = url
         self.read_only = read_only
-        self.api = PrefectApi(url, name=name, api_key=api_key, timeout=timeout)
+        self.api = PrefectApi(url, name=name, api_key=api_key, basic=basic, timeout=timeout)
         self.names = mapping.Names()
         self._capabilities = capabilities_of(read_only=read_only, interval=poll_interval)
         self._logs = LogStore(self.api)
