@@ -339,11 +339,13 @@ class PrefectRunner(BaseRunner):
         return streaks[:limit]
 
     async def _detail(self, run_id: str) -> tuple[FlowRun, RunDetail]:
-        flow_run = await self._flow_run(run_id)
-        graph, task_runs = await asyncio.gather(self.api.graph(run_id), self.api.task_runs(run_id))
-        return flow_run, self._with_tasks(
-            flow_run, graph, task_runs, await self._runs_of([flow_run])
+        if not _UUID.match(run_id):
+            raise NotFound(f"runner {self.name} has no run {run_id!r}")
+        flow_run, graph, task_runs = await asyncio.gather(
+            self.api.flow_run(run_id), self.api.graph(run_id), self.api.task_runs(run_id)
         )
+        mapped = await self._runs_of([flow_run])
+        return flow_run, self._with_tasks(flow_run, graph, task_runs, mapped)
 
     def _with_tasks(
         self, flow_run: FlowRun, graph: Graph, task_runs: list[PrefectTaskRun], mapped: list[Run]
