@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from shipdeck.model import PipelineSpec, Run, TaskRun
+from shipdeck.model.pipeline import ParamValue
 from shipdeck.runners.prefect import params as parameters
 from shipdeck.runners.prefect import states
 from shipdeck.runners.prefect.api import Deployment, FlowRun, Graph
@@ -64,8 +65,16 @@ def pipeline(deployment: Deployment, flow: str) -> PipelineSpec:
     )
 
 
+TRIGGER_TAG = "shipdeck.trigger:"
+"""The tag a run started from shipdeck carries, with what started it (`cli`, `tui`)."""
+
+
 def trigger(flow_run: FlowRun, parent: str | None) -> str:
-    """What started it, in short: a subflow's parent run, a schedule, the API."""
+    """What started it, in short: shipdeck's own trigger, a subflow's parent run, a
+    schedule, the API."""
+    for tag in flow_run.tags:
+        if tag.startswith(TRIGGER_TAG):
+            return tag.removeprefix(TRIGGER_TAG)
     if parent is not None:
         return f"subflow of {parent}"
     created_by = flow_run.created_by or {}
@@ -73,6 +82,18 @@ def trigger(flow_run: FlowRun, parent: str | None) -> str:
     if "auto-scheduled" in flow_run.tags or kind == "schedule":
         return "schedule"
     return kind or "prefect"
+
+
+def run_params(flow_run: FlowRun, names: Names) -> dict[str, ParamValue]:
+    """The values the flow ran with: its deployment's defaults, overlaid by the run's own."""
+    deployment = names.deployments.get(flow_run.deployment_id or "")
+    found: dict[str, ParamValue] = {}
+    if deployment is not None:
+        schema = deployment.parameter_openapi_schema
+        found = parameters.defaults(schema, deployment.parameters, unset=False)
+    for key, value in flow_run.parameters.items():
+        found[key] = parameters.shown(value)
+    return found
 
 
 def run(
@@ -92,7 +113,7 @@ def run(
         label=flow_run.name,
         pipeline=names.pipeline(flow_run.flow_id, flow_run.deployment_id),
         status=states.run_status(state_type),
-        params={key: parameters.shown(value) for key, value in flow_run.parameters.items()},
+        params=run_params(flow_run, names),
         trigger=trigger(flow_run, parent),
         user=user,
         created_at=created,

@@ -33,16 +33,18 @@ def properties(schema: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     return {name: spec for name, spec in props.items() if isinstance(spec, dict)}
 
 
-def defaults(schema: dict[str, Any] | None, parameters: dict[str, Any]) -> dict[str, ParamValue]:
+def defaults(
+    schema: dict[str, Any] | None, parameters: dict[str, Any], *, unset: bool = True
+) -> dict[str, ParamValue]:
     """Every parameter of the schema (in its `position` order) with the deployment's value,
-    else the flow's default, else "" (a value the trigger form must fill)."""
+    else the flow's default, else (with `unset`) "" (a value the trigger form must fill)."""
     props = properties(schema)
     order = sorted(props, key=lambda name: (props[name].get("position", 1_000_000), name))
     found: dict[str, ParamValue] = {}
     for name in order:
         if name in parameters:
             found[name] = shown(parameters[name])
-        else:
+        elif props[name].get("default") is not None or unset:
             found[name] = shown(props[name].get("default"))
     for name, value in parameters.items():  # set on the deployment but not in the schema
         found.setdefault(name, shown(value))

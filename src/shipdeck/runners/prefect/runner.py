@@ -202,7 +202,8 @@ class PrefectRunner(BaseRunner):
             deployment.parameters,
             dict(params or {}),
         )
-        flow_run = await self.api.create_flow_run(deployment_id, values)
+        tags = ["shipdeck", f"{mapping.TRIGGER_TAG}{trigger}"]
+        flow_run = await self.api.create_flow_run(deployment_id, values, tags=tags)
         return (await self._runs_of([flow_run]))[0]
 
     async def _flow_run(self, run_id: str) -> FlowRun:
