@@ -35,7 +35,10 @@ async def test_flow_and_task_logs_numbered_and_read_incrementally(
     flag = tmp_path / "fail"
     flag.touch()
     api = PrefectApi(prefect_server.url, name="orchestra")
-    store = LogStore(api, settle=0.0)
+    told: list[tuple[str | None, int]] = []
+    store = LogStore(
+        api, settle=0.0, on_added=lambda _, task, lines: told.extend((task, x.n) for x in lines)
+    )
     try:
         run = await api.create_flow_run(
             prefect_server.deployment_id(), {"rows": 7, "flag": str(flag)}
@@ -67,10 +70,16 @@ async def test_flow_and_task_logs_numbered_and_read_incrementally(
         flow_texts = await eventually(lambda: _texts(store, flow_log, "Finished in state"))
         assert not any("extracting" in text for text in flow_texts)
 
-        # Ended long enough ago: complete, and never asked for again.
+        # Ended long enough ago: complete (every log of the run), and never asked for again.
+        assert store.open_runs() == [run.id]
         done, _ = await store.read(extract, datetime.now(UTC) - timedelta(seconds=1))
-        assert done.complete
-        assert set(store.open_logs()) == {failing, flow_log}
+        assert done.complete and store.open_runs() == []
+        assert await store.refresh(run.id, None) == {}
+
+        # Every line was told once, in order, whichever read brought it.
+        for task_run_id in (ids["transform_b"], ids["extract"], None):
+            numbers = [n for task, n in told if task == task_run_id]
+            assert numbers == list(range(len(numbers))) and numbers
 
         found, following, finished = search(
             log.lines, "boom", regex=False, ignore_case=None, start=0, end=None, limit=100

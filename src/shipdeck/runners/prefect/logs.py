@@ -3,8 +3,9 @@
 Prefect keeps log records (one message each, tracebacks many lines long) with a timestamp,
 a level and the task run that wrote them, or none for the flow's own. shipdeck numbers lines:
 each record becomes as many lines as its message has, in timestamp order, and a log's lines
-are read once and kept (`LogStore`, a bounded number of logs): the next read asks Prefect only
-for records at or after the newest one kept (deduplicated by record id).
+are read once and kept (`LogStore`, the logs of a bounded number of runs): one request reads
+every log of a run, and the next asks Prefect only for records from shortly before the newest
+one kept (deduplicated by record id).
 
 The flow's process ships its records in batches (every 2 s by default), so some land after
 the run has ended: a log counts as finished only once its run or task is final and
@@ -16,8 +17,9 @@ from __future__ import annotations
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from shipdeck.logtext import compile_search, visible
 from shipdeck.model import LogLine, LogStream
@@ -29,7 +31,7 @@ SETTLE = 10.0
 are sent every 2 s; a loaded worker is later)."""
 PAGE = 200
 KEEP = 32
-"""Logs kept in memory (least recently read dropped first)."""
+"""Runs whose logs are kept in memory (least recently read dropped first)."""
 
 _LEVELS = {50: "CRITICAL", 40: "ERROR", 30: "WARNING"}
 
@@ -50,11 +52,9 @@ def record_lines(record: Record, first: int) -> list[LogLine]:
 
 @dataclass
 class TaskLog:
-    """One log as read so far."""
+    """One log (a task's, or the flow's own) as read so far."""
 
     lines: list[LogLine] = field(default_factory=list)
-    seen: set[str] = field(default_factory=set)
-    newest: datetime | None = None
     complete: bool = False
 
 
@@ -65,56 +65,93 @@ class LogKey:
     """None: the flow's own records (those of no task)."""
 
 
+@dataclass
+class RunLogs:
+    """Every log of one flow run as read so far: one request brings them all up to date."""
+
+    logs: dict[str | None, TaskLog] = field(default_factory=dict)
+    seen: set[str] = field(default_factory=set)
+    newest: datetime | None = None
+    complete: bool = False
+
+
+OVERLAP = timedelta(seconds=2)
+"""Records are asked for from this long before the newest one kept (and deduplicated): the
+worker's threads may ship a record a little older than one already sent."""
+
+
+Added = Callable[[str, str | None, list[LogLine]], None]
+"""Told of the lines a read added: (flow run id, task run id or None, lines)."""
+
+
 class LogStore:
-    def __init__(self, api: PrefectApi, *, keep: int = KEEP, settle: float = SETTLE) -> None:
+    """The logs of the runs read lately. Every line is added once, whoever's read brings it
+    (a client's read, the poller's), and `on_added` is told: the event feed has them all."""
+
+    def __init__(
+        self,
+        api: PrefectApi,
+        *,
+        keep: int = KEEP,
+        settle: float = SETTLE,
+        on_added: Added | None = None,
+    ) -> None:
         self.api = api
         self.keep = keep
         self.settle = settle
-        self._logs: OrderedDict[LogKey, TaskLog] = OrderedDict()
+        self.on_added = on_added
+        self._runs: OrderedDict[str, RunLogs] = OrderedDict()
 
-    def open_logs(self) -> list[LogKey]:
-        """The logs read so far that may still grow (the event poller follows these)."""
-        return [key for key, log in self._logs.items() if not log.complete]
+    def open_runs(self) -> list[str]:
+        """The runs whose logs were read and may still grow."""
+        return [run_id for run_id, logs in self._runs.items() if not logs.complete]
 
     def cached(self, key: LogKey) -> TaskLog | None:
-        return self._logs.get(key)
+        logs = self._runs.get(key.run_id)
+        return logs.logs.get(key.task_run_id) if logs is not None else None
 
     async def read(self, key: LogKey, ended: datetime | None) -> tuple[TaskLog, list[LogLine]]:
-        """The log brought up to date, and the lines this read added. `ended` is when its run
-        or task ended (None while it goes on)."""
-        log = self._logs.pop(key, None) or TaskLog()
-        self._logs[key] = log
-        while len(self._logs) > self.keep:
-            self._logs.popitem(last=False)
-        if log.complete:
-            return log, []
-        settled = ended is not None and time.time() - ended.timestamp() > self.settle
-        added = await self._fetch(key, log)
-        log.complete = settled
-        return log, added
+        """One log brought up to date, and the lines this read added to it. `ended` is when
+        its run ended (None while it goes on)."""
+        added = await self.refresh(key.run_id, ended)
+        log = self._runs[key.run_id].logs.setdefault(key.task_run_id, TaskLog())
+        log.complete = self._runs[key.run_id].complete
+        return log, added.get(key.task_run_id, [])
 
-    async def _fetch(self, key: LogKey, log: TaskLog) -> list[LogLine]:
-        added: list[LogLine] = []
+    async def refresh(self, run_id: str, ended: datetime | None) -> dict[str | None, list[LogLine]]:
+        """Every log of the run brought up to date: the lines added, by task run id."""
+        logs = self._runs.pop(run_id, None) or RunLogs()
+        self._runs[run_id] = logs
+        while len(self._runs) > self.keep:
+            self._runs.popitem(last=False)
+        if logs.complete:
+            return {}
+        settled = ended is not None and time.time() - ended.timestamp() > self.settle
+        added = await self._fetch(run_id, logs)
+        logs.complete = settled
+        for log in logs.logs.values():
+            log.complete = settled
+        if self.on_added is not None:
+            for task_run_id, lines in added.items():
+                self.on_added(run_id, task_run_id, lines)
+        return added
+
+    async def _fetch(self, run_id: str, logs: RunLogs) -> dict[str | None, list[LogLine]]:
+        added: dict[str | None, list[LogLine]] = {}
         offset = 0
-        since = log.newest
+        since = logs.newest - OVERLAP if logs.newest is not None else None
         while True:
-            page = await self.api.logs(
-                key.run_id,
-                task_run_id=key.task_run_id,
-                flow_only=key.task_run_id is None,
-                since=since,
-                offset=offset,
-                limit=PAGE,
-            )
+            page = await self.api.logs(run_id, since=since, offset=offset, limit=PAGE)
             for record in page:
-                if record.id in log.seen:
+                if record.id in logs.seen:
                     continue
-                log.seen.add(record.id)
+                logs.seen.add(record.id)
+                log = logs.logs.setdefault(record.task_run_id, TaskLog())
                 lines = record_lines(record, len(log.lines))
                 log.lines.extend(lines)
-                added.extend(lines)
-                if log.newest is None or record.timestamp > log.newest:
-                    log.newest = record.timestamp
+                added.setdefault(record.task_run_id, []).extend(lines)
+                if logs.newest is None or record.timestamp > logs.newest:
+                    logs.newest = record.timestamp
             if len(page) < PAGE:
                 return added
             offset += len(page)

@@ -4,7 +4,8 @@ and the lines of the logs someone is reading, published as shipdeck events.
 Prefect's REST API has no change feed shipdeck could resume from, so every POLL_INTERVAL
 seconds one tick asks for the flow runs that are not final (and those that ended since the
 last tick, and any that left the active set otherwise), the task runs of the runs it watches,
-and the new records of each open log, and publishes what differs from the previous tick. A
+and the new log records of the runs that run (or ended less than SETTLE s ago), and publishes
+what differs from the previous tick. A
 tick that fails (server unreachable) is reported to every waiting client; the first tick that
 works again tells them to refetch (`Feed.lost_track`), since changes in between were missed.
 """
@@ -20,12 +21,12 @@ from datetime import UTC, datetime, timedelta
 
 from shipdeck.errors import ShipdeckError
 from shipdeck.model import Run, TaskRun
-from shipdeck.model.events import EventKind, LogData
+from shipdeck.model.events import EventKind
 from shipdeck.runners.prefect import states
 from shipdeck.runners.prefect.api import FlowRun, PrefectApi
 from shipdeck.runners.prefect.api import TaskRun as PrefectTaskRun
 from shipdeck.runners.prefect.feed import Feed
-from shipdeck.runners.prefect.logs import SETTLE, LogKey
+from shipdeck.runners.prefect.logs import SETTLE
 
 POLL_INTERVAL = 1.0
 """Seconds between ticks: state changes reach a client within about this (plus a request)."""
@@ -39,8 +40,9 @@ class Hooks:
 
     run: Callable[[list[FlowRun]], Awaitable[list[Run]]]
     task: Callable[[str, PrefectTaskRun], TaskRun]
-    logs: Callable[[], Awaitable[list[tuple[LogKey, str, list[LogData]]]]]
-    """Bring every open log up to date: (log, its task name, the lines added)."""
+    logs: Callable[[dict[str, datetime | None]], Awaitable[None]]
+    """Bring the logs of these runs up to date (run id -> when it ended, None if running);
+    the log store publishes the lines added."""
 
 
 class Poller:
@@ -48,7 +50,7 @@ class Poller:
         self.api, self.feed, self.hooks, self.interval = api, feed, hooks, interval
         self._runs: dict[str, tuple[object, ...]] = {}
         self._tasks: dict[str, tuple[object, ...]] = {}
-        self._ended: dict[str, float] = {}
+        self._ended: dict[str, tuple[float, datetime]] = {}
         """Runs that ended, and when this poller saw it: watched SETTLE s more (late tasks)."""
         self._since: datetime | None = None
         self._task: asyncio.Task[None] | None = None
@@ -110,19 +112,21 @@ class Poller:
         for run in runs:
             self._runs[run.id] = _run_key(run)
             if run.state_type in states.FINAL:
-                self._ended.setdefault(run.id, time.monotonic())
+                self._ended.setdefault(run.id, (time.monotonic(), run.end_time or started))
             else:
                 self._ended.pop(run.id, None)
         if changed and not baseline:
             for mapped in await self.hooks.run(changed):
                 self.feed.publish(EventKind.RUN, mapped, run_id=mapped.id)
         await self._tick_tasks([run.id for run in active], baseline)
-        for key, task, lines in await self.hooks.logs():
-            for line in lines:
-                self.feed.publish(EventKind.LOG, line, run_id=key.run_id, task=task)
+        logging: dict[str, datetime | None] = {
+            run.id: None for run in runs if run.state_type in states.LOGGING
+        }
+        logging.update({run_id: ended for run_id, (_, ended) in self._ended.items()})
+        await self.hooks.logs(logging)
         self._since = started
         now = time.monotonic()
-        for run_id, at in list(self._ended.items()):
+        for run_id, (at, _) in list(self._ended.items()):
             if now - at > SETTLE:
                 del self._ended[run_id]
 
@@ -146,8 +150,10 @@ class Poller:
                 if self._tasks.get(task_run.id) == key:
                     continue
                 self._tasks[task_run.id] = key
-                if not baseline and task_run.flow_run_id:
-                    mapped = self.hooks.task(task_run.flow_run_id, task_run)
+                if not task_run.flow_run_id:
+                    continue
+                mapped = self.hooks.task(task_run.flow_run_id, task_run)
+                if not baseline:
                     self.feed.publish(
                         EventKind.TASK, mapped, run_id=task_run.flow_run_id, task=mapped.name
                     )

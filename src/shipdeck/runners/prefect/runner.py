@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections import OrderedDict
+from datetime import datetime
 
 from shipdeck.errors import InvalidInput, NotFound, Refused
 from shipdeck.model import (
@@ -28,7 +30,7 @@ from shipdeck.model import (
     TaskRun,
 )
 from shipdeck.model.capabilities import Capabilities, Capability, EventDelivery
-from shipdeck.model.events import LogData
+from shipdeck.model.events import EventKind, LogData
 from shipdeck.runners.base import BaseRunner, read_log_pages
 from shipdeck.runners.prefect import logs as log_text
 from shipdeck.runners.prefect import mapping, states
@@ -43,6 +45,8 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 RUNS_SCAN = 2000
 """At most this many newest flow runs are looked through for a text filter (Prefect's API
 filters by name, state, deployment and tags, not by shipdeck's words)."""
+TASK_NAMES = 50_000
+"""Task run names remembered (for log events), newest kept."""
 FAILURE_DEPTH = 50
 """Finished runs per deployment looked at for a failure streak."""
 
@@ -98,7 +102,9 @@ class PrefectRunner(BaseRunner):
         self.api = PrefectApi(url, name=name, api_key=api_key, basic=basic, timeout=timeout)
         self.names = mapping.Names()
         self._capabilities = capabilities_of(read_only=read_only, interval=poll_interval)
-        self._logs = LogStore(self.api)
+        self._logs = LogStore(self.api, on_added=self._publish_lines)
+        self._task_names: OrderedDict[str, str] = OrderedDict()
+        """Task run id -> its name in the run's tasks (for log events)."""
         self._task_ids: dict[str, dict[str, str]] = {}
         """Per flow run: task name -> task run id, from its last graph read."""
         self._labels: dict[str, str] = {}
@@ -353,6 +359,8 @@ class PrefectRunner(BaseRunner):
     ) -> RunDetail:
         tasks, ids = mapping.tasks(flow_run, graph, task_runs)
         self._task_ids[flow_run.id] = ids
+        for name, task_run_id in ids.items():
+            self._name_task(task_run_id, name)
         while len(self._task_ids) > 256:
             self._task_ids.pop(next(iter(self._task_ids)))
         total, done = mapping.counts(tasks)
@@ -447,9 +455,15 @@ class PrefectRunner(BaseRunner):
 
     # Events -----------------------------------------------------------------------------------
 
+    def _name_task(self, task_run_id: str, name: str) -> None:
+        self._task_names[task_run_id] = name
+        self._task_names.move_to_end(task_run_id)
+        while len(self._task_names) > TASK_NAMES:
+            self._task_names.popitem(last=False)
+
     def _task_of(self, run_id: str, task_run: PrefectTaskRun) -> TaskRun:
-        ids = self._task_ids.get(run_id, {})
-        name = next((label for label, tid in ids.items() if tid == task_run.id), task_run.name)
+        name = self._task_names.get(task_run.id, task_run.name)
+        self._name_task(task_run.id, name)
         status = states.task_status(task_run.state_type, task_run.state_name)
         message = task_run.state.message if task_run.state else None
         return TaskRun(
@@ -462,26 +476,17 @@ class PrefectRunner(BaseRunner):
             reason=mapping.reason(task_run.state_type, message),
         )
 
-    async def _follow_logs(self) -> list[tuple[LogKey, str, list[LogData]]]:
-        found = []
-        for key in self._logs.open_logs():
-            flow_run = await self.api.flow_run(key.run_id)
-            ended = flow_run.end_time if flow_run.state_type in states.FINAL else None
-            if flow_run.state_type in states.FINAL and ended is None:
-                ended = log_text.now()
-            _, added = await self._logs.read(key, ended)
-            if not added:
-                continue
-            task = mapping.FLOW_TASK
-            if key.task_run_id is not None:
-                ids = self._task_ids.get(key.run_id, {})
-                task = next((n for n, t in ids.items() if t == key.task_run_id), "")
-            data = [
-                LogData(n=line.n, stream=line.stream, text=line.text, ts=line.ts.isoformat())
-                for line in added
-            ]
-            found.append((key, task, data))
-        return found
+    async def _follow_logs(self, runs: dict[str, datetime | None]) -> None:
+        for run_id, ended in runs.items():
+            await self._logs.refresh(run_id, ended)
+
+    def _publish_lines(self, run_id: str, task_run_id: str | None, lines: list[LogLine]) -> None:
+        task = mapping.FLOW_TASK
+        if task_run_id is not None:
+            task = self._task_names.get(task_run_id, task_run_id)
+        for line in lines:
+            data = LogData(n=line.n, stream=line.stream, text=line.text, ts=line.ts.isoformat())
+            self.feed.publish(EventKind.LOG, data, run_id=run_id, task=task)
 
     async def last_seq(self) -> int:
         await self.poller.first_tick()

@@ -13,6 +13,8 @@ from shipdeck.model import RunStatus, TaskStatus
 
 FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
 ACTIVE = ("SCHEDULED", "PENDING", "RUNNING", "CANCELLING", "PAUSED")
+LOGGING = frozenset({"RUNNING", "CANCELLING"})
+"""States in which a flow run writes log records."""
 
 _RUN = {
     "SCHEDULED": RunStatus.QUEUED,
