@@ -44,11 +44,14 @@ def test_wrong_params_are_one_line_naming_them(prefect_server: PrefectServer) ->
     schema, parameters = schema_of(prefect_server)
     with pytest.raises(InvalidInput) as wrong:
         check_params("etl/nightly", schema, parameters, {"rows": "abc"})
-    assert str(wrong.value) == "etl/nightly: parameter 'rows': expected an integer, got 'abc'"
+    assert str(wrong.value) == (
+        "pipeline 'etl/nightly': param 'rows': expected an integer, got 'abc'"
+    )
     with pytest.raises(InvalidInput) as unknown:
         check_params("etl/nightly", schema, parameters, {"rowz": "1"})
     assert str(unknown.value) == (
-        "etl/nightly has no parameter 'rowz' (parameters: rows, slow, flag)"
+        "pipeline 'etl/nightly' has no param 'rowz' (did you mean 'rows'?); params: rows, slow,"
+        " flag"
     )
 
 
@@ -82,9 +85,11 @@ def test_json_booleans_nulls_and_choices() -> None:
         "limit": None,
         "mode": "full",
     }
-    with pytest.raises(InvalidInput, match=r"^f/d: parameter 'when' needs a value"):
+    with pytest.raises(InvalidInput, match=r"^pipeline 'f/d': param 'when' needs a value"):
         check_params("f/d", SCHEMA, {}, {"dry": "no"})
-    with pytest.raises(InvalidInput, match=r"^f/d: parameter 'mode': must be one of fast, full$"):
+    with pytest.raises(
+        InvalidInput, match=r"^pipeline 'f/d': param 'mode': must be one of fast, full$"
+    ):
         check_params("f/d", SCHEMA, {}, {"when": "x", "mode": "slow"})
     with pytest.raises(InvalidInput, match=r"'flags': expected a JSON array, got 'a,b'$"):
         check_params("f/d", SCHEMA, {}, {"when": "x", "flags": "a,b"})

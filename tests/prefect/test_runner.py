@@ -123,14 +123,15 @@ async def test_bad_triggers_are_one_line_naming_what_is_wrong(runner: PrefectRun
     with pytest.raises(InvalidInput) as wrong:
         await runner.start_run("etl/nightly", {"rows": "many"})
     assert str(wrong.value) == (
-        "runner orchestra: etl/nightly: parameter 'rows': expected an integer, got 'many'"
+        "pipeline 'etl/nightly': param 'rows': expected an integer, got 'many'"
     )
     with pytest.raises(NotFound) as missing:
         await runner.start_run("etl/weekly")
     assert str(missing.value).startswith("no pipeline 'etl/weekly' on runner orchestra")
     assert "etl/nightly" in str(missing.value)
-    with pytest.raises(InvalidInput, match="must be FLOW/DEPLOYMENT"):
-        await runner.start_run("etl")
+    # A flow's name stands for its one deployment.
+    newest = await runner.runs(pipeline="etl/nightly", limit=1)
+    assert await runner.runs(pipeline="etl", limit=1) == newest
     with pytest.raises(NotFound, match="runner orchestra has no run 'no-such-run'"):
         await runner.resolve_run("no-such-run")
 

@@ -231,6 +231,7 @@ class PrefectApi:
         *,
         deployment_ids: list[str] | None = None,
         state_types: list[str] | None = None,
+        flow_names: list[str] | None = None,
         ended_after: datetime | None = None,
         expected_before: datetime | None = None,
         offset: int = 0,
@@ -242,7 +243,7 @@ class PrefectApi:
             "limit": limit,
             "sort": "EXPECTED_START_TIME_DESC",
         }
-        body.update(self._run_filter(deployment_ids, state_types))
+        body.update(self._run_filter(deployment_ids, state_types, flow_names))
         if ended_after is not None:
             runs = body.setdefault("flow_runs", {})
             runs["end_time"] = {"after_": ended_after.isoformat()}
@@ -253,22 +254,34 @@ class PrefectApi:
         return [FlowRun.model_validate(item) for item in data]
 
     async def count_flow_runs(
-        self, *, deployment_ids: list[str] | None = None, state_types: list[str] | None = None
+        self,
+        *,
+        deployment_ids: list[str] | None = None,
+        state_types: list[str] | None = None,
+        flow_names: list[str] | None = None,
     ) -> int:
-        data = await self._call(
-            "POST", "flow_runs/count", self._run_filter(deployment_ids, state_types)
-        )
+        body = self._run_filter(deployment_ids, state_types, flow_names)
+        data = await self._call("POST", "flow_runs/count", body)
         return int(data)
 
     @staticmethod
     def _run_filter(
-        deployment_ids: list[str] | None, state_types: list[str] | None
+        deployment_ids: list[str] | None,
+        state_types: list[str] | None,
+        flow_names: list[str] | None = None,
     ) -> dict[str, Any]:
+        """`flow_names`: the runs of those flows that have no deployment."""
         body: dict[str, Any] = {}
+        runs: dict[str, Any] = {}
         if deployment_ids is not None:
             body["deployments"] = {"id": {"any_": deployment_ids}}
         if state_types is not None:
-            body["flow_runs"] = {"state": {"type": {"any_": state_types}}}
+            runs["state"] = {"type": {"any_": state_types}}
+        if flow_names is not None:
+            body["flows"] = {"name": {"any_": flow_names}}
+            runs["deployment_id"] = {"is_null_": True}
+        if runs:
+            body["flow_runs"] = runs
         return body
 
     async def flow_run(self, run_id: str) -> FlowRun:

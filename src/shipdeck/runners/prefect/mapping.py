@@ -39,12 +39,15 @@ class Names:
         return f"{flow}/{deployment.name}" if deployment is not None else flow
 
     def by_pipeline(self, name: str) -> tuple[str, str] | None:
-        """(deployment id, flow name) of a known pipeline `FLOW/DEPLOYMENT`."""
-        flow, _, deployment = name.partition("/")
-        for found in self.deployments.values():
-            if found.name == deployment and self.flows.get(found.flow_id) == flow:
-                return found.id, flow
-        return None
+        """(deployment id, flow name) of a known pipeline `FLOW/DEPLOYMENT`, or of `FLOW`
+        when that flow has exactly one deployment."""
+        flow, slash, deployment = name.partition("/")
+        found = [
+            known
+            for known in self.deployments.values()
+            if self.flows.get(known.flow_id) == flow and (not slash or known.name == deployment)
+        ]
+        return (found[0].id, flow) if len(found) == 1 else None
 
     def missing(self, runs: list[FlowRun]) -> tuple[set[str], set[str]]:
         """(flow ids, deployment ids) these runs name that are not known yet."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from shipdeck.errors import InvalidInput
 from shipdeck.model.pipeline import ParamValue
+from shipdeck.workspace.problems import did_you_mean
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -150,8 +151,11 @@ def check_params(
     for name, raw in given.items():
         spec = props.get(name)
         if spec is None and name not in parameters:
-            known = ", ".join(current) or "none"
-            raise InvalidInput(f"{pipeline} has no parameter {name!r} (parameters: {known})")
+            message = f"pipeline {pipeline!r} has no param {name!r}"
+            if not current:
+                raise InvalidInput(f"{message}; it takes no params")
+            names = list(current)
+            raise InvalidInput(f"{message}{did_you_mean(name, names)}; params: {', '.join(names)}")
         if name in current and raw == current[name] and current[name] != "":
             continue  # the default: Prefect applies the deployment's exact value
         types = _types(spec or {})
@@ -159,13 +163,15 @@ def check_params(
         try:
             value = _convert(raw, types) if isinstance(raw, str) else _check(raw, types)
         except ValueError as error:
-            raise InvalidInput(f"{pipeline}: parameter {name!r}: {error}") from None
+            raise InvalidInput(f"pipeline {pipeline!r}: param {name!r}: {error}") from None
         if isinstance(enum, list) and value not in enum:
             choices = ", ".join(str(choice) for choice in enum)
-            raise InvalidInput(f"{pipeline}: parameter {name!r}: must be one of {choices}")
+            raise InvalidInput(f"pipeline {pipeline!r}: param {name!r}: must be one of {choices}")
         out[name] = value
     for name in sorted(required):
         has_default = name in parameters or "default" in props.get(name, {})
         if name not in out and not has_default:
-            raise InvalidInput(f"{pipeline}: parameter {name!r} needs a value (-p {name}=VALUE)")
+            raise InvalidInput(
+                f"pipeline {pipeline!r}: param {name!r} needs a value (-p {name}=VALUE)"
+            )
     return out

@@ -174,22 +174,36 @@ class PrefectRunner(BaseRunner):
         return await self._load_deployments()
 
     async def _deployment(self, pipeline: str) -> tuple[str, str]:
-        """(deployment id, flow name) of the pipeline `FLOW/DEPLOYMENT`."""
+        """(deployment id, flow name) of the pipeline `FLOW/DEPLOYMENT`, or `FLOW` when that
+        flow has one deployment."""
         known = self.names.by_pipeline(pipeline)
         if known is not None:
             return known
-        flow, slash, deployment = pipeline.partition("/")
-        if not slash or not flow or not deployment:
-            raise InvalidInput(f"runner {self.name}: pipeline {pipeline!r} must be FLOW/DEPLOYMENT")
+        specs = await self.pipelines()
+        known = self.names.by_pipeline(pipeline)
+        if known is not None:
+            return known
+        names = ", ".join(spec.name for spec in specs) or "none"
+        flow, slash, _ = pipeline.partition("/")
+        choices = [spec.name for spec in specs if spec.name.startswith(f"{flow}/")]
+        if not slash and len(choices) > 1:
+            raise InvalidInput(
+                f"pipeline {pipeline!r} is a flow with {len(choices)} deployments: name one"
+                f" ({', '.join(choices)})"
+            )
+        raise NotFound(f"no pipeline {pipeline!r} on runner {self.name} (pipelines: {names})")
+
+    async def _where(self, pipeline: str | None) -> dict[str, list[str]] | None:
+        """The flow run filter for a pipeline: its deployment, or for a flow's name that no
+        deployment stands for, that flow's runs without one (None: no such runs)."""
+        if pipeline is None:
+            return {}
         try:
-            found = await self.api.deployment_by_name(flow, deployment)
+            return {"deployment_ids": [(await self._deployment(pipeline))[0]]}
         except NotFound:
-            known = ", ".join(spec.name for spec in await self.pipelines()) or "none"
-            raise NotFound(
-                f"no pipeline {pipeline!r} on runner {self.name} (pipelines: {known})"
-            ) from None
-        self.names.deployments[found.id] = found
-        return found.id, flow
+            if "/" in pipeline:
+                return None
+            return {"flow_names": [pipeline]}
 
     async def start_run(
         self,
@@ -203,7 +217,7 @@ class PrefectRunner(BaseRunner):
         deployment_id, _ = await self._deployment(pipeline)
         deployment = self.names.deployments[deployment_id]
         values = check_params(
-            f"runner {self.name}: {pipeline}",
+            pipeline,
             deployment.parameter_openapi_schema,
             deployment.parameters,
             dict(params or {}),
@@ -269,7 +283,9 @@ class PrefectRunner(BaseRunner):
         limit: int = 50,
         before: str | None = None,
     ) -> list[Run]:
-        deployment_ids = [(await self._deployment(pipeline))[0]] if pipeline else None
+        where = await self._where(pipeline)
+        if where is None:
+            return []
         state_types = states.state_types(status) if status is not None else None
         words = (text or "").lower().split()
         size = limit if not words and before is None else 200
@@ -280,7 +296,8 @@ class PrefectRunner(BaseRunner):
         offset = 0
         while len(found) < limit and offset < RUNS_SCAN:
             page = await self.api.flow_runs(
-                deployment_ids=deployment_ids,
+                deployment_ids=where.get("deployment_ids"),
+                flow_names=where.get("flow_names"),
                 state_types=state_types,
                 expected_before=older_than,
                 offset=offset,
@@ -312,10 +329,14 @@ class PrefectRunner(BaseRunner):
                 pipeline=pipeline, status=status, text=text, limit=limit, before=before
             )
         found = await self.runs(pipeline=pipeline, status=status, limit=limit, before=before)
-        deployment_ids = [(await self._deployment(pipeline))[0]] if pipeline else None
+        where = await self._where(pipeline)
+        if where is None:
+            return RunPage(runs=[], total=0)
         state_types = states.state_types(status) if status is not None else None
         total = await self.api.count_flow_runs(
-            deployment_ids=deployment_ids, state_types=state_types
+            deployment_ids=where.get("deployment_ids"),
+            flow_names=where.get("flow_names"),
+            state_types=state_types,
         )
         return RunPage(runs=found, total=total)
 
