@@ -141,12 +141,14 @@ def start_prefect(
     return started
 
 
-def serve_flow(server: PrefectServer) -> None:
-    """Start the flow's `serve()` and wait until its deployment is registered."""
+def serve_flow(
+    server: PrefectServer, script: str = "etl.py", deployment: str = "etl/nightly"
+) -> None:
+    """Start a flows file's `serve()` and wait until `deployment` is registered."""
     log = server.root / "serve.log"
     with log.open("ab") as out:
         server.worker = subprocess.Popen(
-            [sys.executable, str(FLOWS / "etl.py")],
+            [sys.executable, str(FLOWS / script)],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=server.env,
@@ -156,7 +158,7 @@ def serve_flow(server: PrefectServer) -> None:
     worker = server.worker
 
     def registered() -> bool:
-        return httpx.get(f"{server.url}/deployments/name/etl/nightly", timeout=2.0).is_success
+        return httpx.get(f"{server.url}/deployments/name/{deployment}", timeout=2.0).is_success
 
     _wait(server.url, registered, worker, log)
 
