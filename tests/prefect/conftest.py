@@ -167,7 +167,8 @@ def serve_flow(
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
     server = start_prefect(tmp_path_factory.mktemp("prefect"))
     try:
-        serve_flow(server)
+        serve_flow(server, deployment="nested/nightly")
+        server.deployment_id("etl/nightly")
         yield server
     finally:
         server.stop()

@@ -194,16 +194,17 @@ class PrefectRunner(BaseRunner):
         raise NotFound(f"no pipeline {pipeline!r} on runner {self.name} (pipelines: {names})")
 
     async def _where(self, pipeline: str | None) -> dict[str, list[str]] | None:
-        """The flow run filter for a pipeline: its deployment, or for a flow's name that no
-        deployment stands for, that flow's runs without one (None: no such runs)."""
+        """The flow run filter for a recorded pipeline name: `FLOW/DEPLOYMENT` that
+        deployment's runs, `FLOW` that flow's runs without a deployment (None: there are
+        none)."""
         if pipeline is None:
             return {}
+        if "/" not in pipeline:
+            return {"flow_names": [pipeline]}
         try:
             return {"deployment_ids": [(await self._deployment(pipeline))[0]]}
         except NotFound:
-            if "/" in pipeline:
-                return None
-            return {"flow_names": [pipeline]}
+            return None
 
     async def start_run(
         self,
