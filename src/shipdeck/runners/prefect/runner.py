@@ -311,7 +311,11 @@ class PrefectRunner(BaseRunner):
                 ids = [run.id for run in rows]
                 rows = rows[ids.index(before) + 1 :] if before in ids else rows
             mapped = await self._runs_of(rows)
-            found.extend(run for run in mapped if _matches(run, words))
+            found.extend(
+                run
+                for run, row in zip(mapped, rows, strict=True)
+                if _matches(run, words, row.state.message if row.state else None)
+            )
             if len(page) < size:
                 break
         return found[:limit]
@@ -529,11 +533,14 @@ class PrefectRunner(BaseRunner):
         await self.api.close()
 
 
-def _matches(run: Run, words: list[str]) -> bool:
+def _matches(run: Run, words: list[str], reason: str | None) -> bool:
+    """Every word is in the run's id, label, pipeline, status, trigger, user, params or the
+    reason Prefect gave for its state (`RuntimeError: boom`)."""
     if not words:
         return True
     haystack = " ".join(
         [
+            reason or "",
             run.id,
             run.label,
             run.pipeline,
