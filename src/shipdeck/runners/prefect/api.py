@@ -10,7 +10,9 @@ Refused. Prefect Cloud's API keys go in the same `Authorization: Bearer` header.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +29,8 @@ from shipdeck.errors import (
 )
 
 PAGE = 100
+BUSY_RETRIES = (0.2, 0.5, 1.0)
+"""Seconds before asking again after a 503 (the server's database was busy)."""
 TASK_PAGE = 200
 TIMEOUT = 10.0
 
@@ -156,13 +160,18 @@ class PrefectApi:
 
     async def _call(self, method: str, path: str, body: Any = None) -> Any:
         where = f"runner {self.name} (prefect)"
-        try:
-            response = await self._client.request(method, path, json=body)
-        except httpx.TimeoutException:
-            raise Unavailable(f"{where} timed out at {self.url}") from None
-        except httpx.TransportError as error:
-            reason = str(error) or type(error).__name__
-            raise Unavailable(f"{where} is unreachable at {self.url}: {reason}") from None
+        for delay in (*BUSY_RETRIES, None):
+            try:
+                response = await self._client.request(method, path, json=body)
+            except httpx.TimeoutException:
+                raise Unavailable(f"{where} timed out at {self.url}") from None
+            except httpx.TransportError as error:
+                reason = str(error) or type(error).__name__
+                raise Unavailable(f"{where} is unreachable at {self.url}: {reason}") from None
+            if response.status_code != 503 or delay is None:
+                break
+            # Prefect answers 503 when its database is busy (SQLite locked): nothing was done.
+            await asyncio.sleep(delay)
         if response.is_success:
             try:
                 return response.json()
@@ -361,7 +370,8 @@ class PrefectApi:
     async def create_flow_run(
         self, deployment_id: str, parameters: dict[str, Any], *, tags: list[str] | None = None
     ) -> FlowRun:
-        body: dict[str, Any] = {"parameters": parameters}
+        # The key makes asking again after a 503 safe: Prefect creates the run once.
+        body: dict[str, Any] = {"parameters": parameters, "idempotency_key": str(uuid.uuid4())}
         if tags:
             body["tags"] = tags
         data = await self._call("POST", f"deployments/{deployment_id}/create_flow_run", body)

@@ -214,7 +214,7 @@ class PrefectRunner(BaseRunner):
         jobs: int | None = None,
         trigger: str = "cli",
     ) -> Run:
-        self.check_writable("start runs")
+        self._check_writable("start runs")
         deployment_id, _ = await self._deployment(pipeline)
         deployment = self.names.deployments[deployment_id]
         values = check_params(
@@ -243,7 +243,7 @@ class PrefectRunner(BaseRunner):
     ) -> Run:
         if RerunMode(mode) is not RerunMode.ALL:
             await super().rerun(run_id, mode, from_task=from_task)
-        self.check_writable("rerun runs")
+        self._check_writable("rerun runs")
         flow_run = await self._flow_run(run_id)
         if flow_run.state_type not in states.FINAL:
             raise Refused(
@@ -265,7 +265,7 @@ class PrefectRunner(BaseRunner):
         return [task.name for task in detail.tasks]
 
     async def cancel(self, run_id: str) -> Run:
-        self.check_writable("cancel runs")
+        self._check_writable("cancel runs")
         flow_run = await self._flow_run(run_id)
         if flow_run.state_type in states.FINAL:
             raise Refused(
