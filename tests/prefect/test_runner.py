@@ -240,6 +240,9 @@ async def test_a_subflow_is_a_node_and_a_run_of_its_own(runner: PrefectRunner) -
     assert child.id in [run.id for run in await runner.runs(pipeline="etl")]
     assert child.params == {"rows": 2, "slow": 0.0, "flag": ""}
     assert child.status is RunStatus.SUCCEEDED
-    assert "before the subflow" in [
-        line.text for line in (await runner.read_log(parent.id, FLOW_TASK)).lines
-    ]
+
+    async def logged() -> bool | None:
+        chunk = await runner.read_log(parent.id, FLOW_TASK)
+        return True if "before the subflow" in [line.text for line in chunk.lines] else None
+
+    assert await eventually(logged)
