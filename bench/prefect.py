@@ -99,7 +99,11 @@ async def seed(client: httpx.AsyncClient, tasks: int, runs: int) -> tuple[str, s
     """(the big flow run's id, the deployment's pipeline name)."""
 
     async def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = await client.post(path, json=body)
+        for _ in range(20):  # 503: the server's SQLite was busy, nothing was done
+            response = await client.post(path, json=body)
+            if response.status_code != 503:
+                break
+            await asyncio.sleep(0.5)
         response.raise_for_status()
         data: dict[str, Any] = response.json()
         return data
