@@ -121,3 +121,34 @@ async def test_prefect_offline_while_local_goes_on_then_back(
     finally:
         await spare.close()
         await asyncio.to_thread(server.stop)
+
+
+async def test_the_graph_grows_while_the_flow_runs(
+    deck: Deck,  # noqa: F811 (the fixture imported above)
+    orchestra: PrefectRunner,
+) -> None:
+    """Opened before Prefect knows any task, the run view draws the tasks as they run, says
+    it knows them "so far", and stops saying so once the run has ended."""
+    app = deck.app(deck.runner, orchestra)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        run = await orchestra.start_run("etl/nightly", {"slow": "2"})
+        app.open_run_on(1, run.id)
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run view")
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.query(DagView), "the task graph")
+
+        def summary() -> str:
+            return str(screen.query_one("#run-summary").render())
+
+        await wait_for(pilot, lambda: "tasks" in summary(), "the summary")
+        assert set(screen.query_one(DagView).tasks) == {FLOW_TASK}
+        assert "so far" in summary()
+
+        def drawn() -> set[str]:
+            return {name.rsplit("-", 1)[0] for name in screen.query_one(DagView).tasks}
+
+        await wait_for(
+            pilot, lambda: drawn() == {FLOW_TASK, "extract", "transform_a", "transform_b", "load"}
+        )
+        await wait_for(pilot, lambda: "so far" not in summary(), "the run's end")
