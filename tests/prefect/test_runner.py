@@ -5,7 +5,6 @@ refusal one line naming the runner."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
