@@ -70,9 +70,10 @@ async def test_trigger_with_params_then_graph_and_logs(
     (nightly,) = [p for p in await runner.pipelines() if p.name == "etl/nightly"]
     assert nightly.params == {"rows": 10, "slow": 0.0, "flag": ""}
     after = await runner.last_seq()
-    run = await runner.start_run("etl/nightly", {"rows": "4"})
+    # Running for 1.5 s: longer than a poll, so the poller sees it running.
+    run = await runner.start_run("etl/nightly", {"rows": "4", "slow": "1.5"})
     assert run.pipeline == "etl/nightly"
-    assert run.params == {"rows": 4, "slow": 0.0, "flag": ""}
+    assert run.params == {"rows": 4, "slow": 1.5, "flag": ""}
     assert run.status is RunStatus.QUEUED and run.label and run.label != run.id
     assert await runner.resolve_run(run.label) == run.id
     assert await runner.resolve_run("last:etl/nightly") == run.id

@@ -352,6 +352,13 @@ class PrefectApi:
         data = await self._call("POST", "task_runs/filter", body)
         return [TaskRun.model_validate(item) for item in data]
 
+    async def task_runs_by_id(self, ids: list[str]) -> list[TaskRun]:
+        if not ids:
+            return []
+        body = {"task_runs": {"id": {"any_": ids}}, "limit": len(ids)}
+        data = await self._call("POST", "task_runs/filter", body)
+        return [TaskRun.model_validate(item) for item in data]
+
     async def task_run(self, task_run_id: str) -> TaskRun:
         return TaskRun.model_validate(await self._call("GET", f"task_runs/{task_run_id}"))
 

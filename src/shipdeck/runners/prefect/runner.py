@@ -45,6 +45,8 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 RUNS_SCAN = 2000
 """At most this many newest flow runs are looked through for a text filter (Prefect's API
 filters by name, state, deployment and tags, not by shipdeck's words)."""
+TASK_DETAILS = 200
+"""At most this many task runs of a run are read for their attempts and reasons."""
 TASK_NAMES = 50_000
 """Task run names remembered (for log events), newest kept."""
 FAILURE_DEPTH = 50
@@ -289,7 +291,7 @@ class PrefectRunner(BaseRunner):
             return []
         state_types = states.state_types(status) if status is not None else None
         words = (text or "").lower().split()
-        size = limit if not words and before is None else 200
+        size = limit if not words else 200
         older_than = None
         if before is not None:
             older_than = (await self._flow_run(before)).expected_start_time
@@ -374,9 +376,15 @@ class PrefectRunner(BaseRunner):
     async def _detail(self, run_id: str) -> tuple[FlowRun, RunDetail]:
         if not _UUID.match(run_id):
             raise NotFound(f"runner {self.name} has no run {run_id!r}")
-        flow_run, graph, task_runs = await asyncio.gather(
-            self.api.flow_run(run_id), self.api.graph(run_id), self.api.task_runs(run_id)
-        )
+        flow_run, graph = await asyncio.gather(self.api.flow_run(run_id), self.api.graph(run_id))
+        # Attempts and reasons from the task runs that did not simply complete (the graph has
+        # only states): the few worth a second look, not every task of a big flow.
+        unusual = [
+            node_id
+            for node_id, node in graph.nodes
+            if node.kind == "task-run" and node.state_type != "COMPLETED"
+        ]
+        task_runs = await self.api.task_runs_by_id(unusual[:TASK_DETAILS])
         mapped = await self._runs_of([flow_run])
         return flow_run, self._with_tasks(flow_run, graph, task_runs, mapped)
 
