@@ -105,6 +105,8 @@ class PrefectRunner(BaseRunner):
         self.names = mapping.Names()
         self._capabilities = capabilities_of(read_only=read_only, interval=poll_interval)
         self._logs = LogStore(self.api, on_added=self._publish_lines)
+        self._due: OrderedDict[str, datetime | None] = OrderedDict()
+        """When the last run of each page listed was due: the next page starts before it."""
         self._task_names: OrderedDict[str, str] = OrderedDict()
         """Task run id -> its name in the run's tasks (for log events)."""
         self._task_ids: dict[str, dict[str, str]] = {}
@@ -294,7 +296,7 @@ class PrefectRunner(BaseRunner):
         size = limit if not words else 200
         older_than = None
         if before is not None:
-            older_than = (await self._flow_run(before)).expected_start_time
+            older_than = self._due.get(before) or (await self._flow_run(before)).expected_start_time
         found: list[Run] = []
         offset = 0
         while len(found) < limit and offset < RUNS_SCAN:
@@ -308,6 +310,10 @@ class PrefectRunner(BaseRunner):
             )
             offset += len(page)
             rows = page
+            for row in page[-1:]:  # where the next page (`before` it) starts
+                self._due[row.id] = row.expected_start_time
+                while len(self._due) > 1000:
+                    self._due.popitem(last=False)
             if before is not None:
                 # The filter includes runs due at the same instant: keep those after it.
                 ids = [run.id for run in rows]
