@@ -62,9 +62,9 @@ def contract_seed(contract_prefect: PrefectServer) -> None:
 async def contract_runner(
     request: pytest.FixtureRequest, contract_prefect: PrefectServer, contract_seed: None
 ) -> AsyncIterator[Runner]:
-    runner = PrefectRunner(contract_prefect.url, name="contract", poll_interval=0.5)
+    opened = PrefectRunner(contract_prefect.url, name="contract", poll_interval=0.5)
     try:
-        await skip_unless_capable(request, runner)
-        yield runner
+        await skip_unless_capable(request, opened)
+        yield opened
     finally:
-        await runner.close()
+        await opened.close()
