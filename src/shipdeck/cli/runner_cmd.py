@@ -12,6 +12,7 @@ from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json, table
 from shipdeck.config import (
     RUNNER_KINDS,
+    PrefectEntry,
     RunnerEntry,
     add_runner,
     entry_from_table,
@@ -113,7 +114,6 @@ async def status_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def _ping_prefect(entry: RunnerEntry, row: dict[str, Any]) -> dict[str, Any]:
-    from shipdeck.config import PrefectEntry
     from shipdeck.runners.prefect.api import PrefectApi
 
     basic = isinstance(entry, PrefectEntry) and entry.auth == "basic"
@@ -140,7 +140,7 @@ async def _ping(entry: RunnerEntry) -> dict[str, Any]:
     from shipdeck.runners.remote import RemoteRunner
 
     row: dict[str, Any] = {"name": entry.name, "url": entry.url, "read_only": entry.read_only}
-    if entry.kind == "prefect":
+    if isinstance(entry, PrefectEntry):
         return await _ping_prefect(entry, row)
     try:
         client = RemoteRunner(
