@@ -293,7 +293,8 @@ class PrefectRunner(BaseRunner):
             return []
         state_types = states.state_types(status) if status is not None else None
         words = (text or "").lower().split()
-        size = limit if not words else 200
+        # A page `before` a run starts with that run (the filter includes its instant).
+        size = 200 if words else limit + (before is not None)
         older_than = None
         if before is not None:
             older_than = self._due.get(before) or (await self._flow_run(before)).expected_start_time
