@@ -95,9 +95,9 @@ def _gone(pid: int) -> bool:
     return stat[stat.rindex(b")") + 2 :].split()[0] in (b"Z", b"X")
 
 
-def _task_processes(run_id: int, root: Path) -> int:
+def _task_processes(run_id: str, root: Path) -> int:
     """Processes still carrying the run's markers (the tasks of a dead daemon)."""
-    markers = {b"SHIPDECK_RUN_ID=%d" % run_id, b"SHIPDECK_WORKSPACE=" + os.fsencode(root)}
+    markers = {b"SHIPDECK_RUN_ID=" + run_id.encode(), b"SHIPDECK_WORKSPACE=" + os.fsencode(root)}
     count = 0
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -158,7 +158,7 @@ async def trial(root: Path, *, mode: str, kill_after: float, lines: int, pause: 
     )
 
 
-async def _count(client: object, root: Path, run_id: int, lines: int) -> tuple[int, int, int, int]:
+async def _count(client: object, root: Path, run_id: str, lines: int) -> tuple[int, int, int, int]:
     from shipdeck.runners.remote import RemoteRunner
 
     assert isinstance(client, RemoteRunner)

@@ -16,7 +16,8 @@ captured by the engine into its log file. Then, in the same run, each pattern is
 
 shipdeck matches the visible text (colour codes dropped, timestamp prefix excluded) and must
 count what grep counts for these patterns; a mismatch is printed. Target: search through the
-runner within 3x of `grep -c`. Prints a table (or JSON with --json); it measures, it does not
+runner within 3x of `grep -c`. Prints a table (or JSON with --json), and the CPU time each
+used (on a shared machine the wall-clock ratios swing with its load); it measures, it does not
 judge.
     .venv/bin/python bench/logsearch.py [--lines 1000000] [--repeat 5] [--json]
 """
@@ -27,6 +28,8 @@ import argparse
 import asyncio
 import json
 import os
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -68,6 +71,7 @@ PATTERNS: list[tuple[str, str, bool, bool | None, list[str]]] = [
     ("PASSED (coloured)", "PASSED", False, None, ["-c", "PASSED"]),
     ("fox (every line)", "fox", False, False, ["-c", "fox"]),
     ("regex error=T.ue", r"error=T.ue", True, False, ["-cE", "error=T.ue"]),
+    ("regex br.wn f.x", r"br.wn f.x", True, False, ["-cE", "br.wn f.x"]),
 ]
 
 TUI_CHILD = """
@@ -131,18 +135,48 @@ def best(times: list[float]) -> float:
     return min(times)
 
 
-def grep_count(path: Path, args: list[str], repeat: int) -> tuple[int, float]:
-    times, count = [], 0
+def grep_count(path: Path, args: list[str], repeat: int) -> tuple[int, float, float]:
+    """(count, best wall seconds, median CPU seconds) of `grep ARGS path`."""
+    times, cpus, count = [], [], 0
     for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         out = subprocess.run(["grep", *args, str(path)], capture_output=True, text=True)
         times.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         count = int(out.stdout.strip() or 0)
-    return count, best(times)
+    return count, best(times), statistics.median(cpus)
+
+
+def daemon_pid(root: Path) -> int | None:
+    """The workspace daemon's process (for its CPU time), found by its command line."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"--daemon" in argv and str(root).encode() in argv:
+            return int(entry.name)
+    return None
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time used so far by this process, plus by process `pid` when given."""
+    used = time.process_time()
+    if pid is not None:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            pass
+    return used
 
 
 async def search_count(
-    runner: Runner, run_id: int, pattern: str, regex: bool, ignore_case: bool | None
+    runner: Runner, run_id: str, pattern: str, regex: bool, ignore_case: bool | None
 ) -> tuple[int, int]:
     """Every match, page by page (as the TUI counts); returns (matches, pages)."""
     found, pages, start = 0, 0, 0
@@ -156,7 +190,7 @@ async def search_count(
             start=start,
             limit=100_000,
         )
-        found += len(page.lines)
+        found += page.count
         pages += 1
         if page.done:
             return found, pages
@@ -164,14 +198,25 @@ async def search_count(
 
 
 async def timed_search(
-    runner: Runner, run_id: int, pattern: str, regex: bool, ignore_case: bool | None, repeat: int
-) -> tuple[int, float, int]:
-    times, count, pages = [], 0, 0
+    runner: Runner,
+    run_id: str,
+    pattern: str,
+    regex: bool,
+    ignore_case: bool | None,
+    repeat: int,
+    pid: int | None = None,
+) -> tuple[int, float, int, float]:
+    """(count, best wall seconds, pages, median CPU seconds: this process's, and the daemon's
+    `pid` when given; its clock ticks are 10 ms, and a first search may sort the log's lines,
+    so a median, not a best or a mean)."""
+    times, cpus, count, pages = [], [], 0, 0
     for _ in range(repeat):
+        cpu = cpu_seconds(pid)
         started = time.perf_counter()
         count, pages = await search_count(runner, run_id, pattern, regex, ignore_case)
         times.append(time.perf_counter() - started)
-    return count, best(times), pages
+        cpus.append(cpu_seconds(pid) - cpu)
+    return count, best(times), pages, statistics.median(cpus)
 
 
 async def health_during(runner: Any, work: Any) -> tuple[Any, float]:
@@ -227,13 +272,14 @@ async def bench(root: Path, lines: int, repeat: int) -> dict[str, Any]:
     remote = await attach(workspace, announce=lambda _: None)
     try:
         await remote.read_log(run.id, "suite", start=-500, limit=500)
+        pid = daemon_pid(root)
         for label, pattern, regex, ignore_case, grep_args in PATTERNS:
-            grep_n, grep_s = grep_count(log, grep_args, repeat)
-            local_n, local_s, pages = await timed_search(
+            grep_n, grep_s, grep_cpu = grep_count(log, grep_args, repeat)
+            local_n, local_s, pages, local_cpu = await timed_search(
                 local, run.id, pattern, regex, ignore_case, repeat
             )
-            (remote_n, remote_s, _), slowest = await health_during(
-                remote, timed_search(remote, run.id, pattern, regex, ignore_case, repeat)
+            (remote_n, remote_s, _, remote_cpu), slowest = await health_during(
+                remote, timed_search(remote, run.id, pattern, regex, ignore_case, repeat, pid)
             )
             results["rows"].append(
                 {
@@ -241,10 +287,13 @@ async def bench(root: Path, lines: int, repeat: int) -> dict[str, Any]:
                     "grep": " ".join(["grep", *grep_args]),
                     "grep_count": grep_n,
                     "grep_s": grep_s,
+                    "grep_cpu_s": grep_cpu,
                     "local_count": local_n,
                     "local_s": local_s,
+                    "local_cpu_s": local_cpu,
                     "remote_count": remote_n,
                     "remote_s": remote_s,
+                    "remote_cpu_s": remote_cpu if pid is not None else None,
                     "pages": pages,
                     "health_max_s": slowest,
                 }
@@ -306,6 +355,19 @@ def report(results: dict[str, Any], lines: int) -> None:
             f"{tui['count_after_enter_s']:.3f} s ({tui['count']} matches; grep -ci "
             f"{tui['grep_s']:.3f} s); from the `/` key (typing 'boom' included): "
             f"{tui['first_match_s']:.3f} s, {tui['count_s']:.3f} s"
+        )
+    print(
+        "CPU time, median of the repeats (grep's; in process: this process's; daemon: the "
+        "daemon's and this client's, health probes included), and its ratio to grep's:"
+    )
+    for row in results["rows"]:
+        remote = row["remote_cpu_s"]
+        grep = max(row["grep_cpu_s"], 1e-3)
+        said = "-" if remote is None else f"{remote:.3f}s {remote / grep:.2f}"
+        print(
+            f"  {row['label']:20} grep {row['grep_cpu_s']:.3f}s  in-process "
+            f"{row['local_cpu_s']:.3f}s {row['local_cpu_s'] / grep:.2f}"
+            f"  daemon {said}"
         )
     worst = max(row["remote_s"] / row["grep_s"] for row in results["rows"])
     print(f"target: search through the runner within {TARGET:.0f}x grep -c: worst {worst:.2f}x")

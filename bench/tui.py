@@ -169,7 +169,7 @@ def rss(field):
 
 async def main():
     runner = await open_local_runner(load_workspace(Path(sys.argv[1])), user="bench")
-    run_id = int(sys.argv[2])
+    run_id = sys.argv[2]
     app = create_app([runner], config=TuiConfig())
     result = {}
 
@@ -308,7 +308,7 @@ def make_workspace(root: Path) -> Path:
     return root
 
 
-async def fill_history(root: Path, runs: int, big_lines: int) -> int:
+async def fill_history(root: Path, runs: int, big_lines: int) -> str:
     from shipdeck.runners.local import open_local_runner
     from shipdeck.workspace import load_workspace
 
@@ -470,7 +470,7 @@ def time_daemon_boot(root: Path) -> float:
     raise RuntimeError("the daemon did not answer within 30 s")
 
 
-def bench_big_log(root: Path, run_id: int) -> dict[str, object]:
+def bench_big_log(root: Path, run_id: str) -> dict[str, object]:
     return run_child(BIGLOG_CHILD, str(root), str(run_id))
 
 

@@ -37,8 +37,7 @@ from shipdeck.runners.local_deploy import DeployingLocalRunner
 from shipdeck.tui import ShipdeckApp, create_app
 from shipdeck.tui.config import TuiConfig
 from shipdeck.tui.format import frozen_clock
-from shipdeck.tui.frozen import BASE
-from shipdeck.tui.frozen_deploy import FrozenDeployTimes
+from shipdeck.tui.frozen import BASE, FrozenTimes
 from shipdeck.tui.screens.compare import CompareScreen
 from shipdeck.tui.screens.deployments import MatrixTable
 from shipdeck.tui.screens.env_history import EnvHistoryScreen
@@ -209,7 +208,7 @@ SCENES: list[tuple[str, Scene, tuple[int, int]]] = [
 async def shoot(root: Path, out: Path, name: str, scene: Scene, size: Any) -> None:
     runner = await open_runner(load_workspace(root), Ticker(now=BASE + timedelta(hours=2)))
     app: ShipdeckApp = create_app(
-        [FrozenDeployTimes(runner)], clock=frozen_clock(NOW), config=TuiConfig()
+        [FrozenTimes(runner)], clock=frozen_clock(NOW), config=TuiConfig()
     )
     try:
         async with app.run_test(size=size) as pilot:
@@ -237,7 +236,7 @@ async def shoot_many(root: Path, out: Path) -> None:
     lab = await open_local_runner(load_workspace(lab_root), user=USER, name="lab")
     far = RemoteRunner("http://127.0.0.1:9", name="far")
     app: ShipdeckApp = create_app(
-        [FrozenDeployTimes(runner), FrozenDeployTimes(lab), far],
+        [FrozenTimes(runner), FrozenTimes(lab), far],
         clock=frozen_clock(NOW),
         config=TuiConfig(),
     )

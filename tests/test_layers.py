@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "shipdeck"
-EVERYWHERE = {"errors", "startup", "__init__", "__version__", "logtext"}
-"""Leaf modules any layer may use: the error classes, start-up GC control, the version, and
-what a line of task output shows (logtext: the same rule for the engine's search, the TUI and
-`shipdeck logs`)."""
+EVERYWHERE = {"errors", "startup", "__init__", "__version__", "logtext", "formatting"}
+"""Leaf modules any layer may use: the error classes, start-up GC control, the version, what
+a line of task output shows (logtext: the same rule for the engine's search, the TUI and
+`shipdeck logs`), and how durations, ages, sizes and numbers read (formatting)."""
 
 ALLOWED: dict[str, set[str]] = {
     "model": {"model"},
@@ -26,6 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "monitoring": {"monitoring", "model"},
     "paths": set(),
     "logtext": set(),
+    "formatting": set(),
     "state_dir": set(),
     "config": {"paths", "workspace"},
     "runners": {"runners", "engine", "workspace", "model", "config", "paths", "state_dir"},
@@ -120,3 +121,52 @@ def test_the_check_sees_a_violation(
     monkeypatch.setattr(__import__(__name__, fromlist=["SRC"]), "SRC", fake)
     found = violations()
     assert len(found) == 1 and found[0].endswith(expected), found
+
+
+CONTRACT_GUESSES = (
+    "DeployRunner",
+    "ScheduleRunner",
+    "MonitorRunner",
+    "HealthRunner",
+    "Runner",
+    "LocalRunner",
+    "RemoteRunner",
+)
+"""Classes a front end might test a runner against instead of asking its capabilities."""
+FRONT_ENDS = ("tui", "server", "cli", "demo")
+
+
+def guesses(tree: ast.AST) -> list[str]:
+    """`isinstance(x, <a runner class>)` and `getattr(x, "read_only")` in a module."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+            continue
+        if node.func.id == "isinstance" and len(node.args) == 2:
+            kinds = node.args[1]
+            names = kinds.elts if isinstance(kinds, ast.Tuple) else [kinds]
+            for name in names:
+                if isinstance(name, ast.Name) and name.id in CONTRACT_GUESSES:
+                    found.append(f"line {node.lineno}: isinstance(..., {name.id})")
+        if node.func.id == "getattr" and len(node.args) >= 2:
+            attr = node.args[1]
+            if isinstance(attr, ast.Constant) and attr.value == "read_only":
+                found.append(f"line {node.lineno}: getattr(..., 'read_only')")
+    return found
+
+
+def test_front_ends_ask_capabilities_instead_of_guessing() -> None:
+    """The TUI, the server and the CLI ask `capabilities()`; a runner's class says nothing
+    about what it can do (an adapter subclasses BaseRunner)."""
+    problems = [
+        f"{path.relative_to(SRC)} {problem}"
+        for area in FRONT_ENDS
+        for path in sorted((SRC / area).rglob("*.py"))
+        for problem in guesses(ast.parse(path.read_text()))
+    ]
+    assert problems == []
+
+
+def test_the_guess_check_sees_one() -> None:
+    source = "if isinstance(r, DeployRunner) or getattr(r, 'read_only', False): pass"
+    assert len(guesses(ast.parse(source))) == 2

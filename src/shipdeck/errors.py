@@ -61,3 +61,11 @@ class Unavailable(ShipdeckError):
 
     exit_code = 3
     http_status = 503
+
+
+class Unsupported(ShipdeckError):
+    """The runner cannot do this at all (its kind has no such thing): see its capabilities.
+
+    The message is `Capabilities.why_not`: which runner, what it cannot do, and why."""
+
+    http_status = 501

@@ -48,7 +48,7 @@ def test_reads_cancel_and_stop_work_on_the_running_daemon_while_the_file_is_brok
     try:
         problem = break_file(shipdeck.root)
 
-        assert [run["id"] for run in shipdeck.json("runs")] == [2, 1]
+        assert [run["id"] for run in shipdeck.json("runs")] == ["2", "1"]
         assert shipdeck.json("show", "last")["run"]["status"] == "running"
         assert "compiling" in shipdeck("logs", "1", "compile").stdout.splitlines()
         assert shipdeck("models").returncode == 0
@@ -68,7 +68,7 @@ def test_reads_cancel_and_stop_work_on_the_running_daemon_while_the_file_is_brok
             refused = shipdeck(*command)
             assert refused.returncode == 2, command
             assert only_line(refused.stderr) == problem, command
-        assert [run["id"] for run in shipdeck.json("runs")] == [2, 1]  # nothing started
+        assert [run["id"] for run in shipdeck.json("runs")] == ["2", "1"]  # nothing started
 
         cancel = shipdeck("cancel", "last")
         assert cancel.returncode == 0, cancel.stderr

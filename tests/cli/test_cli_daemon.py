@@ -26,4 +26,4 @@ def test_run_through_the_daemon_and_ctrl_c_detaches(shipdeck_daemon: Shipdeck) -
     assert cancel.returncode == 0, cancel.stderr
     detail = shipdeck.json("show", "2")
     assert detail["run"]["status"] == "cancelled"
-    assert [r["id"] for r in shipdeck.json("runs")] == [2, 1]
+    assert [r["id"] for r in shipdeck.json("runs")] == ["2", "1"]

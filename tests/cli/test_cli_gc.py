@@ -15,12 +15,12 @@ from pathlib import Path
 from tests.cli.conftest import Shipdeck
 
 
-def _run_ids(shipdeck: Shipdeck) -> list[int]:
+def _run_ids(shipdeck: Shipdeck) -> list[str]:
     return [run["id"] for run in shipdeck.json("runs", "--limit", "500")]
 
 
-def _log_dirs(root: Path) -> set[int]:
-    return {int(path.name) for path in (root / ".shipdeck" / "logs").iterdir()}
+def _log_dirs(root: Path) -> set[str]:
+    return {path.name for path in (root / ".shipdeck" / "logs").iterdir()}
 
 
 def test_gc_reports_what_it_deleted(shipdeck: Shipdeck) -> None:
@@ -115,7 +115,7 @@ def test_gc_beside_a_busy_daemon_loses_nothing_it_keeps(shipdeck_daemon: Shipdec
     assert all(run["status"] == "succeeded" for run in by_pipeline["build"])
     assert [run["status"] for run in by_pipeline["slow"]] == ["cancelled"]
     assert final["kept_runs"] == len(runs)
-    assert _log_dirs(shipdeck_daemon.root) == {int(str(run["id"])) for run in runs}
+    assert _log_dirs(shipdeck_daemon.root) == {str(run["id"]) for run in runs}
     for run in by_pipeline["build"]:
         log = shipdeck_daemon("logs", str(run["id"]), "compile")
         assert log.stdout.splitlines()[0] == "compiling"
@@ -230,15 +230,15 @@ def test_gc_killed_at_random_points_leaves_a_consistent_history(shipdeck: Shipde
             for table in ("tasks", "metrics"):
                 orphans = f"SELECT COUNT(*) FROM {table} WHERE run_id NOT IN (SELECT id FROM runs)"
                 assert db.execute(orphans).fetchone()[0] == 0, table
-            runs = {int(row[0]) for row in db.execute("SELECT id FROM runs")}
+            runs = {str(row[0]) for row in db.execute("SELECT id FROM runs")}
         finally:
             db.close()
-        assert set(range(1401, 1501)) <= runs  # the newest 100 are never touched
+        assert {str(n) for n in range(1401, 1501)} <= runs  # the newest 100 are never touched
         assert runs <= _log_dirs(shipdeck.root)  # no kept run lost its log
     assert killed >= 2
     final = shipdeck.json("gc", "--keep", "100")
     assert final["kept_runs"] == 100
-    assert _log_dirs(shipdeck.root) == set(range(1401, 1501))
+    assert _log_dirs(shipdeck.root) == {str(n) for n in range(1401, 1501)}
 
 
 def test_a_long_list_of_protected_runs_is_cut_short(shipdeck: Shipdeck) -> None:

@@ -25,6 +25,15 @@ def test_run_succeeds_and_prints_progress(shipdeck: Shipdeck) -> None:
     assert out.strip().splitlines()[-1].startswith("run #1 build succeeded in")
 
 
+def test_every_form_of_run_reference_names_the_same_run(shipdeck: Shipdeck) -> None:
+    assert shipdeck("run", "build").returncode == 0
+    assert shipdeck("run", "build", "-p", "fail=true").returncode == 1
+    for ref, expected in [("#1", "1"), ("1", "1"), ("last", "2"), ("last:build", "2")]:
+        run = shipdeck.json("show", ref)["run"]
+        assert (run["id"], run["label"]) == (expected, f"#{expected}"), ref
+    assert shipdeck("show", "2").stdout.splitlines()[0].startswith("run #2  build")
+
+
 def test_run_json_is_the_run_detail(shipdeck: Shipdeck) -> None:
     detail = shipdeck.json("run", "build", "-p", "greeting=hi there")
     assert detail["run"]["status"] == "succeeded"
@@ -50,15 +59,18 @@ def test_failed_run_exits_1_and_skips_downstream(shipdeck: Shipdeck) -> None:
     assert detail["tasks"][1]["exit_code"] == 3
     err = shipdeck("logs", "1", "test")
     assert "boom" in err.stdout
+    # The header counts the skipped task apart: not "3/3 tasks".
+    header = shipdeck("show", "1").stdout.splitlines()[0]
+    assert header.endswith("tasks 2/3 done · 1 skipped"), header
 
 
 def test_rerun_failed_keeps_earlier_results(shipdeck: Shipdeck) -> None:
     assert shipdeck("run", "build", "-p", "fail=true").returncode == 1
     rerun = shipdeck.json("rerun", "last", "--failed")
     run = rerun["run"]
-    assert run["parent_id"] == 1 and run["rerun_mode"] == "failed"
+    assert run["parent_id"] == "1" and run["rerun_mode"] == "failed"
     tasks = {t["name"]: t for t in rerun["tasks"]}
-    assert tasks["compile"]["reused_from"] == 1
+    assert tasks["compile"]["reused_from"] == "1"
     assert tasks["test"]["reused_from"] is None and tasks["package"]["reused_from"] is None
     # The rerun keeps the parent's params, so the test task fails again.
     assert tasks["test"]["status"] == "failed"
@@ -73,14 +85,14 @@ def test_rerun_from_task(shipdeck: Shipdeck) -> None:
     assert "(kept from run #1)" in result.stdout
     detail = shipdeck.json("show", "last")
     assert detail["run"]["rerun_from"] == "test"
-    assert [t["reused_from"] for t in detail["tasks"]] == [1, None, None]
+    assert [t["reused_from"] for t in detail["tasks"]] == ["1", None, None]
 
 
 def test_runs_lists_newest_first(shipdeck: Shipdeck) -> None:
     shipdeck("run", "build")
     shipdeck("run", "build", "-p", "fail=1")
     runs = shipdeck.json("runs")
-    assert [(r["id"], r["status"]) for r in runs] == [(2, "failed"), (1, "succeeded")]
+    assert [(r["id"], r["status"]) for r in runs] == [("2", "failed"), ("1", "succeeded")]
     text = shipdeck("runs").stdout
     assert text.splitlines()[0].split() == [
         "RUN", "PIPELINE", "STATUS", "TASKS", "STARTED", "TOOK", "TRIGGER", "BY"
@@ -93,7 +105,7 @@ def test_runs_of_a_pipeline_no_longer_declared_are_listed(shipdeck: Shipdeck) ->
     file = shipdeck.root / "shipdeck.toml"
     file.write_text(file.read_text().replace("[pipelines.build", "[pipelines.make"))
     assert [(r["id"], r["pipeline"]) for r in shipdeck.json("runs", "--pipeline", "build")] == [
-        (1, "build")
+        ("1", "build")
     ]
     text = shipdeck("runs", "--pipeline", "build").stdout
     assert text.splitlines()[1].split()[:2] == ["#1", "build"]
@@ -228,4 +240,4 @@ def test_store_is_sqlite_with_history(shipdeck: Shipdeck) -> None:
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert json.loads(shipdeck("runs", "--json").stdout)[0]["id"] == 1
+    assert json.loads(shipdeck("runs", "--json").stdout)[0]["id"] == "1"

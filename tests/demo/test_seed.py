@@ -8,14 +8,14 @@ import asyncio
 
 from shipdeck.demo.seed import SEED_REASON, seed_deployments, start_seed_runs
 from shipdeck.model import DeployAction, Outcome
-from shipdeck.runners.protocol import DeployRunner
+from shipdeck.model.capabilities import Capability
 
 from .conftest import RUN_DEADLINE, Demo
 
 
 async def test_the_seed_builds_are_deployed_as_they_land(demo: Demo) -> None:
     runner = demo.runner
-    assert isinstance(runner, DeployRunner)
+    assert Capability.DEPLOYMENTS in (await runner.capabilities()).can
     runs = await start_seed_runs(runner)
     await asyncio.wait_for(seed_deployments(runner, runs), RUN_DEADLINE * 2)
 
@@ -42,7 +42,7 @@ async def test_a_failed_seed_build_is_not_deployed(demo: Demo) -> None:
     module = demo.root / "app" / "shorturl" / "store.py"
     module.write_text(module.read_text() + "\tbroken = True\n")  # lint fails: ci fails
     runner = demo.runner
-    assert isinstance(runner, DeployRunner)
+    assert Capability.DEPLOYMENTS in (await runner.capabilities()).can
     runs = await start_seed_runs(runner)
     await asyncio.wait_for(seed_deployments(runner, runs), RUN_DEADLINE * 2)
     held = {(s.service, s.env): s.revision for s in await runner.deployments()}

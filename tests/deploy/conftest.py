@@ -150,7 +150,7 @@ class Deck:
             await engine.close()
             await deployer.close()
 
-    async def run(self, pipeline: str, **params: Any) -> int:
+    async def run(self, pipeline: str, **params: Any) -> str:
         spec = self.workspace.pipelines[pipeline]
         resolved = {**spec.params, **params}
         run = self.engine.start_run(pipeline, resolved, jobs=1, user=USER)
@@ -163,7 +163,7 @@ class Deck:
         assert self.engine.get_run(run_id).status == RunStatus.SUCCEEDED
         return f"r{run_id}"
 
-    async def train(self, **params: Any) -> int:
+    async def train(self, **params: Any) -> str:
         return await self.run("train", **params)
 
     def on_disk(self, service: str, env: str) -> str | None:

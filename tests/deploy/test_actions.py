@@ -132,7 +132,7 @@ async def test_pipeline_and_soak_gates(deck: Deck) -> None:
         ("pipeline:build succeeded", True),
         ("soak:staging 10m", False),
     ]
-    assert plan.gates[1].reason == f"{rev} in staging for 0s, needs 10m00s"
+    assert plan.gates[1].reason == f"{rev} in staging for 0.0s, needs 10m00s"
     before = deck.ledger()
     with pytest.raises(Refused, match="gate failed: soak:staging 10m"):
         await deck.deployer.promote("api", "prod", expect="none")

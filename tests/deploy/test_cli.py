@@ -61,7 +61,7 @@ def test_models_alias_and_compare(cli: Cli) -> None:
     cli.ok("run", "train", "-p", "auc=0.9")
     cli.ok("run", "train", "-p", "auc=0.75")
     (summary,) = cli.json("models")
-    assert (summary["name"], summary["versions"], summary["latest"]) == ("churn", 2, 2)
+    assert (summary["name"], summary["versions"], summary["latest"]) == ("churn", 2, "2")
     assert cli.ok("alias", "churn", "champion", "v1") == "churn champion: unset -> v1\n"
     assert cli.ok("alias", "churn", "champion", "2") == "churn champion: v1 -> v2\n"
     table = cli.ok("models", "churn")

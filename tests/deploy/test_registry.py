@@ -17,7 +17,7 @@ from .conftest import USER, Deck
 async def test_success_registers_a_version_with_params_metrics_and_artifact(deck: Deck) -> None:
     run_id = await deck.train(auc=0.91)
     (version,) = deck.deployer.registry.versions("churn")
-    assert (version.model, version.version, version.revision) == ("churn", 1, "v1")
+    assert (version.model, version.version, version.revision) == ("churn", "1", "v1")
     assert (version.run_id, version.task) == (run_id, "train")
     assert version.params == {"auc": 0.91, "fail": False, "skip_model": False}
     assert version.metrics == {"auc": 0.91}
@@ -28,7 +28,7 @@ async def test_success_registers_a_version_with_params_metrics_and_artifact(deck
 
     await deck.train(auc=0.7)
     versions = deck.deployer.registry.versions("churn")
-    assert [v.version for v in versions] == [2, 1]
+    assert [v.version for v in versions] == ["2", "1"]
     assert json.loads(artifact_path(deck.workspace.state_dir, versions[0].sha256).read_text()) == {
         "auc": 0.7
     }
@@ -58,25 +58,25 @@ async def test_aliases_move_and_are_recorded(deck: Deck) -> None:
     await deck.train(auc=0.85)
     registry = deck.deployer.registry
     first = registry.set_alias("churn", "champion", "v1", user=USER, now=deck.clock())
-    assert (first.from_version, first.to_version, first.user) == (None, 1, USER)
+    assert (first.from_version, first.to_version, first.user) == (None, "1", USER)
     deck.clock.advance(minutes=5)
     moved = registry.set_alias("churn", "champion", "2", user="other@host", now=deck.clock())
-    assert (moved.from_version, moved.to_version, moved.user) == (1, 2, "other@host")
-    assert registry.resolve("churn", "champion").version == 2
-    assert registry.aliases("churn") == {"champion": 2}
+    assert (moved.from_version, moved.to_version, moved.user) == ("1", "2", "other@host")
+    assert registry.resolve("churn", "champion").version == "2"
+    assert registry.aliases("churn") == {"champion": "2"}
     assert [v.aliases for v in registry.versions("churn")] == [["champion"], []]
     moves = registry.alias_moves("churn")
     assert [(m.alias, m.from_version, m.to_version) for m in moves] == [
-        ("champion", 1, 2),
-        ("champion", None, 1),
+        ("champion", "1", "2"),
+        ("champion", None, "1"),
     ]
     assert moves[0].at > moves[1].at
     (summary,) = registry.models()
     assert (summary.name, summary.versions, summary.latest, summary.aliases) == (
         "churn",
         2,
-        2,
-        {"champion": 2},
+        "2",
+        {"champion": "2"},
     )
 
 

@@ -23,24 +23,25 @@ async def test_deployed_and_rollback_revisions_and_model_versions_stay(deck: Dec
     v1_run = await deck.train(auc=0.81)
     v2_run = await deck.train(auc=0.82)
     failed = await deck.run("build", version="9", fail=True)
-    sha = {rev: deck.deployer.registry.run_artifact(int(rev[1:]), "dist/app.txt") for rev in builds}
+    sha = {rev: deck.deployer.registry.run_artifact(rev[1:], "dist/app.txt") for rev in builds}
     deck.engine.persister.flush()
 
     later = time.time() + ARTIFACT_GRACE + 60  # old enough for unreferenced artifacts to go
     report = collect_garbage(deck.workspace.state_dir, RetentionSpec(keep=1), now=later)
 
     first_deploy = deck.deployer.history("api", "dev")[-1].run_id
-    assert report.deleted_runs == sorted([*(int(r[1:]) for r in (r1, r3, r5, r6)), first_deploy])
+    deleted = sorted([*(int(r[1:]) for r in (r1, r3, r5, r6)), int(first_deploy or 0)])
+    assert report.deleted_runs == [str(run_id) for run_id in deleted]
     assert report.pipelines == {"build": 4, "deploy:api": 1}
     kept = {p.run_id: p.reason for p in report.protected}
-    assert kept[int(r2[1:])] == "api r2 is deployed in staging"
-    assert kept[int(r4[1:])] == "api r4 is deployed in dev"
+    assert kept[r2[1:]] == "api r2 is deployed in staging"
+    assert kept[r4[1:]] == "api r4 is deployed in dev"
     assert kept[v1_run] == "it registered churn v1"
     assert v2_run not in kept  # the newest train run: kept by the limit, not protected
     assert deck.engine.get_run(failed).status == RunStatus.FAILED  # the newest build run
     for gone in (r1, r3, r5, r6):
         with pytest.raises(NotFound):
-            deck.engine.get_run(int(gone[1:]))
+            deck.engine.get_run(gone[1:])
     # Their artifacts went; those of kept revisions and model versions stayed.
     state = deck.workspace.state_dir
     assert report.artifacts == 4
@@ -66,7 +67,7 @@ async def test_the_deploy_run_of_what_an_environment_holds_stays(deck: Deck) -> 
     report = collect_garbage(deck.workspace.state_dir, RetentionSpec(keep=0))
     assert report.deleted_runs == []
     assert {p.run_id: p.reason for p in report.protected} == {
-        int(r1[1:]): "api r1 is deployed in dev",
+        r1[1:]: "api r1 is deployed in dev",
         first.run_id: "it deployed what dev of api holds",
         second.run_id: "it deployed what staging of api holds",
     }

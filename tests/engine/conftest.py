@@ -71,7 +71,7 @@ def process_running(pid: int) -> bool:
     return stat[stat.rindex(b")") + 2 :].split()[0] != b"Z"
 
 
-def log_texts(engine: Engine, run_id: int, task_name: str) -> list[str]:
+def log_texts(engine: Engine, run_id: str, task_name: str) -> list[str]:
     return [line.text for line in engine.read_log(run_id, task_name, limit=None).lines]
 
 
@@ -81,7 +81,7 @@ OWNER = Path(__file__).with_name("owner_process.py")
 class Owner:
     """A child process that owns a run of the workspace."""
 
-    def __init__(self, process: asyncio.subprocess.Process, run_id: int) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, run_id: str) -> None:
         self.process = process
         self.run_id = run_id
 
@@ -110,6 +110,6 @@ async def start_owner(spec: WorkspaceSpec, owners: list[Owner]) -> Owner:
     )
     assert process.stdout is not None
     line = await asyncio.wait_for(process.stdout.readline(), timeout=20)
-    owner = Owner(process, int(line))
+    owner = Owner(process, line.decode().strip())
     owners.append(owner)
     return owner

@@ -33,7 +33,7 @@ async def test_seq_strictly_increases_across_restarts(tmp_path: Path, engines: E
     start = second.last_seq()
     assert start > seqs[-1]
     again = await second.wait_run(second.start_run("p", {}).id)
-    assert again.id == run.id + 1
+    assert again.id == str(int(run.id) + 1)
     newer = await second.wait_events(start, wait=0)
     assert not newer.reset
     assert newer.events and newer.events[0].seq > seqs[-1]

@@ -91,7 +91,7 @@ async def test_cancel_finished_or_unknown_run_is_refused(tmp_path: Path, engines
     else:
         raise AssertionError("cancel of a finished run was not refused")
     try:
-        await engine.cancel(999)
+        await engine.cancel("999")
     except NotFound as error:
         assert str(error) == "no run #999"
     else:

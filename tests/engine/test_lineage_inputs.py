@@ -38,11 +38,11 @@ async def run(engine: Engine) -> int:
     return done.id
 
 
-def inputs(engine: Engine, run_id: int) -> list[InputFile]:
+def inputs(engine: Engine, run_id: str) -> list[InputFile]:
     return engine.run_detail(run_id).lineage.inputs
 
 
-def summary(engine: Engine, run_id: int, name: str) -> str:
+def summary(engine: Engine, run_id: str, name: str) -> str:
     return next(t for t in log_texts(engine, run_id, name) if t.startswith("inputs: "))
 
 

@@ -19,6 +19,7 @@ from shipdeck.model import RunStatus, TaskStatus
 from tests.git_repo import GitRepo
 
 from .conftest import Engines, Owner, eventually, start_owner, task, workspace
+from .legacy_store import mark_legacy, runs_version
 
 HOUR_AGO = time.time() - 3600
 
@@ -106,14 +107,14 @@ def test_a_store_from_before_lineage_is_upgraded_and_its_runs_have_none(
             "INSERT INTO runs (pipeline, status, params, trigger, user, jobs, created_at)"
             " VALUES ('p', 'succeeded', '{}', 'cli', 'me', 1, 0)"
         )
-        db.execute("PRAGMA user_version = 2")
+        mark_legacy(db, 2)
     store = Store(path)
     try:
-        assert store.codes([1]) == {} and store.inputs([1]) == {}
-        assert store.get_run(1) is not None
+        assert store.codes(["1"]) == {} and store.inputs(["1"]) == {}
+        assert store.get_run("1") is not None
     finally:
         store.close()
+    assert runs_version(path) == SCHEMA_VERSION
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
     assert {"run_code", "task_inputs", "input_digests"} <= tables

@@ -3,6 +3,7 @@ against reading every line and matching its visible text, on awkward lines and r
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shipdeck.engine import logsearch
+from shipdeck.engine.log_hits import byte_sets, stays_in_line
 from shipdeck.engine.logfile import LogIndex, LogWriter
 from shipdeck.engine.logsearch import LogScanner, prepare
 from shipdeck.errors import InvalidInput
@@ -207,3 +209,113 @@ def test_a_million_lines(tmp_path: Path) -> None:
     assert search_all(scanner, prepare(r"line 99999\d \w+$", regex=True), 10) == list(
         range(999_990, 1_000_000)
     )
+
+
+def test_plain_and_coloured_blocks_give_the_same_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same texts, once plain (blocks without an escape byte: matched as bytes, whole
+    arrays at a time) and once coloured (matched as visible text): the same matches."""
+    monkeypatch.setattr(logsearch, "CHUNK_BYTES", 4096)
+    plain = [
+        f"{i:04d} {'boom' if i % 3 else 'calm'} fox{' FAILED' if i % 5 == 0 else ''}"
+        for i in range(600)
+    ]
+    coloured = [f"\x1b[3{i % 8}m{text}\x1b[0m" for i, text in enumerate(plain)]
+    index = write_log(tmp_path / "mixed.log", plain + coloured)
+    scanner = LogScanner(index)
+    for pattern, regex, ignore_case in [
+        ("boom", False, None), ("BOOM", False, True), ("failed", False, None),
+        ("fox", False, False),
+        (r"\d{4} b.om", True, None), (r"FAIL(ED)?$", True, None), (r"o\w", True, False),
+    ]:  # fmt: skip
+        search = prepare(pattern, regex=regex, ignore_case=ignore_case)
+        found = search_all(scanner, search, 1_000_000)
+        assert found == expected(index, pattern, regex, ignore_case), pattern
+        first = [n for n in found if n < len(plain)]
+        assert [n - len(plain) for n in found if n >= len(plain)] == first, pattern
+        assert first, pattern
+
+
+def test_hits_at_block_edges_and_across_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks end between lines: a hit on the first or last line of a block, and a regular
+    expression whose match may run over a line end (checked line by line), are found as
+    reading every line finds them."""
+    texts = [f"boom at {i}" if i % 2 else f"{i} ends with boom" for i in range(400)]
+    index = write_log(tmp_path / "edges.log", texts)
+    line_bytes = len(index.offsets) and index.offsets[1] - index.offsets[0]
+    for chunk in (line_bytes, line_bytes * 3 - 1, line_bytes * 7 + 5):
+        monkeypatch.setattr(logsearch, "CHUNK_BYTES", chunk)
+        scanner = LogScanner(index)
+        for pattern, regex in [("boom", False), ("boom$", True), (r"\s+boom", True),
+                               (r"m\s*\d", True), (r"[^a-z]+", True), ("x*", True)]:  # fmt: skip
+            want = expected(index, pattern, regex, None)
+            assert search_all(scanner, prepare(pattern, regex=regex), 5) == want, (chunk, pattern)
+
+
+def test_crlf_lines_and_a_last_line_without_a_newline(tmp_path: Path) -> None:
+    """Lines ending in CRLF (written by hand, not by the engine) match as their visible text
+    does; a last line without its newline is not a line yet (as for reading), until it ends."""
+    path = tmp_path / "crlf.log"
+    stamp = "2024-05-01T12:00:00.000Z O "
+    path.write_bytes(
+        f"{stamp}first boom\r\n{stamp}second\r\nno prefix boom\r\n{stamp}boom\n".encode()
+        + f"{stamp}tail boom".encode()
+    )
+    index = LogIndex(path)
+    index.refresh()
+    scanner = LogScanner(index)
+    for pattern, regex in [("boom", False), ("second", False), ("boom$", True), (r"\w+", True)]:
+        assert search_all(scanner, prepare(pattern, regex=regex), 10) == expected(
+            index, pattern, regex, None
+        ), pattern
+    assert index.total == 4 and 4 not in search_all(scanner, prepare("tail"), 10)
+    with path.open("ab") as handle:
+        handle.write(b"\n")
+    index.refresh()
+    assert search_all(LogScanner(index), prepare("tail"), 10) == [4]
+
+
+def test_which_patterns_stay_in_one_line() -> None:
+    """Only a pattern whose every match is non-empty and inside one line is matched by its
+    start offsets alone; anything else goes match by match."""
+    for source, inside in [
+        (rb"b.om", True), (rb"error=T.ue", True), (rb"[0-9]+ the", True), (rb"\w+\d", True),
+        (rb"[^\n]+x", True), (rb"(a|b)c", True), (rb"\s+boom", False), (rb"[^a-z]+", False),
+        (rb"x*", False), (rb"(?s)a.b", False), (rb"a\nb", False), (rb"\bO\b", True),
+        (rb"(a)\1", False), (rb"\D", False), (rb"[\S]", True),
+    ]:  # fmt: skip
+        assert stays_in_line(re.compile(source, re.MULTILINE)) is inside, source
+
+
+def test_dense_matches_come_as_runs(tmp_path: Path) -> None:
+    """Where most lines match, a page carries runs of lines, not every number."""
+    index = write_log(tmp_path / "dense.log", ["" if i % 10 == 9 else "fox" for i in range(2000)])
+    page = LogScanner(index).search(prepare("fox"), 0, index.total, limit=100_000)
+    assert page.next == 2000 and len(page.spans) == 2 * 200
+    assert page.spans[:4] == [0, 9, 10, 19] and len(page.lines) == 1800
+
+
+def test_fixed_width_patterns_match_as_the_text_does(tmp_path: Path) -> None:
+    """A regular expression of fixed width is found by comparing bytes position by position
+    (`byte_sets`); also where its bytes are in every line's timestamp prefix."""
+    assert byte_sets(re.compile(rb"b.om")) is not None
+    assert byte_sets(re.compile(rb"[0-9]{4}-\d", re.IGNORECASE)) is not None
+    for variable in (rb"a+", rb"a|bc", rb"a$", rb"\ba", rb"a{1,2}", rb"(?i:a)b", rb"(a)\1"):
+        assert byte_sets(re.compile(variable)) is None, variable
+    texts = [
+        f"{i} error={i % 3 == 0} at 12:0{i % 10} {'Boom' if i % 4 else 'bOOm'}" for i in range(500)
+    ]
+    index = write_log(
+        tmp_path / "fixed.log", [*texts, "\x1b[1merror=True\x1b[0m", "caf\u00e9 12:34"]
+    )
+    scanner = LogScanner(index)
+    for pattern in [r"error=T.ue", r"b[o0]om", r"\d\d:\d\d", r"Z O", r"[0-9]{3} e", r"caf.", r"O"]:
+        for ignore_case in (None, True, False):
+            search = prepare(pattern, regex=True, ignore_case=ignore_case)
+            assert search_all(scanner, search, 50) == expected(index, pattern, True, ignore_case), (
+                pattern,
+                ignore_case,
+            )

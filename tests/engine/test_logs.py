@@ -96,7 +96,7 @@ async def test_read_log_through_the_engine(tmp_path: Path, engines: Engines) -> 
     assert [line.text for line in head.lines] == ["1", "2"]
     empty = engine.read_log(run.id, "quiet")
     assert (empty.total, empty.lines, empty.finished) == (0, [], True)
-    for bad_task, bad_run in (("nope", run.id), ("a", 999)):
+    for bad_task, bad_run in (("nope", run.id), ("a", "999")):
         try:
             engine.read_log(bad_run, bad_task)
         except NotFound:

@@ -34,10 +34,10 @@ TALKER = (
 )
 
 
-def db_pid(root: Path, run_id: int, name: str) -> int | None:
+def db_pid(root: Path, run_id: str, name: str) -> int | None:
     with sqlite3.connect(root / ".shipdeck" / "shipdeck.db") as db:
         row = db.execute(
-            "SELECT pid FROM tasks WHERE run_id = ? AND name = ?", (run_id, name)
+            "SELECT pid FROM tasks WHERE run_id = ? AND name = ?", (int(run_id), name)
         ).fetchone()
     return None if row is None else row[0]
 
@@ -80,7 +80,7 @@ async def test_kill_9_of_the_owner_then_recovery(
     assert engine.last_seq() >= SEQ_BLOCK
     # A new run works, numbered after the interrupted one.
     again = engine.start_run("p", {})
-    assert again.id == run.id + 1
+    assert again.id == str(int(run.id) + 1)
     assert (await engine.cancel(again.id)).status == RunStatus.CANCELLED
 
 

@@ -9,6 +9,7 @@ from shipdeck.engine.store import SCHEMA_VERSION, Store
 from shipdeck.model import PipelineSpec, RunDetail, RunStatus, WorkspaceSpec
 
 from .conftest import Engines, task, workspace
+from .legacy_store import runs_version
 
 # The tasks table as shipdeck wrote it at schema version 1 (before `needs`).
 V1_TASKS = """
@@ -67,5 +68,4 @@ def test_a_version_1_store_is_upgraded_and_its_runs_have_no_recorded_needs(
         assert old.name == "a" and old.needs is None
     finally:
         store.close()
-    with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert runs_version(path) == SCHEMA_VERSION

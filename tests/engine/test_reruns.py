@@ -120,7 +120,7 @@ async def test_rerun_from_after_a_cancelled_run_runs_the_cancelled_upstream(
     )
     run = engine.start_run("p", {})
 
-    def statuses(run_id: int) -> dict[str, TaskStatus]:
+    def statuses(run_id: str) -> dict[str, TaskStatus]:
         return {t.name: t.status for t in engine.run_detail(run_id).tasks}
 
     await eventually(lambda: statuses(run.id)["a"] == TaskStatus.RUNNING)
@@ -173,7 +173,7 @@ async def test_rerun_refusals_change_nothing(tmp_path: Path, engines: Engines) -
     with pytest.raises(InvalidInput):
         engine.rerun_plan(ok.id, RerunMode.FROM)
     with pytest.raises(NotFound, match="no run #99"):
-        engine.rerun(99)
+        engine.rerun("99")
     assert [run.id for run in engine.runs()] == [ok.id]
 
 
@@ -184,3 +184,23 @@ async def test_a_running_run_cannot_be_rerun(tmp_path: Path, engines: Engines) -
         engine.rerun(running.id)
     await engine.cancel(running.id)
     assert [run.id for run in engine.runs()] == [running.id]
+
+
+def test_upstream_is_the_mirror_of_downstream() -> None:
+    """A rerun from a task keeps what it needs (upstream) and reruns what needs it
+    (downstream): over a random DAG, a is upstream of b exactly when b is downstream of a."""
+    import random
+
+    from shipdeck.model import PipelineSpec, TaskSpec
+
+    rng = random.Random(7)
+    tasks = {}
+    for i in range(40):
+        needs = sorted({f"t{rng.randrange(i)}" for _ in range(rng.randint(0, 3))} if i else set())
+        tasks[f"t{i}"] = TaskSpec(name=f"t{i}", run="true", needs=tuple(needs))
+    spec = PipelineSpec(name="p", tasks=tasks)
+    for b in tasks:
+        above = spec.upstream(b)
+        assert b not in above
+        assert above == {a for a in tasks if a != b and b in spec.downstream({a})}
+    assert spec.upstream("t0") == set()

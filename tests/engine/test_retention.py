@@ -41,8 +41,8 @@ async def _runs(engine_open: Engines, root: Path, pipeline: str, count: int) -> 
     return ids
 
 
-def _log_dirs(root: Path) -> set[int]:
-    return {int(path.name) for path in (root / ".shipdeck" / "logs").iterdir()}
+def _log_dirs(root: Path) -> set[str]:
+    return {path.name for path in (root / ".shipdeck" / "logs").iterdir()}
 
 
 async def test_keep_counts_per_pipeline_and_runs_in_progress_stay(
@@ -125,7 +125,7 @@ async def test_log_directories_a_crashed_pass_left_are_removed(
     report = collect_garbage(tmp_path / ".shipdeck", RetentionSpec(keep=5))
     assert report.deleted_runs == []
     assert report.log_bytes > 0
-    assert _log_dirs(tmp_path) == {quick[1], quick[2], 999}
+    assert _log_dirs(tmp_path) == {quick[1], quick[2], "999"}
     assert engine.get_run(quick[1]).status == RunStatus.SUCCEEDED
 
 
@@ -135,8 +135,8 @@ async def test_a_history_from_a_newer_shipdeck_is_left_alone(
     engine = engines.open(_workspace(tmp_path))
     await _runs(engines, tmp_path, "quick", 2)
     await engine.close()
-    db = sqlite3.connect(tmp_path / ".shipdeck" / "shipdeck.db")
-    db.execute("PRAGMA user_version = 99")
+    with sqlite3.connect(tmp_path / ".shipdeck" / "shipdeck.db") as db:
+        db.execute("UPDATE meta SET value = '99' WHERE key = 'runs_schema'")
     db.close()
     with pytest.raises(RuntimeError, match="written by a newer shipdeck"):
         collect_garbage(tmp_path / ".shipdeck", RetentionSpec(keep=0))

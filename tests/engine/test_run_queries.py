@@ -10,8 +10,10 @@ from pathlib import Path
 from shipdeck.engine.store import SCHEMA_VERSION, Store
 from shipdeck.model import Run, RunStatus
 
+from .legacy_store import mark_legacy, runs_version
 
-def record(store: Store, pipeline: str, status: RunStatus, **params: str) -> int:
+
+def record(store: Store, pipeline: str, status: RunStatus, **params: str) -> str:
     run = Run(
         id=0,
         pipeline=pipeline,
@@ -86,9 +88,27 @@ def test_a_version_2_store_gains_the_status_indexes(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.execute("DROP INDEX runs_status")
         db.execute("DROP INDEX runs_pipeline_status")
-        db.execute("PRAGMA user_version = 2")
+        mark_legacy(db, 2)
     Store(path).close()
     with sqlite3.connect(path) as db:
         names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
         assert {"runs_status", "runs_pipeline_status"} <= names
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+    assert runs_version(path) == SCHEMA_VERSION == 7
+
+
+def test_run_ids_are_text_above_the_store_and_numbers_in_it(tmp_path: Path) -> None:
+    store = Store(tmp_path / "shipdeck.db")
+    try:
+        first = record(store, "p", RunStatus.SUCCEEDED)
+        second = record(store, "p", RunStatus.FAILED)
+        assert (first, second) == ("1", "2")
+        run = store.get_run(second)
+        assert run is not None and (run.id, run.label) == ("2", "#2")
+        # Ids this store never gives name no run: not an error, not a crash.
+        for foreign in ("a1b2-c3", "02", "", "#2", str(2**64)):
+            assert store.get_run(foreign) is None, foreign
+        assert [r.id for r in store.list_runs(before=second)] == [first]
+    finally:
+        store.close()
+    with sqlite3.connect(tmp_path / "shipdeck.db") as db:  # no schema change: INTEGER keys
+        assert db.execute("SELECT typeof(id) FROM runs").fetchall() == [("integer",)] * 2

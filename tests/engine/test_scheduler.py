@@ -19,6 +19,8 @@ from shipdeck.model import EventKind, Run, RunStatus, ScheduleEvent, ScheduleFir
 from shipdeck.runners.local import LocalRunner, open_local_runner
 from shipdeck.workspace import load_workspace
 
+from .legacy_store import mark_legacy, runs_version
+
 
 class Clock:
     def __init__(self, text: str) -> None:
@@ -393,7 +395,7 @@ async def test_a_restarted_runner_fires_nothing_twice(open_runner: Open, root: P
     clock.set("2025-06-01T12:00:00+00:00")
     [later] = await finish(runner, await scheduler.tick())
     assert later.cause and later.cause.due_at == utc("2025-06-01T12:00:00+00:00")
-    assert run_count(root) == 2 and later.id == fired.id + 1
+    assert run_count(root) == 2 and later.id == str(int(fired.id) + 1)
 
 
 async def test_a_second_engine_on_the_same_store_stands_by_and_cannot_fire_a_taken_slot(
@@ -415,13 +417,13 @@ async def test_a_second_engine_on_the_same_store_stands_by_and_cannot_fire_a_tak
         "hourly.every", due.isoformat(), "hourly", due.timestamp(), clock(), due.timestamp()
     )
     assert run.cause is not None
-    assert second_scheduler._fire(trigger, fire, run.cause, "every 1h") is None
+    assert second_scheduler._fire(trigger, fire, run.cause, "every 1h") == []  # nothing started
     assert run_count(root) == 1
     # When the first one stops, the second takes over and fires the next slot.
     await first_scheduler.stop()
     clock.set("2025-06-01T12:00:00+00:00")
     [taken_over] = await finish(second, await second_scheduler.tick())
-    assert second_scheduler.active and taken_over.id == run.id + 1
+    assert second_scheduler.active and taken_over.id == str(int(run.id) + 1)
     listed = await second.schedules()
     assert listed.scheduler_pid == os.getpid()
 
@@ -503,17 +505,16 @@ def test_a_version_2_store_gains_causes_and_keeps_its_runs(tmp_path: Path) -> No
     Store(path).close()
     with sqlite3.connect(path) as db:  # as shipdeck wrote it before runs had a cause
         db.execute("ALTER TABLE runs DROP COLUMN cause")
-        db.execute("PRAGMA user_version = 2")
+        mark_legacy(db, 2)
         db.execute(
             "INSERT INTO runs (pipeline, status, params, trigger, user, jobs, created_at)"
             " VALUES ('p', 'succeeded', '{}', 'cli', 'ops@host', 1, 0)"
         )
     store = Store(path)
     try:
-        old = store.get_run(1)
+        old = store.get_run("1")
         assert old is not None and (old.trigger, old.cause) == ("cli", None)
         assert isinstance(old, Run)
     finally:
         store.close()
-    with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+    assert runs_version(path) == SCHEMA_VERSION == 7

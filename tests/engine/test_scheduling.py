@@ -180,7 +180,7 @@ async def test_an_engine_error_fails_the_run_visibly(tmp_path: Path, engines: En
     (tmp_path / ".shipdeck" / "logs").mkdir(parents=True, exist_ok=True)
     (tmp_path / ".shipdeck" / "logs" / "1").write_text("in the way")
     run = await engine.wait_run(engine.start_run("p", {}).id)
-    assert run.id == 1 and run.status == RunStatus.FAILED
+    assert run.id == "1" and run.status == RunStatus.FAILED
     for t in engine.run_detail(run.id).tasks:
         assert t.status == TaskStatus.FAILED
         assert t.reason and t.reason.startswith("shipdeck error: ")

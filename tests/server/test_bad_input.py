@@ -9,13 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shipdeck.runners.local import LocalRunner
+from shipdeck.runners.local import LocalRunner, open_local_runner
 from shipdeck.server.limits import MAX_BODY
 from shipdeck.server.listen import Listen
 from shipdeck.server.openapi import openapi_schema
 from tests.deploy.conftest import write_workspace
 from tests.server.conftest import TOKEN, serving
-from tests.server.test_contract_deploy import open_deploying_runner
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 HUGE = "99999999999999999999"  # past 2**63: SQLite cannot even hold it
@@ -25,7 +24,7 @@ HUGE = "99999999999999999999"  # past 2**63: SQLite cannot even hold it
 async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     """A real server over TCP on the deploy workspace, with one trained model (churn v1)."""
     (tmp_path / "ws").mkdir()
-    runner: LocalRunner = await open_deploying_runner(write_workspace(tmp_path / "ws"))
+    runner: LocalRunner = await open_local_runner(write_workspace(tmp_path / "ws"))
     try:
         trained = await runner.start_run("train", {})
         await runner.wait_run(trained.id)

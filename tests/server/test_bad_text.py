@@ -25,7 +25,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 LOOPBACK = Listen(host="127.0.0.1", port=0)
 
 
-def poison(workspace: WorkspaceSpec, *, status: str, owner: str | None) -> int:
+def poison(workspace: WorkspaceSpec, *, status: str, owner: str | None) -> str:
     """A run of `build` whose param holds a lone surrogate, written the way Store.insert_run
     wrote params before they were checked (json.dumps), into the engine's own SQLite file."""
     db = sqlite3.connect(workspace.state_dir / "shipdeck.db", isolation_level=None)
@@ -50,7 +50,7 @@ def poison(workspace: WorkspaceSpec, *, status: str, owner: str | None) -> int:
         )
     finally:
         db.close()
-    return run_id
+    return str(run_id)
 
 
 async def test_a_param_that_is_not_text_is_refused_by_the_api_and_nothing_is_stored(
@@ -128,7 +128,7 @@ async def test_a_store_written_with_a_bad_param_answers_every_read_and_streams_g
                 assert page.status_code == 200, page.text
                 started = await client.post("/v1/runs", json={"pipeline": "build"})
                 assert started.status_code == 201
-                seen: set[int | None] = set()
+                seen: set[str | None] = set()
                 async with asyncio.timeout(20):
                     while started.json()["id"] not in seen:
                         frame = await anext(frames)
@@ -175,7 +175,7 @@ async def test_a_model_version_registered_from_such_a_run_is_listed(
 
 def test_an_event_holding_such_text_is_sent_repaired_rather_than_ending_the_stream() -> None:
     text = "a\udcff"
-    event = LogEvent(seq=7, ts=datetime.now(UTC), run_id=1, data=LogData(n=0, text=text))
+    event = LogEvent(seq=7, ts=datetime.now(UTC), run_id="1", data=LogData(n=0, text=text))
     frame = events_frame([event], 7)
     data = frame.split(b"data: ", 1)[1].strip()
     assert json.loads(data)[0]["data"]["text"] == "a\ufffd"

@@ -83,7 +83,7 @@ async def test_run_survives_its_client_and_a_second_client_follows_live(
     )
     assert started.returncode == 0, started.stderr
     assert f"started runner for {managed.root} (pid " in started.stderr
-    run_id = int(started.stdout.strip())
+    run_id = started.stdout.strip()
 
     said: list[str] = []
     follower = await daemon.attach(managed, announce=said.append)

@@ -11,11 +11,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
+from shipdeck.runners.local import open_local_runner
 from shipdeck.server import bind, bound_url, create_app, start_server
 from shipdeck.server.listen import Listen
 from tests.deploy.conftest import write_workspace
 from tests.server.conftest import TOKEN
-from tests.server.test_contract_deploy import open_deploying_runner
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 # Endpoints that wait (for events, for a run) by design would only burn the time budget.
@@ -32,7 +32,7 @@ def served_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     box: dict[str, object] = {}
 
     async def main() -> None:
-        runner = await open_deploying_runner(workspace)
+        runner = await open_local_runner(workspace)
         listen = Listen(host="127.0.0.1", port=0)
         sock = bind(listen)
         server = await start_server(

@@ -20,5 +20,14 @@ def test_schema_declares_bearer_auth_and_every_area() -> None:
     schema = openapi_schema()
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     tags = {tag for op in schema["paths"].values() for o in op.values() for tag in o["tags"]}
-    assert tags == {"meta", "pipelines", "runs", "events", "models", "deployments", "schedules"}
+    assert tags == {
+        "meta",
+        "pipelines",
+        "runs",
+        "events",
+        "models",
+        "deployments",
+        "schedules",
+        "monitors",
+    }
     assert json.loads(DOC.read_text())["info"]["title"] == "shipdeck runner"

@@ -25,7 +25,7 @@ async def all_events_after(runner: LocalRunner, after: int) -> list[Event]:
         after = page.last_seq
 
 
-def finishes(event: Event, run_id: int) -> bool:
+def finishes(event: Event, run_id: str) -> bool:
     return (
         event.kind == EventKind.RUN
         and event.run_id == run_id

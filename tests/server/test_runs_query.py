@@ -38,3 +38,36 @@ async def test_filters_as_query_params_and_bad_ones_refused(local_runner: LocalR
         )
         long = await client.get("/v1/runs", params={"text": "x" * 201})
         assert long.status_code == 422 and "text" in long.text
+
+
+async def test_run_references_resolve_to_string_ids_and_before_pages_by_id(
+    local_runner: LocalRunner,
+) -> None:
+    first = await local_runner.start_run("build")
+    await local_runner.wait_run(first.id)
+    second = await local_runner.start_run("build", {"fail": "true"})
+    await local_runner.wait_run(second.id)
+    async with (
+        serving(local_runner, Listen(host="127.0.0.1", port=0), token=TOKEN) as server,
+        httpx.AsyncClient(base_url=server.url, headers=AUTH, timeout=10) as client,
+    ):
+        for ref, expected in [
+            ("#1", "1"),
+            ("1", "1"),
+            ("#2", "2"),
+            ("last", "2"),
+            ("last:build", "2"),
+        ]:
+            answer = await client.get("/v1/runs/resolve", params={"ref": ref})
+            assert answer.status_code == 200, answer.text
+            assert answer.json() == {"run_id": expected}, ref
+        shown = (await client.get("/v1/runs/2")).json()["run"]
+        assert (shown["id"], shown["label"]) == ("2", "#2")
+        older = (await client.get("/v1/runs", params={"before": "2"})).json()
+        assert [run["id"] for run in older] == ["1"]
+        page = (await client.get("/v1/runs/page", params={"before": "2"})).json()
+        assert [run["id"] for run in page["runs"]] == ["1"] and page["total"] == 2
+        # An id this runner never gives: no such run, and no run to page from.
+        assert (await client.get("/v1/runs/a1b2-c3")).status_code == 404
+        bad = await client.get("/v1/runs", params={"before": "a1b2-c3"})
+        assert bad.status_code == 422 and "before" in bad.json()["error"]["message"]

@@ -13,9 +13,10 @@ from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.screens.trigger import TriggerScreen
 from shipdeck.tui.widgets.dag import DagView
 from tests.tui.conftest import Demo, wait_for
+from tests.tui.shown import Notices
 
 
-async def open_run_screen(app: object, pilot: object, run_id: int) -> RunScreen:
+async def open_run_screen(app: object, pilot: object, run_id: str) -> RunScreen:
     from shipdeck.tui.app import ShipdeckApp
 
     assert isinstance(app, ShipdeckApp)
@@ -177,11 +178,12 @@ async def test_trigger_form_is_prefilled_and_reports_bad_params_without_starting
 async def test_a_running_run_is_refused_before_any_rerun_preview(demo: Demo) -> None:
     run = await demo.runner.start_run("chatty", trigger="test")  # waits for the gate file
     app = demo.app()
+    notices = Notices(app)
     async with app.run_test(size=(80, 24)) as pilot:
         title = f"Could not rerun #{run.id}"
 
         def refusals() -> list[str]:
-            return [str(n.message) for n in app._notifications if n.title == title]
+            return [str(n.message) for n in notices.shown if n.title == title]
 
         async def refused(key: str) -> None:
             before = len(refusals())
@@ -202,7 +204,7 @@ async def test_a_running_run_is_refused_before_any_rerun_preview(demo: Demo) -> 
         await wait_for(pilot, lambda: main.selected_run() is not None, "the run's row")
         await refused("R")
         assert isinstance(app.screen, MainScreen)
-        assert not any(n.title == "Rerun failed" for n in app._notifications)
+        assert not any(n.title == "Rerun failed" for n in notices.shown)
     demo.gate.touch()
     assert len(await demo.runner.runs()) == 1
 
@@ -210,6 +212,7 @@ async def test_a_running_run_is_refused_before_any_rerun_preview(demo: Demo) -> 
 async def test_read_only_hides_and_refuses_every_action(demo: Demo) -> None:
     failed = await demo.run("train", flaky="true")
     app = demo.app(read_only=True)
+    notices = Notices(app)
     async with app.run_test(size=(80, 24)) as pilot:
         main = app.screen
         assert isinstance(main, MainScreen)
@@ -220,10 +223,10 @@ async def test_read_only_hides_and_refuses_every_action(demo: Demo) -> None:
 
         async def refused(key: str, what: str) -> None:
             """Hidden, but a press says why nothing happens (it used to do nothing)."""
-            before = len(app._notifications)
+            before = len(notices.shown)
             await pilot.press(key)
-            await wait_for(pilot, lambda: len(app._notifications) > before, f"{key} refused")
-            assert list(app._notifications)[-1].message == f"{what} refused: read-only mode"
+            await wait_for(pilot, lambda: len(notices.shown) > before, f"{key} refused")
+            assert notices.shown[-1].message == f"{what} refused: read-only mode"
 
         for key, what in (("t", "Trigger"), ("r", "Rerun"), ("R", "Rerun"), ("c", "Cancel")):
             await refused(key, what)
@@ -249,17 +252,18 @@ async def test_runner_marked_read_only_in_config_is_read_only(demo: Demo) -> Non
 async def test_runner_errors_become_notifications(demo: Demo) -> None:
     ok = await demo.run("ci")
     app = demo.app()
+    notices = Notices(app)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_run_screen(app, pilot, ok.run.id)
         await pilot.press("R")  # nothing failed: nothing to rerun
-        await wait_for(pilot, lambda: app._notifications, "a notification")
-        messages = [n.message for n in app._notifications]
+        await wait_for(pilot, lambda: notices.shown, "a notification")
+        messages = [n.message for n in notices.shown]
         assert any("Nothing to rerun" in m for m in messages), messages
         assert isinstance(app.screen, RunScreen)
         await pilot.press("c")  # the run has finished: cancel is refused with a message
         await wait_for(
             pilot,
-            lambda: any("already succeeded" in n.message for n in app._notifications),
+            lambda: any("already succeeded" in n.message for n in notices.shown),
             "the refusal",
         )
 
@@ -365,7 +369,7 @@ def test_the_rerun_preview_of_a_cancelled_run_names_what_it_adds_and_keeps() -> 
         "side": TaskStatus.FAILED,
     }
     previous = [TaskRun(run_id=4, name=name, status=status) for name, status in ended.items()]
-    preview = describe_rerun(4, ["a", "b", "c", "new"], spec, previous, "c")
+    preview = describe_rerun("4", ["a", "b", "c", "new"], spec, previous, "c")
     assert preview.items == [
         "a (cancelled in #4)",
         "b (cancelled in #4)",
@@ -377,6 +381,6 @@ def test_the_rerun_preview_of_a_cancelled_run_names_what_it_adds_and_keeps() -> 
         "Kept from #4: side (failed)"
     )
     # Rerun every task or the failed ones: nothing added to explain, only what is kept.
-    failed_only = describe_rerun(4, ["a", "b", "c", "side", "new"], spec, previous)
+    failed_only = describe_rerun("4", ["a", "b", "c", "side", "new"], spec, previous)
     assert failed_only.items == ["a", "b", "c", "side", "new"]
     assert failed_only.footnote == ""

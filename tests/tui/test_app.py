@@ -13,6 +13,7 @@ from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.themes import load_themes
 from shipdeck.tui.widgets.header import AppHeader
 from tests.tui.conftest import Demo, wait_for
+from tests.tui.shown import Notices, toast_texts
 
 
 async def test_help_lists_the_keys_of_the_view_underneath(demo: Demo) -> None:
@@ -21,7 +22,7 @@ async def test_help_lists_the_keys_of_the_view_underneath(demo: Demo) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        text = str(app.screen.keys_table().columns[2]._cells)
+        text = str(list(app.screen.keys_table().columns[2].cells))
         for binding_id in ("rerun", "rerun-failed", "cancel", "trigger", "help", "quit"):
             assert f"'{binding_id}'" in text, binding_id
         await pilot.press("escape")
@@ -31,7 +32,7 @@ async def test_help_lists_the_keys_of_the_view_underneath(demo: Demo) -> None:
         await pilot.press("question_mark")
         help_screen = app.screen
         assert isinstance(help_screen, HelpScreen)
-        text = str(help_screen.keys_table().columns[2]._cells)
+        text = str(list(help_screen.keys_table().columns[2].cells))
         assert "'rerun-from'" in text and "'dag.left'" in text
 
 
@@ -67,15 +68,21 @@ async def test_keymap_from_the_config_file_remaps_by_binding_id(demo: Demo, tmp_
     assert config.keymap == {"rerun-failed": "x"}
     assert config.problems == [f"{path}: [keymap] no-such-binding: unknown binding id"]
     app = demo.app(config=config)
-    async with app.run_test(size=(80, 24)) as pilot:
+    notices = Notices(app)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await wait_for(
             pilot,
-            lambda: any("no-such-binding" in n.message for n in app._notifications),
+            lambda: any("no-such-binding" in n.message for n in notices.shown),
             "the config problem",
         )
         # Shown as written: `[keymap]` is not taken for markup (it vanished from the toast).
-        (problem,) = [n for n in app._notifications if "no-such-binding" in n.message]
-        assert not problem.markup and "[keymap]" in problem.message
+        (problem,) = [n for n in notices.shown if "no-such-binding" in n.message]
+        assert "[keymap] no-such-binding" in problem.message
+        await wait_for(
+            pilot,
+            lambda: any("[keymap] no-such-binding" in text for text in toast_texts(app)),
+            "the toast, as written",
+        )
         app.open_run(failed.run.id)
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run view")
         await pilot.press("R")
@@ -118,10 +125,11 @@ def test_config_problems_are_one_line_each(tmp_path: Path) -> None:
 
 async def test_unknown_theme_falls_back_with_a_notification(demo: Demo) -> None:
     app = demo.app(theme="no-such-theme")
+    notices = Notices(app)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert app.theme == "shipdeck-dark"
-        assert any("no-such-theme" in n.message for n in app._notifications)
+        assert any("no-such-theme" in n.message for n in notices.shown)
 
 
 async def test_header_shows_each_runners_connection_state(demo: Demo) -> None:
@@ -220,6 +228,7 @@ async def test_runs_filter_and_palette_jump_by_number(demo: Demo) -> None:
 async def test_a_view_failing_on_events_does_not_stop_the_feed(demo: Demo) -> None:
     """A bug in one screen's event handler is shown, and every other screen keeps updating."""
     app = demo.app()
+    notices = Notices(app)
     async with app.run_test(size=(80, 24)) as pilot:
         main = app.screen
         assert isinstance(main, MainScreen)
@@ -243,4 +252,4 @@ async def test_a_view_failing_on_events_does_not_stop_the_feed(demo: Demo) -> No
         follow_runner_events(main, recording)
         await demo.run("ci")
         await wait_for(pilot, lambda: len(seen) >= 2, "events after the failure")
-        assert any("boom in a view" in str(n.message) for n in app._notifications)
+        assert any("boom in a view" in str(n.message) for n in notices.shown)

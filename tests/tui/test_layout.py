@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+from shipdeck.formatting import format_age, format_duration
 from shipdeck.model import PipelineSpec, TaskSpec
 from shipdeck.tui.dag_layout import BOX_HEIGHT, layout_dag, neighbour
-from shipdeck.tui.format import clip, format_age, format_duration, progress_bar
+from shipdeck.tui.format import clip, progress_bar
 
 
 def spec_of(edges: dict[str, tuple[str, ...]]) -> PipelineSpec:

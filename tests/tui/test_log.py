@@ -11,7 +11,7 @@ from shipdeck.tui.widgets.log_view import LogView
 from tests.tui.conftest import Demo, wait_for
 
 
-async def open_log(app: object, pilot: object, run_id: int, task: str) -> LogView:
+async def open_log(app: object, pilot: object, run_id: str, task: str) -> LogView:
     from shipdeck.tui.app import ShipdeckApp
 
     assert isinstance(app, ShipdeckApp)

@@ -21,6 +21,7 @@ from shipdeck.tui.screens.runs import PAGE, RunsView
 from shipdeck.tui.widgets.table import KeyedTable
 from shipdeck.workspace import load_workspace
 from tests.tui.conftest import wait_for
+from tests.tui.shown import row_keys
 
 WORKSPACE = """
 [pipelines.slow]
@@ -51,12 +52,12 @@ needs = ["first"]
 class Lists:
     runner: LocalRunner
 
-    async def run(self, pipeline: str, params: dict[str, str] | None = None) -> int:
+    async def run(self, pipeline: str, params: dict[str, str] | None = None) -> str:
         run = await self.runner.start_run(pipeline, params, trigger="test")
         await asyncio.wait_for(self.runner.wait_run(run.id), 60)
         return run.id
 
-    async def many(self, pipeline: str, count: int) -> list[int]:
+    async def many(self, pipeline: str, count: int) -> list[str]:
         runs = [await self.runner.start_run(pipeline, trigger="test") for _ in range(count)]
         await asyncio.wait_for(asyncio.gather(*(self.runner.wait_run(r.id) for r in runs)), 120)
         return [r.id for r in runs]
@@ -109,18 +110,18 @@ async def test_old_runs_are_found_and_paged_in(lists: Lists) -> None:
         assert str(status.render()).endswith(f" newer ↑  {2 * PAGE} of 213 runs")
         table.move_cursor(row=table.row_count - 1)
         await wait_for(pilot, lambda: table.row_count == 213, "the last page")
-        assert table.selected_key == table._keys[2 * PAGE - 1]  # the cursor stayed put
+        assert table.selected_key == row_keys(table)[2 * PAGE - 1]  # the cursor stayed put
 
         await pilot.press("slash", *"slow")
         await wait_for(pilot, lambda: table.row_count == 7, "every slow run")
-        assert [int(key) for key in table._keys] == slow[::-1]
+        assert list(row_keys(table)) == slow[::-1]
         assert str(status.render()).strip() == "7 of 7 runs  /slow"
         await pilot.press(*" n=3")  # a param: one of them
-        await wait_for(pilot, lambda: table._keys == [str(slow[3])], "the one with n=3")
+        await wait_for(pilot, lambda: row_keys(table) == [str(slow[3])], "the one with n=3")
         await pilot.press("enter")
         await pilot.press("escape")
         await pilot.press("slash", *"failed", "enter")  # a status word: the runner's status filter
-        await wait_for(pilot, lambda: table._keys == [str(old_failure)], "the failure")
+        await wait_for(pilot, lambda: row_keys(table) == [str(old_failure)], "the failure")
         assert str(status.render()).strip() == "1 of 1 run  /failed"
 
 
@@ -142,7 +143,7 @@ async def test_a_failure_streak_is_one_row_with_its_count_and_every_cause_is_sai
         assert isinstance(main, MainScreen)
         failures = main.query_one("#overview-failures", KeyedTable)
         await wait_for(pilot, lambda: failures.row_count == 2, "two failing pipelines")
-        assert failures._keys == [str(rerun.id), str(tiny[-1])]
+        assert row_keys(failures) == [str(rerun.id), str(tiny[-1])]
         assert cells(main, "overview-failures", str(tiny[-1]))[:4] == [
             f"✗ #{tiny[-1]}",
             "tiny",
@@ -178,7 +179,7 @@ async def test_the_overview_says_loading_before_the_first_answer(lists: Lists) -
         assert str(main.query_one("#running-empty").render()) == "Nothing running"
 
 
-async def wait_for_running(runner: LocalRunner, run_id: int) -> None:
+async def wait_for_running(runner: LocalRunner, run_id: str) -> None:
     for _ in range(500):
         detail = await runner.run(run_id)
         if any(t.status.value == "running" for t in detail.tasks):

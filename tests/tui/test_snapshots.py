@@ -30,7 +30,7 @@ from shipdeck.workspace import load_workspace
 from tests.tui.conftest import make_workspace, wait_for
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
-OK_RUN, FAILED_RUN = 1, 2
+OK_RUN, FAILED_RUN = "1", "2"
 
 
 @pytest.fixture(scope="module")

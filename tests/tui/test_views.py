@@ -19,14 +19,15 @@ from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import KeyedTable
 from shipdeck.workspace import load_workspace
 from tests.tui.conftest import Demo, make_workspace, wait_for
+from tests.tui2.screen_text import screen_text
 
 
 def visible_text(screen: object) -> str:
     """Every line the screen currently shows, as plain text."""
     from textual.screen import Screen
 
-    assert isinstance(screen, Screen)
-    return "\n".join(strip.text for strip in screen._compositor.render_strips())
+    assert isinstance(screen, Screen) and screen is screen.app.screen
+    return screen_text(screen.app)
 
 
 async def test_overview_puts_the_failure_first_and_reaches_its_log_in_two_keys(

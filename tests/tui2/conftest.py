@@ -28,8 +28,7 @@ from shipdeck.runners.local_deploy import DeployingLocalRunner
 from shipdeck.tui import ShipdeckApp, create_app
 from shipdeck.tui.config import TuiConfig
 from shipdeck.tui.format import frozen_clock
-from shipdeck.tui.frozen import BASE
-from shipdeck.tui.frozen_deploy import FrozenDeployTimes
+from shipdeck.tui.frozen import BASE, FrozenTimes
 from shipdeck.tui.refused_keys import HidesRefusedKeys
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.workspace import load_workspace
@@ -120,7 +119,7 @@ async def open_deck(workspace: WorkspaceSpec, clock: Ticker | None = None) -> De
     return await open_local_runner(workspace, user=USER, clock=clock or Ticker())
 
 
-async def finished(runner: LocalRunner, pipeline: str, **params: str) -> int:
+async def finished(runner: LocalRunner, pipeline: str, **params: str) -> str:
     run = await runner.start_run(pipeline, params or None, trigger="test")
     done = await asyncio.wait_for(runner.wait_run(run.id), 60)
     assert done.status == RunStatus.SUCCEEDED, done
@@ -151,8 +150,8 @@ class Deck:
         """The app over these runners (default: this deck's), times pinned to a grid."""
         kwargs.setdefault("config", TuiConfig())
         kwargs.setdefault("clock", frozen_clock(NOW))
-        chosen = [FrozenDeployTimes(r) if isinstance(r, DeckRunner) else r for r in runners] or [
-            FrozenDeployTimes(self.runner)
+        chosen = [FrozenTimes(r) if isinstance(r, DeckRunner) else r for r in runners] or [
+            FrozenTimes(self.runner)
         ]
         return create_app(chosen, **kwargs)  # type: ignore[arg-type]
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from shipdeck.formatting import format_delta, format_metric
 from shipdeck.model import (
+    AutoCause,
+    AutoKind,
     DeployAction,
     GateSpec,
     HistoryEntry,
@@ -19,7 +22,7 @@ from shipdeck.model import (
     ServiceSpec,
 )
 from shipdeck.model.deploy import GateKind
-from shipdeck.tui.deploy_format import format_delta, format_metric, is_better
+from shipdeck.tui.deploy_format import is_better
 from shipdeck.tui.models_data import ModelFamily, pick_key_metrics
 from shipdeck.tui.screens.compare import curves_for, stepped_keys
 from shipdeck.tui.timeline_data import ItemKind, action_item, in_window, matches, run_items
@@ -124,6 +127,23 @@ def test_a_failed_action_says_why_and_filters_match_every_word() -> None:
     assert in_window(item, T0 + timedelta(minutes=59), timedelta(hours=1))
     assert not in_window(item, T0 + timedelta(hours=2), timedelta(hours=1))
     assert in_window(item, T0 + timedelta(days=30), None)
+
+
+def test_an_automatic_action_says_so() -> None:
+    entry = HistoryEntry(
+        id=5,
+        service="api",
+        env="prod",
+        action=DeployAction.ROLLBACK,
+        from_revision="r2",
+        to_revision="r1",
+        user="shipdeck@host",
+        at=T0,
+        outcome=Outcome.SUCCEEDED,
+        cause=AutoCause(kind=AutoKind.HEALTH, text="health failed 3 times in a row on r2"),
+    )
+    assert action_item(1, entry).text == "auto rollback api prod r2 → r1"
+    assert matches(action_item(1, entry), ["auto"], "")
 
 
 def test_curves_per_subject_and_per_task_when_several_report_the_key() -> None:

@@ -14,6 +14,7 @@ from shipdeck.model import DeployAction, Outcome
 from shipdeck.tui.screens.deployments import DeploymentsView
 from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import KeyedTable
+from tests.tui.shown import Notices
 from tests.tui2.conftest import (
     Deck,
     Ticker,
@@ -117,15 +118,14 @@ async def test_promote_and_roll_back_record_the_reason_typed_not_tui(deck: Deck)
 
 async def test_read_only_refuses_deploy(deck: Deck) -> None:
     app = deck.app(read_only=True)
+    notices = Notices(app)
     async with app.run_test(size=(100, 30)) as pilot:
         view: DeploymentsView = await open_view(pilot, "deployments")
         await go_to(pilot, view, "0:api", "dev")
         assert "deploy" not in {b.binding.action for b in app.screen.active_bindings.values()}
         await pilot.press("d")
         message = "Deploy refused: read-only mode"
-        await wait_for(
-            pilot, lambda: any(n.message == message for n in app._notifications), message
-        )
+        await wait_for(pilot, lambda: any(n.message == message for n in notices.shown), message)
         assert "press d" not in str(view.query_one("#deploy-status").render())
 
 

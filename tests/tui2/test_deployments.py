@@ -16,6 +16,7 @@ from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.promote import ActionScreen
 from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import KeyedTable
+from tests.tui.shown import Notices
 from tests.tui2.conftest import Deck, open_view, wait_for
 
 
@@ -234,6 +235,7 @@ async def test_roll_back_lists_history_and_defaults_to_the_previous(deck: Deck) 
 
 async def test_read_only_hides_the_actions_and_says_so_when_pressed(deck: Deck) -> None:
     app = deck.app(read_only=True)
+    notices = Notices(app)
     async with app.run_test(size=(100, 30)) as pilot:
 
         async def refused(key: str, what: str) -> None:
@@ -241,9 +243,7 @@ async def test_read_only_hides_the_actions_and_says_so_when_pressed(deck: Deck) 
             screen = app.screen
             await pilot.press(key)
             message = f"{what} refused: read-only mode"
-            await wait_for(
-                pilot, lambda: any(n.message == message for n in app._notifications), message
-            )
+            await wait_for(pilot, lambda: any(n.message == message for n in notices.shown), message)
             assert app.screen is screen
 
         view: DeploymentsView = await open_view(pilot, "deployments")

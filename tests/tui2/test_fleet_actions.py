@@ -18,6 +18,7 @@ from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.workspace import load_workspace
+from tests.tui.shown import Notices, row_keys
 from tests.tui2.conftest import USER, Deck, DeckRunner, Ticker, wait_for
 
 EXTRA = """
@@ -32,7 +33,7 @@ run = "sleep 60"
 
 
 @pytest.fixture
-async def lab(seeded: Path, tmp_path: Path) -> AsyncIterator[tuple[DeckRunner, int, int]]:
+async def lab(seeded: Path, tmp_path: Path) -> AsyncIterator[tuple[DeckRunner, str, str]]:
     """A second runner, lab, with a failed `flaky` run and a `slow` run in progress."""
     from shipdeck.runners.local import open_local_runner
 
@@ -55,7 +56,7 @@ async def lab(seeded: Path, tmp_path: Path) -> AsyncIterator[tuple[DeckRunner, i
 def rows(main: MainScreen, table_id: str) -> dict[str, dict[str, str]]:
     table = main.query_one(f"#{table_id}", GridTable)
     columns = [str(c.key.value) for c in table.ordered_columns]
-    return {key: {c: str(table.get_cell(key, c)) for c in columns} for key in table._keys}
+    return {key: {c: str(table.get_cell(key, c)) for c in columns} for key in row_keys(table)}
 
 
 async def overview(pilot: object, app: object) -> MainScreen:
@@ -69,11 +70,11 @@ async def overview(pilot: object, app: object) -> MainScreen:
 def select(main: MainScreen, table_id: str, key: str) -> None:
     table = main.query_one(f"#{table_id}", GridTable)
     table.focus()
-    table.move_cursor(row=table._keys.index(key))
+    table.move_cursor(row=row_keys(table).index(key))
 
 
 async def test_overview_merges_every_runner_and_acts_on_the_rows_runner(
-    deck: Deck, lab: tuple[DeckRunner, int, int]
+    deck: Deck, lab: tuple[DeckRunner, str, str]
 ) -> None:
     runner, failed, slow = lab
     app = deck.app(deck.runner, runner)
@@ -127,10 +128,11 @@ async def test_overview_merges_every_runner_and_acts_on_the_rows_runner(
 
 
 async def test_a_read_only_runner_refuses_while_the_other_acts(
-    deck: Deck, lab: tuple[DeckRunner, int, int]
+    deck: Deck, lab: tuple[DeckRunner, str, str]
 ) -> None:
     runner, failed, _slow = lab
     app = deck.app(deck.runner, runner, config=TuiConfig(read_only_runners={"lab"}))
+    notices = Notices(app)
     async with app.run_test(size=(100, 36)) as pilot:
         main = await overview(pilot, app)
         await wait_for(pilot, lambda: f"1:{failed}" in rows(main, "overview-failures"), "lab")
@@ -140,7 +142,7 @@ async def test_a_read_only_runner_refuses_while_the_other_acts(
         await pilot.press("r")
         await pilot.pause(0.2)
         assert isinstance(app.screen, MainScreen)
-        assert any("read-only mode on lab" in str(n.message) for n in app._notifications)
+        assert any("read-only mode on lab" in str(n.message) for n in notices.shown)
         assert len(await runner.runs(pipeline="flaky")) == 1
 
         select(main, "overview-pipelines", "0/build")
@@ -150,7 +152,7 @@ async def test_a_read_only_runner_refuses_while_the_other_acts(
 
 
 async def test_one_filter_shared_by_overview_runs_deployments_and_timeline(
-    deck: Deck, lab: tuple[DeckRunner, int, int]
+    deck: Deck, lab: tuple[DeckRunner, str, str]
 ) -> None:
     runner, _failed, _slow = lab
     app = deck.app(deck.runner, runner)

@@ -17,6 +17,7 @@ from shipdeck.tui.screens.overview import OverviewView
 from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.workspace import load_workspace
+from tests.tui.shown import row_keys
 from tests.tui2.conftest import USER, Deck, DeckRunner, Ticker, finished, wait_for
 
 
@@ -59,9 +60,9 @@ async def test_runs_and_overview_show_every_runner(
         table = main.query_one("#runs-table", GridTable)
         await wait_for(pilot, lambda: table.row_count, "the runs")
         assert str(table.ordered_columns[0].label) == "runner"
-        names = [str(table.get_cell(key, "runner")) for key in table._keys]
+        names = [str(table.get_cell(key, "runner")) for key in row_keys(table)]
         assert set(names) == {"local", "lab"}
-        newest = table._keys[0]
+        newest = row_keys(table)[0]
         assert newest.startswith("1:")  # lab's extra build is the newest run
         assert str(table.get_cell(newest, "pipeline")) == "build"
 
@@ -69,4 +70,4 @@ async def test_runs_and_overview_show_every_runner(
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "lab's run")
         assert app.active == 1
-        assert app.screen.run_id == int(newest.split(":")[1])  # type: ignore[attr-defined]
+        assert app.screen.run_id == newest.split(":")[1]  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from shipdeck.tui.screens.models import ModelsView
 from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.screens.timeline import TimelineView
 from shipdeck.tui.widgets.grid import GridTable
+from tests.tui.shown import Notices
 from tests.tui2.conftest import Deck, finished, wait_for
 
 
@@ -69,8 +70,8 @@ async def test_the_palette_opens_an_environment_history(deck: Deck) -> None:
 
 
 async def test_the_palette_ranks_the_exact_run_number_first(deck: Deck) -> None:
-    newest = 0
-    while newest < 10:  # runs #10 and up: `#1` is in their labels too
+    newest = "0"
+    while int(newest) < 10:  # runs #10 and up: `#1` is in their labels too
         newest = await finished(deck.runner, "build")
     app = deck.app()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -93,7 +94,7 @@ async def test_the_palette_ranks_the_exact_run_number_first(deck: Deck) -> None:
         assert options.highlighted == 0
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run view")
-        assert app.screen.run_id == 1  # type: ignore[attr-defined]
+        assert app.screen.run_id == "1"  # type: ignore[attr-defined]
 
 
 async def test_a_rerun_the_runner_refuses_is_titled_after_what_could_not_be_done(
@@ -102,6 +103,7 @@ async def test_a_rerun_the_runner_refuses_is_titled_after_what_could_not_be_done
     deploys = [r for r in await deck.runner.runs() if r.pipeline.startswith("deploy:")]
     run_id = deploys[0].id  # a deploy run: no pipeline of that name to rerun
     app = deck.app()
+    notices = Notices(app)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
         main = app.screen
@@ -113,9 +115,7 @@ async def test_a_rerun_the_runner_refuses_is_titled_after_what_could_not_be_done
         await wait_for(pilot, lambda: table.selected_key == str(run_id), "the row selected")
         await pilot.press("r")
         title = f"Could not rerun #{run_id}"
-        await wait_for(
-            pilot, lambda: any(n.title == title for n in app._notifications), "the error"
-        )
-        error = next(n for n in app._notifications if n.title == title)
+        await wait_for(pilot, lambda: any(n.title == title for n in notices.shown), "the error")
+        error = next(n for n in notices.shown if n.title == title)
         assert "no pipeline" in str(error.message) and error.severity == "error"
-        assert not any(n.title == "Rerun failed" for n in app._notifications)
+        assert not any(n.title == "Rerun failed" for n in notices.shown)

@@ -129,7 +129,7 @@ async def test_the_run_view_shows_code_and_data_and_catches_up_when_the_run_ends
 ) -> None:
     app = lab.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.push_screen(RunScreen(2))
+        await app.push_screen(RunScreen("2"))
         await wait_for(pilot, lambda: line(app, "#run-lineage") != "", "the lineage line")
         assert line(app, "#run-lineage") == (
             f"code {lab.repo.short()} (dirty) · data {DATA_B} (1 input)"

@@ -12,7 +12,7 @@ from shipdeck.tui import create_app
 from shipdeck.tui.config import TuiConfig
 from shipdeck.tui.deploy_format import LOUD
 from shipdeck.tui.format import frozen_clock
-from shipdeck.tui.frozen_deploy import FrozenDeployTimes
+from shipdeck.tui.frozen import FrozenTimes
 from shipdeck.tui.screens.alias import AliasScreen
 from shipdeck.tui.screens.compare import CompareScreen
 from shipdeck.tui.screens.models import ModelsView
@@ -167,7 +167,7 @@ async def test_compare_runs_stars_by_the_direction_of_the_name_after_the_task(
     try:
         await finished(runner, "shards")
         await finished(runner, "shards", a="0.2", b="0.6", rows="200")
-        app = create_app([FrozenDeployTimes(runner)], config=TuiConfig(), clock=frozen_clock(NOW))
+        app = create_app([FrozenTimes(runner)], config=TuiConfig(), clock=frozen_clock(NOW))
         async with app.run_test(size=(100, 30)) as pilot:
             screen = CompareScreen(0, ["1", "2"])
             await app.push_screen(screen)

@@ -195,7 +195,7 @@ async def test_the_rerun_preview_keeps_its_own_look(deck: Deck) -> None:
     app = deck.app()
     async with app.run_test(size=SMALL) as pilot:
         view: DeploymentsView = await open_view(pilot, "deployments")
-        plan = await deck.runner.rerun_plan(1, RerunMode.ALL)
+        plan = await deck.runner.rerun_plan("1", RerunMode.ALL)
         await app.push_screen(ConfirmScreen("Rerun every task", "#1", plan))
         await pilot.pause()
         assert app.screen.query_one("#dialog").outer_size.width == 64

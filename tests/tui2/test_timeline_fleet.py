@@ -18,12 +18,13 @@ from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.screens.timeline import TimelineView
 from shipdeck.tui.timeline_data import ItemKind
 from shipdeck.tui.widgets.grid import GridTable
+from tests.tui.shown import row_keys
 from tests.tui2.conftest import Deck, finished, open_view, wait_for
 
 
 def texts(view: TimelineView) -> list[str]:
     table = view.query_one(GridTable)
-    return [str(table.get_cell(key, "what")) for key in table._keys]
+    return [str(table.get_cell(key, "what")) for key in row_keys(table)]
 
 
 def closed_port() -> int:
@@ -90,7 +91,7 @@ async def test_enter_jumps_to_the_run_or_the_environment(deck: Deck) -> None:
         assert len(texts(view)) == 1
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run")
-        assert app.screen.run_id == 2  # type: ignore[attr-defined]
+        assert app.screen.run_id == "2"  # type: ignore[attr-defined]
 
 
 async def test_two_runners_with_one_offline(deck: Deck, offline: RemoteRunner) -> None:
@@ -109,7 +110,7 @@ async def test_two_runners_with_one_offline(deck: Deck, offline: RemoteRunner) -
         timeline: TimelineView = await open_view(pilot, "timeline")
         table = timeline.query_one(GridTable)
         assert str(table.ordered_columns[0].label) == "runner"
-        assert {str(table.get_cell(k, "runner")) for k in table._keys} == {"local"}
+        assert {str(table.get_cell(k, "runner")) for k in row_keys(table)} == {"local"}
         await pilot.press("slash", *"far")
         assert texts(timeline) == []
 
@@ -139,7 +140,7 @@ async def test_at_its_top_the_timeline_stays_on_the_newest_else_counts_the_newer
         await pilot.press("6")
         await pilot.pause()
         assert table.cursor_row == 0 and table.scroll_offset.y == 0
-        assert table.selected_key == table._keys[0]
+        assert table.selected_key == row_keys(table)[0]
         status = timeline.query_one("#timeline-status")
         assert "newer" not in str(status.render())
 
@@ -199,7 +200,7 @@ async def test_ages_move_on_the_apps_clock_tick_in_every_view_shown(deck: Deck) 
         timeline.window_index = 4  # all: nothing ages out of the list
         timeline.paint()
         table = timeline.query_one(GridTable)
-        first = table._keys[-1]
+        first = row_keys(table)[-1]
         when = str(table.get_cell(first, "when"))
         later(48)
         await wait_for(pilot, lambda: str(table.get_cell(first, "when")) != when, "timeline")
@@ -210,7 +211,7 @@ async def test_ages_move_on_the_apps_clock_tick_in_every_view_shown(deck: Deck) 
         await wait_for(pilot, lambda: screen.query(KeyedTable), "the history")
         history = screen.query_one(KeyedTable)
         await wait_for(pilot, lambda: history.row_count, "the history rows")
-        key = history._keys[0]
+        key = row_keys(history)[0]
         when = str(history.get_cell(key, "when"))
         later(24 * 7)
         await wait_for(pilot, lambda: str(history.get_cell(key, "when")) != when, "history")

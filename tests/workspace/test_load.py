@@ -132,7 +132,7 @@ def test_file_outside_cwd_is_named_as_given(
         load_workspace(workspace_dir)
     assert caught.value.problems == [
         f"{workspace_dir / 'shipdeck.toml'}:1: bogus: unknown key 'bogus'; "
-        "expected one of: metrics, pipelines, retention, services, task_env"
+        "expected one of: metrics, monitors, notify, pipelines, retention, services, task_env"
     ]
 
 

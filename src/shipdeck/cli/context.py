@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from shipdeck.errors import WorkspaceError
 from shipdeck.model import WorkspaceSpec
+from shipdeck.model.capabilities import Capability
 from shipdeck.runners.protocol import Runner
 
 
@@ -20,6 +20,7 @@ class CliContext:
         self._file: Path | None = None
         self._workspace: WorkspaceSpec | None = None
         self._runner: Runner | None = None
+        self._in_process = False
 
     @property
     def directory(self) -> Path:
@@ -84,7 +85,7 @@ class CliContext:
         file and the daemon is running: it keeps the configuration it loaded before, so runs
         can still be listed, followed and cancelled while someone fixes the file."""
         if self._runner is None:
-            from shipdeck.runners.connect import connect
+            from shipdeck.runners.connect import connect, in_process
 
             if self.runner_spec:
                 self._runner = await connect(None, self.runner_spec)
@@ -97,16 +98,30 @@ class CliContext:
                     return self._runner
                 raise
             self._runner = await connect(workspace, None, lazily=lazily)
+            self._in_process = in_process()
         return self._runner
+
+    async def runner_that(self, *needs: Capability) -> Runner:
+        """`runner()`, refusing in one line (Unsupported, exit 2) when it cannot do one of
+        `needs` at all. What a read-only runner refuses, it refuses itself (Refused)."""
+        runner = await self.runner()
+        if needs:
+            declared = await runner.capabilities()
+            for need in needs:
+                if need not in declared.can:
+                    from shipdeck.errors import Unsupported
+
+                    raise Unsupported(declared.why_not(need, runner.name))
+        return runner
 
     async def running_daemon(self, problems: WorkspaceError) -> Runner:
         """The daemon of a workspace whose file does not load, if it is running; else (and
         with no file at all, or in process) `problems` is raised: nothing starts on it."""
         from shipdeck.errors import Unavailable
-        from shipdeck.runners.connect import IN_PROCESS_ENV
+        from shipdeck.runners.connect import in_process
         from shipdeck.runners.daemon import attach
 
-        if os.environ.get(IN_PROCESS_ENV) == "1":
+        if in_process():
             raise problems
         try:
             place = self.workspace_place()
@@ -124,10 +139,9 @@ class CliContext:
 
     @property
     def runs_in_process(self) -> bool:
-        """True when pipelines execute inside this command (they end when it ends)."""
-        from shipdeck.runners.local import LocalRunner
-
-        return isinstance(self._runner, LocalRunner)
+        """True when pipelines execute inside this command (they end when it ends): the
+        workspace's runner opened in process (SHIPDECK_IN_PROCESS=1), not a daemon's client."""
+        return self._runner is not None and self._in_process
 
     async def close(self) -> None:
         if self._runner is not None:

@@ -8,11 +8,12 @@ import shlex
 from pathlib import Path
 
 from shipdeck.cli.context import CliContext
-from shipdeck.cli.output import duration, number, status_text, table
+from shipdeck.cli.output import status_text, table
 from shipdeck.cli.progress import follow_run
 from shipdeck.demo import DEMO_PIPELINES, default_demo_dir, ensure_demo, init_demo
 from shipdeck.demo.seed import seed_deployments, start_seed_runs
 from shipdeck.errors import InvalidInput
+from shipdeck.formatting import format_duration, format_number
 from shipdeck.model import RunDetail, RunStatus
 
 DEFAULT_DIR = ".demo"
@@ -100,7 +101,7 @@ async def run_command(args: argparse.Namespace, ctx: CliContext) -> int:
         for pipeline in DEMO_PIPELINES:
             after = await runner.last_seq()
             run = await runner.start_run(pipeline, trigger="demo")
-            ctx.print(f"\nrun #{run.id} {pipeline}")
+            ctx.print(f"\nrun {run.label} {pipeline}")
             await follow_run(runner, run.id, after, ctx)
             details.append(await runner.run(run.id))
     finally:
@@ -124,17 +125,17 @@ def key_metrics(detail: RunDetail) -> str:
             continue
         values = list(last_by_task.values())
         value = sum(values) if add_up else values[-1]
-        parts.append(f"{label}={number(value)}")
+        parts.append(f"{label}={format_number(value)}")
     return " ".join(parts) or "-"
 
 
 def summary_table(details: list[RunDetail], ctx: CliContext) -> str:
     rows = [
         [
-            f"#{d.run.id}",
+            d.run.label,
             d.run.pipeline,
             status_text(d.run.status.value, ctx.out),
-            duration(d.run.duration),
+            format_duration(d.run.duration),
             key_metrics(d),
         ]
         for d in details

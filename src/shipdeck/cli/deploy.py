@@ -1,4 +1,4 @@
-"""Deployment commands: deployments, deploy, promote, rollback, history."""
+"""Deployment commands: deployments, deploy, promote, rollback, history, health."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import argparse
 import asyncio
 
 from shipdeck.cli.context import CliContext
-from shipdeck.cli.output import colour_enabled, dump_json, table, timestamp
-from shipdeck.errors import Unavailable
+from shipdeck.cli.output import colour_enabled, dump_json, listed_as_json_or_none, table, timestamp
 from shipdeck.logtext import terminal_colours, visible
 from shipdeck.model import (
     EMPTY_REVISION,
@@ -19,7 +18,9 @@ from shipdeck.model import (
     LogEvent,
     Outcome,
 )
-from shipdeck.runners.protocol import DeployRunner, Runner
+from shipdeck.model.capabilities import Capability
+from shipdeck.model.ids import run_label
+from shipdeck.runners.protocol import Runner
 
 _OUTCOME_MARK = {
     Outcome.SUCCEEDED: ("✓", "32"),
@@ -73,6 +74,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=history_command, needs_file=False)
 
+    p = sub.add_parser("health", help="a service's scheduled health checks (health_every)")
+    p.add_argument("service", metavar="SERVICE")
+    p.add_argument("--env", metavar="ENV")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=health_command, needs_file=False)
+
 
 def _action_options(p: argparse.ArgumentParser, *, force: bool) -> None:
     p.add_argument(
@@ -87,12 +95,9 @@ def _action_options(p: argparse.ArgumentParser, *, force: bool) -> None:
     p.add_argument("--dry-run", action="store_true", help="show what would run; change nothing")
 
 
-async def deploy_runner(ctx: CliContext) -> DeployRunner:
-    """The workspace's runner, as long as it offers models and deployments."""
-    runner = await ctx.runner()
-    if not isinstance(runner, DeployRunner):
-        raise Unavailable(f"the {runner.name} runner does not offer models and deployments yet")
-    return runner
+async def deploy_runner(ctx: CliContext) -> Runner:
+    """The workspace's runner, as long as it deploys."""
+    return await ctx.runner_that(Capability.DEPLOYMENTS)
 
 
 # Actions --------------------------------------------------------------------------------
@@ -132,14 +137,14 @@ async def _act(ctx: CliContext, runner: Runner, plan: ActionPlan, args: argparse
     after = await runner.last_seq()
     entry = await _start(deployer, plan, expect, force, args.reason)
     if entry.outcome == Outcome.RUNNING and entry.run_id is not None:
-        ctx.print(f"run #{entry.run_id} deploy:{plan.service} started")
+        ctx.print(f"run {run_label(entry.run_id)} deploy:{plan.service} started")
         entry = await _follow(ctx, runner, deployer, entry, after)
     _print_outcome(ctx, entry)
     return 0 if entry.outcome == Outcome.SUCCEEDED else 1
 
 
 async def _start(
-    deployer: DeployRunner, plan: ActionPlan, expect: str, force: bool, reason: str
+    deployer: Runner, plan: ActionPlan, expect: str, force: bool, reason: str
 ) -> HistoryEntry:
     """The action, once its deploy run has started (or refused, or in conflict: raised)."""
     if plan.action == DeployAction.DEPLOY:
@@ -162,7 +167,7 @@ async def _start(
 
 
 async def _follow(
-    ctx: CliContext, runner: Runner, deployer: DeployRunner, entry: HistoryEntry, after: int
+    ctx: CliContext, runner: Runner, deployer: Runner, entry: HistoryEntry, after: int
 ) -> HistoryEntry:
     """Print the deploy run's output as it happens, until the action's `deploy_finished`."""
     try:
@@ -182,14 +187,15 @@ async def _follow(
                     return event.data
     except asyncio.CancelledError:
         if not ctx.runs_in_process:
+            run = "" if entry.run_id is None else f" (run {run_label(entry.run_id)})"
             ctx.print(
-                f"detached: the {entry.action.value} goes on in the runner (run #{entry.run_id});"
+                f"detached: the {entry.action.value} goes on in the runner{run};"
                 f" follow: shipdeck logs {entry.run_id} -f"
             )
         raise
 
 
-async def _ended(deployer: DeployRunner, entry: HistoryEntry) -> HistoryEntry | None:
+async def _ended(deployer: Runner, entry: HistoryEntry) -> HistoryEntry | None:
     """The action's entry if it has ended (asked when events were dropped)."""
     for found in await deployer.history(entry.service, entry.env, limit=50):
         if found.id == entry.id and found.outcome != Outcome.RUNNING:
@@ -244,11 +250,8 @@ def _print_outcome(ctx: CliContext, entry: HistoryEntry) -> None:
 
 async def deployments_command(args: argparse.Namespace, ctx: CliContext) -> int:
     states = await (await deploy_runner(ctx)).deployments()
-    if args.json:
-        dump_json(states, ctx.out)
-        return 0
-    if not states:
-        ctx.print("no services declared; add [services.NAME] to the workspace file")
+    none = "no services declared; add [services.NAME] to the workspace file"
+    if listed_as_json_or_none(states, ctx.out, as_json=args.json, none=none):
         return 0
     rows = []
     for state in states:
@@ -264,7 +267,7 @@ async def deployments_command(args: argparse.Namespace, ctx: CliContext) -> int:
                 timestamp(state.since),
                 state.user or "-",
                 health,
-                f"#{state.run_id}" if state.run_id else "-",
+                run_label(state.run_id) if state.run_id else "-",
                 f"{busy.action.value} to {busy.to_revision} by {busy.user}" if busy else "",
             ]
         )
@@ -278,24 +281,21 @@ async def history_command(args: argparse.Namespace, ctx: CliContext) -> int:
     entries = await (await deploy_runner(ctx)).history(
         args.service, args.env, limit=max(1, args.limit)
     )
-    if args.json:
-        dump_json(entries, ctx.out)
-        return 0
-    if not entries:
-        where = f" {args.env} of" if args.env else ""
-        ctx.print(f"no actions on{where} {args.service} yet")
+    where = f" {args.env} of" if args.env else ""
+    none = f"no actions on{where} {args.service} yet"
+    if listed_as_json_or_none(entries, ctx.out, as_json=args.json, none=none):
         return 0
     rows = [
         [
             str(entry.id),
             timestamp(entry.at),
             entry.env,
-            entry.action.value,
+            f"auto {entry.action.value}" if entry.automatic else entry.action.value,
             f"{entry.from_revision or EMPTY_REVISION} -> {entry.to_revision}",
             outcome_text(entry.outcome, ctx),
             entry.user,
             _gates_summary(entry),
-            f"#{entry.run_id}" if entry.run_id else "-",
+            run_label(entry.run_id) if entry.run_id else "-",
             _note(entry),
         ]
         for entry in entries
@@ -319,3 +319,39 @@ def _note(entry: HistoryEntry) -> str:
     if entry.outcome != Outcome.SUCCEEDED and entry.detail:
         parts.append(entry.detail)
     return "; ".join(parts)
+
+
+async def health_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    runner = await ctx.runner_that(Capability.DEPLOYMENTS)
+    checks = await runner.health_checks(args.service, args.env, limit=max(1, args.limit))
+    if args.json:
+        dump_json(checks, ctx.out)
+        return 0
+    if not checks:
+        where = f" {args.env} of" if args.env else ""
+        ctx.print(
+            f"no scheduled health checks of{where} {args.service} yet"
+            " (health_every in shipdeck.toml; the workspace's runner runs them)"
+        )
+        return 0
+    rows = [
+        [
+            timestamp(check.at),
+            check.env,
+            check.revision,
+            _health_text(check.passed, ctx),
+            str(check.failures) if check.failures else "-",
+            "-" if check.exit_code is None else str(check.exit_code),
+            f"{check.duration:.1f}s",
+            visible((check.output.strip().splitlines() or [""])[-1])[:80],
+        ]
+        for check in checks
+    ]
+    headers = ["WHEN", "ENV", "REVISION", "HEALTH", "IN A ROW", "EXIT", "TOOK", "LAST LINE"]
+    ctx.print(table(headers, rows))
+    return 0
+
+
+def _health_text(passed: bool, ctx: CliContext) -> str:
+    text, colour = ("✓ passed", "32") if passed else ("✗ failed", "31")
+    return f"\x1b[{colour}m{text}\x1b[0m" if colour_enabled(ctx.out) else text

@@ -10,6 +10,7 @@ from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json
 from shipdeck.errors import InvalidInput, Unavailable
 from shipdeck.model import RetentionSpec
+from shipdeck.model.ids import run_label
 
 SHOWN_PROTECTED = 10
 
@@ -89,7 +90,7 @@ async def gc_command(args: argparse.Namespace, ctx: CliContext) -> int:
         ctx.print(line)
     ctx.print(kept + (":" if report.protected else ""))
     for protected in report.protected[:SHOWN_PROTECTED]:
-        ctx.print(f"  #{protected.run_id} {protected.pipeline}: {protected.reason}")
+        ctx.print(f"  {run_label(protected.run_id)} {protected.pipeline}: {protected.reason}")
     hidden = len(report.protected) - SHOWN_PROTECTED
     if hidden > 0:
         ctx.print(f"  ... and {hidden} more (--json lists them all)")

@@ -4,8 +4,9 @@ and where compared subjects were trained on other data or code."""
 from __future__ import annotations
 
 from shipdeck.cli.output import table, timestamp
+from shipdeck.formatting import format_bytes
 from shipdeck.model import CodeVersion, Comparison, Lineage, LineageKind
-from shipdeck.model.lineage import size_text
+from shipdeck.model.ids import run_label
 
 DIGEST = 12
 """Characters of a sha256 printed (as `shipdeck models` prints artifact digests)."""
@@ -35,7 +36,7 @@ def lineage_lines(lineage: Lineage) -> list[str]:
         lines.append(f"  commit  {lineage.code.commit}")
     for reused in lineage.reused_code:
         kept = code_text(reused.code) if reused.code else "not recorded"
-        lines.append(f"  kept    tasks of #{reused.run_id}, which ran at {kept}")
+        lines.append(f"  kept    tasks of {run_label(reused.run_id)}, which ran at {kept}")
     data = lineage.data_sha256
     if data is None:
         lines.append("  data    no inputs declared")
@@ -47,9 +48,9 @@ def lineage_lines(lineage: Lineage) -> list[str]:
             f"  {item.task}",
             item.path,
             item.sha256[:DIGEST],
-            size_text(item.size),
+            format_bytes(item.size),
             timestamp(item.mtime),
-            f"kept from #{item.reused_from}" if item.reused_from is not None else "",
+            f"kept from {run_label(item.reused_from)}" if item.reused_from is not None else "",
         ]
         for item in lineage.inputs
     ]

@@ -17,6 +17,7 @@ from shipdeck.cli.output import colour_enabled, is_terminal
 from shipdeck.errors import InvalidInput, NotFound
 from shipdeck.logtext import terminal_colours, visible
 from shipdeck.model import LogLine, LogStream
+from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 
 PAGE = 5000
@@ -46,7 +47,7 @@ def line_text(ctx: CliContext) -> Callable[[str], str]:
 
 
 async def _print_from(
-    runner: Runner, ctx: CliContext, run_id: int, task: str, start: int, prefix: str
+    runner: Runner, ctx: CliContext, run_id: str, task: str, start: int, prefix: str
 ) -> tuple[int, bool]:
     """Print the task's lines from `start`; return the next line number and whether it ended."""
     shown = line_text(ctx)
@@ -82,7 +83,9 @@ async def logs_command(args: argparse.Namespace, ctx: CliContext) -> int:
     detail = await runner.run(run_id)
     names = [task.name for task in detail.tasks]
     if args.task is not None and args.task not in names:
-        raise NotFound(f"run #{run_id} has no task {args.task!r}; tasks: {', '.join(names)}")
+        raise NotFound(
+            f"run {run_label(run_id)} has no task {args.task!r}; tasks: {', '.join(names)}"
+        )
     tasks = [args.task] if args.task else names
     many = len(tasks) > 1
     width = max(len(name) for name in tasks)

@@ -27,6 +27,8 @@ COMMAND_MODULES = [
     "drift",
     "gc",
     "schedules",
+    "monitors",
+    "alerts",
 ]
 
 Handler = Callable[[argparse.Namespace, CliContext], Awaitable[int]]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from shipdeck.cli.context import CliContext
-from shipdeck.cli.deploy import deploy_runner
 from shipdeck.cli.lineage import (
     code_cell,
     comparison_lineage,
@@ -13,9 +12,12 @@ from shipdeck.cli.lineage import (
     lineage_lines,
     lineage_rows,
 )
-from shipdeck.cli.output import colour_enabled, dump_json, number, table, timestamp
+from shipdeck.cli.output import colour_enabled, dump_json, listed_as_json_or_none, table, timestamp
 from shipdeck.errors import NotFound
+from shipdeck.formatting import format_number
 from shipdeck.model import CompareCell, CompareRow, Comparison, MetricDirection, ModelVersion
+from shipdeck.model.capabilities import Capability
+from shipdeck.model.ids import run_label, version_label
 
 _ARROWS = {MetricDirection.MAX: "↑", MetricDirection.MIN: "↓"}
 BEST = "★"
@@ -52,14 +54,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 async def models_command(args: argparse.Namespace, ctx: CliContext) -> int:
-    runner = await deploy_runner(ctx)
+    runner = await ctx.runner_that(Capability.MODELS)
     if args.name is None:
         models = await runner.models()
-        if args.json:
-            dump_json(models, ctx.out)
-            return 0
-        if not models:
-            ctx.print("no models registered yet: a task with `registers` registers one")
+        none = "no models registered yet: a task with `registers` registers one"
+        if listed_as_json_or_none(models, ctx.out, as_json=args.json, none=none):
             return 0
         rows = [
             [
@@ -93,7 +92,7 @@ def _chosen(versions: list[ModelVersion], model: str, ref: str) -> ModelVersion:
     if text == "latest" and versions:
         return versions[0]
     for version in versions:
-        if text in (version.revision, str(version.version)) or text in version.aliases:
+        if text in (version.revision, version.label, version.version) or text in version.aliases:
             return version
     known = ", ".join(v.revision for v in versions[:10])
     raise NotFound(f"model {model!r} has no version or alias {text!r}; versions: {known}")
@@ -102,15 +101,17 @@ def _chosen(versions: list[ModelVersion], model: str, ref: str) -> ModelVersion:
 def render_version(version: ModelVersion) -> str:
     """One version: where it came from (run, task, params, code, data) and what it scored."""
     lines = [
-        f"{version.model} {version.revision}"
+        f"{version.model} {version.label}"
         + (f"  ({', '.join(version.aliases)})" if version.aliases else ""),
-        f"registered {timestamp(version.created_at)} by run #{version.run_id}"
+        f"registered {timestamp(version.created_at)} by run {run_label(version.run_id)}"
         f" (task {version.task})  artifact sha256 {version.sha256}",
     ]
     if version.params:
         lines.append("params  " + "  ".join(f"{k}={v}" for k, v in version.params.items()))
     if version.metrics:
-        lines.append("metrics " + "  ".join(f"{k}={number(v)}" for k, v in version.metrics.items()))
+        lines.append(
+            "metrics " + "  ".join(f"{k}={format_number(v)}" for k, v in version.metrics.items())
+        )
     lineage = lineage_lines(version.lineage) if version.lineage is not None else []
     lines += ["", *lineage] if lineage else ["", "lineage not recorded for its run"]
     return "\n".join(lines)
@@ -123,11 +124,14 @@ def _versions_table(versions: list[ModelVersion]) -> str:
             keys.setdefault(key, None)
     rows = [
         [
-            version.revision,
-            f"#{version.run_id}",
+            version.label,
+            run_label(version.run_id),
             timestamp(version.created_at),
             ", ".join(version.aliases) or "-",
-            *(number(version.metrics[key]) if key in version.metrics else "-" for key in keys),
+            *(
+                format_number(version.metrics[key]) if key in version.metrics else "-"
+                for key in keys
+            ),
             code_cell(version.lineage),
             data_cell(version.lineage),
             version.sha256[:12],
@@ -139,15 +143,18 @@ def _versions_table(versions: list[ModelVersion]) -> str:
 
 
 async def alias_command(args: argparse.Namespace, ctx: CliContext) -> int:
-    runner = await deploy_runner(ctx)
+    runner = await ctx.runner_that(Capability.ALIASES)
     move = await runner.alias(args.model, args.alias, args.version)
-    before = f"v{move.from_version}" if move.from_version is not None else "unset"
-    ctx.print(f"{move.model} {move.alias}: {before} -> v{move.to_version}")
+    before, after = (
+        version_label(version) if version is not None else "unset"
+        for version in (move.from_version, move.to_version)
+    )
+    ctx.print(f"{move.model} {move.alias}: {before} -> {after}")
     return 0
 
 
 async def compare_command(args: argparse.Namespace, ctx: CliContext) -> int:
-    runner = await deploy_runner(ctx)
+    runner = await ctx.runner_that(Capability.MODELS)
     comparison = await runner.compare(list(args.refs))
     if args.only_diff:
         rows = [row for row in comparison.rows if row.differs]
@@ -199,7 +206,7 @@ def _cell(cell: CompareCell, index: int, colour: bool) -> str:
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, int | float):
-        text = number(float(value)) if isinstance(value, float) else str(value)
+        text = format_number(float(value)) if isinstance(value, float) else str(value)
     else:
         text = str(value)
     if index > 0 and cell.delta is not None:

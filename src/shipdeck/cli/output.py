@@ -79,29 +79,10 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 10:
-        return f"{seconds:.1f}s"
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
-
-
 def timestamp(value: datetime | None) -> str:
     if value is None:
         return "-"
     return value.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-
-
-def number(value: float) -> str:
-    return f"{value:.6g}"
 
 
 def dump_json(value: BaseModel | Sequence[BaseModel] | dict[str, Any], out: TextIO) -> None:
@@ -113,3 +94,17 @@ def dump_json(value: BaseModel | Sequence[BaseModel] | dict[str, Any], out: Text
         data = [item.model_dump(mode="json") for item in value]
     out.write(json.dumps(data, indent=2) + "\n")
     out.flush()
+
+
+def listed_as_json_or_none(
+    items: Sequence[BaseModel], out: TextIO, *, as_json: bool, none: str
+) -> bool:
+    """What a listing command prints before its table: the items as JSON (--json), or the line
+    `none` when there are none. True when that is all there is to print."""
+    if as_json:
+        dump_json(items, out)
+        return True
+    if not items:
+        print(none, file=out, flush=True)
+        return True
+    return False

@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 
 from shipdeck.cli.context import CliContext
-from shipdeck.cli.output import duration, status_text, visible_len
+from shipdeck.cli.output import status_text, visible_len
+from shipdeck.formatting import format_duration
 from shipdeck.model import Run, RunDetail, RunEvent, RunStatus, TaskEvent, TaskRun, TaskStatus
+from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 
 
@@ -15,11 +17,11 @@ def task_line(task: TaskRun, width: int, ctx: CliContext) -> str:
     status = status_text(task.status.value, ctx.out)
     parts = ["  " + status + " " * (13 - visible_len(status)), task.name.ljust(width)]
     if task.status.finished:
-        parts.append(duration(task.duration).rjust(6))
+        parts.append(format_duration(task.duration).rjust(6))
     if task.reason and task.status != TaskStatus.SUCCEEDED:
         parts.append(task.reason)
     if task.reused_from is not None:
-        parts.append(f"(kept from run #{task.reused_from})")
+        parts.append(f"(kept from run {run_label(task.reused_from)})")
     return "  ".join(parts).rstrip()
 
 
@@ -29,7 +31,8 @@ def summary_line(detail: RunDetail) -> str:
     for task in detail.tasks:
         counts[task.status.value] = counts.get(task.status.value, 0) + 1
     tally = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-    line = f"run #{run.id} {run.pipeline} {run.status.value} in {duration(run.duration)} ({tally})"
+    took = format_duration(run.duration)
+    line = f"run {run.label} {run.pipeline} {run.status.value} in {took} ({tally})"
     failed = [t.name for t in detail.tasks if t.status == TaskStatus.FAILED]
     if failed:
         line += f"; see: shipdeck logs {run.id} {failed[0]}"
@@ -43,15 +46,18 @@ async def queued_line(runner: Runner, run: Run) -> str | None:
     if limit is None:
         return None
     recent = await runner.runs(pipeline=run.pipeline, limit=50)
-    ahead = sorted(r.id for r in recent if not r.status.finished and r.id < run.id)
+    # Newest first, as the runner orders its runs: the ones after this run are older.
+    position = next((i for i, r in enumerate(recent) if r.id == run.id), None)
+    older = recent[position + 1 :] if position is not None else recent
+    ahead = [r for r in reversed(older) if not r.status.finished and r.created_at <= run.created_at]
     if len(ahead) < limit:
         return None
-    waits_for = ", ".join(f"#{i}" for i in ahead)
+    waits_for = ", ".join(r.label for r in ahead)
     rule = f"{run.pipeline} runs at most {limit} at a time"
-    return f"  queued: run #{run.id} waits for {waits_for} ({rule})"
+    return f"  queued: run {run.label} waits for {waits_for} ({rule})"
 
 
-async def follow_run(runner: Runner, run_id: int, after: int, ctx: CliContext) -> Run:
+async def follow_run(runner: Runner, run_id: str, after: int, ctx: CliContext) -> Run:
     """Print task transitions of `run_id` from events after `after` until the run finishes.
 
     On Ctrl-C (the handler's task is cancelled) a run executing inside this process is cancelled;
@@ -95,10 +101,10 @@ async def follow_run(runner: Runner, run_id: int, after: int, ctx: CliContext) -
         if ctx.runs_in_process:
             with contextlib.suppress(Exception):
                 await asyncio.shield(runner.cancel(run_id))
-            ctx.print(f"cancelled run #{run_id}")
+            ctx.print(f"cancelled run {run_label(run_id)}")
         else:
             ctx.print(
-                f"detached: run #{run_id} keeps running on the runner; "
+                f"detached: run {run_label(run_id)} keeps running on the runner; "
                 f"follow: shipdeck logs {run_id} -f   cancel: shipdeck cancel {run_id}"
             )
         raise

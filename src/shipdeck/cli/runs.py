@@ -8,17 +8,14 @@ from typing import Any
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.lineage import lineage_lines
 from shipdeck.cli.logs import logs_command
-from shipdeck.cli.output import (
-    dump_json,
-    duration,
-    number,
-    status_text,
-    table,
-    timestamp,
-)
+from shipdeck.cli.output import dump_json, listed_as_json_or_none, status_text, table, timestamp
 from shipdeck.cli.progress import follow_run
 from shipdeck.errors import InvalidInput
+from shipdeck.formatting import format_duration, format_number
 from shipdeck.model import RerunMode, Run, RunDetail, RunStatus
+from shipdeck.model.capabilities import Capability
+from shipdeck.model.ids import run_label
+from shipdeck.runners.base import RERUN_NEEDS
 
 
 def positive_int(text: str) -> int:
@@ -92,24 +89,27 @@ async def run_command(args: argparse.Namespace, ctx: CliContext) -> int:
     from shipdeck.workspace import parse_param_args
 
     params = parse_param_args(args.params)
-    runner = await ctx.runner()
+    needs = [Capability.TRIGGER, Capability.TRIGGER_PARAMS] if params else [Capability.TRIGGER]
+    runner = await ctx.runner_that(*needs)
     after = await runner.last_seq()
     run = await runner.start_run(args.pipeline, params, jobs=args.jobs)
     if not args.json:
-        ctx.print(f"run #{run.id} {run.pipeline} started: {run.tasks_total} tasks, jobs {run.jobs}")
+        ctx.print(
+            f"run {run.label} {run.pipeline} started: {run.tasks_total} tasks, jobs {run.jobs}"
+        )
     return await _finish(ctx, run, after, args.json)
 
 
 async def rerun_command(args: argparse.Namespace, ctx: CliContext) -> int:
-    runner = await ctx.runner()
-    run_id = await runner.resolve_run(args.run)
     mode = RerunMode.FAILED if args.failed else RerunMode.FROM if args.from_task else RerunMode.ALL
+    runner = await ctx.runner_that(RERUN_NEEDS[mode])
+    run_id = await runner.resolve_run(args.run)
     after = await runner.last_seq()
     run = await runner.rerun(run_id, mode, from_task=args.from_task, jobs=args.jobs)
     if not args.json:
         planned = run.tasks_total - run.tasks_done
         ctx.print(
-            f"run #{run.id} {run.pipeline} started: rerun ({mode.value}) of #{run_id}, "
+            f"run {run.label} {run.pipeline} started: rerun ({mode.value}) of {run_label(run_id)}, "
             f"{planned} of {run.tasks_total} tasks to run"
         )
     return await _finish(ctx, run, after, args.json)
@@ -124,20 +124,17 @@ async def runs_command(args: argparse.Namespace, ctx: CliContext) -> int:
         names = [p.name for p in await runner.pipelines()]
         if args.pipeline not in names:
             raise InvalidInput(f"unknown pipeline {args.pipeline!r}; pipelines: {', '.join(names)}")
-    if args.json:
-        dump_json(runs, ctx.out)
-        return 0
-    if not runs:
-        ctx.print("no runs yet; start one with: shipdeck run PIPELINE")
+    none = "no runs yet; start one with: shipdeck run PIPELINE"
+    if listed_as_json_or_none(runs, ctx.out, as_json=args.json, none=none):
         return 0
     rows = [
         [
-            f"#{run.id}",
+            run.label,
             run.pipeline,
             status_text(run.status.value, ctx.out),
             f"{run.tasks_done}/{run.tasks_total}",
             timestamp(run.started_at or run.created_at),
-            duration(run.duration),
+            format_duration(run.duration),
             _origin(run),
             run.user,
         ]
@@ -154,7 +151,7 @@ def _origin(run: Run) -> str:
         return run.trigger
     mode = run.rerun_mode.value if run.rerun_mode else "all"
     detail = f" {run.rerun_from}" if run.rerun_from else ""
-    return f"rerun {mode}{detail} of #{run.parent_id}"
+    return f"rerun {mode}{detail} of {run_label(run.parent_id)}"
 
 
 async def show_command(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -170,8 +167,9 @@ async def show_command(args: argparse.Namespace, ctx: CliContext) -> int:
 def render_detail(detail: RunDetail, ctx: CliContext) -> str:
     run = detail.run
     lines = [
-        f"run #{run.id}  {run.pipeline}  {status_text(run.status.value, ctx.out)}",
-        f"started {timestamp(run.started_at)}  took {duration(run.duration)}  "
+        f"run {run.label}  {run.pipeline}  {status_text(run.status.value, ctx.out)}  "
+        f"tasks {detail.tally()}",
+        f"started {timestamp(run.started_at)}  took {format_duration(run.duration)}  "
         f"by {run.user or '-'}  trigger {_origin(run)}",
     ]
     if run.cause is not None:
@@ -186,7 +184,7 @@ def render_detail(detail: RunDetail, ctx: CliContext) -> str:
             task.name,
             status_text(task.status.value, ctx.out),
             str(task.attempts),
-            duration(task.duration),
+            format_duration(task.duration),
             "-" if task.exit_code is None else str(task.exit_code),
             _task_note(task.reason, task.reused_from),
         ]
@@ -202,9 +200,9 @@ def render_detail(detail: RunDetail, ctx: CliContext) -> str:
     return "\n".join(lines)
 
 
-def _task_note(reason: str | None, reused_from: int | None) -> str:
+def _task_note(reason: str | None, reused_from: str | None) -> str:
     if reused_from is not None:
-        return f"kept from run #{reused_from}"
+        return f"kept from run {run_label(reused_from)}"
     return reason or ""
 
 
@@ -219,13 +217,20 @@ def _metric_rows(detail: RunDetail) -> list[list[str]]:
         last = max(ranked, key=lambda ip: (ip[1].step if ip[1].step is not None else -1, ip[0]))
         steps = sum(1 for p in points if p.step is not None)
         rows.append(
-            [key, task, number(last[1].value), number(min(values)), number(max(values)), str(steps)]
+            [
+                key,
+                task,
+                format_number(last[1].value),
+                format_number(min(values)),
+                format_number(max(values)),
+                str(steps),
+            ]
         )
     return rows
 
 
 async def cancel_command(args: argparse.Namespace, ctx: CliContext) -> int:
-    runner = await ctx.runner()
+    runner = await ctx.runner_that(Capability.CANCEL)
     run = await runner.cancel(await runner.resolve_run(args.run))
-    ctx.print(f"run #{run.id} {run.pipeline}: {run.status.value}")
+    ctx.print(f"run {run.label} {run.pipeline}: {run.status.value}")
     return 0

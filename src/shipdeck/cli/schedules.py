@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json, status_text, table
-from shipdeck.errors import Refused
 from shipdeck.model import RunCause, ScheduleInfo, ScheduleList
-from shipdeck.runners.protocol import ScheduleRunner
+from shipdeck.model.capabilities import Capability
+from shipdeck.model.ids import run_label
+from shipdeck.runners.protocol import Runner
 
 NOT_FIRING = (
     "no runner is firing them now: schedules fire while the workspace's runner runs"
@@ -39,11 +40,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         s.set_defaults(handler=change_command, needs_file=False, action=action)
 
 
-async def _runner(ctx: CliContext) -> ScheduleRunner:
-    runner = await ctx.runner()
-    if not isinstance(runner, ScheduleRunner):
-        raise Refused(f"the {runner.name} runner does not offer schedules")
-    return runner
+async def _runner(ctx: CliContext) -> Runner:
+    return await ctx.runner_that(Capability.SCHEDULES)
 
 
 async def list_command(args: argparse.Namespace, ctx: CliContext) -> int:
@@ -58,7 +56,8 @@ async def list_command(args: argparse.Namespace, ctx: CliContext) -> int:
 def render(listed: ScheduleList, now: datetime, ctx: CliContext) -> str:
     if not listed.schedules:
         return (
-            "no schedules or triggers: add schedule, every, on_success or on_change to a pipeline"
+            "no schedules or triggers: add schedule, every, on_success, on_change or on_alert to a"
+            " pipeline, or every or schedule to a monitor"
         )
     rows = [
         [
@@ -94,7 +93,7 @@ def _last(item: ScheduleInfo, ctx: CliContext) -> str:
     if item.last_run is None:
         return "-"
     status = status_text(item.last_status.value, ctx.out) if item.last_status else ""
-    return f"#{item.last_run} {status}".rstrip()
+    return f"{run_label(item.last_run)} {status}".rstrip()
 
 
 def _state(item: ScheduleInfo) -> str:
@@ -126,12 +125,19 @@ def describe_cause(cause: RunCause) -> list[str]:
     if cause.due_at is not None:
         lines[0] += f" for the slot of {cause.due_at:%Y-%m-%d %H:%M} UTC"
     if cause.upstream_run is not None:
-        lines[0] += f" after run #{cause.upstream_run} of {cause.upstream_pipeline} succeeded"
+        lines[0] += (
+            f" after run {run_label(cause.upstream_run)} of {cause.upstream_pipeline} succeeded"
+        )
+    if cause.alert is not None:
+        lines[0] += f" when monitor {cause.monitor} opened alert #{cause.alert}"
     if cause.missed:
         lines.append(
             f"after downtime: it stands for {cause.missed:,} earlier missed"
             f" {'slot' if cause.due_at else 'success'}{'' if cause.missed == 1 else 's'}"
             " too (catchup = false)"
+            if cause.alert is None
+            else f"it stands for {cause.missed:,} earlier alert{'' if cause.missed == 1 else 's'}"
+            " opened since the last look too"
         )
     if cause.files:
         more = cause.files_total - len(cause.files)

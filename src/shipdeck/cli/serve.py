@@ -155,7 +155,7 @@ async def _stop(ctx: CliContext, workspace: WorkspaceSpec, *, force: bool) -> in
         ctx.print(f"no runner is running for {workspace.root}")
         return 0
     active = await daemon.runs_in_progress(workspace, answer[0])
-    listed = ", ".join(f"#{run.id} {run.pipeline}" for run in active)
+    listed = ", ".join(f"{run.label} {run.pipeline}" for run in active)
     if active and not force:
         raise Refused(
             f"runs in progress: {listed}; wait for them, cancel them (shipdeck cancel RUN), "

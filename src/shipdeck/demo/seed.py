@@ -12,7 +12,8 @@ from collections.abc import Coroutine
 
 from shipdeck.errors import ShipdeckError
 from shipdeck.model import Run, RunStatus
-from shipdeck.runners.protocol import DeployRunner, Runner
+from shipdeck.model.capabilities import Capability
+from shipdeck.runners.protocol import Runner
 
 SEED_RUNS: list[tuple[str, dict[str, str]]] = [
     ("ci", {}),
@@ -30,9 +31,9 @@ async def start_seed_runs(runner: Runner) -> list[Run]:
 async def seed_deployments(runner: Runner, runs: list[Run]) -> None:
     """Deploy what the seed runs build, each as soon as its run succeeds. Meant to run beside
     the TUI without holding it up; a build that fails is simply not deployed."""
-    if not isinstance(runner, DeployRunner):
+    if Capability.DEPLOYMENTS not in (await runner.capabilities()).can:
         return
-    deployer: DeployRunner = runner
+    deployer = runner
 
     async def built(pipeline: str) -> Run | None:
         run = next((r for r in runs if r.pipeline == pipeline), None)

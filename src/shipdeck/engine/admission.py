@@ -19,7 +19,7 @@ from shipdeck.model import Run
 POLL = 0.25
 """How often a queued run looks again when the runs ahead belong to other processes."""
 
-IsGone = Callable[[int, str | None], bool]
+IsGone = Callable[[str, str | None], bool]
 """(run id, owner) -> True when that run no longer holds a slot (its owner died)."""
 
 
@@ -30,7 +30,7 @@ class Admission:
         self._is_gone = is_gone
         self._wake: asyncio.Future[None] | None = None
 
-    def ahead(self, run: Run) -> list[int]:
+    def ahead(self, run: Run) -> list[str]:
         """Ids of the runs that hold a slot before `run`, oldest first."""
         self._persister.flush()
         rows = self._store.active_runs_ahead(run.pipeline, run.id)

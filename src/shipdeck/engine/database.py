@@ -1,15 +1,23 @@
-"""The engine's SQLite file (.shipdeck/shipdeck.db), opened so that its failures say what is
-wrong in one line naming the file.
+"""The engine's SQLite file (.shipdeck/shipdeck.db): how it is opened, written and migrated.
 
-A full disk, a read-only file or a damaged one raise `StoreUnusable` from any statement or
-fetch: front ends show it as they show every ShipdeckError (exit 3, HTTP 503), and code that
-retries on `sqlite3.Error` (a busy database) still catches it.
+- `connect`: every connection's settings in one place, and failures that say what is wrong
+  in one line naming the file. A full disk, a read-only file or a damaged one raise
+  `StoreUnusable` from any statement or fetch: front ends show it as they show every
+  ShipdeckError (exit 3, HTTP 503), and code that retries on `sqlite3.Error` (a busy
+  database) still catches it.
+- `transaction`: BEGIN IMMEDIATE ... COMMIT, for every write of more than one statement.
+- `migrate`: the file holds several parts (the run history, the deployment ledger and
+  registry, the schedules), each with its own tables and its own schema version in the
+  `meta` table (key `PART_schema`), so each part's migrations stay independent.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -103,13 +111,146 @@ class _Connection(sqlite3.Connection):
         return self._cursor().executemany(sql, parameters)
 
 
+BUSY_TIMEOUT_MS = 10000
+"""How long a statement waits for another process's write lock before it fails as busy."""
+
+
 def connect(path: Path) -> sqlite3.Connection:
     """A connection to the engine's SQLite file in WAL mode, in autocommit mode (callers
-    BEGIN their own transactions), usable from the engine's threads one at a time."""
+    BEGIN their own transactions), usable from the engine's threads one at a time.
+
+    Foreign keys stay unenforced (SQLite's default): the tables' REFERENCES document how rows
+    relate, and retention deletes a run's rows table by table in one transaction."""
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, factory=_Connection)
     assert isinstance(db, _Connection)
     db.path = path
-    db.execute("PRAGMA busy_timeout = 10000")
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = NORMAL")
     return db
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE: takes the write lock up front, so what is read inside is not stale
+    (compare-and-swap across processes relies on it); ROLLBACK on any exception."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+LEGACY_FENCE = 1000
+"""Written to `PRAGMA user_version` once the part that kept its version there (the run
+history, 1 to 6) is migrated: a shipdeck from before this scheme refuses a file whose
+version is higher than it knows, so it never writes to tables migrated past what it
+understands."""
+
+
+@dataclass(frozen=True)
+class Schema:
+    """One part's tables at its current version, and how to bring older files up to it."""
+
+    part: str
+    """Its name; its version is kept in the meta table under `PART_schema`."""
+    version: int
+    tables: str
+    """CREATE ... IF NOT EXISTS statements of every table and index at `version`, separated
+    by semicolons: a new file gets them all, an older one the tables it lacks."""
+    upgrades: Mapping[int, Sequence[tuple[str, str]]] = field(default_factory=dict)
+    """(table, statement) pairs that bring a part at version N-1 to version N. A statement on
+    a table the file does not have yet is skipped (`tables` then creates it whole), and so is
+    an ADD COLUMN whose column is there already (a step met twice stays whole)."""
+    legacy_user_version: bool = False
+    """Read the version from `PRAGMA user_version` where the meta table has none: the run
+    history's marker before every part kept its version in the meta table."""
+
+
+class NewerSchema(RuntimeError):
+    """The file was migrated by a newer shipdeck than this one."""
+
+
+def migrate(db: sqlite3.Connection, schema: Schema) -> None:
+    """Bring `schema.part` of the file up to `schema.version`, in one transaction; raise
+    NewerSchema, changing nothing, when the file is newer than that."""
+    key = f"{schema.part}_schema"
+    with transaction(db):
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        version = schema_version(db, schema)
+        if version > schema.version:
+            path = getattr(db, "path", "the database")
+            raise NewerSchema(
+                f"{path} was written by a newer shipdeck ({schema.part} schema {version})"
+            )
+        if row is not None and version == schema.version:
+            return
+        for step in range(version + 1, schema.version + 1) if version else ():
+            for table, statement in schema.upgrades.get(step, ()):
+                if _has_work(db, table, statement):
+                    db.execute(statement)
+        for statement in schema.tables.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, str(schema.version)),
+        )
+        if schema.legacy_user_version:
+            db.execute(f"PRAGMA user_version = {LEGACY_FENCE}")
+
+
+def schema_version(db: sqlite3.Connection, schema: Schema) -> int:
+    """The version of `schema.part` the file holds: 0 for none (a new file, or one written
+    before the part existed)."""
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (f"{schema.part}_schema",))
+    found = row.fetchone()
+    if found is not None:
+        return int(found[0])
+    if schema.legacy_user_version:
+        return int(db.execute("PRAGMA user_version").fetchone()[0])
+    return 0
+
+
+def _has_work(db: sqlite3.Connection, table: str, statement: str) -> bool:
+    """Whether an upgrade statement has work to do: its table exists and, for an added
+    column, lacks it."""
+    if not has_table(db, table):
+        return False
+    added = re.search(r"ADD COLUMN (\w+)", statement)
+    if added is None:
+        return True
+    columns = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+    return added.group(1) not in columns
+
+
+def has_table(db: sqlite3.Connection, name: str) -> bool:
+    query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    return db.execute(query, (name,)).fetchone() is not None
+
+
+class Tables:
+    """A connection to one part's tables, migrated when opened; one per process and owner,
+    never shared by threads."""
+
+    schema: Schema
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = connect(path)  # its failures name the file
+        try:
+            migrate(self.db, self.schema)
+        except BaseException:
+            self.db.close()
+            raise
+
+    def close(self) -> None:
+        self.db.close()
+
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self.db)

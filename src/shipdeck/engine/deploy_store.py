@@ -17,6 +17,7 @@ from shipdeck.engine.ledger import Ledger
 from shipdeck.errors import Conflict
 from shipdeck.model import (
     EMPTY_REVISION,
+    AutoCause,
     DeployAction,
     EnvironmentState,
     GateResult,
@@ -38,6 +39,8 @@ class ActionRecord:
     reason: str
     gates: Sequence[GateResult]
     forced: bool
+    cause: AutoCause | None = None
+    """Why the runner took the action by itself; None when a person or client asked."""
 
 
 def _at(value: float | None) -> datetime | None:
@@ -77,7 +80,7 @@ class DeployStore:
                 revision=r[1],
                 since=_at(r[2]),
                 user=r[3],
-                run_id=r[4],
+                run_id=_run_id(r[4]),
                 health=r[5],
                 health_revision=r[6],
                 health_at=_at(r[7]),
@@ -189,9 +192,11 @@ class DeployStore:
             raise Conflict(problem)
         return self._entry(history_id)
 
-    def attach_run(self, history_id: int, run_id: int) -> None:
+    def attach_run(self, history_id: int, run_id: str) -> None:
         with self.ledger.transaction() as db:
-            db.execute("UPDATE deploy_history SET run_id = ? WHERE id = ?", (run_id, history_id))
+            db.execute(
+                "UPDATE deploy_history SET run_id = ? WHERE id = ?", (int(run_id), history_id)
+            )
 
     def finish(
         self,
@@ -217,7 +222,7 @@ class DeployStore:
                         entry.to_revision,
                         now.timestamp(),
                         entry.user,
-                        entry.run_id,
+                        None if entry.run_id is None else int(entry.run_id),
                         entry.service,
                         entry.env,
                     ),
@@ -289,8 +294,8 @@ class DeployStore:
         from_revision = frm if frm is not None else record.from_revision
         cursor = db.execute(
             "INSERT INTO deploy_history (service, env, action, from_revision, to_revision, user,"
-            " at, reason, outcome, gates, forced, run_id, detail, finished_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+            " at, reason, outcome, gates, forced, run_id, detail, finished_at, cause)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
             (
                 record.service,
                 record.env,
@@ -305,6 +310,7 @@ class DeployStore:
                 int(record.forced),
                 detail,
                 now.timestamp() if finished else None,
+                None if record.cause is None else record.cause.model_dump_json(),
             ),
         )
         return int(cursor.lastrowid or 0)
@@ -317,8 +323,13 @@ class DeployStore:
 
 _HISTORY_COLUMNS = (
     "id, service, env, action, from_revision, to_revision, user, at, reason, outcome, gates,"
-    " forced, run_id, detail, finished_at"
+    " forced, run_id, detail, finished_at, cause"
 )
+
+
+def _run_id(key: int | None) -> str | None:
+    """A run's id as the runner contract carries it: the ledger keeps the engine's number."""
+    return None if key is None else str(key)
 
 
 def _entry_from_row(row: Sequence[Any]) -> HistoryEntry:
@@ -335,7 +346,8 @@ def _entry_from_row(row: Sequence[Any]) -> HistoryEntry:
         outcome=Outcome(row[9]),
         gates=[GateResult.model_validate(g) for g in json.loads(row[10])],
         forced=bool(row[11]),
-        run_id=row[12],
+        run_id=_run_id(row[12]),
         detail=row[13],
         finished_at=_at(row[14]),
+        cause=None if row[15] is None else AutoCause.model_validate_json(row[15]),
     )

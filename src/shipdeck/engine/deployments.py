@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -19,6 +20,7 @@ from shipdeck.engine.targets import Target, TargetResolver, pipeline_for
 from shipdeck.errors import InvalidInput, NotFound, Refused
 from shipdeck.model import (
     ActionPlan,
+    AutoCause,
     DeployAction,
     EnvironmentState,
     EventKind,
@@ -44,6 +46,8 @@ class Deployments:
         self.engine = engine
         self.workspace = engine.workspace
         self.user = user
+        self.automatic_user = f"shipdeck@{socket.gethostname()}"
+        """Who automatic actions are recorded as (the runner itself)."""
         self.clock = clock
         self.ledger = Ledger(engine.store.path)
         self.registry = Registry(self.ledger)
@@ -70,6 +74,10 @@ class Deployments:
             async with asyncio.timeout(grace):
                 await self._idle.wait()
         self.ledger.close()
+
+    async def settled(self) -> None:
+        """Wait until no action of this process is in progress."""
+        await self._idle.wait()
 
     @property
     def busy(self) -> bool:
@@ -158,9 +166,10 @@ class Deployments:
         force: bool = False,
         reason: str = "",
         wait: bool = True,
+        cause: AutoCause | None = None,
     ) -> HistoryEntry:
         plan = self.plan_deploy(service, revision, env)
-        return await self._act(plan, expect, force, reason, wait)
+        return await self._act(plan, expect, force, reason, wait, cause)
 
     async def promote(
         self,
@@ -183,16 +192,28 @@ class Deployments:
         expect: str | None = None,
         reason: str = "",
         wait: bool = True,
+        cause: AutoCause | None = None,
+        on_claim: Callable[[HistoryEntry], None] | None = None,
     ) -> HistoryEntry:
         plan = self.plan_rollback(service, env, to)
-        return await self._act(plan, expect, False, reason, wait)
+        return await self._act(plan, expect, False, reason, wait, cause, on_claim)
 
     async def _act(
-        self, plan: ActionPlan, expect: str | None, force: bool, reason: str, wait: bool
+        self,
+        plan: ActionPlan,
+        expect: str | None,
+        force: bool,
+        reason: str,
+        wait: bool,
+        cause: AutoCause | None = None,
+        on_claim: Callable[[HistoryEntry], None] | None = None,
     ) -> HistoryEntry:
         """Gates, claim, deploy run started: then the finished entry, or with `wait=False` the
         entry in flight (outcome running, its run id set) while the action goes on here; its
-        end is the `deploy_finished` event."""
+        end is the `deploy_finished` event. An automatic action (`cause` set) is the same
+        action, recorded as the runner's (`automatic_user`) with the cause as its reason.
+        `on_claim` is called with the entry once the environment is claimed (before its run
+        starts)."""
         if (problem := text_problem(reason)) is not None:
             raise InvalidInput(f"reason refused: {problem}")
         record = ActionRecord(
@@ -201,10 +222,11 @@ class Deployments:
             action=plan.action,
             from_revision=plan.from_revision,
             to_revision=plan.to_revision,
-            user=self.user,
-            reason=reason,
+            user=self.user if cause is None else self.automatic_user,
+            reason=reason if cause is None else cause.because,
             gates=plan.gates,
             forced=force and not plan.gates_passed,
+            cause=cause,
         )
         failed = plan.failed_gates
         if failed and not force:
@@ -224,7 +246,9 @@ class Deployments:
         self._in_flight += 1
         self._idle.clear()
         try:
-            run = self._start_run(plan)
+            if on_claim is not None:
+                on_claim(entry)
+            run = self._start_run(plan, record.user)
         except BaseException:
             await self._end(plan, entry, None)
             raise
@@ -239,7 +263,7 @@ class Deployments:
         task.add_done_callback(self._actions.discard)
         return entry
 
-    async def _end(self, plan: ActionPlan, entry: HistoryEntry, run_id: int | None) -> HistoryEntry:
+    async def _end(self, plan: ActionPlan, entry: HistoryEntry, run_id: str | None) -> HistoryEntry:
         """Wait for the deploy run, judge it, record the outcome and release the claim."""
         outcome, detail, health = Outcome.FAILED, "the deploy run did not finish", None
         try:
@@ -275,7 +299,7 @@ class Deployments:
         )
         self.engine.feed.publish(EventKind.HEALTH_CHANGED, change, run_id=entry.run_id)
 
-    def _start_run(self, plan: ActionPlan) -> Run:
+    def _start_run(self, plan: ActionPlan, user: str) -> Run:
         service = self.workspace.services[plan.service]
         spec = pipeline_for(service, plan.environment)
         params = {
@@ -284,9 +308,7 @@ class Deployments:
             "revision": plan.to_revision,
             "action": plan.action.value,
         }
-        return self.engine.start_pipeline(
-            spec, dict(params), jobs=1, trigger="deploy", user=self.user
-        )
+        return self.engine.start_pipeline(spec, dict(params), jobs=1, trigger="deploy", user=user)
 
     def _judge(self, plan: ActionPlan, run: Run) -> tuple[Outcome, str, str | None]:
         """The action's outcome from its finished run, and the health result if it ran."""
@@ -297,7 +319,7 @@ class Deployments:
         if health is not None and health.status in (TaskStatus.SUCCEEDED, TaskStatus.FAILED):
             health_result = "passed" if health.status == TaskStatus.SUCCEEDED else "failed"
         if run.status == RunStatus.SUCCEEDED:
-            return Outcome.SUCCEEDED, f"run #{run.id} succeeded", health_result
+            return Outcome.SUCCEEDED, f"run {run.label} succeeded", health_result
         for task in (deploy, health):
             if task is not None and task.status != TaskStatus.SUCCEEDED:
                 why = task.reason or task.status.value
@@ -308,4 +330,4 @@ class Deployments:
                     f" (logs: shipdeck logs {run.id} {task.name})",
                     health_result,
                 )
-        return Outcome.FAILED, f"run #{run.id} {run.status.value}", health_result
+        return Outcome.FAILED, f"run {run.label} {run.status.value}", health_result

@@ -57,6 +57,7 @@ from shipdeck.model import (
     TaskStatus,
     WorkspaceSpec,
 )
+from shipdeck.model.ids import run_label
 from shipdeck.model.lineage import Lineage
 from shipdeck.state_dir import prepare_state_dir
 
@@ -66,6 +67,8 @@ CANCEL_WAIT = 15.0
 """How long cancel() from another process waits for the owner to confirm."""
 INTERRUPTED_NOTE = "interrupted: the shipdeck process running this task stopped"
 _LOG_INDEXES = 16
+_UNSAVED = "0"
+"""The id of a run (and its tasks) until the store gives it its own."""
 
 _log = logging.getLogger(__name__)
 
@@ -94,8 +97,8 @@ class Engine:
             inherited_env=lambda: task_environment(self.workspace.task_env),
             lineage=self.lineage,
         )
-        self._executors: dict[int, RunExecutor] = {}
-        self._jobs: dict[int, asyncio.Task[Run]] = {}
+        self._executors: dict[str, RunExecutor] = {}
+        self._jobs: dict[str, asyncio.Task[Run]] = {}
         self._watcher: asyncio.Task[None] | None = None
         self._indexes: OrderedDict[Path, LogIndex] = OrderedDict()
         self._scanners: OrderedDict[Path, LogScanner] = OrderedDict()
@@ -105,7 +108,7 @@ class Engine:
 
     # Lifecycle --------------------------------------------------------------------------
 
-    def recover(self) -> list[int]:
+    def recover(self) -> list[str]:
         """Mark runs whose owner process is gone as interrupted; returns their ids."""
         recovered = []
         for run_id, owner in self.store.active_runs():
@@ -114,7 +117,7 @@ class Engine:
         remove_dead_locks(self._owners_dir, keep=self.owner.name)
         return recovered
 
-    def _interrupt_if_orphaned(self, run_id: int, owner: str | None) -> bool:
+    def _interrupt_if_orphaned(self, run_id: str, owner: str | None) -> bool:
         """True, and the run marked interrupted, when `owner` (the process executing it) is
         gone: it executes nowhere any more (nor holds a concurrency slot)."""
         if owner == self.owner.name or owner_alive(self._owners_dir, owner):
@@ -122,10 +125,10 @@ class Engine:
         self._interrupt(run_id)
         return True
 
-    def _interrupt(self, run_id: int) -> None:
+    def _interrupt(self, run_id: str) -> None:
         """Kill what still runs of the run's tasks, save what their durable output holds that
         the store does not, and mark the run interrupted."""
-        run_marker = b"SHIPDECK_RUN_ID=%d" % run_id
+        run_marker = b"SHIPDECK_RUN_ID=" + run_id.encode()
         root_marker = b"SHIPDECK_WORKSPACE=" + os.fsencode(self.workspace.root)
         known = [
             (pid, [run_marker, b"SHIPDECK_TASK=" + task.encode(), root_marker])
@@ -154,9 +157,9 @@ class Engine:
         return bool(self._jobs)
 
     @property
-    def executing(self) -> list[int]:
+    def executing(self) -> list[str]:
         """The runs this engine executes now, queued or running, oldest first."""
-        return sorted(self._jobs)
+        return sorted(self._jobs, key=int)
 
     async def close(self, reason: str = "runner closed") -> None:
         """Kill the tasks still running (so none is orphaned), mark them cancelled, release."""
@@ -203,7 +206,7 @@ class Engine:
         spec = self.pipeline(pipeline)
         if cause is None and claim is None:
             return self.start_pipeline(spec, params, jobs=jobs, trigger=trigger, user=user)
-        tasks = {name: TaskRun(run_id=0, name=name) for name in spec.tasks}
+        tasks = {name: TaskRun(run_id=_UNSAVED, name=name) for name in spec.tasks}
         return self._launch(
             spec,
             tasks,
@@ -224,18 +227,29 @@ class Engine:
         jobs: int | None = None,
         trigger: str = "cli",
         user: str = "",
+        cause: RunCause | None = None,
+        claim: Claim | None = None,
     ) -> Run:
-        """Run a pipeline the workspace does not declare (e.g. a service's deploy steps).
+        """Run a pipeline the workspace does not declare (e.g. a service's deploy steps, a
+        monitor's check), with an optional `cause` and `claim` as for `start_run`.
 
         Such runs cannot be rerun: their pipeline is not in the workspace to look up.
         """
-        tasks = {name: TaskRun(run_id=0, name=name) for name in spec.tasks}
+        tasks = {name: TaskRun(run_id=_UNSAVED, name=name) for name in spec.tasks}
         return self._launch(
-            spec, tasks, list(spec.tasks), params=params, jobs=jobs, trigger=trigger, user=user
+            spec,
+            tasks,
+            list(spec.tasks),
+            params=params,
+            jobs=jobs,
+            trigger=trigger,
+            user=user,
+            cause=cause,
+            claim=claim,
         )
 
     def rerun_plan(
-        self, run_id: int, mode: RerunMode = RerunMode.ALL, from_task: str | None = None
+        self, run_id: str, mode: RerunMode = RerunMode.ALL, from_task: str | None = None
     ) -> list[str]:
         parent = self.get_run(run_id)
         previous = {task.name: task for task in self.store.tasks(run_id)}
@@ -243,7 +257,7 @@ class Engine:
 
     def rerun(
         self,
-        run_id: int,
+        run_id: str,
         mode: RerunMode = RerunMode.ALL,
         *,
         from_task: str | None = None,
@@ -253,20 +267,22 @@ class Engine:
     ) -> Run:
         parent = self.get_run(run_id)
         if not parent.status.finished:
-            raise Refused(f"run #{run_id} is still {parent.status.value}; wait for it or cancel it")
+            raise Refused(
+                f"run {run_label(run_id)} is still {parent.status.value}; wait for it or cancel it"
+            )
         spec = self.pipeline(parent.pipeline)
         previous = {task.name: task for task in self.store.tasks(run_id)}
         plan = rerun_plan(spec, previous, mode, from_task)
         if not plan:
-            raise Refused(f"run #{run_id} has nothing to rerun: every task succeeded")
+            raise Refused(f"run {run_label(run_id)} has nothing to rerun: every task succeeded")
         tasks: dict[str, TaskRun] = {}
         for name in spec.tasks:
             if name in plan:
-                tasks[name] = TaskRun(run_id=0, name=name)
+                tasks[name] = TaskRun(run_id=_UNSAVED, name=name)
             else:
                 earlier = previous[name]
                 origin = earlier.reused_from or run_id
-                tasks[name] = earlier.model_copy(update={"run_id": 0, "reused_from": origin})
+                tasks[name] = earlier.model_copy(update={"run_id": _UNSAVED, "reused_from": origin})
         return self._launch(
             spec,
             tasks,
@@ -304,7 +320,7 @@ class Engine:
             raise InvalidInput(f"jobs must be at least 1, got {jobs}")
         reused = sum(1 for task in tasks.values() if task.status.finished)
         run = Run(
-            id=0,
+            id=_UNSAVED,
             pipeline=spec.name,
             status=RunStatus.QUEUED,
             params=params,
@@ -326,7 +342,7 @@ class Engine:
         }
         rows = [TaskRow(task, position) for position, task in enumerate(tasks.values())]
         run_id = self.store.insert_run(run, self.owner.name, rows, claim=claim)
-        run = run.model_copy(update={"id": run_id})
+        run = run.model_copy(update={"id": run_id, "label": run_label(run_id)})
         tasks = {name: task.model_copy(update={"run_id": run_id}) for name, task in tasks.items()}
         gate = None
         if spec.concurrency is not None:
@@ -350,12 +366,12 @@ class Engine:
         current = self.workspace.pipelines.get(launched.name)
         return (current or launched).concurrency
 
-    def _finished(self, run_id: int, job: asyncio.Task[Run]) -> None:
+    def _finished(self, run_id: str, job: asyncio.Task[Run]) -> None:
         self._executors.pop(run_id, None)
         self._jobs.pop(run_id, None)
         self._admission.notify()
         if not job.cancelled() and job.exception() is not None:
-            _log.error("shipdeck: run #%d crashed", run_id, exc_info=job.exception())
+            _log.error("shipdeck: run %s crashed", run_label(run_id), exc_info=job.exception())
 
     async def _watch_cancel_requests(self) -> None:
         while self._executors:
@@ -372,7 +388,7 @@ class Engine:
 
     # Cancelling and waiting -------------------------------------------------------------
 
-    async def cancel(self, run_id: int) -> Run:
+    async def cancel(self, run_id: str) -> Run:
         executor = self._executors.get(run_id)
         if executor is not None and not executor.finished.is_set():
             executor.request_cancel()
@@ -381,16 +397,16 @@ class Engine:
         self.persister.flush()
         run = self.store.get_run(run_id)
         if run is None:
-            raise NotFound(f"no run #{run_id}")
+            raise NotFound(f"no run {run_label(run_id)}")
         if run.status.finished:
-            raise Refused(f"run #{run_id} already {run.status.value}; nothing to cancel")
+            raise Refused(f"run {run_label(run_id)} already {run.status.value}; nothing to cancel")
         recovered = self._recovered(run)
         if recovered.status.finished:
             return recovered  # its owner had died: now interrupted, its tasks killed
         self.store.request_cancel(run_id)
         return await self._await_other_owner(run_id, deadline=time.monotonic() + CANCEL_WAIT)
 
-    async def wait_run(self, run_id: int) -> Run:
+    async def wait_run(self, run_id: str) -> Run:
         run = self.get_run(run_id)
         job = self._jobs.get(run_id)
         if job is not None:
@@ -400,7 +416,7 @@ class Engine:
             return run
         return await self._await_other_owner(run_id, deadline=None)
 
-    async def _await_other_owner(self, run_id: int, *, deadline: float | None) -> Run:
+    async def _await_other_owner(self, run_id: str, *, deadline: float | None) -> Run:
         """Poll a run owned by another process until it finishes (or the deadline passes).
         If its owner dies meanwhile, recover the run here."""
         while True:
@@ -413,14 +429,14 @@ class Engine:
 
     # Reading ----------------------------------------------------------------------------
 
-    def get_run(self, run_id: int) -> Run:
+    def get_run(self, run_id: str) -> Run:
         executor = self._executors.get(run_id)
         if executor is not None:
             return executor.run
         self.persister.flush()
         run = self.store.get_run(run_id)
         if run is None:
-            raise NotFound(f"no run #{run_id}")
+            raise NotFound(f"no run {run_label(run_id)}")
         return self._recovered(run)
 
     def _recovered(self, run: Run) -> Run:
@@ -443,7 +459,7 @@ class Engine:
         status: RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
-        before: int | None = None,
+        before: str | None = None,
     ) -> list[Run]:
         """Runs matching the filters, newest first (`Store.list_runs`)."""
         self._settle()
@@ -459,7 +475,7 @@ class Engine:
         status: RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
-        before: int | None = None,
+        before: str | None = None,
     ) -> tuple[list[Run], int]:
         """`runs()` and how many runs match the filters in all."""
         self._settle()
@@ -481,17 +497,17 @@ class Engine:
             if run_id not in self._executors:
                 self._interrupt_if_orphaned(run_id, owner)
 
-    def latest_run_id(self, pipeline: str | None = None) -> int | None:
+    def latest_run_id(self, pipeline: str | None = None) -> str | None:
         self.persister.flush()
         return self.store.latest_run_id(pipeline)
 
-    def run_detail(self, run_id: int) -> RunDetail:
+    def run_detail(self, run_id: str) -> RunDetail:
         run = self.get_run(run_id)
         self.persister.flush()
         tasks = self.store.tasks(run_id)
         own = [task.name for task in tasks if task.reused_from is None]
         metrics = self.store.metrics(run_id, own)
-        reused: dict[int, list[str]] = {}
+        reused: dict[str, list[str]] = {}
         for task in tasks:
             if task.reused_from is not None:
                 reused.setdefault(task.reused_from, []).append(task.name)
@@ -504,26 +520,26 @@ class Engine:
         lineage = self.lineage.lineage(run_id, tasks)
         return RunDetail(run=run, tasks=tasks, metrics=metrics, lineage=lineage)
 
-    def run_lineage(self, run_id: int, task: str | None = None) -> Lineage:
+    def run_lineage(self, run_id: str, task: str | None = None) -> Lineage:
         """The code and data of a run (of its kept tasks too), or of what its `task` built."""
         self.get_run(run_id)
         self.persister.flush()
         return self.lineage.lineage(run_id, self.store.tasks(run_id), task)
 
-    def lineages(self, wanted: list[tuple[int, str | None]]) -> list[Lineage | None]:
+    def lineages(self, wanted: list[tuple[str, str | None]]) -> list[Lineage | None]:
         """`run_lineage` of many (run, task) pairs at once; None where nothing was recorded
         (a run that is gone, or that recorded no code nor inputs)."""
         self.persister.flush()
         return self.lineage.lineages(wanted)
 
     def read_log(
-        self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
+        self, run_id: str, task: str, *, start: int = 0, limit: int | None = 1000
     ) -> LogChunk:
         self.get_run(run_id)
         self.persister.flush()
         row = self.store.task(run_id, task)
         if row is None:
-            raise NotFound(f"run #{run_id} has no task {task!r}")
+            raise NotFound(f"run {run_label(run_id)} has no task {task!r}")
         # The status is read before the lines: "finished" then guarantees the lines are final.
         finished = row.status.finished
         origin = row.reused_from or run_id
@@ -542,7 +558,7 @@ class Engine:
 
     async def search_log(
         self,
-        run_id: int,
+        run_id: str,
         task: str,
         search: LogSearch,
         *,
@@ -556,7 +572,7 @@ class Engine:
         self.persister.flush()
         row = self.store.task(run_id, task)
         if row is None:
-            raise NotFound(f"run #{run_id} has no task {task!r}")
+            raise NotFound(f"run {run_label(run_id)} has no task {task!r}")
         finished = row.status.finished
         path = task_log_path(self.logs_dir, row.reused_from or run_id, task)
         index = self._log_index(path)
@@ -575,7 +591,7 @@ class Engine:
             task=task,
             start=start,
             next=found.next,
-            lines=found.lines,
+            spans=found.spans,
             total=total,
             finished=finished,
             done=found.next >= stop,

@@ -22,7 +22,7 @@ from shipdeck.model.events import EVENT_TYPES, trusted
 SEQ_BLOCK = 10_000
 RING_SIZE = 100_000
 
-_Stored = tuple[int, float, EventKind, int | None, str | None, BaseModel]
+_Stored = tuple[int, float, EventKind, str | None, str | None, BaseModel]
 
 
 def _seq(stored: _Stored) -> int:
@@ -68,7 +68,7 @@ class EventFeed:
         kind: EventKind,
         data: BaseModel,
         *,
-        run_id: int | None = None,
+        run_id: str | None = None,
         task: str | None = None,
         ts: float | None = None,
     ) -> int:

@@ -115,7 +115,7 @@ class RunExecutor:
         """The run's log directory, locked while it runs (output.lock_run_logs)."""
 
     @property
-    def run_id(self) -> int:
+    def run_id(self) -> str:
         return self.run.id
 
     def request_cancel(self, reason: str = CANCELLED) -> None:
@@ -149,7 +149,7 @@ class RunExecutor:
                 await self._execute()
         except Exception as error:  # a bug or a full disk must still finish the run visibly
             # The reason is on the tasks for the operator; the traceback is for debugging.
-            _log.debug("shipdeck: run #%d failed inside the engine", self.run.id, exc_info=True)
+            _log.debug("shipdeck: run %s failed inside the engine", self.run.label, exc_info=True)
             failure = f"shipdeck error: {error}"
         finally:
             for name, task in self._tasks.items():
@@ -168,7 +168,7 @@ class RunExecutor:
                 self._services.persister.flush()
             except sqlite3.Error as error:
                 # Kept in memory and retried by the persister's timer; waiters go on.
-                _log.warning("shipdeck: could not save run #%d yet: %s", self.run.id, error)
+                _log.warning("shipdeck: could not save run %s yet: %s", self.run.label, error)
                 self._services.persister.retry_later()
             self.finished.set()
         return self.run
@@ -283,7 +283,7 @@ class RunExecutor:
             return await self._attempts(spec, params_file, output)
         except Exception as error:  # e.g. a full disk: this task fails, the run goes on
             _log.debug(
-                "shipdeck: task %s of run #%d failed inside the engine",
+                "shipdeck: task %s of run %s failed inside the engine",
                 spec.name,
                 self.run.id,
                 exc_info=True,

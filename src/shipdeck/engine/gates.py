@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from shipdeck.formatting import format_duration, format_number
 from shipdeck.model import EnvironmentState, GateKind, GateResult, GateSpec, Run, RunStatus
 
 _COMPARE: dict[str, Callable[[float, float], bool]] = {
@@ -61,7 +62,7 @@ def _metric(gate: GateSpec, facts: RevisionFacts) -> tuple[bool, str]:
         return False, f"{facts.revision} has no metric {key!r}"
     passed = _COMPARE[op](value, threshold)
     shown = op if passed else _NEGATED[op]
-    return passed, f"{key} {value:.6g} {shown} {threshold:.6g}"
+    return passed, f"{key} {format_number(value)} {shown} {format_number(threshold)}"
 
 
 def _pipeline(gate: GateSpec, facts: RevisionFacts) -> tuple[bool, str]:
@@ -71,11 +72,11 @@ def _pipeline(gate: GateSpec, facts: RevisionFacts) -> tuple[bool, str]:
     if run.pipeline != gate.pipeline:
         return (
             False,
-            f"{facts.revision} comes from run #{run.id} of {run.pipeline}, not {gate.pipeline}",
+            f"{facts.revision} comes from run {run.label} of {run.pipeline}, not {gate.pipeline}",
         )
     if run.status != RunStatus.SUCCEEDED:
-        return False, f"run #{run.id} of {run.pipeline} {run.status.value}"
-    return True, f"run #{run.id} of {run.pipeline} succeeded"
+        return False, f"run {run.label} of {run.pipeline} {run.status.value}"
+    return True, f"run {run.label} of {run.pipeline} succeeded"
 
 
 def _soak(
@@ -90,21 +91,7 @@ def _soak(
         holding = state.revision if state is not None and state.revision else "nothing"
         return False, f"{facts.revision} is not current in {env} (it holds {holding})"
     soaked = (now - state.since).total_seconds()
+    held, wanted = format_duration(int(soaked)), format_duration(needed)  # whole seconds
     if soaked < needed:
-        return False, f"{facts.revision} in {env} for {span(soaked)}, needs {span(needed)}"
-    return True, f"{facts.revision} in {env} for {span(soaked)} (needs {span(needed)})"
-
-
-def span(seconds: float) -> str:
-    """A duration for humans: 45s, 4m12s, 2h05m, 3d4h."""
-    total = max(0, int(seconds))
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d{hours}h"
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
+        return False, f"{facts.revision} in {env} for {held}, needs {wanted}"
+    return True, f"{facts.revision} in {env} for {held} (needs {wanted})"

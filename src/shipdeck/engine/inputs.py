@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from shipdeck.engine.database import connect
+from shipdeck.engine.database import connect, transaction
 from shipdeck.model.lineage import InputFile
 
 MAX_INPUT_FILES = 10_000
@@ -150,9 +150,8 @@ class DigestCache:
             return
         try:
             if self._pending:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    self._db.executemany(
+                with transaction(self._db) as db:
+                    db.executemany(
                         "INSERT OR REPLACE INTO input_digests"
                         " (path, size, mtime_ns, ctime_ns, file_id, sha256)"
                         " VALUES (?, ?, ?, ?, ?, ?)",
@@ -161,10 +160,6 @@ class DigestCache:
                             for p, s, sha in self._pending
                         ],
                     )
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-                self._db.execute("COMMIT")
         except sqlite3.Error as error:
             _log.debug("shipdeck: input digest cache not updated: %s", error)
         finally:
@@ -203,7 +198,6 @@ class Digested:
     files: list[InputFile]
     hashed: int = 0
     """Files read in full; the rest came from the cache."""
-    bytes_hashed: int = 0
 
 
 def digest_inputs(
@@ -255,7 +249,6 @@ def _digest_one(
             if not hashed.stable:
                 hashed = hash_file(path, cancel)  # once more: a writer may just have finished
             result.hashed += 1
-            result.bytes_hashed += hashed.status.st_size
             status, sha256 = hashed.status, hashed.sha256
             if not hashed.stable:
                 note(f"input {name} changed while it was hashed: something is still writing it")

@@ -18,8 +18,9 @@ from pathlib import Path
 from shipdeck.engine.code_version import capture_code
 from shipdeck.engine.inputs import InputProblem, InputsCancelled, digest_inputs
 from shipdeck.engine.store import Store, TaskLink
+from shipdeck.formatting import format_bytes
 from shipdeck.model import TaskRun, TaskSpec
-from shipdeck.model.lineage import CodeVersion, InputFile, Lineage, ReusedCode, size_text
+from shipdeck.model.lineage import CodeVersion, InputFile, Lineage, ReusedCode
 
 
 @dataclass
@@ -28,14 +29,14 @@ class LineageRecorder:
     state_dir: Path
     store: Store
 
-    async def record_code(self, run_id: int) -> None:
+    async def record_code(self, run_id: str) -> None:
         code = await asyncio.to_thread(capture_code, self.root, self.state_dir)
         if code is not None:
             self.store.record_code(run_id, code)
 
     async def record_inputs(
         self,
-        run_id: int,
+        run_id: str,
         spec: TaskSpec,
         note: Callable[[str], None],
         cancelled: asyncio.Future[None],
@@ -75,11 +76,11 @@ class LineageRecorder:
         total = sum(item.size for item in digested.files)
         note(
             f"inputs: {len(digested.files)} file{'' if len(digested.files) == 1 else 's'},"
-            f" {size_text(total)} ({digested.hashed} hashed, {kept} unchanged since last hashed)"
+            f" {format_bytes(total)} ({digested.hashed} hashed, {kept} unchanged since last hashed)"
         )
         return None
 
-    def lineage(self, run_id: int, tasks: list[TaskRun], task: str | None = None) -> Lineage:
+    def lineage(self, run_id: str, tasks: list[TaskRun], task: str | None = None) -> Lineage:
         """The run's code and its tasks' inputs; a task kept from an earlier run brings that
         run's inputs (and, when it differs, its code). With `task`: only what that task
         produced came from, its inputs and those of the tasks it needs, transitively."""
@@ -88,7 +89,7 @@ class LineageRecorder:
         found = _assemble(run_id, links, self.store.codes(runs), self.store.inputs(runs), task)
         return found or Lineage()
 
-    def lineages(self, wanted: Sequence[tuple[int, str | None]]) -> list[Lineage | None]:
+    def lineages(self, wanted: Sequence[tuple[str, str | None]]) -> list[Lineage | None]:
         """`lineage(run_id, its tasks, task)` for each (run_id, task), None where nothing
         was recorded; a few queries whatever their number (a model's 1,000 versions)."""
         run_ids = {run_id for run_id, _ in wanted}
@@ -100,15 +101,15 @@ class LineageRecorder:
         ]
 
 
-def _origins(links: list[TaskLink]) -> set[int]:
+def _origins(links: list[TaskLink]) -> set[str]:
     return {link.reused_from for link in links if link.reused_from is not None}
 
 
 def _assemble(
-    run_id: int,
+    run_id: str,
     links: list[TaskLink],
-    codes: dict[int, CodeVersion],
-    inputs: dict[int, list[InputFile]],
+    codes: dict[str, CodeVersion],
+    inputs: dict[str, list[InputFile]],
     task: str | None,
 ) -> Lineage | None:
     """The lineage of one run (or of what its `task` built), None when nothing was recorded."""
@@ -118,7 +119,7 @@ def _assemble(
         return None
     found = [item for item in inputs.get(run_id, []) if item.task not in kept]
     reused_code: list[ReusedCode] = []
-    for origin in sorted(set(kept.values())):
+    for origin in sorted(set(kept.values()), key=int):  # the engine's ids: run numbers
         found.extend(
             item.model_copy(update={"reused_from": origin})
             for item in inputs.get(origin, [])

@@ -57,10 +57,6 @@ def stamp_epoch(stamp: str) -> float:
     return seconds + int(stamp[20:23]) / 1000
 
 
-def stream_code(stream: LogStream) -> str:
-    return _STREAM_CODE[stream]
-
-
 class LogWriter:
     """Appends lines to one task's log file and counts them (the count is the next line number)."""
 

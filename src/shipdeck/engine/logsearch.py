@@ -1,11 +1,12 @@
-"""Searching a stored task log where it lies: the numbers of the lines whose visible text
-matches, a page at a time.
+"""Searching a stored task log where it lies: the lines whose visible text matches, as runs of
+line numbers, a page at a time.
 
 A search must match what a line shows (`shipdeck.logtext.visible`), not its codes, and not the
 timestamp and stream prefix every log line starts with. Checking a million lines one by one in
-Python costs seconds, so the file is searched as bytes, where the `re` engine and
-`bytes.lower` run at memory speed, and only the lines where bytes and text could disagree are
-checked as text, all of a chunk's at once (joined, decoded and stripped in single calls):
+Python costs seconds, so the mapped file is searched as bytes with whole-array operations
+(`shipdeck.engine.log_hits`: numpy compares for a literal or a fixed-width regular expression,
+`finditer` reduced to start offsets for another), hits placed on lines by the line index, and
+only the lines where bytes and text could disagree are checked as text:
 
 - *marked* lines hold a control byte (an escape sequence, a carriage return, ...) or the lead
   byte of a C1 control: their visible text differs from their bytes;
@@ -13,15 +14,15 @@ checked as text, all of a chunk's at once (joined, decoded and stripped in singl
   folds only ASCII and reads `.` and `\\w` byte by byte.
 
 `LogScanner` finds both sets once per file (one `bytes.translate` over bytes it has not seen)
-and keeps them. A regular expression that anchors at the start of a line (`^`) skips the
-bytes and checks every line as text; one that looks around its match (`(?=`, `(?<=`, ...) or
-at the ends of the string (`\\A`, `\\Z`) checks each line alone.
+and keeps them with their visible text, matched in one pass over the texts joined. A regular
+expression whose match may be empty or take a newline goes match by match; one that anchors at
+the start of a line (`^`) skips the bytes and checks every line as text; one that looks around
+its match (`(?=`, `(?<=`, ...) or at the ends of the string (`\\A`, `\\Z`) checks each line alone.
 """
 
 from __future__ import annotations
 
 import bisect
-import contextlib
 import functools
 import mmap
 import os
@@ -30,13 +31,29 @@ import threading
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from shipdeck.engine.log_hits import (
+    Scratch,
+    byte_sets,
+    first_per_line,
+    literal_hits,
+    prefixed,
+    regex_starts,
+    set_hits,
+    stays_in_line,
+    to_spans,
+    without,
+)
 from shipdeck.engine.logfile import TS_WIDTH, LogIndex
 from shipdeck.logtext import CONTROL, compile_search, visible
 
+if TYPE_CHECKING:
+    from shipdeck.engine.log_hits import Ints
+
 PREFIX = TS_WIDTH + 3
 """Bytes before a line's text: `<timestamp> <O|E|S> `."""
-PAGE_BYTES = 16 << 20
+PAGE_BYTES = 128 << 20
 """At most this much of the log is looked at per page, so one request stays short."""
 CHUNK_BYTES = 4 << 20
 DENSE = 8
@@ -51,8 +68,6 @@ _CLASSES = bytes(
 """Marked bytes become ESC, other non-ASCII bytes 0x80, the rest a space."""
 _LOOKS_AROUND = re.compile(r"\\[AZ]|\(\?<?[=!]")
 """Parts of a regular expression that see past the line: lookarounds, string ends."""
-_PREFIX_BYTES = frozenset(b"0123456789-:. TZOESTtzoes")
-"""Bytes a line prefix holds (in lower case too, as a search that folds case sees it)."""
 _PREFIXED = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z [OES] ")
 
 
@@ -73,6 +88,12 @@ class LogSearch:
     """Lower-case the bytes before `raw` runs on them."""
     ascii_only: bool
     """Non-ASCII lines are checked as text."""
+    line_bound: bool = True
+    """Every match of `raw` lies inside one line and is not empty (see `stays_in_line`)."""
+    text_line_bound: bool = True
+    """The same for `lines`."""
+    sets: tuple[bytes, ...] | None = None
+    """A regular expression of fixed width, as the bytes each position takes (`byte_sets`)."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -92,15 +113,31 @@ def prepare(pattern: str, *, regex: bool = False, ignore_case: bool | None = Non
             raw = re.compile(pattern.encode(), re.MULTILINE | (re.IGNORECASE if folds else 0))
         except re.error:
             raw = None  # valid as text, not as bytes (\N{...}): checked as text
-    return LogSearch(text, lines, raw, None, False, True)
+    return LogSearch(
+        text,
+        lines,
+        raw,
+        None,
+        False,
+        True,
+        raw is not None and stays_in_line(raw),
+        stays_in_line(lines),
+        byte_sets(raw) if raw is not None and stays_in_line(raw) else None,
+    )
 
 
 @dataclass(frozen=True)
 class Found:
-    lines: list[int]
-    """Matching line numbers, ascending."""
+    spans: list[int]
+    """Matching lines as ascending runs, flattened: `[first, stop, first, stop, ...]`."""
     next: int
     """The first line not looked at."""
+
+    @property
+    def lines(self) -> list[int]:
+        """Matching line numbers, ascending."""
+        pairs = zip(self.spans[::2], self.spans[1::2], strict=True)
+        return [line for first, stop in pairs for line in range(first, stop)]
 
 
 class _LinesOfAKind:
@@ -110,6 +147,8 @@ class _LinesOfAKind:
     def __init__(self) -> None:
         self.lines = array("q")
         self.texts: list[str] | None = []
+        self.starts = array("q")
+        """Where each kept text starts in all of them joined by newlines."""
 
     def between(self, start: int, stop: int) -> tuple[int, int]:
         """Indexes [i, j) of the lines in [start, stop)."""
@@ -136,6 +175,7 @@ class LogScanner:
         self._classified = 0
         """Lines below this number are sorted into the kinds above."""
         self._lock = threading.Lock()
+        self._map: mmap.mmap | None = None
 
     def search(
         self, search: LogSearch, start: int, end: int, *, limit: int, page_bytes: int = PAGE_BYTES
@@ -152,32 +192,47 @@ class LogScanner:
         def byte(line: int) -> int:
             return offsets[line] if line < end else size if end == len(offsets) else offsets[end]
 
-        found: list[int] = []
+        import numpy as np
+
+        found: list[Ints] = []
+        count = 0
+        scratch = Scratch()
         fd = os.open(self.index.path, os.O_RDONLY)
-        # Mapped, not read: the bytes are searched where the page cache holds them.
-        view = mmap.mmap(fd, size, access=mmap.ACCESS_READ)
+        view = self._mapped(fd, size)
         try:
             line = start
-            while line < end and len(found) < limit:
+            while line < end and count < limit:
                 stop = max(line + 1, min(end, _line_at(offsets, byte(line) + CHUNK_BYTES)))
                 # Where matches are dense, a chunk only as long as the matches still wanted
                 # need (the lines after the last match kept are read again by the next page):
                 # going by the density so far, and at first as if every line matched.
-                wanted = limit - len(found)
-                density = len(found) / (line - start) if line > start else 1.0
+                wanted = limit - count
+                density = count / (line - start) if line > start else 1.0
                 stop = min(stop, line + 1024 + int(wanted / max(density, 1e-9)))
                 self._classify(fd, offsets, stop, size)
-                found.extend(self._chunk(_Chunk(view, 0, line, stop, offsets, byte), search))
+                chunk = _Chunk(view, 0, line, stop, offsets, byte, scratch)
+                lines = self._chunk(chunk, search)
+                found.append(lines)
+                count += lines.size
                 line = stop
                 if byte(line) - byte(start) >= page_bytes:
                     break
         finally:
-            with contextlib.suppress(BufferError):  # a buffer still exported: the GC closes it
-                view.close()
             os.close(fd)
-        if len(found) > limit:
-            return Found(found[:limit], found[limit - 1] + 1)
-        return Found(found, line)
+        every = np.concatenate(found) if found else np.empty(0, np.int64)
+        if every.size > limit:
+            return Found(to_spans(every[:limit]), int(every[limit - 1]) + 1)
+        return Found(to_spans(every), line)
+
+    def _mapped(self, fd: int, size: int) -> mmap.mmap:
+        """The file mapped, at least its first `size` bytes. Mapped, not read: the bytes are
+        searched where the page cache holds them; and mapped once, not per page, as mapping
+        91 MB again costs ~20,000 page faults. A mapping too short for a grown file is
+        replaced (and unmapped once no search uses it)."""
+        with self._lock:
+            if self._map is None or len(self._map) < size:
+                self._map = mmap.mmap(fd, 0, access=mmap.ACCESS_READ)
+            return self._map
 
     # Marked and non-ASCII lines -------------------------------------------------------------
 
@@ -221,32 +276,45 @@ class LogScanner:
         if self._kept > TEXT_BUDGET:
             self._marked.texts = self._non_ascii.texts = None
             return
+        kind.starts.append(kind.starts[-1] + len(kind.texts[-1]) + 1 if kind.texts else 0)
         kind.texts.append(text)
 
     # One chunk ------------------------------------------------------------------------------
 
-    def _chunk(self, chunk: _Chunk, search: LogSearch) -> list[int]:
-        """Matching lines of the chunk."""
+    def _chunk(self, chunk: _Chunk, search: LogSearch) -> Ints:
+        """Matching lines of the chunk, ascending."""
+        import numpy as np
+
         if search.raw is None:
-            return _text_matches(search, chunk, range(chunk.start, chunk.stop))
+            return _array(_text_matches(search, chunk, range(chunk.start, chunk.stop)))
         kinds = [self._marked, self._non_ascii] if search.ascii_only else [self._marked]
         spans = [kind.between(chunk.start, chunk.stop) for kind in kinds]
-        skip: set[int] = set()
-        for kind, (i, j) in zip(kinds, spans, strict=True):
-            skip.update(kind.lines[i:j])
-        found = _raw_matches(search, chunk, skip)
+        skip = np.sort(
+            np.concatenate(
+                [
+                    np.frombuffer(kind.lines[i:j], np.int64)
+                    for kind, (i, j) in zip(kinds, spans, strict=True)
+                ]
+            ),
+            kind="stable",
+        )
+        found = [_raw_lines(search, chunk, skip)]
         for kind, (i, j) in zip(kinds, spans, strict=True):
             if i == j:
                 continue
             lines = kind.lines[i:j]
             if kind.texts is not None:
                 texts = kind.texts[i:j]
-                found.extend(_joined_matches(search, "\n".join(texts), lines, texts.__getitem__))
+                if search.text_line_bound:
+                    found.append(_kept_matches(search, texts, lines, kind.starts[i:j]))
+                    continue
+                text_found = _joined_matches(search, "\n".join(texts), lines, texts.__getitem__)
             else:
-                found.extend(_text_matches(search, chunk, lines))
-        if skip:
-            found.sort()
-        return found
+                text_found = _text_matches(search, chunk, lines)
+            found.append(_array(text_found))
+        if len(found) == 1:
+            return found[0]
+        return np.sort(np.concatenate(found), kind="stable")  # sorted runs: a merge
 
 
 class _Chunk:
@@ -261,8 +329,11 @@ class _Chunk:
         stop: int,
         offsets: array[int],
         byte: Callable[[int], int],
+        scratch: Scratch | None = None,
     ) -> None:
         self.data = data
+        self.scratch = scratch or Scratch()
+        """Work arrays, shared by the chunks of one search."""
         self.begin = begin
         self.start = start
         self.stop = stop
@@ -279,27 +350,81 @@ def _line_at_offset(chunk: _Chunk, at: int) -> int:
     return bisect.bisect_right(chunk.offsets, chunk.begin + at, chunk.start, chunk.stop) - 1
 
 
-def _raw_matches(search: LogSearch, chunk: _Chunk, skip: set[int]) -> list[int]:
-    """Lines of the chunk, not in `skip`, whose text part the bytes match."""
+def _array(lines: Sequence[int]) -> Ints:
+    import numpy as np
+
+    return np.fromiter(lines, np.int64, len(lines))
+
+
+def _raw_lines(search: LogSearch, chunk: _Chunk, skip: Ints) -> Ints:
+    """Lines of the chunk, not in `skip` (ascending), whose text part the bytes match."""
+    import numpy as np
+
     raw = search.raw
     assert raw is not None
     low, high = chunk.byte(chunk.start) - chunk.begin, chunk.byte(chunk.stop) - chunk.begin
-    hay: bytes | mmap.mmap = chunk.data
-    shift = 0
-    """`hay` position + shift = `chunk.data` position."""
-    if search.fold:
-        hay, shift = chunk.data[low:high].lower(), low
-    found: list[int] = []
-    at, limit = low - shift, high - shift
+    if not search.line_bound:
+        return _array(_raw_matches(search, chunk, set(skip.tolist())))
+    block = np.frombuffer(chunk.data, np.uint8, high - low, low)
+    starts = np.frombuffer(chunk.offsets[chunk.start : chunk.stop], np.int64) - (chunk.begin + low)
+    every = True
+    """`hits` holds every match (else only those `finditer` gives: none overlapping)."""
     if search.needle is not None:
-        return _needle_matches(search, search.needle, chunk, hay, shift, at, limit, skip)
+        hits = literal_hits(block, search.needle, search.fold, chunk.scratch)
+    elif (
+        search.sets is not None
+        and (found := set_hits(block, search.sets, chunk.scratch)) is not None
+    ):
+        hits = found
+    else:
+        hits, every = regex_starts(raw, chunk.data, low, high), False
+    where = np.searchsorted(starts, hits, "right") - 1
+    in_text = hits >= starts[where] + PREFIX
+    lines = first_per_line(where[in_text])
+    # Lines hit only inside their first PREFIX bytes: a match if the line has no prefix
+    # (all of it is text), else if its text holds one (the regex's hit may have hidden it).
+    only_prefix = without(first_per_line(where[~in_text]), lines)
+    only_prefix = without(only_prefix + chunk.start, skip) - chunk.start
+    if only_prefix.size:
+        stops = np.append(starts[1:], high - low)
+        bare = ~prefixed(block, starts[only_prefix], stops[only_prefix])
+        extra = [only_prefix[bare]]
+        if not every:
+            extra.append(
+                _array(
+                    [
+                        index
+                        for index in only_prefix[~bare].tolist()
+                        if raw.search(
+                            chunk.data,
+                            low + int(starts[index]) + PREFIX,
+                            low + int(stops[index]) - 1,
+                        )
+                    ]
+                )
+            )
+        lines = np.union1d(lines, np.concatenate(extra))
+    lines = lines + chunk.start
+    del block
+    return without(lines.astype(np.int64, copy=False), skip)
+
+
+def _raw_matches(search: LogSearch, chunk: _Chunk, skip: set[int]) -> list[int]:
+    """Lines of the chunk, not in `skip`, whose text part the bytes match, one match at a
+    time: for a regular expression whose matches may be empty or cross a line end."""
+    raw = search.raw
+    assert raw is not None
+    low, high = chunk.byte(chunk.start) - chunk.begin, chunk.byte(chunk.stop) - chunk.begin
+    hay = chunk.data
+    found: list[int] = []
+    at, limit = low, high
     while at < limit:
         match = raw.search(hay, at, limit)
         if match is None:
             break
-        line = _line_at_offset(chunk, match.start() + shift)
-        line_start = chunk.byte(line) - chunk.begin - shift
-        after = chunk.byte(line + 1) - chunk.begin - shift
+        line = _line_at_offset(chunk, match.start())
+        line_start = chunk.byte(line) - chunk.begin
+        after = chunk.byte(line + 1) - chunk.begin
         if line in skip:
             pass  # checked as text
         elif match.start() >= line_start + PREFIX and match.end() < after:
@@ -307,80 +432,13 @@ def _raw_matches(search: LogSearch, chunk: _Chunk, skip: set[int]) -> list[int]:
         elif (
             match.end() <= line_start + PREFIX
             and match.start() < match.end()
-            and _PREFIXED.match(chunk.data, line_start + shift)
+            and _PREFIXED.match(chunk.data, line_start)
         ):
             after = line_start + PREFIX  # inside the prefix: look again in the text
         elif _shows_match(search, chunk.row(line)):
             found.append(line)  # across the prefix or a line end: the text decides
         at = after
     return found
-
-
-def _needle_matches(
-    search: LogSearch,
-    needle: bytes,
-    chunk: _Chunk,
-    hay: bytes | mmap.mmap,
-    shift: int,
-    at: int,
-    limit: int,
-    skip: set[int],
-) -> list[int]:
-    """`_raw_matches` for a literal, every hit in one pass: a literal never spans lines, and
-    a line whose hit the bytes cannot decide is decided by its text."""
-    raw = search.raw
-    assert raw is not None
-    found: list[int] = []
-    decided_to = 0
-    """`chunk.data` position where the last decided line ends."""
-    for match in raw.finditer(hay, at, limit):
-        start = match.start() + shift
-        if start < decided_to:
-            continue  # another hit in a line already decided
-        line = _line_at_offset(chunk, start)
-        line_start = chunk.byte(line) - chunk.begin
-        if start >= line_start + PREFIX and line not in skip:
-            found.append(line)
-        elif line in skip:
-            pass  # checked as text
-        elif match.end() + shift <= line_start + PREFIX and _PREFIXED.match(chunk.data, line_start):
-            continue  # inside the prefix: a later hit may be in the text
-        elif _shows_match(search, chunk.row(line)):
-            found.append(line)  # across the prefix: the text decides
-        decided_to = chunk.byte(line + 1) - chunk.begin
-        if len(found) > 256 and len(found) * DENSE > line - chunk.start:
-            # Most lines match: test each of the rest, rather than find each match's line.
-            rest = hay[decided_to - shift : limit]
-            return found + _line_by_line(needle, rest, line + 1, chunk, skip)
-    return found
-
-
-def _line_by_line(
-    needle: bytes, rows_bytes: bytes, start: int, chunk: _Chunk, skip: set[int]
-) -> list[int]:
-    """Lines [start, chunk.stop) holding `needle` in their text part; `rows_bytes` are their
-    bytes (lower case when the search folds)."""
-    rows = rows_bytes.split(b"\n")
-    if needle[0] not in _PREFIX_BYTES:
-        # A hit cannot start in a prefix: any hit is in the text.
-        return [
-            line
-            for line, row in enumerate(rows[: chunk.stop - start], start)
-            if needle in row and line not in skip
-        ]
-
-    def in_text(line: int) -> bool:
-        """A hit inside where the prefix would be: is there one in the text?"""
-        if not _PREFIXED.match(chunk.data, chunk.byte(line) - chunk.begin):
-            return True  # no prefix (not written by shipdeck): all of it is text
-        return rows[line - start].find(needle, PREFIX) >= 0
-
-    return [
-        line
-        for line, row in enumerate(rows[: chunk.stop - start], start)
-        if ((found := row.find(needle)) >= PREFIX or (found >= 0 and in_text(line)))
-        and line not in skip
-    ]
 
 
 def _text_matches(search: LogSearch, chunk: _Chunk, lines: Sequence[int]) -> list[int]:
@@ -398,6 +456,25 @@ def _text_matches(search: LogSearch, chunk: _Chunk, lines: Sequence[int]) -> lis
         return _visible_body(chunk.row(lines[index]))
 
     return _joined_matches(search, shown, lines, text)
+
+
+def _kept_matches(
+    search: LogSearch, texts: list[str], lines: array[int], starts: array[int]
+) -> Ints:
+    """Which of `lines` show a match, given their visible texts (starting at `starts` in all
+    kept texts joined), for a search whose matches lie inside one line: one pass over the texts
+    joined, the hits placed by array operations."""
+    import numpy as np
+
+    pattern = search.lines
+    assert pattern is not None
+    hits = np.fromiter(map(re.Match.start, pattern.finditer("\n".join(texts))), np.int64)
+    if not hits.size:
+        return np.empty(0, np.int64)
+    offsets = np.frombuffer(starts, np.int64)
+    where = first_per_line(np.searchsorted(offsets, hits + offsets[0], "right") - 1)
+    matched: Ints = np.frombuffer(lines, np.int64)[where]
+    return matched
 
 
 def _joined_matches(

@@ -29,12 +29,12 @@ METRICS_POLL = 0.25
 """How often $SHIPDECK_METRICS is read while its task runs."""
 
 
-def params_path(logs_dir: Path, run_id: int) -> Path:
+def params_path(logs_dir: Path, run_id: str) -> Path:
     """The run's params as JSON ($SHIPDECK_PARAMS), written before any of its tasks starts."""
     return logs_dir / str(run_id) / "params.json"
 
 
-def lock_run_logs(logs_dir: Path, run_id: int) -> int:
+def lock_run_logs(logs_dir: Path, run_id: str) -> int:
     """The run's log directory, opened and flock'd. The output keeper holds a copy for each
     attempt, so the lock is free only once the engine that ran the run has let go of it and
     the output of every attempt has ended: crash recovery waits for that before it reads."""
@@ -46,11 +46,11 @@ def lock_run_logs(logs_dir: Path, run_id: int) -> int:
     return fd
 
 
-def task_log_path(logs_dir: Path, run_id: int, task: str) -> Path:
+def task_log_path(logs_dir: Path, run_id: str, task: str) -> Path:
     return logs_dir / str(run_id) / f"{_file_name(task)}.log"
 
 
-def task_metrics_path(logs_dir: Path, run_id: int, task: str) -> Path:
+def task_metrics_path(logs_dir: Path, run_id: str, task: str) -> Path:
     return logs_dir / str(run_id) / f"{_file_name(task)}.metrics.jsonl"
 
 
@@ -64,7 +64,7 @@ class TaskOutput:
     persister how far into both its metrics go."""
 
     def __init__(
-        self, *, logs_dir: Path, run_id: int, task: str, feed: EventFeed, persister: Persister
+        self, *, logs_dir: Path, run_id: str, task: str, feed: EventFeed, persister: Persister
     ) -> None:
         self.run_id = run_id
         self.task = task
@@ -179,7 +179,7 @@ class TaskOutput:
         self._feed.publish(EventKind.METRIC, metric, run_id=self.run_id, task=self.task)
 
 
-def to_metric(run_id: int, task: str, reported: Reported, ts: float) -> Metric:
+def to_metric(run_id: str, task: str, reported: Reported, ts: float) -> Metric:
     return Metric(
         run_id=run_id,
         task=task,

@@ -24,10 +24,10 @@ class Persister:
     def __init__(self, store: Store, *, interval: float = FLUSH_INTERVAL) -> None:
         self._store = store
         self._interval = interval
-        self._runs: dict[int, Run] = {}
-        self._tasks: dict[tuple[int, str], TaskRow] = {}
+        self._runs: dict[str, Run] = {}
+        self._tasks: dict[tuple[str, str], TaskRow] = {}
         self._metrics: list[Metric] = []
-        self._outputs: dict[tuple[int, str], OutputCursor] = {}
+        self._outputs: dict[tuple[str, str], OutputCursor] = {}
         self._scheduled: asyncio.TimerHandle | None = None
 
     def run(self, run: Run) -> None:

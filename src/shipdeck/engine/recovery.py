@@ -69,7 +69,7 @@ def kill_orphaned_groups(known: list[tuple[int, list[bytes]]], markers: list[byt
 
 
 @contextlib.contextmanager
-def logs_released(logs_dir: Path, run_id: int, deadline: float) -> Iterator[None]:
+def logs_released(logs_dir: Path, run_id: str, deadline: float) -> Iterator[None]:
     """Hold the run's log lock (output.lock_run_logs) once the output keeper has let go of it:
     the output of each attempt has ended, so the logs are complete. After `deadline` (a
     time.monotonic()) go on without it: something outside a task's process group may hold
@@ -93,7 +93,7 @@ def logs_released(logs_dir: Path, run_id: int, deadline: float) -> Iterator[None
         os.close(fd)
 
 
-def recover_output(store: Store, logs_dir: Path, run_id: int, task: str) -> list[Metric]:
+def recover_output(store: Store, logs_dir: Path, run_id: str, task: str) -> list[Metric]:
     """Save the metrics in a task's durable output that the store does not have; returns them.
 
     Reads on from where the store's OutputCursor says the task's saved metrics end, in its

@@ -21,7 +21,7 @@ class RegistrationHook:
         self,
         workspace: WorkspaceSpec,
         registry: Registry,
-        run_detail: Callable[[int], RunDetail],
+        run_detail: Callable[[str], RunDetail],
         feed: EventFeed,
     ) -> None:
         self.workspace = workspace
@@ -60,6 +60,17 @@ class RegistrationHook:
             now=datetime.now(UTC),
         )
         self.feed.publish(EventKind.VERSION_REGISTERED, version, run_id=run.id, task=task.name)
+        if task.registers.alias is not None:
+            # Recorded as a move by the run's user: a promotion policy watching the alias
+            # (`challenger`) finds the version through the moves, whoever made them.
+            move = self.registry.set_alias(
+                model,
+                task.registers.alias,
+                str(version.version),
+                user=run.user,
+                now=datetime.now(UTC),
+            )
+            self.feed.publish(EventKind.ALIAS_MOVED, move, run_id=run.id, task=task.name)
 
     def _snapshot_service_artifacts(self, run: Run) -> None:
         """Keep each artifact a service deploys from this pipeline, as of this task's success.

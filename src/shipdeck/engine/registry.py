@@ -34,7 +34,7 @@ class Registry:
         self,
         model: str,
         *,
-        run_id: int,
+        run_id: str,
         task: str,
         params: Mapping[str, ParamValue],
         metrics: Mapping[str, float],
@@ -53,7 +53,7 @@ class Registry:
                 (
                     model,
                     version,
-                    run_id,
+                    int(run_id),
                     task,
                     json.dumps(dict(params)),
                     json.dumps(dict(metrics)),
@@ -68,7 +68,9 @@ class Registry:
             "SELECT model, COUNT(*), MAX(version) FROM model_versions GROUP BY model ORDER BY model"
         ).fetchall()
         return [
-            ModelSummary(name=row[0], versions=row[1], latest=row[2], aliases=self.aliases(row[0]))
+            ModelSummary(
+                name=row[0], versions=row[1], latest=str(row[2]), aliases=self.aliases(row[0])
+            )
             for row in rows
         ]
 
@@ -86,6 +88,7 @@ class Registry:
         return [_version_from_row(row, aliases) for row in rows]
 
     def version(self, model: str, version: int) -> ModelVersion:
+        """Version number `version` of `model` (the ledger keeps versions as numbers)."""
         row = self.ledger.db.execute(
             f"SELECT {_VERSION_COLUMNS} FROM model_versions WHERE model = ? AND version = ?",
             (model, version),
@@ -108,7 +111,7 @@ class Registry:
             return self.versions(model)[0]
         aliases = self.aliases(model)
         if text in aliases:
-            return self.version(model, aliases[text])
+            return self.version(model, int(aliases[text]))
         hint = f"; aliases: {', '.join(sorted(aliases))}" if aliases else "; it has no aliases"
         raise NotFound(f"model {model!r} has no version or alias {text!r}{hint}")
 
@@ -122,14 +125,15 @@ class Registry:
 
     # Aliases ----------------------------------------------------------------------------
 
-    def aliases(self, model: str) -> dict[str, int]:
+    def aliases(self, model: str) -> dict[str, str]:
+        """Alias -> the version it points at."""
         rows = self.ledger.db.execute(
             "SELECT alias, version FROM model_aliases WHERE model = ? ORDER BY alias", (model,)
         )
-        return {str(row[0]): int(row[1]) for row in rows}
+        return {str(row[0]): str(row[1]) for row in rows}
 
-    def _aliases_by_version(self, model: str) -> dict[int, list[str]]:
-        result: dict[int, list[str]] = {}
+    def _aliases_by_version(self, model: str) -> dict[str, list[str]]:
+        result: dict[str, list[str]] = {}
         for alias, version in self.aliases(model).items():
             result.setdefault(version, []).append(alias)
         return result
@@ -152,19 +156,19 @@ class Registry:
             db.execute(
                 "INSERT INTO model_aliases (model, alias, version) VALUES (?, ?, ?)"
                 " ON CONFLICT (model, alias) DO UPDATE SET version = excluded.version",
-                (model, alias, target.version),
+                (model, alias, int(target.version)),
             )
             cursor = db.execute(
                 "INSERT INTO alias_moves (model, alias, from_version, to_version, user, at)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (model, alias, previous, target.version, user, now.timestamp()),
+                (model, alias, previous, int(target.version), user, now.timestamp()),
             )
             move_id = int(cursor.lastrowid or 0)
         return AliasMove(
             id=move_id,
             model=model,
             alias=alias,
-            from_version=previous,
+            from_version=None if previous is None else str(previous),
             to_version=target.version,
             user=user,
             at=now,
@@ -183,6 +187,26 @@ class Registry:
                 id=r[0],
                 model=r[1],
                 alias=r[2],
+                from_version=None if r[3] is None else str(r[3]),
+                to_version=str(r[4]),
+                user=r[5],
+                at=_at(r[6]),
+            )
+            for r in rows
+        ]
+
+    def moves_of_alias(self, alias: str, *, after: int, limit: int = 100) -> list[AliasMove]:
+        """Moves of `alias` (on any model) with an id above `after`, oldest first."""
+        rows = self.ledger.db.execute(
+            "SELECT id, model, alias, from_version, to_version, user, at FROM alias_moves"
+            " WHERE alias = ? AND id > ? ORDER BY id LIMIT ?",
+            (alias, after, limit),
+        ).fetchall()
+        return [
+            AliasMove(
+                id=r[0],
+                model=r[1],
+                alias=r[2],
                 from_version=r[3],
                 to_version=r[4],
                 user=r[5],
@@ -191,45 +215,49 @@ class Registry:
             for r in rows
         ]
 
+    def last_alias_move(self) -> int:
+        row = self.ledger.db.execute("SELECT MAX(id) FROM alias_moves").fetchone()
+        return 0 if row[0] is None else int(row[0])
+
     # Pipeline artifacts -----------------------------------------------------------------
 
-    def record_run_artifact(self, run_id: int, path: str, sha256: str) -> None:
+    def record_run_artifact(self, run_id: str, path: str, sha256: str) -> None:
         with self.ledger.transaction() as db:
             db.execute(
                 "INSERT INTO run_artifacts (run_id, path, sha256) VALUES (?, ?, ?)"
                 " ON CONFLICT (run_id, path) DO UPDATE SET sha256 = excluded.sha256",
-                (run_id, path, sha256),
+                (int(run_id), path, sha256),
             )
 
-    def run_artifact(self, run_id: int, path: str) -> str | None:
+    def run_artifact(self, run_id: str, path: str) -> str | None:
         row = self.ledger.db.execute(
-            "SELECT sha256 FROM run_artifacts WHERE run_id = ? AND path = ?", (run_id, path)
+            "SELECT sha256 FROM run_artifacts WHERE run_id = ? AND path = ?", (int(run_id), path)
         ).fetchone()
         return None if row is None else str(row[0])
 
-    def runs_with_artifact(self, path: str, run_ids: Sequence[int]) -> set[int]:
+    def runs_with_artifact(self, path: str, run_ids: Sequence[str]) -> set[str]:
         if not run_ids:
             return set()
         marks = ", ".join("?" * len(run_ids))
         rows = self.ledger.db.execute(
             f"SELECT run_id FROM run_artifacts WHERE path = ? AND run_id IN ({marks})",
-            (path, *run_ids),
+            (path, *map(int, run_ids)),
         )
-        return {int(row[0]) for row in rows}
+        return {str(row[0]) for row in rows}
 
 
 _VERSION_COLUMNS = "model, version, run_id, task, params, metrics, sha256, created_at"
 
 
-def _version_from_row(row: Sequence[Any], aliases: dict[int, list[str]]) -> ModelVersion:
+def _version_from_row(row: Sequence[Any], aliases: dict[str, list[str]]) -> ModelVersion:
     return ModelVersion(
         model=row[0],
-        version=row[1],
-        run_id=row[2],
+        version=str(row[1]),
+        run_id=str(row[2]),
         task=row[3],
         params=repaired(json.loads(row[4])),  # copied from a run's params: see Store
         metrics=json.loads(row[5]),
         sha256=row[6],
         created_at=_at(row[7]),
-        aliases=sorted(aliases.get(int(row[1]), [])),
+        aliases=sorted(aliases.get(str(row[1]), [])),
     )

@@ -31,7 +31,7 @@ def rerun_plan(
         roots = (
             missing
             | {from_task}
-            | (upstream(pipeline, from_task) & not_succeeded(pipeline, previous))
+            | (pipeline.upstream(from_task) & not_succeeded(pipeline, previous))
         )
     if mode is not RerunMode.FROM and from_task is not None:
         raise InvalidInput(f"a task name ({from_task!r}) only goes with a rerun 'from' a task")
@@ -46,15 +46,3 @@ def not_succeeded(pipeline: PipelineSpec, previous: dict[str, TaskRun]) -> set[s
         for name in pipeline.tasks
         if name in previous and previous[name].status != TaskStatus.SUCCEEDED
     }
-
-
-def upstream(pipeline: PipelineSpec, task: str) -> set[str]:
-    """Every task `task` needs, directly or through others."""
-    found: set[str] = set()
-    waiting = list(pipeline.tasks[task].needs)
-    while waiting:
-        name = waiting.pop()
-        if name not in found and name in pipeline.tasks:
-            found.add(name)
-            waiting.extend(pipeline.tasks[name].needs)
-    return found

@@ -29,9 +29,13 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from shipdeck.engine.artifacts import artifacts_dir
-from shipdeck.engine.ledger import LEDGER_SCHEMA
-from shipdeck.engine.store import SCHEMA_VERSION
+from shipdeck.engine.database import connect, schema_version, transaction
+from shipdeck.engine.ledger import LEDGER
+from shipdeck.engine.schedule_store import SCHEDULES
+from shipdeck.engine.store import RUNS
+from shipdeck.formatting import format_bytes, plural
 from shipdeck.model import RetentionSpec, RunStatus
+from shipdeck.model.ids import Id, run_label
 from shipdeck.state_dir import DATABASE, prepare_state_dir
 
 ARTIFACT_GRACE = 3600.0
@@ -44,7 +48,7 @@ _PAUSE = 0.05
 
 
 class ProtectedRun(BaseModel):
-    run_id: int
+    run_id: Id
     pipeline: str
     reason: str
 
@@ -53,7 +57,7 @@ class GcReport(BaseModel):
     """What a pass deleted (or, with `dry_run`, would delete)."""
 
     dry_run: bool
-    deleted_runs: list[int] = []
+    deleted_runs: list[Id] = []
     pipelines: dict[str, int] = {}
     """Deleted runs per pipeline."""
     log_bytes: int = 0
@@ -69,34 +73,18 @@ class GcReport(BaseModel):
         delete, free, keep = ("deleted", "freed", "kept")
         if self.dry_run:
             delete, free, keep = ("would delete", "would free", "would keep")
-        deleted = f"{delete} {_count(len(self.deleted_runs), 'run')}"
+        deleted = f"{delete} {plural(len(self.deleted_runs), 'run')}"
         if self.pipelines:
             deleted += f" ({', '.join(f'{n} {c}' for n, c in sorted(self.pipelines.items()))})"
-        deleted += f" and {_count(self.artifacts, 'artifact')}"
+        deleted += f" and {plural(self.artifacts, 'artifact')}"
         freed = (
-            f"{free} {byte_size(self.log_bytes + self.artifact_bytes)}:"
-            f" logs {byte_size(self.log_bytes)}, artifacts {byte_size(self.artifact_bytes)}"
+            f"{free} {format_bytes(self.log_bytes + self.artifact_bytes)}:"
+            f" logs {format_bytes(self.log_bytes)}, artifacts {format_bytes(self.artifact_bytes)}"
         )
-        kept = f"{keep} {_count(self.kept_runs, 'run')}"
+        kept = f"{keep} {plural(self.kept_runs, 'run')}"
         if self.protected:
             kept += f", {len(self.protected)} of them protected"
         return [deleted, freed, kept]
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-def byte_size(count: int) -> str:
-    """Bytes as people read them: 812 B, 4.2 kB, 35.1 MB, 1.3 GB."""
-    if count < 1000:
-        return f"{count} B"
-    value = count / 1000
-    for unit in ("kB", "MB"):
-        if value < 1000:
-            return f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} GB"
 
 
 @dataclass
@@ -128,9 +116,8 @@ def collect_garbage(
     if not database.is_file():
         return GcReport(dry_run=dry_run)
     prepare_state_dir(state_dir)  # an older, readable state directory is tightened here too
-    db = sqlite3.connect(database, isolation_level=None, timeout=10.0)
+    db = connect(database)
     try:
-        db.execute("PRAGMA busy_timeout = 10000")
         with _snapshot(db):  # planning only reads: the runner's writes go on meanwhile
             plan = _plan(db, limits, now)
         if plan is None:
@@ -143,7 +130,7 @@ def collect_garbage(
         db.close()
     report = GcReport(dry_run=dry_run, kept_runs=len(after.present), protected=plan.protected)
     for run_id, pipeline in deleted:
-        report.deleted_runs.append(run_id)
+        report.deleted_runs.append(str(run_id))
         report.pipelines[pipeline] = report.pipelines.get(pipeline, 0) + 1
     report.log_bytes = _remove_logs(state_dir / "logs", after, dry_run)
     if after.referenced is not None:
@@ -158,7 +145,7 @@ def last_collected(state_dir: Path) -> float | None:
     database = state_dir / DATABASE
     if not database.is_file():
         return None
-    db = sqlite3.connect(database, isolation_level=None, timeout=10.0)
+    db = connect(database)
     try:
         if "meta" not in _tables(db):
             return None
@@ -191,7 +178,7 @@ def _plan(db: sqlite3.Connection, limits: RetentionSpec, now: float) -> _Plan | 
     tables = _tables(db)
     if not {"runs", "tasks", "metrics", "meta"} <= tables:
         return None
-    _check_schema(db, tables)
+    _check_schema(db)
     runs = db.execute("SELECT id, pipeline, status, created_at FROM runs ORDER BY id DESC")
     rank: dict[str, int] = {}
     candidates: dict[int, str] = {}
@@ -211,13 +198,14 @@ def _plan(db: sqlite3.Connection, limits: RetentionSpec, now: float) -> _Plan | 
     for run_id, pipeline in candidates.items():
         if run_id in reasons:
             plan.protected.append(
-                ProtectedRun(run_id=run_id, pipeline=pipeline, reason=reasons[run_id])
+                ProtectedRun(run_id=str(run_id), pipeline=pipeline, reason=reasons[run_id])
             )
     doomed = {run_id for run_id in candidates if run_id not in reasons}
     for kept, origin in _spare_reused(db, present - doomed, doomed):
-        why = f"run #{kept} reuses its tasks (and their logs)"
-        plan.protected.append(ProtectedRun(run_id=origin, pipeline=candidates[origin], reason=why))
-    plan.protected.sort(key=lambda protected: protected.run_id)
+        why = f"run {run_label(str(kept))} reuses its tasks (and their logs)"
+        protected = ProtectedRun(run_id=str(origin), pipeline=candidates[origin], reason=why)
+        plan.protected.append(protected)
+    plan.protected.sort(key=lambda protected: int(protected.run_id))
     plan.delete = sorted((run_id, candidates[run_id]) for run_id in doomed)
     return plan
 
@@ -229,13 +217,8 @@ def _after(db: sqlite3.Connection, tables: set[str], doomed: set[int]) -> _After
     return _After(present, last_id, _referenced_artifacts(db, tables, doomed))
 
 
-def _check_schema(db: sqlite3.Connection, tables: set[str]) -> None:
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    ledger = None
-    if "meta" in tables:
-        row = db.execute("SELECT value FROM meta WHERE key = 'ledger_schema'").fetchone()
-        ledger = int(row[0]) if row else None
-    if version > SCHEMA_VERSION or (ledger or 0) > LEDGER_SCHEMA:
+def _check_schema(db: sqlite3.Connection) -> None:
+    if any(schema_version(db, schema) > schema.version for schema in (RUNS, LEDGER, SCHEDULES)):
         raise RuntimeError("the run history was written by a newer shipdeck; use that one")
 
 
@@ -333,7 +316,7 @@ def _delete(db: sqlite3.Connection, plan: _Plan, now: float) -> list[tuple[int, 
     deleted: list[tuple[int, str]] = []
     ids = sorted(doomed)
     for start in range(0, len(ids), _CHUNK):
-        with _writing(db):
+        with transaction(db):
             allowed = _still_deletable(db, plan.tables, ids[start : start + _CHUNK], doomed)
             _delete_rows(db, plan.tables, allowed)
         deleted.extend((run_id, pipelines[run_id]) for run_id in allowed)
@@ -344,24 +327,13 @@ def _delete(db: sqlite3.Connection, plan: _Plan, now: float) -> list[tuple[int, 
             # A writer that found the lock taken retries after a sleep (SQLite's busy handler):
             # leave it a gap to get in before the next chunk takes the lock again.
             time.sleep(_PAUSE)
-    with _writing(db):
+    with transaction(db):
         db.execute(
             "INSERT INTO meta (key, value) VALUES ('gc_last_at', ?)"
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (str(now),),
         )
     return deleted
-
-
-@contextlib.contextmanager
-def _writing(db: sqlite3.Connection) -> Iterator[None]:
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 def _still_deletable(

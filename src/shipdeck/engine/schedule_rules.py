@@ -51,11 +51,6 @@ class TimeRule:
             else f"{triggers.schedule} ({triggers.timezone})"
         )
 
-    @property
-    def fingerprint(self) -> str:
-        """Changes whenever the slots would: a changed rule starts counting afresh."""
-        return self.text
-
     def explain(self) -> str:
         if self.cron is None:
             return ""

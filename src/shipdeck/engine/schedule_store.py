@@ -11,21 +11,19 @@
 - `schedule_pauses` and `schedule_actions`: what is paused, and the audit trail of who paused
   and resumed what.
 
-Like the ledger, the tables have their own schema marker (meta key `schedule_schema`).
+Like the ledger, the tables are their own part of the file (`SCHEDULES`, meta key
+`schedule_schema`: see engine.database).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
+from shipdeck.engine.database import Schema, Tables
 from shipdeck.model import RunStatus, ScheduleAction
-
-SCHEDULE_SCHEMA = 1
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schedule_state (
@@ -66,6 +64,7 @@ CREATE TABLE IF NOT EXISTS schedule_actions (
     reason TEXT NOT NULL
 );
 """
+SCHEDULES = Schema("schedule", version=1, tables=_SCHEMA)
 
 
 class SlotTaken(Exception):
@@ -117,50 +116,10 @@ def _at(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
-class ScheduleStore:
+class ScheduleStore(Tables):
     """A connection to the schedule tables; one per process, never shared by threads."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA busy_timeout = 10000")
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.path = path
-        self._migrate()
-
-    def close(self) -> None:
-        self.db.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
-
-    def _migrate(self) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-            )
-            row = db.execute("SELECT value FROM meta WHERE key = 'schedule_schema'").fetchone()
-            version = int(row[0]) if row else 0
-            if version > SCHEDULE_SCHEMA:
-                raise RuntimeError(
-                    f"{self.path} was written by a newer shipdeck (schedules {version})"
-                )
-            if version < SCHEDULE_SCHEMA:
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schedule_schema', ?)"
-                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (str(SCHEDULE_SCHEMA),),
-                )
+    schema = SCHEDULES
 
     # Trigger state ----------------------------------------------------------------------
 
@@ -197,13 +156,6 @@ class ScheduleStore:
                 [(name, path, digest) for path, digest in files.items()],
             )
         return TriggerState(rule, now, cursor, generation)
-
-    def disarm(self, names: Sequence[str]) -> None:
-        """Forget what was handled: the next look arms the trigger afresh from then."""
-        with self.transaction() as db:
-            for name in names:
-                db.execute("DELETE FROM schedule_state WHERE name = ?", (name,))
-                db.execute("DELETE FROM watched_files WHERE name = ?", (name,))
 
     def advance(self, cursors: Mapping[str, float]) -> None:
         """Mark everything up to each trigger's cursor handled without firing (on_success:
@@ -244,6 +196,17 @@ class ScheduleStore:
 
     def last_run_id(self) -> int:
         row = self.db.execute("SELECT MAX(id) FROM runs").fetchone()
+        return 0 if row[0] is None else int(row[0])
+
+    def alerts_after(self, alert_id: int, limit: int) -> list[tuple[int, str]]:
+        """(id, monitor) of the alerts opened after `alert_id`, oldest first."""
+        rows = self.db.execute(
+            "SELECT id, monitor FROM alerts WHERE id > ? ORDER BY id LIMIT ?", (alert_id, limit)
+        )
+        return [(int(r[0]), str(r[1])) for r in rows]
+
+    def last_alert_id(self) -> int:
+        row = self.db.execute("SELECT MAX(id) FROM alerts").fetchone()
         return 0 if row[0] is None else int(row[0])
 
     def watched(self, name: str) -> dict[str, str]:
@@ -305,13 +268,6 @@ class ScheduleStore:
             str(r[0]): LastFire(int(r[1]), _at(r[2]), RunStatus(r[3]) if r[3] else None)
             for r in rows
         }
-
-    def count_fires(self, name: str) -> int:
-        return int(
-            self.db.execute(
-                "SELECT COUNT(*) FROM schedule_fires WHERE name = ?", (name,)
-            ).fetchone()[0]
-        )
 
     # Pauses -----------------------------------------------------------------------------
 

@@ -18,12 +18,13 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from shipdeck.engine.engine import Engine
 from shipdeck.engine.file_watch import FileDigests, diff
+from shipdeck.engine.monitors import Monitors
 from shipdeck.engine.schedule_rules import TimeRule
 from shipdeck.engine.schedule_store import Fire, ScheduleStore, SlotTaken, TriggerState
 from shipdeck.engine.schedules import SchedulerLock, Trigger, paused_by, triggers_of
@@ -36,6 +37,7 @@ from shipdeck.model import (
     TriggerKind,
     WorkspaceSpec,
 )
+from shipdeck.model.ids import run_label
 from shipdeck.workspace import resolve_params
 from shipdeck.workspace.durations import format_duration
 
@@ -67,10 +69,13 @@ class Scheduler:
         *,
         user: str,
         clock: Callable[[], float] = time.time,
+        monitors: Monitors | None = None,
     ) -> None:
         """`workspace()` gives the configuration to fire with, or None while the workspace
-        file does not load (nothing fires then; what comes due fires once it loads)."""
+        file does not load (nothing fires then; what comes due fires once it loads).
+        `monitors` starts the checks of monitors' schedules (None: they do not fire)."""
         self.engine = engine
+        self.monitors = monitors
         self.store = store
         self.workspace = workspace
         self.user = user
@@ -86,6 +91,9 @@ class Scheduler:
         self._known: tuple[WorkspaceSpec, list[Trigger]] | None = None
         self._recorded: dict[str, tuple[int, dict[str, str]]] = {}
         """name -> (generation, the digests recorded at it): read from the store once."""
+        self.watchers: list[Callable[[float], Awaitable[None]]] = []
+        """More of the firing process's periodic work (scheduled health checks, promotion
+        policies): called with the clock's time at each look, after the triggers."""
 
     # Running ------------------------------------------------------------------------------
 
@@ -131,6 +139,8 @@ class Scheduler:
         if workspace is None:
             return []
         now = self.clock()
+        if self.monitors is not None:
+            self.monitors.recover()  # checks whose process died before judging them
         pauses = self.store.pauses()
         states = self.store.states()
         started: list[Run] = []
@@ -152,17 +162,24 @@ class Scheduler:
             )
         waiting = [s for t, s in live if t.kind == TriggerKind.ON_SUCCESS]
         runs = self._runs_since(waiting) if waiting else []
+        alerting = [s for t, s in live if t.kind == TriggerKind.ON_ALERT]
+        alerts = self._alerts_since(alerting) if alerting else []
         handled: dict[str, float] = {}
         for trigger, state in live:
             if trigger.kind.timed:
                 started += self._timed(trigger, state, now)
             elif trigger.kind == TriggerKind.ON_SUCCESS:
                 started += self._after_success(trigger, state, runs, handled)
+            elif trigger.kind == TriggerKind.ON_ALERT:
+                started += self._after_alert(trigger, state, alerts, now, handled)
             else:
-                run = self._on_change(trigger, state, now, looked[trigger.name])
-                if run is not None:
-                    started.append(run)
+                started += self._on_change(trigger, state, now, looked[trigger.name])
         self.store.advance(handled)
+        for watch in self.watchers:
+            try:
+                await watch(now)
+            except Exception:  # one watcher's failure must not stop the triggers or the others
+                _log.exception("shipdeck: a scheduled check failed; trying again")
         return started
 
     def _triggers(self, workspace: WorkspaceSpec) -> list[Trigger]:
@@ -178,6 +195,8 @@ class Scheduler:
         cursor = now
         if trigger.kind == TriggerKind.ON_SUCCESS:
             cursor = float(self.store.last_run_id())
+        elif trigger.kind == TriggerKind.ON_ALERT:
+            cursor = float(self.store.last_alert_id())
         elif trigger.kind == TriggerKind.ON_CHANGE:
             files = await asyncio.to_thread(self._digests.look, trigger.spec.on_change)
         self.store.arm(trigger.name, rule, now, cursor, files)
@@ -231,12 +250,7 @@ class Scheduler:
                 fired_at=now,
                 cursor=slot,
             )
-            text = self._timed_text(trigger, rule, slot)
-            if cause.missed:
-                text += f" (+{cause.missed:,} missed)"
-            run = self._fire(trigger, fire, cause, text)
-            if run is not None:
-                started.append(run)
+            started += self._fire(trigger, fire, cause, self._timed_text(trigger, rule, slot))
         return started
 
     @staticmethod
@@ -300,7 +314,7 @@ class Scheduler:
             cause = RunCause(
                 kind=trigger.kind,
                 schedule=trigger.name,
-                upstream_run=run_id,
+                upstream_run=str(run_id),
                 upstream_pipeline=pipeline,
                 missed=missed if position == 0 else 0,
             )
@@ -312,19 +326,16 @@ class Scheduler:
                 fired_at=self.clock(),
                 cursor=float(run_id),
             )
-            text = f"after {pipeline} #{run_id}"
-            if cause.missed:
-                text += f" (+{cause.missed:,} missed)"
-            run = self._fire(trigger, fire, cause, text)
-            if run is not None:
-                started.append(run)
+            started += self._fire(
+                trigger, fire, cause, f"after {pipeline} {run_label(str(run_id))}"
+            )
         return started
 
     # on_change ----------------------------------------------------------------------------
 
     def _on_change(
         self, trigger: Trigger, state: TriggerState, now: float, current: dict[str, str]
-    ) -> Run | None:
+    ) -> list[Run]:
         recorded = self._recorded.get(trigger.name)
         if recorded is None or recorded[0] != state.generation:
             recorded = (state.generation, self.store.watched(trigger.name))
@@ -334,14 +345,14 @@ class Scheduler:
             self._pending.pop(trigger.name, None)
             if changes.removed:
                 self.store.settle(trigger.name, state.generation, current)
-            return None
+            return []
         signature = hashlib.sha256(repr(sorted(current.items())).encode()).hexdigest()
         pending = self._pending.get(trigger.name)
         if pending is None or pending.signature != signature:
             pending = _Pending(signature, now)
             self._pending[trigger.name] = pending
         if now - pending.since < trigger.spec.debounce:
-            return None
+            return []
         cause = RunCause(
             kind=trigger.kind,
             schedule=trigger.name,
@@ -364,12 +375,76 @@ class Scheduler:
         self._pending.pop(trigger.name, None)
         return self._fire(trigger, fire, cause, text)
 
+    # on_alert -----------------------------------------------------------------------------
+
+    def _alerts_since(self, states: list[TriggerState]) -> list[tuple[int, str]]:
+        return self.store.alerts_after(int(min(state.cursor for state in states)), RUNS_PER_LOOK)
+
+    def _after_alert(
+        self,
+        trigger: Trigger,
+        state: TriggerState,
+        alerts: list[tuple[int, str]],
+        now: float,
+        handled_through: dict[str, float],
+    ) -> list[Run]:
+        """One run for the newest alert opened since the last look by a watched monitor,
+        unless the trigger started one less than `cooldown` ago (then none: the alerts are
+        handled, and counted in the log)."""
+        cursor = int(state.cursor)
+        newer = [(alert_id, monitor) for alert_id, monitor in alerts if alert_id > cursor]
+        if not newer:
+            return []
+        handled_through[trigger.name] = float(newer[-1][0])
+        watched = set(trigger.spec.on_alert)
+        opened = [(alert_id, monitor) for alert_id, monitor in newer if monitor in watched]
+        if not opened:
+            return []
+        last = self.store.last_fires().get(trigger.name)
+        if last is not None and now - last.fired_at.timestamp() < trigger.spec.cooldown:
+            _log.info(
+                "shipdeck: %s: %d alert%s within the cool-down of %s after run #%d: no run",
+                trigger.name,
+                len(opened),
+                "" if len(opened) == 1 else "s",
+                format_duration(trigger.spec.cooldown),
+                last.run_id,
+            )
+            return []
+        alert_id, monitor = opened[-1]
+        cause = RunCause(
+            kind=trigger.kind,
+            schedule=trigger.name,
+            alert=alert_id,
+            monitor=monitor,
+            missed=len(opened) - 1,
+        )
+        fire = Fire(
+            name=trigger.name,
+            slot=f"alert:{alert_id}",
+            pipeline=trigger.pipeline,
+            due_at=None,
+            fired_at=now,
+            cursor=float(alert_id),
+        )
+        text = f"alert #{alert_id} {monitor}"
+        if cause.missed:
+            text += f" (+{cause.missed:,} more)"
+        return self._fire(trigger, fire, cause, text)
+
     # Firing -------------------------------------------------------------------------------
 
-    def _fire(self, trigger: Trigger, fire: Fire, cause: RunCause, text: str) -> Run | None:
-        """Start the run and record the fire in one transaction; None when the slot was
-        fired already (by a process before this one) or the run could not start."""
+    def _fire(self, trigger: Trigger, fire: Fire, cause: RunCause, text: str) -> list[Run]:
+        """Start the run and record the fire in one transaction: the run, or none when the
+        slot was fired already (by a process before this one). `text` is the run's trigger,
+        with the slots it stands for after downtime (an alert's run says how many alerts it
+        stands for itself)."""
+        if cause.missed and cause.alert is None:
+            text += f" (+{cause.missed:,} missed)"
         try:
+            if trigger.monitor is not None:
+                check = self._check(trigger, fire, cause, text)
+                return [] if check is None else [check]
             spec = self.engine.pipeline(trigger.pipeline)
             params = resolve_params(spec, {})
             run = self.engine.start_run(
@@ -382,12 +457,32 @@ class Scheduler:
             )
         except SlotTaken:
             _log.info("shipdeck: %s: %s was fired already", trigger.name, fire.slot)
-            return None
+            return []
         data = ScheduleFiredData(
             schedule=trigger.name, pipeline=trigger.pipeline, trigger=text, cause=cause
         )
         self.engine.feed.publish(EventKind.SCHEDULE_FIRED, data, run_id=run.id)
-        _log.info("shipdeck: %s started run #%d (%s)", trigger.name, run.id, text)
+        _log.info("shipdeck: %s started run %s (%s)", trigger.name, run.label, text)
+        return [run]
+
+    def _check(self, trigger: Trigger, fire: Fire, cause: RunCause, text: str) -> Run | None:
+        """Start a check of the trigger's monitor, recorded with the fire."""
+        assert trigger.monitor is not None
+        if self.monitors is None:
+            return None
+        check = self.monitors.start(
+            trigger.monitor,
+            trigger=text,
+            user=self.user,
+            cause=cause,
+            claim=lambda db, run_id: ScheduleStore.record(db, fire, run_id),
+        )
+        run = self.engine.get_run(check.run_id)
+        data = ScheduleFiredData(
+            schedule=trigger.name, pipeline=trigger.pipeline, trigger=text, cause=cause
+        )
+        self.engine.feed.publish(EventKind.SCHEDULE_FIRED, data, run_id=run.id)
+        _log.info("shipdeck: %s started check #%d (run %s)", trigger.name, check.id, run.label)
         return run
 
 

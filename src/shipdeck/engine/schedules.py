@@ -1,8 +1,9 @@
 """Schedules as the operator sees them: listed with their next fire time and last run, and
 paused or resumed (recorded, with who). Works in any process; firing is the Scheduler's job.
 
-A trigger is named `PIPELINE.KIND` (`retrain.schedule`, `retrain.on_change`). Pausing a
-pipeline's name pauses all of its triggers; pausing a trigger's name pauses that one.
+A trigger is named `PIPELINE.KIND` (`retrain.schedule`, `retrain.on_change`); a monitor's
+schedule is `monitor:NAME.KIND` (`monitor:drift.every`). Pausing a pipeline's name (or
+`monitor:NAME`) pauses all of its triggers; pausing a trigger's name pauses that one.
 Resuming re-arms what it resumes: slots that came due, upstream runs that succeeded and
 files that changed while paused do not fire.
 """
@@ -28,6 +29,7 @@ from shipdeck.model import (
     TriggerKind,
     WorkspaceSpec,
 )
+from shipdeck.model.monitor import monitor_pipeline
 from shipdeck.workspace.durations import format_duration
 
 LOCK_NAME = "scheduler.lock"
@@ -38,8 +40,11 @@ class Trigger:
     """One declared trigger of one pipeline."""
 
     pipeline: str
+    """What it starts: a pipeline, or `monitor:NAME` for a monitor's checks."""
     kind: TriggerKind
     spec: PipelineTriggers
+    monitor: str | None = None
+    """The monitor whose checks it starts (None: it starts runs of `pipeline`)."""
 
     name: str = field(init=False)
     rule: str = field(init=False)
@@ -58,15 +63,26 @@ class Trigger:
             return f"every {format_duration(spec.every or 0)}"
         if self.kind == TriggerKind.ON_SUCCESS:
             return "after " + ", ".join(spec.on_success)
+        if self.kind == TriggerKind.ON_ALERT:
+            return (
+                "alert of "
+                + ", ".join(spec.on_alert)
+                + f" (cooldown {format_duration(spec.cooldown)})"
+            )
         return ", ".join(spec.on_change) + f" (debounce {format_duration(spec.debounce)})"
 
 
 def triggers_of(workspace: WorkspaceSpec) -> list[Trigger]:
-    """Every trigger the workspace declares, by pipeline in file order."""
+    """Every trigger the workspace declares, by pipeline in file order, then the monitors'
+    schedules."""
     return [
         Trigger(name, kind, pipeline.triggers)
         for name, pipeline in workspace.pipelines.items()
         for kind in pipeline.triggers.kinds()
+    ] + [
+        Trigger(monitor_pipeline(name), kind, monitor.timing, monitor=name)
+        for name, monitor in workspace.monitors.items()
+        for kind in monitor.timing.kinds()
     ]
 
 
@@ -167,7 +183,7 @@ class ScheduleBook:
                     ),
                     next_at=None if next_at is None else _utc(next_at),
                     catchup=trigger.spec.catchup,
-                    last_run=None if fire is None else fire.run_id,
+                    last_run=None if fire is None else str(fire.run_id),
                     last_status=None if fire is None else fire.status,
                     last_fired_at=None if fire is None else fire.fired_at,
                     paused=pause is not None,
@@ -175,6 +191,7 @@ class ScheduleBook:
                     paused_by=None if pause is None else pause.user,
                     paused_at=None if pause is None else pause.at,
                     paused_reason="" if pause is None else pause.reason,
+                    monitor=trigger.monitor,
                 )
             )
         return ScheduleList(schedules=infos, scheduler_pid=scheduler_pid(self.state_dir))
@@ -186,7 +203,11 @@ class ScheduleBook:
         if matched:
             return matched
         known = sorted({t.pipeline for t in triggers} | {t.name for t in triggers})
-        listed = ", ".join(known) if known else "none: no pipeline declares a schedule or trigger"
+        listed = (
+            ", ".join(known)
+            if known
+            else "none: no pipeline or monitor declares a schedule or trigger"
+        )
         raise NotFound(f"no schedule or trigger {name!r} (known: {listed})")
 
     def pause(

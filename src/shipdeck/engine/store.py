@@ -7,20 +7,23 @@ not one per change. Connections are short-lived per process and never shared acr
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shipdeck.engine.database import connect
+from shipdeck.engine.database import Schema, connect, migrate, transaction
+from shipdeck.errors import InvalidInput
 from shipdeck.model import Metric, RerunMode, Run, RunCause, RunStatus, TaskRun, TaskStatus
+from shipdeck.model.ids import Id
 from shipdeck.model.lineage import CodeVersion, InputFile
+from shipdeck.model.run import parse_id
 from shipdeck.model.text import repaired
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -111,6 +114,41 @@ CREATE TABLE IF NOT EXISTS input_digests (
     file_id TEXT NOT NULL,
     sha256 TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS monitor_checks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    monitor TEXT NOT NULL,
+    run_id INTEGER NOT NULL,
+    trigger TEXT NOT NULL,
+    user TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    verdict TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    report TEXT
+);
+CREATE INDEX IF NOT EXISTS monitor_checks_monitor ON monitor_checks (monitor, id);
+CREATE INDEX IF NOT EXISTS monitor_checks_running ON monitor_checks (verdict)
+    WHERE verdict = 'running';
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    monitor TEXT NOT NULL,
+    threshold TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    value REAL NOT NULL,
+    opened_at REAL NOT NULL,
+    opened_check INTEGER NOT NULL,
+    last_value REAL NOT NULL,
+    last_check INTEGER NOT NULL,
+    watches TEXT NOT NULL DEFAULT '{}',
+    closed_at REAL,
+    closed_value REAL,
+    closed_reason TEXT NOT NULL DEFAULT '',
+    acked_by TEXT,
+    acked_at REAL,
+    ack_note TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX IF NOT EXISTS alerts_open ON alerts (monitor, threshold)
+    WHERE closed_at IS NULL;
 """
 
 ACTIVE_RUN = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
@@ -131,14 +169,38 @@ _UPGRADES = {
     4: [],  # the status indexes: created with the rest of the schema (IF NOT EXISTS)
     5: [("runs", "ALTER TABLE runs ADD COLUMN cause TEXT")],
     6: [],  # lineage: new tables only, which the schema creates
+    7: [],  # monitor checks and alerts: new tables only
 }
 """(table, statement) that bring a store written at version N-1 to version N; a table the
 store does not have yet is skipped (the schema then creates it whole)."""
+RUNS = Schema("runs", SCHEMA_VERSION, _SCHEMA, _UPGRADES, legacy_user_version=True)
+"""The run history's part of the file (up to version 6 its version was `PRAGMA user_version`)."""
 
 
 Claim = Callable[[sqlite3.Connection, int], None]
-"""Writes more in a new run's own transaction: (connection, run id) -> None; raising undoes
-the run (see `Store.insert_run`)."""
+"""Writes more in a new run's own transaction: (connection, run number) -> None; raising
+undoes the run (see `Store.insert_run`)."""
+
+
+def run_key(run_id: str) -> int | None:
+    """The SQLite key of a run id, None for an id this store never gives (not a number as
+    the store writes it: `"012"` is no id, as `"abc"` is none).
+
+    Above the store a run id is opaque text (`"12"`); the tables keep INTEGER keys."""
+    try:
+        key = parse_id(run_id, "run id")
+    except InvalidInput:  # more digits than any id has
+        return None
+    return key if key is not None and str(key) == run_id else None
+
+
+def _key(run_id: str) -> int:
+    """The key of a run id the engine gave out (from its own rows): always a number."""
+    return int(run_id)
+
+
+def _id(key: int | None) -> Id | None:
+    return None if key is None else str(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +218,7 @@ class OutputCursor:
     `log_offset` (`log_lines` lines) and its $SHIPDECK_METRICS file up to `metrics_offset`.
     Saved in the transaction that saves those metrics, so crash recovery reads on from here."""
 
-    run_id: int
+    run_id: Id
     task: str
     log_offset: int = 0
     log_lines: int = 0
@@ -169,7 +231,7 @@ class TaskLink:
     """A task's place in its run's lineage: kept from which run, needing which tasks."""
 
     name: str
-    reused_from: int | None
+    reused_from: Id | None
     needs_json: str | None
     """As stored; parsed only for the runs whose lineage needs it (`needs`)."""
 
@@ -197,46 +259,13 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._db = connect(path)  # its failures name the file: see engine.database
-        self._migrate()
+        migrate(self._db, RUNS)
 
     def close(self) -> None:
         self._db.close()
 
-    def _migrate(self) -> None:
-        with self._transaction():
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise RuntimeError(
-                    f"{self.path} was written by a newer shipdeck (schema {version})"
-                )
-            if version < SCHEMA_VERSION:
-                if version > 0:
-                    for step in range(version + 1, SCHEMA_VERSION + 1):
-                        for table, statement in _UPGRADES[step]:
-                            if self._needs(table, statement):
-                                self._db.execute(statement)
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-    def _needs(self, table: str, statement: str) -> bool:
-        """Whether an upgrade statement has work to do: its table exists and, for an added
-        column, lacks it (a step met twice, or a store copied back a version, stays whole)."""
-        if not self._has_table(table):
-            return False
-        added = re.search(r"ADD COLUMN (\w+)", statement)
-        if added is None:
-            return True
-        columns = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
-        return added.group(1) not in columns
-
-    def _has_table(self, name: str) -> bool:
-        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
-        return self._db.execute(query, (name,)).fetchone() is not None
-
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db)
 
     def integrity_check(self) -> str:
         return str(self._db.execute("PRAGMA integrity_check").fetchone()[0])
@@ -264,7 +293,7 @@ class Store:
         tasks: Sequence[TaskRow],
         *,
         claim: Claim | None = None,
-    ) -> int:
+    ) -> Id:
         """Create a run and its task rows in one transaction; returns the new run id.
 
         `claim(db, run_id)` writes more in that same transaction (a schedule records the slot
@@ -280,7 +309,7 @@ class Store:
                     json.dumps(run.params),
                     run.trigger,
                     run.user,
-                    run.parent_id,
+                    None if run.parent_id is None else _key(run.parent_id),
                     run.rerun_mode.value if run.rerun_mode else None,
                     run.rerun_from,
                     run.jobs,
@@ -293,9 +322,10 @@ class Store:
                     None if run.cause is None else run.cause.model_dump_json(),
                 ),
             )
-            run_id = int(cursor.lastrowid or 0)
+            key = int(cursor.lastrowid or 0)
             if claim is not None:
-                claim(self._db, run_id)
+                claim(self._db, key)
+            run_id = str(key)
             rows = [
                 TaskRow(row.task.model_copy(update={"run_id": run_id}), row.position, row.pid)
                 for row in tasks
@@ -323,7 +353,7 @@ class Store:
                         to_epoch(run.finished_at),
                         run.tasks_total,
                         run.tasks_done,
-                        run.id,
+                        _key(run.id),
                     )
                     for run in runs
                 ],
@@ -332,13 +362,23 @@ class Store:
             self._db.executemany(
                 "INSERT INTO metrics (run_id, task, key, value, step, ts)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                [(m.run_id, m.task, m.key, m.value, m.step, m.ts.timestamp()) for m in metrics],
+                [
+                    (_key(m.run_id), m.task, m.key, m.value, m.step, m.ts.timestamp())
+                    for m in metrics
+                ],
             )
             self._db.executemany(
                 "INSERT OR REPLACE INTO task_output (run_id, task, log_offset, log_lines,"
                 " metrics_offset, metrics_line) VALUES (?, ?, ?, ?, ?, ?)",
                 [
-                    (o.run_id, o.task, o.log_offset, o.log_lines, o.metrics_offset, o.metrics_line)
+                    (
+                        _key(o.run_id),
+                        o.task,
+                        o.log_offset,
+                        o.log_lines,
+                        o.metrics_offset,
+                        o.metrics_line,
+                    )
                     for o in outputs
                 ],
             )
@@ -354,7 +394,7 @@ class Store:
             " reason = excluded.reason, reused_from = excluded.reused_from, pid = excluded.pid",
             [
                 (
-                    row.task.run_id,
+                    _key(row.task.run_id),
                     row.task.name,
                     row.position,
                     row.task.status.value,
@@ -363,7 +403,7 @@ class Store:
                     to_epoch(row.task.started_at),
                     to_epoch(row.task.finished_at),
                     row.task.reason,
-                    row.task.reused_from,
+                    None if row.task.reused_from is None else _key(row.task.reused_from),
                     row.pid,
                     None if row.task.needs is None else json.dumps(row.task.needs),
                 )
@@ -371,21 +411,22 @@ class Store:
             ],
         )
 
-    def request_cancel(self, run_id: int) -> None:
-        self._db.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (run_id,))
+    def request_cancel(self, run_id: str) -> None:
+        self._db.execute("UPDATE runs SET cancel_requested = 1 WHERE id = ?", (_key(run_id),))
 
-    def interrupt_run(self, run_id: int, reason: str, now: float) -> list[str]:
+    def interrupt_run(self, run_id: str, reason: str, now: float) -> list[str]:
         """Mark an orphaned run and its unfinished tasks interrupted; returns the tasks that
         were running (their logs get a note)."""
+        key = _key(run_id)
         with self._transaction():
-            status = self._db.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
+            status = self._db.execute("SELECT status FROM runs WHERE id = ?", (key,)).fetchone()
             if status is None or status[0] not in ACTIVE_RUN:
                 return []
             running = [
                 str(row[0])
                 for row in self._db.execute(
                     "SELECT name FROM tasks WHERE run_id = ? AND status IN (?, ?)",
-                    (run_id, TaskStatus.RUNNING.value, TaskStatus.RETRYING.value),
+                    (key, TaskStatus.RUNNING.value, TaskStatus.RETRYING.value),
                 )
             ]
             unfinished = (TaskStatus.PENDING.value, TaskStatus.RUNNING.value)
@@ -397,32 +438,35 @@ class Store:
                     TaskStatus.INTERRUPTED.value,
                     reason,
                     now,
-                    run_id,
+                    key,
                     *unfinished,
                     TaskStatus.RETRYING.value,
                 ),
             )
             done = self._db.execute(
-                "SELECT COUNT(*) FROM tasks WHERE run_id = ?", (run_id,)
+                "SELECT COUNT(*) FROM tasks WHERE run_id = ?", (key,)
             ).fetchone()[0]
             self._db.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, tasks_done = ? WHERE id = ?",
-                (RunStatus.INTERRUPTED.value, now, done, run_id),
+                (RunStatus.INTERRUPTED.value, now, done, key),
             )
         return running
 
     # Reads ------------------------------------------------------------------------------
 
-    def get_run(self, run_id: int) -> Run | None:
-        row = self._db.execute(
-            f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,)
-        ).fetchone()
+    def get_run(self, run_id: str) -> Run | None:
+        """The run, None when there is none with that id (or the id is none this store
+        gives: an engine answers "no run" to any id, not a crash)."""
+        key = run_key(run_id)
+        if key is None:
+            return None
+        row = self._db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (key,)).fetchone()
         return None if row is None else _run_from_row(row)
 
-    def run_control(self, run_id: int) -> tuple[str | None, bool] | None:
+    def run_control(self, run_id: str) -> tuple[str | None, bool] | None:
         """The run's owner lock name and whether a cancel was requested."""
         row = self._db.execute(
-            "SELECT owner, cancel_requested FROM runs WHERE id = ?", (run_id,)
+            "SELECT owner, cancel_requested FROM runs WHERE id = ?", (_key(run_id),)
         ).fetchone()
         return None if row is None else (row[0], bool(row[1]))
 
@@ -433,13 +477,17 @@ class Store:
         status: RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
-        before: int | None = None,
+        before: str | None = None,
     ) -> list[Run]:
-        """Runs matching every filter given, newest first (see `_run_filter` for `text`)."""
+        """Runs matching every filter given, newest first (see `_run_filter` for `text`);
+        with `before`, only those older than that run."""
         where, args = _run_filter(pipeline, status, text)
         if before is not None:
+            key = run_key(before)
+            if key is None:
+                raise InvalidInput(f"before: {before!r} is not a run id of this runner")
             where.append("id < ?")
-            args.append(before)
+            args.append(key)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = self._db.execute(
             f"SELECT {_RUN_COLUMNS} FROM runs {clause} ORDER BY id DESC LIMIT ?",
@@ -465,7 +513,7 @@ class Store:
         status: RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
-        before: int | None = None,
+        before: str | None = None,
     ) -> tuple[list[Run], int]:
         """`list_runs` and `count_runs` read from one snapshot of the store, so the count
         includes every run listed."""
@@ -490,8 +538,8 @@ class Store:
             streaks.extend(self._pipeline_streaks(str(pipeline)))
         streaks.sort(reverse=True)
         result = []
-        for run_id, count in streaks[: max(0, limit)]:
-            run = self.get_run(run_id)
+        for key, count in streaks[: max(0, limit)]:
+            run = self.get_run(str(key))
             if run is not None:
                 result.append((run, count))
         return result
@@ -521,68 +569,70 @@ class Store:
         ).fetchall()
         return [(int(newest), int(count)) for newest, count in rows]
 
-    def latest_run_id(self, pipeline: str | None = None) -> int | None:
+    def latest_run_id(self, pipeline: str | None = None) -> Id | None:
         if pipeline is None:
             row = self._db.execute("SELECT MAX(id) FROM runs").fetchone()
         else:
             row = self._db.execute(
                 "SELECT MAX(id) FROM runs WHERE pipeline = ?", (pipeline,)
             ).fetchone()
-        return None if row[0] is None else int(row[0])
+        return _id(row[0])
 
-    def active_runs(self) -> list[tuple[int, str | None]]:
+    def active_runs(self) -> list[tuple[Id, str | None]]:
         rows = self._db.execute(
             "SELECT id, owner FROM runs WHERE status IN (?, ?) ORDER BY id", ACTIVE_RUN
         )
-        return [(int(row[0]), row[1]) for row in rows]
+        return [(str(row[0]), row[1]) for row in rows]
 
-    def active_runs_ahead(self, pipeline: str, run_id: int) -> list[tuple[int, str | None]]:
+    def active_runs_ahead(self, pipeline: str, run_id: str) -> list[tuple[Id, str | None]]:
         """Queued or running runs of `pipeline` created before `run_id`, with their owners."""
         rows = self._db.execute(
             "SELECT id, owner FROM runs WHERE status IN (?, ?) AND pipeline = ? AND id < ?"
             " ORDER BY id",
-            (*ACTIVE_RUN, pipeline, run_id),
+            (*ACTIVE_RUN, pipeline, _key(run_id)),
         )
-        return [(int(row[0]), row[1]) for row in rows]
+        return [(str(row[0]), row[1]) for row in rows]
 
-    def cancel_requests(self, owner: str) -> list[int]:
+    def cancel_requests(self, owner: str) -> list[Id]:
         rows = self._db.execute(
             "SELECT id FROM runs WHERE owner = ? AND cancel_requested = 1 AND status IN (?, ?)",
             (owner, *ACTIVE_RUN),
         )
-        return [int(row[0]) for row in rows]
+        return [str(row[0]) for row in rows]
 
-    def tasks(self, run_id: int) -> list[TaskRun]:
+    def tasks(self, run_id: str) -> list[TaskRun]:
         rows = self._db.execute(
-            f"SELECT {_TASK_COLUMNS} FROM tasks WHERE run_id = ? ORDER BY position", (run_id,)
+            f"SELECT {_TASK_COLUMNS} FROM tasks WHERE run_id = ? ORDER BY position",
+            (_key(run_id),),
         )
         return [_task_from_row(row) for row in rows]
 
-    def task(self, run_id: int, name: str) -> TaskRun | None:
+    def task(self, run_id: str, name: str) -> TaskRun | None:
         row = self._db.execute(
-            f"SELECT {_TASK_COLUMNS} FROM tasks WHERE run_id = ? AND name = ?", (run_id, name)
+            f"SELECT {_TASK_COLUMNS} FROM tasks WHERE run_id = ? AND name = ?",
+            (_key(run_id), name),
         ).fetchone()
         return None if row is None else _task_from_row(row)
 
-    def running_pids(self, run_id: int) -> list[tuple[str, int]]:
+    def running_pids(self, run_id: str) -> list[tuple[str, int]]:
         rows = self._db.execute(
-            "SELECT name, pid FROM tasks WHERE run_id = ? AND pid IS NOT NULL", (run_id,)
+            "SELECT name, pid FROM tasks WHERE run_id = ? AND pid IS NOT NULL", (_key(run_id),)
         )
         return [(str(row[0]), int(row[1])) for row in rows]
 
-    def output_cursor(self, run_id: int, task: str) -> OutputCursor:
+    def output_cursor(self, run_id: str, task: str) -> OutputCursor:
         row = self._db.execute(
             "SELECT log_offset, log_lines, metrics_offset, metrics_line FROM task_output"
             " WHERE run_id = ? AND task = ?",
-            (run_id, task),
+            (_key(run_id), task),
         ).fetchone()
         if row is None:
             return OutputCursor(run_id, task)
         return OutputCursor(run_id, task, *row)
 
-    def metrics(self, run_id: int, tasks: Sequence[str] | None = None) -> list[Metric]:
-        sql = "SELECT run_id, task, key, value, step, ts FROM metrics WHERE run_id = ?"
-        args: list[Any] = [run_id]
+    def metrics(self, run_id: str, tasks: Sequence[str] | None = None) -> list[Metric]:
+        sql = "SELECT task, key, value, step, ts FROM metrics WHERE run_id = ?"
+        args: list[Any] = [_key(run_id)]
         if tasks is not None:
             if not tasks:
                 return []
@@ -590,19 +640,19 @@ class Store:
             args.extend(tasks)
         rows = self._db.execute(sql + " ORDER BY id", args)
         return [
-            Metric(run_id=r[0], task=r[1], key=r[2], value=r[3], step=r[4], ts=from_epoch(r[5]))
+            Metric(run_id=run_id, task=r[0], key=r[1], value=r[2], step=r[3], ts=from_epoch(r[4]))
             for r in rows
         ]
 
     # Lineage ----------------------------------------------------------------------------
 
-    def record_code(self, run_id: int, code: CodeVersion) -> None:
+    def record_code(self, run_id: str, code: CodeVersion) -> None:
         with self._transaction():
             self._db.execute(
                 "INSERT OR REPLACE INTO run_code (run_id, commit_sha, short, branch, dirty,"
                 " changed_files, changes_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
-                    run_id,
+                    _key(run_id),
                     code.commit,
                     code.short,
                     code.branch,
@@ -612,17 +662,20 @@ class Store:
                 ),
             )
 
-    def record_inputs(self, run_id: int, files: Sequence[InputFile]) -> None:
+    def record_inputs(self, run_id: str, files: Sequence[InputFile]) -> None:
         with self._transaction():
             self._db.executemany(
                 "INSERT OR REPLACE INTO task_inputs (run_id, task, path, sha256, size, mtime)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                [(run_id, f.task, f.path, f.sha256, f.size, f.mtime.timestamp()) for f in files],
+                [
+                    (_key(run_id), f.task, f.path, f.sha256, f.size, f.mtime.timestamp())
+                    for f in files
+                ],
             )
 
-    def codes(self, run_ids: Collection[int]) -> dict[int, CodeVersion]:
+    def codes(self, run_ids: Collection[str]) -> dict[Id, CodeVersion]:
         """The code version each of the runs recorded (runs that recorded none are absent)."""
-        found: dict[int, CodeVersion] = {}
+        found: dict[Id, CodeVersion] = {}
         for chunk in _chunks(run_ids):
             rows = self._db.execute(
                 "SELECT run_id, commit_sha, short, branch, dirty, changed_files, changes_sha256"
@@ -630,7 +683,7 @@ class Store:
                 chunk,
             )
             for row in rows:
-                found[int(row[0])] = CodeVersion(
+                found[str(row[0])] = CodeVersion(
                     commit=row[1],
                     short=row[2],
                     branch=row[3],
@@ -640,9 +693,9 @@ class Store:
                 )
         return found
 
-    def inputs(self, run_ids: Collection[int]) -> dict[int, list[InputFile]]:
+    def inputs(self, run_ids: Collection[str]) -> dict[Id, list[InputFile]]:
         """The inputs each of the runs' tasks recorded, in pipeline then path order."""
-        found: dict[int, list[InputFile]] = {}
+        found: dict[Id, list[InputFile]] = {}
         for chunk in _chunks(run_ids):
             rows = self._db.execute(
                 "SELECT i.run_id, i.task, i.path, i.sha256, i.size, i.mtime FROM task_inputs i"
@@ -652,7 +705,7 @@ class Store:
                 chunk,
             )
             for r in rows:
-                found.setdefault(int(r[0]), []).append(
+                found.setdefault(str(r[0]), []).append(
                     InputFile(
                         task=r[1],
                         path=r[2],
@@ -663,10 +716,10 @@ class Store:
                 )
         return found
 
-    def task_links(self, run_ids: Collection[int]) -> dict[int, list[TaskLink]]:
+    def task_links(self, run_ids: Collection[str]) -> dict[Id, list[TaskLink]]:
         """How each run's tasks hang together (name, the run a kept one came from, its
         needs), in pipeline order: what lineage needs of many runs, without whole TaskRuns."""
-        found: dict[int, list[TaskLink]] = {}
+        found: dict[Id, list[TaskLink]] = {}
         for chunk in _chunks(run_ids):
             rows = self._db.execute(
                 "SELECT run_id, name, reused_from, needs FROM tasks"
@@ -674,7 +727,8 @@ class Store:
                 chunk,
             )
             for row in rows:
-                found.setdefault(int(row[0]), []).append(TaskLink(row[1], row[2], row[3]))
+                link = TaskLink(row[1], _id(row[2]), row[3])
+                found.setdefault(str(row[0]), []).append(link)
         return found
 
 
@@ -739,27 +793,17 @@ def _run_filter(
     return where, args
 
 
-class _Transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
-
-    def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, kind: object, error: object, traceback: object) -> None:
-        self._db.execute("COMMIT" if kind is None else "ROLLBACK")
-
-
-def _chunks(ids: Collection[int], size: int = 500) -> Iterator[list[int]]:
-    """`ids` in lists of at most `size`: SQLite bounds the parameters of one statement."""
-    ordered = sorted(ids)
+def _chunks(ids: Collection[str], size: int = 500) -> Iterator[list[int]]:
+    """The keys of `ids` in lists of at most `size`: SQLite bounds the parameters of one
+    statement. Ids no run of this store has (not numbers) match nothing: left out."""
+    ordered = sorted(key for key in map(run_key, ids) if key is not None)
     for start in range(0, len(ordered), size):
         yield ordered[start : start + size]
 
 
 def _run_from_row(row: Sequence[Any]) -> Run:
     return Run(
-        id=row[0],
+        id=str(row[0]),
         pipeline=row[1],
         status=RunStatus(row[2]),
         # Params are checked on the way in, but a store may hold text from before that check
@@ -767,7 +811,7 @@ def _run_from_row(row: Sequence[Any]) -> Run:
         params=repaired(json.loads(row[3])),
         trigger=row[4],
         user=row[5],
-        parent_id=row[6],
+        parent_id=_id(row[6]),
         rerun_mode=RerunMode(row[7]) if row[7] else None,
         rerun_from=row[8],
         jobs=row[9],
@@ -782,7 +826,7 @@ def _run_from_row(row: Sequence[Any]) -> Run:
 
 def _task_from_row(row: Sequence[Any]) -> TaskRun:
     return TaskRun(
-        run_id=row[0],
+        run_id=str(row[0]),
         name=row[1],
         status=TaskStatus(row[2]),
         attempts=row[3],
@@ -790,6 +834,6 @@ def _task_from_row(row: Sequence[Any]) -> TaskRun:
         started_at=from_epoch(row[5]),
         finished_at=from_epoch(row[6]),
         reason=row[7],
-        reused_from=row[8],
+        reused_from=_id(row[8]),
         needs=None if row[9] is None else json.loads(row[9]),
     )

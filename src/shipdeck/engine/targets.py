@@ -34,12 +34,12 @@ _RUN_REVISION = re.compile(r"[r#]?(\d+)")
 class RunSource(Protocol):
     """What the resolver needs from the engine."""
 
-    def get_run(self, run_id: int) -> Run: ...
+    def get_run(self, run_id: str) -> Run: ...
 
-    def run_detail(self, run_id: int) -> RunDetail: ...
+    def run_detail(self, run_id: str) -> RunDetail: ...
 
     def runs(
-        self, *, pipeline: str | None = None, limit: int = 50, before: int | None = None
+        self, *, pipeline: str | None = None, limit: int = 50, before: str | None = None
     ) -> list[Run]: ...
 
 
@@ -136,15 +136,15 @@ class TargetResolver:
             raise InvalidInput(
                 f"bad revision {ref!r} for {service.name}: expected r<run id> (like r12) or latest"
             )
-        run = self.runs.get_run(run_id)
+        run = self.runs.get_run(str(run_id))
         if run.pipeline != pipeline:
-            raise InvalidInput(f"run #{run.id} is a run of {run.pipeline}, not {pipeline}")
+            raise InvalidInput(f"run {run.label} is a run of {run.pipeline}, not {pipeline}")
         if run.status != RunStatus.SUCCEEDED:
             raise InvalidInput(
-                f"run #{run.id} of {pipeline} {run.status.value}: only successful runs deploy"
+                f"run {run.label} of {pipeline} {run.status.value}: only successful runs deploy"
             )
         if self.registry.run_artifact(run.id, artifact) is None:
-            raise NotFound(f"run #{run.id} of {pipeline} left no {artifact} to deploy")
+            raise NotFound(f"run {run.label} of {pipeline} left no {artifact} to deploy")
         return run
 
     # Facts about a revision -------------------------------------------------------------
@@ -247,7 +247,7 @@ class TargetResolver:
         )
 
 
-def _maybe(runs: RunSource, run_id: int) -> Run | None:
+def _maybe(runs: RunSource, run_id: str) -> Run | None:
     try:
         return runs.get_run(run_id)
     except NotFound:

@@ -9,7 +9,6 @@ a log. The task's own `env` table and the SHIPDECK_* variables the executor sets
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Collection, Iterable, Mapping
 from fnmatch import fnmatchcase
 
@@ -34,9 +33,6 @@ BASE_NAMES = (
     "TERM",
 )
 """Inherited even with a `pass` list: without them the simplest command misbehaves."""
-
-PATTERN = re.compile(r"[A-Za-z_*][A-Za-z0-9_*]*")
-"""A variable name, `*` standing for any run of characters."""
 
 
 def matches(name: str, patterns: Iterable[str]) -> bool:

@@ -1,5 +1,15 @@
 """Domain types shared by every layer. Pure data: no I/O, no textual."""
 
+from shipdeck.model.automation import (
+    CHALLENGER,
+    CHAMPION,
+    AutoCause,
+    AutoKind,
+    AutoPromoteSpec,
+    HealthCheck,
+    PolicyDecision,
+    PolicyTerm,
+)
 from shipdeck.model.deploy import (
     EMPTY_REVISION,
     ActionPlan,
@@ -24,7 +34,11 @@ from shipdeck.model.deploy import (
     known_direction,
 )
 from shipdeck.model.events import (
+    AlertAcknowledgedEvent,
+    AlertClosedEvent,
+    AlertOpenedEvent,
     AliasMovedEvent,
+    CheckFinishedEvent,
     ConfigData,
     ConfigEvent,
     DeployFinishedEvent,
@@ -53,6 +67,17 @@ from shipdeck.model.lineage import (
     ReusedCode,
 )
 from shipdeck.model.logs import LogChunk, LogLine, LogSearchPage, LogStream
+from shipdeck.model.monitor import (
+    Alert,
+    AlertState,
+    MonitorCheck,
+    MonitorInfo,
+    MonitorSpec,
+    NotifySpec,
+    ThresholdResult,
+    ThresholdSpec,
+    Verdict,
+)
 from shipdeck.model.pipeline import ParamValue, PipelineSpec, RegisterSpec, TaskSpec
 from shipdeck.model.run import (
     FailureStreak,
@@ -71,10 +96,21 @@ from shipdeck.model.triggers import PipelineTriggers, RunCause, TriggerKind
 from shipdeck.model.workspace import WorkspaceSpec
 
 __all__ = [
+    "CHALLENGER",
+    "CHAMPION",
     "EMPTY_REVISION",
     "ActionPlan",
+    "Alert",
+    "AlertAcknowledgedEvent",
+    "AlertClosedEvent",
+    "AlertOpenedEvent",
+    "AlertState",
     "AliasMove",
     "AliasMovedEvent",
+    "AutoCause",
+    "AutoKind",
+    "AutoPromoteSpec",
+    "CheckFinishedEvent",
     "CodeVersion",
     "CompareCell",
     "CompareRow",
@@ -94,6 +130,7 @@ __all__ = [
     "GateResult",
     "GateSpec",
     "HealthChangedEvent",
+    "HealthCheck",
     "HealthData",
     "HistoryEntry",
     "InputFile",
@@ -111,11 +148,17 @@ __all__ = [
     "MetricEvent",
     "ModelSummary",
     "ModelVersion",
+    "MonitorCheck",
+    "MonitorInfo",
+    "MonitorSpec",
+    "NotifySpec",
     "Outcome",
     "ParamValue",
     "PipelineSpec",
     "PipelineTriggers",
     "PlannedTask",
+    "PolicyDecision",
+    "PolicyTerm",
     "RegisterSpec",
     "RerunMode",
     "RetentionSpec",
@@ -138,7 +181,10 @@ __all__ = [
     "TaskRun",
     "TaskSpec",
     "TaskStatus",
+    "ThresholdResult",
+    "ThresholdSpec",
     "TriggerKind",
+    "Verdict",
     "VersionRegisteredEvent",
     "WorkspaceSpec",
     "default_direction",

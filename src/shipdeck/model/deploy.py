@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shipdeck.model.automation import DEFAULT_ROLLBACK_AFTER, AutoCause, AutoPromoteSpec
+from shipdeck.model.ids import Id, version_label
 from shipdeck.model.lineage import Lineage, LineageFlag
 from shipdeck.model.pipeline import ParamValue
 
@@ -94,18 +97,30 @@ class ServiceSpec(BaseModel):
     """Seconds each of the deploy and health commands may take."""
     gates: dict[str, tuple[GateSpec, ...]] = Field(default_factory=dict)
     """Gates per target environment."""
+    health_every: dict[str, float] = Field(default_factory=dict)
+    """Seconds between scheduled health checks, per environment checked on a schedule."""
+    auto_rollback: tuple[str, ...] = ()
+    """Environments rolled back by themselves when health fails `rollback_after` times."""
+    rollback_after: int = DEFAULT_ROLLBACK_AFTER
+    auto_promote: AutoPromoteSpec | None = None
+    """What happens to a new challenger version of the service's model."""
 
     @property
     def source(self) -> str:
         return f"model {self.model}" if self.model else f"pipeline {self.pipeline}"
+
+    def is_production(self, env: str) -> bool:
+        """Production asks harder (a typed confirmation in the TUI, a required reason):
+        the environment named `prod`, and the last environment of the service."""
+        return env == "prod" or env == self.environments[-1]
 
 
 class ModelVersion(BaseModel):
     model_config = FROZEN_DEFERRED
 
     model: str
-    version: int
-    run_id: int
+    version: Id
+    run_id: Id
     task: str
     params: dict[str, ParamValue] = Field(default_factory=dict)
     metrics: dict[str, float] = Field(default_factory=dict)
@@ -117,10 +132,19 @@ class ModelVersion(BaseModel):
     """The code and data the version came from: its run's code and the inputs of its task
     and the tasks that task needs (None when its run recorded neither, or the runner does
     not record lineage)."""
+    label: str = ""
+    """What front ends print for it: `v3`. Unset: `version_label(version)`."""
+
+    @model_validator(mode="after")
+    def _labelled(self) -> Self:
+        if not self.label:
+            self.__dict__["label"] = version_label(self.version)
+        return self
 
     @property
     def revision(self) -> str:
-        return f"v{self.version}"
+        """The service revision that deploys it: `v3`."""
+        return version_label(self.version)
 
 
 class ModelSummary(BaseModel):
@@ -128,8 +152,8 @@ class ModelSummary(BaseModel):
 
     name: str
     versions: int
-    latest: int
-    aliases: dict[str, int] = Field(default_factory=dict)
+    latest: Id
+    aliases: dict[str, Id] = Field(default_factory=dict)
     """Alias name -> version."""
 
 
@@ -141,8 +165,8 @@ class AliasMove(BaseModel):
     id: int
     model: str
     alias: str
-    from_version: int | None
-    to_version: int
+    from_version: Id | None
+    to_version: Id | None
     user: str
     at: datetime
 
@@ -192,10 +216,16 @@ class HistoryEntry(BaseModel):
     outcome: Outcome
     gates: list[GateResult] = Field(default_factory=list)
     forced: bool = False
-    run_id: int | None = None
+    run_id: Id | None = None
     detail: str = ""
     """Why it ended as it did, in one line ("health failed: exit 1", "prod holds v4")."""
     finished_at: datetime | None = None
+    cause: AutoCause | None = None
+    """Set on automatic actions (nobody asked for them): why the runner acted."""
+
+    @property
+    def automatic(self) -> bool:
+        return self.cause is not None
 
 
 class EnvironmentState(BaseModel):
@@ -208,7 +238,7 @@ class EnvironmentState(BaseModel):
     revision: str | None = None
     since: datetime | None = None
     user: str | None = None
-    run_id: int | None = None
+    run_id: Id | None = None
     health: str | None = None
     """The last health result: "passed", "failed", or None when never checked."""
     health_revision: str | None = None
@@ -256,9 +286,9 @@ class CompareSubject(BaseModel):
     model_config = FROZEN_DEFERRED
 
     label: str
-    run_id: int
+    run_id: Id
     model: str | None = None
-    version: int | None = None
+    version: Id | None = None
     params: dict[str, ParamValue] = Field(default_factory=dict)
     metrics: dict[str, float] = Field(default_factory=dict)
     lineage: Lineage | None = None

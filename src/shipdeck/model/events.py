@@ -14,7 +14,9 @@ from typing import Annotated, Literal, TypeVar, get_args
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from shipdeck.model.deploy import AliasMove, HistoryEntry, ModelVersion
+from shipdeck.model.ids import Id
 from shipdeck.model.logs import LogLine, LogStream
+from shipdeck.model.monitor import Alert, MonitorCheck
 from shipdeck.model.run import Metric, Run, TaskRun
 from shipdeck.model.schedule import ScheduleAction
 from shipdeck.model.triggers import RunCause
@@ -49,6 +51,15 @@ class EventKind(StrEnum):
     "cause"} (the RunCause); run_id: the run it started."""
     SCHEDULE = "schedule"
     """A schedule or trigger was paused or resumed. data: the ScheduleAction."""
+    CHECK_FINISHED = "check_finished"
+    """A monitor's check ended. data: the MonitorCheck (verdict, values, thresholds);
+    run_id: the check's run."""
+    ALERT_OPENED = "alert_opened"
+    """A monitor's threshold was crossed. data: the Alert."""
+    ALERT_CLOSED = "alert_closed"
+    """A monitor's value is back inside the threshold. data: the Alert (closed_at set)."""
+    ALERT_ACKNOWLEDGED = "alert_acknowledged"
+    """Someone acknowledged an alert. data: the Alert (acked_by, ack_note set)."""
 
 
 M = TypeVar("M", bound=BaseModel)
@@ -82,6 +93,9 @@ class ConfigData(BaseModel):
 
     file: str
     """The workspace file's name."""
+    problems: list[str] = Field(default_factory=list)
+    """Why the file as it is now does not load (`file:line: message` each); the runner keeps
+    the last configuration that loaded. Empty when the file loads."""
 
 
 class HealthData(BaseModel):
@@ -114,7 +128,7 @@ class _Event(BaseModel):
     seq: int
     """Strictly increasing, also across restarts of the runner."""
     ts: datetime
-    run_id: int | None = None
+    run_id: Id | None = None
     task: str | None = None
 
 
@@ -181,6 +195,26 @@ class ScheduleEvent(_Event):
     data: ScheduleAction
 
 
+class CheckFinishedEvent(_Event):
+    kind: Literal[EventKind.CHECK_FINISHED] = EventKind.CHECK_FINISHED
+    data: MonitorCheck
+
+
+class AlertOpenedEvent(_Event):
+    kind: Literal[EventKind.ALERT_OPENED] = EventKind.ALERT_OPENED
+    data: Alert
+
+
+class AlertClosedEvent(_Event):
+    kind: Literal[EventKind.ALERT_CLOSED] = EventKind.ALERT_CLOSED
+    data: Alert
+
+
+class AlertAcknowledgedEvent(_Event):
+    kind: Literal[EventKind.ALERT_ACKNOWLEDGED] = EventKind.ALERT_ACKNOWLEDGED
+    data: Alert
+
+
 Event = Annotated[
     RunEvent
     | TaskEvent
@@ -193,7 +227,11 @@ Event = Annotated[
     | VersionRegisteredEvent
     | HealthChangedEvent
     | ScheduleFiredEvent
-    | ScheduleEvent,
+    | ScheduleEvent
+    | CheckFinishedEvent
+    | AlertOpenedEvent
+    | AlertClosedEvent
+    | AlertAcknowledgedEvent,
     Field(discriminator="kind"),
 ]
 """Any event, parsed by its `kind`; narrow with isinstance (or match) on the event models."""

@@ -10,6 +10,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shipdeck.model.ids import Id, run_label
+
 FROZEN_DEFERRED = ConfigDict(frozen=True, defer_build=True)
 """As model.deploy's: validators built on first use."""
 
@@ -79,7 +81,7 @@ class InputFile(BaseModel):
     sha256: str
     size: int
     mtime: datetime
-    reused_from: int | None = None
+    reused_from: Id | None = None
     """Set when the task was kept from an earlier run: the run that read this file."""
 
 
@@ -88,7 +90,7 @@ class ReusedCode(BaseModel):
 
     model_config = FROZEN_DEFERRED
 
-    run_id: int
+    run_id: Id
     code: CodeVersion | None = None
 
 
@@ -154,18 +156,6 @@ class Lineage(BaseModel):
             inputs=[item for item in self.inputs if item.task in wanted],
             reused_code=[c for c in self.reused_code if c.run_id in reused_runs],
         )
-
-
-def size_text(count: int) -> str:
-    """A byte count as people read it: `512 B`, `45.2 KiB`, `10.0 GiB`."""
-    if count < 1024:
-        return f"{count} B"
-    value = count / 1024
-    for unit in ("KiB", "MiB", "GiB"):
-        if value < 1024:
-            return f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"
 
 
 class LineageFlag(BaseModel):
@@ -256,7 +246,7 @@ def _reused_difference(first: Lineage, other: Lineage) -> str:
     differing = [mine[key] for key in mine.keys() - theirs.keys()]
     differing += [theirs[key] for key in theirs.keys() - mine.keys()]
     shown = sorted(
-        f"#{item.run_id} at {item.code.label if item.code else 'unknown code'}"
+        f"{run_label(item.run_id)} at {item.code.label if item.code else 'unknown code'}"
         for item in differing
     )
     return "kept tasks that ran at other code: " + ", ".join(shown)

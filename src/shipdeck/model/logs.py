@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from shipdeck.model.ids import Id
+
 
 class LogStream(StrEnum):
     OUT = "out"
@@ -30,7 +32,7 @@ class LogChunk(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    run_id: int
+    run_id: Id
     task: str
     start: int
     lines: list[LogLine]
@@ -44,17 +46,34 @@ class LogSearchPage(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    run_id: int
+    run_id: Id
     task: str
     start: int
     """The first line looked at."""
     next: int
     """The first line not looked at: search again from here until `done`."""
-    lines: list[int]
-    """Matching line numbers in [start, next), ascending."""
+    spans: list[int]
+    """The matching lines in [start, next) as ascending runs, each a pair `first, stop` (the
+    lines first to stop - 1), flattened: `[7, 8, 20, 39]` is line 7 and lines 20 to 38.
+    Compact where most lines match, and one list of numbers to read."""
     total: int
     """How long the log was when it was searched."""
     finished: bool
     """True when the task will write no more lines."""
     done: bool
     """True when the search reached its end line, or the end of the log as it was."""
+
+    @property
+    def runs(self) -> list[tuple[int, int]]:
+        """The runs of matching lines, as (first, stop) pairs."""
+        return list(zip(self.spans[::2], self.spans[1::2], strict=True))
+
+    @property
+    def lines(self) -> list[int]:
+        """The matching line numbers, ascending."""
+        return [line for first, stop in self.runs for line in range(first, stop)]
+
+    @property
+    def count(self) -> int:
+        """How many lines match."""
+        return sum(self.spans[1::2]) - sum(self.spans[::2])

@@ -16,6 +16,8 @@ class RegisterSpec(BaseModel):
 
     model: str
     artifact: str
+    alias: str | None = None
+    """An alias the new version gets (`challenger`: its service's promotion policy looks)."""
 
 
 class TaskSpec(BaseModel):
@@ -87,3 +89,14 @@ class PipelineSpec(BaseModel):
             if any(need in result for need in self.tasks[name].needs):
                 result.add(name)
         return result
+
+    def upstream(self, task: str) -> set[str]:
+        """Every task `task` needs, directly or through others."""
+        found: set[str] = set()
+        waiting = list(self.tasks[task].needs)
+        while waiting:
+            name = waiting.pop()
+            if name not in found and name in self.tasks:
+                found.add(name)
+                waiting.extend(self.tasks[name].needs)
+        return found

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 from enum import StrEnum
+from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shipdeck.errors import InvalidInput
+from shipdeck.model.ids import Id, run_label
 from shipdeck.model.lineage import Lineage
 from shipdeck.model.pipeline import ParamValue
 from shipdeck.model.triggers import RunCause
@@ -74,7 +76,7 @@ class TaskRun(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    run_id: int
+    run_id: Id
     name: str
     status: TaskStatus = TaskStatus.PENDING
     attempts: int = 0
@@ -83,7 +85,7 @@ class TaskRun(BaseModel):
     finished_at: datetime | None = None
     reason: str | None = None
     """Why it ended as it did: "exit 1", "timed out after 10s", "skipped: build failed"."""
-    reused_from: int | None = None
+    reused_from: Id | None = None
     """Set when a rerun kept this task's result from an earlier run instead of running it."""
     needs: list[str] | None = None
     """The tasks it needed in this run, as its pipeline declared them when the run started
@@ -105,14 +107,15 @@ class Run(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    id: int
+    id: Id
+    """Opaque: the embedded engine's run number as text (`"12"`), or another runner's own id."""
     pipeline: str
     status: RunStatus
     params: dict[str, ParamValue] = Field(default_factory=dict)
     trigger: str = "cli"
     user: str = ""
     """user@host of whoever started it."""
-    parent_id: int | None = None
+    parent_id: Id | None = None
     rerun_mode: RerunMode | None = None
     rerun_from: str | None = None
     jobs: int = 1
@@ -124,6 +127,15 @@ class Run(BaseModel):
     cause: RunCause | None = None
     """What started it, for a run a schedule or trigger started (its `trigger` says it in
     short: `schedule 03:00 CEST`, `after ingest #12`, `changed data/a.csv`)."""
+    label: str = ""
+    """What front ends print for it: `#12` for the embedded engine, a runner's own short form
+    (a Prefect flow-run name, an MLflow run id's first 8 digits). Unset: `run_label(id)`."""
+
+    @model_validator(mode="after")
+    def _labelled(self) -> Self:
+        if not self.label:
+            self.__dict__["label"] = run_label(self.id)
+        return self
 
     @property
     def duration(self) -> float | None:
@@ -166,7 +178,7 @@ class Metric(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    run_id: int
+    run_id: Id
     task: str
     key: str
     value: float
@@ -187,6 +199,19 @@ class RunDetail(BaseModel):
 
     def task(self, name: str) -> TaskRun | None:
         return next((t for t in self.tasks if t.name == name), None)
+
+    def tally(self) -> str:
+        """`3/5 done · 2 skipped`: the tasks that ran to an end (succeeded or failed) of all,
+        then those that never ran, each kind said apart (a skipped task is not done)."""
+        total = max(self.run.tasks_total, len(self.tasks))
+        counts = {status: 0 for status in TaskStatus}
+        for task in self.tasks:
+            counts[task.status] += 1
+        done = counts[TaskStatus.SUCCEEDED] + counts[TaskStatus.FAILED]
+        apart = (TaskStatus.SKIPPED, TaskStatus.CANCELLED, TaskStatus.INTERRUPTED)
+        return " · ".join(
+            [f"{done}/{total} done"] + [f"{counts[s]} {s.value}" for s in apart if counts[s]]
+        )
 
     def final_metrics(self) -> dict[str, float]:
         """The last value reported for each metric key (the highest step wins).

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from shipdeck.model.ids import Id
 from shipdeck.model.run import RunStatus
 from shipdeck.model.triggers import TriggerKind
 
@@ -18,6 +19,7 @@ class ScheduleInfo(BaseModel):
     name: str
     """`PIPELINE.KIND`: what `shipdeck schedules pause` takes (or the pipeline's name)."""
     pipeline: str
+    """What it starts: a pipeline, or `monitor:NAME` for a monitor's checks."""
     kind: TriggerKind
     rule: str
     """The declaration as written: `0 3 * * 1-5 (Europe/Berlin)`, `every 6h`, `data/*.csv`."""
@@ -28,7 +30,7 @@ class ScheduleInfo(BaseModel):
     next_at: datetime | None = None
     """When it fires next (schedule and every; None while paused or for event triggers)."""
     catchup: bool = False
-    last_run: int | None = None
+    last_run: Id | None = None
     last_status: RunStatus | None = None
     last_fired_at: datetime | None = None
     paused: bool = False
@@ -37,6 +39,8 @@ class ScheduleInfo(BaseModel):
     paused_by: str | None = None
     paused_at: datetime | None = None
     paused_reason: str = ""
+    monitor: str | None = None
+    """The monitor whose checks it starts (None for a pipeline's trigger)."""
 
 
 class ScheduleList(BaseModel):

@@ -7,9 +7,13 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shipdeck.model.ids import Id
+
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_DEBOUNCE = 5.0
 """Seconds the files an `on_change` trigger watches must stay unchanged before it fires."""
+DEFAULT_COOLDOWN = 3600.0
+"""Seconds after an `on_alert` run started during which further alerts start none."""
 
 
 class TriggerKind(StrEnum):
@@ -21,6 +25,8 @@ class TriggerKind(StrEnum):
     """After a run of another pipeline succeeds."""
     ON_CHANGE = "on_change"
     """When files matching a pattern are new or changed (by content digest), debounced."""
+    ON_ALERT = "on_alert"
+    """When a monitor opens an alert, at most once per cool-down."""
 
     @property
     def timed(self) -> bool:
@@ -45,6 +51,10 @@ class PipelineTriggers(BaseModel):
     on_change: tuple[str, ...] = ()
     """Glob patterns, relative to the workspace root, of the files that start this one."""
     debounce: float = DEFAULT_DEBOUNCE
+    on_alert: tuple[str, ...] = ()
+    """Monitors whose opened alerts start this one."""
+    cooldown: float = DEFAULT_COOLDOWN
+    """After an `on_alert` run started, alerts within this many seconds start none."""
 
     def kinds(self) -> list[TriggerKind]:
         """The kinds declared, in a fixed order."""
@@ -53,6 +63,7 @@ class PipelineTriggers(BaseModel):
             TriggerKind.EVERY: self.every is not None,
             TriggerKind.ON_SUCCESS: bool(self.on_success),
             TriggerKind.ON_CHANGE: bool(self.on_change),
+            TriggerKind.ON_ALERT: bool(self.on_alert),
         }
         return [kind for kind, present in declared.items() if present]
 
@@ -70,8 +81,12 @@ class RunCause(BaseModel):
     missed: int = 0
     """Earlier slots (or upstream successes) that were skipped after downtime because
     catch-up is off: this run stands for them."""
-    upstream_run: int | None = None
+    upstream_run: Id | None = None
     upstream_pipeline: str | None = None
     files: list[str] = Field(default_factory=list)
     """New or changed files (the first MAX_CAUSE_FILES, sorted), relative to the workspace."""
     files_total: int = 0
+    alert: int | None = None
+    """on_alert: the alert whose opening started the run."""
+    monitor: str | None = None
+    """on_alert: the monitor that opened it."""

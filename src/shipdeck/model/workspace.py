@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from shipdeck.model.deploy import MetricDirection, ServiceSpec, known_direction
+from shipdeck.model.monitor import MonitorSpec, NotifySpec
 from shipdeck.model.pipeline import PipelineSpec
 from shipdeck.model.settings import RetentionSpec, TaskEnvSpec
 
@@ -25,6 +26,10 @@ class WorkspaceSpec(BaseModel):
     """What tasks inherit from the runner's environment ([task_env])."""
     retention: RetentionSpec | None = None
     """Which finished runs the runner deletes by itself ([retention]); None: none."""
+    monitors: dict[str, MonitorSpec] = Field(default_factory=dict)
+    """Commands checked on a schedule against thresholds ([monitors.NAME])."""
+    notify: NotifySpec | None = None
+    """Where alerts and failures are sent ([notify]); None: nowhere."""
 
     def direction(self, metric: str) -> MetricDirection | None:
         """Whether higher or lower values of `metric` are better: as [metrics] says, else by

@@ -16,6 +16,11 @@ IN_PROCESS_ENV = "SHIPDECK_IN_PROCESS"
 """Set to 1 to run pipelines inside the command itself instead of the workspace daemon."""
 
 
+def in_process() -> bool:
+    """Whether the workspace's runner is opened inside this process (IN_PROCESS_ENV=1)."""
+    return os.environ.get(IN_PROCESS_ENV) == "1"
+
+
 def is_url(spec: str) -> bool:
     return spec.startswith(("http://", "https://", "unix:"))
 
@@ -76,7 +81,7 @@ async def connect(
         return open_remote(runner)
     if workspace is None:
         raise WorkspaceError(["no workspace here: pass -C DIR, or --runner NAME|URL"])
-    if os.environ.get(IN_PROCESS_ENV) == "1":
+    if in_process():
         from shipdeck.runners.local import open_local_runner
 
         return await open_local_runner(workspace)

@@ -175,12 +175,12 @@ async def runs_in_progress(workspace: WorkspaceSpec, info: RunnerInfo) -> list[R
     client = open_daemon_client(workspace)
     try:
         if info.active_runs is None:
-            runs = await client.runs(limit=1000)
+            runs = list(reversed(await client.runs(limit=1000)))  # listed newest first
         else:
-            runs = [(await client.run(run_id)).run for run_id in info.active_runs]
+            runs = [(await client.run(run_id)).run for run_id in info.active_runs]  # oldest first
     finally:
         await client.close()
-    return sorted((run for run in runs if not run.status.finished), key=lambda run: run.id)
+    return [run for run in runs if not run.status.finished]
 
 
 def _read_pid(workspace: WorkspaceSpec) -> int | None:

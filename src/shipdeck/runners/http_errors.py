@@ -15,6 +15,7 @@ ERROR_CLASSES: dict[str, type[ShipdeckError]] = {
         errors.Refused,
         errors.Unauthorized,
         errors.Unavailable,
+        errors.Unsupported,
         ShipdeckError,
     )
 }

@@ -11,14 +11,17 @@ from typing import TYPE_CHECKING
 
 from shipdeck.engine import Engine
 from shipdeck.engine.logsearch import prepare
-from shipdeck.errors import InvalidInput, NotFound
+from shipdeck.errors import InvalidInput
 from shipdeck.model import (
+    Alert,
     ConfigData,
     EventKind,
     EventPage,
     FailureStreak,
     LogChunk,
     LogSearchPage,
+    MonitorCheck,
+    MonitorInfo,
     PipelineSpec,
     RerunMode,
     Run,
@@ -29,11 +32,16 @@ from shipdeck.model import (
     ScheduleList,
     WorkspaceSpec,
 )
+from shipdeck.model.capabilities import EVERYTHING, REGISTRY, Capabilities
+from shipdeck.model.ids import run_label
 from shipdeck.model.run import parse_id
+from shipdeck.runners.base import BaseRunner
 from shipdeck.runners.workspace_file import WorkspaceFile
 from shipdeck.workspace import resolve_params
 
 if TYPE_CHECKING:
+    from shipdeck.engine.monitors import Monitors
+    from shipdeck.engine.notify import Notifier
     from shipdeck.engine.schedule_store import ScheduleStore
     from shipdeck.engine.scheduler import Scheduler
     from shipdeck.engine.schedules import ScheduleBook
@@ -52,7 +60,7 @@ def default_user() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
-class LocalRunner:
+class LocalRunner(BaseRunner):
     """Executes runs in this process. On close, tasks still running are killed and marked
     cancelled ("runner closed"), so nothing is left orphaned.
 
@@ -61,17 +69,30 @@ class LocalRunner:
     and anything that would start a run or deploy with it is refused with the file's
     problems (see `WorkspaceFile`)."""
 
-    def __init__(self, engine: Engine, *, user: str | None = None, name: str = "local") -> None:
+    deploys = False
+    """True with the models-and-deployments half (DeployingLocalRunner)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        user: str | None = None,
+        name: str = "local",
+        read_only: bool = False,
+    ) -> None:
         self.engine = engine
+        self.read_only = read_only
         self.user = user if user is not None else default_user()
         self._name = name
         self._file = WorkspaceFile(engine.workspace)
         self._schedule_store: ScheduleStore | None = None
         self._scheduler: Scheduler | None = None
+        self._monitors: Monitors | None = None
+        self._notifier: Notifier | None = None
 
-    @property
-    def name(self) -> str:
-        return self._name
+    async def capabilities(self) -> Capabilities:
+        can = EVERYTHING if self.deploys else EVERYTHING - REGISTRY
+        return Capabilities(kind="shipdeck", can=can, read_only=self.read_only)
 
     @property
     def workspace(self) -> WorkspaceSpec:
@@ -80,10 +101,15 @@ class LocalRunner:
     def _configured(self, *, acting: bool = False) -> None:
         """Bring the configuration in step with the workspace file before using it; `acting`
         (about to start something with it): refuse while the file does not load."""
+        before = self._file.problems
         spec = self._file.refresh()
         if spec is not None:
             self._use(spec)
+        elif self._file.problems != before:  # broken, fixed as it was, or broken otherwise
+            data = ConfigData(file=self._file.spec.file.name, problems=self._file.problems)
+            self.engine.feed.publish(EventKind.CONFIG, data)
         if acting:
+            self._check_writable("start or change anything")
             self._file.check_loads()
 
     def _use(self, spec: WorkspaceSpec) -> None:
@@ -92,7 +118,7 @@ class LocalRunner:
         self.engine.workspace = spec
         self.engine.feed.publish(EventKind.CONFIG, ConfigData(file=spec.file.name))
 
-    def executing(self) -> list[int]:
+    def executing(self) -> list[str]:
         """The runs this runner executes now, queued or running: closing it cancels them."""
         return self.engine.executing
 
@@ -115,7 +141,7 @@ class LocalRunner:
 
     async def rerun(
         self,
-        run_id: int,
+        run_id: str,
         mode: RerunMode = RerunMode.ALL,
         *,
         from_task: str | None = None,
@@ -128,12 +154,13 @@ class LocalRunner:
         )
 
     async def rerun_plan(
-        self, run_id: int, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
+        self, run_id: str, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
     ) -> list[str]:
         self._configured()
         return self.engine.rerun_plan(run_id, mode, from_task)
 
-    async def cancel(self, run_id: int) -> Run:
+    async def cancel(self, run_id: str) -> Run:
+        self._check_writable(f"cancel {run_label(run_id)}")
         return await self.engine.cancel(run_id)
 
     async def runs(
@@ -143,7 +170,7 @@ class LocalRunner:
         status: RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
-        before: int | None = None,
+        before: str | None = None,
     ) -> list[Run]:
         return self.engine.runs(
             pipeline=pipeline, status=status, text=text, limit=limit, before=before
@@ -156,7 +183,7 @@ class LocalRunner:
         status: RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
-        before: int | None = None,
+        before: str | None = None,
     ) -> RunPage:
         runs, total = self.engine.runs_page(
             pipeline=pipeline, status=status, text=text, limit=limit, before=before
@@ -168,38 +195,32 @@ class LocalRunner:
             FailureStreak(run=run, count=count) for run, count in self.engine.failure_streaks(limit)
         ]
 
-    async def run(self, run_id: int) -> RunDetail:
+    async def run(self, run_id: str) -> RunDetail:
         return self.engine.run_detail(run_id)
 
-    async def resolve_run(self, ref: str) -> int:
-        """`42`, `#42`, `last`, or `last:PIPELINE` (the newest run of that pipeline)."""
-        text = ref.strip()
-        if text == "last" or text.startswith("last:"):
-            pipeline = text.removeprefix("last").removeprefix(":") or None
-            newest = self.engine.latest_run_id(pipeline)
-            if newest is None:
-                if pipeline is not None:
-                    # Recorded runs count even when the file no longer declares the pipeline
-                    # (or never did: deploy:api); with none, an unknown name says so.
-                    self._configured()
-                    self.engine.pipeline(pipeline)
-                where = f" of pipeline {pipeline!r}" if pipeline else ""
-                raise NotFound(f"there are no runs{where} yet")
-            return newest
-        run_id = parse_id(text.removeprefix("#"), f"run reference {ref!r}")
-        if run_id is None:
-            raise InvalidInput(f"run reference {ref!r}: expected a run number, #N or 'last'")
+    async def check_pipeline(self, name: str) -> None:
+        # Recorded runs count even when the file no longer declares the pipeline (or never
+        # did: deploy:api); with none, an unknown name says so.
+        self._configured()
+        self.engine.pipeline(name)
+
+    async def check_run(self, run_id: str) -> None:
         self.engine.get_run(run_id)
-        return run_id
+
+    def run_id_of(self, text: str, ref: str) -> str:
+        number = parse_id(text, f"run reference {ref!r}")
+        if number is None:
+            raise InvalidInput(f"run reference {ref!r}: expected a run number, #N or 'last'")
+        return str(number)
 
     async def read_log(
-        self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
+        self, run_id: str, task: str, *, start: int = 0, limit: int | None = 1000
     ) -> LogChunk:
         return self.engine.read_log(run_id, task, start=start, limit=limit)
 
     async def search_log(
         self,
-        run_id: int,
+        run_id: str,
         task: str,
         pattern: str,
         *,
@@ -227,7 +248,7 @@ class LocalRunner:
     async def last_seq(self) -> int:
         return self.engine.last_seq()
 
-    async def wait_run(self, run_id: int) -> Run:
+    async def wait_run(self, run_id: str) -> Run:
         return await self.engine.wait_run(run_id)
 
     # Schedules ---------------------------------------------------------------------------
@@ -246,6 +267,7 @@ class LocalRunner:
         return self._schedule_book().listing(self.engine.workspace)
 
     async def pause_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
+        self._check_writable(f"pause {name}")
         self._configured()
         book = self._schedule_book()
         action = book.pause(self.engine.workspace, name, user=self.user, reason=reason)
@@ -253,6 +275,7 @@ class LocalRunner:
         return action
 
     async def resume_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
+        self._check_writable(f"resume {name}")
         self._configured()
         book = self._schedule_book()
         action = book.resume(self.engine.workspace, name, user=self.user, reason=reason)
@@ -274,7 +297,9 @@ class LocalRunner:
                 self._scheduling_workspace,
                 user=f"scheduler@{socket.gethostname()}",
                 clock=clock or time.time,
+                monitors=self._monitor_book(),
             )
+            self._start_notifying()
         return self._scheduler
 
     def _scheduling_workspace(self) -> WorkspaceSpec | None:
@@ -293,9 +318,113 @@ class LocalRunner:
         if self._scheduler is not None:
             await self._scheduler.stop()
         await self.engine.close("runner closed")
+        await self._close_monitors()
         if self._schedule_store is not None:
             self._schedule_store.close()
             self._schedule_store = None
+
+    # Monitors and alerts ---------------------------------------------------------------------
+
+    def _monitor_book(self) -> Monitors:
+        from shipdeck.engine.monitor_store import MonitorStore
+        from shipdeck.engine.monitors import Monitors
+
+        if self._monitors is None:
+            store = MonitorStore(self.engine.store.path)
+            self._monitors = Monitors(self.engine, store, clock=self._monitor_clock)
+        return self._monitors
+
+    def _monitor_clock(self) -> float:
+        return self._scheduler.clock() if self._scheduler is not None else time.time()
+
+    def _start_notifying(self) -> None:
+        """Send `[notify]` notifications for what this runner does (the daemon and `shipdeck
+        serve` do, as they fire schedules)."""
+        from shipdeck.engine.notify import Notifier
+        from shipdeck.engine.task_env import task_environment
+
+        if self._notifier is None:
+            self._notifier = Notifier(
+                self.engine.feed,
+                lambda: self.engine.workspace.notify,
+                self.engine.workspace.root,
+                lambda: task_environment(self.engine.workspace.task_env),
+            )
+            self._notifier.start()
+
+    async def monitors(self) -> list[MonitorInfo]:
+        self._configured()
+        book = self._monitor_book()
+        await book.settle()
+        latest = book.store.latest()
+        running = {check.monitor for check in book.store.running()}
+        counts = book.store.open_counts()
+        timed = {
+            item.monitor: item
+            for item in self._schedule_book().listing(self.engine.workspace).schedules
+            if item.monitor is not None
+        }
+        listed = []
+        for name, spec in self.engine.workspace.monitors.items():
+            last = latest.get(name)
+            schedule = timed.get(name)
+            metric = spec.thresholds[0].metric if spec.thresholds else None
+            recent = [
+                check.values[metric]
+                for check in reversed(book.store.history(name, 30))
+                if metric is not None and metric in check.values
+            ]
+            listed.append(
+                MonitorInfo(
+                    name=name,
+                    description=spec.description,
+                    rule=schedule.rule if schedule is not None else "manual",
+                    thresholds=[threshold.text for threshold in spec.thresholds],
+                    watches=dict(spec.watches),
+                    state=None if last is None else last.verdict,
+                    last_check=last,
+                    running=name in running,
+                    next_at=None if schedule is None else schedule.next_at,
+                    paused=schedule is not None and schedule.paused,
+                    open_alerts=counts.get(name, 0),
+                    recent=recent,
+                )
+            )
+        return listed
+
+    async def monitor_history(self, name: str, *, limit: int = 100) -> list[MonitorCheck]:
+        self._configured()
+        book = self._monitor_book()
+        await book.settle()
+        return book.history(name, limit)
+
+    async def check_monitor(self, name: str, *, wait: bool = True) -> MonitorCheck:
+        self._configured(acting=True)
+        book = self._monitor_book()
+        check = book.start(name, trigger=f"checked by {self.user}", user=self.user)
+        if not wait:
+            return check
+        return (await book.wait(check.id)).check
+
+    async def alerts(
+        self, *, open_only: bool = False, monitor: str | None = None, limit: int = 100
+    ) -> list[Alert]:
+        self._configured()
+        book = self._monitor_book()
+        await book.settle()
+        return book.store.alerts(open_only=open_only, monitor=monitor, limit=limit)
+
+    async def ack_alert(self, alert_id: int, *, note: str) -> Alert:
+        return self._monitor_book().acknowledge(alert_id, user=self.user, note=note)
+
+    async def _close_monitors(self) -> None:
+        if self._notifier is not None:
+            await self._notifier.close()
+            self._notifier = None
+        if self._monitors is not None:
+            await self._monitors.close()
+            self._monitors.store.close()
+            self._monitors = None
 
 
 async def open_local_runner(
@@ -304,9 +433,13 @@ async def open_local_runner(
     user: str | None = None,
     name: str = "local",
     clock: Callable[[], datetime] | None = None,
+    read_only: bool = False,
 ) -> DeployingLocalRunner:
     """An in-process runner for `workspace`, with models and deployments; recovers runs left
-    behind by dead processes. `clock` stamps deploy actions and alias moves (tests pin it)."""
+    behind by dead processes. `clock` stamps deploy actions and alias moves (tests pin it);
+    `read_only` refuses every change."""
     from shipdeck.runners.local_deploy import DeployingLocalRunner
 
-    return DeployingLocalRunner(Engine(workspace), user=user, name=name, clock=clock)
+    return DeployingLocalRunner(
+        Engine(workspace), user=user, name=name, clock=clock, read_only=read_only
+    )

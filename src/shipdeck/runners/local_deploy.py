@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, cast
 
 from shipdeck.engine import Engine
 from shipdeck.engine.compare import compare
@@ -19,31 +19,27 @@ from shipdeck.model import (
     DeployAction,
     EnvironmentState,
     EventKind,
+    HealthCheck,
     HistoryEntry,
     ModelSummary,
     ModelVersion,
-    RunDetail,
     ServiceSpec,
     WorkspaceSpec,
 )
 from shipdeck.model.lineage import Lineage, lineage_flags
+from shipdeck.runners.base import BaseRunner, compare_refs, version_ref
 from shipdeck.runners.local import LocalRunner
 
-MAX_COMPARED = 12
-
-
-class _RunLookup(Protocol):
-    """What the mixin uses of the runner it is mixed into."""
-
-    async def resolve_run(self, ref: str) -> int: ...
-
-    async def run(self, run_id: int) -> RunDetail: ...
+if TYPE_CHECKING:
+    from shipdeck.engine.automation import Automation
+    from shipdeck.engine.scheduler import Scheduler
 
 
 class LocalDeployMethods:
     """Runner methods for models and deployments, over `self.deployer`."""
 
     deployer: Deployments
+    _check_writable: Callable[[str], None]
     _configured: Callable[..., None]
     """LocalRunner's: the configuration in step with the workspace file (acting=True refuses
     while the file does not load)."""
@@ -69,6 +65,7 @@ class LocalDeployMethods:
         return found
 
     async def alias(self, model: str, alias: str, version: str) -> AliasMove:
+        self._check_writable(f"move {model}@{alias}")
         move = self.deployer.registry.set_alias(
             model, alias, version, user=self.deployer.user, now=self.deployer.clock()
         )
@@ -79,10 +76,7 @@ class LocalDeployMethods:
         return self.deployer.registry.alias_moves(model)[:limit]
 
     async def compare(self, refs: list[str]) -> Comparison:
-        if len(refs) < 2:
-            raise InvalidInput("compare needs at least two runs or model versions")
-        if len(refs) > MAX_COMPARED:
-            raise InvalidInput(f"compare takes at most {MAX_COMPARED} at once, got {len(refs)}")
+        compare_refs(refs)
         self._configured()
         subjects = [await self._subject(ref) for ref in refs]
         comparison = compare(subjects, self.deployer.workspace.direction)
@@ -90,28 +84,19 @@ class LocalDeployMethods:
         return comparison.model_copy(update={"lineage": flags})
 
     async def _subject(self, ref: str) -> CompareSubject:
-        model, at, version_ref = ref.partition("@")
-        if at:
-            if not model or not version_ref:
-                raise InvalidInput(f"bad reference {ref!r}: expected MODEL@VERSION like churn@v3")
-            version = self.deployer.registry.resolve(model, version_ref)
-            return CompareSubject(
-                label=f"{model}@{version.revision}",
-                run_id=version.run_id,
-                model=model,
-                version=version.version,
-                params=version.params,
-                metrics=version.metrics,
-                lineage=self._lineage(version),
-            )
-        runs = cast(_RunLookup, self)
-        detail = await runs.run(await runs.resolve_run(ref))
+        parts = version_ref(ref)
+        if parts is None:
+            return await cast(BaseRunner, self).run_subject(ref)
+        model, wanted = parts
+        version = self.deployer.registry.resolve(model, wanted)
         return CompareSubject(
-            label=f"#{detail.run.id}",
-            run_id=detail.run.id,
-            params=detail.run.params,
-            metrics=detail.final_metrics(),
-            lineage=detail.lineage,
+            label=f"{model}@{version.revision}",
+            run_id=version.run_id,
+            model=model,
+            version=version.version,
+            params=version.params,
+            metrics=version.metrics,
+            lineage=self._lineage(version),
         )
 
     async def services(self) -> list[ServiceSpec]:
@@ -195,6 +180,8 @@ class LocalDeployMethods:
 class DeployingLocalRunner(LocalDeployMethods, LocalRunner):
     """The local runner with models and deployments: what `open_local_runner` returns."""
 
+    deploys = True
+
     def __init__(
         self,
         engine: Engine,
@@ -202,8 +189,9 @@ class DeployingLocalRunner(LocalDeployMethods, LocalRunner):
         user: str | None = None,
         name: str = "local",
         clock: Callable[[], datetime] | None = None,
+        read_only: bool = False,
     ) -> None:
-        super().__init__(engine, user=user, name=name)
+        super().__init__(engine, user=user, name=name, read_only=read_only)
         if clock is None:
             self.deployer = Deployments(engine, user=self.user)
         else:
@@ -219,5 +207,48 @@ class DeployingLocalRunner(LocalDeployMethods, LocalRunner):
                 hook.workspace = spec
 
     async def close(self) -> None:
+        if self.automation is not None:
+            await self.automation.stop()
         await super().close()
+        if self.automation is not None:
+            await self.automation.idle()  # their runs ended with the engine: outcomes recorded
         await self.deployer.close()
+
+    # Automation (appended: scheduled health checks and promotion policies) ----------------
+
+    automation: Automation | None = None
+
+    def start_scheduling(self, *, clock: Callable[[], float] | None = None) -> Scheduler:
+        """As LocalRunner's, and the scheduler also runs the services' scheduled health
+        checks and promotion policies (engine/automation.py)."""
+        from shipdeck.engine.automation import Automation
+
+        scheduler = super().start_scheduling(clock=clock)
+        if self.automation is None:
+            self.automation = Automation(self.deployer)
+            scheduler.watchers.append(self.automation.tick)
+        return scheduler
+
+    @property
+    def scheduling(self) -> bool:
+        """As LocalRunner's, and also while a service declares scheduled health checks or a
+        promotion policy: an idle daemon would leave them undone."""
+        if self.automation is None:
+            return super().scheduling
+        automatic = any(
+            service.health_every or service.auto_promote is not None
+            for service in self.deployer.workspace.services.values()
+        )
+        return automatic or super().scheduling
+
+    async def health_checks(
+        self, service: str, env: str | None = None, *, limit: int = 100
+    ) -> list[HealthCheck]:
+        """Scheduled health checks of a service (or one environment), newest first."""
+        from shipdeck.engine.automation_store import AutomationStore
+
+        self._configured()
+        spec = self.deployer.targets.service(service)
+        if env is not None:
+            self.deployer.targets.environment(spec, env)
+        return AutomationStore(self.deployer.ledger).checks(service, env, limit=limit)

@@ -1,7 +1,9 @@
 """The one contract between front ends (CLI, TUI, HTTP server) and whatever executes pipelines.
 
-Implementations: the local runner (the embedded engine, in process) and, later, the remote
-runner (HTTP). Every method may raise a `shipdeck.errors.ShipdeckError` subclass.
+Implementations subclass `runners.base.BaseRunner`: the local runner (the embedded engine, in
+process) and the remote runner (HTTP, for the workspace daemon and `shipdeck serve`). Every
+method may raise a `shipdeck.errors.ShipdeckError` subclass; what a runner cannot do raises
+`Unsupported`, and `capabilities()` says beforehand which methods those are.
 """
 
 from __future__ import annotations
@@ -10,17 +12,21 @@ from typing import Protocol, runtime_checkable
 
 from shipdeck.model import (
     ActionPlan,
+    Alert,
     AliasMove,
     Comparison,
     DeployAction,
     EnvironmentState,
     EventPage,
     FailureStreak,
+    HealthCheck,
     HistoryEntry,
     LogChunk,
     LogSearchPage,
     ModelSummary,
     ModelVersion,
+    MonitorCheck,
+    MonitorInfo,
     PipelineSpec,
     RerunMode,
     Run,
@@ -31,6 +37,7 @@ from shipdeck.model import (
     ScheduleList,
     ServiceSpec,
 )
+from shipdeck.model.capabilities import Capabilities
 
 
 @runtime_checkable
@@ -38,6 +45,10 @@ class Runner(Protocol):
     @property
     def name(self) -> str:
         """A short label for front ends ("local", a host name, a configured runner name)."""
+        ...
+
+    async def capabilities(self) -> Capabilities:
+        """What this runner can do; front ends offer only that (see model/capabilities.py)."""
         ...
 
     async def pipelines(self) -> list[PipelineSpec]:
@@ -60,7 +71,7 @@ class Runner(Protocol):
 
     async def rerun(
         self,
-        run_id: int,
+        run_id: str,
         mode: RerunMode = RerunMode.ALL,
         *,
         from_task: str | None = None,
@@ -71,14 +82,14 @@ class Runner(Protocol):
         ...
 
     async def rerun_plan(
-        self, run_id: int, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
+        self, run_id: str, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
     ) -> list[str]:
         """The tasks a rerun would execute, in pipeline order (for previews). A rerun from a
         task also executes the tasks upstream of it that did not succeed, with their
         downstream: kept, they would skip it again."""
         ...
 
-    async def cancel(self, run_id: int) -> Run:
+    async def cancel(self, run_id: str) -> Run:
         """Kill every running task of the run and mark it cancelled."""
         ...
 
@@ -89,9 +100,10 @@ class Runner(Protocol):
         status: RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
-        before: int | None = None,
+        before: str | None = None,
     ) -> list[Run]:
-        """Runs, newest first; `before` pages backwards by run id. Filters: a pipeline (its
+        """Runs, newest first; `before` (a run id) pages backwards: the runs older than that
+        run, as the runner orders them. Filters: a pipeline (its
         recorded name), a status, and `text`, whose words must all match: `#12` is run 12,
         `key=value` a param, any other word is looked for in the run's number, pipeline,
         status, trigger, user, params and parent (`rerun #7`) and its tasks' reasons."""
@@ -104,7 +116,7 @@ class Runner(Protocol):
         status: RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
-        before: int | None = None,
+        before: str | None = None,
     ) -> RunPage:
         """`runs()`, with how many runs match the filters in all ("50 of 312")."""
         ...
@@ -115,21 +127,22 @@ class Runner(Protocol):
         that line last succeeded."""
         ...
 
-    async def run(self, run_id: int) -> RunDetail: ...
+    async def run(self, run_id: str) -> RunDetail: ...
 
-    async def resolve_run(self, ref: str) -> int:
-        """Turn a user's run reference (`42`, `#42`, `last`) into a run id."""
+    async def resolve_run(self, ref: str) -> str:
+        """Turn a user's run reference (`42`, `#42`, `last`, `last:PIPELINE`, or a runner's
+        own id) into a run id."""
         ...
 
     async def read_log(
-        self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
+        self, run_id: str, task: str, *, start: int = 0, limit: int | None = 1000
     ) -> LogChunk:
         """Lines [start, start+limit) of a task's log. A negative start counts from the end."""
         ...
 
     async def search_log(
         self,
-        run_id: int,
+        run_id: str,
         task: str,
         pattern: str,
         *,
@@ -154,7 +167,7 @@ class Runner(Protocol):
         """The newest event's sequence number (start following from here)."""
         ...
 
-    async def wait_run(self, run_id: int) -> Run:
+    async def wait_run(self, run_id: str) -> Run:
         """Block until the run has finished and return it."""
         ...
 
@@ -162,20 +175,7 @@ class Runner(Protocol):
         """Release resources. Runs this runner started keep going only if it is a daemon."""
         ...
 
-
-@runtime_checkable
-class ExecutingRunner(Protocol):
-    """A runner that executes runs itself (the local runner), rather than a client of one."""
-
-    def executing(self) -> list[int]:
-        """The runs it executes now, queued or running: closing it cancels them."""
-        ...
-
-
-@runtime_checkable
-class DeployRunner(Protocol):
-    """The model-registry and deployment methods of a runner (the local runner has them; the
-    remote runner gains them with their HTTP routes)."""
+    # Models and deployments (Capability.MODELS, ALIASES, DEPLOYMENTS) ----------------------
 
     async def models(self) -> list[ModelSummary]:
         """Every registered model with its version count and aliases, by name."""
@@ -272,11 +272,7 @@ class DeployRunner(Protocol):
         """Actions on a service (or one of its environments), newest first."""
         ...
 
-
-@runtime_checkable
-class ScheduleRunner(Protocol):
-    """The schedules and triggers of a runner's pipelines (the embedded engine's runners
-    have them; `schedules` is among the capabilities /v1/health declares)."""
+    # Schedules (Capability.SCHEDULES) ---------------------------------------------------
 
     async def schedules(self) -> ScheduleList:
         """Every schedule and trigger with its next fire time, last run and paused state,
@@ -290,4 +286,39 @@ class ScheduleRunner(Protocol):
 
     async def resume_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
         """Let it fire again from now on: what came due while paused does not fire."""
+        ...
+
+    # Scheduled health checks (with DEPLOYMENTS) ------------------------------------------------
+
+    async def health_checks(
+        self, service: str, env: str | None = None, *, limit: int = 100
+    ) -> list[HealthCheck]:
+        """Scheduled health checks of a service (or one of its environments), newest first."""
+        ...
+
+    # Monitors and alerts (MONITORS) ----------------------------------------------------------
+
+    async def monitors(self) -> list[MonitorInfo]:
+        """Every declared monitor: its last check's values and verdict, thresholds, open
+        alerts, next check and paused state."""
+        ...
+
+    async def monitor_history(self, name: str, *, limit: int = 100) -> list[MonitorCheck]:
+        """A monitor's checks, newest first: values, thresholds met or crossed, verdict, run."""
+        ...
+
+    async def check_monitor(self, name: str, *, wait: bool = True) -> MonitorCheck:
+        """Run a check now; with `wait`, return it judged (else as soon as its run started,
+        verdict `running`)."""
+        ...
+
+    async def alerts(
+        self, *, open_only: bool = False, monitor: str | None = None, limit: int = 100
+    ) -> list[Alert]:
+        """Alerts, open ones first, newest first within each."""
+        ...
+
+    async def ack_alert(self, alert_id: int, *, note: str) -> Alert:
+        """Acknowledge an alert with a note; recorded with who and when. Refused when it was
+        acknowledged already."""
         ...

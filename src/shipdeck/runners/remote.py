@@ -14,20 +14,24 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
 
-from shipdeck.errors import Refused, Unavailable
+from shipdeck.errors import Unavailable
 from shipdeck.model import (
     ActionPlan,
+    Alert,
     AliasMove,
     Comparison,
     DeployAction,
     EnvironmentState,
     EventPage,
     FailureStreak,
+    HealthCheck,
     HistoryEntry,
     LogChunk,
     LogSearchPage,
     ModelSummary,
     ModelVersion,
+    MonitorCheck,
+    MonitorInfo,
     Outcome,
     PipelineSpec,
     RerunMode,
@@ -38,7 +42,11 @@ from shipdeck.model import (
     ScheduleAction,
     ScheduleList,
     ServiceSpec,
+    Verdict,
 )
+from shipdeck.model.capabilities import EVERYTHING, REGISTRY, Capabilities, Capability
+from shipdeck.model.ids import Id, run_label
+from shipdeck.runners.base import BaseRunner, read_log_pages
 from shipdeck.runners.event_follower import (
     Backoff,
     EventFollower,
@@ -60,6 +68,9 @@ SERVICES = TypeAdapter(list[ServiceSpec], config=DEFERRED)
 ENVIRONMENTS = TypeAdapter(list[EnvironmentState], config=DEFERRED)
 HISTORY = TypeAdapter(list[HistoryEntry], config=DEFERRED)
 ALIAS_MOVES = TypeAdapter(list[AliasMove], config=DEFERRED)
+_MONITORS = TypeAdapter(list[MonitorInfo], config=DEFERRED)
+_CHECKS = TypeAdapter(list[MonitorCheck], config=DEFERRED)
+_ALERTS = TypeAdapter(list[Alert], config=DEFERRED)
 LOG_PAGE = 10_000
 WAIT_POLL = 30.0
 """Seconds one wait-for-run request may hang before the client asks again."""
@@ -74,14 +85,28 @@ class RunnerInfo(BaseModel):
     started_at: datetime
     read_only: bool
     last_seq: int
-    active_runs: list[int] | None = None
+    active_runs: list[Id] | None = None
     """The runs it executes now (stopping it cancels them); None from a runner too old to say."""
-    capabilities: list[str] | None = None
-    """The optional halves of the contract it offers ("deployments", "schedules"); None from
-    a runner too old to say."""
+    capabilities: Capabilities | list[str] | None = None
+    """What it can do. From older servers: the optional halves of the contract it offered
+    (["deployments", "schedules"]), or None from one older still."""
+
+    def declared(self) -> Capabilities:
+        """The capabilities, also from a server that predates their declaration."""
+        if isinstance(self.capabilities, Capabilities):
+            return self.capabilities
+        halves = set(self.capabilities or [])
+        can = set(EVERYTHING - REGISTRY - {Capability.SCHEDULES, Capability.MONITORS})
+        if "deployments" in halves:
+            can |= REGISTRY
+        if "schedules" in halves:
+            can.add(Capability.SCHEDULES)
+        if "monitors" in halves:
+            can.add(Capability.MONITORS)
+        return Capabilities(kind="shipdeck", can=frozenset(can), read_only=self.read_only)
 
 
-class RemoteRunner:
+class RemoteRunner(BaseRunner):
     def __init__(
         self,
         url: str,
@@ -112,12 +137,10 @@ class RemoteRunner:
         self._follower: EventFollower | None = None
         self._listeners: list[Callable[[LinkState], None]] = []
         self._state = LinkState(LinkStatus.CONNECTING)
+        self._capabilities: Capabilities | None = None
+        self._asking = asyncio.Lock()
 
     # Connection state, for the UI ------------------------------------------------------------
-
-    @property
-    def name(self) -> str:
-        return self._name
 
     @property
     def state(self) -> LinkState:
@@ -208,14 +231,24 @@ class RemoteRunner:
         self._revive_failure = ""
         return True
 
-    def _check_writable(self, action: str) -> None:
-        if self.read_only:
-            raise Refused(f"runner {self._name} is read-only: cannot {action}")
-
     async def info(self, *, seconds: float | None = None) -> RunnerInfo:
         """/v1/health; `seconds` overrides the client's timeout for this one request."""
         answer = await self._request("GET", "/health", seconds=seconds)
-        return RunnerInfo.model_validate(answer)
+        info = RunnerInfo.model_validate(answer)
+        declared = info.declared()
+        if self.read_only:
+            declared = declared.read_only_copy()
+        self._capabilities = declared
+        return info
+
+    async def capabilities(self) -> Capabilities:
+        """What the server declares on /v1/health (read-only also when this client is);
+        asked once."""
+        async with self._asking:  # concurrent first callers share one request
+            if self._capabilities is None:
+                await self.info()
+        assert self._capabilities is not None
+        return self._capabilities
 
     async def ping(self) -> tuple[RunnerInfo, float]:
         """The runner's info and the round trip in seconds."""
@@ -242,27 +275,29 @@ class RemoteRunner:
 
     async def rerun(
         self,
-        run_id: int,
+        run_id: str,
         mode: RerunMode = RerunMode.ALL,
         *,
         from_task: str | None = None,
         jobs: int | None = None,
         trigger: str = "cli",
     ) -> Run:
-        self._check_writable(f"rerun #{run_id}")
+        self._check_writable(f"rerun {run_label(run_id)}")
         body = {"mode": mode.value, "from_task": from_task, "jobs": jobs, "trigger": trigger}
-        return Run.model_validate(await self._request("POST", f"/runs/{run_id}/rerun", json=body))
+        return Run.model_validate(
+            await self._request("POST", f"/runs/{_path_id(run_id)}/rerun", json=body)
+        )
 
     async def rerun_plan(
-        self, run_id: int, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
+        self, run_id: str, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
     ) -> list[str]:
         params = {"mode": mode.value, "from_task": from_task}
-        plan = await self._request("GET", f"/runs/{run_id}/rerun-plan", params=params)
+        plan = await self._request("GET", f"/runs/{_path_id(run_id)}/rerun-plan", params=params)
         return [str(name) for name in plan]
 
-    async def cancel(self, run_id: int) -> Run:
-        self._check_writable(f"cancel #{run_id}")
-        return Run.model_validate(await self._request("POST", f"/runs/{run_id}/cancel"))
+    async def cancel(self, run_id: str) -> Run:
+        self._check_writable(f"cancel {run_label(run_id)}")
+        return Run.model_validate(await self._request("POST", f"/runs/{_path_id(run_id)}/cancel"))
 
     async def runs(
         self,
@@ -271,7 +306,7 @@ class RemoteRunner:
         status: RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
-        before: int | None = None,
+        before: str | None = None,
     ) -> list[Run]:
         params = _runs_query(pipeline, status, text, limit, before)
         return RUNS.validate_json(await self._body("/runs", params))
@@ -283,7 +318,7 @@ class RemoteRunner:
         status: RunStatus | None = None,
         text: str | None = None,
         limit: int = 50,
-        before: int | None = None,
+        before: str | None = None,
     ) -> RunPage:
         params = _runs_query(pipeline, status, text, limit, before)
         return RunPage.model_validate_json(await self._body("/runs/page", params))
@@ -291,43 +326,28 @@ class RemoteRunner:
     async def failures(self, *, limit: int = 20) -> list[FailureStreak]:
         return FAILURES.validate_json(await self._body("/runs/failures", {"limit": limit}))
 
-    async def run(self, run_id: int) -> RunDetail:
-        return RunDetail.model_validate_json(await self._body(f"/runs/{run_id}"))
+    async def run(self, run_id: str) -> RunDetail:
+        return RunDetail.model_validate_json(await self._body(f"/runs/{_path_id(run_id)}"))
 
-    async def resolve_run(self, ref: str) -> int:
+    async def resolve_run(self, ref: str) -> str:
         answer = await self._request("GET", "/runs/resolve", params={"ref": ref})
-        return int(answer["run_id"])
+        return str(answer["run_id"])
 
     async def read_log(
-        self, run_id: int, task: str, *, start: int = 0, limit: int | None = 1000
+        self, run_id: str, task: str, *, start: int = 0, limit: int | None = 1000
     ) -> LogChunk:
-        path = f"/runs/{run_id}/tasks/{quote(task, safe='')}/log"
-        if limit is not None and limit <= LOG_PAGE:
-            params = {"start": start, "limit": limit}
-            return LogChunk.model_validate_json(await self._body(path, params))
-        # Large or unbounded reads come in pages so no single response grows without bound.
-        chunk = LogChunk.model_validate_json(
-            await self._body(path, {"start": start, "limit": LOG_PAGE})
-        )
-        lines = list(chunk.lines)
-        while len(lines) == (len(lines) // LOG_PAGE) * LOG_PAGE and lines:
-            wanted = LOG_PAGE if limit is None else min(LOG_PAGE, limit - len(lines))
-            if wanted <= 0:
-                break
-            following = LogChunk.model_validate_json(
-                await self._body(path, {"start": chunk.start + len(lines), "limit": wanted})
+        path = f"/runs/{_path_id(run_id)}/tasks/{quote(task, safe='')}/log"
+
+        async def fetch(start: int, limit: int) -> LogChunk:
+            return LogChunk.model_validate_json(
+                await self._body(path, {"start": start, "limit": limit})
             )
-            lines.extend(following.lines)
-            chunk = chunk.model_copy(
-                update={"total": following.total, "finished": following.finished}
-            )
-            if len(following.lines) < wanted:
-                break
-        return chunk.model_copy(update={"lines": lines})
+
+        return await read_log_pages(fetch, start=start, limit=limit, page=LOG_PAGE)
 
     async def search_log(
         self,
-        run_id: int,
+        run_id: str,
         task: str,
         pattern: str,
         *,
@@ -337,7 +357,7 @@ class RemoteRunner:
         end: int | None = None,
         limit: int = 10_000,
     ) -> LogSearchPage:
-        path = f"/runs/{run_id}/tasks/{quote(task, safe='')}/log/search"
+        path = f"/runs/{_path_id(run_id)}/tasks/{quote(task, safe='')}/log/search"
         params = {
             "pattern": pattern,
             "regex": str(regex).lower(),
@@ -374,16 +394,19 @@ class RemoteRunner:
     async def last_seq(self) -> int:
         return int((await self._request("GET", "/events/last"))["last_seq"])
 
-    async def wait_run(self, run_id: int) -> Run:
+    async def wait_run(self, run_id: str) -> Run:
         while True:
             answer = await self._request(
-                "GET", f"/runs/{run_id}/wait", params={"timeout": WAIT_POLL}, seconds=WAIT_POLL + 15
+                "GET",
+                f"/runs/{_path_id(run_id)}/wait",
+                params={"timeout": WAIT_POLL},
+                seconds=WAIT_POLL + 15,
             )
             run = Run.model_validate(answer)
             if run.status.finished:
                 return run
 
-    # DeployRunner protocol -------------------------------------------------------------------
+    # Models and deployments ------------------------------------------------------------------
 
     async def models(self) -> list[ModelSummary]:
         return MODELS.validate_python(await self._request("GET", "/models"))
@@ -482,7 +505,7 @@ class RemoteRunner:
         params = {"service": service, "env": env, "limit": limit}
         return HISTORY.validate_python(await self._request("GET", "/history", params=params))
 
-    # ScheduleRunner protocol -----------------------------------------------------------------
+    # Schedules --------------------------------------------------------------------------------
 
     async def schedules(self) -> ScheduleList:
         return ScheduleList.model_validate_json(await self._body("/schedules"))
@@ -522,11 +545,56 @@ class RemoteRunner:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
 
+    async def health_checks(
+        self, service: str, env: str | None = None, *, limit: int = 100
+    ) -> list[HealthCheck]:
+        params = {"service": service, "env": env, "limit": limit}
+        answer = await self._request("GET", "/health-checks", params=params)
+        return TypeAdapter(list[HealthCheck]).validate_python(answer)
+
     async def close(self) -> None:
         if self._follower is not None:
             await self._follower.close()
             self._follower = None
         await self._link.aclose()
+
+    # Monitors -------------------------------------------------------------------------------
+
+    async def monitors(self) -> list[MonitorInfo]:
+        return _MONITORS.validate_json(await self._body("/monitors"))
+
+    async def monitor_history(self, name: str, *, limit: int = 100) -> list[MonitorCheck]:
+        path = f"/monitors/{quote(name, safe='')}/history"
+        return _CHECKS.validate_json(await self._body(path, {"limit": limit}))
+
+    async def check_monitor(self, name: str, *, wait: bool = True) -> MonitorCheck:
+        """Answered once the check's run has started (no request is held open for a
+        check's length); with `wait`, its verdict is then awaited through its run."""
+        self._check_writable(f"check {name}")
+        path = f"/monitors/{quote(name, safe='')}/check"
+        answer = await self._request("POST", path, params={"wait": "false"})
+        check = MonitorCheck.model_validate(answer)
+        if not wait or check.verdict != Verdict.RUNNING:
+            return check
+        await self.wait_run(check.run_id)
+        delay = 0.01
+        while True:
+            for found in await self.monitor_history(name, limit=50):
+                if found.id == check.id and found.verdict != Verdict.RUNNING:
+                    return found
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+    async def alerts(
+        self, *, open_only: bool = False, monitor: str | None = None, limit: int = 100
+    ) -> list[Alert]:
+        params = {"open": "true" if open_only else None, "monitor": monitor, "limit": limit}
+        return _ALERTS.validate_json(await self._body("/alerts", params))
+
+    async def ack_alert(self, alert_id: int, *, note: str) -> Alert:
+        self._check_writable(f"acknowledge alert #{alert_id}")
+        answer = await self._request("POST", f"/alerts/{alert_id}/ack", json={"note": note})
+        return Alert.model_validate(answer)
 
 
 async def wait_until_reachable(runner: RemoteRunner, within: float) -> RunnerInfo:
@@ -541,8 +609,13 @@ async def wait_until_reachable(runner: RemoteRunner, within: float) -> RunnerInf
             await asyncio.sleep(0.05)
 
 
+def _path_id(run_id: str) -> str:
+    """A run id as one path segment: opaque, so whatever it holds is quoted."""
+    return quote(run_id, safe="")
+
+
 def _runs_query(
-    pipeline: str | None, status: RunStatus | None, text: str | None, limit: int, before: int | None
+    pipeline: str | None, status: RunStatus | None, text: str | None, limit: int, before: str | None
 ) -> dict[str, Any]:
     return {
         "pipeline": pipeline,

@@ -13,7 +13,16 @@ from shipdeck.runners.protocol import Runner
 from shipdeck.server.auth import AccessLog, BearerAuth
 from shipdeck.server.errors import ERROR_RESPONSES, install_error_handlers
 from shipdeck.server.limits import BodyLimit
-from shipdeck.server.routes import deployments, events, meta, models, pipelines, runs, schedules
+from shipdeck.server.routes import (
+    deployments,
+    events,
+    meta,
+    models,
+    monitors,
+    pipelines,
+    runs,
+    schedules,
+)
 from shipdeck.server.sse import StreamSettings
 
 API_PREFIX = "/v1"
@@ -47,7 +56,7 @@ def create_app(
     app.state.stream = stream or StreamSettings()
     app.state.stopping = stopping or asyncio.Event()
     app.state.started_at = datetime.now(UTC)
-    for area in (meta, pipelines, runs, events, models, deployments, schedules):
+    for area in (meta, pipelines, runs, events, models, deployments, schedules, monitors):
         app.include_router(area.router)
     install_error_handlers(app)
     app.add_middleware(BodyLimit)  # inside the auth check: strangers' bodies are never read

@@ -28,6 +28,7 @@ STATUS_TYPES = {
     409: "Conflict",
     413: "InvalidInput",
     422: "InvalidInput",
+    501: "Unsupported",
     503: "Unavailable",
 }
 
@@ -35,7 +36,7 @@ STATUS_TYPES = {
 class ErrorDetail(BaseModel):
     type: str = Field(
         description="The error's class: InvalidInput, WorkspaceError, NotFound, Conflict, "
-        "Refused, Unauthorized, Unavailable, or InternalError"
+        "Refused, Unauthorized, Unsupported, Unavailable, or InternalError"
     )
     message: str = Field(description="One line for the operator: what is wrong, and where")
 
@@ -58,6 +59,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         "InvalidInput (a malformed body or parameter), Refused (not allowed now, or a "
         "read-only runner) or WorkspaceError (the workspace file does not load)"
     ),
+    501: _documented("Unsupported: this runner's kind cannot do that (see its capabilities)"),
     503: _documented("Unavailable: the runner or its run history cannot be used now"),
 }
 """The errors any operation may answer, documented in the schema with their one shape."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from pathlib import Path
 
 from shipdeck.runners.protocol import Runner
@@ -11,7 +9,7 @@ from shipdeck.tui.app import ShipdeckApp
 from shipdeck.tui.config import TuiConfig
 from shipdeck.tui.format import Clock, system_clock
 
-__all__ = ["ShipdeckApp", "create_app", "run_tui"]
+__all__ = ["ShipdeckApp", "create_app"]
 
 
 def create_app(
@@ -35,22 +33,3 @@ def create_app(
         extra_themes_dir=extra_themes_dir,
         warnings=warnings,
     )
-
-
-def run_tui(runners: list[Runner], *, read_only: bool = False, theme: str | None = None) -> int:
-    """Run the TUI in the terminal until the operator quits, then close the runners.
-
-    Runs its own event loop; from async code use `create_app(...).run_async()` instead.
-    """
-
-    async def main() -> int:
-        app = create_app(runners, read_only=read_only, theme=theme)
-        try:
-            await app.run_async()
-        finally:
-            for runner in runners:
-                with contextlib.suppress(Exception):
-                    await runner.close()
-        return app.return_code or 0
-
-    return asyncio.run(main())

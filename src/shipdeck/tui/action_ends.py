@@ -7,7 +7,7 @@ import contextlib
 from collections import OrderedDict
 
 from shipdeck.model import DeployFinishedEvent, EventPage, HistoryEntry, Outcome
-from shipdeck.runners.protocol import DeployRunner
+from shipdeck.runners.protocol import Runner
 
 KEPT = 200
 """Ends remembered that nobody waited for yet: one may arrive before its waiter asks."""
@@ -35,7 +35,7 @@ class ActionEnds:
             while len(self._ended) > KEPT:
                 self._ended.popitem(last=False)
 
-    async def wait(self, index: int, runner: DeployRunner, entry: HistoryEntry) -> HistoryEntry:
+    async def wait(self, index: int, runner: Runner, entry: HistoryEntry) -> HistoryEntry:
         """The entry of an action runner `index` started, once it has ended."""
         key = (index, entry.id)
         loop = asyncio.get_running_loop()
@@ -52,7 +52,7 @@ class ActionEnds:
             self._waiters.pop(key, None)
 
 
-async def _in_history(runner: DeployRunner, entry: HistoryEntry) -> HistoryEntry | None:
+async def _in_history(runner: Runner, entry: HistoryEntry) -> HistoryEntry | None:
     try:
         history = await runner.history(entry.service, entry.env, limit=50)
     except Exception:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from shipdeck.formatting import plural
 from shipdeck.model import RerunMode, TaskStatus
-from shipdeck.tui.fleet import runner_read_only
-from shipdeck.tui.format import plural
+from shipdeck.model.capabilities import Capability
+from shipdeck.model.ids import run_label
+from shipdeck.tui.fleet import runner_lacks, runner_read_only
 from shipdeck.tui.plan_text import describe_rerun
 
 if TYPE_CHECKING:
@@ -22,6 +24,21 @@ MODE_TITLE = {
 }
 
 
+ACTION_NEEDS = {
+    "trigger": Capability.TRIGGER,
+    "rerun": Capability.RERUN_ALL,
+    "rerun_failed": Capability.RERUN_FAILED,
+    "rerun_from": Capability.RERUN_FROM,
+    "cancel": Capability.CANCEL,
+}
+"""What each run action (keymap.WRITE_ACTIONS) needs of a runner."""
+MODE_NEEDS = {
+    RerunMode.ALL: Capability.RERUN_ALL,
+    RerunMode.FAILED: Capability.RERUN_FAILED,
+    RerunMode.FROM: Capability.RERUN_FROM,
+}
+
+
 def refuse_if_read_only(app: ShipdeckApp, what: str, index: int | None = None) -> bool:
     index = app.active if index is None else index
     if runner_read_only(app, index):
@@ -31,6 +48,43 @@ def refuse_if_read_only(app: ShipdeckApp, what: str, index: int | None = None) -
     return False
 
 
+def refuse_if_unable(app: ShipdeckApp, what: str, need: Capability, index: int) -> bool:
+    """Say, in one line, why runner `index` cannot do `need` at all (its kind has no such
+    thing), or that it is read-only; True when refused."""
+    if refuse_if_read_only(app, what, index):
+        return True
+    lacks = runner_lacks(app, index, need)
+    if lacks:
+        app.notify(lacks, title=f"{what} refused", severity="warning")
+        return True
+    return False
+
+
+async def able(app: ShipdeckApp, what: str, need: Capability, index: int | None) -> int | None:
+    """The runner to act on (`index`, default the active one) once its capabilities are
+    known, or None after saying in one line why it cannot do `need`."""
+    index = app.active if index is None else index
+    await app.capabilities_of(index)
+    return None if refuse_if_unable(app, what, need, index) else index
+
+
+def unable_everywhere(app: ShipdeckApp, action: str, only: int | None = None) -> bool:
+    """True when no runner (or runner `only`) can do run action `action`: read-only, or its
+    kind cannot. Its key leaves the footer and help; pressed, it says why."""
+    need = ACTION_NEEDS.get(action)
+    indexes = range(len(app.runners)) if only is None else [only]
+    return need is not None and all(
+        runner_read_only(app, i) or bool(runner_lacks(app, i, need)) for i in indexes
+    )
+
+
+def refuse_everywhere(app: ShipdeckApp, action: str, what: str) -> bool:
+    """When no runner can do run action `action`, say why for the active one: True then."""
+    if not unable_everywhere(app, action):
+        return False
+    return refuse_if_unable(app, what, ACTION_NEEDS[action], app.active)
+
+
 def on_runner(app: ShipdeckApp, index: int) -> str:
     """` on NAME` in a dialog's title when several runners are connected."""
     return f" on {app.runners[index].name}" if len(app.runners) > 1 else ""
@@ -38,7 +92,7 @@ def on_runner(app: ShipdeckApp, index: int) -> str:
 
 async def rerun(
     app: ShipdeckApp,
-    run_id: int,
+    run_id: str,
     mode: RerunMode,
     from_task: str | None = None,
     *,
@@ -48,18 +102,18 @@ async def rerun(
     the run is on (default: the active one)."""
     from shipdeck.tui.screens.confirm import ConfirmScreen
 
-    index = app.active if index is None else index
-    if refuse_if_read_only(app, "Rerun", index):
+    index = await able(app, "Rerun", MODE_NEEDS[mode], index)
+    if index is None:
         return
     runner = app.runners[index]
-    failed = f"Could not rerun #{run_id}{on_runner(app, index)}"
+    failed = f"Could not rerun {run_label(run_id)}{on_runner(app, index)}"
     detail = await app.call("Rerun", lambda: runner.run(run_id), title=failed)
     if detail is None:
         return
     if not detail.run.status.finished:
         # Refused before the preview: it would list tasks still running as kept.
         app.notify(
-            f"#{run_id} is still {detail.run.status.value}: wait for it to finish, "
+            f"{run_label(run_id)} is still {detail.run.status.value}: wait for it to finish, "
             "or cancel it (c) first",
             title=failed,
             severity="warning",
@@ -71,7 +125,7 @@ async def rerun(
     if plan is None:
         return
     if not plan:
-        app.notify(f"Nothing to rerun in #{run_id} ({mode.value})", severity="warning")
+        app.notify(f"Nothing to rerun in {run_label(run_id)} ({mode.value})", severity="warning")
         return
     pipelines = await app.call("Rerun", runner.pipelines, title=failed)
     if pipelines is None:
@@ -88,7 +142,7 @@ async def rerun(
         )
         if new is not None:
             tasks = plural(len(plan), "task")
-            app.notify(f"Started run #{new.id}{on_runner(app, index)} ({tasks})")
+            app.notify(f"Started run {new.label}{on_runner(app, index)} ({tasks})")
             app.open_run_on(index, new.id, replace=True)
 
     def done(confirmed: bool | None) -> None:
@@ -97,7 +151,7 @@ async def rerun(
 
     app.push_screen(
         ConfirmScreen(
-            f"{title}: #{run_id}{on_runner(app, index)}",
+            f"{title}: {run_label(run_id)}{on_runner(app, index)}",
             f"Will run {plural(len(plan), 'task')}:",
             preview.items,
             footnote=preview.footnote,
@@ -107,19 +161,19 @@ async def rerun(
     )
 
 
-async def cancel(app: ShipdeckApp, run_id: int, *, index: int | None = None) -> None:
+async def cancel(app: ShipdeckApp, run_id: str, *, index: int | None = None) -> None:
     from shipdeck.tui.screens.confirm import ConfirmScreen
 
-    index = app.active if index is None else index
-    if refuse_if_read_only(app, "Cancel", index):
+    index = await able(app, "Cancel", Capability.CANCEL, index)
+    if index is None:
         return
     runner = app.runners[index]
-    failed = f"Could not cancel #{run_id}{on_runner(app, index)}"
+    failed = f"Could not cancel {run_label(run_id)}{on_runner(app, index)}"
     detail = await app.call("Cancel", lambda: runner.run(run_id), title=failed)
     if detail is None:
         return
     if detail.run.status.finished:
-        app.notify(f"#{run_id} already {detail.run.status.value}", severity="warning")
+        app.notify(f"{run_label(run_id)} already {detail.run.status.value}", severity="warning")
         return
     killed = [t.name for t in detail.tasks if t.status in (TaskStatus.RUNNING, TaskStatus.RETRYING)]
     dropped = [t.name for t in detail.tasks if t.status == TaskStatus.PENDING]
@@ -129,7 +183,7 @@ async def cancel(app: ShipdeckApp, run_id: int, *, index: int | None = None) -> 
     async def go() -> None:
         run = await app.call("Cancel", lambda: runner.cancel(run_id), title=failed)
         if run is not None:
-            app.notify(f"Cancelled #{run.id}{on_runner(app, index)}")
+            app.notify(f"Cancelled {run.label}{on_runner(app, index)}")
 
     def done(confirmed: bool | None) -> None:
         if confirmed:
@@ -137,7 +191,7 @@ async def cancel(app: ShipdeckApp, run_id: int, *, index: int | None = None) -> 
 
     app.push_screen(
         ConfirmScreen(
-            f"Cancel run #{run_id} ({detail.run.pipeline}){on_runner(app, index)}",
+            f"Cancel run {run_label(run_id)} ({detail.run.pipeline}){on_runner(app, index)}",
             f"Will kill {len(killed)} running and cancel {len(dropped)} not started:",
             lines or ["(no task is running yet)"],
             action="Cancel run",
@@ -150,8 +204,8 @@ async def cancel(app: ShipdeckApp, run_id: int, *, index: int | None = None) -> 
 async def trigger(app: ShipdeckApp, pipeline: str, *, index: int | None = None) -> None:
     from shipdeck.tui.screens.trigger import TriggerScreen
 
-    index = app.active if index is None else index
-    if refuse_if_read_only(app, "Trigger", index):
+    index = await able(app, "Trigger", Capability.TRIGGER, index)
+    if index is None:
         return
     failed = f"Could not trigger {pipeline}{on_runner(app, index)}"
     specs = await app.call("Trigger", lambda: app.pipelines(index), title=failed)
@@ -161,7 +215,7 @@ async def trigger(app: ShipdeckApp, pipeline: str, *, index: int | None = None) 
             app.notify(f"Unknown pipeline {pipeline!r}", severity="error")
         return
 
-    def done(run_id: int | None) -> None:
+    def done(run_id: str | None) -> None:
         if run_id is not None:
             app.open_run_on(index, run_id, replace=True)
 

@@ -17,7 +17,8 @@ from textual.signal import Signal
 
 from shipdeck import startup
 from shipdeck.errors import ShipdeckError
-from shipdeck.model import EventKind, EventPage, PipelineSpec
+from shipdeck.model import ConfigEvent, EventKind, EventPage, PipelineSpec
+from shipdeck.model.capabilities import Capabilities, Capability, EventDelivery
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.action_ends import ActionEnds
@@ -27,6 +28,7 @@ from shipdeck.tui.data import Snapshot, load_snapshot
 from shipdeck.tui.format import Clock, system_clock
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.themes import DEFAULT_THEME, bundled_themes_dir, load_themes
+from shipdeck.tui.widgets.header import AppHeader
 
 T = TypeVar("T")
 
@@ -55,6 +57,7 @@ class ShipdeckApp(App[int]):
             "view.models",
             "view.deployments",
             "view.timeline",
+            "view.monitoring",
             "help",
             "quit",
             "quit-now",
@@ -84,6 +87,9 @@ class ShipdeckApp(App[int]):
         self._theme_choice = theme
         self._extra_themes_dir = extra_themes_dir
         self._observed: dict[int, str] = {}
+        self.config_problems: dict[int, list[str]] = {}
+        """Per runner, why its workspace file does not load now (it keeps the last good one)."""
+        self._capabilities: dict[int, Capabilities] = {}
         self._pipelines: dict[int, tuple[float, list[PipelineSpec]]] = {}
         self._first_snapshot: tuple[int, asyncio.Future[Snapshot]] | None = None
         self.inputs = 0
@@ -106,12 +112,38 @@ class ShipdeckApp(App[int]):
     @property
     def read_only(self) -> bool:
         """Read-only for the active runner: from the flag, the config, or the runner itself."""
-        runner = self.runner
-        return (
-            self._read_only
-            or runner.name in self.config.read_only_runners
-            or bool(getattr(runner, "read_only", False))
-        )
+        return self.runner_read_only(self.active)
+
+    def runner_read_only(self, index: int) -> bool:
+        """Read-only for one runner: the app's flag, the user config, or the runner's declared
+        capabilities (once known)."""
+        if self._read_only:
+            return True
+        if not 0 <= index < len(self.runners):
+            return True
+        if self.runners[index].name in self.config.read_only_runners:
+            return True
+        known = self._capabilities.get(index)
+        return known is not None and known.read_only
+
+    def known_capabilities(self, index: int) -> Capabilities | None:
+        """Runner `index`'s capabilities once it has said them (None before: its keys show,
+        and the runner itself refuses what it cannot do)."""
+        return self._capabilities.get(index)
+
+    async def capabilities_of(self, index: int) -> Capabilities | None:
+        """Runner `index`'s capabilities, asked once it answers; None while it does not."""
+        known = self._capabilities.get(index)
+        if known is None:
+            try:
+                known = await self.runners[index].capabilities()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                return None
+            self._capabilities[index] = known
+            self.refresh_bindings()
+        return known
 
     def connection_state(self, index: int) -> str:
         """live, reconnecting or offline: the runner's own `state.status` when it has one."""
@@ -128,7 +160,9 @@ class ShipdeckApp(App[int]):
         index = self.active if index is None else index
         cached = self._pipelines.get(index)
         if cached is None or time.monotonic() - cached[0] > PIPELINES_TTL:
-            cached = (time.monotonic(), await self.runners[index].pipelines())
+            runner = self.runners[index]
+            listed = Capability.PIPELINES in (await runner.capabilities()).can
+            cached = (time.monotonic(), await runner.pipelines() if listed else [])
             self._pipelines[index] = cached
         return cached[1]
 
@@ -248,6 +282,11 @@ class ShipdeckApp(App[int]):
         while True:
             try:
                 if after is None:
+                    declared = await runner.capabilities()
+                    self._capabilities[index] = declared
+                    self.refresh_bindings()
+                    if declared.events == EventDelivery.NONE:
+                        return  # nothing to follow: its views reload instead
                     after = await runner.last_seq()
                 page = await runner.wait_events(after, wait=FOLLOW_WAIT, limit=FOLLOW_PAGE)
             except asyncio.CancelledError:
@@ -267,6 +306,11 @@ class ShipdeckApp(App[int]):
     def dispatch_events(self, index: int, page: EventPage) -> None:
         if page.reset or any(e.kind == EventKind.CONFIG for e in page.events):
             self._pipelines.pop(index, None)  # the file changed: ask for its pipelines again
+        said = [e.data.problems for e in page.events if isinstance(e, ConfigEvent)]
+        if said and said[-1] != self.config_problems.get(index, []):
+            self.config_problems[index] = said[-1]
+            for header in self.screen.query(AppHeader):
+                header.sync()
         self.action_ends.take(index, page)
         self.runner_events.publish((index, page))
 
@@ -286,7 +330,7 @@ class ShipdeckApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
-    def open_run(self, run_id: int, *, task: str | None = None, replace: bool = False) -> None:
+    def open_run(self, run_id: str, *, task: str | None = None, replace: bool = False) -> None:
         from shipdeck.tui.screens.run import RunScreen
 
         screen = RunScreen(run_id, task=task)
@@ -295,7 +339,7 @@ class ShipdeckApp(App[int]):
         else:
             self.push_screen(screen)
 
-    def open_run_on(self, index: int, run_id: int, *, replace: bool = False) -> None:
+    def open_run_on(self, index: int, run_id: str, *, replace: bool = False) -> None:
         """Open a run of any runner: the app switches to that runner first."""
         self.switch_runner(index)
         self.open_run(run_id, replace=replace)

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from shipdeck.model.capabilities import Capability
+from shipdeck.model.ids import run_label
 from shipdeck.tui.current import shipdeck_app
-from shipdeck.tui.fleet import deploy_runner
+from shipdeck.tui.fleet import offers
 from shipdeck.tui.format import glyph
 
 if TYPE_CHECKING:
@@ -35,7 +37,7 @@ def open_history(app: ShipdeckApp, index: int, service: str, env: str) -> None:
 class ShipdeckCommands(Provider):
     async def startup(self) -> None:
         self.entries: list[tuple[str, str, Callable[[], object]]] = []
-        self.run_entries: dict[int, int] = {}
+        self.run_entries: dict[str, int] = {}
         """Run id -> its entry's index."""
         app = shipdeck_app(self)
         pipelines = await app.call("Palette", app.pipelines) or []
@@ -49,7 +51,7 @@ class ShipdeckCommands(Provider):
                 self.entries.append(
                     (
                         f"pipeline {pipeline.name}",
-                        f"open its latest run #{last.id}",
+                        f"open its latest run {last.label}",
                         partial(app.open_run, last.id),
                     )
                 )
@@ -57,7 +59,7 @@ class ShipdeckCommands(Provider):
                     self.entries.append(
                         (
                             f"task {pipeline.name}.{task}",
-                            f"open {task} in run #{last.id}",
+                            f"open {task} in run {last.label}",
                             partial(app.open_run, last.id, task=task),
                         )
                     )
@@ -73,7 +75,7 @@ class ShipdeckCommands(Provider):
             self.run_entries[run.id] = len(self.entries)
             self.entries.append(
                 (
-                    f"run #{run.id} {run.pipeline}",
+                    f"run {run.label} {run.pipeline}",
                     f"{glyph(run.status)} {run.status.value}",
                     partial(app.open_run, run.id),
                 )
@@ -81,8 +83,8 @@ class ShipdeckCommands(Provider):
         for view, label in VIEW_ENTRIES:
             self.entries.append((f"view {view}", label, partial(app.action_switch_view, view)))
         for index, runner in enumerate(app.runners):
-            deployer = deploy_runner(runner)
-            services = await app.call("Palette", deployer.services) if deployer else None
+            deploys = await app.call("Palette", partial(offers, runner, Capability.DEPLOYMENTS))
+            services = await app.call("Palette", runner.services) if deploys else None
             for service in services or []:
                 for env in service.environments:
                     self.entries.append(
@@ -118,7 +120,9 @@ class ShipdeckCommands(Provider):
             # listed history.
             index = self.run_entries.get(exact)
             if index is None:
-                yield Hit(EXACT_RUN_SCORE, f"open run #{exact}", partial(app.open_run, exact))
+                yield Hit(
+                    EXACT_RUN_SCORE, f"open run {run_label(exact)}", partial(app.open_run, exact)
+                )
             else:
                 label, help_text, callback = self.entries[index]
                 yield Hit(EXACT_RUN_SCORE, matcher.highlight(label), callback, help=help_text)
@@ -129,7 +133,7 @@ class ShipdeckCommands(Provider):
                 yield Hit(score, matcher.highlight(label), callback, help=help_text)
 
 
-def run_number(query: str) -> int | None:
-    """`#12`, `12`, `run 12`, `run #12` -> 12."""
+def run_number(query: str) -> str | None:
+    """`#12`, `12`, `run 12`, `run #12` -> "12": the id of the run with that number."""
     digits = query.strip().removeprefix("run").strip().removeprefix("#").strip()
-    return int(digits) if digits.isascii() and digits.isdigit() else None
+    return str(int(digits)) if digits.isascii() and digits.isdigit() else None

@@ -13,8 +13,9 @@ from shipdeck.model import (
     ModelVersion,
     ServiceSpec,
 )
-from shipdeck.runners.protocol import DeployRunner, Runner
-from shipdeck.tui.fleet import deploy_runner
+from shipdeck.model.capabilities import Capability
+from shipdeck.runners.protocol import Runner
+from shipdeck.tui.fleet import offers
 
 HISTORY_SCAN = 50
 
@@ -77,7 +78,7 @@ def key_metric(spec: ServiceSpec, versions: list[ModelVersion]) -> str | None:
 
 
 async def _service_state(
-    deployer: DeployRunner, spec: ServiceSpec, states: list[EnvironmentState]
+    deployer: Runner, spec: ServiceSpec, states: list[EnvironmentState]
 ) -> ServiceState:
     history = await deployer.history(spec.name, limit=HISTORY_SCAN)
     last: dict[str, HistoryEntry] = {}
@@ -96,9 +97,8 @@ async def _service_state(
 
 
 async def load_deployments(runner: Runner) -> DeployData:
-    deployer = deploy_runner(runner)
-    if deployer is None:
+    if not await offers(runner, Capability.DEPLOYMENTS):
         return DeployData(services=[], supported=False)
-    services, states = await asyncio.gather(deployer.services(), deployer.deployments())
-    rows = await asyncio.gather(*(_service_state(deployer, s, states) for s in services))
+    services, states = await asyncio.gather(runner.services(), runner.deployments())
+    rows = await asyncio.gather(*(_service_state(runner, s, states) for s in services))
     return DeployData(services=list(rows))

@@ -7,6 +7,7 @@ import re
 from rich.style import Style
 from rich.text import Text
 
+from shipdeck.formatting import format_delta
 from shipdeck.model import CompareRow, MetricDirection, Outcome
 from shipdeck.tui.palette import Palette
 
@@ -68,33 +69,6 @@ def delta_text(delta: float | None, direction: MetricDirection | None, palette: 
     return Text(WORSE_GLYPH + format_delta(delta), style=palette.colour("error") + LOUD)
 
 
-def format_metric(value: float | None) -> str:
-    """Four significant figures, never scientific for everyday magnitudes: 0.8741, 12.5, 1204."""
-    if value is None:
-        return "-"
-    magnitude = abs(value)
-    if magnitude == 0:
-        return "0"
-    if magnitude >= 10000 or magnitude < 0.001:
-        return f"{value:.3g}"
-    text = f"{value:.4g}"
-    return text
-
-
-def format_delta(delta: float | None) -> str:
-    if delta is None:
-        return ""
-    if delta == 0:
-        return "±0"
-    sign = "+" if delta > 0 else "-"
-    size = abs(delta)
-    if size >= 10:
-        return sign + format_metric(size)
-    # At most four decimals: a delta is read at a glance, next to a value that has them.
-    text = f"{size:.4f}".rstrip("0").rstrip(".")
-    return sign + (text if text != "0" else "0.0000")
-
-
 def is_better(delta: float, direction: MetricDirection | None) -> bool | None:
     """True when a change of `delta` is an improvement; None when it is no change, or when the
     metric has no better direction (a count like rows_train is neither better nor worse)."""
@@ -103,10 +77,6 @@ def is_better(delta: float, direction: MetricDirection | None) -> bool | None:
     if direction == MetricDirection.MIN:
         return delta < 0
     return delta > 0
-
-
-def revision_label(revision: str | None) -> str:
-    return revision or "—"
 
 
 def reading_order(rows: list[CompareRow]) -> list[CompareRow]:

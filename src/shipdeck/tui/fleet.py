@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
-from shipdeck.runners.protocol import DeployRunner, Runner
+from shipdeck.model.capabilities import Capability
+from shipdeck.runners.protocol import Runner
+
+if TYPE_CHECKING:
+    from shipdeck.tui.app import ShipdeckApp
 
 T = TypeVar("T")
 
@@ -25,9 +29,9 @@ class Part(Generic[T]):
     error: str = ""
 
 
-def deploy_runner(runner: Runner) -> DeployRunner | None:
-    """The runner's models-and-deployments half, when it offers one."""
-    return runner if isinstance(runner, DeployRunner) else None
+async def offers(runner: Runner, what: Capability) -> bool:
+    """Whether the runner has `what` at all (read-only or not): what its views show."""
+    return what in (await runner.capabilities()).can
 
 
 def describe(error: BaseException) -> str:
@@ -49,15 +53,18 @@ async def load_part(index: int, runner: Runner, load: Callable[[Runner], Awaitab
     return Part(index, runner.name, data=data)
 
 
-def runner_read_only(app: object, index: int) -> bool:
-    """Read-only for one runner: the app's flag, the user config, or the runner itself."""
-    runners: list[Runner] = getattr(app, "runners", [])
-    if getattr(app, "_read_only", False):
-        return True
-    if not 0 <= index < len(runners):
-        return True
-    runner = runners[index]
-    config = getattr(app, "config", None)
-    if runner.name in getattr(config, "read_only_runners", set()):
-        return True
-    return bool(getattr(runner, "read_only", False))
+def runner_read_only(app: ShipdeckApp, index: int) -> bool:
+    """Read-only for one runner: the app's flag, the user config, or the runner's declared
+    capabilities."""
+    return app.runner_read_only(index)
+
+
+def runner_lacks(app: ShipdeckApp, index: int, what: Capability) -> str:
+    """Why runner `index` cannot do `what` at all, in one line; "" when it can, or while its
+    capabilities are not known yet (the runner refuses then)."""
+    if not 0 <= index < len(app.runners):
+        return ""
+    known = app.known_capabilities(index)
+    if known is None or what in known.can:
+        return ""
+    return known.why_not(what, app.runners[index].name)

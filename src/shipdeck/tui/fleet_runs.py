@@ -8,10 +8,11 @@ from datetime import datetime
 
 from rich.text import Text
 
+from shipdeck.formatting import format_age
 from shipdeck.model import RunStatus
 from shipdeck.tui.data import Snapshot
 from shipdeck.tui.fleet import Part
-from shipdeck.tui.format import clip, format_age
+from shipdeck.tui.format import clip
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.widgets.header import STATE_COLOUR, STATE_GLYPH
 
@@ -50,16 +51,16 @@ class FleetRuns:
         return part.data if part is not None else None
 
 
-def fleet_key(index: int, run_id: int) -> str:
+def fleet_key(index: int, run_id: str) -> str:
     return f"{index}:{run_id}"
 
 
-def parse_fleet_key(key: str) -> tuple[int, int] | None:
-    """`2:14` -> (runner 2, run 14); a plain run id (the active runner's) -> None."""
+def parse_fleet_key(key: str) -> tuple[int, str] | None:
+    """`2:14` -> (runner 2, run "14"); a plain run id (the active runner's) -> None."""
     index, colon, run_id = key.partition(":")
-    if not colon or not index.isdigit() or not run_id.isdigit():
+    if not colon or not (index.isascii() and index.isdigit()) or not run_id:
         return None
-    return int(index), int(run_id)
+    return int(index), run_id
 
 
 def pipeline_key(index: int, pipeline: str) -> str:
@@ -107,6 +108,6 @@ def runner_summary(
     )
     if runs:
         last = runs[0]
-        line.append(palette.badge(last.status, f"#{last.id} {last.pipeline}"))
+        line.append(palette.badge(last.status, f"{last.label} {last.pipeline}"))
         line.append(f" {format_age(last.created_at, now)}", style=palette.muted)
     return line

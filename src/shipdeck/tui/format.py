@@ -50,41 +50,6 @@ def glyph(status: RunStatus | TaskStatus | str) -> str:
     return STATUS_GLYPH.get(str(status), "?")
 
 
-def format_duration(seconds: float | None) -> str:
-    """Compact and fixed-ish width: 0.4s, 12s, 3m05s, 1h02m, 3d04h."""
-    if seconds is None:
-        return "-"
-    if seconds < 0:
-        seconds = 0.0
-    if seconds < 10:
-        return f"{seconds:.1f}s"
-    whole = int(seconds)
-    if whole < 60:
-        return f"{whole}s"
-    minutes, secs = divmod(whole, 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h{minutes:02d}m"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours:02d}h"
-
-
-def format_age(moment: datetime | None, now: datetime) -> str:
-    """How long ago: 5s ago, 3m ago, 2h ago, 4d ago."""
-    if moment is None:
-        return "-"
-    seconds = int((now - moment).total_seconds())
-    if seconds < 60:
-        return f"{max(seconds, 0)}s ago"
-    if seconds < 3600:
-        return f"{seconds // 60}m ago"
-    if seconds < 86400:
-        return f"{seconds // 3600}h ago"
-    return f"{seconds // 86400}d ago"
-
-
 def run_elapsed(run: Run, now: datetime) -> float | None:
     """Seconds the run has been going (or went, once finished)."""
     if run.started_at is None:
@@ -105,11 +70,6 @@ def progress_bar(done: int, total: int, width: int = 10) -> str:
         return "▱" * width
     filled = min(width, round(width * done / total))
     return "▰" * filled + "▱" * (width - filled)
-
-
-def plural(n: int, word: str, plural: str | None = None) -> str:
-    """`1 event`, `2 events`, `1,200 lines`; `plural` for words that do not just take an s."""
-    return f"{n:,} {word if n == 1 else plural or word + 's'}"
 
 
 def clip(text: str, width: int) -> str:

@@ -11,6 +11,7 @@ from textual.binding import Binding
 
 from shipdeck.tui.keymap_deploy import DEPLOY_BINDINGS
 from shipdeck.tui.keymap_deploy import binding as _b
+from shipdeck.tui.keymap_monitor import MONITOR_BINDINGS
 
 ALL_BINDINGS: dict[str, Binding] = {
     b.id: b  # type: ignore[misc]
@@ -33,6 +34,8 @@ ALL_BINDINGS: dict[str, Binding] = {
         # Lists (overview, pipelines, runs).
         _b("list.down", "j", "cursor_down", "Down", show=False),
         _b("list.up", "k", "cursor_up", "Up", show=False),
+        _b("list.first", "home,g", "first_row", "First", show=False, help="First row"),
+        _b("list.last", "end,G", "last_row", "Last", show=False, help="Last row"),
         _b(
             "open",
             "enter",
@@ -153,6 +156,7 @@ ALL_BINDINGS: dict[str, Binding] = {
 }
 
 ALL_BINDINGS.update(DEPLOY_BINDINGS)
+ALL_BINDINGS.update(MONITOR_BINDINGS)
 
 ACTION_IDS = frozenset({"trigger", "rerun", "rerun-failed", "rerun-from", "cancel"})
 """Bindings that change state: hidden and refused in read-only mode."""

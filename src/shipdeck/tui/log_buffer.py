@@ -19,7 +19,7 @@ SCAN_CHUNK = 5000
 
 
 class LogBuffer:
-    def __init__(self, runner: Runner, run_id: int, task: str) -> None:
+    def __init__(self, runner: Runner, run_id: str, task: str) -> None:
         self.runner = runner
         self.run_id = run_id
         self.task = task

@@ -54,7 +54,7 @@ class LogMatches:
         self._pending: dict[int, LogLine] = {}
         """Live lines the runner had not searched when they arrived, while counting."""
 
-    async def count(self, runner: Runner, run_id: int, task: str) -> None:
+    async def count(self, runner: Runner, run_id: str, task: str) -> None:
         """Search the log with the runner, page by page, up to its end and past every live line
         seen meanwhile (run in a worker; cancelling it leaves `done` False)."""
         self.done = False
@@ -68,7 +68,7 @@ class LogMatches:
                 start=start,
                 limit=COUNT_PAGE,
             )
-            self._extend(page.lines)
+            self._extend(page.runs)
             self.counted_to = max(self.counted_to, page.next)
             self.total = max(self.total, page.total)
             ahead = any(n >= self.counted_to for n in self._pending)
@@ -78,9 +78,10 @@ class LogMatches:
         pending, self._pending = self._pending, {}
         self.add_live([pending[n] for n in sorted(pending) if n >= self.counted_to])
 
-    def _extend(self, numbers: list[int]) -> None:
+    def _extend(self, spans: list[tuple[int, int]]) -> None:
         last = self.lines[-1] if self.lines else -1
-        self.lines.extend(n for n in numbers if n > last)
+        for first, stop in spans:
+            self.lines.extend(range(max(first, last + 1), stop))
 
     def add_live(self, lines: list[LogLine]) -> bool:
         """Lines from the event stream. Returns True when the runner must search again: a
@@ -125,7 +126,7 @@ class LogMatches:
 
 async def find_match(
     runner: Runner,
-    run_id: int,
+    run_id: str,
     task: str,
     query: LogQuery,
     start: int,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from shipdeck.errors import Unsupported
 from shipdeck.model import (
     EnvironmentState,
     GateKind,
@@ -13,8 +14,8 @@ from shipdeck.model import (
     ServiceSpec,
     default_direction,
 )
-from shipdeck.runners.protocol import DeployRunner, Runner
-from shipdeck.tui.fleet import deploy_runner
+from shipdeck.model.capabilities import Capability
+from shipdeck.runners.protocol import Runner
 
 KEY_METRICS = 6
 """At most this many metric columns; every metric is in the comparison."""
@@ -47,22 +48,22 @@ class ModelsData:
 
 def _last_env_versions(
     services: list[ServiceSpec], states: list[EnvironmentState]
-) -> dict[str, tuple[str, int]]:
+) -> dict[str, tuple[str, str]]:
     """Model name -> (environment, version) that the service's last environment runs."""
     held = {(s.service, s.env): s.revision for s in states}
-    result: dict[str, tuple[str, int]] = {}
+    result: dict[str, tuple[str, str]] = {}
     for service in services:
         if not service.model or not service.environments:
             continue
         env = service.environments[-1]
         revision = held.get((service.name, env))
         if revision and revision.startswith("v") and revision[1:].isdigit():
-            result.setdefault(service.model, (env, int(revision[1:])))
+            result.setdefault(service.model, (env, revision[1:]))
     return result
 
 
 def _reference(
-    versions: list[ModelVersion], deployed: tuple[str, int] | None
+    versions: list[ModelVersion], deployed: tuple[str, str] | None
 ) -> tuple[ModelVersion | None, str]:
     for version in versions:
         if CHAMPION in version.aliases:
@@ -106,16 +107,18 @@ def pick_key_metrics(
     return order[:limit]
 
 
-async def _directions(
-    runner: DeployRunner, families: list[ModelFamily]
-) -> dict[str, MetricDirection]:
-    """The workspace's metric directions, as a comparison of two versions reports them."""
+async def _directions(runner: Runner, families: list[ModelFamily]) -> dict[str, MetricDirection]:
+    """The workspace's metric directions, as a comparison of two versions reports them (none
+    from a registry that does not compare)."""
     for family in families:
         if len(family.versions) >= 2:
             a, b = family.versions[0], family.versions[1]
-            comparison = await runner.compare(
-                [f"{family.name}@{a.revision}", f"{family.name}@{b.revision}"]
-            )
+            try:
+                comparison = await runner.compare(
+                    [f"{family.name}@{a.revision}", f"{family.name}@{b.revision}"]
+                )
+            except Unsupported:
+                return {}
             return {
                 row.key: row.direction
                 for row in comparison.rows
@@ -124,20 +127,28 @@ async def _directions(
     return {}
 
 
+async def _services(runner: Runner, can: frozenset[Capability]) -> list[ServiceSpec]:
+    return await runner.services() if Capability.DEPLOYMENTS in can else []
+
+
+async def _deployments(runner: Runner, can: frozenset[Capability]) -> list[EnvironmentState]:
+    return await runner.deployments() if Capability.DEPLOYMENTS in can else []
+
+
 async def load_models(runner: Runner) -> ModelsData:
-    deployer = deploy_runner(runner)
-    if deployer is None:
+    can = (await runner.capabilities()).can
+    if Capability.MODELS not in can:
         return ModelsData(families=[], supported=False)
     summaries, services, states = await asyncio.gather(
-        deployer.models(), deployer.services(), deployer.deployments()
+        runner.models(), _services(runner, can), _deployments(runner, can)
     )
-    all_versions = await asyncio.gather(*(deployer.model_versions(m.name) for m in summaries))
+    all_versions = await asyncio.gather(*(runner.model_versions(m.name) for m in summaries))
     deployed = _last_env_versions(services, states)
     families = []
     for summary, versions in zip(summaries, all_versions, strict=True):
         reference, label = _reference(versions, deployed.get(summary.name))
         families.append(ModelFamily(summary.name, versions, reference, label))
-    directions = await _directions(deployer, families)
+    directions = await _directions(runner, families)
     return ModelsData(
         families=families,
         directions=directions,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
+from shipdeck.formatting import format_metric
 from shipdeck.model import (
     ActionPlan,
     Comparison,
@@ -19,23 +20,18 @@ from shipdeck.model import (
     TaskRun,
     TaskStatus,
 )
-from shipdeck.tui.deploy_format import (
-    LOUD,
-    delta_text,
-    format_metric,
-    gated_first,
-    verdict_style,
-)
+from shipdeck.model.ids import run_label
+from shipdeck.tui.deploy_format import LOUD, delta_text, gated_first, verdict_style
 from shipdeck.tui.format import clip, format_param
 from shipdeck.tui.palette import Palette
 
 DIFF_ROWS = 8
 
 
-def revision_run(revision: str | None) -> int | None:
-    """`r12` -> 12: the run that built a pipeline service's revision."""
-    if revision and revision.startswith("r") and revision[1:].isdigit():
-        return int(revision[1:])
+def revision_run(revision: str | None) -> str | None:
+    """`r12` -> "12": the id of the run that built a pipeline service's revision."""
+    if revision and revision.startswith("r") and revision[1:].isascii() and revision[1:].isdigit():
+        return str(int(revision[1:]))
     return None
 
 
@@ -48,7 +44,7 @@ def diff_refs(spec: ServiceSpec, from_rev: str | None, to_rev: str) -> list[str]
     before, after = revision_run(from_rev), revision_run(to_rev)
     if before is None or after is None:
         return None
-    return [str(before), str(after)]
+    return [before, after]
 
 
 def describe_plan(
@@ -62,7 +58,7 @@ def describe_plan(
     if built is not None:
         run = built.run
         params = " ".join(f"{k}={format_param(v)}" for k, v in run.params.items())
-        text.append(f"built by run #{run.id} {run.pipeline} {run.status.value}", style="")
+        text.append(f"built by run {run.label} {run.pipeline} {run.status.value}", style="")
         text.append(f"  {clip(params, 40)}\n", style=palette.muted)
     if comparison is not None:
         _describe_diff(text, comparison, [gate.gate for gate in plan.gates], palette)
@@ -120,7 +116,7 @@ class RerunPreview:
 
 
 def describe_rerun(
-    run_id: int,
+    run_id: str,
     plan: list[str],
     spec: PipelineSpec | None,
     previous: Sequence[TaskRun],
@@ -134,7 +130,7 @@ def describe_rerun(
     needed: set[str] = set()
     if from_task is not None and spec is not None and from_task in spec.tasks:
         asked = spec.downstream({from_task})
-        needed = _upstream(spec, from_task)
+        needed = spec.upstream(from_task)
     items: list[str] = []
     brought: list[str] = []
     for name in plan:
@@ -142,9 +138,9 @@ def describe_rerun(
         if name in asked:
             items.append(name)
         elif earlier is None:
-            items.append(f"{name} (new since #{run_id})")
+            items.append(f"{name} (new since {run_label(run_id)})")
         elif name in needed and earlier.status != TaskStatus.SUCCEEDED:
-            items.append(f"{name} ({earlier.status.value} in #{run_id})")
+            items.append(f"{name} ({earlier.status.value} in {run_label(run_id)})")
             brought.append(name)
         else:
             items.append(name)
@@ -152,14 +148,14 @@ def describe_rerun(
     if brought:
         again = "it runs" if len(brought) == 1 else "they run"
         lines.append(
-            f"{from_task} needs {', '.join(brought)}, which did not succeed in #{run_id}:"
+            f"{from_task} needs {', '.join(brought)}, which did not succeed in {run_label(run_id)}:"
             f" {again} again first"
         )
     kept = [
         _kept(name, before.get(name)) for name in (spec.tasks if spec else ()) if name not in plan
     ]
     if kept:
-        lines.append(f"Kept from #{run_id}: {', '.join(kept)}")
+        lines.append(f"Kept from {run_label(run_id)}: {', '.join(kept)}")
     return RerunPreview(items, "\n".join(lines))
 
 
@@ -167,14 +163,3 @@ def _kept(name: str, earlier: TaskRun | None) -> str:
     if earlier is None or earlier.status == TaskStatus.SUCCEEDED:
         return name
     return f"{name} ({earlier.status.value})"
-
-
-def _upstream(spec: PipelineSpec, task: str) -> set[str]:
-    found: set[str] = set()
-    waiting = list(spec.tasks[task].needs)
-    while waiting:
-        name = waiting.pop()
-        if name not in found and name in spec.tasks:
-            found.add(name)
-            waiting.extend(spec.tasks[name].needs)
-    return found

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shipdeck.errors import NotFound
+from shipdeck.formatting import format_age, format_metric
 from shipdeck.model import HistoryEntry, Outcome, RunStatus, ServiceSpec
-from shipdeck.runners.protocol import DeployRunner, Runner
+from shipdeck.runners.protocol import Runner
 from shipdeck.tui.deploy_data import key_metric
-from shipdeck.tui.deploy_format import format_metric
-from shipdeck.tui.format import clip, format_age, format_param
+from shipdeck.tui.format import clip, format_param
 
 BUILD_SCAN = 30
 """How many of a pipeline's newest runs are looked through for successful builds."""
@@ -34,7 +34,7 @@ class Choice:
 
 
 async def deploy_choices(
-    runner: Runner, deployer: DeployRunner, spec: ServiceSpec, env: str, now: datetime
+    runner: Runner, deployer: Runner, spec: ServiceSpec, env: str, now: datetime
 ) -> list[Choice]:
     """What can be deployed to `env` (the revision it holds now is marked `here now`)."""
     current = await _held(deployer, spec.name, env)
@@ -51,7 +51,7 @@ async def _build_choices(
     choices = []
     for position, run in enumerate(built):
         revision = f"r{run.id}"
-        what = "latest build" if position == 0 else f"build #{run.id}"
+        what = "latest build" if position == 0 else f"build {run.label}"
         if revision == current:
             what += ", here now"
         params = " ".join(f"{k}={format_param(v)}" for k, v in run.params.items())
@@ -61,7 +61,7 @@ async def _build_choices(
 
 
 async def _model_choices(
-    deployer: DeployRunner, spec: ServiceSpec, current: str | None, now: datetime
+    deployer: Runner, spec: ServiceSpec, current: str | None, now: datetime
 ) -> list[Choice]:
     try:
         versions = await deployer.model_versions(spec.model or "")
@@ -86,9 +86,7 @@ async def _model_choices(
     return choices
 
 
-async def rollback_choices(
-    deployer: DeployRunner, service: str, env: str, now: datetime
-) -> list[Choice]:
+async def rollback_choices(deployer: Runner, service: str, env: str, now: datetime) -> list[Choice]:
     """The revisions `env` held before the one it holds now, newest first."""
     history = await deployer.history(service, env, limit=HISTORY_SCAN)
     current = await _held(deployer, service, env)
@@ -102,6 +100,6 @@ async def rollback_choices(
     ]
 
 
-async def _held(deployer: DeployRunner, service: str, env: str) -> str | None:
+async def _held(deployer: Runner, service: str, env: str) -> str | None:
     states = await deployer.deployments()
     return next((s.revision for s in states if s.service == service and s.env == env), None)

@@ -14,7 +14,6 @@ from pathlib import Path
 from textual.theme import Theme
 
 DEFAULT_THEME = "shipdeck-dark"
-HIGH_CONTRAST_THEME = "shipdeck-high-contrast"
 
 _COLOUR_FIELDS = {
     f.name

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from shipdeck.model import AliasMove, EnvironmentState, HistoryEntry, Outcome, Run
+from shipdeck.model.capabilities import Capability
+from shipdeck.model.ids import run_label, version_label
 from shipdeck.runners.protocol import Runner
-from shipdeck.tui.fleet import deploy_runner
 from shipdeck.tui.format import clip_name
 
 TIMELINE_RUNS = 200
@@ -42,7 +43,7 @@ class Target:
     """Where enter leads: a run (`ref` = run id), an environment, or a model."""
 
     kind: str
-    run_id: int | None = None
+    run_id: str | None = None
     service: str = ""
     env: str = ""
     model: str = ""
@@ -61,7 +62,7 @@ class TimelineItem:
     who: str = ""
     target: Target | None = None
     order: int = 0
-    """Tie-breaker within one runner (ids grow with time)."""
+    """Tie-breaker within one runner: grows with time (a ledger id, a run's creation)."""
 
     @property
     def key(self) -> str:
@@ -74,7 +75,7 @@ def run_items(index: int, runs: list[Run]) -> list[TimelineItem]:
         if run.pipeline.startswith(DEPLOY_PIPELINE_PREFIX):
             continue
         target = Target("run", run_id=run.id)
-        origin = f" rerun of #{run.parent_id}" if run.parent_id else f" ({run.trigger})"
+        origin = f" rerun of {run_label(run.parent_id)}" if run.parent_id else f" ({run.trigger})"
         items.append(
             TimelineItem(
                 run.started_at or run.created_at,
@@ -82,10 +83,10 @@ def run_items(index: int, runs: list[Run]) -> list[TimelineItem]:
                 index,
                 "running" if run.status.value in ("queued", "running") else "started",
                 run.pipeline,
-                f"#{run.id} {clip_name(run.pipeline)} started{origin}",
+                f"{run.label} {clip_name(run.pipeline)} started{origin}",
                 run.user,
                 target,
-                order=run.id * 2,
+                order=_created(run) * 2,
             )
         )
         if run.status.finished and run.finished_at is not None:
@@ -96,19 +97,26 @@ def run_items(index: int, runs: list[Run]) -> list[TimelineItem]:
                     index,
                     run.status.value,
                     run.pipeline,
-                    f"#{run.id} {clip_name(run.pipeline)} {run.status.value}"
+                    f"{run.label} {clip_name(run.pipeline)} {run.status.value}"
                     f" ({run.tasks_done}/{run.tasks_total} tasks)",
                     run.user,
                     target,
-                    order=run.id * 2 + 1,
+                    order=_created(run) * 2 + 1,
                 )
             )
     return items
 
 
+def _created(run: Run) -> int:
+    """When the run was created, in microseconds: its ids need not grow with time."""
+    return round(run.created_at.timestamp() * 1_000_000)
+
+
 def action_item(index: int, entry: HistoryEntry) -> TimelineItem:
     moved = f"{entry.from_revision or '∅'} → {entry.to_revision}"
     text = f"{entry.action.value} {clip_name(entry.service)} {entry.env} {moved}"
+    if entry.automatic:
+        text = f"auto {text}"
     if entry.outcome != Outcome.SUCCEEDED:
         text += f": {entry.outcome.value}"
         if entry.detail:
@@ -127,14 +135,17 @@ def action_item(index: int, entry: HistoryEntry) -> TimelineItem:
 
 
 def alias_item(index: int, move: AliasMove) -> TimelineItem:
-    before = f"v{move.from_version}" if move.from_version is not None else "∅"
+    before, after = (
+        version_label(version) if version is not None else "∅"
+        for version in (move.from_version, move.to_version)
+    )
     return TimelineItem(
         move.at,
         ItemKind.ALIAS,
         index,
         "succeeded",
         move.model,
-        f"{clip_name(move.model)}@{move.alias} {before} → v{move.to_version}",
+        f"{clip_name(move.model)}@{move.alias} {before} → {after}",
         move.user,
         Target("model", model=move.model),
         order=move.id,
@@ -160,17 +171,17 @@ def health_item(index: int, state: EnvironmentState) -> TimelineItem | None:
 
 async def load_timeline(index: int, runner: Runner) -> list[TimelineItem]:
     """One runner's items, newest first."""
-    items = run_items(index, await runner.runs(limit=TIMELINE_RUNS))
-    deployer = deploy_runner(runner)
-    if deployer is not None:
-        services, moves, states = await asyncio.gather(
-            deployer.services(), deployer.alias_moves(), deployer.deployments()
-        )
+    can = (await runner.capabilities()).can
+    runs = await runner.runs(limit=TIMELINE_RUNS) if Capability.PIPELINES in can else []
+    items = run_items(index, runs)
+    if Capability.ALIASES in can:
+        items += [alias_item(index, m) for m in await runner.alias_moves()]
+    if Capability.DEPLOYMENTS in can:
+        services, states = await asyncio.gather(runner.services(), runner.deployments())
         histories = await asyncio.gather(
-            *(deployer.history(s.name, limit=TIMELINE_ACTIONS) for s in services)
+            *(runner.history(s.name, limit=TIMELINE_ACTIONS) for s in services)
         )
         items += [action_item(index, e) for history in histories for e in history]
-        items += [alias_item(index, m) for m in moves]
         items += [i for s in states if (i := health_item(index, s)) is not None]
     return sort_items(items)
 

@@ -14,10 +14,12 @@ from shipdeck.errors import WorkspaceError
 from shipdeck.model import WorkspaceSpec
 from shipdeck.workspace.locate import redefinition_at
 from shipdeck.workspace.metric_names import known_metric_names
+from shipdeck.workspace.monitors import monitors_section, notify_section
 from shipdeck.workspace.pipelines import load_pipelines
 from shipdeck.workspace.problems import Problems, dotted
 from shipdeck.workspace.services import metrics_section, services_section
 from shipdeck.workspace.settings import retention_section, task_env_section
+from shipdeck.workspace.triggers import check_alert_references
 
 WORKSPACE_FILE = "shipdeck.toml"
 
@@ -51,6 +53,8 @@ SECTIONS: dict[str, SectionLoader] = {
     "services": services_section,
     "task_env": task_env_section,
     "retention": retention_section,
+    "monitors": monitors_section,
+    "notify": notify_section,
 }
 
 
@@ -106,6 +110,9 @@ def load_workspace(path: Path) -> WorkspaceSpec:
     for name, loader in SECTIONS.items():
         if name in document:
             context.loaded.update(loader(document[name], context))
+    check_alert_references(
+        context.loaded.get("pipelines", {}), context.loaded.get("monitors", {}), problems
+    )
     if problems:
         raise WorkspaceError(problems.lines_in_order())
     return WorkspaceSpec(root=place.root, file=place.file, **context.loaded)

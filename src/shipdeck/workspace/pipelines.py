@@ -10,6 +10,7 @@ from typing import Any
 
 from shipdeck.model import ParamValue, PipelineSpec, RegisterSpec, TaskSpec
 from shipdeck.workspace.artifact_paths import artifact_problem
+from shipdeck.workspace.automation import alias_problem
 from shipdeck.workspace.fields import Fields, as_table
 from shipdeck.workspace.locate import KeyPath
 from shipdeck.workspace.params import PARAM_NAME
@@ -29,7 +30,7 @@ TASK_KEYS = (
     "registers",
     "inputs",
 )
-REGISTER_KEYS = ("model", "artifact")
+REGISTER_KEYS = ("model", "artifact", "alias")
 MAX_CONCURRENCY = 10_000
 """Far beyond what runs at once on one host; leave `concurrency` out for no limit."""
 MAX_RETRIES = 10
@@ -154,7 +155,7 @@ def _task(name: str, table: dict[str, Any], path: KeyPath, problems: Problems) -
         run=fields.string("run", required=True),
         needs=tuple(fields.string_list("needs")),
         env=fields.env_table("env"),
-        cwd=_cwd(fields),
+        cwd=check_cwd(fields),
         timeout=fields.duration("timeout", allow_zero=False, maximum=MAX_TIMEOUT),
         retries=fields.count(
             "retries", maximum=MAX_RETRIES, why=" (each retry runs the whole command again)"
@@ -165,7 +166,8 @@ def _task(name: str, table: dict[str, Any], path: KeyPath, problems: Problems) -
     )
 
 
-def _cwd(fields: Fields) -> str | None:
+def check_cwd(fields: Fields) -> str | None:
+    """The table's `cwd`: relative and inside the workspace (None when absent or reported)."""
     cwd = fields.optional_string("cwd")
     if cwd is None:
         return None
@@ -237,4 +239,8 @@ def _registers(table: dict[str, Any], path: KeyPath, problems: Problems) -> Regi
     problem = artifact_problem(artifact) if artifact else None
     if problem is not None:
         problems.add(fields.at("artifact"), problem)
-    return RegisterSpec(model=model, artifact=artifact)
+    alias = fields.optional_string("alias")
+    if alias is not None and (problem := alias_problem(alias)) is not None:
+        problems.add(fields.at("alias"), problem)
+        alias = None
+    return RegisterSpec(model=model, artifact=artifact, alias=alias)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from shipdeck.model import GateKind, GateSpec, MetricDirection, PipelineSpec, ServiceSpec
 from shipdeck.workspace.artifact_paths import artifact_problem
+from shipdeck.workspace.automation import AUTOMATION_KEYS, parse_automation
 from shipdeck.workspace.fields import Fields, as_table
 from shipdeck.workspace.gates import parse_gate
 from shipdeck.workspace.locate import KeyPath
@@ -24,6 +25,7 @@ SERVICE_KEYS = (
     "health",
     "timeout",
     "gates",
+    *AUTOMATION_KEYS,
 )
 _NAME_RULE = "must start with a letter or digit and use only letters, digits, '-' and '_'"
 
@@ -90,6 +92,9 @@ def _service(
     health = fields.optional_string("health")
     timeout = fields.duration("timeout", allow_zero=False)
     gates = _gates(table, path, problems, environments, pipelines)
+    automation = parse_automation(
+        table, path, problems, environments=environments, health=health, model=model
+    )
     if len(problems) > problems_before:
         return None
     return ServiceSpec(
@@ -102,6 +107,10 @@ def _service(
         health=health,
         timeout=timeout,
         gates=gates,
+        health_every=automation.health_every,
+        auto_rollback=automation.auto_rollback,
+        rollback_after=automation.rollback_after,
+        auto_promote=automation.auto_promote,
     )
 
 

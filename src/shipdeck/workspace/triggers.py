@@ -1,13 +1,14 @@
 """A pipeline's schedule and triggers: `schedule`, `timezone`, `every`, `catchup`,
-`on_success`, `on_change`, `debounce`. References between pipelines are checked once every
-pipeline is known (`check_trigger_references`)."""
+`on_success`, `on_change`, `debounce`, `on_alert`, `cooldown`. References between pipelines
+are checked once every pipeline is known (`check_trigger_references`), references to monitors
+once the monitors are (`check_alert_references`)."""
 
 from __future__ import annotations
 
 import functools
 import posixpath
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
@@ -15,14 +16,24 @@ from typing import Any
 from cronsim import CronSim, CronSimError
 
 from shipdeck.model import PipelineSpec, PipelineTriggers
-from shipdeck.model.triggers import DEFAULT_DEBOUNCE, DEFAULT_TIMEZONE
+from shipdeck.model.triggers import DEFAULT_COOLDOWN, DEFAULT_DEBOUNCE, DEFAULT_TIMEZONE
 from shipdeck.workspace.durations import LONGEST
 from shipdeck.workspace.fields import Fields
 from shipdeck.workspace.locate import KeyPath
 from shipdeck.workspace.problems import Problems, describe, did_you_mean, quoted
 from shipdeck.workspace.validate import find_cycles
 
-TRIGGER_KEYS = ("schedule", "timezone", "every", "catchup", "on_success", "on_change", "debounce")
+TRIGGER_KEYS = (
+    "schedule",
+    "timezone",
+    "every",
+    "catchup",
+    "on_success",
+    "on_change",
+    "debounce",
+    "on_alert",
+    "cooldown",
+)
 CRON_MACROS = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
@@ -47,8 +58,8 @@ def cron_expression(schedule: str) -> str:
 def parse_triggers(table: Mapping[str, Any], path: KeyPath, problems: Problems) -> PipelineTriggers:
     """The trigger keys of one pipeline table (other keys are the caller's)."""
     fields = Fields(table, path, problems)
-    schedule = _schedule(fields)
-    timezone = _timezone(fields)
+    schedule = parse_schedule(fields)
+    timezone = parse_timezone(fields)
     every = fields.duration("every", allow_zero=False, maximum=LONGEST)
     if every is not None and every < SHORTEST_EVERY:
         problems.add(fields.at("every"), f"must be at least 1s, got {describe(table['every'])}")
@@ -71,6 +82,12 @@ def parse_triggers(table: Mapping[str, Any], path: KeyPath, problems: Problems) 
     debounce = fields.duration("debounce", allow_zero=True, maximum=LONGEST_DEBOUNCE)
     if "debounce" in table and "on_change" not in table:
         problems.add(fields.at("debounce"), "applies to `on_change`")
+    on_alert = fields.string_list("on_alert")
+    if "on_alert" in table and not on_alert and isinstance(table["on_alert"], list):
+        problems.add(fields.at("on_alert"), "must name at least one monitor")
+    cooldown = fields.duration("cooldown", allow_zero=True, maximum=LONGEST)
+    if "cooldown" in table and "on_alert" not in table:
+        problems.add(fields.at("cooldown"), "applies to `on_alert`")
     return PipelineTriggers(
         schedule=schedule,
         timezone=timezone,
@@ -79,10 +96,13 @@ def parse_triggers(table: Mapping[str, Any], path: KeyPath, problems: Problems) 
         on_success=tuple(on_success),
         on_change=tuple(on_change),
         debounce=DEFAULT_DEBOUNCE if debounce is None else debounce,
+        on_alert=tuple(dict.fromkeys(on_alert)),
+        cooldown=DEFAULT_COOLDOWN if cooldown is None else cooldown,
     )
 
 
-def _schedule(fields: Fields) -> str | None:
+def parse_schedule(fields: Fields) -> str | None:
+    """The table's `schedule`, a valid cron expression (None when absent or reported)."""
     text = fields.optional_string("schedule")
     if text is None:
         return None
@@ -109,7 +129,8 @@ def _schedule(fields: Fields) -> str | None:
     return text
 
 
-def _timezone(fields: Fields) -> str:
+def parse_timezone(fields: Fields) -> str:
+    """The table's `timezone`, a known IANA zone (UTC when absent or reported)."""
     name = fields.optional_string("timezone")
     if name is None:
         return DEFAULT_TIMEZONE
@@ -202,3 +223,19 @@ def check_trigger_references(pipelines: Mapping[str, PipelineSpec], problems: Pr
             + " -> ".join(cycle)
             + " (each starts when the one after it succeeds, forever)",
         )
+
+
+def check_alert_references(
+    pipelines: Mapping[str, PipelineSpec], monitors: Collection[str], problems: Problems
+) -> None:
+    """Every `on_alert` names a declared monitor."""
+    for name, pipeline in pipelines.items():
+        where = ("pipelines", name, "on_alert")
+        for index, monitor in enumerate(pipeline.triggers.on_alert):
+            if monitor not in monitors:
+                known = did_you_mean(monitor, monitors) or (
+                    "" if monitors else " (declare it as [monitors.NAME])"
+                )
+                problems.add(
+                    where, f"unknown monitor {quoted(monitor)}{known}", line_of=(*where, str(index))
+                )

@@ -7,8 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from shipdeck.model import ActionPlan, DeployAction, EnvironmentState, HistoryEntry, ServiceSpec
-from shipdeck.server.routes.deps import WRITABLE, DeployRunnerDep
+from shipdeck.model import (
+    ActionPlan,
+    DeployAction,
+    EnvironmentState,
+    HealthCheck,
+    HistoryEntry,
+    ServiceSpec,
+)
+from shipdeck.server.routes.deps import WRITABLE, RunnerDep
 
 router = APIRouter(prefix="/v1", tags=["deployments"])
 
@@ -51,18 +58,18 @@ QueryName = Annotated[str, Query(min_length=1, max_length=200)]
 
 
 @router.get("/services")
-async def services(runner: DeployRunnerDep) -> list[ServiceSpec]:
+async def services(runner: RunnerDep) -> list[ServiceSpec]:
     return await runner.services()
 
 
 @router.get("/deployments")
-async def deployments(runner: DeployRunnerDep) -> list[EnvironmentState]:
+async def deployments(runner: RunnerDep) -> list[EnvironmentState]:
     return await runner.deployments()
 
 
 @router.get("/plan")
 async def plan(
-    runner: DeployRunnerDep,
+    runner: RunnerDep,
     action: DeployAction,
     service: QueryName,
     env: QueryName,
@@ -82,7 +89,7 @@ Wait = Annotated[
 
 
 @router.post("/deploy", dependencies=WRITABLE)
-async def deploy(body: Deploy, runner: DeployRunnerDep, wait: Wait = False) -> HistoryEntry:
+async def deploy(body: Deploy, runner: RunnerDep, wait: Wait = False) -> HistoryEntry:
     """Deploy a revision; answers once its deploy run has started (see `wait`)."""
     return await runner.deploy(
         body.service,
@@ -96,7 +103,7 @@ async def deploy(body: Deploy, runner: DeployRunnerDep, wait: Wait = False) -> H
 
 
 @router.post("/promote", dependencies=WRITABLE)
-async def promote(body: Promote, runner: DeployRunnerDep, wait: Wait = False) -> HistoryEntry:
+async def promote(body: Promote, runner: RunnerDep, wait: Wait = False) -> HistoryEntry:
     return await runner.promote(
         body.service,
         body.to_env,
@@ -108,7 +115,7 @@ async def promote(body: Promote, runner: DeployRunnerDep, wait: Wait = False) ->
 
 
 @router.post("/rollback", dependencies=WRITABLE)
-async def rollback(body: Rollback, runner: DeployRunnerDep, wait: Wait = False) -> HistoryEntry:
+async def rollback(body: Rollback, runner: RunnerDep, wait: Wait = False) -> HistoryEntry:
     return await runner.rollback(
         body.service, body.env, to=body.to, expect=body.expect, reason=body.reason, wait=wait
     )
@@ -116,9 +123,20 @@ async def rollback(body: Rollback, runner: DeployRunnerDep, wait: Wait = False) 
 
 @router.get("/history")
 async def history(
-    runner: DeployRunnerDep,
+    runner: RunnerDep,
     service: QueryName,
     env: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[HistoryEntry]:
     return await runner.history(service, env, limit=limit)
+
+
+@router.get("/health-checks")
+async def health_checks(
+    runner: RunnerDep,
+    service: QueryName,
+    env: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[HealthCheck]:
+    """Scheduled health checks of a service (or one environment), newest first."""
+    return await runner.health_checks(service, env, limit=limit)

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from shipdeck.errors import NotFound, Refused, Unavailable
+from shipdeck.errors import Refused, Unavailable
 from shipdeck.model.run import MAX_ID as MAX_ID  # the routes' bound on ids
-from shipdeck.runners.protocol import DeployRunner, Runner, ScheduleRunner
+from shipdeck.runners.protocol import Runner
 
 # The dependencies are coroutines: FastAPI runs a plain `def` dependency in a worker thread,
 # a thread hop on every request for what is an attribute read.
@@ -28,23 +28,3 @@ async def require_writable(request: Request) -> None:
 
 RunnerDep = Annotated[Runner, Depends(get_runner)]
 WRITABLE = [Depends(require_writable)]
-
-
-async def get_deploy_runner(request: Request) -> DeployRunner:
-    runner = await get_runner(request)
-    if not isinstance(runner, DeployRunner):
-        raise NotFound(f"the {runner.name} runner does not offer models and deployments")
-    return runner
-
-
-DeployRunnerDep = Annotated[DeployRunner, Depends(get_deploy_runner)]
-
-
-async def get_schedule_runner(request: Request) -> ScheduleRunner:
-    runner = await get_runner(request)
-    if not isinstance(runner, ScheduleRunner):
-        raise NotFound(f"the {runner.name} runner does not offer schedules")
-    return runner
-
-
-ScheduleRunnerDep = Annotated[ScheduleRunner, Depends(get_schedule_runner)]

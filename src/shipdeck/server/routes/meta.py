@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from shipdeck import __version__
-from shipdeck.runners.protocol import DeployRunner, ExecutingRunner, Runner, ScheduleRunner
+from shipdeck.model.capabilities import Capabilities, EventDelivery
 from shipdeck.server.routes.deps import RunnerDep
 
 router = APIRouter(prefix="/v1", tags=["meta"])
+
+
+@runtime_checkable
+class ExecutingRunner(Protocol):
+    """A runner that executes runs itself (the local runner), rather than a client of one: not
+    part of the contract, but what health reports (stopping the server cancels them)."""
+
+    def executing(self) -> list[int]:
+        """The runs it executes now, queued or running: closing it cancels them."""
+        ...
 
 
 class Health(BaseModel):
@@ -22,27 +33,25 @@ class Health(BaseModel):
     started_at: datetime
     read_only: bool
     last_seq: int
-    active_runs: list[int]
+    active_runs: list[str]
     """The runs this runner executes now, queued or running (stopping it cancels them)."""
-    capabilities: list[str]
-    """The optional halves of the runner contract it offers: "deployments" (models and
-    deployments), "schedules" (schedules and triggers)."""
+    capabilities: Capabilities
+    """What the runner can do (read-only when this server is); clients offer only that."""
 
 
 @router.get("/health")
 async def health(request: Request, runner: RunnerDep) -> Health:
+    read_only: bool = request.app.state.read_only
+    declared = await runner.capabilities()
+    if read_only:
+        declared = declared.read_only_copy()
     return Health(
         name=runner.name,
         version=__version__,
         pid=os.getpid(),
         started_at=request.app.state.started_at,
-        read_only=request.app.state.read_only,
-        last_seq=await runner.last_seq(),
+        read_only=declared.read_only,
+        last_seq=0 if declared.events == EventDelivery.NONE else await runner.last_seq(),
         active_runs=runner.executing() if isinstance(runner, ExecutingRunner) else [],
-        capabilities=capabilities(runner),
+        capabilities=declared,
     )
-
-
-def capabilities(runner: Runner) -> list[str]:
-    offered = {"deployments": DeployRunner, "schedules": ScheduleRunner}
-    return [name for name, half in offered.items() if isinstance(runner, half)]

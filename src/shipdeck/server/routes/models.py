@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from shipdeck.model import AliasMove, Comparison, ModelSummary, ModelVersion
-from shipdeck.server.routes.deps import WRITABLE, DeployRunnerDep
+from shipdeck.server.routes.deps import WRITABLE, RunnerDep
 
 router = APIRouter(prefix="/v1", tags=["models"])
 
@@ -24,23 +24,23 @@ class SetAlias(BaseModel):
 
 
 @router.get("/models")
-async def models(runner: DeployRunnerDep) -> list[ModelSummary]:
+async def models(runner: RunnerDep) -> list[ModelSummary]:
     return await runner.models()
 
 
 @router.get("/models/{model}/versions")
-async def model_versions(model: ModelName, runner: DeployRunnerDep) -> list[ModelVersion]:
+async def model_versions(model: ModelName, runner: RunnerDep) -> list[ModelVersion]:
     return await runner.model_versions(model)
 
 
 @router.post("/models/{model}/aliases", dependencies=WRITABLE)
-async def alias(model: ModelName, body: SetAlias, runner: DeployRunnerDep) -> AliasMove:
+async def alias(model: ModelName, body: SetAlias, runner: RunnerDep) -> AliasMove:
     return await runner.alias(model, body.alias, body.version)
 
 
 @router.get("/alias-moves")
 async def alias_moves(
-    runner: DeployRunnerDep,
+    runner: RunnerDep,
     model: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[AliasMove]:
@@ -50,7 +50,7 @@ async def alias_moves(
 
 @router.get("/compare")
 async def compare(
-    runner: DeployRunnerDep,
+    runner: RunnerDep,
     ref: Annotated[list[str], Query(min_length=1, max_length=20)],
 ) -> Comparison:
     """Runs (`12`, `last`) or model versions (`churn@v3`); deltas are against the first."""

@@ -19,12 +19,19 @@ from shipdeck.model import (
     RunPage,
     RunStatus,
 )
-from shipdeck.server.routes.deps import MAX_ID, WRITABLE, RunnerDep
+from shipdeck.server.routes.deps import WRITABLE, RunnerDep
 from shipdeck.server.sse import unless_stopped
 
 router = APIRouter(prefix="/v1", tags=["runs"])
 
-RunId = Annotated[int, Path(ge=1, le=MAX_ID)]
+RunId = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=200,
+        description="The run's id as the runner gave it (the embedded engine's: its number)",
+    ),
+]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -47,7 +54,7 @@ class Rerun(BaseModel):
 
 
 class ResolvedRun(BaseModel):
-    run_id: int
+    run_id: str
 
 
 Pipeline = Annotated[str | None, Query(max_length=200)]
@@ -61,7 +68,10 @@ Text = Annotated[
     ),
 ]
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Before = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+Before = Annotated[
+    str | None,
+    Query(min_length=1, max_length=200, description="Only runs older than this run (its id)"),
+]
 
 
 @router.get("/runs")
@@ -172,7 +182,7 @@ async def read_log(
     return Response(chunk.model_dump_json(), media_type="application/json")
 
 
-@router.get("/runs/{run_id}/tasks/{task}/log/search")
+@router.get("/runs/{run_id}/tasks/{task}/log/search", response_model=LogSearchPage)
 async def search_log(
     run_id: RunId,
     task: Annotated[str, Path(min_length=1, max_length=200)],
@@ -183,11 +193,11 @@ async def search_log(
     start: Annotated[int, Query(ge=0, le=10**9)] = 0,
     end: Annotated[int | None, Query(ge=0, le=10**9)] = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 10_000,
-) -> LogSearchPage:
+) -> Response:
     """One page of the lines in [start, end) whose visible text matches `pattern` (literal, or
     a regular expression with `regex`; `ignore_case` unset is smart case). Search again from
     `next` until `done`. A bad pattern is a 422."""
-    return await runner.search_log(
+    page = await runner.search_log(
         run_id,
         task,
         pattern,
@@ -197,3 +207,4 @@ async def search_log(
         end=end,
         limit=limit,
     )
+    return Response(page.model_dump_json(), media_type="application/json")

@@ -11,9 +11,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from shipdeck.model import ModelVersion
+from shipdeck.model.capabilities import Capability
+from shipdeck.model.ids import version_label
 from shipdeck.tui import keymap
 from shipdeck.tui.current import shipdeck_app
-from shipdeck.tui.fleet import deploy_runner
+from shipdeck.tui.fleet import runner_lacks
 from shipdeck.tui.format import error_line
 from shipdeck.tui.models_data import CHAMPION, ModelFamily
 
@@ -33,7 +35,7 @@ class AliasScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(
-                f"Move an alias of {self.family.name} to {self.version.revision}",
+                f"Move an alias of {self.family.name} to {self.version.label}",
                 id="dialog-title",
             )
             with Horizontal(classes="form-row"):
@@ -47,7 +49,7 @@ class AliasScreen(ModalScreen[bool]):
         self._show_move(CHAMPION)
         self.query_one(Input).focus()
 
-    def current(self, alias: str) -> int | None:
+    def current(self, alias: str) -> str | None:
         for version in self.family.versions:
             if alias in version.aliases:
                 return version.version
@@ -55,8 +57,8 @@ class AliasScreen(ModalScreen[bool]):
 
     def _show_move(self, alias: str) -> None:
         before = self.current(alias)
-        was = f"v{before}" if before is not None else "(unset)"
-        line = f"{self.family.name}@{alias or '?'}: {was} → {self.version.revision}"
+        was = version_label(before) if before is not None else "(unset)"
+        line = f"{self.family.name}@{alias or '?'}: {was} → {self.version.label}"
         if before == self.version.version:
             line += "  (already there)"
         self.query_one("#alias-move", Static).update(line)
@@ -73,9 +75,10 @@ class AliasScreen(ModalScreen[bool]):
             error.update("[b]error:[/b] the alias needs a name (champion, challenger, ...)")
             return
         app = shipdeck_app(self)
-        deployer = deploy_runner(app.runners[self.runner_index])
-        if deployer is None:
-            error.update(error_line("this runner does not offer models"))
+        deployer = app.runners[self.runner_index]
+        lacks = runner_lacks(app, self.runner_index, Capability.ALIASES)
+        if lacks:
+            error.update(error_line(lacks))
             return
 
         async def move() -> None:
@@ -84,8 +87,11 @@ class AliasScreen(ModalScreen[bool]):
             except Exception as failure:
                 error.update(error_line(failure))
                 return
-            before = f"v{moved.from_version}" if moved.from_version is not None else "(unset)"
-            app.notify(f"{moved.model}@{moved.alias}: {before} → v{moved.to_version}")
+            before, after = (
+                version_label(version) if version is not None else "(unset)"
+                for version in (moved.from_version, moved.to_version)
+            )
+            app.notify(f"{moved.model}@{moved.alias}: {before} → {after}")
             self.dismiss(True)
 
         self.run_worker(move(), group="alias", exclusive=True)

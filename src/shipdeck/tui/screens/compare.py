@@ -15,10 +15,12 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Static
 
+from shipdeck.formatting import format_metric
 from shipdeck.model import CompareRow, Comparison, LineageKind, RunDetail
+from shipdeck.model.capabilities import Capability
 from shipdeck.tui import keymap
 from shipdeck.tui.current import shipdeck_app
-from shipdeck.tui.deploy_format import delta_text, format_metric, reading_order
+from shipdeck.tui.deploy_format import delta_text, reading_order
 from shipdeck.tui.format import clip, format_param
 from shipdeck.tui.keymap_deploy import deploy_bindings
 from shipdeck.tui.widgets.charts import Chart, Series
@@ -124,16 +126,15 @@ class CompareScreen(Screen[None]):
         self.run_worker(self._load(), group="compare-load", exclusive=True)
 
     async def _load(self) -> None:
-        from shipdeck.tui.fleet import deploy_runner
+        from shipdeck.tui.fleet import offers
 
         app = self.shipdeck
         runner = app.runners[self.runner_index]
-        deployer = deploy_runner(runner)
         title = self.query_one("#compare-title", Static)
-        if deployer is None:
+        if not await offers(runner, Capability.MODELS):
             title.update(f" {runner.name} does not offer comparisons")
             return
-        comparison = await app.call("Compare", lambda: deployer.compare(self.refs))
+        comparison = await app.call("Compare", lambda: runner.compare(self.refs))
         if comparison is None:
             title.update(f" could not compare {', '.join(self.refs)}")
             return

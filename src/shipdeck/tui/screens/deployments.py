@@ -13,7 +13,9 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import DataTable, Static
 
+from shipdeck.formatting import format_age, format_metric, plural
 from shipdeck.model import DeployAction, Outcome
+from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.actions import refuse_if_read_only
@@ -23,11 +25,10 @@ from shipdeck.tui.deploy_format import (
     HEALTH_WORD,
     LOUD,
     OUTCOME_GLYPH,
-    format_metric,
     health_style,
     outcome_style,
 )
-from shipdeck.tui.format import clip, clip_name, format_age, plural
+from shipdeck.tui.format import clip, clip_name
 from shipdeck.tui.keymap_deploy import DEPLOY_WRITE_ACTIONS, deploy_bindings
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.fleet_view import FleetView
@@ -53,9 +54,15 @@ class MatrixTable(DataTable[Text]):
     MatrixTable:blur > .datatable--cursor { background: $surface; text-style: none; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        *keymap.bindings("list.down", "list.up"),
+        *keymap.bindings("list.down", "list.up", "list.first", "list.last"),
         *deploy_bindings("deploy.open", "deploy.left", "deploy.right"),
     ]
+
+    def action_first_row(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        self.move_cursor(row=self.row_count - 1)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="cell", zebra_stripes=False)
@@ -239,7 +246,7 @@ class DeploymentsView(FleetView[DeployData]):
         if state.since:
             text.append(f" since {format_age(state.since, now)} by {state.user or '?'}")
         if state.run_id:
-            text.append(f"  run #{state.run_id}")
+            text.append(f"  run {run_label(state.run_id)}")
         health = state.health if state.health_revision == state.revision else None
         if state.revision is not None:
             text.append(
@@ -252,8 +259,9 @@ class DeploymentsView(FleetView[DeployData]):
         if last is not None:
             colour = outcome_style(last.outcome, palette)
             text.append("\nlast: ")
+            auto = "auto " if last.automatic else ""
             text.append(
-                f"{OUTCOME_GLYPH.get(last.outcome, '?')} {last.action.value}"
+                f"{OUTCOME_GLYPH.get(last.outcome, '?')} {auto}{last.action.value}"
                 f" {last.from_revision or '∅'} → {last.to_revision} {last.outcome.value}",
                 style=colour,
             )

@@ -11,12 +11,14 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from shipdeck.formatting import format_age, plural
 from shipdeck.model import EventPage, HistoryEntry, Outcome
+from shipdeck.model.capabilities import Capability
 from shipdeck.tui import keymap
 from shipdeck.tui.current import follow_runner_events, shipdeck_app, tick_while_shown
 from shipdeck.tui.deploy_format import OUTCOME_GLYPH, outcome_style, verdict_style
-from shipdeck.tui.fleet import deploy_runner
-from shipdeck.tui.format import clip, format_age, plural
+from shipdeck.tui.fleet import offers
+from shipdeck.tui.format import clip
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.log_pane import LogPane
@@ -87,10 +89,10 @@ class EnvHistoryScreen(Screen[None]):
 
     async def _load(self) -> None:
         app = self.shipdeck
-        deployer = deploy_runner(app.runners[self.runner_index])
-        if deployer is None:
+        runner = app.runners[self.runner_index]
+        if not await offers(runner, Capability.DEPLOYMENTS):
             return
-        entries = await app.call("History", lambda: deployer.history(self.service, self.env))
+        entries = await app.call("History", lambda: runner.history(self.service, self.env))
         if entries is None:
             return
         self.entries = entries
@@ -104,7 +106,7 @@ class EnvHistoryScreen(Screen[None]):
                     str(entry.id),
                     [
                         format_age(entry.at, now),
-                        entry.action.value,
+                        f"auto {entry.action.value}" if entry.automatic else entry.action.value,
                         f"{entry.from_revision or '∅'} → {entry.to_revision}",
                         entry.user,
                         Text(
@@ -135,6 +137,8 @@ class EnvHistoryScreen(Screen[None]):
         )
         if entry.forced:
             text.append("  FORCED", style=palette.colour("warning"))
+        if entry.automatic:
+            text.append("  AUTOMATIC", style=palette.colour("accent"))
         if entry.reason:
             text.append(f"  reason: {entry.reason}")
         if entry.detail:

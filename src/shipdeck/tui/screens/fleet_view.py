@@ -122,7 +122,7 @@ class FleetView(FilterableView, Vertical, Generic[T]):
         ]
 
     def read_only(self, index: int) -> bool:
-        return runner_read_only(self.app, index)
+        return runner_read_only(self.shipdeck, index)
 
     def with_runners(self, summary: Text) -> Text:
         """The view's summary, then (with several runners, or one failing) each runner's state;

@@ -9,6 +9,7 @@ from textual.binding import BindingType
 from textual.screen import Screen
 
 from shipdeck.model import EventPage
+from shipdeck.model.ids import run_label
 from shipdeck.tui import keymap
 from shipdeck.tui.current import follow_runner_events, shipdeck_app
 from shipdeck.tui.widgets.footer import SteadyFooter
@@ -25,14 +26,14 @@ class LogScreen(Screen[None]):
     LogScreen LogPane { height: 1fr; }
     """
 
-    def __init__(self, run_id: int, task: str) -> None:
+    def __init__(self, run_id: str, task: str) -> None:
         super().__init__()
         self.run_id = run_id
         self.task_name = task
 
     def compose(self) -> ComposeResult:
         app = shipdeck_app(self)
-        yield AppHeader(f"run #{self.run_id} / {self.task_name}")
+        yield AppHeader(f"run {run_label(self.run_id)} / {self.task_name}")
         yield LogPane(app.runner, self.run_id, self.task_name, id="log-pane")
         yield SteadyFooter(compact=True)
 

@@ -18,7 +18,7 @@ from shipdeck.runners.protocol import Runner
 from shipdeck.tui import actions, keymap
 from shipdeck.tui.current import follow_runner_events, shipdeck_app, tick_while_shown
 from shipdeck.tui.data import Snapshot, load_snapshot
-from shipdeck.tui.fleet import Part, load_part, runner_read_only
+from shipdeck.tui.fleet import Part, load_part
 from shipdeck.tui.fleet_runs import (
     FleetRuns,
     Source,
@@ -39,16 +39,25 @@ from shipdeck.tui.widgets.table import KeyedTable
 if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp
 
-VIEWS = ("overview", "pipelines", "runs", "models", "deployments", "timeline")
+VIEWS = ("overview", "pipelines", "runs", "models", "deployments", "timeline", "monitoring")
 LAZY_VIEWS: dict[str, type[Widget]] = {
     "pipelines": PipelinesView,
     "runs": RunsView,
 }
-FLEET_VIEWS = ("models", "deployments", "timeline")
+FLEET_VIEWS = ("models", "deployments", "timeline", "monitoring")
 SHARED_FILTER_VIEWS = ("overview", "runs", "deployments", "timeline")
 PIPELINE_TABLES = ("overview-pipelines", "pipelines-table")
 RELOAD_INTERVAL = 0.5
-RELOAD_ON = frozenset({EventKind.RUN, EventKind.TASK, EventKind.CONFIG})
+RELOAD_ON = frozenset(
+    {
+        EventKind.RUN,
+        EventKind.TASK,
+        EventKind.CONFIG,
+        EventKind.ALERT_OPENED,
+        EventKind.ALERT_CLOSED,
+        EventKind.ALERT_ACKNOWLEDGED,
+    }
+)
 
 
 def view_class(view: str) -> type[Widget]:
@@ -65,6 +74,10 @@ def view_class(view: str) -> type[Widget]:
         from shipdeck.tui.screens.timeline import TimelineView
 
         return TimelineView
+    if view == "monitoring":
+        from shipdeck.tui.screens.monitoring import MonitoringView
+
+        return MonitoringView
     return LAZY_VIEWS[view]
 
 
@@ -117,6 +130,7 @@ class MainScreen(HidesRefusedKeys):
             Tab("4 Models", id="models"),
             Tab("5 Deploys", id="deployments"),
             Tab("6 Timeline", id="timeline"),
+            Tab("7 Monitor", id="monitoring"),
         )
         with ContentSwitcher(initial="overview-view"):
             yield OverviewView(id="overview-view")
@@ -293,7 +307,10 @@ class MainScreen(HidesRefusedKeys):
     # Selection: what the focused row points at, and on which runner.
 
     def _focused_row(self) -> tuple[str, str] | None:
+        """The focused table and row key, when the row is a run's or a pipeline's."""
         focused = self.focused
+        if focused is not None and focused.id == "overview-alerts":
+            return None
         if isinstance(focused, KeyedTable) and focused.id and focused.selected_key:
             return focused.id, focused.selected_key
         return None
@@ -312,7 +329,7 @@ class MainScreen(HidesRefusedKeys):
             snapshot = self.snapshot_of(index)
             run = snapshot.latest(name) if snapshot is not None else None
             return (index, run) if run is not None else None
-        index, run_id = parse_fleet_key(key) or (self.shipdeck.active, int(key))
+        index, run_id = parse_fleet_key(key) or (self.shipdeck.active, key)
         snapshot = self.snapshot_of(index)
         run = snapshot.find(run_id) if snapshot is not None else None
         for runs in self.query(RunsView) if run is None else []:
@@ -339,6 +356,9 @@ class MainScreen(HidesRefusedKeys):
         key = message.row_key.value
         if key is None:
             return
+        if table == "overview-alerts":
+            self.show_view("monitoring")
+            return
         if table in PIPELINE_TABLES:
             index, name = self._pipeline_target(str(key))
             snapshot = self.snapshot_of(index)
@@ -348,7 +368,7 @@ class MainScreen(HidesRefusedKeys):
                 return
             self.shipdeck.open_run_on(index, run.id)
             return
-        index, run_id = parse_fleet_key(str(key)) or (self.shipdeck.active, int(key))
+        index, run_id = parse_fleet_key(str(key)) or (self.shipdeck.active, str(key))
         self.shipdeck.open_run_on(index, run_id)
 
     # Actions (hidden when every runner is read-only; refused per runner, saying so).
@@ -358,10 +378,7 @@ class MainScreen(HidesRefusedKeys):
 
     def refused_action(self, action: str) -> bool:
         """Keys left out of the footer and help; pressed, the action says it is refused."""
-        app = self.shipdeck
-        return action in keymap.WRITE_ACTIONS and all(
-            runner_read_only(app, i) for i in range(len(app.runners))
-        )
+        return action in keymap.WRITE_ACTIONS and actions.unable_everywhere(self.shipdeck, action)
 
     def action_refresh(self) -> None:
         self.reload()
@@ -369,6 +386,8 @@ class MainScreen(HidesRefusedKeys):
             view.reload()
 
     async def action_trigger(self) -> None:
+        if actions.refuse_everywhere(self.shipdeck, "trigger", "Trigger"):
+            return
         target = self.selected_pipeline()
         snapshot = self.snapshot
         if target is None and snapshot is not None and snapshot.pipelines:
@@ -380,6 +399,9 @@ class MainScreen(HidesRefusedKeys):
         await actions.trigger(self.shipdeck, pipeline, index=index)
 
     async def _rerun(self, mode: RerunMode) -> None:
+        action = "rerun" if mode == RerunMode.ALL else "rerun_failed"
+        if actions.refuse_everywhere(self.shipdeck, action, "Rerun"):
+            return
         target = self.selected_target()
         if target is None:
             self.notify("Select a run first", severity="warning")
@@ -394,6 +416,8 @@ class MainScreen(HidesRefusedKeys):
         await self._rerun(RerunMode.FAILED)
 
     async def action_cancel(self) -> None:
+        if actions.refuse_everywhere(self.shipdeck, "cancel", "Cancel"):
+            return
         target = self.selected_target()
         if target is None:
             self.notify("Select a run first", severity="warning")

@@ -11,11 +11,15 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import Static
 
+from shipdeck.formatting import format_age, format_metric
 from shipdeck.model import ModelVersion
+from shipdeck.model.capabilities import Capability
+from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
-from shipdeck.tui.actions import refuse_if_read_only
-from shipdeck.tui.deploy_format import delta_text, format_metric
-from shipdeck.tui.format import clip, clip_name, format_age, format_param
+from shipdeck.tui.actions import refuse_if_unable
+from shipdeck.tui.deploy_format import delta_text
+from shipdeck.tui.fleet import runner_lacks
+from shipdeck.tui.format import clip, clip_name, format_param
 from shipdeck.tui.keymap_deploy import DEPLOY_WRITE_ACTIONS, deploy_bindings
 from shipdeck.tui.models_data import ModelFamily, ModelsData, load_models
 from shipdeck.tui.palette import Palette
@@ -25,13 +29,14 @@ from shipdeck.tui.widgets.virtual_table import Cell, VirtualTable
 MARK = "▶"
 
 
-def version_key(index: int, model: str, version: int) -> str:
+def version_key(index: int, model: str, version: str) -> str:
     return f"{index}:{model}:{version}"
 
 
-def parse_key(key: str) -> tuple[int, str, int]:
-    index, model, version = key.split(":")
-    return int(index), model, int(version)
+def parse_key(key: str) -> tuple[int, str, str]:
+    index, _, rest = key.partition(":")
+    model, _, version = rest.rpartition(":")
+    return int(index), model, version
 
 
 Entry = tuple[int, ModelsData, ModelFamily, ModelVersion]
@@ -101,7 +106,13 @@ class ModelsView(FleetView[ModelsData]):
         if not self.filter_words:
             return True
         text = " ".join(
-            [family.name, version.revision, f"#{version.run_id}", runner, *version.aliases]
+            [
+                family.name,
+                version.label,
+                run_label(version.run_id),
+                runner,
+                *version.aliases,
+            ]
         ).lower()
         return all(word in text for word in self.filter_words)
 
@@ -136,9 +147,9 @@ class ModelsView(FleetView[ModelsData]):
             cells.append(clip_name(self.shipdeck.runners[index].name))
         marker = MARK if version_key(index, family.name, version.version) in self.marked else " "
         cells.append(Text(f"{marker}{clip_name(family.name)}", no_wrap=True))
-        cells.append(version.revision)
+        cells.append(version.label)
         cells.append(self._aliases(family, version, palette))
-        cells.append(f"#{version.run_id}")
+        cells.append(run_label(version.run_id))
         cells.append(format_age(version.created_at, now))
         for metric in metrics:
             cells.append(self._metric_cell(data, family, version, metric, palette))
@@ -202,7 +213,7 @@ class ModelsView(FleetView[ModelsData]):
             return
         version = selected[2]
         text = Text(no_wrap=True, overflow="ellipsis", end="")
-        text.append(f"{version.revision} ← #{version.run_id}", style="bold")
+        text.append(f"{version.label} ← {run_label(version.run_id)}", style="bold")
         text.append(f" · {lineage.summary()}")
         if version.params:
             params = " ".join(f"{k}={format_param(v)}" for k, v in version.params.items())
@@ -268,7 +279,9 @@ class ModelsView(FleetView[ModelsData]):
         if action in DEPLOY_WRITE_ACTIONS:
             chosen = self.selected()
             index = chosen[0] if chosen else self.shipdeck.active
-            return self.read_only(index)
+            return self.read_only(index) or bool(
+                runner_lacks(self.shipdeck, index, Capability.ALIASES)
+            )
         return False
 
     def action_sort(self) -> None:
@@ -327,7 +340,7 @@ class ModelsView(FleetView[ModelsData]):
             self.notify("Select a version first", severity="warning")
             return
         index, family, version = selected
-        if refuse_if_read_only(self.shipdeck, "Alias", index):
+        if refuse_if_unable(self.shipdeck, "Alias", Capability.ALIASES, index):
             return
 
         def done(moved: bool | None) -> None:

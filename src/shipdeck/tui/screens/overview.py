@@ -1,4 +1,5 @@
-"""Overview: recent failures first, then runs in progress, then every pipeline's history."""
+"""Overview: open alerts first, then recent failures, runs in progress, and every pipeline's
+history."""
 
 from __future__ import annotations
 
@@ -11,19 +12,13 @@ from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from shipdeck.formatting import format_age, format_duration
 from shipdeck.model import FailureStreak, Run, RunDetail, RunStatus, TaskStatus
 from shipdeck.tui import keymap
 from shipdeck.tui.data import STRIP_RUNS
 from shipdeck.tui.failure_cause import failure_cause
 from shipdeck.tui.fleet_runs import Source, fleet_key, pipeline_key
-from shipdeck.tui.format import (
-    clip,
-    clip_name,
-    format_age,
-    format_duration,
-    progress_bar,
-    run_elapsed,
-)
+from shipdeck.tui.format import clip, clip_name, progress_bar, run_elapsed
 from shipdeck.tui.keymap_deploy import deploy_bindings
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.shared_filter import FilterableView, FilterInput
@@ -40,8 +35,14 @@ def _running_tasks(detail: RunDetail | None) -> str:
 
 def _queued_behind(run: Run, active: list[Run]) -> str:
     """A queued run waits for its pipeline's `concurrency` slot: say for which run."""
-    ahead = [other.id for other in active if other.pipeline == run.pipeline and other.id < run.id]
-    return f"queued behind #{max(ahead)}" if ahead else "queued"
+    ahead = [
+        other
+        for other in active
+        if other.pipeline == run.pipeline and other.created_at < run.created_at
+    ]
+    if not ahead:
+        return "queued"
+    return f"queued behind {max(ahead, key=lambda other: other.created_at).label}"
 
 
 def strip(runs: list[Run], palette: Palette, width: int = STRIP_RUNS) -> Text:
@@ -92,7 +93,16 @@ PIPELINE_COLUMNS = [
     ("last", "last"),
     ("age", ""),
 ]
+ALERT_COLUMNS = [
+    ("alert", "alert"),
+    ("monitor", "monitor"),
+    ("threshold", "threshold"),
+    ("value", "value"),
+    ("age", ""),
+]
 RUNNER_COLUMN = ("runner", "runner")
+ALERT_KEY = "alert:"
+"""Row keys of the alerts (`alert:RUNNER:ID`): no run or pipeline key starts like this."""
 LOADING = "loading…"
 EMPTY = {"failures": "Nothing failing", "running": "Nothing running"}
 FAILURES_SHOWN = 8
@@ -122,6 +132,8 @@ class OverviewView(FilterableView, Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="overview-runners")
+        yield Static("Alerts", classes="section-title", id="alerts-title")
+        yield GridTable(ALERT_COLUMNS, id="overview-alerts")
         yield Static("Failures", classes="section-title", id="failures-title")
         yield Static(LOADING, classes="empty", id="failures-empty")
         yield GridTable(FAILURE_COLUMNS, id="overview-failures")
@@ -135,12 +147,15 @@ class OverviewView(FilterableView, Vertical):
     def on_mount(self) -> None:
         for table in self.query(KeyedTable):
             table.show_header = table.id == "overview-pipelines"
+        for alerts in (self.query_one("#alerts-title"), self.query_one("#overview-alerts")):
+            alerts.display = False  # until an alert is open
 
     def update(
         self, sources: list[Source], palette: Palette, now: datetime, many: bool = False
     ) -> None:
         self._last = (sources, palette, now, many)
         words = self.filter_words
+        self._alerts(sources, palette, now, many)
         streaks = [(source, streak) for source in sources for streak in source.snapshot.failures]
         streaks.sort(key=lambda pair: _failed_at(pair[1].run), reverse=True)
         failure_rows: list[tuple[str, list[Cell]]] = []
@@ -148,11 +163,11 @@ class OverviewView(FilterableView, Vertical):
             run = streak.run
             cause = failure_cause(run, source.snapshot.details.get(run.id))
             line = _line(streak)
-            if not _matches(words, source.name if many else "", f"#{run.id}", line, cause):
+            if not _matches(words, source.name if many else "", run.label, line, cause):
                 continue
             cells: list[Cell] = [clip_name(source.name)] if many else []
             cells += [
-                palette.badge(run.status, f"#{run.id}"),
+                palette.badge(run.status, run.label),
                 clip_name(line),
                 Text(f"\u00d7{streak.count}" if streak.count > 1 else "", style=palette.muted),
                 Text(clip(cause, 30), style=palette.status("failed")),
@@ -168,11 +183,11 @@ class OverviewView(FilterableView, Vertical):
             tasks = _running_tasks(source.snapshot.details.get(run.id))
             if run.status == RunStatus.QUEUED:
                 tasks = _queued_behind(run, source.snapshot.active)
-            if not _matches(words, source.name if many else "", f"#{run.id}", run.pipeline, tasks):
+            if not _matches(words, source.name if many else "", run.label, run.pipeline, tasks):
                 continue
             cells = [clip_name(source.name)] if many else []
             cells += [
-                palette.badge(run.status, f"#{run.id}"),
+                palette.badge(run.status, run.label),
                 clip_name(run.pipeline),
                 f"{progress_bar(run.tasks_done, run.tasks_total, 8)} "
                 f"{run.tasks_done}/{run.tasks_total}",
@@ -193,7 +208,7 @@ class OverviewView(FilterableView, Vertical):
                 cells += [
                     clip_name(pipeline.name),
                     strip(runs, palette),
-                    palette.badge(last.status, f"#{last.id}") if last else "never run",
+                    palette.badge(last.status, last.label) if last else "never run",
                     format_age(last.created_at, now) if last else "",
                 ]
                 key = pipeline_key(source.index, pipeline.name) if many else pipeline.name
@@ -201,6 +216,31 @@ class OverviewView(FilterableView, Vertical):
         self._grid("pipelines", PIPELINE_COLUMNS, pipeline_rows, many)
         title = "Pipelines" + (f"  /{' '.join(words)}" if words else "")
         self.query_one("#pipelines-title", Static).update(title)
+
+    def _alerts(self, sources: list[Source], palette: Palette, now: datetime, many: bool) -> None:
+        """Open alerts above the failures; the section is there only while some are open."""
+        words = self.filter_words
+        alerts = [(source, alert) for source in sources for alert in source.snapshot.alerts]
+        alerts.sort(key=lambda pair: pair[1].since, reverse=True)
+        rows: list[tuple[str, list[Cell]]] = []
+        for source, alert in alerts:
+            if not _matches(words, source.name if many else "", alert.monitor, alert.threshold):
+                continue
+            cells: list[Cell] = [clip_name(source.name)] if many else []
+            mark = Text(f"⚠ #{alert.id}", style=palette.status("failed"), no_wrap=True)
+            if alert.acked_by is not None:
+                mark.append(" ✓", style=palette.muted)
+            cells += [
+                mark,
+                clip_name(alert.monitor),
+                clip(alert.threshold, 24),
+                f"{alert.last_value:.4g}",
+                format_age(alert.since, now),
+            ]
+            rows.append((f"{ALERT_KEY}{source.index}:{alert.id}", cells))
+        table = self._grid("alerts", ALERT_COLUMNS, rows, many)
+        table.display = bool(rows)
+        self.query_one("#alerts-title", Static).display = bool(rows)
 
     def _grid(
         self,
@@ -242,7 +282,7 @@ class OverviewView(FilterableView, Vertical):
 
     def focus_first(self) -> None:
         """Land on what needs attention: the newest failure, else a running run."""
-        for section in ("failures", "running", "pipelines"):
+        for section in ("alerts", "failures", "running", "pipelines"):
             table = self.query_one(f"#overview-{section}", KeyedTable)
             if table.row_count:
                 table.focus()

@@ -7,8 +7,9 @@ from datetime import datetime
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
+from shipdeck.formatting import format_age
 from shipdeck.tui.data import Snapshot
-from shipdeck.tui.format import clip, clip_name, format_age, format_param
+from shipdeck.tui.format import clip, clip_name, format_param
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.overview import strip
 from shipdeck.tui.widgets.table import Cell, KeyedTable
@@ -47,7 +48,7 @@ class PipelinesView(Vertical):
                         clip_name(pipeline.name),
                         str(len(pipeline.tasks)),
                         clip(params, 22),
-                        palette.badge(last.status, f"#{last.id}") if last else "-",
+                        palette.badge(last.status, last.label) if last else "-",
                         format_age(last.created_at, now) if last else "",
                         strip(runs, palette, 10),
                         clip(pipeline.description, 40),

@@ -34,11 +34,11 @@ from shipdeck.model import (
     RunDetail,
     ServiceSpec,
 )
-from shipdeck.runners.protocol import DeployRunner, Runner
+from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.current import follow_runner_events, shipdeck_app
 from shipdeck.tui.deploy_format import LOUD, OUTCOME_COLOUR, OUTCOME_GLYPH
-from shipdeck.tui.fleet import deploy_runner, runner_read_only
+from shipdeck.tui.fleet import runner_read_only
 from shipdeck.tui.plan_text import describe_plan, diff_refs, revision_run
 from shipdeck.tui.revision_choices import (
     DEPLOY_COLUMNS,
@@ -95,7 +95,7 @@ class ActionScreen(ModalScreen[bool]):
         self.phase = "loading"
         """loading, ready, running, done."""
         self.entry: HistoryEntry | None = None
-        self.run_id: int | None = None
+        self.run_id: str | None = None
         self.picked: str | None = None
         """The revision picked from the list (deploy, roll back): what the plan is asked for."""
         self.changed = False
@@ -109,10 +109,9 @@ class ActionScreen(ModalScreen[bool]):
         return self.shipdeck.runners[self.runner_index]
 
     @property
-    def deployer(self) -> DeployRunner:
-        deployer = deploy_runner(self.runner)
-        assert deployer is not None, "the view only offers actions on deploy runners"
-        return deployer
+    def deployer(self) -> Runner:
+        """The runner acted on (the Deployments view offers actions only where it deploys)."""
+        return self.runner
 
     @property
     def prod(self) -> bool:
@@ -374,7 +373,7 @@ class ActionScreen(ModalScreen[bool]):
             return
         if self.phase != "ready" or plan is None:
             return
-        if runner_read_only(self.app, self.runner_index):
+        if runner_read_only(self.shipdeck, self.runner_index):
             self._error("refused: read-only mode")
             return
         if not plan.gates_passed:
@@ -444,7 +443,7 @@ class ActionScreen(ModalScreen[bool]):
             severity="information" if entry.outcome == Outcome.SUCCEEDED else "error",
         )
 
-    def _show_log(self, run_id: int, task: str) -> None:
+    def _show_log(self, run_id: str, task: str) -> None:
         if not self.is_attached:
             return
         self.run_id = run_id

@@ -10,6 +10,7 @@ from textual.binding import BindingType
 from textual.containers import Container
 from textual.widgets import Static
 
+from shipdeck.formatting import format_duration
 from shipdeck.model import (
     EventPage,
     ParamValue,
@@ -20,9 +21,10 @@ from shipdeck.model import (
     TaskEvent,
     TaskStatus,
 )
+from shipdeck.model.ids import run_label
 from shipdeck.tui import actions, keymap
 from shipdeck.tui.current import follow_runner_events, shipdeck_app, tick_while_shown
-from shipdeck.tui.format import STATUS_WORD, format_duration, format_param, run_elapsed
+from shipdeck.tui.format import STATUS_WORD, format_param, run_elapsed
 from shipdeck.tui.refused_keys import HidesRefusedKeys
 from shipdeck.tui.run_graph import fallback_graph, recorded_graph
 from shipdeck.tui.widgets.dag import DagView
@@ -65,7 +67,7 @@ class RunScreen(HidesRefusedKeys):
         )
     )
 
-    def __init__(self, run_id: int, *, task: str | None = None) -> None:
+    def __init__(self, run_id: str, *, task: str | None = None) -> None:
         super().__init__()
         self.run_id = run_id
         self.wanted_task = task
@@ -83,8 +85,8 @@ class RunScreen(HidesRefusedKeys):
         return shipdeck_app(self)
 
     def compose(self) -> ComposeResult:
-        yield AppHeader(f"run #{self.run_id}")
-        yield Static(f" #{self.run_id} loading…", id="run-summary")
+        yield AppHeader(f"run {run_label(self.run_id)}")
+        yield Static(f" {run_label(self.run_id)} loading…", id="run-summary")
         yield Static("", id="run-lineage", markup=False)
         yield Container(id="run-body")
         yield SteadyFooter(compact=True)
@@ -98,7 +100,9 @@ class RunScreen(HidesRefusedKeys):
         app = self.shipdeck
         detail = await app.call("Loading run", lambda: app.runner.run(self.run_id))
         if detail is None:
-            self.query_one("#run-summary", Static).update(f" #{self.run_id} could not be loaded")
+            self.query_one("#run-summary", Static).update(
+                f" {run_label(self.run_id)} could not be loaded"
+            )
             return
         declared = await app.call("Loading pipeline", lambda: app.pipeline(detail.run.pipeline))
         self.declared = declared is not None
@@ -108,7 +112,7 @@ class RunScreen(HidesRefusedKeys):
         if spec is None:
             spec, note = fallback_graph(detail, declared)
             if note:
-                self.notify(note, title=f"Run #{self.run_id}", severity="warning")
+                self.notify(note, title=f"Run {run_label(self.run_id)}", severity="warning")
         self.detail, self.spec = detail, spec
         dag = DagView(spec, detail.tasks, clock=app.clock, id="dag")
         task = self.wanted_task if self.wanted_task in spec.tasks else initial_task(detail, spec)
@@ -133,15 +137,15 @@ class RunScreen(HidesRefusedKeys):
         app = self.shipdeck
         run = self.detail.run
         text = Text(no_wrap=True, overflow="ellipsis", end="")
-        text.append(f" #{run.id} ", style="bold")
+        text.append(f" {run.label} ", style="bold")
         text.append(f"{run.pipeline}  ")
         text.append_text(app.palette.badge(run.status, STATUS_WORD.get(run.status, run.status)))
-        text.append(f"  {run.tasks_done}/{run.tasks_total} tasks")
+        text.append(f"  {self.detail.tally()}")
         if self.declared and not self.declared_tasks and not run.status.finished:
             text.append(" so far")  # the runner knows only the tasks that ran
         text.append(f"  {format_duration(run_elapsed(run, app.clock()))}")
         if run.parent_id is not None:
-            text.append(f"  rerun of #{run.parent_id}", style=app.palette.muted)
+            text.append(f"  rerun of {run_label(run.parent_id)}", style=app.palette.muted)
         # Params set for this run come first, so the one that explains it (flaky=true) is
         # not the one an 80-column line cuts off; the pipeline's defaults follow, dimmed.
         changed = {k: v for k, v in run.params.items() if self.defaults.get(k, v) != v}
@@ -163,7 +167,7 @@ class RunScreen(HidesRefusedKeys):
         palette = self.shipdeck.palette
         text = Text(f" {lineage.summary()}", no_wrap=True, overflow="ellipsis", end="")
         if lineage.reused_code:
-            kept = ", ".join(f"#{item.run_id}" for item in lineage.reused_code)
+            kept = ", ".join(run_label(item.run_id) for item in lineage.reused_code)
             text.append(f" · kept tasks of {kept} ran at other code")
         text.stylize(palette.muted)
         text.highlight_words(["(dirty)", "(dirty?)"], palette.colour("warning"))
@@ -265,7 +269,8 @@ class RunScreen(HidesRefusedKeys):
         return self.declared or action not in PIPELINE_ACTIONS
 
     def refused_action(self, action: str) -> bool:
-        return action in keymap.WRITE_ACTIONS and self.shipdeck.read_only
+        app = self.shipdeck
+        return action in keymap.WRITE_ACTIONS and actions.unable_everywhere(app, action, app.active)
 
     async def action_rerun(self) -> None:
         await actions.rerun(self.shipdeck, self.run_id, RerunMode.ALL)

@@ -15,19 +15,14 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import DataTable, Static
 
+from shipdeck.formatting import format_age, format_duration, plural
 from shipdeck.model import Run, RunStatus
+from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.fleet import Part
 from shipdeck.tui.fleet_runs import fleet_key
-from shipdeck.tui.format import (
-    STATUS_WORD,
-    clip_name,
-    format_age,
-    format_duration,
-    plural,
-    run_elapsed,
-)
+from shipdeck.tui.format import STATUS_WORD, clip_name, run_elapsed
 from shipdeck.tui.screens.fleet_view import FleetView
 from shipdeck.tui.screens.shared_filter import FilterInput
 from shipdeck.tui.widgets.grid import GridTable
@@ -77,7 +72,7 @@ def _origin(run: Run) -> str:
     mode = run.rerun_mode.value if run.rerun_mode else "all"
     if run.rerun_from:
         mode = f"from {run.rerun_from}"
-    return f"rerun #{run.parent_id} {mode}"
+    return f"rerun {run_label(run.parent_id)} {mode}"
 
 
 COLUMNS = [
@@ -185,7 +180,7 @@ class RunsView(FleetView[RunsList]):
 
     # Painting.
 
-    def find(self, index: int, run_id: int) -> Run | None:
+    def find(self, index: int, run_id: str) -> Run | None:
         listed = self._current(index)
         runs = listed.runs if listed is not None else []
         return next((run for run in runs if run.id == run_id), None)
@@ -203,7 +198,7 @@ class RunsView(FleetView[RunsList]):
         for index, run in entries:
             cells: list[Cell] = [clip_name(app.runners[index].name)] if many else []
             cells += [
-                f"#{run.id}",
+                run.label,
                 clip_name(run.pipeline),
                 palette.badge(run.status, STATUS_WORD.get(run.status.value, run.status)),
                 f"{run.tasks_done}/{run.tasks_total}",

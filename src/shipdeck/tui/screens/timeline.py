@@ -11,8 +11,9 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import DataTable, Static
 
+from shipdeck.formatting import format_age, plural
 from shipdeck.runners.protocol import Runner
-from shipdeck.tui.format import clip, clip_name, format_age, glyph, plural
+from shipdeck.tui.format import clip, clip_name, glyph
 from shipdeck.tui.keymap_deploy import deploy_bindings
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.fleet_view import FleetView

@@ -17,7 +17,7 @@ from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.format import error_line, format_param
 
 
-class TriggerScreen(ModalScreen[int | None]):
+class TriggerScreen(ModalScreen[str | None]):
     """Dismisses with the new run's id, or None when the operator backs out."""
 
     CSS_PATH = "trigger.tcss"
@@ -72,7 +72,7 @@ class TriggerScreen(ModalScreen[int | None]):
                 self.query_one("#form-error", Static).update(error_line(error))
                 app.notify(str(error), title=f"Could not start {self.spec.name}", severity="error")
                 return
-            app.notify(f"Started run #{run.id} of {self.spec.name}")
+            app.notify(f"Started run {run.label} of {self.spec.name}")
             self.dismiss(run.id)
 
         self.run_worker(start(), group="trigger", exclusive=True)

@@ -76,7 +76,9 @@ class Chart(PlotextPlot):
         plt.clear_figure()
         plt.title(title)
 
-    def curves(self, title: str, series: Sequence[Series], *, ylabel: str = "") -> None:
+    def curves(
+        self, title: str, series: Sequence[Series], *, ylabel: str = "", xlabel: str = "step"
+    ) -> None:
         self._reset(title)
         plt = self.plt
         colours = series_colours(self.app.theme_variables, len(series))
@@ -89,7 +91,7 @@ class Chart(PlotextPlot):
                     color=colour,
                     marker="braille",
                 )
-        plt.xlabel("step")
+        plt.xlabel(xlabel)
         if ylabel:
             plt.ylabel(ylabel)
         self.refresh()

@@ -18,14 +18,20 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from shipdeck.formatting import format_duration
 from shipdeck.model import PipelineSpec, TaskRun, TaskStatus
+from shipdeck.model.ids import run_label
 from shipdeck.tui import keymap
 from shipdeck.tui.dag_layout import BOX_HEIGHT, EDGE_CHARS, DagLayout, layout_dag, neighbour
-from shipdeck.tui.format import Clock, clip, format_duration, glyph, system_clock, task_elapsed
+from shipdeck.tui.format import Clock, clip, glyph, system_clock, task_elapsed
 
 ROUND = "╭╮╰╯─│"
 HEAVY = "┏┓┗┛━┃"
 STATUSES = [s.value for s in TaskStatus]
+_VERDICTS = frozenset(
+    f"dag--{s}" for s in ("running", "retrying", "succeeded", "failed", "cancelled", "interrupted")
+)
+"""States the box's colour tells (besides its glyph), dropped under NO_COLOR."""
 
 
 class DagView(ScrollView, can_focus=True):
@@ -183,7 +189,7 @@ class DagView(ScrollView, can_focus=True):
         if task is None:
             return f" {glyph(status)} pending"
         if task.reused_from is not None:
-            return clip(f" {glyph(status)} kept #{task.reused_from}", width)
+            return clip(f" {glyph(status)} kept {run_label(task.reused_from)}", width)
         if task.status in (TaskStatus.PENDING,):
             return f" {glyph(status)} pending"
         if task.status == TaskStatus.SKIPPED:
@@ -212,7 +218,12 @@ class DagView(ScrollView, can_focus=True):
         if style is None:
             style = self.rich_style
             for part in key.split():
-                style += self.get_component_rich_style(part, partial=True)
+                component = self.get_component_rich_style(part, partial=True)
+                if part in _VERDICTS and self.app.no_color:
+                    # NO_COLOR greys every colour, a red darker than a green: the failed box
+                    # would be the quiet one. Plain there; its glyph and bold tell the state.
+                    component = Style(bold=component.bold)
+                style += component
             self._style_cache[key] = style
         return style
 

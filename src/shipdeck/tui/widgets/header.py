@@ -18,6 +18,7 @@ TITLE_CELLS = 40
 class AppHeader(Widget):
     DEFAULT_CSS = """
     AppHeader { dock: top; height: 1; background: $panel; color: $foreground; }
+    AppHeader.-config-problem { height: 2; }
     """
 
     def __init__(self, title: str = "") -> None:
@@ -25,7 +26,14 @@ class AppHeader(Widget):
         self.title_text = title
 
     def on_mount(self) -> None:
-        self.set_interval(1.0, self.refresh)
+        self.sync()
+        self.set_interval(1.0, self.sync)
+
+    def sync(self) -> None:
+        """Repaint; two lines while the active runner's workspace file does not load."""
+        app = shipdeck_app(self)
+        self.set_class(bool(app.config_problems.get(app.active)), "-config-problem")
+        self.refresh()
 
     def render(self) -> Text:
         app = shipdeck_app(self)
@@ -42,4 +50,14 @@ class AppHeader(Widget):
             line.append(f"{STATE_GLYPH.get(state, '?')} {state}", style=style)
         if app.read_only:
             line.append("  READ-ONLY", style=palette.colour("warning") + Style(bold=True))
+        problems = app.config_problems.get(app.active)
+        if problems:
+            # A second line while the workspace file does not load: the views show the last
+            # configuration that did, and the operator must know why edits have no effect.
+            more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+            line.append("\n")
+            line.append(
+                f" ⚠ {problems[0]}{more} · showing the last good configuration",
+                style=palette.colour("warning") + Style(bold=True),
+            )
         return line

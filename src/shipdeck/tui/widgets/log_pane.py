@@ -10,10 +10,10 @@ from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
+from shipdeck.formatting import plural
 from shipdeck.model import EventPage, LogEvent, TaskEvent
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
-from shipdeck.tui.format import plural
 from shipdeck.tui.widgets.log_view import LogState, LogView
 
 SEARCH_HINT = "search (enter to find, esc to close, ctrl+t for a regex)"
@@ -33,7 +33,7 @@ class LogPane(Vertical):
     def __init__(
         self,
         runner: Runner,
-        run_id: int,
+        run_id: str,
         task: str,
         *,
         id: str | None = None,

@@ -117,7 +117,7 @@ class LogView(ScrollView, can_focus=True):
             self.view = view
             self.state = state
 
-    def __init__(self, runner: Runner, run_id: int, task: str, *, id: str | None = None) -> None:
+    def __init__(self, runner: Runner, run_id: str, task: str, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.buffer = LogBuffer(runner, run_id, task)
         self.runner = runner
@@ -142,7 +142,7 @@ class LogView(ScrollView, can_focus=True):
         """The number of rows the view was last sized for (grows with a filter's matches)."""
 
     @property
-    def run_id(self) -> int:
+    def run_id(self) -> str:
         return self.buffer.run_id
 
     @property

@@ -21,7 +21,9 @@ class KeyedTable(DataTable[Cell]):
     KeyedTable > .datatable--header { background: $surface; color: $foreground 60%; }
     KeyedTable:blur > .datatable--cursor { background: $surface; text-style: none; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = list(keymap.bindings("list.down", "list.up", "open"))
+    BINDINGS: ClassVar[list[BindingType]] = list(
+        keymap.bindings("list.down", "list.up", "list.first", "list.last", "open")
+    )
 
     follow_top = False
     """A list newest first: with the cursor on the first row, new rows arriving above keep
@@ -44,6 +46,12 @@ class KeyedTable(DataTable[Cell]):
 
     def action_open(self) -> None:
         self.action_select_cursor()
+
+    def action_first_row(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        self.move_cursor(row=self.row_count - 1)
 
     @property
     def selected_key(self) -> str | None:

@@ -84,13 +84,11 @@ class VirtualTable(ScrollView, can_focus=True):
     """
     COMPONENT_CLASSES: ClassVar[set[str]] = {"virtual-table--header", "virtual-table--cursor"}
     BINDINGS: ClassVar[list[BindingType]] = [
-        *keymap.bindings("list.down", "list.up", "open"),
+        *keymap.bindings("list.down", "list.up", "list.first", "list.last", "open"),
         Binding("down", "cursor_down", "Down", show=False),
         Binding("up", "cursor_up", "Up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
-        Binding("home", "first", "First row", show=False),
-        Binding("end", "last", "Last row", show=False),
         Binding("right", "scroll_right", "Scroll right", show=False),
         Binding("left", "scroll_left", "Scroll left", show=False),
     ]
@@ -258,10 +256,10 @@ class VirtualTable(ScrollView, can_focus=True):
     def action_page_up(self) -> None:
         self.move_cursor(self.cursor_row - self._page())
 
-    def action_first(self) -> None:
+    def action_first_row(self) -> None:
         self.move_cursor(0)
 
-    def action_last(self) -> None:
+    def action_last_row(self) -> None:
         self.move_cursor(len(self._keys) - 1)
 
     def action_open(self) -> None:

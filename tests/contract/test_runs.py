@@ -14,10 +14,22 @@ from shipdeck.model import (
     TaskStatus,
     WorkspaceSpec,
 )
+from shipdeck.model.capabilities import Capability
 from shipdeck.runners.protocol import Runner
+from tests.contract.harness import EVENTS, WORKSPACE_FILE, needs
 
 
-async def events_until_finished(runner: Runner, after: int, run_id: int) -> list[Event]:
+@pytest.fixture
+def runner(contract_runner: Runner) -> Runner:
+    return contract_runner
+
+
+@pytest.fixture
+def workspace(contract_seed: WorkspaceSpec) -> WorkspaceSpec:
+    return contract_seed
+
+
+async def events_until_finished(runner: Runner, after: int, run_id: str) -> list[Event]:
     """Every event after `after` up to the one announcing that `run_id` finished."""
     seen: list[Event] = []
     for _ in range(500):
@@ -35,6 +47,8 @@ async def events_until_finished(runner: Runner, after: int, run_id: int) -> list
     raise AssertionError("run never finished on the event feed")
 
 
+@WORKSPACE_FILE
+@needs(Capability.PIPELINES, Capability.STATIC_DAG)
 async def test_pipelines_in_declaration_order(runner: Runner, workspace: WorkspaceSpec) -> None:
     pipelines = await runner.pipelines()
     assert [p.name for p in pipelines] == ["build", "slow", "chatty"]
@@ -42,6 +56,7 @@ async def test_pipelines_in_declaration_order(runner: Runner, workspace: Workspa
     assert list(pipelines[0].tasks) == ["compile", "test", "package"]
 
 
+@needs(Capability.TRIGGER_PARAMS, Capability.LOGS, Capability.METRICS)
 async def test_run_succeeds_with_tasks_logs_and_metrics(runner: Runner) -> None:
     run = await runner.start_run("build", {"greeting": "hi"}, trigger="contract")
     assert run.pipeline == "build" and run.trigger == "contract"
@@ -57,6 +72,7 @@ async def test_run_succeeds_with_tasks_logs_and_metrics(runner: Runner) -> None:
     assert log.finished and log.total == len(log.lines)
 
 
+@needs(Capability.TRIGGER_PARAMS, Capability.LOGS)
 async def test_log_ranges_and_tail(runner: Runner) -> None:
     run = await runner.start_run("chatty", {"lines": "30"})
     await runner.wait_run(run.id)
@@ -70,6 +86,12 @@ async def test_log_ranges_and_tail(runner: Runner) -> None:
     assert [line.n for line in tail.lines] == [full.total - 2, full.total - 1]
 
 
+@needs(
+    Capability.TRIGGER_PARAMS,
+    Capability.RERUN_PREVIEW,
+    Capability.RERUN_FAILED,
+    Capability.RERUN_FROM,
+)
 async def test_failure_rerun_plan_and_rerun(runner: Runner) -> None:
     run = await runner.start_run("build", {"fail": "true"})
     failed = await runner.wait_run(run.id)
@@ -98,6 +120,8 @@ async def test_failure_rerun_plan_and_rerun(runner: Runner) -> None:
     assert kept is not None and kept.reused_from == run.id
 
 
+@EVENTS
+@needs(Capability.TRIGGER, Capability.CANCEL, Capability.LOGS)
 async def test_cancel_running_run(runner: Runner) -> None:
     after = await runner.last_seq()
     run = await runner.start_run("slow")
@@ -115,6 +139,7 @@ async def test_cancel_running_run(runner: Runner) -> None:
         await runner.cancel(run.id)
 
 
+@needs(Capability.TRIGGER_PARAMS, Capability.PIPELINES)
 async def test_runs_listing_paging_and_references(runner: Runner) -> None:
     first = await runner.start_run("build")
     await runner.wait_run(first.id)
@@ -130,6 +155,8 @@ async def test_runs_listing_paging_and_references(runner: Runner) -> None:
     assert await runner.resolve_run(str(first.id)) == first.id
 
 
+@WORKSPACE_FILE
+@needs(Capability.TRIGGER_PARAMS, Capability.PIPELINES)
 async def test_runs_of_a_pipeline_filter_by_the_recorded_name_declared_or_not(
     runner: Runner, workspace: WorkspaceSpec
 ) -> None:
@@ -151,6 +178,7 @@ async def test_runs_of_a_pipeline_filter_by_the_recorded_name_declared_or_not(
         await runner.resolve_run("last:talky")
 
 
+@needs(Capability.TRIGGER_PARAMS, Capability.PIPELINES)
 async def test_runs_filter_on_the_runner_with_a_total(runner: Runner) -> None:
     """Status, pipeline and words are applied by the runner, over every recorded run (not a
     page the client already has), and `runs_page` says how many match in all."""
@@ -194,6 +222,7 @@ async def test_runs_filter_on_the_runner_with_a_total(runner: Runner) -> None:
     assert (nothing.runs, nothing.total) == ([], 0)
 
 
+@needs(Capability.TRIGGER_PARAMS, Capability.FAILURES, Capability.CANCEL)
 async def test_failures_count_each_pipelines_streak_since_it_last_succeeded(
     runner: Runner,
 ) -> None:
@@ -218,6 +247,8 @@ async def test_failures_count_each_pipelines_streak_since_it_last_succeeded(
     assert await runner.failures() == []
 
 
+@EVENTS
+@needs(Capability.TRIGGER_PARAMS, Capability.LOGS)
 async def test_event_feed_follows_a_run(runner: Runner) -> None:
     after = await runner.last_seq()
     run = await runner.start_run("chatty", {"lines": "20"})
@@ -230,6 +261,7 @@ async def test_event_feed_follows_a_run(runner: Runner) -> None:
     assert {EventKind.RUN, EventKind.TASK, EventKind.LOG} <= kinds
 
 
+@EVENTS
 async def test_wait_events_times_out_empty_and_resets_when_asked_for_the_future(
     runner: Runner,
 ) -> None:
@@ -240,17 +272,26 @@ async def test_wait_events_times_out_empty_and_resets_when_asked_for_the_future(
     assert future.reset
 
 
+@needs(
+    Capability.TRIGGER_PARAMS,
+    Capability.PIPELINES,
+    Capability.LOGS,
+    Capability.RERUN_ALL,
+    Capability.CANCEL,
+)
 @pytest.mark.parametrize(
     ("call", "error", "words"),
     [
         (lambda r: r.start_run("nope"), NotFound, "no pipeline 'nope'"),
         (lambda r: r.start_run("build", {"bogus": "1"}), InvalidInput, "no param 'bogus'"),
-        (lambda r: r.run(999), NotFound, "#999"),
+        (lambda r: r.run("999"), NotFound, "#999"),
+        (lambda r: r.run("a1b2-c3"), NotFound, "no run a1b2-c3"),
+        (lambda r: r.read_log("a?b#c d", "compile"), NotFound, "no run a?b#c d"),
         (lambda r: r.resolve_run("x y"), InvalidInput, "'x y'"),
         (lambda r: r.resolve_run(""), InvalidInput, "run reference '': expected a run number"),
-        (lambda r: r.read_log(999, "compile"), NotFound, "#999"),
-        (lambda r: r.rerun(999), NotFound, "#999"),
-        (lambda r: r.cancel(999), NotFound, "#999"),
+        (lambda r: r.read_log("999", "compile"), NotFound, "#999"),
+        (lambda r: r.rerun("999"), NotFound, "#999"),
+        (lambda r: r.cancel("999"), NotFound, "#999"),
     ],
 )
 async def test_errors_keep_their_class_and_message(

@@ -4,27 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-
 from shipdeck.model import (
     AliasMovedEvent,
     DeployFinishedEvent,
     DeployStartedEvent,
     Event,
     HealthChangedEvent,
-    HistoryEntry,
     Outcome,
     VersionRegisteredEvent,
 )
-from shipdeck.server.listen import Listen
-from tests.deploy.conftest import write_workspace
-from tests.server.conftest import TOKEN, serving
-from tests.server.test_contract_deploy import Both, deck, finished, open_deploying_runner
+from shipdeck.model.capabilities import Capability
+from shipdeck.runners.protocol import Runner
+from tests.contract.harness import EVENTS, WORKSPACE_FILE, needs
+from tests.contract.test_deployments import contract_seed, deck, finished
 
-__all__ = ["deck"]
+__all__ = ["contract_seed", "deck"]
+
+pytestmark = EVENTS
 
 
-async def events_after(runner: Both, after: int) -> list[Event]:
+async def events_after(runner: Runner, after: int) -> list[Event]:
     """Every event after `after` that the runner has published by now."""
     events: list[Event] = []
     while True:
@@ -36,19 +35,24 @@ async def events_after(runner: Both, after: int) -> list[Event]:
         after = page.last_seq
 
 
-async def test_a_registered_version_and_a_moved_alias_are_events(deck: Both) -> None:
+@needs(Capability.TRIGGER_PARAMS, Capability.MODELS, Capability.ALIASES)
+async def test_a_registered_version_and_a_moved_alias_are_events(deck: Runner) -> None:
     after = await deck.last_seq()
     run_id = await finished(deck, "train", {"auc": "0.85"})
     move = await deck.alias("churn", "champion", "v1")
     events = await events_after(deck, after)
     registered = [e for e in events if isinstance(e, VersionRegisteredEvent)]
-    assert [(e.run_id, e.data.model, e.data.version) for e in registered] == [(run_id, "churn", 1)]
+    assert [(e.run_id, e.data.model, e.data.version) for e in registered] == [
+        (run_id, "churn", "1")
+    ]
     moved = [e.data for e in events if isinstance(e, AliasMovedEvent)]
     assert moved == [move]
 
 
+@WORKSPACE_FILE
+@needs(Capability.TRIGGER_PARAMS, Capability.DEPLOYMENTS)
 async def test_a_deploy_says_when_it_started_with_its_run_and_how_it_finished(
-    deck: Both, tmp_path: Path
+    deck: Runner, tmp_path: Path
 ) -> None:
     build = await finished(deck, "build", {"version": "3"})
     after = await deck.last_seq()
@@ -83,8 +87,10 @@ async def test_a_deploy_says_when_it_started_with_its_run_and_how_it_finished(
     assert [(h.health, h.previous) for h in health] == [("failed", "passed")]
 
 
+@WORKSPACE_FILE
+@needs(Capability.TRIGGER_PARAMS, Capability.DEPLOYMENTS, Capability.CANCEL)
 async def test_an_action_answers_once_its_run_has_started_and_ends_as_an_event(
-    deck: Both, tmp_path: Path
+    deck: Runner, tmp_path: Path
 ) -> None:
     """With wait=False the request does not last as long as the deploy: the entry comes back
     in flight, and its end arrives on the feed."""
@@ -106,34 +112,3 @@ async def test_an_action_answers_once_its_run_has_started_and_ends_as_an_event(
         ended = [e for e in page.events if isinstance(e, DeployFinishedEvent)]
     assert [(e.data.id, e.data.outcome) for e in ended] == [(entry.id, Outcome.FAILED)]
     assert (await deck.history("api", "dev"))[0] == ended[0].data
-
-
-async def test_the_deploy_route_answers_once_the_run_has_started_unless_asked_to_wait(
-    tmp_path: Path,
-) -> None:
-    """Over plain HTTP: no request stays open for the length of a deploy, unless it asks."""
-    (tmp_path / "ws").mkdir()
-    local = await open_deploying_runner(write_workspace(tmp_path / "ws"))
-    try:
-        build = await finished(local, "build", {"version": "3"})  # type: ignore[arg-type]
-        listen = Listen(host="127.0.0.1", port=0)
-        auth = {"Authorization": f"Bearer {TOKEN}"}
-        async with (
-            serving(local, listen, token=TOKEN) as server,
-            httpx.AsyncClient(base_url=server.url, headers=auth, timeout=20) as http,
-        ):
-            (tmp_path / "ws" / "slow_deploy").touch()  # the deploy command sleeps 30 s
-            body = {"service": "api", "revision": f"r{build}", "env": "dev"}
-            started = await http.post("/v1/deploy", json=body)
-            assert started.status_code == 200, started.text
-            entry = HistoryEntry.model_validate(started.json())
-            assert entry.outcome == Outcome.RUNNING and entry.run_id is not None
-            await local.cancel(entry.run_id)
-            await local.wait_run(entry.run_id)
-            (tmp_path / "ws" / "slow_deploy").unlink()
-            body["expect"] = "none"
-            waited = await http.post("/v1/deploy", json=body, params={"wait": "true"})
-            assert waited.status_code == 200, waited.text
-            assert HistoryEntry.model_validate(waited.json()).outcome == Outcome.SUCCEEDED
-    finally:
-        await local.close()

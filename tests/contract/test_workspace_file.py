@@ -13,8 +13,10 @@ import pytest
 
 from shipdeck.errors import WorkspaceError
 from shipdeck.model import ConfigData, EventKind, RerunMode, RunStatus, WorkspaceSpec
+from shipdeck.model.capabilities import Capability
 from shipdeck.runners.local import LocalRunner
 from shipdeck.runners.protocol import Runner
+from tests.contract.harness import EVENTS, WORKSPACE_FILE, needs
 
 EXTRA = """
 [pipelines.extra]
@@ -23,6 +25,25 @@ run = "echo hello from extra"
 """
 
 
+pytestmark = WORKSPACE_FILE
+
+
+@pytest.fixture
+def runner(contract_runner: Runner) -> Runner:
+    return contract_runner
+
+
+@pytest.fixture
+def workspace(contract_seed: WorkspaceSpec) -> WorkspaceSpec:
+    return contract_seed
+
+
+@pytest.fixture
+def local_runner(contract_backend: LocalRunner) -> LocalRunner:
+    return contract_backend
+
+
+@needs(Capability.TRIGGER, Capability.LOGS)
 async def test_a_changed_file_is_the_configuration_of_the_next_request(
     runner: Runner, workspace: WorkspaceSpec
 ) -> None:
@@ -37,6 +58,7 @@ async def test_a_changed_file_is_the_configuration_of_the_next_request(
     assert "compiling v2" in [line.text for line in log.lines]
 
 
+@needs(Capability.TRIGGER, Capability.RERUN_ALL)
 async def test_a_broken_file_keeps_the_last_good_one_for_reads_and_refuses_actions(
     runner: Runner, workspace: WorkspaceSpec, local_runner: LocalRunner
 ) -> None:
@@ -65,6 +87,7 @@ async def test_a_broken_file_keeps_the_last_good_one_for_reads_and_refuses_actio
     assert (await runner.wait_run(run.id)).status == RunStatus.SUCCEEDED
 
 
+@EVENTS
 async def test_an_edit_reaches_a_client_waiting_on_the_feed_as_a_config_event(
     runner: Runner, workspace: WorkspaceSpec
 ) -> None:

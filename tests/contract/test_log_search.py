@@ -6,7 +6,9 @@ import pytest
 
 from shipdeck.errors import InvalidInput, NotFound
 from shipdeck.model import WorkspaceSpec
+from shipdeck.model.capabilities import Capability
 from shipdeck.runners.protocol import Runner
+from tests.contract.harness import WORKSPACE_FILE, needs
 
 COLOURED = """
 [pipelines.coloured]
@@ -23,8 +25,18 @@ print("FAILED test_three")
 """
 
 
+@pytest.fixture
+def runner(contract_runner: Runner) -> Runner:
+    return contract_runner
+
+
+@pytest.fixture
+def workspace(contract_seed: WorkspaceSpec) -> WorkspaceSpec:
+    return contract_seed
+
+
 async def search_all(
-    runner: Runner, run_id: int, task: str, pattern: str, **options: object
+    runner: Runner, run_id: str, task: str, pattern: str, **options: object
 ) -> list[int]:
     found: list[int] = []
     start = 0
@@ -38,6 +50,7 @@ async def search_all(
         start = page.next
 
 
+@needs(Capability.TRIGGER_PARAMS, Capability.LOG_SEARCH)
 async def test_search_pages_windows_and_options(runner: Runner) -> None:
     run = await runner.start_run("chatty", {"lines": "300"})
     await runner.wait_run(run.id)
@@ -67,6 +80,8 @@ async def test_search_pages_windows_and_options(runner: Runner) -> None:
     assert (await runner.search_log(run.id, "talk", "line", start=total + 5)).lines == []
 
 
+@WORKSPACE_FILE
+@needs(Capability.TRIGGER, Capability.LOGS, Capability.LOG_SEARCH)
 async def test_search_matches_what_lines_show(runner: Runner, workspace: WorkspaceSpec) -> None:
     (workspace.root / "coloured.py").write_text(PRINT_COLOURED)
     with (workspace.root / "shipdeck.toml").open("a") as file:
@@ -83,6 +98,7 @@ async def test_search_matches_what_lines_show(runner: Runner, workspace: Workspa
     assert codes.lines == []  # the codes are not text
 
 
+@needs(Capability.TRIGGER_PARAMS, Capability.LOG_SEARCH)
 @pytest.mark.parametrize(
     ("pattern", "options", "error", "message"),
     [
@@ -100,4 +116,4 @@ async def test_bad_searches_are_refused(
     with pytest.raises(NotFound):
         await runner.search_log(run.id, "nope", "x")
     with pytest.raises(NotFound):
-        await runner.search_log(run.id + 100, "talk", "x")
+        await runner.search_log(str(int(run.id) + 100), "talk", "x")

@@ -14,13 +14,13 @@ import pytest
 
 from shipdeck.engine.scheduler import Scheduler
 from shipdeck.errors import NotFound, Refused
-from shipdeck.model import EventKind, RunStatus, TriggerKind
+from shipdeck.model import EventKind, RunStatus, TriggerKind, WorkspaceSpec
+from shipdeck.model.capabilities import Capabilities, Capability
 from shipdeck.runners.local import LocalRunner, open_local_runner
-from shipdeck.runners.protocol import Runner, ScheduleRunner
+from shipdeck.runners.protocol import Runner
 from shipdeck.runners.remote import RemoteRunner
-from shipdeck.server.listen import Listen
 from shipdeck.workspace import load_workspace
-from tests.server.conftest import TOKEN, serving
+from tests.contract.harness import TOKEN, WORKSPACE_FILE, needs
 
 WORKSPACE = """
 [pipelines.ingest]
@@ -43,8 +43,7 @@ run = "true"
 """
 
 
-class Both(Runner, ScheduleRunner):
-    """For type checkers: a runner with the schedules half."""
+pytestmark = [WORKSPACE_FILE, needs(Capability.SCHEDULES)]
 
 
 class Clock:
@@ -57,35 +56,41 @@ class Clock:
 
 @dataclass
 class Deck:
-    runner: Both
+    runner: Runner
     local: LocalRunner
     scheduler: Scheduler
     clock: Clock
 
 
-@pytest.fixture(params=["local", "tcp", "unix"])
-async def deck(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Deck]:
+@pytest.fixture
+def contract_seed(tmp_path: Path) -> WorkspaceSpec:
     root = tmp_path / "ws"
     root.mkdir()
     (root / "shipdeck.toml").write_text(textwrap.dedent(WORKSPACE))
-    local = await open_local_runner(load_workspace(root), user="ops@host")
-    clock = Clock()
-    scheduler = local.start_scheduling(clock=clock)
+    return load_workspace(root)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def contract_backend(
+    contract_seed: WorkspaceSpec, clock: Clock
+) -> AsyncIterator[LocalRunner]:
+    """The engine's runner, firing its schedules with the test clock."""
+    local = await open_local_runner(contract_seed, user="ops@host")
+    local.start_scheduling(clock=clock)
     try:
-        if request.param == "local":
-            yield Deck(local, local, scheduler, clock)  # type: ignore[arg-type]
-            return
-        tcp = request.param == "tcp"
-        listen = Listen(host="127.0.0.1", port=0) if tcp else Listen(path=tmp_path / "r.sock")
-        token = TOKEN if tcp else None
-        async with serving(local, listen, token=token) as server:
-            remote = RemoteRunner(server.url, token=token)
-            try:
-                yield Deck(remote, local, scheduler, clock)  # type: ignore[arg-type]
-            finally:
-                await remote.close()
+        yield local
     finally:
         await local.close()
+
+
+@pytest.fixture
+def deck(contract_runner: Runner, contract_backend: LocalRunner, clock: Clock) -> Deck:
+    return Deck(contract_runner, contract_backend, contract_backend.start_scheduling(), clock)
 
 
 async def test_schedules_are_listed_with_next_fire_and_who_fires_them(deck: Deck) -> None:
@@ -164,12 +169,11 @@ async def test_a_fired_schedule_flows_through_the_event_stream(deck: Deck) -> No
     await deck.runner.wait_run(downstream.id)
 
 
-async def test_health_declares_the_capability(deck: Deck) -> None:
-    if not isinstance(deck.runner, RemoteRunner):
-        assert isinstance(deck.runner, ScheduleRunner)
-        return
-    info = await deck.runner.info()
-    assert info.capabilities == ["deployments", "schedules"]
+async def test_capabilities_declare_schedules(deck: Deck) -> None:
+    assert Capability.SCHEDULES in (await deck.runner.capabilities()).can
+    if isinstance(deck.runner, RemoteRunner):  # as /v1/health declares them
+        declared = (await deck.runner.info()).capabilities
+        assert isinstance(declared, Capabilities) and Capability.SCHEDULES in declared.can
 
 
 async def test_a_read_only_client_cannot_pause(deck: Deck) -> None:

@@ -1,72 +1,39 @@
-"""The deployment and model half of the contract, in process and over HTTP (TCP, Unix)."""
+"""Models and deployments through the Runner contract (every kind, see tests/contract)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from shipdeck.engine.deployments import Deployments
 from shipdeck.errors import Conflict, NotFound, WorkspaceError
 from shipdeck.model import DeployAction, Outcome, RunStatus, WorkspaceSpec
-from shipdeck.runners.local import LocalRunner, open_local_runner
-from shipdeck.runners.local_deploy import LocalDeployMethods
-from shipdeck.runners.protocol import DeployRunner, Runner
-from shipdeck.runners.remote import RemoteRunner
-from shipdeck.server.listen import Listen
+from shipdeck.model.capabilities import Capability
+from shipdeck.runners.protocol import Runner
+from tests.contract.harness import WORKSPACE_FILE, needs
 from tests.deploy.conftest import write_workspace
-from tests.server.conftest import TOKEN, serving
 
 
-class Both(Runner, DeployRunner):
-    """For type checkers: a runner offering both halves of the protocol."""
-
-
-async def open_deploying_runner(workspace: WorkspaceSpec) -> LocalRunner:
-    """The local runner with its deployment half (built here until LocalRunner has it)."""
-    runner = await open_local_runner(workspace)
-    if isinstance(runner, DeployRunner):
-        return runner
-
-    class DeployingLocalRunner(LocalDeployMethods, LocalRunner):
-        async def close(self) -> None:
-            await super().close()
-            await self.deployer.close()
-
-    combined = DeployingLocalRunner(runner.engine)
-    combined.deployer = Deployments(runner.engine, user="tester@host")
-    return combined
-
-
-@pytest.fixture(params=["local", "tcp", "unix"])
-async def deck(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Both]:
+@pytest.fixture
+def contract_seed(tmp_path: Path) -> WorkspaceSpec:
+    """A workspace with services (api, churn) and a model (churn), see tests/deploy."""
     (tmp_path / "ws").mkdir()
-    local = await open_deploying_runner(write_workspace(tmp_path / "ws"))
-    try:
-        if request.param == "local":
-            yield local  # type: ignore[misc]
-            return
-        tcp = request.param == "tcp"
-        listen = Listen(host="127.0.0.1", port=0) if tcp else Listen(path=tmp_path / "r.sock")
-        token = TOKEN if tcp else None
-        async with serving(local, listen, token=token) as server:
-            remote = RemoteRunner(server.url, token=token)
-            try:
-                yield remote  # type: ignore[misc]
-            finally:
-                await remote.close()
-    finally:
-        await local.close()
+    return write_workspace(tmp_path / "ws")
 
 
-async def finished(runner: Both, pipeline: str, params: dict[str, str]) -> int:
+@pytest.fixture
+def deck(contract_runner: Runner) -> Runner:
+    return contract_runner
+
+
+async def finished(runner: Runner, pipeline: str, params: dict[str, str]) -> int:
     run = await runner.start_run(pipeline, params)
     assert (await runner.wait_run(run.id)).status == RunStatus.SUCCEEDED
     return run.id
 
 
-async def test_models_aliases_and_compare(deck: Both) -> None:
+@needs(Capability.TRIGGER_PARAMS, Capability.MODELS, Capability.ALIASES)
+async def test_models_aliases_and_compare(deck: Runner) -> None:
     first = await finished(deck, "train", {"auc": "0.85"})
     await finished(deck, "train", {"auc": "0.9"})
     assert [m.name for m in await deck.models()] == ["churn"]
@@ -81,7 +48,8 @@ async def test_models_aliases_and_compare(deck: Both) -> None:
         await deck.model_versions("nope")
 
 
-async def test_deploy_promote_rollback_and_history(deck: Both) -> None:
+@needs(Capability.TRIGGER_PARAMS, Capability.DEPLOYMENTS)
+async def test_deploy_promote_rollback_and_history(deck: Runner) -> None:
     assert [s.name for s in await deck.services()] == ["api", "churn"]
     build = await finished(deck, "build", {"version": "3"})
     revision = f"r{build}"
@@ -109,7 +77,9 @@ async def test_deploy_promote_rollback_and_history(deck: Both) -> None:
     assert history[0].reason == "oops"
 
 
-async def test_services_follow_the_workspace_file(deck: Both, tmp_path: Path) -> None:
+@WORKSPACE_FILE
+@needs(Capability.TRIGGER_PARAMS, Capability.DEPLOYMENTS)
+async def test_services_follow_the_workspace_file(deck: Runner, tmp_path: Path) -> None:
     file = tmp_path / "ws" / "shipdeck.toml"
     text = file.read_text()
     revision = f"r{await finished(deck, 'build', {'version': '3'})}"
@@ -136,8 +106,10 @@ async def test_services_follow_the_workspace_file(deck: Both, tmp_path: Path) ->
     assert [h.env for h in await deck.history("api")] == ["qa"]  # nothing was done
 
 
+@WORKSPACE_FILE
+@needs(Capability.TRIGGER_PARAMS, Capability.DEPLOYMENTS, Capability.FAILURES)
 async def test_a_failed_deploy_stays_a_failure_until_that_environment_succeeds(
-    deck: Both, tmp_path: Path
+    deck: Runner, tmp_path: Path
 ) -> None:
     revision = f"r{await finished(deck, 'build', {'version': '3'})}"
     await deck.deploy("api", revision, "dev")

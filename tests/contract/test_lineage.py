@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import textwrap
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from shipdeck.model import LineageKind, RunStatus, TaskStatus
-from shipdeck.runners.remote import RemoteRunner
-from shipdeck.server.listen import Listen
+from shipdeck.model import LineageKind, RunStatus, TaskStatus, WorkspaceSpec
+from shipdeck.model.capabilities import Capability
+from shipdeck.runners.protocol import Runner
 from shipdeck.workspace import load_workspace
+from tests.contract.harness import WORKSPACE_FILE, needs
 from tests.git_repo import GitRepo
-from tests.server.conftest import TOKEN, serving
-from tests.server.test_contract_deploy import Both, open_deploying_runner
 
 WORKSPACE = """
 [pipelines.train]
@@ -43,6 +41,9 @@ inputs = ["data/missing.csv"]
 """
 
 
+pytestmark = [WORKSPACE_FILE, needs(Capability.TRIGGER_PARAMS, Capability.MODELS)]
+
+
 def sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -57,35 +58,23 @@ def repo(tmp_path: Path) -> GitRepo:
     return repo
 
 
-@pytest.fixture(params=["local", "tcp", "unix"])
-async def deck(
-    request: pytest.FixtureRequest, repo: GitRepo, tmp_path: Path
-) -> AsyncIterator[Both]:
-    local = await open_deploying_runner(load_workspace(repo.root))
-    try:
-        if request.param == "local":
-            yield local  # type: ignore[misc]
-            return
-        tcp = request.param == "tcp"
-        listen = Listen(host="127.0.0.1", port=0) if tcp else Listen(path=tmp_path / "r.sock")
-        token = TOKEN if tcp else None
-        async with serving(local, listen, token=token) as server:
-            remote = RemoteRunner(server.url, token=token)
-            try:
-                yield remote  # type: ignore[misc]
-            finally:
-                await remote.close()
-    finally:
-        await local.close()
+@pytest.fixture
+def contract_seed(repo: GitRepo) -> WorkspaceSpec:
+    return load_workspace(repo.root)
 
 
-async def trained(deck: Both, rows: str) -> int:
+@pytest.fixture
+def deck(contract_runner: Runner) -> Runner:
+    return contract_runner
+
+
+async def trained(deck: Runner, rows: str) -> int:
     run = await deck.start_run("train", {"rows": rows})
     assert (await deck.wait_run(run.id)).status == RunStatus.SUCCEEDED
     return run.id
 
 
-async def test_a_run_shows_its_code_and_inputs(deck: Both, repo: GitRepo) -> None:
+async def test_a_run_shows_its_code_and_inputs(deck: Runner, repo: GitRepo) -> None:
     (pipeline, _) = await deck.pipelines()
     assert pipeline.tasks["fit"].inputs == ("data/*.csv",)
     run_id = await trained(deck, "a")
@@ -99,7 +88,7 @@ async def test_a_run_shows_its_code_and_inputs(deck: Both, repo: GitRepo) -> Non
     ]
 
 
-async def test_a_model_version_says_what_it_came_from(deck: Both, repo: GitRepo) -> None:
+async def test_a_model_version_says_what_it_came_from(deck: Runner, repo: GitRepo) -> None:
     first_commit = repo.head()
     await trained(deck, "a")
     (repo.root / "fit.py").write_text("# a new model\n")
@@ -116,7 +105,7 @@ async def test_a_model_version_says_what_it_came_from(deck: Both, repo: GitRepo)
     assert v2.lineage.files() == {"data/train.csv": sha("b\n")}
 
 
-async def test_compare_flags_other_data_and_other_code(deck: Both, repo: GitRepo) -> None:
+async def test_compare_flags_other_data_and_other_code(deck: Runner, repo: GitRepo) -> None:
     first = await trained(deck, "a")
     same = await trained(deck, "a")
     (repo.root / "fit.py").write_text("# new\n")
@@ -135,7 +124,7 @@ async def test_compare_flags_other_data_and_other_code(deck: Both, repo: GitRepo
     assert apart.lineage[0].detail == f"data/train.csv differs ({before} → {after})"
 
 
-async def test_a_missing_input_fails_its_task_before_it_runs(deck: Both, repo: GitRepo) -> None:
+async def test_a_missing_input_fails_its_task_before_it_runs(deck: Runner, repo: GitRepo) -> None:
     run = await deck.start_run("broken")
     assert (await deck.wait_run(run.id)).status == RunStatus.FAILED
     (fit,) = (await deck.run(run.id)).tasks

@@ -1,0 +1,88 @@
+"""`shipdeck alerts [--json]`, `shipdeck alerts ack ID --note TEXT`."""
+
+from __future__ import annotations
+
+import argparse
+
+from shipdeck.cli.context import CliContext
+from shipdeck.cli.monitors import monitor_runner
+from shipdeck.cli.output import dump_json, table, timestamp
+from shipdeck.errors import InvalidInput
+from shipdeck.formatting import format_number
+from shipdeck.model import Alert
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "alerts",
+        help="alerts of monitors, open ones first; acknowledge one",
+        description=(
+            "List the alerts monitors opened (open ones first), or acknowledge one with a note"
+            " (recorded with who and when). See docs/monitoring.md."
+        ),
+    )
+    p.add_argument("--open", action="store_true", help="only the open ones")
+    p.add_argument("--monitor", metavar="NAME", help="only this monitor's")
+    p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    p.add_argument("--json", action="store_true", help="the list as JSON")
+    p.set_defaults(handler=list_command, needs_file=False)
+    actions = p.add_subparsers(dest="alerts_command", metavar="ACTION")
+    ack = actions.add_parser("ack", help="acknowledge an alert (recorded, with who)")
+    ack.add_argument("id", metavar="ID", help="the alert's number (3 or #3)")
+    ack.add_argument("--note", required=True, help="what is being done about it")
+    ack.add_argument("--json", action="store_true", help="the alert as JSON")
+    ack.set_defaults(handler=ack_command, needs_file=False)
+
+
+async def list_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    runner = await monitor_runner(ctx)
+    listed = await runner.alerts(
+        open_only=args.open, monitor=args.monitor, limit=max(1, min(args.limit, 1000))
+    )
+    if args.json:
+        dump_json(listed, ctx.out)
+        return 0
+    if not listed:
+        ctx.print("no open alerts" if args.open else "no alerts")
+        return 0
+    rows = [
+        [
+            f"#{alert.id}",
+            alert.monitor,
+            alert.threshold,
+            _value(alert),
+            timestamp(alert.since),
+            _state(alert),
+        ]
+        for alert in listed
+    ]
+    ctx.print(table(["ALERT", "MONITOR", "THRESHOLD", "VALUE", "SINCE", "STATE"], rows))
+    return 0
+
+
+def _value(alert: Alert) -> str:
+    if alert.closed_at is not None and alert.closed_value is not None:
+        return f"{format_number(alert.value)} -> {format_number(alert.closed_value)}"
+    if alert.last_value != alert.value:
+        return f"{format_number(alert.value)} (now {format_number(alert.last_value)})"
+    return format_number(alert.value)
+
+
+def _state(alert: Alert) -> str:
+    state = "open" if alert.closed_at is None else f"closed {timestamp(alert.closed_at)}"
+    if alert.acked_by is not None:
+        state += f", acked by {alert.acked_by}: {alert.ack_note}"
+    return state
+
+
+async def ack_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    text = args.id.strip().removeprefix("#")
+    if not text.isdigit() or not 0 < int(text) < 2**53:
+        raise InvalidInput(f"alert {args.id!r}: expected an alert number like 3 or #3")
+    alert = await (await monitor_runner(ctx)).ack_alert(int(text), note=args.note)
+    if args.json:
+        dump_json(alert, ctx.out)
+    else:
+        what = f"alert #{alert.id} ({alert.monitor} {alert.threshold})"
+        ctx.print(f"{what}: acknowledged by {alert.acked_by}")
+    return 0

@@ -1,0 +1,152 @@
+"""`shipdeck monitors [--json]`, `shipdeck monitors check NAME`, `shipdeck monitors history
+NAME [--json]`."""
+
+from __future__ import annotations
+
+import argparse
+
+from shipdeck.cli.context import CliContext
+from shipdeck.cli.output import dump_json, table, timestamp
+from shipdeck.formatting import format_number
+from shipdeck.model import MonitorCheck, MonitorInfo, Verdict
+from shipdeck.model.capabilities import Capability
+from shipdeck.model.ids import run_label
+from shipdeck.runners.protocol import Runner
+
+VERDICT_TEXT = {
+    Verdict.OK: "ok",
+    Verdict.ALERTING: "ALERTING",
+    Verdict.FAILED: "check failed",
+    Verdict.RUNNING: "running",
+}
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "monitors",
+        help="monitors: current values, thresholds, state; check one now; its history",
+        description=(
+            "List the workspace's monitors with their last values, thresholds, state and open"
+            " alerts; run a check now; show a monitor's checks. See docs/monitoring.md."
+        ),
+    )
+    p.add_argument("--json", action="store_true", help="the list as JSON")
+    p.set_defaults(handler=list_command, needs_file=False)
+    actions = p.add_subparsers(dest="monitors_command", metavar="ACTION")
+    check = actions.add_parser(
+        "check", help="run a check now: exit 0 within thresholds, 1 when it alerts or fails"
+    )
+    check.add_argument("name", metavar="NAME")
+    check.add_argument("--json", action="store_true", help="the check as JSON")
+    check.set_defaults(handler=check_command, needs_file=False)
+    history = actions.add_parser("history", help="a monitor's checks, newest first")
+    history.add_argument("name", metavar="NAME")
+    history.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+    history.add_argument("--json", action="store_true", help="the checks as JSON")
+    history.set_defaults(handler=history_command, needs_file=False)
+
+
+async def monitor_runner(ctx: CliContext) -> Runner:
+    return await ctx.runner_that(Capability.MONITORS)
+
+
+async def list_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    listed = await (await monitor_runner(ctx)).monitors()
+    if args.json:
+        dump_json(listed, ctx.out)
+        return 0
+    if not listed:
+        ctx.print("no monitors: declare [monitors.NAME] in shipdeck.toml (see docs/monitoring.md)")
+        return 0
+    rows = [
+        [
+            info.name,
+            _state(info),
+            _values(info.last_check),
+            ", ".join(info.thresholds) or "-",
+            f"{info.open_alerts} open" if info.open_alerts else "-",
+            _last(info.last_check),
+            _next(info),
+        ]
+        for info in listed
+    ]
+    headers = ["MONITOR", "STATE", "VALUES", "ALERTS WHEN", "ALERTS", "LAST CHECK", "NEXT"]
+    ctx.print(table(headers, rows))
+    return 0
+
+
+def _state(info: MonitorInfo) -> str:
+    text = "never checked" if info.state is None else VERDICT_TEXT[info.state]
+    return text + (" (checking)" if info.running else "")
+
+
+def _values(check: MonitorCheck | None) -> str:
+    if check is None:
+        return "-"
+    shown = [
+        f"{t.metric}={format_number(t.value)}" for t in check.thresholds if t.value is not None
+    ]
+    if not shown:
+        shown = [f"{key}={format_number(value)}" for key, value in list(check.values.items())[:3]]
+    return ", ".join(dict.fromkeys(shown)) or "-"
+
+
+def _last(check: MonitorCheck | None) -> str:
+    if check is None:
+        return "-"
+    return f"{timestamp(check.finished_at or check.started_at)} (run {run_label(check.run_id)})"
+
+
+def _next(info: MonitorInfo) -> str:
+    if info.paused:
+        return "paused"
+    if info.next_at is None:
+        return "on request" if info.rule == "manual" else "-"
+    return timestamp(info.next_at)
+
+
+async def check_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    check = await (await monitor_runner(ctx)).check_monitor(args.name)
+    if args.json:
+        dump_json(check, ctx.out)
+    else:
+        ctx.print("\n".join(describe_check(check)))
+    return 0 if check.verdict == Verdict.OK else 1
+
+
+def describe_check(check: MonitorCheck) -> list[str]:
+    lines = [
+        f"{check.monitor}: {VERDICT_TEXT[check.verdict]} (check #{check.id}, run #{check.run_id})"
+    ]
+    if check.reason:
+        lines.append(f"  {check.reason}")
+    for result in check.thresholds:
+        value = "no value" if result.value is None else format_number(result.value)
+        mark = "crossed" if result.crossed else "inside"
+        lines.append(f"  {result.threshold}: {value} ({mark})")
+    if not check.thresholds and check.values:
+        lines += [f"  {key} = {format_number(value)}" for key, value in check.values.items()]
+    return lines
+
+
+async def history_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    checks = await (await monitor_runner(ctx)).monitor_history(args.name, limit=max(1, args.limit))
+    if args.json:
+        dump_json(checks, ctx.out)
+        return 0
+    if not checks:
+        ctx.print(f"{args.name}: no checks yet (shipdeck monitors check {args.name})")
+        return 0
+    rows = [
+        [
+            f"#{check.id}",
+            timestamp(check.finished_at or check.started_at),
+            VERDICT_TEXT[check.verdict],
+            _values(check),
+            run_label(check.run_id),
+            check.trigger,
+        ]
+        for check in checks
+    ]
+    ctx.print(table(["CHECK", "WHEN", "VERDICT", "VALUES", "RUN", "STARTED BY"], rows))
+    return 0

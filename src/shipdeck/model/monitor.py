@@ -1,0 +1,189 @@
+"""Monitors, their checks and the alerts they open; notification settings."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shipdeck.model.ids import Id
+from shipdeck.model.triggers import PipelineTriggers
+
+MONITOR_PIPELINE_PREFIX = "monitor:"
+"""A monitor's checks are recorded as runs of pipeline `monitor:<name>` (one task, `check`)."""
+CHECK_TASK = "check"
+DEFAULT_CHECK_TIMEOUT = 600.0
+"""Seconds a check may run when the monitor sets no `timeout`: a hung check must not hold
+the next one back for ever."""
+
+
+def monitor_pipeline(name: str) -> str:
+    return MONITOR_PIPELINE_PREFIX + name
+
+
+class ThresholdSpec(BaseModel):
+    """`drift_share >= 0.5`: the monitor alerts while the metric satisfies the comparison."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    metric: str
+    op: str
+    limit: float
+
+    def crossed(self, value: float) -> bool:
+        """Whether `value` is outside (the comparison holds: the monitor alerts)."""
+        if math.isnan(value):
+            return False
+        match self.op:
+            case ">=":
+                return value >= self.limit
+            case "<=":
+                return value <= self.limit
+            case ">":
+                return value > self.limit
+            case "<":
+                return value < self.limit
+            case "==":
+                return value == self.limit
+            case _:
+                return value != self.limit
+
+
+class MonitorSpec(BaseModel):
+    """A command run on a schedule, as a task, whose reported values meet thresholds."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    run: str
+    description: str = ""
+    timing: PipelineTriggers = Field(default_factory=PipelineTriggers)
+    """`schedule` (with `timezone`) or `every`; neither: checked only when asked."""
+    thresholds: tuple[ThresholdSpec, ...] = ()
+    watches: dict[str, str] = Field(default_factory=dict)
+    """What it watches: {"model": "churn"} or {"service": "api", "env": "prod"}."""
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = None
+    timeout: float = DEFAULT_CHECK_TIMEOUT
+
+
+class NotifySpec(BaseModel):
+    """`[notify]`: where alerts and failures are sent."""
+
+    model_config = ConfigDict(frozen=True)
+
+    command: tuple[str, ...] = ()
+    """An argv (no shell): the notification's JSON on its stdin."""
+    webhook: str | None = None
+    """An http(s) URL: the notification's JSON is POSTed to it."""
+    timeout: float = 10.0
+    """Seconds one attempt (the command, or one POST) may take."""
+    retries: int = 3
+    """Webhook attempts after a failed one, with backoff (1s, 2s, 4s, ...)."""
+    on_failure: tuple[str, ...] = ()
+    """Pipelines whose failed runs notify."""
+    on_deploy_failure: bool = True
+    """Failed deploys, promotions and rollbacks notify."""
+
+
+class Verdict(StrEnum):
+    RUNNING = "running"
+    """The check's run has not finished yet."""
+    OK = "ok"
+    """Every threshold is inside."""
+    ALERTING = "alerting"
+    """At least one threshold is crossed."""
+    FAILED = "failed"
+    """The check did not succeed or did not report a value a threshold needs: no verdict on
+    the thresholds (alerts stay as they are)."""
+
+
+class ThresholdResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    threshold: str
+    metric: str
+    value: float | None = None
+    """The value the check reported last for the metric; None when it reported none."""
+    crossed: bool = False
+
+
+class MonitorCheck(BaseModel):
+    """One check of a monitor: its run, the values it reported and the verdict."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    monitor: str
+    run_id: Id
+    trigger: str
+    """`every 10m`, `schedule 03:00 CEST` or `checked by ana@host`."""
+    user: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    verdict: Verdict = Verdict.RUNNING
+    reason: str = ""
+    """Why the check failed, when it did."""
+    values: dict[str, float] = Field(default_factory=dict)
+    """The last value of every metric the check reported."""
+    thresholds: list[ThresholdResult] = Field(default_factory=list)
+
+
+class AlertState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Alert(BaseModel):
+    """A crossed threshold of a monitor, from the check that crossed it until one is back
+    inside."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    monitor: str
+    threshold: str
+    metric: str
+    value: float
+    """The value that opened it."""
+    since: datetime
+    opened_check: int
+    last_value: float
+    last_check: int
+    watches: dict[str, str] = Field(default_factory=dict)
+    closed_at: datetime | None = None
+    closed_value: float | None = None
+    closed_reason: str = ""
+    acked_by: str | None = None
+    acked_at: datetime | None = None
+    ack_note: str = ""
+
+    @property
+    def state(self) -> AlertState:
+        return AlertState.OPEN if self.closed_at is None else AlertState.CLOSED
+
+
+class MonitorInfo(BaseModel):
+    """One monitor as `shipdeck monitors` lists it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    description: str = ""
+    rule: str
+    """`every 10m`, `0 3 * * * (UTC)` or `manual`."""
+    thresholds: list[str]
+    watches: dict[str, str] = Field(default_factory=dict)
+    state: Verdict | None = None
+    """The verdict of the last finished check (None: never checked)."""
+    last_check: MonitorCheck | None = None
+    running: bool = False
+    """A check is in progress."""
+    next_at: datetime | None = None
+    paused: bool = False
+    open_alerts: int = 0
+    recent: list[float] = Field(default_factory=list)
+    """The first threshold's metric over the recent checks, oldest first (for sparklines)."""

@@ -1,0 +1,214 @@
+"""One monitor: its checks (newest first), the history chart of its first threshold's metric,
+the per-column drift of the selected check (when it reports `COLUMN.drift_score`, as
+`shipdeck drift --metrics` does) and the selected check's log."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Container, Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from shipdeck.formatting import format_age, plural
+from shipdeck.model import EventKind, EventPage, MonitorCheck, MonitorInfo, Verdict
+from shipdeck.model.monitor import CHECK_TASK
+from shipdeck.tui import keymap
+from shipdeck.tui.current import follow_runner_events, shipdeck_app
+from shipdeck.tui.format import clip
+from shipdeck.tui.palette import Palette
+from shipdeck.tui.widgets.charts import Chart, Series
+from shipdeck.tui.widgets.footer import SteadyFooter
+from shipdeck.tui.widgets.header import AppHeader
+from shipdeck.tui.widgets.log_pane import LogPane
+from shipdeck.tui.widgets.table import Cell, KeyedTable
+
+if TYPE_CHECKING:
+    from shipdeck.tui.app import ShipdeckApp
+
+HISTORY = 50
+VERDICT_STYLE = {
+    Verdict.OK: ("ok", "succeeded"),
+    Verdict.ALERTING: ("ALERT", "failed"),
+    Verdict.FAILED: ("failed", "cancelled"),
+    Verdict.RUNNING: ("checking", "running"),
+}
+
+
+def drift_rows(check: MonitorCheck) -> list[tuple[str, float, float | None, float | None]]:
+    """(column, drift score, drifted 0/1, psi) of every column the check reported."""
+    rows = []
+    for key, score in check.values.items():
+        column, dot, kind = key.rpartition(".")
+        if dot and kind == "drift_score":
+            rows.append(
+                (
+                    column,
+                    score,
+                    check.values.get(f"{column}.drifted"),
+                    check.values.get(f"{column}.psi"),
+                )
+            )
+    return rows
+
+
+class MonitorScreen(Screen[None]):
+    DEFAULT_CSS = """
+    MonitorScreen #monitor-title { height: auto; padding: 0 1; background: $surface; }
+    MonitorScreen #monitor-top { height: 45%; }
+    MonitorScreen #monitor-checks { width: 1fr; height: 1fr; }
+    MonitorScreen #monitor-chart { width: 1fr; height: 1fr; }
+    MonitorScreen #monitor-drift { height: auto; max-height: 8; }
+    MonitorScreen #monitor-log { height: 1fr; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        keymap.ALL_BINDINGS["back"],
+        keymap.ALL_BINDINGS["close"],
+    ]
+
+    def __init__(self, runner_index: int, info: MonitorInfo) -> None:
+        super().__init__()
+        self.runner_index = runner_index
+        self.info = info
+        self.checks: list[MonitorCheck] = []
+        self._shown: int | None = None
+
+    @property
+    def shipdeck(self) -> ShipdeckApp:
+        return shipdeck_app(self)
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader(self.info.name)
+        yield Static("", id="monitor-title")
+        with Horizontal(id="monitor-top"):
+            yield KeyedTable(
+                [("check", "check"), ("when", "when"), ("verdict", "verdict"), ("value", "value")],
+                id="monitor-checks",
+            )
+            yield Chart(id="monitor-chart")
+        yield KeyedTable(
+            [("column", "column"), ("score", "score"), ("drifted", "drifted"), ("psi", "psi")],
+            id="monitor-drift",
+        )
+        yield Container(id="monitor-log")
+        yield SteadyFooter(compact=True)
+
+    def on_mount(self) -> None:
+        info = self.info
+        title = Text(no_wrap=True, overflow="ellipsis")
+        title.append(f" {info.name}", style="bold")
+        title.append(f"  {info.rule}")
+        if info.thresholds:
+            title.append(f"  alerts when {', '.join(info.thresholds)}")
+        if info.watches:
+            watched = " ".join(f"{k} {v}" for k, v in info.watches.items())
+            title.append(f"  watches {watched}", style=self.shipdeck.palette.muted)
+        self.query_one("#monitor-title", Static).update(title)
+        self.query_one("#monitor-drift").display = False
+        self.run_worker(self._load(), group="monitor-checks", exclusive=True)
+        follow_runner_events(self, self.on_runner_events)
+
+    @property
+    def metric(self) -> str | None:
+        first = self.info.thresholds[0] if self.info.thresholds else ""
+        return first.split()[0] if first else None
+
+    async def _load(self) -> None:
+        app = self.shipdeck
+        runner = app.runners[self.runner_index]
+        name = self.info.name
+        checks = await app.call("Checks", lambda: runner.monitor_history(name, limit=HISTORY))
+        if checks is None:
+            return
+        self.checks = checks
+        palette = app.palette
+        now = app.clock()
+        table = self.query_one("#monitor-checks", KeyedTable)
+        table.set_rows([(str(c.id), self._cells(c, palette, now)) for c in checks])
+        self._chart()
+        if not table.has_focus:
+            table.focus()
+        if checks and self._shown is None:
+            await self._show(checks[0])
+
+    def _cells(self, check: MonitorCheck, palette: Palette, now: object) -> list[Cell]:
+        word, colour = VERDICT_STYLE[check.verdict]
+        metric = self.metric
+        value = check.values.get(metric) if metric is not None else None
+        return [
+            f"#{check.id}",
+            format_age(check.finished_at or check.started_at, self.shipdeck.clock()),
+            Text(word, style=palette.status(colour)),
+            "-" if value is None else f"{value:.4g}",
+        ]
+
+    def _chart(self) -> None:
+        chart = self.query_one(Chart)
+        metric = self.metric
+        points = [
+            (float(check.id), check.values[metric])
+            for check in reversed(self.checks)
+            if metric is not None and metric in check.values
+        ]
+        if not points:
+            chart.empty(f"{metric or 'no threshold'}: no values yet")
+            return
+        series = Series(metric or "", [p[0] for p in points], [p[1] for p in points])
+        chart.curves(f"{metric} by check", [series], xlabel="check")
+
+    async def _show(self, check: MonitorCheck) -> None:
+        self._shown = check.id
+        rows = drift_rows(check)
+        drift = self.query_one("#monitor-drift", KeyedTable)
+        drift.display = bool(rows)
+        palette = self.shipdeck.palette
+        drift.set_rows(
+            [
+                (
+                    column,
+                    [
+                        clip(column, 24),
+                        f"{score:.4g}",
+                        Text("DRIFT", style=palette.status("failed"))
+                        if drifted
+                        else Text("-", style=palette.muted),
+                        "-" if psi is None else f"{psi:.3f}",
+                    ],
+                )
+                for column, score, drifted, psi in rows
+            ]
+        )
+        holder = self.query_one("#monitor-log")
+        await holder.query(LogPane).remove()
+        runner = self.shipdeck.runners[self.runner_index]
+        await holder.mount(LogPane(runner, check.run_id, CHECK_TASK))
+        header = self.query_one("#monitor-title", Static)
+        header.tooltip = f"{plural(len(self.checks), 'check')}, newest first"
+
+    def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
+        if message.data_table.id != "monitor-checks":
+            return
+        message.stop()
+        check = next((c for c in self.checks if str(c.id) == message.row_key.value), None)
+        if check is not None and check.id != self._shown:
+            self.run_worker(self._show(check), group="monitor-check", exclusive=True)
+
+    def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
+        message.stop()
+        panes = self.query(LogPane)
+        if panes:
+            panes.first().view.focus()
+
+    def on_runner_events(self, runner_index: int, page: EventPage) -> None:
+        if runner_index != self.runner_index:
+            return
+        for pane in self.query(LogPane):
+            pane.apply_events(page)
+        if page.reset or any(e.kind == EventKind.CHECK_FINISHED for e in page.events):
+            self.run_worker(self._load(), group="monitor-checks", exclusive=True)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,43 @@
+"""The contract suite's subject: the embedded engine on a seeded workspace, reached in process,
+over the daemon's Unix socket and over TCP (see the package docstring)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from shipdeck.model import WorkspaceSpec
+from shipdeck.runners.local import LocalRunner, open_local_runner
+from shipdeck.runners.protocol import Runner
+from tests.contract.harness import KINDS, reach, skip_unless_capable, write_workspace
+
+
+@pytest.fixture
+def contract_seed(tmp_path: Path) -> WorkspaceSpec:
+    """The workspace the tests run on (pipelines build, slow and chatty); modules that need
+    another override this fixture."""
+    return write_workspace(tmp_path / "ws")
+
+
+@pytest.fixture
+async def contract_backend(contract_seed: WorkspaceSpec) -> AsyncIterator[LocalRunner]:
+    """The embedded engine's runner behind every kind (tests reach its engine through it)."""
+    runner = await open_local_runner(contract_seed)
+    try:
+        yield runner
+    finally:
+        await runner.close()
+
+
+@pytest.fixture(params=KINDS)
+async def contract_runner(
+    request: pytest.FixtureRequest,
+    contract_backend: LocalRunner,
+    contract_seed: WorkspaceSpec,
+    tmp_path: Path,
+) -> AsyncIterator[Runner]:
+    async with reach(request.param, contract_backend, contract_seed, tmp_path) as runner:
+        await skip_unless_capable(request, runner)
+        yield runner

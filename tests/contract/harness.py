@@ -1,0 +1,144 @@
+"""The contract suite's machinery: the capability marker, the skip, and the three ways to
+reach the embedded engine (see the package docstring for how an adapter plugs in)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from shipdeck.model import WorkspaceSpec
+from shipdeck.model.capabilities import Capability, EventDelivery
+from shipdeck.runners.daemon import open_daemon_client, socket_path
+from shipdeck.runners.local import LocalRunner
+from shipdeck.runners.protocol import Runner
+from shipdeck.runners.remote import RemoteRunner
+from shipdeck.server import RunningServer, StreamSettings, bind, bound_url, create_app, start_server
+from shipdeck.server.listen import Listen
+from shipdeck.workspace import load_workspace
+
+WORKSPACE = """
+[pipelines.build]
+description = "compile, test, package"
+params = { fail = false, greeting = "hello" }
+
+[pipelines.build.tasks.compile]
+run = "echo compiling; echo \\"greeting=$SHIPDECK_PARAM_GREETING\\"; echo '::metric size=42'"
+
+[pipelines.build.tasks.test]
+run = "echo testing; if [ \\"$SHIPDECK_PARAM_FAIL\\" = true ]; then echo boom >&2; exit 3; fi"
+needs = ["compile"]
+
+[pipelines.build.tasks.package]
+run = "echo packaging"
+needs = ["test"]
+
+[pipelines.slow]
+[pipelines.slow.tasks.sleep]
+run = "echo started; sleep 30"
+
+[pipelines.chatty]
+params = { lines = 100, delay = 0.0 }
+
+[pipelines.chatty.tasks.talk]
+run = "python3 -u talk.py $SHIPDECK_PARAM_LINES $SHIPDECK_PARAM_DELAY"
+"""
+
+
+TALK = """
+import sys, time
+count, delay = int(sys.argv[1]), float(sys.argv[2])
+for i in range(count):
+    print("line", i)
+    if delay:
+        time.sleep(delay)
+"""
+
+
+def write_workspace(root: Path) -> WorkspaceSpec:
+    """The default seed: pipelines build (params fail, greeting), slow and chatty."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "talk.py").write_text(TALK)
+    (root / "shipdeck.toml").write_text(WORKSPACE)
+    return load_workspace(root)
+
+
+KINDS = ["local", "unix", "tcp"]
+"""In process; over the workspace daemon's Unix socket with its client; over TCP (token)."""
+TOKEN = "s3cret-token-for-tests"
+
+
+def needs(*capabilities: Capability) -> pytest.MarkDecorator:
+    """Mark a contract test with what it needs of the runner under test."""
+    return pytest.mark.needs(*capabilities)
+
+
+EVENTS = pytest.mark.events
+"""Mark a contract test that follows the event feed (skipped where events are NONE)."""
+WORKSPACE_FILE = pytest.mark.workspace_file
+"""Mark a contract test that edits the workspace file `contract_seed` (the embedded engine's:
+skipped when the seed is not a WorkspaceSpec)."""
+
+
+async def skip_unless_capable(request: pytest.FixtureRequest, runner: Runner) -> None:
+    """Skip the requesting test when `runner` lacks what its marks ask for: `needs`
+    capabilities, an event feed (`events`), a workspace file (`workspace_file`)."""
+    wanted = [c for mark in request.node.iter_markers("needs") for c in mark.args]
+    declared = await runner.capabilities()
+    missing = [c.value for c in wanted if c not in declared.can]
+    if request.node.get_closest_marker("events") and declared.events == EventDelivery.NONE:
+        missing.append("events")
+    if missing:
+        pytest.skip(f"{runner.name} ({declared.kind}) lacks {', '.join(missing)}")
+    if request.node.get_closest_marker("workspace_file"):
+        seed = request.getfixturevalue("contract_seed")
+        if not isinstance(seed, WorkspaceSpec):
+            pytest.skip(f"{runner.name} has no workspace file to edit")
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    runner: Runner,
+    listen: Listen,
+    *,
+    token: str | None = None,
+    read_only: bool = False,
+    stream: StreamSettings | None = None,
+) -> AsyncIterator[RunningServer]:
+    """`runner` served over HTTP, as `shipdeck serve` and the workspace daemon do."""
+    app = create_app(runner, token=token, read_only=read_only, stream=stream)
+    sock = bind(listen)
+    server = await start_server(app, sock, bound_url(listen, sock, False))
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@contextlib.asynccontextmanager
+async def reach(
+    kind: str, backend: LocalRunner, workspace: WorkspaceSpec, tmp_path: Path
+) -> AsyncIterator[Runner]:
+    """`backend` as a runner of `kind` (one of KINDS)."""
+    if kind == "local":
+        yield backend
+        return
+    if kind == "unix":
+        # Where the workspace daemon listens, answered by the daemon's app, and its client.
+        place: Path = socket_path(workspace)
+        place.parent.mkdir(parents=True, exist_ok=True)
+        async with serving(backend, Listen(path=place)):
+            client: RemoteRunner = open_daemon_client(workspace)
+            try:
+                yield client
+            finally:
+                await client.close()
+        return
+    async with serving(backend, Listen(host="127.0.0.1", port=0), token=TOKEN) as server:
+        remote = RemoteRunner(server.url, token=TOKEN)
+        try:
+            yield remote
+        finally:
+            await remote.close()
