@@ -193,3 +193,14 @@ def search(
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def spans(lines: list[int]) -> list[int]:
+    """Ascending line numbers as runs, flattened: `[first, stop, first, stop, ...]`."""
+    found: list[int] = []
+    for line in lines:
+        if found and found[-1] == line:
+            found[-1] = line + 1
+        else:
+            found += [line, line + 1]
+    return found

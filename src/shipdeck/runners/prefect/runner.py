@@ -488,7 +488,7 @@ class PrefectRunner(BaseRunner):
             task=task,
             start=max(0, start),
             next=following,
-            lines=found,
+            spans=log_text.spans(found),
             total=len(lines),
             finished=finished,
             done=done,
