@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shipdeck.errors import Conflict, InvalidInput, NotFound, Refused
 from shipdeck.paths import config_path
@@ -48,6 +48,7 @@ __all__ = [
     "TOKEN_ENV",
     "LoadedSettings",
     "MlflowEntry",
+    "PrefectEntry",
     "RunnerEntry",
     "Settings",
     "TuiSettings",
@@ -120,6 +121,25 @@ class RunnerEntry(BaseModel):
         return None
 
 
+class PrefectEntry(RunnerEntry):
+    """One Prefect server's REST API (`kind = "prefect"`): `http://HOST:4200/api`, or Prefect
+    Cloud's `https://api.prefect.cloud/api/accounts/ID/workspaces/ID`. The secret from
+    `token_env`/`token_file` is sent as `Authorization: Bearer` (a Prefect Cloud API key)."""
+
+    kind: Literal["prefect"] = "prefect"  # type: ignore[assignment]
+    poll_interval: float = Field(default=1.0, ge=0.2, le=60.0)
+    """Seconds between looks at the server for changes (states, new log lines)."""
+    auth: Literal["bearer", "basic"] = "bearer"
+    """How the secret is sent: `bearer` (a Prefect Cloud API key) or `basic` (a self-hosted
+    server's `PREFECT_SERVER_API_AUTH_STRING`, `user:password`)."""
+
+    url_rule: ClassVar[str] = "http(s)://HOST:PORT/api (the Prefect API root)"
+
+    @classmethod
+    def url_ok(cls, url: str) -> bool:
+        return _HTTP_URL.match(url) is not None
+
+
 class MlflowEntry(RunnerEntry):
     """One MLflow tracking server (`kind = "mlflow"`), spoken to over its REST API.
 
@@ -150,7 +170,11 @@ class MlflowEntry(RunnerEntry):
         return found
 
 
-RUNNER_KINDS: dict[str, type[RunnerEntry]] = {"shipdeck": RunnerEntry, "mlflow": MlflowEntry}
+RUNNER_KINDS: dict[str, type[RunnerEntry]] = {
+    "shipdeck": RunnerEntry,
+    "mlflow": MlflowEntry,
+    "prefect": PrefectEntry,
+}
 """Every runner kind shipdeck can talk to, by the `kind` written in the file."""
 
 

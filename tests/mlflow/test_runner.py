@@ -7,10 +7,10 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from shipdeck.model.capabilities import Capability, EventDelivery
 
 from shipdeck.errors import InvalidInput, NotFound, Refused, Unsupported
 from shipdeck.model import RunStatus
+from shipdeck.model.capabilities import Capability, EventDelivery
 from shipdeck.runners.mlflow.api import MlflowApi
 from shipdeck.runners.mlflow.runner import MlflowRunner
 from tests.mlflow.conftest import MlflowServer, Seeded, seed

@@ -101,7 +101,9 @@ def _wait(url: str, ready: Any, process: subprocess.Popen[bytes], log: Path) -> 
     raise RuntimeError(f"{url}: not ready in {START_TIMEOUT} s: {log.read_text()[-2000:]}")
 
 
-def start_prefect(root: Path, port: int | None = None) -> PrefectServer:
+def start_prefect(
+    root: Path, port: int | None = None, extra_env: dict[str, str] | None = None
+) -> PrefectServer:
     root.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     url = f"http://127.0.0.1:{port}/api"
@@ -116,6 +118,9 @@ def start_prefect(root: Path, port: int | None = None) -> PrefectServer:
         "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{root / 'prefect.db'}",
         "PREFECT_LOGGING_TO_API_ENABLED": "true",
         "DO_NOT_TRACK": "1",
+        # The served flow looks for new runs every second (default 10): tests wait less.
+        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+        **(extra_env or {}),
     }
     log = root / "server.log"
     with log.open("ab") as out:
@@ -136,12 +141,14 @@ def start_prefect(root: Path, port: int | None = None) -> PrefectServer:
     return started
 
 
-def serve_flow(server: PrefectServer) -> None:
-    """Start the flow's `serve()` and wait until its deployment is registered."""
+def serve_flow(
+    server: PrefectServer, script: str = "etl.py", deployment: str = "etl/nightly"
+) -> None:
+    """Start a flows file's `serve()` and wait until `deployment` is registered."""
     log = server.root / "serve.log"
     with log.open("ab") as out:
         server.worker = subprocess.Popen(
-            [sys.executable, str(FLOWS / "etl.py")],
+            [sys.executable, str(FLOWS / script)],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=server.env,
@@ -151,7 +158,7 @@ def serve_flow(server: PrefectServer) -> None:
     worker = server.worker
 
     def registered() -> bool:
-        return httpx.get(f"{server.url}/deployments/name/etl/nightly", timeout=2.0).is_success
+        return httpx.get(f"{server.url}/deployments/name/{deployment}", timeout=2.0).is_success
 
     _wait(server.url, registered, worker, log)
 
@@ -160,7 +167,8 @@ def serve_flow(server: PrefectServer) -> None:
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
     server = start_prefect(tmp_path_factory.mktemp("prefect"))
     try:
-        serve_flow(server)
+        serve_flow(server, deployment="nested/nightly")
+        server.deployment_id("etl/nightly")
         yield server
     finally:
         server.stop()

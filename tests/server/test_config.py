@@ -222,7 +222,8 @@ def test_runner_add_checks_the_kind(config: Path, tmp_path: Path) -> None:
     result = shipdeck("add", "lab", "http://127.0.0.1:5000", "--kind", "nope")
     assert result.returncode == 2
     assert result.stderr.strip() == (
-        "shipdeck: error: runner 'lab': kind: unknown runner kind 'nope' (kinds: mlflow, shipdeck)"
+        "shipdeck: error: runner 'lab': kind: unknown runner kind 'nope'"
+        " (kinds: mlflow, prefect, shipdeck)"
     )
     assert not config.exists()
     result = shipdeck("add", "lab", "http://127.0.0.1:5000", "--kind", "shipdeck")

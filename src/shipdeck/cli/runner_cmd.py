@@ -13,6 +13,7 @@ from shipdeck.cli.output import dump_json, table
 from shipdeck.config import (
     RUNNER_KINDS,
     MlflowEntry,
+    PrefectEntry,
     RunnerEntry,
     add_runner,
     entry_from_table,
@@ -144,12 +145,37 @@ async def _ping_mlflow(entry: RunnerEntry, row: dict[str, Any]) -> dict[str, Any
     }
 
 
+async def _ping_prefect(entry: RunnerEntry, row: dict[str, Any]) -> dict[str, Any]:
+    from shipdeck.runners.prefect.api import PrefectApi
+
+    basic = isinstance(entry, PrefectEntry) and entry.auth == "basic"
+    try:
+        api = PrefectApi(entry.url, name=entry.name, api_key=runner_token(entry), basic=basic)
+    except ShipdeckError as error:
+        return {**row, "reachable": False, "error": str(error)}
+    try:
+        async with asyncio.timeout(PING_TIMEOUT + 1):
+            started = time.perf_counter()
+            version = await api.version()
+            latency = time.perf_counter() - started
+    except ShipdeckError as error:
+        return {**row, "reachable": False, "error": str(error)}
+    except TimeoutError:
+        return {**row, "reachable": False, "error": "timed out"}
+    finally:
+        await api.close()
+    latency_ms = round(latency * 1000, 2)
+    return {**row, "reachable": True, "version": f"prefect {version}", "latency_ms": latency_ms}
+
+
 async def _ping(entry: RunnerEntry) -> dict[str, Any]:
     from shipdeck.runners.remote import RemoteRunner
 
     row: dict[str, Any] = {"name": entry.name, "url": entry.url, "read_only": entry.read_only}
     if isinstance(entry, MlflowEntry):
         return await _ping_mlflow(entry, row)
+    if isinstance(entry, PrefectEntry):
+        return await _ping_prefect(entry, row)
     try:
         client = RemoteRunner(
             entry.url, token=runner_token(entry), name=entry.name, timeout=PING_TIMEOUT

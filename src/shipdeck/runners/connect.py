@@ -38,9 +38,26 @@ def _open_mlflow(entry: RunnerEntry) -> Runner:
     return MlflowRunner(open_api(entry), read_only=entry.read_only)
 
 
+def _open_prefect(entry: RunnerEntry) -> Runner:
+    from shipdeck.config import PrefectEntry
+    from shipdeck.runners.prefect.runner import PrefectRunner
+
+    interval = entry.poll_interval if isinstance(entry, PrefectEntry) else 1.0
+    basic = isinstance(entry, PrefectEntry) and entry.auth == "basic"
+    return PrefectRunner(
+        entry.url,
+        name=entry.name,
+        api_key=runner_token(entry),
+        basic=basic,
+        read_only=entry.read_only,
+        poll_interval=interval,
+    )
+
+
 OPENERS: dict[str, Callable[[RunnerEntry], Runner]] = {
     "shipdeck": _open_shipdeck,
     "mlflow": _open_mlflow,
+    "prefect": _open_prefect,
 }
 """How to open a configured runner, by its kind (each kind in `shipdeck.config.RUNNER_KINDS`)."""
 

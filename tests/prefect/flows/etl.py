@@ -1,7 +1,8 @@
 """A small flow served with `flow.serve()`, the Prefect server's executor in the tests.
 
 extract -> (transform_a, transform_b) -> load; transform_b fails while the file named by
-`flag` exists, and `slow` makes load sleep (for cancelling a running flow run).
+`flag` exists, and `slow` makes load sleep (for cancelling a running flow run). nested runs
+etl as a subflow.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from prefect import flow, task
+from prefect import flow, serve, task
 
 
 @task
@@ -45,5 +46,12 @@ def etl(rows: int = 10, slow: float = 0.0, flag: str = "") -> str:
     return load.submit(a, b, slow).result()
 
 
+@flow(name="nested", log_prints=True)
+def nested() -> str:
+    """etl as a subflow: its flow run is a node of this one's graph."""
+    print("before the subflow")
+    return etl(rows=2)
+
+
 if __name__ == "__main__":
-    etl.serve(name="nightly")
+    serve(etl.to_deployment(name="nightly"), nested.to_deployment(name="nightly"))

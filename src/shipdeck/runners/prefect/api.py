@@ -10,6 +10,9 @@ Refused. Prefect Cloud's API keys go in the same `Authorization: Bearer` header.
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +29,9 @@ from shipdeck.errors import (
 )
 
 PAGE = 100
+BUSY_RETRIES = (0.2, 0.5, 1.0)
+"""Seconds before asking again after a 503 (the server's database was busy)."""
+TASK_PAGE = 200
 TIMEOUT = 10.0
 
 
@@ -100,6 +106,19 @@ class Graph(_Loose):
     nodes: list[tuple[str, GraphNode]] = []
 
 
+class TaskRun(_Loose):
+    id: str
+    name: str
+    flow_run_id: str | None = None
+    task_key: str = ""
+    state_type: str | None = None
+    state_name: str | None = None
+    state: State | None = None
+    run_count: int = 0
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+
+
 class LogLine(_Loose):
     id: str
     name: str = ""
@@ -119,11 +138,17 @@ class PrefectApi:
         *,
         name: str,
         api_key: str | None = None,
+        basic: bool = False,
         timeout: float = TIMEOUT,
     ) -> None:
         self.name = name
         self.url = url.rstrip("/")
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        headers = {}
+        if api_key and basic:  # a self-hosted server's PREFECT_SERVER_API_AUTH_STRING
+            encoded = base64.b64encode(api_key.encode()).decode()
+            headers["Authorization"] = f"Basic {encoded}"
+        elif api_key:  # a Prefect Cloud API key
+            headers["Authorization"] = f"Bearer {api_key}"
         self._client = httpx.AsyncClient(
             base_url=f"{self.url}/",
             headers=headers,
@@ -135,13 +160,18 @@ class PrefectApi:
 
     async def _call(self, method: str, path: str, body: Any = None) -> Any:
         where = f"runner {self.name} (prefect)"
-        try:
-            response = await self._client.request(method, path, json=body)
-        except httpx.TimeoutException:
-            raise Unavailable(f"{where} timed out at {self.url}") from None
-        except httpx.TransportError as error:
-            reason = str(error) or type(error).__name__
-            raise Unavailable(f"{where} is unreachable at {self.url}: {reason}") from None
+        for delay in (*BUSY_RETRIES, None):
+            try:
+                response = await self._client.request(method, path, json=body)
+            except httpx.TimeoutException:
+                raise Unavailable(f"{where} timed out at {self.url}") from None
+            except httpx.TransportError as error:
+                reason = str(error) or type(error).__name__
+                raise Unavailable(f"{where} is unreachable at {self.url}: {reason}") from None
+            if response.status_code != 503 or delay is None:
+                break
+            # Prefect answers 503 when its database is busy (SQLite locked): nothing was done.
+            await asyncio.sleep(delay)
         if response.is_success:
             try:
                 return response.json()
@@ -153,7 +183,8 @@ class PrefectApi:
     def _error(response: httpx.Response, where: str) -> ShipdeckError:
         detail: Any = ""
         try:
-            detail = response.json().get("detail", "")
+            body = response.json()
+            detail = body.get("detail") or body.get("exception_message") or ""
         except (ValueError, AttributeError):
             detail = response.text.strip()
         if isinstance(detail, list):  # FastAPI's validation errors
@@ -174,6 +205,10 @@ class PrefectApi:
 
     async def health(self) -> None:
         await self._call("GET", "health")
+
+    async def version(self) -> str:
+        """The server's Prefect version."""
+        return str(await self._call("GET", "admin/version"))
 
     # Flows and deployments.
 
@@ -205,6 +240,9 @@ class PrefectApi:
         *,
         deployment_ids: list[str] | None = None,
         state_types: list[str] | None = None,
+        flow_names: list[str] | None = None,
+        ended_after: datetime | None = None,
+        expected_before: datetime | None = None,
         offset: int = 0,
         limit: int = PAGE,
     ) -> list[FlowRun]:
@@ -214,27 +252,45 @@ class PrefectApi:
             "limit": limit,
             "sort": "EXPECTED_START_TIME_DESC",
         }
-        body.update(self._run_filter(deployment_ids, state_types))
+        body.update(self._run_filter(deployment_ids, state_types, flow_names))
+        if ended_after is not None:
+            runs = body.setdefault("flow_runs", {})
+            runs["end_time"] = {"after_": ended_after.isoformat()}
+        if expected_before is not None:
+            runs = body.setdefault("flow_runs", {})
+            runs["expected_start_time"] = {"before_": expected_before.isoformat()}
         data = await self._call("POST", "flow_runs/filter", body)
         return [FlowRun.model_validate(item) for item in data]
 
     async def count_flow_runs(
-        self, *, deployment_ids: list[str] | None = None, state_types: list[str] | None = None
+        self,
+        *,
+        deployment_ids: list[str] | None = None,
+        state_types: list[str] | None = None,
+        flow_names: list[str] | None = None,
     ) -> int:
-        data = await self._call(
-            "POST", "flow_runs/count", self._run_filter(deployment_ids, state_types)
-        )
+        body = self._run_filter(deployment_ids, state_types, flow_names)
+        data = await self._call("POST", "flow_runs/count", body)
         return int(data)
 
     @staticmethod
     def _run_filter(
-        deployment_ids: list[str] | None, state_types: list[str] | None
+        deployment_ids: list[str] | None,
+        state_types: list[str] | None,
+        flow_names: list[str] | None = None,
     ) -> dict[str, Any]:
+        """`flow_names`: the runs of those flows that have no deployment."""
         body: dict[str, Any] = {}
+        runs: dict[str, Any] = {}
         if deployment_ids is not None:
             body["deployments"] = {"id": {"any_": deployment_ids}}
         if state_types is not None:
-            body["flow_runs"] = {"state": {"type": {"any_": state_types}}}
+            runs["state"] = {"type": {"any_": state_types}}
+        if flow_names is not None:
+            body["flows"] = {"name": {"any_": flow_names}}
+            runs["deployment_id"] = {"is_null_": True}
+        if runs:
+            body["flow_runs"] = runs
         return body
 
     async def flow_run(self, run_id: str) -> FlowRun:
@@ -249,13 +305,21 @@ class PrefectApi:
         run_id: str,
         *,
         task_run_id: str | None = None,
+        flow_only: bool = False,
+        since: datetime | None = None,
         offset: int = 0,
         limit: int = 200,
         newest_first: bool = False,
     ) -> list[LogLine]:
+        """One page of a flow run's logs by time: one task run's (`task_run_id`), the flow's
+        own (`flow_only`: those of no task), or all; `since` includes that instant."""
         logs: dict[str, Any] = {"flow_run_id": {"any_": [run_id]}}
         if task_run_id is not None:
             logs["task_run_id"] = {"any_": [task_run_id]}
+        elif flow_only:
+            logs["task_run_id"] = {"is_null_": True}
+        if since is not None:
+            logs["timestamp"] = {"after_": since.isoformat()}
         body = {
             "logs": logs,
             "offset": offset,
@@ -266,10 +330,55 @@ class PrefectApi:
             LogLine.model_validate(item) for item in await self._call("POST", "logs/filter", body)
         ]
 
+    async def task_runs(self, run_id: str) -> list[TaskRun]:
+        """Every task run of a flow run (their names, states and attempt counts)."""
+        found: list[TaskRun] = []
+        while True:
+            page = await self.task_runs_of([run_id], offset=len(found), limit=TASK_PAGE)
+            found.extend(page)
+            if len(page) < TASK_PAGE:
+                return found
+
+    async def task_runs_of(
+        self, run_ids: list[str], *, offset: int = 0, limit: int = TASK_PAGE
+    ) -> list[TaskRun]:
+        """One page of the task runs of these flow runs."""
+        body = {
+            "flow_runs": {"id": {"any_": run_ids}},
+            "offset": offset,
+            "limit": limit,
+            "sort": "EXPECTED_START_TIME_ASC",
+        }
+        data = await self._call("POST", "task_runs/filter", body)
+        return [TaskRun.model_validate(item) for item in data]
+
+    async def task_runs_by_id(self, ids: list[str]) -> list[TaskRun]:
+        if not ids:
+            return []
+        body = {"task_runs": {"id": {"any_": ids}}, "limit": len(ids)}
+        data = await self._call("POST", "task_runs/filter", body)
+        return [TaskRun.model_validate(item) for item in data]
+
+    async def task_run(self, task_run_id: str) -> TaskRun:
+        return TaskRun.model_validate(await self._call("GET", f"task_runs/{task_run_id}"))
+
+    async def flow_runs_named(self, name: str) -> list[FlowRun]:
+        body = {"flow_runs": {"name": {"any_": [name]}}, "limit": 2, "sort": "START_TIME_DESC"}
+        data = await self._call("POST", "flow_runs/filter", body)
+        return [FlowRun.model_validate(item) for item in data]
+
+    async def flow_runs_by_id(self, ids: list[str]) -> list[FlowRun]:
+        if not ids:
+            return []
+        body = {"flow_runs": {"id": {"any_": ids}}, "limit": len(ids)}
+        data = await self._call("POST", "flow_runs/filter", body)
+        return [FlowRun.model_validate(item) for item in data]
+
     async def create_flow_run(
         self, deployment_id: str, parameters: dict[str, Any], *, tags: list[str] | None = None
     ) -> FlowRun:
-        body: dict[str, Any] = {"parameters": parameters}
+        # The key makes asking again after a 503 safe: Prefect creates the run once.
+        body: dict[str, Any] = {"parameters": parameters, "idempotency_key": str(uuid.uuid4())}
         if tags:
             body["tags"] = tags
         data = await self._call("POST", f"deployments/{deployment_id}/create_flow_run", body)

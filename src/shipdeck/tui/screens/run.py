@@ -74,6 +74,8 @@ class RunScreen(HidesRefusedKeys):
         self.detail: RunDetail | None = None
         self.spec: PipelineSpec | None = None
         self.declared = True
+        self.declared_tasks = True
+        """False for a pipeline whose tasks are known only once they ran (Prefect's)."""
         self.defaults: dict[str, ParamValue] = {}
         """False for a run of a pipeline the workspace does not declare (a deploy run):
         nothing to rerun or trigger."""
@@ -104,6 +106,7 @@ class RunScreen(HidesRefusedKeys):
             return
         declared = await app.call("Loading pipeline", lambda: app.pipeline(detail.run.pipeline))
         self.declared = declared is not None
+        self.declared_tasks = bool(declared is not None and declared.tasks)
         self.defaults = dict(declared.params) if declared is not None else {}
         spec = recorded_graph(detail)
         if spec is None:
@@ -138,6 +141,8 @@ class RunScreen(HidesRefusedKeys):
         text.append(f"{run.pipeline}  ")
         text.append_text(app.palette.badge(run.status, STATUS_WORD.get(run.status, run.status)))
         text.append(f"  {self.detail.tally()}")
+        if self.declared and not self.declared_tasks and not run.status.finished:
+            text.append(" so far")  # the runner knows only the tasks that ran
         text.append(f"  {format_duration(run_elapsed(run, app.clock()))}")
         if run.parent_id is not None:
             text.append(f"  rerun of {run_label(run.parent_id)}", style=app.palette.muted)
@@ -217,23 +222,44 @@ class RunScreen(HidesRefusedKeys):
             elif isinstance(event, RunEvent):
                 ended |= event.data.status.finished and not self.detail.run.status.finished
                 self.detail = self.detail.model_copy(update={"run": event.data})
+        grown = self.spec is not None and any(t.name not in self.spec.tasks for t in tasks)
         if tasks:
             merged = {t.name: t for t in self.detail.tasks}
             merged.update({t.name: t for t in tasks})
             self.detail = self.detail.model_copy(update={"tasks": list(merged.values())})
             self.query_one(DagView).update_tasks(tasks)
         self._paint_summary()
-        if ended:  # the inputs its tasks recorded since this view loaded (no event has them)
+        # Read again: at the end, for the inputs its tasks recorded since this view loaded (no
+        # event has them); when a task the graph lacks ran (a runner without a static DAG).
+        if ended or grown:
             self.run_worker(self._refresh_detail(), group="run-refresh", exclusive=True)
 
     async def _refresh_detail(self) -> None:
         app = self.shipdeck
         detail = await app.call("Refreshing run", lambda: app.runner.run(self.run_id))
-        if detail is not None:
-            self.detail = detail
+        if detail is None:
+            return
+        self.detail = detail
+        spec = recorded_graph(detail)
+        if spec is not None and self.spec is not None and set(spec.tasks) != set(self.spec.tasks):
+            await self._redraw(spec, detail)
+        else:
             self.query_one(DagView).update_tasks(detail.tasks)
-            self._paint_summary()
-            self._paint_lineage()
+        self._paint_summary()
+        self._paint_lineage()
+
+    async def _redraw(self, spec: PipelineSpec, detail: RunDetail) -> None:
+        """The graph again with the tasks that ran since (the selection kept)."""
+        old = self.query_one(DagView)
+        selected, focused = old.selected, old.has_focus
+        self.spec = spec
+        dag = DagView(spec, detail.tasks, clock=self.shipdeck.clock, id="dag")
+        await old.remove()
+        await self.query_one("#run-body").mount(dag, before=0)
+        if selected in spec.tasks:
+            dag.selected = selected
+        if focused:
+            dag.focus()
 
     # Actions.
 
