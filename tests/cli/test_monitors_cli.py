@@ -117,7 +117,7 @@ async def test_show_says_which_alert_started_a_run(root: Path) -> None:
     lines = shown.stdout.splitlines()
     assert lines[1].endswith("trigger alert #1 drift")
     assert lines[2] == "started by retrain.on_alert when monitor drift opened alert #1"
-    assert check.run_id == 1
+    assert check.run_id == "1"
 
 
 def test_validate_reports_monitor_problems_with_file_and_line(tmp_path: Path) -> None:

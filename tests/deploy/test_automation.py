@@ -364,7 +364,7 @@ async def test_a_challenger_that_meets_the_policy_goes_to_staging_automatically(
     assert (entry.cause.kind, entry.cause.run_id, entry.cause.version) == (
         AutoKind.POLICY,
         run_id,
-        2,
+        "2",
     )
     assert entry.reason == (
         f"automatic, because run #{run_id} made churn v2 the challenger and the policy holds:"
@@ -384,7 +384,7 @@ async def test_a_challenger_below_the_policy_is_not_deployed(deck: Deck) -> None
     assert await deck.history("churn", "staging") == []
     assert deck.runner.automation is not None
     decisions = deck.runner.automation.store.decisions("churn")
-    assert [(d.version, d.held) for d in decisions] == [(2, False), (1, False)]
+    assert [(d.version, d.held) for d in decisions] == [("2", False), ("1", False)]
     assert "auc 0.804 < champion.auc 0.8 + 0.005" in decisions[0].detail
 
 
@@ -438,14 +438,14 @@ async def test_a_challenger_waits_for_its_run_and_one_whose_run_failed_stays(
         await _registered(deck, 3)
         await deck.look()  # v2's run is still going: nothing decided, v3 waits behind it
         assert deck.runner.automation is not None
-        assert [d.version for d in deck.runner.automation.store.decisions("churn")] == [1]
+        assert [d.version for d in deck.runner.automation.store.decisions("churn")] == ["1"]
     finally:
         hold.unlink()
     assert (await deck.runner.wait_run(first.id)).status == RunStatus.FAILED
     assert (await deck.runner.wait_run(second.id)).status == RunStatus.SUCCEEDED
     await deck.look()
     decisions = deck.runner.automation.store.decisions("churn")
-    assert [(d.version, d.held) for d in decisions] == [(3, True), (2, False), (1, False)]
+    assert [(d.version, d.held) for d in decisions] == [("3", True), ("2", False), ("1", False)]
     assert f"run #{first.id} failed: not promoted" in decisions[1].detail
     [entry] = await deck.history("churn", "staging")
     assert (entry.to_revision, entry.outcome) == ("v3", Outcome.SUCCEEDED)

@@ -69,9 +69,16 @@ def test_a_file_from_before_the_scheme_keeps_every_row(legacy: Path, order: str)
     assert sum(len(rows) for rows in before.values()) > 40  # the fixture holds real history
     assert "runs_schema" not in meta(legacy) and user_version(legacy) == 6
     open_all(legacy, order)
-    assert dump(legacy) == before
+    after = dump(legacy)
+    for table, rows in before.items():  # later steps add tables and columns, never drop rows
+        width = len(rows[0]) if rows else 0
+        assert [row[:width] for row in after[table]] == rows, table
     versions = {key: value for key, value in meta(legacy).items() if key.endswith("_schema")}
-    assert versions == {"runs_schema": "6", "ledger_schema": "1", "schedule_schema": "1"}
+    assert versions == {
+        "runs_schema": str(RUNS.version),
+        "ledger_schema": str(LEDGER.version),
+        "schedule_schema": str(SCHEDULES.version),
+    }
     assert meta(legacy)["seq_next"] == "1001"
     assert user_version(legacy) == LEGACY_FENCE  # a shipdeck from before refuses it now
 
@@ -81,19 +88,19 @@ def test_the_upgraded_file_reads_as_it_was_written(legacy: Path) -> None:
     try:
         runs = store.list_runs()
         assert [(r.id, r.status) for r in runs] == [
-            (3, RunStatus.SUCCEEDED),
-            (2, RunStatus.FAILED),
-            (1, RunStatus.SUCCEEDED),
+            ("3", RunStatus.SUCCEEDED),
+            ("2", RunStatus.FAILED),
+            ("1", RunStatus.SUCCEEDED),
         ]
         assert runs[0].cause is not None and runs[0].cause.schedule == "train.every"
-        assert [t.needs for t in store.tasks(3)] == [[], ["prepare"]]
-        assert [m.value for m in store.metrics(1)] == pytest.approx([0.81] * 3)
-        assert store.codes([1, 2, 3])[2].dirty is True
-        assert [f.path for f in store.inputs([1])[1]] == ["data/train.csv"]
-        assert store.output_cursor(3, "fit").log_lines == 4
+        assert [t.needs for t in store.tasks("3")] == [[], ["prepare"]]
+        assert [m.value for m in store.metrics("1")] == pytest.approx([0.81] * 3)
+        assert store.codes(["1", "2", "3"])["2"].dirty is True
+        assert [f.path for f in store.inputs(["1"])["1"]] == ["data/train.csv"]
+        assert store.output_cursor("3", "fit").log_lines == 4
         registry = Registry(ledger)
-        assert [v.version for v in registry.versions("churn")] == [2, 1]
-        assert registry.aliases("churn") == {"champion": 2}
+        assert [v.version for v in registry.versions("churn")] == ["2", "1"]
+        assert registry.aliases("churn") == {"champion": "2"}
         history = DeployStore(ledger).history("churn", "staging")
         assert [(h.to_revision, h.outcome.value) for h in history] == [("v2", "succeeded")]
         assert set(schedules.pauses()) == {"ingest"}

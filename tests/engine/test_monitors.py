@@ -352,7 +352,8 @@ async def test_a_check_whose_process_was_killed_is_judged_by_the_next_look(
     )
     out, err = await child.communicate()
     assert child.returncode == -signal.SIGKILL, err
-    check_id, run_id = map(int, out.split())
+    check_text, run_id = out.decode().split()
+    check_id = int(check_text)
     with sqlite3.connect(root / ".shipdeck" / "shipdeck.db") as db:
         verdict = db.execute("SELECT verdict FROM monitor_checks WHERE id = ?", (check_id,))
         assert verdict.fetchone()[0] == "running"
@@ -377,7 +378,8 @@ async def test_a_killed_check_whose_run_was_deleted_is_recorded_as_failed(
     )
     out, err = await child.communicate()
     assert child.returncode == -signal.SIGKILL, err
-    check_id, run_id = map(int, out.split())
+    check_text, run_id = out.decode().split()
+    check_id = int(check_text)
     # Deleted before any look judged the check (as `gc` deletes a finished run's rows).
     with sqlite3.connect(root / ".shipdeck" / "shipdeck.db") as db:
         db.execute("DELETE FROM tasks WHERE run_id = ?", (run_id,))

@@ -120,8 +120,11 @@ async def test_run_references_over_runs() -> None:
     assert str(await runner.resolve_run("#7")) == str(await runner.resolve_run("7")) == "7"
     with pytest.raises(NotFound, match="#99"):
         await runner.resolve_run("#99")
-    with pytest.raises(InvalidInput, match="expected a run number, #N or 'last'"):
+    # Ids are opaque to the base: a word is looked up as it is; nothing at all is refused.
+    with pytest.raises(NotFound):
         await runner.resolve_run("seven")
+    with pytest.raises(InvalidInput, match="expected a run id, #N or 'last'"):
+        await runner.resolve_run("#")
     with pytest.raises(NotFound, match="no pipeline 'nowhere' on runner listed"):
         await runner.resolve_run("last:nowhere")
     with pytest.raises(NotFound, match="there are no runs yet"):

@@ -246,6 +246,23 @@ async def test_enter_opens_the_monitor_with_its_checks_chart_and_log(
         await wait_for(pilot, lambda: not isinstance(pilot.app.screen, MonitorScreen), "back")
 
 
+async def test_escape_on_the_monitoring_tab_and_back_from_a_monitor_keeps_the_cockpit(
+    watched: LocalRunner,
+) -> None:
+    from shipdeck.tui.screens.monitor_detail import MonitorScreen
+
+    async with app_for(watched).run_test(size=(80, 24)) as pilot:
+        view = await show(pilot)
+        await pilot.press("escape")  # the tab has no filter box: nothing to close
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, MonitorScreen), "the screen")
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        assert pilot.app.is_running and view.is_mounted
+        assert rows(view, "monitors")[0][0] == "drift"
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
 def test_monitor_screen_snapshot(snap_compare: Any, watched: LocalRunner, size: Any) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:

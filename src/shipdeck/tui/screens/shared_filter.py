@@ -88,8 +88,12 @@ class FilterableView(Widget):
         self.close_filter()
 
     def close_filter(self) -> bool:
-        """esc: close the filter box and clear the filter; False when there was none."""
-        box = self.query_one(FilterInput)
+        """esc: close the filter box and clear the filter; False when there was none (or the
+        view has no filter box, as the Monitoring tab)."""
+        found = self.query(FilterInput)
+        if not found:
+            return False
+        box = found.first()
         if not box.has_class("-active") and not self.filter_words:
             return False
         box.remove_class("-active")
