@@ -125,6 +125,8 @@ async def test_run_references_over_runs() -> None:
         await runner.resolve_run("seven")
     with pytest.raises(InvalidInput, match="expected a run id, #N or 'last'"):
         await runner.resolve_run("#")
+    with pytest.raises(InvalidInput, match="expected last:PIPELINE"):
+        await runner.resolve_run("last:")
     with pytest.raises(NotFound, match="no pipeline 'nowhere' on runner listed"):
         await runner.resolve_run("last:nowhere")
     with pytest.raises(NotFound, match="there are no runs yet"):

@@ -116,6 +116,8 @@ class BaseRunner(ABC):
         text = ref.strip()
         if text == "last" or text.startswith("last:"):
             pipeline = text.removeprefix("last").removeprefix(":") or None
+            if text == "last:":
+                raise InvalidInput(f"run reference {ref!r}: expected last:PIPELINE")
             newest = await self.runs(pipeline=pipeline, limit=1)
             if not newest:
                 if pipeline is not None:
