@@ -27,7 +27,7 @@ async def test_filters_as_query_params_and_bad_ones_refused(local_runner: LocalR
         assert [r["id"] for r in listed] == [failed.id]
         for hostile in ["' OR 1=1 --", '%", "x', "%", "\\"]:
             page = (await client.get("/v1/runs/page", params={"text": hostile})).json()
-            assert page == {"runs": [], "total": 0}, hostile
+            assert page == {"runs": [], "total": 0, "exact": True}, hostile
         assert (await client.get("/v1/runs")).json()[0]["id"] == ok.id  # nothing dropped
 
         bad = await client.get("/v1/runs/page", params={"status": "broken"})

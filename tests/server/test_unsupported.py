@@ -38,7 +38,7 @@ async def test_a_method_the_runner_lacks_is_501_with_its_reason() -> None:
             with pytest.raises(
                 Unsupported, match=f"^runner models cannot cancel runs: {NOT_AN_EXECUTOR}$"
             ):
-                await client.cancel(1)
+                await client.cancel("1")
             assert [m.name for m in await client.models()] == ["churn"]
         finally:
             await client.close()
