@@ -58,12 +58,12 @@ async def test_overview_runs_run_view_and_log_of_a_prefect_run(
         table = main.query_one("#runs-table", GridTable)
         await wait_for(
             pilot,
-            lambda: any(str(table.get_cell(key, "runner")) == "orchestra" for key in table._keys),
+            lambda: any(str(table.get_cell(key, "runner")) == "orchestra" for key in table.rows),
             "orchestra's runs",
         )
         pipelines = {
             str(table.get_cell(key, "pipeline"))
-            for key in table._keys
+            for key in table.rows
             if str(table.get_cell(key, "runner")) == "orchestra"
         }
         assert "etl/nightly" in pipelines
@@ -75,8 +75,9 @@ async def test_overview_runs_run_view_and_log_of_a_prefect_run(
         dag = screen.query_one(DagView)
         assert set(dag.tasks) == {task.name for task in detail.tasks}
         assert FLOW_TASK in dag.tasks
-        summary = str(screen.query_one("#run-summary").render())
-        assert run.label in summary and "etl/nightly" in summary
+        summary = screen.query_one("#run-summary")
+        await wait_for(pilot, lambda: run.label in str(summary.render()), "the run's label")
+        assert "etl/nightly" in str(summary.render())
 
         dag.selected = extract
         await wait_for(

@@ -66,7 +66,7 @@ async def test_a_broken_file_is_named_on_screen_until_it_is_fixed(tmp_path: Path
             assert isinstance(main, MainScreen)
             table = main.query_one("#overview-pipelines", KeyedTable)
             header = main.query_one(AppHeader)
-            await wait_for(pilot, lambda: table._keys == ["build"], "the declared pipeline")
+            await wait_for(pilot, lambda: row_keys(table) == ["build"], "the declared pipeline")
             await pilot.pause(0.5)  # following the feed by now
             assert header.size.height == 1
             workspace.file.write_text(WORKSPACE + "[pipelines.broken\n")
@@ -75,9 +75,9 @@ async def test_a_broken_file_is_named_on_screen_until_it_is_fixed(tmp_path: Path
             assert "shipdeck.toml:5: invalid TOML" in notice, notice
             assert "last good configuration" in notice
             await pilot.pause(0.1)
-            assert header.size.height == 2 and table._keys == ["build"]
+            assert header.size.height == 2 and row_keys(table) == ["build"]
             workspace.file.write_text(WORKSPACE + ADDED)
-            await wait_for(pilot, lambda: table._keys == ["build", "nightly"], "the fixed file")
+            await wait_for(pilot, lambda: row_keys(table) == ["build", "nightly"], "the fixed file")
             await wait_for(pilot, lambda: "⚠" not in str(header.render()), "the notice gone")
             await pilot.pause(0.1)
             assert header.size.height == 1
