@@ -65,7 +65,7 @@ async def run_view(pilot: Pilot[Any]) -> None:
 async def log_search(pilot: Pilot[Any]) -> None:
     await overview(pilot)
     app = pilot.app
-    await app.push_screen(LogScreen(2, "train_b"))
+    await app.push_screen(LogScreen("2", "train_b"))
     view = app.screen.query_one(LogView)
     await until(pilot, lambda: view._opened)
     await pilot.press("slash", *"loss=0.4", "enter")
