@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from shipdeck.model import Verdict
 from shipdeck.runners.local import LocalRunner, open_local_runner
@@ -204,6 +204,26 @@ async def test_the_overview_shows_open_alerts_above_failures(watched: LocalRunne
         await watched.ack_alert(1, note="on it")
         await pilot.press("1")
         await wait_for(pilot, lambda: "✓" in str(table.get_row_at(0)[0]), "the ack mark")
+
+
+async def test_a_filter_never_reads_as_all_clear_over_open_alerts(watched: LocalRunner) -> None:
+    async with app_for(watched).run_test(size=(80, 24)) as pilot:
+        from shipdeck.tui.screens.main import MainScreen
+
+        screen = pilot.app.screen
+        assert isinstance(screen, MainScreen)
+        table = screen.query_one("#overview-alerts", GridTable)
+        await wait_for(pilot, lambda: table.row_count == 1, "the open alert")
+        await pilot.press("slash", *"nomatch", "enter")
+        title = screen.query_one("#alerts-title", Static)
+        failures = screen.query_one("#failures-empty", Static)
+        hidden = "Alerts: 1 open alert hidden by the filter (esc clears it)"
+        await wait_for(pilot, lambda: str(title.render()) == hidden, "the hidden alert's count")
+        assert title.display and not table.display
+        assert str(failures.render()) == "No failures match /nomatch (esc clears it)"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: table.display and table.row_count == 1, "the alert back")
+        assert str(title.render()) == "Alerts"
 
 
 DRIFT_VALUES = {"age.drift_score": 0.02, "age.drifted": 1.0, "age.psi": 0.31}

@@ -12,7 +12,7 @@ from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from shipdeck.formatting import format_age, format_duration
+from shipdeck.formatting import format_age, format_duration, plural
 from shipdeck.model import FailureStreak, Run, RunDetail, RunStatus, TaskStatus
 from shipdeck.tui import keymap
 from shipdeck.tui.data import STRIP_RUNS
@@ -105,6 +105,8 @@ ALERT_KEY = "alert:"
 """Row keys of the alerts (`alert:RUNNER:ID`): no run or pipeline key starts like this."""
 LOADING = "loading…"
 EMPTY = {"failures": "Nothing failing", "running": "Nothing running"}
+FILTERED = {"failures": "No failures match", "running": "No running runs match"}
+"""What an empty section says under a filter: never the all-clear, which the filter may hide."""
 FAILURES_SHOWN = 8
 
 
@@ -240,7 +242,15 @@ class OverviewView(FilterableView, Vertical):
             rows.append((f"{ALERT_KEY}{source.index}:{alert.id}", cells))
         table = self._grid("alerts", ALERT_COLUMNS, rows, many)
         table.display = bool(rows)
-        self.query_one("#alerts-title", Static).display = bool(rows)
+        title = self.query_one("#alerts-title", Static)
+        hidden = len(alerts) - len(rows)
+        # Open alerts stay in sight under a filter: at least as a count of the hidden ones.
+        title.update(
+            f"Alerts: {plural(hidden, 'open alert')} hidden by the filter (esc clears it)"
+            if hidden and not rows
+            else "Alerts"
+        )
+        title.display = bool(alerts)
 
     def _grid(
         self,
@@ -263,7 +273,10 @@ class OverviewView(FilterableView, Vertical):
         table = self._grid(section, columns, rows, many)
         table.display = bool(rows)
         empty = self.query_one(f"#{section}-empty", Static)
-        empty.update(EMPTY[section])
+        if self.filter_words:
+            empty.update(f"{FILTERED[section]} /{' '.join(self.filter_words)} (esc clears it)")
+        else:
+            empty.update(EMPTY[section])
         empty.display = not rows
 
     def show_runners(self, lines: list[Text]) -> None:
