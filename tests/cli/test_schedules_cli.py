@@ -58,3 +58,23 @@ async def test_show_and_runs_say_what_started_a_run(tmp_path: Path) -> None:
     runs = shipdeck(tmp_path, "runs")
     assert "every 1h (+3 missed)" in runs.stdout.splitlines()[1]
     assert runs.stdout.splitlines()[1].split()[-1].startswith("scheduler@")
+
+
+def test_read_only_refuses_every_command_that_acts_and_changes_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "shipdeck.toml").write_text(
+        '[pipelines.ingest]\nevery = "1h"\n[pipelines.ingest.tasks.fetch]\nrun = "echo hi"\n'
+    )
+    for words in (
+        ["schedules", "pause", "ingest"],
+        ["run", "ingest"],
+    ):
+        refused = shipdeck(root, "--read-only", *words)
+        assert refused.returncode == 1, (words, refused.stdout, refused.stderr)
+        assert "refused: read-only mode (--read-only)" in refused.stderr, words
+        assert "Traceback" not in refused.stderr
+    listed = shipdeck(root, "--read-only", "schedules")
+    assert listed.returncode == 0, listed.stderr
+    assert "paused" not in listed.stdout
+    assert shipdeck(root, "runs").stdout.count("ingest") == 0  # nothing was started

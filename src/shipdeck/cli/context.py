@@ -85,21 +85,29 @@ class CliContext:
         file and the daemon is running: it keeps the configuration it loaded before, so runs
         can still be listed, followed and cancelled while someone fixes the file."""
         if self._runner is None:
-            from shipdeck.runners.connect import connect, in_process
+            self._runner = await self._open_runner(lazily)
+            # A command's actions are refused here; the TUI hides and refuses them itself.
+            command = getattr(self.args, "handler", None) is not None
+            if command and getattr(self.args, "tui_read_only", False):
+                from shipdeck.runners.read_only import ReadOnlyRunner
 
-            if self.runner_spec:
-                self._runner = await connect(None, self.runner_spec)
-                return self._runner
-            try:
-                workspace = self.workspace()
-            except WorkspaceError as problems:
-                if not self.needs_file:
-                    self._runner = await self.running_daemon(problems)
-                    return self._runner
-                raise
-            self._runner = await connect(workspace, None, lazily=lazily)
-            self._in_process = in_process()
+                self._runner = ReadOnlyRunner(self._runner)
         return self._runner
+
+    async def _open_runner(self, lazily: bool) -> Runner:
+        from shipdeck.runners.connect import connect, in_process
+
+        if self.runner_spec:
+            return await connect(None, self.runner_spec)
+        try:
+            workspace = self.workspace()
+        except WorkspaceError as problems:
+            if not self.needs_file:
+                return await self.running_daemon(problems)
+            raise
+        runner = await connect(workspace, None, lazily=lazily)
+        self._in_process = in_process()
+        return runner
 
     async def runner_that(self, *needs: Capability) -> Runner:
         """`runner()`, refusing in one line (Unsupported, exit 2) when it cannot do one of

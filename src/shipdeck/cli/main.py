@@ -74,7 +74,8 @@ GLOBAL_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         {
             "dest": "tui_read_only",
             "action": "store_true",
-            "help": "TUI: hide and refuse every action (rerun, cancel, promote, roll back, ...)",
+            "help": "refuse every action (run, rerun, cancel, promote, roll back, pause, ...);"
+            " the TUI hides them",
         },
     ),
     (("--theme",), {"metavar": "NAME", "help": "TUI: colour theme (see docs/tui.md)"}),
