@@ -65,7 +65,9 @@ async def open_command(directory: Path, ctx: CliContext) -> int:
     from shipdeck.cli.tui_cmd import open_tui
 
     root, created = ensure_demo(directory)
-    demo_ctx = CliContext(argparse.Namespace(**{**vars(ctx.args), "directory": str(root)}))
+    # The TUI's context (no command's handler): --read-only is the TUI's, which hides actions.
+    opened = {**vars(ctx.args), "directory": str(root), "handler": None}
+    demo_ctx = CliContext(argparse.Namespace(**opened))
     seeding: asyncio.Task[None] | None = None
     try:
         runner = await demo_ctx.runner()
