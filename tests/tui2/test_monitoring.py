@@ -90,8 +90,11 @@ def app_for(runner: LocalRunner) -> ShipdeckApp:
 async def show(pilot: Pilot[Any]) -> MonitoringView:
     app = pilot.app
     view = MonitoringView(id="monitoring-view")
+    indexes = range(len(app.runners))
     await app.push_screen(HostScreen(view))
     await wait_for(pilot, lambda: len(view.parts) == len(app.runners), "the monitoring view")
+    # The footer shows a runner's keys once its capabilities are known: wait for them all.
+    await wait_for(pilot, lambda: all(map(app.known_capabilities, indexes)), "capabilities")
     await pilot.pause()
     view.focus_table()
     await pilot.pause()
