@@ -6,7 +6,8 @@ import argparse
 import asyncio
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json, table
@@ -119,17 +120,28 @@ async def status_command(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0 if state.running else 1
 
 
-async def _ping_mlflow(entry: RunnerEntry, row: dict[str, Any]) -> dict[str, Any]:
-    from shipdeck.runners.mlflow.open import open_api
+class _EngineApi(Protocol):
+    async def close(self) -> None: ...
 
+
+_Api = TypeVar("_Api", bound=_EngineApi)
+
+
+async def _ping_engine(
+    row: dict[str, Any],
+    kind: str,
+    make: Callable[[], _Api],
+    ask_version: Callable[[_Api], Awaitable[str]],
+) -> dict[str, Any]:
+    """The row of a runner of another engine's kind: reachable, its version, the latency."""
     try:
-        api = open_api(entry, timeout=PING_TIMEOUT)
+        api = make()
     except ShipdeckError as error:
         return {**row, "reachable": False, "error": str(error)}
     try:
         async with asyncio.timeout(PING_TIMEOUT + 1):
             started = time.perf_counter()
-            version = await api.server_version()
+            version = await ask_version(api)
             latency = time.perf_counter() - started
     except ShipdeckError as error:
         return {**row, "reachable": False, "error": str(error)}
@@ -140,32 +152,32 @@ async def _ping_mlflow(entry: RunnerEntry, row: dict[str, Any]) -> dict[str, Any
     return {
         **row,
         "reachable": True,
-        "version": f"mlflow {version}".strip(),
+        "version": f"{kind} {version}".strip(),
         "latency_ms": round(latency * 1000, 2),
     }
+
+
+async def _ping_mlflow(entry: RunnerEntry, row: dict[str, Any]) -> dict[str, Any]:
+    from shipdeck.runners.mlflow.open import open_api
+
+    return await _ping_engine(
+        row,
+        "mlflow",
+        lambda: open_api(entry, timeout=PING_TIMEOUT),
+        lambda api: api.server_version(),
+    )
 
 
 async def _ping_prefect(entry: RunnerEntry, row: dict[str, Any]) -> dict[str, Any]:
     from shipdeck.runners.prefect.api import PrefectApi
 
     basic = isinstance(entry, PrefectEntry) and entry.auth == "basic"
-    try:
-        api = PrefectApi(entry.url, name=entry.name, api_key=runner_token(entry), basic=basic)
-    except ShipdeckError as error:
-        return {**row, "reachable": False, "error": str(error)}
-    try:
-        async with asyncio.timeout(PING_TIMEOUT + 1):
-            started = time.perf_counter()
-            version = await api.version()
-            latency = time.perf_counter() - started
-    except ShipdeckError as error:
-        return {**row, "reachable": False, "error": str(error)}
-    except TimeoutError:
-        return {**row, "reachable": False, "error": "timed out"}
-    finally:
-        await api.close()
-    latency_ms = round(latency * 1000, 2)
-    return {**row, "reachable": True, "version": f"prefect {version}", "latency_ms": latency_ms}
+    return await _ping_engine(
+        row,
+        "prefect",
+        lambda: PrefectApi(entry.url, name=entry.name, api_key=runner_token(entry), basic=basic),
+        lambda api: api.version(),
+    )
 
 
 async def _ping(entry: RunnerEntry) -> dict[str, Any]:
