@@ -90,7 +90,7 @@ async def main():
     result = {}
 
     async def pilot(pilot):
-        await app.push_screen(LogScreen(int(sys.argv[2]), "suite"))
+        await app.push_screen(LogScreen(sys.argv[2], "suite"))
         view = app.screen.query_one(LogView)
         while not (view._opened and not view._pending_tail):
             await asyncio.sleep(0.002)
