@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
 
-from shipdeck.engine.task_env import inherited_environment
+from shipdeck.engine.task_env import inherited_environment, with_shipdeck_on_path
 from shipdeck.model import RunStatus, TaskEnvSpec
 
 from .conftest import Engines, log_texts, task, workspace
@@ -136,3 +138,28 @@ def test_the_filter_on_its_own() -> None:
     assert b"DB_PASSWORD" not in secret and b"MY_TOKEN" in secret
     narrow = inherited_environment(environ, TaskEnvSpec(passthrough=()), set())
     assert narrow == {b"PATH": b"/bin"}
+
+
+async def test_tasks_find_the_runners_own_shipdeck(
+    tmp_path: Path, engines: Engines, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A monitor's `shipdeck drift ...` works when the runner's virtualenv is not activated."""
+    bin_dir = Path(sys.executable).parent
+    assert (bin_dir / "shipdeck").is_file()  # the test runs from the installed checkout
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    engine = engines.open(workspace(tmp_path, task("which", "command -v shipdeck")))
+    run = await engine.wait_run(engine.start_run("p", {}).id)
+    assert run.status == RunStatus.SUCCEEDED
+    assert log_texts(engine, run.id, "which") == [str(bin_dir / "shipdeck")]
+
+
+def test_shipdecks_directory_goes_last_on_path_and_only_once(tmp_path: Path) -> None:
+    (tmp_path / "shipdeck").write_text("#!/bin/sh\n")
+    here = os.fsencode(tmp_path)
+    assert with_shipdeck_on_path({b"PATH": b"/bin"}, tmp_path) == {b"PATH": b"/bin:" + here}
+    already = {b"PATH": here + b":/bin"}
+    assert with_shipdeck_on_path(already, tmp_path) == already
+    assert with_shipdeck_on_path({}, tmp_path) == {b"PATH": here}
+    elsewhere = tmp_path / "no-shipdeck-here"
+    elsewhere.mkdir()
+    assert with_shipdeck_on_path({b"PATH": b"/bin"}, elsewhere) == {b"PATH": b"/bin"}

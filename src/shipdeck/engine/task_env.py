@@ -9,8 +9,10 @@ a log. The task's own `env` table and the SHIPDECK_* variables the executor sets
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Collection, Iterable, Mapping
 from fnmatch import fnmatchcase
+from pathlib import Path
 
 from shipdeck.config import credential_env_names
 from shipdeck.model import TaskEnvSpec
@@ -59,7 +61,25 @@ def inherited_environment(
     return inherited
 
 
+def with_shipdeck_on_path(environ: dict[bytes, bytes], bin_dir: Path) -> dict[bytes, bytes]:
+    """`environ` with `bin_dir` (where the runner's own `shipdeck` is) at the end of PATH,
+    unless PATH holds it already: a task or a monitor can run `shipdeck drift ...` when the
+    runner was started from a virtualenv nobody activated. At the end, so a `shipdeck` that
+    PATH finds first still wins."""
+    if not (bin_dir / "shipdeck").is_file():
+        return environ
+    directory = os.fsencode(bin_dir)
+    path = environ.get(b"PATH")
+    if path is None:
+        return {**environ, b"PATH": directory}
+    if directory in path.split(os.pathsep.encode()):
+        return environ
+    return {**environ, b"PATH": path + os.pathsep.encode() + directory if path else directory}
+
+
 def task_environment(spec: TaskEnvSpec) -> dict[bytes, bytes]:
     """What tasks inherit from this process's environment, credentials read from the user
-    config as it is now (a runner added since the runner started counts at once)."""
-    return inherited_environment(os.environb, spec, credential_env_names())
+    config as it is now (a runner added since the runner started counts at once), with this
+    shipdeck's directory on PATH."""
+    inherited = inherited_environment(os.environb, spec, credential_env_names())
+    return with_shipdeck_on_path(inherited, Path(sys.executable).parent)
