@@ -11,7 +11,7 @@ from shipdeck.errors import InvalidInput
 
 DEMO_PIPELINES = ("ci", "train")
 # What the pipelines and Python write, in case the shipped tree was ever run in place.
-_STATE_DIRS = frozenset({".shipdeck", "build", "dist", "data", "out", "envs"})
+_STATE_DIRS = frozenset({".shipdeck", "build", "dist", "data", "out", "envs", "stream"})
 
 
 def demo_files() -> Traversable:

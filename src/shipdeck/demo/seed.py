@@ -2,7 +2,11 @@
 view with something in it: a CI build, a training run and a training run that fails (to show
 reruns); then, as each build lands, the app and the model deployed the way an operator would,
 with a reason in the history: api to dev and promoted to staging, churn to staging. Prod is
-left for the operator (its gates are part of what the demo shows)."""
+left for the operator (its gates are part of what the demo shows).
+
+Once churn serves in staging it is made the champion and the scoring stream starts: the rest
+of the closed loop (drift, alert, retraining, the challenger to staging) is the workspace's
+own triggers, monitor and policy at work in the runner, not this module."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import contextlib
 from collections.abc import Coroutine
 
 from shipdeck.errors import ShipdeckError
-from shipdeck.model import Run, RunStatus
+from shipdeck.model import CHAMPION, Outcome, Run, RunStatus
 from shipdeck.model.capabilities import Capability
 from shipdeck.runners.protocol import Runner
 
@@ -21,6 +25,8 @@ SEED_RUNS: list[tuple[str, dict[str, str]]] = [
     ("train", {"flaky": "true"}),
 ]
 SEED_REASON = "demo: the first build, deployed as the demo starts"
+STREAM = "stream"
+"""The pipeline that replays scoring data; started once the model serves in staging."""
 
 
 async def start_seed_runs(runner: Runner) -> list[Run]:
@@ -49,8 +55,14 @@ async def seed_deployments(runner: Runner, runs: list[Run]) -> None:
             await deployer.promote("api", "staging", reason=SEED_REASON)
 
     async def churn() -> None:
-        if await built("train") is not None:
-            await deployer.deploy("churn", "latest", "staging", reason=SEED_REASON)
+        if await built("train") is None:
+            return
+        entry = await deployer.deploy("churn", "latest", "staging", reason=SEED_REASON)
+        if entry.outcome != Outcome.SUCCEEDED:
+            return
+        # What serves now is what a retrained challenger has to beat (auto_promote's policy).
+        await runner.alias("churn", CHAMPION, entry.to_revision)
+        await runner.start_run(STREAM, trigger="demo")
 
     async def quietly(step: Coroutine[None, None, None]) -> None:
         # A refused or failed seed deploy is in the history for the operator to see; it must

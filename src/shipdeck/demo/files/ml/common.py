@@ -9,8 +9,10 @@ import math
 import os
 import sys
 
-DATA_DIR = "data"
-OUT_DIR = "out"
+# Where a pipeline's data and outputs go: `train` uses data/ and out/, `retrain` (by its task
+# env) data/recent/ and out/recent/, so the two never overwrite each other's files.
+DATA_DIR = os.environ.get("ML_DATA", "data")
+OUT_DIR = os.environ.get("ML_OUT", "out")
 FEATURES = [
     "tenure_months",
     "monthly_charges",
