@@ -22,7 +22,8 @@ def test_init_writes_a_workspace_that_loads(tmp_path: Path) -> None:
     root = init_demo(tmp_path / "new" / "demo")
     assert root == (tmp_path / "new" / "demo").absolute()
     workspace = load_workspace(root)
-    assert tuple(workspace.pipelines) == DEMO_PIPELINES
+    # `demo run` runs DEMO_PIPELINES; the closed loop's pipelines follow them.
+    assert tuple(workspace.pipelines) == (*DEMO_PIPELINES, "stream", "score", "retrain")
 
     ci = workspace.pipelines["ci"]
     assert list(ci.tasks) == ["lint", "unit_1", "unit_2", "build", "package"]
@@ -37,6 +38,16 @@ def test_init_writes_a_workspace_that_loads(tmp_path: Path) -> None:
         model="churn", artifact="out/model.json"
     )
     assert train.params["seed"] == 7 and train.params["flaky"] is False
+
+    retrain = workspace.pipelines["retrain"]
+    assert retrain.tasks["evaluate"].registers == RegisterSpec(
+        model="churn", artifact="out/recent/model.json", alias="challenger"
+    )
+    assert workspace.pipelines["score"].triggers.on_change == ("stream/batch-*.csv",)
+    assert retrain.triggers.on_alert == ("drift",)
+    assert list(workspace.monitors) == ["drift"]
+    policy = workspace.services["churn"].auto_promote
+    assert policy is not None and (policy.to, policy.allow_prod) == ("staging", False)
     for pipeline in workspace.pipelines.values():
         for task in pipeline.tasks.values():
             assert task.timeout is not None, f"{pipeline.name}.{task.name} has no timeout"

@@ -74,7 +74,14 @@ async def open_command(directory: Path, ctx: CliContext) -> int:
         if created:
             runs = await start_seed_runs(runner)
             seeding = asyncio.create_task(seed_deployments(runner, runs))
-        return await open_tui(demo_ctx, [runner])
+        code = await open_tui(demo_ctx, [runner])
+        # The demo's monitor and triggers keep its daemon up (it does not idle out): say so.
+        where = shlex.quote(str(root))
+        ctx.print(
+            "the demo's runner goes on checking for drift in the background; stop it with"
+            f" shipdeck serve --stop -C {where}"
+        )
+        return code
     finally:
         if seeding is not None:
             seeding.cancel()
