@@ -140,3 +140,22 @@ def test_a_broken_file_does_not_lock_the_operator_out_of_a_running_daemon(
         assert b"Traceback" not in terminal.screen
     finally:
         terminal.close()
+
+
+def test_leaving_the_demo_stops_its_daemon(tmp_path: Path) -> None:
+    """The demo's drift monitor keeps a daemon busy for ever (a daemon with schedules does
+    not idle out): quitting `shipdeck demo` must leave nothing running in the background."""
+    root = tmp_path / "demo"
+    demo = Shipdeck(root, daemon=True)
+    terminal = Terminal([str(SHIPDECK), "demo", str(root)], terminal_env(demo))
+    try:
+        terminal.wait_for(b"live", b"Pipelines")
+        assert demo("runner", "status").returncode == 0  # the demo's daemon is up
+        terminal.press(b"q")
+        code = terminal.wait_exit()
+        assert code == 0, terminal.screen[-800:].decode(errors="replace")
+        assert b"stopped the demo's runner" in terminal.screen
+    finally:
+        terminal.close()
+        demo("serve", "--stop", "--force")
+    assert demo("runner", "status").returncode == 1

@@ -75,18 +75,22 @@ async def open_command(directory: Path, ctx: CliContext) -> int:
             runs = await start_seed_runs(runner)
             seeding = asyncio.create_task(seed_deployments(runner, runs))
         code = await open_tui(demo_ctx, [runner])
-        # The demo's monitor and triggers keep its daemon up (it does not idle out): say so.
-        where = shlex.quote(str(root))
-        ctx.print(
-            "the demo's runner goes on checking for drift in the background; stop it with"
-            f" shipdeck serve --stop -C {where}"
-        )
-        return code
     finally:
         if seeding is not None:
             seeding.cancel()
             await asyncio.gather(seeding, return_exceptions=True)
         await demo_ctx.close()
+    if not demo_ctx.runs_in_process:
+        # The demo's drift monitor would keep its daemon busy (a daemon with schedules never
+        # idles out): a showcase leaves nothing running once it is closed.
+        from shipdeck.runners.daemon import stop as stop_daemon
+
+        if await stop_daemon(demo_ctx.workspace_place()) is not None:
+            ctx.print(
+                "stopped the demo's runner (its drift monitor would go on in the background);"
+                f" `shipdeck demo {shlex.quote(str(root))}` starts it again"
+            )
+    return code
 
 
 async def init_command(args: argparse.Namespace, ctx: CliContext) -> int:
