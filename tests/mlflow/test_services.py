@@ -1,6 +1,7 @@
 """A shipdeck service deploying versions of a model an MLflow server holds (`registry = "lab"`):
 gates read the version's run, SHIPDECK_ARTIFACT is its model URI, the prod alias follows what
-prod holds, in MLflow and in shipdeck's alias history; against the session's real server."""
+prod holds, in MLflow and in shipdeck's alias history; the TUI's typed prod confirmation;
+against the session's real server."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from shipdeck.errors import InvalidInput, NotFound, Refused
 from shipdeck.model import DeployAction, Outcome
@@ -18,8 +20,13 @@ from shipdeck.runners.local import open_local_runner
 from shipdeck.runners.local_deploy import DeployingLocalRunner
 from shipdeck.runners.mlflow.api import MlflowApi
 from shipdeck.runners.mlflow.runner import MlflowRunner
+from shipdeck.tui import create_app
+from shipdeck.tui.config import TuiConfig
+from shipdeck.tui.screens.deployments import DeploymentsView
 from shipdeck.workspace import load_workspace
 from tests.mlflow.conftest import MlflowServer, Seeded, seed
+from tests.tui2.conftest import open_view, wait_for
+from tests.tui2.test_deployments import body, go_to, held, open_action, outcome
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -182,3 +189,37 @@ async def test_a_registry_that_is_not_one_is_refused_in_one_line(
         assert not (deck.root / "deployed").exists()
     finally:
         await runner.close()
+
+
+async def test_promote_to_prod_asks_for_a_reason_and_the_name(
+    deck: Deck, mlflow_server: MlflowServer
+) -> None:
+    await deck.runner.deploy("churn", "v3", "staging")
+    app = create_app([deck.runner], config=TuiConfig())
+    async with app.run_test(size=(80, 24)) as pilot:
+        view: DeploymentsView = await open_view(pilot, "deployments")
+        await go_to(pilot, view, "0:churn", "prod")
+        screen = await open_action(pilot, "p")
+        planned = "prod: (empty) → v3 (from staging)"
+        await wait_for(pilot, lambda: planned in body(screen), "the plan")
+        assert "✓ metric:auc >= 0.75  auc 0.78 >= 0.75" in body(screen)
+        reason = screen.query_one("#reason", Input)
+        await wait_for(pilot, lambda: screen.focused is reason, "the reason box")
+        await pilot.press("enter")
+        assert "a reason is required for prod" in outcome(screen)
+        await pilot.press(*"weekly refresh", "enter")
+        name = screen.query_one("#confirm-name", Input)
+        assert screen.focused is name
+        await pilot.press(*"chrun", "enter")  # not the service's name: nothing happens
+        await pilot.pause(0.2)
+        assert screen.phase == "ready" and await held(deck, "churn", "prod") is None
+        await pilot.press(*["backspace"] * 5, *"churn", "enter")
+        await wait_for(pilot, lambda: screen.phase == "done", "the promotion")
+        assert "prod now holds v3" in outcome(screen)
+    entry = (await deck.runner.history("churn", "prod"))[0]
+    assert (entry.action, entry.outcome, entry.reason) == (
+        DeployAction.PROMOTE,
+        Outcome.SUCCEEDED,
+        "weekly refresh",
+    )
+    assert mlflow_aliases(mlflow_server, deck.seeded.model) == {"champion": "3"}
