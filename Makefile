@@ -45,6 +45,7 @@ bench: $(DEV_STAMP)
 screenshots: $(DEV_STAMP)
 	$(BIN)/python scripts/screenshots.py
 	$(BIN)/python scripts/screenshots_deploy.py
+	$(BIN)/python scripts/screenshot_mlflow.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .pytest_cache .ruff_cache

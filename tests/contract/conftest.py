@@ -11,7 +11,14 @@ import pytest
 from shipdeck.model import WorkspaceSpec
 from shipdeck.runners.local import LocalRunner, open_local_runner
 from shipdeck.runners.protocol import Runner
-from tests.contract.harness import KINDS, reach, skip_unless_capable, write_workspace
+from tests.contract.harness import (
+    KINDS,
+    Seeder,
+    executing_seeder,
+    reach,
+    skip_unless_capable,
+    write_workspace,
+)
 
 
 @pytest.fixture
@@ -41,3 +48,9 @@ async def contract_runner(
     async with reach(request.param, contract_backend, contract_seed, tmp_path) as runner:
         await skip_unless_capable(request, runner)
         yield runner
+
+
+@pytest.fixture
+def contract_seeder(contract_runner: Runner) -> Seeder:
+    """How tests make finished runs: by running them here (see harness.Seeder)."""
+    return executing_seeder(contract_runner)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
-from shipdeck.model import WorkspaceSpec
+from shipdeck.model import RunStatus, WorkspaceSpec
 from shipdeck.model.capabilities import Capability, EventDelivery
 from shipdeck.runners.daemon import open_daemon_client, socket_path
 from shipdeck.runners.local import LocalRunner
@@ -73,6 +74,27 @@ TOKEN = "s3cret-token-for-tests"
 def needs(*capabilities: Capability) -> pytest.MarkDecorator:
     """Mark a contract test with what it needs of the runner under test."""
     return pytest.mark.needs(*capabilities)
+
+
+class Seeder(Protocol):
+    """How a test gets a finished, successful run of `pipeline` with `params` (and the model
+    version its task registers, for `train`): the `contract_seeder` fixture. Returns the
+    run's id."""
+
+    async def __call__(self, pipeline: str, params: dict[str, str]) -> str: ...
+
+
+def executing_seeder(runner: Runner) -> Seeder:
+    """For kinds that execute pipelines: start the run and wait for it to succeed. A kind
+    that does not (MLflow records runs others make) overrides `contract_seeder` to write
+    the same through its server's API."""
+
+    async def seed(pipeline: str, params: dict[str, str]) -> str:
+        run = await runner.start_run(pipeline, params)
+        assert (await runner.wait_run(run.id)).status == RunStatus.SUCCEEDED
+        return run.id
+
+    return seed
 
 
 EVENTS = pytest.mark.events

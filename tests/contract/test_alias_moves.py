@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from shipdeck.model.capabilities import Capability
 from shipdeck.runners.protocol import Runner
-from tests.contract.harness import needs
-from tests.contract.test_deployments import contract_seed, deck, finished
+from tests.contract.harness import Seeder, needs
+from tests.contract.test_deployments import contract_seed, deck
 
 __all__ = ["contract_seed", "deck"]
 
 
-@needs(Capability.TRIGGER_PARAMS, Capability.MODELS, Capability.ALIASES)
-async def test_alias_moves_newest_first_and_per_model(deck: Runner) -> None:
+@needs(Capability.MODELS, Capability.ALIASES)
+async def test_alias_moves_newest_first_and_per_model(
+    deck: Runner, contract_seeder: Seeder
+) -> None:
     assert await deck.alias_moves() == []
-    await finished(deck, "train", {"auc": "0.85"})
-    await finished(deck, "train", {"auc": "0.9"})
+    await contract_seeder("train", {"auc": "0.85"})
+    await contract_seeder("train", {"auc": "0.9"})
     await deck.alias("churn", "champion", "v1")
     await deck.alias("churn", "champion", "v2")
     moves = await deck.alias_moves()

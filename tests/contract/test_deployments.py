@@ -10,7 +10,7 @@ from shipdeck.errors import Conflict, NotFound, WorkspaceError
 from shipdeck.model import DeployAction, Outcome, RunStatus, WorkspaceSpec
 from shipdeck.model.capabilities import Capability
 from shipdeck.runners.protocol import Runner
-from tests.contract.harness import WORKSPACE_FILE, needs
+from tests.contract.harness import WORKSPACE_FILE, Seeder, needs
 from tests.deploy.conftest import write_workspace
 
 
@@ -32,10 +32,10 @@ async def finished(runner: Runner, pipeline: str, params: dict[str, str]) -> int
     return run.id
 
 
-@needs(Capability.TRIGGER_PARAMS, Capability.MODELS, Capability.ALIASES)
-async def test_models_aliases_and_compare(deck: Runner) -> None:
-    first = await finished(deck, "train", {"auc": "0.85"})
-    await finished(deck, "train", {"auc": "0.9"})
+@needs(Capability.MODELS, Capability.ALIASES)
+async def test_models_aliases_and_compare(deck: Runner, contract_seeder: Seeder) -> None:
+    first = await contract_seeder("train", {"auc": "0.85"})
+    await contract_seeder("train", {"auc": "0.9"})
     assert [m.name for m in await deck.models()] == ["churn"]
     versions = await deck.model_versions("churn")
     assert [v.revision for v in versions] == ["v2", "v1"]

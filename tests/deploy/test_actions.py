@@ -127,7 +127,7 @@ async def test_pipeline_and_soak_gates(deck: Deck) -> None:
     rev = await deck.build()
     await deck.deployer.deploy("api", rev, "dev")
     await deck.deployer.promote("api", "staging")
-    plan = deck.deployer.plan_promote("api", "prod")
+    plan = await deck.deployer.plan_promote("api", "prod")
     assert [(g.gate, g.passed) for g in plan.gates] == [
         ("pipeline:build succeeded", True),
         ("soak:staging 10m", False),
@@ -197,7 +197,7 @@ async def test_dry_run_plans_and_changes_nothing(deck: Deck) -> None:
     await deck.train(auc=0.75)
     await deck.deployer.deploy("churn", "v1", "staging")
     before = deck.ledger()
-    plan = deck.deployer.plan_promote("churn", "prod")
+    plan = await deck.deployer.plan_promote("churn", "prod")
     assert (plan.action, plan.source_env, plan.from_revision, plan.to_revision) == (
         DeployAction.PROMOTE,
         "staging",
@@ -211,7 +211,7 @@ async def test_dry_run_plans_and_changes_nothing(deck: Deck) -> None:
     assert plan.environment["SHIPDECK_REVISION"] == "v1"
     assert plan.environment["SHIPDECK_ACTION"] == "promote"
     assert [(g.passed, g.reason) for g in plan.gates] == [(False, "auc 0.75 < 0.8")]
-    deck.deployer.plan_deploy("churn", "v1", "prod")
+    await deck.deployer.plan_deploy("churn", "v1", "prod")
     assert deck.ledger() == before
     assert deck.on_disk("churn", "prod") is None
 

@@ -13,11 +13,12 @@ from shipdeck.engine.deploy_store import ActionRecord, DeployStore
 from shipdeck.engine.engine import Engine
 from shipdeck.engine.gates import evaluate_gates
 from shipdeck.engine.ledger import Ledger
+from shipdeck.engine.model_registries import NoRegistries, Registries, VersionTable
 from shipdeck.engine.owners import owner_alive
 from shipdeck.engine.registration import RegistrationHook
 from shipdeck.engine.registry import Registry
 from shipdeck.engine.targets import Target, TargetResolver, pipeline_for
-from shipdeck.errors import InvalidInput, NotFound, Refused
+from shipdeck.errors import InvalidInput, NotFound, Refused, ShipdeckError
 from shipdeck.model import (
     ActionPlan,
     AutoCause,
@@ -42,8 +43,17 @@ def _now() -> datetime:
 class Deployments:
     """The deployment side of one engine: registry, environments, actions and their history."""
 
-    def __init__(self, engine: Engine, *, user: str, clock: Callable[[], datetime] = _now) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        user: str,
+        clock: Callable[[], datetime] = _now,
+        registries: Registries | None = None,
+    ) -> None:
         self.engine = engine
+        self.registries: Registries = registries or NoRegistries()
+        """Where services with `registry = NAME` find their model's versions."""
         self.workspace = engine.workspace
         self.user = user
         self.automatic_user = f"shipdeck@{socket.gethostname()}"
@@ -74,6 +84,7 @@ class Deployments:
             async with asyncio.timeout(grace):
                 await self._idle.wait()
         self.ledger.close()
+        await self.registries.close()
 
     async def settled(self) -> None:
         """Wait until no action of this process is in progress."""
@@ -121,14 +132,28 @@ class Deployments:
 
     # Planning ---------------------------------------------------------------------------
 
-    def plan_deploy(self, service: str, revision: str, env: str) -> ActionPlan:
+    async def plan_deploy(self, service: str, revision: str, env: str) -> ActionPlan:
+        await self._read_registry(service)
         return self._plan(self.targets.deploy(service, revision, env))
 
-    def plan_promote(self, service: str, to_env: str) -> ActionPlan:
+    async def plan_promote(self, service: str, to_env: str) -> ActionPlan:
+        await self._read_registry(service)
         return self._plan(self.targets.promote(service, to_env))
 
-    def plan_rollback(self, service: str, env: str, to: str | None = None) -> ActionPlan:
+    async def plan_rollback(self, service: str, env: str, to: str | None = None) -> ActionPlan:
+        await self._read_registry(service)
         return self._plan(self.targets.rollback(service, env, to))
+
+    async def _read_registry(self, name: str) -> None:
+        """For a service whose model another runner holds: read its versions now, so the plan
+        resolves and gates what the registry holds at this moment."""
+        service = self.workspace.services.get(name)
+        if service is None or service.registry is None or service.model is None:
+            return
+        registry = self.registries.registry(service.registry)
+        versions = await registry.model_versions(service.model)
+        table = VersionTable(service.registry, service.model, tuple(versions))
+        self.targets.external[(service.registry, service.model)] = table
 
     def _plan(self, target: Target) -> ActionPlan:
         self._release_dead_claims()  # the gates read the environments' states
@@ -168,7 +193,7 @@ class Deployments:
         wait: bool = True,
         cause: AutoCause | None = None,
     ) -> HistoryEntry:
-        plan = self.plan_deploy(service, revision, env)
+        plan = await self.plan_deploy(service, revision, env)
         return await self._act(plan, expect, force, reason, wait, cause)
 
     async def promote(
@@ -181,7 +206,8 @@ class Deployments:
         reason: str = "",
         wait: bool = True,
     ) -> HistoryEntry:
-        return await self._act(self.plan_promote(service, to_env), expect, force, reason, wait)
+        plan = await self.plan_promote(service, to_env)
+        return await self._act(plan, expect, force, reason, wait)
 
     async def rollback(
         self,
@@ -195,7 +221,7 @@ class Deployments:
         cause: AutoCause | None = None,
         on_claim: Callable[[HistoryEntry], None] | None = None,
     ) -> HistoryEntry:
-        plan = self.plan_rollback(service, env, to)
+        plan = await self.plan_rollback(service, env, to)
         return await self._act(plan, expect, False, reason, wait, cause, on_claim)
 
     async def _act(
@@ -270,6 +296,8 @@ class Deployments:
             if run_id is not None:
                 finished = await self.engine.wait_run(run_id)
                 outcome, detail, health = self._judge(plan, finished)
+                if outcome == Outcome.SUCCEEDED:
+                    detail += await self._move_alias(plan, entry)
         finally:
             before = self.store.states(entry.service).get(entry.env)
             entry = self.store.finish(entry, outcome, detail, health=health, now=self.clock())
@@ -279,6 +307,30 @@ class Deployments:
             if self._in_flight == 0:
                 self._idle.set()
         return entry
+
+    async def _move_alias(self, plan: ActionPlan, entry: HistoryEntry) -> str:
+        """Point the service's alias for this environment (`aliases.prod = "champion"`) at
+        what it now holds; what happened, for the history's detail. A move that fails leaves
+        the deploy done and says why."""
+        service = self.workspace.services.get(plan.service)
+        alias = service.aliases.get(plan.env) if service is not None else None
+        if service is None or alias is None or service.model is None:
+            return ""
+        version = plan.to_revision.removeprefix("v")
+        why = f"{plan.env} of {plan.service} holds {plan.to_revision} (history #{entry.id})"
+        try:
+            if service.registry is not None:
+                registry = self.registries.registry(service.registry)
+                move = await registry.alias(service.model, alias, version, reason=why)
+            else:
+                move = self.registry.set_alias(
+                    service.model, alias, version, user=entry.user, now=self.clock()
+                )
+                self.engine.feed.publish(EventKind.ALIAS_MOVED, move)
+        except ShipdeckError as error:
+            return f"; alias {alias} not moved: {error}"
+        before = f"v{move.from_version}" if move.from_version else "nothing"
+        return f"; alias {alias}: {before} -> v{move.to_version}"
 
     def _publish(self, kind: EventKind, entry: HistoryEntry) -> None:
         self.engine.feed.publish(kind, entry, run_id=entry.run_id)

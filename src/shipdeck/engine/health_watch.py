@@ -16,7 +16,6 @@ import logging
 import os
 import time
 
-from shipdeck.engine.artifacts import artifact_path
 from shipdeck.engine.automation_store import AutomationStore, CheckResult, Recorded
 from shipdeck.engine.deployments import Deployments
 from shipdeck.engine.process import kill_group
@@ -178,8 +177,7 @@ class HealthWatch:
         """What the deploy run's health task gets, with SHIPDECK_ACTION=health."""
         artifact = ""
         with contextlib.suppress(ShipdeckError):
-            sha = self.deployer.targets.artifact_sha(service, revision)
-            artifact = str(artifact_path(self.deployer.workspace.state_dir, sha))
+            artifact = self.deployer.targets.artifact(service, revision)
         return {
             "SHIPDECK_SERVICE": service.name,
             "SHIPDECK_ENV": env,

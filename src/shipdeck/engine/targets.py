@@ -13,10 +13,12 @@ from typing import Protocol
 from shipdeck.engine.artifacts import artifact_path
 from shipdeck.engine.deploy_store import DeployStore
 from shipdeck.engine.gates import RevisionFacts
+from shipdeck.engine.model_registries import VersionTable, model_uri
 from shipdeck.engine.registry import Registry
 from shipdeck.errors import InvalidInput, NotFound, Refused
 from shipdeck.model import (
     DeployAction,
+    ModelVersion,
     PipelineSpec,
     Run,
     RunDetail,
@@ -88,6 +90,8 @@ class TargetResolver:
         self.registry = registry
         self.store = store
         self.runs = runs
+        self.external: dict[tuple[str, str], VersionTable] = {}
+        """(registry, model) -> its versions, read by Deployments just before each plan."""
 
     # Names ------------------------------------------------------------------------------
 
@@ -112,6 +116,8 @@ class TargetResolver:
 
     def revision(self, service: ServiceSpec, ref: str) -> str:
         """The canonical revision (`v3`, `r12`) for what the user typed."""
+        if service.registry is not None:
+            return self.external_version(service, ref).revision
         if service.model is not None:
             return self.registry.resolve(service.model, ref).revision
         return f"r{self._pipeline_run(service, ref).id}"
@@ -147,7 +153,21 @@ class TargetResolver:
             raise NotFound(f"run {run.label} of {pipeline} left no {artifact} to deploy")
         return run
 
+    def external_version(self, service: ServiceSpec, ref: str) -> ModelVersion:
+        """A version of a service's model held by its registry (as last read)."""
+        key = (service.registry or "", service.model or "")
+        table = self.external.get(key)
+        if table is None:
+            raise NotFound(f"model {key[1]!r} in {key[0]} has not been read")
+        return table.resolve(ref)
+
     # Facts about a revision -------------------------------------------------------------
+
+    def artifact(self, service: ServiceSpec, revision: str) -> str:
+        """What SHIPDECK_ARTIFACT names: the stored file, or a registry's model URI."""
+        if service.registry is not None:
+            return model_uri(service.model or "", revision)
+        return str(artifact_path(self.workspace.state_dir, self.artifact_sha(service, revision)))
 
     def artifact_sha(self, service: ServiceSpec, revision: str) -> str:
         if service.model is not None:
@@ -158,6 +178,9 @@ class TargetResolver:
         return sha
 
     def facts(self, service: ServiceSpec, revision: str) -> RevisionFacts:
+        if service.registry is not None:
+            version = self.external_version(service, revision)
+            return RevisionFacts(revision=revision, metrics=version.metrics)
         if service.model is not None:
             version = self.registry.resolve(service.model, revision)
             build = _maybe(self.runs, version.run_id)
@@ -227,15 +250,16 @@ class TargetResolver:
         source_env: str | None = None,
     ) -> Target:
         current = self.store.state(service.name, env).revision
-        sha = self.artifact_sha(service, revision)
         variables = {
             "SHIPDECK_SERVICE": service.name,
             "SHIPDECK_ENV": env,
             "SHIPDECK_REVISION": revision,
-            "SHIPDECK_ARTIFACT": str(artifact_path(self.workspace.state_dir, sha)),
+            "SHIPDECK_ARTIFACT": self.artifact(service, revision),
             "SHIPDECK_PREVIOUS_REVISION": current or "",
             "SHIPDECK_ACTION": action.value,
         }
+        if service.registry is not None:
+            variables["SHIPDECK_MODEL_SOURCE"] = self.external_version(service, revision).source
         return Target(
             service=service,
             env=env,

@@ -89,6 +89,9 @@ class ServiceSpec(BaseModel):
     artifact: str | None = None
     """For pipeline services: the file (relative to the workspace) each successful run builds."""
     model: str | None = None
+    registry: str | None = None
+    """For model services: the configured runner (kind mlflow) whose registry holds `model`;
+    None for the versions this workspace's pipelines register."""
     environments: tuple[str, ...]
     """In promotion order: a revision moves from environments[i] to environments[i + 1]."""
     deploy: str
@@ -104,6 +107,9 @@ class ServiceSpec(BaseModel):
     rollback_after: int = DEFAULT_ROLLBACK_AFTER
     auto_promote: AutoPromoteSpec | None = None
     """What happens to a new challenger version of the service's model."""
+    aliases: dict[str, str] = Field(default_factory=dict)
+    """For model services: the alias pointed at the version an environment holds after each
+    successful action there (`prod` -> `champion`)."""
 
     @property
     def source(self) -> str:
@@ -128,6 +134,9 @@ class ModelVersion(BaseModel):
     sha256: str
     created_at: datetime
     aliases: list[str] = Field(default_factory=list)
+    source: str = ""
+    """Where the registry says the version's files are (MLflow's `source`, `runs:/ID/model`);
+    empty for shipdeck's own registry, which keeps the artifact by digest."""
     lineage: Lineage | None = None
     """The code and data the version came from: its run's code and the inputs of its task
     and the tasks that task needs (None when its run recorded neither, or the runner does

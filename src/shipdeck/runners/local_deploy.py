@@ -29,6 +29,7 @@ from shipdeck.model import (
 from shipdeck.model.lineage import Lineage, lineage_flags
 from shipdeck.runners.base import BaseRunner, compare_refs, version_ref
 from shipdeck.runners.local import LocalRunner
+from shipdeck.runners.model_registries import ConfiguredRegistries
 
 if TYPE_CHECKING:
     from shipdeck.engine.automation import Automation
@@ -49,6 +50,11 @@ class LocalDeployMethods:
 
     async def model_versions(self, model: str) -> list[ModelVersion]:
         registry = self.deployer.registry
+        held = self._held_elsewhere(model)
+        if held is not None and model not in registry.model_names():
+            # A service deploys it from another runner's registry: its deploy dialog and
+            # matrix read the versions there.
+            return await self.deployer.registries.registry(held).model_versions(model)
         if model not in registry.model_names():
             registry.resolve(model, "latest")  # raises NotFound naming the known models
         versions = registry.versions(model)
@@ -57,6 +63,11 @@ class LocalDeployMethods:
             version if lineage is None else version.model_copy(update={"lineage": lineage})
             for version, lineage in zip(versions, found, strict=True)
         ]
+
+    def _held_elsewhere(self, model: str) -> str | None:
+        """The registry runner a service names for `model`, if one does."""
+        services = self.deployer.workspace.services.values()
+        return next((s.registry for s in services if s.model == model and s.registry), None)
 
     def _lineage(self, version: ModelVersion) -> Lineage | None:
         """What the version came from: its run's code and the inputs of its task and of the
@@ -119,10 +130,10 @@ class LocalDeployMethods:
         if action == DeployAction.DEPLOY:
             if revision is None:
                 raise InvalidInput("a deploy plan needs the revision to deploy")
-            return self.deployer.plan_deploy(service, revision, env)
+            return await self.deployer.plan_deploy(service, revision, env)
         if action == DeployAction.PROMOTE:
-            return self.deployer.plan_promote(service, env)
-        return self.deployer.plan_rollback(service, env, revision)
+            return await self.deployer.plan_promote(service, env)
+        return await self.deployer.plan_rollback(service, env, revision)
 
     async def deploy(
         self,
@@ -192,10 +203,11 @@ class DeployingLocalRunner(LocalDeployMethods, LocalRunner):
         read_only: bool = False,
     ) -> None:
         super().__init__(engine, user=user, name=name, read_only=read_only)
+        registries = ConfiguredRegistries()
         if clock is None:
-            self.deployer = Deployments(engine, user=self.user)
+            self.deployer = Deployments(engine, user=self.user, registries=registries)
         else:
-            self.deployer = Deployments(engine, user=self.user, clock=clock)
+            self.deployer = Deployments(engine, user=self.user, clock=clock, registries=registries)
 
     def _use(self, spec: WorkspaceSpec) -> None:
         super()._use(spec)

@@ -12,6 +12,12 @@ from shipdeck.workspace.gates import parse_gate
 from shipdeck.workspace.locate import KeyPath
 from shipdeck.workspace.pipelines import NAME
 from shipdeck.workspace.problems import Problems, describe, did_you_mean
+from shipdeck.workspace.service_registry import (
+    REGISTRY_KEYS,
+    parse_aliases,
+    parse_registry,
+    registry_gate_problem,
+)
 
 if TYPE_CHECKING:
     from shipdeck.workspace.loader import SectionContext
@@ -26,6 +32,7 @@ SERVICE_KEYS = (
     "timeout",
     "gates",
     *AUTOMATION_KEYS,
+    *REGISTRY_KEYS,
 )
 _NAME_RULE = "must start with a letter or digit and use only letters, digits, '-' and '_'"
 
@@ -85,16 +92,24 @@ def _service(
             problems.add(fields.at("artifact"), problem)
         elif "model" in table and "pipeline" not in table:
             problems.add(fields.at("artifact"), "only pipeline services take 'artifact'")
-    if model is not None:
+    registry = parse_registry(fields, model)
+    if model is not None and "registry" not in table:
         _check_model(model, fields.at("model"), problems, pipelines)
     environments = _environments(fields)
     deploy = fields.string("deploy", required=True)
     health = fields.optional_string("health")
     timeout = fields.duration("timeout", allow_zero=False)
-    gates = _gates(table, path, problems, environments, pipelines)
+    gates = _gates(table, path, problems, environments, pipelines, registry)
     automation = parse_automation(
         table, path, problems, environments=environments, health=health, model=model
     )
+    if registry is not None and "auto_promote" in table:
+        problems.add(
+            fields.at("auto_promote"),
+            f"promotion policies follow versions this workspace registers; {registry} holds"
+            " this model",
+        )
+    aliases = parse_aliases(table, path, problems, environments, model)
     if len(problems) > problems_before:
         return None
     return ServiceSpec(
@@ -102,6 +117,7 @@ def _service(
         pipeline=pipeline,
         artifact=artifact if pipeline is not None else None,
         model=model,
+        registry=registry,
         environments=tuple(environments),
         deploy=deploy,
         health=health,
@@ -111,6 +127,7 @@ def _service(
         auto_rollback=automation.auto_rollback,
         rollback_after=automation.rollback_after,
         auto_promote=automation.auto_promote,
+        aliases=aliases,
     )
 
 
@@ -165,6 +182,7 @@ def _gates(
     problems: Problems,
     environments: list[str],
     pipelines: dict[str, PipelineSpec],
+    registry: str | None = None,
 ) -> dict[str, tuple[GateSpec, ...]]:
     if "gates" not in table:
         return {}
@@ -188,6 +206,9 @@ def _gates(
                 gate = parse_gate(text)
             except ValueError as error:
                 problems.add(where, str(error), line_of=line_of)
+                continue
+            if message := registry_gate_problem(gate, registry):
+                problems.add(where, f"gate {text!r}: {message}", line_of=line_of)
                 continue
             if gate.kind == GateKind.PIPELINE and gate.pipeline not in pipelines:
                 hint = did_you_mean(gate.pipeline or "", pipelines)

@@ -124,6 +124,15 @@ class FileInfo(_Loose):
     file_size: int | None = None
 
 
+_ITEMS = {
+    "experiments/search": "experiments",
+    "runs/search": "runs",
+    "registered-models/search": "registered_models",
+    "model-versions/search": "model_versions",
+}
+"""Where each search's answer lists its items."""
+
+
 class Page(_Loose):
     """One page of a list and the token of the next (None on the last page)."""
 
@@ -255,15 +264,33 @@ class MlflowApi:
         """Raise unless the server answers (the tracking API itself, not /health alone)."""
         await self._call("POST", "experiments/search", body={"max_results": 1})
 
+    async def _page(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, Any],
+        page_token: str | None,
+        kind: type[_Loose],
+    ) -> Page:
+        """One page of a search (`query` as the GET's params or the POST's body, with the
+        page's token): its items as `kind`, under the key MLflow names after the path."""
+        if page_token:
+            query = {**query, "page_token": page_token}
+        if method == "GET":
+            data = await self._call(method, path, params=query)
+        else:
+            data = await self._call(method, path, body=query)
+        key = _ITEMS[path]
+        return Page(
+            items=[kind.model_validate(i) for i in data.get(key, [])],
+            next_page_token=data.get("next_page_token") or None,
+        )
+
     # Experiments and runs.
 
     async def experiments(self, page_token: str | None = None) -> Page:
-        body: dict[str, Any] = {"max_results": PAGE, "view_type": "ACTIVE_ONLY"}
-        if page_token:
-            body["page_token"] = page_token
-        data = await self._call("POST", "experiments/search", body=body)
-        items = [Experiment.model_validate(e) for e in data.get("experiments", [])]
-        return Page(items=items, next_page_token=data.get("next_page_token") or None)
+        body = {"max_results": PAGE, "view_type": "ACTIVE_ONLY"}
+        return await self._page("POST", "experiments/search", body, page_token, Experiment)
 
     async def experiment_by_name(self, name: str) -> Experiment:
         data = await self._call("GET", "experiments/get-by-name", params={"experiment_name": name})
@@ -287,11 +314,7 @@ class MlflowApi:
         }
         if search:
             body["filter"] = search
-        if page_token:
-            body["page_token"] = page_token
-        data = await self._call("POST", "runs/search", body=body)
-        items = [MlflowRun.model_validate(r) for r in data.get("runs", [])]
-        return Page(items=items, next_page_token=data.get("next_page_token") or None)
+        return await self._page("POST", "runs/search", body, page_token, MlflowRun)
 
     async def run(self, run_id: str) -> MlflowRun:
         data = await self._call("GET", "runs/get", params={"run_id": run_id})
@@ -333,12 +356,9 @@ class MlflowApi:
     # The model registry.
 
     async def registered_models(self, page_token: str | None = None) -> Page:
-        params: dict[str, Any] = {"max_results": PAGE}
-        if page_token:
-            params["page_token"] = page_token
-        data = await self._call("GET", "registered-models/search", params=params)
-        items = [RegisteredModel.model_validate(m) for m in data.get("registered_models", [])]
-        return Page(items=items, next_page_token=data.get("next_page_token") or None)
+        query = {"max_results": PAGE}
+        path = "registered-models/search"
+        return await self._page("GET", path, query, page_token, RegisteredModel)
 
     async def registered_model(self, name: str) -> RegisteredModel:
         """The model with its aliases (which version searches do not return)."""
@@ -353,11 +373,7 @@ class MlflowApi:
             "max_results": PAGE,
             "order_by": ["version_number DESC"],
         }
-        if page_token:
-            params["page_token"] = page_token
-        data = await self._call("GET", "model-versions/search", params=params)
-        items = [ModelVersion.model_validate(v) for v in data.get("model_versions", [])]
-        return Page(items=items, next_page_token=data.get("next_page_token") or None)
+        return await self._page("GET", "model-versions/search", params, page_token, ModelVersion)
 
     async def version(self, name: str, version: str) -> ModelVersion:
         data = await self._call(

@@ -149,6 +149,7 @@ def version(
         params=dict(source.params) if source is not None else {},
         metrics=dict(source.metrics) if source is not None else {},
         sha256="",
+        source=found.source,
         created_at=when(found.creation_timestamp) or EPOCH,
         aliases=sorted(aliases),
     )

@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from shipdeck.errors import InvalidInput
+from shipdeck.errors import InvalidInput, NotFound
 from shipdeck.model import (
     AliasMove,
     AliasMovedEvent,
@@ -282,7 +282,10 @@ class MlflowRunner(BaseRunner):
 
     async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[AliasMove]:
         if model is not None:
-            models = [await self.api.registered_model(model)]
+            try:
+                models = [await self.api.registered_model(model)]
+            except NotFound:  # as every runner: no model, no moves
+                return []
         else:
             models = await self.registry.registered_models()
         records = [record for m in models for record in alias_log.history(m)]
