@@ -51,7 +51,9 @@ async def monitor_runner(ctx: CliContext) -> Runner:
 
 
 async def list_command(args: argparse.Namespace, ctx: CliContext) -> int:
-    listed = await (await monitor_runner(ctx)).monitors()
+    runner = await monitor_runner(ctx)
+    listed = await runner.monitors()
+    ctx.warn_if_file_broken()
     if args.json:
         dump_json(listed, ctx.out)
         return 0
