@@ -220,3 +220,23 @@ def test_deployments_live_snapshot(snap_compare: Any, deck: Deck) -> None:
         await pilot.pause(0.1)
 
     assert snap_compare(deck.app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_shipdeck_monitors_prints_the_live_comparison(looped: Path, tmp_path: Path) -> None:
+    from tests.cli.conftest import Shipdeck
+
+    root = tmp_path / "ws"
+    shutil.copytree(looped, root)
+    shipdeck = Shipdeck(root)
+    listed = shipdeck("monitors")
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines()[-1] == (
+        "live: churn v1 in churn/prod (monitor feedback): auc 0.79 vs 0.85 trained, -0.06 worse"
+    )
+    [info] = shipdeck.json("monitors")
+    [live] = info["live"]
+    assert (live["version_label"], live["env"], live["metrics"][0]["trained"]) == (
+        "v1",
+        "prod",
+        0.85,
+    )
