@@ -14,7 +14,7 @@ import pytest
 
 from shipdeck.engine.schedule_store import Fire
 from shipdeck.engine.scheduler import Scheduler
-from shipdeck.errors import NotFound, Refused
+from shipdeck.errors import NotFound, Refused, WorkspaceError
 from shipdeck.model import EventKind, Run, RunStatus, ScheduleEvent, ScheduleFiredEvent, TriggerKind
 from shipdeck.runners.local import LocalRunner, open_local_runner
 from shipdeck.workspace import load_workspace
@@ -459,18 +459,26 @@ async def test_concurrency_applies_to_scheduled_runs(open_runner: Open, root: Pa
     assert done[1].started_at >= done[0].finished_at
 
 
-async def test_nothing_fires_while_the_file_does_not_load(open_runner: Open, root: Path) -> None:
+async def test_the_last_good_file_keeps_firing_while_the_file_does_not_load(
+    open_runner: Open, root: Path
+) -> None:
     clock = Clock("2025-06-01T10:30:00+00:00")
     runner, scheduler = await open_runner(HOURLY, clock)
     await scheduler.tick()
     good = (root / "shipdeck.toml").read_text()
-    (root / "shipdeck.toml").write_text(good + "\n[broken\n")
+    (root / "shipdeck.toml").write_text(good.replace('"1h"', '"2h"') + "\n[broken\n")
     clock.set("2025-06-01T11:00:00+00:00")
-    assert await scheduler.tick() == []
+    [run] = await finish(runner, await scheduler.tick())
+    assert run.trigger == "every 1h" and run.cause and run.cause.missed == 0  # the good file's
+    problems = runner.config_problems()
+    assert len(problems) == 1 and "invalid TOML" in problems[0]
+    with pytest.raises(WorkspaceError):  # a person's run waits for the file to be fixed
+        await runner.start_run("hourly")
     (root / "shipdeck.toml").write_text(good + "\n")
     clock.set("2025-06-01T12:30:00+00:00")
     [run] = await finish(runner, await scheduler.tick())
-    assert run.cause and run.cause.missed == 1  # 11:00 and 12:00: one run, for 12:00
+    assert run.cause and run.cause.missed == 0  # 12:00: nothing was missed meanwhile
+    assert runner.config_problems() == []
 
 
 async def test_a_changed_rule_starts_afresh(open_runner: Open, root: Path) -> None:

@@ -73,7 +73,7 @@ async def test_a_broken_file_is_named_on_screen_until_it_is_fixed(tmp_path: Path
             await wait_for(pilot, lambda: "⚠" in str(header.render()), "the notice")
             notice = str(header.render()).splitlines()[1]
             assert "shipdeck.toml:5: invalid TOML" in notice, notice
-            assert "last good configuration" in notice
+            assert "last good configuration in use, schedules and checks too" in notice
             await pilot.pause(0.1)
             assert header.size.height == 2 and row_keys(table) == ["build"]
             workspace.file.write_text(WORKSPACE + ADDED)

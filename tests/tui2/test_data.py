@@ -140,10 +140,21 @@ def test_an_automatic_action_says_so() -> None:
         user="shipdeck@host",
         at=T0,
         outcome=Outcome.SUCCEEDED,
-        cause=AutoCause(kind=AutoKind.HEALTH, text="health failed 3 times in a row on r2"),
+        cause=AutoCause(
+            kind=AutoKind.HEALTH, text="health failed 3 times in a row on r2", failures=3
+        ),
     )
-    assert action_item(1, entry).text == "auto rollback api prod r2 → r1"
+    assert action_item(1, entry).text == (
+        "auto rollback api prod r2 → r1, because health failed 3 times"
+    )
     assert matches(action_item(1, entry), ["auto"], "")
+    alerted = entry.model_copy(
+        update={"cause": AutoCause(kind=AutoKind.ALERT, text="auc 0.7 < 0.8", alert_id=7)}
+    )
+    assert action_item(1, alerted).text.endswith(", because alert #7")
+    policy = AutoCause(kind=AutoKind.POLICY, text="auc 0.9 >= 0.8", run_id="12", version="5")
+    promoted = entry.model_copy(update={"action": DeployAction.DEPLOY, "cause": policy})
+    assert action_item(1, promoted).text.endswith(", because policy held for v5 (#12)")
 
 
 def test_curves_per_subject_and_per_task_when_several_report_the_key() -> None:

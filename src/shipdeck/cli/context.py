@@ -140,6 +140,24 @@ class CliContext:
         except Unavailable:
             raise problems from None
 
+    def warn_if_file_broken(self) -> None:
+        """One line on stderr while the workspace file does not load: its runner keeps firing
+        schedules and checks with the last file that did, and edits have no effect yet.
+        (Over `--runner`, the file here is not the runner's: its /v1/health says it.)"""
+        if self.runner_specs:
+            return
+        try:
+            self.workspace()
+        except WorkspaceError as error:
+            problems = error.problems
+            more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+            print(
+                f"shipdeck: warning: {problems[0]}{more}: the workspace file does not load;"
+                " schedules, monitor and health checks keep running on the last good file",
+                file=sys.stderr,
+                flush=True,
+            )
+
     @property
     def current_runner(self) -> Runner | None:
         """The runner `runner()` opened, if any (closed by `close()`)."""

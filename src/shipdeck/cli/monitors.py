@@ -4,11 +4,12 @@ NAME [--json]`."""
 from __future__ import annotations
 
 import argparse
+import json
 
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json, table, timestamp
 from shipdeck.formatting import format_number
-from shipdeck.model import MonitorCheck, MonitorInfo, Verdict
+from shipdeck.model import LivePerformance, MonitorCheck, MonitorInfo, Verdict
 from shipdeck.model.capabilities import Capability
 from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
@@ -51,9 +52,21 @@ async def monitor_runner(ctx: CliContext) -> Runner:
 
 
 async def list_command(args: argparse.Namespace, ctx: CliContext) -> int:
-    listed = await (await monitor_runner(ctx)).monitors()
+    from shipdeck.runners.live_performance import load_live_performance
+
+    runner = await monitor_runner(ctx)
+    listed = await runner.monitors()
+    live = await load_live_performance(runner)
+    ctx.warn_if_file_broken()
     if args.json:
-        dump_json(listed, ctx.out)
+        data = [
+            {
+                **info.model_dump(mode="json"),
+                "live": [p.model_dump(mode="json") for p in live if p.monitor == info.name],
+            }
+            for info in listed
+        ]
+        ctx.out.write(json.dumps(data, indent=2) + "\n")
         return 0
     if not listed:
         ctx.print("no monitors: declare [monitors.NAME] in shipdeck.toml (see docs/monitoring.md)")
@@ -72,7 +85,24 @@ async def list_command(args: argparse.Namespace, ctx: CliContext) -> int:
     ]
     headers = ["MONITOR", "STATE", "VALUES", "ALERTS WHEN", "ALERTS", "LAST CHECK", "NEXT"]
     ctx.print(table(headers, rows))
+    if live:
+        ctx.print()
+        ctx.print("\n".join(describe_live(p) for p in live))
     return 0
+
+
+def describe_live(live: LivePerformance) -> str:
+    """`churn v1 in churn/prod (monitor feedback): auc 0.79 vs 0.85 trained, -0.06 worse`."""
+    parts = []
+    for metric in live.metrics:
+        text = f"{metric.key} {format_number(metric.live)}"
+        if metric.trained is not None and metric.delta is not None:
+            word = {True: "better", False: "worse", None: "no better or worse"}[metric.better]
+            text += f" vs {format_number(metric.trained)} trained, {metric.delta:+.4g} {word}"
+        parts.append(text)
+    where = f"{live.model} {live.version_label} in {live.service}/{live.env}"
+    stale = f" (checked before {live.version_label} was deployed)" if live.before_deploy else ""
+    return f"live: {where} (monitor {live.monitor}): {'; '.join(parts)}{stale}"
 
 
 def _state(info: MonitorInfo) -> str:

@@ -45,7 +45,9 @@ async def _runner(ctx: CliContext) -> Runner:
 
 
 async def list_command(args: argparse.Namespace, ctx: CliContext) -> int:
-    listed = await (await _runner(ctx)).schedules()
+    runner = await _runner(ctx)
+    listed = await runner.schedules()
+    ctx.warn_if_file_broken()
     if args.json:
         dump_json(listed, ctx.out)
         return 0

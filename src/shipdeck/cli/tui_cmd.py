@@ -68,7 +68,8 @@ async def tui_runners(ctx: CliContext) -> tuple[list[Runner], list[str]]:
         daemon = await ctx.running_daemon(problems)  # or the problems, raised
         warning = (
             f"{ctx.workspace_file().name} does not load: the runner keeps its last good"
-            " configuration and refuses runs and deploys until it does"
+            " configuration (schedules, monitor and health checks run on it) and refuses runs"
+            " and deploys until it does"
         )
         local, warnings = [daemon], [warning, *problems.problems]
     else:

@@ -71,8 +71,8 @@ class Scheduler:
         clock: Callable[[], float] = time.time,
         monitors: Monitors | None = None,
     ) -> None:
-        """`workspace()` gives the configuration to fire with, or None while the workspace
-        file does not load (nothing fires then; what comes due fires once it loads).
+        """`workspace()` gives the configuration to fire with (the runner's last good one
+        while the workspace file does not load), or None to fire nothing.
         `monitors` starts the checks of monitors' schedules (None: they do not fire)."""
         self.engine = engine
         self.monitors = monitors
@@ -118,8 +118,8 @@ class Scheduler:
 
     def has_work(self) -> bool:
         """True when the workspace declares a schedule or trigger (the daemon stays up).
-        While the file does not load, the last configuration that did counts: fixed, its
-        schedules fire again without anyone starting the daemon."""
+        While the file does not load, the last configuration that did counts (it keeps
+        firing)."""
         self.workspace()  # follows the file
         return bool(self._triggers(self.engine.workspace))
 

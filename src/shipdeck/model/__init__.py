@@ -70,6 +70,8 @@ from shipdeck.model.logs import LogChunk, LogLine, LogSearchPage, LogStream
 from shipdeck.model.monitor import (
     Alert,
     AlertState,
+    LiveMetric,
+    LivePerformance,
     MonitorCheck,
     MonitorInfo,
     MonitorSpec,
@@ -137,6 +139,8 @@ __all__ = [
     "Lineage",
     "LineageFlag",
     "LineageKind",
+    "LiveMetric",
+    "LivePerformance",
     "LogChunk",
     "LogData",
     "LogEvent",

@@ -187,3 +187,52 @@ class MonitorInfo(BaseModel):
     open_alerts: int = 0
     recent: list[float] = Field(default_factory=list)
     """The first threshold's metric over the recent checks, oldest first (for sparklines)."""
+
+
+class LiveMetric(BaseModel):
+    """One value a monitor reported about a deployed model version, next to the value of the
+    same name that version was trained with."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    live: float
+    """The monitor's last check's value."""
+    trained: float | None = None
+    """The version's training metric of the same name (None: it has none)."""
+    direction: str | None = None
+    """`max` (higher is better), `min`, or None when the metric has no better direction."""
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.trained is None else self.live - self.trained
+
+    @property
+    def better(self) -> bool | None:
+        """True when live beats training, False when it is worse, None when neither (equal,
+        no training value, or no direction)."""
+        delta = self.delta
+        if delta is None or delta == 0 or self.direction is None:
+            return None
+        return delta > 0 if self.direction == "max" else delta < 0
+
+
+class LivePerformance(BaseModel):
+    """Model performance in production: what a monitor watching a model measured in an
+    environment, against the training metrics of the version that environment runs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    monitor: str
+    model: str
+    version: Id
+    version_label: str
+    service: str
+    env: str
+    check_id: int
+    run_id: Id
+    checked_at: datetime
+    metrics: list[LiveMetric]
+    before_deploy: bool = False
+    """The check ran before this version was deployed there: its values are the previous
+    version's (a check after the deploy will tell)."""

@@ -302,11 +302,19 @@ class LocalRunner(BaseRunner):
             self._start_notifying()
         return self._scheduler
 
-    def _scheduling_workspace(self) -> WorkspaceSpec | None:
-        """The configuration to fire with; None while the file does not load (nothing
-        would start with it: see `_configured`)."""
+    def _scheduling_workspace(self) -> WorkspaceSpec:
+        """The configuration to fire with: the file's, or while it does not load the last one
+        that did. A typo must not silently stop scheduled checks, health checks and automatic
+        rollback; `config_problems()` (the event feed, /v1/health, the CLI and the TUI) says
+        that the last good file is in use."""
         self._configured()
-        return None if self._file.problems else self.engine.workspace
+        return self.engine.workspace
+
+    def config_problems(self) -> list[str]:
+        """Why the workspace file does not load now ([] when it does): meanwhile the runner
+        fires its schedules, monitor checks and health checks with the last good file."""
+        self._configured()
+        return list(self._file.problems)
 
     @property
     def scheduling(self) -> bool:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from shipdeck.errors import Unavailable
 from shipdeck.model import (
@@ -90,6 +90,8 @@ class RunnerInfo(BaseModel):
     capabilities: Capabilities | list[str] | None = None
     """What it can do. From older servers: the optional halves of the contract it offered
     (["deployments", "schedules"]), or None from one older still."""
+    config_problems: list[str] = Field(default_factory=list)
+    """Why its workspace file does not load now (it runs the last good one meanwhile)."""
 
     def declared(self) -> Capabilities:
         """The capabilities, also from a server that predates their declaration."""

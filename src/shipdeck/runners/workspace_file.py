@@ -3,7 +3,8 @@
 A runner (the workspace daemon above all) lives for many edits of shipdeck.toml. Before it
 uses the configuration it looks at the file (one stat): a changed file that loads replaces
 the configuration; one that does not load leaves the last good configuration in place, and
-its problems are kept, so actions that would start something with it can refuse with them.
+its problems are kept, so actions a person starts with it can refuse with them. Schedules,
+monitor checks and health checks keep running with the last good configuration.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ class WorkspaceFile:
         except WorkspaceError as error:
             if error.problems != self.problems:  # info: no stray stderr line in a TUI
                 _log.info(
-                    "%s does not load; keeping the configuration loaded before: %s",
+                    "%s does not load; schedules, monitor checks and health checks keep running"
+                    " with the configuration loaded before: %s",
                     self.spec.file.name,
                     "; ".join(error.problems),
                 )

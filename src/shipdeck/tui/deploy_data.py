@@ -10,10 +10,12 @@ from shipdeck.model import (
     EnvironmentState,
     GateKind,
     HistoryEntry,
+    LivePerformance,
     ModelVersion,
     ServiceSpec,
 )
 from shipdeck.model.capabilities import Capability
+from shipdeck.runners.live_performance import load_live_performance
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui.fleet import offers
 
@@ -29,6 +31,8 @@ class ServiceState:
     key_metric: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     """For models: revision -> the key metric's value."""
+    live: dict[str, LivePerformance] = field(default_factory=dict)
+    """Per environment: a monitor's live values against its version's training metrics."""
 
     def state(self, env: str) -> EnvironmentState:
         return self.states.get(env) or EnvironmentState(service=self.spec.name, env=env)
@@ -99,6 +103,10 @@ async def _service_state(
 async def load_deployments(runner: Runner) -> DeployData:
     if not await offers(runner, Capability.DEPLOYMENTS):
         return DeployData(services=[], supported=False)
-    services, states = await asyncio.gather(runner.services(), runner.deployments())
+    services, states, live = await asyncio.gather(
+        runner.services(), runner.deployments(), load_live_performance(runner)
+    )
     rows = await asyncio.gather(*(_service_state(runner, s, states) for s in services))
+    for row in rows:
+        row.live.update({p.env: p for p in live if p.service == row.spec.name})
     return DeployData(services=list(rows))

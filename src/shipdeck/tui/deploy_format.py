@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from rich.style import Style
 from rich.text import Text
 
-from shipdeck.formatting import format_delta
-from shipdeck.model import CompareRow, MetricDirection, Outcome
+from shipdeck.formatting import format_age, format_delta, format_metric
+from shipdeck.model import CompareRow, LivePerformance, MetricDirection, Outcome
 from shipdeck.tui.palette import Palette
 
 HEALTH_GLYPH = {"passed": "✓", "failed": "✗", None: "?"}
@@ -67,6 +68,38 @@ def delta_text(delta: float | None, direction: MetricDirection | None, palette: 
     if better:
         return Text(BETTER_GLYPH + format_delta(delta), style=palette.colour("success"))
     return Text(WORSE_GLYPH + format_delta(delta), style=palette.colour("error") + LOUD)
+
+
+def live_text(live: LivePerformance, palette: Palette, now: datetime) -> Text:
+    """`live accuracy 0.81 vs trained 0.88 ▼-0.07 · monitor feedback 5m ago`: each value a
+    monitor reported against the version's training metric of that name (the glyph says
+    better or worse, for NO_COLOR too)."""
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    text.append("live", style="bold")
+    for metric in live.metrics[:2]:
+        text.append(f" {metric.key} {format_metric(metric.live)}")
+        if metric.trained is None:
+            continue
+        text.append(f" vs trained {format_metric(metric.trained)} ", style=palette.muted)
+        direction = MetricDirection(metric.direction) if metric.direction else None
+        text.append_text(delta_text(metric.delta, direction, palette))
+    checked = format_age(live.checked_at, now)
+    text.append(f" · monitor {live.monitor} {checked}", style=palette.muted)
+    if live.before_deploy:
+        text.append(f", before {live.version_label} was deployed", style=palette.muted)
+    return text
+
+
+def live_mark(live: LivePerformance, palette: Palette) -> Text:
+    """A cell's short word for it: `▼live` when the first compared value is worse than in
+    training, `▲live` when better, `live` otherwise."""
+    compared = next((m for m in live.metrics if m.trained is not None), None)
+    better = None if compared is None or live.before_deploy else compared.better
+    if better is None:
+        return Text("live", style=palette.muted)
+    if better:
+        return Text(BETTER_GLYPH + "live", style=palette.colour("success"))
+    return Text(WORSE_GLYPH + "live", style=palette.colour("error") + LOUD)
 
 
 def is_better(delta: float, direction: MetricDirection | None) -> bool | None:

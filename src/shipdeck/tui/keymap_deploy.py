@@ -84,13 +84,13 @@ DEPLOY_BINDINGS: dict[str, Binding] = {
         _b("deploy.right", "l,right", "cursor_right", "Right", show=False),
         # Timeline.
         _b("timeline.window", "w", "cycle_window", "Window", help="Last 1h, 6h, 24h, 7d or all"),
-        _b("timeline.kind", "K", "cycle_kind", "Kind", help="Only runs, deploys, aliases, ..."),
+        _b("timeline.kind", "K", "cycle_kind", "Kind", help="Only runs, fires, alerts, ..."),
         _b(
             "timeline.open",
             "enter",
             "open_item",
             "Open",
-            help="Jump to the run, the environment or the model",
+            help="Jump to the run, the environment, the model or the alert's monitor",
         ),
     )
 }

@@ -9,12 +9,14 @@ from shipdeck.errors import Unsupported
 from shipdeck.model import (
     EnvironmentState,
     GateKind,
+    LivePerformance,
     MetricDirection,
     ModelVersion,
     ServiceSpec,
     default_direction,
 )
 from shipdeck.model.capabilities import Capability
+from shipdeck.runners.live_performance import load_live_performance
 from shipdeck.runners.protocol import Runner
 
 KEY_METRICS = 6
@@ -41,6 +43,11 @@ class ModelsData:
     directions: dict[str, MetricDirection] = field(default_factory=dict)
     key_metrics: list[str] = field(default_factory=list)
     supported: bool = True
+    live: list[LivePerformance] = field(default_factory=list)
+    """Monitors' live values of deployed versions, beside their training metrics."""
+
+    def live_of(self, model: str, version: str) -> LivePerformance | None:
+        return next((p for p in self.live if p.model == model and p.version == version), None)
 
     def direction(self, key: str) -> MetricDirection:
         return self.directions.get(key) or default_direction(key)
@@ -148,9 +155,12 @@ async def load_models(runner: Runner) -> ModelsData:
     for summary, versions in zip(summaries, all_versions, strict=True):
         reference, label = _reference(versions, deployed.get(summary.name))
         families.append(ModelFamily(summary.name, versions, reference, label))
-    directions = await _directions(runner, families)
+    directions, live = await asyncio.gather(
+        _directions(runner, families), load_live_performance(runner)
+    )
     return ModelsData(
         families=families,
         directions=directions,
         key_metrics=pick_key_metrics(families, services, directions),
+        live=live,
     )

@@ -1,5 +1,6 @@
-"""The on-call timeline: runs, deploy actions, alias moves and health, from every runner,
-as one time-ordered list of items with where each one leads."""
+"""The on-call timeline: runs, schedule fires, alerts, deploy actions (automatic ones with
+their reason), alias moves and health, from every runner, as one time-ordered list of items
+with where each one leads. Each runner contributes what its capabilities say it has."""
 
 from __future__ import annotations
 
@@ -8,7 +9,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from shipdeck.model import AliasMove, EnvironmentState, HistoryEntry, Outcome, Run
+from shipdeck.formatting import format_number
+from shipdeck.model import (
+    Alert,
+    AliasMove,
+    AutoCause,
+    AutoKind,
+    EnvironmentState,
+    HistoryEntry,
+    Outcome,
+    Run,
+)
 from shipdeck.model.capabilities import Capability
 from shipdeck.model.ids import run_label, version_label
 from shipdeck.runners.protocol import Runner
@@ -16,6 +27,7 @@ from shipdeck.tui.format import clip_name
 
 TIMELINE_RUNS = 200
 TIMELINE_ACTIONS = 100
+TIMELINE_ALERTS = 200
 DEPLOY_PIPELINE_PREFIX = "deploy:"
 """Deploy runs are shown through their action (deploy, promote, rollback), not twice."""
 
@@ -27,6 +39,10 @@ class ItemKind(StrEnum):
     ROLLBACK = "rollback"
     ALIAS = "alias"
     HEALTH = "health"
+    FIRE = "fire"
+    """A schedule or trigger started a run: the run's start, with what fired it."""
+    ALERT = "alert"
+    """An alert opened, acknowledged or closed."""
 
 
 WINDOWS: list[tuple[str, timedelta | None]] = [
@@ -40,13 +56,14 @@ WINDOWS: list[tuple[str, timedelta | None]] = [
 
 @dataclass(frozen=True)
 class Target:
-    """Where enter leads: a run (`ref` = run id), an environment, or a model."""
+    """Where enter leads: a run (`ref` = run id), an environment, a model or a monitor."""
 
     kind: str
     run_id: str | None = None
     service: str = ""
     env: str = ""
     model: str = ""
+    monitor: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,14 +93,19 @@ def run_items(index: int, runs: list[Run]) -> list[TimelineItem]:
             continue
         target = Target("run", run_id=run.id)
         origin = f" rerun of {run_label(run.parent_id)}" if run.parent_id else f" ({run.trigger})"
+        started = f"{run.label} {clip_name(run.pipeline)} started{origin}"
+        if run.cause is not None:
+            # Fired by a schedule or trigger: which one, and what it reacted to.
+            started = f"{run.cause.schedule} fired {run.label} {clip_name(run.pipeline)}: "
+            started += run.trigger
         items.append(
             TimelineItem(
                 run.started_at or run.created_at,
-                ItemKind.RUN,
+                ItemKind.RUN if run.cause is None else ItemKind.FIRE,
                 index,
                 "running" if run.status.value in ("queued", "running") else "started",
                 run.pipeline,
-                f"{run.label} {clip_name(run.pipeline)} started{origin}",
+                started,
                 run.user,
                 target,
                 order=_created(run) * 2,
@@ -115,12 +137,14 @@ def _created(run: Run) -> int:
 def action_item(index: int, entry: HistoryEntry) -> TimelineItem:
     moved = f"{entry.from_revision or '∅'} → {entry.to_revision}"
     text = f"{entry.action.value} {clip_name(entry.service)} {entry.env} {moved}"
-    if entry.automatic:
+    if entry.cause is not None:
         text = f"auto {text}"
     if entry.outcome != Outcome.SUCCEEDED:
         text += f": {entry.outcome.value}"
         if entry.detail:
             text += f" ({entry.detail})"
+    if entry.cause is not None:
+        text += f", because {short_cause(entry.cause)}"
     return TimelineItem(
         entry.finished_at or entry.at,
         ItemKind(entry.action.value),
@@ -132,6 +156,73 @@ def action_item(index: int, entry: HistoryEntry) -> TimelineItem:
         Target("env", run_id=entry.run_id, service=entry.service, env=entry.env),
         order=entry.id,
     )
+
+
+def short_cause(cause: AutoCause) -> str:
+    """Why the runner acted, short enough for a timeline row: `alert #7`, `health failed 3
+    times`, `policy held for v5 (run #12)`."""
+    if cause.alert_id is not None:
+        return f"alert #{cause.alert_id}"
+    if cause.kind == AutoKind.HEALTH and cause.failures is not None:
+        return f"health failed {cause.failures} times"
+    if cause.kind == AutoKind.POLICY:
+        version = f" for {version_label(cause.version)}" if cause.version is not None else ""
+        run = f" ({run_label(cause.run_id)})" if cause.run_id is not None else ""
+        return f"policy held{version}{run}"
+    return cause.text
+
+
+def alert_items(index: int, alert: Alert) -> list[TimelineItem]:
+    """An alert's opening, its acknowledgement and its closing: each when it happened."""
+    target = Target("monitor", monitor=alert.monitor)
+    condition = alert.threshold.removeprefix(alert.metric).strip()
+    name = f"alert #{alert.id} {clip_name(alert.monitor)}"
+    order = alert.id * 4
+    items = [
+        TimelineItem(
+            alert.since,
+            ItemKind.ALERT,
+            index,
+            "alerting",
+            alert.monitor,
+            f"{name} opened: {alert.metric} {format_number(alert.value)}, alerts {condition}",
+            "",
+            target,
+            order=order,
+        )
+    ]
+    if alert.acked_at is not None:
+        note = f": {alert.ack_note}" if alert.ack_note else ""
+        items.append(
+            TimelineItem(
+                alert.acked_at,
+                ItemKind.ALERT,
+                index,
+                "acked",
+                alert.monitor,
+                f"{name} acknowledged by {(alert.acked_by or '?').split('@', 1)[0]}{note}",
+                alert.acked_by or "",
+                target,
+                order=order + 1,
+            )
+        )
+    if alert.closed_at is not None:
+        value = "" if alert.closed_value is None else f" {format_number(alert.closed_value)}"
+        why = alert.closed_reason or f"back inside {condition}"
+        items.append(
+            TimelineItem(
+                alert.closed_at,
+                ItemKind.ALERT,
+                index,
+                "closed",
+                alert.monitor,
+                f"{name} closed: {alert.metric}{value}, {why}",
+                "",
+                target,
+                order=order + 2,
+            )
+        )
+    return items
 
 
 def alias_item(index: int, move: AliasMove) -> TimelineItem:
@@ -183,6 +274,9 @@ async def load_timeline(index: int, runner: Runner) -> list[TimelineItem]:
         )
         items += [action_item(index, e) for history in histories for e in history]
         items += [i for s in states if (i := health_item(index, s)) is not None]
+    if Capability.MONITORS in can:
+        alerts = await runner.alerts(limit=TIMELINE_ALERTS)
+        items += [item for alert in alerts for item in alert_items(index, alert)]
     return sort_items(items)
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shipdeck import __version__
 from shipdeck.model.capabilities import Capabilities, EventDelivery
@@ -26,6 +26,16 @@ class ExecutingRunner(Protocol):
         ...
 
 
+@runtime_checkable
+class ConfiguredRunner(Protocol):
+    """A runner that follows a workspace file itself (the local runner): not part of the
+    contract, but what health reports while that file does not load."""
+
+    def config_problems(self) -> list[str]:
+        """Why the workspace file does not load now ([] when it does)."""
+        ...
+
+
 class Health(BaseModel):
     name: str
     version: str
@@ -37,6 +47,10 @@ class Health(BaseModel):
     """The runs this runner executes now, queued or running (stopping it cancels them)."""
     capabilities: Capabilities
     """What the runner can do (read-only when this server is); clients offer only that."""
+    config_problems: list[str] = Field(default_factory=list)
+    """Why the workspace file does not load now (`file:line: message` each; empty when it
+    does): meanwhile the runner fires schedules, monitor checks and health checks with the
+    last configuration that loaded, and refuses runs and deploys a person starts."""
 
 
 @router.get("/health")
@@ -54,4 +68,5 @@ async def health(request: Request, runner: RunnerDep) -> Health:
         last_seq=0 if declared.events == EventDelivery.NONE else await runner.last_seq(),
         active_runs=runner.executing() if isinstance(runner, ExecutingRunner) else [],
         capabilities=declared,
+        config_problems=runner.config_problems() if isinstance(runner, ConfiguredRunner) else [],
     )

@@ -26,6 +26,8 @@ from shipdeck.tui.deploy_format import (
     LOUD,
     OUTCOME_GLYPH,
     health_style,
+    live_mark,
+    live_text,
     outcome_style,
 )
 from shipdeck.tui.format import clip, clip_name
@@ -179,6 +181,10 @@ class DeploymentsView(FleetView[DeployData]):
         if state.revision is not None:
             text.append(f" {HEALTH_GLYPH[health]}{HEALTH_WORD[health]}")
             text.stylize(health_style(health, palette), len(state.revision) + 1)
+        live = service.live.get(env)
+        if live is not None and state.revision is not None:
+            text.append(" ")
+            text.append_text(live_mark(live, palette))
         if state.in_flight is not None:
             text.append(f" ● {state.in_flight.action.value}…", style=palette.colour("accent"))
         else:
@@ -253,6 +259,10 @@ class DeploymentsView(FleetView[DeployData]):
                 f"  health {HEALTH_GLYPH[health]}{HEALTH_WORD[health]}",
                 style=health_style(health, palette),
             )
+        live = service.live.get(env)
+        if live is not None and state.revision is not None:
+            text.append("\n")
+            text.append_text(live_text(live, palette, now))
         last = service.last_action.get(env)
         if last is None and not self.read_only(index):
             text.append("\nd deploys a build or model version here", style=palette.muted)

@@ -17,7 +17,7 @@ from shipdeck.model.capabilities import Capability
 from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui.actions import refuse_if_unable
-from shipdeck.tui.deploy_format import delta_text
+from shipdeck.tui.deploy_format import delta_text, live_text
 from shipdeck.tui.fleet import runner_lacks
 from shipdeck.tui.format import clip, clip_name, format_param
 from shipdeck.tui.keymap_deploy import DEPLOY_WRITE_ACTIONS, deploy_bindings
@@ -57,6 +57,7 @@ class ModelsView(FleetView[ModelsData]):
     ModelsView VersionTable { max-height: 1fr; }
     ModelsView .view-status { height: 1; padding: 0 1; color: $foreground 70%; }
     ModelsView #models-origin { height: 1; padding: 0 1; color: $foreground 70%; display: none; }
+    ModelsView #models-live { height: 1; padding: 0 1; display: none; }
     """
     BINDINGS: ClassVar[list[BindingType]] = list(
         deploy_bindings("models.sort", "filter", "models.mark", "models.alias")
@@ -74,6 +75,7 @@ class ModelsView(FleetView[ModelsData]):
         yield Static("", id="models-status", classes="view-status")
         yield VersionTable([("model", "model")], fixed_columns=1, id="models-table")
         yield Static("", id="models-origin", markup=False)
+        yield Static("", id="models-live", markup=False)
         yield FilterInput(placeholder="filter: model, version, alias, #run", id="models-filter")
 
     async def load(self, index: int, runner: Runner) -> ModelsData:
@@ -201,6 +203,28 @@ class ModelsView(FleetView[ModelsData]):
         status = self._status()
         self.query_one("#models-status", Static).update(self.with_runners(status))
         self._paint_origin()
+        self._paint_live()
+
+    def _paint_live(self) -> None:
+        """Under the table, how a deployed version does in production by a monitor's values:
+        the highlighted version's, else the first runner's first (so it shows without a
+        search), each line naming the model, the version and where it runs."""
+        line = self.query_one("#models-live", Static)
+        selected = self.selected()
+        live = None
+        if selected is not None:
+            part = self.parts.get(selected[0])
+            if part is not None and part.data is not None:
+                live = part.data.live_of(selected[1].name, selected[2].version)
+        if live is None:
+            live = next((p for _, d in self.answered() for p in d.live), None)
+        line.display = live is not None
+        if live is None:
+            return
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        text.append(f"{live.model} {live.version_label} on {live.env} ", style="bold")
+        text.append_text(live_text(live, self.shipdeck.palette, self.shipdeck.clock()))
+        line.update(text)
 
     def _paint_origin(self) -> None:
         """Under the table, what the highlighted version came from, when its runner recorded
@@ -303,6 +327,7 @@ class ModelsView(FleetView[ModelsData]):
     def on_virtual_table_row_highlighted(self, message: VirtualTable.RowHighlighted) -> None:
         message.stop()
         self._paint_origin()
+        self._paint_live()
 
     def on_virtual_table_row_selected(self, message: VirtualTable.RowSelected) -> None:
         message.stop()

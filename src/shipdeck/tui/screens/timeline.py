@@ -1,5 +1,6 @@
-"""Timeline (on-call): runs, deploy actions, alias moves and health from every runner in one
-time-ordered list; filter by words (kind, service, runner), `K` kind, `w` window; enter jumps."""
+"""Timeline (on-call): runs, schedule fires, alerts, deploy actions, alias moves and health
+from every runner in one time-ordered list; filter by words (kind, service, runner), `K` kind,
+`w` window; enter jumps (a run to its view, an alert to its monitor)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,15 @@ DEFAULT_WINDOW = 2
 """24h."""
 SHOWN = 500
 
-STATUS_GLYPH = {"started": "▸", "refused": "⊘", "conflict": "≠"}
+STATUS_GLYPH = {
+    "started": "▸",
+    "refused": "⊘",
+    "conflict": "≠",
+    "alerting": "⚠",
+    "acked": "✎",
+    "closed": "✓",
+}
+LOUD_STATUSES = frozenset({"failed", "refused", "conflict", "interrupted", "alerting"})
 
 
 class TimelineTable(GridTable):
@@ -118,7 +127,7 @@ class TimelineView(FleetView[list[TimelineItem]]):
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(f"{mark} ", style=palette.status(_status_colour(item.status)))
         text.append(clip(item.text, 60))
-        if item.status in ("failed", "refused", "conflict", "interrupted"):
+        if item.status in LOUD_STATUSES:
             text.stylize(palette.status("failed"), 2)
         cells.append(text)
         cells.append(clip(item.who.split("@", 1)[0], 10))
@@ -176,6 +185,24 @@ class TimelineView(FleetView[list[TimelineItem]]):
             app.push_screen(EnvHistoryScreen(item.runner, target.service, target.env))
         elif target.kind == "model":
             app.action_switch_view("models")
+        elif target.kind == "monitor":
+            self.run_worker(self._open_monitor(item.runner, target.monitor), group="open")
+
+    async def _open_monitor(self, index: int, name: str) -> None:
+        from shipdeck.tui.screens.monitor_detail import MonitorScreen
+
+        app = self.shipdeck
+        try:
+            listed = await app.runners[index].monitors()
+        except Exception as error:  # offline or refused: say so, stay here
+            self.notify(f"monitor {name}: {error}", severity="error")
+            return
+        info = next((m for m in listed if m.name == name), None)
+        if info is None:
+            self.notify(f"monitor {name} is no longer declared", severity="warning")
+            return
+        app.switch_runner(index)
+        app.push_screen(MonitorScreen(index, info))
 
 
 def _status_colour(status: str) -> str:
@@ -183,4 +210,10 @@ def _status_colour(status: str) -> str:
         return "running"
     if status in ("refused", "conflict"):
         return "cancelled"
+    if status == "alerting":
+        return "failed"
+    if status == "closed":
+        return "succeeded"
+    if status == "acked":
+        return "skipped"
     return status

@@ -65,11 +65,14 @@ class AppHeader(Widget):
         problems = app.config_problems.get(app.active)
         if problems:
             # A second line while the workspace file does not load: the views show the last
-            # configuration that did, and the operator must know why edits have no effect.
+            # configuration that did, the runner fires schedules, monitor and health checks
+            # with it, and the operator must know why edits have no effect.
             more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
             line.append("\n")
+            # What keeps running comes first: at 80 columns the problem's text is cut.
             line.append(
-                f" ⚠ {problems[0]}{more} · showing the last good configuration",
+                f" ⚠ last good configuration in use, schedules and checks too · {problems[0]}"
+                f"{more}",
                 style=palette.colour("warning") + Style(bold=True),
             )
         return line
