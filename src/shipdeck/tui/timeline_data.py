@@ -81,7 +81,7 @@ def run_items(index: int, runs: list[Run]) -> list[TimelineItem]:
                 run.started_at or run.created_at,
                 ItemKind.RUN,
                 index,
-                "running" if run.status.value in ("queued", "running") else "started",
+                "running" if not run.status.finished else "started",
                 run.pipeline,
                 f"{run.label} {clip_name(run.pipeline)} started{origin}",
                 run.user,

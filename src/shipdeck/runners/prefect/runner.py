@@ -277,7 +277,10 @@ class PrefectRunner(BaseRunner):
                 f" ({(flow_run.state_type or '').lower()})"
             )
         await self.api.cancel(run_id)
-        return (await self._runs_of([await self.api.flow_run(run_id)]))[0]
+        (run,) = await self._runs_of([await self.api.flow_run(run_id)])
+        # Told now: the worker may stop the run before the next poll sees it cancelling.
+        self.feed.publish(EventKind.RUN, run, run_id=run.id)
+        return run
 
     async def runs(
         self,
