@@ -340,15 +340,24 @@ class PrefectApi:
                 return found
 
     async def task_runs_of(
-        self, run_ids: list[str], *, offset: int = 0, limit: int = TASK_PAGE
+        self,
+        run_ids: list[str],
+        *,
+        state_types: list[str] | None = None,
+        offset: int = 0,
+        limit: int = TASK_PAGE,
     ) -> list[TaskRun]:
-        """One page of the task runs of these flow runs."""
-        body = {
+        """One page of the task runs of these flow runs (in these states)."""
+        if not run_ids:
+            return []
+        body: dict[str, Any] = {
             "flow_runs": {"id": {"any_": run_ids}},
             "offset": offset,
             "limit": limit,
             "sort": "EXPECTED_START_TIME_ASC",
         }
+        if state_types is not None:
+            body["task_runs"] = {"state": {"type": {"any_": state_types}}}
         data = await self._call("POST", "task_runs/filter", body)
         return [TaskRun.model_validate(item) for item in data]
 

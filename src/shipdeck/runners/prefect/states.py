@@ -12,6 +12,8 @@ from shipdeck.model import RunStatus, TaskStatus
 
 FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
 ACTIVE = ("SCHEDULED", "PENDING", "RUNNING", "CANCELLING", "PAUSED")
+WAITING = frozenset({"SCHEDULED", "PAUSED"})
+"""States of a flow run that no worker has taken up yet."""
 LOGGING = frozenset({"RUNNING", "CANCELLING"})
 """States in which a flow run writes log records."""
 
