@@ -165,7 +165,10 @@ async def prefect_run(root: Path, out: Path) -> None:
                 app.open_run_on(1, run.id, label=run.label)
                 await until(pilot, lambda: isinstance(app.screen, RunScreen))
                 screen = app.screen
-                await until(pilot, lambda: len(screen.query_one(DagView).tasks) >= 5)
+                await until(
+                    pilot,
+                    lambda: screen.query(DagView) and len(screen.query_one(DagView).tasks) >= 5,
+                )
                 await pilot.pause(0.5)
                 app.save_screenshot(str(out / "prefect-run.svg"))
         finally:
