@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -186,6 +187,14 @@ def test_logs_follow_and_cancel(orchestra: Path, prefect_server: PrefectServer) 
         f"deployments/{deployment}/create_flow_run",
         {"parameters": {"lines": 8, "delay": 0.5}},
     )
+    # Prefect knows a task once it runs: follow it from then (a CLI that waits for a task
+    # not run yet is not done).
+    deadline = time.monotonic() + 120
+    while not prefect_server.call(
+        "POST", "task_runs/filter", {"flow_runs": {"id": {"any_": [run["id"]]}}}
+    ):
+        assert time.monotonic() < deadline, "the task never started"
+        time.sleep(0.2)
     follow = subprocess.Popen(
         [
             sys.executable,
