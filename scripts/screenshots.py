@@ -4,7 +4,10 @@ Run: .venv/bin/python scripts/screenshots.py [--out screenshots]
 
 Runs the demo's `ci` and a failing `train -p flaky=true` on a real LocalRunner in a temporary
 workspace, then drives the TUI with Pilot and saves SVGs. Times are pinned (FrozenTimes and a
-frozen clock) so regenerating without a UI change gives identical files.
+frozen clock) so regenerating without a UI change gives identical files. `prefect-run` starts
+a private Prefect server (127.0.0.1, analytics and UI off) and the tests' `flow.serve()`
+executor (tests/prefect/flows/etl.py), runs a flow, shows its graph beside the local runner,
+and stops both by their process ids (needs the dev extra: `make .venv/.dev-installed`).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from shipdeck.tui.screens.help import HelpScreen
 from shipdeck.tui.screens.log import LogScreen
 from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.run import RunScreen
+from shipdeck.tui.widgets.dag import DagView
 from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.log_view import LogView
 from shipdeck.workspace import load_workspace
@@ -137,6 +141,43 @@ async def shoot(root: Path, out: Path, name: str, scene: Scene, theme: str, size
         await runner.close()
 
 
+async def prefect_run(root: Path, out: Path) -> None:
+    """A Prefect flow run's task graph, the Prefect server beside the local runner."""
+    from shipdeck.runners.prefect.runner import PrefectRunner
+    from tests.prefect.conftest import serve_flow, start_prefect
+
+    server = await asyncio.to_thread(start_prefect, root / "prefect")
+    try:
+        await asyncio.to_thread(serve_flow, server, "etl.py", "nested/nightly")
+        orchestra = PrefectRunner(server.url, name="orchestra")
+        local = await open_local_runner(load_workspace(root), user="op")
+        try:
+            run = await orchestra.start_run("etl/nightly", {"rows": "500"})
+            await orchestra.wait_run(run.id)
+            app: ShipdeckApp = create_app(
+                [FrozenTimes(local), orchestra],
+                theme="shipdeck-dark",
+                clock=frozen_clock(frozen_now(2)),
+                config=TuiConfig(),
+            )
+            async with app.run_test(size=(100, 28)) as pilot:
+                await overview(pilot)
+                app.open_run_on(1, run.id, label=run.label)
+                await until(pilot, lambda: isinstance(app.screen, RunScreen))
+                screen = app.screen
+                await until(
+                    pilot,
+                    lambda: screen.query(DagView) and len(screen.query_one(DagView).tasks) >= 5,
+                )
+                await pilot.pause(0.5)
+                app.save_screenshot(str(out / "prefect-run.svg"))
+        finally:
+            await local.close()
+            await orchestra.close()
+    finally:
+        await asyncio.to_thread(server.stop)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -151,6 +192,9 @@ def main() -> int:
         for name, scene, theme, size in SCENES:
             asyncio.run(shoot(root, args.out, name, scene, theme, size))
             print(f"{args.out / name}.svg")
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' helpers
+        asyncio.run(prefect_run(root, args.out))
+        print(f"{args.out / 'prefect-run'}.svg")
     return 0
 
 

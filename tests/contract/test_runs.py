@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from shipdeck.errors import InvalidInput, NotFound, Refused, ShipdeckError
@@ -140,14 +142,16 @@ async def test_cancel_running_run(runner: Runner) -> None:
 
 
 @needs(Capability.TRIGGER_PARAMS, Capability.PIPELINES)
-async def test_runs_listing_paging_and_references(runner: Runner) -> None:
+async def test_runs_listing_paging_and_references(
+    runner: Runner, contract_pipeline: Callable[[str], str]
+) -> None:
     first = await runner.start_run("build")
     await runner.wait_run(first.id)
     second = await runner.start_run("chatty", {"lines": "1"})
     await runner.wait_run(second.id)
     listed = await runner.runs()
     assert [r.id for r in listed][:2] == [second.id, first.id]
-    assert [r.id for r in await runner.runs(pipeline="build")] == [first.id]
+    assert [r.id for r in await runner.runs(pipeline=contract_pipeline("build"))] == [first.id]
     assert [r.id for r in await runner.runs(limit=1)] == [second.id]
     assert [r.id for r in await runner.runs(before=second.id)] == [first.id]
     assert await runner.resolve_run("last") == second.id
@@ -179,7 +183,9 @@ async def test_runs_of_a_pipeline_filter_by_the_recorded_name_declared_or_not(
 
 
 @needs(Capability.TRIGGER_PARAMS, Capability.PIPELINES)
-async def test_runs_filter_on_the_runner_with_a_total(runner: Runner) -> None:
+async def test_runs_filter_on_the_runner_with_a_total(
+    runner: Runner, contract_pipeline: Callable[[str], str]
+) -> None:
     """Status, pipeline and words are applied by the runner, over every recorded run (not a
     page the client already has), and `runs_page` says how many match in all."""
     ids: dict[str, int] = {}
@@ -198,7 +204,8 @@ async def test_runs_filter_on_the_runner_with_a_total(runner: Runner) -> None:
         return [r.id for r in runs]
 
     assert listed(await runner.runs(status=RunStatus.FAILED)) == [ids["broken"]]
-    assert listed(await runner.runs(pipeline="build", status=RunStatus.SUCCEEDED)) == [
+    build = contract_pipeline("build")
+    assert listed(await runner.runs(pipeline=build, status=RunStatus.SUCCEEDED)) == [
         ids["hi"],
         ids["ok"],
     ]
@@ -212,9 +219,9 @@ async def test_runs_filter_on_the_runner_with_a_total(runner: Runner) -> None:
     assert listed(await runner.runs(text="chatty contract")) == [ids["loud"], ids["quiet"]]
     assert await runner.runs(text="chatty nothing-like-this") == []
 
-    page = await runner.runs_page(pipeline="build", limit=2)
+    page = await runner.runs_page(pipeline=build, limit=2)
     assert (listed(page.runs), page.total) == ([ids["hi"], ids["broken"]], 3)
-    older = await runner.runs_page(pipeline="build", limit=2, before=ids["broken"])
+    older = await runner.runs_page(pipeline=build, limit=2, before=ids["broken"])
     assert (listed(older.runs), older.total) == ([ids["ok"]], 3)
     everything = await runner.runs_page(limit=1)
     assert (listed(everything.runs), everything.total) == ([ids["hi"]], 5)
@@ -242,7 +249,7 @@ async def test_failures_count_each_pipelines_streak_since_it_last_succeeded(
     await runner.wait_run(slow.id)
     streaks = await runner.failures()
     assert [(s.run.id, s.count, s.env) for s in streaks] == [(newest, 3, None)]
-    assert streaks[0].run.status == RunStatus.FAILED and first < newest
+    assert streaks[0].run.status == RunStatus.FAILED and first != newest  # ids are opaque
     await build(False)
     assert await runner.failures() == []
 
@@ -288,7 +295,7 @@ async def test_wait_events_times_out_empty_and_resets_when_asked_for_the_future(
         (lambda r: r.run("a1b2-c3"), NotFound, "no run a1b2-c3"),
         (lambda r: r.read_log("a?b#c d", "compile"), NotFound, "no run a?b#c d"),
         (lambda r: r.resolve_run("x y"), InvalidInput, "'x y'"),
-        (lambda r: r.resolve_run(""), InvalidInput, "run reference '': expected a run number"),
+        (lambda r: r.resolve_run(""), InvalidInput, "run reference '': expected a "),
         (lambda r: r.read_log("999", "compile"), NotFound, "#999"),
         (lambda r: r.rerun("999"), NotFound, "#999"),
         (lambda r: r.cancel("999"), NotFound, "#999"),

@@ -1,9 +1,9 @@
-"""A real Prefect server and a served flow, started once per test session on 127.0.0.1.
+"""A real Prefect server and its served flows, started once per test session on 127.0.0.1.
 
 `prefect server start` (analytics and UI off, SQLite, log streaming on) in its own process
-group, and `flow.serve()` of tests/prefect/flows/etl.py as its executor; both stopped by their
-own process ids at the end. The prefect package is a test dependency (pyproject's dev extra),
-never a runtime one of shipdeck.
+group, and `flow.serve()` of tests/prefect/flows/etl.py and of the contract suite's flows
+(flows/contract.py) as its executors; all stopped by their own process ids at the end. The
+prefect package is a test dependency (pyproject's dev extra), never a runtime one of shipdeck.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,8 @@ class PrefectServer:
     root: Path
     env: dict[str, str]
     server: subprocess.Popen[bytes]
-    worker: subprocess.Popen[bytes] | None = None
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    """The `serve()` processes executing its flows."""
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         response = httpx.request(method, f"{self.url}/{path}", json=body, timeout=30.0)
@@ -82,8 +83,8 @@ class PrefectServer:
         raise AssertionError(f"flow run {run_id} never reached {sorted(wanted)}")
 
     def stop(self) -> None:
-        if self.worker is not None:
-            stop_group(self.worker)
+        for worker in self.workers:
+            stop_group(worker)
         stop_group(self.server)
 
 
@@ -145,9 +146,9 @@ def serve_flow(
     server: PrefectServer, script: str = "etl.py", deployment: str = "etl/nightly"
 ) -> None:
     """Start a flows file's `serve()` and wait until `deployment` is registered."""
-    log = server.root / "serve.log"
+    log = server.root / f"serve-{Path(script).stem}.log"
     with log.open("ab") as out:
-        server.worker = subprocess.Popen(
+        worker = subprocess.Popen(
             [sys.executable, str(FLOWS / script)],
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -155,7 +156,7 @@ def serve_flow(
             cwd=server.root,
             start_new_session=True,
         )
-    worker = server.worker
+    server.workers.append(worker)
 
     def registered() -> bool:
         return httpx.get(f"{server.url}/deployments/name/{deployment}", timeout=2.0).is_success
@@ -169,6 +170,10 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prefect
     try:
         serve_flow(server, deployment="nested/nightly")
         server.deployment_id("etl/nightly")
+        # The contract suite's pipelines as flows (tests/prefect/test_contract.py).
+        serve_flow(server, "contract.py", "chatty/contract")
+        for name in ("build/contract", "slow/contract"):
+            server.deployment_id(name)
         yield server
     finally:
         server.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,132 @@ def test_a_server_with_an_auth_string_takes_basic_auth(tmp_path: Path) -> None:
         assert "s3cret" not in listed.stdout
     finally:
         server.stop()
+
+
+@pytest.fixture
+def orchestra(prefect_server: PrefectServer, tmp_path: Path) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[[runners]]\nkind = "prefect"\nname = "orchestra"\nurl = "{prefect_server.url}"\n'
+        "poll_interval = 0.5\n"
+    )
+    return config
+
+
+def cli(config: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    """`shipdeck --runner orchestra ARGS` as a real process, NO_COLOR."""
+    return subprocess.run(
+        [sys.executable, "-m", "shipdeck", "--runner", "orchestra", *args],
+        capture_output=True,
+        text=True,
+        cwd=config.parent,
+        env={"SHIPDECK_CONFIG": str(config), "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+        check=False,
+        timeout=timeout,
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], words: str) -> None:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert words in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_run_runs_show_logs_rerun_and_refusals(orchestra: Path) -> None:
+    """`run FLOW/DEPLOYMENT -p K=V` checked against the schema, followed to its end; `runs`,
+    `show` and `logs` read it back; `rerun` runs the whole flow again (the same flow run);
+    a part rerun is one line, exit 2; a bad param one line, exit 2, nothing created."""
+    before = json.loads(cli(orchestra, "runs", "--json").stdout or "[]")
+    one_line_error(
+        cli(orchestra, "run", "etl/nightly", "-p", "rows=abc"),
+        "pipeline 'etl/nightly': param 'rows': expected an integer, got 'abc'",
+    )
+    one_line_error(cli(orchestra, "run", "etl/nightly", "-p", "bogus=1"), "no param 'bogus'")
+    assert json.loads(cli(orchestra, "runs", "--json").stdout or "[]") == before
+
+    ran = cli(orchestra, "run", "etl/nightly", "-p", "rows=4")
+    assert ran.returncode == 0, ran.stderr
+    first = ran.stdout.splitlines()[0]
+    assert first.startswith("run ") and " etl/nightly started" in first
+    label = first.split()[1]
+
+    listed = cli(orchestra, "runs", "--pipeline", "etl/nightly", "--limit", "1")
+    assert listed.returncode == 0, listed.stderr
+    assert label in listed.stdout and "✓ succeeded" in listed.stdout
+
+    shown = cli(orchestra, "show", label)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith(f"run {label}  etl/nightly  ✓ succeeded")
+    assert "rows=4" in shown.stdout and "extract-" in shown.stdout
+
+    logs = cli(orchestra, "logs", label, "flow")
+    assert logs.returncode == 0, logs.stderr
+    extract = next(line.split()[0] for line in shown.stdout.splitlines() if "extract-" in line)
+    task_log = cli(orchestra, "logs", label, extract)
+    assert "extracting 4 rows" in task_log.stdout, task_log.stderr
+
+    for refused in (["--failed"], ["--from", extract]):
+        one_line_error(cli(orchestra, "rerun", label, *refused), "retries a flow run as a whole")
+    again = cli(orchestra, "rerun", label)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith(f"run {label} etl/nightly started: rerun (all) of {label}")
+    shown = cli(orchestra, "show", "--json", label)
+    assert json.loads(shown.stdout)["tasks"][0]["attempts"] == 2
+
+
+def test_logs_follow_and_cancel(orchestra: Path, prefect_server: PrefectServer) -> None:
+    """`logs -f` prints a running run's lines as they come and ends with it; `cancel`
+    says cancelling, `show` then cancelled; cancelling it again is refused."""
+    deployment = prefect_server.deployment_id("chatty/contract")
+    run = prefect_server.call(
+        "POST",
+        f"deployments/{deployment}/create_flow_run",
+        {"parameters": {"lines": 8, "delay": 0.5}},
+    )
+    # Prefect knows a task once it runs: follow it from then (a CLI that waits for a task
+    # not run yet is not done).
+    deadline = time.monotonic() + 120
+    while not prefect_server.call(
+        "POST", "task_runs/filter", {"flow_runs": {"id": {"any_": [run["id"]]}}}
+    ):
+        assert time.monotonic() < deadline, "the task never started"
+        time.sleep(0.2)
+    follow = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "shipdeck",
+            "--runner",
+            "orchestra",
+            "logs",
+            "-f",
+            run["name"],
+            "talk",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=orchestra.parent,
+        env={"SHIPDECK_CONFIG": str(orchestra), "PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+    )
+    try:
+        out, err = follow.communicate(timeout=180)
+    finally:
+        follow.kill()
+    assert follow.returncode == 0, err
+    assert [line for line in out.splitlines() if line.startswith("line ")] == [
+        f"line {i}" for i in range(8)
+    ]
+
+    slow = prefect_server.call(
+        "POST", f"deployments/{prefect_server.deployment_id('slow/contract')}/create_flow_run", {}
+    )
+    prefect_server.wait_run(slow["id"], final=False)
+    cancelled = cli(orchestra, "cancel", slow["name"])
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert cancelled.stdout.strip() == f"run {slow['name']} slow/contract: cancelling"
+    assert prefect_server.wait_run(slow["id"]) == "CANCELLED"
+    assert "⊘ cancelled" in cli(orchestra, "show", slow["name"]).stdout
+    refused = cli(orchestra, "cancel", slow["name"])
+    assert refused.returncode != 0 and "has already finished" in refused.stderr
+    assert refused.stderr.count("\n") == 1

@@ -179,7 +179,10 @@ async def test_cancel_a_slow_run(runner: PrefectRunner, prefect_server: PrefectS
     with pytest.raises(Refused, match="has not finished"):
         await runner.rerun(run.id)
     cancelling = await runner.cancel(run.id)
-    assert cancelling.status is RunStatus.RUNNING  # CANCELLING: asked, not yet stopped
+    assert cancelling.status is RunStatus.CANCELLING  # asked, not yet stopped
+    assert not cancelling.status.finished
+    assert run.id in {r.id for r in await runner.runs(status=RunStatus.RUNNING)}
+    assert [r.id for r in await runner.runs(status=RunStatus.CANCELLING)] in ([run.id], [])
     statuses: list[RunStatus] = []
     while RunStatus.CANCELLED not in statuses:
         page = await runner.wait_events(after, wait=5.0)
@@ -187,6 +190,9 @@ async def test_cancel_a_slow_run(runner: PrefectRunner, prefect_server: PrefectS
         statuses += [
             e.data.status for e in page.events if isinstance(e, RunEvent) and e.run_id == run.id
         ]
+    # Shown as cancelling, then cancelled: never back to running in between.
+    assert statuses[statuses.index(RunStatus.CANCELLING) :][-1] is RunStatus.CANCELLED
+    assert RunStatus.RUNNING not in statuses[statuses.index(RunStatus.CANCELLING) :]
     assert (await runner.run(run.id)).run.status is RunStatus.CANCELLED
 
 

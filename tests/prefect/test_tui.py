@@ -6,6 +6,7 @@ while the local runner goes on, and shows live again once the server is back."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -17,6 +18,7 @@ from shipdeck.tui.screens.overview import OverviewView
 from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.widgets.dag import DagView
 from shipdeck.tui.widgets.grid import GridTable
+from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.log_pane import LogPane
 from tests.prefect.conftest import PrefectServer, free_port, start_prefect
 from tests.prefect.test_runner import settled
@@ -156,3 +158,48 @@ async def test_the_graph_grows_while_the_flow_runs(
             pilot, lambda: drawn() == {FLOW_TASK, "extract", "transform_a", "transform_b", "load"}
         )
         await wait_for(pilot, lambda: "so far" not in summary(), "the run's end")
+
+
+async def test_a_run_view_names_the_run_while_it_loads_and_shows_cancelling_then_cancelled(
+    deck: Deck,  # noqa: F811 (the fixture imported above)
+    orchestra: PrefectRunner,
+    prefect_server: PrefectServer,
+) -> None:
+    """Opened by its id alone, the view says "loading" (never the flow run's UUID) until it
+    has the run's name; a cancel shows as cancelling (its own glyph and word), then cancelled."""
+    run = await orchestra.start_run("etl/nightly", {"slow": "120"})
+    app = deck.app(deck.runner, orchestra)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        app.open_run_on(1, run.id)
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the run view")
+        screen = app.screen
+
+        def summary() -> str:
+            return str(screen.query_one("#run-summary").render())
+
+        def header() -> str:
+            return screen.query_one(AppHeader).title_text
+
+        await wait_for(pilot, lambda: screen.query("#run-summary"), "the summary")
+        assert run.id not in summary() and run.id not in header()
+        assert "loading" in summary()
+        await wait_for(pilot, lambda: run.label in summary(), "the run's name")
+        assert header() == f"run {run.label}" and run.id not in summary()
+
+        app.open_run_on(1, run.id, label=run.label, replace=True)
+        await wait_for(pilot, lambda: app.screen is not screen, "the view again")
+        again = app.screen
+        await wait_for(pilot, lambda: again.query("#run-summary"), "the summary")
+        assert run.label in str(again.query_one("#run-summary").render())
+
+        await asyncio.to_thread(prefect_server.wait_run, run.id, final=False)
+        await orchestra.cancel(run.id)
+        screen = again
+        await wait_for(pilot, lambda: "⊖ cancelling" in summary(), "cancelling")
+        # The served flow's process stops within its 30 s grace (a task thread sleeping).
+        deadline = time.monotonic() + 120
+        while "⊘ cancelled" not in summary():
+            assert time.monotonic() < deadline, summary()
+            assert "running" not in summary()
+            await pilot.pause(0.1)

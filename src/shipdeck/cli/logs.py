@@ -17,7 +17,6 @@ from shipdeck.cli.output import colour_enabled, is_terminal
 from shipdeck.errors import InvalidInput, NotFound
 from shipdeck.logtext import terminal_colours, visible
 from shipdeck.model import LogLine, LogStream
-from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 
 PAGE = 5000
@@ -84,7 +83,7 @@ async def logs_command(args: argparse.Namespace, ctx: CliContext) -> int:
     names = [task.name for task in detail.tasks]
     if args.task is not None and args.task not in names:
         raise NotFound(
-            f"run {run_label(run_id)} has no task {args.task!r}; tasks: {', '.join(names)}"
+            f"run {detail.run.label} has no task {args.task!r}; tasks: {', '.join(names)}"
         )
     tasks = [args.task] if args.task else names
     many = len(tasks) > 1
@@ -112,7 +111,9 @@ async def logs_command(args: argparse.Namespace, ctx: CliContext) -> int:
             return 0
         run = (await runner.run(run_id)).run
         if run.status.finished:
-            # One last pass: the run is over, so whatever is in the logs now is all there is.
+            # One last pass once the runner says what the run recorded has landed (a Prefect
+            # worker ships log lines after the run's end): then it is all there is.
+            await runner.wait_run(run_id)
             for task in tasks:
                 if not ended[task]:
                     prefix = f"{task.ljust(width)} | " if many else ""

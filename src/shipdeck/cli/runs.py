@@ -108,9 +108,11 @@ async def rerun_command(args: argparse.Namespace, ctx: CliContext) -> int:
     run = await runner.rerun(run_id, mode, from_task=args.from_task, jobs=args.jobs)
     if not args.json:
         planned = run.tasks_total - run.tasks_done
+        # A runner that reruns in place (Prefect) answers the same run: name it by its label.
+        origin = run.label if run.id == run_id else run_label(run_id)
+        counted = f", {planned} of {run.tasks_total} tasks to run" if run.tasks_total else ""
         ctx.print(
-            f"run {run.label} {run.pipeline} started: rerun ({mode.value}) of {run_label(run_id)}, "
-            f"{planned} of {run.tasks_total} tasks to run"
+            f"run {run.label} {run.pipeline} started: rerun ({mode.value}) of {origin}{counted}"
         )
     return await _finish(ctx, run, after, args.json)
 

@@ -34,6 +34,9 @@ def parse_id(digits: str, what: str) -> int | None:
 class RunStatus(StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
+    CANCELLING = "cancelling"
+    """Still running, asked to stop: its runner has not stopped it yet (a Prefect worker
+    takes seconds). A filter on `running` includes these runs."""
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -42,7 +45,7 @@ class RunStatus(StrEnum):
 
     @property
     def finished(self) -> bool:
-        return self not in (RunStatus.QUEUED, RunStatus.RUNNING)
+        return self not in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.CANCELLING)
 
 
 class TaskStatus(StrEnum):

@@ -330,19 +330,28 @@ class ShipdeckApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
-    def open_run(self, run_id: str, *, task: str | None = None, replace: bool = False) -> None:
+    def open_run(
+        self,
+        run_id: str,
+        *,
+        task: str | None = None,
+        replace: bool = False,
+        label: str | None = None,
+    ) -> None:
         from shipdeck.tui.screens.run import RunScreen
 
-        screen = RunScreen(run_id, task=task)
+        screen = RunScreen(run_id, task=task, label=label)
         if replace and isinstance(self.screen, RunScreen):
             self.switch_screen(screen)
         else:
             self.push_screen(screen)
 
-    def open_run_on(self, index: int, run_id: str, *, replace: bool = False) -> None:
+    def open_run_on(
+        self, index: int, run_id: str, *, replace: bool = False, label: str | None = None
+    ) -> None:
         """Open a run of any runner: the app switches to that runner first."""
         self.switch_runner(index)
-        self.open_run(run_id, replace=replace)
+        self.open_run(run_id, replace=replace, label=label)
 
     async def action_quit(self) -> None:
         """On the main screen, quit; from a view opened on top of it (q is not back there),

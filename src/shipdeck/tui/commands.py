@@ -52,7 +52,7 @@ class ShipdeckCommands(Provider):
                     (
                         f"pipeline {pipeline.name}",
                         f"open its latest run {last.label}",
-                        partial(app.open_run, last.id),
+                        partial(app.open_run, last.id, label=last.label),
                     )
                 )
                 for task in pipeline.tasks:
@@ -60,7 +60,7 @@ class ShipdeckCommands(Provider):
                         (
                             f"task {pipeline.name}.{task}",
                             f"open {task} in run {last.label}",
-                            partial(app.open_run, last.id, task=task),
+                            partial(app.open_run, last.id, task=task, label=last.label),
                         )
                     )
             else:
@@ -77,7 +77,7 @@ class ShipdeckCommands(Provider):
                 (
                     f"run {run.label} {run.pipeline}",
                     f"{glyph(run.status)} {run.status.value}",
-                    partial(app.open_run, run.id),
+                    partial(app.open_run, run.id, label=run.label),
                 )
             )
         for view, label in VIEW_ENTRIES:

@@ -17,6 +17,7 @@ STATUS_COLOUR: dict[str, str] = {
     "pending": "foreground-muted",
     "running": "accent",
     "retrying": "warning",
+    "cancelling": "warning",
     "succeeded": "success",
     "failed": "error",
     "skipped": "foreground-muted",

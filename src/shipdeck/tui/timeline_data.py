@@ -103,7 +103,7 @@ def run_items(index: int, runs: list[Run]) -> list[TimelineItem]:
                 run.started_at or run.created_at,
                 ItemKind.RUN if run.cause is None else ItemKind.FIRE,
                 index,
-                "running" if run.status.value in ("queued", "running") else "started",
+                "running" if not run.status.finished else "started",
                 run.pipeline,
                 started,
                 run.user,

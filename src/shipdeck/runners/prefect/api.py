@@ -14,7 +14,7 @@ import asyncio
 import base64
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict
@@ -37,6 +37,9 @@ TIMEOUT = 10.0
 
 class _Loose(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+_Row = TypeVar("_Row", bound=_Loose)
 
 
 class State(_Loose):
@@ -340,24 +343,38 @@ class PrefectApi:
                 return found
 
     async def task_runs_of(
-        self, run_ids: list[str], *, offset: int = 0, limit: int = TASK_PAGE
+        self,
+        run_ids: list[str],
+        *,
+        state_types: list[str] | None = None,
+        offset: int = 0,
+        limit: int = TASK_PAGE,
     ) -> list[TaskRun]:
-        """One page of the task runs of these flow runs."""
-        body = {
+        """One page of the task runs of these flow runs (in these states)."""
+        if not run_ids:
+            return []
+        body: dict[str, Any] = {
             "flow_runs": {"id": {"any_": run_ids}},
             "offset": offset,
             "limit": limit,
             "sort": "EXPECTED_START_TIME_ASC",
         }
+        if state_types is not None:
+            body["task_runs"] = {"state": {"type": {"any_": state_types}}}
         data = await self._call("POST", "task_runs/filter", body)
         return [TaskRun.model_validate(item) for item in data]
 
-    async def task_runs_by_id(self, ids: list[str]) -> list[TaskRun]:
+    async def _by_id(self, kind: str, ids: list[str], model: type[_Row]) -> list[_Row]:
+        """The `kind` (flow_runs, task_runs) with these ids, in one request."""
         if not ids:
             return []
-        body = {"task_runs": {"id": {"any_": ids}}, "limit": len(ids)}
-        data = await self._call("POST", "task_runs/filter", body)
-        return [TaskRun.model_validate(item) for item in data]
+        body = {kind: {"id": {"any_": ids}}, "limit": len(ids)}
+        return [
+            model.model_validate(item) for item in await self._call("POST", f"{kind}/filter", body)
+        ]
+
+    async def task_runs_by_id(self, ids: list[str]) -> list[TaskRun]:
+        return await self._by_id("task_runs", ids, TaskRun)
 
     async def task_run(self, task_run_id: str) -> TaskRun:
         return TaskRun.model_validate(await self._call("GET", f"task_runs/{task_run_id}"))
@@ -368,11 +385,7 @@ class PrefectApi:
         return [FlowRun.model_validate(item) for item in data]
 
     async def flow_runs_by_id(self, ids: list[str]) -> list[FlowRun]:
-        if not ids:
-            return []
-        body = {"flow_runs": {"id": {"any_": ids}}, "limit": len(ids)}
-        data = await self._call("POST", "flow_runs/filter", body)
-        return [FlowRun.model_validate(item) for item in data]
+        return await self._by_id("flow_runs", ids, FlowRun)
 
     async def create_flow_run(
         self, deployment_id: str, parameters: dict[str, Any], *, tags: list[str] | None = None

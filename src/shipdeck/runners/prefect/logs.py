@@ -8,8 +8,14 @@ every log of a run, and the next asks Prefect only for records from shortly befo
 one kept (deduplicated by record id).
 
 The flow's process ships its records in batches (every 2 s by default), so some land after
-the run has ended: a log counts as finished only once its run or task is final and
-`SETTLE` seconds have passed since it ended.
+the run has ended. Its engine's last record of an attempt is the flow's own "Finished in state
+..." (written once the state is final), and one process ships records in order: a run's logs
+are complete once it is final and that record of its last attempt has landed, or, for a run
+whose process died before writing it, `SETTLE` seconds after it ended.
+
+Records Prefect's engine writes about the run (`Beginning flow run ...`, `Finished in state
+...`) are on the `sys` stream, as shipdeck's own lines about a local task are; what the flow
+printed or logged is on `out` (warnings and worse on `err`).
 """
 
 from __future__ import annotations
@@ -36,10 +42,23 @@ KEEP = 32
 _LEVELS = {50: "CRITICAL", 40: "ERROR", 30: "WARNING"}
 
 
+_ENGINE = re.compile(
+    r"(Finished in state |Beginning (sub)?flow run |Created (task|subflow) run |View at "
+    r"|Executing |Running on worker |Opening process|Process for flow run |Downloading flow"
+    r" code|Received non-final state |Hook '.*' finished running)"
+)
+"""How Prefect's engine starts the records it writes about a run (info level)."""
+CLOSING = "Finished in state "
+"""The flow's own last record of an attempt."""
+
+
 def record_lines(record: Record, first: int) -> list[LogLine]:
     """A record as numbered lines: its message split at line breaks, the first line prefixed
-    with the level when it is a warning or worse; ERROR and above go to stderr."""
+    with the level when it is a warning or worse; ERROR and above go to stderr, the engine's
+    own records about the run to `sys`."""
     stream = LogStream.ERR if record.level >= 40 else LogStream.OUT
+    if record.level < 30 and _ENGINE.match(record.message):
+        stream = LogStream.SYS
     texts = record.message.splitlines() or [""]
     level = next((name for at, name in _LEVELS.items() if record.level >= at), None)
     if level is not None:
@@ -73,6 +92,10 @@ class RunLogs:
     seen: set[str] = field(default_factory=set)
     newest: datetime | None = None
     complete: bool = False
+    closings: int = 0
+    """The flow's closing records read (one per attempt that ended normally)."""
+    ended: datetime | None = None
+    """When the run had ended when `complete` was decided (a retry ends it again later)."""
 
 
 OVERLAP = timedelta(seconds=2)
@@ -110,25 +133,35 @@ class LogStore:
         logs = self._runs.get(key.run_id)
         return logs.logs.get(key.task_run_id) if logs is not None else None
 
-    async def read(self, key: LogKey, ended: datetime | None) -> tuple[TaskLog, list[LogLine]]:
+    def complete(self, run_id: str) -> bool:
+        logs = self._runs.get(run_id)
+        return logs is not None and logs.complete
+
+    async def read(
+        self, key: LogKey, ended: datetime | None, attempts: int = 1
+    ) -> tuple[TaskLog, list[LogLine]]:
         """One log brought up to date, and the lines this read added to it. `ended` is when
-        its run ended (None while it goes on)."""
-        added = await self.refresh(key.run_id, ended)
+        its run ended (None while it goes on), after `attempts` attempts."""
+        added = await self.refresh(key.run_id, ended, attempts)
         log = self._runs[key.run_id].logs.setdefault(key.task_run_id, TaskLog())
         log.complete = self._runs[key.run_id].complete
         return log, added.get(key.task_run_id, [])
 
-    async def refresh(self, run_id: str, ended: datetime | None) -> dict[str | None, list[LogLine]]:
+    async def refresh(
+        self, run_id: str, ended: datetime | None, attempts: int = 1
+    ) -> dict[str | None, list[LogLine]]:
         """Every log of the run brought up to date: the lines added, by task run id."""
         logs = self._runs.pop(run_id, None) or RunLogs()
         self._runs[run_id] = logs
         while len(self._runs) > self.keep:
             self._runs.popitem(last=False)
-        if logs.complete:
+        if logs.complete and ended == logs.ended:
             return {}
         settled = ended is not None and time.time() - ended.timestamp() > self.settle
         added = await self._fetch(run_id, logs)
-        logs.complete = settled
+        closed = ended is not None and logs.closings >= max(attempts, 1)
+        logs.complete, logs.ended = settled or closed, ended
+        settled = logs.complete
         for log in logs.logs.values():
             log.complete = settled
         if self.on_added is not None:
@@ -150,6 +183,8 @@ class LogStore:
                 lines = record_lines(record, len(log.lines))
                 log.lines.extend(lines)
                 added.setdefault(record.task_run_id, []).extend(lines)
+                if record.task_run_id is None and record.message.startswith(CLOSING):
+                    logs.closings += 1
                 if logs.newest is None or record.timestamp > logs.newest:
                     logs.newest = record.timestamp
             if len(page) < PAGE:

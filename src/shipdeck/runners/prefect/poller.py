@@ -40,9 +40,11 @@ class Hooks:
 
     run: Callable[[list[FlowRun]], Awaitable[list[Run]]]
     task: Callable[[str, PrefectTaskRun], TaskRun]
-    logs: Callable[[dict[str, datetime | None]], Awaitable[None]]
-    """Bring the logs of these runs up to date (run id -> when it ended, None if running);
-    the log store publishes the lines added."""
+    logs: Callable[[dict[str, tuple[datetime | None, int]]], Awaitable[None]]
+    """Bring the logs of these runs up to date (run id -> when it ended, None if running,
+    and its attempts); the log store publishes the lines added."""
+    landed: Callable[[FlowRun], Awaitable[bool]]
+    """Whether the log records of a run that ended have all landed (read, and published)."""
 
 
 class Poller:
@@ -50,8 +52,11 @@ class Poller:
         self.api, self.feed, self.hooks, self.interval = api, feed, hooks, interval
         self._runs: dict[str, tuple[object, ...]] = {}
         self._tasks: dict[str, tuple[object, ...]] = {}
-        self._ended: dict[str, tuple[float, datetime]] = {}
+        self._ended: dict[str, tuple[float, datetime, int]] = {}
         """Runs that ended, and when this poller saw it: watched SETTLE s more (late tasks)."""
+        self._held: set[str] = set()
+        """Runs that ended but whose log records have not all landed: their end is told
+        after their lines (as a local run's), once they have."""
         self._since: datetime | None = None
         self._task: asyncio.Task[None] | None = None
         self.error: ShipdeckError | None = None
@@ -105,30 +110,46 @@ class Poller:
             for run_id, key in self._runs.items()
             if run_id not in seen and key[0] not in states.FINAL
         ]
-        runs += await self.api.flow_runs_by_id(gone)
+        runs += await self.api.flow_runs_by_id(sorted(set(gone) | (self._held - seen)))
+        self._held.clear()
         for run_id in [run_id for run_id in self._runs if run_id not in seen]:
             del self._runs[run_id]  # final and quiet: the next change brings it back
         changed = [run for run in runs if self._runs.get(run.id) != _run_key(run)]
+        if not baseline:
+            for run in changed:
+                if run.state_type in states.FINAL and not await self.hooks.landed(run):
+                    self._held.add(run.id)
+            changed = [run for run in changed if run.id not in self._held]
         for run in runs:
+            if run.id in self._held:
+                continue
             self._runs[run.id] = _run_key(run)
             if run.state_type in states.FINAL:
-                self._ended.setdefault(run.id, (time.monotonic(), run.end_time or started))
+                seen_end = (time.monotonic(), run.end_time or started, run.run_count)
+                self._ended.setdefault(run.id, seen_end)
             else:
                 self._ended.pop(run.id, None)
-        if changed and not baseline:
-            for mapped in await self.hooks.run(changed):
-                self.feed.publish(EventKind.RUN, mapped, run_id=mapped.id)
-        await self._tick_tasks([run.id for run in active], baseline)
-        logging: dict[str, datetime | None] = {
-            run.id: None for run in runs if run.state_type in states.LOGGING
+        # A run's start before its tasks, its end after them (and after its log lines).
+        ending = [run for run in changed if run.state_type in states.FINAL]
+        await self._publish([run for run in changed if run not in ending], baseline)
+        watched = [run.id for run in active] + [run.id for run in ending]
+        await self._tick_tasks(watched + sorted(self._held), baseline)
+        await self._publish(ending, baseline)
+        logging: dict[str, tuple[datetime | None, int]] = {
+            run.id: (None, run.run_count) for run in runs if run.state_type in states.LOGGING
         }
-        logging.update({run_id: ended for run_id, (_, ended) in self._ended.items()})
+        logging.update({run_id: (end, count) for run_id, (_, end, count) in self._ended.items()})
         await self.hooks.logs(logging)
         self._since = started
         now = time.monotonic()
-        for run_id, (at, _) in list(self._ended.items()):
+        for run_id, (at, _, _) in list(self._ended.items()):
             if now - at > SETTLE:
                 del self._ended[run_id]
+
+    async def _publish(self, runs: list[FlowRun], baseline: bool) -> None:
+        if runs and not baseline:
+            for mapped in await self.hooks.run(runs):
+                self.feed.publish(EventKind.RUN, mapped, run_id=mapped.id)
 
     async def _tick_tasks(self, active: list[str], baseline: bool) -> None:
         watched = list(dict.fromkeys([*active, *self._ended]))

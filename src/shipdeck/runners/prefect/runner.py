@@ -31,6 +31,7 @@ from shipdeck.model import (
 )
 from shipdeck.model.capabilities import Capabilities, Capability, EventDelivery
 from shipdeck.model.events import EventKind, LogData
+from shipdeck.model.ids import run_label
 from shipdeck.runners.base import BaseRunner, read_log_pages
 from shipdeck.runners.prefect import logs as log_text
 from shipdeck.runners.prefect import mapping, states
@@ -51,6 +52,7 @@ TASK_NAMES = 50_000
 """Task run names remembered (for log events), newest kept."""
 FAILURE_DEPTH = 50
 """Finished runs per deployment looked at for a failure streak."""
+CANCELLED_HERE = "cancelled from shipdeck"
 
 
 def capabilities_of(*, read_only: bool, interval: float) -> Capabilities:
@@ -117,7 +119,12 @@ class PrefectRunner(BaseRunner):
         self.poller = Poller(
             self.api,
             self.feed,
-            Hooks(run=self._runs_of, task=self._task_of, logs=self._follow_logs),
+            Hooks(
+                run=self._runs_of,
+                task=self._task_of,
+                logs=self._follow_logs,
+                landed=self._logs_landed,
+            ),
             poll_interval,
         )
 
@@ -231,9 +238,12 @@ class PrefectRunner(BaseRunner):
         flow_run = await self.api.create_flow_run(deployment_id, values, tags=tags)
         return (await self._runs_of([flow_run]))[0]
 
-    async def _flow_run(self, run_id: str) -> FlowRun:
+    def _check_id(self, run_id: str) -> None:
         if not _UUID.match(run_id):
-            raise NotFound(f"runner {self.name} has no run {run_id!r}")
+            raise NotFound(f"runner {self.name} has no run {run_label(run_id)}")
+
+    async def _flow_run(self, run_id: str) -> FlowRun:
+        self._check_id(run_id)
         return await self.api.flow_run(run_id)
 
     async def rerun(
@@ -276,8 +286,15 @@ class PrefectRunner(BaseRunner):
                 f"runner {self.name}: run {flow_run.name} has already finished"
                 f" ({(flow_run.state_type or '').lower()})"
             )
-        await self.api.cancel(run_id)
-        return (await self._runs_of([await self.api.flow_run(run_id)]))[0]
+        if flow_run.state_type in states.WAITING:
+            # Not started: nothing to stop, and no worker would ever move it on.
+            await self.api.set_state(run_id, "CANCELLED", "Cancelled", CANCELLED_HERE)
+        else:
+            await self.api.cancel(run_id, CANCELLED_HERE)
+        (run,) = await self._runs_of([await self.api.flow_run(run_id)])
+        # Told now: the worker may stop the run before the next poll sees it cancelling.
+        self.feed.publish(EventKind.RUN, run, run_id=run.id)
+        return run
 
     async def runs(
         self,
@@ -320,14 +337,26 @@ class PrefectRunner(BaseRunner):
                 ids = [run.id for run in rows]
                 rows = rows[ids.index(before) + 1 :] if before in ids else rows
             mapped = await self._runs_of(rows)
+            reasons = await self._reasons(rows) if words else {}
             found.extend(
                 run
                 for run, row in zip(mapped, rows, strict=True)
-                if _matches(run, words, row.state.message if row.state else None)
+                if _matches(run, words, reasons.get(row.id))
             )
             if len(page) < size:
                 break
         return found[:limit]
+
+    async def _reasons(self, rows: list[FlowRun]) -> dict[str, str]:
+        """Why each run ended as it did: its state's message and its failed tasks' (one
+        request for the page's failed runs)."""
+        found = {row.id: row.state.message or "" for row in rows if row.state is not None}
+        failed = [row.id for row in rows if row.state_type in ("FAILED", "CRASHED")]
+        for task_run in await self.api.task_runs_of(failed, state_types=["FAILED", "CRASHED"]):
+            message = task_run.state.message if task_run.state else None
+            if task_run.flow_run_id and message:
+                found[task_run.flow_run_id] = f"{found.get(task_run.flow_run_id, '')} {message}"
+        return found
 
     async def runs_page(
         self,
@@ -381,8 +410,7 @@ class PrefectRunner(BaseRunner):
         return streaks[:limit]
 
     async def _detail(self, run_id: str) -> tuple[FlowRun, RunDetail]:
-        if not _UUID.match(run_id):
-            raise NotFound(f"runner {self.name} has no run {run_id!r}")
+        self._check_id(run_id)
         flow_run, graph = await asyncio.gather(self.api.flow_run(run_id), self.api.graph(run_id))
         # Attempts and reasons from the task runs that did not simply complete (the graph has
         # only states): the few worth a second look, not every task of a big flow.
@@ -411,9 +439,33 @@ class PrefectRunner(BaseRunner):
     async def run(self, run_id: str) -> RunDetail:
         return (await self._detail(run_id))[1]
 
+    async def wait_run(self, run_id: str) -> Run:
+        """Once the run has finished and its log records have landed (Prefect's worker
+        ships them after the state): what a caller reads next is complete."""
+        run = await super().wait_run(run_id)
+        delay = min(self.poller.interval, 0.25)
+        while True:
+            flow_run = await self._flow_run(run_id)
+            if flow_run.state_type not in states.FINAL:
+                return await self.wait_run(run_id)  # retried meanwhile
+            if await self._logs_landed(flow_run):
+                return run
+            await asyncio.sleep(delay)
+
+    async def _logs_landed(self, flow_run: FlowRun) -> bool:
+        ended = flow_run.end_time or log_text.now()
+        await self._logs.refresh(flow_run.id, ended, flow_run.run_count)
+        return self._logs.complete(flow_run.id)
+
     async def resolve_run(self, ref: str) -> str:
         """A flow run id, its name (`crafty-lemur`), `last` or `last:FLOW/DEPLOYMENT`."""
         text = ref.strip().removeprefix("#")
+        if not text or not text.isprintable() or any(char.isspace() for char in text):
+            # Prefect's run names are slugs (`crafty-lemur`): a name with a space is a typo
+            # or a flow's own template (then its id names it).
+            raise InvalidInput(
+                f"run reference {ref!r}: expected a flow run's name or id, or last[:PIPELINE]"
+            )
         if text == "last" or text.startswith("last:"):
             return await super().resolve_run(text)
         if _UUID.match(text):
@@ -445,7 +497,7 @@ class PrefectRunner(BaseRunner):
         end_time = flow_run.end_time if ended else None
         if ended and end_time is None:
             end_time = log_text.now()
-        log, _ = await self._logs.read(key, end_time)
+        log, _ = await self._logs.read(key, end_time, flow_run.run_count)
         return log.lines, log.complete
 
     async def read_log(
@@ -517,9 +569,9 @@ class PrefectRunner(BaseRunner):
             reason=mapping.reason(task_run.state_type, message),
         )
 
-    async def _follow_logs(self, runs: dict[str, datetime | None]) -> None:
-        for run_id, ended in runs.items():
-            await self._logs.refresh(run_id, ended)
+    async def _follow_logs(self, runs: dict[str, tuple[datetime | None, int]]) -> None:
+        for run_id, (ended, attempts) in runs.items():
+            await self._logs.refresh(run_id, ended, attempts)
 
     def _publish_lines(self, run_id: str, task_run_id: str | None, lines: list[LogLine]) -> None:
         task = mapping.FLOW_TASK

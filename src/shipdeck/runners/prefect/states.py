@@ -1,10 +1,9 @@
 """Prefect's state types as shipdeck's run and task statuses.
 
 Prefect has more states than shipdeck: SCHEDULED, PENDING and PAUSED all wait (queued);
-CANCELLING is still running (the worker has been asked to stop: `phase` says "Cancelling");
-CRASHED means the process running the flow died (interrupted, as for a local run whose owner
-died). A state's own name says more (Late, AwaitingRetry, Retrying, TimedOut) and is kept as
-the run's phase where it differs from the status.
+CANCELLING is cancelling (asked to stop, still running: a filter on running runs includes
+it); CRASHED means the process running the flow died (interrupted, as for a local run whose
+owner died). A state's own name says more (Late, AwaitingRetry, Retrying, TimedOut).
 """
 
 from __future__ import annotations
@@ -13,6 +12,8 @@ from shipdeck.model import RunStatus, TaskStatus
 
 FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
 ACTIVE = ("SCHEDULED", "PENDING", "RUNNING", "CANCELLING", "PAUSED")
+WAITING = frozenset({"SCHEDULED", "PAUSED"})
+"""States of a flow run that no worker has taken up yet."""
 LOGGING = frozenset({"RUNNING", "CANCELLING"})
 """States in which a flow run writes log records."""
 
@@ -21,7 +22,7 @@ _RUN = {
     "PENDING": RunStatus.QUEUED,
     "PAUSED": RunStatus.QUEUED,
     "RUNNING": RunStatus.RUNNING,
-    "CANCELLING": RunStatus.RUNNING,
+    "CANCELLING": RunStatus.CANCELLING,
     "COMPLETED": RunStatus.SUCCEEDED,
     "FAILED": RunStatus.FAILED,
     "CANCELLED": RunStatus.CANCELLED,
@@ -43,6 +44,7 @@ _TASK = {
 _STATUS_STATES: dict[RunStatus, list[str]] = {}
 for _state, _status in _RUN.items():
     _STATUS_STATES.setdefault(_status, []).append(_state)
+_STATUS_STATES[RunStatus.RUNNING].append("CANCELLING")
 
 
 def run_status(state_type: str | None) -> RunStatus:

@@ -366,10 +366,12 @@ class MainScreen(HidesRefusedKeys):
             if run is None:
                 self.notify("No runs yet: press t to trigger one", severity="warning")
                 return
-            self.shipdeck.open_run_on(index, run.id)
+            self.shipdeck.open_run_on(index, run.id, label=run.label)
             return
         index, run_id = parse_fleet_key(str(key)) or (self.shipdeck.active, str(key))
-        self.shipdeck.open_run_on(index, run_id)
+        target = self.selected_target()
+        label = target[1].label if target is not None and target[1].id == run_id else None
+        self.shipdeck.open_run_on(index, run_id, label=label)
 
     # Actions (hidden when every runner is read-only; refused per runner, saying so).
 

@@ -67,9 +67,12 @@ class RunScreen(HidesRefusedKeys):
         )
     )
 
-    def __init__(self, run_id: str, *, task: str | None = None) -> None:
+    def __init__(self, run_id: str, *, task: str | None = None, label: str | None = None) -> None:
         super().__init__()
         self.run_id = run_id
+        self.label = label or (run_label(run_id) if run_label(run_id) != run_id else None)
+        """How the run is named while it loads: given by whoever opened it, or its number;
+        None for an opaque id (a UUID says nothing to a person: "loading" instead)."""
         self.wanted_task = task
         self.detail: RunDetail | None = None
         self.spec: PipelineSpec | None = None
@@ -85,8 +88,8 @@ class RunScreen(HidesRefusedKeys):
         return shipdeck_app(self)
 
     def compose(self) -> ComposeResult:
-        yield AppHeader(f"run {run_label(self.run_id)}")
-        yield Static(f" {run_label(self.run_id)} loading…", id="run-summary")
+        yield AppHeader(f"run {self.label}" if self.label else "run")
+        yield Static(f" {self.label or 'run'} loading…", id="run-summary")
         yield Static("", id="run-lineage", markup=False)
         yield Container(id="run-body")
         yield SteadyFooter(compact=True)
@@ -101,9 +104,13 @@ class RunScreen(HidesRefusedKeys):
         detail = await app.call("Loading run", lambda: app.runner.run(self.run_id))
         if detail is None:
             self.query_one("#run-summary", Static).update(
-                f" {run_label(self.run_id)} could not be loaded"
+                f" {self.label or run_label(self.run_id)} could not be loaded"
             )
             return
+        self.label = detail.run.label
+        header = self.query_one(AppHeader)
+        header.title_text = f"run {self.label}"
+        header.refresh()
         declared = await app.call("Loading pipeline", lambda: app.pipeline(detail.run.pipeline))
         self.declared = declared is not None
         self.declared_tasks = bool(declared is not None and declared.tasks)
@@ -112,7 +119,7 @@ class RunScreen(HidesRefusedKeys):
         if spec is None:
             spec, note = fallback_graph(detail, declared)
             if note:
-                self.notify(note, title=f"Run {run_label(self.run_id)}", severity="warning")
+                self.notify(note, title=f"Run {self.label}", severity="warning")
         self.detail, self.spec = detail, spec
         dag = DagView(spec, detail.tasks, clock=app.clock, id="dag")
         task = self.wanted_task if self.wanted_task in spec.tasks else initial_task(detail, spec)
