@@ -34,8 +34,12 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy --strict src
 
+# Most tests wait on subprocesses, sockets and timers: two workers keep both cores busy. The
+# tests of one real server (MLflow, Prefect) stay on one worker (tests/conftest.py).
+PYTEST_WORKERS ?= 2
+
 pytest: $(DEV_STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
 
 test: lint typecheck pytest
 

@@ -26,6 +26,15 @@ import pytest
 START_TIMEOUT = 180.0
 """Seconds for the server and the served flow to be ready (~10 s idle, far more under load)."""
 FLOWS = Path(__file__).parent / "flows"
+IDLE_SERVICES = (
+    "SCHEDULER",
+    "LATE_RUNS",
+    "PAUSE_EXPIRATIONS",
+    "FOREMAN",
+    "REPOSSESSOR",
+    "TRIGGERS",
+    "CLEANUP_RECONCILER",
+)
 
 
 def free_port() -> int:
@@ -121,6 +130,10 @@ def start_prefect(
         "DO_NOT_TRACK": "1",
         # The served flow looks for new runs every second (default 10): tests wait less.
         "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+        # Background loops the tests never need (deployment schedules, late or paused runs,
+        # worker health, automations, clean-ups): idle, they cost a share of a core for the
+        # whole session. Events and task runs are still recorded; cancellation still works.
+        **{f"PREFECT_SERVER_SERVICES_{name}_ENABLED": "false" for name in IDLE_SERVICES},
         **(extra_env or {}),
     }
     log = root / "server.log"
