@@ -167,3 +167,38 @@ def test_validate_reports_monitor_problems_with_file_and_line(tmp_path: Path) ->
         "shipdeck.toml:19: notify.on_failure: unknown pipeline 'retrian' (did you mean 'retrain'?)",
         "shipdeck.toml:20: notify.command: must name a program to run",
     ]
+
+
+def test_a_blank_or_long_note_is_refused_in_the_options_words_through_a_daemon(
+    root: Path,
+) -> None:
+    (root / "value").write_text("0.8\n")
+    assert shipdeck(root, "monitors", "check", "drift").returncode == 1
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "160"}
+    env.pop("SHIPDECK_IN_PROCESS", None)
+
+    def through_daemon(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "shipdeck", "-C", str(root), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=60,
+        )
+
+    try:
+        for note, message in (
+            ("", "--note: say why"),
+            (" ", "--note: say why"),
+            ("x" * 2001, "--note: at most 2,000 characters, got 2,001"),
+        ):
+            done = through_daemon("alerts", "ack", "1", "--note", note)
+            assert done.returncode == 2, (note, done.stdout, done.stderr)
+            assert done.stdout == ""
+            [line] = done.stderr.splitlines()
+            assert message in line, line
+        [alert] = json.loads(through_daemon("alerts", "--json").stdout)
+        assert (alert["acked_by"], alert["ack_note"]) == (None, "")
+    finally:
+        through_daemon("serve", "--stop", "--force")
