@@ -54,7 +54,7 @@ class MonitoringView(FleetView[MonitoringData]):
     MonitoringView .section { height: 1; padding: 0 1; text-style: bold; }
     MonitoringView #monitoring-monitors { max-height: 40%; height: auto; }
     MonitoringView #monitoring-alerts { max-height: 35%; height: auto; }
-    MonitoringView #monitoring-schedules { max-height: 1fr; height: auto; }
+    MonitoringView #monitoring-schedules { height: 1fr; max-height: 1fr; }
     """
     RELOAD_ON = frozenset(
         {
