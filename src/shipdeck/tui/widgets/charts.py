@@ -112,7 +112,7 @@ class Chart(PlotextPlot):
                 )
         ticks = whole_ticks([step for one in series if one.values for step in one.steps])
         if ticks:
-            plt.xticks(ticks, [str(tick) for tick in ticks])
+            plt.xticks([float(tick) for tick in ticks], [str(tick) for tick in ticks])
         plt.xlabel(xlabel)
         if ylabel:
             plt.ylabel(ylabel)
