@@ -138,8 +138,8 @@ async def test_no_keeper_outlives_a_killed_engine_and_no_line_is_lost(tmp_path: 
         root = tmp_path / str(trial)
         write_workspace(root)
         kill_after = round(rng.uniform(0.3, 1.5), 3)
-        engine = subprocess.Popen(
-            [sys.executable, "-m", "shipdeck", "-C", str(root), "run", "spew", "--jobs", "4"],
+        engine = await asyncio.create_subprocess_exec(
+            *[sys.executable, "-m", "shipdeck", "-C", str(root), "run", "spew", "--jobs", "4"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -152,7 +152,7 @@ async def test_no_keeper_outlives_a_killed_engine_and_no_line_is_lost(tmp_path: 
                 os.killpg(engine.pid, signal.SIGKILL)
             else:
                 engine.kill()
-            engine.wait(timeout=10)
+            await asyncio.wait_for(engine.wait(), 10)
             await wait_until(lambda r=root: not spew_tasks_running(r), 60, "the tasks run")
             took = await wait_until(
                 lambda r=root: not keepers_of(r),
