@@ -321,3 +321,26 @@ async def test_the_history_chart_counts_checks_in_whole_numbers(watched: LocalRu
         lines = [line[left:] for line in screen_lines(pilot.app)]
         label = next(i for i, line in enumerate(lines) if line.strip() == "check")
         assert lines[label - 1].split() == ["1", "2", "3", "4"]
+
+
+async def test_keys_over_empty_lists_say_there_is_nothing(tmp_path: Path) -> None:
+    from tests.tui.shown import Notices
+
+    (tmp_path / "shipdeck.toml").write_text('[pipelines.build.tasks.only]\nrun = "true"\n')
+    runner = await open_local_runner(load_workspace(tmp_path), user=USER)
+    try:
+        app = app_for(runner)
+        notices = Notices(app)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await show(pilot)
+            for keys, said in [
+                (["c"], "No monitor to check: none is declared"),
+                (["tab", "a"], "No alert to acknowledge: none is listed"),
+                (["tab", "p"], "No schedule to pause: none is declared"),
+            ]:
+                notices.shown.clear()
+                await pilot.press(*keys)
+                await pilot.pause()
+                assert [n.message for n in notices.shown] == [said], keys
+    finally:
+        await runner.close()
