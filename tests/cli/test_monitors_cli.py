@@ -167,3 +167,75 @@ def test_validate_reports_monitor_problems_with_file_and_line(tmp_path: Path) ->
         "shipdeck.toml:19: notify.on_failure: unknown pipeline 'retrian' (did you mean 'retrain'?)",
         "shipdeck.toml:20: notify.command: must name a program to run",
     ]
+
+
+def test_a_blank_or_long_note_is_refused_in_the_options_words_through_a_daemon(
+    root: Path,
+) -> None:
+    (root / "value").write_text("0.8\n")
+    assert shipdeck(root, "monitors", "check", "drift").returncode == 1
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "160"}
+    env.pop("SHIPDECK_IN_PROCESS", None)
+
+    def through_daemon(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "shipdeck", "-C", str(root), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=60,
+        )
+
+    try:
+        for note, message in (
+            ("", "--note: say why"),
+            (" ", "--note: say why"),
+            ("x" * 2001, "--note: at most 2,000 characters, got 2,001"),
+        ):
+            done = through_daemon("alerts", "ack", "1", "--note", note)
+            assert done.returncode == 2, (note, done.stdout, done.stderr)
+            assert done.stdout == ""
+            [line] = done.stderr.splitlines()
+            assert message in line, line
+        [alert] = json.loads(through_daemon("alerts", "--json").stdout)
+        assert (alert["acked_by"], alert["ack_note"]) == (None, "")
+    finally:
+        through_daemon("serve", "--stop", "--force")
+
+
+def test_checks_stay_out_of_the_run_lists_and_last_yet_are_listed_by_their_pipeline(
+    root: Path,
+) -> None:
+    (root / "value").write_text("0.1\n")
+    assert shipdeck(root, "run", "retrain").returncode == 0
+    for _ in range(2):
+        assert shipdeck(root, "monitors", "check", "drift").returncode == 0
+    runs = json.loads(shipdeck(root, "runs", "--json").stdout)
+    assert [run["pipeline"] for run in runs] == ["retrain"]
+    last = json.loads(shipdeck(root, "show", "last", "--json").stdout)
+    assert (last["run"]["id"], last["run"]["pipeline"]) == ("1", "retrain")
+    checks = json.loads(shipdeck(root, "runs", "--pipeline", "monitor:drift", "--json").stdout)
+    assert [(run["id"], run["pipeline"]) for run in checks] == [
+        ("3", "monitor:drift"),
+        ("2", "monitor:drift"),
+    ]
+    newest = json.loads(shipdeck(root, "show", "last:monitor:drift", "--json").stdout)
+    assert newest["run"]["id"] == "3"
+    history = json.loads(shipdeck(root, "monitors", "history", "drift", "--json").stdout)
+    assert [check["run_id"] for check in history] == ["3", "2"]
+
+
+async def test_a_monitor_word_in_the_runs_filter_finds_its_checks(root: Path) -> None:
+    (root / "value").write_text("0.1\n")
+    runner = await open_local_runner(load_workspace(root), user="op")
+    try:
+        await runner.start_run("retrain", trigger="test")
+        check = await runner.check_monitor("drift")
+        page = await runner.runs_page(text="monitor:drift")
+        assert [run.id for run in page.runs] == [check.run_id]
+        assert page.total == 1
+        every = await runner.runs_page()
+        assert [run.pipeline for run in every.runs] == ["retrain"]
+    finally:
+        await runner.close()

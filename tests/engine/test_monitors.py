@@ -406,4 +406,4 @@ def test_a_version_6_store_gains_the_monitor_tables(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
         assert {"monitor_checks", "alerts", "alerts_open", "monitor_checks_running"} <= names
-    assert runs_version(path) == SCHEMA_VERSION == 7
+    assert runs_version(path) == SCHEMA_VERSION == 8

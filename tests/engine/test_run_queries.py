@@ -93,7 +93,7 @@ def test_a_version_2_store_gains_the_status_indexes(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
         assert {"runs_status", "runs_pipeline_status"} <= names
-    assert runs_version(path) == SCHEMA_VERSION == 7
+    assert runs_version(path) == SCHEMA_VERSION == 8
 
 
 def test_run_ids_are_text_above_the_store_and_numbers_in_it(tmp_path: Path) -> None:

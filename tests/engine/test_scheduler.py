@@ -525,4 +525,4 @@ def test_a_version_2_store_gains_causes_and_keeps_its_runs(tmp_path: Path) -> No
         assert isinstance(old, Run)
     finally:
         store.close()
-    assert runs_version(path) == SCHEMA_VERSION == 7
+    assert runs_version(path) == SCHEMA_VERSION == 8

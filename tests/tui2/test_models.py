@@ -196,3 +196,17 @@ async def test_compare_runs_stars_by_the_direction_of_the_name_after_the_task(
             assert keys.index("metric:rows_train") == len(keys) - 1
     finally:
         await runner.close()
+
+
+async def test_q_in_compare_goes_back_as_in_a_pager(deck: Deck) -> None:
+    app = deck.app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_view(pilot, "models")
+        models = app.screen
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "compare")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: app.screen is models, "back to the models")
+        assert app.is_running
+        await pilot.press("enter", "Q")  # Q still quits from compare, without asking
+        await wait_for(pilot, lambda: not app.is_running, "quit")

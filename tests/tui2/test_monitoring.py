@@ -26,6 +26,7 @@ from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.tui.widgets.table import KeyedTable
 from shipdeck.workspace import load_workspace
 from tests.tui2.conftest import USER, HostScreen, wait_for
+from tests.tui2.screen_text import screen_lines
 
 WORKSPACE = """
 [pipelines.retrain]
@@ -303,3 +304,43 @@ def test_monitor_screen_snapshot(snap_compare: Any, watched: LocalRunner, size: 
         await pilot.wait_for_scheduled_animations()
 
     assert snap_compare(app_for(watched), terminal_size=size, run_before=run_before)
+
+
+async def test_the_history_chart_counts_checks_in_whole_numbers(watched: LocalRunner) -> None:
+    from shipdeck.tui.screens.monitor_detail import MonitorScreen
+    from shipdeck.tui.widgets.charts import Chart
+
+    async with app_for(watched).run_test(size=(80, 24)) as pilot:
+        await show(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, MonitorScreen), "the screen")
+        chart = pilot.app.screen.query_one(Chart)
+        await wait_for(pilot, lambda: chart.builds > 0, "the chart")
+        await pilot.pause()
+        left = chart.region.x
+        lines = [line[left:] for line in screen_lines(pilot.app)]
+        label = next(i for i, line in enumerate(lines) if line.strip() == "check")
+        assert lines[label - 1].split() == ["1", "2", "3", "4"]
+
+
+async def test_keys_over_empty_lists_say_there_is_nothing(tmp_path: Path) -> None:
+    from tests.tui.shown import Notices
+
+    (tmp_path / "shipdeck.toml").write_text('[pipelines.build.tasks.only]\nrun = "true"\n')
+    runner = await open_local_runner(load_workspace(tmp_path), user=USER)
+    try:
+        app = app_for(runner)
+        notices = Notices(app)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await show(pilot)
+            for keys, said in [
+                (["c"], "No monitor to check: none is declared"),
+                (["tab", "a"], "No alert to acknowledge: none is listed"),
+                (["tab", "p"], "No schedule to pause: none is declared"),
+            ]:
+                notices.shown.clear()
+                await pilot.press(*keys)
+                await pilot.pause()
+                assert [n.message for n in notices.shown] == [said], keys
+    finally:
+        await runner.close()

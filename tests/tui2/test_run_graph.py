@@ -5,6 +5,7 @@ from __future__ import annotations
 from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.widgets.dag import DagView
 from shipdeck.tui.widgets.log_pane import LogPane
+from tests.tui.shown import Notices
 from tests.tui2.conftest import Deck, wait_for
 
 
@@ -15,6 +16,7 @@ async def test_a_deploy_run_opens_with_its_dag_and_log_and_no_rerun(deck: Deck) 
     assert [(t.name, t.needs) for t in detail.tasks] == [("deploy", []), ("health", ["deploy"])]
 
     app = deck.app()
+    notices = Notices(app)
     async with app.run_test(size=(80, 24)) as pilot:
         await app.push_screen(RunScreen(deploy.id))
         screen = app.screen
@@ -32,6 +34,16 @@ async def test_a_deploy_run_opens_with_its_dag_and_log_and_no_rerun(deck: Deck) 
         footer_keys = {binding.action for _, binding, enabled, _ in app.active_bindings.values()}
         assert "cancel" in footer_keys
         assert not footer_keys & {"rerun", "rerun_failed", "rerun_from", "trigger"}
-        await pilot.press("r")
-        await pilot.pause()
-        assert app.screen is screen  # no preview opened
+        # Pressed all the same, each hidden key says why nothing happens.
+        for key, what in [("r", "Rerun"), ("R", "Rerun"), ("F", "Rerun"), ("t", "Trigger")]:
+            notices.shown.clear()
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is screen  # no preview opened
+            assert [(n.message, n.severity) for n in notices.shown] == [
+                (
+                    f"{what} refused: {deploy.label} is a deploy of churn: deploy, promote or"
+                    " roll back it in Deployments (5)",
+                    "warning",
+                )
+            ], key

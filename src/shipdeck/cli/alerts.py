@@ -7,6 +7,7 @@ import argparse
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.monitors import monitor_runner
 from shipdeck.cli.output import dump_json, table, timestamp
+from shipdeck.engine.monitors import MAX_NOTE
 from shipdeck.errors import InvalidInput
 from shipdeck.formatting import format_number
 from shipdeck.model import Alert
@@ -79,6 +80,7 @@ async def ack_command(args: argparse.Namespace, ctx: CliContext) -> int:
     text = args.id.strip().removeprefix("#")
     if not text.isdigit() or not 0 < int(text) < 2**53:
         raise InvalidInput(f"alert {args.id!r}: expected an alert number like 3 or #3")
+    check_note(args.note)
     alert = await (await monitor_runner(ctx)).ack_alert(int(text), note=args.note)
     if args.json:
         dump_json(alert, ctx.out)
@@ -86,3 +88,14 @@ async def ack_command(args: argparse.Namespace, ctx: CliContext) -> int:
         what = f"alert #{alert.id} ({alert.monitor} {alert.threshold})"
         ctx.print(f"{what}: acknowledged by {alert.acked_by}")
     return 0
+
+
+def check_note(note: str) -> None:
+    """Refuse a blank or too long --note here, in the option's words, before any runner is
+    asked (a daemon's HTTP API would answer in its validator's)."""
+    if not note.strip():
+        raise InvalidInput(
+            "--note: say why (what is being done about it): it is kept with the alert"
+        )
+    if len(note) > MAX_NOTE:
+        raise InvalidInput(f"--note: at most {MAX_NOTE:,} characters, got {len(note):,}")

@@ -43,6 +43,12 @@ class Captured:
         """Completes if the keeper died: the task's output goes nowhere any more."""
         self.error: str | None = None
 
+    def spawned(self, group: int) -> None:
+        """The task runs as process group `group`: a keeper whose engine died lets the
+        attempt go once that group is gone (whatever outside it holds the output open)."""
+        if not self.done.done():
+            self._keeper.send(b"G %d %d" % (self.number, group), [])
+
     def detach(self) -> None:
         """Stop reading (a process outside the task's group still holds its output open)."""
         if not self.done.done():

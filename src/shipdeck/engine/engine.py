@@ -318,7 +318,7 @@ class Engine:
             jobs = os.cpu_count() or 1
         if jobs < 1:
             raise InvalidInput(f"jobs must be at least 1, got {jobs}")
-        reused = sum(1 for task in tasks.values() if task.status.finished)
+        reused = sum(1 for task in tasks.values() if task.status.done)
         run = Run(
             id=_UNSAVED,
             pipeline=spec.name,

@@ -137,7 +137,7 @@ class RunExecutor:
         self._tasks[name] = task
         self._services.persister.task(TaskRow(task, self._order[name], self._pids.get(name)))
         self._services.feed.publish(EventKind.TASK, task, run_id=self.run.id, task=name)
-        if task.status.finished and not before.status.finished:
+        if task.status.done and not before.status.finished:
             self._set_run(tasks_done=self.run.tasks_done + 1)
 
     # The run ----------------------------------------------------------------------------

@@ -7,11 +7,18 @@ it stamps each line with the time it was read and its stream, appends it to the 
 log (one write per batch), and tells the engine, which follows the log. When the engine dies
 the keeper goes on until its tasks have closed their output, then exits.
 
+Nor does it outlive them: a process that left a task's group (`setsid cmd &`, a daemon the
+task started) may hold the task's output open for hours. While the engine lives, it stops
+the keeper reading such an attempt once the task's group is gone (`X`); once the engine is
+gone, the keeper does the same itself: when no process of the task's group is left, it
+reads what the pipes hold for DRAIN seconds more, then lets the attempt go.
+
 The engine starts it as `python -I -S keeper.py FD` (standard library only: it starts in a
 few milliseconds) in a session of its own, with FD one end of a SOCK_SEQPACKET socket pair:
 
     engine -> keeper  b"A <id> <log path>" + fds [run lock, stdout, stderr] (SCM_RIGHTS):
                       keep this attempt (the log is created on its first line)
+                      b"G <id> <group>": its task runs as process group <group>
                       b"X <id>": stop reading it (its output did not end with its process group)
     keeper -> engine  b"W <id> <id> ...": lines were appended to these attempts' logs
                       b"D <id> <bytes>": the attempt's output ended (<bytes> appended in all):
@@ -39,6 +46,11 @@ READ_SIZE = 1 << 16
 MAX_LINE = 1 << 20
 """Longer lines are split so one runaway line cannot take unbounded memory."""
 MAX_FDS = 3
+DRAIN = 2.0
+"""Seconds a dead engine's attempt is read after its task's process group is gone (the
+engine's own PIPE_DRAIN): then whatever outside the group holds its output is let go."""
+LOOK_EVERY = 1.0
+"""Seconds between looks at the task groups once the engine is gone."""
 _FD_SIZE = array.array("i").itemsize
 OUT, ERR = "O", "E"
 
@@ -102,6 +114,11 @@ class _Attempt:
             stderr: (ERR, bytearray()),
         }
         self.failed = False
+        self.groups: set[int] | None = None
+        """The task's process group (from the engine), or, if the engine died before it
+        said, those of the processes holding its pipes when the keeper first looked."""
+        self.ends_at: float | None = None
+        """When its task's group was found gone (engine gone): stop reading at this time."""
 
 
 class Keeper:
@@ -115,12 +132,17 @@ class Keeper:
         self._written: set[int] = set()
 
     def run(self) -> None:
+        looked = 0.0
         while self._engine is not None or self._attempts:
-            for fd, _ in self._poll.poll():
+            timeout = -1.0 if self._engine is not None else LOOK_EVERY / 4
+            for fd, _ in self._poll.poll(timeout):
                 if fd == self._engine_fd:
                     self._receive()
                 elif (attempt := self._pipes.get(fd)) is not None:
                     self._read(attempt, fd)
+            if self._engine is None and time.monotonic() - looked >= LOOK_EVERY / 4:
+                looked = time.monotonic()
+                self._let_go_of_orphans(looked)
             if self._written:
                 written = [number for number in self._written if number in self._attempts]
                 self._written.clear()
@@ -149,6 +171,10 @@ class Keeper:
             if command == b"A" and len(fds) == MAX_FDS:
                 number, _, path = argument.partition(b" ")
                 self._attach(int(number), path, *fds)
+            elif command == b"G":
+                number, _, group = argument.partition(b" ")
+                if (attempt := self._attempts.get(int(number))) is not None:
+                    attempt.groups = {int(group)}
             elif command == b"X":
                 self._detach(int(argument))
             else:
@@ -173,25 +199,45 @@ class Keeper:
             self._poll.register(fd, select.EPOLLIN)
 
     def _detach(self, number: int) -> None:
+        """Stop reading an attempt, keeping what its pipes hold now."""
         attempt = self._attempts.get(number)
         if attempt is not None:
             for fd in list(attempt.pipes):
-                self._end_pipe(attempt, fd)
+                for _ in range(64):  # a writer that never stops cannot keep us here
+                    if not self._read(attempt, fd):
+                        break
+                if fd in attempt.pipes:
+                    self._end_pipe(attempt, fd)
 
-    def _read(self, attempt: _Attempt, fd: int) -> None:
+    def _let_go_of_orphans(self, now: float) -> None:
+        """The engine is gone: attempts whose task's group is gone are read for DRAIN
+        seconds more (their output normally ends at once), then let go."""
+        for attempt in list(self._attempts.values()):
+            if attempt.ends_at is not None:
+                if now >= attempt.ends_at:
+                    self._detach(attempt.number)
+                continue
+            if attempt.groups is None:
+                attempt.groups = holder_groups(attempt.pipes)
+            if not any(group_alive(group) for group in attempt.groups):
+                attempt.ends_at = now + DRAIN
+
+    def _read(self, attempt: _Attempt, fd: int) -> bool:
+        """Read what the pipe holds (up to READ_SIZE); False when it held nothing now."""
         try:
             chunk = os.read(fd, READ_SIZE)
         except (BlockingIOError, InterruptedError):
-            return
+            return False
         except OSError:
             chunk = b""
         if not chunk:
             self._end_pipe(attempt, fd)
-            return
+            return False
         code, pending = attempt.pipes[fd]
         lines = take_lines(pending, chunk)
         if lines:
             self._append(attempt, time.time(), code, lines)
+        return True
 
     def _append(self, attempt: _Attempt, ts: float, code: str, lines: list[str]) -> None:
         if attempt.failed:
@@ -231,6 +277,59 @@ class Keeper:
             self._engine.send(message)
         except OSError:
             self._engine_gone()
+
+
+def _process_group(pid: str) -> int | None:
+    """The process group of a live process (None for a zombie, or one that is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        return None if fields[0] in (b"Z", b"X") else int(fields[2])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _pids() -> list[str]:
+    try:
+        entries = os.listdir("/proc")  # noqa: PTH208 - no pathlib: the keeper starts in ms
+        return [entry for entry in entries if entry.isdigit()]
+    except OSError:
+        return []
+
+
+def group_alive(group: int) -> bool:
+    """Whether a process of `group` is still running (zombies do not count)."""
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return any(_process_group(pid) == group for pid in _pids())
+
+
+def holder_groups(pipes: dict[int, tuple[str, bytearray]]) -> set[int]:
+    """The process groups of the other processes that hold these pipes (their write ends:
+    the keeper holds the only read ends)."""
+    names = set()
+    for fd in pipes:
+        with contextlib.suppress(OSError):
+            names.add(f"pipe:[{os.fstat(fd).st_ino}]")
+    groups: set[int] = set()
+    me = str(os.getpid())
+    for pid in _pids():
+        if pid == me:
+            continue
+        with contextlib.suppress(OSError):
+            for entry in os.listdir(f"/proc/{pid}/fd"):  # noqa: PTH208 - as in _pids
+                with contextlib.suppress(OSError):
+                    if os.readlink(f"/proc/{pid}/fd/{entry}") in names:  # noqa: PTH115
+                        group = _process_group(pid)
+                        if group is not None:
+                            groups.add(group)
+                        break
+    return groups
 
 
 def _raise_fd_limit() -> None:

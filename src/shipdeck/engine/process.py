@@ -87,6 +87,7 @@ async def run_attempt(
         spawning.add_done_callback(_kill_spawned)
         raise
     group = popen.pid
+    captured.spawned(group)
     on_spawn(group)
     child = _Child(popen)
     cancelled = cancel

@@ -20,10 +20,11 @@ from shipdeck.errors import InvalidInput
 from shipdeck.model import Metric, RerunMode, Run, RunCause, RunStatus, TaskRun, TaskStatus
 from shipdeck.model.ids import Id
 from shipdeck.model.lineage import CodeVersion, InputFile
+from shipdeck.model.monitor import MONITOR_PIPELINE_PREFIX
 from shipdeck.model.run import parse_id
 from shipdeck.model.text import repaired
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -160,6 +161,9 @@ _RUN_COLUMNS = (
     "id, pipeline, status, params, trigger, user, parent_id, rerun_mode, rerun_from, jobs,"
     " created_at, started_at, finished_at, tasks_total, tasks_done, cause"
 )
+_DONE = f"status IN ('{TaskStatus.SUCCEEDED.value}', '{TaskStatus.FAILED.value}')"
+"""A task that ran to an end (`TaskStatus.done`): what a run's `tasks_done` counts."""
+_DONE_OF_RUN = f"tasks.run_id = runs.id AND tasks.{_DONE}"
 _TASK_COLUMNS = (
     "run_id, name, status, attempts, exit_code, started_at, finished_at, reason, reused_from, needs"
 )
@@ -170,6 +174,9 @@ _UPGRADES = {
     5: [("runs", "ALTER TABLE runs ADD COLUMN cause TEXT")],
     6: [],  # lineage: new tables only, which the schema creates
     7: [],  # monitor checks and alerts: new tables only
+    8: [
+        ("runs", f"UPDATE runs SET tasks_done = (SELECT COUNT(*) FROM tasks WHERE {_DONE_OF_RUN})")
+    ],
 }
 """(table, statement) that bring a store written at version N-1 to version N; a table the
 store does not have yet is skipped (the schema then creates it whole)."""
@@ -444,7 +451,7 @@ class Store:
                 ),
             )
             done = self._db.execute(
-                "SELECT COUNT(*) FROM tasks WHERE run_id = ?", (key,)
+                f"SELECT COUNT(*) FROM tasks WHERE run_id = ? AND {_DONE}", (key,)
             ).fetchone()[0]
             self._db.execute(
                 "UPDATE runs SET status = ?, finished_at = ?, tasks_done = ? WHERE id = ?",
@@ -571,7 +578,7 @@ class Store:
 
     def latest_run_id(self, pipeline: str | None = None) -> Id | None:
         if pipeline is None:
-            row = self._db.execute("SELECT MAX(id) FROM runs").fetchone()
+            row = self._db.execute(f"SELECT MAX(id) FROM runs WHERE {_NOT_A_CHECK}").fetchone()
         else:
             row = self._db.execute(
                 "SELECT MAX(id) FROM runs WHERE pipeline = ?", (pipeline,)
@@ -753,6 +760,10 @@ folded), and task reasons as one set: several times faster than one lowered conc
 with a lookup of each run's tasks (bench/runs_query.py)."""
 
 
+_NOT_A_CHECK = f"pipeline NOT LIKE '{MONITOR_PIPELINE_PREFIX}%'"
+"""Runs other than monitor checks (`_run_filter`)."""
+
+
 def _contains(text: str) -> str:
     """A LIKE pattern for `text` anywhere, its own % and _ taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -767,12 +778,18 @@ def _run_filter(
     Every word of `text` must match, ignoring ASCII case: `#12` is run 12; `key=value` is a
     param (a value beginning with `value`); any other word is found in the run's number,
     pipeline, status, trigger, user, params or parent (`rerun #7`), or in a task's reason
-    (`exit 3`, `timed out`)."""
+    (`exit 3`, `timed out`).
+
+    A monitor's checks (runs of `monitor:NAME`, one every few minutes) would bury the runs
+    people start, as health checks would (those are not runs at all): they are left out
+    unless `pipeline` names their pipeline or a word of `text` begins with `monitor:`."""
     where: list[str] = []
     args: list[Any] = []
     if pipeline is not None:
         where.append("pipeline = ?")
         args.append(pipeline)
+    elif not any(w.lower().startswith(MONITOR_PIPELINE_PREFIX) for w in (text or "").split()):
+        where.append(_NOT_A_CHECK)
     if status is not None:
         where.append("status = ?")
         args.append(RunStatus(status).value)

@@ -65,6 +65,11 @@ class TaskStatus(StrEnum):
     def finished(self) -> bool:
         return self not in (TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.RETRYING)
 
+    @property
+    def done(self) -> bool:
+        """It ran to an end: succeeded or failed (a skipped or cancelled task is not done)."""
+        return self in (TaskStatus.SUCCEEDED, TaskStatus.FAILED)
+
 
 class RerunMode(StrEnum):
     ALL = "all"
@@ -127,6 +132,7 @@ class Run(BaseModel):
     finished_at: datetime | None = None
     tasks_total: int = 0
     tasks_done: int = 0
+    """Tasks that ran to an end (`TaskStatus.done`), as `RunDetail.tally` counts them."""
     cause: RunCause | None = None
     """What started it, for a run a schedule or trigger started (its `trigger` says it in
     short: `schedule 03:00 CEST`, `after ingest #12`, `changed data/a.csv`)."""
@@ -213,7 +219,7 @@ class RunDetail(BaseModel):
         counts = {status: 0 for status in TaskStatus}
         for task in self.tasks:
             counts[task.status] += 1
-        done = counts[TaskStatus.SUCCEEDED] + counts[TaskStatus.FAILED]
+        done = sum(counts[status] for status in TaskStatus if status.done)
         apart = (TaskStatus.SKIPPED, TaskStatus.CANCELLED, TaskStatus.INTERRUPTED)
         return " · ".join(
             [f"{done}/{total} done"] + [f"{counts[s]} {s.value}" for s in apart if counts[s]]

@@ -29,7 +29,7 @@ ALL_BINDINGS: dict[str, Binding] = {
             "q",
             "back",
             "Back",
-            help="Back to the previous screen (run and log views, as in a pager)",
+            help="Back to the previous screen (run, log and compare views, as in a pager)",
         ),
         # Lists (overview, pipelines, runs).
         _b("list.down", "j", "cursor_down", "Down", show=False),

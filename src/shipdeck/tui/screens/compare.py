@@ -95,7 +95,7 @@ class CompareScreen(Screen[None]):
     CompareScreen Chart { width: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        keymap.ALL_BINDINGS["back"],
+        *keymap.bindings("back", "close"),
         *deploy_bindings("compare.diff"),
     ]
 

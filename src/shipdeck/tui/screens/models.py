@@ -54,7 +54,7 @@ class VersionTable(VirtualTable):
 class ModelsView(FleetView[ModelsData]):
     DEFAULT_CSS = """
     ModelsView { height: 1fr; }
-    ModelsView VersionTable { max-height: 1fr; }
+    ModelsView VersionTable { height: 1fr; max-height: 1fr; }
     ModelsView .view-status { height: 1; padding: 0 1; color: $foreground 70%; }
     ModelsView #models-origin { height: 1; padding: 0 1; color: $foreground 70%; display: none; }
     ModelsView #models-live { height: 1; padding: 0 1; display: none; }

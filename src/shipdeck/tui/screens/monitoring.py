@@ -54,7 +54,7 @@ class MonitoringView(FleetView[MonitoringData]):
     MonitoringView .section { height: 1; padding: 0 1; text-style: bold; }
     MonitoringView #monitoring-monitors { max-height: 40%; height: auto; }
     MonitoringView #monitoring-alerts { max-height: 35%; height: auto; }
-    MonitoringView #monitoring-schedules { max-height: 1fr; height: auto; }
+    MonitoringView #monitoring-schedules { height: 1fr; max-height: 1fr; }
     """
     RELOAD_ON = frozenset(
         {
@@ -236,6 +236,19 @@ class MonitoringView(FleetView[MonitoringData]):
         table = self.query_one(f"#{table_id}", GridTable)
         return table.selected_key if table.has_focus else None
 
+    def _refuse_unselected(self, table_id: str, what: str, none: str) -> bool:
+        """Say why a key for an item of `table_id` does nothing: no such item at all, or
+        another list has the cursor. True when nothing is selected."""
+        if self._selected(table_id) is not None:
+            return False
+        if not self.query_one(f"#{table_id}", GridTable).row_count:
+            self.notify(none, severity="warning")
+        elif table_id == "monitoring-monitors":
+            self.notify(f"Select a {what} first", severity="warning")
+        else:
+            self.notify(f"Select a {what} first (tab to the {what}s)", severity="warning")
+        return True
+
     def refused_action(self, action: str) -> bool:
         if action not in MONITOR_WRITE_ACTIONS:
             return False
@@ -265,7 +278,9 @@ class MonitoringView(FleetView[MonitoringData]):
     async def action_check(self) -> None:
         key = self._selected("monitoring-monitors")
         if key is None:
-            self.notify("Select a monitor first", severity="warning")
+            self._refuse_unselected(
+                "monitoring-monitors", "monitor", "No monitor to check: none is declared"
+            )
             return
         index, name = _parse(key)
         app = self.shipdeck
@@ -281,7 +296,9 @@ class MonitoringView(FleetView[MonitoringData]):
     def action_acknowledge(self) -> None:
         key = self._selected("monitoring-alerts")
         if key is None:
-            self.notify("Select an alert first (tab to the alerts)", severity="warning")
+            self._refuse_unselected(
+                "monitoring-alerts", "alert", "No alert to acknowledge: none is listed"
+            )
             return
         index = _parse(key)[0]
         alert = self.alerts[key]
@@ -295,7 +312,9 @@ class MonitoringView(FleetView[MonitoringData]):
     async def action_toggle_pause(self) -> None:
         key = self._selected("monitoring-schedules")
         if key is None:
-            self.notify("Select a schedule first (tab to the schedules)", severity="warning")
+            self._refuse_unselected(
+                "monitoring-schedules", "schedule", "No schedule to pause: none is declared"
+            )
             return
         index, name = _parse(key)
         item = self.schedules[key]

@@ -120,7 +120,7 @@ class OverviewView(FilterableView, Vertical):
         height: auto; max-height: 5; display: none; text-wrap: nowrap; text-overflow: ellipsis;
     }
     OverviewView KeyedTable { max-height: 7; }
-    OverviewView #overview-pipelines { max-height: 1fr; }
+    OverviewView #overview-pipelines { height: 1fr; max-height: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         *deploy_bindings("filter"),

@@ -270,22 +270,38 @@ class RunScreen(HidesRefusedKeys):
 
     # Actions.
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Read-only keys stay enabled so a press says why nothing happens (refused_action
-        # keeps them out of the footer and help).
-        return self.declared or action not in PIPELINE_ACTIONS
-
     def refused_action(self, action: str) -> bool:
+        """Keys left out of the footer and help, yet dispatched: the action says why nothing
+        happens (read-only, or a run of no declared pipeline: a deploy run)."""
+        if not self.declared and action in PIPELINE_ACTIONS:
+            return True
         app = self.shipdeck
         return action in keymap.WRITE_ACTIONS and actions.unable_everywhere(app, action, app.active)
 
+    def _refuse_undeclared(self, what: str) -> bool:
+        """Say why a run of no declared pipeline cannot be rerun or triggered; True if so."""
+        if self.declared:
+            return False
+        pipeline = self.detail.run.pipeline if self.detail is not None else ""
+        service = pipeline.removeprefix("deploy:")  # a service's deploy runs (engine/store.py)
+        if service != pipeline:
+            why = f"a deploy of {service}: deploy, promote or roll back it in Deployments (5)"
+        else:
+            why = f"{pipeline} is not a pipeline of the workspace"
+        self.notify(f"{what} refused: {run_label(self.run_id)} is {why}", severity="warning")
+        return True
+
     async def action_rerun(self) -> None:
-        await actions.rerun(self.shipdeck, self.run_id, RerunMode.ALL)
+        if not self._refuse_undeclared("Rerun"):
+            await actions.rerun(self.shipdeck, self.run_id, RerunMode.ALL)
 
     async def action_rerun_failed(self) -> None:
-        await actions.rerun(self.shipdeck, self.run_id, RerunMode.FAILED)
+        if not self._refuse_undeclared("Rerun"):
+            await actions.rerun(self.shipdeck, self.run_id, RerunMode.FAILED)
 
     async def action_rerun_from(self) -> None:
+        if self._refuse_undeclared("Rerun"):
+            return
         task = self.selected_task
         if task is None:
             self.notify("Select a task first", severity="warning")
@@ -296,5 +312,7 @@ class RunScreen(HidesRefusedKeys):
         await actions.cancel(self.shipdeck, self.run_id)
 
     async def action_trigger(self) -> None:
+        if self._refuse_undeclared("Trigger"):
+            return
         if self.detail is not None:
             await actions.trigger(self.shipdeck, self.detail.run.pipeline)

@@ -96,7 +96,7 @@ class RunsTable(GridTable):
 class RunsView(FleetView[RunsList]):
     DEFAULT_CSS = """
     RunsView { height: 1fr; }
-    RunsView KeyedTable { max-height: 1fr; }
+    RunsView KeyedTable { height: 1fr; max-height: 1fr; }
     RunsView .view-status { height: 1; padding: 0 1; color: $foreground 70%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = list(

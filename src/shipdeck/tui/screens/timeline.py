@@ -60,7 +60,7 @@ class TimelineTable(GridTable):
 class TimelineView(FleetView[list[TimelineItem]]):
     DEFAULT_CSS = """
     TimelineView { height: 1fr; }
-    TimelineView KeyedTable { max-height: 1fr; }
+    TimelineView KeyedTable { height: 1fr; max-height: 1fr; }
     TimelineView .view-status { height: 1; padding: 0 1; color: $foreground 70%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = list(

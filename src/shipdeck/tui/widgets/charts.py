@@ -37,6 +37,25 @@ def series_colours(variables: Mapping[str, str], count: int) -> list[RGB]:
     return colours
 
 
+MAX_TICKS = 6
+"""Labels at most on the x axis of curves over whole numbers."""
+
+
+def whole_ticks(steps: Sequence[float]) -> list[int]:
+    """Ticks at whole numbers (1, 2, 5, 10, 20, 50... apart) for an axis of whole steps (a
+    metric's steps, a monitor's check numbers), where plotext would put one at 1.75; none
+    (plotext's own) when a step is fractional."""
+    if not steps or any(step != int(step) for step in steps):
+        return []
+    low, high = int(min(steps)), int(max(steps))
+    wanted = (high - low) / (MAX_TICKS - 1)
+    gap = next(
+        base * 10**power for power in range(19) for base in (1, 2, 5) if base * 10**power >= wanted
+    )
+    first = -(-low // gap) * gap
+    return list(range(first, high + 1, gap)) or [low]
+
+
 @dataclass(frozen=True)
 class Series:
     label: str
@@ -91,6 +110,9 @@ class Chart(PlotextPlot):
                     color=colour,
                     marker="braille",
                 )
+        ticks = whole_ticks([step for one in series if one.values for step in one.steps])
+        if ticks:
+            plt.xticks([float(tick) for tick in ticks], [str(tick) for tick in ticks])
         plt.xlabel(xlabel)
         if ylabel:
             plt.ylabel(ylabel)
