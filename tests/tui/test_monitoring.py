@@ -25,7 +25,7 @@ from shipdeck.tui.screens.monitoring import AckScreen, MonitoringView
 from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.tui.widgets.table import KeyedTable
 from shipdeck.workspace import load_workspace
-from tests.tui2.conftest import USER, HostScreen, wait_for
+from tests.tui.deck import USER, HostScreen, wait_for
 
 WORKSPACE = """
 [pipelines.retrain]
