@@ -7,7 +7,7 @@ import socket
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Unpack
 
 from shipdeck.engine import Engine
 from shipdeck.engine.logsearch import prepare
@@ -27,13 +27,13 @@ from shipdeck.model import (
     Run,
     RunDetail,
     RunPage,
-    RunStatus,
     ScheduleAction,
     ScheduleList,
     WorkspaceSpec,
 )
 from shipdeck.model.capabilities import EVERYTHING, REGISTRY, Capabilities
 from shipdeck.model.ids import run_label
+from shipdeck.model.options import SEARCH_LIMIT, Launch, LogSearchOptions, RunFilter
 from shipdeck.model.run import parse_id
 from shipdeck.runners.base import BaseRunner
 from shipdeck.runners.workspace_file import WorkspaceFile
@@ -127,17 +127,12 @@ class LocalRunner(BaseRunner):
         return list(self.engine.workspace.pipelines.values())
 
     async def start_run(
-        self,
-        pipeline: str,
-        params: dict[str, str] | None = None,
-        *,
-        jobs: int | None = None,
-        trigger: str = "cli",
+        self, pipeline: str, params: dict[str, str] | None = None, **launch: Unpack[Launch]
     ) -> Run:
         self._configured(acting=True)
         spec = self.engine.pipeline(pipeline)
         resolved = resolve_params(spec, dict(params or {}))
-        return self.engine.start_run(pipeline, resolved, jobs=jobs, trigger=trigger, user=self.user)
+        return self.engine.start_run(pipeline, resolved, user=self.user, **launch)
 
     async def rerun(
         self,
@@ -145,13 +140,10 @@ class LocalRunner(BaseRunner):
         mode: RerunMode = RerunMode.ALL,
         *,
         from_task: str | None = None,
-        jobs: int | None = None,
-        trigger: str = "cli",
+        **launch: Unpack[Launch],
     ) -> Run:
         self._configured(acting=True)
-        return self.engine.rerun(
-            run_id, mode, from_task=from_task, jobs=jobs, trigger=trigger, user=self.user
-        )
+        return self.engine.rerun(run_id, mode, from_task=from_task, user=self.user, **launch)
 
     async def rerun_plan(
         self, run_id: str, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
@@ -163,31 +155,11 @@ class LocalRunner(BaseRunner):
         self._check_writable(f"cancel {run_label(run_id)}")
         return await self.engine.cancel(run_id)
 
-    async def runs(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: str | None = None,
-    ) -> list[Run]:
-        return self.engine.runs(
-            pipeline=pipeline, status=status, text=text, limit=limit, before=before
-        )
+    async def runs(self, **filters: Unpack[RunFilter]) -> list[Run]:
+        return self.engine.runs(**filters)
 
-    async def runs_page(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: str | None = None,
-    ) -> RunPage:
-        runs, total = self.engine.runs_page(
-            pipeline=pipeline, status=status, text=text, limit=limit, before=before
-        )
+    async def runs_page(self, **filters: Unpack[RunFilter]) -> RunPage:
+        runs, total = self.engine.runs_page(**filters)
         return RunPage(runs=runs, total=total)
 
     async def failures(self, *, limit: int = 20) -> list[FailureStreak]:
@@ -219,18 +191,12 @@ class LocalRunner(BaseRunner):
         return self.engine.read_log(run_id, task, start=start, limit=limit)
 
     async def search_log(
-        self,
-        run_id: str,
-        task: str,
-        pattern: str,
-        *,
-        regex: bool = False,
-        ignore_case: bool | None = None,
-        start: int = 0,
-        end: int | None = None,
-        limit: int = 10_000,
+        self, run_id: str, task: str, pattern: str, **options: Unpack[LogSearchOptions]
     ) -> LogSearchPage:
+        regex, ignore_case = options.get("regex", False), options.get("ignore_case")
         search = prepare(pattern, regex=regex, ignore_case=ignore_case)
+        start, end = options.get("start", 0), options.get("end")
+        limit = options.get("limit", SEARCH_LIMIT)
         return await self.engine.search_log(run_id, task, search, start=start, end=end, limit=limit)
 
     async def wait_events(self, after: int, *, wait: float = 15.0, limit: int = 5000) -> EventPage:

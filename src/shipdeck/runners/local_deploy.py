@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Unpack, cast
 
 from shipdeck.engine import Engine
 from shipdeck.engine.compare import compare
@@ -27,6 +27,7 @@ from shipdeck.model import (
     WorkspaceSpec,
 )
 from shipdeck.model.lineage import Lineage, lineage_flags
+from shipdeck.model.options import DeployOptions, RollbackOptions
 from shipdeck.runners.base import BaseRunner, compare_refs, version_ref
 from shipdeck.runners.local import LocalRunner
 
@@ -108,12 +109,7 @@ class LocalDeployMethods:
         return self.deployer.deployments()
 
     async def plan(
-        self,
-        action: DeployAction,
-        service: str,
-        env: str,
-        *,
-        revision: str | None = None,
+        self, action: DeployAction, service: str, env: str, *, revision: str | None = None
     ) -> ActionPlan:
         self._configured()
         if action == DeployAction.DEPLOY:
@@ -125,50 +121,22 @@ class LocalDeployMethods:
         return self.deployer.plan_rollback(service, env, revision)
 
     async def deploy(
-        self,
-        service: str,
-        revision: str,
-        env: str,
-        *,
-        expect: str | None = None,
-        force: bool = False,
-        reason: str = "",
-        wait: bool = True,
+        self, service: str, revision: str, env: str, **options: Unpack[DeployOptions]
     ) -> HistoryEntry:
         self._configured(acting=True)
-        return await self.deployer.deploy(
-            service, revision, env, expect=expect, force=force, reason=reason, wait=wait
-        )
+        return await self.deployer.deploy(service, revision, env, **options)
 
     async def promote(
-        self,
-        service: str,
-        to_env: str,
-        *,
-        expect: str | None = None,
-        force: bool = False,
-        reason: str = "",
-        wait: bool = True,
+        self, service: str, to_env: str, **options: Unpack[DeployOptions]
     ) -> HistoryEntry:
         self._configured(acting=True)
-        return await self.deployer.promote(
-            service, to_env, expect=expect, force=force, reason=reason, wait=wait
-        )
+        return await self.deployer.promote(service, to_env, **options)
 
     async def rollback(
-        self,
-        service: str,
-        env: str,
-        *,
-        to: str | None = None,
-        expect: str | None = None,
-        reason: str = "",
-        wait: bool = True,
+        self, service: str, env: str, **options: Unpack[RollbackOptions]
     ) -> HistoryEntry:
         self._configured(acting=True)
-        return await self.deployer.rollback(
-            service, env, to=to, expect=expect, reason=reason, wait=wait
-        )
+        return await self.deployer.rollback(service, env, **options)
 
     async def history(
         self, service: str, env: str | None = None, *, limit: int = 100

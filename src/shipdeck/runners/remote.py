@@ -9,7 +9,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter
@@ -46,6 +46,17 @@ from shipdeck.model import (
 )
 from shipdeck.model.capabilities import EVERYTHING, REGISTRY, Capabilities, Capability
 from shipdeck.model.ids import Id, run_label
+from shipdeck.model.options import (
+    RUN_LIMIT,
+    SEARCH_LIMIT,
+    TRIGGER,
+    ActionOptions,
+    DeployOptions,
+    Launch,
+    LogSearchOptions,
+    RollbackOptions,
+    RunFilter,
+)
 from shipdeck.runners.base import BaseRunner, read_log_pages
 from shipdeck.runners.event_follower import (
     Backoff,
@@ -262,15 +273,10 @@ class RemoteRunner(BaseRunner):
         return PIPELINES.validate_json(await self._body("/pipelines"))
 
     async def start_run(
-        self,
-        pipeline: str,
-        params: dict[str, str] | None = None,
-        *,
-        jobs: int | None = None,
-        trigger: str = "cli",
+        self, pipeline: str, params: dict[str, str] | None = None, **launch: Unpack[Launch]
     ) -> Run:
         self._check_writable(f"start {pipeline}")
-        body = {"pipeline": pipeline, "params": params or {}, "jobs": jobs, "trigger": trigger}
+        body = {"pipeline": pipeline, "params": params or {}, **_launch_body(launch)}
         return Run.model_validate(await self._request("POST", "/runs", json=body))
 
     async def rerun(
@@ -279,11 +285,10 @@ class RemoteRunner(BaseRunner):
         mode: RerunMode = RerunMode.ALL,
         *,
         from_task: str | None = None,
-        jobs: int | None = None,
-        trigger: str = "cli",
+        **launch: Unpack[Launch],
     ) -> Run:
         self._check_writable(f"rerun {run_label(run_id)}")
-        body = {"mode": mode.value, "from_task": from_task, "jobs": jobs, "trigger": trigger}
+        body = {"mode": mode.value, "from_task": from_task, **_launch_body(launch)}
         return Run.model_validate(
             await self._request("POST", f"/runs/{_path_id(run_id)}/rerun", json=body)
         )
@@ -299,29 +304,11 @@ class RemoteRunner(BaseRunner):
         self._check_writable(f"cancel {run_label(run_id)}")
         return Run.model_validate(await self._request("POST", f"/runs/{_path_id(run_id)}/cancel"))
 
-    async def runs(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: str | None = None,
-    ) -> list[Run]:
-        params = _runs_query(pipeline, status, text, limit, before)
-        return RUNS.validate_json(await self._body("/runs", params))
+    async def runs(self, **filters: Unpack[RunFilter]) -> list[Run]:
+        return RUNS.validate_json(await self._body("/runs", _runs_query(filters)))
 
-    async def runs_page(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: str | None = None,
-    ) -> RunPage:
-        params = _runs_query(pipeline, status, text, limit, before)
-        return RunPage.model_validate_json(await self._body("/runs/page", params))
+    async def runs_page(self, **filters: Unpack[RunFilter]) -> RunPage:
+        return RunPage.model_validate_json(await self._body("/runs/page", _runs_query(filters)))
 
     async def failures(self, *, limit: int = 20) -> list[FailureStreak]:
         return FAILURES.validate_json(await self._body("/runs/failures", {"limit": limit}))
@@ -346,25 +333,17 @@ class RemoteRunner(BaseRunner):
         return await read_log_pages(fetch, start=start, limit=limit, page=LOG_PAGE)
 
     async def search_log(
-        self,
-        run_id: str,
-        task: str,
-        pattern: str,
-        *,
-        regex: bool = False,
-        ignore_case: bool | None = None,
-        start: int = 0,
-        end: int | None = None,
-        limit: int = 10_000,
+        self, run_id: str, task: str, pattern: str, **options: Unpack[LogSearchOptions]
     ) -> LogSearchPage:
         path = f"/runs/{_path_id(run_id)}/tasks/{quote(task, safe='')}/log/search"
+        ignore_case = options.get("ignore_case")
         params = {
             "pattern": pattern,
-            "regex": str(regex).lower(),
+            "regex": str(options.get("regex", False)).lower(),
             "ignore_case": None if ignore_case is None else str(ignore_case).lower(),
-            "start": start,
-            "end": end,
-            "limit": limit,
+            "start": options.get("start", 0),
+            "end": options.get("end"),
+            "limit": options.get("limit", SEARCH_LIMIT),
         }
         return LogSearchPage.model_validate_json(await self._body(path, params))
 
@@ -444,60 +423,23 @@ class RemoteRunner(BaseRunner):
         return ActionPlan.model_validate(await self._request("GET", "/plan", params=params))
 
     async def deploy(
-        self,
-        service: str,
-        revision: str,
-        env: str,
-        *,
-        expect: str | None = None,
-        force: bool = False,
-        reason: str = "",
-        wait: bool = True,
+        self, service: str, revision: str, env: str, **options: Unpack[DeployOptions]
     ) -> HistoryEntry:
         self._check_writable(f"deploy {service} to {env}")
-        body = {
-            "service": service,
-            "revision": revision,
-            "env": env,
-            "expect": expect,
-            "force": force,
-            "reason": reason,
-        }
-        return await self._action("/deploy", body, wait)
+        body = {"service": service, "revision": revision, "env": env}
+        return await self._action("/deploy", body, options)
 
     async def promote(
-        self,
-        service: str,
-        to_env: str,
-        *,
-        expect: str | None = None,
-        force: bool = False,
-        reason: str = "",
-        wait: bool = True,
+        self, service: str, to_env: str, **options: Unpack[DeployOptions]
     ) -> HistoryEntry:
         self._check_writable(f"promote {service} to {to_env}")
-        body = {
-            "service": service,
-            "to_env": to_env,
-            "expect": expect,
-            "force": force,
-            "reason": reason,
-        }
-        return await self._action("/promote", body, wait)
+        return await self._action("/promote", {"service": service, "to_env": to_env}, options)
 
     async def rollback(
-        self,
-        service: str,
-        env: str,
-        *,
-        to: str | None = None,
-        expect: str | None = None,
-        reason: str = "",
-        wait: bool = True,
+        self, service: str, env: str, **options: Unpack[RollbackOptions]
     ) -> HistoryEntry:
         self._check_writable(f"roll back {service} in {env}")
-        body = {"service": service, "env": env, "to": to, "expect": expect, "reason": reason}
-        return await self._action("/rollback", body, wait)
+        return await self._action("/rollback", {"service": service, "env": env}, options)
 
     async def history(
         self, service: str, env: str | None = None, *, limit: int = 100
@@ -522,12 +464,17 @@ class RemoteRunner(BaseRunner):
         answer = await self._request("POST", path, json={"reason": reason})
         return ScheduleAction.model_validate(answer)
 
-    async def _action(self, path: str, body: dict[str, Any], wait: bool) -> HistoryEntry:
+    async def _action(
+        self, path: str, body: dict[str, Any], options: ActionOptions
+    ) -> HistoryEntry:
+        """POST an action with its options (those not given take the server's defaults,
+        which are the contract's) but `wait`, which is this client's to do."""
         # The runner answers once the deploy run has started: no request is held open for
         # the length of a deploy.
-        answer = await self._request("POST", path, json=body, params={"wait": "false"})
+        sent = {**body, **{key: value for key, value in options.items() if key != "wait"}}
+        answer = await self._request("POST", path, json=sent, params={"wait": "false"})
         entry = HistoryEntry.model_validate(answer)
-        if not wait or entry.outcome != Outcome.RUNNING:
+        if not options.get("wait", True) or entry.outcome != Outcome.RUNNING:
             return entry
         return await self._finished_action(entry)
 
@@ -614,13 +561,17 @@ def _path_id(run_id: str) -> str:
     return quote(run_id, safe="")
 
 
-def _runs_query(
-    pipeline: str | None, status: RunStatus | None, text: str | None, limit: int, before: str | None
-) -> dict[str, Any]:
+def _runs_query(filters: RunFilter) -> dict[str, Any]:
+    status = filters.get("status")
     return {
-        "pipeline": pipeline,
+        "pipeline": filters.get("pipeline"),
         "status": None if status is None else RunStatus(status).value,
-        "text": text or None,
-        "limit": limit,
-        "before": before,
+        "text": filters.get("text") or None,
+        "limit": filters.get("limit", RUN_LIMIT),
+        "before": filters.get("before"),
     }
+
+
+def _launch_body(launch: Launch) -> dict[str, Any]:
+    """How to start a run, as the server takes it: its default trigger is not the contract's."""
+    return {"jobs": launch.get("jobs"), "trigger": launch.get("trigger", TRIGGER)}
