@@ -44,6 +44,14 @@ class Launch(TypedDict, total=False):
     """What started it, shown with the run (TRIGGER)."""
 
 
+class RerunOptions(Launch, total=False):
+    """How a rerun is started."""
+
+    from_task: str | None
+    """With RerunMode.FROM: the task to rerun from (with what it needs that did not succeed
+    and everything downstream)."""
+
+
 class LogSearchOptions(TypedDict, total=False):
     """How a pattern is looked for in a task's log."""
 

@@ -16,12 +16,15 @@ from shipdeck.model import (
     AliasMove,
     Comparison,
     DeployAction,
+    DeployOptions,
     EnvironmentState,
     EventPage,
     FailureStreak,
     HealthCheck,
     HistoryEntry,
+    Launch,
     LogChunk,
+    LogSearchOptions,
     LogSearchPage,
     ModelSummary,
     ModelVersion,
@@ -29,21 +32,17 @@ from shipdeck.model import (
     MonitorInfo,
     PipelineSpec,
     RerunMode,
+    RerunOptions,
+    RollbackOptions,
     Run,
     RunDetail,
+    RunFilter,
     RunPage,
     ScheduleAction,
     ScheduleList,
     ServiceSpec,
 )
 from shipdeck.model.capabilities import Capabilities
-from shipdeck.model.options import (
-    DeployOptions,
-    Launch,
-    LogSearchOptions,
-    RollbackOptions,
-    RunFilter,
-)
 
 
 @runtime_checkable
@@ -71,14 +70,10 @@ class Runner(Protocol):
         ...
 
     async def rerun(
-        self,
-        run_id: str,
-        mode: RerunMode = RerunMode.ALL,
-        *,
-        from_task: str | None = None,
-        **launch: Unpack[Launch],
+        self, run_id: str, mode: RerunMode = RerunMode.ALL, **options: Unpack[RerunOptions]
     ) -> Run:
-        """Start a new run linked to `run_id`; tasks outside the rerun keep their results."""
+        """Start a new run linked to `run_id`; tasks outside the rerun keep their results.
+        With mode FROM, `from_task` names the task to rerun from."""
         ...
 
     async def rerun_plan(
