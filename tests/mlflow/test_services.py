@@ -25,8 +25,8 @@ from shipdeck.tui.config import TuiConfig
 from shipdeck.tui.screens.deployments import DeploymentsView
 from shipdeck.workspace import load_workspace
 from tests.mlflow.conftest import MlflowServer, Seeded, seed
-from tests.tui2.conftest import open_view, wait_for
-from tests.tui2.test_deployments import body, go_to, held, open_action, outcome
+from tests.tui.deck import open_view, wait_for
+from tests.tui.test_deployments import body, go_to, held, open_action, outcome
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -21,10 +21,10 @@ from shipdeck.tui.widgets.charts import Chart
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.virtual_table import VirtualTable
 from tests.mlflow.conftest import MlflowServer, Seeded, seed, start_mlflow
-from tests.tui2.conftest import Deck, deck, open_view, seeded, wait_for
+from tests.tui.deck import Deck, deck, open_view, seeded, wait_for
 
 pytestmark = pytest.mark.timeout(300)
-__all__ = ["deck", "seeded"]  # the tui2 deck (a local runner) and its recorded workspace
+__all__ = ["deck", "seeded"]  # the TUI deck (a local runner) and its recorded workspace
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.runs import PAGE, RunsView
 from shipdeck.tui.widgets.grid import KeyedTable
 from tests.mlflow.conftest import MlflowServer
-from tests.tui2.conftest import wait_for
+from tests.tui.deck import wait_for
 
 pytestmark = pytest.mark.timeout(300)
 RUNS = PAGE + 5

@@ -22,7 +22,7 @@ from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.log_pane import LogPane
 from tests.prefect.conftest import PrefectServer, free_port, start_prefect
 from tests.prefect.test_runner import settled
-from tests.tui2.conftest import Deck, deck, seeded, wait_for  # noqa: F401 (fixtures)
+from tests.tui.deck import Deck, deck, seeded, wait_for  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.timeout(600)
 

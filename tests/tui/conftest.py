@@ -1,17 +1,16 @@
-"""The TUI against a real LocalRunner on a fresh demo workspace (real subprocesses, SQLite)."""
+"""The TUI against a real LocalRunner on a fresh demo workspace (real subprocesses, SQLite);
+the deck (a deploying local runner on a small seeded workspace) comes from tests/tui/deck.py."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import sys
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from textual.pilot import Pilot
 
 from shipdeck.demo import init_demo
 from shipdeck.model import RunDetail, WorkspaceSpec
@@ -19,9 +18,15 @@ from shipdeck.runners.local import LocalRunner, open_local_runner
 from shipdeck.tui import ShipdeckApp, create_app
 from shipdeck.tui.config import TuiConfig
 from shipdeck.workspace import load_workspace
+from tests.tui.deck import deck, seeded, wait_for
+
+__all__ = [
+    "deck",
+    "seeded",
+    "wait_for",
+]  # the deck fixtures (tests/tui/deck.py), for every test here
 
 RUN_DEADLINE = 60.0
-WAIT_DEADLINE = 15.0
 
 # A pipeline that talks for as long as the test wants: it prints `LINES` lines, then waits
 # for the file named by $GATE before it exits (with $EXIT_CODE).
@@ -105,14 +110,3 @@ async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
     finally:
         (workspace.root / "gate").touch()
         await runner.close()
-
-
-async def wait_for(
-    pilot: Pilot[object], condition: Callable[[], object], what: str = "condition"
-) -> None:
-    """Let the app run until `condition()` is true; fail after a deadline."""
-    deadline = time.monotonic() + WAIT_DEADLINE
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.02)

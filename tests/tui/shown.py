@@ -1,6 +1,6 @@
 """What an app under test shows, read through Textual's public API only: the notifications it
 raised (recorded from its `notify`) and the toasts on its screen. The whole screen as text:
-tests/tui2/screen_text.py."""
+tests/tui/screen_text.py."""
 
 from __future__ import annotations
 

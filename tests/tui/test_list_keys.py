@@ -18,7 +18,7 @@ from shipdeck.tui.widgets.table import KeyedTable
 from shipdeck.tui.widgets.virtual_table import VirtualTable
 from shipdeck.workspace import load_workspace
 from tests.tui.conftest import wait_for
-from tests.tui2.screen_text import screen_lines
+from tests.tui.screen_text import screen_lines
 
 WORKSPACE = """
 [pipelines.quick.tasks.only]

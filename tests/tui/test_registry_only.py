@@ -14,7 +14,7 @@ from shipdeck.tui.config import TuiConfig
 from shipdeck.tui.screens.main import MainScreen
 from tests.registry_only import NOT_AN_EXECUTOR, RegistryOnly
 from tests.tui.conftest import wait_for
-from tests.tui2.screen_text import screen_text
+from tests.tui.screen_text import screen_text
 
 
 class Told(ShipdeckApp):

@@ -19,7 +19,7 @@ from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import KeyedTable
 from shipdeck.workspace import load_workspace
 from tests.tui.conftest import Demo, make_workspace, wait_for
-from tests.tui2.screen_text import screen_text
+from tests.tui.screen_text import screen_text
 
 
 def visible_text(screen: object) -> str:

@@ -8,6 +8,7 @@ import contextlib
 import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Unpack
 
 from shipdeck.engine.deploy_store import ActionRecord, DeployStore
 from shipdeck.engine.engine import Engine
@@ -33,6 +34,7 @@ from shipdeck.model import (
     RunStatus,
     TaskStatus,
 )
+from shipdeck.model.options import ActionOptions, DeployOptions, RollbackOptions
 from shipdeck.model.text import text_problem
 
 
@@ -187,50 +189,36 @@ class Deployments:
         revision: str,
         env: str,
         *,
-        expect: str | None = None,
-        force: bool = False,
-        reason: str = "",
-        wait: bool = True,
         cause: AutoCause | None = None,
+        **options: Unpack[DeployOptions],
     ) -> HistoryEntry:
         plan = await self.plan_deploy(service, revision, env)
-        return await self._act(plan, expect, force, reason, wait, cause)
+        return await self._act(plan, options, force=options.get("force", False), cause=cause)
 
     async def promote(
-        self,
-        service: str,
-        to_env: str,
-        *,
-        expect: str | None = None,
-        force: bool = False,
-        reason: str = "",
-        wait: bool = True,
+        self, service: str, to_env: str, **options: Unpack[DeployOptions]
     ) -> HistoryEntry:
         plan = await self.plan_promote(service, to_env)
-        return await self._act(plan, expect, force, reason, wait)
+        return await self._act(plan, options, force=options.get("force", False))
 
     async def rollback(
         self,
         service: str,
         env: str,
         *,
-        to: str | None = None,
-        expect: str | None = None,
-        reason: str = "",
-        wait: bool = True,
         cause: AutoCause | None = None,
         on_claim: Callable[[HistoryEntry], None] | None = None,
+        **options: Unpack[RollbackOptions],
     ) -> HistoryEntry:
-        plan = await self.plan_rollback(service, env, to)
-        return await self._act(plan, expect, False, reason, wait, cause, on_claim)
+        plan = await self.plan_rollback(service, env, options.get("to"))
+        return await self._act(plan, options, cause=cause, on_claim=on_claim)
 
     async def _act(
         self,
         plan: ActionPlan,
-        expect: str | None,
-        force: bool,
-        reason: str,
-        wait: bool,
+        options: ActionOptions,
+        *,
+        force: bool = False,
         cause: AutoCause | None = None,
         on_claim: Callable[[HistoryEntry], None] | None = None,
     ) -> HistoryEntry:
@@ -240,6 +228,7 @@ class Deployments:
         action, recorded as the runner's (`automatic_user`) with the cause as its reason.
         `on_claim` is called with the entry once the environment is claimed (before its run
         starts)."""
+        expect, reason = options.get("expect"), options.get("reason", "")
         if (problem := text_problem(reason)) is not None:
             raise InvalidInput(f"reason refused: {problem}")
         record = ActionRecord(
@@ -281,7 +270,7 @@ class Deployments:
         self.store.attach_run(entry.id, run.id)
         entry = entry.model_copy(update={"run_id": run.id})
         self._publish(EventKind.DEPLOY_STARTED, entry)
-        if wait:
+        if options.get("wait", True):
             return await self._end(plan, entry, run.id)
         # Held here, not by the caller: the action outlives the request that started it.
         task = asyncio.create_task(self._end(plan, entry, run.id), name=f"deploy-{entry.id}")

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Unpack
 
 from shipdeck.engine.admission import Admission
 from shipdeck.engine.database import StoreUnusable
@@ -59,6 +60,7 @@ from shipdeck.model import (
 )
 from shipdeck.model.ids import run_label
 from shipdeck.model.lineage import Lineage
+from shipdeck.model.options import TRIGGER, Launch, RunFilter
 from shipdeck.state_dir import prepare_state_dir
 
 CANCEL_POLL = 0.25
@@ -71,6 +73,15 @@ _UNSAVED = "0"
 """The id of a run (and its tasks) until the store gives it its own."""
 
 _log = logging.getLogger(__name__)
+
+
+class LaunchBy(Launch, total=False):
+    """How the engine starts a run: the contract's options, who starts it, and for a
+    scheduled run why (`cause`) and the claim written in the run's own transaction."""
+
+    user: str
+    cause: RunCause | None
+    claim: Claim | None
 
 
 class Engine:
@@ -191,44 +202,14 @@ class Engine:
         return pipeline
 
     def start_run(
-        self,
-        pipeline: str,
-        params: dict[str, ParamValue],
-        *,
-        jobs: int | None = None,
-        trigger: str = "cli",
-        user: str = "",
-        cause: RunCause | None = None,
-        claim: Claim | None = None,
+        self, pipeline: str, params: dict[str, ParamValue], **launch: Unpack[LaunchBy]
     ) -> Run:
         """Create a run with already-resolved params and start executing it. A schedule
         passes its `cause` and a `claim` written in the run's own transaction (see Store)."""
-        spec = self.pipeline(pipeline)
-        if cause is None and claim is None:
-            return self.start_pipeline(spec, params, jobs=jobs, trigger=trigger, user=user)
-        tasks = {name: TaskRun(run_id=_UNSAVED, name=name) for name in spec.tasks}
-        return self._launch(
-            spec,
-            tasks,
-            list(spec.tasks),
-            params=params,
-            jobs=jobs,
-            trigger=trigger,
-            user=user,
-            cause=cause,
-            claim=claim,
-        )
+        return self.start_pipeline(self.pipeline(pipeline), params, **launch)
 
     def start_pipeline(
-        self,
-        spec: PipelineSpec,
-        params: dict[str, ParamValue],
-        *,
-        jobs: int | None = None,
-        trigger: str = "cli",
-        user: str = "",
-        cause: RunCause | None = None,
-        claim: Claim | None = None,
+        self, spec: PipelineSpec, params: dict[str, ParamValue], **launch: Unpack[LaunchBy]
     ) -> Run:
         """Run a pipeline the workspace does not declare (e.g. a service's deploy steps, a
         monitor's check), with an optional `cause` and `claim` as for `start_run`.
@@ -236,17 +217,7 @@ class Engine:
         Such runs cannot be rerun: their pipeline is not in the workspace to look up.
         """
         tasks = {name: TaskRun(run_id=_UNSAVED, name=name) for name in spec.tasks}
-        return self._launch(
-            spec,
-            tasks,
-            list(spec.tasks),
-            params=params,
-            jobs=jobs,
-            trigger=trigger,
-            user=user,
-            cause=cause,
-            claim=claim,
-        )
+        return self._launch(spec, tasks, list(spec.tasks), params=params, **launch)
 
     def rerun_plan(
         self, run_id: str, mode: RerunMode = RerunMode.ALL, from_task: str | None = None
@@ -261,9 +232,7 @@ class Engine:
         mode: RerunMode = RerunMode.ALL,
         *,
         from_task: str | None = None,
-        jobs: int | None = None,
-        trigger: str = "cli",
-        user: str = "",
+        **launch: Unpack[LaunchBy],
     ) -> Run:
         parent = self.get_run(run_id)
         if not parent.status.finished:
@@ -283,17 +252,17 @@ class Engine:
                 earlier = previous[name]
                 origin = earlier.reused_from or run_id
                 tasks[name] = earlier.model_copy(update={"run_id": _UNSAVED, "reused_from": origin})
+        jobs = launch.get("jobs")
+        launch["jobs"] = jobs if jobs is not None else parent.jobs
         return self._launch(
             spec,
             tasks,
             plan,
             params=parent.params,
-            jobs=jobs if jobs is not None else parent.jobs,
-            trigger=trigger,
-            user=user,
             parent=parent,
             mode=mode,
             from_task=from_task,
+            **launch,
         )
 
     def _launch(
@@ -303,9 +272,9 @@ class Engine:
         to_run: list[str],
         *,
         params: dict[str, ParamValue],
-        jobs: int | None,
-        trigger: str,
-        user: str,
+        jobs: int | None = None,
+        trigger: str = TRIGGER,
+        user: str = "",
         parent: Run | None = None,
         mode: RerunMode | None = None,
         from_task: str | None = None,
@@ -452,36 +421,15 @@ class Engine:
             return run
         return self.store.get_run(run.id) or run
 
-    def runs(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: str | None = None,
-    ) -> list[Run]:
+    def runs(self, **filters: Unpack[RunFilter]) -> list[Run]:
         """Runs matching the filters, newest first (`Store.list_runs`)."""
         self._settle()
-        runs = self.store.list_runs(
-            pipeline=pipeline, status=status, text=text, limit=limit, before=before
-        )
-        return [self._recovered(run) for run in runs]
+        return [self._recovered(run) for run in self.store.list_runs(**filters)]
 
-    def runs_page(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: str | None = None,
-    ) -> tuple[list[Run], int]:
+    def runs_page(self, **filters: Unpack[RunFilter]) -> tuple[list[Run], int]:
         """`runs()` and how many runs match the filters in all."""
         self._settle()
-        runs, total = self.store.runs_page(
-            pipeline=pipeline, status=status, text=text, limit=limit, before=before
-        )
+        runs, total = self.store.runs_page(**filters)
         return [self._recovered(run) for run in runs], total
 
     def failure_streaks(self, limit: int) -> list[tuple[Run, int]]:

@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from shipdeck.engine.database import Schema, connect, migrate, transaction
 from shipdeck.errors import InvalidInput
@@ -21,6 +21,7 @@ from shipdeck.model import Metric, RerunMode, Run, RunCause, RunStatus, TaskRun,
 from shipdeck.model.ids import Id
 from shipdeck.model.lineage import CodeVersion, InputFile
 from shipdeck.model.monitor import MONITOR_PIPELINE_PREFIX
+from shipdeck.model.options import RUN_LIMIT, RunFilter
 from shipdeck.model.run import parse_id
 from shipdeck.model.text import repaired
 
@@ -483,7 +484,7 @@ class Store:
         pipeline: str | None = None,
         status: RunStatus | None = None,
         text: str | None = None,
-        limit: int = 50,
+        limit: int = RUN_LIMIT,
         before: str | None = None,
     ) -> list[Run]:
         """Runs matching every filter given, newest first (see `_run_filter` for `text`);
@@ -513,22 +514,13 @@ class Store:
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         return int(self._db.execute(f"SELECT COUNT(*) FROM runs {clause}", args).fetchone()[0])
 
-    def runs_page(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: str | None = None,
-    ) -> tuple[list[Run], int]:
+    def runs_page(self, **filters: Unpack[RunFilter]) -> tuple[list[Run], int]:
         """`list_runs` and `count_runs` read from one snapshot of the store, so the count
         includes every run listed."""
+        pipeline, status, text = filters.get("pipeline"), filters.get("status"), filters.get("text")
         self._db.execute("BEGIN")
         try:
-            runs = self.list_runs(
-                pipeline=pipeline, status=status, text=text, limit=limit, before=before
-            )
+            runs = self.list_runs(**filters)
             total = self.count_runs(pipeline=pipeline, status=status, text=text)
         finally:
             self._db.execute("COMMIT")

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Unpack
 
 from shipdeck import model as m
 from shipdeck.errors import InvalidInput, NotFound, Refused, Unsupported
 from shipdeck.model.capabilities import Capabilities, Capability
+from shipdeck.model.options import RUN_LIMIT, RunFilter
 
 RERUN_NEEDS = {
     m.RerunMode.ALL: Capability.RERUN_ALL,
@@ -79,27 +80,16 @@ class BaseRunner(ABC):
     async def runs(self, *args: Any, **kwargs: Any) -> list[m.Run]:
         await self.unsupported(Capability.PIPELINES)
 
-    async def runs_page(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: m.RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: str | None = None,
-    ) -> m.RunPage:
+    async def runs_page(self, **filters: Unpack[RunFilter]) -> m.RunPage:
         """`runs()`, and the count of every match found by paging through `runs()` from the
         newest (for a runner whose backend cannot count)."""
-        page = await self.runs(
-            pipeline=pipeline, status=status, text=text, limit=limit, before=before
-        )
-        if before is None and len(page) < limit:
+        page = await self.runs(**filters)
+        if filters.get("before") is None and len(page) < filters.get("limit", RUN_LIMIT):
             return m.RunPage(runs=page, total=len(page))
         total, older = 0, None
         while True:
-            counted = await self.runs(
-                pipeline=pipeline, status=status, text=text, limit=COUNT_PAGE, before=older
-            )
+            counting: RunFilter = {**filters, "limit": COUNT_PAGE, "before": older}
+            counted = await self.runs(**counting)
             total += len(counted)
             if len(counted) < COUNT_PAGE:
                 return m.RunPage(runs=page, total=total)

@@ -9,7 +9,7 @@ import contextlib
 import json
 import sys
 from collections.abc import AsyncIterator, Mapping
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Unpack
 
 # `import httpx` also imports its own command-line client, httpx._main (click, pygments, rich:
 # ~0.1 s), which shipdeck never runs (encode/httpx#3547). A None entry is the import system's
@@ -26,6 +26,7 @@ from shipdeck.runners.link import (  # noqa: E402
     LinkError,
     LinkTimeout,
     Reply,
+    Request,
     ServerEvent,
 )
 
@@ -77,15 +78,9 @@ class HttpxLink:
             limits=LIMITS,
         )
 
-    async def send(
-        self,
-        method: str,
-        path: str,
-        *,
-        query: Mapping[str, Any] | None = None,
-        json_body: Any = None,
-        seconds: float | None = None,
-    ) -> Reply:
+    async def send(self, method: str, path: str, **options: Unpack[Request]) -> Reply:
+        query, json_body = options.get("query"), options.get("json_body")
+        seconds = options.get("seconds")
         extra: dict[str, Any] = {}
         if seconds is not None:
             extra["timeout"] = httpx.Timeout(seconds, connect=CONNECT_TIMEOUT)

@@ -11,7 +11,7 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 from urllib.parse import urlencode, urlsplit
 
 from shipdeck.errors import InvalidInput
@@ -68,18 +68,20 @@ class EventStream(Protocol):
     def events(self) -> AsyncIterator[ServerEvent]: ...
 
 
+class Request(TypedDict, total=False):
+    """What a request carries besides its method and path."""
+
+    query: Mapping[str, Any] | None
+    json_body: Any
+    """Sent as JSON (None: no body)."""
+    seconds: float | None
+    """This request's timeout (None: the link's own)."""
+
+
 class Link(Protocol):
-    async def send(
-        self,
-        method: str,
-        path: str,
-        *,
-        query: Mapping[str, Any] | None = None,
-        json_body: Any = None,
-        seconds: float | None = None,
-    ) -> Reply:
-        """`path` below the API root, already quoted; `seconds`: this request's timeout
-        (None: the link's own). An answer with status >= 400 is returned, not raised."""
+    async def send(self, method: str, path: str, **options: Unpack[Request]) -> Reply:
+        """`path` below the API root, already quoted (the rest: Request). An answer with
+        status >= 400 is returned, not raised."""
         ...
 
     def stream(

@@ -7,31 +7,12 @@ import socket
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, Unpack
 
+from shipdeck import model as m
 from shipdeck.engine import Engine
 from shipdeck.engine.logsearch import prepare
 from shipdeck.errors import InvalidInput
-from shipdeck.model import (
-    Alert,
-    ConfigData,
-    EventKind,
-    EventPage,
-    FailureStreak,
-    LogChunk,
-    LogSearchPage,
-    MonitorCheck,
-    MonitorInfo,
-    PipelineSpec,
-    RerunMode,
-    Run,
-    RunDetail,
-    RunPage,
-    RunStatus,
-    ScheduleAction,
-    ScheduleList,
-    WorkspaceSpec,
-)
 from shipdeck.model.capabilities import EVERYTHING, REGISTRY, Capabilities
 from shipdeck.model.ids import run_label
 from shipdeck.model.run import parse_id
@@ -95,7 +76,7 @@ class LocalRunner(BaseRunner):
         return Capabilities(kind="shipdeck", can=can, read_only=self.read_only)
 
     @property
-    def workspace(self) -> WorkspaceSpec:
+    def workspace(self) -> m.WorkspaceSpec:
         return self.engine.workspace
 
     def _configured(self, *, acting: bool = False) -> None:
@@ -106,96 +87,64 @@ class LocalRunner(BaseRunner):
         if spec is not None:
             self._use(spec)
         elif self._file.problems != before:  # broken, fixed as it was, or broken otherwise
-            data = ConfigData(file=self._file.spec.file.name, problems=self._file.problems)
-            self.engine.feed.publish(EventKind.CONFIG, data)
+            data = m.ConfigData(file=self._file.spec.file.name, problems=self._file.problems)
+            self.engine.feed.publish(m.EventKind.CONFIG, data)
         if acting:
             self._check_writable("start or change anything")
             self._file.check_loads()
 
-    def _use(self, spec: WorkspaceSpec) -> None:
+    def _use(self, spec: m.WorkspaceSpec) -> None:
         """Work with `spec` from now on (runs in progress keep the pipeline they started with),
         and say so on the event feed: clients reload what the file declares."""
         self.engine.workspace = spec
-        self.engine.feed.publish(EventKind.CONFIG, ConfigData(file=spec.file.name))
+        self.engine.feed.publish(m.EventKind.CONFIG, m.ConfigData(file=spec.file.name))
 
     def executing(self) -> list[str]:
         """The runs this runner executes now, queued or running: closing it cancels them."""
         return self.engine.executing
 
-    async def pipelines(self) -> list[PipelineSpec]:
+    async def pipelines(self) -> list[m.PipelineSpec]:
         self._configured()
         return list(self.engine.workspace.pipelines.values())
 
     async def start_run(
-        self,
-        pipeline: str,
-        params: dict[str, str] | None = None,
-        *,
-        jobs: int | None = None,
-        trigger: str = "cli",
-    ) -> Run:
+        self, pipeline: str, params: dict[str, str] | None = None, **launch: Unpack[m.Launch]
+    ) -> m.Run:
         self._configured(acting=True)
         spec = self.engine.pipeline(pipeline)
         resolved = resolve_params(spec, dict(params or {}))
-        return self.engine.start_run(pipeline, resolved, jobs=jobs, trigger=trigger, user=self.user)
+        return self.engine.start_run(pipeline, resolved, user=self.user, **launch)
 
     async def rerun(
-        self,
-        run_id: str,
-        mode: RerunMode = RerunMode.ALL,
-        *,
-        from_task: str | None = None,
-        jobs: int | None = None,
-        trigger: str = "cli",
-    ) -> Run:
+        self, run_id: str, mode: m.RerunMode = m.RerunMode.ALL, **options: Unpack[m.RerunOptions]
+    ) -> m.Run:
         self._configured(acting=True)
-        return self.engine.rerun(
-            run_id, mode, from_task=from_task, jobs=jobs, trigger=trigger, user=self.user
-        )
+        return self.engine.rerun(run_id, mode, user=self.user, **options)
 
     async def rerun_plan(
-        self, run_id: str, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
+        self, run_id: str, mode: m.RerunMode = m.RerunMode.ALL, *, from_task: str | None = None
     ) -> list[str]:
         self._configured()
         return self.engine.rerun_plan(run_id, mode, from_task)
 
-    async def cancel(self, run_id: str) -> Run:
+    async def cancel(self, run_id: str) -> m.Run:
         self._check_writable(f"cancel {run_label(run_id)}")
         return await self.engine.cancel(run_id)
 
-    async def runs(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: str | None = None,
-    ) -> list[Run]:
-        return self.engine.runs(
-            pipeline=pipeline, status=status, text=text, limit=limit, before=before
-        )
+    async def runs(self, **filters: Unpack[m.RunFilter]) -> list[m.Run]:
+        return self.engine.runs(**filters)
 
-    async def runs_page(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: str | None = None,
-    ) -> RunPage:
-        runs, total = self.engine.runs_page(
-            pipeline=pipeline, status=status, text=text, limit=limit, before=before
-        )
-        return RunPage(runs=runs, total=total)
+    async def runs_page(self, **filters: Unpack[m.RunFilter]) -> m.RunPage:
+        runs, total = self.engine.runs_page(**filters)
+        return m.RunPage(runs=runs, total=total)
 
-    async def failures(self, *, limit: int = 20) -> list[FailureStreak]:
+    async def failures(self, *, limit: int = 20) -> list[m.FailureStreak]:
         return [
-            FailureStreak(run=run, count=count) for run, count in self.engine.failure_streaks(limit)
+            m.FailureStreak(run=run, count=count)
+            for run, count in self.engine.failure_streaks(limit)
         ]
 
-    async def run(self, run_id: str) -> RunDetail:
+    async def run(self, run_id: str) -> m.RunDetail:
         return self.engine.run_detail(run_id)
 
     async def check_pipeline(self, name: str) -> None:
@@ -215,25 +164,21 @@ class LocalRunner(BaseRunner):
 
     async def read_log(
         self, run_id: str, task: str, *, start: int = 0, limit: int | None = 1000
-    ) -> LogChunk:
+    ) -> m.LogChunk:
         return self.engine.read_log(run_id, task, start=start, limit=limit)
 
     async def search_log(
-        self,
-        run_id: str,
-        task: str,
-        pattern: str,
-        *,
-        regex: bool = False,
-        ignore_case: bool | None = None,
-        start: int = 0,
-        end: int | None = None,
-        limit: int = 10_000,
-    ) -> LogSearchPage:
+        self, run_id: str, task: str, pattern: str, **options: Unpack[m.LogSearchOptions]
+    ) -> m.LogSearchPage:
+        regex, ignore_case = options.get("regex", False), options.get("ignore_case")
         search = prepare(pattern, regex=regex, ignore_case=ignore_case)
+        start, end = options.get("start", 0), options.get("end")
+        limit = options.get("limit", m.SEARCH_LIMIT)
         return await self.engine.search_log(run_id, task, search, start=start, end=end, limit=limit)
 
-    async def wait_events(self, after: int, *, wait: float = 15.0, limit: int = 5000) -> EventPage:
+    async def wait_events(
+        self, after: int, *, wait: float = 15.0, limit: int = 5000
+    ) -> m.EventPage:
         """While a client waits, the workspace file is looked at (one stat) every
         FILE_LOOK_EVERY seconds: an edit that loads reaches it as a CONFIG event at once."""
         deadline = time.monotonic() + wait
@@ -248,7 +193,7 @@ class LocalRunner(BaseRunner):
     async def last_seq(self) -> int:
         return self.engine.last_seq()
 
-    async def wait_run(self, run_id: str) -> Run:
+    async def wait_run(self, run_id: str) -> m.Run:
         return await self.engine.wait_run(run_id)
 
     # Schedules ---------------------------------------------------------------------------
@@ -262,24 +207,26 @@ class LocalRunner(BaseRunner):
         clock = self._scheduler.clock if self._scheduler is not None else time.time
         return ScheduleBook(self._schedule_store, self.engine.workspace.state_dir, clock)
 
-    async def schedules(self) -> ScheduleList:
+    async def schedules(self) -> m.ScheduleList:
         self._configured()
         return self._schedule_book().listing(self.engine.workspace)
 
-    async def pause_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
-        self._check_writable(f"pause {name}")
-        self._configured()
-        book = self._schedule_book()
-        action = book.pause(self.engine.workspace, name, user=self.user, reason=reason)
-        self.engine.feed.publish(EventKind.SCHEDULE, action)
-        return action
+    async def pause_schedule(self, name: str, *, reason: str = "") -> m.ScheduleAction:
+        return self._schedule_action("pause", name, reason)
 
-    async def resume_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
-        self._check_writable(f"resume {name}")
+    async def resume_schedule(self, name: str, *, reason: str = "") -> m.ScheduleAction:
+        return self._schedule_action("resume", name, reason)
+
+    def _schedule_action(
+        self, verb: Literal["pause", "resume"], name: str, reason: str
+    ) -> m.ScheduleAction:
+        """Pause or resume a trigger (or a pipeline's), recorded with who and published."""
+        self._check_writable(f"{verb} {name}")
         self._configured()
         book = self._schedule_book()
-        action = book.resume(self.engine.workspace, name, user=self.user, reason=reason)
-        self.engine.feed.publish(EventKind.SCHEDULE, action)
+        act = book.pause if verb == "pause" else book.resume
+        action = act(self.engine.workspace, name, user=self.user, reason=reason)
+        self.engine.feed.publish(m.EventKind.SCHEDULE, action)
         return action
 
     def start_scheduling(self, *, clock: Callable[[], float] | None = None) -> Scheduler:
@@ -302,7 +249,7 @@ class LocalRunner(BaseRunner):
             self._start_notifying()
         return self._scheduler
 
-    def _scheduling_workspace(self) -> WorkspaceSpec:
+    def _scheduling_workspace(self) -> m.WorkspaceSpec:
         """The configuration to fire with: the file's, or while it does not load the last one
         that did. A typo must not silently stop scheduled checks, health checks and automatic
         rollback; `config_problems()` (the event feed, /v1/health, the CLI and the TUI) says
@@ -360,7 +307,7 @@ class LocalRunner(BaseRunner):
             )
             self._notifier.start()
 
-    async def monitors(self) -> list[MonitorInfo]:
+    async def monitors(self) -> list[m.MonitorInfo]:
         self._configured()
         book = self._monitor_book()
         await book.settle()
@@ -383,7 +330,7 @@ class LocalRunner(BaseRunner):
                 if metric is not None and metric in check.values
             ]
             listed.append(
-                MonitorInfo(
+                m.MonitorInfo(
                     name=name,
                     description=spec.description,
                     rule=schedule.rule if schedule is not None else "manual",
@@ -400,13 +347,13 @@ class LocalRunner(BaseRunner):
             )
         return listed
 
-    async def monitor_history(self, name: str, *, limit: int = 100) -> list[MonitorCheck]:
+    async def monitor_history(self, name: str, *, limit: int = 100) -> list[m.MonitorCheck]:
         self._configured()
         book = self._monitor_book()
         await book.settle()
         return book.history(name, limit)
 
-    async def check_monitor(self, name: str, *, wait: bool = True) -> MonitorCheck:
+    async def check_monitor(self, name: str, *, wait: bool = True) -> m.MonitorCheck:
         self._configured(acting=True)
         book = self._monitor_book()
         check = book.start(name, trigger=f"checked by {self.user}", user=self.user)
@@ -416,13 +363,13 @@ class LocalRunner(BaseRunner):
 
     async def alerts(
         self, *, open_only: bool = False, monitor: str | None = None, limit: int = 100
-    ) -> list[Alert]:
+    ) -> list[m.Alert]:
         self._configured()
         book = self._monitor_book()
         await book.settle()
         return book.store.alerts(open_only=open_only, monitor=monitor, limit=limit)
 
-    async def ack_alert(self, alert_id: int, *, note: str) -> Alert:
+    async def ack_alert(self, alert_id: int, *, note: str) -> m.Alert:
         return self._monitor_book().acknowledge(alert_id, user=self.user, note=note)
 
     async def _close_monitors(self) -> None:
@@ -436,7 +383,7 @@ class LocalRunner(BaseRunner):
 
 
 async def open_local_runner(
-    workspace: WorkspaceSpec,
+    workspace: m.WorkspaceSpec,
     *,
     user: str | None = None,
     name: str = "local",

@@ -4,28 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Unpack, cast
 
+from shipdeck import model as m
 from shipdeck.engine import Engine
 from shipdeck.engine.compare import compare
 from shipdeck.engine.deployments import Deployments
 from shipdeck.engine.registration import RegistrationHook
 from shipdeck.errors import InvalidInput
-from shipdeck.model import (
-    ActionPlan,
-    AliasMove,
-    CompareSubject,
-    Comparison,
-    DeployAction,
-    EnvironmentState,
-    EventKind,
-    HealthCheck,
-    HistoryEntry,
-    ModelSummary,
-    ModelVersion,
-    ServiceSpec,
-    WorkspaceSpec,
-)
 from shipdeck.model.lineage import Lineage, lineage_flags
 from shipdeck.runners.base import BaseRunner, compare_refs, version_ref
 from shipdeck.runners.local import LocalRunner
@@ -45,10 +31,10 @@ class LocalDeployMethods:
     """LocalRunner's: the configuration in step with the workspace file (acting=True refuses
     while the file does not load)."""
 
-    async def models(self) -> list[ModelSummary]:
+    async def models(self) -> list[m.ModelSummary]:
         return self.deployer.registry.models()
 
-    async def model_versions(self, model: str) -> list[ModelVersion]:
+    async def model_versions(self, model: str) -> list[m.ModelVersion]:
         registry = self.deployer.registry
         held = self._held_elsewhere(model)
         if held is not None and model not in registry.model_names():
@@ -69,24 +55,24 @@ class LocalDeployMethods:
         services = self.deployer.workspace.services.values()
         return next((s.registry for s in services if s.model == model and s.registry), None)
 
-    def _lineage(self, version: ModelVersion) -> Lineage | None:
+    def _lineage(self, version: m.ModelVersion) -> Lineage | None:
         """What the version came from: its run's code and the inputs of its task and of the
         tasks that task needs (None when the run is gone)."""
         (found,) = self.deployer.engine.lineages([(version.run_id, version.task)])
         return found
 
-    async def alias(self, model: str, alias: str, version: str) -> AliasMove:
+    async def alias(self, model: str, alias: str, version: str) -> m.AliasMove:
         self._check_writable(f"move {model}@{alias}")
         move = self.deployer.registry.set_alias(
             model, alias, version, user=self.deployer.user, now=self.deployer.clock()
         )
-        self.deployer.engine.feed.publish(EventKind.ALIAS_MOVED, move)
+        self.deployer.engine.feed.publish(m.EventKind.ALIAS_MOVED, move)
         return move
 
-    async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[AliasMove]:
+    async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[m.AliasMove]:
         return self.deployer.registry.alias_moves(model)[:limit]
 
-    async def compare(self, refs: list[str]) -> Comparison:
+    async def compare(self, refs: list[str]) -> m.Comparison:
         compare_refs(refs)
         self._configured()
         subjects = [await self._subject(ref) for ref in refs]
@@ -94,13 +80,13 @@ class LocalDeployMethods:
         flags = lineage_flags([s.label for s in subjects], [s.lineage for s in subjects])
         return comparison.model_copy(update={"lineage": flags})
 
-    async def _subject(self, ref: str) -> CompareSubject:
+    async def _subject(self, ref: str) -> m.CompareSubject:
         parts = version_ref(ref)
         if parts is None:
             return await cast(BaseRunner, self).run_subject(ref)
         model, wanted = parts
         version = self.deployer.registry.resolve(model, wanted)
-        return CompareSubject(
+        return m.CompareSubject(
             label=f"{model}@{version.revision}",
             run_id=version.run_id,
             model=model,
@@ -110,80 +96,47 @@ class LocalDeployMethods:
             lineage=self._lineage(version),
         )
 
-    async def services(self) -> list[ServiceSpec]:
+    async def services(self) -> list[m.ServiceSpec]:
         self._configured()
         return list(self.deployer.workspace.services.values())
 
-    async def deployments(self) -> list[EnvironmentState]:
+    async def deployments(self) -> list[m.EnvironmentState]:
         self._configured()
         return self.deployer.deployments()
 
     async def plan(
-        self,
-        action: DeployAction,
-        service: str,
-        env: str,
-        *,
-        revision: str | None = None,
-    ) -> ActionPlan:
+        self, action: m.DeployAction, service: str, env: str, *, revision: str | None = None
+    ) -> m.ActionPlan:
         self._configured()
-        if action == DeployAction.DEPLOY:
+        if action == m.DeployAction.DEPLOY:
             if revision is None:
                 raise InvalidInput("a deploy plan needs the revision to deploy")
             return await self.deployer.plan_deploy(service, revision, env)
-        if action == DeployAction.PROMOTE:
+        if action == m.DeployAction.PROMOTE:
             return await self.deployer.plan_promote(service, env)
         return await self.deployer.plan_rollback(service, env, revision)
 
     async def deploy(
-        self,
-        service: str,
-        revision: str,
-        env: str,
-        *,
-        expect: str | None = None,
-        force: bool = False,
-        reason: str = "",
-        wait: bool = True,
-    ) -> HistoryEntry:
+        self, service: str, revision: str, env: str, **options: Unpack[m.DeployOptions]
+    ) -> m.HistoryEntry:
         self._configured(acting=True)
-        return await self.deployer.deploy(
-            service, revision, env, expect=expect, force=force, reason=reason, wait=wait
-        )
+        return await self.deployer.deploy(service, revision, env, **options)
 
     async def promote(
-        self,
-        service: str,
-        to_env: str,
-        *,
-        expect: str | None = None,
-        force: bool = False,
-        reason: str = "",
-        wait: bool = True,
-    ) -> HistoryEntry:
+        self, service: str, to_env: str, **options: Unpack[m.DeployOptions]
+    ) -> m.HistoryEntry:
         self._configured(acting=True)
-        return await self.deployer.promote(
-            service, to_env, expect=expect, force=force, reason=reason, wait=wait
-        )
+        return await self.deployer.promote(service, to_env, **options)
 
     async def rollback(
-        self,
-        service: str,
-        env: str,
-        *,
-        to: str | None = None,
-        expect: str | None = None,
-        reason: str = "",
-        wait: bool = True,
-    ) -> HistoryEntry:
+        self, service: str, env: str, **options: Unpack[m.RollbackOptions]
+    ) -> m.HistoryEntry:
         self._configured(acting=True)
-        return await self.deployer.rollback(
-            service, env, to=to, expect=expect, reason=reason, wait=wait
-        )
+        return await self.deployer.rollback(service, env, **options)
 
     async def history(
         self, service: str, env: str | None = None, *, limit: int = 100
-    ) -> list[HistoryEntry]:
+    ) -> list[m.HistoryEntry]:
         self._configured()
         return self.deployer.history(service, env, limit=limit)
 
@@ -209,7 +162,7 @@ class DeployingLocalRunner(LocalDeployMethods, LocalRunner):
         else:
             self.deployer = Deployments(engine, user=self.user, clock=clock, registries=registries)
 
-    def _use(self, spec: WorkspaceSpec) -> None:
+    def _use(self, spec: m.WorkspaceSpec) -> None:
         super()._use(spec)
         # Deployments and its parts were handed the workspace when they were made.
         self.deployer.workspace = spec
@@ -255,7 +208,7 @@ class DeployingLocalRunner(LocalDeployMethods, LocalRunner):
 
     async def health_checks(
         self, service: str, env: str | None = None, *, limit: int = 100
-    ) -> list[HealthCheck]:
+    ) -> list[m.HealthCheck]:
         """Scheduled health checks of a service (or one environment), newest first."""
         from shipdeck.engine.automation_store import AutomationStore
 

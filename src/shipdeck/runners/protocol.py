@@ -8,7 +8,7 @@ method may raise a `shipdeck.errors.ShipdeckError` subclass; what a runner canno
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Protocol, Unpack, runtime_checkable
 
 from shipdeck.model import (
     ActionPlan,
@@ -16,12 +16,15 @@ from shipdeck.model import (
     AliasMove,
     Comparison,
     DeployAction,
+    DeployOptions,
     EnvironmentState,
     EventPage,
     FailureStreak,
     HealthCheck,
     HistoryEntry,
+    Launch,
     LogChunk,
+    LogSearchOptions,
     LogSearchPage,
     ModelSummary,
     ModelVersion,
@@ -29,10 +32,12 @@ from shipdeck.model import (
     MonitorInfo,
     PipelineSpec,
     RerunMode,
+    RerunOptions,
+    RollbackOptions,
     Run,
     RunDetail,
+    RunFilter,
     RunPage,
-    RunStatus,
     ScheduleAction,
     ScheduleList,
     ServiceSpec,
@@ -56,12 +61,7 @@ class Runner(Protocol):
         ...
 
     async def start_run(
-        self,
-        pipeline: str,
-        params: dict[str, str] | None = None,
-        *,
-        jobs: int | None = None,
-        trigger: str = "cli",
+        self, pipeline: str, params: dict[str, str] | None = None, **launch: Unpack[Launch]
     ) -> Run:
         """Validate params (strings are coerced to each default's type), create a run, start it.
 
@@ -70,15 +70,10 @@ class Runner(Protocol):
         ...
 
     async def rerun(
-        self,
-        run_id: str,
-        mode: RerunMode = RerunMode.ALL,
-        *,
-        from_task: str | None = None,
-        jobs: int | None = None,
-        trigger: str = "cli",
+        self, run_id: str, mode: RerunMode = RerunMode.ALL, **options: Unpack[RerunOptions]
     ) -> Run:
-        """Start a new run linked to `run_id`; tasks outside the rerun keep their results."""
+        """Start a new run linked to `run_id`; tasks outside the rerun keep their results.
+        With mode FROM, `from_task` names the task to rerun from."""
         ...
 
     async def rerun_plan(
@@ -93,31 +88,12 @@ class Runner(Protocol):
         """Kill every running task of the run and mark it cancelled."""
         ...
 
-    async def runs(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: str | None = None,
-    ) -> list[Run]:
-        """Runs, newest first; `before` (a run id) pages backwards: the runs older than that
-        run, as the runner orders them. Filters: a pipeline (its
-        recorded name), a status, and `text`, whose words must all match: `#12` is run 12,
-        `key=value` a param, any other word is looked for in the run's number, pipeline,
-        status, trigger, user, params and parent (`rerun #7`) and its tasks' reasons."""
+    async def runs(self, **filters: Unpack[RunFilter]) -> list[Run]:
+        """Runs, newest first, that match the filters (a pipeline, a status, words; see
+        RunFilter); `before` (a run id) pages backwards."""
         ...
 
-    async def runs_page(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: str | None = None,
-    ) -> RunPage:
+    async def runs_page(self, **filters: Unpack[RunFilter]) -> RunPage:
         """`runs()`, with how many runs match the filters in all ("50 of 312")."""
         ...
 
@@ -141,16 +117,7 @@ class Runner(Protocol):
         ...
 
     async def search_log(
-        self,
-        run_id: str,
-        task: str,
-        pattern: str,
-        *,
-        regex: bool = False,
-        ignore_case: bool | None = None,
-        start: int = 0,
-        end: int | None = None,
-        limit: int = 10_000,
+        self, run_id: str, task: str, pattern: str, **options: Unpack[LogSearchOptions]
     ) -> LogSearchPage:
         """The lines in [start, end) of a task's log whose visible text (no escape codes)
         matches `pattern`: literal, or a regular expression with `regex`; `ignore_case` None
@@ -208,12 +175,7 @@ class Runner(Protocol):
         ...
 
     async def plan(
-        self,
-        action: DeployAction,
-        service: str,
-        env: str,
-        *,
-        revision: str | None = None,
+        self, action: DeployAction, service: str, env: str, *, revision: str | None = None
     ) -> ActionPlan:
         """What an action would do (commands, SHIPDECK_* variables, from -> to, gate results),
         without doing it. `env` is the target environment (for a promote, the one promoted to);
@@ -221,15 +183,7 @@ class Runner(Protocol):
         ...
 
     async def deploy(
-        self,
-        service: str,
-        revision: str,
-        env: str,
-        *,
-        expect: str | None = None,
-        force: bool = False,
-        reason: str = "",
-        wait: bool = True,
+        self, service: str, revision: str, env: str, **options: Unpack[DeployOptions]
     ) -> HistoryEntry:
         """Deploy a revision and wait for its run. `expect` is the revision the caller saw in
         the environment ("none" when empty); a mismatch raises Conflict. Failed gates raise
@@ -241,27 +195,13 @@ class Runner(Protocol):
         ...
 
     async def promote(
-        self,
-        service: str,
-        to_env: str,
-        *,
-        expect: str | None = None,
-        force: bool = False,
-        reason: str = "",
-        wait: bool = True,
+        self, service: str, to_env: str, **options: Unpack[DeployOptions]
     ) -> HistoryEntry:
         """Deploy the revision of the environment before `to_env` to `to_env`."""
         ...
 
     async def rollback(
-        self,
-        service: str,
-        env: str,
-        *,
-        to: str | None = None,
-        expect: str | None = None,
-        reason: str = "",
-        wait: bool = True,
+        self, service: str, env: str, **options: Unpack[RollbackOptions]
     ) -> HistoryEntry:
         """Return an environment to its previous revision, or to `to` from its history."""
         ...

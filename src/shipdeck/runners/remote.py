@@ -9,41 +9,13 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from shipdeck import model as m
 from shipdeck.errors import Unavailable
-from shipdeck.model import (
-    ActionPlan,
-    Alert,
-    AliasMove,
-    Comparison,
-    DeployAction,
-    EnvironmentState,
-    EventPage,
-    FailureStreak,
-    HealthCheck,
-    HistoryEntry,
-    LogChunk,
-    LogSearchPage,
-    ModelSummary,
-    ModelVersion,
-    MonitorCheck,
-    MonitorInfo,
-    Outcome,
-    PipelineSpec,
-    RerunMode,
-    Run,
-    RunDetail,
-    RunPage,
-    RunStatus,
-    ScheduleAction,
-    ScheduleList,
-    ServiceSpec,
-    Verdict,
-)
 from shipdeck.model.capabilities import EVERYTHING, REGISTRY, Capabilities, Capability
 from shipdeck.model.ids import Id, run_label
 from shipdeck.runners.base import BaseRunner, read_log_pages
@@ -57,23 +29,32 @@ from shipdeck.runners.event_follower import (
 from shipdeck.runners.http_errors import describe_transport_error, error_from_response
 from shipdeck.runners.link import LinkConnectError, LinkError, Reply, parse_url
 
-PIPELINES = TypeAdapter(list[PipelineSpec])
-RUNS = TypeAdapter(list[Run])
-FAILURES = TypeAdapter(list[FailureStreak])
+PIPELINES = TypeAdapter(list[m.PipelineSpec])
+RUNS = TypeAdapter(list[m.Run])
+FAILURES = TypeAdapter(list[m.FailureStreak])
 # The deployment lists are built on first use, like their (deferred) models.
 DEFERRED = ConfigDict(defer_build=True)
-MODELS = TypeAdapter(list[ModelSummary], config=DEFERRED)
-VERSIONS = TypeAdapter(list[ModelVersion], config=DEFERRED)
-SERVICES = TypeAdapter(list[ServiceSpec], config=DEFERRED)
-ENVIRONMENTS = TypeAdapter(list[EnvironmentState], config=DEFERRED)
-HISTORY = TypeAdapter(list[HistoryEntry], config=DEFERRED)
-ALIAS_MOVES = TypeAdapter(list[AliasMove], config=DEFERRED)
-_MONITORS = TypeAdapter(list[MonitorInfo], config=DEFERRED)
-_CHECKS = TypeAdapter(list[MonitorCheck], config=DEFERRED)
-_ALERTS = TypeAdapter(list[Alert], config=DEFERRED)
+MODELS = TypeAdapter(list[m.ModelSummary], config=DEFERRED)
+VERSIONS = TypeAdapter(list[m.ModelVersion], config=DEFERRED)
+SERVICES = TypeAdapter(list[m.ServiceSpec], config=DEFERRED)
+ENVIRONMENTS = TypeAdapter(list[m.EnvironmentState], config=DEFERRED)
+HISTORY = TypeAdapter(list[m.HistoryEntry], config=DEFERRED)
+ALIAS_MOVES = TypeAdapter(list[m.AliasMove], config=DEFERRED)
+_MONITORS = TypeAdapter(list[m.MonitorInfo], config=DEFERRED)
+_CHECKS = TypeAdapter(list[m.MonitorCheck], config=DEFERRED)
+_ALERTS = TypeAdapter(list[m.Alert], config=DEFERRED)
 LOG_PAGE = 10_000
 WAIT_POLL = 30.0
 """Seconds one wait-for-run request may hang before the client asks again."""
+
+
+class _Request(TypedDict, total=False):
+    params: dict[str, Any] | None
+    """The query (None values left out)."""
+    json: dict[str, Any] | None
+    """The JSON body."""
+    seconds: float | None
+    """The timeout of this one request (None: the client's)."""
 
 
 class RunnerInfo(BaseModel):
@@ -160,17 +141,9 @@ class RemoteRunner(BaseRunner):
 
     # Plumbing --------------------------------------------------------------------------------
 
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: dict[str, Any] | None = None,
-        json: dict[str, Any] | None = None,
-        seconds: float | None = None,
-    ) -> Any:
-        response = await self._send(method, path, params=params, json=json, seconds=seconds)
-        return response.json()
+    async def _request(self, method: str, path: str, **request: Unpack[_Request]) -> Any:
+        """The answer's JSON, parsed."""
+        return (await self._send(method, path, **request)).json()
 
     async def _body(self, path: str, params: dict[str, Any] | None = None) -> bytes:
         """A GET's raw JSON, for validating big answers in one pass (`validate_json` parses
@@ -260,76 +233,47 @@ class RemoteRunner(BaseRunner):
 
     # Runner protocol -------------------------------------------------------------------------
 
-    async def pipelines(self) -> list[PipelineSpec]:
+    async def pipelines(self) -> list[m.PipelineSpec]:
         return PIPELINES.validate_json(await self._body("/pipelines"))
 
     async def start_run(
-        self,
-        pipeline: str,
-        params: dict[str, str] | None = None,
-        *,
-        jobs: int | None = None,
-        trigger: str = "cli",
-    ) -> Run:
+        self, pipeline: str, params: dict[str, str] | None = None, **launch: Unpack[m.Launch]
+    ) -> m.Run:
         self._check_writable(f"start {pipeline}")
-        body = {"pipeline": pipeline, "params": params or {}, "jobs": jobs, "trigger": trigger}
-        return Run.model_validate(await self._request("POST", "/runs", json=body))
+        body = {"pipeline": pipeline, "params": params or {}, **_launch_body(launch)}
+        return m.Run.model_validate(await self._request("POST", "/runs", json=body))
 
     async def rerun(
-        self,
-        run_id: str,
-        mode: RerunMode = RerunMode.ALL,
-        *,
-        from_task: str | None = None,
-        jobs: int | None = None,
-        trigger: str = "cli",
-    ) -> Run:
+        self, run_id: str, mode: m.RerunMode = m.RerunMode.ALL, **options: Unpack[m.RerunOptions]
+    ) -> m.Run:
         self._check_writable(f"rerun {run_label(run_id)}")
-        body = {"mode": mode.value, "from_task": from_task, "jobs": jobs, "trigger": trigger}
-        return Run.model_validate(
+        body = {"mode": mode.value, "from_task": options.get("from_task"), **_launch_body(options)}
+        return m.Run.model_validate(
             await self._request("POST", f"/runs/{_path_id(run_id)}/rerun", json=body)
         )
 
     async def rerun_plan(
-        self, run_id: str, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
+        self, run_id: str, mode: m.RerunMode = m.RerunMode.ALL, *, from_task: str | None = None
     ) -> list[str]:
         params = {"mode": mode.value, "from_task": from_task}
         plan = await self._request("GET", f"/runs/{_path_id(run_id)}/rerun-plan", params=params)
         return [str(name) for name in plan]
 
-    async def cancel(self, run_id: str) -> Run:
+    async def cancel(self, run_id: str) -> m.Run:
         self._check_writable(f"cancel {run_label(run_id)}")
-        return Run.model_validate(await self._request("POST", f"/runs/{_path_id(run_id)}/cancel"))
+        return m.Run.model_validate(await self._request("POST", f"/runs/{_path_id(run_id)}/cancel"))
 
-    async def runs(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: str | None = None,
-    ) -> list[Run]:
-        params = _runs_query(pipeline, status, text, limit, before)
-        return RUNS.validate_json(await self._body("/runs", params))
+    async def runs(self, **filters: Unpack[m.RunFilter]) -> list[m.Run]:
+        return RUNS.validate_json(await self._body("/runs", _runs_query(filters)))
 
-    async def runs_page(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: str | None = None,
-    ) -> RunPage:
-        params = _runs_query(pipeline, status, text, limit, before)
-        return RunPage.model_validate_json(await self._body("/runs/page", params))
+    async def runs_page(self, **filters: Unpack[m.RunFilter]) -> m.RunPage:
+        return m.RunPage.model_validate_json(await self._body("/runs/page", _runs_query(filters)))
 
-    async def failures(self, *, limit: int = 20) -> list[FailureStreak]:
+    async def failures(self, *, limit: int = 20) -> list[m.FailureStreak]:
         return FAILURES.validate_json(await self._body("/runs/failures", {"limit": limit}))
 
-    async def run(self, run_id: str) -> RunDetail:
-        return RunDetail.model_validate_json(await self._body(f"/runs/{_path_id(run_id)}"))
+    async def run(self, run_id: str) -> m.RunDetail:
+        return m.RunDetail.model_validate_json(await self._body(f"/runs/{_path_id(run_id)}"))
 
     async def resolve_run(self, ref: str) -> str:
         answer = await self._request("GET", "/runs/resolve", params={"ref": ref})
@@ -337,40 +281,34 @@ class RemoteRunner(BaseRunner):
 
     async def read_log(
         self, run_id: str, task: str, *, start: int = 0, limit: int | None = 1000
-    ) -> LogChunk:
+    ) -> m.LogChunk:
         path = f"/runs/{_path_id(run_id)}/tasks/{quote(task, safe='')}/log"
 
-        async def fetch(start: int, limit: int) -> LogChunk:
-            return LogChunk.model_validate_json(
+        async def fetch(start: int, limit: int) -> m.LogChunk:
+            return m.LogChunk.model_validate_json(
                 await self._body(path, {"start": start, "limit": limit})
             )
 
         return await read_log_pages(fetch, start=start, limit=limit, page=LOG_PAGE)
 
     async def search_log(
-        self,
-        run_id: str,
-        task: str,
-        pattern: str,
-        *,
-        regex: bool = False,
-        ignore_case: bool | None = None,
-        start: int = 0,
-        end: int | None = None,
-        limit: int = 10_000,
-    ) -> LogSearchPage:
+        self, run_id: str, task: str, pattern: str, **options: Unpack[m.LogSearchOptions]
+    ) -> m.LogSearchPage:
         path = f"/runs/{_path_id(run_id)}/tasks/{quote(task, safe='')}/log/search"
+        ignore_case = options.get("ignore_case")
         params = {
             "pattern": pattern,
-            "regex": str(regex).lower(),
+            "regex": str(options.get("regex", False)).lower(),
             "ignore_case": None if ignore_case is None else str(ignore_case).lower(),
-            "start": start,
-            "end": end,
-            "limit": limit,
+            "start": options.get("start", 0),
+            "end": options.get("end"),
+            "limit": options.get("limit", m.SEARCH_LIMIT),
         }
-        return LogSearchPage.model_validate_json(await self._body(path, params))
+        return m.LogSearchPage.model_validate_json(await self._body(path, params))
 
-    async def wait_events(self, after: int, *, wait: float = 15.0, limit: int = 5000) -> EventPage:
+    async def wait_events(
+        self, after: int, *, wait: float = 15.0, limit: int = 5000
+    ) -> m.EventPage:
         follower = self._follower
         if follower is not None and follower.position == after:
             return await follower.next_page(wait, limit)
@@ -396,7 +334,7 @@ class RemoteRunner(BaseRunner):
     async def last_seq(self) -> int:
         return int((await self._request("GET", "/events/last"))["last_seq"])
 
-    async def wait_run(self, run_id: str) -> Run:
+    async def wait_run(self, run_id: str) -> m.Run:
         while True:
             answer = await self._request(
                 "GET",
@@ -404,136 +342,104 @@ class RemoteRunner(BaseRunner):
                 params={"timeout": WAIT_POLL},
                 seconds=WAIT_POLL + 15,
             )
-            run = Run.model_validate(answer)
+            run = m.Run.model_validate(answer)
             if run.status.finished:
                 return run
 
     # Models and deployments ------------------------------------------------------------------
 
-    async def models(self) -> list[ModelSummary]:
+    async def models(self) -> list[m.ModelSummary]:
         return MODELS.validate_python(await self._request("GET", "/models"))
 
-    async def model_versions(self, model: str) -> list[ModelVersion]:
+    async def model_versions(self, model: str) -> list[m.ModelVersion]:
         path = f"/models/{quote(model, safe='')}/versions"
         return VERSIONS.validate_python(await self._request("GET", path))
 
-    async def alias(self, model: str, alias: str, version: str) -> AliasMove:
+    async def alias(self, model: str, alias: str, version: str) -> m.AliasMove:
         self._check_writable(f"move {model}@{alias}")
         path = f"/models/{quote(model, safe='')}/aliases"
         body = {"alias": alias, "version": version}
-        return AliasMove.model_validate(await self._request("POST", path, json=body))
+        return m.AliasMove.model_validate(await self._request("POST", path, json=body))
 
-    async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[AliasMove]:
+    async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[m.AliasMove]:
         params = {"model": model, "limit": limit}
         return ALIAS_MOVES.validate_python(
             await self._request("GET", "/alias-moves", params=params)
         )
 
-    async def compare(self, refs: list[str]) -> Comparison:
+    async def compare(self, refs: list[str]) -> m.Comparison:
         answer = await self._request("GET", "/compare", params={"ref": refs})
-        return Comparison.model_validate(answer)
+        return m.Comparison.model_validate(answer)
 
-    async def services(self) -> list[ServiceSpec]:
+    async def services(self) -> list[m.ServiceSpec]:
         return SERVICES.validate_python(await self._request("GET", "/services"))
 
-    async def deployments(self) -> list[EnvironmentState]:
+    async def deployments(self) -> list[m.EnvironmentState]:
         return ENVIRONMENTS.validate_python(await self._request("GET", "/deployments"))
 
     async def plan(
-        self, action: DeployAction, service: str, env: str, *, revision: str | None = None
-    ) -> ActionPlan:
+        self, action: m.DeployAction, service: str, env: str, *, revision: str | None = None
+    ) -> m.ActionPlan:
         params = {"action": action.value, "service": service, "env": env, "revision": revision}
-        return ActionPlan.model_validate(await self._request("GET", "/plan", params=params))
+        return m.ActionPlan.model_validate(await self._request("GET", "/plan", params=params))
 
     async def deploy(
-        self,
-        service: str,
-        revision: str,
-        env: str,
-        *,
-        expect: str | None = None,
-        force: bool = False,
-        reason: str = "",
-        wait: bool = True,
-    ) -> HistoryEntry:
+        self, service: str, revision: str, env: str, **options: Unpack[m.DeployOptions]
+    ) -> m.HistoryEntry:
         self._check_writable(f"deploy {service} to {env}")
-        body = {
-            "service": service,
-            "revision": revision,
-            "env": env,
-            "expect": expect,
-            "force": force,
-            "reason": reason,
-        }
-        return await self._action("/deploy", body, wait)
+        body = {"service": service, "revision": revision, "env": env}
+        return await self._action("/deploy", body, options)
 
     async def promote(
-        self,
-        service: str,
-        to_env: str,
-        *,
-        expect: str | None = None,
-        force: bool = False,
-        reason: str = "",
-        wait: bool = True,
-    ) -> HistoryEntry:
+        self, service: str, to_env: str, **options: Unpack[m.DeployOptions]
+    ) -> m.HistoryEntry:
         self._check_writable(f"promote {service} to {to_env}")
-        body = {
-            "service": service,
-            "to_env": to_env,
-            "expect": expect,
-            "force": force,
-            "reason": reason,
-        }
-        return await self._action("/promote", body, wait)
+        return await self._action("/promote", {"service": service, "to_env": to_env}, options)
 
     async def rollback(
-        self,
-        service: str,
-        env: str,
-        *,
-        to: str | None = None,
-        expect: str | None = None,
-        reason: str = "",
-        wait: bool = True,
-    ) -> HistoryEntry:
+        self, service: str, env: str, **options: Unpack[m.RollbackOptions]
+    ) -> m.HistoryEntry:
         self._check_writable(f"roll back {service} in {env}")
-        body = {"service": service, "env": env, "to": to, "expect": expect, "reason": reason}
-        return await self._action("/rollback", body, wait)
+        return await self._action("/rollback", {"service": service, "env": env}, options)
 
     async def history(
         self, service: str, env: str | None = None, *, limit: int = 100
-    ) -> list[HistoryEntry]:
+    ) -> list[m.HistoryEntry]:
         params = {"service": service, "env": env, "limit": limit}
         return HISTORY.validate_python(await self._request("GET", "/history", params=params))
 
     # Schedules --------------------------------------------------------------------------------
 
-    async def schedules(self) -> ScheduleList:
-        return ScheduleList.model_validate_json(await self._body("/schedules"))
+    async def schedules(self) -> m.ScheduleList:
+        return m.ScheduleList.model_validate_json(await self._body("/schedules"))
 
-    async def pause_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
+    async def pause_schedule(self, name: str, *, reason: str = "") -> m.ScheduleAction:
         self._check_writable(f"pause {name}")
         path = f"/schedules/{quote(name, safe='')}/pause"
         answer = await self._request("POST", path, json={"reason": reason})
-        return ScheduleAction.model_validate(answer)
+        return m.ScheduleAction.model_validate(answer)
 
-    async def resume_schedule(self, name: str, *, reason: str = "") -> ScheduleAction:
+    async def resume_schedule(self, name: str, *, reason: str = "") -> m.ScheduleAction:
         self._check_writable(f"resume {name}")
         path = f"/schedules/{quote(name, safe='')}/resume"
         answer = await self._request("POST", path, json={"reason": reason})
-        return ScheduleAction.model_validate(answer)
+        return m.ScheduleAction.model_validate(answer)
 
-    async def _action(self, path: str, body: dict[str, Any], wait: bool) -> HistoryEntry:
+    async def _action(
+        self, path: str, body: dict[str, Any], options: m.ActionOptions
+    ) -> m.HistoryEntry:
+        """POST an action with its options (those not given take the server's defaults,
+        which are the contract's) but `wait`, which is this client's to do."""
         # The runner answers once the deploy run has started: no request is held open for
         # the length of a deploy.
-        answer = await self._request("POST", path, json=body, params={"wait": "false"})
-        entry = HistoryEntry.model_validate(answer)
-        if not wait or entry.outcome != Outcome.RUNNING:
+        sent = {**body, **{key: value for key, value in options.items() if key != "wait"}}
+        answer = await self._request("POST", path, json=sent, params={"wait": "false"})
+        entry = m.HistoryEntry.model_validate(answer)
+        if not options.get("wait", True) or entry.outcome != m.Outcome.RUNNING:
             return entry
         return await self._finished_action(entry)
 
-    async def _finished_action(self, entry: HistoryEntry) -> HistoryEntry:
+    async def _finished_action(self, entry: m.HistoryEntry) -> m.HistoryEntry:
         """The entry once its action has ended. Bounded long polls on its run, then on the
         history (its outcome is recorded just after the run ends): not the event feed, whose
         one follower is the caller's to position."""
@@ -542,17 +448,17 @@ class RemoteRunner(BaseRunner):
         delay = 0.01
         while True:
             for found in await self.history(entry.service, entry.env, limit=50):
-                if found.id == entry.id and found.outcome != Outcome.RUNNING:
+                if found.id == entry.id and found.outcome != m.Outcome.RUNNING:
                     return found
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
 
     async def health_checks(
         self, service: str, env: str | None = None, *, limit: int = 100
-    ) -> list[HealthCheck]:
+    ) -> list[m.HealthCheck]:
         params = {"service": service, "env": env, "limit": limit}
         answer = await self._request("GET", "/health-checks", params=params)
-        return TypeAdapter(list[HealthCheck]).validate_python(answer)
+        return TypeAdapter(list[m.HealthCheck]).validate_python(answer)
 
     async def close(self) -> None:
         if self._follower is not None:
@@ -562,41 +468,41 @@ class RemoteRunner(BaseRunner):
 
     # Monitors -------------------------------------------------------------------------------
 
-    async def monitors(self) -> list[MonitorInfo]:
+    async def monitors(self) -> list[m.MonitorInfo]:
         return _MONITORS.validate_json(await self._body("/monitors"))
 
-    async def monitor_history(self, name: str, *, limit: int = 100) -> list[MonitorCheck]:
+    async def monitor_history(self, name: str, *, limit: int = 100) -> list[m.MonitorCheck]:
         path = f"/monitors/{quote(name, safe='')}/history"
         return _CHECKS.validate_json(await self._body(path, {"limit": limit}))
 
-    async def check_monitor(self, name: str, *, wait: bool = True) -> MonitorCheck:
+    async def check_monitor(self, name: str, *, wait: bool = True) -> m.MonitorCheck:
         """Answered once the check's run has started (no request is held open for a
         check's length); with `wait`, its verdict is then awaited through its run."""
         self._check_writable(f"check {name}")
         path = f"/monitors/{quote(name, safe='')}/check"
         answer = await self._request("POST", path, params={"wait": "false"})
-        check = MonitorCheck.model_validate(answer)
-        if not wait or check.verdict != Verdict.RUNNING:
+        check = m.MonitorCheck.model_validate(answer)
+        if not wait or check.verdict != m.Verdict.RUNNING:
             return check
         await self.wait_run(check.run_id)
         delay = 0.01
         while True:
             for found in await self.monitor_history(name, limit=50):
-                if found.id == check.id and found.verdict != Verdict.RUNNING:
+                if found.id == check.id and found.verdict != m.Verdict.RUNNING:
                     return found
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
 
     async def alerts(
         self, *, open_only: bool = False, monitor: str | None = None, limit: int = 100
-    ) -> list[Alert]:
+    ) -> list[m.Alert]:
         params = {"open": "true" if open_only else None, "monitor": monitor, "limit": limit}
         return _ALERTS.validate_json(await self._body("/alerts", params))
 
-    async def ack_alert(self, alert_id: int, *, note: str) -> Alert:
+    async def ack_alert(self, alert_id: int, *, note: str) -> m.Alert:
         self._check_writable(f"acknowledge alert #{alert_id}")
         answer = await self._request("POST", f"/alerts/{alert_id}/ack", json={"note": note})
-        return Alert.model_validate(answer)
+        return m.Alert.model_validate(answer)
 
 
 async def wait_until_reachable(runner: RemoteRunner, within: float) -> RunnerInfo:
@@ -616,13 +522,17 @@ def _path_id(run_id: str) -> str:
     return quote(run_id, safe="")
 
 
-def _runs_query(
-    pipeline: str | None, status: RunStatus | None, text: str | None, limit: int, before: str | None
-) -> dict[str, Any]:
+def _runs_query(filters: m.RunFilter) -> dict[str, Any]:
+    status = filters.get("status")
     return {
-        "pipeline": pipeline,
-        "status": None if status is None else RunStatus(status).value,
-        "text": text or None,
-        "limit": limit,
-        "before": before,
+        "pipeline": filters.get("pipeline"),
+        "status": None if status is None else m.RunStatus(status).value,
+        "text": filters.get("text") or None,
+        "limit": filters.get("limit", m.RUN_LIMIT),
+        "before": filters.get("before"),
     }
+
+
+def _launch_body(launch: m.Launch) -> dict[str, Any]:
+    """How to start a run, as the server takes it: its default trigger is not the contract's."""
+    return {"jobs": launch.get("jobs"), "trigger": launch.get("trigger", m.TRIGGER)}

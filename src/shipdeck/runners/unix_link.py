@@ -19,20 +19,11 @@ import json
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Unpack
 
 from shipdeck.errors import InvalidInput
+from shipdeck.runners import link
 from shipdeck.runners.http_errors import describe_transport_error
-from shipdeck.runners.link import (
-    CONNECT_TIMEOUT,
-    LinkConnectError,
-    LinkError,
-    LinkTimeout,
-    Reply,
-    ServerEvent,
-    check_header,
-    query_string,
-)
 from shipdeck.runners.sse import SSEParser
 
 MAX_CONNECTIONS = 20
@@ -81,8 +72,8 @@ class _Head:
     reason: str
     headers: dict[str, str] = field(default_factory=dict)
 
-    def reply(self, body: bytes = b"") -> Reply:
-        return Reply(self.status, self.reason, self.headers, body)
+    def reply(self, body: bytes = b"") -> link.Reply:
+        return link.Reply(self.status, self.reason, self.headers, body)
 
     @property
     def keep_alive(self) -> bool:
@@ -129,15 +120,9 @@ class UnixLink:
     def idle_connections(self) -> int:
         return len(self._idle)
 
-    async def send(
-        self,
-        method: str,
-        path: str,
-        *,
-        query: Mapping[str, Any] | None = None,
-        json_body: Any = None,
-        seconds: float | None = None,
-    ) -> Reply:
+    async def send(self, method: str, path: str, **options: Unpack[link.Request]) -> link.Reply:
+        query, json_body = options.get("query"), options.get("json_body")
+        seconds = options.get("seconds")
         body = b"" if json_body is None else json.dumps(json_body).encode()
         extra = {"Content-Type": "application/json"} if json_body is not None else {}
         request = self._request(method, path, query, extra, body)
@@ -152,11 +137,11 @@ class UnixLink:
                         conn = await self._connect(step)
                         return await self._exchange(conn, request, method, step)
         except TimeoutError:
-            raise LinkTimeout(step.name) from None
+            raise link.LinkTimeout(step.name) from None
         except _Stale:  # cannot happen on a fresh connection; kept for the type checker
-            raise LinkError("the runner closed the connection without answering") from None
+            raise link.LinkError("the runner closed the connection without answering") from None
         except BROKEN as error:
-            raise LinkError(_describe(error)) from None
+            raise link.LinkError(_describe(error)) from None
 
     @contextlib.asynccontextmanager
     async def stream(
@@ -169,7 +154,7 @@ class UnixLink:
             conn: _Conn | None = None
             try:
                 try:
-                    async with asyncio.timeout(read_timeout + CONNECT_TIMEOUT):
+                    async with asyncio.timeout(read_timeout + link.CONNECT_TIMEOUT):
                         conn = await self._acquire(step)
                         try:
                             head = await self._start(conn, request, "GET", step)
@@ -181,9 +166,9 @@ class UnixLink:
                         if head.status != 200:
                             stream.reply = head.reply(await _read_body(conn.reader, head))
                 except TimeoutError:
-                    raise LinkTimeout(step.name) from None
+                    raise link.LinkTimeout(step.name) from None
                 except BROKEN as error:
-                    raise LinkError(_describe(error)) from None
+                    raise link.LinkError(_describe(error)) from None
                 yield stream
             finally:
                 if conn is not None:
@@ -211,7 +196,7 @@ class UnixLink:
         target = self._prefix + path
         if any(char in target for char in " \r\n\0\t") or not target.startswith("/"):
             raise InvalidInput(f"bad request path {path!r}")
-        if encoded := query_string(query):
+        if encoded := link.query_string(query):
             target += "?" + encoded
         block = self._headers + _header_block(headers)
         if body or method in ("POST", "PUT", "PATCH"):
@@ -232,12 +217,12 @@ class UnixLink:
     async def _connect(self, step: _Step) -> _Conn:
         step.name = "ConnectTimeout"
         try:
-            async with asyncio.timeout(CONNECT_TIMEOUT):
+            async with asyncio.timeout(link.CONNECT_TIMEOUT):
                 reader, writer = await asyncio.open_unix_connection(self.path, limit=READ_LIMIT)
         except TimeoutError:
             raise
         except OSError as error:
-            raise LinkConnectError(_describe(error)) from None
+            raise link.LinkConnectError(_describe(error)) from None
         return _Conn(reader, writer)
 
     def _release(self, conn: _Conn) -> None:
@@ -250,7 +235,7 @@ class UnixLink:
         if len(self._idle) > self._max_idle:
             self._idle.pop(0).writer.close()
 
-    async def _exchange(self, conn: _Conn, request: bytes, method: str, step: _Step) -> Reply:
+    async def _exchange(self, conn: _Conn, request: bytes, method: str, step: _Step) -> link.Reply:
         """One request on `conn`, which goes back to the pool only when the answer was whole."""
         try:
             head = await self._start(conn, request, method, step)
@@ -278,7 +263,7 @@ class UnixLink:
         if not first:
             if conn.reused and method == "GET":
                 raise _Stale
-            raise LinkError("the runner closed the connection without answering")
+            raise link.LinkError("the runner closed the connection without answering")
         while True:
             raw = first + await conn.reader.readuntil(b"\r\n\r\n")
             head = _parse_head(raw)
@@ -294,12 +279,12 @@ class _EventStream:
         self._head = head
         self._read_timeout = read_timeout
 
-    async def events(self) -> AsyncIterator[ServerEvent]:
+    async def events(self) -> AsyncIterator[link.ServerEvent]:
         if self.reply.status != 200:
             return
         kind = self._head.headers.get("content-type", "")
         if not kind.startswith("text/event-stream"):
-            raise LinkError(f"expected an event stream, got {kind or 'no content type'}")
+            raise link.LinkError(f"expected an event stream, got {kind or 'no content type'}")
         parser = SSEParser()
         try:
             while True:
@@ -310,9 +295,9 @@ class _EventStream:
                 for event in parser.feed(chunk):
                     yield event
         except TimeoutError:
-            raise LinkTimeout("ReadTimeout") from None
+            raise link.LinkTimeout("ReadTimeout") from None
         except BROKEN as error:
-            raise LinkError(_describe(error)) from None
+            raise link.LinkError(_describe(error)) from None
 
     async def _chunk(self) -> bytes:
         """The next piece of the body; b"" at its end."""
@@ -369,7 +354,7 @@ def _parse_head(raw: bytes) -> _Head:
 
 def _header_block(headers: Mapping[str, str]) -> bytes:
     for name, value in headers.items():
-        check_header(name, value)
+        link.check_header(name, value)
     return "".join(f"{name}: {value}\r\n" for name, value in headers.items()).encode("latin-1")
 
 

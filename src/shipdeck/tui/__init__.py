@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Unpack
 
 from shipdeck.runners.protocol import Runner
-from shipdeck.tui.app import ShipdeckApp
-from shipdeck.tui.config import TuiConfig
-from shipdeck.tui.format import Clock, system_clock
+from shipdeck.tui.app import AppOptions, ShipdeckApp
 
-__all__ = ["ShipdeckApp", "create_app"]
+__all__ = ["AppOptions", "ShipdeckApp", "create_app"]
 
 
-def create_app(
-    runners: list[Runner],
-    *,
-    read_only: bool = False,
-    theme: str | None = None,
-    clock: Clock = system_clock,
-    config: TuiConfig | None = None,
-    extra_themes_dir: Path | None = None,
-    warnings: list[str] | None = None,
-) -> ShipdeckApp:
-    """The app over these runners. `config=None` reads the user's config file. `warnings`:
-    shown once it opens (the first line as the title of the rest)."""
-    return ShipdeckApp(
-        runners,
-        read_only=read_only,
-        theme=theme,
-        clock=clock,
-        config=config,
-        extra_themes_dir=extra_themes_dir,
-        warnings=warnings,
-    )
+def create_app(runners: list[Runner], **options: Unpack[AppOptions]) -> ShipdeckApp:
+    """The app over these runners (options: see AppOptions)."""
+    return ShipdeckApp(runners, **options)

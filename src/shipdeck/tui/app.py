@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import ClassVar, TypedDict, TypeVar
 
 from textual import events
 from textual.app import App
@@ -43,6 +43,20 @@ PIPELINES_TTL = 5.0
 """Seconds a runner's list of pipelines is reused before it is asked again."""
 TICK = 1.0
 """Seconds between repaints of relative times ("12s ago", elapsed) in the views shown."""
+
+
+class AppOptions(TypedDict, total=False):
+    """How `create_app` builds the app besides its runners (ShipdeckApp's keywords)."""
+
+    read_only: bool
+    """Hide and refuse every action (also when the user config says so)."""
+    theme: str | None
+    clock: Clock
+    config: TuiConfig | None
+    """None reads the user's config file."""
+    extra_themes_dir: Path | None
+    warnings: list[str] | None
+    """Shown once it opens (the first line as the title of the rest)."""
 
 
 class ShipdeckApp(App[int]):

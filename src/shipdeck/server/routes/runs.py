@@ -6,16 +6,18 @@ import asyncio
 import contextlib
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from shipdeck.model import (
+    RUN_LIMIT,
     FailureStreak,
     LogChunk,
     LogSearchPage,
     RerunMode,
     Run,
     RunDetail,
+    RunFilter,
     RunPage,
     RunStatus,
 )
@@ -74,33 +76,29 @@ Before = Annotated[
 ]
 
 
-@router.get("/runs")
-async def list_runs(
-    runner: RunnerDep,
+def run_filter(
     pipeline: Pipeline = None,
     status: Status = None,
     text: Text = None,
-    limit: Limit = 50,
+    limit: Limit = RUN_LIMIT,
     before: Before = None,
-) -> list[Run]:
-    return await runner.runs(
-        pipeline=pipeline, status=status, text=text, limit=limit, before=before
-    )
+) -> RunFilter:
+    """The query parameters of a run listing."""
+    return RunFilter(pipeline=pipeline, status=status, text=text, limit=limit, before=before)
+
+
+RunFilterDep = Annotated[RunFilter, Depends(run_filter)]
+
+
+@router.get("/runs")
+async def list_runs(runner: RunnerDep, filters: RunFilterDep) -> list[Run]:
+    return await runner.runs(**filters)
 
 
 @router.get("/runs/page")
-async def runs_page(
-    runner: RunnerDep,
-    pipeline: Pipeline = None,
-    status: Status = None,
-    text: Text = None,
-    limit: Limit = 50,
-    before: Before = None,
-) -> RunPage:
+async def runs_page(runner: RunnerDep, filters: RunFilterDep) -> RunPage:
     """The runs of `GET /v1/runs` and how many match the filters in all (`total`)."""
-    return await runner.runs_page(
-        pipeline=pipeline, status=status, text=text, limit=limit, before=before
-    )
+    return await runner.runs_page(**filters)
 
 
 @router.get("/runs/failures")

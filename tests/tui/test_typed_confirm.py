@@ -9,8 +9,8 @@ from textual.widgets import Input
 from shipdeck.tui.screens.deployments import DeploymentsView
 from shipdeck.tui.screens.promote import ActionScreen
 from shipdeck.tui.widgets.table import KeyedTable
-from tests.tui2.conftest import Deck, finished, open_view, wait_for
-from tests.tui2.test_deployments import body, go_to, held, open_action, outcome
+from tests.tui.deck import Deck, finished, open_view, wait_for
+from tests.tui.test_deployments import body, go_to, held, open_action, outcome
 
 
 async def test_prod_roll_back_takes_the_reason_at_once_and_picks_with_the_arrows(

@@ -17,8 +17,8 @@ from shipdeck.tui.screens.overview import OverviewView
 from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.workspace import load_workspace
+from tests.tui.deck import USER, Deck, DeckRunner, Ticker, finished, wait_for
 from tests.tui.shown import row_keys
-from tests.tui2.conftest import USER, Deck, DeckRunner, Ticker, finished, wait_for
 
 
 @pytest.fixture

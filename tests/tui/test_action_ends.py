@@ -7,7 +7,7 @@ import asyncio
 
 from shipdeck.model import DeployFinishedEvent, EventPage, Outcome
 from shipdeck.tui.action_ends import ActionEnds
-from tests.tui2.conftest import Deck
+from tests.tui.deck import Deck
 
 
 async def test_an_end_that_arrived_before_anyone_waited_is_kept(deck: Deck) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from shipdeck.model import Outcome
 from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.widgets.table import KeyedTable
-from tests.tui2.conftest import Deck, wait_for
+from tests.tui.deck import Deck, wait_for
 
 
 async def test_a_failed_staging_deploy_stays_until_staging_succeeds(deck: Deck) -> None:

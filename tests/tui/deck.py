@@ -159,7 +159,7 @@ class Deck:
 @pytest.fixture(scope="session")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The seeded workspace, recorded once; each test works on its own copy."""
-    root = tmp_path_factory.mktemp("tui2") / "ws"
+    root = tmp_path_factory.mktemp("deck") / "ws"
 
     async def record() -> None:
         runner = await open_deck(write_workspace(root))

@@ -29,9 +29,9 @@ from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.screens.timeline import TimelineView
 from shipdeck.tui.timeline_data import ItemKind, load_timeline
 from shipdeck.workspace import load_workspace
-from tests.tui2.conftest import Deck, Ticker, open_deck, open_view, seed, wait_for, write_workspace
-from tests.tui2.test_deployments import go_to
-from tests.tui2.test_timeline_fleet import texts
+from tests.tui.deck import Deck, Ticker, open_deck, open_view, seed, wait_for, write_workspace
+from tests.tui.test_deployments import go_to
+from tests.tui.test_timeline_fleet import texts
 
 WATCHING = """
 [pipelines.retrain]

@@ -16,8 +16,8 @@ from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.promote import ActionScreen
 from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import KeyedTable
+from tests.tui.deck import Deck, open_view, wait_for
 from tests.tui.shown import Notices
-from tests.tui2.conftest import Deck, open_view, wait_for
 
 
 def cell(view: DeploymentsView, row: str, env: str) -> str:

@@ -20,7 +20,7 @@ from shipdeck.tui.screens.compare import CompareScreen
 from shipdeck.tui.screens.run import RunScreen
 from shipdeck.workspace import load_workspace
 from tests.git_repo import GitRepo
-from tests.tui2.conftest import DeckRunner, finished, open_deck, open_view, wait_for
+from tests.tui.deck import DeckRunner, finished, open_deck, open_view, wait_for
 
 WORKSPACE = """
 [pipelines.train]

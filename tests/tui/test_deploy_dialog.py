@@ -14,8 +14,7 @@ from shipdeck.model import DeployAction, Outcome
 from shipdeck.tui.screens.deployments import DeploymentsView
 from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import KeyedTable
-from tests.tui.shown import Notices
-from tests.tui2.conftest import (
+from tests.tui.deck import (
     Deck,
     Ticker,
     finished,
@@ -24,8 +23,9 @@ from tests.tui2.conftest import (
     wait_for,
     write_workspace,
 )
-from tests.tui2.screen_text import screen_text
-from tests.tui2.test_deployments import body, cell, go_to, held, open_action, outcome
+from tests.tui.screen_text import screen_text
+from tests.tui.shown import Notices
+from tests.tui.test_deployments import body, cell, go_to, held, open_action, outcome
 
 
 async def test_deploy_picks_the_latest_build_and_records_the_reason(deck: Deck) -> None:
@@ -131,7 +131,7 @@ async def test_read_only_refuses_deploy(deck: Deck) -> None:
 
 @pytest.fixture
 async def fresh(tmp_path: Path) -> AsyncIterator[Deck]:
-    """The tui2 workspace with nothing run and nothing deployed, like a new demo."""
+    """The deck's workspace with nothing run and nothing deployed, like a new demo."""
     workspace = write_workspace(tmp_path / "ws")
     runner = await open_deck(workspace, Ticker())
     try:

@@ -25,8 +25,8 @@ from shipdeck.tui.screens.monitoring import AckScreen, MonitoringView
 from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.tui.widgets.table import KeyedTable
 from shipdeck.workspace import load_workspace
-from tests.tui2.conftest import USER, HostScreen, wait_for
-from tests.tui2.screen_text import screen_lines
+from tests.tui.deck import USER, HostScreen, wait_for
+from tests.tui.screen_text import screen_lines
 
 WORKSPACE = """
 [pipelines.retrain]

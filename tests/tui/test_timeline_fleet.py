@@ -18,8 +18,8 @@ from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.screens.timeline import TimelineView
 from shipdeck.tui.timeline_data import ItemKind
 from shipdeck.tui.widgets.grid import GridTable
+from tests.tui.deck import Deck, finished, open_view, wait_for
 from tests.tui.shown import row_keys
-from tests.tui2.conftest import Deck, finished, open_view, wait_for
 
 
 def texts(view: TimelineView) -> list[str]:

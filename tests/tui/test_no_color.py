@@ -15,8 +15,8 @@ from shipdeck.tui.screens.deployments import DeploymentsView
 from shipdeck.tui.screens.env_history import EnvHistoryScreen
 from shipdeck.tui.screens.models import ModelsView
 from shipdeck.tui.widgets.table import KeyedTable
-from tests.tui2.conftest import Deck, open_view, wait_for
-from tests.tui2.test_deployments import body, go_to, open_action
+from tests.tui.deck import Deck, open_view, wait_for
+from tests.tui.test_deployments import body, go_to, open_action
 
 
 @pytest.fixture(autouse=True)

@@ -18,8 +18,8 @@ from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.workspace import load_workspace
+from tests.tui.deck import USER, Deck, DeckRunner, Ticker, wait_for
 from tests.tui.shown import Notices, row_keys
-from tests.tui2.conftest import USER, Deck, DeckRunner, Ticker, wait_for
 
 EXTRA = """
 [pipelines.flaky]

@@ -13,8 +13,8 @@ from shipdeck.tui.screens.models import ModelsView
 from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.screens.timeline import TimelineView
 from shipdeck.tui.widgets.grid import GridTable
+from tests.tui.deck import Deck, finished, wait_for
 from tests.tui.shown import Notices
-from tests.tui2.conftest import Deck, finished, wait_for
 
 
 async def test_number_keys_switch_to_the_new_tabs(deck: Deck) -> None:

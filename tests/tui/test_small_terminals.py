@@ -25,9 +25,9 @@ from shipdeck.tui.screens.trigger import TriggerScreen
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import KeyedTable
-from tests.tui2.conftest import Deck, finished, open_view, wait_for
-from tests.tui2.screen_text import screen_lines, screen_text
-from tests.tui2.test_deployments import go_to, open_action, outcome
+from tests.tui.deck import Deck, finished, open_view, wait_for
+from tests.tui.screen_text import screen_lines, screen_text
+from tests.tui.test_deployments import go_to, open_action, outcome
 
 SMALL = (80, 24)
 

@@ -7,8 +7,8 @@ from shipdeck.model import AutoCause, AutoKind
 from shipdeck.tui.screens.deployments import DeploymentsView
 from shipdeck.tui.screens.env_history import EnvHistoryScreen
 from shipdeck.tui.widgets.table import KeyedTable
-from tests.tui2.conftest import Deck, open_view, wait_for
-from tests.tui2.test_deployments import go_to
+from tests.tui.deck import Deck, open_view, wait_for
+from tests.tui.test_deployments import go_to
 
 
 async def test_an_automatic_rollback_is_shown_as_such(deck: Deck) -> None:

@@ -21,7 +21,7 @@ from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.virtual_table import VirtualTable
 from shipdeck.workspace import load_workspace
 from tests.deploy.conftest import SHARDS
-from tests.tui2.conftest import NOW, Deck, finished, open_deck, open_view, wait_for
+from tests.tui.deck import NOW, Deck, finished, open_deck, open_view, wait_for
 
 
 def column(table: VirtualTable, key: str) -> list[str]:
