@@ -25,5 +25,8 @@ async def test_kill_9_of_the_daemon_loses_no_line_and_no_metric(tmp_path: Path) 
     lost = [(r.lost_lines, r.lost_metrics, r.duplicates) for r in results]
     assert lost == [(0, 0, 0)] * len(TRIALS), results
     assert results[1].written > 0
-    # The tasks outlived the daemon: left alone, each of them printed all its lines.
-    assert results[0].written == results[2].written == 5 * 2000
+    # The tasks outlived the daemon: left alone, each of them printed all its lines. Killed
+    # while spawning, the daemon may have started only some of them (on a loaded machine,
+    # fewer than five in 50 ms): each one it started finished.
+    assert results[0].written > 0 and results[0].written % 2000 == 0, results[0]
+    assert results[2].written == 5 * 2000
