@@ -179,7 +179,9 @@ async def test_failed_runs_of_chosen_pipelines_and_failed_deploys_notify_once(
     got = root / "got it.jsonl"
     await eventually(lambda: len(received(got)) == 2)
     await asyncio.sleep(0.2)  # nothing more comes: one notification per failed run
-    failed, deploy = received(got)
+    # Sent concurrently, they may arrive in either order; `seq` gives the runner's order.
+    failed, deploy = sorted(received(got), key=lambda body: body["seq"])
+    assert failed["seq"] < deploy["seq"]
     assert (failed["event"], failed["text"]) == ("run_failed", "run #1 of flaky failed")
     assert failed["run"]["status"] == RunStatus.FAILED.value
     assert deploy["event"] == "deploy_failed"

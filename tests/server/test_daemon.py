@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import AsyncIterator
@@ -225,15 +227,18 @@ async def test_a_lazy_attach_reports_why_the_daemon_could_not_start(
 
 @pytest.fixture
 async def deep(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[WorkspaceSpec]:
-    """A workspace whose .shipdeck/runner.sock would not fit in a socket address."""
-    runtime = tmp_path / "run"
-    runtime.mkdir(mode=0o700)
+    """A workspace whose .shipdeck/runner.sock would not fit in a socket address. The runtime
+    directory is short, as a real one is (/run/user/UID): pytest's temporary paths (longer
+    under xdist) would not leave it room for a socket either."""
+    runtime = Path(tempfile.mkdtemp(prefix="sd-run-"))
+    (tmp_path / "run").symlink_to(runtime)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     workspace = write_workspace(tmp_path / ("deep-" + "d" * 60) / ("w" * 40))
     assert len(os.fsencode(workspace.state_dir / "runner.sock")) > daemon.SOCKET_PATH_MAX
     yield workspace
     with contextlib.suppress(Exception):
         await daemon.stop(workspace)
+    shutil.rmtree(runtime, ignore_errors=True)
 
 
 async def test_a_deep_workspace_gets_its_socket_in_the_private_runtime_dir(
@@ -243,7 +248,7 @@ async def test_a_deep_workspace_gets_its_socket_in_the_private_runtime_dir(
     try:
         assert [p.name for p in await client.pipelines()][:1] == ["build"]
         path = daemon.socket_path(deep)
-        assert path.parent == tmp_path / "run" / "shipdeck" and path.exists()
+        assert path.parent == (tmp_path / "run").resolve() / "shipdeck" and path.exists()
         assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
         assert daemon.socket_path(deep) == path  # the same for every client
         assert (await daemon.status(deep)).running

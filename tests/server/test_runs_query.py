@@ -33,8 +33,8 @@ async def test_filters_as_query_params_and_bad_ones_refused(local_runner: LocalR
         bad = await client.get("/v1/runs/page", params={"status": "broken"})
         assert bad.status_code == 422
         assert bad.json()["error"]["message"] == (
-            "query status: Input should be 'queued', 'running', 'succeeded', 'failed',"
-            " 'cancelled' or 'interrupted'"
+            "query status: Input should be 'queued', 'running', 'cancelling', 'succeeded',"
+            " 'failed', 'cancelled' or 'interrupted'"
         )
         long = await client.get("/v1/runs", params={"text": "x" * 201})
         assert long.status_code == 422 and "text" in long.text

@@ -76,6 +76,9 @@ def notification(event: Event, spec: NotifySpec, root: Path) -> dict[str, Any] |
         return None
     body["workspace"] = str(root)
     body["at"] = event.ts.astimezone(UTC).isoformat()
+    # Each notification goes out on its own (a slow receiver holds up no other), so they may
+    # arrive out of order: the event's number in the runner's feed orders them.
+    body["seq"] = event.seq
     return body
 
 

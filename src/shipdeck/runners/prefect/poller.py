@@ -57,11 +57,18 @@ class Poller:
         self._held: set[str] = set()
         """Runs that ended but whose log records have not all landed: their end is told
         after their lines (as a local run's), once they have."""
+        self._told: dict[str, float] = {}
+        """Runs whose state the runner published itself (a cancel), and when (monotonic)."""
         self._since: datetime | None = None
         self._task: asyncio.Task[None] | None = None
         self.error: ShipdeckError | None = None
         self._asked = time.monotonic()
         self._ticked = asyncio.Event()
+
+    def told(self, run_id: str) -> None:
+        """The runner published this run's state itself: a tick that read the run before
+        then must not publish what it read (a running run after its cancelling)."""
+        self._told[run_id] = time.monotonic()
 
     def ensure_running(self) -> None:
         self._asked = time.monotonic()
@@ -97,6 +104,7 @@ class Poller:
 
     async def tick(self) -> None:
         started = datetime.now(UTC)
+        reading = time.monotonic()
         baseline = self._since is None
         active = await self.api.flow_runs(state_types=list(states.ACTIVE), limit=200)
         seen = {run.id for run in active}
@@ -114,6 +122,10 @@ class Poller:
         self._held.clear()
         for run_id in [run_id for run_id in self._runs if run_id not in seen]:
             del self._runs[run_id]  # final and quiet: the next change brings it back
+        # Read before the runner told a newer state: looked at again by the next tick.
+        stale = {run_id for run_id, at in self._told.items() if at >= reading}
+        self._told = {run_id: at for run_id, at in self._told.items() if run_id in stale}
+        runs = [run for run in runs if run.id not in stale]
         changed = [run for run in runs if self._runs.get(run.id) != _run_key(run)]
         if not baseline:
             for run in changed:

@@ -293,6 +293,7 @@ class PrefectRunner(BaseRunner):
             await self.api.cancel(run_id, CANCELLED_HERE)
         (run,) = await self._runs_of([await self.api.flow_run(run_id)])
         # Told now: the worker may stop the run before the next poll sees it cancelling.
+        self.poller.told(run.id)
         self.feed.publish(EventKind.RUN, run, run_id=run.id)
         return run
 

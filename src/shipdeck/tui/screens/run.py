@@ -102,6 +102,8 @@ class RunScreen(HidesRefusedKeys):
     async def _load(self) -> None:
         app = self.shipdeck
         detail = await app.call("Loading run", lambda: app.runner.run(self.run_id))
+        if not self.is_attached:  # left while it was read: nothing to draw
+            return
         if detail is None:
             self.query_one("#run-summary", Static).update(
                 f" {self.label or run_label(self.run_id)} could not be loaded"
@@ -244,7 +246,7 @@ class RunScreen(HidesRefusedKeys):
     async def _refresh_detail(self) -> None:
         app = self.shipdeck
         detail = await app.call("Refreshing run", lambda: app.runner.run(self.run_id))
-        if detail is None:
+        if detail is None or not self.is_attached:  # left while it was read: nothing to draw
             return
         self.detail = detail
         spec = recorded_graph(detail)
