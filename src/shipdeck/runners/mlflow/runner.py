@@ -151,12 +151,14 @@ class MlflowRunner(BaseRunner):
     ) -> RunPage:
         """A page and whether more follow: MLflow cannot count runs, and counting them would
         read every one, so `total` is this page's runs and one more when more follow
-        (`exact` False then); paging on (`before`) reads the next page only."""
+        (`exact` False then). Paging on (`before`) reads the next page only: the runs newer
+        than it are not counted, so its total is never exact."""
         found = await self.runs(
             pipeline=pipeline, status=status, text=text, limit=limit + 1, before=before
         )
         more = len(found) > limit
-        return RunPage(runs=found[:limit], total=min(len(found), limit) + more, exact=not more)
+        exact = not more and before is None
+        return RunPage(runs=found[:limit], total=min(len(found), limit) + more, exact=exact)
 
     async def run(self, run_id: str) -> RunDetail:
         batch = self._batches.pop(run_id, None)
