@@ -119,7 +119,7 @@ async def test_run_references(runner: MlflowRunner, seeded: Seeded) -> None:
     assert await runner.resolve_run(f"last:{seeded.experiment}") == seeded.run_ids[2]
     with pytest.raises(NotFound, match=r"^runner lab \(mlflow\): Run with id="):
         await runner.resolve_run("0" * 32)
-    with pytest.raises(InvalidInput, match="expected an MLflow run id"):
+    with pytest.raises(InvalidInput, match="expected a run's MLflow id"):
         await runner.resolve_run("#12x")
 
 

@@ -162,7 +162,7 @@ class RunReader:
             return text
         if not LABEL.match(text):
             raise InvalidInput(
-                f"run reference {ref!r}: expected an MLflow run id (or its first 8 hex digits),"
+                f"run reference {ref!r}: expected a run's MLflow id (or its first 8 hex digits),"
                 " or 'last'"
             )
         token: str | None = None
