@@ -17,6 +17,11 @@ Plugging in an adapter (MLflow, Prefect, ...), in its own test folder:
    need a particular workspace ask for `contract_seed` (a `WorkspaceSpec`); an adapter
    overrides `contract_seed` to prepare its server (create the experiment or deployment the
    tests name: pipelines `build`, `slow`, `chatty`, see `harness.WORKSPACE`) and returns None.
+   Tests that only look at finished runs ask `contract_seeder` for them (`harness.Seeder`:
+   pipeline, params, status, metrics by step): an executing kind returns
+   `harness.executing_seeder(runner)` (it starts them), a recording kind writes them through
+   its server's API (MLflow: tests/mlflow/test_contract.py). `contract_pipeline` says how the
+   runner names a suite's pipeline in its runs.
 3. Import the modules to run into a test module of its own: `from tests.contract.test_runs
    import *` (pytest collects the imported tests there, with the adapter's fixtures).
 

@@ -10,7 +10,7 @@ from typing import Protocol
 
 import pytest
 
-from shipdeck.model import RunStatus, WorkspaceSpec
+from shipdeck.model import RunDetail, RunStatus, WorkspaceSpec
 from shipdeck.model.capabilities import Capability, EventDelivery
 from shipdeck.runners.daemon import open_daemon_client, socket_path
 from shipdeck.runners.local import LocalRunner
@@ -77,21 +77,59 @@ def needs(*capabilities: Capability) -> pytest.MarkDecorator:
 
 
 class Seeder(Protocol):
-    """How a test gets a finished, successful run of `pipeline` with `params` (and the model
-    version its task registers, for `train`): the `contract_seeder` fixture. Returns the
-    run's id."""
+    """How a test gets a finished run: the `contract_seeder` fixture. The run is of
+    `pipeline` (the suite's name: `build`), with `params`, ends with `status` and has reported
+    `metrics` (each key's values in step order; None: not checked, nothing written), and for
+    `train` registers the model version its task registers. Returns the run's id.
 
-    async def __call__(self, pipeline: str, params: dict[str, str]) -> str: ...
+    A kind that executes pipelines starts the run (`status` cancelled: cancels it at once) and
+    checks that it ended so and reported those metrics: the params must make it (`fail=true`
+    fails `build`). A kind that records runs others make (MLflow) writes all of it through its
+    server's API."""
+
+    async def __call__(
+        self,
+        pipeline: str,
+        params: dict[str, str],
+        *,
+        status: RunStatus = RunStatus.SUCCEEDED,
+        metrics: dict[str, list[float]] | None = None,
+    ) -> str: ...
+
+
+def reported(detail: RunDetail) -> dict[str, list[float]]:
+    """A run's metrics as a seeder states them: each key's values in step order."""
+    steps: dict[str, list[tuple[int, int, float]]] = {}
+    for index, metric in enumerate(detail.metrics):
+        rank = metric.step if metric.step is not None else index
+        steps.setdefault(metric.key, []).append((rank, index, metric.value))
+    return {key: [value for *_, value in sorted(found)] for key, found in steps.items()}
 
 
 def executing_seeder(runner: Runner) -> Seeder:
-    """For kinds that execute pipelines: start the run and wait for it to succeed. A kind
-    that does not (MLflow records runs others make) overrides `contract_seeder` to write
-    the same through its server's API."""
+    """For kinds that execute pipelines: start the run (cancel it, for a cancelled one) and
+    wait for it to end as asked; skips the test when the runner cannot start (or cancel)."""
 
-    async def seed(pipeline: str, params: dict[str, str]) -> str:
-        run = await runner.start_run(pipeline, params)
-        assert (await runner.wait_run(run.id)).status == RunStatus.SUCCEEDED
+    async def seed(
+        pipeline: str,
+        params: dict[str, str],
+        *,
+        status: RunStatus = RunStatus.SUCCEEDED,
+        metrics: dict[str, list[float]] | None = None,
+    ) -> str:
+        declared = await runner.capabilities()
+        wanted = [Capability.TRIGGER_PARAMS if params else Capability.TRIGGER]
+        if status == RunStatus.CANCELLED:
+            wanted.append(Capability.CANCEL)
+        missing = [c.value for c in wanted if not declared.has(c)]
+        if missing:
+            pytest.skip(f"{runner.name} ({declared.kind}) lacks {', '.join(missing)} to seed runs")
+        run = await runner.start_run(pipeline, params or None)
+        if status == RunStatus.CANCELLED:
+            await runner.cancel(run.id)
+        assert (await runner.wait_run(run.id)).status == status
+        if metrics is not None:
+            assert reported(await runner.run(run.id)) == metrics
         return run.id
 
     return seed

@@ -12,13 +12,14 @@ from shipdeck.model import (
     EventKind,
     RerunMode,
     Run,
+    RunPage,
     RunStatus,
     TaskStatus,
     WorkspaceSpec,
 )
 from shipdeck.model.capabilities import Capability
 from shipdeck.runners.protocol import Runner
-from tests.contract.harness import EVENTS, WORKSPACE_FILE, needs
+from tests.contract.harness import EVENTS, WORKSPACE_FILE, Seeder, needs
 
 
 @pytest.fixture
@@ -141,22 +142,34 @@ async def test_cancel_running_run(runner: Runner) -> None:
         await runner.cancel(run.id)
 
 
-@needs(Capability.TRIGGER_PARAMS, Capability.PIPELINES)
+@needs(Capability.PIPELINES)
 async def test_runs_listing_paging_and_references(
-    runner: Runner, contract_pipeline: Callable[[str], str]
+    runner: Runner, contract_seeder: Seeder, contract_pipeline: Callable[[str], str]
 ) -> None:
-    first = await runner.start_run("build")
-    await runner.wait_run(first.id)
-    second = await runner.start_run("chatty", {"lines": "1"})
-    await runner.wait_run(second.id)
+    first = await contract_seeder("build", {})
+    second = await contract_seeder("chatty", {"lines": "1"})
     listed = await runner.runs()
-    assert [r.id for r in listed][:2] == [second.id, first.id]
-    assert [r.id for r in await runner.runs(pipeline=contract_pipeline("build"))] == [first.id]
-    assert [r.id for r in await runner.runs(limit=1)] == [second.id]
-    assert [r.id for r in await runner.runs(before=second.id)] == [first.id]
-    assert await runner.resolve_run("last") == second.id
-    assert await runner.resolve_run(f"#{first.id}") == first.id
-    assert await runner.resolve_run(str(first.id)) == first.id
+    assert [r.id for r in listed][:2] == [second, first]
+    assert [r.id for r in await runner.runs(pipeline=contract_pipeline("build"))] == [first]
+    assert [r.id for r in await runner.runs(limit=1)] == [second]
+    assert [r.id for r in await runner.runs(before=second)] == [first]
+    assert await runner.resolve_run("last") == second
+    assert await runner.resolve_run(f"#{first}") == first
+    assert await runner.resolve_run(str(first)) == first
+
+
+@needs(Capability.PIPELINES, Capability.METRICS)
+async def test_run_detail_has_its_status_params_and_metrics(
+    runner: Runner, contract_seeder: Seeder, contract_pipeline: Callable[[str], str]
+) -> None:
+    run_id = await contract_seeder("build", {"greeting": "hi"}, metrics={"size": [42.0]})
+    detail = await runner.run(run_id)
+    assert (detail.run.id, detail.run.pipeline) == (run_id, contract_pipeline("build"))
+    assert detail.run.status == RunStatus.SUCCEEDED and detail.run.finished_at is not None
+    assert detail.run.params["greeting"] == "hi"
+    assert detail.final_metrics() == {"size": 42.0}
+    broken = await contract_seeder("build", {"fail": "true"}, status=RunStatus.FAILED)
+    assert (await runner.run(broken)).run.status == RunStatus.FAILED
 
 
 @WORKSPACE_FILE
@@ -182,26 +195,34 @@ async def test_runs_of_a_pipeline_filter_by_the_recorded_name_declared_or_not(
         await runner.resolve_run("last:talky")
 
 
-@needs(Capability.TRIGGER_PARAMS, Capability.PIPELINES)
+def listed(runs: list[Run]) -> list[str]:
+    return [r.id for r in runs]
+
+
+def counted(page: RunPage, total: int, *, newer: int = 0) -> int:
+    """`page.total` as the test expects it: the count of every match (`total`), or, from a
+    runner that cannot count (`exact` False), this page's runs and one more when more follow
+    (`newer`: the matching runs listed before this page)."""
+    if page.exact:
+        return total
+    return len(page.runs) + (newer + len(page.runs) < total)
+
+
+@needs(Capability.PIPELINES)
 async def test_runs_filter_on_the_runner_with_a_total(
-    runner: Runner, contract_pipeline: Callable[[str], str]
+    runner: Runner, contract_seeder: Seeder, contract_pipeline: Callable[[str], str]
 ) -> None:
     """Status, pipeline and words are applied by the runner, over every recorded run (not a
     page the client already has), and `runs_page` says how many match in all."""
-    ids: dict[str, int] = {}
-    for name, pipeline, params in [
-        ("ok", "build", {"greeting": "hello"}),
-        ("broken", "build", {"fail": "true"}),
-        ("quiet", "chatty", {"lines": "1"}),
-        ("loud", "chatty", {"lines": "3"}),
-        ("hi", "build", {"greeting": "hi"}),
+    ids: dict[str, str] = {}
+    for name, pipeline, params, status in [
+        ("ok", "build", {"greeting": "hello"}, RunStatus.SUCCEEDED),
+        ("broken", "build", {"fail": "true", "greeting": "hello"}, RunStatus.FAILED),
+        ("quiet", "chatty", {"lines": "1"}, RunStatus.SUCCEEDED),
+        ("loud", "chatty", {"lines": "3"}, RunStatus.SUCCEEDED),
+        ("hi", "build", {"greeting": "hi"}, RunStatus.SUCCEEDED),
     ]:
-        run = await runner.start_run(pipeline, params, trigger="contract")
-        await runner.wait_run(run.id)
-        ids[name] = run.id
-
-    def listed(runs: list[Run]) -> list[int]:
-        return [r.id for r in runs]
+        ids[name] = await contract_seeder(pipeline, params, status=status)
 
     assert listed(await runner.runs(status=RunStatus.FAILED)) == [ids["broken"]]
     build = contract_pipeline("build")
@@ -209,34 +230,50 @@ async def test_runs_filter_on_the_runner_with_a_total(
         ids["hi"],
         ids["ok"],
     ]
-    # Words: a task's reason, a param, the run's number, all of them at once (AND).
-    assert listed(await runner.runs(text="EXIT 3")) == [ids["broken"]]
+    # Words: a param (its value's beginning), the run's number, all of them at once (AND).
     assert listed(await runner.runs(text="greeting=hi")) == [ids["hi"]]
     assert listed(await runner.runs(text="greeting=hel")) == [ids["broken"], ids["ok"]]
     assert listed(await runner.runs(text="fail=true")) == [ids["broken"]]
     assert listed(await runner.runs(text="lines=3")) == [ids["loud"]]
     assert listed(await runner.runs(text=f"#{ids['quiet']}")) == [ids["quiet"]]
-    assert listed(await runner.runs(text="chatty contract")) == [ids["loud"], ids["quiet"]]
-    assert await runner.runs(text="chatty nothing-like-this") == []
+    assert listed(await runner.runs(text=f"lines=1 #{ids['quiet']}")) == [ids["quiet"]]
+    assert await runner.runs(text=f"lines=3 #{ids['quiet']}") == []
 
     page = await runner.runs_page(pipeline=build, limit=2)
-    assert (listed(page.runs), page.total) == ([ids["hi"], ids["broken"]], 3)
+    assert (listed(page.runs), page.total) == ([ids["hi"], ids["broken"]], counted(page, 3))
     older = await runner.runs_page(pipeline=build, limit=2, before=ids["broken"])
-    assert (listed(older.runs), older.total) == ([ids["ok"]], 3)
+    assert (listed(older.runs), older.total) == ([ids["ok"]], counted(older, 3, newer=2))
     everything = await runner.runs_page(limit=1)
-    assert (listed(everything.runs), everything.total) == ([ids["hi"]], 5)
+    assert (listed(everything.runs), everything.total) == ([ids["hi"]], counted(everything, 5))
     nothing = await runner.runs_page(status=RunStatus.CANCELLED)
     assert (nothing.runs, nothing.total) == ([], 0)
 
 
-@needs(Capability.TRIGGER_PARAMS, Capability.FAILURES, Capability.CANCEL)
-async def test_failures_count_each_pipelines_streak_since_it_last_succeeded(
-    runner: Runner,
-) -> None:
-    async def build(fail: bool) -> int:
-        run = await runner.start_run("build", {"fail": "true" if fail else "false"})
+@needs(Capability.TRIGGER_PARAMS, Capability.PIPELINES)
+async def test_runs_text_finds_task_reasons_and_triggers(runner: Runner) -> None:
+    """Any other word is looked for in what the runner recorded of the run: its tasks'
+    reasons, its pipeline and trigger (the runs are started here, with a trigger)."""
+    ids: dict[str, str] = {}
+    for name, pipeline, params in [
+        ("broken", "build", {"fail": "true"}),
+        ("quiet", "chatty", {"lines": "1"}),
+        ("loud", "chatty", {"lines": "3"}),
+    ]:
+        run = await runner.start_run(pipeline, params, trigger="contract")
         await runner.wait_run(run.id)
-        return run.id
+        ids[name] = run.id
+    assert listed(await runner.runs(text="EXIT 3")) == [ids["broken"]]
+    assert listed(await runner.runs(text="chatty contract")) == [ids["loud"], ids["quiet"]]
+    assert await runner.runs(text="chatty nothing-like-this") == []
+
+
+@needs(Capability.FAILURES)
+async def test_failures_count_each_pipelines_streak_since_it_last_succeeded(
+    runner: Runner, contract_seeder: Seeder
+) -> None:
+    async def build(fail: bool) -> str:
+        status = RunStatus.FAILED if fail else RunStatus.SUCCEEDED
+        return await contract_seeder("build", {"fail": str(fail).lower()}, status=status)
 
     assert await runner.failures() == []
     await build(True)
@@ -244,9 +281,8 @@ async def test_failures_count_each_pipelines_streak_since_it_last_succeeded(
     first = await build(True)
     await build(True)
     newest = await build(True)
-    slow = await runner.start_run("slow")
-    await runner.cancel(slow.id)  # a cancelled run neither fails nor fixes
-    await runner.wait_run(slow.id)
+    # A cancelled run neither fails nor fixes.
+    await contract_seeder("slow", {}, status=RunStatus.CANCELLED)
     streaks = await runner.failures()
     assert [(s.run.id, s.count, s.env) for s in streaks] == [(newest, 3, None)]
     assert streaks[0].run.status == RunStatus.FAILED and first != newest  # ids are opaque
@@ -279,26 +315,39 @@ async def test_wait_events_times_out_empty_and_resets_when_asked_for_the_future(
     assert future.reset
 
 
-@needs(
-    Capability.TRIGGER_PARAMS,
-    Capability.PIPELINES,
-    Capability.LOGS,
-    Capability.RERUN_ALL,
-    Capability.CANCEL,
-)
+def case(call: object, error: type[ShipdeckError], words: str, *needed: Capability) -> object:
+    """One call that must fail so, run where the runner has what it needs."""
+    return pytest.param(call, error, words, marks=needs(*needed))
+
+
 @pytest.mark.parametrize(
     ("call", "error", "words"),
     [
-        (lambda r: r.start_run("nope"), NotFound, "no pipeline 'nope'"),
-        (lambda r: r.start_run("build", {"bogus": "1"}), InvalidInput, "no param 'bogus'"),
-        (lambda r: r.run("999"), NotFound, "#999"),
-        (lambda r: r.run("a1b2-c3"), NotFound, "no run a1b2-c3"),
-        (lambda r: r.read_log("a?b#c d", "compile"), NotFound, "no run a?b#c d"),
-        (lambda r: r.resolve_run("x y"), InvalidInput, "'x y'"),
-        (lambda r: r.resolve_run(""), InvalidInput, "run reference '': expected a "),
-        (lambda r: r.read_log("999", "compile"), NotFound, "#999"),
-        (lambda r: r.rerun("999"), NotFound, "#999"),
-        (lambda r: r.cancel("999"), NotFound, "#999"),
+        case(lambda r: r.start_run("nope"), NotFound, "no pipeline 'nope'", Capability.TRIGGER),
+        case(
+            lambda r: r.start_run("build", {"bogus": "1"}),
+            InvalidInput,
+            "no param 'bogus'",
+            Capability.TRIGGER_PARAMS,
+        ),
+        case(lambda r: r.run("999"), NotFound, "#999", Capability.PIPELINES),
+        case(lambda r: r.run("a1b2-c3"), NotFound, "no run a1b2-c3", Capability.PIPELINES),
+        case(
+            lambda r: r.read_log("a?b#c d", "compile"),
+            NotFound,
+            "no run a?b#c d",
+            Capability.LOGS,
+        ),
+        case(lambda r: r.resolve_run("x y"), InvalidInput, "'x y'", Capability.PIPELINES),
+        case(
+            lambda r: r.resolve_run(""),
+            InvalidInput,
+            "run reference '': expected a ",
+            Capability.PIPELINES,
+        ),
+        case(lambda r: r.read_log("999", "compile"), NotFound, "#999", Capability.LOGS),
+        case(lambda r: r.rerun("999"), NotFound, "#999", Capability.RERUN_ALL),
+        case(lambda r: r.cancel("999"), NotFound, "#999", Capability.CANCEL),
     ],
 )
 async def test_errors_keep_their_class_and_message(

@@ -23,6 +23,8 @@ from typing import Any
 import httpx
 import pytest
 
+from shipdeck.model import RunStatus
+
 START_TIMEOUT = 120.0
 """Seconds for the server to answer: ~6 s on an idle machine, far more under a loaded CI."""
 
@@ -195,3 +197,61 @@ def seed(server: MlflowServer, prefix: str, runs: int = 3, steps: int = 5) -> Se
         )
     server.post("registered-models/alias", {"name": model, "alias": "champion", "version": "1"})
     return Seeded(experiment_id, experiment, run_ids, model)
+
+
+RECORDED = {
+    RunStatus.SUCCEEDED: "FINISHED",
+    RunStatus.FAILED: "FAILED",
+    RunStatus.CANCELLED: "KILLED",
+}
+"""The status a finished MLflow run is written with, for shipdeck's."""
+
+
+@dataclass
+class RunWriter:
+    """Finished runs written through REST as a training script's mlflow client would: the
+    experiment named after the pipeline (created when missing), the params, each metric's
+    values at steps 0, 1, ... and the final status. Runs start 1 ms after the previous one at
+    least, so that "newest first" is one order whatever the clock's resolution."""
+
+    server: MlflowServer
+    last_start: int = 0
+
+    def experiment_id(self, client: httpx.Client, name: str) -> str:
+        found = client.get("experiments/get-by-name", params={"experiment_name": name})
+        if found.status_code == httpx.codes.NOT_FOUND:
+            created = client.post("experiments/create", json={"name": name})
+            created.raise_for_status()
+            return str(created.json()["experiment_id"])
+        found.raise_for_status()
+        return str(found.json()["experiment"]["experiment_id"])
+
+    def write(
+        self,
+        pipeline: str,
+        params: dict[str, str],
+        *,
+        status: RunStatus = RunStatus.SUCCEEDED,
+        metrics: dict[str, list[float]] | None = None,
+    ) -> str:
+        self.last_start = max(int(time.time() * 1000), self.last_start + 1)
+        start = self.last_start
+        with self.server.client() as client:
+            body = {"experiment_id": self.experiment_id(client, pipeline), "start_time": start}
+            created = client.post("runs/create", json=body)
+            created.raise_for_status()
+            run_id = str(created.json()["run"]["info"]["run_id"])
+            values = [
+                {"key": key, "value": value, "timestamp": start, "step": step}
+                for key, steps in (metrics or {}).items()
+                for step, value in enumerate(steps)
+            ]
+            logged = {
+                "run_id": run_id,
+                "params": [{"key": k, "value": v} for k, v in params.items()],
+                "metrics": values,
+            }
+            client.post("runs/log-batch", json=logged).raise_for_status()
+            ended = {"run_id": run_id, "status": RECORDED[status], "end_time": start + 1}
+            client.post("runs/update", json=ended).raise_for_status()
+        return run_id

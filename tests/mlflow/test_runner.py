@@ -77,6 +77,16 @@ async def test_experiments_and_runs(runner: MlflowRunner, seeded: Seeded) -> Non
     assert [r.id for r in await runner.runs(pipeline=seeded.experiment, text="FOLD")] == [
         seeded.run_ids[3]
     ]
+    # `#` and a run's label (or id) is that run, as `#12` is run 12 of the embedded engine.
+    label = seeded.run_ids[1][:8]
+    assert [r.id for r in await runner.runs(text=f"#{label.upper()}")] == [seeded.run_ids[1]]
+    assert [r.id for r in await runner.runs(text=f"#{label} lr=0.05")] == [seeded.run_ids[1]]
+    assert await runner.runs(text=f"#{label} lr=0.1") == []
+    # `key=value`: a value that begins so, ignoring case (the embedded engine's words).
+    assert [r.id for r in await runner.runs(pipeline=seeded.experiment, text="lr=0.0")] == [
+        seeded.run_ids[2],
+        seeded.run_ids[1],
+    ]
 
 
 async def test_paging_backwards_by_run_id(runner: MlflowRunner, seeded: Seeded) -> None:
@@ -109,7 +119,7 @@ async def test_run_references(runner: MlflowRunner, seeded: Seeded) -> None:
     assert await runner.resolve_run(f"last:{seeded.experiment}") == seeded.run_ids[2]
     with pytest.raises(NotFound, match=r"^runner lab \(mlflow\): Run with id="):
         await runner.resolve_run("0" * 32)
-    with pytest.raises(InvalidInput, match="expected an MLflow run id"):
+    with pytest.raises(InvalidInput, match="expected a run's MLflow id"):
         await runner.resolve_run("#12x")
 
 
@@ -218,4 +228,5 @@ async def test_runs_page_reads_one_page_and_says_more_follow(
     page = await runner.runs_page(pipeline=seeded.experiment, limit=2)
     assert len(page.runs) == 2 and page.total == 3 and not page.exact
     rest = await runner.runs_page(pipeline=seeded.experiment, limit=2, before=page.runs[-1].id)
-    assert len(rest.runs) == 2 and rest.total == 2 and rest.exact
+    # The runs newer than `before` are not counted: a total of 2 is not every match (4).
+    assert len(rest.runs) == 2 and rest.total == 2 and not rest.exact

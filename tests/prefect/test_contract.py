@@ -16,7 +16,7 @@ import pytest
 
 from shipdeck.runners.prefect.runner import PrefectRunner
 from shipdeck.runners.protocol import Runner
-from tests.contract.harness import skip_unless_capable
+from tests.contract.harness import Seeder, executing_seeder, skip_unless_capable
 from tests.contract.test_log_search import *  # noqa: F403 (collected here, with these fixtures)
 from tests.contract.test_runs import *  # noqa: F403
 from tests.prefect.conftest import PrefectServer
@@ -51,3 +51,9 @@ async def contract_runner(
         yield opened
     finally:
         await opened.close()
+
+
+@pytest.fixture
+def contract_seeder(contract_runner: Runner) -> Seeder:
+    """Runs are made by triggering the deployments (see harness.Seeder)."""
+    return executing_seeder(contract_runner)

@@ -37,6 +37,7 @@ from shipdeck.model import (
 )
 from shipdeck.model.capabilities import Capabilities, Capability, EventDelivery
 from shipdeck.model.compare import compare
+from shipdeck.model.ids import run_label
 from shipdeck.runners.base import BaseRunner, compare_refs, version_ref
 from shipdeck.runners.mlflow import alias_log, mapping
 from shipdeck.runners.mlflow.alias_log import AliasRecord
@@ -151,12 +152,14 @@ class MlflowRunner(BaseRunner):
     ) -> RunPage:
         """A page and whether more follow: MLflow cannot count runs, and counting them would
         read every one, so `total` is this page's runs and one more when more follow
-        (`exact` False then); paging on (`before`) reads the next page only."""
+        (`exact` False then). Paging on (`before`) reads the next page only: the runs newer
+        than it are not counted, so its total is never exact."""
         found = await self.runs(
             pipeline=pipeline, status=status, text=text, limit=limit + 1, before=before
         )
         more = len(found) > limit
-        return RunPage(runs=found[:limit], total=min(len(found), limit) + more, exact=not more)
+        exact = not more and before is None
+        return RunPage(runs=found[:limit], total=min(len(found), limit) + more, exact=exact)
 
     async def run(self, run_id: str) -> RunDetail:
         batch = self._batches.pop(run_id, None)
@@ -166,13 +169,23 @@ class MlflowRunner(BaseRunner):
             details = await batch.task
             if run_id in details:
                 return details[run_id]
-        found = await self.api.run(run_id)
+        found = await self._read(run_id)
         name, children, histories = await asyncio.gather(
             self.reader.experiment_name(found.info.experiment_id),
             self.reader.children(found),
             self.reader.histories(found),
         )
         return mapping.detail(found, name, children, histories)
+
+    async def _read(self, run_id: str) -> MlflowRun:
+        """The run, or NotFound naming it as every runner does (`no run #999`), with
+        MLflow's own words."""
+        try:
+            return await self.api.run(run_id)
+        except NotFound as missing:
+            said = str(missing).removeprefix(f"runner {self._name} (mlflow): ")
+            where = f"runner {self._name} (mlflow)"
+            raise NotFound(f"{where}: no run {run_label(run_id)}: {said}") from missing
 
     async def resolve_run(self, ref: str) -> str:
         """`last`, `last:EXPERIMENT`, an MLflow run id or its first 8 (or more) hex digits."""
@@ -182,7 +195,7 @@ class MlflowRunner(BaseRunner):
         return await self.reader.resolve(text)
 
     async def check_run(self, run_id: str) -> None:
-        await self.api.run(run_id)
+        await self._read(run_id)
 
     async def failures(self, *, limit: int = 20) -> list[FailureStreak]:
         """Per experiment, failed runs since its last finished one, within its newest 100."""

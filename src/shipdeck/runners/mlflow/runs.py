@@ -34,19 +34,25 @@ def _quote(text: str) -> str:
 
 
 def search_filter(status: RunStatus | None, text: str | None) -> str:
-    """MLflow's filter for shipdeck's: `key=value` is a param, any other word is looked for
-    in the run's name (case-insensitive)."""
+    """MLflow's filter for shipdeck's: `#RUN` is the run of that id or label (its first hex
+    digits), `key=value` a param whose value begins with `value` (ignoring case; MLflow's
+    LIKE has no escape, so a `%` or `_` in it matches any text or character), any other
+    word is looked for in the run's name (ignoring case)."""
     clauses: list[str] = []
     if status is not None:
         if status not in mapping.STATUS_FILTER:
             raise InvalidInput(f"status {status.value!r}: MLflow runs are never {status.value}")
         clauses.append(f"attributes.status = {_quote(mapping.STATUS_FILTER[status])}")
     for word in (text or "").split():
+        ref = word.removeprefix("#").lower()
+        if word.startswith("#") and (RUN_ID.match(ref) or LABEL.match(ref)):
+            clauses.append(f"attributes.run_id LIKE {_quote(f'{ref}%')}")
+            continue
         key, equals, value = word.partition("=")
         if equals and key:
             if not re.fullmatch(r"[A-Za-z0-9_.\-/ ]+", key):
                 raise InvalidInput(f"filter {word!r}: a param name is letters, digits, _.-/")
-            clauses.append(f"params.`{key}` = {_quote(value)}")
+            clauses.append(f"params.`{key}` ILIKE {_quote(f'{value}%')}")
         else:
             clauses.append(f"attributes.run_name ILIKE {_quote(f'%{word}%')}")
     return " and ".join(clauses)
@@ -156,7 +162,7 @@ class RunReader:
             return text
         if not LABEL.match(text):
             raise InvalidInput(
-                f"run reference {ref!r}: expected an MLflow run id (or its first 8 hex digits),"
+                f"run reference {ref!r}: expected a run's MLflow id (or its first 8 hex digits),"
                 " or 'last'"
             )
         token: str | None = None

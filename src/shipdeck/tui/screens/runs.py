@@ -181,7 +181,8 @@ class RunsView(FleetView[RunsList]):
         if now.exact:
             grown = RunsList(now.query, runs, now.total)
         else:  # this page's total says only whether more follow
-            grown = RunsList(now.query, runs, len(now.runs) + page.total, page.exact)
+            more = page.total > len(page.runs)
+            grown = RunsList(now.query, runs, len(runs) + more, not more)
         self.parts[index] = Part(index, app.runners[index].name, data=grown)
         self.paint()
 
