@@ -1,9 +1,15 @@
-"""What the Models view shows for one runner: versions, key metrics, the reference to beat."""
+"""What the Models view shows for one runner: versions, key metrics, the reference to beat.
+
+Loaded in two steps: `load_models` reads what the first frame shows (the versions, the
+reference of each model), `with_directions` then asks the runner's metric directions (one
+comparison of two versions: a dozen requests to an MLflow server), which only recolour the
+deltas, so the view is painted before they come.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from shipdeck.errors import Unsupported
 from shipdeck.model import (
@@ -41,6 +47,10 @@ class ModelsData:
     directions: dict[str, MetricDirection] = field(default_factory=dict)
     key_metrics: list[str] = field(default_factory=list)
     supported: bool = True
+    services: list[ServiceSpec] = field(default_factory=list)
+    directions_known: bool = True
+    """False until the runner's metric directions were asked (`with_directions`); until then
+    each metric has its default direction."""
 
     def direction(self, key: str) -> MetricDirection:
         return self.directions.get(key) or default_direction(key)
@@ -136,6 +146,8 @@ async def _deployments(runner: Runner, can: frozenset[Capability]) -> list[Envir
 
 
 async def load_models(runner: Runner) -> ModelsData:
+    """Every model's versions and reference, with default metric directions (see
+    `with_directions`)."""
     can = (await runner.capabilities()).can
     if Capability.MODELS not in can:
         return ModelsData(families=[], supported=False)
@@ -148,9 +160,20 @@ async def load_models(runner: Runner) -> ModelsData:
     for summary, versions in zip(summaries, all_versions, strict=True):
         reference, label = _reference(versions, deployed.get(summary.name))
         families.append(ModelFamily(summary.name, versions, reference, label))
-    directions = await _directions(runner, families)
     return ModelsData(
         families=families,
+        key_metrics=pick_key_metrics(families, services, {}),
+        services=services,
+        directions_known=not any(len(f.versions) >= 2 for f in families),
+    )
+
+
+async def with_directions(runner: Runner, data: ModelsData) -> ModelsData:
+    """`data` with the runner's metric directions and the key metrics they pick."""
+    directions = await _directions(runner, data.families)
+    return replace(
+        data,
         directions=directions,
-        key_metrics=pick_key_metrics(families, services, directions),
+        key_metrics=pick_key_metrics(data.families, data.services, directions),
+        directions_known=True,
     )
