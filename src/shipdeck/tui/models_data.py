@@ -2,7 +2,7 @@
 
 Loaded in two steps: `load_models` reads what the first frame shows (the versions, the
 reference of each model), `with_directions` then asks the runner's metric directions (one
-comparison of two versions: a dozen requests to an MLflow server), which only recolour the
+comparison of two versions: nine requests to an MLflow server), which only recolour the
 deltas, so the view is painted before they come.
 """
 

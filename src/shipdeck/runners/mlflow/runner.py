@@ -231,7 +231,7 @@ class MlflowRunner(BaseRunner):
     async def _look(self) -> None:
         """Look for changes when the last look is older than the poll delay (one at a time,
         shared by every follower), once the front end's reads in flight are answered (at most
-        a poll interval later): a view's first frame never waits behind a poll."""
+        a poll interval later): a poll does not start in the middle of a view's loading."""
         async with self._look_lock:
             if self._looked and time.monotonic() - self._looked < self.api.breaker.delay():
                 return
