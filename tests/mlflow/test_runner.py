@@ -3,9 +3,11 @@ histories, versions, aliases and compare, through the Runner contract."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
 from shipdeck.errors import InvalidInput, NotFound, Refused, Unsupported
@@ -220,6 +222,48 @@ async def test_events_by_polling(
     run_events = [e for e in page.events if e.kind == "run"]
     assert [e.run_id for e in run_events] == [created["run"]["info"]["run_id"]]
     assert page.last_seq == page.events[-1].seq
+
+
+class HeldRunReads(httpx.AsyncBaseTransport):
+    """httpx's own transport to the real server, each `runs/get` held until `release` is
+    set; the paths asked, in order."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.release = asyncio.Event()
+        self.held = asyncio.Event()
+        self.paths: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path.rpartition("/mlflow/")[2]
+        self.paths.append(path)
+        if path == "runs/get":
+            self.held.set()
+            await self.release.wait()
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def test_a_poll_waits_for_the_front_ends_reads(
+    mlflow_server: MlflowServer, seeded: Seeded
+) -> None:
+    held = HeldRunReads()
+    runner = MlflowRunner(MlflowApi(mlflow_server.url, name="lab", transport=held))
+    try:
+        reading = asyncio.ensure_future(runner.run(seeded.run_ids[0]))
+        await held.held.wait()
+        looking = asyncio.ensure_future(runner.last_seq())  # the first look
+        await asyncio.sleep(0.5)
+        assert held.paths == ["runs/get"] and not looking.done()
+        held.release.set()
+        detail = await reading
+        await looking
+        assert detail.run.id == seeded.run_ids[0]
+        assert "registered-models/search" in held.paths  # the look, once the read was answered
+    finally:
+        await runner.close()
 
 
 async def test_runs_page_reads_one_page_and_says_more_follow(

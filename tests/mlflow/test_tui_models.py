@@ -4,6 +4,8 @@ header's "updated Ns ago", and keys MLflow cannot do hidden."""
 
 from __future__ import annotations
 
+import html
+import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,6 +24,7 @@ from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.virtual_table import VirtualTable
 from tests.mlflow.conftest import MlflowServer, Seeded, seed, start_mlflow
 from tests.tui.deck import Deck, deck, open_view, seeded, wait_for
+from tests.tui.screen_text import CELL_WIDTH
 
 pytestmark = pytest.mark.timeout(300)
 __all__ = ["deck", "seeded"]  # the TUI deck (a local runner) and its recorded workspace
@@ -148,3 +151,31 @@ async def test_an_mlflow_going_offline_never_blocks_the_local_runner_and_comes_b
     finally:
         await runner.close()
         server.stop()
+
+
+def header_as_trimmed(svg: str) -> str:
+    """The header row of an SVG export as a viewer draws it that trims the spaces at both ends
+    of each run of text (librsvg does): each run's glyphs from the run's own cell."""
+    row: dict[int, str] = {}
+    for x, content in re.findall(
+        r'<text class="[^"]*" x="([0-9.]+)" y="[0-9.]+" textLength="[0-9.]+" '
+        r'clip-path="url\(#[^)]*-line-0\)">([^<]*)</text>',
+        svg,
+    ):
+        glyphs = html.unescape(content).replace("\xa0", " ").strip()
+        for offset, glyph in enumerate(glyphs):
+            row[round(float(x) / CELL_WIDTH) + offset] = glyph
+    return "".join(row.get(column, " ") for column in range(max(row, default=-1) + 1))
+
+
+async def test_runner_names_stay_apart_in_the_header_of_a_screenshot(
+    deck: Deck, mlflow_runner: MlflowRunner
+) -> None:
+    app = deck.app(deck.runner, mlflow_runner)
+    async with app.run_test(size=(120, 36)) as pilot:
+
+        def drawn() -> str:
+            return header_as_trimmed(app.export_screenshot())
+
+        await wait_for(pilot, lambda: "updated" in drawn(), "the MLflow runner's first answer")
+        assert re.search(r"▸local +● live +lab ◷ updated \ds ago", drawn()), drawn()

@@ -3,11 +3,14 @@ charts, and moving an alias (from -> to shown first)."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 from textual.widgets import Input
 
+from shipdeck.model import Comparison, MetricDirection
 from shipdeck.tui import create_app
 from shipdeck.tui.config import TuiConfig
 from shipdeck.tui.deploy_format import LOUD
@@ -26,6 +29,45 @@ from tests.tui.deck import NOW, Deck, finished, open_deck, open_view, wait_for
 
 def column(table: VirtualTable, key: str) -> list[str]:
     return [str(table.get_cell(row, key)) for row in table.keys]
+
+
+class HeldComparisons(FrozenTimes):
+    """The deck's runner, each comparison held until `release` is set."""
+
+    def __init__(self, inner: Any) -> None:
+        super().__init__(inner)
+        self.release = asyncio.Event()
+        self.asked = 0
+
+    async def compare(self, *args: Any, **kwargs: Any) -> Comparison:
+        self.asked += 1
+        await self.release.wait()
+        return await super().compare(*args, **kwargs)
+
+
+async def test_versions_are_painted_before_the_metric_directions_come(deck: Deck) -> None:
+    held = HeldComparisons(deck.runner)
+    app = deck.app(held)
+    async with app.run_test(size=(100, 30)) as pilot:
+        view: ModelsView = await open_view(pilot, "models")
+        table = view.query_one(VirtualTable)
+        await wait_for(pilot, lambda: held.asked, "the comparison that says the directions")
+        # Painted while the comparison is held: each metric in its default direction.
+        assert column(table, "version") == ["v3", "v2", "v1"]
+        assert column(table, "m:auc") == ["0.75 ▼-0.16", "0.91", "0.85 ▼-0.06"]
+        part = view.parts[0].data
+        assert part is not None and not part.directions_known and part.directions == {}
+
+        held.release.set()
+
+        def directions() -> dict[str, MetricDirection]:
+            data = view.parts[0].data
+            return data.directions if data is not None and data.directions_known else {}
+
+        await wait_for(pilot, directions, "the workspace's directions")
+        assert directions() == {"auc": MetricDirection.MAX, "loss": MetricDirection.MIN}
+        assert column(table, "version") == ["v3", "v2", "v1"]
+        assert held.asked == 1
 
 
 async def test_versions_with_deltas_against_the_champion_sort_and_filter(deck: Deck) -> None:

@@ -1,9 +1,15 @@
-"""What the Models view shows for one runner: versions, key metrics, the reference to beat."""
+"""What the Models view shows for one runner: versions, key metrics, the reference to beat.
+
+Loaded in two steps: `load_models` reads what the first frame shows (the versions, the
+reference of each model), `with_directions` then asks the runner's metric directions (one
+comparison of two versions: nine requests to an MLflow server), which only recolour the
+deltas, so the view is painted before they come.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from shipdeck.errors import Unsupported
 from shipdeck.model import (
@@ -45,6 +51,11 @@ class ModelsData:
     supported: bool = True
     live: list[LivePerformance] = field(default_factory=list)
     """Monitors' live values of deployed versions, beside their training metrics."""
+    services: list[ServiceSpec] = field(default_factory=list)
+    directions_known: bool = True
+    """False until the runner's metric directions and the monitors' live values were asked
+    (`with_directions`, after the first frame); until then each metric has its default
+    direction and no live value is shown."""
 
     def live_of(self, model: str, version: str) -> LivePerformance | None:
         return next((p for p in self.live if p.model == model and p.version == version), None)
@@ -143,6 +154,8 @@ async def _deployments(runner: Runner, can: frozenset[Capability]) -> list[Envir
 
 
 async def load_models(runner: Runner) -> ModelsData:
+    """Every model's versions and reference, with default metric directions (see
+    `with_directions`)."""
     can = (await runner.capabilities()).can
     if Capability.MODELS not in can:
         return ModelsData(families=[], supported=False)
@@ -155,12 +168,24 @@ async def load_models(runner: Runner) -> ModelsData:
     for summary, versions in zip(summaries, all_versions, strict=True):
         reference, label = _reference(versions, deployed.get(summary.name))
         families.append(ModelFamily(summary.name, versions, reference, label))
-    directions, live = await asyncio.gather(
-        _directions(runner, families), load_live_performance(runner)
-    )
     return ModelsData(
         families=families,
+        key_metrics=pick_key_metrics(families, services, {}),
+        services=services,
+        directions_known=not families,
+    )
+
+
+async def with_directions(runner: Runner, data: ModelsData) -> ModelsData:
+    """`data` with the runner's metric directions, the key metrics they pick and the
+    monitors' live values of the deployed versions."""
+    directions, live = await asyncio.gather(
+        _directions(runner, data.families), load_live_performance(runner)
+    )
+    return replace(
+        data,
         directions=directions,
-        key_metrics=pick_key_metrics(families, services, directions),
+        key_metrics=pick_key_metrics(data.families, data.services, directions),
         live=live,
+        directions_known=True,
     )

@@ -9,7 +9,9 @@ Lists come a page at a time (MLflow's `page_token`); nothing here pulls a whole 
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -176,6 +178,16 @@ class MlflowApi:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
             transport=transport,
         )
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def quiet(self, at_most: float) -> None:
+        """Until no call is in flight, or `at_most` seconds: a background read (the poll) waits
+        for a front end's, as MLflow's one worker would answer them in turn."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(at_most):
+                await self._idle.wait()
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -186,6 +198,8 @@ class MlflowApi:
         self, method: str, path: str, *, params: Any = None, body: Any = None
     ) -> dict[str, Any]:
         self.breaker.check()
+        self._in_flight += 1
+        self._idle.clear()
         try:
             data = await self._request(method, path, params=params, body=body)
         except Unavailable as error:
@@ -194,6 +208,10 @@ class MlflowApi:
         except ShipdeckError:
             self.breaker.succeeded()  # it answered, if only to refuse
             raise
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
         self.breaker.succeeded()
         return data
 

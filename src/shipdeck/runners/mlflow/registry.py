@@ -15,7 +15,7 @@ from shipdeck.errors import InvalidInput
 from shipdeck.model import ModelSummary, ModelVersion
 from shipdeck.runners.mlflow import api as mlflow_api
 from shipdeck.runners.mlflow import mapping
-from shipdeck.runners.mlflow.api import MlflowApi, RegisteredModel
+from shipdeck.runners.mlflow.api import MlflowApi, MlflowRun, RegisteredModel
 from shipdeck.runners.mlflow.runs import RunReader
 
 VERSIONS_TTL = 2.0
@@ -67,10 +67,13 @@ class Registry:
         return sorted(summaries, key=lambda s: s.name)
 
     async def model_versions(self, model: str) -> list[ModelVersion]:
-        registered, found = await asyncio.gather(
-            self.api.registered_model(model), self.raw_versions(model)
+        async def with_sources() -> tuple[list[mlflow_api.ModelVersion], dict[str, MlflowRun]]:
+            found = await self.raw_versions(model)
+            return found, await self.runs.by_ids([v.run_id for v in found])
+
+        registered, (found, sources) = await asyncio.gather(
+            self.api.registered_model(model), with_sources()
         )
-        sources = await self.runs.by_ids([v.run_id for v in found])
         aliases = mapping.aliases_by_version(registered)
         return [
             mapping.version(v, aliases.get(v.version, []), sources.get(v.run_id)) for v in found

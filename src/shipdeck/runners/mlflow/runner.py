@@ -243,10 +243,12 @@ class MlflowRunner(BaseRunner):
 
     async def _look(self) -> None:
         """Look for changes when the last look is older than the poll delay (one at a time,
-        shared by every follower)."""
+        shared by every follower), once the front end's reads in flight are answered (at most
+        a poll interval later): a poll does not start in the middle of a view's loading."""
         async with self._look_lock:
             if self._looked and time.monotonic() - self._looked < self.api.breaker.delay():
                 return
+            await self.api.quiet(self.poll_interval)
             self._looked = time.monotonic()
             changes = await self._watcher.look(self.api)
             if changes:

@@ -63,6 +63,10 @@ class FleetView(FilterableView, Vertical, Generic[T]):
     async def load(self, index: int, runner: Runner) -> T:
         raise NotImplementedError
 
+    async def load_more(self, index: int, runner: Runner, part: Part[T]) -> None:
+        """After a runner's part is painted: load what its first frame did without (replace
+        `parts[index]` and paint again when it is still `part`). Nothing by default."""
+
     def paint(self) -> None:
         raise NotImplementedError
 
@@ -104,6 +108,8 @@ class FleetView(FilterableView, Vertical, Generic[T]):
             self._loading.discard(index)
         self.parts[index] = part
         self.paint()
+        if part.data is not None:
+            await self.load_more(index, runner, part)
 
     def on_runner_events(self, runner_index: int, page: EventPage) -> None:
         if page.reset or any(e.kind in self.RELOAD_ON for e in page.events):

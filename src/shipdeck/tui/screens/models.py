@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import ClassVar
 
@@ -18,10 +19,10 @@ from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui.actions import refuse_if_unable
 from shipdeck.tui.deploy_format import delta_text, live_text
-from shipdeck.tui.fleet import runner_lacks
+from shipdeck.tui.fleet import Part, load_part, runner_lacks
 from shipdeck.tui.format import clip, clip_name, format_param
 from shipdeck.tui.keymap_deploy import DEPLOY_WRITE_ACTIONS, deploy_bindings
-from shipdeck.tui.models_data import ModelFamily, ModelsData, load_models
+from shipdeck.tui.models_data import ModelFamily, ModelsData, load_models, with_directions
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.fleet_view import FilterInput, FleetView
 from shipdeck.tui.widgets.virtual_table import Cell, VirtualTable
@@ -80,6 +81,17 @@ class ModelsView(FleetView[ModelsData]):
 
     async def load(self, index: int, runner: Runner) -> ModelsData:
         return await load_models(runner)
+
+    async def load_more(self, index: int, runner: Runner, part: Part[ModelsData]) -> None:
+        """The metric directions, after the versions are on screen: they recolour deltas (and
+        may pick other key metrics); when the runner cannot say, the defaults stay."""
+        data = part.data
+        if data is None or data.directions_known:
+            return
+        more = await load_part(index, runner, lambda r: with_directions(r, data))
+        if more.data is not None and self.parts.get(index) is part:
+            self.parts[index] = replace(part, data=more.data)
+            self.paint()
 
     # Painting.
 

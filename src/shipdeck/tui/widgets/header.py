@@ -49,17 +49,29 @@ class AppHeader(Widget):
         line.append(" shipdeck ", style="bold")
         if self.title_text:
             line.append(clip(self.title_text, TITLE_CELLS) + " ", style=palette.muted)
+        before: Style | None = None  # the previous runner's state's style: the gap takes it
         for index, runner in enumerate(app.runners):
             state = app.connection_state(index)
-            marker = "▸" if index == app.active and len(app.runners) > 1 else " "
-            line.append(f" {marker}{clip_name(runner.name)} ")
+            chosen = index == app.active and len(app.runners) > 1
+            gap = " " if chosen else "  "
+            name = f"{'▸' if chosen else ''}{clip_name(runner.name)} "
+            if before is None:
+                line.append(gap + name)
+            else:
+                # The gap ends the previous state's run of text rather than starting this
+                # name's: an SVG viewer that trims each run's spaces (librsvg does) would
+                # otherwise print "livelab".
+                line.append(gap, style=before)
+                line.append(name)
             style = palette.colour(STATE_COLOUR.get(state, "foreground"))
             polled = polled_freshness(runner) if state == "live" else None
             if polled is not None:
                 # A polling runner (MLflow) is never "live": say how old its view is.
                 line.append(f"◷ {polled}", style=palette.muted)
+                before = palette.muted
                 continue
             line.append(f"{STATE_GLYPH.get(state, '?')} {state}", style=style)
+            before = style
         if app.read_only:
             line.append("  READ-ONLY", style=palette.colour("warning") + Style(bold=True))
         problems = app.config_problems.get(app.active)
