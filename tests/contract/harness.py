@@ -10,8 +10,10 @@ from typing import Protocol
 
 import pytest
 
+from shipdeck.config import RunnerEntry
 from shipdeck.model import RunDetail, RunStatus, WorkspaceSpec
 from shipdeck.model.capabilities import Capability, EventDelivery
+from shipdeck.runners.connect import open_entry
 from shipdeck.runners.daemon import open_daemon_client, socket_path
 from shipdeck.runners.local import LocalRunner
 from shipdeck.runners.protocol import Runner
@@ -202,3 +204,11 @@ async def reach(
             yield remote
         finally:
             await remote.close()
+
+
+def open_read_only(url: str, monkeypatch: pytest.MonkeyPatch) -> Runner:
+    """A client of the runner at `url` opened as a configured `read_only = true` runner is
+    (`runners/connect.py`), its token read from the environment as the config names it."""
+    monkeypatch.setenv("SHIPDECK_CONTRACT_TOKEN", TOKEN)
+    entry = RunnerEntry(name="viewer", url=url, token_env="SHIPDECK_CONTRACT_TOKEN", read_only=True)
+    return open_entry(entry)

@@ -25,7 +25,7 @@ from shipdeck.runners.local import LocalRunner, open_local_runner
 from shipdeck.runners.protocol import Runner
 from shipdeck.runners.remote import RemoteRunner
 from shipdeck.workspace import load_workspace
-from tests.contract.harness import TOKEN, WORKSPACE_FILE, needs
+from tests.contract.harness import WORKSPACE_FILE, needs, open_read_only
 
 WORKSPACE = """
 [pipelines.retrain]
@@ -144,13 +144,15 @@ async def test_a_check_not_waited_for_answers_running(deck: Deck) -> None:
     assert (found.id, found.verdict) == (check.id, Verdict.OK)
 
 
-async def test_health_declares_monitors_and_read_only_clients_cannot_act(deck: Deck) -> None:
+async def test_health_declares_monitors_and_read_only_clients_cannot_act(
+    deck: Deck, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert Capability.MONITORS in (await deck.runner.capabilities()).can
     if not isinstance(deck.runner, RemoteRunner):
         return
     declared = (await deck.runner.info()).capabilities
     assert isinstance(declared, Capabilities) and Capability.MONITORS in declared.can
-    viewer = RemoteRunner(deck.runner.url, token=TOKEN, read_only=True)
+    viewer = open_read_only(deck.runner.url, monkeypatch)
     try:
         with pytest.raises(Refused, match="read-only"):
             await viewer.check_monitor("drift")

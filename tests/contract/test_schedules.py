@@ -20,7 +20,7 @@ from shipdeck.runners.local import LocalRunner, open_local_runner
 from shipdeck.runners.protocol import Runner
 from shipdeck.runners.remote import RemoteRunner
 from shipdeck.workspace import load_workspace
-from tests.contract.harness import TOKEN, WORKSPACE_FILE, needs
+from tests.contract.harness import WORKSPACE_FILE, needs, open_read_only
 
 WORKSPACE = """
 [pipelines.ingest]
@@ -176,10 +176,10 @@ async def test_capabilities_declare_schedules(deck: Deck) -> None:
         assert isinstance(declared, Capabilities) and Capability.SCHEDULES in declared.can
 
 
-async def test_a_read_only_client_cannot_pause(deck: Deck) -> None:
+async def test_a_read_only_client_cannot_pause(deck: Deck, monkeypatch: pytest.MonkeyPatch) -> None:
     if not isinstance(deck.runner, RemoteRunner):
         return
-    viewer = RemoteRunner(deck.runner.url, token=TOKEN, read_only=True)
+    viewer = open_read_only(deck.runner.url, monkeypatch)
     try:
         with pytest.raises(Refused, match="read-only"):
             await viewer.pause_schedule("ingest")

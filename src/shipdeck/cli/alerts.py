@@ -6,7 +6,7 @@ import argparse
 
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.monitors import monitor_runner
-from shipdeck.cli.output import dump_json, table, timestamp
+from shipdeck.cli.output import dump_json, listed_as_json_or_none, table, timestamp
 from shipdeck.engine.monitors import MAX_NOTE
 from shipdeck.errors import InvalidInput
 from shipdeck.formatting import format_number
@@ -40,11 +40,8 @@ async def list_command(args: argparse.Namespace, ctx: CliContext) -> int:
     listed = await runner.alerts(
         open_only=args.open, monitor=args.monitor, limit=max(1, min(args.limit, 1000))
     )
-    if args.json:
-        dump_json(listed, ctx.out)
-        return 0
-    if not listed:
-        ctx.print("no open alerts" if args.open else "no alerts")
+    none = "no open alerts" if args.open else "no alerts"
+    if listed_as_json_or_none(listed, ctx.out, as_json=args.json, none=none):
         return 0
     rows = [
         [

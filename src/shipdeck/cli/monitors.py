@@ -7,7 +7,7 @@ import argparse
 import json
 
 from shipdeck.cli.context import CliContext
-from shipdeck.cli.output import dump_json, table, timestamp
+from shipdeck.cli.output import dump_json, listed_as_json_or_none, table, timestamp
 from shipdeck.formatting import format_number
 from shipdeck.model import LivePerformance, MonitorCheck, MonitorInfo, Verdict
 from shipdeck.model.capabilities import Capability
@@ -161,11 +161,8 @@ def describe_check(check: MonitorCheck) -> list[str]:
 
 async def history_command(args: argparse.Namespace, ctx: CliContext) -> int:
     checks = await (await monitor_runner(ctx)).monitor_history(args.name, limit=max(1, args.limit))
-    if args.json:
-        dump_json(checks, ctx.out)
-        return 0
-    if not checks:
-        ctx.print(f"{args.name}: no checks yet (shipdeck monitors check {args.name})")
+    none = f"{args.name}: no checks yet (shipdeck monitors check {args.name})"
+    if listed_as_json_or_none(checks, ctx.out, as_json=args.json, none=none):
         return 0
     rows = [
         [

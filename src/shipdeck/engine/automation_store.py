@@ -11,9 +11,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from shipdeck.engine.database import from_epoch
 from shipdeck.engine.ledger import Ledger
 from shipdeck.model import HealthCheck, PolicyDecision
 
@@ -40,10 +40,6 @@ class Recorded:
     check: HealthCheck
     previous: str | None
     previous_revision: str | None
-
-
-def _at(value: float) -> datetime:
-    return datetime.fromtimestamp(value, UTC)
 
 
 class AutomationStore:
@@ -110,7 +106,7 @@ class AutomationStore:
             service=result.service,
             env=result.env,
             revision=result.revision,
-            at=_at(result.at),
+            at=from_epoch(result.at),
             passed=result.passed,
             exit_code=result.exit_code,
             duration=result.duration,
@@ -217,7 +213,7 @@ class AutomationStore:
                 env=r[2],
                 model=r[3],
                 version=r[4],
-                at=_at(r[5]),
+                at=from_epoch(r[5]),
                 held=bool(r[6]),
                 detail=r[7],
                 history_id=r[8],
@@ -235,7 +231,7 @@ def _check_from_row(row: Sequence[Any]) -> HealthCheck:
         service=row[1],
         env=row[2],
         revision=row[3],
-        at=_at(row[4]),
+        at=from_epoch(row[4]),
         passed=bool(row[5]),
         exit_code=row[6],
         duration=row[7],

@@ -18,8 +18,9 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from shipdeck.errors import Unavailable
 
@@ -33,6 +34,15 @@ _ADVICE = {
     "SQLITE_CORRUPT": "it is damaged (PRAGMA integrity_check says where)",
     "SQLITE_NOTADB": "it is not a SQLite database",
 }
+
+
+@overload
+def from_epoch(value: float) -> datetime: ...
+@overload
+def from_epoch(value: float | None) -> datetime | None: ...
+def from_epoch(value: float | None) -> datetime | None:
+    """A time the tables keep as seconds since the epoch, as an aware UTC datetime."""
+    return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 class StoreUnusable(sqlite3.OperationalError, Unavailable):

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from shipdeck.engine.database import from_epoch
 from shipdeck.engine.ledger import Ledger
 from shipdeck.errors import Conflict
 from shipdeck.model import (
@@ -41,10 +42,6 @@ class ActionRecord:
     forced: bool
     cause: AutoCause | None = None
     """Why the runner took the action by itself; None when a person or client asked."""
-
-
-def _at(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 def shown(revision: str | None) -> str:
@@ -78,12 +75,12 @@ class DeployStore:
                 service=service,
                 env=r[0],
                 revision=r[1],
-                since=_at(r[2]),
+                since=from_epoch(r[2]),
                 user=r[3],
                 run_id=_run_id(r[4]),
                 health=r[5],
                 health_revision=r[6],
-                health_at=_at(r[7]),
+                health_at=from_epoch(r[7]),
             )
             for r in rows
         }
@@ -341,13 +338,13 @@ def _entry_from_row(row: Sequence[Any]) -> HistoryEntry:
         from_revision=row[4],
         to_revision=row[5],
         user=row[6],
-        at=datetime.fromtimestamp(row[7], UTC),
+        at=from_epoch(row[7]),
         reason=row[8],
         outcome=Outcome(row[9]),
         gates=[GateResult.model_validate(g) for g in json.loads(row[10])],
         forced=bool(row[11]),
         run_id=_run_id(row[12]),
         detail=row[13],
-        finished_at=_at(row[14]),
+        finished_at=from_epoch(row[14]),
         cause=None if row[15] is None else AutoCause.model_validate_json(row[15]),
     )

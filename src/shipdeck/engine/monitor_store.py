@@ -16,11 +16,10 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shipdeck.engine.database import connect
+from shipdeck.engine.database import connect, from_epoch
 from shipdeck.errors import NotFound, Refused
 from shipdeck.model import Alert, MonitorCheck, ThresholdResult, ThresholdSpec, Verdict
 
@@ -42,10 +41,6 @@ class CheckResult:
     closed: list[Alert]
     fresh: bool = True
     """False when the check had been judged before (by another process): nothing new."""
-
-
-def _at(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 class MonitorStore:
@@ -284,8 +279,8 @@ def _check(row: Sequence[Any]) -> MonitorCheck:
         run_id=int(row[2]),
         trigger=str(row[3]),
         user=str(row[4]),
-        started_at=datetime.fromtimestamp(row[5], UTC),
-        finished_at=_at(row[6]),
+        started_at=from_epoch(row[5]),
+        finished_at=from_epoch(row[6]),
         verdict=Verdict(row[7]),
         reason=str(row[8]),
         values=report.get("values", {}),
@@ -300,15 +295,15 @@ def _alert(row: Sequence[Any]) -> Alert:
         threshold=str(row[2]),
         metric=str(row[3]),
         value=float(row[4]),
-        since=datetime.fromtimestamp(row[5], UTC),
+        since=from_epoch(row[5]),
         opened_check=int(row[6]),
         last_value=float(row[7]),
         last_check=int(row[8]),
         watches=json.loads(row[9]),
-        closed_at=_at(row[10]),
+        closed_at=from_epoch(row[10]),
         closed_value=row[11],
         closed_reason=str(row[12]),
         acked_by=row[13],
-        acked_at=_at(row[14]),
+        acked_at=from_epoch(row[14]),
         ack_note=str(row[15]),
     )

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from shipdeck.engine.database import from_epoch
 from shipdeck.engine.ledger import Ledger
 from shipdeck.errors import InvalidInput, NotFound
 from shipdeck.model import AliasMove, ModelSummary, ModelVersion, ParamValue
@@ -18,10 +19,6 @@ from shipdeck.model.text import repaired
 ALIAS_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 _VERSION_REF = re.compile(r"v?(\d+)")
 _RESERVED_ALIASES = frozenset({"latest"})
-
-
-def _at(value: float) -> datetime:
-    return datetime.fromtimestamp(value, UTC)
 
 
 class Registry:
@@ -190,7 +187,7 @@ class Registry:
                 from_version=None if r[3] is None else str(r[3]),
                 to_version=str(r[4]),
                 user=r[5],
-                at=_at(r[6]),
+                at=from_epoch(r[6]),
             )
             for r in rows
         ]
@@ -210,7 +207,7 @@ class Registry:
                 from_version=r[3],
                 to_version=r[4],
                 user=r[5],
-                at=_at(r[6]),
+                at=from_epoch(r[6]),
             )
             for r in rows
         ]
@@ -258,6 +255,6 @@ def _version_from_row(row: Sequence[Any], aliases: dict[str, list[str]]) -> Mode
         params=repaired(json.loads(row[4])),  # copied from a run's params: see Store
         metrics=json.loads(row[5]),
         sha256=row[6],
-        created_at=_at(row[7]),
+        created_at=from_epoch(row[7]),
         aliases=sorted(aliases.get(str(row[1]), [])),
     )

@@ -20,9 +20,9 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from shipdeck.engine.database import Schema, Tables
+from shipdeck.engine.database import Schema, Tables, from_epoch
 from shipdeck.model import RunStatus, ScheduleAction
 
 _SCHEMA = """
@@ -110,10 +110,6 @@ class Pause:
     user: str
     at: datetime
     reason: str
-
-
-def _at(value: float) -> datetime:
-    return datetime.fromtimestamp(value, UTC)
 
 
 class ScheduleStore(Tables):
@@ -265,7 +261,7 @@ class ScheduleStore(Tables):
             " WHERE f.rowid IN (SELECT MAX(rowid) FROM schedule_fires GROUP BY name)"
         )
         return {
-            str(r[0]): LastFire(int(r[1]), _at(r[2]), RunStatus(r[3]) if r[3] else None)
+            str(r[0]): LastFire(int(r[1]), from_epoch(r[2]), RunStatus(r[3]) if r[3] else None)
             for r in rows
         }
 
@@ -273,7 +269,7 @@ class ScheduleStore(Tables):
 
     def pauses(self) -> dict[str, Pause]:
         rows = self.db.execute("SELECT name, user, at, reason FROM schedule_pauses")
-        return {str(r[0]): Pause(str(r[0]), str(r[1]), _at(r[2]), str(r[3])) for r in rows}
+        return {str(r[0]): Pause(str(r[0]), str(r[1]), from_epoch(r[2]), str(r[3])) for r in rows}
 
     def pause(self, name: str, user: str, now: float, reason: str) -> ScheduleAction | None:
         """Record a pause; None when `name` is paused already."""
@@ -308,7 +304,9 @@ class ScheduleStore(Tables):
             "INSERT INTO schedule_actions (name, action, user, at, reason) VALUES (?, ?, ?, ?, ?)",
             (name, action, user, now, reason),
         )
-        return ScheduleAction(name=name, action=action, user=user, at=_at(now), reason=reason)
+        return ScheduleAction(
+            name=name, action=action, user=user, at=from_epoch(now), reason=reason
+        )
 
     def actions(self, limit: int = 100) -> list[ScheduleAction]:
         rows = self.db.execute(
@@ -316,6 +314,6 @@ class ScheduleStore(Tables):
             (limit,),
         )
         return [
-            ScheduleAction(name=r[0], action=r[1], user=r[2], at=_at(r[3]), reason=r[4])
+            ScheduleAction(name=r[0], action=r[1], user=r[2], at=from_epoch(r[3]), reason=r[4])
             for r in rows
         ]

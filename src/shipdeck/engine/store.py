@@ -11,11 +11,11 @@ import sqlite3
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Unpack
 
-from shipdeck.engine.database import Schema, connect, migrate, transaction
+from shipdeck.engine.database import Schema, connect, from_epoch, migrate, transaction
 from shipdeck.errors import InvalidInput
 from shipdeck.model import Metric, RerunMode, Run, RunCause, RunStatus, TaskRun, TaskStatus
 from shipdeck.model.ids import Id
@@ -256,10 +256,6 @@ class TaskLink:
 
 def to_epoch(value: datetime | None) -> float | None:
     return None if value is None else value.timestamp()
-
-
-def from_epoch(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 class Store:
@@ -710,7 +706,7 @@ class Store:
                         path=r[2],
                         sha256=r[3],
                         size=r[4],
-                        mtime=datetime.fromtimestamp(r[5], UTC),
+                        mtime=from_epoch(r[5]),
                     )
                 )
         return found

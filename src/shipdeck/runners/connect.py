@@ -10,6 +10,7 @@ from shipdeck.errors import WorkspaceError
 from shipdeck.model import WorkspaceSpec
 from shipdeck.runners.daemon import attach, attach_lazily
 from shipdeck.runners.protocol import Runner
+from shipdeck.runners.read_only import ReadOnlyRunner
 from shipdeck.runners.remote import RemoteRunner
 
 IN_PROCESS_ENV = "SHIPDECK_IN_PROCESS"
@@ -26,9 +27,10 @@ def is_url(spec: str) -> bool:
 
 
 def _open_shipdeck(entry: RunnerEntry) -> Runner:
-    return RemoteRunner(
-        entry.url, token=runner_token(entry), name=entry.name, read_only=entry.read_only
-    )
+    runner = RemoteRunner(entry.url, token=runner_token(entry), name=entry.name)
+    if entry.read_only:
+        return ReadOnlyRunner(runner, because=f"runner {entry.name} is read_only in the config")
+    return runner
 
 
 def _open_mlflow(entry: RunnerEntry) -> Runner:

@@ -25,6 +25,13 @@ class DelegatingRunner(BaseRunner):
     def name(self) -> str:
         return self.inner.name
 
+    @property
+    def state(self) -> object | None:
+        """The inner runner's connection state, if it keeps one (a remote runner's
+        live/reconnecting/offline, an adapter's freshness): front ends read it beside the
+        contract, and a wrapper must not hide it."""
+        return getattr(self.inner, "state", None)
+
     async def capabilities(self) -> Capabilities:
         return await self.inner.capabilities()
 

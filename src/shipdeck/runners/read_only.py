@@ -1,4 +1,5 @@
-"""ReadOnlyRunner: another runner with every action refused, for `shipdeck --read-only`.
+"""ReadOnlyRunner: another runner with every action refused, for `shipdeck --read-only` and
+for a configured runner with `read_only = true` (opened wrapped by `runners/connect.py`).
 
 The wrapper is on the client's side, so it holds whatever the runner is (in process, the
 workspace daemon, a remote server, an adapter): a person who adds `--read-only` to be safe
@@ -13,14 +14,22 @@ from shipdeck import model as m
 from shipdeck.errors import Refused
 from shipdeck.model.capabilities import Capabilities
 from shipdeck.runners.delegating import DelegatingRunner
+from shipdeck.runners.protocol import Runner
 
 
 class ReadOnlyRunner(DelegatingRunner):
+    read_only = True
+
+    def __init__(self, inner: Runner, *, because: str = "--read-only") -> None:
+        """`because` ends the refusal: what made the runner read-only."""
+        super().__init__(inner)
+        self.because = because
+
     async def capabilities(self) -> Capabilities:
         return (await self.inner.capabilities()).read_only_copy()
 
     def _refuse(self, action: str) -> NoReturn:
-        raise Refused(f"{action} refused: read-only mode (--read-only)")
+        raise Refused(f"{action} refused: read-only mode ({self.because})")
 
     async def start_run(self, *args: Any, **kwargs: Any) -> m.Run:
         self._refuse("run")

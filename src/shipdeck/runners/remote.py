@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from shipdeck import model as m
 from shipdeck.errors import Unavailable
 from shipdeck.model.capabilities import EVERYTHING, REGISTRY, Capabilities, Capability
-from shipdeck.model.ids import Id, run_label
+from shipdeck.model.ids import Id
 from shipdeck.runners.base import BaseRunner, read_log_pages
 from shipdeck.runners.event_follower import (
     Backoff,
@@ -96,7 +96,6 @@ class RemoteRunner(BaseRunner):
         *,
         token: str | None = None,
         name: str | None = None,
-        read_only: bool = False,
         timeout: float = 30.0,
         verify: bool | str = True,
         backoff: Backoff | None = None,
@@ -113,7 +112,6 @@ class RemoteRunner(BaseRunner):
         self._revive_failure = ""
         """Why the last revive failed; cleared by one that succeeds."""
         self.url = url
-        self.read_only = read_only
         self._name = name or url
         self._backoff = backoff
         self._max_buffer = max_buffer
@@ -210,15 +208,11 @@ class RemoteRunner(BaseRunner):
         """/v1/health; `seconds` overrides the client's timeout for this one request."""
         answer = await self._request("GET", "/health", seconds=seconds)
         info = RunnerInfo.model_validate(answer)
-        declared = info.declared()
-        if self.read_only:
-            declared = declared.read_only_copy()
-        self._capabilities = declared
+        self._capabilities = info.declared()
         return info
 
     async def capabilities(self) -> Capabilities:
-        """What the server declares on /v1/health (read-only also when this client is);
-        asked once."""
+        """What the server declares on /v1/health; asked once."""
         async with self._asking:  # concurrent first callers share one request
             if self._capabilities is None:
                 await self.info()
@@ -239,14 +233,12 @@ class RemoteRunner(BaseRunner):
     async def start_run(
         self, pipeline: str, params: dict[str, str] | None = None, **launch: Unpack[m.Launch]
     ) -> m.Run:
-        self._check_writable(f"start {pipeline}")
         body = {"pipeline": pipeline, "params": params or {}, **_launch_body(launch)}
         return m.Run.model_validate(await self._request("POST", "/runs", json=body))
 
     async def rerun(
         self, run_id: str, mode: m.RerunMode = m.RerunMode.ALL, **options: Unpack[m.RerunOptions]
     ) -> m.Run:
-        self._check_writable(f"rerun {run_label(run_id)}")
         body = {"mode": mode.value, "from_task": options.get("from_task"), **_launch_body(options)}
         return m.Run.model_validate(
             await self._request("POST", f"/runs/{_path_id(run_id)}/rerun", json=body)
@@ -260,7 +252,6 @@ class RemoteRunner(BaseRunner):
         return [str(name) for name in plan]
 
     async def cancel(self, run_id: str) -> m.Run:
-        self._check_writable(f"cancel {run_label(run_id)}")
         return m.Run.model_validate(await self._request("POST", f"/runs/{_path_id(run_id)}/cancel"))
 
     async def runs(self, **filters: Unpack[m.RunFilter]) -> list[m.Run]:
@@ -356,7 +347,6 @@ class RemoteRunner(BaseRunner):
         return VERSIONS.validate_python(await self._request("GET", path))
 
     async def alias(self, model: str, alias: str, version: str) -> m.AliasMove:
-        self._check_writable(f"move {model}@{alias}")
         path = f"/models/{quote(model, safe='')}/aliases"
         body = {"alias": alias, "version": version}
         return m.AliasMove.model_validate(await self._request("POST", path, json=body))
@@ -386,20 +376,17 @@ class RemoteRunner(BaseRunner):
     async def deploy(
         self, service: str, revision: str, env: str, **options: Unpack[m.DeployOptions]
     ) -> m.HistoryEntry:
-        self._check_writable(f"deploy {service} to {env}")
         body = {"service": service, "revision": revision, "env": env}
         return await self._action("/deploy", body, options)
 
     async def promote(
         self, service: str, to_env: str, **options: Unpack[m.DeployOptions]
     ) -> m.HistoryEntry:
-        self._check_writable(f"promote {service} to {to_env}")
         return await self._action("/promote", {"service": service, "to_env": to_env}, options)
 
     async def rollback(
         self, service: str, env: str, **options: Unpack[m.RollbackOptions]
     ) -> m.HistoryEntry:
-        self._check_writable(f"roll back {service} in {env}")
         return await self._action("/rollback", {"service": service, "env": env}, options)
 
     async def history(
@@ -414,13 +401,11 @@ class RemoteRunner(BaseRunner):
         return m.ScheduleList.model_validate_json(await self._body("/schedules"))
 
     async def pause_schedule(self, name: str, *, reason: str = "") -> m.ScheduleAction:
-        self._check_writable(f"pause {name}")
         path = f"/schedules/{quote(name, safe='')}/pause"
         answer = await self._request("POST", path, json={"reason": reason})
         return m.ScheduleAction.model_validate(answer)
 
     async def resume_schedule(self, name: str, *, reason: str = "") -> m.ScheduleAction:
-        self._check_writable(f"resume {name}")
         path = f"/schedules/{quote(name, safe='')}/resume"
         answer = await self._request("POST", path, json={"reason": reason})
         return m.ScheduleAction.model_validate(answer)
@@ -478,7 +463,6 @@ class RemoteRunner(BaseRunner):
     async def check_monitor(self, name: str, *, wait: bool = True) -> m.MonitorCheck:
         """Answered once the check's run has started (no request is held open for a
         check's length); with `wait`, its verdict is then awaited through its run."""
-        self._check_writable(f"check {name}")
         path = f"/monitors/{quote(name, safe='')}/check"
         answer = await self._request("POST", path, params={"wait": "false"})
         check = m.MonitorCheck.model_validate(answer)
@@ -500,7 +484,6 @@ class RemoteRunner(BaseRunner):
         return _ALERTS.validate_json(await self._body("/alerts", params))
 
     async def ack_alert(self, alert_id: int, *, note: str) -> m.Alert:
-        self._check_writable(f"acknowledge alert #{alert_id}")
         answer = await self._request("POST", f"/alerts/{alert_id}/ack", json={"note": note})
         return m.Alert.model_validate(answer)
 

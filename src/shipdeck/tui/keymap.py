@@ -9,9 +9,35 @@ from collections.abc import Mapping
 
 from textual.binding import Binding
 
-from shipdeck.tui.keymap_deploy import DEPLOY_BINDINGS
-from shipdeck.tui.keymap_deploy import binding as _b
-from shipdeck.tui.keymap_monitor import MONITOR_BINDINGS
+
+def binding(
+    binding_id: str,
+    key: str,
+    action: str,
+    description: str,
+    *,
+    show: bool = True,
+    help: str = "",
+    priority: bool = False,
+) -> Binding:
+    """A binding with its id. `description` is the footer's
+    short label; `help` (the tooltip) is the `?` line.
+
+    `priority` for a key that opens a text box: the app runs it before it hands on the keys
+    typed after it, so those land in the box (a plain binding runs only once the key has
+    bubbled up, and the next letters were already on their way to the old focus)."""
+    return Binding(
+        key,
+        action,
+        description,
+        show=show,
+        id=binding_id,
+        tooltip=help or description,
+        priority=priority,
+    )
+
+
+_b = binding
 
 ALL_BINDINGS: dict[str, Binding] = {
     b.id: b  # type: ignore[misc]
@@ -152,16 +178,101 @@ ALL_BINDINGS: dict[str, Binding] = {
             show=False,
             help="Deploy and roll back dialogs: pick the revision below (also in a box)",
         ),
+        # Models, Deployments and Timeline views.
+        _b("view.models", "4", "app.switch_view('models')", "Models", show=False),
+        _b("view.deployments", "5", "app.switch_view('deployments')", "Deploys", show=False),
+        _b("view.timeline", "6", "app.switch_view('timeline')", "Timeline", show=False),
+        _b(
+            "filter",
+            "slash",
+            "filter",
+            "Filter",
+            help="Filter the list (esc clears)",
+            priority=True,
+        ),
+        # Models view.
+        _b("models.sort", "s", "sort", "Sort", help="Sort by the next metric (best first)"),
+        _b("models.mark", "space", "mark", "Mark", help="Mark a version for comparison"),
+        _b(
+            "models.compare",
+            "enter",
+            "compare",
+            "Compare",
+            help="Compare the marked versions (or the selected one with the reference)",
+        ),
+        _b("models.alias", "a", "alias", "Alias", help="Point an alias at the selected version"),
+        # Compare.
+        _b("compare.diff", "d", "toggle_diff", "Only diffs", help="Show only rows that differ"),
+        # Deployments.
+        _b(
+            "deploy.open",
+            "enter",
+            "open_env",
+            "History",
+            help="The environment's history: actions, gates, deploy logs",
+        ),
+        _b(
+            "deploy.deploy",
+            "d",
+            "deploy",
+            "Deploy",
+            help="Deploy a revision (a build, a model version, an alias) to the environment",
+        ),
+        _b("deploy.promote", "p", "promote", "Promote", help="Promote to the next environment"),
+        _b("deploy.rollback", "b", "rollback", "Roll back", help="Roll the environment back"),
+        _b("deploy.left", "h,left", "cursor_left", "Left", show=False),
+        _b("deploy.right", "l,right", "cursor_right", "Right", show=False),
+        # Timeline.
+        _b("timeline.window", "w", "cycle_window", "Window", help="Last 1h, 6h, 24h, 7d or all"),
+        _b("timeline.kind", "K", "cycle_kind", "Kind", help="Only runs, fires, alerts, ..."),
+        _b(
+            "timeline.open",
+            "enter",
+            "open_item",
+            "Open",
+            help="Jump to the run, the environment, the model or the alert's monitor",
+        ),
+        # Monitoring view.
+        _b("view.monitoring", "7", "app.switch_view('monitoring')", "Monitoring", show=False),
+        _b(
+            "monitoring.open",
+            "enter",
+            "open_item",
+            "Open",
+            help="A monitor (or an alert's): its checks, history chart, drift table and log",
+        ),
+        _b("monitoring.check", "c", "check", "Check", help="Run the selected monitor's check now"),
+        _b(
+            "monitoring.ack",
+            "a",
+            "acknowledge",
+            "Ack",
+            help="Acknowledge the selected alert, with a note (recorded with who)",
+        ),
+        _b(
+            "monitoring.pause",
+            "p",
+            "toggle_pause",
+            "Pause",
+            help="Pause the selected schedule, or resume it (recorded with who)",
+        ),
     )
 }
 
-ALL_BINDINGS.update(DEPLOY_BINDINGS)
-ALL_BINDINGS.update(MONITOR_BINDINGS)
 
-ACTION_IDS = frozenset({"trigger", "rerun", "rerun-failed", "rerun-from", "cancel"})
-"""Bindings that change state: hidden and refused in read-only mode."""
+def _actions(*ids: str) -> frozenset[str]:
+    return frozenset(ALL_BINDINGS[i].action for i in ids)
 
-WRITE_ACTIONS = frozenset(ALL_BINDINGS[i].action for i in ACTION_IDS)
+
+# The bindings that change state, per group of views: hidden and refused in read-only mode.
+WRITE_ACTIONS = _actions("trigger", "rerun", "rerun-failed", "rerun-from", "cancel")
+"""On runs (overview, pipelines, runs and run views)."""
+DEPLOY_WRITE_ACTIONS = _actions(
+    "models.alias", "deploy.deploy", "deploy.promote", "deploy.rollback"
+)
+"""In the Models and Deployments views."""
+MONITOR_WRITE_ACTIONS = _actions("monitoring.check", "monitoring.ack", "monitoring.pause")
+"""In the Monitoring view."""
 
 
 def bindings(*ids: str) -> list[Binding]:

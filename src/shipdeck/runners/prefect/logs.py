@@ -26,9 +26,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Unpack
 
 from shipdeck.logtext import compile_search, visible
-from shipdeck.model import LogLine, LogStream
+from shipdeck.model import SEARCH_LIMIT, LogLine, LogSearchOptions, LogStream
 from shipdeck.runners.prefect.api import LogLine as Record
 from shipdeck.runners.prefect.api import PrefectApi
 
@@ -201,19 +202,14 @@ def window(lines: list[LogLine], start: int, limit: int | None) -> tuple[int, li
 
 
 def search(
-    lines: list[LogLine],
-    pattern: str,
-    *,
-    regex: bool,
-    ignore_case: bool | None,
-    start: int,
-    end: int | None,
-    limit: int,
+    lines: list[LogLine], pattern: str, **options: Unpack[LogSearchOptions]
 ) -> tuple[list[int], int, bool]:
     """(matching line numbers, the next line to look at, done) over lines [start, end)."""
-    compiled: re.Pattern[str] = compile_search(pattern, regex=regex, ignore_case=ignore_case)
-    total = len(lines)
-    begin = max(0, start)
+    compiled: re.Pattern[str] = compile_search(
+        pattern, regex=options.get("regex", False), ignore_case=options.get("ignore_case")
+    )
+    total, end, limit = len(lines), options.get("end"), options.get("limit", SEARCH_LIMIT)
+    begin = max(0, options.get("start", 0))
     stop = total if end is None else max(begin, min(end, total))
     found: list[int] = []
     at = begin

@@ -13,22 +13,10 @@ import asyncio
 import re
 from collections import OrderedDict
 from datetime import datetime
+from typing import Unpack
 
+from shipdeck import model as m
 from shipdeck.errors import InvalidInput, NotFound, Refused
-from shipdeck.model import (
-    EventPage,
-    FailureStreak,
-    LogChunk,
-    LogLine,
-    LogSearchPage,
-    PipelineSpec,
-    RerunMode,
-    Run,
-    RunDetail,
-    RunPage,
-    RunStatus,
-    TaskRun,
-)
 from shipdeck.model.capabilities import Capabilities, Capability, EventDelivery
 from shipdeck.model.events import EventKind, LogData
 from shipdeck.model.ids import run_label
@@ -142,7 +130,7 @@ class PrefectRunner(BaseRunner):
             for flow in await self.api.flows(sorted(flows)):
                 self.names.flows[flow.id] = flow.name
 
-    async def _load_deployments(self) -> list[PipelineSpec]:
+    async def _load_deployments(self) -> list[m.PipelineSpec]:
         found = []
         offset = 0
         while True:
@@ -158,7 +146,7 @@ class PrefectRunner(BaseRunner):
         specs = [mapping.pipeline(d, self.names.flows.get(d.flow_id, d.flow_id)) for d in found]
         return sorted(specs, key=lambda spec: spec.name)
 
-    async def _runs_of(self, runs: list[FlowRun]) -> list[Run]:
+    async def _runs_of(self, runs: list[FlowRun]) -> list[m.Run]:
         await self._learn(runs)
         parents = await self._parents(runs)
         return [mapping.run(run, self.names, parent=parents.get(run.id)) for run in runs]
@@ -181,7 +169,7 @@ class PrefectRunner(BaseRunner):
 
     # Pipelines and runs -------------------------------------------------------------------------
 
-    async def pipelines(self) -> list[PipelineSpec]:
+    async def pipelines(self) -> list[m.PipelineSpec]:
         return await self._load_deployments()
 
     async def _deployment(self, pipeline: str) -> tuple[str, str]:
@@ -218,13 +206,8 @@ class PrefectRunner(BaseRunner):
             return None
 
     async def start_run(
-        self,
-        pipeline: str,
-        params: dict[str, str] | None = None,
-        *,
-        jobs: int | None = None,
-        trigger: str = "cli",
-    ) -> Run:
+        self, pipeline: str, params: dict[str, str] | None = None, **launch: Unpack[m.Launch]
+    ) -> m.Run:
         self._check_writable("start runs")
         deployment_id, _ = await self._deployment(pipeline)
         deployment = self.names.deployments[deployment_id]
@@ -234,7 +217,7 @@ class PrefectRunner(BaseRunner):
             deployment.parameters,
             dict(params or {}),
         )
-        tags = ["shipdeck", f"{mapping.TRIGGER_TAG}{trigger}"]
+        tags = ["shipdeck", f"{mapping.TRIGGER_TAG}{launch.get('trigger', m.TRIGGER)}"]
         flow_run = await self.api.create_flow_run(deployment_id, values, tags=tags)
         return (await self._runs_of([flow_run]))[0]
 
@@ -247,16 +230,10 @@ class PrefectRunner(BaseRunner):
         return await self.api.flow_run(run_id)
 
     async def rerun(
-        self,
-        run_id: str,
-        mode: RerunMode = RerunMode.ALL,
-        *,
-        from_task: str | None = None,
-        jobs: int | None = None,
-        trigger: str = "cli",
-    ) -> Run:
-        if RerunMode(mode) is not RerunMode.ALL:
-            await super().rerun(run_id, mode, from_task=from_task)
+        self, run_id: str, mode: m.RerunMode = m.RerunMode.ALL, **options: Unpack[m.RerunOptions]
+    ) -> m.Run:
+        if m.RerunMode(mode) is not m.RerunMode.ALL:
+            await super().rerun(run_id, mode, **options)
         self._check_writable("rerun runs")
         flow_run = await self._flow_run(run_id)
         if flow_run.state_type not in states.FINAL:
@@ -269,16 +246,16 @@ class PrefectRunner(BaseRunner):
         return (await self._runs_of([await self.api.flow_run(run_id)]))[0]
 
     async def rerun_plan(
-        self, run_id: str, mode: RerunMode = RerunMode.ALL, *, from_task: str | None = None
+        self, run_id: str, mode: m.RerunMode = m.RerunMode.ALL, *, from_task: str | None = None
     ) -> list[str]:
         """Every task: Prefect retries the whole flow run (the same run, its run count one
         more), and which tasks it runs is decided by the flow's code as it runs."""
-        if RerunMode(mode) is not RerunMode.ALL:
+        if m.RerunMode(mode) is not m.RerunMode.ALL:
             await super().rerun(run_id, mode, from_task=from_task)
         detail = await self.run(run_id)
         return [task.name for task in detail.tasks]
 
-    async def cancel(self, run_id: str) -> Run:
+    async def cancel(self, run_id: str) -> m.Run:
         self._check_writable("cancel runs")
         flow_run = await self._flow_run(run_id)
         if flow_run.state_type in states.FINAL:
@@ -297,26 +274,19 @@ class PrefectRunner(BaseRunner):
         self.feed.publish(EventKind.RUN, run, run_id=run.id)
         return run
 
-    async def runs(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: str | None = None,
-    ) -> list[Run]:
-        where = await self._where(pipeline)
+    async def runs(self, **filters: Unpack[m.RunFilter]) -> list[m.Run]:
+        where = await self._where(filters.get("pipeline"))
         if where is None:
             return []
-        state_types = states.state_types(status) if status is not None else None
-        words = (text or "").lower().split()
+        state_types = self._state_types(filters)
+        words = (filters.get("text") or "").lower().split()
+        limit, before = filters.get("limit", m.RUN_LIMIT), filters.get("before")
         # A page `before` a run starts with that run (the filter includes its instant).
         size = 200 if words else limit + (before is not None)
         older_than = None
         if before is not None:
             older_than = self._due.get(before) or (await self._flow_run(before)).expected_start_time
-        found: list[Run] = []
+        found: list[m.Run] = []
         offset = 0
         while len(found) < limit and offset < RUNS_SCAN:
             page = await self.api.flow_runs(
@@ -359,35 +329,29 @@ class PrefectRunner(BaseRunner):
                 found[task_run.flow_run_id] = f"{found.get(task_run.flow_run_id, '')} {message}"
         return found
 
-    async def runs_page(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: str | None = None,
-    ) -> RunPage:
-        if text:
-            return await super().runs_page(
-                pipeline=pipeline, status=status, text=text, limit=limit, before=before
-            )
-        found = await self.runs(pipeline=pipeline, status=status, limit=limit, before=before)
-        where = await self._where(pipeline)
+    async def runs_page(self, **filters: Unpack[m.RunFilter]) -> m.RunPage:
+        if filters.get("text"):
+            return await super().runs_page(**filters)
+        found = await self.runs(**filters)
+        where = await self._where(filters.get("pipeline"))
         if where is None:
-            return RunPage(runs=[], total=0)
-        state_types = states.state_types(status) if status is not None else None
+            return m.RunPage(runs=[], total=0)
         total = await self.api.count_flow_runs(
             deployment_ids=where.get("deployment_ids"),
             flow_names=where.get("flow_names"),
-            state_types=state_types,
+            state_types=self._state_types(filters),
         )
-        return RunPage(runs=found, total=total)
+        return m.RunPage(runs=found, total=total)
 
-    async def failures(self, *, limit: int = 20) -> list[FailureStreak]:
+    @staticmethod
+    def _state_types(filters: m.RunFilter) -> list[str] | None:
+        status = filters.get("status")
+        return states.state_types(status) if status is not None else None
+
+    async def failures(self, *, limit: int = 20) -> list[m.FailureStreak]:
         await self._load_deployments()
 
-        async def streak(deployment_id: str) -> FailureStreak | None:
+        async def streak(deployment_id: str) -> m.FailureStreak | None:
             finished = await self.api.flow_runs(
                 deployment_ids=[deployment_id],
                 state_types=sorted(states.FINAL),
@@ -403,14 +367,14 @@ class PrefectRunner(BaseRunner):
             if not count or not failed:
                 return None
             (newest,) = await self._runs_of([failed[0]])
-            return FailureStreak(run=newest, count=count)
+            return m.FailureStreak(run=newest, count=count)
 
         found = await asyncio.gather(*(streak(d) for d in self.names.deployments))
         streaks = [item for item in found if item is not None]
         streaks.sort(key=lambda item: item.run.created_at, reverse=True)
         return streaks[:limit]
 
-    async def _detail(self, run_id: str) -> tuple[FlowRun, RunDetail]:
+    async def _detail(self, run_id: str) -> tuple[FlowRun, m.RunDetail]:
         self._check_id(run_id)
         flow_run, graph = await asyncio.gather(self.api.flow_run(run_id), self.api.graph(run_id))
         # Attempts and reasons from the task runs that did not simply complete (the graph has
@@ -425,8 +389,8 @@ class PrefectRunner(BaseRunner):
         return flow_run, self._with_tasks(flow_run, graph, task_runs, mapped)
 
     def _with_tasks(
-        self, flow_run: FlowRun, graph: Graph, task_runs: list[PrefectTaskRun], mapped: list[Run]
-    ) -> RunDetail:
+        self, flow_run: FlowRun, graph: Graph, task_runs: list[PrefectTaskRun], mapped: list[m.Run]
+    ) -> m.RunDetail:
         tasks, ids = mapping.tasks(flow_run, graph, task_runs)
         self._task_ids[flow_run.id] = ids
         for name, task_run_id in ids.items():
@@ -435,12 +399,12 @@ class PrefectRunner(BaseRunner):
             self._task_ids.pop(next(iter(self._task_ids)))
         total, done = mapping.counts(tasks)
         run = mapped[0].model_copy(update={"tasks_total": total, "tasks_done": done})
-        return RunDetail(run=run, tasks=tasks)
+        return m.RunDetail(run=run, tasks=tasks)
 
-    async def run(self, run_id: str) -> RunDetail:
+    async def run(self, run_id: str) -> m.RunDetail:
         return (await self._detail(run_id))[1]
 
-    async def wait_run(self, run_id: str) -> Run:
+    async def wait_run(self, run_id: str) -> m.Run:
         """Once the run has finished and its log records have landed (Prefect's worker
         ships them after the state): what a caller reads next is complete."""
         run = await super().wait_run(run_id)
@@ -493,7 +457,7 @@ class PrefectRunner(BaseRunner):
             raise NotFound(f"run {flow_run.name} has no task {task!r}")
         return LogKey(run_id, ids[task]), flow_run, flow_run.state_type in states.FINAL
 
-    async def _read(self, run_id: str, task: str) -> tuple[list[LogLine], bool]:
+    async def _read(self, run_id: str, task: str) -> tuple[list[m.LogLine], bool]:
         key, flow_run, ended = await self._log_key(run_id, task)
         end_time = flow_run.end_time if ended else None
         if ended and end_time is None:
@@ -503,43 +467,26 @@ class PrefectRunner(BaseRunner):
 
     async def read_log(
         self, run_id: str, task: str, *, start: int = 0, limit: int | None = 1000
-    ) -> LogChunk:
+    ) -> m.LogChunk:
         lines, finished = await self._read(run_id, task)
 
-        async def fetch(begin: int, count: int) -> LogChunk:
+        async def fetch(begin: int, count: int) -> m.LogChunk:
             at, part = log_text.window(lines, begin, count)
-            return LogChunk(
+            return m.LogChunk(
                 run_id=run_id, task=task, start=at, lines=part, total=len(lines), finished=finished
             )
 
         return await read_log_pages(fetch, start=start, limit=limit)
 
     async def search_log(
-        self,
-        run_id: str,
-        task: str,
-        pattern: str,
-        *,
-        regex: bool = False,
-        ignore_case: bool | None = None,
-        start: int = 0,
-        end: int | None = None,
-        limit: int = 10_000,
-    ) -> LogSearchPage:
+        self, run_id: str, task: str, pattern: str, **options: Unpack[m.LogSearchOptions]
+    ) -> m.LogSearchPage:
         lines, finished = await self._read(run_id, task)
-        found, following, done = log_text.search(
-            lines,
-            pattern,
-            regex=regex,
-            ignore_case=ignore_case,
-            start=start,
-            end=end,
-            limit=limit,
-        )
-        return LogSearchPage(
+        found, following, done = log_text.search(lines, pattern, **options)
+        return m.LogSearchPage(
             run_id=run_id,
             task=task,
-            start=max(0, start),
+            start=max(0, options.get("start", 0)),
             next=following,
             spans=log_text.spans(found),
             total=len(lines),
@@ -555,12 +502,12 @@ class PrefectRunner(BaseRunner):
         while len(self._task_names) > TASK_NAMES:
             self._task_names.popitem(last=False)
 
-    def _task_of(self, run_id: str, task_run: PrefectTaskRun) -> TaskRun:
+    def _task_of(self, run_id: str, task_run: PrefectTaskRun) -> m.TaskRun:
         name = self._task_names.get(task_run.id, task_run.name)
         self._name_task(task_run.id, name)
         status = states.task_status(task_run.state_type, task_run.state_name)
         message = task_run.state.message if task_run.state else None
-        return TaskRun(
+        return m.TaskRun(
             run_id=run_id,
             name=name,
             status=status,
@@ -574,7 +521,7 @@ class PrefectRunner(BaseRunner):
         for run_id, (ended, attempts) in runs.items():
             await self._logs.refresh(run_id, ended, attempts)
 
-    def _publish_lines(self, run_id: str, task_run_id: str | None, lines: list[LogLine]) -> None:
+    def _publish_lines(self, run_id: str, task_run_id: str | None, lines: list[m.LogLine]) -> None:
         task = mapping.FLOW_TASK
         if task_run_id is not None:
             task = self._task_names.get(task_run_id, task_run_id)
@@ -588,7 +535,9 @@ class PrefectRunner(BaseRunner):
             raise self.poller.error
         return self.feed.seq
 
-    async def wait_events(self, after: int, *, wait: float = 15.0, limit: int = 5000) -> EventPage:
+    async def wait_events(
+        self, after: int, *, wait: float = 15.0, limit: int = 5000
+    ) -> m.EventPage:
         self.poller.ensure_running()
         if self.poller.error is not None:
             await asyncio.sleep(min(wait, self.poller.interval))
@@ -601,7 +550,7 @@ class PrefectRunner(BaseRunner):
         await self.api.close()
 
 
-def _matches(run: Run, words: list[str], reason: str | None) -> bool:
+def _matches(run: m.Run, words: list[str], reason: str | None) -> bool:
     """Every word is in the run's id, label, pipeline, status, trigger, user, params or the
     reason Prefect gave for its state (`RuntimeError: boom`)."""
     if not words:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,35 +23,41 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 Reason = Annotated[str, Field(max_length=2000)]
 
 
-class Deploy(BaseModel):
+_TARGET = {"service", "revision", "env", "to_env"}
+"""The fields of an action's body that say what it acts on (positional in the runner's
+methods); the others are its options."""
+
+
+class Action(BaseModel):
+    """A deploy, promote or rollback body: the service, and the options every action takes
+    (`model/options.py: ActionOptions` but `wait`, a query parameter)."""
+
     model_config = ConfigDict(extra="forbid")
 
     service: Name
+    expect: Name | None = None
+    reason: Reason = ""
+
+    def options(self, *, wait: bool) -> dict[str, Any]:
+        """The keyword options of the runner's method: every field but the action's target
+        (service, environment, revision), and `wait`."""
+        return {**self.model_dump(exclude=_TARGET), "wait": wait}
+
+
+class Deploy(Action):
     revision: Name
     env: Name
-    expect: Name | None = None
     force: bool = False
-    reason: Reason = ""
 
 
-class Promote(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    service: Name
+class Promote(Action):
     to_env: Name
-    expect: Name | None = None
     force: bool = False
-    reason: Reason = ""
 
 
-class Rollback(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    service: Name
+class Rollback(Action):
     env: Name
     to: Name | None = None
-    expect: Name | None = None
-    reason: Reason = ""
 
 
 QueryName = Annotated[str, Query(min_length=1, max_length=200)]
@@ -91,34 +97,17 @@ Wait = Annotated[
 @router.post("/deploy", dependencies=WRITABLE)
 async def deploy(body: Deploy, runner: RunnerDep, wait: Wait = False) -> HistoryEntry:
     """Deploy a revision; answers once its deploy run has started (see `wait`)."""
-    return await runner.deploy(
-        body.service,
-        body.revision,
-        body.env,
-        expect=body.expect,
-        force=body.force,
-        reason=body.reason,
-        wait=wait,
-    )
+    return await runner.deploy(body.service, body.revision, body.env, **body.options(wait=wait))
 
 
 @router.post("/promote", dependencies=WRITABLE)
 async def promote(body: Promote, runner: RunnerDep, wait: Wait = False) -> HistoryEntry:
-    return await runner.promote(
-        body.service,
-        body.to_env,
-        expect=body.expect,
-        force=body.force,
-        reason=body.reason,
-        wait=wait,
-    )
+    return await runner.promote(body.service, body.to_env, **body.options(wait=wait))
 
 
 @router.post("/rollback", dependencies=WRITABLE)
 async def rollback(body: Rollback, runner: RunnerDep, wait: Wait = False) -> HistoryEntry:
-    return await runner.rollback(
-        body.service, body.env, to=body.to, expect=body.expect, reason=body.reason, wait=wait
-    )
+    return await runner.rollback(body.service, body.env, **body.options(wait=wait))
 
 
 @router.get("/history")

@@ -22,7 +22,6 @@ from shipdeck.tui import keymap
 from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.deploy_format import delta_text, reading_order
 from shipdeck.tui.format import clip, format_param
-from shipdeck.tui.keymap_deploy import deploy_bindings
 from shipdeck.tui.widgets.charts import Chart, Series
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
@@ -96,7 +95,7 @@ class CompareScreen(Screen[None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         *keymap.bindings("back", "close"),
-        *deploy_bindings("compare.diff"),
+        *keymap.bindings("compare.diff"),
     ]
 
     def __init__(self, runner_index: int, refs: list[str]) -> None:

@@ -31,7 +31,6 @@ from shipdeck.tui.deploy_format import (
     outcome_style,
 )
 from shipdeck.tui.format import clip, clip_name
-from shipdeck.tui.keymap_deploy import DEPLOY_WRITE_ACTIONS, deploy_bindings
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.fleet_view import FleetView
 from shipdeck.tui.screens.shared_filter import FilterInput
@@ -57,7 +56,7 @@ class MatrixTable(DataTable[Text]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         *keymap.bindings("list.down", "list.up", "list.first", "list.last"),
-        *deploy_bindings("deploy.open", "deploy.left", "deploy.right"),
+        *keymap.bindings("deploy.open", "deploy.left", "deploy.right"),
     ]
 
     def action_first_row(self) -> None:
@@ -112,7 +111,7 @@ class DeploymentsView(FleetView[DeployData]):
         background: $panel; }
     """
     BINDINGS: ClassVar[list[BindingType]] = list(
-        deploy_bindings("deploy.deploy", "deploy.promote", "deploy.rollback", "filter")
+        keymap.bindings("deploy.deploy", "deploy.promote", "deploy.rollback", "filter")
     )
 
     def compose(self) -> ComposeResult:
@@ -291,7 +290,7 @@ class DeploymentsView(FleetView[DeployData]):
     def refused_action(self, action: str) -> bool:
         """Hidden from the footer and help on a read-only runner's row; pressed anyway, the
         action says it is refused."""
-        if action in DEPLOY_WRITE_ACTIONS:
+        if action in keymap.DEPLOY_WRITE_ACTIONS:
             selected = self.selected()
             index = selected[0] if selected else self.shipdeck.active
             return self.read_only(index)

@@ -21,7 +21,7 @@ from shipdeck.tui.actions import refuse_if_unable
 from shipdeck.tui.deploy_format import delta_text, live_text
 from shipdeck.tui.fleet import Part, load_part, runner_lacks
 from shipdeck.tui.format import clip, clip_name, format_param
-from shipdeck.tui.keymap_deploy import DEPLOY_WRITE_ACTIONS, deploy_bindings
+from shipdeck.tui.keymap import DEPLOY_WRITE_ACTIONS, bindings
 from shipdeck.tui.models_data import ModelFamily, ModelsData, load_models, with_directions
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.fleet_view import FilterInput, FleetView
@@ -46,7 +46,7 @@ Entry = tuple[int, ModelsData, ModelFamily, ModelVersion]
 class VersionTable(VirtualTable):
     """Only the versions on screen are drawn; enter compares (the help says so)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = list(deploy_bindings("models.compare"))
+    BINDINGS: ClassVar[list[BindingType]] = list(bindings("models.compare"))
 
     def action_compare(self) -> None:
         self.action_select_cursor()
@@ -61,7 +61,7 @@ class ModelsView(FleetView[ModelsData]):
     ModelsView #models-live { height: 1; padding: 0 1; display: none; }
     """
     BINDINGS: ClassVar[list[BindingType]] = list(
-        deploy_bindings("models.sort", "filter", "models.mark", "models.alias")
+        bindings("models.sort", "filter", "models.mark", "models.alias")
     )
 
     def __init__(self, *, id: str | None = None) -> None:

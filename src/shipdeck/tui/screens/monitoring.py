@@ -23,7 +23,6 @@ from shipdeck.tui import keymap
 from shipdeck.tui.actions import refuse_if_read_only, refuse_if_unable
 from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.format import clip, error_line
-from shipdeck.tui.keymap_monitor import MONITOR_WRITE_ACTIONS, monitor_bindings
 from shipdeck.tui.monitoring_data import MonitoringData, load_monitoring, sparkline
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.fleet_view import FleetView
@@ -68,9 +67,7 @@ class MonitoringView(FleetView[MonitoringData]):
         }
     )
     BINDINGS: ClassVar[list[BindingType]] = list(
-        monitor_bindings(
-            "monitoring.open", "monitoring.check", "monitoring.ack", "monitoring.pause"
-        )
+        keymap.bindings("monitoring.open", "monitoring.check", "monitoring.ack", "monitoring.pause")
     )
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -250,7 +247,7 @@ class MonitoringView(FleetView[MonitoringData]):
         return True
 
     def refused_action(self, action: str) -> bool:
-        if action not in MONITOR_WRITE_ACTIONS:
+        if action not in keymap.MONITOR_WRITE_ACTIONS:
             return False
         return all(self.read_only(i) for i in range(len(self.shipdeck.runners)))
 

@@ -19,7 +19,6 @@ from shipdeck.tui.data import STRIP_RUNS
 from shipdeck.tui.failure_cause import failure_cause
 from shipdeck.tui.fleet_runs import Source, fleet_key, pipeline_key
 from shipdeck.tui.format import clip, clip_name, progress_bar, run_elapsed
-from shipdeck.tui.keymap_deploy import deploy_bindings
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.shared_filter import FilterableView, FilterInput
 from shipdeck.tui.widgets.grid import GridTable
@@ -123,7 +122,7 @@ class OverviewView(FilterableView, Vertical):
     OverviewView #overview-pipelines { height: 1fr; max-height: 1fr; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        *deploy_bindings("filter"),
+        *keymap.bindings("filter"),
         keymap.ALL_BINDINGS["back"],
     ]
 

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Static
 from shipdeck.formatting import format_age, plural
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui.format import clip, clip_name, glyph
-from shipdeck.tui.keymap_deploy import deploy_bindings
+from shipdeck.tui.keymap import bindings
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.screens.fleet_view import FleetView
 from shipdeck.tui.screens.shared_filter import FilterInput
@@ -50,7 +50,7 @@ LOUD_STATUSES = frozenset({"failed", "refused", "conflict", "interrupted", "aler
 class TimelineTable(GridTable):
     """enter jumps to what the item is about; at the top, it stays on the newest item."""
 
-    BINDINGS: ClassVar[list[BindingType]] = list(deploy_bindings("timeline.open"))
+    BINDINGS: ClassVar[list[BindingType]] = list(bindings("timeline.open"))
     follow_top = True
 
     def action_open_item(self) -> None:
@@ -64,7 +64,7 @@ class TimelineView(FleetView[list[TimelineItem]]):
     TimelineView .view-status { height: 1; padding: 0 1; color: $foreground 70%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = list(
-        deploy_bindings("timeline.window", "timeline.kind", "filter")
+        bindings("timeline.window", "timeline.kind", "filter")
     )
 
     def __init__(self, *, id: str | None = None) -> None:
