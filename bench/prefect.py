@@ -17,6 +17,11 @@ Each is the median of REPEAT rounds; the target is a ratio of at most 1.5.
 
     python bench/prefect.py [--tasks 200] [--runs 1000] [--repeat 15] [--json]
 
+`--latency LINES` measures instead how long a log record takes from reaching the server
+(its `POST /logs/`) to the runner's event feed, for a running flow run being followed: with the
+live `/api/logs/out` socket (the server publishes) and with polling only (`live_logs=False`),
+each at `--interval` seconds between polls; LINES records 0.25 s apart, median and worst.
+
 Needs the `prefect` package (the dev extra) for the server. Always exits 0: it measures.
 """
 
@@ -35,6 +40,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +67,8 @@ def start_server(root: Path) -> tuple[subprocess.Popen[bytes], str]:
         "PREFECT_SERVER_UI_ENABLED": "false",
         "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{root / 'prefect.db'}",
         "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_LOGS_STREAM_OUT_ENABLED": "true",
+        "PREFECT_SERVER_LOGS_STREAM_PUBLISHING_ENABLED": "true",
     }
     prefect = shutil.which("prefect", path=str(Path(sys.executable).parent)) or "prefect"
     with (root / "server.log").open("ab") as out:
@@ -218,16 +226,67 @@ async def measure(url: str, tasks: int, runs: int, repeat: int) -> dict[str, Any
     }
 
 
+async def latency(url: str, lines: int, interval: float, live: bool) -> list[float]:
+    """Seconds from each record's POST being sent to its LOG event reaching the feed."""
+    async with httpx.AsyncClient(base_url=f"{url}/", timeout=30) as client:
+        flow = (await client.post("flows/", json={"name": "latency"})).json()
+        running = {"type": "RUNNING", "name": "Running"}
+        run = await client.post("flow_runs/", json={"flow_id": flow["id"], "state": running})
+        run_id = run.json()["id"]
+        runner = PrefectRunner(url, name="bench", poll_interval=interval, live_logs=live)
+        try:
+            after = await runner.last_seq()
+            await asyncio.sleep(1.0)  # the socket subscribed (or not): a steady state
+            took: list[float] = []
+            for i in range(lines):
+                record = {
+                    "name": "bench",
+                    "level": 20,
+                    "message": f"line {i}",
+                    "timestamp": datetime.now(UTC).isoformat(),
+                    "flow_run_id": run_id,
+                }
+                posted = time.monotonic()  # the server publishes before it answers
+                response = await client.post("logs/", json=[record])
+                response.raise_for_status()
+                while True:
+                    page = await runner.wait_events(after, wait=interval + 5)
+                    after = page.last_seq
+                    texts = [getattr(event.data, "text", None) for event in page.events]
+                    if f"line {i}" in texts:
+                        break
+                took.append(time.monotonic() - posted)
+                await asyncio.sleep(0.25)
+            return took
+        finally:
+            await runner.close()
+
+
+def print_latency(url: str, lines: int, interval: float) -> None:
+    for live in (True, False):
+        took = asyncio.run(latency(url, lines, interval, live))
+        print(
+            f"{'websocket' if live else 'polling':10} poll every {interval:.1f} s: median"
+            f" {statistics.median(took) * 1000:7.1f} ms  worst {max(took) * 1000:7.1f} ms"
+            f"  ({lines} lines)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", type=int, default=200)
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--latency", type=int, default=0, metavar="LINES")
+    parser.add_argument("--interval", type=float, default=1.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="shipdeck-prefect-bench-") as temp:
         server, url = start_server(Path(temp))
         try:
+            if args.latency:
+                print_latency(url, args.latency, args.interval)
+                return
             result = asyncio.run(measure(url, args.tasks, args.runs, args.repeat))
         finally:
             stop(server)

@@ -129,6 +129,9 @@ class PrefectEntry(RunnerEntry):
     kind: Literal["prefect"] = "prefect"  # type: ignore[assignment]
     poll_interval: float = Field(default=1.0, ge=0.2, le=60.0)
     """Seconds between looks at the server for changes (states, new log lines)."""
+    live_logs: bool = True
+    """Whether running runs' log lines are also taken from the server's `/api/logs/out`
+    websocket (when it publishes them; polling fills in either way)."""
     auth: Literal["bearer", "basic"] = "bearer"
     """How the secret is sent: `bearer` (a Prefect Cloud API key) or `basic` (a self-hosted
     server's `PREFECT_SERVER_API_AUTH_STRING`, `user:password`)."""

@@ -1,8 +1,8 @@
 """A real Prefect server and its served flows, started once per test session on 127.0.0.1.
 
-`prefect server start` (analytics and UI off, SQLite, log streaming on) in its own process
-group, and `flow.serve()` of tests/prefect/flows/etl.py and of the contract suite's flows
-(flows/contract.py) as its executors; all stopped by their own process ids at the end. The
+`prefect server start` (analytics and UI off, SQLite, log streaming on and published) in its
+own process group, and `flow.serve()` of tests/prefect/flows/etl.py and of the contract suite's
+flows (flows/contract.py) as its executors; all stopped by their own process ids at the end. The
 prefect package is a test dependency (pyproject's dev extra), never a runtime one of shipdeck.
 """
 
@@ -125,6 +125,7 @@ def start_prefect(
         "PREFECT_UI_ENABLED": "false",
         "PREFECT_SERVER_UI_ENABLED": "false",
         "PREFECT_SERVER_LOGS_STREAM_OUT_ENABLED": "true",
+        "PREFECT_SERVER_LOGS_STREAM_PUBLISHING_ENABLED": "true",
         "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{root / 'prefect.db'}",
         "PREFECT_LOGGING_TO_API_ENABLED": "true",
         "DO_NOT_TRACK": "1",

@@ -53,6 +53,7 @@ def _open_prefect(entry: RunnerEntry) -> Runner:
         basic=basic,
         read_only=entry.read_only,
         poll_interval=interval,
+        live_logs=not isinstance(entry, PrefectEntry) or entry.live_logs,
     )
 
 

@@ -152,6 +152,9 @@ class PrefectApi:
             headers["Authorization"] = f"Basic {encoded}"
         elif api_key:  # a Prefect Cloud API key
             headers["Authorization"] = f"Bearer {api_key}"
+        self.api_key = api_key
+        self.headers = dict(headers)
+        """What every request carries (the live log socket's handshake too)."""
         self._client = httpx.AsyncClient(
             base_url=f"{self.url}/",
             headers=headers,

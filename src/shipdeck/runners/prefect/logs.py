@@ -165,9 +165,6 @@ class LogStore:
         settled = logs.complete
         for log in logs.logs.values():
             log.complete = settled
-        if self.on_added is not None:
-            for task_run_id, lines in added.items():
-                self.on_added(run_id, task_run_id, lines)
         return added
 
     async def _fetch(self, run_id: str, logs: RunLogs) -> dict[str | None, list[LogLine]]:
@@ -176,21 +173,50 @@ class LogStore:
         since = logs.newest - OVERLAP if logs.newest is not None else None
         while True:
             page = await self.api.logs(run_id, since=since, offset=offset, limit=PAGE)
+            fresh: dict[str | None, list[LogLine]] = {}
             for record in page:
-                if record.id in logs.seen:
-                    continue
-                logs.seen.add(record.id)
-                log = logs.logs.setdefault(record.task_run_id, TaskLog())
-                lines = record_lines(record, len(log.lines))
-                log.lines.extend(lines)
-                added.setdefault(record.task_run_id, []).extend(lines)
-                if record.task_run_id is None and record.message.startswith(CLOSING):
-                    logs.closings += 1
+                # The poll's own mark: what the live socket brought may have gaps before it.
                 if logs.newest is None or record.timestamp > logs.newest:
                     logs.newest = record.timestamp
+                if record.id not in logs.seen:
+                    fresh.setdefault(record.task_run_id, []).extend(_append(logs, record))
+            # Told before the next await: lines reach the feed in their numbers' order,
+            # whichever read (this one, the live socket's) brings the next.
+            for task_run_id, lines in fresh.items():
+                added.setdefault(task_run_id, []).extend(lines)
+                if self.on_added is not None:
+                    self.on_added(run_id, task_run_id, lines)
             if len(page) < PAGE:
                 return added
             offset += len(page)
+
+    async def catch_up(self, run_id: str) -> None:
+        """The new records of a run whose logs are read and not complete (whether they are
+        is left to `refresh`, which knows when the run ended)."""
+        logs = self._runs.get(run_id)
+        if logs is not None and not logs.complete:
+            await self._fetch(run_id, logs)
+
+    def add_live(self, record: Record) -> None:
+        """A record the server's live socket sent: added (and told) unless its run is not
+        read, complete, or has it already. The poll still reads it (and drops it, by id)."""
+        logs = self._runs.get(record.flow_run_id or "")
+        if logs is None or logs.complete or record.id in logs.seen:
+            return
+        lines = _append(logs, record)
+        if self.on_added is not None and record.flow_run_id is not None:
+            self.on_added(record.flow_run_id, record.task_run_id, lines)
+
+
+def _append(logs: RunLogs, record: Record) -> list[LogLine]:
+    """A record not seen yet, as lines numbered after those of its log."""
+    logs.seen.add(record.id)
+    log = logs.logs.setdefault(record.task_run_id, TaskLog())
+    lines = record_lines(record, len(log.lines))
+    log.lines.extend(lines)
+    if record.task_run_id is None and record.message.startswith(CLOSING):
+        logs.closings += 1
+    return lines
 
 
 def window(lines: list[LogLine], start: int, limit: int | None) -> tuple[int, list[LogLine]]:

@@ -4,7 +4,8 @@ Deployments are pipelines, flow runs are runs, their task runs and subflows the 
 those that ran: Prefect has no DAG before a run), logs are read by range, searched and
 followed; a deployment is triggered with checked params, a finished flow run retried (Prefect
 runs the whole flow again, in the same flow run) and a running one cancelled. Changes come by
-polling (see `poller`). Mapping: `mapping`; logs: `logs`; the REST calls: `api`.
+polling (see `poller`), log lines of running runs also from the server's live socket when
+it publishes them (see `live`). Mapping: `mapping`; logs: `logs`; the REST calls: `api`.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from shipdeck.model.capabilities import Capabilities, Capability, EventDelivery
 from shipdeck.model.events import EventKind, LogData
 from shipdeck.model.ids import run_label
 from shipdeck.runners.base import BaseRunner, read_log_pages
+from shipdeck.runners.prefect import live, mapping, states
 from shipdeck.runners.prefect import logs as log_text
-from shipdeck.runners.prefect import mapping, states
 from shipdeck.runners.prefect.api import FlowRun, Graph, PrefectApi
 from shipdeck.runners.prefect.api import TaskRun as PrefectTaskRun
 from shipdeck.runners.prefect.feed import Feed
+from shipdeck.runners.prefect.live import LiveLogs
 from shipdeck.runners.prefect.logs import LogKey, LogStore
 from shipdeck.runners.prefect.params import check_params
 from shipdeck.runners.prefect.poller import POLL_INTERVAL, Hooks, Poller
@@ -87,6 +89,7 @@ class PrefectRunner(BaseRunner):
         read_only: bool = False,
         poll_interval: float = POLL_INTERVAL,
         timeout: float = 10.0,
+        live_logs: bool = True,
     ) -> None:
         self._name = name
         self.url = url
@@ -115,6 +118,16 @@ class PrefectRunner(BaseRunner):
             ),
             poll_interval,
         )
+        self._live: LiveLogs | None = None
+        if live_logs:
+            self._live = LiveLogs(
+                url,
+                token=api_key,
+                headers=self.api.headers,
+                sync=self._sync_live,
+                received=self._logs.add_live,
+                idle=max(live.IDLE, 5 * poll_interval),
+            )
 
     async def capabilities(self) -> Capabilities:
         return self._capabilities
@@ -518,8 +531,16 @@ class PrefectRunner(BaseRunner):
         )
 
     async def _follow_logs(self, runs: dict[str, tuple[datetime | None, int]]) -> None:
+        if self._live is not None:
+            self._live.watch({run_id for run_id, (ended, _) in runs.items() if ended is None})
         for run_id, (ended, attempts) in runs.items():
             await self._logs.refresh(run_id, ended, attempts)
+
+    async def _sync_live(self, run_ids: frozenset[str]) -> None:
+        """A poll of the runs the live socket has just subscribed to: what it sends after
+        this is newer than anything read."""
+        for run_id in sorted(run_ids):
+            await self._logs.catch_up(run_id)
 
     def _publish_lines(self, run_id: str, task_run_id: str | None, lines: list[m.LogLine]) -> None:
         task = mapping.FLOW_TASK
@@ -547,6 +568,8 @@ class PrefectRunner(BaseRunner):
 
     async def close(self) -> None:
         await self.poller.stop()
+        if self._live is not None:
+            await self._live.stop()
         await self.api.close()
 
 
