@@ -143,10 +143,10 @@ class Poller:
                 self._ended.pop(run.id, None)
         # A run's start before its tasks, its end after them (and after its log lines).
         ending = [run for run in changed if run.state_type in states.FINAL]
-        await self._publish([run for run in changed if run not in ending], baseline)
+        await self._publish([run for run in changed if run not in ending], baseline, reading)
         watched = [run.id for run in active] + [run.id for run in ending]
         await self._tick_tasks(watched + sorted(self._held), baseline)
-        await self._publish(ending, baseline)
+        await self._publish(ending, baseline, reading)
         logging: dict[str, tuple[datetime | None, int]] = {
             run.id: (None, run.run_count) for run in runs if run.state_type in states.LOGGING
         }
@@ -158,9 +158,15 @@ class Poller:
             if now - at > SETTLE:
                 del self._ended[run_id]
 
-    async def _publish(self, runs: list[FlowRun], baseline: bool) -> None:
+    async def _publish(self, runs: list[FlowRun], baseline: bool, reading: float) -> None:
         if runs and not baseline:
             for mapped in await self.hooks.run(runs):
+                if self._told.get(mapped.id, -1.0) >= reading:
+                    # Told while this tick was reading or mapping it: what it read may be
+                    # older. The next tick looks at the run again (and publishes what is new).
+                    self._runs.pop(mapped.id, None)
+                    self._ended.pop(mapped.id, None)
+                    continue
                 self.feed.publish(EventKind.RUN, mapped, run_id=mapped.id)
 
     async def _tick_tasks(self, active: list[str], baseline: bool) -> None:
