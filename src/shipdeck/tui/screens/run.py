@@ -76,6 +76,8 @@ class RunScreen(HidesRefusedKeys):
         self.wanted_task = task
         self.detail: RunDetail | None = None
         self.spec: PipelineSpec | None = None
+        self._refreshing = False
+        self._refresh_again = False
         self.declared = True
         self.declared_tasks = True
         """False for a pipeline whose tasks are known only once they ran (Prefect's)."""
@@ -136,7 +138,7 @@ class RunScreen(HidesRefusedKeys):
         if not detail.run.status.finished:
             # Events that came while this loaded were not applied (a run that ended in that
             # window stayed 'running' here for good): read it once more now that they are.
-            self.run_worker(self._refresh_detail(), group="run-refresh", exclusive=True)
+            self._request_refresh()
 
     # Summary line.
 
@@ -219,7 +221,7 @@ class RunScreen(HidesRefusedKeys):
         for log_pane in self.query(LogPane):
             log_pane.apply_events(page)
         if page.reset:
-            self.run_worker(self._refresh_detail(), group="run-refresh", exclusive=True)
+            self._request_refresh()
             return
         tasks = []
         ended = False
@@ -236,12 +238,37 @@ class RunScreen(HidesRefusedKeys):
             merged = {t.name: t for t in self.detail.tasks}
             merged.update({t.name: t for t in tasks})
             self.detail = self.detail.model_copy(update={"tasks": list(merged.values())})
-            self.query_one(DagView).update_tasks(tasks)
+            if (dag := self._dag()) is not None:
+                dag.update_tasks(tasks)
         self._paint_summary()
         # Read again: at the end, for the inputs its tasks recorded since this view loaded (no
         # event has them); when a task the graph lacks ran (a runner without a static DAG).
         if ended or grown:
-            self.run_worker(self._refresh_detail(), group="run-refresh", exclusive=True)
+            self._request_refresh()
+
+    def _request_refresh(self) -> None:
+        """Read the run again, one read at a time: a refresh is never cut off half-way
+        through redrawing the graph (which would leave the view without one); asked again
+        meanwhile, it reads once more after."""
+        if self._refreshing:
+            self._refresh_again = True
+            return
+        self._refreshing = True
+        self.run_worker(self._refresh_until_current(), group="run-refresh")
+
+    async def _refresh_until_current(self) -> None:
+        try:
+            self._refresh_again = True
+            while self._refresh_again:
+                self._refresh_again = False
+                await self._refresh_detail()
+        finally:
+            self._refreshing = False
+
+    def _dag(self) -> DagView | None:
+        """The graph, once the view has drawn it."""
+        dags = self.query(DagView)
+        return dags.first() if dags else None
 
     async def _refresh_detail(self) -> None:
         app = self.shipdeck
@@ -252,14 +279,16 @@ class RunScreen(HidesRefusedKeys):
         spec = recorded_graph(detail)
         if spec is not None and self.spec is not None and set(spec.tasks) != set(self.spec.tasks):
             await self._redraw(spec, detail)
-        else:
-            self.query_one(DagView).update_tasks(detail.tasks)
+        elif (dag := self._dag()) is not None:
+            dag.update_tasks(detail.tasks)
         self._paint_summary()
         self._paint_lineage()
 
     async def _redraw(self, spec: PipelineSpec, detail: RunDetail) -> None:
         """The graph again with the tasks that ran since (the selection kept)."""
-        old = self.query_one(DagView)
+        old = self._dag()
+        if old is None:
+            return
         selected, focused = old.selected, old.has_focus
         self.spec = spec
         dag = DagView(spec, detail.tasks, clock=self.shipdeck.clock, id="dag")
