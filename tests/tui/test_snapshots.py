@@ -30,6 +30,7 @@ from shipdeck.tui.screens.log import LogScreen
 from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.promote import ActionScreen
 from shipdeck.tui.screens.run import RunScreen
+from shipdeck.tui.screens.timeline import TimelineTable
 from shipdeck.tui.widgets.dag import DagView
 from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.log_view import LogView
@@ -316,7 +317,15 @@ def test_rollback_dialog(snap_compare: Any, deck: Deck) -> None:
 
 def test_timeline(snap_compare: Any, deck: Deck) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
-        await open_view(pilot, "timeline")
+        view = await open_view(pilot, "timeline")
+        table = view.query_one(TimelineTable)
+
+        def sized() -> bool:
+            # The rows arrive before the table has measured them: a frame taken in between
+            # has every column as narrow as its label.
+            return max(column.content_width for column in table.columns.values()) > 20
+
+        await wait_for(pilot, sized, "the columns sized to their rows")
         await settle(pilot)
 
     assert snap_compare(deck.app(), terminal_size=SMALL, run_before=run_before)
