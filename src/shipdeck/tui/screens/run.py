@@ -165,12 +165,17 @@ class RunScreen(HidesRefusedKeys):
         defaults = [f"{k}={format_param(v)}" for k, v in run.params.items() if k not in changed]
         if defaults:
             text.append(f"  {' '.join(defaults)}", style=app.palette.muted)
-        self.query_one("#run-summary", Static).update(text)
+        # A worker may finish after the view was replaced (its widgets already gone).
+        for summary in self.query("#run-summary").results(Static):
+            summary.update(text)
 
     def _paint_lineage(self) -> None:
         """One line under the summary, when the run recorded its code or data: `code 1a2b3c4
         (dirty) · data 3f2a1b0 (2 inputs)`; `shipdeck show` has the details."""
-        line = self.query_one("#run-lineage", Static)
+        found = self.query("#run-lineage").results(Static)
+        line = next(iter(found), None)
+        if line is None:  # the view was replaced while a worker read the run
+            return
         lineage = self.detail.lineage if self.detail is not None else None
         line.display = lineage is not None and lineage.recorded
         if lineage is None or not lineage.recorded:
