@@ -204,8 +204,8 @@ class RunScreen(HidesRefusedKeys):
 
     @property
     def selected_task(self) -> str | None:
-        dags = self.query(DagView)
-        return dags.first().selected if dags else None
+        dag = self._dag()
+        return dag.selected if dag is not None else None
 
     def action_open_log(self) -> None:
         from shipdeck.tui.screens.log import LogScreen
