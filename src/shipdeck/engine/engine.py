@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Unpack
 
+from shipdeck.background import stop_task
 from shipdeck.engine.admission import Admission
 from shipdeck.engine.database import StoreUnusable
 from shipdeck.engine.events import EventFeed
@@ -181,10 +182,7 @@ class Engine:
             executor.request_cancel(reason)
         if self._jobs:
             await asyncio.wait(list(self._jobs.values()))
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
+        await stop_task(self._watcher)
         if self._services.spawner is not None:
             self._services.spawner.shutdown(wait=True)
         await self._services.keeper.close()

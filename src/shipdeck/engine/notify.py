@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from shipdeck.background import stop_task
 from shipdeck.engine.events import EventFeed
 from shipdeck.model import (
     AlertClosedEvent,
@@ -109,11 +110,8 @@ class Notifier:
 
     async def close(self, grace: float = 2.0) -> None:
         """Stop following; give notifications in flight `grace` seconds, then cut them off."""
-        if self._follower is not None:
-            self._follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._follower
-            self._follower = None
+        await stop_task(self._follower)
+        self._follower = None
         if self._sending:
             _, late = await asyncio.wait(list(self._sending), timeout=grace)
             for task in late:

@@ -14,7 +14,6 @@ clock, the runner calls it about once a second.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import time
@@ -22,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from shipdeck.background import stop_task
 from shipdeck.engine.engine import Engine
 from shipdeck.engine.file_watch import FileDigests, diff
 from shipdeck.engine.monitors import Monitors
@@ -104,11 +104,8 @@ class Scheduler:
             self._task = asyncio.get_running_loop().create_task(self._loop())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         self.lock.release()
 
     @property

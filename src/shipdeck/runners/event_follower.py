@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from shipdeck.background import stop_task
 from shipdeck.errors import ShipdeckError, Unauthorized, Unavailable
 from shipdeck.model import Event, EventKind, EventPage
 from shipdeck.model.events import EVENT_LIST
@@ -150,10 +151,7 @@ class EventFollower:
 
     async def close(self) -> None:
         self._closed = True
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
         self._set_state(LinkState(LinkStatus.OFFLINE, error="closed"))
 
     async def next_page(self, wait: float, limit: int) -> EventPage:

@@ -24,6 +24,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 
+from shipdeck.background import stop_task
 from shipdeck.errors import ShipdeckError
 from shipdeck.runners.prefect.api import LogLine as Record
 
@@ -82,11 +83,8 @@ class LiveLogs:
             self._task = asyncio.get_running_loop().create_task(self._loop())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
 
     def _wanted(self) -> bool:
         return bool(self.watched) and time.monotonic() - self._watched_at < self.idle

@@ -13,12 +13,12 @@ works again tells them to refetch (`Feed.lost_track`), since changes in between 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from shipdeck.background import stop_task
 from shipdeck.errors import ShipdeckError
 from shipdeck.model import Run, TaskRun
 from shipdeck.model.events import EventKind
@@ -81,11 +81,8 @@ class Poller:
         await self._ticked.wait()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
 
     async def _loop(self) -> None:
         while time.monotonic() - self._asked < IDLE_STOP:
