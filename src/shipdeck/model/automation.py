@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
-
+from shipdeck.model.frozen import FrozenModel
 from shipdeck.model.ids import Id
 
 CHALLENGER = "challenger"
@@ -27,10 +26,8 @@ class AutoKind(StrEnum):
     """A monitor's alert (reserved for monitors: the cause then names the alert)."""
 
 
-class AutoCause(BaseModel):
+class AutoCause(FrozenModel):
     """Why an automatic action happened: set on history entries nobody asked for."""
-
-    model_config = ConfigDict(frozen=True)
 
     kind: AutoKind
     text: str
@@ -54,10 +51,8 @@ class AutoCause(BaseModel):
         return f"automatic, because {self.text}"
 
 
-class PolicyTerm(BaseModel):
+class PolicyTerm(FrozenModel):
     """One comparison of a promotion policy: `auc >= champion.auc + 0.005`, `loss < 0.3`."""
-
-    model_config = ConfigDict(frozen=True)
 
     text: str
     metric: str
@@ -69,10 +64,8 @@ class PolicyTerm(BaseModel):
     """Added to the champion's metric (or the number itself when there is no champion term)."""
 
 
-class AutoPromoteSpec(BaseModel):
+class AutoPromoteSpec(FrozenModel):
     """`auto_promote = { to = "staging", if = "auc >= champion.auc + 0.005" }`."""
-
-    model_config = ConfigDict(frozen=True)
 
     to: str
     """The environment a challenger that meets the policy is deployed to."""
@@ -84,10 +77,8 @@ class AutoPromoteSpec(BaseModel):
     """Whether `to` may be a production environment (see ServiceSpec.is_production)."""
 
 
-class HealthCheck(BaseModel):
+class HealthCheck(FrozenModel):
     """One scheduled run of a service's health command against one environment."""
-
-    model_config = ConfigDict(frozen=True)
 
     id: int
     service: str
@@ -104,10 +95,8 @@ class HealthCheck(BaseModel):
     """Failed checks of this revision in this environment in a row, this one included."""
 
 
-class PolicyDecision(BaseModel):
+class PolicyDecision(FrozenModel):
     """A promotion policy's verdict on one challenger, acted on or not."""
-
-    model_config = ConfigDict(frozen=True)
 
     id: int
     service: str

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from shipdeck.model.frozen import FrozenModel
 
 
 class Capability(StrEnum):
@@ -95,10 +97,8 @@ class EventDelivery(StrEnum):
     """No event feed: front ends reload instead of following."""
 
 
-class Capabilities(BaseModel):
+class Capabilities(FrozenModel):
     """One runner's declaration of what it can do."""
-
-    model_config = ConfigDict(frozen=True)
 
     kind: str = Field(description='The runner kind, as `[[runners]] kind`: "shipdeck", "mlflow"')
     can: frozenset[Capability] = Field(description="What the runner does")

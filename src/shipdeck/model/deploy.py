@@ -10,16 +10,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from shipdeck.model.automation import DEFAULT_ROLLBACK_AFTER, AutoCause, AutoPromoteSpec
+from shipdeck.model.frozen import LazyFrozenModel
 from shipdeck.model.ids import Id, version_label
 from shipdeck.model.lineage import Lineage, LineageFlag
 from shipdeck.model.pipeline import ParamValue
-
-FROZEN_DEFERRED = ConfigDict(frozen=True, defer_build=True)
-"""Validators built on first use: most commands and the TUI's first frame never touch these
-models, and building all of them costs every process ~40 ms at import."""
 
 EMPTY_REVISION = "none"
 """What `expect` says about an environment that holds no revision yet."""
@@ -64,10 +61,8 @@ class GateKind(StrEnum):
     SOAK = "soak"
 
 
-class GateSpec(BaseModel):
+class GateSpec(LazyFrozenModel):
     """One parsed gate, e.g. `metric:auc >= 0.80`, `pipeline:ci succeeded`, `soak:staging 10m`."""
-
-    model_config = FROZEN_DEFERRED
 
     text: str
     kind: GateKind
@@ -79,10 +74,8 @@ class GateSpec(BaseModel):
     seconds: float | None = None
 
 
-class ServiceSpec(BaseModel):
+class ServiceSpec(LazyFrozenModel):
     """Something deployable: versions of a model, or the artifact of a pipeline's runs."""
-
-    model_config = FROZEN_DEFERRED
 
     name: str
     pipeline: str | None = None
@@ -121,9 +114,7 @@ class ServiceSpec(BaseModel):
         return env == "prod" or env == self.environments[-1]
 
 
-class ModelVersion(BaseModel):
-    model_config = FROZEN_DEFERRED
-
+class ModelVersion(LazyFrozenModel):
     model: str
     version: Id
     run_id: Id
@@ -156,9 +147,7 @@ class ModelVersion(BaseModel):
         return version_label(self.version)
 
 
-class ModelSummary(BaseModel):
-    model_config = FROZEN_DEFERRED
-
+class ModelSummary(LazyFrozenModel):
     name: str
     versions: int
     latest: Id
@@ -166,10 +155,8 @@ class ModelSummary(BaseModel):
     """Alias name -> version."""
 
 
-class AliasMove(BaseModel):
+class AliasMove(LazyFrozenModel):
     """An alias pointed at a version: recorded with who and when."""
-
-    model_config = FROZEN_DEFERRED
 
     id: int
     model: str
@@ -205,18 +192,14 @@ class Outcome(StrEnum):
     """The process running the action died; the environment kept its revision."""
 
 
-class GateResult(BaseModel):
-    model_config = FROZEN_DEFERRED
-
+class GateResult(LazyFrozenModel):
     gate: str
     passed: bool
     reason: str
 
 
-class HistoryEntry(BaseModel):
+class HistoryEntry(LazyFrozenModel):
     """One action on one environment of a service, whatever its outcome."""
-
-    model_config = FROZEN_DEFERRED
 
     id: int
     service: str
@@ -242,10 +225,8 @@ class HistoryEntry(BaseModel):
         return self.cause is not None
 
 
-class EnvironmentState(BaseModel):
+class EnvironmentState(LazyFrozenModel):
     """What one environment of a service holds now."""
-
-    model_config = FROZEN_DEFERRED
 
     service: str
     env: str
@@ -261,17 +242,13 @@ class EnvironmentState(BaseModel):
     """An action currently holding the environment."""
 
 
-class PlannedTask(BaseModel):
-    model_config = FROZEN_DEFERRED
-
+class PlannedTask(LazyFrozenModel):
     name: str
     command: str
 
 
-class ActionPlan(BaseModel):
+class ActionPlan(LazyFrozenModel):
     """Exactly what an action would do, computed without changing anything (--dry-run)."""
-
-    model_config = FROZEN_DEFERRED
 
     service: str
     env: str
@@ -294,10 +271,8 @@ class ActionPlan(BaseModel):
         return [gate for gate in self.gates if not gate.passed]
 
 
-class CompareSubject(BaseModel):
+class CompareSubject(LazyFrozenModel):
     """A column of a comparison: a run or a model version."""
-
-    model_config = FROZEN_DEFERRED
 
     label: str
     run_id: Id
@@ -308,9 +283,7 @@ class CompareSubject(BaseModel):
     lineage: Lineage | None = None
 
 
-class CompareCell(BaseModel):
-    model_config = FROZEN_DEFERRED
-
+class CompareCell(LazyFrozenModel):
     value: ParamValue | None = None
     delta: float | None = None
     """value minus the first subject's value, when both are numbers."""
@@ -319,9 +292,7 @@ class CompareCell(BaseModel):
     best: bool = False
 
 
-class CompareRow(BaseModel):
-    model_config = FROZEN_DEFERRED
-
+class CompareRow(LazyFrozenModel):
     kind: str
     """"param" or "metric"."""
     key: str
@@ -331,9 +302,7 @@ class CompareRow(BaseModel):
     differs: bool
 
 
-class Comparison(BaseModel):
-    model_config = FROZEN_DEFERRED
-
+class Comparison(LazyFrozenModel):
     subjects: list[CompareSubject]
     rows: list[CompareRow]
     lineage: list[LineageFlag] = Field(default_factory=list)

@@ -11,9 +11,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, Field, TypeAdapter
 
 from shipdeck.model.deploy import AliasMove, HistoryEntry, ModelVersion
+from shipdeck.model.frozen import FrozenModel
 from shipdeck.model.ids import Id
 from shipdeck.model.logs import LogLine, LogStream
 from shipdeck.model.monitor import Alert, MonitorCheck
@@ -77,9 +78,7 @@ def trusted(cls: type[M], **values: object) -> M:
     return model
 
 
-class LogData(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class LogData(FrozenModel):
     n: int
     """0-based line number within the task's log."""
     stream: LogStream = LogStream.OUT
@@ -88,9 +87,7 @@ class LogData(BaseModel):
     """When the line was written, as stamped in the log file."""
 
 
-class ConfigData(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class ConfigData(FrozenModel):
     file: str
     """The workspace file's name."""
     problems: list[str] = Field(default_factory=list)
@@ -98,9 +95,7 @@ class ConfigData(BaseModel):
     the last configuration that loaded. Empty when the file loads."""
 
 
-class HealthData(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class HealthData(FrozenModel):
     service: str
     env: str
     revision: str
@@ -111,9 +106,7 @@ class HealthData(BaseModel):
     """The health result before, None when never checked."""
 
 
-class ScheduleFiredData(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class ScheduleFiredData(FrozenModel):
     schedule: str
     """The trigger's name (`PIPELINE.KIND`)."""
     pipeline: str
@@ -122,9 +115,7 @@ class ScheduleFiredData(BaseModel):
     cause: RunCause
 
 
-class _Event(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class _Event(FrozenModel):
     seq: int
     """Strictly increasing, also across restarts of the runner."""
     ts: datetime
@@ -245,10 +236,8 @@ EVENT: TypeAdapter[Event] = TypeAdapter(Event)
 EVENT_LIST: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
 
 
-class EventPage(BaseModel):
+class EventPage(FrozenModel):
     """Events after a sequence number. `reset` means some were dropped: refetch state."""
-
-    model_config = ConfigDict(frozen=True)
 
     events: list[Event]
     last_seq: int

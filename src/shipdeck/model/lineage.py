@@ -8,12 +8,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from shipdeck.model.frozen import LazyFrozenModel
 from shipdeck.model.ids import Id, run_label
-
-FROZEN_DEFERRED = ConfigDict(frozen=True, defer_build=True)
-"""As model.deploy's: validators built on first use."""
 
 SHORT = 7
 """Characters of a digest shown where space is tight (as git shortens commits)."""
@@ -24,10 +22,8 @@ class LineageKind(StrEnum):
     CODE = "code"
 
 
-class CodeVersion(BaseModel):
+class CodeVersion(LazyFrozenModel):
     """The workspace's git state when a run started."""
-
-    model_config = FROZEN_DEFERRED
 
     commit: str
     """The full sha of HEAD."""
@@ -70,10 +66,8 @@ class CodeVersion(BaseModel):
         )
 
 
-class InputFile(BaseModel):
+class InputFile(LazyFrozenModel):
     """One file a task declared in `inputs`, as it was when the task started."""
-
-    model_config = FROZEN_DEFERRED
 
     task: str
     path: str
@@ -85,19 +79,15 @@ class InputFile(BaseModel):
     """Set when the task was kept from an earlier run: the run that read this file."""
 
 
-class ReusedCode(BaseModel):
+class ReusedCode(LazyFrozenModel):
     """The code of an earlier run whose tasks a rerun kept (they ran at that commit)."""
-
-    model_config = FROZEN_DEFERRED
 
     run_id: Id
     code: CodeVersion | None = None
 
 
-class Lineage(BaseModel):
+class Lineage(LazyFrozenModel):
     """What a run (or the part of it that built a model version) came from."""
-
-    model_config = FROZEN_DEFERRED
 
     code: CodeVersion | None = None
     """None outside a git repository, without git, or for runs recorded before lineage."""
@@ -158,10 +148,8 @@ class Lineage(BaseModel):
         )
 
 
-class LineageFlag(BaseModel):
+class LineageFlag(LazyFrozenModel):
     """A comparison's subject trained on other data or code than the first one."""
-
-    model_config = FROZEN_DEFERRED
 
     kind: LineageKind
     subject: str

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
-
+from shipdeck.model.frozen import FrozenModel
 from shipdeck.model.ids import Id
 
 
@@ -17,9 +16,7 @@ class LogStream(StrEnum):
     """Written by shipdeck itself: attempt started, timed out, command not found, ..."""
 
 
-class LogLine(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class LogLine(FrozenModel):
     n: int
     """0-based line number within the task's log."""
     ts: datetime
@@ -27,10 +24,8 @@ class LogLine(BaseModel):
     text: str
 
 
-class LogChunk(BaseModel):
+class LogChunk(FrozenModel):
     """A range of a task's log, and how long the log was when it was read."""
-
-    model_config = ConfigDict(frozen=True)
 
     run_id: Id
     task: str
@@ -41,10 +36,8 @@ class LogChunk(BaseModel):
     """True when the task will write no more lines."""
 
 
-class LogSearchPage(BaseModel):
+class LogSearchPage(FrozenModel):
     """One page of a search over a task's log: the lines whose visible text matches."""
-
-    model_config = ConfigDict(frozen=True)
 
     run_id: Id
     task: str

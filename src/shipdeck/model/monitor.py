@@ -6,8 +6,9 @@ import math
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from shipdeck.model.frozen import FrozenModel
 from shipdeck.model.ids import Id
 from shipdeck.model.triggers import PipelineTriggers
 
@@ -23,10 +24,8 @@ def monitor_pipeline(name: str) -> str:
     return MONITOR_PIPELINE_PREFIX + name
 
 
-class ThresholdSpec(BaseModel):
+class ThresholdSpec(FrozenModel):
     """`drift_share >= 0.5`: the monitor alerts while the metric satisfies the comparison."""
-
-    model_config = ConfigDict(frozen=True)
 
     text: str
     metric: str
@@ -52,10 +51,8 @@ class ThresholdSpec(BaseModel):
                 return value != self.limit
 
 
-class MonitorSpec(BaseModel):
+class MonitorSpec(FrozenModel):
     """A command run on a schedule, as a task, whose reported values meet thresholds."""
-
-    model_config = ConfigDict(frozen=True)
 
     name: str
     run: str
@@ -70,10 +67,8 @@ class MonitorSpec(BaseModel):
     timeout: float = DEFAULT_CHECK_TIMEOUT
 
 
-class NotifySpec(BaseModel):
+class NotifySpec(FrozenModel):
     """`[notify]`: where alerts and failures are sent."""
-
-    model_config = ConfigDict(frozen=True)
 
     command: tuple[str, ...] = ()
     """An argv (no shell): the notification's JSON on its stdin."""
@@ -101,9 +96,7 @@ class Verdict(StrEnum):
     the thresholds (alerts stay as they are)."""
 
 
-class ThresholdResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class ThresholdResult(FrozenModel):
     threshold: str
     metric: str
     value: float | None = None
@@ -111,10 +104,8 @@ class ThresholdResult(BaseModel):
     crossed: bool = False
 
 
-class MonitorCheck(BaseModel):
+class MonitorCheck(FrozenModel):
     """One check of a monitor: its run, the values it reported and the verdict."""
-
-    model_config = ConfigDict(frozen=True)
 
     id: int
     monitor: str
@@ -137,11 +128,9 @@ class AlertState(StrEnum):
     CLOSED = "closed"
 
 
-class Alert(BaseModel):
+class Alert(FrozenModel):
     """A crossed threshold of a monitor, from the check that crossed it until one is back
     inside."""
-
-    model_config = ConfigDict(frozen=True)
 
     id: int
     monitor: str
@@ -166,10 +155,8 @@ class Alert(BaseModel):
         return AlertState.OPEN if self.closed_at is None else AlertState.CLOSED
 
 
-class MonitorInfo(BaseModel):
+class MonitorInfo(FrozenModel):
     """One monitor as `shipdeck monitors` lists it."""
-
-    model_config = ConfigDict(frozen=True)
 
     name: str
     description: str = ""
@@ -189,11 +176,9 @@ class MonitorInfo(BaseModel):
     """The first threshold's metric over the recent checks, oldest first (for sparklines)."""
 
 
-class LiveMetric(BaseModel):
+class LiveMetric(FrozenModel):
     """One value a monitor reported about a deployed model version, next to the value of the
     same name that version was trained with."""
-
-    model_config = ConfigDict(frozen=True)
 
     key: str
     live: float
@@ -217,11 +202,9 @@ class LiveMetric(BaseModel):
         return delta > 0 if self.direction == "max" else delta < 0
 
 
-class LivePerformance(BaseModel):
+class LivePerformance(FrozenModel):
     """Model performance in production: what a monitor watching a model measured in an
     environment, against the training metrics of the version that environment runs."""
-
-    model_config = ConfigDict(frozen=True)
 
     monitor: str
     model: str

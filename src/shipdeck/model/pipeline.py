@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from shipdeck.model.frozen import FrozenModel
 from shipdeck.model.triggers import PipelineTriggers
 
 ParamValue = str | int | float | bool
 
 
-class RegisterSpec(BaseModel):
+class RegisterSpec(FrozenModel):
     """A task that registers a model version when it succeeds."""
-
-    model_config = ConfigDict(frozen=True)
 
     model: str
     artifact: str
@@ -20,10 +19,8 @@ class RegisterSpec(BaseModel):
     """An alias the new version gets (`challenger`: its service's promotion policy looks)."""
 
 
-class TaskSpec(BaseModel):
+class TaskSpec(FrozenModel):
     """One task: a shell command with its dependencies and execution policy."""
-
-    model_config = ConfigDict(frozen=True)
 
     name: str
     run: str
@@ -41,10 +38,8 @@ class TaskSpec(BaseModel):
     starts, so its run records the data it used."""
 
 
-class PipelineSpec(BaseModel):
+class PipelineSpec(FrozenModel):
     """A named DAG of tasks with parameters and their defaults."""
-
-    model_config = ConfigDict(frozen=True)
 
     name: str
     description: str = ""

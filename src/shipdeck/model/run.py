@@ -7,9 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from shipdeck.errors import InvalidInput
+from shipdeck.model.frozen import FrozenModel
 from shipdeck.model.ids import Id, run_label
 from shipdeck.model.lineage import Lineage
 from shipdeck.model.pipeline import ParamValue
@@ -79,10 +80,8 @@ class RerunMode(StrEnum):
     """A chosen task and its downstream."""
 
 
-class TaskRun(BaseModel):
+class TaskRun(FrozenModel):
     """One task inside one run."""
-
-    model_config = ConfigDict(frozen=True)
 
     run_id: Id
     name: str
@@ -110,10 +109,8 @@ class TaskRun(BaseModel):
         return (end - self.started_at).total_seconds()
 
 
-class Run(BaseModel):
+class Run(FrozenModel):
     """One execution of a pipeline."""
-
-    model_config = ConfigDict(frozen=True)
 
     id: Id
     """Opaque: the embedded engine's run number as text (`"12"`), or another runner's own id."""
@@ -153,10 +150,8 @@ class Run(BaseModel):
         return (self.finished_at - self.started_at).total_seconds()
 
 
-class RunPage(BaseModel):
+class RunPage(FrozenModel):
     """Runs matching a filter, newest first, and how many match in all."""
-
-    model_config = ConfigDict(frozen=True)
 
     runs: list[Run]
     total: int
@@ -166,12 +161,10 @@ class RunPage(BaseModel):
     more, saying that more follow."""
 
 
-class FailureStreak(BaseModel):
+class FailureStreak(FrozenModel):
     """Failures not followed by a success: the newest of them and how many there are.
 
     One per pipeline; a service's deploy runs one per environment (`env`)."""
-
-    model_config = ConfigDict(frozen=True)
 
     run: Run
     """The newest failed or interrupted run."""
@@ -185,10 +178,8 @@ class FailureStreak(BaseModel):
         return env if isinstance(env, str) and self.run.pipeline.startswith("deploy:") else None
 
 
-class Metric(BaseModel):
+class Metric(FrozenModel):
     """A value a task reported: `::metric key=value step=N` or a JSON line in $SHIPDECK_METRICS."""
-
-    model_config = ConfigDict(frozen=True)
 
     run_id: Id
     task: str
@@ -198,10 +189,8 @@ class Metric(BaseModel):
     ts: datetime
 
 
-class RunDetail(BaseModel):
+class RunDetail(FrozenModel):
     """A run with its tasks (in pipeline order) and every metric it reported."""
-
-    model_config = ConfigDict(frozen=True)
 
     run: Run
     tasks: list[TaskRun]

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
-
+from shipdeck.model.frozen import FrozenModel
 from shipdeck.model.ids import Id
 from shipdeck.model.run import RunStatus
 from shipdeck.model.triggers import TriggerKind
 
 
-class ScheduleInfo(BaseModel):
+class ScheduleInfo(FrozenModel):
     """One schedule or trigger as `shipdeck schedules` lists it."""
-
-    model_config = ConfigDict(frozen=True)
 
     name: str
     """`PIPELINE.KIND`: what `shipdeck schedules pause` takes (or the pipeline's name)."""
@@ -43,10 +40,8 @@ class ScheduleInfo(BaseModel):
     """The monitor whose checks it starts (None for a pipeline's trigger)."""
 
 
-class ScheduleList(BaseModel):
+class ScheduleList(FrozenModel):
     """Every schedule and trigger of a runner, and whether a process is firing them."""
-
-    model_config = ConfigDict(frozen=True)
 
     schedules: list[ScheduleInfo]
     scheduler_pid: int | None = None
@@ -54,10 +49,8 @@ class ScheduleList(BaseModel):
     process does: they fire only while the workspace's runner (daemon or serve) runs."""
 
 
-class ScheduleAction(BaseModel):
+class ScheduleAction(FrozenModel):
     """A pause or a resume, as recorded."""
-
-    model_config = ConfigDict(frozen=True)
 
     name: str
     action: str

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from shipdeck.model.frozen import FrozenModel
 
 
-class TaskEnvSpec(BaseModel):
+class TaskEnvSpec(FrozenModel):
     """`[task_env]`: which variables of the runner's own environment tasks inherit.
 
     Patterns are variable names in which `*` matches any run of characters (`AWS_*`)."""
-
-    model_config = ConfigDict(frozen=True)
 
     passthrough: tuple[str, ...] | None = None
     """`pass`: inherit only these (and a minimal base: PATH, HOME, LANG, ...); None: everything
@@ -19,13 +17,11 @@ class TaskEnvSpec(BaseModel):
     """Never inherited, whatever `pass` says."""
 
 
-class RetentionSpec(BaseModel):
+class RetentionSpec(FrozenModel):
     """`[retention]`: which finished runs `shipdeck gc` and the runner delete.
 
     A run goes only when every limit set allows it; runs in progress and runs a deployment or a
     model version depends on are always kept."""
-
-    model_config = ConfigDict(frozen=True)
 
     keep: int | None = None
     """Always keep the newest `keep` runs of each pipeline."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from shipdeck.model.frozen import FrozenModel
 from shipdeck.model.ids import Id
 
 DEFAULT_TIMEZONE = "UTC"
@@ -33,10 +34,8 @@ class TriggerKind(StrEnum):
         return self in (TriggerKind.SCHEDULE, TriggerKind.EVERY)
 
 
-class PipelineTriggers(BaseModel):
+class PipelineTriggers(FrozenModel):
     """What starts a pipeline by itself, as the workspace file declares it."""
-
-    model_config = ConfigDict(frozen=True)
 
     schedule: str | None = None
     """A five-field cron expression (or @daily, @hourly, ...)."""
@@ -68,10 +67,8 @@ class PipelineTriggers(BaseModel):
         return [kind for kind, present in declared.items() if present]
 
 
-class RunCause(BaseModel):
+class RunCause(FrozenModel):
     """What started an automatic run (None on runs a person or a client started)."""
-
-    model_config = ConfigDict(frozen=True)
 
     kind: TriggerKind
     schedule: str

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from shipdeck.model.deploy import MetricDirection, ServiceSpec, known_direction
+from shipdeck.model.frozen import FrozenModel
 from shipdeck.model.monitor import MonitorSpec, NotifySpec
 from shipdeck.model.pipeline import PipelineSpec
 from shipdeck.model.settings import RetentionSpec, TaskEnvSpec
 
 
-class WorkspaceSpec(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class WorkspaceSpec(FrozenModel):
     root: Path
     """The directory holding shipdeck.toml; task commands run relative to it."""
     file: Path
