@@ -11,18 +11,15 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from shipdeck.model import AutoPromoteSpec, PolicyTerm
 from shipdeck.model.automation import DEFAULT_ROLLBACK_AFTER
-from shipdeck.workspace.fields import Fields, as_table
+from shipdeck.workspace.fields import Fields
 from shipdeck.workspace.gates import OPERATORS
-from shipdeck.workspace.locate import KeyPath
-from shipdeck.workspace.problems import Problems, describe, did_you_mean, quoted
+from shipdeck.workspace.problems import describe, did_you_mean, quoted
 
 AUTOMATION_KEYS = ("health_every", "auto_rollback", "rollback_after", "auto_promote")
 PROMOTE_KEYS = ("to", "if", "allow_prod")
-SHORTEST_HEALTH_EVERY = 1.0
 LONGEST_HEALTH_EVERY = 86400.0
 MAX_ROLLBACK_AFTER = 100
 
@@ -45,20 +42,13 @@ class Automation:
 
 
 def parse_automation(
-    table: dict[str, Any],
-    path: KeyPath,
-    problems: Problems,
-    *,
-    environments: list[str],
-    health: str | None,
-    model: str | None,
+    fields: Fields, *, environments: list[str], health: str | None, model: str | None
 ) -> Automation:
-    """The automation keys of a service table; problems reported under `path`."""
-    fields = Fields(table, path, problems)
+    """The automation keys of a service's table."""
     every = _health_every(fields, environments, health)
     rollback = _auto_rollback(fields, environments, every)
     after = _rollback_after(fields, bool(rollback))
-    promote = _auto_promote(table, path, problems, environments, model)
+    promote = _auto_promote(fields, environments, model)
     return Automation(every, tuple(rollback), after, promote)
 
 
@@ -80,22 +70,14 @@ def _health_every(fields: Fields, environments: list[str], health: str | None) -
                     f"{did_you_mean(env, environments)}; environments: {', '.join(environments)}",
                 )
                 continue
-            seconds = _every(Fields(raw, where, fields.problems), env)
+            seconds = Fields(raw, where, fields.problems).interval(
+                env, maximum=LONGEST_HEALTH_EVERY
+            )
             if seconds is not None:
                 every[env] = seconds
         return every
-    seconds = _every(fields, "health_every")
+    seconds = fields.interval("health_every", maximum=LONGEST_HEALTH_EVERY)
     return {} if seconds is None else dict.fromkeys(environments, seconds)
-
-
-def _every(fields: Fields, key: str) -> float | None:
-    seconds = fields.duration(key, allow_zero=False, maximum=LONGEST_HEALTH_EVERY)
-    if seconds is not None and seconds < SHORTEST_HEALTH_EVERY:
-        fields.problems.add(
-            fields.at(key), f"must be at least 1s, got {describe(fields.table[key])}"
-        )
-        return None
-    return seconds
 
 
 def _auto_rollback(fields: Fields, environments: list[str], every: dict[str, float]) -> list[str]:
@@ -147,18 +129,12 @@ def _rollback_after(fields: Fields, rolling_back: bool) -> int:
 
 
 def _auto_promote(
-    table: dict[str, Any],
-    path: KeyPath,
-    problems: Problems,
-    environments: list[str],
-    model: str | None,
+    service: Fields, environments: list[str], model: str | None
 ) -> AutoPromoteSpec | None:
-    if "auto_promote" not in table:
-        return None
-    where = (*path, "auto_promote")
-    raw = as_table(table["auto_promote"], where, problems)
+    raw = service.table_of("auto_promote")
     if raw is None:
         return None
+    where, problems = service.at("auto_promote"), service.problems
     before = len(problems)
     if model is None:
         problems.add(where, "only model services have challenger versions to promote (set 'model')")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from shipdeck.workspace.durations import format_duration, parse_duration
@@ -12,6 +12,8 @@ from shipdeck.workspace.problems import Problems, describe
 
 LONGEST_WAIT = 7 * 86400.0
 """The default bound of a duration field: a week."""
+SHORTEST_INTERVAL = 1.0
+"""The shortest `every` of anything that runs by itself (schedules, monitors, health checks)."""
 
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 RESERVED_ENV_PREFIX = "SHIPDECK_"
@@ -26,6 +28,23 @@ def as_table(value: object, path: KeyPath, problems: Problems) -> dict[str, Any]
     return None
 
 
+def named_tables(
+    section: object,
+    path: KeyPath,
+    problems: Problems,
+    check_name: Callable[[str, KeyPath], None],
+) -> Iterator[tuple[str, KeyPath, dict[str, Any]]]:
+    """Each `NAME = { ... }` of `section`, a table of tables (`[services.NAME]`), with its path.
+    Every name goes through `check_name` first; an entry that is not a table is reported and
+    left out (a section that is not a table too)."""
+    for name, body in (as_table(section, path, problems) or {}).items():
+        where = (*path, name)
+        check_name(name, where)
+        table = as_table(body, where, problems)
+        if table is not None:
+            yield name, where, table
+
+
 class Fields:
     """Reads the keys of one table, reporting problems under the table's path."""
 
@@ -34,8 +53,26 @@ class Fields:
         self.path = path
         self.problems = problems
 
+    @classmethod
+    def of_table(
+        cls, value: object, path: KeyPath, problems: Problems, keys: Iterable[str]
+    ) -> Fields | None:
+        """The fields of `value`, a table whose keys other than `keys` are reported; None
+        when it is not a table (reported)."""
+        table = as_table(value, path, problems)
+        if table is None:
+            return None
+        problems.check_keys(table, path, keys)
+        return cls(table, path, problems)
+
     def at(self, key: str) -> KeyPath:
         return (*self.path, key)
+
+    def table_of(self, key: str) -> dict[str, Any] | None:
+        """The table at `key`; None when absent, or not a table (reported)."""
+        if key not in self.table:
+            return None
+        return as_table(self.table[key], self.at(key), self.problems)
 
     def string(self, key: str, *, required: bool = False, default: str = "") -> str:
         """A string; `required` ones must be present and not blank."""
@@ -111,6 +148,15 @@ class Fields:
             return None
         return seconds
 
+    def interval(self, key: str, *, maximum: float) -> float | None:
+        """How often something runs: a duration from SHORTEST_INTERVAL to `maximum`; None when
+        absent or invalid."""
+        seconds = self.duration(key, allow_zero=False, maximum=maximum)
+        if seconds is not None and seconds < SHORTEST_INTERVAL:
+            self.problems.add(self.at(key), f"must be at least 1s, got {describe(self.table[key])}")
+            return None
+        return seconds
+
     def string_list(self, key: str) -> list[str]:
         """An array of strings; bad elements are reported one by one and left out."""
         if key not in self.table:
@@ -142,9 +188,7 @@ class Fields:
 
     def env_table(self, key: str) -> dict[str, str]:
         """A table of environment variables: valid names, string values."""
-        if key not in self.table:
-            return {}
-        table = as_table(self.table[key], self.at(key), self.problems)
+        table = self.table_of(key)
         if table is None:
             return {}
         env: dict[str, str] = {}

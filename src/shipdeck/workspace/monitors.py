@@ -18,12 +18,11 @@ from shipdeck.model import (
     ThresholdSpec,
 )
 from shipdeck.model.monitor import DEFAULT_CHECK_TIMEOUT
-from shipdeck.workspace.durations import LONGEST
-from shipdeck.workspace.fields import Fields, as_table
+from shipdeck.workspace.fields import Fields, named_tables
 from shipdeck.workspace.locate import KeyPath
-from shipdeck.workspace.pipelines import MAX_NAME, MAX_TIMEOUT, NAME, check_cwd
+from shipdeck.workspace.pipelines import MAX_NAME, MAX_TIMEOUT, NAME, NAME_RULE, check_cwd
 from shipdeck.workspace.problems import Problems, describe, did_you_mean, quoted
-from shipdeck.workspace.triggers import SHORTEST_EVERY, parse_schedule, parse_timezone
+from shipdeck.workspace.triggers import parse_timing
 
 if TYPE_CHECKING:
     from shipdeck.workspace.loader import SectionContext
@@ -50,23 +49,19 @@ _THRESHOLD_FORM = "expected 'METRIC OP NUMBER' like 'drift_share >= 0.5' (OP: >=
 
 def monitors_section(raw: object, context: SectionContext) -> dict[str, Any]:
     problems = context.problems
-    section = as_table(raw, ("monitors",), problems)
     pipelines: dict[str, PipelineSpec] = context.loaded.get("pipelines", {})
     services: dict[str, ServiceSpec] = context.loaded.get("services", {})
-    monitors: dict[str, MonitorSpec] = {}
-    for name, body in (section or {}).items():
-        path = ("monitors", name)
+
+    def check_name(name: str, path: KeyPath) -> None:
         if not NAME.fullmatch(name):
-            problems.add(
-                path,
-                "monitor name must start with a letter or digit and use only letters,"
-                " digits, '-' and '_'",
-            )
+            problems.add(path, f"monitor name {NAME_RULE}")
         elif len(name) > MAX_NAME:
             problems.add(path, f"monitor name must be at most {MAX_NAME} characters")
-        table = as_table(body, path, problems)
-        if table is not None:
-            monitors[name] = _monitor(name, table, path, problems, pipelines, services)
+
+    monitors = {
+        name: _monitor(name, table, path, problems, pipelines, services)
+        for name, path, table in named_tables(raw, ("monitors",), problems, check_name)
+    }
     return {"monitors": monitors}
 
 
@@ -80,17 +75,7 @@ def _monitor(
 ) -> MonitorSpec:
     problems.check_keys(table, path, MONITOR_KEYS)
     fields = Fields(table, path, problems)
-    schedule = parse_schedule(fields)
-    timezone = parse_timezone(fields)
-    every = fields.duration("every", allow_zero=False, maximum=LONGEST)
-    if every is not None and every < SHORTEST_EVERY:
-        problems.add(fields.at("every"), f"must be at least 1s, got {describe(table['every'])}")
-        every = None
-    if "schedule" in table and "every" in table:
-        problems.add(
-            fields.at("every"), "a monitor has either a cron `schedule` or an interval `every`"
-        )
-        every = None
+    schedule, timezone, every = parse_timing(fields, "monitor")
     if "timezone" in table and "schedule" not in table:
         problems.add(fields.at("timezone"), "applies to a cron `schedule`")
     timeout = fields.duration("timeout", allow_zero=False, maximum=MAX_TIMEOUT)
@@ -147,12 +132,10 @@ def _thresholds(fields: Fields) -> tuple[ThresholdSpec, ...]:
 def _watches(
     fields: Fields, pipelines: dict[str, PipelineSpec], services: dict[str, ServiceSpec]
 ) -> dict[str, str]:
-    if "watches" not in fields.table:
-        return {}
-    where = fields.at("watches")
-    table = as_table(fields.table["watches"], where, fields.problems)
+    table = fields.table_of("watches")
     if table is None:
         return {}
+    where = fields.at("watches")
     fields.problems.check_keys(table, where, ("model", "service", "env"))
     inner = Fields(table, where, fields.problems)
     model = inner.optional_string("model")
@@ -203,11 +186,10 @@ def notify_section(raw: object, context: SectionContext) -> dict[str, Any]:
     """`[notify]`: a command (an argv, no shell) and/or a webhook, and what notifies."""
     path = ("notify",)
     problems = context.problems
-    table = as_table(raw, path, problems)
-    if table is None:
+    fields = Fields.of_table(raw, path, problems, NOTIFY_KEYS)
+    if fields is None:
         return {}
-    problems.check_keys(table, path, NOTIFY_KEYS)
-    fields = Fields(table, path, problems)
+    table = fields.table
     command = _command(fields)
     webhook = _webhook(fields)
     if "command" not in table and "webhook" not in table:

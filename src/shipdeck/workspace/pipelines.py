@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import posixpath
 import re
@@ -11,7 +12,7 @@ from typing import Any
 from shipdeck.model import ParamValue, PipelineSpec, RegisterSpec, TaskSpec
 from shipdeck.workspace.artifact_paths import artifact_problem
 from shipdeck.workspace.automation import alias_problem
-from shipdeck.workspace.fields import Fields, as_table
+from shipdeck.workspace.fields import Fields, as_table, named_tables
 from shipdeck.workspace.locate import KeyPath
 from shipdeck.workspace.params import PARAM_NAME
 from shipdeck.workspace.problems import Problems, describe, dotted, quoted
@@ -43,7 +44,7 @@ MAX_INPUTS = 1000
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 """Pipeline and task names: they appear in commands, URLs and file names."""
-_NAME_RULE = "must start with a letter or digit and use only letters, digits, '-' and '_'"
+NAME_RULE = "must start with a letter or digit and use only letters, digits, '-' and '_'"
 MAX_NAME = 100
 """Characters in a pipeline or task name: a task's log file is named after it, and file names
 stop at 255 bytes."""
@@ -53,16 +54,11 @@ _LONGEST_INT = 2**63
 
 def load_pipelines(raw: object, problems: Problems) -> dict[str, PipelineSpec]:
     """Every pipeline in the section, in file order; problems are reported, not raised."""
-    section = as_table(raw, ("pipelines",), problems)
-    if section is None:
-        return {}
-    pipelines: dict[str, PipelineSpec] = {}
-    for name, body in section.items():
-        path = ("pipelines", name)
-        _check_name("pipeline", name, path, problems)
-        table = as_table(body, path, problems)
-        if table is not None:
-            pipelines[name] = _pipeline(name, table, path, problems)
+    check_pipeline_name = functools.partial(_check_name, "pipeline", problems)
+    pipelines = {
+        name: _pipeline(name, table, path, problems)
+        for name, path, table in named_tables(raw, ("pipelines",), problems, check_pipeline_name)
+    }
     check_trigger_references(pipelines, problems)
     return pipelines
 
@@ -70,14 +66,15 @@ def load_pipelines(raw: object, problems: Problems) -> dict[str, PipelineSpec]:
 def _pipeline(name: str, table: dict[str, Any], path: KeyPath, problems: Problems) -> PipelineSpec:
     problems.check_keys(table, path, PIPELINE_KEYS)
     fields = Fields(table, path, problems)
-    tasks_table = as_table(table["tasks"], (*path, "tasks"), problems) if "tasks" in table else {}
-    tasks: dict[str, TaskSpec] = {}
-    for task_name, body in (tasks_table or {}).items():
-        task_path = (*path, "tasks", task_name)
-        _check_name("task", task_name, task_path, problems)
-        task_table = as_table(body, task_path, problems)
-        if task_table is not None:
-            tasks[task_name] = _task(task_name, task_table, task_path, problems)
+    tasks_path = (*path, "tasks")
+    tasks_table = as_table(table["tasks"], tasks_path, problems) if "tasks" in table else {}
+    check_task_name = functools.partial(_check_name, "task", problems)
+    tasks = {
+        task_name: _task(task_name, task_table, task_path, problems)
+        for task_name, task_path, task_table in named_tables(
+            tasks_table or {}, tasks_path, problems, check_task_name
+        )
+    }
     if tasks_table is not None and not tasks_table:
         problems.add(path, f"pipeline has no tasks (add [{dotted((*path, 'tasks', 'NAME'))}])")
     # Tasks with an invalid table still count as declared, so nothing reports them as unknown.
@@ -93,9 +90,9 @@ def _pipeline(name: str, table: dict[str, Any], path: KeyPath, problems: Problem
     )
 
 
-def _check_name(kind: str, name: str, path: KeyPath, problems: Problems) -> None:
+def _check_name(kind: str, problems: Problems, name: str, path: KeyPath) -> None:
     if not NAME.fullmatch(name):
-        problems.add(path, f"{kind} name {_NAME_RULE}")
+        problems.add(path, f"{kind} name {NAME_RULE}")
     elif len(name) > MAX_NAME:
         problems.add(path, f"{kind} name must be at most {MAX_NAME} characters, got {len(name):,}")
 

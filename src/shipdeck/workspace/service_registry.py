@@ -4,12 +4,10 @@ pointed at what an environment holds after each successful action there)."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from shipdeck.model import GateKind, GateSpec
-from shipdeck.workspace.fields import Fields, as_table
-from shipdeck.workspace.locate import KeyPath
-from shipdeck.workspace.problems import Problems, describe, did_you_mean
+from shipdeck.workspace.fields import Fields
+from shipdeck.workspace.problems import describe, did_you_mean
 
 REGISTRY_KEYS = ("registry", "aliases")
 RUNNER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -38,20 +36,12 @@ def parse_registry(fields: Fields, model: str | None) -> str | None:
     return registry
 
 
-def parse_aliases(
-    table: dict[str, Any],
-    path: KeyPath,
-    problems: Problems,
-    environments: list[str],
-    model: str | None,
-) -> dict[str, str]:
+def parse_aliases(fields: Fields, environments: list[str], model: str | None) -> dict[str, str]:
     """`aliases = { prod = "champion" }`: environment -> alias."""
-    if "aliases" not in table:
-        return {}
-    where = (*path, "aliases")
-    raw = as_table(table["aliases"], where, problems)
+    raw = fields.table_of("aliases")
     if raw is None:
         return {}
+    where, problems = fields.at("aliases"), fields.problems
     if model is None:
         problems.add(where, "only model services have versions to point an alias at")
         return {}

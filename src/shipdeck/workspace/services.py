@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 from shipdeck.model import GateKind, GateSpec, MetricDirection, PipelineSpec, ServiceSpec
 from shipdeck.workspace.artifact_paths import artifact_problem
 from shipdeck.workspace.automation import AUTOMATION_KEYS, parse_automation
-from shipdeck.workspace.fields import Fields, as_table
+from shipdeck.workspace.fields import Fields, as_table, named_tables
 from shipdeck.workspace.gates import parse_gate
 from shipdeck.workspace.locate import KeyPath
-from shipdeck.workspace.pipelines import NAME
+from shipdeck.workspace.pipelines import NAME, NAME_RULE
 from shipdeck.workspace.problems import Problems, describe, did_you_mean
 from shipdeck.workspace.service_registry import (
     REGISTRY_KEYS,
@@ -34,7 +34,6 @@ SERVICE_KEYS = (
     *AUTOMATION_KEYS,
     *REGISTRY_KEYS,
 )
-_NAME_RULE = "must start with a letter or digit and use only letters, digits, '-' and '_'"
 
 
 def metrics_section(raw: object, context: SectionContext) -> dict[str, Any]:
@@ -53,18 +52,17 @@ def metrics_section(raw: object, context: SectionContext) -> dict[str, Any]:
 def services_section(raw: object, context: SectionContext) -> dict[str, Any]:
     """`[services.NAME]`: what each service deploys, where, and with which commands."""
     problems = context.problems
-    section = as_table(raw, ("services",), problems)
     pipelines: dict[str, PipelineSpec] = context.loaded.get("pipelines", {})
-    services: dict[str, ServiceSpec] = {}
-    for name, body in (section or {}).items():
-        path = ("services", name)
+
+    def check_name(name: str, path: KeyPath) -> None:
         if not NAME.fullmatch(name):
-            problems.add(path, f"service name {_NAME_RULE}")
-        table = as_table(body, path, problems)
-        if table is not None:
-            service = _service(name, table, path, problems, pipelines)
-            if service is not None:
-                services[name] = service
+            problems.add(path, f"service name {NAME_RULE}")
+
+    services: dict[str, ServiceSpec] = {}
+    for name, path, table in named_tables(raw, ("services",), problems, check_name):
+        service = _service(name, table, path, problems, pipelines)
+        if service is not None:
+            services[name] = service
     return {"services": services}
 
 
@@ -99,17 +97,15 @@ def _service(
     deploy = fields.string("deploy", required=True)
     health = fields.optional_string("health")
     timeout = fields.duration("timeout", allow_zero=False)
-    gates = _gates(table, path, problems, environments, pipelines, registry)
-    automation = parse_automation(
-        table, path, problems, environments=environments, health=health, model=model
-    )
+    gates = _gates(fields, environments, pipelines, registry)
+    automation = parse_automation(fields, environments=environments, health=health, model=model)
     if registry is not None and "auto_promote" in table:
         problems.add(
             fields.at("auto_promote"),
             f"promotion policies follow versions this workspace registers; {registry} holds"
             " this model",
         )
-    aliases = parse_aliases(table, path, problems, environments, model)
+    aliases = parse_aliases(fields, environments, model)
     if len(problems) > problems_before:
         return None
     return ServiceSpec(
@@ -168,7 +164,7 @@ def _environments(fields: Fields) -> list[str]:
     for index, env in enumerate(environments):
         if not NAME.fullmatch(env):
             fields.problems.add(
-                where, f"environment {env!r} {_NAME_RULE}", line_of=(*where, str(index))
+                where, f"environment {env!r} {NAME_RULE}", line_of=(*where, str(index))
             )
         elif env in seen:
             fields.problems.add(where, f"environment {env!r} is listed twice")
@@ -177,19 +173,17 @@ def _environments(fields: Fields) -> list[str]:
 
 
 def _gates(
-    table: dict[str, Any],
-    path: KeyPath,
-    problems: Problems,
+    fields: Fields,
     environments: list[str],
     pipelines: dict[str, PipelineSpec],
     registry: str | None = None,
 ) -> dict[str, tuple[GateSpec, ...]]:
-    if "gates" not in table:
+    raw = fields.table_of("gates")
+    if raw is None:
         return {}
-    gates_path = (*path, "gates")
-    raw = as_table(table["gates"], gates_path, problems)
+    gates_path, problems = fields.at("gates"), fields.problems
     gates: dict[str, tuple[GateSpec, ...]] = {}
-    for env in raw or {}:
+    for env in raw:
         where = (*gates_path, env)
         if env not in environments:
             problems.add(
@@ -198,7 +192,7 @@ def _gates(
                 f"; environments: {', '.join(environments)}",
             )
             continue
-        items = Fields(raw or {}, gates_path, problems).string_list(env)
+        items = Fields(raw, gates_path, problems).string_list(env)
         parsed: list[GateSpec] = []
         for index, text in enumerate(items):
             line_of = (*where, str(index))

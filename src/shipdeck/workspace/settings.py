@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from shipdeck.model import RetentionSpec, TaskEnvSpec
 from shipdeck.workspace.durations import LONGEST
-from shipdeck.workspace.fields import RESERVED_ENV_PREFIX, Fields, as_table
+from shipdeck.workspace.fields import RESERVED_ENV_PREFIX, Fields
 from shipdeck.workspace.problems import describe
 
 if TYPE_CHECKING:
@@ -19,14 +19,10 @@ _PATTERN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 
 def task_env_section(raw: object, context: SectionContext) -> dict[str, Any]:
     """`[task_env]`: `pass` (inherit only these) and `secret` (never these), name patterns."""
-    path = ("task_env",)
-    problems = context.problems
-    table = as_table(raw, path, problems)
-    if table is None:
+    fields = Fields.of_table(raw, ("task_env",), context.problems, TASK_ENV_KEYS)
+    if fields is None:
         return {}
-    problems.check_keys(table, path, TASK_ENV_KEYS)
-    fields = Fields(table, path, problems)
-    passthrough = _patterns(fields, "pass") if "pass" in table else None
+    passthrough = _patterns(fields, "pass") if "pass" in fields.table else None
     secret = _patterns(fields, "secret")
     return {"task_env": TaskEnvSpec(passthrough=passthrough, secret=secret)}
 
@@ -56,13 +52,11 @@ def _patterns(fields: Fields, key: str) -> tuple[str, ...]:
 
 def retention_section(raw: object, context: SectionContext) -> dict[str, Any]:
     """`[retention]`: which finished runs the runner deletes by itself (see `shipdeck gc`)."""
-    path = ("retention",)
     problems = context.problems
-    table = as_table(raw, path, problems)
-    if table is None:
+    fields = Fields.of_table(raw, ("retention",), problems, RETENTION_KEYS)
+    if fields is None:
         return {}
-    problems.check_keys(table, path, RETENTION_KEYS)
-    fields = Fields(table, path, problems)
+    table = fields.table
     keep = None
     if "keep" in table:
         value = table["keep"]
@@ -78,7 +72,7 @@ def retention_section(raw: object, context: SectionContext) -> dict[str, Any]:
     every = fields.duration("every", allow_zero=False)
     if "keep" not in table and "older_than" not in table:
         problems.add(
-            path,
+            fields.path,
             "say which runs to keep: 'keep' (the newest N of each pipeline)"
             " and/or 'older_than' (a duration like '30d')",
         )

@@ -43,7 +43,6 @@ CRON_MACROS = {
     "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
 }
-SHORTEST_EVERY = 1.0
 LONGEST_DEBOUNCE = 86400.0
 MAX_PATTERNS = 100
 _CRON_FIELDS = "minute hour day-of-month month day-of-week"
@@ -58,16 +57,7 @@ def cron_expression(schedule: str) -> str:
 def parse_triggers(table: Mapping[str, Any], path: KeyPath, problems: Problems) -> PipelineTriggers:
     """The trigger keys of one pipeline table (other keys are the caller's)."""
     fields = Fields(table, path, problems)
-    schedule = parse_schedule(fields)
-    timezone = parse_timezone(fields)
-    every = fields.duration("every", allow_zero=False, maximum=LONGEST)
-    if every is not None and every < SHORTEST_EVERY:
-        problems.add(fields.at("every"), f"must be at least 1s, got {describe(table['every'])}")
-        every = None
-    if "schedule" in table and "every" in table:
-        problems.add(
-            fields.at("every"), "a pipeline has either a cron `schedule` or an interval `every`"
-        )
+    schedule, timezone, every = parse_timing(fields, "pipeline")
     if "timezone" in table and "schedule" not in table:
         problems.add(
             fields.at("timezone"),
@@ -99,6 +89,21 @@ def parse_triggers(table: Mapping[str, Any], path: KeyPath, problems: Problems) 
         on_alert=tuple(dict.fromkeys(on_alert)),
         cooldown=DEFAULT_COOLDOWN if cooldown is None else cooldown,
     )
+
+
+def parse_timing(fields: Fields, owner: str) -> tuple[str | None, str, float | None]:
+    """The `schedule`, `timezone` and `every` of a pipeline's or monitor's table (`owner`
+    names which): at most one of a schedule and an interval, each None when absent or
+    reported."""
+    schedule = parse_schedule(fields)
+    timezone = parse_timezone(fields)
+    every = fields.interval("every", maximum=LONGEST)
+    if "schedule" in fields.table and "every" in fields.table:
+        fields.problems.add(
+            fields.at("every"), f"a {owner} has either a cron `schedule` or an interval `every`"
+        )
+        every = None
+    return schedule, timezone, every
 
 
 def parse_schedule(fields: Fields) -> str | None:
