@@ -16,7 +16,7 @@ from shipdeck.model import AutoPromoteSpec, PolicyTerm
 from shipdeck.model.automation import DEFAULT_ROLLBACK_AFTER
 from shipdeck.workspace.fields import Fields
 from shipdeck.workspace.gates import OPERATORS
-from shipdeck.workspace.problems import describe, did_you_mean, quoted
+from shipdeck.workspace.problems import describe, not_an_environment, quoted
 
 AUTOMATION_KEYS = ("health_every", "auto_rollback", "rollback_after", "auto_promote")
 PROMOTE_KEYS = ("to", "if", "allow_prod")
@@ -66,8 +66,7 @@ def _health_every(fields: Fields, environments: list[str], health: str | None) -
             if env not in environments:
                 fields.problems.add(
                     (*where, env),
-                    f"{quoted(env)} is not an environment of this service"
-                    f"{did_you_mean(env, environments)}; environments: {', '.join(environments)}",
+                    not_an_environment(env, environments),
                 )
                 continue
             seconds = Fields(raw, where, fields.problems).interval(
@@ -89,8 +88,7 @@ def _auto_rollback(fields: Fields, environments: list[str], every: dict[str, flo
         if env not in environments:
             fields.problems.add(
                 where,
-                f"{quoted(env)} is not an environment of this service"
-                f"{did_you_mean(env, environments)}; environments: {', '.join(environments)}",
+                not_an_environment(env, environments),
                 line_of=line_of,
             )
         elif env in chosen:
@@ -149,8 +147,7 @@ def _auto_promote(
     if to and to not in environments:
         problems.add(
             fields.at("to"),
-            f"{quoted(to)} is not an environment of this service"
-            f"{did_you_mean(to, environments)}; environments: {', '.join(environments)}",
+            not_an_environment(to, environments),
         )
     elif to and _production(to, environments) and not allow_prod:
         problems.add(

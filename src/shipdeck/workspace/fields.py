@@ -33,22 +33,22 @@ def named_tables(
     path: KeyPath,
     problems: Problems,
     check_name: Callable[[str, KeyPath], None],
-) -> Iterator[tuple[str, KeyPath, dict[str, Any]]]:
-    """Each `NAME = { ... }` of `section`, a table of tables (`[services.NAME]`), with its path.
-    Every name goes through `check_name` first; an entry that is not a table is reported and
-    left out (a section that is not a table too)."""
+) -> Iterator[tuple[str, Fields]]:
+    """Each `NAME = { ... }` of `section`, a table of tables (`[services.NAME]`), with the
+    fields of its table. Every name goes through `check_name` first; an entry that is not a
+    table is reported and left out (a section that is not a table too)."""
     for name, body in (as_table(section, path, problems) or {}).items():
         where = (*path, name)
         check_name(name, where)
         table = as_table(body, where, problems)
         if table is not None:
-            yield name, where, table
+            yield name, Fields(table, where, problems)
 
 
 class Fields:
     """Reads the keys of one table, reporting problems under the table's path."""
 
-    def __init__(self, table: Mapping[str, object], path: KeyPath, problems: Problems) -> None:
+    def __init__(self, table: Mapping[str, Any], path: KeyPath, problems: Problems) -> None:
         self.table = table
         self.path = path
         self.problems = problems
@@ -62,8 +62,13 @@ class Fields:
         table = as_table(value, path, problems)
         if table is None:
             return None
-        problems.check_keys(table, path, keys)
-        return cls(table, path, problems)
+        fields = cls(table, path, problems)
+        fields.check_keys(keys)
+        return fields
+
+    def check_keys(self, allowed: Iterable[str]) -> None:
+        """Report every key of the table that is not in `allowed`."""
+        self.problems.check_keys(self.table, self.path, allowed)
 
     def at(self, key: str) -> KeyPath:
         return (*self.path, key)

@@ -20,8 +20,15 @@ from shipdeck.model import (
 from shipdeck.model.monitor import DEFAULT_CHECK_TIMEOUT
 from shipdeck.workspace.fields import Fields, named_tables
 from shipdeck.workspace.locate import KeyPath
-from shipdeck.workspace.pipelines import MAX_NAME, MAX_TIMEOUT, NAME, NAME_RULE, check_cwd
-from shipdeck.workspace.problems import Problems, describe, did_you_mean, quoted
+from shipdeck.workspace.pipelines import (
+    MAX_NAME,
+    MAX_TIMEOUT,
+    NAME,
+    NAME_RULE,
+    check_cwd,
+    registered_models,
+)
+from shipdeck.workspace.problems import describe, did_you_mean, quoted
 from shipdeck.workspace.triggers import parse_timing
 
 if TYPE_CHECKING:
@@ -59,25 +66,22 @@ def monitors_section(raw: object, context: SectionContext) -> dict[str, Any]:
             problems.add(path, f"monitor name must be at most {MAX_NAME} characters")
 
     monitors = {
-        name: _monitor(name, table, path, problems, pipelines, services)
-        for name, path, table in named_tables(raw, ("monitors",), problems, check_name)
+        name: _monitor(name, fields, pipelines, services)
+        for name, fields in named_tables(raw, ("monitors",), problems, check_name)
     }
     return {"monitors": monitors}
 
 
 def _monitor(
     name: str,
-    table: dict[str, Any],
-    path: KeyPath,
-    problems: Problems,
+    fields: Fields,
     pipelines: dict[str, PipelineSpec],
     services: dict[str, ServiceSpec],
 ) -> MonitorSpec:
-    problems.check_keys(table, path, MONITOR_KEYS)
-    fields = Fields(table, path, problems)
+    fields.check_keys(MONITOR_KEYS)
     schedule, timezone, every = parse_timing(fields, "monitor")
-    if "timezone" in table and "schedule" not in table:
-        problems.add(fields.at("timezone"), "applies to a cron `schedule`")
+    if "timezone" in fields.table and "schedule" not in fields.table:
+        fields.problems.add(fields.at("timezone"), "applies to a cron `schedule`")
     timeout = fields.duration("timeout", allow_zero=False, maximum=MAX_TIMEOUT)
     return MonitorSpec(
         name=name,
@@ -145,12 +149,7 @@ def _watches(
         fields.problems.add(where, "set exactly one of 'model' or 'service' (with its 'env')")
         return {}
     if model is not None:
-        registered = {
-            task.registers.model
-            for spec in pipelines.values()
-            for task in spec.tasks.values()
-            if task.registers is not None
-        }
+        registered = registered_models(pipelines)
         if model not in registered:
             fields.problems.add(
                 inner.at("model"),

@@ -6,6 +6,7 @@ import functools
 import math
 import posixpath
 import re
+from collections.abc import Mapping
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -56,22 +57,22 @@ def load_pipelines(raw: object, problems: Problems) -> dict[str, PipelineSpec]:
     """Every pipeline in the section, in file order; problems are reported, not raised."""
     check_pipeline_name = functools.partial(_check_name, "pipeline", problems)
     pipelines = {
-        name: _pipeline(name, table, path, problems)
-        for name, path, table in named_tables(raw, ("pipelines",), problems, check_pipeline_name)
+        name: _pipeline(name, fields)
+        for name, fields in named_tables(raw, ("pipelines",), problems, check_pipeline_name)
     }
     check_trigger_references(pipelines, problems)
     return pipelines
 
 
-def _pipeline(name: str, table: dict[str, Any], path: KeyPath, problems: Problems) -> PipelineSpec:
-    problems.check_keys(table, path, PIPELINE_KEYS)
-    fields = Fields(table, path, problems)
+def _pipeline(name: str, fields: Fields) -> PipelineSpec:
+    fields.check_keys(PIPELINE_KEYS)
+    table, path, problems = fields.table, fields.path, fields.problems
     tasks_path = (*path, "tasks")
     tasks_table = as_table(table["tasks"], tasks_path, problems) if "tasks" in table else {}
     check_task_name = functools.partial(_check_name, "task", problems)
     tasks = {
-        task_name: _task(task_name, task_table, task_path, problems)
-        for task_name, task_path, task_table in named_tables(
+        task_name: _task(task_name, task_fields)
+        for task_name, task_fields in named_tables(
             tasks_table or {}, tasks_path, problems, check_task_name
         )
     }
@@ -90,6 +91,16 @@ def _pipeline(name: str, table: dict[str, Any], path: KeyPath, problems: Problem
     )
 
 
+def registered_models(pipelines: Mapping[str, PipelineSpec]) -> set[str]:
+    """The models the tasks of `pipelines` register."""
+    return {
+        task.registers.model
+        for spec in pipelines.values()
+        for task in spec.tasks.values()
+        if task.registers is not None
+    }
+
+
 def _check_name(kind: str, problems: Problems, name: str, path: KeyPath) -> None:
     if not NAME.fullmatch(name):
         problems.add(path, f"{kind} name {NAME_RULE}")
@@ -97,7 +108,7 @@ def _check_name(kind: str, problems: Problems, name: str, path: KeyPath) -> None
         problems.add(path, f"{kind} name must be at most {MAX_NAME} characters, got {len(name):,}")
 
 
-def _concurrency(table: dict[str, Any], path: KeyPath, problems: Problems) -> int | None:
+def _concurrency(table: Mapping[str, Any], path: KeyPath, problems: Problems) -> int | None:
     if "concurrency" not in table:
         return None
     value = table["concurrency"]
@@ -144,9 +155,8 @@ def _same_but_case(key: str, params: dict[str, ParamValue]) -> str | None:
     return next((name for name in params if name.upper() == key.upper()), None)
 
 
-def _task(name: str, table: dict[str, Any], path: KeyPath, problems: Problems) -> TaskSpec:
-    problems.check_keys(table, path, TASK_KEYS)
-    fields = Fields(table, path, problems)
+def _task(name: str, fields: Fields) -> TaskSpec:
+    fields.check_keys(TASK_KEYS)
     return TaskSpec(
         name=name,
         run=fields.string("run", required=True),
@@ -158,7 +168,7 @@ def _task(name: str, table: dict[str, Any], path: KeyPath, problems: Problems) -
             "retries", maximum=MAX_RETRIES, why=" (each retry runs the whole command again)"
         ),
         retry_delay=fields.duration("retry_delay", allow_zero=True, maximum=MAX_RETRY_DELAY) or 0.0,
-        registers=_registers(table, (*path, "registers"), problems),
+        registers=_registers(fields.table, fields.at("registers"), fields.problems),
         inputs=_inputs(fields),
     )
 
@@ -223,7 +233,7 @@ def _input_problem(item: str) -> str | None:
     return None
 
 
-def _registers(table: dict[str, Any], path: KeyPath, problems: Problems) -> RegisterSpec | None:
+def _registers(table: Mapping[str, Any], path: KeyPath, problems: Problems) -> RegisterSpec | None:
     if "registers" not in table:
         return None
     registers = as_table(table["registers"], path, problems)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 
 from shipdeck.workspace.locate import KeyPath, lines_of
@@ -44,6 +44,15 @@ def clip(text: str) -> str:
 def quoted(text: str) -> str:
     """A key or value as a message quotes it: repr'd, and clipped when long."""
     return repr(clip(text))
+
+
+def not_an_environment(
+    env: str, environments: Sequence[str], quote: Callable[[str], str] = quoted
+) -> str:
+    """The problem with `env`, named where a service's environment belongs."""
+    hint = did_you_mean(env, environments)
+    listed = ", ".join(environments)
+    return f"{quote(env)} is not an environment of this service{hint}; environments: {listed}"
 
 
 def dotted(path: KeyPath) -> str:

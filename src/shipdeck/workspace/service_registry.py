@@ -7,7 +7,7 @@ import re
 
 from shipdeck.model import GateKind, GateSpec
 from shipdeck.workspace.fields import Fields
-from shipdeck.workspace.problems import describe, did_you_mean
+from shipdeck.workspace.problems import describe, not_an_environment
 
 REGISTRY_KEYS = ("registry", "aliases")
 RUNNER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
@@ -51,8 +51,7 @@ def parse_aliases(fields: Fields, environments: list[str], model: str | None) ->
         if env not in environments:
             problems.add(
                 at,
-                f"{env!r} is not an environment of this service"
-                f"{did_you_mean(env, environments)}; environments: {', '.join(environments)}",
+                not_an_environment(env, environments, repr),
             )
         elif (
             not isinstance(alias, str)

@@ -10,8 +10,8 @@ from shipdeck.workspace.automation import AUTOMATION_KEYS, parse_automation
 from shipdeck.workspace.fields import Fields, as_table, named_tables
 from shipdeck.workspace.gates import parse_gate
 from shipdeck.workspace.locate import KeyPath
-from shipdeck.workspace.pipelines import NAME, NAME_RULE
-from shipdeck.workspace.problems import Problems, describe, did_you_mean
+from shipdeck.workspace.pipelines import NAME, NAME_RULE, registered_models
+from shipdeck.workspace.problems import Problems, describe, did_you_mean, not_an_environment
 from shipdeck.workspace.service_registry import (
     REGISTRY_KEYS,
     parse_aliases,
@@ -59,23 +59,17 @@ def services_section(raw: object, context: SectionContext) -> dict[str, Any]:
             problems.add(path, f"service name {NAME_RULE}")
 
     services: dict[str, ServiceSpec] = {}
-    for name, path, table in named_tables(raw, ("services",), problems, check_name):
-        service = _service(name, table, path, problems, pipelines)
+    for name, fields in named_tables(raw, ("services",), problems, check_name):
+        service = _service(name, fields, pipelines)
         if service is not None:
             services[name] = service
     return {"services": services}
 
 
-def _service(
-    name: str,
-    table: dict[str, Any],
-    path: KeyPath,
-    problems: Problems,
-    pipelines: dict[str, PipelineSpec],
-) -> ServiceSpec | None:
+def _service(name: str, fields: Fields, pipelines: dict[str, PipelineSpec]) -> ServiceSpec | None:
+    table, path, problems = fields.table, fields.path, fields.problems
     problems_before = len(problems)
-    problems.check_keys(table, path, SERVICE_KEYS)
-    fields = Fields(table, path, problems)
+    fields.check_keys(SERVICE_KEYS)
     pipeline = fields.optional_string("pipeline")
     model = fields.optional_string("model")
     artifact = fields.optional_string("artifact")
@@ -137,12 +131,7 @@ def _check_pipeline(
 def _check_model(
     model: str, where: KeyPath, problems: Problems, pipelines: dict[str, PipelineSpec]
 ) -> None:
-    registered = {
-        task.registers.model
-        for spec in pipelines.values()
-        for task in spec.tasks.values()
-        if task.registers is not None
-    }
+    registered = registered_models(pipelines)
     if model not in registered:
         hint = did_you_mean(model, registered)
         problems.add(
@@ -188,8 +177,7 @@ def _gates(
         if env not in environments:
             problems.add(
                 where,
-                f"{env!r} is not an environment of this service{did_you_mean(env, environments)}"
-                f"; environments: {', '.join(environments)}",
+                not_an_environment(env, environments, repr),
             )
             continue
         items = Fields(raw, gates_path, problems).string_list(env)
