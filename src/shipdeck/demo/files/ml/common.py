@@ -36,25 +36,25 @@ def param(name, default):
 
 
 def int_param(name, default, low, high):
-    value = param(name, default)
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        fail(f"param {name}={value!r} is not an integer")
+    number = _number_param(name, default, int, "an integer")
     if not low <= number <= high:
         fail(f"param {name}={number} is outside {low}..{high}")
     return number
 
 
 def float_param(name, default, low, high):
-    value = param(name, default)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        fail(f"param {name}={value!r} is not a number")
+    number = _number_param(name, default, float, "a number")
     if not low < number <= high:
         fail(f"param {name}={number} is outside ({low}, {high}]")
     return number
+
+
+def _number_param(name, default, convert, what):
+    value = param(name, default)
+    try:
+        return convert(value)
+    except (TypeError, ValueError):
+        fail(f"param {name}={value!r} is not {what}")
 
 
 def flag_param(name):

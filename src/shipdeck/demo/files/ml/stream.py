@@ -19,37 +19,34 @@ import os
 import random
 import time
 
-from common import FEATURES, LABEL, float_param, int_param, metric, sigmoid
-from prepare import customer
+from common import FEATURES, LABEL, float_param, int_param, metric
+from prepare import CURRENT_PLAN, Plan, customer
 
 STREAM_DIR = "stream"
 
 
-def new_plan_customer(rng):
-    """A customer of the new plan: the population (and what drives churn) has moved."""
-    tenure = rng.randint(1, 24)
-    contract_monthly = 1 if rng.random() < 0.85 else 0
-    autopay = 1 if rng.random() < 0.25 else 0
-    charges = round(rng.uniform(15, 60), 2)
-    calls = min(9, int(rng.expovariate(0.45)))
-    late = min(6, int(rng.expovariate(1.4 - 0.6 * contract_monthly)))
-    risk = (
-        -1.0
-        - 0.12 * tenure
-        + 0.04 * (charges - 35)
-        + 0.9 * calls
-        - 1.2 * autopay
-        + 0.8 * late
-        + rng.gauss(0, 0.3)
-    )
-    churned = 1 if rng.random() < sigmoid(risk) else 0
-    return [tenure, charges, calls, contract_monthly, autopay, late, churned]
+NEW_PLAN = Plan(
+    longest_tenure=24,
+    monthly_share=0.85,
+    autopay_share=0.25,
+    charges=(15, 60),
+    calls_rate=0.45,
+    base_risk=-1.0,
+    per_month=0.12,
+    per_charge=0.04,
+    typical_charges=35,
+    per_call=0.9,
+    per_monthly_contract=0.0,
+    per_autopay=1.2,
+    per_late_payment=0.8,
+)
+"""The new cheap monthly plan: the population (and what drives churn) has moved."""
 
 
 def batch_rows(seed, number, rows, drift_from):
     rng = random.Random(seed * 100_003 + number)
-    make = new_plan_customer if number >= drift_from else customer
-    return [make(rng) for _ in range(rows)]
+    plan = NEW_PLAN if number >= drift_from else CURRENT_PLAN
+    return [customer(rng, plan) for _ in range(rows)]
 
 
 def write_csv(path, rows):
