@@ -64,10 +64,7 @@ def _health_every(fields: Fields, environments: list[str], health: str | None) -
         every: dict[str, float] = {}
         for env in raw:
             if env not in environments:
-                fields.problems.add(
-                    (*where, env),
-                    not_an_environment(env, environments),
-                )
+                fields.problems.add((*where, env), not_an_environment(env, environments))
                 continue
             seconds = Fields(raw, where, fields.problems).interval(
                 env, maximum=LONGEST_HEALTH_EVERY
@@ -145,10 +142,7 @@ def _auto_promote(
         problems.add(fields.at("allow_prod"), f"must be true or false, got {describe(allow_prod)}")
         allow_prod = False
     if to and to not in environments:
-        problems.add(
-            fields.at("to"),
-            not_an_environment(to, environments),
-        )
+        problems.add(fields.at("to"), not_an_environment(to, environments))
     elif to and _production(to, environments) and not allow_prod:
         problems.add(
             fields.at("to"),

@@ -49,7 +49,8 @@ def quoted(text: str) -> str:
 def not_an_environment(
     env: str, environments: Sequence[str], quote: Callable[[str], str] = quoted
 ) -> str:
-    """The problem with `env`, named where a service's environment belongs."""
+    """The problem with `env` where one of a service's `environments` belongs, with the
+    closest one and the list; `quote` shows `env` (repr keeps a long name whole)."""
     hint = did_you_mean(env, environments)
     listed = ", ".join(environments)
     return f"{quote(env)} is not an environment of this service{hint}; environments: {listed}"

@@ -49,10 +49,7 @@ def parse_aliases(fields: Fields, environments: list[str], model: str | None) ->
     for env, alias in raw.items():
         at = (*where, env)
         if env not in environments:
-            problems.add(
-                at,
-                not_an_environment(env, environments, repr),
-            )
+            problems.add(at, not_an_environment(env, environments, repr))
         elif (
             not isinstance(alias, str)
             or not ALIAS_NAME.fullmatch(alias)

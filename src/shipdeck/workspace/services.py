@@ -175,10 +175,7 @@ def _gates(
     for env in raw:
         where = (*gates_path, env)
         if env not in environments:
-            problems.add(
-                where,
-                not_an_environment(env, environments, repr),
-            )
+            problems.add(where, not_an_environment(env, environments, repr))
             continue
         items = Fields(raw, gates_path, problems).string_list(env)
         parsed: list[GateSpec] = []
