@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from shipdeck.cli.arguments import Subcommands, add_command, add_json_option
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.monitors import monitor_runner
 from shipdeck.cli.output import dump_json, listed_as_json_or_none, table, timestamp
@@ -13,9 +14,12 @@ from shipdeck.formatting import format_number
 from shipdeck.model import Alert
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
+def register(sub: Subcommands) -> None:
+    p = add_command(
+        sub,
         "alerts",
+        list_command,
+        needs_file=False,
         help="alerts of monitors, open ones first; acknowledge one",
         description=(
             "List the alerts monitors opened (open ones first), or acknowledge one with a note"
@@ -25,14 +29,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--open", action="store_true", help="only the open ones")
     p.add_argument("--monitor", metavar="NAME", help="only this monitor's")
     p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
-    p.add_argument("--json", action="store_true", help="the list as JSON")
-    p.set_defaults(handler=list_command, needs_file=False)
+    add_json_option(p, "the list as JSON")
     actions = p.add_subparsers(dest="alerts_command", metavar="ACTION")
-    ack = actions.add_parser("ack", help="acknowledge an alert (recorded, with who)")
+    ack = add_command(
+        actions,
+        "ack",
+        ack_command,
+        needs_file=False,
+        help="acknowledge an alert (recorded, with who)",
+    )
     ack.add_argument("id", metavar="ID", help="the alert's number (3 or #3)")
     ack.add_argument("--note", required=True, help="what is being done about it")
-    ack.add_argument("--json", action="store_true", help="the alert as JSON")
-    ack.set_defaults(handler=ack_command, needs_file=False)
+    add_json_option(ack, "the alert as JSON")
 
 
 async def list_command(args: argparse.Namespace, ctx: CliContext) -> int:

@@ -7,6 +7,7 @@ import asyncio
 import shlex
 from pathlib import Path
 
+from shipdeck.cli.arguments import Subcommands, add_command
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import status_text, table
 from shipdeck.cli.progress import follow_run
@@ -25,9 +26,11 @@ KEY_METRICS: dict[str, list[tuple[str, str, bool]]] = {
 }
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    demo = sub.add_parser(
+def register(sub: Subcommands) -> None:
+    demo = add_command(
+        sub,
         "demo",
+        demo_command,
         help="open the TUI on the demo workspace (written first if needed)",
         usage="shipdeck demo [DIR] | shipdeck demo init DIR [--force] | shipdeck demo run [DIR]",
         description=(
@@ -42,7 +45,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="init: write into a non-empty DIR (overwrites demo files)",
     )
-    demo.set_defaults(handler=demo_command)
 
 
 async def demo_command(args: argparse.Namespace, ctx: CliContext) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from shipdeck.cli.arguments import Handler, Subcommands, add_command, add_json_option
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import colour_enabled, dump_json, listed_as_json_or_none, table, timestamp
 from shipdeck.logtext import terminal_colours, visible
@@ -42,44 +43,54 @@ FOLLOW_WAIT = 0.5
 """Seconds one wait for events may take while following a deploy run's log."""
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("deployments", help="what each environment of each service holds")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=deployments_command, needs_file=False)
+def register(sub: Subcommands) -> None:
+    p = add_command(
+        sub,
+        "deployments",
+        deployments_command,
+        needs_file=False,
+        help="what each environment of each service holds",
+    )
+    add_json_option(p)
 
-    p = sub.add_parser("deploy", help="deploy a revision (v3, r12, an alias) to an environment")
+    p = add_command(
+        sub,
+        "deploy",
+        deploy_command,
+        help="deploy a revision (v3, r12, an alias) to an environment",
+    )
     p.add_argument("service", metavar="SERVICE")
     p.add_argument("revision", metavar="REVISION")
     p.add_argument("--env", required=True, metavar="ENV")
     _action_options(p, force=True)
-    p.set_defaults(handler=deploy_command)
 
-    p = sub.add_parser("promote", help="deploy the previous environment's revision to ENV")
+    p = add_command(
+        sub, "promote", promote_command, help="deploy the previous environment's revision to ENV"
+    )
     p.add_argument("service", metavar="SERVICE")
     p.add_argument("--to", dest="env", required=True, metavar="ENV")
     _action_options(p, force=True)
-    p.set_defaults(handler=promote_command)
 
-    p = sub.add_parser("rollback", help="return an environment to its previous revision")
+    p = add_command(
+        sub, "rollback", rollback_command, help="return an environment to its previous revision"
+    )
     p.add_argument("service", metavar="SERVICE")
     p.add_argument("--env", required=True, metavar="ENV")
     p.add_argument("--to", dest="revision", metavar="REV", help="an earlier revision of ENV")
     _action_options(p, force=False)
-    p.set_defaults(handler=rollback_command)
 
-    p = sub.add_parser("history", help="every action on a service: who, when, outcome, gates")
-    p.add_argument("service", metavar="SERVICE")
-    p.add_argument("--env", metavar="ENV")
-    p.add_argument("--limit", type=int, default=50)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=history_command, needs_file=False)
-
-    p = sub.add_parser("health", help="a service's scheduled health checks (health_every)")
-    p.add_argument("service", metavar="SERVICE")
-    p.add_argument("--env", metavar="ENV")
-    p.add_argument("--limit", type=int, default=20)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=health_command, needs_file=False)
+    # A service's records, newest first, for all its environments or one: what was done to
+    # it, and its scheduled health checks.
+    records: list[tuple[str, Handler, int, str]] = [
+        ("history", history_command, 50, "every action on a service: who, when, outcome, gates"),
+        ("health", health_command, 20, "a service's scheduled health checks (health_every)"),
+    ]
+    for name, handler, limit, text in records:
+        p = add_command(sub, name, handler, needs_file=False, help=text)
+        p.add_argument("service", metavar="SERVICE")
+        p.add_argument("--env", metavar="ENV")
+        p.add_argument("--limit", type=int, default=limit)
+        add_json_option(p)
 
 
 def _action_options(p: argparse.ArgumentParser, *, force: bool) -> None:

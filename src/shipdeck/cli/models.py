@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from shipdeck.cli.arguments import Subcommands, add_command, add_json_option
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.lineage import (
     code_cell,
@@ -23,25 +24,38 @@ _ARROWS = {MetricDirection.MAX: "↑", MetricDirection.MIN: "↓"}
 BEST = "★"
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
+def register(sub: Subcommands) -> None:
+    p = add_command(
+        sub,
         "models",
+        models_command,
+        needs_file=False,
         help="registered models, one model's versions, or one version and what it came from",
     )
     p.add_argument("name", nargs="?", metavar="NAME")
     p.add_argument(
         "version", nargs="?", metavar="VERSION", help="v3, 3, an alias or latest: its lineage"
     )
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=models_command, needs_file=False)
+    add_json_option(p)
 
-    p = sub.add_parser("alias", help="point an alias (champion, ...) at a model version")
+    p = add_command(
+        sub,
+        "alias",
+        alias_command,
+        needs_file=False,
+        help="point an alias (champion, ...) at a model version",
+    )
     p.add_argument("model", metavar="MODEL")
     p.add_argument("alias", metavar="ALIAS")
     p.add_argument("version", metavar="VERSION", help="v3, 3, or another alias")
-    p.set_defaults(handler=alias_command, needs_file=False)
 
-    p = sub.add_parser("compare", help="params and metrics of runs or model versions side by side")
+    p = add_command(
+        sub,
+        "compare",
+        compare_command,
+        needs_file=False,
+        help="params and metrics of runs or model versions side by side",
+    )
     p.add_argument(
         "refs",
         nargs="+",
@@ -49,8 +63,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="a run (12, #12, last) or a model version (churn@v3, churn@champion); two or more",
     )
     p.add_argument("--only-diff", action="store_true", help="hide rows where all values agree")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=compare_command, needs_file=False)
+    add_json_option(p)
 
 
 async def models_command(args: argparse.Namespace, ctx: CliContext) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from shipdeck.cli.arguments import Subcommands, add_command, add_json_option
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json, listed_as_json_or_none, table, timestamp
 from shipdeck.formatting import format_number
@@ -22,29 +23,39 @@ VERDICT_TEXT = {
 }
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
+def register(sub: Subcommands) -> None:
+    p = add_command(
+        sub,
         "monitors",
+        list_command,
+        needs_file=False,
         help="monitors: current values, thresholds, state; check one now; its history",
         description=(
             "List the workspace's monitors with their last values, thresholds, state and open"
             " alerts; run a check now; show a monitor's checks. See docs/monitoring.md."
         ),
     )
-    p.add_argument("--json", action="store_true", help="the list as JSON")
-    p.set_defaults(handler=list_command, needs_file=False)
+    add_json_option(p, "the list as JSON")
     actions = p.add_subparsers(dest="monitors_command", metavar="ACTION")
-    check = actions.add_parser(
-        "check", help="run a check now: exit 0 within thresholds, 1 when it alerts or fails"
+    check = add_command(
+        actions,
+        "check",
+        check_command,
+        needs_file=False,
+        help="run a check now: exit 0 within thresholds, 1 when it alerts or fails",
     )
     check.add_argument("name", metavar="NAME")
-    check.add_argument("--json", action="store_true", help="the check as JSON")
-    check.set_defaults(handler=check_command, needs_file=False)
-    history = actions.add_parser("history", help="a monitor's checks, newest first")
+    add_json_option(check, "the check as JSON")
+    history = add_command(
+        actions,
+        "history",
+        history_command,
+        needs_file=False,
+        help="a monitor's checks, newest first",
+    )
     history.add_argument("name", metavar="NAME")
     history.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
-    history.add_argument("--json", action="store_true", help="the checks as JSON")
-    history.set_defaults(handler=history_command, needs_file=False)
+    add_json_option(history, "the checks as JSON")
 
 
 async def monitor_runner(ctx: CliContext) -> Runner:

@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from shipdeck.cli.arguments import Subcommands, add_command, add_json_option
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json, table
 from shipdeck.config import (
@@ -30,19 +31,17 @@ if TYPE_CHECKING:
 PING_TIMEOUT = 3.0
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: Subcommands) -> None:
     p = sub.add_parser("runner", help="the workspace runner and configured remote runners")
     actions = p.add_subparsers(dest="runner_command", metavar="ACTION", required=True)
 
-    s = actions.add_parser("status", help="is the workspace runner (daemon) running?")
-    s.add_argument("--json", action="store_true")
-    s.set_defaults(handler=status_command)
+    for name, handler, text in (
+        ("status", status_command, "is the workspace runner (daemon) running?"),
+        ("ls", ls_command, "configured runners with reachability, version, latency"),
+    ):
+        add_json_option(add_command(actions, name, handler, help=text))
 
-    s = actions.add_parser("ls", help="configured runners with reachability, version, latency")
-    s.add_argument("--json", action="store_true")
-    s.set_defaults(handler=ls_command)
-
-    s = actions.add_parser("add", help="add a runner to the user config")
+    s = add_command(actions, "add", add_runner_command, help="add a runner to the user config")
     s.add_argument("name")
     s.add_argument("url", help="http(s)://HOST:PORT or unix:PATH")
     s.add_argument(
@@ -60,11 +59,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="kind mlflow: HTTP basic auth as USER, the token being the password",
     )
     s.add_argument("--read-only", action="store_true", help="never offer actions on it")
-    s.set_defaults(handler=add_command)
 
-    s = actions.add_parser("rm", help="remove a runner from the user config")
+    s = add_command(actions, "rm", rm_command, help="remove a runner from the user config")
     s.add_argument("name")
-    s.set_defaults(handler=rm_command)
 
 
 def _uptime(info: RunnerInfo) -> float:
@@ -233,7 +230,7 @@ async def ls_command(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
-async def add_command(args: argparse.Namespace, ctx: CliContext) -> int:
+async def add_runner_command(args: argparse.Namespace, ctx: CliContext) -> int:
     table = {
         "kind": args.kind,
         "name": args.name,

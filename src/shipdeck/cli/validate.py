@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 
+from shipdeck.cli.arguments import Subcommands, add_command
 from shipdeck.cli.context import CliContext
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("validate", help="check the workspace file and report every problem")
-    p.set_defaults(handler=validate_command)
+def register(sub: Subcommands) -> None:
+    add_command(
+        sub, "validate", validate_command, help="check the workspace file and report every problem"
+    )
 
 
 async def validate_command(args: argparse.Namespace, ctx: CliContext) -> int:
