@@ -35,13 +35,10 @@ def register(sub: Subcommands) -> None:
     p = sub.add_parser("runner", help="the workspace runner and configured remote runners")
     actions = p.add_subparsers(dest="runner_command", metavar="ACTION", required=True)
 
-    for name, handler, text in (
-        ("status", status_command, "is the workspace runner (daemon) running?"),
-        ("ls", ls_command, "configured runners with reachability, version, latency"),
-    ):
-        add_json_option(add_command(actions, name, handler, help=text))
+    add_json_option(add_command(actions, "status", status_command))
+    add_json_option(add_command(actions, "ls", ls_command))
 
-    s = add_command(actions, "add", add_runner_command, help="add a runner to the user config")
+    s = add_command(actions, "add", add_runner_command)
     s.add_argument("name")
     s.add_argument("url", help="http(s)://HOST:PORT or unix:PATH")
     s.add_argument(
@@ -60,7 +57,7 @@ def register(sub: Subcommands) -> None:
     )
     s.add_argument("--read-only", action="store_true", help="never offer actions on it")
 
-    s = add_command(actions, "rm", rm_command, help="remove a runner from the user config")
+    s = add_command(actions, "rm", rm_command)
     s.add_argument("name")
 
 
@@ -78,6 +75,7 @@ def _file_problems(ctx: CliContext) -> list[str]:
 
 
 async def status_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """is the workspace runner (daemon) running?"""
     from shipdeck.runners import daemon
 
     # Whatever state the file is in: the daemon holds the configuration it loaded.
@@ -117,51 +115,57 @@ async def status_command(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0 if state.running else 1
 
 
-class _EngineApi(Protocol):
+class _Api(Protocol):
     async def close(self) -> None: ...
 
 
-_Api = TypeVar("_Api", bound=_EngineApi)
+_Client = TypeVar("_Client", bound=_Api)
 
 
-async def _ping_engine(
+async def _reach(
     row: dict[str, Any],
-    kind: str,
-    make: Callable[[], _Api],
-    ask_version: Callable[[_Api], Awaitable[str]],
+    make: Callable[[], _Client],
+    ask: Callable[[_Client], Awaitable[dict[str, Any]]],
 ) -> dict[str, Any]:
-    """The row of a runner of another engine's kind: reachable, its version, the latency."""
+    """The row of a runner: reachable, with what `ask` found out (its version, the latency),
+    or not, with why."""
     try:
-        api = make()
+        client = make()
     except ShipdeckError as error:
         return {**row, "reachable": False, "error": str(error)}
     try:
         async with asyncio.timeout(PING_TIMEOUT + 1):
-            started = time.perf_counter()
-            version = await ask_version(api)
-            latency = time.perf_counter() - started
+            found = await ask(client)
     except ShipdeckError as error:
         return {**row, "reachable": False, "error": str(error)}
     except TimeoutError:
         return {**row, "reachable": False, "error": "timed out"}
     finally:
-        await api.close()
-    return {
-        **row,
-        "reachable": True,
-        "version": f"{kind} {version}".strip(),
-        "latency_ms": round(latency * 1000, 2),
-    }
+        await client.close()
+    return {**row, "reachable": True, **found}
+
+
+def _timed_version(
+    kind: str, ask_version: Callable[[_Client], Awaitable[str]]
+) -> Callable[[_Client], Awaitable[dict[str, Any]]]:
+    """What to ask a runner of another engine's kind: its version, timed."""
+
+    async def ask(api: _Client) -> dict[str, Any]:
+        started = time.perf_counter()
+        version = await ask_version(api)
+        latency = time.perf_counter() - started
+        return {"version": f"{kind} {version}".strip(), "latency_ms": round(latency * 1000, 2)}
+
+    return ask
 
 
 async def _ping_mlflow(entry: RunnerEntry, row: dict[str, Any]) -> dict[str, Any]:
     from shipdeck.runners.mlflow.open import open_api
 
-    return await _ping_engine(
+    return await _reach(
         row,
-        "mlflow",
         lambda: open_api(entry, timeout=PING_TIMEOUT),
-        lambda api: api.server_version(),
+        _timed_version("mlflow", lambda api: api.server_version()),
     )
 
 
@@ -169,11 +173,10 @@ async def _ping_prefect(entry: RunnerEntry, row: dict[str, Any]) -> dict[str, An
     from shipdeck.runners.prefect.api import PrefectApi
 
     basic = isinstance(entry, PrefectEntry) and entry.auth == "basic"
-    return await _ping_engine(
+    return await _reach(
         row,
-        "prefect",
         lambda: PrefectApi(entry.url, name=entry.name, api_key=runner_token(entry), basic=basic),
-        lambda api: api.version(),
+        _timed_version("prefect", lambda api: api.version()),
     )
 
 
@@ -185,31 +188,26 @@ async def _ping(entry: RunnerEntry) -> dict[str, Any]:
         return await _ping_mlflow(entry, row)
     if isinstance(entry, PrefectEntry):
         return await _ping_prefect(entry, row)
-    try:
-        client = RemoteRunner(
+
+    async def ask(client: RemoteRunner) -> dict[str, Any]:
+        info, latency = await client.ping()
+        return {
+            "version": info.version,
+            "latency_ms": round(latency * 1000, 2),
+            "read_only": entry.read_only or info.read_only,
+        }
+
+    return await _reach(
+        row,
+        lambda: RemoteRunner(
             entry.url, token=runner_token(entry), name=entry.name, timeout=PING_TIMEOUT
-        )
-    except ShipdeckError as error:
-        return {**row, "reachable": False, "error": str(error)}
-    try:
-        async with asyncio.timeout(PING_TIMEOUT + 1):
-            info, latency = await client.ping()
-    except ShipdeckError as error:
-        return {**row, "reachable": False, "error": str(error)}
-    except TimeoutError:
-        return {**row, "reachable": False, "error": "timed out"}
-    finally:
-        await client.close()
-    return {
-        **row,
-        "reachable": True,
-        "version": info.version,
-        "latency_ms": round(latency * 1000, 2),
-        "read_only": entry.read_only or info.read_only,
-    }
+        ),
+        ask,
+    )
 
 
 async def ls_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """configured runners with reachability, version, latency"""
     entries = load_runners()
     rows = await asyncio.gather(*(_ping(entry) for entry in entries))
     if args.json:
@@ -231,6 +229,7 @@ async def ls_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def add_runner_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """add a runner to the user config"""
     table = {
         "kind": args.kind,
         "name": args.name,
@@ -251,6 +250,7 @@ async def add_runner_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def rm_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """remove a runner from the user config"""
     path = remove_runner(args.name)
     ctx.print(f"removed runner {args.name} from {path}")
     return 0
