@@ -15,35 +15,24 @@ from shipdeck.model import Alert
 
 
 def register(sub: Subcommands) -> None:
-    p = add_command(
-        sub,
-        "alerts",
-        list_command,
-        needs_file=False,
-        help="alerts of monitors, open ones first; acknowledge one",
-        description=(
-            "List the alerts monitors opened (open ones first), or acknowledge one with a note"
-            " (recorded with who and when). See docs/monitoring.md."
-        ),
-    )
+    p = add_command(sub, "alerts", list_command, needs_file=False)
     p.add_argument("--open", action="store_true", help="only the open ones")
     p.add_argument("--monitor", metavar="NAME", help="only this monitor's")
     p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     add_json_option(p, "the list as JSON")
     actions = p.add_subparsers(dest="alerts_command", metavar="ACTION")
-    ack = add_command(
-        actions,
-        "ack",
-        ack_command,
-        needs_file=False,
-        help="acknowledge an alert (recorded, with who)",
-    )
+    ack = add_command(actions, "ack", ack_command, needs_file=False)
     ack.add_argument("id", metavar="ID", help="the alert's number (3 or #3)")
     ack.add_argument("--note", required=True, help="what is being done about it")
     add_json_option(ack, "the alert as JSON")
 
 
 async def list_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """alerts of monitors, open ones first; acknowledge one
+
+    List the alerts monitors opened (open ones first), or acknowledge one with a note (recorded
+    with who and when). See docs/monitoring.md.
+    """
     runner = await monitor_runner(ctx)
     listed = await runner.alerts(
         open_only=args.open, monitor=args.monitor, limit=max(1, min(args.limit, 1000))
@@ -82,6 +71,7 @@ def _state(alert: Alert) -> str:
 
 
 async def ack_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """acknowledge an alert (recorded, with who)"""
     text = args.id.strip().removeprefix("#")
     if not text.isdigit() or not 0 < int(text) < 2**53:
         raise InvalidInput(f"alert {args.id!r}: expected an alert number like 3 or #3")

@@ -31,13 +31,7 @@ def register(sub: Subcommands) -> None:
         sub,
         "demo",
         demo_command,
-        help="open the TUI on the demo workspace (written first if needed)",
         usage="shipdeck demo [DIR] | shipdeck demo init DIR [--force] | shipdeck demo run [DIR]",
-        description=(
-            "shipdeck demo [DIR]: write the demo workspace (default: the user data directory) "
-            "if needed and open the TUI on it. demo init DIR: only write it. demo run [DIR]: "
-            "run its pipelines headless and print a summary."
-        ),
     )
     demo.add_argument("words", nargs="*", metavar="ARGS")
     demo.add_argument(
@@ -48,6 +42,12 @@ def register(sub: Subcommands) -> None:
 
 
 async def demo_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """open the TUI on the demo workspace (written first if needed)
+
+    shipdeck demo [DIR]: write the demo workspace (default: the user data directory) if needed
+    and open the TUI on it. demo init DIR: only write it. demo run [DIR]: run its pipelines
+    headless and print a summary.
+    """
     words: list[str] = args.words
     action = words[0] if words and words[0] in ("init", "run") else "open"
     rest = words[1:] if action != "open" else words

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from shipdeck.cli.arguments import Handler, Subcommands, add_command, add_json_option
+from shipdeck.cli.arguments import Subcommands, add_command, add_json_option
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import colour_enabled, dump_json, listed_as_json_or_none, table, timestamp
 from shipdeck.logtext import terminal_colours, visible
@@ -44,36 +44,21 @@ FOLLOW_WAIT = 0.5
 
 
 def register(sub: Subcommands) -> None:
-    p = add_command(
-        sub,
-        "deployments",
-        deployments_command,
-        needs_file=False,
-        help="what each environment of each service holds",
-    )
+    p = add_command(sub, "deployments", deployments_command, needs_file=False)
     add_json_option(p)
 
-    p = add_command(
-        sub,
-        "deploy",
-        deploy_command,
-        help="deploy a revision (v3, r12, an alias) to an environment",
-    )
+    p = add_command(sub, "deploy", deploy_command)
     p.add_argument("service", metavar="SERVICE")
     p.add_argument("revision", metavar="REVISION")
     p.add_argument("--env", required=True, metavar="ENV")
     _action_options(p, force=True)
 
-    p = add_command(
-        sub, "promote", promote_command, help="deploy the previous environment's revision to ENV"
-    )
+    p = add_command(sub, "promote", promote_command)
     p.add_argument("service", metavar="SERVICE")
     p.add_argument("--to", dest="env", required=True, metavar="ENV")
     _action_options(p, force=True)
 
-    p = add_command(
-        sub, "rollback", rollback_command, help="return an environment to its previous revision"
-    )
+    p = add_command(sub, "rollback", rollback_command)
     p.add_argument("service", metavar="SERVICE")
     p.add_argument("--env", required=True, metavar="ENV")
     p.add_argument("--to", dest="revision", metavar="REV", help="an earlier revision of ENV")
@@ -81,12 +66,8 @@ def register(sub: Subcommands) -> None:
 
     # A service's records, newest first, for all its environments or one: what was done to
     # it, and its scheduled health checks.
-    records: list[tuple[str, Handler, int, str]] = [
-        ("history", history_command, 50, "every action on a service: who, when, outcome, gates"),
-        ("health", health_command, 20, "a service's scheduled health checks (health_every)"),
-    ]
-    for name, handler, limit, text in records:
-        p = add_command(sub, name, handler, needs_file=False, help=text)
+    for name, handler, limit in (("history", history_command, 50), ("health", health_command, 20)):
+        p = add_command(sub, name, handler, needs_file=False)
         p.add_argument("service", metavar="SERVICE")
         p.add_argument("--env", metavar="ENV")
         p.add_argument("--limit", type=int, default=limit)
@@ -115,6 +96,7 @@ async def deploy_runner(ctx: CliContext) -> Runner:
 
 
 async def deploy_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """deploy a revision (v3, r12, an alias) to an environment"""
     runner = await ctx.runner()
     plan = await (await deploy_runner(ctx)).plan(
         DeployAction.DEPLOY, args.service, args.env, revision=args.revision
@@ -123,12 +105,14 @@ async def deploy_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def promote_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """deploy the previous environment's revision to ENV"""
     runner = await ctx.runner()
     plan = await (await deploy_runner(ctx)).plan(DeployAction.PROMOTE, args.service, args.env)
     return await _act(ctx, runner, plan, args)
 
 
 async def rollback_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """return an environment to its previous revision"""
     runner = await ctx.runner()
     plan = await (await deploy_runner(ctx)).plan(
         DeployAction.ROLLBACK, args.service, args.env, revision=args.revision
@@ -260,6 +244,7 @@ def _print_outcome(ctx: CliContext, entry: HistoryEntry) -> None:
 
 
 async def deployments_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """what each environment of each service holds"""
     states = await (await deploy_runner(ctx)).deployments()
     none = "no services declared; add [services.NAME] to the workspace file"
     if listed_as_json_or_none(states, ctx.out, as_json=args.json, none=none):
@@ -289,6 +274,7 @@ async def deployments_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def history_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """every action on a service: who, when, outcome, gates"""
     entries = await (await deploy_runner(ctx)).history(
         args.service, args.env, limit=max(1, args.limit)
     )
@@ -333,6 +319,7 @@ def _note(entry: HistoryEntry) -> str:
 
 
 async def health_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """a service's scheduled health checks (health_every)"""
     runner = await ctx.runner_that(Capability.DEPLOYMENTS)
     checks = await runner.health_checks(args.service, args.env, limit=max(1, args.limit))
     if args.json:

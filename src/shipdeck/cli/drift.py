@@ -14,14 +14,7 @@ _METRIC_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 def register(sub: Subcommands) -> None:
-    p = add_command(
-        sub,
-        "drift",
-        drift_command,
-        needs_file=False,
-        help="data drift between a reference and a current data set (CSV or JSON lines)",
-        description="Compare each column of CURRENT with REFERENCE (see docs/monitoring.md).",
-    )
+    p = add_command(sub, "drift", drift_command, needs_file=False)
     p.add_argument("reference", type=Path, help="the data the model was trained or checked on")
     p.add_argument("current", type=Path, help="the data to check")
     p.add_argument(
@@ -40,6 +33,10 @@ def register(sub: Subcommands) -> None:
 
 
 async def drift_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """data drift between a reference and a current data set (CSV or JSON lines)
+
+    Compare each column of CURRENT with REFERENCE (see docs/monitoring.md).
+    """
     from shipdeck.monitoring.drift import compare_tables
     from shipdeck.monitoring.tables import read_table
 

@@ -17,18 +17,7 @@ SHOWN_PROTECTED = 10
 
 
 def register(sub: Subcommands) -> None:
-    p = add_command(
-        sub,
-        "gc",
-        gc_command,
-        help="delete old runs, their logs and unused artifacts",
-        description=(
-            "Delete finished runs beyond the limits, with their logs and the stored artifacts "
-            "nothing refers to any more. Runs in progress, runs of revisions deployed now or "
-            "that a rollback could return to, and runs that registered a model version are "
-            "always kept. Without --keep or --older-than, the workspace's [retention] applies."
-        ),
-    )
+    p = add_command(sub, "gc", gc_command)
     p.add_argument(
         "--keep", metavar="N", help="keep the newest N runs of each pipeline (0 or more)"
     )
@@ -68,6 +57,13 @@ def limits_from(args: argparse.Namespace, ctx: CliContext) -> RetentionSpec:
 
 
 async def gc_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """delete old runs, their logs and unused artifacts
+
+    Delete finished runs beyond the limits, with their logs and the stored artifacts nothing
+    refers to any more. Runs in progress, runs of revisions deployed now or that a rollback could
+    return to, and runs that registered a model version are always kept. Without --keep or
+    --older-than, the workspace's [retention] applies.
+    """
     if ctx.runner_spec:
         raise InvalidInput(
             "gc works on this machine's workspace (.shipdeck/), not through a runner;"

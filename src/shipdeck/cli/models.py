@@ -25,37 +25,19 @@ BEST = "★"
 
 
 def register(sub: Subcommands) -> None:
-    p = add_command(
-        sub,
-        "models",
-        models_command,
-        needs_file=False,
-        help="registered models, one model's versions, or one version and what it came from",
-    )
+    p = add_command(sub, "models", models_command, needs_file=False)
     p.add_argument("name", nargs="?", metavar="NAME")
     p.add_argument(
         "version", nargs="?", metavar="VERSION", help="v3, 3, an alias or latest: its lineage"
     )
     add_json_option(p)
 
-    p = add_command(
-        sub,
-        "alias",
-        alias_command,
-        needs_file=False,
-        help="point an alias (champion, ...) at a model version",
-    )
+    p = add_command(sub, "alias", alias_command, needs_file=False)
     p.add_argument("model", metavar="MODEL")
     p.add_argument("alias", metavar="ALIAS")
     p.add_argument("version", metavar="VERSION", help="v3, 3, or another alias")
 
-    p = add_command(
-        sub,
-        "compare",
-        compare_command,
-        needs_file=False,
-        help="params and metrics of runs or model versions side by side",
-    )
+    p = add_command(sub, "compare", compare_command, needs_file=False)
     p.add_argument(
         "refs",
         nargs="+",
@@ -67,6 +49,7 @@ def register(sub: Subcommands) -> None:
 
 
 async def models_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """registered models, one model's versions, or one version and what it came from"""
     runner = await ctx.runner_that(Capability.MODELS)
     if args.name is None:
         models = await runner.models()
@@ -156,6 +139,7 @@ def _versions_table(versions: list[ModelVersion]) -> str:
 
 
 async def alias_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """point an alias (champion, ...) at a model version"""
     runner = await ctx.runner_that(Capability.ALIASES)
     move = await runner.alias(args.model, args.alias, args.version)
     before, after = (
@@ -167,6 +151,7 @@ async def alias_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def compare_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """params and metrics of runs or model versions side by side"""
     runner = await ctx.runner_that(Capability.MODELS)
     comparison = await runner.compare(list(args.refs))
     if args.only_diff:

@@ -24,35 +24,13 @@ VERDICT_TEXT = {
 
 
 def register(sub: Subcommands) -> None:
-    p = add_command(
-        sub,
-        "monitors",
-        list_command,
-        needs_file=False,
-        help="monitors: current values, thresholds, state; check one now; its history",
-        description=(
-            "List the workspace's monitors with their last values, thresholds, state and open"
-            " alerts; run a check now; show a monitor's checks. See docs/monitoring.md."
-        ),
-    )
+    p = add_command(sub, "monitors", list_command, needs_file=False)
     add_json_option(p, "the list as JSON")
     actions = p.add_subparsers(dest="monitors_command", metavar="ACTION")
-    check = add_command(
-        actions,
-        "check",
-        check_command,
-        needs_file=False,
-        help="run a check now: exit 0 within thresholds, 1 when it alerts or fails",
-    )
+    check = add_command(actions, "check", check_command, needs_file=False)
     check.add_argument("name", metavar="NAME")
     add_json_option(check, "the check as JSON")
-    history = add_command(
-        actions,
-        "history",
-        history_command,
-        needs_file=False,
-        help="a monitor's checks, newest first",
-    )
+    history = add_command(actions, "history", history_command, needs_file=False)
     history.add_argument("name", metavar="NAME")
     history.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
     add_json_option(history, "the checks as JSON")
@@ -63,6 +41,11 @@ async def monitor_runner(ctx: CliContext) -> Runner:
 
 
 async def list_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """monitors: current values, thresholds, state; check one now; its history
+
+    List the workspace's monitors with their last values, thresholds, state and open alerts; run
+    a check now; show a monitor's checks. See docs/monitoring.md.
+    """
     from shipdeck.runners.live_performance import load_live_performance
 
     runner = await monitor_runner(ctx)
@@ -147,6 +130,7 @@ def _next(info: MonitorInfo) -> str:
 
 
 async def check_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """run a check now: exit 0 within thresholds, 1 when it alerts or fails"""
     check = await (await monitor_runner(ctx)).check_monitor(args.name)
     if args.json:
         dump_json(check, ctx.out)
@@ -171,6 +155,7 @@ def describe_check(check: MonitorCheck) -> list[str]:
 
 
 async def history_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """a monitor's checks, newest first"""
     checks = await (await monitor_runner(ctx)).monitor_history(args.name, limit=max(1, args.limit))
     none = f"{args.name}: no checks yet (shipdeck monitors check {args.name})"
     if listed_as_json_or_none(checks, ctx.out, as_json=args.json, none=none):

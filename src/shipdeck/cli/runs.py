@@ -30,7 +30,7 @@ def positive_int(text: str) -> int:
 
 
 def register(sub: Subcommands) -> None:
-    p = add_command(sub, "run", run_command, help="start a pipeline run and wait for it")
+    p = add_command(sub, "run", run_command)
     p.add_argument("pipeline")
     p.add_argument(
         "-p", dest="params", action="append", default=[], metavar="KEY=VALUE", help="set a param"
@@ -38,24 +38,16 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--jobs", type=positive_int, help="tasks to run at once (default: CPU count)")
     add_json_option(p, "print the finished run as JSON")
 
-    p = add_command(sub, "runs", runs_command, needs_file=False, help="list runs, newest first")
+    p = add_command(sub, "runs", runs_command, needs_file=False)
     p.add_argument("--pipeline")
     p.add_argument("--limit", type=positive_int, default=20)
     add_json_option(p)
 
-    p = add_command(
-        sub,
-        "show",
-        show_command,
-        needs_file=False,
-        help="a run's tasks, metrics and lineage (code and data)",
-    )
+    p = add_command(sub, "show", show_command, needs_file=False)
     _run_argument(p)
     add_json_option(p)
 
-    p = add_command(
-        sub, "logs", logs_command, needs_file=False, help="print (or follow) a run's logs"
-    )
+    p = add_command(sub, "logs", logs_command, needs_file=False)
     _run_argument(p)
     p.add_argument("task", nargs="?", metavar="TASK")
     p.add_argument("-f", "--follow", action="store_true", help="keep printing until the run ends")
@@ -66,9 +58,7 @@ def register(sub: Subcommands) -> None:
         help="the task's output as printed, control sequences included (pipes and files only)",
     )
 
-    p = add_command(
-        sub, "rerun", rerun_command, help="rerun a run: all tasks, failed ones, or from a task"
-    )
+    p = add_command(sub, "rerun", rerun_command)
     _run_argument(p)
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--failed", action="store_true", help="only tasks that did not succeed")
@@ -76,13 +66,7 @@ def register(sub: Subcommands) -> None:
     p.add_argument("--jobs", type=positive_int)
     add_json_option(p)
 
-    p = add_command(
-        sub,
-        "cancel",
-        cancel_command,
-        needs_file=False,
-        help="cancel a running run (kills its tasks)",
-    )
+    p = add_command(sub, "cancel", cancel_command, needs_file=False)
     _run_argument(p)
 
 
@@ -101,6 +85,7 @@ async def _finish(ctx: CliContext, run: Run, after: int, as_json: bool) -> int:
 
 
 async def run_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """start a pipeline run and wait for it"""
     from shipdeck.workspace import parse_param_args
 
     params = parse_param_args(args.params)
@@ -116,6 +101,7 @@ async def run_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def rerun_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """rerun a run: all tasks, failed ones, or from a task"""
     mode = RerunMode.FAILED if args.failed else RerunMode.FROM if args.from_task else RerunMode.ALL
     runner = await ctx.runner_that(RERUN_NEEDS[mode])
     run_id = await runner.resolve_run(args.run)
@@ -133,6 +119,7 @@ async def rerun_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def runs_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """list runs, newest first"""
     runner = await ctx.runner()
     runs = await runner.runs(pipeline=args.pipeline, limit=args.limit)
     if args.pipeline is not None and not runs:
@@ -172,6 +159,7 @@ def _origin(run: Run) -> str:
 
 
 async def show_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """a run's tasks, metrics and lineage (code and data)"""
     runner = await ctx.runner()
     detail = await runner.run(await runner.resolve_run(args.run))
     if args.json:
@@ -247,6 +235,7 @@ def _metric_rows(detail: RunDetail) -> list[list[str]]:
 
 
 async def cancel_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """cancel a running run (kills its tasks)"""
     runner = await ctx.runner_that(Capability.CANCEL)
     run = await runner.cancel(await runner.resolve_run(args.run))
     ctx.print(f"run {run.label} {run.pipeline}: {run.status.value}")

@@ -21,18 +21,7 @@ NOT_FIRING = (
 
 
 def register(sub: Subcommands) -> None:
-    p = add_command(
-        sub,
-        "schedules",
-        list_command,
-        needs_file=False,
-        help="schedules and triggers: next fire time, last run, paused state; pause, resume",
-        description=(
-            "List every schedule and trigger of the workspace's pipelines, or pause and "
-            "resume one (PIPELINE.KIND, e.g. retrain.schedule) or all of a pipeline's "
-            "(PIPELINE). See docs/monitoring.md."
-        ),
-    )
+    p = add_command(sub, "schedules", list_command, needs_file=False)
     add_json_option(p, "the list as JSON")
     actions = p.add_subparsers(dest="schedules_command", metavar="ACTION")
     for action, text in (("pause", "stop it firing"), ("resume", "let it fire again from now")):
@@ -50,6 +39,12 @@ async def _runner(ctx: CliContext) -> Runner:
 
 
 async def list_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """schedules and triggers: next fire time, last run, paused state; pause, resume
+
+    List every schedule and trigger of the workspace's pipelines, or pause and resume one
+    (PIPELINE.KIND, e.g. retrain.schedule) or all of a pipeline's (PIPELINE). See
+    docs/monitoring.md.
+    """
     runner = await _runner(ctx)
     listed = await runner.schedules()
     ctx.warn_if_file_broken()

@@ -34,16 +34,7 @@ LOCK_PATIENCE = 30.0
 
 
 def register(sub: Subcommands) -> None:
-    p = add_command(
-        sub,
-        "serve",
-        serve_command,
-        help="serve the workspace's runner over HTTP (a Unix socket by default)",
-        description=(
-            "Run the workspace's pipelines in this process and serve the runner API. "
-            "Without --listen it serves the workspace daemon socket .shipdeck/runner.sock."
-        ),
-    )
+    p = add_command(sub, "serve", serve_command)
     p.add_argument("--listen", metavar="unix:PATH|HOST:PORT", help="where to listen")
     p.add_argument("--token-file", metavar="F", help="bearer token clients must send (mode 0600)")
     p.add_argument("--tls-cert", metavar="F", help="TLS certificate (PEM)")
@@ -184,6 +175,11 @@ def _setup_logging() -> None:
 
 
 async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """serve the workspace's runner over HTTP (a Unix socket by default)
+
+    Run the workspace's pipelines in this process and serve the runner API. Without --listen it
+    serves the workspace daemon socket .shipdeck/runner.sock.
+    """
     if args.openapi:
         from shipdeck.server.openapi import openapi_text
 

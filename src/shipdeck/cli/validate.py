@@ -9,12 +9,11 @@ from shipdeck.cli.context import CliContext
 
 
 def register(sub: Subcommands) -> None:
-    add_command(
-        sub, "validate", validate_command, help="check the workspace file and report every problem"
-    )
+    add_command(sub, "validate", validate_command)
 
 
 async def validate_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """check the workspace file and report every problem"""
     workspace = ctx.workspace()
     tasks = sum(len(p.tasks) for p in workspace.pipelines.values())
     ctx.print(f"ok: {workspace.file} ({len(workspace.pipelines)} pipelines, {tasks} tasks)")
