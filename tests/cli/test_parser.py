@@ -3,8 +3,11 @@ anything else gets the full parser, with the same one-line errors."""
 
 from __future__ import annotations
 
+import argparse
+import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from shipdeck.cli.main import build_parser, tui_args
@@ -78,3 +81,42 @@ def test_a_command_finds_the_workspace_of_c_given_after_it(tmp_path: Path) -> No
             cwd=elsewhere,
         )
         assert done.returncode == 0, (words, done.stderr)
+
+
+def _commands(parser: argparse.ArgumentParser, path: str = "shipdeck") -> Iterator[tuple[str, str]]:
+    """(`shipdeck CMD [ACTION]`, the help it is listed with) for every command and action."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help for choice in action._choices_actions}
+            for name, sub in action.choices.items():
+                yield f"{path} {name}", helps[name]
+                yield from _commands(sub, f"{path} {name}")
+
+
+def test_every_command_and_action_is_listed_with_its_help() -> None:
+    listed = dict(_commands(build_parser()))
+    assert len(listed) > 30
+    bare = [command for command, text in listed.items() if not text or "\n" in text]
+    assert bare == []
+    assert listed["shipdeck gc"] == "delete old runs, their logs and unused artifacts"
+    assert listed["shipdeck alerts ack"] == "acknowledge an alert (recorded, with who)"
+    assert listed["shipdeck schedules pause"] == "stop it firing (recorded, with who)"
+
+
+def test_a_command_help_shows_its_description_as_one_paragraph() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "shipdeck", "alerts", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert done.returncode == 0, done.stderr
+    description = (
+        "List the alerts monitors opened (open ones first), or acknowledge one with a note"
+        " (recorded with who and when). See docs/monitoring.md."
+    )
+    assert description in done.stdout.splitlines()
+    assert (
+        "    ack              acknowledge an alert (recorded, with who)" in done.stdout.splitlines()
+    )

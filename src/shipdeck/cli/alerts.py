@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from shipdeck.cli.arguments import Subcommands, add_command, add_json_option
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.monitors import monitor_runner
 from shipdeck.cli.output import dump_json, listed_as_json_or_none, table, timestamp
@@ -13,29 +14,25 @@ from shipdeck.formatting import format_number
 from shipdeck.model import Alert
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "alerts",
-        help="alerts of monitors, open ones first; acknowledge one",
-        description=(
-            "List the alerts monitors opened (open ones first), or acknowledge one with a note"
-            " (recorded with who and when). See docs/monitoring.md."
-        ),
-    )
+def register(sub: Subcommands) -> None:
+    p = add_command(sub, "alerts", list_command, needs_file=False)
     p.add_argument("--open", action="store_true", help="only the open ones")
     p.add_argument("--monitor", metavar="NAME", help="only this monitor's")
     p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
-    p.add_argument("--json", action="store_true", help="the list as JSON")
-    p.set_defaults(handler=list_command, needs_file=False)
+    add_json_option(p, "the list as JSON")
     actions = p.add_subparsers(dest="alerts_command", metavar="ACTION")
-    ack = actions.add_parser("ack", help="acknowledge an alert (recorded, with who)")
+    ack = add_command(actions, "ack", ack_command, needs_file=False)
     ack.add_argument("id", metavar="ID", help="the alert's number (3 or #3)")
     ack.add_argument("--note", required=True, help="what is being done about it")
-    ack.add_argument("--json", action="store_true", help="the alert as JSON")
-    ack.set_defaults(handler=ack_command, needs_file=False)
+    add_json_option(ack, "the alert as JSON")
 
 
 async def list_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """alerts of monitors, open ones first; acknowledge one
+
+    List the alerts monitors opened (open ones first), or acknowledge one with a note (recorded
+    with who and when). See docs/monitoring.md.
+    """
     runner = await monitor_runner(ctx)
     listed = await runner.alerts(
         open_only=args.open, monitor=args.monitor, limit=max(1, min(args.limit, 1000))
@@ -74,6 +71,7 @@ def _state(alert: Alert) -> str:
 
 
 async def ack_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """acknowledge an alert (recorded, with who)"""
     text = args.id.strip().removeprefix("#")
     if not text.isdigit() or not 0 < int(text) < 2**53:
         raise InvalidInput(f"alert {args.id!r}: expected an alert number like 3 or #3")

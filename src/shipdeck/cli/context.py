@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -13,14 +14,14 @@ from shipdeck.model.capabilities import Capability
 from shipdeck.runners.protocol import Runner
 
 
+@dataclass(eq=False)
 class CliContext:
-    def __init__(self, args: argparse.Namespace, out: TextIO | None = None) -> None:
-        self.args = args
-        self.out = out if out is not None else sys.stdout
-        self._file: Path | None = None
-        self._workspace: WorkspaceSpec | None = None
-        self._runner: Runner | None = None
-        self._in_process = False
+    args: argparse.Namespace
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    _file: Path | None = field(default=None, init=False)
+    _workspace: WorkspaceSpec | None = field(default=None, init=False)
+    _runner: Runner | None = field(default=None, init=False)
+    _in_process: bool = field(default=False, init=False)
 
     @property
     def directory(self) -> Path:

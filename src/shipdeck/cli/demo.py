@@ -7,6 +7,7 @@ import asyncio
 import shlex
 from pathlib import Path
 
+from shipdeck.cli.arguments import Subcommands, add_command
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import status_text, table
 from shipdeck.cli.progress import follow_run
@@ -25,16 +26,12 @@ KEY_METRICS: dict[str, list[tuple[str, str, bool]]] = {
 }
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    demo = sub.add_parser(
+def register(sub: Subcommands) -> None:
+    demo = add_command(
+        sub,
         "demo",
-        help="open the TUI on the demo workspace (written first if needed)",
+        demo_command,
         usage="shipdeck demo [DIR] | shipdeck demo init DIR [--force] | shipdeck demo run [DIR]",
-        description=(
-            "shipdeck demo [DIR]: write the demo workspace (default: the user data directory) "
-            "if needed and open the TUI on it. demo init DIR: only write it. demo run [DIR]: "
-            "run its pipelines headless and print a summary."
-        ),
     )
     demo.add_argument("words", nargs="*", metavar="ARGS")
     demo.add_argument(
@@ -42,10 +39,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="init: write into a non-empty DIR (overwrites demo files)",
     )
-    demo.set_defaults(handler=demo_command)
 
 
 async def demo_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """open the TUI on the demo workspace (written first if needed)
+
+    shipdeck demo [DIR]: write the demo workspace (default: the user data directory) if needed
+    and open the TUI on it. demo init DIR: only write it. demo run [DIR]: run its pipelines
+    headless and print a summary.
+    """
     words: list[str] = args.words
     action = words[0] if words and words[0] in ("init", "run") else "open"
     rest = words[1:] if action != "open" else words

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from shipdeck.cli.arguments import Subcommands, add_command, add_json_option
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import colour_enabled, dump_json, listed_as_json_or_none, table, timestamp
 from shipdeck.logtext import terminal_colours, visible
@@ -42,44 +43,35 @@ FOLLOW_WAIT = 0.5
 """Seconds one wait for events may take while following a deploy run's log."""
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("deployments", help="what each environment of each service holds")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=deployments_command, needs_file=False)
+def register(sub: Subcommands) -> None:
+    p = add_command(sub, "deployments", deployments_command, needs_file=False)
+    add_json_option(p)
 
-    p = sub.add_parser("deploy", help="deploy a revision (v3, r12, an alias) to an environment")
+    p = add_command(sub, "deploy", deploy_command)
     p.add_argument("service", metavar="SERVICE")
     p.add_argument("revision", metavar="REVISION")
     p.add_argument("--env", required=True, metavar="ENV")
     _action_options(p, force=True)
-    p.set_defaults(handler=deploy_command)
 
-    p = sub.add_parser("promote", help="deploy the previous environment's revision to ENV")
+    p = add_command(sub, "promote", promote_command)
     p.add_argument("service", metavar="SERVICE")
     p.add_argument("--to", dest="env", required=True, metavar="ENV")
     _action_options(p, force=True)
-    p.set_defaults(handler=promote_command)
 
-    p = sub.add_parser("rollback", help="return an environment to its previous revision")
+    p = add_command(sub, "rollback", rollback_command)
     p.add_argument("service", metavar="SERVICE")
     p.add_argument("--env", required=True, metavar="ENV")
     p.add_argument("--to", dest="revision", metavar="REV", help="an earlier revision of ENV")
     _action_options(p, force=False)
-    p.set_defaults(handler=rollback_command)
 
-    p = sub.add_parser("history", help="every action on a service: who, when, outcome, gates")
-    p.add_argument("service", metavar="SERVICE")
-    p.add_argument("--env", metavar="ENV")
-    p.add_argument("--limit", type=int, default=50)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=history_command, needs_file=False)
-
-    p = sub.add_parser("health", help="a service's scheduled health checks (health_every)")
-    p.add_argument("service", metavar="SERVICE")
-    p.add_argument("--env", metavar="ENV")
-    p.add_argument("--limit", type=int, default=20)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=health_command, needs_file=False)
+    # A service's records, newest first, for all its environments or one: what was done to
+    # it, and its scheduled health checks.
+    for name, handler, limit in (("history", history_command, 50), ("health", health_command, 20)):
+        p = add_command(sub, name, handler, needs_file=False)
+        p.add_argument("service", metavar="SERVICE")
+        p.add_argument("--env", metavar="ENV")
+        p.add_argument("--limit", type=int, default=limit)
+        add_json_option(p)
 
 
 def _action_options(p: argparse.ArgumentParser, *, force: bool) -> None:
@@ -104,6 +96,7 @@ async def deploy_runner(ctx: CliContext) -> Runner:
 
 
 async def deploy_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """deploy a revision (v3, r12, an alias) to an environment"""
     runner = await ctx.runner()
     plan = await (await deploy_runner(ctx)).plan(
         DeployAction.DEPLOY, args.service, args.env, revision=args.revision
@@ -112,12 +105,14 @@ async def deploy_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def promote_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """deploy the previous environment's revision to ENV"""
     runner = await ctx.runner()
     plan = await (await deploy_runner(ctx)).plan(DeployAction.PROMOTE, args.service, args.env)
     return await _act(ctx, runner, plan, args)
 
 
 async def rollback_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """return an environment to its previous revision"""
     runner = await ctx.runner()
     plan = await (await deploy_runner(ctx)).plan(
         DeployAction.ROLLBACK, args.service, args.env, revision=args.revision
@@ -249,6 +244,7 @@ def _print_outcome(ctx: CliContext, entry: HistoryEntry) -> None:
 
 
 async def deployments_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """what each environment of each service holds"""
     states = await (await deploy_runner(ctx)).deployments()
     none = "no services declared; add [services.NAME] to the workspace file"
     if listed_as_json_or_none(states, ctx.out, as_json=args.json, none=none):
@@ -278,6 +274,7 @@ async def deployments_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def history_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """every action on a service: who, when, outcome, gates"""
     entries = await (await deploy_runner(ctx)).history(
         args.service, args.env, limit=max(1, args.limit)
     )
@@ -322,6 +319,7 @@ def _note(entry: HistoryEntry) -> str:
 
 
 async def health_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """a service's scheduled health checks (health_every)"""
     runner = await ctx.runner_that(Capability.DEPLOYMENTS)
     checks = await runner.health_checks(args.service, args.env, limit=max(1, args.limit))
     if args.json:

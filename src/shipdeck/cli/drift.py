@@ -6,25 +6,22 @@ import argparse
 import re
 from pathlib import Path
 
+from shipdeck.cli.arguments import Subcommands, add_command, add_json_option
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json, table
 
 _METRIC_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "drift",
-        help="data drift between a reference and a current data set (CSV or JSON lines)",
-        description="Compare each column of CURRENT with REFERENCE (see docs/monitoring.md).",
-    )
+def register(sub: Subcommands) -> None:
+    p = add_command(sub, "drift", drift_command, needs_file=False)
     p.add_argument("reference", type=Path, help="the data the model was trained or checked on")
     p.add_argument("current", type=Path, help="the data to check")
     p.add_argument(
         "--columns", metavar="A,B", help="only these columns (default: every reference column)"
     )
     output = p.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="the report as JSON")
+    add_json_option(output, "the report as JSON")
     output.add_argument(
         "--metrics",
         action="store_true",
@@ -33,10 +30,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--exit-code", action="store_true", help="exit 1 when the data set drifts (as diff does)"
     )
-    p.set_defaults(handler=drift_command, needs_file=False)
 
 
 async def drift_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """data drift between a reference and a current data set (CSV or JSON lines)
+
+    Compare each column of CURRENT with REFERENCE (see docs/monitoring.md).
+    """
     from shipdeck.monitoring.drift import compare_tables
     from shipdeck.monitoring.tables import read_table
 

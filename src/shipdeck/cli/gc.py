@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sqlite3
 
+from shipdeck.cli.arguments import Subcommands, add_command, add_json_option
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json
 from shipdeck.errors import InvalidInput, Unavailable
@@ -15,17 +16,8 @@ from shipdeck.model.ids import run_label
 SHOWN_PROTECTED = 10
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "gc",
-        help="delete old runs, their logs and unused artifacts",
-        description=(
-            "Delete finished runs beyond the limits, with their logs and the stored artifacts "
-            "nothing refers to any more. Runs in progress, runs of revisions deployed now or "
-            "that a rollback could return to, and runs that registered a model version are "
-            "always kept. Without --keep or --older-than, the workspace's [retention] applies."
-        ),
-    )
+def register(sub: Subcommands) -> None:
+    p = add_command(sub, "gc", gc_command)
     p.add_argument(
         "--keep", metavar="N", help="keep the newest N runs of each pipeline (0 or more)"
     )
@@ -35,8 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="delete only runs created longer ago than this (like 30d, 12h)",
     )
     p.add_argument("--dry-run", action="store_true", help="say what would go; delete nothing")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.set_defaults(handler=gc_command)
+    add_json_option(p, "print the report as JSON")
 
 
 def limits_from(args: argparse.Namespace, ctx: CliContext) -> RetentionSpec:
@@ -66,6 +57,13 @@ def limits_from(args: argparse.Namespace, ctx: CliContext) -> RetentionSpec:
 
 
 async def gc_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """delete old runs, their logs and unused artifacts
+
+    Delete finished runs beyond the limits, with their logs and the stored artifacts nothing
+    refers to any more. Runs in progress, runs of revisions deployed now or that a rollback could
+    return to, and runs that registered a model version are always kept. Without --keep or
+    --older-than, the workspace's [retention] applies.
+    """
     if ctx.runner_spec:
         raise InvalidInput(
             "gc works on this machine's workspace (.shipdeck/), not through a runner;"

@@ -76,6 +76,7 @@ async def _print_from(
 
 
 async def logs_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """print (or follow) a run's logs"""
     line_text(ctx)  # refuse --raw on a terminal before anything is read
     runner = await ctx.runner()
     run_id = await runner.resolve_run(args.run)

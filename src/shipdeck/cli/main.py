@@ -8,10 +8,11 @@ import contextlib
 import importlib
 import re
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from shipdeck import __version__, startup
+from shipdeck.cli.arguments import Handler
 from shipdeck.cli.context import CliContext
 from shipdeck.errors import InvalidInput, ShipdeckError, WorkspaceError
 from shipdeck.model.text import escaped, text_problem
@@ -30,8 +31,6 @@ COMMAND_MODULES = [
     "monitors",
     "alerts",
 ]
-
-Handler = Callable[[argparse.Namespace, CliContext], Awaitable[int]]
 
 
 class Parser(argparse.ArgumentParser):

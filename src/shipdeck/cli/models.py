@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from shipdeck.cli.arguments import Subcommands, add_command, add_json_option
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.lineage import (
     code_cell,
@@ -23,25 +24,20 @@ _ARROWS = {MetricDirection.MAX: "↑", MetricDirection.MIN: "↓"}
 BEST = "★"
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "models",
-        help="registered models, one model's versions, or one version and what it came from",
-    )
+def register(sub: Subcommands) -> None:
+    p = add_command(sub, "models", models_command, needs_file=False)
     p.add_argument("name", nargs="?", metavar="NAME")
     p.add_argument(
         "version", nargs="?", metavar="VERSION", help="v3, 3, an alias or latest: its lineage"
     )
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=models_command, needs_file=False)
+    add_json_option(p)
 
-    p = sub.add_parser("alias", help="point an alias (champion, ...) at a model version")
+    p = add_command(sub, "alias", alias_command, needs_file=False)
     p.add_argument("model", metavar="MODEL")
     p.add_argument("alias", metavar="ALIAS")
     p.add_argument("version", metavar="VERSION", help="v3, 3, or another alias")
-    p.set_defaults(handler=alias_command, needs_file=False)
 
-    p = sub.add_parser("compare", help="params and metrics of runs or model versions side by side")
+    p = add_command(sub, "compare", compare_command, needs_file=False)
     p.add_argument(
         "refs",
         nargs="+",
@@ -49,11 +45,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="a run (12, #12, last) or a model version (churn@v3, churn@champion); two or more",
     )
     p.add_argument("--only-diff", action="store_true", help="hide rows where all values agree")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=compare_command, needs_file=False)
+    add_json_option(p)
 
 
 async def models_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """registered models, one model's versions, or one version and what it came from"""
     runner = await ctx.runner_that(Capability.MODELS)
     if args.name is None:
         models = await runner.models()
@@ -143,6 +139,7 @@ def _versions_table(versions: list[ModelVersion]) -> str:
 
 
 async def alias_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """point an alias (champion, ...) at a model version"""
     runner = await ctx.runner_that(Capability.ALIASES)
     move = await runner.alias(args.model, args.alias, args.version)
     before, after = (
@@ -154,6 +151,7 @@ async def alias_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def compare_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """params and metrics of runs or model versions side by side"""
     runner = await ctx.runner_that(Capability.MODELS)
     comparison = await runner.compare(list(args.refs))
     if args.only_diff:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from shipdeck.cli.arguments import Subcommands, add_command, add_json_option
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json, listed_as_json_or_none, table, timestamp
 from shipdeck.formatting import format_number
@@ -22,29 +23,17 @@ VERDICT_TEXT = {
 }
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "monitors",
-        help="monitors: current values, thresholds, state; check one now; its history",
-        description=(
-            "List the workspace's monitors with their last values, thresholds, state and open"
-            " alerts; run a check now; show a monitor's checks. See docs/monitoring.md."
-        ),
-    )
-    p.add_argument("--json", action="store_true", help="the list as JSON")
-    p.set_defaults(handler=list_command, needs_file=False)
+def register(sub: Subcommands) -> None:
+    p = add_command(sub, "monitors", list_command, needs_file=False)
+    add_json_option(p, "the list as JSON")
     actions = p.add_subparsers(dest="monitors_command", metavar="ACTION")
-    check = actions.add_parser(
-        "check", help="run a check now: exit 0 within thresholds, 1 when it alerts or fails"
-    )
+    check = add_command(actions, "check", check_command, needs_file=False)
     check.add_argument("name", metavar="NAME")
-    check.add_argument("--json", action="store_true", help="the check as JSON")
-    check.set_defaults(handler=check_command, needs_file=False)
-    history = actions.add_parser("history", help="a monitor's checks, newest first")
+    add_json_option(check, "the check as JSON")
+    history = add_command(actions, "history", history_command, needs_file=False)
     history.add_argument("name", metavar="NAME")
     history.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
-    history.add_argument("--json", action="store_true", help="the checks as JSON")
-    history.set_defaults(handler=history_command, needs_file=False)
+    add_json_option(history, "the checks as JSON")
 
 
 async def monitor_runner(ctx: CliContext) -> Runner:
@@ -52,6 +41,11 @@ async def monitor_runner(ctx: CliContext) -> Runner:
 
 
 async def list_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """monitors: current values, thresholds, state; check one now; its history
+
+    List the workspace's monitors with their last values, thresholds, state and open alerts; run
+    a check now; show a monitor's checks. See docs/monitoring.md.
+    """
     from shipdeck.runners.live_performance import load_live_performance
 
     runner = await monitor_runner(ctx)
@@ -136,6 +130,7 @@ def _next(info: MonitorInfo) -> str:
 
 
 async def check_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """run a check now: exit 0 within thresholds, 1 when it alerts or fails"""
     check = await (await monitor_runner(ctx)).check_monitor(args.name)
     if args.json:
         dump_json(check, ctx.out)
@@ -160,6 +155,7 @@ def describe_check(check: MonitorCheck) -> list[str]:
 
 
 async def history_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """a monitor's checks, newest first"""
     checks = await (await monitor_runner(ctx)).monitor_history(args.name, limit=max(1, args.limit))
     none = f"{args.name}: no checks yet (shipdeck monitors check {args.name})"
     if listed_as_json_or_none(checks, ctx.out, as_json=args.json, none=none):

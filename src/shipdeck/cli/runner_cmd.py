@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from shipdeck.cli.arguments import Subcommands, add_command, add_json_option
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json, table
 from shipdeck.config import (
@@ -30,19 +31,14 @@ if TYPE_CHECKING:
 PING_TIMEOUT = 3.0
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(sub: Subcommands) -> None:
     p = sub.add_parser("runner", help="the workspace runner and configured remote runners")
     actions = p.add_subparsers(dest="runner_command", metavar="ACTION", required=True)
 
-    s = actions.add_parser("status", help="is the workspace runner (daemon) running?")
-    s.add_argument("--json", action="store_true")
-    s.set_defaults(handler=status_command)
+    add_json_option(add_command(actions, "status", status_command))
+    add_json_option(add_command(actions, "ls", ls_command))
 
-    s = actions.add_parser("ls", help="configured runners with reachability, version, latency")
-    s.add_argument("--json", action="store_true")
-    s.set_defaults(handler=ls_command)
-
-    s = actions.add_parser("add", help="add a runner to the user config")
+    s = add_command(actions, "add", add_runner_command)
     s.add_argument("name")
     s.add_argument("url", help="http(s)://HOST:PORT or unix:PATH")
     s.add_argument(
@@ -60,11 +56,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="kind mlflow: HTTP basic auth as USER, the token being the password",
     )
     s.add_argument("--read-only", action="store_true", help="never offer actions on it")
-    s.set_defaults(handler=add_command)
 
-    s = actions.add_parser("rm", help="remove a runner from the user config")
+    s = add_command(actions, "rm", rm_command)
     s.add_argument("name")
-    s.set_defaults(handler=rm_command)
 
 
 def _uptime(info: RunnerInfo) -> float:
@@ -81,6 +75,7 @@ def _file_problems(ctx: CliContext) -> list[str]:
 
 
 async def status_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """is the workspace runner (daemon) running?"""
     from shipdeck.runners import daemon
 
     # Whatever state the file is in: the daemon holds the configuration it loaded.
@@ -120,51 +115,57 @@ async def status_command(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0 if state.running else 1
 
 
-class _EngineApi(Protocol):
+class _Api(Protocol):
     async def close(self) -> None: ...
 
 
-_Api = TypeVar("_Api", bound=_EngineApi)
+_Client = TypeVar("_Client", bound=_Api)
 
 
-async def _ping_engine(
+async def _reach(
     row: dict[str, Any],
-    kind: str,
-    make: Callable[[], _Api],
-    ask_version: Callable[[_Api], Awaitable[str]],
+    make: Callable[[], _Client],
+    ask: Callable[[_Client], Awaitable[dict[str, Any]]],
 ) -> dict[str, Any]:
-    """The row of a runner of another engine's kind: reachable, its version, the latency."""
+    """The row of a runner: reachable, with what `ask` found out (its version, the latency),
+    or not, with why."""
     try:
-        api = make()
+        client = make()
     except ShipdeckError as error:
         return {**row, "reachable": False, "error": str(error)}
     try:
         async with asyncio.timeout(PING_TIMEOUT + 1):
-            started = time.perf_counter()
-            version = await ask_version(api)
-            latency = time.perf_counter() - started
+            found = await ask(client)
     except ShipdeckError as error:
         return {**row, "reachable": False, "error": str(error)}
     except TimeoutError:
         return {**row, "reachable": False, "error": "timed out"}
     finally:
-        await api.close()
-    return {
-        **row,
-        "reachable": True,
-        "version": f"{kind} {version}".strip(),
-        "latency_ms": round(latency * 1000, 2),
-    }
+        await client.close()
+    return {**row, "reachable": True, **found}
+
+
+def _timed_version(
+    kind: str, ask_version: Callable[[_Client], Awaitable[str]]
+) -> Callable[[_Client], Awaitable[dict[str, Any]]]:
+    """What to ask a runner of another engine's kind: its version, timed."""
+
+    async def ask(api: _Client) -> dict[str, Any]:
+        started = time.perf_counter()
+        version = await ask_version(api)
+        latency = time.perf_counter() - started
+        return {"version": f"{kind} {version}".strip(), "latency_ms": round(latency * 1000, 2)}
+
+    return ask
 
 
 async def _ping_mlflow(entry: RunnerEntry, row: dict[str, Any]) -> dict[str, Any]:
     from shipdeck.runners.mlflow.open import open_api
 
-    return await _ping_engine(
+    return await _reach(
         row,
-        "mlflow",
         lambda: open_api(entry, timeout=PING_TIMEOUT),
-        lambda api: api.server_version(),
+        _timed_version("mlflow", lambda api: api.server_version()),
     )
 
 
@@ -172,11 +173,10 @@ async def _ping_prefect(entry: RunnerEntry, row: dict[str, Any]) -> dict[str, An
     from shipdeck.runners.prefect.api import PrefectApi
 
     basic = isinstance(entry, PrefectEntry) and entry.auth == "basic"
-    return await _ping_engine(
+    return await _reach(
         row,
-        "prefect",
         lambda: PrefectApi(entry.url, name=entry.name, api_key=runner_token(entry), basic=basic),
-        lambda api: api.version(),
+        _timed_version("prefect", lambda api: api.version()),
     )
 
 
@@ -188,31 +188,26 @@ async def _ping(entry: RunnerEntry) -> dict[str, Any]:
         return await _ping_mlflow(entry, row)
     if isinstance(entry, PrefectEntry):
         return await _ping_prefect(entry, row)
-    try:
-        client = RemoteRunner(
+
+    async def ask(client: RemoteRunner) -> dict[str, Any]:
+        info, latency = await client.ping()
+        return {
+            "version": info.version,
+            "latency_ms": round(latency * 1000, 2),
+            "read_only": entry.read_only or info.read_only,
+        }
+
+    return await _reach(
+        row,
+        lambda: RemoteRunner(
             entry.url, token=runner_token(entry), name=entry.name, timeout=PING_TIMEOUT
-        )
-    except ShipdeckError as error:
-        return {**row, "reachable": False, "error": str(error)}
-    try:
-        async with asyncio.timeout(PING_TIMEOUT + 1):
-            info, latency = await client.ping()
-    except ShipdeckError as error:
-        return {**row, "reachable": False, "error": str(error)}
-    except TimeoutError:
-        return {**row, "reachable": False, "error": "timed out"}
-    finally:
-        await client.close()
-    return {
-        **row,
-        "reachable": True,
-        "version": info.version,
-        "latency_ms": round(latency * 1000, 2),
-        "read_only": entry.read_only or info.read_only,
-    }
+        ),
+        ask,
+    )
 
 
 async def ls_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """configured runners with reachability, version, latency"""
     entries = load_runners()
     rows = await asyncio.gather(*(_ping(entry) for entry in entries))
     if args.json:
@@ -233,7 +228,8 @@ async def ls_command(args: argparse.Namespace, ctx: CliContext) -> int:
     return 0
 
 
-async def add_command(args: argparse.Namespace, ctx: CliContext) -> int:
+async def add_runner_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """add a runner to the user config"""
     table = {
         "kind": args.kind,
         "name": args.name,
@@ -254,6 +250,7 @@ async def add_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def rm_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """remove a runner from the user config"""
     path = remove_runner(args.name)
     ctx.print(f"removed runner {args.name} from {path}")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from shipdeck.cli.arguments import Subcommands, add_command, add_json_option
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.lineage import lineage_lines
 from shipdeck.cli.logs import logs_command
@@ -28,29 +29,26 @@ def positive_int(text: str) -> int:
     return value
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("run", help="start a pipeline run and wait for it")
+def register(sub: Subcommands) -> None:
+    p = add_command(sub, "run", run_command)
     p.add_argument("pipeline")
     p.add_argument(
         "-p", dest="params", action="append", default=[], metavar="KEY=VALUE", help="set a param"
     )
     p.add_argument("--jobs", type=positive_int, help="tasks to run at once (default: CPU count)")
-    p.add_argument("--json", action="store_true", help="print the finished run as JSON")
-    p.set_defaults(handler=run_command)
+    add_json_option(p, "print the finished run as JSON")
 
-    p = sub.add_parser("runs", help="list runs, newest first")
+    p = add_command(sub, "runs", runs_command, needs_file=False)
     p.add_argument("--pipeline")
     p.add_argument("--limit", type=positive_int, default=20)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=runs_command, needs_file=False)
+    add_json_option(p)
 
-    p = sub.add_parser("show", help="a run's tasks, metrics and lineage (code and data)")
-    p.add_argument("run", metavar="RUN", help="run id or 'last'")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=show_command, needs_file=False)
+    p = add_command(sub, "show", show_command, needs_file=False)
+    _run_argument(p)
+    add_json_option(p)
 
-    p = sub.add_parser("logs", help="print (or follow) a run's logs")
-    p.add_argument("run", metavar="RUN", help="run id or 'last'")
+    p = add_command(sub, "logs", logs_command, needs_file=False)
+    _run_argument(p)
     p.add_argument("task", nargs="?", metavar="TASK")
     p.add_argument("-f", "--follow", action="store_true", help="keep printing until the run ends")
     p.add_argument("-t", "--timestamps", action="store_true", help="show each line's time")
@@ -59,20 +57,21 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="the task's output as printed, control sequences included (pipes and files only)",
     )
-    p.set_defaults(handler=logs_command, needs_file=False)
 
-    p = sub.add_parser("rerun", help="rerun a run: all tasks, failed ones, or from a task")
-    p.add_argument("run", metavar="RUN", help="run id or 'last'")
+    p = add_command(sub, "rerun", rerun_command)
+    _run_argument(p)
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--failed", action="store_true", help="only tasks that did not succeed")
     mode.add_argument("--from", dest="from_task", metavar="TASK", help="TASK and its downstream")
     p.add_argument("--jobs", type=positive_int)
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=rerun_command)
+    add_json_option(p)
 
-    p = sub.add_parser("cancel", help="cancel a running run (kills its tasks)")
+    p = add_command(sub, "cancel", cancel_command, needs_file=False)
+    _run_argument(p)
+
+
+def _run_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument("run", metavar="RUN", help="run id or 'last'")
-    p.set_defaults(handler=cancel_command, needs_file=False)
 
 
 async def _finish(ctx: CliContext, run: Run, after: int, as_json: bool) -> int:
@@ -86,6 +85,7 @@ async def _finish(ctx: CliContext, run: Run, after: int, as_json: bool) -> int:
 
 
 async def run_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """start a pipeline run and wait for it"""
     from shipdeck.workspace import parse_param_args
 
     params = parse_param_args(args.params)
@@ -101,6 +101,7 @@ async def run_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def rerun_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """rerun a run: all tasks, failed ones, or from a task"""
     mode = RerunMode.FAILED if args.failed else RerunMode.FROM if args.from_task else RerunMode.ALL
     runner = await ctx.runner_that(RERUN_NEEDS[mode])
     run_id = await runner.resolve_run(args.run)
@@ -118,6 +119,7 @@ async def rerun_command(args: argparse.Namespace, ctx: CliContext) -> int:
 
 
 async def runs_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """list runs, newest first"""
     runner = await ctx.runner()
     runs = await runner.runs(pipeline=args.pipeline, limit=args.limit)
     if args.pipeline is not None and not runs:
@@ -157,6 +159,7 @@ def _origin(run: Run) -> str:
 
 
 async def show_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """a run's tasks, metrics and lineage (code and data)"""
     runner = await ctx.runner()
     detail = await runner.run(await runner.resolve_run(args.run))
     if args.json:
@@ -232,6 +235,7 @@ def _metric_rows(detail: RunDetail) -> list[list[str]]:
 
 
 async def cancel_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """cancel a running run (kills its tasks)"""
     runner = await ctx.runner_that(Capability.CANCEL)
     run = await runner.cancel(await runner.resolve_run(args.run))
     ctx.print(f"run {run.label} {run.pipeline}: {run.status.value}")

@@ -6,6 +6,7 @@ import argparse
 import zoneinfo
 from datetime import UTC, datetime
 
+from shipdeck.cli.arguments import Subcommands, add_command, add_json_option
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json, status_text, table
 from shipdeck.model import RunCause, ScheduleInfo, ScheduleList
@@ -19,25 +20,18 @@ NOT_FIRING = (
 )
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "schedules",
-        help="schedules and triggers: next fire time, last run, paused state; pause, resume",
-        description=(
-            "List every schedule and trigger of the workspace's pipelines, or pause and "
-            "resume one (PIPELINE.KIND, e.g. retrain.schedule) or all of a pipeline's "
-            "(PIPELINE). See docs/monitoring.md."
-        ),
-    )
-    p.add_argument("--json", action="store_true", help="the list as JSON")
-    p.set_defaults(handler=list_command, needs_file=False)
+def register(sub: Subcommands) -> None:
+    p = add_command(sub, "schedules", list_command, needs_file=False)
+    add_json_option(p, "the list as JSON")
     actions = p.add_subparsers(dest="schedules_command", metavar="ACTION")
     for action, text in (("pause", "stop it firing"), ("resume", "let it fire again from now")):
-        s = actions.add_parser(action, help=f"{text} (recorded, with who)")
+        s = add_command(
+            actions, action, change_command, needs_file=False, help=f"{text} (recorded, with who)"
+        )
         s.add_argument("name", metavar="NAME", help="PIPELINE.KIND or PIPELINE")
         s.add_argument("--reason", default="", help="why, for the record")
-        s.add_argument("--json", action="store_true", help="the recorded action as JSON")
-        s.set_defaults(handler=change_command, needs_file=False, action=action)
+        add_json_option(s, "the recorded action as JSON")
+        s.set_defaults(action=action)
 
 
 async def _runner(ctx: CliContext) -> Runner:
@@ -45,6 +39,12 @@ async def _runner(ctx: CliContext) -> Runner:
 
 
 async def list_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """schedules and triggers: next fire time, last run, paused state; pause, resume
+
+    List every schedule and trigger of the workspace's pipelines, or pause and resume one
+    (PIPELINE.KIND, e.g. retrain.schedule) or all of a pipeline's (PIPELINE). See
+    docs/monitoring.md.
+    """
     runner = await _runner(ctx)
     listed = await runner.schedules()
     ctx.warn_if_file_broken()

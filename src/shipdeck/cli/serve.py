@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shipdeck import startup
+from shipdeck.cli.arguments import Subcommands, add_command
 from shipdeck.cli.context import CliContext
 from shipdeck.config import check_private_file, read_token_file
 from shipdeck.errors import InvalidInput, Refused
@@ -32,15 +33,8 @@ LOCK_PATIENCE = 30.0
 """Seconds a daemon waits for one that is stopping to let go of the workspace."""
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "serve",
-        help="serve the workspace's runner over HTTP (a Unix socket by default)",
-        description=(
-            "Run the workspace's pipelines in this process and serve the runner API. "
-            "Without --listen it serves the workspace daemon socket .shipdeck/runner.sock."
-        ),
-    )
+def register(sub: Subcommands) -> None:
+    p = add_command(sub, "serve", serve_command)
     p.add_argument("--listen", metavar="unix:PATH|HOST:PORT", help="where to listen")
     p.add_argument("--token-file", metavar="F", help="bearer token clients must send (mode 0600)")
     p.add_argument("--tls-cert", metavar="F", help="TLS certificate (PEM)")
@@ -72,7 +66,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--daemon", action="store_true", help=argparse.SUPPRESS)
     # Collection stays paused (shipdeck.startup) until the server is up: a faster daemon start.
-    p.set_defaults(handler=serve_command, resumes_collection=True)
+    p.set_defaults(resumes_collection=True)
 
 
 def _tls(args: argparse.Namespace) -> Tls | None:
@@ -181,6 +175,11 @@ def _setup_logging() -> None:
 
 
 async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
+    """serve the workspace's runner over HTTP (a Unix socket by default)
+
+    Run the workspace's pipelines in this process and serve the runner API. Without --listen it
+    serves the workspace daemon socket .shipdeck/runner.sock.
+    """
     if args.openapi:
         from shipdeck.server.openapi import openapi_text
 

@@ -14,7 +14,7 @@ import signal
 import socket
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
@@ -94,31 +94,25 @@ class Tls:
     key: Path
 
 
+@dataclass(eq=False)
 class _Server(uvicorn.Server):
     """uvicorn.Server that ends event streams on shutdown, answers what is still running when
     the grace ends, never re-raises the signal, stops on its own when idle (if given an
     IdleExit), and stops when the socket file it watches is removed or replaced."""
 
-    def __init__(
-        self,
-        config: uvicorn.Config,
-        requests: _CutShort,
-        stopping: asyncio.Event,
-        signals: bool,
-        idle: IdleExit | None = None,
-        unlisten: Callable[[], None] | None = None,
-        socket_file: Path | None = None,
-    ) -> None:
-        super().__init__(config)
-        self.requests = requests
-        self.stopping = stopping
-        self.signals = signals
-        self.idle = idle
-        self.unlisten = unlisten
-        self.socket_file = socket_file
-        self._socket_id = _file_id(socket_file) if socket_file is not None else None
-        self.draining = False
-        self.idle_exited = False
+    config: uvicorn.Config
+    requests: _CutShort
+    stopping: asyncio.Event
+    signals: bool
+    idle: IdleExit | None = None
+    unlisten: Callable[[], None] | None = None
+    socket_file: Path | None = None
+    draining: bool = field(default=False, init=False)
+    idle_exited: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.config)
+        self._socket_id = _file_id(self.socket_file) if self.socket_file is not None else None
 
     def request_stop(self) -> None:
         """Stop: the socket path goes first (a client arriving now starts a new server, which

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from shipdeck.model import (
@@ -16,6 +16,7 @@ from shipdeck.model import (
     ServiceSpec,
 )
 from shipdeck.server.routes.deps import WRITABLE, RunnerDep
+from shipdeck.server.routes.params import Limit, NameQuery, OptionalNameQuery
 
 router = APIRouter(prefix="/v1", tags=["deployments"])
 
@@ -60,9 +61,6 @@ class Rollback(Action):
     to: Name | None = None
 
 
-QueryName = Annotated[str, Query(min_length=1, max_length=200)]
-
-
 @router.get("/services")
 async def services(runner: RunnerDep) -> list[ServiceSpec]:
     return await runner.services()
@@ -77,9 +75,9 @@ async def deployments(runner: RunnerDep) -> list[EnvironmentState]:
 async def plan(
     runner: RunnerDep,
     action: DeployAction,
-    service: QueryName,
-    env: QueryName,
-    revision: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    service: NameQuery,
+    env: NameQuery,
+    revision: OptionalNameQuery = None,
 ) -> ActionPlan:
     """What an action would do, without doing it."""
     return await runner.plan(action, service, env, revision=revision)
@@ -110,22 +108,30 @@ async def rollback(body: Rollback, runner: RunnerDep, wait: Wait = False) -> His
     return await runner.rollback(body.service, body.env, **body.options(wait=wait))
 
 
+class ServiceRecords(TypedDict):
+    """Which of a service's records a listing holds, newest first: those of all its
+    environments, or of `env`."""
+
+    service: str
+    env: str | None
+    limit: int
+
+
+async def service_records(
+    service: NameQuery, env: OptionalNameQuery = None, limit: Limit = 100
+) -> ServiceRecords:
+    return ServiceRecords(service=service, env=env, limit=limit)
+
+
+ServiceRecordsDep = Annotated[ServiceRecords, Depends(service_records)]
+
+
 @router.get("/history")
-async def history(
-    runner: RunnerDep,
-    service: QueryName,
-    env: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[HistoryEntry]:
-    return await runner.history(service, env, limit=limit)
+async def history(runner: RunnerDep, records: ServiceRecordsDep) -> list[HistoryEntry]:
+    return await runner.history(**records)
 
 
 @router.get("/health-checks")
-async def health_checks(
-    runner: RunnerDep,
-    service: QueryName,
-    env: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> list[HealthCheck]:
+async def health_checks(runner: RunnerDep, records: ServiceRecordsDep) -> list[HealthCheck]:
     """Scheduled health checks of a service (or one environment), newest first."""
-    return await runner.health_checks(service, env, limit=limit)
+    return await runner.health_checks(**records)

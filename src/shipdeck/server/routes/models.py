@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shipdeck.model import AliasMove, Comparison, ModelSummary, ModelVersion
 from shipdeck.server.routes.deps import WRITABLE, RunnerDep
+from shipdeck.server.routes.params import Limit, OptionalNameQuery
 
 router = APIRouter(prefix="/v1", tags=["models"])
 
@@ -41,8 +42,8 @@ async def alias(model: ModelName, body: SetAlias, runner: RunnerDep) -> AliasMov
 @router.get("/alias-moves")
 async def alias_moves(
     runner: RunnerDep,
-    model: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    model: OptionalNameQuery = None,
+    limit: Limit = 200,
 ) -> list[AliasMove]:
     """Alias moves (of one model, or of all), newest first."""
     return await runner.alias_moves(model, limit=limit)

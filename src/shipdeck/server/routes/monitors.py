@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shipdeck.model import Alert, MonitorCheck, MonitorInfo
 from shipdeck.server.routes.deps import MAX_ID, WRITABLE, RunnerDep
+from shipdeck.server.routes.params import Limit
 
 router = APIRouter(prefix="/v1", tags=["monitors"])
 
@@ -35,7 +36,7 @@ async def monitors(runner: RunnerDep) -> list[MonitorInfo]:
 async def history(
     name: MonitorName,
     runner: RunnerDep,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit = 100,
 ) -> list[MonitorCheck]:
     """The monitor's checks, newest first."""
     return await runner.monitor_history(name, limit=limit)
@@ -53,7 +54,7 @@ async def alerts(
     runner: RunnerDep,
     open: bool = False,
     monitor: Annotated[str | None, Query(max_length=100)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit = 100,
 ) -> list[Alert]:
     """Alerts, open ones first, newest first within each; `open=true`: only open ones."""
     return await runner.alerts(open_only=open, monitor=monitor, limit=limit)

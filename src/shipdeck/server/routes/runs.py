@@ -22,6 +22,7 @@ from shipdeck.model import (
     RunStatus,
 )
 from shipdeck.server.routes.deps import WRITABLE, RunnerDep
+from shipdeck.server.routes.params import Limit, OptionalNameQuery
 from shipdeck.server.sse import unless_stopped
 
 router = APIRouter(prefix="/v1", tags=["runs"])
@@ -69,7 +70,6 @@ Text = Annotated[
         " run's number, pipeline, status, trigger, user, params, parent or a task's reason",
     ),
 ]
-Limit = Annotated[int, Query(ge=1, le=1000)]
 Before = Annotated[
     str | None,
     Query(min_length=1, max_length=200, description="Only runs older than this run (its id)"),
@@ -102,9 +102,7 @@ async def runs_page(runner: RunnerDep, filters: RunFilterDep) -> RunPage:
 
 
 @router.get("/runs/failures")
-async def failures(
-    runner: RunnerDep, limit: Annotated[int, Query(ge=1, le=1000)] = 20
-) -> list[FailureStreak]:
+async def failures(runner: RunnerDep, limit: Limit = 20) -> list[FailureStreak]:
     """Failures no success followed, newest first: per pipeline (deploy runs: per
     environment) the newest failed or interrupted run and how many since the last success."""
     return await runner.failures(limit=limit)
@@ -155,7 +153,7 @@ async def rerun_plan(
     run_id: RunId,
     runner: RunnerDep,
     mode: RerunMode = RerunMode.ALL,
-    from_task: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    from_task: OptionalNameQuery = None,
 ) -> list[str]:
     return await runner.rerun_plan(run_id, mode, from_task=from_task)
 
