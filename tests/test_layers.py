@@ -14,10 +14,19 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "shipdeck"
-EVERYWHERE = {"errors", "startup", "__init__", "__version__", "logtext", "formatting"}
+EVERYWHERE = {
+    "errors",
+    "startup",
+    "__init__",
+    "__version__",
+    "logtext",
+    "formatting",
+    "background",
+}
 """Leaf modules any layer may use: the error classes, start-up GC control, the version, what
 a line of task output shows (logtext: the same rule for the engine's search, the TUI and
-`shipdeck logs`), and how durations, ages, sizes and numbers read (formatting)."""
+`shipdeck logs`), how durations, ages, sizes and numbers read (formatting), and how a
+background task is stopped (background)."""
 
 ALLOWED: dict[str, set[str]] = {
     "model": {"model"},
