@@ -32,7 +32,7 @@ from shipdeck.tui.frozen import BASE, FrozenTimes
 from shipdeck.tui.refused_keys import HidesRefusedKeys
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.workspace import load_workspace
-from tests.deploy.conftest import SCRIPTS
+from tests.engine.deploy.conftest import SCRIPTS
 
 USER = "op@deck"
 NOW = BASE + timedelta(hours=3)

@@ -222,7 +222,7 @@ async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
     idle_seconds = idle_exit_seconds(args.idle_exit, args.daemon)
     workspace_socket = listen.path == daemon.socket_path(workspace)
 
-    from shipdeck.engine.retention_schedule import RetentionSchedule
+    from shipdeck.engine.automation.retention_schedule import RetentionSchedule
     from shipdeck.runners.local import open_local_runner
     from shipdeck.server.app import create_app
     from shipdeck.server.launch import start_server

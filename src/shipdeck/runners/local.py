@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal, Unpack
 
 from shipdeck import model as m
 from shipdeck.engine import Engine
-from shipdeck.engine.logsearch import prepare
+from shipdeck.engine.runs.logsearch import prepare
 from shipdeck.errors import InvalidInput
 from shipdeck.model.capabilities import EVERYTHING, REGISTRY, Capabilities
 from shipdeck.model.ids import run_label
@@ -21,11 +21,11 @@ from shipdeck.runners.workspace_file import WorkspaceFile
 from shipdeck.workspace import resolve_params
 
 if TYPE_CHECKING:
-    from shipdeck.engine.monitors import Monitors
-    from shipdeck.engine.notify import Notifier
-    from shipdeck.engine.schedule_store import ScheduleStore
-    from shipdeck.engine.scheduler import Scheduler
-    from shipdeck.engine.schedules import ScheduleBook
+    from shipdeck.engine.automation.monitors import Monitors
+    from shipdeck.engine.automation.notify import Notifier
+    from shipdeck.engine.automation.schedule_store import ScheduleStore
+    from shipdeck.engine.automation.scheduler import Scheduler
+    from shipdeck.engine.automation.schedules import ScheduleBook
     from shipdeck.runners.local_deploy import DeployingLocalRunner
 
 
@@ -199,8 +199,8 @@ class LocalRunner(BaseRunner):
     # Schedules ---------------------------------------------------------------------------
 
     def _schedule_book(self) -> ScheduleBook:
-        from shipdeck.engine.schedule_store import ScheduleStore
-        from shipdeck.engine.schedules import ScheduleBook
+        from shipdeck.engine.automation.schedule_store import ScheduleStore
+        from shipdeck.engine.automation.schedules import ScheduleBook
 
         if self._schedule_store is None:
             self._schedule_store = ScheduleStore(self.engine.store.path)
@@ -233,7 +233,7 @@ class LocalRunner(BaseRunner):
         """Fire the workspace's schedules from this process (the daemon and `shipdeck
         serve` do; one-shot commands never). Only one process per workspace fires at a
         time: the others stand by (see Scheduler)."""
-        from shipdeck.engine.scheduler import Scheduler
+        from shipdeck.engine.automation.scheduler import Scheduler
 
         if self._scheduler is None:
             self._schedule_book()
@@ -281,8 +281,8 @@ class LocalRunner(BaseRunner):
     # Monitors and alerts ---------------------------------------------------------------------
 
     def _monitor_book(self) -> Monitors:
-        from shipdeck.engine.monitor_store import MonitorStore
-        from shipdeck.engine.monitors import Monitors
+        from shipdeck.engine.automation.monitor_store import MonitorStore
+        from shipdeck.engine.automation.monitors import Monitors
 
         if self._monitors is None:
             store = MonitorStore(self.engine.store.path)
@@ -295,8 +295,8 @@ class LocalRunner(BaseRunner):
     def _start_notifying(self) -> None:
         """Send `[notify]` notifications for what this runner does (the daemon and `shipdeck
         serve` do, as they fire schedules)."""
-        from shipdeck.engine.notify import Notifier
-        from shipdeck.engine.task_env import task_environment
+        from shipdeck.engine.automation.notify import Notifier
+        from shipdeck.engine.runs.task_env import task_environment
 
         if self._notifier is None:
             self._notifier = Notifier(

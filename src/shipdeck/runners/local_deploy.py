@@ -8,18 +8,18 @@ from typing import TYPE_CHECKING, Unpack, cast
 
 from shipdeck import model as m
 from shipdeck.engine import Engine
-from shipdeck.engine.compare import compare
-from shipdeck.engine.deployments import Deployments
-from shipdeck.engine.registration import RegistrationHook
+from shipdeck.engine.deploy.deployments import Deployments
+from shipdeck.engine.deploy.registration import RegistrationHook
 from shipdeck.errors import InvalidInput
+from shipdeck.model.compare import compare
 from shipdeck.model.lineage import Lineage, lineage_flags
 from shipdeck.runners.base import BaseRunner, compare_refs, version_ref
 from shipdeck.runners.local import LocalRunner
 from shipdeck.runners.model_registries import ConfiguredRegistries
 
 if TYPE_CHECKING:
-    from shipdeck.engine.automation import Automation
-    from shipdeck.engine.scheduler import Scheduler
+    from shipdeck.engine.automation.scheduler import Scheduler
+    from shipdeck.engine.deploy.automation import Automation
 
 
 class LocalDeployMethods:
@@ -185,8 +185,8 @@ class DeployingLocalRunner(LocalDeployMethods, LocalRunner):
 
     def start_scheduling(self, *, clock: Callable[[], float] | None = None) -> Scheduler:
         """As LocalRunner's, and the scheduler also runs the services' scheduled health
-        checks and promotion policies (engine/automation.py)."""
-        from shipdeck.engine.automation import Automation
+        checks and promotion policies (engine/deploy/automation.py)."""
+        from shipdeck.engine.deploy.automation import Automation
 
         scheduler = super().start_scheduling(clock=clock)
         if self.automation is None:
@@ -210,7 +210,7 @@ class DeployingLocalRunner(LocalDeployMethods, LocalRunner):
         self, service: str, env: str | None = None, *, limit: int = 100
     ) -> list[m.HealthCheck]:
         """Scheduled health checks of a service (or one environment), newest first."""
-        from shipdeck.engine.automation_store import AutomationStore
+        from shipdeck.engine.deploy.automation_store import AutomationStore
 
         self._configured()
         spec = self.deployer.targets.service(service)
