@@ -46,8 +46,8 @@ async def contract_backend(contract_seed: WorkspaceSpec) -> AsyncIterator[LocalR
         for _ in range(3):
             ticks.now += 60
             await scheduler.tick()
-            assert runner.automation is not None
-            await runner.automation.idle()
+            assert runner.autopilot.deploy_automation is not None
+            await runner.autopilot.deploy_automation.idle()
         yield runner
     finally:
         await runner.close()

@@ -19,7 +19,7 @@ from shipdeck.errors import InvalidInput, Refused
 
 if TYPE_CHECKING:
     from shipdeck.model import WorkspaceSpec
-    from shipdeck.runners.local_deploy import DeployingLocalRunner
+    from shipdeck.runners.local import LocalRunner
     from shipdeck.server.daemon_lock import DaemonLock
     from shipdeck.server.idle import IdleExit
     from shipdeck.server.launch import Tls
@@ -112,7 +112,7 @@ def idle_exit_seconds(given: float | None, daemon: bool) -> float:
     return seconds
 
 
-def _idle_exit(seconds: float, runner: DeployingLocalRunner) -> IdleExit | None:
+def _idle_exit(seconds: float, runner: LocalRunner) -> IdleExit | None:
     if not seconds:
         return None
     from shipdeck.server.idle import IdleExit

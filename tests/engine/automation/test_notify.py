@@ -19,7 +19,6 @@ import pytest
 
 from shipdeck.model import Outcome, RunStatus, Verdict
 from shipdeck.runners.local import LocalRunner, open_local_runner
-from shipdeck.runners.local_deploy import DeployingLocalRunner
 from shipdeck.workspace import load_workspace
 from tests.engine.conftest import eventually
 
@@ -111,7 +110,7 @@ def closed_port() -> int:
 async def runner_for(tmp_path: Path) -> AsyncIterator[Any]:
     opened: list[LocalRunner] = []
 
-    async def open_(notify: str) -> DeployingLocalRunner:
+    async def open_(notify: str) -> LocalRunner:
         root = tmp_path / "ws"
         root.mkdir(exist_ok=True)
         (root / "notify.py").write_text(NOTIFY_SCRIPT)

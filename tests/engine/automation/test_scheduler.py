@@ -196,8 +196,7 @@ async def test_pause_and_resume_are_recorded_and_nothing_due_while_paused_fires(
     [run] = await finish(runner, await scheduler.tick())
     assert run.cause and run.cause.due_at == utc("2025-06-01T13:00:00+00:00")
     assert run.cause.missed == 0
-    store = runner._schedule_store
-    assert store is not None
+    store = runner.autopilot.schedule_book().store
     assert [(a.name, a.action, a.user) for a in store.actions()] == [
         ("hourly", "resume", "ops@host"),
         ("hourly", "pause", "ops@host"),

@@ -33,8 +33,7 @@ from shipdeck.model import (
     RunStatus,
     TriggerKind,
 )
-from shipdeck.runners.local import open_local_runner
-from shipdeck.runners.local_deploy import DeployingLocalRunner
+from shipdeck.runners.local import LocalRunner, open_local_runner
 from tests.engine.deploy.conftest import USER, Clock, write_workspace
 
 WORKSPACE = """
@@ -151,7 +150,7 @@ class Ticks:
 @dataclass
 class Deck:
     root: Path
-    runner: DeployingLocalRunner
+    runner: LocalRunner
     scheduler: Scheduler
     ticks: Ticks
 
@@ -159,8 +158,8 @@ class Deck:
         """Move the clock on, look once, and wait for what the look started."""
         self.ticks.now += after
         await self.scheduler.tick()
-        assert self.runner.automation is not None
-        await self.runner.automation.idle()
+        assert self.runner.autopilot.deploy_automation is not None
+        await self.runner.autopilot.deploy_automation.idle()
 
     async def run(self, pipeline: str, **params: Any) -> int:
         run = await self.runner.start_run(pipeline, {k: str(v) for k, v in params.items()})
@@ -215,8 +214,8 @@ async def test_health_failing_three_times_in_a_row_rolls_prod_back_as_automatic(
     await deck.look(after=30)
     assert [h.to_revision for h in await deck.history("api", "prod")] == ["r2", "r1"]
     await deck.look(after=60)  # the third failure in a row
-    assert deck.runner.automation is not None
-    checks = deck.runner.automation.store.checks("api", "prod")
+    assert deck.runner.autopilot.deploy_automation is not None
+    checks = deck.runner.autopilot.deploy_automation.store.checks("api", "prod")
     assert [(c.revision, c.passed, c.failures) for c in checks[:3]] == [
         ("r2", False, 3),
         ("r2", False, 2),
@@ -242,7 +241,7 @@ async def test_health_failing_three_times_in_a_row_rolls_prod_back_as_automatic(
     assert await deck.health_events(seq) == [("r2", "failed", "passed"), ("r1", "passed", "failed")]
     # The way back is healthy: checks go on, nothing else happens.
     await deck.look(after=60)
-    assert deck.runner.automation.store.checks("api", "prod")[0].passed
+    assert deck.runner.autopilot.deploy_automation.store.checks("api", "prod")[0].passed
     assert len(await deck.history("api", "prod")) == 3
     # `shipdeck history` shows it as automatic, with its cause.
     table = shipdeck(deck.root, "history", "api", "--env", "prod")
@@ -277,8 +276,8 @@ async def test_a_passing_check_resets_the_count(deck: Deck) -> None:
         else:
             unhealthy.touch()
         await deck.look(after=60)
-    assert deck.runner.automation is not None
-    checks = deck.runner.automation.store.checks("api", "prod")
+    assert deck.runner.autopilot.deploy_automation is not None
+    checks = deck.runner.autopilot.deploy_automation.store.checks("api", "prod")
     assert [c.failures for c in reversed(checks)] == [1, 2, 0, 1, 2]
     assert [h.to_revision for h in await deck.history("api", "prod")] == ["r2", "r1"]
 
@@ -291,8 +290,8 @@ async def test_an_environment_not_in_auto_rollback_is_only_checked(deck: Deck) -
     (deck.root / "unhealthy_r2").touch()
     for _ in range(4):
         await deck.look(after=60)
-    assert deck.runner.automation is not None
-    assert deck.runner.automation.store.checks("api", "staging")[0].failures == 4
+    assert deck.runner.autopilot.deploy_automation is not None
+    assert deck.runner.autopilot.deploy_automation.store.checks("api", "staging")[0].failures == 4
     assert [h.to_revision for h in await deck.history("api", "staging")] == ["r2", "r1"]
     [state] = [
         s for s in await deck.runner.deployments() if (s.service, s.env) == ("api", "staging")
@@ -320,16 +319,16 @@ async def test_an_automatic_rollback_is_not_undone_by_another(deck: Deck) -> Non
 
 async def test_nothing_is_checked_where_nothing_is_deployed(deck: Deck) -> None:
     await deck.look()
-    assert deck.runner.automation is not None
-    assert deck.runner.automation.store.checks("api") == []
+    assert deck.runner.autopilot.deploy_automation is not None
+    assert deck.runner.autopilot.deploy_automation.store.checks("api") == []
 
 
 async def test_a_check_that_hangs_times_out_and_is_killed_with_its_children(deck: Deck) -> None:
     await deck.run("build", version="1")
     assert (await deck.runner.deploy("slow", "r1", "dev")).outcome == Outcome.SUCCEEDED
     await deck.look()
-    assert deck.runner.automation is not None
-    [check] = deck.runner.automation.store.checks("slow")
+    assert deck.runner.autopilot.deploy_automation is not None
+    [check] = deck.runner.autopilot.deploy_automation.store.checks("slow")
     assert (check.passed, check.exit_code) == (False, None)
     assert check.output == "waiting for the database\ntimed out after 0.5s"
     pid = int((deck.root / "slow_health.pid").read_text())
@@ -382,8 +381,8 @@ async def test_a_challenger_below_the_policy_is_not_deployed(deck: Deck) -> None
     await deck.run("train", auc=0.804)
     await deck.look()
     assert await deck.history("churn", "staging") == []
-    assert deck.runner.automation is not None
-    decisions = deck.runner.automation.store.decisions("churn")
+    assert deck.runner.autopilot.deploy_automation is not None
+    decisions = deck.runner.autopilot.deploy_automation.store.decisions("churn")
     assert [(d.version, d.held) for d in decisions] == [("2", False), ("1", False)]
     assert "auc 0.804 < champion.auc 0.8 + 0.005" in decisions[0].detail
 
@@ -419,8 +418,8 @@ async def test_a_manual_action_in_flight_beats_the_automatic_one(deck: Deck) -> 
         s for s in await deck.runner.deployments() if (s.service, s.env) == ("churn", "staging")
     ]
     assert state.revision == "v1"
-    assert deck.runner.automation is not None
-    [decision, _] = deck.runner.automation.store.decisions("churn")
+    assert deck.runner.autopilot.deploy_automation is not None
+    [decision, _] = deck.runner.autopilot.deploy_automation.store.decisions("churn")
     assert decision.held and "not deployed: staging of churn is busy" in decision.detail
 
 
@@ -437,14 +436,16 @@ async def test_a_challenger_waits_for_its_run_and_one_whose_run_failed_stays(
         second = await deck.runner.start_run("retrain", {"auc": "0.95"})
         await _registered(deck, 3)
         await deck.look()  # v2's run is still going: nothing decided, v3 waits behind it
-        assert deck.runner.automation is not None
-        assert [d.version for d in deck.runner.automation.store.decisions("churn")] == ["1"]
+        assert deck.runner.autopilot.deploy_automation is not None
+        assert [
+            d.version for d in deck.runner.autopilot.deploy_automation.store.decisions("churn")
+        ] == ["1"]
     finally:
         hold.unlink()
     assert (await deck.runner.wait_run(first.id)).status == RunStatus.FAILED
     assert (await deck.runner.wait_run(second.id)).status == RunStatus.SUCCEEDED
     await deck.look()
-    decisions = deck.runner.automation.store.decisions("churn")
+    decisions = deck.runner.autopilot.deploy_automation.store.decisions("churn")
     assert [(d.version, d.held) for d in decisions] == [("3", True), ("2", False), ("1", False)]
     assert f"run #{first.id} failed: not promoted" in decisions[1].detail
     [entry] = await deck.history("churn", "staging")
@@ -520,8 +521,8 @@ async def test_an_automatic_action_in_flight_beats_a_manual_one(deck: Deck) -> N
             await deck.runner.deploy("churn", "v1", "staging", expect="none")
     finally:
         hold.unlink()
-    assert deck.runner.automation is not None
-    await deck.runner.automation.idle()
+    assert deck.runner.autopilot.deploy_automation is not None
+    await deck.runner.autopilot.deploy_automation.idle()
     history = await deck.history("churn", "staging")
     assert [(h.to_revision, h.outcome, h.automatic) for h in history] == [
         ("v1", Outcome.CONFLICT, False),

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Unpack
 
+from shipdeck.engine.deploy.automation_store import AutomationStore
 from shipdeck.engine.deploy.deploy_store import ActionRecord, DeployStore
 from shipdeck.engine.deploy.gates import evaluate_gates
 from shipdeck.engine.deploy.ledger import Ledger
@@ -26,6 +27,7 @@ from shipdeck.model import (
     DeployAction,
     EnvironmentState,
     EventKind,
+    HealthCheck,
     HealthData,
     HistoryEntry,
     Outcome,
@@ -33,6 +35,7 @@ from shipdeck.model import (
     Run,
     RunStatus,
     TaskStatus,
+    WorkspaceSpec,
 )
 from shipdeck.model.options import ActionOptions, DeployOptions, RollbackOptions
 from shipdeck.model.text import text_problem
@@ -88,6 +91,15 @@ class Deployments:
         self.ledger.close()
         await self.registries.close()
 
+    def use(self, workspace: WorkspaceSpec) -> None:
+        """Work with `workspace` from now on (the runner's file changed): the parts made with
+        the one before are handed it too."""
+        self.workspace = workspace
+        self.targets.workspace = workspace
+        for hook in self.engine.on_task_succeeded:
+            if isinstance(hook, RegistrationHook):
+                hook.workspace = workspace
+
     async def settled(self) -> None:
         """Wait until no action of this process is in progress."""
         await self._idle.wait()
@@ -133,6 +145,15 @@ class Deployments:
         return self.store.history(service, env, limit=limit)
 
     # Planning ---------------------------------------------------------------------------
+
+    def health_checks(
+        self, service: str, env: str | None = None, *, limit: int = 100
+    ) -> list[HealthCheck]:
+        """Scheduled health checks of a service (or one environment), newest first."""
+        spec = self.targets.service(service)
+        if env is not None:
+            self.targets.environment(spec, env)
+        return AutomationStore(self.ledger).checks(service, env, limit=limit)
 
     async def plan_deploy(self, service: str, revision: str, env: str) -> ActionPlan:
         await self._read_registry(service)
