@@ -61,7 +61,7 @@ ENGINE_PARTS: dict[str, set[str]] = {
 }
 """The engine's subpackages and the others each may import. The run engine knows nothing of
 deployments or automation, deployments nothing of automation; all use the shared modules at
-engine/ top (database, events), which import none of them. `shipdeck.engine` itself
+engine/ top (database, events, declared), which import none of them. `shipdeck.engine` itself
 re-exports the run engine (Engine, ...), so importing it counts as importing runs."""
 
 ADAPTERS = ("runners/mlflow", "runners/prefect")

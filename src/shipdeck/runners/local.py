@@ -3,8 +3,6 @@ deployments and what it does by itself (engine/runs, engine/deploy, engine/autom
 
 from __future__ import annotations
 
-import getpass
-import socket
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -23,6 +21,7 @@ from shipdeck.model.ids import run_label
 from shipdeck.model.lineage import lineage_flags
 from shipdeck.model.run import parse_id
 from shipdeck.runners.base import BaseRunner, compare_refs, version_ref
+from shipdeck.runners.identity import default_user
 from shipdeck.runners.model_registries import ConfiguredRegistries
 from shipdeck.runners.workspace_file import WorkspaceFile
 from shipdeck.workspace import resolve_params
@@ -33,14 +32,6 @@ if TYPE_CHECKING:
 
 FILE_LOOK_EVERY = 1.0
 """Seconds between looks at the workspace file while a client waits for events."""
-
-
-def default_user() -> str:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
 
 
 class LocalRunner(BaseRunner):

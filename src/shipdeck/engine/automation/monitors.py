@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from shipdeck.engine.automation.monitor_store import CheckResult, MonitorStore
+from shipdeck.engine.declared import declared
 from shipdeck.engine.runs.engine import Engine
 from shipdeck.engine.runs.store import Claim
 from shipdeck.errors import InvalidInput, NotFound
@@ -104,11 +105,8 @@ class Monitors:
         return self.engine.workspace
 
     def spec(self, name: str) -> MonitorSpec:
-        monitor = self.workspace.monitors.get(name)
-        if monitor is None:
-            known = ", ".join(self.workspace.monitors) or "none: declare [monitors.NAME]"
-            raise NotFound(f"no monitor {name!r} in {self.workspace.file.name} (monitors: {known})")
-        return monitor
+        where, none = self.workspace.file.name, "none: declare [monitors.NAME]"
+        return declared(self.workspace.monitors, name, "monitor", where, none)
 
     # Checking ---------------------------------------------------------------------------
 

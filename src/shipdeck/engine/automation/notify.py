@@ -18,6 +18,7 @@ import os
 import signal
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -83,25 +84,18 @@ def notification(event: Event, spec: NotifySpec, root: Path) -> dict[str, Any] |
     return body
 
 
+@dataclass(eq=False)
 class Notifier:
-    def __init__(
-        self,
-        feed: EventFeed,
-        spec: Callable[[], NotifySpec | None],
-        root: Path,
-        environment: Callable[[], dict[bytes, bytes]],
-        *,
-        backoff: float = BACKOFF,
-    ) -> None:
-        self.feed = feed
-        self.spec = spec
-        self.root = root
-        self.environment = environment
-        self.backoff = backoff
-        self._follower: asyncio.Task[None] | None = None
-        self._sending: set[asyncio.Task[None]] = set()
-        self._seen_runs: OrderedDict[str, None] = OrderedDict()
-        """Runs notified about: a failed run's status is published more than once."""
+    feed: EventFeed
+    spec: Callable[[], NotifySpec | None]
+    root: Path
+    environment: Callable[[], dict[bytes, bytes]]
+    _: KW_ONLY
+    backoff: float = BACKOFF
+    _follower: asyncio.Task[None] | None = field(default=None, init=False)
+    _sending: set[asyncio.Task[None]] = field(default_factory=set, init=False)
+    _seen_runs: OrderedDict[str, None] = field(default_factory=OrderedDict, init=False)
+    """Runs notified about: a failed run's status is published more than once."""
 
     def start(self) -> None:
         if self._follower is None:

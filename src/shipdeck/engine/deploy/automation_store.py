@@ -141,12 +141,7 @@ class AutomationStore:
         self, service: str, env: str | None = None, *, limit: int = 100
     ) -> list[HealthCheck]:
         """Scheduled health checks of the service (or one environment), newest first."""
-        sql = f"SELECT {_CHECK_COLUMNS} FROM health_checks WHERE service = ?"
-        args: list[Any] = [service]
-        if env is not None:
-            sql += " AND env = ?"
-            args.append(env)
-        rows = self.ledger.db.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit))
+        rows = self.ledger.newest("health_checks", _CHECK_COLUMNS, service, env, limit)
         return [_check_from_row(row) for row in rows]
 
     # Promotion policies -----------------------------------------------------------------

@@ -99,12 +99,7 @@ class DeployStore:
         self, service: str, env: str | None = None, *, limit: int = 100
     ) -> list[HistoryEntry]:
         """Actions on the service (or one environment of it), newest first."""
-        sql = f"SELECT {_HISTORY_COLUMNS} FROM deploy_history WHERE service = ?"
-        args: list[Any] = [service]
-        if env is not None:
-            sql += " AND env = ?"
-            args.append(env)
-        rows = self.ledger.db.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit))
+        rows = self.ledger.newest("deploy_history", _HISTORY_COLUMNS, service, env, limit)
         return [_entry_from_row(row) for row in rows]
 
     def deployed_revisions(self, service: str, env: str) -> list[str]:

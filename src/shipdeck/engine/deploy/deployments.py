@@ -138,22 +138,18 @@ class Deployments:
     def history(
         self, service: str, env: str | None = None, *, limit: int = 100
     ) -> list[HistoryEntry]:
-        spec = self.targets.service(service)
-        if env is not None:
-            self.targets.environment(spec, env)
+        self.targets.service_and_env(service, env)
         self._release_dead_claims()
         return self.store.history(service, env, limit=limit)
-
-    # Planning ---------------------------------------------------------------------------
 
     def health_checks(
         self, service: str, env: str | None = None, *, limit: int = 100
     ) -> list[HealthCheck]:
         """Scheduled health checks of a service (or one environment), newest first."""
-        spec = self.targets.service(service)
-        if env is not None:
-            self.targets.environment(spec, env)
+        self.targets.service_and_env(service, env)
         return AutomationStore(self.ledger).checks(service, env, limit=limit)
+
+    # Planning ---------------------------------------------------------------------------
 
     async def plan_deploy(self, service: str, revision: str, env: str) -> ActionPlan:
         await self._read_registry(service)
@@ -312,7 +308,10 @@ class Deployments:
             before = self.store.states(entry.service).get(entry.env)
             entry = self.store.finish(entry, outcome, detail, health=health, now=self.clock())
             self._publish(EventKind.DEPLOY_FINISHED, entry)
-            self._publish_health(before, entry, health)
+            if health is not None:
+                at = (entry.service, entry.env, entry.to_revision)
+                was = (None, None) if before is None else (before.health, before.health_revision)
+                self.publish_health(at, health, was, run_id=entry.run_id)
             self._in_flight -= 1
             if self._in_flight == 0:
                 self._idle.set()
@@ -345,21 +344,23 @@ class Deployments:
     def _publish(self, kind: EventKind, entry: HistoryEntry) -> None:
         self.engine.feed.publish(kind, entry, run_id=entry.run_id)
 
-    def _publish_health(
-        self, before: EnvironmentState | None, entry: HistoryEntry, health: str | None
+    def publish_health(
+        self,
+        at: tuple[str, str, str],
+        health: str,
+        before: tuple[str | None, str | None],
+        *,
+        run_id: str | None = None,
     ) -> None:
-        previous = before.health if before is not None else None
-        checked = before.health_revision if before is not None else None
-        if health is None or (health, entry.to_revision) == (previous, checked):
+        """Say that the health of (service, env, revision) `at` is now `health`, unless
+        `before` (the environment's health and the revision it was for) already said so."""
+        service, env, revision = at
+        if (health, revision) == before:
             return
         change = HealthData(
-            service=entry.service,
-            env=entry.env,
-            revision=entry.to_revision,
-            health=health,
-            previous=previous,
+            service=service, env=env, revision=revision, health=health, previous=before[0]
         )
-        self.engine.feed.publish(EventKind.HEALTH_CHANGED, change, run_id=entry.run_id)
+        self.engine.feed.publish(EventKind.HEALTH_CHANGED, change, run_id=run_id)
 
     def _start_run(self, plan: ActionPlan, user: str) -> Run:
         service = self.workspace.services[plan.service]

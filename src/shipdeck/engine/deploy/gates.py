@@ -21,6 +21,13 @@ _COMPARE: dict[str, Callable[[float, float], bool]] = {
 _NEGATED = {">=": "<", ">": "<=", "<=": ">", "<": ">=", "==": "!=", "!=": "=="}
 
 
+def holds(value: float, op: str, bound: float) -> tuple[bool, str]:
+    """Whether `value op bound` holds, and the operator that is true of the two to show:
+    `op`, or its negation (`loss 0.4 > 0.3` for a gate `loss <= 0.3` that failed)."""
+    passed = _COMPARE[op](value, bound)
+    return passed, op if passed else _NEGATED[op]
+
+
 @dataclass(frozen=True)
 class RevisionFacts:
     """What the gates look at: the revision's metrics and the run that built or registered it."""
@@ -60,8 +67,7 @@ def _metric(gate: GateSpec, facts: RevisionFacts) -> tuple[bool, str]:
     value = facts.metrics.get(key)
     if value is None:
         return False, f"{facts.revision} has no metric {key!r}"
-    passed = _COMPARE[op](value, threshold)
-    shown = op if passed else _NEGATED[op]
+    passed, shown = holds(value, op, threshold)
     return passed, f"{key} {format_number(value)} {shown} {format_number(threshold)}"
 
 

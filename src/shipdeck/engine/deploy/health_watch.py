@@ -26,9 +26,7 @@ from shipdeck.model import (
     AutoCause,
     AutoKind,
     DeployAction,
-    EventKind,
     HealthCheck,
-    HealthData,
     HistoryEntry,
     Outcome,
     ServiceSpec,
@@ -190,16 +188,8 @@ class HealthWatch:
     def _publish(self, recorded: Recorded) -> None:
         check = recorded.check
         health = "passed" if check.passed else "failed"
-        if (health, check.revision) == (recorded.previous, recorded.previous_revision):
-            return
-        change = HealthData(
-            service=check.service,
-            env=check.env,
-            revision=check.revision,
-            health=health,
-            previous=recorded.previous,
-        )
-        self.deployer.engine.feed.publish(EventKind.HEALTH_CHANGED, change)
+        before = (recorded.previous, recorded.previous_revision)
+        self.deployer.publish_health((check.service, check.env, check.revision), health, before)
 
     def _attempted(self, service: str, env: str, failures: int) -> bool:
         """Whether this streak of failures led to a rollback already: one per streak, unless

@@ -8,6 +8,8 @@ processes.
 
 from __future__ import annotations
 
+from typing import Any
+
 from shipdeck.engine.database import Schema, Tables
 
 _SCHEMA = """
@@ -130,3 +132,15 @@ class Ledger(Tables):
     """A connection to the ledger tables; one per process and owner, never shared by threads."""
 
     schema = LEDGER
+
+    def newest(
+        self, table: str, columns: str, service: str, env: str | None, limit: int
+    ) -> list[Any]:
+        """`columns` of the rows of `table` (history, checks) about the service, or one
+        environment of it, newest first."""
+        sql = f"SELECT {columns} FROM {table} WHERE service = ?"
+        args: list[Any] = [service]
+        if env is not None:
+            sql += " AND env = ?"
+            args.append(env)
+        return self.db.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()

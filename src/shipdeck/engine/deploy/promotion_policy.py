@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from shipdeck.engine.deploy.automation_store import AutomationStore
 from shipdeck.engine.deploy.deployments import Deployments
+from shipdeck.engine.deploy.gates import holds
 from shipdeck.errors import NotFound, ShipdeckError
 from shipdeck.model import (
     CHALLENGER,
@@ -37,16 +37,6 @@ from shipdeck.model import (
 
 CURSOR = "policy.challenger"
 """The automation cursor: the last alias move the watcher has handled."""
-
-_COMPARE: dict[str, Callable[[float, float], bool]] = {
-    ">=": operator.ge,
-    ">": operator.gt,
-    "<=": operator.le,
-    "<": operator.lt,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
-_NEGATED = {">=": "<", ">": "<=", "<=": ">", "<": ">=", "==": "!=", "!=": "=="}
 
 _log = logging.getLogger("shipdeck.policy")
 
@@ -95,9 +85,8 @@ def evaluate_policy(
             if term.offset:
                 sign = "+" if term.offset > 0 else "-"
                 shown += f" {sign} {abs(term.offset):.6g}"
-        passed = _COMPARE[term.op](value, bound)
+        passed, op = holds(value, term.op, bound)
         held = held and passed
-        op = term.op if passed else _NEGATED[term.op]
         reasons.append(f"{term.metric} {value:.6g} {op} {shown}")
     return Verdict(held, reasons)
 

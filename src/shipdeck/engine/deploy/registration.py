@@ -4,6 +4,7 @@ version of it, and a successful task of a service's pipeline snapshots the servi
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,20 +15,14 @@ from shipdeck.engine.runs.output import params_path
 from shipdeck.model import EventKind, Run, RunDetail, TaskSpec, WorkspaceSpec
 
 
+@dataclass(eq=False)
 class RegistrationHook:
     """Called by the engine after each task succeeds; raising fails the task with the message."""
 
-    def __init__(
-        self,
-        workspace: WorkspaceSpec,
-        registry: Registry,
-        run_detail: Callable[[str], RunDetail],
-        feed: EventFeed,
-    ) -> None:
-        self.workspace = workspace
-        self.registry = registry
-        self.run_detail = run_detail
-        self.feed = feed
+    workspace: WorkspaceSpec
+    registry: Registry
+    run_detail: Callable[[str], RunDetail]
+    feed: EventFeed
 
     async def __call__(self, run: Run, task: TaskSpec) -> None:
         if task.registers is not None:

@@ -78,20 +78,14 @@ def pipeline_for(service: ServiceSpec, variables: dict[str, str]) -> PipelineSpe
     )
 
 
+@dataclass(eq=False)
 class TargetResolver:
-    def __init__(
-        self,
-        workspace: WorkspaceSpec,
-        registry: Registry,
-        store: DeployStore,
-        runs: RunSource,
-    ) -> None:
-        self.workspace = workspace
-        self.registry = registry
-        self.store = store
-        self.runs = runs
-        self.external: dict[tuple[str, str], VersionTable] = {}
-        """(registry, model) -> its versions, read by Deployments just before each plan."""
+    workspace: WorkspaceSpec
+    registry: Registry
+    store: DeployStore
+    runs: RunSource
+    external: dict[tuple[str, str], VersionTable] = field(default_factory=dict, init=False)
+    """(registry, model) -> its versions, read by Deployments just before each plan."""
 
     # Names ------------------------------------------------------------------------------
 
@@ -104,6 +98,13 @@ class TargetResolver:
                 f"unknown service {name!r}{did_you_mean(name, known)}; services: {listed}"
             )
         return service
+
+    def service_and_env(self, service: str, env: str | None) -> ServiceSpec:
+        """The service named, once `env` (when given) is known to be one of its environments."""
+        spec = self.service(service)
+        if env is not None:
+            self.environment(spec, env)
+        return spec
 
     def environment(self, service: ServiceSpec, env: str) -> str:
         if env not in service.environments:

@@ -22,6 +22,7 @@ from typing import Unpack
 
 from shipdeck.background import stop_task
 from shipdeck.engine.database import StoreUnusable
+from shipdeck.engine.declared import declared
 from shipdeck.engine.events import EventFeed
 from shipdeck.engine.runs.admission import Admission
 from shipdeck.engine.runs.executor import EngineServices, RunExecutor, TaskHook
@@ -193,11 +194,7 @@ class Engine:
     # Starting runs ----------------------------------------------------------------------
 
     def pipeline(self, name: str) -> PipelineSpec:
-        pipeline = self.workspace.pipelines.get(name)
-        if pipeline is None:
-            known = ", ".join(self.workspace.pipelines) or "none"
-            raise NotFound(f"no pipeline {name!r} in {self.workspace.file} (pipelines: {known})")
-        return pipeline
+        return declared(self.workspace.pipelines, name, "pipeline", str(self.workspace.file))
 
     def start_run(
         self, pipeline: str, params: dict[str, ParamValue], **launch: Unpack[LaunchBy]
@@ -478,14 +475,20 @@ class Engine:
         self.persister.flush()
         return self.lineage.lineages(wanted)
 
-    def read_log(
-        self, run_id: str, task: str, *, start: int = 0, limit: int | None = 1000
-    ) -> LogChunk:
+    def _logged_task(self, run_id: str, task: str) -> TaskRun:
+        """The task's row, once what the engine holds of it is written (NotFound: no such run
+        or task)."""
         self.get_run(run_id)
         self.persister.flush()
         row = self.store.task(run_id, task)
         if row is None:
             raise NotFound(f"run {run_label(run_id)} has no task {task!r}")
+        return row
+
+    def read_log(
+        self, run_id: str, task: str, *, start: int = 0, limit: int | None = 1000
+    ) -> LogChunk:
+        row = self._logged_task(run_id, task)
         # The status is read before the lines: "finished" then guarantees the lines are final.
         finished = row.status.finished
         origin = row.reused_from or run_id
@@ -514,11 +517,7 @@ class Engine:
     ) -> LogSearchPage:
         """One page of a search over lines [start, end) of a task's log (see LogScanner). The
         file is scanned in a worker thread: the event loop goes on serving meanwhile."""
-        self.get_run(run_id)
-        self.persister.flush()
-        row = self.store.task(run_id, task)
-        if row is None:
-            raise NotFound(f"run {run_label(run_id)} has no task {task!r}")
+        row = self._logged_task(run_id, task)
         finished = row.status.finished
         path = task_log_path(self.logs_dir, row.reused_from or run_id, task)
         index = self._log_index(path)

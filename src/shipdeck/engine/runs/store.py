@@ -671,60 +671,53 @@ class Store:
     def codes(self, run_ids: Collection[str]) -> dict[Id, CodeVersion]:
         """The code version each of the runs recorded (runs that recorded none are absent)."""
         found: dict[Id, CodeVersion] = {}
-        for chunk in _chunks(run_ids):
-            rows = self._db.execute(
-                "SELECT run_id, commit_sha, short, branch, dirty, changed_files, changes_sha256"
-                f" FROM run_code WHERE run_id IN ({', '.join('?' * len(chunk))})",
-                chunk,
+        query = (
+            "SELECT run_id, commit_sha, short, branch, dirty, changed_files, changes_sha256"
+            " FROM run_code WHERE run_id IN ({runs})"
+        )
+        for row in self._of_runs(query, run_ids):
+            found[str(row[0])] = CodeVersion(
+                commit=row[1],
+                short=row[2],
+                branch=row[3],
+                dirty=None if row[4] is None else bool(row[4]),
+                changed_files=row[5],
+                changes_sha256=row[6],
             )
-            for row in rows:
-                found[str(row[0])] = CodeVersion(
-                    commit=row[1],
-                    short=row[2],
-                    branch=row[3],
-                    dirty=None if row[4] is None else bool(row[4]),
-                    changed_files=row[5],
-                    changes_sha256=row[6],
-                )
         return found
 
     def inputs(self, run_ids: Collection[str]) -> dict[Id, list[InputFile]]:
         """The inputs each of the runs' tasks recorded, in pipeline then path order."""
         found: dict[Id, list[InputFile]] = {}
-        for chunk in _chunks(run_ids):
-            rows = self._db.execute(
-                "SELECT i.run_id, i.task, i.path, i.sha256, i.size, i.mtime FROM task_inputs i"
-                " LEFT JOIN tasks t ON t.run_id = i.run_id AND t.name = i.task"
-                f" WHERE i.run_id IN ({', '.join('?' * len(chunk))})"
-                " ORDER BY i.run_id, t.position, i.task, i.path",
-                chunk,
+        query = (
+            "SELECT i.run_id, i.task, i.path, i.sha256, i.size, i.mtime FROM task_inputs i"
+            " LEFT JOIN tasks t ON t.run_id = i.run_id AND t.name = i.task"
+            " WHERE i.run_id IN ({runs}) ORDER BY i.run_id, t.position, i.task, i.path"
+        )
+        for r in self._of_runs(query, run_ids):
+            found.setdefault(str(r[0]), []).append(
+                InputFile(task=r[1], path=r[2], sha256=r[3], size=r[4], mtime=from_epoch(r[5]))
             )
-            for r in rows:
-                found.setdefault(str(r[0]), []).append(
-                    InputFile(
-                        task=r[1],
-                        path=r[2],
-                        sha256=r[3],
-                        size=r[4],
-                        mtime=from_epoch(r[5]),
-                    )
-                )
         return found
 
     def task_links(self, run_ids: Collection[str]) -> dict[Id, list[TaskLink]]:
         """How each run's tasks hang together (name, the run a kept one came from, its
         needs), in pipeline order: what lineage needs of many runs, without whole TaskRuns."""
         found: dict[Id, list[TaskLink]] = {}
-        for chunk in _chunks(run_ids):
-            rows = self._db.execute(
-                "SELECT run_id, name, reused_from, needs FROM tasks"
-                f" WHERE run_id IN ({', '.join('?' * len(chunk))}) ORDER BY run_id, position",
-                chunk,
-            )
-            for row in rows:
-                link = TaskLink(row[1], _id(row[2]), row[3])
-                found.setdefault(str(row[0]), []).append(link)
+        query = (
+            "SELECT run_id, name, reused_from, needs FROM tasks"
+            " WHERE run_id IN ({runs}) ORDER BY run_id, position"
+        )
+        for row in self._of_runs(query, run_ids):
+            link = TaskLink(row[1], _id(row[2]), row[3])
+            found.setdefault(str(row[0]), []).append(link)
         return found
+
+    def _of_runs(self, query: str, run_ids: Collection[str]) -> Iterator[Sequence[Any]]:
+        """The rows of `query` for the runs, its `{runs}` the placeholders of their keys, read
+        in chunks (see _chunks); each chunk's rows in the query's order."""
+        for chunk in _chunks(run_ids):
+            yield from self._db.execute(query.format(runs=", ".join("?" * len(chunk))), chunk)
 
 
 _WORD_IN_RUN = (
