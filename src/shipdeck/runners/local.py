@@ -12,7 +12,7 @@ from shipdeck import model as m
 from shipdeck.engine import Engine
 from shipdeck.engine.automation.autopilot import Autopilot
 from shipdeck.engine.deploy.deployments import Deployments
-from shipdeck.engine.deploy.models import Models
+from shipdeck.engine.deploy.models import ModelBook
 from shipdeck.engine.runs.logsearch import prepare
 from shipdeck.errors import InvalidInput
 from shipdeck.model.capabilities import EVERYTHING, Capabilities
@@ -63,7 +63,7 @@ class LocalRunner(BaseRunner):
             self.deployer = Deployments(engine, user=self.user, registries=registries)
         else:
             self.deployer = Deployments(engine, user=self.user, clock=clock, registries=registries)
-        self.models_book = Models(self.deployer)
+        self.model_book = ModelBook(self.deployer)
         self.autopilot = Autopilot(self.deployer, self._scheduling_workspace)
 
     async def capabilities(self) -> Capabilities:
@@ -197,11 +197,11 @@ class LocalRunner(BaseRunner):
         return self.deployer.registry.models()
 
     async def model_versions(self, model: str) -> list[m.ModelVersion]:
-        return await self.models_book.versions(model)
+        return await self.model_book.versions(model)
 
     async def alias(self, model: str, alias: str, version: str) -> m.AliasMove:
         self._check_writable(f"move {model}@{alias}")
-        return self.models_book.move_alias(model, alias, version)
+        return self.model_book.move_alias(model, alias, version)
 
     async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[m.AliasMove]:
         return self.deployer.registry.alias_moves(model)[:limit]
@@ -218,7 +218,7 @@ class LocalRunner(BaseRunner):
         parts = version_ref(ref)
         if parts is None:
             return await self.run_subject(ref)
-        return self.models_book.subject(*parts)
+        return self.model_book.subject(*parts)
 
     async def services(self) -> list[m.ServiceSpec]:
         self._configured()

@@ -8,7 +8,7 @@ from shipdeck.engine.deploy.deployments import Deployments
 from shipdeck.model.lineage import Lineage
 
 
-class Models:
+class ModelBook:
     def __init__(self, deployer: Deployments) -> None:
         self.deployer = deployer
         self.registry = deployer.registry
