@@ -32,8 +32,8 @@ import time
 from pathlib import Path
 
 from shipdeck.engine import Engine
-from shipdeck.engine.inputs import digest_inputs
-from shipdeck.engine.store import Store
+from shipdeck.engine.runs.inputs import digest_inputs
+from shipdeck.engine.runs.store import Store
 from shipdeck.model import PipelineSpec, TaskSpec, WorkspaceSpec
 
 HOUR = 3600.0

@@ -27,9 +27,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from shipdeck.engine.ledger import Ledger
-from shipdeck.engine.retention import ARTIFACT_GRACE, collect_garbage
-from shipdeck.engine.store import Store
+from shipdeck.engine.automation.retention import ARTIFACT_GRACE, collect_garbage
+from shipdeck.engine.deploy.ledger import Ledger
+from shipdeck.engine.runs.store import Store
 from shipdeck.model import RetentionSpec
 
 KEEP = 10

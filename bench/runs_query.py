@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from shipdeck.engine.store import Store
+from shipdeck.engine.runs.store import Store
 from shipdeck.model import RunStatus
 
 PIPELINES = [f"pipe{i:02d}" for i in range(20)]

@@ -171,7 +171,7 @@ async def measure(count: int, repeat: int) -> dict[str, Any]:
 
 
 def _triggers(runner: LocalRunner) -> list[Any]:
-    from shipdeck.engine.schedules import triggers_of
+    from shipdeck.engine.automation.schedules import triggers_of
 
     return triggers_of(runner.workspace)
 

@@ -32,8 +32,7 @@ from textual.widgets import Footer
 
 from shipdeck.demo import init_demo
 from shipdeck.model import WorkspaceSpec
-from shipdeck.runners.local import open_local_runner
-from shipdeck.runners.local_deploy import DeployingLocalRunner
+from shipdeck.runners.local import LocalRunner, open_local_runner
 from shipdeck.tui import ShipdeckApp, create_app
 from shipdeck.tui.config import TuiConfig
 from shipdeck.tui.format import frozen_clock
@@ -62,7 +61,7 @@ class Ticker:
         return self.now
 
 
-async def open_runner(workspace: WorkspaceSpec, clock: Ticker) -> DeployingLocalRunner:
+async def open_runner(workspace: WorkspaceSpec, clock: Ticker) -> LocalRunner:
     return await open_local_runner(workspace, user=USER, clock=clock)
 
 

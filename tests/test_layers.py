@@ -54,6 +54,16 @@ FOREIGN_ONLY_IN = {
 }
 """Third-party packages that belong to one layer (the CLI starts the server's uvicorn)."""
 
+ENGINE_PARTS: dict[str, set[str]] = {
+    "runs": set(),
+    "deploy": {"runs"},
+    "automation": {"runs", "deploy"},
+}
+"""The engine's subpackages and the others each may import. The run engine knows nothing of
+deployments or automation, deployments nothing of automation; all use the shared modules at
+engine/ top (database, events, declared), which import none of them. `shipdeck.engine` itself
+re-exports the run engine (Engine, ...), so importing it counts as importing runs."""
+
 ADAPTERS = ("runners/mlflow", "runners/prefect")
 """Runner kinds for other engines: they speak HTTP to their engine, never use ours."""
 
@@ -110,6 +120,49 @@ def violations() -> list[str]:
 
 def test_imports_only_point_down() -> None:
     assert violations() == []
+
+
+def engine_violations() -> list[str]:
+    problems: list[str] = []
+    for path in modules():
+        parts = path.relative_to(SRC).parts
+        if parts[0] != "engine" or parts[1:] == ("__init__.py",):
+            continue
+        part = parts[1] if len(parts) > 2 else None  # None: a shared module at engine/ top
+        allowed = ENGINE_PARTS[part] if part is not None else set()
+        where = path.relative_to(SRC.parent).as_posix()
+        for line, name in imported(path):
+            pieces = name.split(".")
+            if pieces[:2] != ["shipdeck", "engine"]:
+                continue
+            target = pieces[2] if len(pieces) > 2 else "runs"
+            if target in ENGINE_PARTS and target != part and target not in allowed:
+                problems.append(f"{where}:{line}: engine/{part or ''} imports {name}")
+    return problems
+
+
+def test_engine_parts_import_only_what_they_build_on() -> None:
+    assert engine_violations() == []
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "expected"),
+    [
+        ("runs/bad.py", "from shipdeck.engine.deploy import registry\n", "deploy"),
+        ("deploy/bad.py", "def f():\n    from ..automation import scheduler\n", "automation"),
+        ("events.py", "from shipdeck.engine import Engine\n", "shipdeck.engine"),
+    ],
+)
+def test_the_engine_check_sees_a_violation(
+    path: str, source: str, expected: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fake = tmp_path / "shipdeck" / "engine"
+    for part in ENGINE_PARTS:
+        (fake / part).mkdir(parents=True)
+    (fake / path).write_text(source)
+    monkeypatch.setattr(__import__(__name__, fromlist=["SRC"]), "SRC", fake.parent)
+    found = engine_violations()
+    assert len(found) == 1 and found[0].endswith(expected), found
 
 
 @pytest.mark.parametrize(

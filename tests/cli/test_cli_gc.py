@@ -163,8 +163,8 @@ def test_the_daemon_applies_the_workspace_retention(shipdeck_daemon: Shipdeck) -
 def _history(root: Path, runs: int) -> None:
     """`runs` finished runs of one pipeline, each with a task, a metric and a log directory,
     written straight into a real history (far faster than running them)."""
-    from shipdeck.engine.ledger import Ledger
-    from shipdeck.engine.store import Store
+    from shipdeck.engine.deploy.ledger import Ledger
+    from shipdeck.engine.runs.store import Store
 
     state = root / ".shipdeck"
     Store(state / "shipdeck.db").close()

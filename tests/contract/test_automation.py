@@ -14,8 +14,8 @@ from shipdeck.model.capabilities import Capability
 from shipdeck.runners.local import LocalRunner, open_local_runner
 from shipdeck.runners.protocol import Runner
 from tests.contract.harness import WORKSPACE_FILE, needs
-from tests.deploy.conftest import USER, Clock, write_workspace
-from tests.deploy.test_automation import HEALTH, HOLD_DEPLOY, WORKSPACE, Ticks
+from tests.engine.deploy.conftest import USER, Clock, write_workspace
+from tests.engine.deploy.test_automation import HEALTH, HOLD_DEPLOY, WORKSPACE, Ticks
 
 pytestmark = [WORKSPACE_FILE, needs(Capability.DEPLOYMENTS)]
 
@@ -46,8 +46,8 @@ async def contract_backend(contract_seed: WorkspaceSpec) -> AsyncIterator[LocalR
         for _ in range(3):
             ticks.now += 60
             await scheduler.tick()
-            assert runner.automation is not None
-            await runner.automation.idle()
+            assert runner.autopilot.deploy_automation is not None
+            await runner.autopilot.deploy_automation.idle()
         yield runner
     finally:
         await runner.close()

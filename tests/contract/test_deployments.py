@@ -11,12 +11,12 @@ from shipdeck.model import DeployAction, Outcome, RunStatus, WorkspaceSpec
 from shipdeck.model.capabilities import Capability
 from shipdeck.runners.protocol import Runner
 from tests.contract.harness import WORKSPACE_FILE, Seeder, needs
-from tests.deploy.conftest import write_workspace
+from tests.engine.deploy.conftest import write_workspace
 
 
 @pytest.fixture
 def contract_seed(tmp_path: Path) -> WorkspaceSpec:
-    """A workspace with services (api, churn) and a model (churn), see tests/deploy."""
+    """A workspace with services (api, churn) and a model (churn), see tests/engine/deploy."""
     (tmp_path / "ws").mkdir()
     return write_workspace(tmp_path / "ws")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from shipdeck.engine.scheduler import Scheduler
+from shipdeck.engine.automation.scheduler import Scheduler
 from shipdeck.errors import NotFound, Refused
 from shipdeck.model import EventKind, RunStatus, TriggerKind, WorkspaceSpec
 from shipdeck.model.capabilities import Capabilities, Capability

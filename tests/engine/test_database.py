@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from shipdeck.engine.automation.schedule_store import SCHEDULES, ScheduleStore
 from shipdeck.engine.database import (
     LEGACY_FENCE,
     NewerSchema,
@@ -18,11 +19,10 @@ from shipdeck.engine.database import (
     migrate,
     transaction,
 )
-from shipdeck.engine.deploy_store import DeployStore
-from shipdeck.engine.ledger import LEDGER, Ledger
-from shipdeck.engine.registry import Registry
-from shipdeck.engine.schedule_store import SCHEDULES, ScheduleStore
-from shipdeck.engine.store import RUNS, Store
+from shipdeck.engine.deploy.deploy_store import DeployStore
+from shipdeck.engine.deploy.ledger import LEDGER, Ledger
+from shipdeck.engine.deploy.registry import Registry
+from shipdeck.engine.runs.store import RUNS, Store
 from shipdeck.model import RunStatus
 
 LEGACY = Path(__file__).parent / "data" / "history-v6.db"

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from shipdeck.engine.events import EventFeed
-from shipdeck.engine.store import Store
+from shipdeck.engine.runs.store import Store
 from shipdeck.model import EventKind, Run, RunStatus
 
 from .conftest import Engines, task, workspace

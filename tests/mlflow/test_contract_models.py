@@ -31,7 +31,7 @@ __all__ = [
 ]
 pytestmark = pytest.mark.timeout(300)
 MODEL = "churn"
-"""The model the suite's `train` pipeline registers (tests/deploy's workspace)."""
+"""The model the suite's `train` pipeline registers (tests/engine/deploy's workspace)."""
 
 
 @pytest.fixture(scope="module")

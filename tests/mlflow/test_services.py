@@ -16,8 +16,7 @@ from textual.widgets import Input
 
 from shipdeck.errors import InvalidInput, NotFound, Refused
 from shipdeck.model import DeployAction, Outcome
-from shipdeck.runners.local import open_local_runner
-from shipdeck.runners.local_deploy import DeployingLocalRunner
+from shipdeck.runners.local import LocalRunner, open_local_runner
 from shipdeck.runners.mlflow.api import MlflowApi
 from shipdeck.runners.mlflow.runner import MlflowRunner
 from shipdeck.tui import create_app
@@ -66,7 +65,7 @@ def config_toml(url: str) -> str:
 @dataclass
 class Deck:
     root: Path
-    runner: DeployingLocalRunner
+    runner: LocalRunner
     seeded: Seeded
 
     def deployed(self, env: str, revision: str) -> dict[str, str]:

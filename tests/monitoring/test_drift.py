@@ -14,7 +14,7 @@ import pytest
 from scipy import stats
 from scipy.spatial import distance
 
-from shipdeck.engine.metrics import parse_metric_line
+from shipdeck.engine.runs.metrics import parse_metric_line
 from shipdeck.errors import InvalidInput
 from shipdeck.monitoring.drift import compare_tables
 from shipdeck.monitoring.tables import read_table

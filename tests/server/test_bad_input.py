@@ -13,7 +13,7 @@ from shipdeck.runners.local import LocalRunner, open_local_runner
 from shipdeck.server.limits import MAX_BODY
 from shipdeck.server.listen import Listen
 from shipdeck.server.openapi import openapi_schema
-from tests.deploy.conftest import write_workspace
+from tests.engine.deploy.conftest import write_workspace
 from tests.server.conftest import TOKEN, serving
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

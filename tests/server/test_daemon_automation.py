@@ -15,8 +15,8 @@ import pytest
 
 from shipdeck.model import WorkspaceSpec
 from shipdeck.runners import daemon
-from tests.deploy.conftest import write_workspace
-from tests.deploy.test_automation import HEALTH
+from tests.engine.deploy.conftest import write_workspace
+from tests.engine.deploy.test_automation import HEALTH
 from tests.server.conftest import eventually
 from tests.server.test_daemon_schedules import daemon_pid, shipdeck
 

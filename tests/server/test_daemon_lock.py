@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from shipdeck.engine.owners import owner_alive
+from shipdeck.engine.runs.owners import owner_alive
 from shipdeck.model import EventKind, WorkspaceSpec
 from shipdeck.runners import daemon
 from shipdeck.runners.remote import RemoteRunner

@@ -11,7 +11,7 @@ from shipdeck.runners.local import open_local_runner
 from shipdeck.server.listen import Listen
 from tests.contract.harness import TOKEN, serving
 from tests.contract.test_deployments import finished
-from tests.deploy.conftest import write_workspace
+from tests.engine.deploy.conftest import write_workspace
 
 
 async def test_the_deploy_route_answers_once_the_run_has_started_unless_asked_to_wait(

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 from shipdeck.runners.local import open_local_runner
 from shipdeck.server import bind, bound_url, create_app, start_server
 from shipdeck.server.listen import Listen
-from tests.deploy.conftest import write_workspace
+from tests.engine.deploy.conftest import write_workspace
 from tests.server.conftest import TOKEN
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -24,7 +24,6 @@ from shipdeck.model import (
     WorkspaceSpec,
 )
 from shipdeck.runners.local import LocalRunner, open_local_runner
-from shipdeck.runners.local_deploy import DeployingLocalRunner
 from shipdeck.tui import ShipdeckApp, create_app
 from shipdeck.tui.config import TuiConfig
 from shipdeck.tui.format import frozen_clock
@@ -32,7 +31,7 @@ from shipdeck.tui.frozen import BASE, FrozenTimes
 from shipdeck.tui.refused_keys import HidesRefusedKeys
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.workspace import load_workspace
-from tests.deploy.conftest import SCRIPTS
+from tests.engine.deploy.conftest import SCRIPTS
 
 USER = "op@deck"
 NOW = BASE + timedelta(hours=3)
@@ -110,7 +109,7 @@ class Ticker:
         return self.now
 
 
-DeckRunner = DeployingLocalRunner
+DeckRunner = LocalRunner
 """The local runner with its models-and-deployments half, as tests open it: a fixed user and a
 ticking clock that stamps deploy actions and alias moves alike."""
 

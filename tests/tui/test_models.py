@@ -23,7 +23,7 @@ from shipdeck.tui.widgets.charts import Chart
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.virtual_table import VirtualTable
 from shipdeck.workspace import load_workspace
-from tests.deploy.conftest import SHARDS
+from tests.engine.deploy.conftest import SHARDS
 from tests.tui.deck import NOW, Deck, finished, open_deck, open_view, wait_for
 
 

@@ -130,7 +130,7 @@ def test_unknown_keys_at_every_level_with_suggestions(problems: Problems) -> Non
 
 
 def test_services_and_metrics_are_sections_now(problems: Problems) -> None:
-    # Their full validation is tested in tests/deploy/test_workspace_services.py.
+    # Their full validation is tested in tests/engine/deploy/test_workspace_services.py.
     assert problems(
         """
         [pipelines.a.tasks.x]

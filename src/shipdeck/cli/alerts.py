@@ -8,7 +8,7 @@ from shipdeck.cli.arguments import Subcommands, add_command, add_json_option
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.monitors import monitor_runner
 from shipdeck.cli.output import dump_json, listed_as_json_or_none, table, timestamp
-from shipdeck.engine.monitors import MAX_NOTE
+from shipdeck.engine.automation.monitors import MAX_NOTE
 from shipdeck.errors import InvalidInput
 from shipdeck.formatting import format_number
 from shipdeck.model import Alert

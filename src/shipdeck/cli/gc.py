@@ -70,7 +70,7 @@ async def gc_command(args: argparse.Namespace, ctx: CliContext) -> int:
             " run it on the runner's host"
         )
     limits = limits_from(args, ctx)
-    from shipdeck.engine.retention import collect_garbage
+    from shipdeck.engine.automation.retention import collect_garbage
 
     # Where the state is, whatever the file says: --keep/--older-than work on a broken file.
     state_dir = ctx.workspace_place().state_dir

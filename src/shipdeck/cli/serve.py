@@ -20,7 +20,7 @@ from shipdeck.errors import InvalidInput, Refused
 
 if TYPE_CHECKING:
     from shipdeck.model import WorkspaceSpec
-    from shipdeck.runners.local_deploy import DeployingLocalRunner
+    from shipdeck.runners.local import LocalRunner
     from shipdeck.server.daemon_lock import DaemonLock
     from shipdeck.server.idle import IdleExit
     from shipdeck.server.launch import Tls
@@ -106,7 +106,7 @@ def idle_exit_seconds(given: float | None, daemon: bool) -> float:
     return seconds
 
 
-def _idle_exit(seconds: float, runner: DeployingLocalRunner) -> IdleExit | None:
+def _idle_exit(seconds: float, runner: LocalRunner) -> IdleExit | None:
     if not seconds:
         return None
     from shipdeck.server.idle import IdleExit
@@ -221,7 +221,7 @@ async def serve_command(args: argparse.Namespace, ctx: CliContext) -> int:
     idle_seconds = idle_exit_seconds(args.idle_exit, args.daemon)
     workspace_socket = listen.path == daemon.socket_path(workspace)
 
-    from shipdeck.engine.retention_schedule import RetentionSchedule
+    from shipdeck.engine.automation.retention_schedule import RetentionSchedule
     from shipdeck.runners.local import open_local_runner
     from shipdeck.server.app import create_app
     from shipdeck.server.launch import start_server

@@ -1,44 +1,37 @@
-"""The in-process runner: the Runner protocol over an embedded Engine for one workspace."""
+"""The in-process runner: the Runner contract over the embedded engine of one workspace, its
+deployments and what it does by itself (engine/runs, engine/deploy, engine/automation)."""
 
 from __future__ import annotations
 
-import getpass
-import socket
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Unpack
+from typing import TYPE_CHECKING, Unpack
 
 from shipdeck import model as m
 from shipdeck.engine import Engine
-from shipdeck.engine.logsearch import prepare
+from shipdeck.engine.automation.autopilot import Autopilot
+from shipdeck.engine.deploy.deployments import Deployments
+from shipdeck.engine.deploy.models import ModelBook
+from shipdeck.engine.runs.logsearch import prepare
 from shipdeck.errors import InvalidInput
-from shipdeck.model.capabilities import EVERYTHING, REGISTRY, Capabilities
+from shipdeck.model.capabilities import EVERYTHING, Capabilities
+from shipdeck.model.compare import compare
 from shipdeck.model.ids import run_label
+from shipdeck.model.lineage import lineage_flags
 from shipdeck.model.run import parse_id
-from shipdeck.runners.base import BaseRunner
+from shipdeck.runners.base import BaseRunner, compare_refs, version_ref
+from shipdeck.runners.identity import default_user
+from shipdeck.runners.model_registries import ConfiguredRegistries
 from shipdeck.runners.workspace_file import WorkspaceFile
 from shipdeck.workspace import resolve_params
 
 if TYPE_CHECKING:
-    from shipdeck.engine.monitors import Monitors
-    from shipdeck.engine.notify import Notifier
-    from shipdeck.engine.schedule_store import ScheduleStore
-    from shipdeck.engine.scheduler import Scheduler
-    from shipdeck.engine.schedules import ScheduleBook
-    from shipdeck.runners.local_deploy import DeployingLocalRunner
+    from shipdeck.engine.automation.scheduler import Scheduler
 
 
 FILE_LOOK_EVERY = 1.0
 """Seconds between looks at the workspace file while a client waits for events."""
-
-
-def default_user() -> str:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
 
 
 class LocalRunner(BaseRunner):
@@ -50,30 +43,31 @@ class LocalRunner(BaseRunner):
     and anything that would start a run or deploy with it is refused with the file's
     problems (see `WorkspaceFile`)."""
 
-    deploys = False
-    """True with the models-and-deployments half (DeployingLocalRunner)."""
-
     def __init__(
         self,
         engine: Engine,
         *,
         user: str | None = None,
         name: str = "local",
+        clock: Callable[[], datetime] | None = None,
         read_only: bool = False,
     ) -> None:
+        """`clock` stamps deploy actions and alias moves (tests pin it)."""
         self.engine = engine
         self.read_only = read_only
         self.user = user if user is not None else default_user()
         self._name = name
         self._file = WorkspaceFile(engine.workspace)
-        self._schedule_store: ScheduleStore | None = None
-        self._scheduler: Scheduler | None = None
-        self._monitors: Monitors | None = None
-        self._notifier: Notifier | None = None
+        registries = ConfiguredRegistries()
+        if clock is None:
+            self.deployer = Deployments(engine, user=self.user, registries=registries)
+        else:
+            self.deployer = Deployments(engine, user=self.user, clock=clock, registries=registries)
+        self.model_book = ModelBook(self.deployer)
+        self.autopilot = Autopilot(self.deployer, self._scheduling_workspace)
 
     async def capabilities(self) -> Capabilities:
-        can = EVERYTHING if self.deploys else EVERYTHING - REGISTRY
-        return Capabilities(kind="shipdeck", can=can, read_only=self.read_only)
+        return Capabilities(kind="shipdeck", can=EVERYTHING, read_only=self.read_only)
 
     @property
     def workspace(self) -> m.WorkspaceSpec:
@@ -97,6 +91,7 @@ class LocalRunner(BaseRunner):
         """Work with `spec` from now on (runs in progress keep the pipeline they started with),
         and say so on the event feed: clients reload what the file declares."""
         self.engine.workspace = spec
+        self.deployer.use(spec)
         self.engine.feed.publish(m.EventKind.CONFIG, m.ConfigData(file=spec.file.name))
 
     def executing(self) -> list[str]:
@@ -196,63 +191,110 @@ class LocalRunner(BaseRunner):
     async def wait_run(self, run_id: str) -> m.Run:
         return await self.engine.wait_run(run_id)
 
-    # Schedules ---------------------------------------------------------------------------
+    # Models and deployments ------------------------------------------------------------
 
-    def _schedule_book(self) -> ScheduleBook:
-        from shipdeck.engine.schedule_store import ScheduleStore
-        from shipdeck.engine.schedules import ScheduleBook
+    async def models(self) -> list[m.ModelSummary]:
+        return self.deployer.registry.models()
 
-        if self._schedule_store is None:
-            self._schedule_store = ScheduleStore(self.engine.store.path)
-        clock = self._scheduler.clock if self._scheduler is not None else time.time
-        return ScheduleBook(self._schedule_store, self.engine.workspace.state_dir, clock)
+    async def model_versions(self, model: str) -> list[m.ModelVersion]:
+        return await self.model_book.versions(model)
+
+    async def alias(self, model: str, alias: str, version: str) -> m.AliasMove:
+        self._check_writable(f"move {model}@{alias}")
+        return self.model_book.move_alias(model, alias, version)
+
+    async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[m.AliasMove]:
+        return self.deployer.registry.alias_moves(model)[:limit]
+
+    async def compare(self, refs: list[str]) -> m.Comparison:
+        compare_refs(refs)
+        self._configured()
+        subjects = [await self._subject(ref) for ref in refs]
+        comparison = compare(subjects, self.deployer.workspace.direction)
+        flags = lineage_flags([s.label for s in subjects], [s.lineage for s in subjects])
+        return comparison.model_copy(update={"lineage": flags})
+
+    async def _subject(self, ref: str) -> m.CompareSubject:
+        parts = version_ref(ref)
+        if parts is None:
+            return await self.run_subject(ref)
+        return self.model_book.subject(*parts)
+
+    async def services(self) -> list[m.ServiceSpec]:
+        self._configured()
+        return list(self.deployer.workspace.services.values())
+
+    async def deployments(self) -> list[m.EnvironmentState]:
+        self._configured()
+        return self.deployer.deployments()
+
+    async def plan(
+        self, action: m.DeployAction, service: str, env: str, *, revision: str | None = None
+    ) -> m.ActionPlan:
+        self._configured()
+        if action == m.DeployAction.DEPLOY:
+            if revision is None:
+                raise InvalidInput("a deploy plan needs the revision to deploy")
+            return await self.deployer.plan_deploy(service, revision, env)
+        if action == m.DeployAction.PROMOTE:
+            return await self.deployer.plan_promote(service, env)
+        return await self.deployer.plan_rollback(service, env, revision)
+
+    async def deploy(
+        self, service: str, revision: str, env: str, **options: Unpack[m.DeployOptions]
+    ) -> m.HistoryEntry:
+        self._configured(acting=True)
+        return await self.deployer.deploy(service, revision, env, **options)
+
+    async def promote(
+        self, service: str, to_env: str, **options: Unpack[m.DeployOptions]
+    ) -> m.HistoryEntry:
+        self._configured(acting=True)
+        return await self.deployer.promote(service, to_env, **options)
+
+    async def rollback(
+        self, service: str, env: str, **options: Unpack[m.RollbackOptions]
+    ) -> m.HistoryEntry:
+        self._configured(acting=True)
+        return await self.deployer.rollback(service, env, **options)
+
+    async def history(
+        self, service: str, env: str | None = None, *, limit: int = 100
+    ) -> list[m.HistoryEntry]:
+        self._configured()
+        return self.deployer.history(service, env, limit=limit)
+
+    async def health_checks(
+        self, service: str, env: str | None = None, *, limit: int = 100
+    ) -> list[m.HealthCheck]:
+        self._configured()
+        return self.deployer.health_checks(service, env, limit=limit)
+
+    # Schedules, monitors and alerts ------------------------------------------------------
 
     async def schedules(self) -> m.ScheduleList:
         self._configured()
-        return self._schedule_book().listing(self.engine.workspace)
+        return self.autopilot.schedule_book().listing(self.engine.workspace)
 
     async def pause_schedule(self, name: str, *, reason: str = "") -> m.ScheduleAction:
-        return self._schedule_action("pause", name, reason)
+        self._check_writable(f"pause {name}")
+        self._configured()
+        return self.autopilot.schedule_action("pause", name, user=self.user, reason=reason)
 
     async def resume_schedule(self, name: str, *, reason: str = "") -> m.ScheduleAction:
-        return self._schedule_action("resume", name, reason)
-
-    def _schedule_action(
-        self, verb: Literal["pause", "resume"], name: str, reason: str
-    ) -> m.ScheduleAction:
-        """Pause or resume a trigger (or a pipeline's), recorded with who and published."""
-        self._check_writable(f"{verb} {name}")
+        self._check_writable(f"resume {name}")
         self._configured()
-        book = self._schedule_book()
-        act = book.pause if verb == "pause" else book.resume
-        action = act(self.engine.workspace, name, user=self.user, reason=reason)
-        self.engine.feed.publish(m.EventKind.SCHEDULE, action)
-        return action
+        return self.autopilot.schedule_action("resume", name, user=self.user, reason=reason)
 
     def start_scheduling(self, *, clock: Callable[[], float] | None = None) -> Scheduler:
-        """Fire the workspace's schedules from this process (the daemon and `shipdeck
-        serve` do; one-shot commands never). Only one process per workspace fires at a
-        time: the others stand by (see Scheduler)."""
-        from shipdeck.engine.scheduler import Scheduler
-
-        if self._scheduler is None:
-            self._schedule_book()
-            assert self._schedule_store is not None
-            self._scheduler = Scheduler(
-                self.engine,
-                self._schedule_store,
-                self._scheduling_workspace,
-                user=f"scheduler@{socket.gethostname()}",
-                clock=clock or time.time,
-                monitors=self._monitor_book(),
-            )
-            self._start_notifying()
-        return self._scheduler
+        """Fire the workspace's schedules, monitor checks, services' health checks and
+        promotion policies from this process (the daemon and `shipdeck serve` do; one-shot
+        commands never), and send its `[notify]` notifications."""
+        return self.autopilot.start(clock=clock)
 
     def _scheduling_workspace(self) -> m.WorkspaceSpec:
         """The configuration to fire with: the file's, or while it does not load the last one
-        that did. A typo must not silently stop scheduled checks, health checks and automatic
-        rollback; `config_problems()` (the event feed, /v1/health, the CLI and the TUI) says
+        that did; `config_problems()` (the event feed, /v1/health, the CLI and the TUI) says
         that the last good file is in use."""
         self._configured()
         return self.engine.workspace
@@ -265,97 +307,23 @@ class LocalRunner(BaseRunner):
 
     @property
     def scheduling(self) -> bool:
-        """True while this runner fires schedules and the workspace declares some: a
-        daemon does not exit when idle then."""
-        return self._scheduler is not None and self._scheduler.has_work()
-
-    async def close(self) -> None:
-        if self._scheduler is not None:
-            await self._scheduler.stop()
-        await self.engine.close("runner closed")
-        await self._close_monitors()
-        if self._schedule_store is not None:
-            self._schedule_store.close()
-            self._schedule_store = None
-
-    # Monitors and alerts ---------------------------------------------------------------------
-
-    def _monitor_book(self) -> Monitors:
-        from shipdeck.engine.monitor_store import MonitorStore
-        from shipdeck.engine.monitors import Monitors
-
-        if self._monitors is None:
-            store = MonitorStore(self.engine.store.path)
-            self._monitors = Monitors(self.engine, store, clock=self._monitor_clock)
-        return self._monitors
-
-    def _monitor_clock(self) -> float:
-        return self._scheduler.clock() if self._scheduler is not None else time.time()
-
-    def _start_notifying(self) -> None:
-        """Send `[notify]` notifications for what this runner does (the daemon and `shipdeck
-        serve` do, as they fire schedules)."""
-        from shipdeck.engine.notify import Notifier
-        from shipdeck.engine.task_env import task_environment
-
-        if self._notifier is None:
-            self._notifier = Notifier(
-                self.engine.feed,
-                lambda: self.engine.workspace.notify,
-                self.engine.workspace.root,
-                lambda: task_environment(self.engine.workspace.task_env),
-            )
-            self._notifier.start()
+        """True while this runner fires schedules, health checks or promotion policies and
+        the workspace declares some: a daemon does not exit when idle then."""
+        return self.autopilot.firing
 
     async def monitors(self) -> list[m.MonitorInfo]:
         self._configured()
-        book = self._monitor_book()
-        await book.settle()
-        latest = book.store.latest()
-        running = {check.monitor for check in book.store.running()}
-        counts = book.store.open_counts()
-        timed = {
-            item.monitor: item
-            for item in self._schedule_book().listing(self.engine.workspace).schedules
-            if item.monitor is not None
-        }
-        listed = []
-        for name, spec in self.engine.workspace.monitors.items():
-            last = latest.get(name)
-            schedule = timed.get(name)
-            metric = spec.thresholds[0].metric if spec.thresholds else None
-            recent = [
-                check.values[metric]
-                for check in reversed(book.store.history(name, 30))
-                if metric is not None and metric in check.values
-            ]
-            listed.append(
-                m.MonitorInfo(
-                    name=name,
-                    description=spec.description,
-                    rule=schedule.rule if schedule is not None else "manual",
-                    thresholds=[threshold.text for threshold in spec.thresholds],
-                    watches=dict(spec.watches),
-                    state=None if last is None else last.verdict,
-                    last_check=last,
-                    running=name in running,
-                    next_at=None if schedule is None else schedule.next_at,
-                    paused=schedule is not None and schedule.paused,
-                    open_alerts=counts.get(name, 0),
-                    recent=recent,
-                )
-            )
-        return listed
+        return await self.autopilot.monitor_infos()
 
     async def monitor_history(self, name: str, *, limit: int = 100) -> list[m.MonitorCheck]:
         self._configured()
-        book = self._monitor_book()
+        book = self.autopilot.monitors()
         await book.settle()
         return book.history(name, limit)
 
     async def check_monitor(self, name: str, *, wait: bool = True) -> m.MonitorCheck:
         self._configured(acting=True)
-        book = self._monitor_book()
+        book = self.autopilot.monitors()
         check = book.start(name, trigger=f"checked by {self.user}", user=self.user)
         if not wait:
             return check
@@ -365,21 +333,18 @@ class LocalRunner(BaseRunner):
         self, *, open_only: bool = False, monitor: str | None = None, limit: int = 100
     ) -> list[m.Alert]:
         self._configured()
-        book = self._monitor_book()
+        book = self.autopilot.monitors()
         await book.settle()
         return book.store.alerts(open_only=open_only, monitor=monitor, limit=limit)
 
     async def ack_alert(self, alert_id: int, *, note: str) -> m.Alert:
-        return self._monitor_book().acknowledge(alert_id, user=self.user, note=note)
+        return self.autopilot.monitors().acknowledge(alert_id, user=self.user, note=note)
 
-    async def _close_monitors(self) -> None:
-        if self._notifier is not None:
-            await self._notifier.close()
-            self._notifier = None
-        if self._monitors is not None:
-            await self._monitors.close()
-            self._monitors.store.close()
-            self._monitors = None
+    async def close(self) -> None:
+        await self.autopilot.stop()
+        await self.engine.close("runner closed")
+        await self.autopilot.close()  # the automatic actions' runs ended: outcomes recorded
+        await self.deployer.close()
 
 
 async def open_local_runner(
@@ -389,12 +354,8 @@ async def open_local_runner(
     name: str = "local",
     clock: Callable[[], datetime] | None = None,
     read_only: bool = False,
-) -> DeployingLocalRunner:
-    """An in-process runner for `workspace`, with models and deployments; recovers runs left
-    behind by dead processes. `clock` stamps deploy actions and alias moves (tests pin it);
-    `read_only` refuses every change."""
-    from shipdeck.runners.local_deploy import DeployingLocalRunner
-
-    return DeployingLocalRunner(
-        Engine(workspace), user=user, name=name, clock=clock, read_only=read_only
-    )
+) -> LocalRunner:
+    """An in-process runner for `workspace`; recovers runs left behind by dead processes.
+    `clock` stamps deploy actions and alias moves (tests pin it); `read_only` refuses every
+    change."""
+    return LocalRunner(Engine(workspace), user=user, name=name, clock=clock, read_only=read_only)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from shipdeck.config import RunnerEntry, load_runners
-from shipdeck.engine.model_registries import ModelRegistry
+from shipdeck.engine.deploy.model_registries import ModelRegistry
 from shipdeck.errors import InvalidInput
 
 REGISTRY_KINDS = ("mlflow",)

@@ -1,7 +1,7 @@
 """Artifact paths (`registers.artifact`, a service's `artifact`): files inside the workspace.
 
 Checked as written here; the runner checks again when it copies the file, with symlinks
-resolved (engine/artifacts.py), since a link can only be judged once it exists.
+resolved (engine/runs/artifacts.py), since a link can only be judged once it exists.
 """
 
 from __future__ import annotations

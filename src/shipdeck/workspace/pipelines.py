@@ -41,7 +41,7 @@ and without a bound a typo (`retries = 10000`) keeps a failing task spinning for
 MAX_TIMEOUT = 7 * 86400.0
 MAX_RETRY_DELAY = 86400.0
 MAX_INPUTS = 1000
-"""Paths or globs one task may declare; each glob may name many files (see engine/inputs.py)."""
+"""Paths or globs one task may declare; each glob may name many files (engine/runs/inputs.py)."""
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 """Pipeline and task names: they appear in commands, URLs and file names."""

@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from shipdeck.engine.deploy_store import ActionRecord, DeployStore
-from shipdeck.engine.inputs import DigestCache, FileState
-from shipdeck.engine.ledger import Ledger
-from shipdeck.engine.registry import Registry
-from shipdeck.engine.schedule_store import Fire, ScheduleStore
-from shipdeck.engine.store import OutputCursor, Store, TaskRow
+from shipdeck.engine.automation.schedule_store import Fire, ScheduleStore
+from shipdeck.engine.deploy.deploy_store import ActionRecord, DeployStore
+from shipdeck.engine.deploy.ledger import Ledger
+from shipdeck.engine.deploy.registry import Registry
+from shipdeck.engine.runs.inputs import DigestCache, FileState
+from shipdeck.engine.runs.store import OutputCursor, Store, TaskRow
 from shipdeck.model import (
     DeployAction,
     GateResult,

@@ -14,14 +14,13 @@ shipdeck" (or "removed outside shipdeck"), with the versions but never an invent
 
 from __future__ import annotations
 
-import getpass
 import json
 import secrets
-import socket
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from shipdeck.runners.identity import default_user
 from shipdeck.runners.mlflow.api import MlflowApi, RegisteredModel
 
 PREFIX = "shipdeck.alias_move."
@@ -31,15 +30,6 @@ REASON_LIMIT = 500
 """Characters of a reason kept (MLflow bounds tag values; a reason is a sentence)."""
 OUTSIDE = "outside shipdeck"
 """The `user` of a move shipdeck noticed but did not make."""
-
-
-def default_user() -> str:
-    """user@host of whoever runs this shipdeck, as the embedded engine records it."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
 
 
 @dataclass(frozen=True)

@@ -319,7 +319,7 @@ class RunScreen(HidesRefusedKeys):
         if self.declared:
             return False
         pipeline = self.detail.run.pipeline if self.detail is not None else ""
-        service = pipeline.removeprefix("deploy:")  # a service's deploy runs (engine/store.py)
+        service = pipeline.removeprefix("deploy:")  # a service's deploy runs (engine/runs/store.py)
         if service != pipeline:
             why = f"a deploy of {service}: deploy, promote or roll back it in Deployments (5)"
         else:
