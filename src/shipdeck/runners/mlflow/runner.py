@@ -41,7 +41,6 @@ from shipdeck.model.ids import run_label
 from shipdeck.model.options import RUN_LIMIT, RunFilter
 from shipdeck.runners.base import BaseRunner, compare_refs, version_ref
 from shipdeck.runners.mlflow import alias_log, mapping
-from shipdeck.runners.mlflow.alias_log import AliasRecord
 from shipdeck.runners.mlflow.api import FileInfo, MlflowApi, MlflowRun
 from shipdeck.runners.mlflow.freshness import POLL_INTERVAL, Freshness
 from shipdeck.runners.mlflow.registry import Registry
@@ -255,7 +254,7 @@ class MlflowRunner(BaseRunner):
         for record in changes.aliases:
             self.registry.forget(record.model)
             self._seq += 1
-            self._events.append(AliasMovedEvent(seq=self._seq, ts=now, data=alias_move(record)))
+            self._events.append(AliasMovedEvent(seq=self._seq, ts=now, data=record.as_move()))
 
     # The registry -------------------------------------------------------------------------------
 
@@ -271,7 +270,7 @@ class MlflowRunner(BaseRunner):
         number = await self.registry.version_number(model, version)
         record = await alias_log.move(self.api, model, alias, number, reason=reason)
         self.registry.forget(model)
-        return alias_move(record)
+        return record.as_move()
 
     async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[AliasMove]:
         if model is not None:
@@ -283,7 +282,7 @@ class MlflowRunner(BaseRunner):
             models = await self.registry.registered_models()
         records = [record for m in models for record in alias_log.history(m)]
         records.sort(key=lambda r: r.at, reverse=True)
-        return [alias_move(record) for record in records[:limit]]
+        return [record.as_move() for record in records[:limit]]
 
     async def compare(self, refs: list[str]) -> Comparison:
         compare_refs(refs)
@@ -351,19 +350,3 @@ class Batch:
     at: float
     runs: list[MlflowRun]
     task: asyncio.Future[dict[str, RunDetail]] | None = None
-
-
-def alias_move(record: AliasRecord) -> AliasMove:
-    """A record as the contract's move; its id is when it was recorded (ms), 0 for a move
-    noticed outside shipdeck (it has no record)."""
-    return AliasMove(
-        id=0 if record.outside else int(record.at.timestamp() * 1000),
-        model=record.model,
-        alias=record.alias,
-        from_version=record.from_version,
-        to_version=record.to_version,
-        user=record.user,
-        at=record.at,
-        reason=record.reason,
-        outside=record.outside,
-    )
