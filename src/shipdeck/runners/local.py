@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import socket
 import time
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from shipdeck.errors import InvalidInput
 from shipdeck.model.capabilities import EVERYTHING, REGISTRY, Capabilities
 from shipdeck.model.ids import run_label
 from shipdeck.model.run import parse_id
+from shipdeck.runners.acting_user import default_user
 from shipdeck.runners.base import BaseRunner
 from shipdeck.runners.workspace_file import WorkspaceFile
 from shipdeck.workspace import resolve_params
@@ -31,14 +31,6 @@ if TYPE_CHECKING:
 
 FILE_LOOK_EVERY = 1.0
 """Seconds between looks at the workspace file while a client waits for events."""
-
-
-def default_user() -> str:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
 
 
 class LocalRunner(BaseRunner):
