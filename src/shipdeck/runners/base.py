@@ -210,6 +210,21 @@ def version_ref(ref: str) -> tuple[str, str] | None:
     return model, version
 
 
+def version_subject(
+    model: str, version: m.ModelVersion, lineage: m.Lineage | None = None
+) -> m.CompareSubject:
+    """A model version as a compare subject (`churn@v3`): its params and metrics."""
+    return m.CompareSubject(
+        label=f"{model}@{version.revision}",
+        run_id=version.run_id,
+        model=model,
+        version=version.version,
+        params=version.params,
+        metrics=version.metrics,
+        lineage=lineage,
+    )
+
+
 LogFetch = Callable[[int, int], Awaitable[m.LogChunk]]
 """Reads lines [start, start+limit) of one task's log (start may be negative: from the end)."""
 

@@ -39,7 +39,7 @@ from shipdeck.model.capabilities import Capabilities, Capability, EventDelivery
 from shipdeck.model.compare import compare
 from shipdeck.model.ids import run_label
 from shipdeck.model.options import RUN_LIMIT, RunFilter
-from shipdeck.runners.base import BaseRunner, compare_refs, version_ref
+from shipdeck.runners.base import BaseRunner, compare_refs, version_ref, version_subject
 from shipdeck.runners.mlflow import alias_log, mapping
 from shipdeck.runners.mlflow.api import FileInfo, MlflowApi, MlflowRun
 from shipdeck.runners.mlflow.freshness import POLL_INTERVAL, Freshness
@@ -312,15 +312,7 @@ class MlflowRunner(BaseRunner):
             return subject, source
         model, ref_version = found
         version = await self.registry.version(model, ref_version)
-        subject = CompareSubject(
-            label=f"{model}@{version.label}",
-            run_id=version.run_id,
-            model=model,
-            version=version.version,
-            params=version.params,
-            metrics=version.metrics,
-        )
-        return subject, None
+        return version_subject(model, version), None
 
     async def _read_batch(self, read: list[MlflowRun]) -> dict[str, RunDetail]:
         """The compared runs' details with every metric's history, one request per metric for
