@@ -13,7 +13,7 @@ from shipdeck.engine.deployments import Deployments
 from shipdeck.engine.registration import RegistrationHook
 from shipdeck.errors import InvalidInput
 from shipdeck.model.lineage import Lineage, lineage_flags
-from shipdeck.runners.base import BaseRunner, compare_refs, version_ref
+from shipdeck.runners.base import BaseRunner, compare_refs, version_ref, version_subject
 from shipdeck.runners.local import LocalRunner
 from shipdeck.runners.model_registries import ConfiguredRegistries
 
@@ -86,15 +86,7 @@ class LocalDeployMethods:
             return await cast(BaseRunner, self).run_subject(ref)
         model, wanted = parts
         version = self.deployer.registry.resolve(model, wanted)
-        return m.CompareSubject(
-            label=f"{model}@{version.revision}",
-            run_id=version.run_id,
-            model=model,
-            version=version.version,
-            params=version.params,
-            metrics=version.metrics,
-            lineage=self._lineage(version),
-        )
+        return version_subject(model, version, self._lineage(version))
 
     async def services(self) -> list[m.ServiceSpec]:
         self._configured()
