@@ -10,9 +10,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from shipdeck.config import MlflowEntry
 from shipdeck.errors import InvalidInput, NotFound, Refused, Unsupported
 from shipdeck.model import RunStatus
 from shipdeck.model.capabilities import Capability, EventDelivery
+from shipdeck.runners.connect import open_entry
 from shipdeck.runners.mlflow.api import MlflowApi
 from shipdeck.runners.mlflow.runner import MlflowRunner
 from tests.mlflow.conftest import MlflowServer, Seeded, seed
@@ -182,11 +184,13 @@ async def test_alias_move_and_history(
     ]
     with pytest.raises(NotFound):
         await runner.alias(seeded.model, "champion", "v9")
-    read_only = MlflowRunner(MlflowApi(runner.api.url, name="lab"), read_only=True)
+    read_only = open_entry(MlflowEntry(name="lab", url=runner.api.url, read_only=True))
     try:
         assert not (await read_only.capabilities()).has(Capability.ALIASES)
-        with pytest.raises(Refused, match=r"^runner lab is read-only"):
+        with pytest.raises(Refused, match=r"^alias refused: read-only mode \(runner lab is"):
             await read_only.alias(seeded.model, "champion", "v1")
+        versions = await runner.model_versions(seeded.model)
+        assert versions[0].aliases == [] and "champion" in versions[1].aliases
     finally:
         await read_only.close()
 

@@ -4,6 +4,7 @@ log read: run references, `runs_page` counting through `runs`, paged and tailed 
 
 from __future__ import annotations
 
+import inspect
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,8 +12,9 @@ import pytest
 
 from shipdeck.errors import InvalidInput, NotFound, Unsupported
 from shipdeck.model import LogChunk, LogLine, RerunMode, Run, RunDetail, RunStatus
-from shipdeck.model.capabilities import Capabilities, Capability, EventDelivery
-from shipdeck.runners.base import COUNT_PAGE, BaseRunner, read_log_pages
+from shipdeck.model.capabilities import DOING, Capabilities, Capability, EventDelivery
+from shipdeck.runners.base import COUNT_PAGE, UNSUPPORTED_WITHOUT, BaseRunner, read_log_pages
+from shipdeck.runners.protocol import Runner
 
 WHEN = datetime(2026, 1, 5, 9, tzinfo=UTC)
 LOG_PAGE = 4
@@ -166,3 +168,28 @@ async def test_what_it_does_not_implement_is_unsupported_with_its_reason() -> No
         await runner.deploy("api", "r1", "dev")
     with pytest.raises(Unsupported, match="no event feed"):
         await runner.last_seq()
+
+
+class Bare(BaseRunner):
+    """A runner kind that implements nothing but its declaration."""
+
+    _name = "bare"
+
+    async def capabilities(self) -> Capabilities:
+        return Capabilities(kind="bare", can=frozenset())
+
+
+async def test_every_contract_method_a_kind_leaves_out_says_which_capability_it_lacks() -> None:
+    bare = Bare()
+    contract = [name for name, value in vars(Runner).items() if inspect.iscoroutinefunction(value)]
+    assert isinstance(bare, Runner) and len(contract) > 30
+    for method in contract:
+        assert inspect.iscoroutinefunction(getattr(bare, method)), method
+    for what, methods in UNSUPPORTED_WITHOUT.items():
+        for method in methods:
+            assert method in contract
+            with pytest.raises(Unsupported) as lacking:
+                await getattr(bare, method)("any", "arguments", limit=1)
+            assert str(lacking.value) == f"runner bare (bare) cannot {DOING[what]}", method
+    with pytest.raises(AttributeError, match="'Bare' object has no attribute 'state'"):
+        _ = bare.state

@@ -4,6 +4,7 @@ wording, and the wrapper hides nothing front ends read beside the contract (its 
 
 from __future__ import annotations
 
+import inspect
 import socket
 
 import pytest
@@ -12,7 +13,8 @@ from shipdeck.config import RunnerEntry
 from shipdeck.errors import Refused, Unavailable
 from shipdeck.runners.connect import open_entry
 from shipdeck.runners.event_follower import LinkStatus
-from shipdeck.runners.read_only import ReadOnlyRunner
+from shipdeck.runners.protocol import Runner
+from shipdeck.runners.read_only import REFUSED_ACTIONS, ReadOnlyRunner
 from shipdeck.runners.remote import RemoteRunner
 
 
@@ -49,3 +51,21 @@ async def test_the_wrapper_shows_the_connection_state_of_the_runner_it_holds() -
         assert wrapped.state is inner.state
     finally:
         await wrapped.close()
+
+
+def test_every_refused_action_is_a_method_of_the_contract() -> None:
+    """A name misspelt in the table would let that action through to the inner runner."""
+    for method in REFUSED_ACTIONS:
+        assert inspect.iscoroutinefunction(getattr(Runner, method, None)), method
+
+
+async def test_every_action_is_refused_in_its_own_word_before_anything_is_sent() -> None:
+    runner = ReadOnlyRunner(RemoteRunner(f"http://127.0.0.1:{closed_port()}", name="far"))
+    try:
+        for method, word in REFUSED_ACTIONS.items():
+            with pytest.raises(Refused) as refused:
+                await getattr(runner, method)("any", "arguments", reason="x")
+            assert str(refused.value) == f"{word} refused: read-only mode (--read-only)"
+        assert runner.name == "far" and runner.read_only
+    finally:
+        await runner.close()

@@ -42,7 +42,7 @@ class HeldComparisons(FrozenTimes):
     async def compare(self, *args: Any, **kwargs: Any) -> Comparison:
         self.asked += 1
         await self.release.wait()
-        return await super().compare(*args, **kwargs)
+        return await self.inner.compare(*args, **kwargs)
 
 
 async def test_versions_are_painted_before_the_metric_directions_come(deck: Deck) -> None:

@@ -282,6 +282,21 @@ class CompareSubject(LazyFrozenModel):
     metrics: dict[str, float] = Field(default_factory=dict)
     lineage: Lineage | None = None
 
+    @classmethod
+    def of_version(
+        cls, model: str, version: ModelVersion, lineage: Lineage | None = None
+    ) -> CompareSubject:
+        """A model version as a column (`churn@v3`): its params and metrics."""
+        return cls(
+            label=f"{model}@{version.revision}",
+            run_id=version.run_id,
+            model=model,
+            version=version.version,
+            params=version.params,
+            metrics=version.metrics,
+            lineage=lineage,
+        )
+
 
 class CompareCell(LazyFrozenModel):
     value: ParamValue | None = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, NoReturn, Unpack
 
 from shipdeck import model as m
@@ -24,6 +25,32 @@ RERUN_NEEDS = {
     m.RerunMode.FAILED: Capability.RERUN_FAILED,
     m.RerunMode.FROM: Capability.RERUN_FROM,
 }
+UNSUPPORTED_WITHOUT: dict[Capability, tuple[str, ...]] = {
+    Capability.PIPELINES: ("pipelines", "runs", "run"),
+    Capability.TRIGGER: ("start_run",),
+    Capability.RERUN_PREVIEW: ("rerun_plan",),
+    Capability.CANCEL: ("cancel",),
+    Capability.FAILURES: ("failures",),
+    Capability.LOGS: ("read_log",),
+    Capability.LOG_SEARCH: ("search_log",),
+    Capability.MODELS: ("models", "model_versions", "compare"),
+    Capability.ALIASES: ("alias", "alias_moves"),
+    Capability.DEPLOYMENTS: (
+        "services",
+        "deployments",
+        "plan",
+        "deploy",
+        "promote",
+        "rollback",
+        "history",
+        "health_checks",
+    ),
+    Capability.SCHEDULES: ("schedules", "pause_schedule", "resume_schedule"),
+    Capability.MONITORS: ("monitors", "monitor_history", "check_monitor", "alerts", "ack_alert"),
+}
+"""The methods of the Runner contract a runner kind may leave out, by the capability it then
+lacks: until it implements one, the method raises Unsupported saying why (`why_not`)."""
+NEEDS = {method: what for what, methods in UNSUPPORTED_WITHOUT.items() for method in methods}
 COUNT_PAGE = 500
 """Runs per request when `runs_page` counts matches through `runs`."""
 MAX_COMPARED = 12
@@ -35,8 +62,10 @@ class BaseRunner(ABC):
     """A Runner that can do nothing until its subclass says (and implements) what it can.
 
     The methods a subclass implements take the signatures of the Runner protocol
-    (runners/protocol.py, where each is documented); the fallbacks here accept any arguments
-    and raise Unsupported, naming the capability the runner lacks."""
+    (runners/protocol.py, where each is documented); a method of UNSUPPORTED_WITHOUT it does
+    not implement accepts any arguments and raises Unsupported, naming the capability the
+    runner lacks (found by `__getattr__`: to mypy, as at run time, every subclass is a
+    Runner, checked against the protocol wherever it is used as one)."""
 
     _name: str
     read_only: bool = False
@@ -55,51 +84,39 @@ class BaseRunner(ABC):
         capabilities = await self.capabilities()
         raise Unsupported(capabilities.why_not(what, self.name))
 
+    def __getattr__(self, attribute: str) -> Any:
+        what = NEEDS.get(attribute)
+        if what is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {attribute!r}")
+        return partial(self._unsupported_method, what)
+
+    async def _unsupported_method(self, what: Capability, *args: Any, **kwargs: Any) -> NoReturn:
+        await self.unsupported(what)
+
     def _check_writable(self, action: str) -> None:
         if self.read_only:
             raise Refused(f"runner {self.name} is read-only: cannot {action}")
 
     # Pipelines and runs ---------------------------------------------------------------------
 
-    async def pipelines(self) -> list[m.PipelineSpec]:
-        await self.unsupported(Capability.PIPELINES)
-
-    async def start_run(self, *args: Any, **kwargs: Any) -> m.Run:
-        await self.unsupported(Capability.TRIGGER)
-
     async def rerun(self, *args: Any, **kwargs: Any) -> m.Run:
         mode = kwargs.get("mode", args[1] if len(args) > 1 else m.RerunMode.ALL)
         await self.unsupported(RERUN_NEEDS[m.RerunMode(mode)])
 
-    async def rerun_plan(self, *args: Any, **kwargs: Any) -> list[str]:
-        await self.unsupported(Capability.RERUN_PREVIEW)
-
-    async def cancel(self, *args: Any, **kwargs: Any) -> m.Run:
-        await self.unsupported(Capability.CANCEL)
-
-    async def runs(self, *args: Any, **kwargs: Any) -> list[m.Run]:
-        await self.unsupported(Capability.PIPELINES)
-
     async def runs_page(self, **filters: Unpack[RunFilter]) -> m.RunPage:
         """`runs()`, and the count of every match found by paging through `runs()` from the
         newest (for a runner whose backend cannot count)."""
-        page = await self.runs(**filters)
+        page: list[m.Run] = await self.runs(**filters)
         if filters.get("before") is None and len(page) < filters.get("limit", RUN_LIMIT):
             return m.RunPage(runs=page, total=len(page))
         total, older = 0, None
         while True:
             counting: RunFilter = {**filters, "limit": COUNT_PAGE, "before": older}
-            counted = await self.runs(**counting)
+            counted: list[m.Run] = await self.runs(**counting)
             total += len(counted)
             if len(counted) < COUNT_PAGE:
                 return m.RunPage(runs=page, total=total)
             older = counted[-1].id
-
-    async def failures(self, *args: Any, **kwargs: Any) -> list[m.FailureStreak]:
-        await self.unsupported(Capability.FAILURES)
-
-    async def run(self, *args: Any, **kwargs: Any) -> m.RunDetail:
-        await self.unsupported(Capability.PIPELINES)
 
     async def resolve_run(self, ref: str) -> str:
         """`42`, `#42`, `last`, or `last:PIPELINE` (the newest run of that pipeline)."""
@@ -108,7 +125,7 @@ class BaseRunner(ABC):
             pipeline = text.removeprefix("last").removeprefix(":") or None
             if text == "last:":
                 raise InvalidInput(f"run reference {ref!r}: expected last:PIPELINE")
-            newest = await self.runs(pipeline=pipeline, limit=1)
+            newest: list[m.Run] = await self.runs(pipeline=pipeline, limit=1)
             if not newest:
                 if pipeline is not None:
                     await self.check_pipeline(pipeline)
@@ -143,18 +160,11 @@ class BaseRunner(ABC):
         runner's poll interval)."""
         delay = (await self.capabilities()).poll_interval or WAIT_POLL
         while True:
-            run = (await self.run(run_id)).run
+            detail: m.RunDetail = await self.run(run_id)
+            run = detail.run
             if run.status.finished:
                 return run
             await asyncio.sleep(delay)
-
-    # Logs -------------------------------------------------------------------------------------
-
-    async def read_log(self, *args: Any, **kwargs: Any) -> m.LogChunk:
-        await self.unsupported(Capability.LOGS)
-
-    async def search_log(self, *args: Any, **kwargs: Any) -> m.LogSearchPage:
-        await self.unsupported(Capability.LOG_SEARCH)
 
     # Events -----------------------------------------------------------------------------------
 
@@ -167,26 +177,11 @@ class BaseRunner(ABC):
     async def close(self) -> None:
         return None
 
-    # Models ------------------------------------------------------------------------------------
-
-    async def models(self) -> list[m.ModelSummary]:
-        await self.unsupported(Capability.MODELS)
-
-    async def model_versions(self, *args: Any, **kwargs: Any) -> list[m.ModelVersion]:
-        await self.unsupported(Capability.MODELS)
-
-    async def alias(self, *args: Any, **kwargs: Any) -> m.AliasMove:
-        await self.unsupported(Capability.ALIASES)
-
-    async def alias_moves(self, *args: Any, **kwargs: Any) -> list[m.AliasMove]:
-        await self.unsupported(Capability.ALIASES)
-
-    async def compare(self, *args: Any, **kwargs: Any) -> m.Comparison:
-        await self.unsupported(Capability.MODELS)
+    # Compare -----------------------------------------------------------------------------------
 
     async def run_subject(self, ref: str) -> m.CompareSubject:
         """A run reference as a compare subject: its params and final metrics."""
-        detail = await self.run(await self.resolve_run(ref))
+        detail: m.RunDetail = await self.run(await self.resolve_run(ref))
         return m.CompareSubject(
             label=detail.run.label,
             run_id=detail.run.id,
@@ -194,60 +189,6 @@ class BaseRunner(ABC):
             metrics=detail.final_metrics(),
             lineage=detail.lineage,
         )
-
-    # Deployments -------------------------------------------------------------------------------
-
-    async def services(self) -> list[m.ServiceSpec]:
-        await self.unsupported(Capability.DEPLOYMENTS)
-
-    async def deployments(self) -> list[m.EnvironmentState]:
-        await self.unsupported(Capability.DEPLOYMENTS)
-
-    async def plan(self, *args: Any, **kwargs: Any) -> m.ActionPlan:
-        await self.unsupported(Capability.DEPLOYMENTS)
-
-    async def deploy(self, *args: Any, **kwargs: Any) -> m.HistoryEntry:
-        await self.unsupported(Capability.DEPLOYMENTS)
-
-    async def promote(self, *args: Any, **kwargs: Any) -> m.HistoryEntry:
-        await self.unsupported(Capability.DEPLOYMENTS)
-
-    async def rollback(self, *args: Any, **kwargs: Any) -> m.HistoryEntry:
-        await self.unsupported(Capability.DEPLOYMENTS)
-
-    async def history(self, *args: Any, **kwargs: Any) -> list[m.HistoryEntry]:
-        await self.unsupported(Capability.DEPLOYMENTS)
-
-    # Schedules ---------------------------------------------------------------------------------
-
-    async def schedules(self) -> m.ScheduleList:
-        await self.unsupported(Capability.SCHEDULES)
-
-    async def pause_schedule(self, *args: Any, **kwargs: Any) -> m.ScheduleAction:
-        await self.unsupported(Capability.SCHEDULES)
-
-    async def resume_schedule(self, *args: Any, **kwargs: Any) -> m.ScheduleAction:
-        await self.unsupported(Capability.SCHEDULES)
-
-    async def health_checks(self, *args: Any, **kwargs: Any) -> list[m.HealthCheck]:
-        await self.unsupported(Capability.DEPLOYMENTS)
-
-    # Monitors ----------------------------------------------------------------------------------
-
-    async def monitors(self) -> list[m.MonitorInfo]:
-        await self.unsupported(Capability.MONITORS)
-
-    async def monitor_history(self, *args: Any, **kwargs: Any) -> list[m.MonitorCheck]:
-        await self.unsupported(Capability.MONITORS)
-
-    async def check_monitor(self, *args: Any, **kwargs: Any) -> m.MonitorCheck:
-        await self.unsupported(Capability.MONITORS)
-
-    async def alerts(self, *args: Any, **kwargs: Any) -> list[m.Alert]:
-        await self.unsupported(Capability.MONITORS)
-
-    async def ack_alert(self, *args: Any, **kwargs: Any) -> m.Alert:
-        await self.unsupported(Capability.MONITORS)
 
 
 def compare_refs(refs: list[str]) -> None:

@@ -10,7 +10,7 @@ from shipdeck.errors import WorkspaceError
 from shipdeck.model import WorkspaceSpec
 from shipdeck.runners.daemon import attach, attach_lazily
 from shipdeck.runners.protocol import Runner
-from shipdeck.runners.read_only import ReadOnlyRunner
+from shipdeck.runners.read_only import configured_read_only
 from shipdeck.runners.remote import RemoteRunner
 
 IN_PROCESS_ENV = "SHIPDECK_IN_PROCESS"
@@ -27,17 +27,14 @@ def is_url(spec: str) -> bool:
 
 
 def _open_shipdeck(entry: RunnerEntry) -> Runner:
-    runner = RemoteRunner(entry.url, token=runner_token(entry), name=entry.name)
-    if entry.read_only:
-        return ReadOnlyRunner(runner, because=f"runner {entry.name} is read_only in the config")
-    return runner
+    return RemoteRunner(entry.url, token=runner_token(entry), name=entry.name)
 
 
 def _open_mlflow(entry: RunnerEntry) -> Runner:
     from shipdeck.runners.mlflow.open import open_api
     from shipdeck.runners.mlflow.runner import MlflowRunner
 
-    return MlflowRunner(open_api(entry), read_only=entry.read_only)
+    return MlflowRunner(open_api(entry))
 
 
 def _open_prefect(entry: RunnerEntry) -> Runner:
@@ -51,7 +48,6 @@ def _open_prefect(entry: RunnerEntry) -> Runner:
         name=entry.name,
         api_key=runner_token(entry),
         basic=basic,
-        read_only=entry.read_only,
         poll_interval=interval,
         live_logs=not isinstance(entry, PrefectEntry) or entry.live_logs,
     )
@@ -66,8 +62,9 @@ OPENERS: dict[str, Callable[[RunnerEntry], Runner]] = {
 
 
 def open_entry(entry: RunnerEntry) -> Runner:
-    """A client for one configured runner, of whatever kind it is."""
-    return OPENERS[entry.kind](entry)
+    """A client for one configured runner, of whatever kind it is (`read_only = true`: held
+    in a ReadOnlyRunner)."""
+    return configured_read_only(entry, OPENERS[entry.kind](entry))
 
 
 def open_remote(spec: str) -> Runner:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from shipdeck.errors import NotFound, ShipdeckError
 from shipdeck.model import (
+    Comparison,
     EnvironmentState,
     LiveMetric,
     LivePerformance,
@@ -117,6 +118,11 @@ async def _directions(runner: Runner, refs: list[str]) -> dict[str, MetricDirect
         comparison = await runner.compare([refs[0], refs[0]])
     except ShipdeckError:
         return {}
+    return metric_directions(comparison)
+
+
+def metric_directions(comparison: Comparison) -> dict[str, MetricDirection]:
+    """The direction (higher or lower is better) of each metric a comparison knows one of."""
     return {
         row.key: row.direction
         for row in comparison.rows

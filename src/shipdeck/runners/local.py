@@ -20,8 +20,8 @@ from shipdeck.model.compare import compare
 from shipdeck.model.ids import run_label
 from shipdeck.model.lineage import lineage_flags
 from shipdeck.model.run import parse_id
+from shipdeck.runners.acting_user import default_user
 from shipdeck.runners.base import BaseRunner, compare_refs, version_ref
-from shipdeck.runners.identity import default_user
 from shipdeck.runners.model_registries import ConfiguredRegistries
 from shipdeck.runners.workspace_file import WorkspaceFile
 from shipdeck.workspace import resolve_params

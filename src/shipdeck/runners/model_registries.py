@@ -16,8 +16,9 @@ REGISTRY_KINDS = ("mlflow",)
 def _open_mlflow(entry: RunnerEntry) -> ModelRegistry:
     from shipdeck.runners.mlflow.open import open_api
     from shipdeck.runners.mlflow.runner import MlflowRunner
+    from shipdeck.runners.read_only import configured_read_only
 
-    return MlflowRunner(open_api(entry), read_only=entry.read_only)
+    return configured_read_only(entry, MlflowRunner(open_api(entry)))
 
 
 class ConfiguredRegistries:

@@ -8,13 +8,33 @@ sent."""
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from functools import partial
+from typing import Any, NoReturn, TypeVar
 
-from shipdeck import model as m
+from shipdeck.config import RunnerEntry
 from shipdeck.errors import Refused
 from shipdeck.model.capabilities import Capabilities
 from shipdeck.runners.delegating import DelegatingRunner
 from shipdeck.runners.protocol import Runner
+
+REFUSED_ACTIONS = {
+    "start_run": "run",
+    "rerun": "rerun",
+    "cancel": "cancel",
+    "alias": "alias",
+    "deploy": "deploy",
+    "promote": "promote",
+    "rollback": "rollback",
+    "pause_schedule": "pause",
+    "resume_schedule": "resume",
+    "check_monitor": "check",
+    "ack_alert": "acknowledge",
+}
+"""The methods of the Runner contract that change something, by the word their refusal
+starts with (the CLI's: `pause refused: read-only mode (...)`). Every other method reads and
+is the inner runner's."""
+
+_Opened = TypeVar("_Opened", bound=Runner)
 
 
 class ReadOnlyRunner(DelegatingRunner):
@@ -28,38 +48,21 @@ class ReadOnlyRunner(DelegatingRunner):
     async def capabilities(self) -> Capabilities:
         return (await self.inner.capabilities()).read_only_copy()
 
-    def _refuse(self, action: str) -> NoReturn:
+    def __getattr__(self, attribute: str) -> Any:
+        action = REFUSED_ACTIONS.get(attribute)
+        if action is None:
+            return super().__getattr__(attribute)
+        return partial(self._refuse, action)
+
+    async def _refuse(self, action: str, *args: Any, **kwargs: Any) -> NoReturn:
+        """An action method: whatever it is given, refused when awaited, as the method
+        would be."""
         raise Refused(f"{action} refused: read-only mode ({self.because})")
 
-    async def start_run(self, *args: Any, **kwargs: Any) -> m.Run:
-        self._refuse("run")
 
-    async def rerun(self, *args: Any, **kwargs: Any) -> m.Run:
-        self._refuse("rerun")
-
-    async def cancel(self, *args: Any, **kwargs: Any) -> m.Run:
-        self._refuse("cancel")
-
-    async def alias(self, *args: Any, **kwargs: Any) -> m.AliasMove:
-        self._refuse("alias")
-
-    async def deploy(self, *args: Any, **kwargs: Any) -> m.HistoryEntry:
-        self._refuse("deploy")
-
-    async def promote(self, *args: Any, **kwargs: Any) -> m.HistoryEntry:
-        self._refuse("promote")
-
-    async def rollback(self, *args: Any, **kwargs: Any) -> m.HistoryEntry:
-        self._refuse("rollback")
-
-    async def pause_schedule(self, *args: Any, **kwargs: Any) -> m.ScheduleAction:
-        self._refuse("pause")
-
-    async def resume_schedule(self, *args: Any, **kwargs: Any) -> m.ScheduleAction:
-        self._refuse("resume")
-
-    async def check_monitor(self, *args: Any, **kwargs: Any) -> m.MonitorCheck:
-        self._refuse("check")
-
-    async def ack_alert(self, *args: Any, **kwargs: Any) -> m.Alert:
-        self._refuse("acknowledge")
+def configured_read_only(entry: RunnerEntry, opened: _Opened) -> _Opened | ReadOnlyRunner:
+    """The runner opened for a configured `entry`, held read-only when the entry says
+    `read_only = true`."""
+    if not entry.read_only:
+        return opened
+    return ReadOnlyRunner(opened, because=f"runner {entry.name} is read_only in the config")

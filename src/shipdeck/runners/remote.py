@@ -488,18 +488,6 @@ class RemoteRunner(BaseRunner):
         return m.Alert.model_validate(answer)
 
 
-async def wait_until_reachable(runner: RemoteRunner, within: float) -> RunnerInfo:
-    """Poll the runner's health until it answers or `within` seconds pass."""
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            return await runner.info()
-        except Unavailable:
-            if time.monotonic() >= deadline:
-                raise
-            await asyncio.sleep(0.05)
-
-
 def _path_id(run_id: str) -> str:
     """A run id as one path segment: opaque, so whatever it holds is quoted."""
     return quote(run_id, safe="")

@@ -59,30 +59,30 @@ class FrozenTimes(DelegatingRunner):
     """Wraps a Runner; answers as it does, with deterministic timestamps."""
 
     async def start_run(self, *args: Any, **kwargs: Any) -> Run:
-        return _run(await super().start_run(*args, **kwargs))
+        return _run(await self.inner.start_run(*args, **kwargs))
 
     async def rerun(self, *args: Any, **kwargs: Any) -> Run:
-        return _run(await super().rerun(*args, **kwargs))
+        return _run(await self.inner.rerun(*args, **kwargs))
 
     async def cancel(self, *args: Any, **kwargs: Any) -> Run:
-        return _run(await super().cancel(*args, **kwargs))
+        return _run(await self.inner.cancel(*args, **kwargs))
 
     async def wait_run(self, *args: Any, **kwargs: Any) -> Run:
-        return _run(await super().wait_run(*args, **kwargs))
+        return _run(await self.inner.wait_run(*args, **kwargs))
 
     async def runs(self, *args: Any, **kwargs: Any) -> list[Run]:
-        return [_run(run) for run in await super().runs(*args, **kwargs)]
+        return [_run(run) for run in await self.inner.runs(*args, **kwargs)]
 
     async def runs_page(self, *args: Any, **kwargs: Any) -> RunPage:
-        page = await super().runs_page(*args, **kwargs)
+        page = await self.inner.runs_page(*args, **kwargs)
         return RunPage(runs=[_run(run) for run in page.runs], total=page.total)
 
     async def failures(self, *args: Any, **kwargs: Any) -> list[FailureStreak]:
-        streaks = await super().failures(*args, **kwargs)
+        streaks = await self.inner.failures(*args, **kwargs)
         return [s.model_copy(update={"run": _run(s.run)}) for s in streaks]
 
     async def run(self, *args: Any, **kwargs: Any) -> RunDetail:
-        detail = await super().run(*args, **kwargs)
+        detail = await self.inner.run(*args, **kwargs)
         tasks = [_task(task, slot) for slot, task in enumerate(detail.tasks)]
         metrics = [
             m.model_copy(update={"ts": BASE + LINE_SPACING * i})
@@ -93,14 +93,14 @@ class FrozenTimes(DelegatingRunner):
         return RunDetail(run=_run(detail.run), tasks=tasks, metrics=metrics, lineage=lineage)
 
     async def read_log(self, *args: Any, **kwargs: Any) -> LogChunk:
-        chunk = await super().read_log(*args, **kwargs)
+        chunk = await self.inner.read_log(*args, **kwargs)
         lines = [
             line.model_copy(update={"ts": BASE + LINE_SPACING * line.n}) for line in chunk.lines
         ]
         return chunk.model_copy(update={"lines": lines})
 
     async def model_versions(self, *args: Any, **kwargs: Any) -> list[ModelVersion]:
-        versions = await super().model_versions(*args, **kwargs)
+        versions = await self.inner.model_versions(*args, **kwargs)
         return [
             v.model_copy(update={"created_at": BASE + RUN_SPACING * int(v.run_id)})
             for v in versions

@@ -22,7 +22,7 @@ from shipdeck.model import (
     default_direction,
 )
 from shipdeck.model.capabilities import Capability
-from shipdeck.runners.live_performance import load_live_performance
+from shipdeck.runners.live_performance import load_live_performance, metric_directions
 from shipdeck.runners.protocol import Runner
 
 KEY_METRICS = 6
@@ -137,11 +137,7 @@ async def _directions(runner: Runner, families: list[ModelFamily]) -> dict[str, 
                 )
             except Unsupported:
                 return {}
-            return {
-                row.key: row.direction
-                for row in comparison.rows
-                if row.kind == "metric" and row.direction is not None
-            }
+            return metric_directions(comparison)
     return {}
 
 

@@ -50,12 +50,4 @@ class ModelBook:
     def subject(self, model: str, wanted: str) -> m.CompareSubject:
         """Version `wanted` (a number or an alias) of `model` as a comparison subject."""
         version = self.registry.resolve(model, wanted)
-        return m.CompareSubject(
-            label=f"{model}@{version.revision}",
-            run_id=version.run_id,
-            model=model,
-            version=version.version,
-            params=version.params,
-            metrics=version.metrics,
-            lineage=self._lineage(version),
-        )
+        return m.CompareSubject.of_version(model, version, self._lineage(version))

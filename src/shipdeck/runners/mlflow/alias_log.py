@@ -17,10 +17,10 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from shipdeck.runners.identity import default_user
+from shipdeck.model import AliasMove
+from shipdeck.runners.acting_user import default_user
 from shipdeck.runners.mlflow.api import MlflowApi, RegisteredModel
 
 PREFIX = "shipdeck.alias_move."
@@ -32,27 +32,27 @@ OUTSIDE = "outside shipdeck"
 """The `user` of a move shipdeck noticed but did not make."""
 
 
-@dataclass(frozen=True)
-class AliasRecord:
-    """One alias move: recorded by shipdeck, or noticed (`outside`) in the registry."""
+class AliasRecord(AliasMove):
+    """One alias move: recorded by shipdeck, or noticed (`outside`) in the registry. Its id
+    is when it was recorded (ms, `recorded_id`), 0 for a move noticed outside shipdeck (it
+    has no record)."""
 
-    key: str
+    key: str = ""
     """The tag holding it ("" for a move noticed outside shipdeck)."""
-    model: str
-    alias: str
-    from_version: str | None
-    to_version: str | None
-    """None: the alias was removed."""
-    user: str
-    at: datetime
-    reason: str = ""
-    outside: bool = False
+
+    def as_move(self) -> AliasMove:
+        """The contract's move, as front ends get it (without the tag)."""
+        return AliasMove.model_validate(self.model_dump(exclude={"key"}))
 
     @property
     def note(self) -> str:
         if not self.outside:
             return ""
         return "removed outside shipdeck" if self.to_version is None else "changed outside shipdeck"
+
+
+def recorded_id(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
 
 
 def _tag_key(at_ms: int) -> str:
@@ -67,6 +67,7 @@ def _parse(model: str, key: str, value: str) -> AliasRecord | None:
         to = data.get("to")
         before = data.get("from")
         return AliasRecord(
+            id=recorded_id(at),
             key=key,
             model=model,
             alias=str(data["alias"]),
@@ -92,7 +93,7 @@ def _outside(
     model: str, alias: str, before: str | None, after: str | None, at: datetime
 ) -> AliasRecord:
     return AliasRecord(
-        key="",
+        id=0,
         model=model,
         alias=alias,
         from_version=before,
@@ -158,14 +159,16 @@ async def move(
     previous = next((a.version for a in before.aliases if a.alias == alias), None)
     await api.set_alias(model, alias, version)
     at_ms = int(time.time() * 1000)
+    at = datetime.fromtimestamp(at_ms / 1000, UTC)
     record = AliasRecord(
+        id=recorded_id(at),
         key=_tag_key(at_ms),
         model=model,
         alias=alias,
         from_version=previous,
         to_version=version,
         user=user or default_user(),
-        at=datetime.fromtimestamp(at_ms / 1000, UTC),
+        at=at,
         reason=reason[:REASON_LIMIT],
     )
     body = {

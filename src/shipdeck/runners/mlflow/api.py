@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -142,6 +142,19 @@ class Page(_Loose):
     next_page_token: str | None = None
 
 
+async def every_page(fetch: Callable[[str | None], Awaitable[Page]]) -> list[Any]:
+    """The items of every page of a list, `fetch` asked for each page by the token of the
+    one before (None: the first)."""
+    found: list[Any] = []
+    token: str | None = None
+    while True:
+        page = await fetch(token)
+        found.extend(page.items)
+        token = page.next_page_token
+        if not token:
+            return found
+
+
 def auth_headers(
     token: str | None = None, username: str | None = None, password: str | None = None
 ) -> dict[str, str]:
@@ -218,15 +231,8 @@ class MlflowApi:
     async def _request(
         self, method: str, path: str, *, params: Any = None, body: Any = None
     ) -> dict[str, Any]:
-        try:
+        with self._reaching():
             response = await self._client.request(method, path, params=params, json=body)
-        except httpx.TimeoutException:
-            raise Unavailable(f"runner {self.name} (mlflow) timed out at {self.url}") from None
-        except httpx.TransportError as error:
-            reason = str(error) or type(error).__name__
-            raise Unavailable(
-                f"runner {self.name} (mlflow) is unreachable at {self.url}: {reason}"
-            ) from None
         if response.is_success:
             try:
                 data = response.json()
@@ -236,6 +242,19 @@ class MlflowApi:
                 ) from None
             return data if isinstance(data, dict) else {}
         raise self._error(response)
+
+    @contextlib.contextmanager
+    def _reaching(self) -> Iterator[None]:
+        """Around a request: the server not reached (or too slow) as Unavailable, one line."""
+        try:
+            yield
+        except httpx.TimeoutException:
+            raise Unavailable(f"runner {self.name} (mlflow) timed out at {self.url}") from None
+        except httpx.TransportError as error:
+            reason = str(error) or type(error).__name__
+            raise Unavailable(
+                f"runner {self.name} (mlflow) is unreachable at {self.url}: {reason}"
+            ) from None
 
     def _error(self, response: httpx.Response) -> ShipdeckError:
         code, message = "", ""
@@ -264,15 +283,8 @@ class MlflowApi:
 
     async def server_version(self) -> str:
         """MLflow's version (`GET /version`), "" when the server does not say."""
-        try:
+        with self._reaching():
             response = await self._client.get(f"{self.url}/version")
-        except httpx.TimeoutException:
-            raise Unavailable(f"runner {self.name} (mlflow) timed out at {self.url}") from None
-        except httpx.TransportError as error:
-            reason = str(error) or type(error).__name__
-            raise Unavailable(
-                f"runner {self.name} (mlflow) is unreachable at {self.url}: {reason}"
-            ) from None
         if not response.is_success:
             raise self._error(response)
         text = response.text.strip()

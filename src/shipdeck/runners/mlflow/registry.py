@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import partial
 
 from shipdeck.errors import InvalidInput
 from shipdeck.model import ModelSummary, ModelVersion
 from shipdeck.runners.mlflow import api as mlflow_api
 from shipdeck.runners.mlflow import mapping
-from shipdeck.runners.mlflow.api import MlflowApi, MlflowRun, RegisteredModel
+from shipdeck.runners.mlflow.api import MlflowApi, MlflowRun, RegisteredModel, every_page
 from shipdeck.runners.mlflow.runs import RunReader
 
 VERSIONS_TTL = 2.0
@@ -30,28 +31,14 @@ class Registry:
         self._versions: dict[str, tuple[float, list[mlflow_api.ModelVersion]]] = {}
 
     async def registered_models(self) -> list[RegisteredModel]:
-        found: list[RegisteredModel] = []
-        token: str | None = None
-        while True:
-            page = await self.api.registered_models(token)
-            found.extend(page.items)
-            token = page.next_page_token
-            if not token:
-                return found
+        return await every_page(self.api.registered_models)
 
     async def raw_versions(self, model: str) -> list[mlflow_api.ModelVersion]:
         """Every version of the model, newest first (a page of 100 per request)."""
         cached = self._versions.get(model)
         if cached is not None and time.monotonic() - cached[0] < VERSIONS_TTL:
             return cached[1]
-        found: list[mlflow_api.ModelVersion] = []
-        token: str | None = None
-        while True:
-            page = await self.api.versions(model, token)
-            found.extend(page.items)
-            token = page.next_page_token
-            if not token:
-                break
+        found: list[mlflow_api.ModelVersion] = await every_page(partial(self.api.versions, model))
         self._versions[model] = (time.monotonic(), found)
         return found
 
@@ -98,13 +85,3 @@ class Registry:
         sources = await self.runs.by_ids([found.run_id])
         aliases = mapping.aliases_by_version(registered).get(number, [])
         return mapping.version(found, aliases, sources.get(found.run_id))
-
-
-def split_version_ref(ref: str) -> tuple[str, str] | None:
-    """`churn@v3` -> ("churn", "v3"); None for a run reference."""
-    model, at, version = ref.rpartition("@")
-    if not at:
-        return None
-    if not model or not version:
-        raise InvalidInput(f"reference {ref!r}: expected MODEL@VERSION (churn@v3, churn@champion)")
-    return model, version

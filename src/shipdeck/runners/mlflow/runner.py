@@ -14,6 +14,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Unpack
 
 from shipdeck.errors import InvalidInput, NotFound
 from shipdeck.model import (
@@ -31,16 +32,15 @@ from shipdeck.model import (
     RunDetail,
     RunEvent,
     RunPage,
-    RunStatus,
     VersionRegisteredEvent,
     known_direction,
 )
 from shipdeck.model.capabilities import Capabilities, Capability, EventDelivery
 from shipdeck.model.compare import compare
 from shipdeck.model.ids import run_label
+from shipdeck.model.options import RUN_LIMIT, RunFilter
 from shipdeck.runners.base import BaseRunner, compare_refs, version_ref
 from shipdeck.runners.mlflow import alias_log, mapping
-from shipdeck.runners.mlflow.alias_log import AliasRecord
 from shipdeck.runners.mlflow.api import FileInfo, MlflowApi, MlflowRun
 from shipdeck.runners.mlflow.freshness import POLL_INTERVAL, Freshness
 from shipdeck.runners.mlflow.registry import Registry
@@ -81,12 +81,9 @@ HISTORY_TTL = 30.0
 
 
 class MlflowRunner(BaseRunner):
-    def __init__(
-        self, api: MlflowApi, *, read_only: bool = False, poll_interval: float = POLL_INTERVAL
-    ) -> None:
+    def __init__(self, api: MlflowApi, *, poll_interval: float = POLL_INTERVAL) -> None:
         self._name = api.name
         self.api = api
-        self.read_only = read_only
         self.poll_interval = poll_interval
         api.breaker.interval = poll_interval
         self.reader = RunReader(api)
@@ -104,7 +101,6 @@ class MlflowRunner(BaseRunner):
             can=CAN,
             events=EventDelivery.POLL,
             poll_interval=poll_interval,
-            read_only=read_only,
             reasons=REASONS,
         )
 
@@ -124,41 +120,23 @@ class MlflowRunner(BaseRunner):
     async def pipelines(self) -> list[PipelineSpec]:
         return [mapping.pipeline(e) for e in await self.reader.experiments(fresh=True)]
 
-    async def runs(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: str | None = None,
-    ) -> list[Run]:
-        found = await self.reader.search(
-            pipeline=pipeline, status=status, text=text, limit=limit, before=before
-        )
+    async def runs(self, **filters: Unpack[RunFilter]) -> list[Run]:
+        found = await self.reader.search(**filters)
         names = await self.reader.names()
         return [
             mapping.run(r, names.get(r.info.experiment_id, r.info.experiment_id)) for r in found
         ]
 
-    async def runs_page(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: str | None = None,
-    ) -> RunPage:
+    async def runs_page(self, **filters: Unpack[RunFilter]) -> RunPage:
         """A page and whether more follow: MLflow cannot count runs, and counting them would
         read every one, so `total` is this page's runs and one more when more follow
         (`exact` False then). Paging on (`before`) reads the next page only: the runs newer
         than it are not counted, so its total is never exact."""
-        found = await self.runs(
-            pipeline=pipeline, status=status, text=text, limit=limit + 1, before=before
-        )
+        limit = filters.get("limit", RUN_LIMIT)
+        one_more: RunFilter = {**filters, "limit": limit + 1}
+        found = await self.runs(**one_more)
         more = len(found) > limit
-        exact = not more and before is None
+        exact = not more and filters.get("before") is None
         return RunPage(runs=found[:limit], total=min(len(found), limit) + more, exact=exact)
 
     async def run(self, run_id: str) -> RunDetail:
@@ -276,7 +254,7 @@ class MlflowRunner(BaseRunner):
         for record in changes.aliases:
             self.registry.forget(record.model)
             self._seq += 1
-            self._events.append(AliasMovedEvent(seq=self._seq, ts=now, data=alias_move(record)))
+            self._events.append(AliasMovedEvent(seq=self._seq, ts=now, data=record.as_move()))
 
     # The registry -------------------------------------------------------------------------------
 
@@ -287,13 +265,12 @@ class MlflowRunner(BaseRunner):
         return await self.registry.model_versions(model)
 
     async def alias(self, model: str, alias: str, version: str, *, reason: str = "") -> AliasMove:
-        self._check_writable(f"move alias {alias} of {model}")
         if not alias.strip() or alias.strip() != alias:
             raise InvalidInput(f"alias {alias!r}: expected a name like champion")
         number = await self.registry.version_number(model, version)
         record = await alias_log.move(self.api, model, alias, number, reason=reason)
         self.registry.forget(model)
-        return alias_move(record)
+        return record.as_move()
 
     async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[AliasMove]:
         if model is not None:
@@ -305,7 +282,7 @@ class MlflowRunner(BaseRunner):
             models = await self.registry.registered_models()
         records = [record for m in models for record in alias_log.history(m)]
         records.sort(key=lambda r: r.at, reverse=True)
-        return [alias_move(record) for record in records[:limit]]
+        return [record.as_move() for record in records[:limit]]
 
     async def compare(self, refs: list[str]) -> Comparison:
         compare_refs(refs)
@@ -335,15 +312,7 @@ class MlflowRunner(BaseRunner):
             return subject, source
         model, ref_version = found
         version = await self.registry.version(model, ref_version)
-        subject = CompareSubject(
-            label=f"{model}@{version.label}",
-            run_id=version.run_id,
-            model=model,
-            version=version.version,
-            params=version.params,
-            metrics=version.metrics,
-        )
-        return subject, None
+        return CompareSubject.of_version(model, version), None
 
     async def _read_batch(self, read: list[MlflowRun]) -> dict[str, RunDetail]:
         """The compared runs' details with every metric's history, one request per metric for
@@ -373,19 +342,3 @@ class Batch:
     at: float
     runs: list[MlflowRun]
     task: asyncio.Future[dict[str, RunDetail]] | None = None
-
-
-def alias_move(record: AliasRecord) -> AliasMove:
-    """A record as the contract's move; its id is when it was recorded (ms), 0 for a move
-    noticed outside shipdeck (it has no record)."""
-    return AliasMove(
-        id=0 if record.outside else int(record.at.timestamp() * 1000),
-        model=record.model,
-        alias=record.alias,
-        from_version=record.from_version,
-        to_version=record.to_version,
-        user=record.user,
-        at=record.at,
-        reason=record.reason,
-        outside=record.outside,
-    )

@@ -13,11 +13,20 @@ import asyncio
 import re
 import time
 from collections import OrderedDict
+from typing import Unpack
 
 from shipdeck.errors import InvalidInput, NotFound
 from shipdeck.model import RunStatus
+from shipdeck.model.options import RUN_LIMIT, RunFilter
 from shipdeck.runners.mlflow import mapping
-from shipdeck.runners.mlflow.api import PAGE, Experiment, Metric, MlflowApi, MlflowRun
+from shipdeck.runners.mlflow.api import (
+    PAGE,
+    Experiment,
+    Metric,
+    MlflowApi,
+    MlflowRun,
+    every_page,
+)
 
 EXPERIMENTS_TTL = 30.0
 """Seconds experiment names are kept: they change rarely, and every run needs its name."""
@@ -70,14 +79,7 @@ class RunReader:
         cached = self._experiments
         if cached is not None and not fresh and time.monotonic() - cached[0] < EXPERIMENTS_TTL:
             return cached[1]
-        found: list[Experiment] = []
-        token: str | None = None
-        while True:
-            page = await self.api.experiments(token)
-            found.extend(page.items)
-            token = page.next_page_token
-            if not token:
-                break
+        found: list[Experiment] = await every_page(self.api.experiments)
         self._experiments = (time.monotonic(), found)
         return found
 
@@ -100,20 +102,13 @@ class RunReader:
     async def names(self) -> dict[str, str]:
         return {e.experiment_id: e.name for e in await self.experiments()}
 
-    async def search(
-        self,
-        *,
-        pipeline: str | None = None,
-        status: RunStatus | None = None,
-        text: str | None = None,
-        limit: int = 50,
-        before: str | None = None,
-    ) -> list[MlflowRun]:
+    async def search(self, **filters: Unpack[RunFilter]) -> list[MlflowRun]:
         """Runs newest first, `limit` at most, older than `before` when given."""
-        ids = await self.experiment_ids(pipeline)
+        limit, before = filters.get("limit", RUN_LIMIT), filters.get("before")
+        ids = await self.experiment_ids(filters.get("pipeline"))
         if not ids or limit <= 0:
             return []
-        query = search_filter(status, text)
+        query = search_filter(filters.get("status"), filters.get("text"))
         key = (tuple(ids), query)
         token: str | None = None
         skip_through: str | None = None

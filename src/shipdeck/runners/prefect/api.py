@@ -14,7 +14,7 @@ import asyncio
 import base64
 import uuid
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict
@@ -130,6 +130,18 @@ class LogLine(_Loose):
     timestamp: datetime
     flow_run_id: str | None = None
     task_run_id: str | None = None
+
+
+class Connection(TypedDict, total=False):
+    """How a Prefect server is reached besides its URL (PrefectApi's keywords, handed on by
+    the runner)."""
+
+    api_key: str | None
+    """A Prefect Cloud API key (sent as a bearer token), or with `basic` a self-hosted
+    server's PREFECT_SERVER_API_AUTH_STRING."""
+    basic: bool
+    timeout: float
+    """Seconds a request may take (TIMEOUT)."""
 
 
 class PrefectApi:

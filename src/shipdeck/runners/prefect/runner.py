@@ -24,7 +24,7 @@ from shipdeck.model.ids import run_label
 from shipdeck.runners.base import BaseRunner, read_log_pages
 from shipdeck.runners.prefect import live, mapping, states
 from shipdeck.runners.prefect import logs as log_text
-from shipdeck.runners.prefect.api import FlowRun, Graph, PrefectApi
+from shipdeck.runners.prefect.api import Connection, FlowRun, Graph, PrefectApi
 from shipdeck.runners.prefect.api import TaskRun as PrefectTaskRun
 from shipdeck.runners.prefect.feed import Feed
 from shipdeck.runners.prefect.live import LiveLogs
@@ -45,7 +45,7 @@ FAILURE_DEPTH = 50
 CANCELLED_HERE = "cancelled from shipdeck"
 
 
-def capabilities_of(*, read_only: bool, interval: float) -> Capabilities:
+def capabilities_of(interval: float) -> Capabilities:
     can = {
         Capability.PIPELINES,
         Capability.TRIGGER,
@@ -62,7 +62,6 @@ def capabilities_of(*, read_only: bool, interval: float) -> Capabilities:
         can=frozenset(can),
         events=EventDelivery.POLL,
         poll_interval=interval,
-        read_only=read_only,
         reasons={
             Capability.STATIC_DAG: "Prefect knows a flow's tasks only once they have run",
             Capability.RERUN_FAILED: "Prefect retries a flow run as a whole, not its failed tasks",
@@ -84,19 +83,15 @@ class PrefectRunner(BaseRunner):
         url: str,
         *,
         name: str,
-        api_key: str | None = None,
-        basic: bool = False,
-        read_only: bool = False,
         poll_interval: float = POLL_INTERVAL,
-        timeout: float = 10.0,
         live_logs: bool = True,
+        **connection: Unpack[Connection],
     ) -> None:
         self._name = name
         self.url = url
-        self.read_only = read_only
-        self.api = PrefectApi(url, name=name, api_key=api_key, basic=basic, timeout=timeout)
+        self.api = PrefectApi(url, name=name, **connection)
         self.names = mapping.Names()
-        self._capabilities = capabilities_of(read_only=read_only, interval=poll_interval)
+        self._capabilities = capabilities_of(poll_interval)
         self._logs = LogStore(self.api, on_added=self._publish_lines)
         self._due: OrderedDict[str, datetime | None] = OrderedDict()
         """When the last run of each page listed was due: the next page starts before it."""
@@ -122,7 +117,7 @@ class PrefectRunner(BaseRunner):
         if live_logs:
             self._live = LiveLogs(
                 url,
-                token=api_key,
+                token=self.api.api_key,
                 headers=self.api.headers,
                 sync=self._sync_live,
                 received=self._logs.add_live,
@@ -221,7 +216,6 @@ class PrefectRunner(BaseRunner):
     async def start_run(
         self, pipeline: str, params: dict[str, str] | None = None, **launch: Unpack[m.Launch]
     ) -> m.Run:
-        self._check_writable("start runs")
         deployment_id, _ = await self._deployment(pipeline)
         deployment = self.names.deployments[deployment_id]
         values = check_params(
@@ -247,7 +241,6 @@ class PrefectRunner(BaseRunner):
     ) -> m.Run:
         if m.RerunMode(mode) is not m.RerunMode.ALL:
             await super().rerun(run_id, mode, **options)
-        self._check_writable("rerun runs")
         flow_run = await self._flow_run(run_id)
         if flow_run.state_type not in states.FINAL:
             raise Refused(
@@ -269,7 +262,6 @@ class PrefectRunner(BaseRunner):
         return [task.name for task in detail.tasks]
 
     async def cancel(self, run_id: str) -> m.Run:
-        self._check_writable("cancel runs")
         flow_run = await self._flow_run(run_id)
         if flow_run.state_type in states.FINAL:
             raise Refused(

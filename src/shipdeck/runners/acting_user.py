@@ -1,4 +1,4 @@
-"""Who acts, as runs, deploy actions and alias moves record it."""
+"""Who an action is recorded as when the caller names no one: whoever runs this shipdeck."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import socket
 
 
 def default_user() -> str:
-    """user@host of whoever runs this shipdeck ("unknown@host" when the system cannot say)."""
+    """user@host of the process, as the embedded engine and the MLflow alias record write it."""
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
