@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any, NoReturn, Unpack
 
 from shipdeck import model as m
-from shipdeck.errors import InvalidInput, NotFound, Refused, Unsupported
+from shipdeck.errors import InvalidInput, NotFound, Unsupported
 from shipdeck.model.capabilities import Capabilities, Capability
 from shipdeck.model.options import RUN_LIMIT, RunFilter
 
@@ -68,8 +68,6 @@ class BaseRunner(ABC):
     Runner, checked against the protocol wherever it is used as one)."""
 
     _name: str
-    read_only: bool = False
-    """Refuse every change (`_check_writable`); reflected in `capabilities()` by subclasses."""
 
     @property
     def name(self) -> str:
@@ -92,10 +90,6 @@ class BaseRunner(ABC):
 
     async def _unsupported_method(self, what: Capability, *args: Any, **kwargs: Any) -> NoReturn:
         await self.unsupported(what)
-
-    def _check_writable(self, action: str) -> None:
-        if self.read_only:
-            raise Refused(f"runner {self.name} is read-only: cannot {action}")
 
     # Pipelines and runs ---------------------------------------------------------------------
 

@@ -17,7 +17,6 @@ from shipdeck.engine.runs.logsearch import prepare
 from shipdeck.errors import InvalidInput
 from shipdeck.model.capabilities import EVERYTHING, Capabilities
 from shipdeck.model.compare import compare
-from shipdeck.model.ids import run_label
 from shipdeck.model.lineage import lineage_flags
 from shipdeck.model.run import parse_id
 from shipdeck.runners.acting_user import default_user
@@ -50,11 +49,9 @@ class LocalRunner(BaseRunner):
         user: str | None = None,
         name: str = "local",
         clock: Callable[[], datetime] | None = None,
-        read_only: bool = False,
     ) -> None:
         """`clock` stamps deploy actions and alias moves (tests pin it)."""
         self.engine = engine
-        self.read_only = read_only
         self.user = user if user is not None else default_user()
         self._name = name
         self._file = WorkspaceFile(engine.workspace)
@@ -67,7 +64,7 @@ class LocalRunner(BaseRunner):
         self.autopilot = Autopilot(self.deployer, self._scheduling_workspace)
 
     async def capabilities(self) -> Capabilities:
-        return Capabilities(kind="shipdeck", can=EVERYTHING, read_only=self.read_only)
+        return Capabilities(kind="shipdeck", can=EVERYTHING)
 
     @property
     def workspace(self) -> m.WorkspaceSpec:
@@ -84,7 +81,6 @@ class LocalRunner(BaseRunner):
             data = m.ConfigData(file=self._file.spec.file.name, problems=self._file.problems)
             self.engine.feed.publish(m.EventKind.CONFIG, data)
         if acting:
-            self._check_writable("start or change anything")
             self._file.check_loads()
 
     def _use(self, spec: m.WorkspaceSpec) -> None:
@@ -123,7 +119,6 @@ class LocalRunner(BaseRunner):
         return self.engine.rerun_plan(run_id, mode, from_task)
 
     async def cancel(self, run_id: str) -> m.Run:
-        self._check_writable(f"cancel {run_label(run_id)}")
         return await self.engine.cancel(run_id)
 
     async def runs(self, **filters: Unpack[m.RunFilter]) -> list[m.Run]:
@@ -200,7 +195,6 @@ class LocalRunner(BaseRunner):
         return await self.model_book.versions(model)
 
     async def alias(self, model: str, alias: str, version: str) -> m.AliasMove:
-        self._check_writable(f"move {model}@{alias}")
         return self.model_book.move_alias(model, alias, version)
 
     async def alias_moves(self, model: str | None = None, *, limit: int = 200) -> list[m.AliasMove]:
@@ -277,12 +271,10 @@ class LocalRunner(BaseRunner):
         return self.autopilot.schedule_book().listing(self.engine.workspace)
 
     async def pause_schedule(self, name: str, *, reason: str = "") -> m.ScheduleAction:
-        self._check_writable(f"pause {name}")
         self._configured()
         return self.autopilot.schedule_action("pause", name, user=self.user, reason=reason)
 
     async def resume_schedule(self, name: str, *, reason: str = "") -> m.ScheduleAction:
-        self._check_writable(f"resume {name}")
         self._configured()
         return self.autopilot.schedule_action("resume", name, user=self.user, reason=reason)
 
@@ -353,9 +345,8 @@ async def open_local_runner(
     user: str | None = None,
     name: str = "local",
     clock: Callable[[], datetime] | None = None,
-    read_only: bool = False,
 ) -> LocalRunner:
     """An in-process runner for `workspace`; recovers runs left behind by dead processes.
-    `clock` stamps deploy actions and alias moves (tests pin it); `read_only` refuses every
-    change."""
-    return LocalRunner(Engine(workspace), user=user, name=name, clock=clock, read_only=read_only)
+    `clock` stamps deploy actions and alias moves (tests pin it). Read-only is the
+    ReadOnlyRunner wrapper's, as for every runner kind."""
+    return LocalRunner(Engine(workspace), user=user, name=name, clock=clock)
