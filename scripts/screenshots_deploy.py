@@ -34,17 +34,16 @@ from shipdeck.demo import init_demo
 from shipdeck.model import WorkspaceSpec
 from shipdeck.runners.local import open_local_runner
 from shipdeck.runners.local_deploy import DeployingLocalRunner
+from shipdeck.testing.frozen import BASE, FrozenTimes, frozen_clock
 from shipdeck.tui import ShipdeckApp, create_app
 from shipdeck.tui.config import TuiConfig
-from shipdeck.tui.format import frozen_clock
-from shipdeck.tui.frozen import BASE, FrozenTimes
+from shipdeck.tui.dialogs.promote import ActionScreen
+from shipdeck.tui.log.pane import LogPane
 from shipdeck.tui.screens.compare import CompareScreen
-from shipdeck.tui.screens.deployments import MatrixTable
 from shipdeck.tui.screens.env_history import EnvHistoryScreen
-from shipdeck.tui.screens.fleet_view import FleetView
-from shipdeck.tui.screens.promote import ActionScreen
+from shipdeck.tui.views.deployments import MatrixTable
+from shipdeck.tui.views.fleet_view import FleetView
 from shipdeck.tui.widgets.header import AppHeader
-from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.workspace import load_workspace
 
 USER = "op@demo"
@@ -109,10 +108,10 @@ class Host(Screen[None]):
 
 
 async def show(pilot: Pilot[Any], name: str) -> FleetView[Any]:
-    from shipdeck.tui.screens.deployments import DeploymentsView
     from shipdeck.tui.screens.main import VIEWS, MainScreen
-    from shipdeck.tui.screens.models import ModelsView
-    from shipdeck.tui.screens.timeline import TimelineView
+    from shipdeck.tui.views.deployments import DeploymentsView
+    from shipdeck.tui.views.models import ModelsView
+    from shipdeck.tui.views.timeline import TimelineView
 
     app = pilot.app
     await until(pilot, lambda: isinstance(app.screen, MainScreen))

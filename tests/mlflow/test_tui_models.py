@@ -16,9 +16,9 @@ from textual.widgets import Input
 from shipdeck.runners.mlflow import alias_log
 from shipdeck.runners.mlflow.api import MlflowApi
 from shipdeck.runners.mlflow.runner import MlflowRunner
-from shipdeck.tui.screens.alias import AliasScreen
+from shipdeck.tui.dialogs.alias import AliasScreen
 from shipdeck.tui.screens.compare import CompareScreen
-from shipdeck.tui.screens.models import ModelsView
+from shipdeck.tui.views.models import ModelsView
 from shipdeck.tui.widgets.charts import Chart
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.virtual_table import VirtualTable

@@ -13,13 +13,13 @@ import pytest
 
 from shipdeck.runners.prefect.mapping import FLOW_TASK
 from shipdeck.runners.prefect.runner import PrefectRunner
+from shipdeck.tui.log.pane import LogPane
 from shipdeck.tui.screens.main import MainScreen
-from shipdeck.tui.screens.overview import OverviewView
 from shipdeck.tui.screens.run import RunScreen
+from shipdeck.tui.views.overview import OverviewView
 from shipdeck.tui.widgets.dag import DagView
 from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.tui.widgets.header import AppHeader
-from shipdeck.tui.widgets.log_pane import LogPane
 from tests.prefect.conftest import PrefectServer, free_port, start_prefect
 from tests.prefect.test_runner import settled
 from tests.tui.deck import Deck, deck, seeded, wait_for  # noqa: F401 (fixtures)

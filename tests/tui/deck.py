@@ -25,10 +25,9 @@ from shipdeck.model import (
 )
 from shipdeck.runners.local import LocalRunner, open_local_runner
 from shipdeck.runners.local_deploy import DeployingLocalRunner
+from shipdeck.testing.frozen import BASE, FrozenTimes, frozen_clock
 from shipdeck.tui import ShipdeckApp, create_app
 from shipdeck.tui.config import TuiConfig
-from shipdeck.tui.format import frozen_clock
-from shipdeck.tui.frozen import BASE, FrozenTimes
 from shipdeck.tui.refused_keys import HidesRefusedKeys
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.workspace import load_workspace
@@ -210,9 +209,9 @@ async def wait_for(
 
 async def open_view(pilot: Pilot[Any], name: str) -> Any:
     """Show a top-level view (models, deployments, timeline) and wait for every runner's answer."""
-    from shipdeck.tui.screens.deployments import DeploymentsView
-    from shipdeck.tui.screens.models import ModelsView
-    from shipdeck.tui.screens.timeline import TimelineView
+    from shipdeck.tui.views.deployments import DeploymentsView
+    from shipdeck.tui.views.models import ModelsView
+    from shipdeck.tui.views.timeline import TimelineView
 
     views = {"models": ModelsView, "deployments": DeploymentsView, "timeline": TimelineView}
     app = pilot.app

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from shipdeck.tui.config import TuiConfig, load_config
 from shipdeck.tui.current import follow_runner_events
-from shipdeck.tui.screens.confirm import ConfirmScreen
-from shipdeck.tui.screens.help import HelpScreen
+from shipdeck.tui.dialogs.confirm import ConfirmScreen
+from shipdeck.tui.dialogs.help import HelpScreen
 from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.themes import load_themes

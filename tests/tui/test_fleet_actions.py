@@ -13,7 +13,7 @@ import pytest
 
 from shipdeck.model import RunStatus
 from shipdeck.tui.config import TuiConfig
-from shipdeck.tui.screens.confirm import ConfirmScreen
+from shipdeck.tui.dialogs.confirm import ConfirmScreen
 from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.widgets.grid import GridTable
@@ -195,7 +195,7 @@ async def test_fast_typing_in_a_shared_filter_settles(
 ) -> None:
     """Keys typed faster than the app handles them queue several changes at once; sharing
     them must not echo back into the box they came from (that looped forever)."""
-    from shipdeck.tui.screens.shared_filter import FilterChanged, FilterInput
+    from shipdeck.tui.views.filter import FilterChanged, FilterInput
 
     app = deck.app()
     async with app.run_test(size=(100, 36)) as pilot:

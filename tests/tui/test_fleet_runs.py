@@ -13,8 +13,8 @@ import pytest
 from shipdeck.runners.local import open_local_runner
 from shipdeck.runners.remote import RemoteRunner
 from shipdeck.tui.screens.main import MainScreen
-from shipdeck.tui.screens.overview import OverviewView
 from shipdeck.tui.screens.run import RunScreen
+from shipdeck.tui.views.overview import OverviewView
 from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.workspace import load_workspace
 from tests.tui.deck import USER, Deck, DeckRunner, Ticker, finished, wait_for

@@ -11,14 +11,13 @@ from typing import Any
 from textual.widgets import Input
 
 from shipdeck.model import Comparison, MetricDirection
+from shipdeck.testing.frozen import FrozenTimes, frozen_clock
 from shipdeck.tui import create_app
 from shipdeck.tui.config import TuiConfig
 from shipdeck.tui.deploy_format import LOUD
-from shipdeck.tui.format import frozen_clock
-from shipdeck.tui.frozen import FrozenTimes
-from shipdeck.tui.screens.alias import AliasScreen
+from shipdeck.tui.dialogs.alias import AliasScreen
 from shipdeck.tui.screens.compare import CompareScreen
-from shipdeck.tui.screens.models import ModelsView
+from shipdeck.tui.views.models import ModelsView
 from shipdeck.tui.widgets.charts import Chart
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.virtual_table import VirtualTable

@@ -18,22 +18,21 @@ from textual.pilot import Pilot
 from shipdeck.model import Outcome, RunStatus
 from shipdeck.runners.local import LocalRunner, open_local_runner
 from shipdeck.runners.remote import RemoteRunner
+from shipdeck.testing.frozen import FrozenTimes, frozen_clock, frozen_now
 from shipdeck.tui import ShipdeckApp, create_app
 from shipdeck.tui.config import TuiConfig
-from shipdeck.tui.format import frozen_clock
-from shipdeck.tui.frozen import FrozenTimes, frozen_now
-from shipdeck.tui.screens.alias import AliasScreen
+from shipdeck.tui.dialogs.alias import AliasScreen
+from shipdeck.tui.dialogs.confirm import ConfirmScreen
+from shipdeck.tui.dialogs.promote import ActionScreen
+from shipdeck.tui.log.pane import LogPane
+from shipdeck.tui.log.view import LogView
 from shipdeck.tui.screens.compare import CompareScreen
-from shipdeck.tui.screens.confirm import ConfirmScreen
 from shipdeck.tui.screens.env_history import EnvHistoryScreen
 from shipdeck.tui.screens.log import LogScreen
 from shipdeck.tui.screens.main import MainScreen
-from shipdeck.tui.screens.promote import ActionScreen
 from shipdeck.tui.screens.run import RunScreen
-from shipdeck.tui.screens.timeline import TimelineTable
+from shipdeck.tui.views.timeline import TimelineTable
 from shipdeck.tui.widgets.dag import DagView
-from shipdeck.tui.widgets.log_pane import LogPane
-from shipdeck.tui.widgets.log_view import LogView
 from shipdeck.workspace import load_workspace
 from tests.tui.conftest import make_workspace, wait_for
 from tests.tui.deck import Deck, open_view

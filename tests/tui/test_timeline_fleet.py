@@ -11,12 +11,12 @@ from datetime import timedelta
 import pytest
 
 from shipdeck.runners.remote import RemoteRunner
-from shipdeck.tui.screens.deployments import DeploymentsView, MatrixTable
 from shipdeck.tui.screens.env_history import EnvHistoryScreen
-from shipdeck.tui.screens.models import ModelsView, VersionTable
 from shipdeck.tui.screens.run import RunScreen
-from shipdeck.tui.screens.timeline import TimelineView
-from shipdeck.tui.timeline_data import ItemKind
+from shipdeck.tui.view_data.timeline import ItemKind
+from shipdeck.tui.views.deployments import DeploymentsView, MatrixTable
+from shipdeck.tui.views.models import ModelsView, VersionTable
+from shipdeck.tui.views.timeline import TimelineView
 from shipdeck.tui.widgets.grid import GridTable
 from tests.tui.deck import Deck, finished, open_view, wait_for
 from tests.tui.shown import row_keys

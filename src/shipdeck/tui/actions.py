@@ -100,7 +100,7 @@ async def rerun(
 ) -> None:
     """Show the rerun plan; start the rerun when the operator confirms. `index` is the runner
     the run is on (default: the active one)."""
-    from shipdeck.tui.screens.confirm import ConfirmScreen
+    from shipdeck.tui.dialogs.confirm import ConfirmScreen
 
     index = await able(app, "Rerun", MODE_NEEDS[mode], index)
     if index is None:
@@ -162,7 +162,7 @@ async def rerun(
 
 
 async def cancel(app: ShipdeckApp, run_id: str, *, index: int | None = None) -> None:
-    from shipdeck.tui.screens.confirm import ConfirmScreen
+    from shipdeck.tui.dialogs.confirm import ConfirmScreen
 
     index = await able(app, "Cancel", Capability.CANCEL, index)
     if index is None:
@@ -202,7 +202,7 @@ async def cancel(app: ShipdeckApp, run_id: str, *, index: int | None = None) -> 
 
 
 async def trigger(app: ShipdeckApp, pipeline: str, *, index: int | None = None) -> None:
-    from shipdeck.tui.screens.trigger import TriggerScreen
+    from shipdeck.tui.dialogs.trigger import TriggerScreen
 
     index = await able(app, "Trigger", Capability.TRIGGER, index)
     if index is None:

@@ -24,10 +24,10 @@ from shipdeck.tui import keymap
 from shipdeck.tui.action_ends import ActionEnds
 from shipdeck.tui.commands import ShipdeckCommands
 from shipdeck.tui.config import TuiConfig, load_config
-from shipdeck.tui.data import Snapshot, load_snapshot
 from shipdeck.tui.format import Clock, system_clock
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.themes import DEFAULT_THEME, bundled_themes_dir, load_themes
+from shipdeck.tui.view_data.snapshot import Snapshot, load_snapshot
 from shipdeck.tui.widgets.header import AppHeader
 
 T = TypeVar("T")
@@ -339,7 +339,7 @@ class ShipdeckApp(App[int]):
             self.screen.show_view(view)
 
     def action_help(self) -> None:
-        from shipdeck.tui.screens.help import HelpScreen
+        from shipdeck.tui.dialogs.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
@@ -373,7 +373,7 @@ class ShipdeckApp(App[int]):
         if len(self.screen_stack) <= 2:
             self.exit(0)
             return
-        from shipdeck.tui.screens.confirm import ConfirmScreen
+        from shipdeck.tui.dialogs.confirm import ConfirmScreen
 
         if isinstance(self.screen, ConfirmScreen):
             return

@@ -19,9 +19,9 @@ from shipdeck.tui.current import follow_runner_events, shipdeck_app, tick_while_
 from shipdeck.tui.deploy_format import OUTCOME_GLYPH, outcome_style, verdict_style
 from shipdeck.tui.fleet import offers
 from shipdeck.tui.format import clip
+from shipdeck.tui.log.pane import LogPane
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
-from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import Cell, KeyedTable, plain
 
 if TYPE_CHECKING:

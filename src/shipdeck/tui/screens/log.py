@@ -12,9 +12,9 @@ from shipdeck.model import EventPage
 from shipdeck.model.ids import run_label
 from shipdeck.tui import keymap
 from shipdeck.tui.current import follow_runner_events, shipdeck_app
+from shipdeck.tui.log.pane import LogPane
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
-from shipdeck.tui.widgets.log_pane import LogPane
 
 if TYPE_CHECKING:
     pass

@@ -17,21 +17,21 @@ from shipdeck.model import EventKind, EventPage, RerunMode, Run
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import actions, keymap
 from shipdeck.tui.current import follow_runner_events, shipdeck_app, tick_while_shown
-from shipdeck.tui.data import Snapshot, load_snapshot
 from shipdeck.tui.fleet import Part, load_part
-from shipdeck.tui.fleet_runs import (
+from shipdeck.tui.refused_keys import HidesRefusedKeys
+from shipdeck.tui.view_data.snapshot import Snapshot, load_snapshot
+from shipdeck.tui.views.filter import FilterableView, FilterChanged
+from shipdeck.tui.views.fleet_runs import (
     FleetRuns,
     Source,
     parse_fleet_key,
     parse_pipeline_key,
     runner_summary,
 )
-from shipdeck.tui.refused_keys import HidesRefusedKeys
-from shipdeck.tui.screens.fleet_view import FleetView
-from shipdeck.tui.screens.overview import OverviewView
-from shipdeck.tui.screens.pipelines import PipelinesView
-from shipdeck.tui.screens.runs import RunsView
-from shipdeck.tui.screens.shared_filter import FilterableView, FilterChanged
+from shipdeck.tui.views.fleet_view import FleetView
+from shipdeck.tui.views.overview import OverviewView
+from shipdeck.tui.views.pipelines import PipelinesView
+from shipdeck.tui.views.runs import RunsView
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.table import KeyedTable
@@ -63,19 +63,19 @@ RELOAD_ON = frozenset(
 def view_class(view: str) -> type[Widget]:
     """The widget class of a tab; the fleet views are imported when first opened."""
     if view == "models":
-        from shipdeck.tui.screens.models import ModelsView
+        from shipdeck.tui.views.models import ModelsView
 
         return ModelsView
     if view == "deployments":
-        from shipdeck.tui.screens.deployments import DeploymentsView
+        from shipdeck.tui.views.deployments import DeploymentsView
 
         return DeploymentsView
     if view == "timeline":
-        from shipdeck.tui.screens.timeline import TimelineView
+        from shipdeck.tui.views.timeline import TimelineView
 
         return TimelineView
     if view == "monitoring":
-        from shipdeck.tui.screens.monitoring import MonitoringView
+        from shipdeck.tui.views.monitoring import MonitoringView
 
         return MonitoringView
     return LAZY_VIEWS[view]

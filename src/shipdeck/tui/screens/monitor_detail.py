@@ -19,11 +19,11 @@ from shipdeck.model.monitor import CHECK_TASK
 from shipdeck.tui import keymap
 from shipdeck.tui.current import follow_runner_events, shipdeck_app
 from shipdeck.tui.format import clip
+from shipdeck.tui.log.pane import LogPane
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.widgets.charts import Chart, Series
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
-from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import Cell, KeyedTable
 
 if TYPE_CHECKING:

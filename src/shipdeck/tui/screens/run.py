@@ -25,12 +25,12 @@ from shipdeck.model.ids import run_label
 from shipdeck.tui import actions, keymap
 from shipdeck.tui.current import follow_runner_events, shipdeck_app, tick_while_shown
 from shipdeck.tui.format import STATUS_WORD, format_param, run_elapsed
+from shipdeck.tui.log.pane import LogPane
 from shipdeck.tui.refused_keys import HidesRefusedKeys
 from shipdeck.tui.run_graph import fallback_graph, recorded_graph
 from shipdeck.tui.widgets.dag import DagView
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
-from shipdeck.tui.widgets.log_pane import LogPane
 
 if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp

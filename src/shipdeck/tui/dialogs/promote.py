@@ -39,14 +39,14 @@ from shipdeck.tui import keymap
 from shipdeck.tui.current import follow_runner_events, shipdeck_app
 from shipdeck.tui.deploy_format import LOUD, OUTCOME_COLOUR, OUTCOME_GLYPH
 from shipdeck.tui.fleet import runner_read_only
+from shipdeck.tui.log.pane import LogPane
 from shipdeck.tui.plan_text import describe_plan, diff_refs, revision_run
-from shipdeck.tui.revision_choices import (
+from shipdeck.tui.view_data.revision_choices import (
     DEPLOY_COLUMNS,
     ROLLBACK_COLUMNS,
     deploy_choices,
     rollback_choices,
 )
-from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import KeyedTable
 
 if TYPE_CHECKING:

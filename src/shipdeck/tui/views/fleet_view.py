@@ -15,7 +15,7 @@ from shipdeck.tui import keymap
 from shipdeck.tui.current import follow_runner_events, shipdeck_app, tick_while_shown
 from shipdeck.tui.fleet import Part, load_part, runner_read_only
 from shipdeck.tui.format import clip
-from shipdeck.tui.screens.shared_filter import FilterableView, FilterInput
+from shipdeck.tui.views.filter import FilterableView, FilterInput
 from shipdeck.tui.widgets.header import STATE_COLOUR, STATE_GLYPH
 
 if TYPE_CHECKING:

@@ -22,9 +22,9 @@ from shipdeck.tui.deploy_format import delta_text, live_text
 from shipdeck.tui.fleet import Part, load_part, runner_lacks
 from shipdeck.tui.format import clip, clip_name, format_param
 from shipdeck.tui.keymap import DEPLOY_WRITE_ACTIONS, bindings
-from shipdeck.tui.models_data import ModelFamily, ModelsData, load_models, with_directions
 from shipdeck.tui.palette import Palette
-from shipdeck.tui.screens.fleet_view import FilterInput, FleetView
+from shipdeck.tui.view_data.models import ModelFamily, ModelsData, load_models, with_directions
+from shipdeck.tui.views.fleet_view import FilterInput, FleetView
 from shipdeck.tui.widgets.virtual_table import Cell, VirtualTable
 
 MARK = "▶"
@@ -370,7 +370,7 @@ class ModelsView(FleetView[ModelsData]):
         self.app.push_screen(CompareScreen(chosen[0][0], refs))
 
     async def action_alias(self) -> None:
-        from shipdeck.tui.screens.alias import AliasScreen
+        from shipdeck.tui.dialogs.alias import AliasScreen
 
         selected = self.selected()
         if selected is None:

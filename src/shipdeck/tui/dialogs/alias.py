@@ -17,7 +17,7 @@ from shipdeck.tui import keymap
 from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.fleet import runner_lacks
 from shipdeck.tui.format import error_line
-from shipdeck.tui.models_data import CHAMPION, ModelFamily
+from shipdeck.tui.view_data.models import CHAMPION, ModelFamily
 
 
 class AliasScreen(ModalScreen[bool]):

@@ -17,9 +17,7 @@ from shipdeck.runners.protocol import Runner
 from shipdeck.tui.format import clip, clip_name, glyph
 from shipdeck.tui.keymap import bindings
 from shipdeck.tui.palette import Palette
-from shipdeck.tui.screens.fleet_view import FleetView
-from shipdeck.tui.screens.shared_filter import FilterInput
-from shipdeck.tui.timeline_data import (
+from shipdeck.tui.view_data.timeline import (
     WINDOWS,
     ItemKind,
     TimelineItem,
@@ -28,6 +26,8 @@ from shipdeck.tui.timeline_data import (
     matches,
     sort_items,
 )
+from shipdeck.tui.views.filter import FilterInput
+from shipdeck.tui.views.fleet_view import FleetView
 from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.tui.widgets.table import Cell
 

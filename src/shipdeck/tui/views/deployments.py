@@ -19,7 +19,6 @@ from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.actions import refuse_if_read_only
-from shipdeck.tui.deploy_data import DeployData, ServiceState, load_deployments
 from shipdeck.tui.deploy_format import (
     HEALTH_GLYPH,
     HEALTH_WORD,
@@ -32,8 +31,9 @@ from shipdeck.tui.deploy_format import (
 )
 from shipdeck.tui.format import clip, clip_name
 from shipdeck.tui.palette import Palette
-from shipdeck.tui.screens.fleet_view import FleetView
-from shipdeck.tui.screens.shared_filter import FilterInput
+from shipdeck.tui.view_data.deployments import DeployData, ServiceState, load_deployments
+from shipdeck.tui.views.filter import FilterInput
+from shipdeck.tui.views.fleet_view import FleetView
 
 PROD = "prod"
 
@@ -309,7 +309,7 @@ class DeploymentsView(FleetView[DeployData]):
             self.app.push_screen(EnvHistoryScreen(index, service.spec.name, env))
 
     def _act(self, action: DeployAction) -> None:
-        from shipdeck.tui.screens.promote import ActionScreen
+        from shipdeck.tui.dialogs.promote import ActionScreen
 
         selected = self.selected()
         if selected is None:

@@ -21,10 +21,10 @@ from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.fleet import Part
-from shipdeck.tui.fleet_runs import fleet_key
 from shipdeck.tui.format import STATUS_WORD, clip_name, run_elapsed
-from shipdeck.tui.screens.fleet_view import FleetView
-from shipdeck.tui.screens.shared_filter import FilterInput
+from shipdeck.tui.views.filter import FilterInput
+from shipdeck.tui.views.fleet_runs import fleet_key
+from shipdeck.tui.views.fleet_view import FleetView
 from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.tui.widgets.table import Cell
 
