@@ -108,15 +108,16 @@ class Host(Screen[None]):
 
 
 async def show(pilot: Pilot[Any], name: str) -> FleetView[Any]:
-    from shipdeck.tui.screens.main import VIEWS, MainScreen
+    from shipdeck.tui.screens.main import MainScreen
     from shipdeck.tui.views.deployments import DeploymentsView
     from shipdeck.tui.views.models import ModelsView
+    from shipdeck.tui.views.registry import BY_ID
     from shipdeck.tui.views.timeline import TimelineView
 
     app = pilot.app
     await until(pilot, lambda: isinstance(app.screen, MainScreen))
-    if name in VIEWS:
-        await pilot.press({"models": "4", "deployments": "5", "timeline": "6"}[name])
+    if name in BY_ID:
+        await pilot.press(BY_ID[name].key)
         await until(pilot, lambda: app.screen.query(f"#{name}-view"))
         view = app.screen.query_one(f"#{name}-view")
     else:

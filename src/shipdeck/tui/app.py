@@ -28,6 +28,7 @@ from shipdeck.tui.format import Clock, system_clock
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.themes import DEFAULT_THEME, bundled_themes_dir, load_themes
 from shipdeck.tui.view_data.snapshot import Snapshot, load_snapshot
+from shipdeck.tui.views.registry import VIEWS
 from shipdeck.tui.widgets.header import AppHeader
 
 T = TypeVar("T")
@@ -64,18 +65,7 @@ class ShipdeckApp(App[int]):
     CSS_PATH = "app.tcss"
     COMMANDS: ClassVar = App.COMMANDS | {ShipdeckCommands}
     BINDINGS: ClassVar[list[BindingType]] = list(
-        keymap.bindings(
-            "view.overview",
-            "view.pipelines",
-            "view.runs",
-            "view.models",
-            "view.deployments",
-            "view.timeline",
-            "view.monitoring",
-            "help",
-            "quit",
-            "quit-now",
-        )
+        keymap.bindings(*(view.binding_id for view in VIEWS), "help", "quit", "quit-now")
     )
 
     def __init__(

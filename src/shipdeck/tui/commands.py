@@ -13,6 +13,7 @@ from shipdeck.model.ids import run_label
 from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.fleet import offers
 from shipdeck.tui.format import glyph
+from shipdeck.tui.views.registry import VIEWS
 
 if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp
@@ -21,11 +22,6 @@ PALETTE_RUNS = 100
 EXACT_RUN_SCORE = 1000.0
 """Above any fuzzy score (Textual's grow with the query's length): `#2` opens run #2 first,
 not #21 or #20."""
-VIEW_ENTRIES = (
-    ("models", "model versions, metrics, compare"),
-    ("deployments", "services x environments, promote, roll back"),
-    ("timeline", "what happened, across runners"),
-)
 
 
 def open_history(app: ShipdeckApp, index: int, service: str, env: str) -> None:
@@ -80,8 +76,9 @@ class ShipdeckCommands(Provider):
                     partial(app.open_run, run.id, label=run.label),
                 )
             )
-        for view, label in VIEW_ENTRIES:
-            self.entries.append((f"view {view}", label, partial(app.action_switch_view, view)))
+        for view in VIEWS:
+            switch = partial(app.action_switch_view, view.id)
+            self.entries.append((f"view {view.id}", view.about, switch))
         for index, runner in enumerate(app.runners):
             deploys = await app.call("Palette", partial(offers, runner, Capability.DEPLOYMENTS))
             services = await app.call("Palette", runner.services) if deploys else None

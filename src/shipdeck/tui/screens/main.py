@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Tab, Tabs
 
 from shipdeck import startup
@@ -31,6 +30,7 @@ from shipdeck.tui.views.fleet_runs import (
 from shipdeck.tui.views.fleet_view import FleetView
 from shipdeck.tui.views.overview import OverviewView
 from shipdeck.tui.views.pipelines import PipelinesView
+from shipdeck.tui.views.registry import BY_ID, VIEWS
 from shipdeck.tui.views.runs import RunsView
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
@@ -39,13 +39,6 @@ from shipdeck.tui.widgets.table import KeyedTable
 if TYPE_CHECKING:
     from shipdeck.tui.app import ShipdeckApp
 
-VIEWS = ("overview", "pipelines", "runs", "models", "deployments", "timeline", "monitoring")
-LAZY_VIEWS: dict[str, type[Widget]] = {
-    "pipelines": PipelinesView,
-    "runs": RunsView,
-}
-FLEET_VIEWS = ("models", "deployments", "timeline", "monitoring")
-SHARED_FILTER_VIEWS = ("overview", "runs", "deployments", "timeline")
 PIPELINE_TABLES = ("overview-pipelines", "pipelines-table")
 RELOAD_INTERVAL = 0.5
 RELOAD_ON = frozenset(
@@ -58,27 +51,6 @@ RELOAD_ON = frozenset(
         EventKind.ALERT_ACKNOWLEDGED,
     }
 )
-
-
-def view_class(view: str) -> type[Widget]:
-    """The widget class of a tab; the fleet views are imported when first opened."""
-    if view == "models":
-        from shipdeck.tui.views.models import ModelsView
-
-        return ModelsView
-    if view == "deployments":
-        from shipdeck.tui.views.deployments import DeploymentsView
-
-        return DeploymentsView
-    if view == "timeline":
-        from shipdeck.tui.views.timeline import TimelineView
-
-        return TimelineView
-    if view == "monitoring":
-        from shipdeck.tui.views.monitoring import MonitoringView
-
-        return MonitoringView
-    return LAZY_VIEWS[view]
 
 
 class ViewTabs(Tabs, can_focus=False):
@@ -123,17 +95,10 @@ class MainScreen(HidesRefusedKeys):
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
-        yield ViewTabs(
-            Tab("1 Overview", id="overview"),
-            Tab("2 Pipelines", id="pipelines"),
-            Tab("3 Runs", id="runs"),
-            Tab("4 Models", id="models"),
-            Tab("5 Deploys", id="deployments"),
-            Tab("6 Timeline", id="timeline"),
-            Tab("7 Monitor", id="monitoring"),
-        )
-        with ContentSwitcher(initial="overview-view"):
-            yield OverviewView(id="overview-view")
+        yield ViewTabs(*(Tab(f"{view.key} {view.tab}", id=view.id) for view in VIEWS))
+        first = VIEWS[0]
+        with ContentSwitcher(initial=first.widget_id):
+            yield first.load()(id=first.widget_id)
         yield SteadyFooter(compact=True)
 
     def on_mount(self) -> None:
@@ -259,14 +224,15 @@ class MainScreen(HidesRefusedKeys):
 
     def on_filter_changed(self, message: FilterChanged) -> None:
         message.stop()
-        if message.view.removesuffix("-view") not in SHARED_FILTER_VIEWS:
+        shown = BY_ID.get(message.view.removesuffix("-view"))
+        if shown is None or not shown.shares_filter:
             return
         self.filter_words = list(message.words)
         self._share_filter(skip=message.view)
 
     def _share_filter(self, skip: str = "") -> None:
-        for view in SHARED_FILTER_VIEWS:
-            for widget in self.query(f"#{view}-view"):
+        for view in (v for v in VIEWS if v.shares_filter):
+            for widget in self.query(f"#{view.widget_id}"):
                 if widget.id == skip:
                     continue
                 if isinstance(widget, FilterableView) and widget.is_mounted:
@@ -275,25 +241,25 @@ class MainScreen(HidesRefusedKeys):
     # Views.
 
     def show_view(self, view: str) -> None:
-        if view not in VIEWS:
+        if view not in BY_ID:
             return
         self.query_one(ViewTabs).active = view
 
     async def on_tabs_tab_activated(self, message: Tabs.TabActivated) -> None:
-        view = message.tab.id or "overview"
+        view = BY_ID.get(message.tab.id or "", VIEWS[0])
         switcher = self.query_one(ContentSwitcher)
-        if not switcher.query_children(f"#{view}-view"):
-            # Views other than the overview are built on first use: a faster first frame.
-            await switcher.mount(view_class(view)(id=f"{view}-view"))
+        if not switcher.query_children(f"#{view.widget_id}"):
+            # Views other than the first are built on first use: a faster first frame.
+            await switcher.mount(view.load()(id=view.widget_id))
             self._share_filter()
             self._repaint()
-        switcher.current = f"{view}-view"
+        switcher.current = view.widget_id
         self.refresh_bindings()
-        shown = self.query_one(f"#{view}-view")
+        shown = self.query_one(f"#{view.widget_id}")
         if isinstance(shown, FleetView):
             shown.focus_table()
             return
-        tables = self.query_one(f"#{view}-view").query(KeyedTable)
+        tables = shown.query(KeyedTable)
         focus = next((t for t in tables if t.row_count), None) or (
             tables.first() if tables else None
         )
@@ -302,7 +268,8 @@ class MainScreen(HidesRefusedKeys):
 
     @property
     def current_view(self) -> str:
-        return (self.query_one(ContentSwitcher).current or "overview-view").removesuffix("-view")
+        current = self.query_one(ContentSwitcher).current
+        return current.removesuffix("-view") if current else VIEWS[0].id
 
     # Selection: what the focused row points at, and on which runner.
 
@@ -376,7 +343,7 @@ class MainScreen(HidesRefusedKeys):
     # Actions (hidden when every runner is read-only; refused per runner, saying so).
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action not in keymap.WRITE_ACTIONS or self.current_view not in FLEET_VIEWS
+        return action not in keymap.WRITE_ACTIONS or BY_ID[self.current_view].run_actions
 
     def refused_action(self, action: str) -> bool:
         """Keys left out of the footer and help; pressed, the action says it is refused."""
