@@ -125,7 +125,7 @@ async def show(pilot: Pilot[Any], name: str) -> FleetView[Any]:
         view = kinds[name](id=f"{name}-view")
         await app.push_screen(Host(view))
     assert isinstance(view, FleetView)
-    await until(pilot, lambda: len(view.parts) == len(app.runners))
+    await until(pilot, lambda: len(view.parts) == len(app.cockpit.runners))
     view.focus_table()
     await pilot.pause()
     return view
@@ -246,7 +246,7 @@ async def shoot_many(root: Path, out: Path) -> None:
             main = app.screen
             assert isinstance(main, MainScreen)
             await until(pilot, lambda: main.fleet is not None)
-            await until(pilot, lambda: app.connection_state(2) == "offline")
+            await until(pilot, lambda: app.cockpit.connection_state(2) == "offline")
             await pilot.pause(0.1)
             app.save_screenshot(str(out / "many-runners.svg"))
     finally:

@@ -59,11 +59,14 @@ TUI_FOLDERS_NEVER_IMPORT: dict[str, set[str]] = {
     "view_data": {"views", "dialogs", "screens", "log", "widgets", "app", "current", "textual"},
     "log": {"views", "dialogs", "screens", "view_data", "app"},
     "widgets": {"views", "dialogs", "screens", "view_data", "log", "app"},
-    "dialogs": {"views", "screens"},
+    "dialogs": {"views", "screens", "app"},
+    "views": {"app"},
+    "screens": {"app"},
 }
 """Inside the TUI: what each folder may not import. View data is plain data read from the
 runners (no textual, no widgets); the log and the widgets know no view; a dialog knows no view
-or screen underneath it (it gets what it asks about). `textual` stands for the framework."""
+or screen underneath it (it gets what it asks about); and none of them reaches into the app
+(they use its cockpit, `current.cockpit_of`). `textual` stands for the framework."""
 
 ADAPTERS = ("runners/mlflow", "runners/prefect")
 """Runner kinds for other engines: they speak HTTP to their engine, never use ours."""
@@ -149,6 +152,7 @@ def test_imports_only_point_down() -> None:
         ("import textual.widgets\n", "tui/view_data imports textual.widgets"),
         ("from ..views import overview\n", "tui/view_data imports shipdeck.tui.views"),
         ("from shipdeck.tui.dialogs import confirm\n", "tui/log imports shipdeck.tui.dialogs"),
+        ("from shipdeck.tui.app import ShipdeckApp\n", "tui/views imports shipdeck.tui.app"),
     ],
 )
 def test_the_check_sees_a_violation(

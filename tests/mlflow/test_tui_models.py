@@ -144,7 +144,7 @@ async def test_an_mlflow_going_offline_never_blocks_the_local_runner_and_comes_b
             await wait_for(pilot, lambda: "lab ○ offline" in header(), "offline")
             assert "● live" in header()  # the local runner, untouched
             # The local runner answers while MLflow is gone.
-            assert [r.pipeline for r in await app.runners[0].runs(limit=1)]
+            assert [r.pipeline for r in await app.cockpit.runners[0].runs(limit=1)]
 
             server = start_mlflow(tmp_path / "private", port=port)
             await wait_for(pilot, lambda: "lab ◷ updated" in header(), "back by itself")

@@ -217,7 +217,7 @@ async def open_view(pilot: Pilot[Any], name: str) -> Any:
     app = pilot.app
     view = views[name](id=f"{name}-view")
     await app.push_screen(HostScreen(view))
-    await wait_for(pilot, lambda: len(view.parts) == len(app.runners), f"the {name} view")
+    await wait_for(pilot, lambda: len(view.parts) == len(app.cockpit.runners), f"the {name} view")
     await pilot.pause()
     view.focus_table()
     await pilot.pause()

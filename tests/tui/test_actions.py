@@ -246,7 +246,7 @@ async def test_runner_marked_read_only_in_config_is_read_only(demo: Demo) -> Non
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("t")
         assert isinstance(app.screen, MainScreen)
-        assert app.read_only
+        assert app.cockpit.read_only
 
 
 async def test_runner_errors_become_notifications(demo: Demo) -> None:

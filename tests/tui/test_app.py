@@ -173,7 +173,7 @@ async def test_palette_switches_runner_and_the_views_follow(demo: Demo, tmp_path
             await pilot.press("ctrl+p", *"runner build-2")
             await pilot.pause(0.3)
             await pilot.press("enter")
-            await wait_for(pilot, lambda: app.active == 1, "the switch")
+            await wait_for(pilot, lambda: app.cockpit.active == 1, "the switch")
             await wait_for(
                 pilot,
                 lambda: main.snapshot is not None and main.snapshot.runs == [],

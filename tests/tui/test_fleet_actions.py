@@ -96,7 +96,7 @@ async def test_overview_merges_every_runner_and_acts_on_the_rows_runner(
         assert pipelines["1/flaky"]["runner"] == "lab"
 
         # Rerun lab's failure from the Overview while local is the active runner.
-        assert app.active == 0
+        assert app.cockpit.active == 0
         select(main, "overview-failures", f"1:{failed}")
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
@@ -106,7 +106,7 @@ async def test_overview_merges_every_runner_and_acts_on_the_rows_runner(
         assert preview.items == ["check"]
         await pilot.press("y")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the new run")
-        assert app.active == 1
+        assert app.cockpit.active == 1
         new_id = app.screen.run_id  # type: ignore[attr-defined]
         new = await runner.run(new_id)
         assert new.run.parent_id == failed and new.run.pipeline == "flaky"

@@ -69,5 +69,5 @@ async def test_runs_and_overview_show_every_runner(
         table.move_cursor(row=0)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "lab's run")
-        assert app.active == 1
+        assert app.cockpit.active == 1
         assert app.screen.run_id == newest.split(":")[1]  # type: ignore[attr-defined]

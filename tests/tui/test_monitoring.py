@@ -91,11 +91,13 @@ def app_for(runner: LocalRunner) -> ShipdeckApp:
 async def show(pilot: Pilot[Any]) -> MonitoringView:
     app = pilot.app
     view = MonitoringView(id="monitoring-view")
-    indexes = range(len(app.runners))
+    indexes = range(len(app.cockpit.runners))
     await app.push_screen(HostScreen(view))
-    await wait_for(pilot, lambda: len(view.parts) == len(app.runners), "the monitoring view")
+    await wait_for(
+        pilot, lambda: len(view.parts) == len(app.cockpit.runners), "the monitoring view"
+    )
     # The footer shows a runner's keys once its capabilities are known: wait for them all.
-    await wait_for(pilot, lambda: all(map(app.known_capabilities, indexes)), "capabilities")
+    await wait_for(pilot, lambda: all(map(app.cockpit.known_capabilities, indexes)), "capabilities")
     await pilot.pause()
     view.focus_table()
     await pilot.pause()

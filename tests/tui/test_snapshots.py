@@ -333,7 +333,7 @@ def test_timeline(snap_compare: Any, deck: Deck) -> None:
 def test_two_runners_one_offline(snap_compare: Any, deck: Deck, far: RemoteRunner) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await open_view(pilot, "deployments")
-        await wait_for(pilot, lambda: pilot.app.connection_state(1) == "offline", "offline")
+        await wait_for(pilot, lambda: pilot.app.cockpit.connection_state(1) == "offline", "offline")
         await settle(pilot)
 
     assert snap_compare(deck.app(deck.runner, far), terminal_size=SMALL, run_before=run_before)
@@ -344,7 +344,7 @@ def test_runs_of_every_runner(snap_compare: Any, deck: Deck, lab: Any, far: Remo
         app = pilot.app
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
         await wait_for(pilot, lambda: app.screen.fleet is not None, "the other runners")
-        await wait_for(pilot, lambda: app.connection_state(2) == "offline", "offline")
+        await wait_for(pilot, lambda: app.cockpit.connection_state(2) == "offline", "offline")
         await pilot.press("3")
         await settle(pilot)
 
@@ -359,7 +359,7 @@ def test_overview_of_every_runner(
         app = pilot.app
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
         await wait_for(pilot, lambda: app.screen.fleet is not None, "the other runners")
-        await wait_for(pilot, lambda: app.connection_state(2) == "offline", "offline")
+        await wait_for(pilot, lambda: app.cockpit.connection_state(2) == "offline", "offline")
         await settle(pilot)
 
     app = deck.app(deck.runner, lab, far)

@@ -294,9 +294,9 @@ async def test_words_typed_right_after_slash_filter_instead_of_acting(demo: Demo
 async def test_a_pipeline_added_to_the_file_shows_up_in_the_open_app(
     demo: Demo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shipdeck.tui import app as app_module
+    from shipdeck.tui import cockpit as cockpit_module
 
-    monkeypatch.setattr(app_module, "PIPELINES_TTL", 0.0)
+    monkeypatch.setattr(cockpit_module, "PIPELINES_TTL", 0.0)
     app = demo.app()
     async with app.run_test(size=(80, 24)) as pilot:
         main = app.screen
@@ -353,7 +353,7 @@ async def test_a_run_that_ends_while_its_view_loads_is_shown_ended(
     app = demo.app()
     loading = asyncio.Event()
     release = asyncio.Event()
-    real_pipeline = app.pipeline
+    real_pipeline = app.cockpit.pipeline
 
     async def slow_pipeline(name: str) -> object:
         loading.set()
@@ -370,7 +370,7 @@ async def test_a_run_that_ends_while_its_view_loads_is_shown_ended(
         real_dispatch(index, page)
 
     async with app.run_test(size=(80, 24)) as pilot:
-        monkeypatch.setattr(app, "pipeline", slow_pipeline)
+        monkeypatch.setattr(app.cockpit, "pipeline", slow_pipeline)
         monkeypatch.setattr(app, "dispatch_events", recording_dispatch)
         app.open_run(run.id)
         await wait_for(pilot, loading.is_set, "the view to start loading")

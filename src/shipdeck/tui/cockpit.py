@@ -41,14 +41,8 @@ class Notify(Protocol):
 class Navigator(Protocol):
     """Where the cockpit goes: screens are the app's, so the app does it."""
 
-    def open_run(
-        self,
-        run_id: str,
-        *,
-        task: str | None = None,
-        replace: bool = False,
-        label: str | None = None,
-    ) -> None: ...
+    def open_run(self, run_id: str, *, task: str | None = None, label: str | None = None) -> None:
+        """Open a run of the active runner (at `task`, titled `label` until it loads)."""
 
     def open_run_on(
         self, index: int, run_id: str, *, replace: bool = False, label: str | None = None

@@ -13,7 +13,7 @@ from textual.widgets import Input, Label, Static
 
 from shipdeck.model import Alert
 from shipdeck.tui import keymap
-from shipdeck.tui.current import shipdeck_app
+from shipdeck.tui.current import cockpit_of
 from shipdeck.tui.format import error_line
 
 
@@ -68,8 +68,8 @@ class AckScreen(ModalScreen[bool]):
         if not note:
             error.update(error_line("say what is being done about it: the note is kept"))
             return
-        app = shipdeck_app(self)
-        runner = app.runners[self.runner_index]
+        app = self.app
+        runner = cockpit_of(self).runners[self.runner_index]
 
         async def acknowledge() -> None:
             try:

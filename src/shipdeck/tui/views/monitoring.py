@@ -91,7 +91,7 @@ class MonitoringView(FleetView[MonitoringData]):
     # Painting.
 
     def paint(self) -> None:
-        app = self.shipdeck
+        app = self.cockpit
         palette = app.palette
         now = app.clock()
         answered = self.answered()
@@ -143,7 +143,7 @@ class MonitoringView(FleetView[MonitoringData]):
     def _runner_cell(self, key: str) -> list[Cell]:
         if not self.many:
             return []
-        return [clip(self.shipdeck.runners[_parse(key)[0]].name, 12)]
+        return [clip(self.cockpit.runners[_parse(key)[0]].name, 12)]
 
     def _monitor_cells(
         self, key: str, info: MonitorInfo, palette: Palette, now: datetime
@@ -208,7 +208,7 @@ class MonitoringView(FleetView[MonitoringData]):
         return [*self._runner_cell(key), clip(item.name, 28), clip(item.rule, 30), upcoming, state]
 
     def _paint_status(self, answered: list[tuple[int, MonitoringData]]) -> None:
-        palette = self.shipdeck.palette
+        palette = self.cockpit.palette
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         if answered and not any(data.offered for _, data in answered):
             text.append(" this runner does not offer monitors", style=palette.muted)
@@ -247,14 +247,14 @@ class MonitoringView(FleetView[MonitoringData]):
     def refused_action(self, action: str) -> bool:
         if action not in keymap.MONITOR_WRITE_ACTIONS:
             return False
-        return all(self.read_only(i) for i in range(len(self.shipdeck.runners)))
+        return all(self.read_only(i) for i in range(len(self.cockpit.runners)))
 
     def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
         message.stop()
         self.action_open_item()
 
     def action_open_item(self) -> None:
-        app = self.shipdeck
+        app = self.cockpit
         key = self._selected("monitoring-monitors")
         if key is None and (alert_key := self._selected("monitoring-alerts")) is not None:
             index = _parse(alert_key)[0]
@@ -267,8 +267,8 @@ class MonitoringView(FleetView[MonitoringData]):
         from shipdeck.tui.screens.monitor_detail import MonitorScreen
 
         index = _parse(key)[0]
-        app.switch_runner(index)
-        app.push_screen(MonitorScreen(index, info))
+        app.nav.switch_runner(index)
+        self.app.push_screen(MonitorScreen(index, info))
 
     async def action_check(self) -> None:
         key = self._selected("monitoring-monitors")
@@ -278,15 +278,15 @@ class MonitoringView(FleetView[MonitoringData]):
             )
             return
         index, name = _parse(key)
-        app = self.shipdeck
-        if refuse_if_read_only(app, f"check {name}", index):
+        app = self.cockpit
+        if refuse_if_read_only(self, f"check {name}", index):
             return
-        if refuse_if_unable(app, f"check {name}", Capability.MONITORS, index):
+        if refuse_if_unable(self, f"check {name}", Capability.MONITORS, index):
             return
         runner = app.runners[index]
         check = await app.call(f"Check {name}", lambda: runner.check_monitor(name, wait=False))
         if check is not None:
-            app.notify(f"{name}: checking (run {run_label(check.run_id)})")
+            self.app.notify(f"{name}: checking (run {run_label(check.run_id)})")
 
     def action_acknowledge(self) -> None:
         key = self._selected("monitoring-alerts")
@@ -297,7 +297,7 @@ class MonitoringView(FleetView[MonitoringData]):
             return
         index = _parse(key)[0]
         alert = self.alerts[key]
-        if refuse_if_read_only(self.shipdeck, f"acknowledge alert #{alert.id}", index):
+        if refuse_if_read_only(self, f"acknowledge alert #{alert.id}", index):
             return
         if alert.acked_by is not None:
             self.notify(f"alert #{alert.id} was acknowledged by {alert.acked_by}")
@@ -313,11 +313,11 @@ class MonitoringView(FleetView[MonitoringData]):
             return
         index, name = _parse(key)
         item = self.schedules[key]
-        app = self.shipdeck
+        app = self.cockpit
         verb = "resume" if item.paused else "pause"
-        if refuse_if_read_only(app, f"{verb} {name}", index):
+        if refuse_if_read_only(self, f"{verb} {name}", index):
             return
-        if refuse_if_unable(app, f"{verb} {name}", Capability.SCHEDULES, index):
+        if refuse_if_unable(self, f"{verb} {name}", Capability.SCHEDULES, index):
             return
         runner = app.runners[index]
         target = item.paused_as or name
@@ -326,4 +326,4 @@ class MonitoringView(FleetView[MonitoringData]):
         else:
             done = await app.call(f"Pause {name}", lambda: runner.pause_schedule(name))
         if done is not None:
-            app.notify(f"{done.name}: {done.action}d by {done.user}")
+            self.app.notify(f"{done.name}: {done.action}d by {done.user}")
