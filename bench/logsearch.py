@@ -82,7 +82,7 @@ from shipdeck.runners.daemon import attach
 from shipdeck.tui import create_app
 from shipdeck.tui.config import TuiConfig
 from shipdeck.tui.screens.log import LogScreen
-from shipdeck.tui.widgets.log_view import LogView
+from shipdeck.tui.log.view import LogView
 
 async def main():
     runner = await attach(load_workspace(Path(sys.argv[1])))

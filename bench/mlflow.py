@@ -249,7 +249,7 @@ def bench_runner(url: str, run_ids: list[str]) -> dict[str, float]:
 def bench_models(url: str) -> dict[str, float]:
     from shipdeck.tui import create_app
     from shipdeck.tui.config import TuiConfig
-    from shipdeck.tui.screens.models import ModelsView, VersionTable
+    from shipdeck.tui.views.models import ModelsView, VersionTable
 
     timings: dict[str, float] = {}
 

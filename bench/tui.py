@@ -175,7 +175,7 @@ async def main():
 
     async def pilot(pilot):
         from shipdeck.tui.screens.log import LogScreen
-        from shipdeck.tui.widgets.log_view import LogView
+        from shipdeck.tui.log.view import LogView
         await pilot.pause(0.5)
         before = rss("VmRSS")
         # Reference: the runner's own first read of the tail (it indexes the file once).
@@ -228,7 +228,7 @@ from shipdeck.runners.daemon import attach
 from shipdeck.runners.local import open_local_runner
 from shipdeck.tui import create_app
 from shipdeck.tui.config import TuiConfig
-from shipdeck.tui.widgets import log_view
+from shipdeck.tui.log import view as log_view
 from shipdeck.tui.screens.log import LogScreen
 
 latencies = []

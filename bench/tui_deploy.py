@@ -132,7 +132,7 @@ def host_screen(view: Any) -> Any:
 def bench_models(root: Path) -> dict[str, float]:
     from shipdeck.tui import create_app
     from shipdeck.tui.config import TuiConfig
-    from shipdeck.tui.screens.models import ModelsView, VersionTable
+    from shipdeck.tui.views.models import ModelsView, VersionTable
 
     timings: dict[str, float] = {}
 

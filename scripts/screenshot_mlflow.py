@@ -28,10 +28,9 @@ from shipdeck.demo import init_demo
 from shipdeck.runners.local import open_local_runner
 from shipdeck.runners.mlflow.api import MlflowApi
 from shipdeck.runners.mlflow.runner import MlflowRunner
+from shipdeck.testing.frozen import FrozenTimes, frozen_clock, frozen_now
 from shipdeck.tui import create_app
 from shipdeck.tui.config import TuiConfig
-from shipdeck.tui.format import frozen_clock
-from shipdeck.tui.frozen import FrozenTimes, frozen_now
 from shipdeck.tui.screens.compare import CompareScreen
 from shipdeck.workspace import load_workspace
 

@@ -26,18 +26,17 @@ from textual.pilot import Pilot
 
 from shipdeck.demo import init_demo
 from shipdeck.runners.local import open_local_runner
+from shipdeck.testing.frozen import FrozenTimes, frozen_clock, frozen_now
 from shipdeck.tui import ShipdeckApp, create_app
 from shipdeck.tui.config import TuiConfig
-from shipdeck.tui.format import frozen_clock
-from shipdeck.tui.frozen import FrozenTimes, frozen_now
-from shipdeck.tui.screens.confirm import ConfirmScreen
-from shipdeck.tui.screens.help import HelpScreen
+from shipdeck.tui.dialogs.confirm import ConfirmScreen
+from shipdeck.tui.dialogs.help import HelpScreen
+from shipdeck.tui.log.pane import LogPane
+from shipdeck.tui.log.view import LogView
 from shipdeck.tui.screens.log import LogScreen
 from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.widgets.dag import DagView
-from shipdeck.tui.widgets.log_pane import LogPane
-from shipdeck.tui.widgets.log_view import LogView
 from shipdeck.workspace import load_workspace
 
 Scene = Callable[[Pilot[Any]], Awaitable[None]]

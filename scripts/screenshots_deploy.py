@@ -33,17 +33,16 @@ from textual.widgets import Footer
 from shipdeck.demo import init_demo
 from shipdeck.model import WorkspaceSpec
 from shipdeck.runners.local import LocalRunner, open_local_runner
+from shipdeck.testing.frozen import BASE, FrozenTimes, frozen_clock
 from shipdeck.tui import ShipdeckApp, create_app
 from shipdeck.tui.config import TuiConfig
-from shipdeck.tui.format import frozen_clock
-from shipdeck.tui.frozen import BASE, FrozenTimes
+from shipdeck.tui.dialogs.promote import ActionScreen
+from shipdeck.tui.log.pane import LogPane
 from shipdeck.tui.screens.compare import CompareScreen
-from shipdeck.tui.screens.deployments import MatrixTable
 from shipdeck.tui.screens.env_history import EnvHistoryScreen
-from shipdeck.tui.screens.fleet_view import FleetView
-from shipdeck.tui.screens.promote import ActionScreen
+from shipdeck.tui.views.deployments import MatrixTable
+from shipdeck.tui.views.fleet_view import FleetView
 from shipdeck.tui.widgets.header import AppHeader
-from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.workspace import load_workspace
 
 USER = "op@demo"
@@ -108,15 +107,16 @@ class Host(Screen[None]):
 
 
 async def show(pilot: Pilot[Any], name: str) -> FleetView[Any]:
-    from shipdeck.tui.screens.deployments import DeploymentsView
-    from shipdeck.tui.screens.main import VIEWS, MainScreen
-    from shipdeck.tui.screens.models import ModelsView
-    from shipdeck.tui.screens.timeline import TimelineView
+    from shipdeck.tui.screens.main import MainScreen
+    from shipdeck.tui.views.deployments import DeploymentsView
+    from shipdeck.tui.views.models import ModelsView
+    from shipdeck.tui.views.registry import BY_ID
+    from shipdeck.tui.views.timeline import TimelineView
 
     app = pilot.app
     await until(pilot, lambda: isinstance(app.screen, MainScreen))
-    if name in VIEWS:
-        await pilot.press({"models": "4", "deployments": "5", "timeline": "6"}[name])
+    if name in BY_ID:
+        await pilot.press(BY_ID[name].key)
         await until(pilot, lambda: app.screen.query(f"#{name}-view"))
         view = app.screen.query_one(f"#{name}-view")
     else:
@@ -124,7 +124,7 @@ async def show(pilot: Pilot[Any], name: str) -> FleetView[Any]:
         view = kinds[name](id=f"{name}-view")
         await app.push_screen(Host(view))
     assert isinstance(view, FleetView)
-    await until(pilot, lambda: len(view.parts) == len(app.runners))
+    await until(pilot, lambda: len(view.parts) == len(app.cockpit.runners))
     view.focus_table()
     await pilot.pause()
     return view
@@ -245,7 +245,7 @@ async def shoot_many(root: Path, out: Path) -> None:
             main = app.screen
             assert isinstance(main, MainScreen)
             await until(pilot, lambda: main.fleet is not None)
-            await until(pilot, lambda: app.connection_state(2) == "offline")
+            await until(pilot, lambda: app.cockpit.connection_state(2) == "offline")
             await pilot.pause(0.1)
             app.save_screenshot(str(out / "many-runners.svg"))
     finally:

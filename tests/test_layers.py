@@ -42,6 +42,7 @@ ALLOWED: dict[str, set[str]] = {
     "server": {"server", "runners", "model", "config", "paths"},
     "tui": {"tui", "runners", "model", "config", "paths"},
     "demo": {"demo", "runners", "model"},
+    "testing": {"testing", "runners", "model"},
 }
 """For each top-level part of the package, the parts it may import (cli may import any)."""
 
@@ -63,6 +64,19 @@ ENGINE_PARTS: dict[str, set[str]] = {
 deployments or automation, deployments nothing of automation; all use the shared modules at
 engine/ top (database, events, declared), which import none of them. `shipdeck.engine` itself
 re-exports the run engine (Engine, ...), so importing it counts as importing runs."""
+
+TUI_FOLDERS_NEVER_IMPORT: dict[str, set[str]] = {
+    "view_data": {"views", "dialogs", "screens", "log", "widgets", "app", "current", "textual"},
+    "log": {"views", "dialogs", "screens", "view_data", "app"},
+    "widgets": {"views", "dialogs", "screens", "view_data", "log", "app"},
+    "dialogs": {"views", "screens", "app"},
+    "views": {"app"},
+    "screens": {"app"},
+}
+"""Inside the TUI: what each folder may not import. View data is plain data read from the
+runners (no textual, no widgets); the log and the widgets know no view; a dialog knows no view
+or screen underneath it (it gets what it asks about); and none of them reaches into the app
+(they use its cockpit, `current.cockpit_of`). `textual` stands for the framework."""
 
 ADAPTERS = ("runners/mlflow", "runners/prefect")
 """Runner kinds for other engines: they speak HTTP to their engine, never use ours."""
@@ -98,6 +112,19 @@ def part_of(path: Path) -> str:
     return first.removesuffix(".py")
 
 
+def tui_folder(path: Path) -> str | None:
+    parts = path.relative_to(SRC).parts
+    return parts[1] if len(parts) > 2 and parts[0] == "tui" else None
+
+
+def tui_target(name: str) -> str | None:
+    """`views` for shipdeck.tui.views.x, `app` for shipdeck.tui.app, `textual` for textual.x."""
+    parts = name.split(".")
+    if parts[0] == "textual":
+        return "textual"
+    return parts[2] if parts[:2] == ["shipdeck", "tui"] and len(parts) > 2 else None
+
+
 def violations() -> list[str]:
     problems: list[str] = []
     for path in modules():
@@ -115,6 +142,9 @@ def violations() -> list[str]:
                     problems.append(f"{where}:{line}: an adapter imports shipdeck.{rest}")
             elif top in FOREIGN_ONLY_IN and part not in FOREIGN_ONLY_IN[top]:
                 problems.append(f"{where}:{line}: {part} imports {name}")
+            folder = tui_folder(path)
+            if folder is not None and tui_target(name) in TUI_FOLDERS_NEVER_IMPORT.get(folder, ()):
+                problems.append(f"{where}:{line}: tui/{folder} imports {name}")
     return problems
 
 
@@ -171,15 +201,21 @@ def test_the_engine_check_sees_a_violation(
         ("from shipdeck.tui.app import ShipdeckApp\n", "engine imports shipdeck.tui.app"),
         ("import textual.widgets\n", "engine imports textual.widgets"),
         ("def f():\n    from ..runners import local\n", "engine imports shipdeck.runners"),
+        ("from shipdeck.testing.frozen import BASE\n", "tui imports shipdeck.testing.frozen"),
+        ("import textual.widgets\n", "tui/view_data imports textual.widgets"),
+        ("from ..views import overview\n", "tui/view_data imports shipdeck.tui.views"),
+        ("from shipdeck.tui.dialogs import confirm\n", "tui/log imports shipdeck.tui.dialogs"),
+        ("from shipdeck.tui.app import ShipdeckApp\n", "tui/views imports shipdeck.tui.app"),
     ],
 )
 def test_the_check_sees_a_violation(
     source: str, expected: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The rule is not vacuous: a module written against it, lazy imports included, is caught."""
+    where = expected.split(" imports ")[0]
     fake = tmp_path / "shipdeck"
-    (fake / "engine").mkdir(parents=True)
-    (fake / "engine" / "bad.py").write_text(source)
+    (fake / where).mkdir(parents=True)
+    (fake / where / "bad.py").write_text(source)
     monkeypatch.setattr(__import__(__name__, fromlist=["SRC"]), "SRC", fake)
     found = violations()
     assert len(found) == 1 and found[0].endswith(expected), found

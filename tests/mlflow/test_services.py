@@ -21,7 +21,7 @@ from shipdeck.runners.mlflow.api import MlflowApi
 from shipdeck.runners.mlflow.runner import MlflowRunner
 from shipdeck.tui import create_app
 from shipdeck.tui.config import TuiConfig
-from shipdeck.tui.screens.deployments import DeploymentsView
+from shipdeck.tui.views.deployments import DeploymentsView
 from shipdeck.workspace import load_workspace
 from tests.mlflow.conftest import MlflowServer, Seeded, seed
 from tests.tui.deck import open_view, wait_for

@@ -16,9 +16,9 @@ from textual.widgets import Input
 from shipdeck.runners.mlflow import alias_log
 from shipdeck.runners.mlflow.api import MlflowApi
 from shipdeck.runners.mlflow.runner import MlflowRunner
-from shipdeck.tui.screens.alias import AliasScreen
+from shipdeck.tui.dialogs.alias import AliasScreen
 from shipdeck.tui.screens.compare import CompareScreen
-from shipdeck.tui.screens.models import ModelsView
+from shipdeck.tui.views.models import ModelsView
 from shipdeck.tui.widgets.charts import Chart
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.virtual_table import VirtualTable
@@ -144,7 +144,7 @@ async def test_an_mlflow_going_offline_never_blocks_the_local_runner_and_comes_b
             await wait_for(pilot, lambda: "lab ○ offline" in header(), "offline")
             assert "● live" in header()  # the local runner, untouched
             # The local runner answers while MLflow is gone.
-            assert [r.pipeline for r in await app.runners[0].runs(limit=1)]
+            assert [r.pipeline for r in await app.cockpit.runners[0].runs(limit=1)]
 
             server = start_mlflow(tmp_path / "private", port=port)
             await wait_for(pilot, lambda: "lab ◷ updated" in header(), "back by itself")

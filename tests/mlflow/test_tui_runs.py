@@ -13,7 +13,7 @@ from shipdeck.runners.mlflow.runner import MlflowRunner
 from shipdeck.tui import create_app
 from shipdeck.tui.config import TuiConfig
 from shipdeck.tui.screens.main import MainScreen
-from shipdeck.tui.screens.runs import PAGE, RunsView
+from shipdeck.tui.views.runs import PAGE, RunsView
 from shipdeck.tui.widgets.grid import KeyedTable
 from tests.mlflow.conftest import MlflowServer
 from tests.tui.deck import wait_for

@@ -13,13 +13,13 @@ import pytest
 
 from shipdeck.runners.prefect.mapping import FLOW_TASK
 from shipdeck.runners.prefect.runner import PrefectRunner
+from shipdeck.tui.log.pane import LogPane
 from shipdeck.tui.screens.main import MainScreen
-from shipdeck.tui.screens.overview import OverviewView
 from shipdeck.tui.screens.run import RunScreen
+from shipdeck.tui.views.overview import OverviewView
 from shipdeck.tui.widgets.dag import DagView
 from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.tui.widgets.header import AppHeader
-from shipdeck.tui.widgets.log_pane import LogPane
 from tests.prefect.conftest import PrefectServer, free_port, start_prefect
 from tests.prefect.test_runner import settled
 from tests.tui.deck import Deck, deck, seeded, wait_for  # noqa: F401 (fixtures)
@@ -108,19 +108,21 @@ async def test_prefect_offline_while_local_goes_on_then_back(
             main = app.screen
             assert isinstance(main, MainScreen)
             await wait_for(pilot, lambda: "spare" in overview_runners(main), "spare")
-            await wait_for(pilot, lambda: app.connection_state(1) == "live", "spare live")
+            await wait_for(pilot, lambda: app.cockpit.connection_state(1) == "live", "spare live")
 
             await asyncio.to_thread(server.stop)
             await wait_for(
-                pilot, lambda: app.connection_state(1) in ("reconnecting", "offline"), "offline"
+                pilot,
+                lambda: app.cockpit.connection_state(1) in ("reconnecting", "offline"),
+                "offline",
             )
             # The local runner goes on: a run started now finishes and shows.
             local = await deck.runner.start_run("build")
             await deck.runner.wait_run(local.id)
-            assert app.connection_state(0) == "live"
+            assert app.cockpit.connection_state(0) == "live"
 
             server = await asyncio.to_thread(start_prefect, root, port)
-            await wait_for(pilot, lambda: app.connection_state(1) == "live", "spare back")
+            await wait_for(pilot, lambda: app.cockpit.connection_state(1) == "live", "spare back")
     finally:
         await spare.close()
         await asyncio.to_thread(server.stop)

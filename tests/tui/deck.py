@@ -24,10 +24,9 @@ from shipdeck.model import (
     WorkspaceSpec,
 )
 from shipdeck.runners.local import LocalRunner, open_local_runner
+from shipdeck.testing.frozen import BASE, FrozenTimes, frozen_clock
 from shipdeck.tui import ShipdeckApp, create_app
 from shipdeck.tui.config import TuiConfig
-from shipdeck.tui.format import frozen_clock
-from shipdeck.tui.frozen import BASE, FrozenTimes
 from shipdeck.tui.refused_keys import HidesRefusedKeys
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.workspace import load_workspace
@@ -209,15 +208,15 @@ async def wait_for(
 
 async def open_view(pilot: Pilot[Any], name: str) -> Any:
     """Show a top-level view (models, deployments, timeline) and wait for every runner's answer."""
-    from shipdeck.tui.screens.deployments import DeploymentsView
-    from shipdeck.tui.screens.models import ModelsView
-    from shipdeck.tui.screens.timeline import TimelineView
+    from shipdeck.tui.views.deployments import DeploymentsView
+    from shipdeck.tui.views.models import ModelsView
+    from shipdeck.tui.views.timeline import TimelineView
 
     views = {"models": ModelsView, "deployments": DeploymentsView, "timeline": TimelineView}
     app = pilot.app
     view = views[name](id=f"{name}-view")
     await app.push_screen(HostScreen(view))
-    await wait_for(pilot, lambda: len(view.parts) == len(app.runners), f"the {name} view")
+    await wait_for(pilot, lambda: len(view.parts) == len(app.cockpit.runners), f"the {name} view")
     await pilot.pause()
     view.focus_table()
     await pilot.pause()

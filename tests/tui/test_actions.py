@@ -6,11 +6,11 @@ from textual.widgets import Input, Static
 
 from shipdeck.model import PipelineSpec, RerunMode, RunStatus, TaskRun, TaskSpec, TaskStatus
 from shipdeck.tui.config import TuiConfig
+from shipdeck.tui.dialogs.confirm import ConfirmScreen
+from shipdeck.tui.dialogs.trigger import TriggerScreen
 from shipdeck.tui.plan_text import describe_rerun
-from shipdeck.tui.screens.confirm import ConfirmScreen
 from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.run import RunScreen
-from shipdeck.tui.screens.trigger import TriggerScreen
 from shipdeck.tui.widgets.dag import DagView
 from tests.tui.conftest import Demo, wait_for
 from tests.tui.shown import Notices
@@ -246,7 +246,7 @@ async def test_runner_marked_read_only_in_config_is_read_only(demo: Demo) -> Non
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("t")
         assert isinstance(app.screen, MainScreen)
-        assert app.read_only
+        assert app.cockpit.read_only
 
 
 async def test_runner_errors_become_notifications(demo: Demo) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from shipdeck.tui.config import TuiConfig, load_config
 from shipdeck.tui.current import follow_runner_events
-from shipdeck.tui.screens.confirm import ConfirmScreen
-from shipdeck.tui.screens.help import HelpScreen
+from shipdeck.tui.dialogs.confirm import ConfirmScreen
+from shipdeck.tui.dialogs.help import HelpScreen
 from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.themes import load_themes
@@ -173,7 +173,7 @@ async def test_palette_switches_runner_and_the_views_follow(demo: Demo, tmp_path
             await pilot.press("ctrl+p", *"runner build-2")
             await pilot.pause(0.3)
             await pilot.press("enter")
-            await wait_for(pilot, lambda: app.active == 1, "the switch")
+            await wait_for(pilot, lambda: app.cockpit.active == 1, "the switch")
             await wait_for(
                 pilot,
                 lambda: main.snapshot is not None and main.snapshot.runs == [],

@@ -4,8 +4,8 @@ the runner took them, and why."""
 from __future__ import annotations
 
 from shipdeck.model import AutoCause, AutoKind
-from shipdeck.tui.screens.deployments import DeploymentsView
 from shipdeck.tui.screens.env_history import EnvHistoryScreen
+from shipdeck.tui.views.deployments import DeploymentsView
 from shipdeck.tui.widgets.table import KeyedTable
 from tests.tui.deck import Deck, open_view, wait_for
 from tests.tui.test_deployments import go_to

@@ -21,13 +21,13 @@ from shipdeck.model import AutoCause, AutoKind, RunStatus
 from shipdeck.model.capabilities import Capabilities, Capability
 from shipdeck.runners.delegating import DelegatingRunner
 from shipdeck.runners.live_performance import load_live_performance
-from shipdeck.tui.frozen import BASE
-from shipdeck.tui.screens.deployments import DeploymentsView
-from shipdeck.tui.screens.models import ModelsView
+from shipdeck.testing.frozen import BASE
 from shipdeck.tui.screens.monitor_detail import MonitorScreen
 from shipdeck.tui.screens.run import RunScreen
-from shipdeck.tui.screens.timeline import TimelineView
-from shipdeck.tui.timeline_data import ItemKind, load_timeline
+from shipdeck.tui.view_data.timeline import ItemKind, load_timeline
+from shipdeck.tui.views.deployments import DeploymentsView
+from shipdeck.tui.views.models import ModelsView
+from shipdeck.tui.views.timeline import TimelineView
 from shipdeck.workspace import load_workspace
 from tests.tui.deck import Deck, Ticker, open_deck, open_view, seed, wait_for, write_workspace
 from tests.tui.test_deployments import go_to

@@ -23,9 +23,9 @@ from shipdeck.model import (
 )
 from shipdeck.model.deploy import GateKind
 from shipdeck.tui.deploy_format import is_better
-from shipdeck.tui.models_data import ModelFamily, pick_key_metrics
 from shipdeck.tui.screens.compare import curves_for, stepped_keys
-from shipdeck.tui.timeline_data import ItemKind, action_item, in_window, matches, run_items
+from shipdeck.tui.view_data.models import ModelFamily, pick_key_metrics
+from shipdeck.tui.view_data.timeline import ItemKind, action_item, in_window, matches, run_items
 from shipdeck.tui.widgets.charts import series_colours
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

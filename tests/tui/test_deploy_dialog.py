@@ -11,8 +11,8 @@ import pytest
 from textual.widgets import Input
 
 from shipdeck.model import DeployAction, Outcome
-from shipdeck.tui.screens.deployments import DeploymentsView
-from shipdeck.tui.widgets.log_pane import LogPane
+from shipdeck.tui.log.pane import LogPane
+from shipdeck.tui.views.deployments import DeploymentsView
 from shipdeck.tui.widgets.table import KeyedTable
 from tests.tui.deck import (
     Deck,

@@ -9,12 +9,12 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from shipdeck.model import Outcome
-from shipdeck.tui.screens.deployments import DeploymentsView, MatrixTable
+from shipdeck.tui.dialogs.help import HelpScreen
+from shipdeck.tui.dialogs.promote import ActionScreen
+from shipdeck.tui.log.pane import LogPane
 from shipdeck.tui.screens.env_history import EnvHistoryScreen
-from shipdeck.tui.screens.help import HelpScreen
 from shipdeck.tui.screens.main import MainScreen
-from shipdeck.tui.screens.promote import ActionScreen
-from shipdeck.tui.widgets.log_pane import LogPane
+from shipdeck.tui.views.deployments import DeploymentsView, MatrixTable
 from shipdeck.tui.widgets.table import KeyedTable
 from tests.tui.deck import Deck, open_view, wait_for
 from tests.tui.shown import Notices

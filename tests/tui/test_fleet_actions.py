@@ -13,7 +13,7 @@ import pytest
 
 from shipdeck.model import RunStatus
 from shipdeck.tui.config import TuiConfig
-from shipdeck.tui.screens.confirm import ConfirmScreen
+from shipdeck.tui.dialogs.confirm import ConfirmScreen
 from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.widgets.grid import GridTable
@@ -96,7 +96,7 @@ async def test_overview_merges_every_runner_and_acts_on_the_rows_runner(
         assert pipelines["1/flaky"]["runner"] == "lab"
 
         # Rerun lab's failure from the Overview while local is the active runner.
-        assert app.active == 0
+        assert app.cockpit.active == 0
         select(main, "overview-failures", f"1:{failed}")
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
@@ -106,7 +106,7 @@ async def test_overview_merges_every_runner_and_acts_on_the_rows_runner(
         assert preview.items == ["check"]
         await pilot.press("y")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the new run")
-        assert app.active == 1
+        assert app.cockpit.active == 1
         new_id = app.screen.run_id  # type: ignore[attr-defined]
         new = await runner.run(new_id)
         assert new.run.parent_id == failed and new.run.pipeline == "flaky"
@@ -195,7 +195,7 @@ async def test_fast_typing_in_a_shared_filter_settles(
 ) -> None:
     """Keys typed faster than the app handles them queue several changes at once; sharing
     them must not echo back into the box they came from (that looped forever)."""
-    from shipdeck.tui.screens.shared_filter import FilterChanged, FilterInput
+    from shipdeck.tui.views.filter import FilterChanged, FilterInput
 
     app = deck.app()
     async with app.run_test(size=(100, 36)) as pilot:

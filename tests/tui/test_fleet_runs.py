@@ -13,8 +13,8 @@ import pytest
 from shipdeck.runners.local import open_local_runner
 from shipdeck.runners.remote import RemoteRunner
 from shipdeck.tui.screens.main import MainScreen
-from shipdeck.tui.screens.overview import OverviewView
 from shipdeck.tui.screens.run import RunScreen
+from shipdeck.tui.views.overview import OverviewView
 from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.workspace import load_workspace
 from tests.tui.deck import USER, Deck, DeckRunner, Ticker, finished, wait_for
@@ -69,5 +69,5 @@ async def test_runs_and_overview_show_every_runner(
         table.move_cursor(row=0)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "lab's run")
-        assert app.active == 1
+        assert app.cockpit.active == 1
         assert app.screen.run_id == newest.split(":")[1]  # type: ignore[attr-defined]

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from textual.command import CommandList, CommandPalette
 
-from shipdeck.tui.screens.deployments import DeploymentsView, MatrixTable
+from shipdeck.tui.dialogs.help import HelpScreen
 from shipdeck.tui.screens.env_history import EnvHistoryScreen
-from shipdeck.tui.screens.help import HelpScreen
 from shipdeck.tui.screens.main import MainScreen
-from shipdeck.tui.screens.models import ModelsView
 from shipdeck.tui.screens.run import RunScreen
-from shipdeck.tui.screens.timeline import TimelineView
+from shipdeck.tui.views.deployments import DeploymentsView, MatrixTable
+from shipdeck.tui.views.models import ModelsView
+from shipdeck.tui.views.timeline import TimelineView
 from shipdeck.tui.widgets.grid import GridTable
 from tests.tui.deck import Deck, finished, wait_for
 from tests.tui.shown import Notices

@@ -13,7 +13,7 @@ from textual.app import App, ComposeResult
 from shipdeck.runners.local import open_local_runner
 from shipdeck.tui import create_app
 from shipdeck.tui.config import TuiConfig
-from shipdeck.tui.screens.deployments import MatrixTable
+from shipdeck.tui.views.deployments import MatrixTable
 from shipdeck.tui.widgets.table import KeyedTable
 from shipdeck.tui.widgets.virtual_table import VirtualTable
 from shipdeck.workspace import load_workspace

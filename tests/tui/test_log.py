@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from shipdeck.tui import log_buffer
-from shipdeck.tui.log_buffer import PAGE
+from shipdeck.tui.log import buffer as log_buffer
+from shipdeck.tui.log.buffer import PAGE
+from shipdeck.tui.log.view import LogView
 from shipdeck.tui.screens.log import LogScreen
-from shipdeck.tui.widgets.log_view import LogView
 from tests.tui.conftest import Demo, wait_for
 
 

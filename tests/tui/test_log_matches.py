@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shipdeck.tui.log_matches import LogMatches, LogQuery
+from shipdeck.tui.log.matches import LogMatches, LogQuery
 from tests.tui.conftest import Demo
 
 

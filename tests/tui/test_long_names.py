@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from textual.widgets import ContentSwitcher
 
+from shipdeck.tui.log.pane import LogPane
 from shipdeck.tui.screens.log import LogScreen
 from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.widgets.dag import DagView
-from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import KeyedTable
 from shipdeck.workspace import load_workspace
 from tests.tui.conftest import Demo, wait_for

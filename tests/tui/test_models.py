@@ -11,14 +11,13 @@ from typing import Any
 from textual.widgets import Input
 
 from shipdeck.model import Comparison, MetricDirection
+from shipdeck.testing.frozen import FrozenTimes, frozen_clock
 from shipdeck.tui import create_app
 from shipdeck.tui.config import TuiConfig
 from shipdeck.tui.deploy_format import LOUD
-from shipdeck.tui.format import frozen_clock
-from shipdeck.tui.frozen import FrozenTimes
-from shipdeck.tui.screens.alias import AliasScreen
+from shipdeck.tui.dialogs.alias import AliasScreen
 from shipdeck.tui.screens.compare import CompareScreen
-from shipdeck.tui.screens.models import ModelsView
+from shipdeck.tui.views.models import ModelsView
 from shipdeck.tui.widgets.charts import Chart
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.virtual_table import VirtualTable
@@ -80,7 +79,7 @@ async def test_versions_with_deltas_against_the_champion_sort_and_filter(deck: D
         auc = column(table, "m:auc")
         assert auc == ["0.75 ▼-0.16", "0.91", "0.85 ▼-0.06"]  # ▼: worse than the champion
         # v3's auc is worse than the champion's: the theme's error colour, and bold.
-        worse = app.palette.colour("error") + LOUD
+        worse = app.cockpit.palette.colour("error") + LOUD
         cell = table.get_cell("0:churn:3", "m:auc")
         assert cell.spans and cell.spans[-1].style == worse
         loss = table.get_cell("0:churn:3", "m:loss")
@@ -226,7 +225,7 @@ async def test_compare_runs_stars_by_the_direction_of_the_name_after_the_task(
                 "metric:train_b.loss": ["0.5 ★", "0.6 ▼+0.1"],
                 "metric:rows_train": ["100", "200 +100"],
             }
-            palette = app.palette
+            palette = app.cockpit.palette
             better = table.get_cell("metric:train_a.loss", "s1").spans[0].style
             worse = table.get_cell("metric:train_b.loss", "s1").spans[0].style
             neither = table.get_cell("metric:rows_train", "s1").spans[0].style

@@ -16,12 +16,12 @@ from textual.widgets import Input, Static
 
 from shipdeck.model import Verdict
 from shipdeck.runners.local import LocalRunner, open_local_runner
+from shipdeck.testing.frozen import BASE, frozen_clock
 from shipdeck.tui import ShipdeckApp, create_app
 from shipdeck.tui.config import TuiConfig
-from shipdeck.tui.format import frozen_clock
-from shipdeck.tui.frozen import BASE
-from shipdeck.tui.monitoring_data import sparkline
-from shipdeck.tui.screens.monitoring import AckScreen, MonitoringView
+from shipdeck.tui.dialogs.ack import AckScreen
+from shipdeck.tui.view_data.monitoring import sparkline
+from shipdeck.tui.views.monitoring import MonitoringView
 from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.tui.widgets.table import KeyedTable
 from shipdeck.workspace import load_workspace
@@ -91,11 +91,13 @@ def app_for(runner: LocalRunner) -> ShipdeckApp:
 async def show(pilot: Pilot[Any]) -> MonitoringView:
     app = pilot.app
     view = MonitoringView(id="monitoring-view")
-    indexes = range(len(app.runners))
+    indexes = range(len(app.cockpit.runners))
     await app.push_screen(HostScreen(view))
-    await wait_for(pilot, lambda: len(view.parts) == len(app.runners), "the monitoring view")
+    await wait_for(
+        pilot, lambda: len(view.parts) == len(app.cockpit.runners), "the monitoring view"
+    )
     # The footer shows a runner's keys once its capabilities are known: wait for them all.
-    await wait_for(pilot, lambda: all(map(app.known_capabilities, indexes)), "capabilities")
+    await wait_for(pilot, lambda: all(map(app.cockpit.known_capabilities, indexes)), "capabilities")
     await pilot.pause()
     view.focus_table()
     await pilot.pause()
@@ -254,8 +256,8 @@ def test_drift_rows_come_from_the_drift_metrics() -> None:
 async def test_enter_opens_the_monitor_with_its_checks_chart_and_log(
     watched: LocalRunner,
 ) -> None:
+    from shipdeck.tui.log.pane import LogPane
     from shipdeck.tui.screens.monitor_detail import MonitorScreen
-    from shipdeck.tui.widgets.log_pane import LogPane
 
     async with app_for(watched).run_test(size=(120, 36)) as pilot:
         await show(pilot)
@@ -290,8 +292,8 @@ async def test_escape_on_the_monitoring_tab_and_back_from_a_monitor_keeps_the_co
 @pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
 def test_monitor_screen_snapshot(snap_compare: Any, watched: LocalRunner, size: Any) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
+        from shipdeck.tui.log.pane import LogPane
         from shipdeck.tui.screens.monitor_detail import MonitorScreen
-        from shipdeck.tui.widgets.log_pane import LogPane
 
         await show(pilot)
         await pilot.press("enter")

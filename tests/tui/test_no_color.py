@@ -11,9 +11,9 @@ from rich.segment import Segment
 from textual.color import Color
 from textual.geometry import Region
 
-from shipdeck.tui.screens.deployments import DeploymentsView
 from shipdeck.tui.screens.env_history import EnvHistoryScreen
-from shipdeck.tui.screens.models import ModelsView
+from shipdeck.tui.views.deployments import DeploymentsView
+from shipdeck.tui.views.models import ModelsView
 from shipdeck.tui.widgets.table import KeyedTable
 from tests.tui.deck import Deck, open_view, wait_for
 from tests.tui.test_deployments import body, go_to, open_action

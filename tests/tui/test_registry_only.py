@@ -37,7 +37,7 @@ async def test_the_run_keys_say_why_on_a_model_registry() -> None:
         main = app.screen
         assert isinstance(main, MainScreen)
         await wait_for(pilot, lambda: main.snapshot is not None, "the first snapshot")
-        await wait_for(pilot, lambda: app.known_capabilities(0) is not None, "capabilities")
+        await wait_for(pilot, lambda: app.cockpit.known_capabilities(0) is not None, "capabilities")
         await pilot.pause()
         for view, keys in (("2", "trRc"), ("3", "rRc")):
             await pilot.press(view)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from shipdeck.model import PipelineSpec, Run, RunDetail, RunStatus, TaskRun, TaskSpec
+from shipdeck.tui.log.pane import LogPane
 from shipdeck.tui.run_graph import fallback_graph, recorded_graph
 from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.widgets.dag import DagView
-from shipdeck.tui.widgets.log_pane import LogPane
 from tests.tui.conftest import wait_for
 from tests.tui.deck import Deck
 from tests.tui.shown import Notices

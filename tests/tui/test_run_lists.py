@@ -17,7 +17,7 @@ from shipdeck.runners.local import LocalRunner, open_local_runner
 from shipdeck.tui import create_app
 from shipdeck.tui.config import TuiConfig
 from shipdeck.tui.screens.main import MainScreen
-from shipdeck.tui.screens.runs import PAGE, RunsView
+from shipdeck.tui.views.runs import PAGE, RunsView
 from shipdeck.tui.widgets.table import KeyedTable
 from shipdeck.workspace import load_workspace
 from tests.tui.conftest import wait_for

@@ -14,16 +14,16 @@ from textual.geometry import Region
 from textual.widgets import Label
 
 from shipdeck.model import RerunMode
-from shipdeck.tui.screens.confirm import ConfirmScreen
-from shipdeck.tui.screens.deployments import DeploymentsView
+from shipdeck.tui.dialogs.confirm import ConfirmScreen
+from shipdeck.tui.dialogs.help import HelpScreen
+from shipdeck.tui.dialogs.trigger import TriggerScreen
+from shipdeck.tui.log.pane import LogPane
 from shipdeck.tui.screens.env_history import EnvHistoryScreen
-from shipdeck.tui.screens.help import HelpScreen
 from shipdeck.tui.screens.log import LogScreen
 from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.run import RunScreen
-from shipdeck.tui.screens.trigger import TriggerScreen
+from shipdeck.tui.views.deployments import DeploymentsView
 from shipdeck.tui.widgets.footer import SteadyFooter
-from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import KeyedTable
 from tests.tui.deck import Deck, finished, open_view, wait_for
 from tests.tui.screen_text import screen_lines, screen_text

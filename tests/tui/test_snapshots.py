@@ -18,22 +18,21 @@ from textual.pilot import Pilot
 from shipdeck.model import Outcome, RunStatus
 from shipdeck.runners.local import LocalRunner, open_local_runner
 from shipdeck.runners.remote import RemoteRunner
+from shipdeck.testing.frozen import FrozenTimes, frozen_clock, frozen_now
 from shipdeck.tui import ShipdeckApp, create_app
 from shipdeck.tui.config import TuiConfig
-from shipdeck.tui.format import frozen_clock
-from shipdeck.tui.frozen import FrozenTimes, frozen_now
-from shipdeck.tui.screens.alias import AliasScreen
+from shipdeck.tui.dialogs.alias import AliasScreen
+from shipdeck.tui.dialogs.confirm import ConfirmScreen
+from shipdeck.tui.dialogs.promote import ActionScreen
+from shipdeck.tui.log.pane import LogPane
+from shipdeck.tui.log.view import LogView
 from shipdeck.tui.screens.compare import CompareScreen
-from shipdeck.tui.screens.confirm import ConfirmScreen
 from shipdeck.tui.screens.env_history import EnvHistoryScreen
 from shipdeck.tui.screens.log import LogScreen
 from shipdeck.tui.screens.main import MainScreen
-from shipdeck.tui.screens.promote import ActionScreen
 from shipdeck.tui.screens.run import RunScreen
-from shipdeck.tui.screens.timeline import TimelineTable
+from shipdeck.tui.views.timeline import TimelineTable
 from shipdeck.tui.widgets.dag import DagView
-from shipdeck.tui.widgets.log_pane import LogPane
-from shipdeck.tui.widgets.log_view import LogView
 from shipdeck.workspace import load_workspace
 from tests.tui.conftest import make_workspace, wait_for
 from tests.tui.deck import Deck, open_view
@@ -334,7 +333,7 @@ def test_timeline(snap_compare: Any, deck: Deck) -> None:
 def test_two_runners_one_offline(snap_compare: Any, deck: Deck, far: RemoteRunner) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:
         await open_view(pilot, "deployments")
-        await wait_for(pilot, lambda: pilot.app.connection_state(1) == "offline", "offline")
+        await wait_for(pilot, lambda: pilot.app.cockpit.connection_state(1) == "offline", "offline")
         await settle(pilot)
 
     assert snap_compare(deck.app(deck.runner, far), terminal_size=SMALL, run_before=run_before)
@@ -345,7 +344,7 @@ def test_runs_of_every_runner(snap_compare: Any, deck: Deck, lab: Any, far: Remo
         app = pilot.app
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
         await wait_for(pilot, lambda: app.screen.fleet is not None, "the other runners")
-        await wait_for(pilot, lambda: app.connection_state(2) == "offline", "offline")
+        await wait_for(pilot, lambda: app.cockpit.connection_state(2) == "offline", "offline")
         await pilot.press("3")
         await settle(pilot)
 
@@ -360,7 +359,7 @@ def test_overview_of_every_runner(
         app = pilot.app
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
         await wait_for(pilot, lambda: app.screen.fleet is not None, "the other runners")
-        await wait_for(pilot, lambda: app.connection_state(2) == "offline", "offline")
+        await wait_for(pilot, lambda: app.cockpit.connection_state(2) == "offline", "offline")
         await settle(pilot)
 
     app = deck.app(deck.runner, lab, far)

@@ -11,12 +11,12 @@ from datetime import timedelta
 import pytest
 
 from shipdeck.runners.remote import RemoteRunner
-from shipdeck.tui.screens.deployments import DeploymentsView, MatrixTable
 from shipdeck.tui.screens.env_history import EnvHistoryScreen
-from shipdeck.tui.screens.models import ModelsView, VersionTable
 from shipdeck.tui.screens.run import RunScreen
-from shipdeck.tui.screens.timeline import TimelineView
-from shipdeck.tui.timeline_data import ItemKind
+from shipdeck.tui.view_data.timeline import ItemKind
+from shipdeck.tui.views.deployments import DeploymentsView, MatrixTable
+from shipdeck.tui.views.models import ModelsView, VersionTable
+from shipdeck.tui.views.timeline import TimelineView
 from shipdeck.tui.widgets.grid import GridTable
 from tests.tui.deck import Deck, finished, open_view, wait_for
 from tests.tui.shown import row_keys
@@ -53,7 +53,7 @@ async def test_one_time_ordered_list_with_kind_window_and_words(deck: Deck) -> N
         assert "✓ #1 build succeeded (1/1 tasks)" in shown
         assert "▸ #1 build started (test)" in shown
         assert not any("deploy:" in text for text in shown)  # deploy runs come as actions
-        times = [item.at for item in view.items(app.clock())]
+        times = [item.at for item in view.items(app.cockpit.clock())]
         assert times == sorted(times, reverse=True)
 
         await pilot.press("K")  # runs only
@@ -71,8 +71,8 @@ async def test_one_time_ordered_list_with_kind_window_and_words(deck: Deck) -> N
 
         # Two days later, the default 24h window is empty; 7d shows it all again.
         assert view.window_index == 2
-        moment = app.clock() + timedelta(days=2)
-        app.clock = lambda: moment
+        moment = app.cockpit.clock() + timedelta(days=2)
+        app.cockpit.clock = lambda: moment
         view.paint()
         assert texts(view) == []
         await pilot.press("w")  # 7d
@@ -117,7 +117,7 @@ async def test_two_runners_with_one_offline(deck: Deck, offline: RemoteRunner) -
         models: ModelsView = await open_view(pilot, "models")
         assert models.query_one(VersionTable).row_count == 3
         assert "far ○" in str(models.query_one("#models-status").render())
-        await wait_for(pilot, lambda: app.connection_state(1) != "live", "far's state")
+        await wait_for(pilot, lambda: app.cockpit.connection_state(1) != "live", "far's state")
 
 
 async def test_at_its_top_the_timeline_stays_on_the_newest_else_counts_the_newer(
@@ -168,8 +168,8 @@ async def test_ages_move_on_the_apps_clock_tick_in_every_view_shown(deck: Deck) 
     from shipdeck.tui.widgets.table import KeyedTable
 
     app = deck.app()
-    moment = [app.clock()]
-    app.clock = lambda: moment[0]
+    moment = [app.cockpit.clock()]
+    app.cockpit.clock = lambda: moment[0]
     async with app.run_test(size=(110, 36)) as pilot:
         ticks: list[object] = []
         app.ticks.subscribe(app.screen, ticks.append)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
-from shipdeck.tui.screens.deployments import DeploymentsView
-from shipdeck.tui.screens.promote import ActionScreen
+from shipdeck.tui.dialogs.promote import ActionScreen
+from shipdeck.tui.views.deployments import DeploymentsView
 from shipdeck.tui.widgets.table import KeyedTable
 from tests.tui.deck import Deck, finished, open_view, wait_for
 from tests.tui.test_deployments import body, go_to, held, open_action, outcome

@@ -11,11 +11,11 @@ from shipdeck.model import EventPage, RunStatus, TaskStatus
 from shipdeck.runners.local import open_local_runner
 from shipdeck.tui import create_app
 from shipdeck.tui.config import TuiConfig
+from shipdeck.tui.log.pane import LogPane
 from shipdeck.tui.screens.log import LogScreen
 from shipdeck.tui.screens.main import MainScreen
 from shipdeck.tui.screens.run import RunScreen
 from shipdeck.tui.widgets.dag import DagView
-from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import KeyedTable
 from shipdeck.workspace import load_workspace
 from tests.tui.conftest import Demo, make_workspace, wait_for
@@ -216,8 +216,8 @@ async def test_q_goes_back_like_a_pager_and_shift_q_quits_leaving_runs_running(
 async def test_q_on_the_main_screen_quits_and_from_another_view_asks_first(
     demo: Demo,
 ) -> None:
-    from shipdeck.tui.screens.confirm import ConfirmScreen
-    from shipdeck.tui.screens.help import HelpScreen
+    from shipdeck.tui.dialogs.confirm import ConfirmScreen
+    from shipdeck.tui.dialogs.help import HelpScreen
 
     app = demo.app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -276,7 +276,7 @@ async def test_words_typed_right_after_slash_filter_instead_of_acting(demo: Demo
     text, even when every key is queued before the app handles `/`."""
     from textual import events
 
-    from shipdeck.tui.screens.overview import OverviewView
+    from shipdeck.tui.views.overview import OverviewView
 
     await demo.run("ci")
     app = demo.app()
@@ -294,9 +294,9 @@ async def test_words_typed_right_after_slash_filter_instead_of_acting(demo: Demo
 async def test_a_pipeline_added_to_the_file_shows_up_in_the_open_app(
     demo: Demo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from shipdeck.tui import app as app_module
+    from shipdeck.tui import cockpit as cockpit_module
 
-    monkeypatch.setattr(app_module, "PIPELINES_TTL", 0.0)
+    monkeypatch.setattr(cockpit_module, "PIPELINES_TTL", 0.0)
     app = demo.app()
     async with app.run_test(size=(80, 24)) as pilot:
         main = app.screen
@@ -353,7 +353,7 @@ async def test_a_run_that_ends_while_its_view_loads_is_shown_ended(
     app = demo.app()
     loading = asyncio.Event()
     release = asyncio.Event()
-    real_pipeline = app.pipeline
+    real_pipeline = app.cockpit.pipeline
 
     async def slow_pipeline(name: str) -> object:
         loading.set()
@@ -370,7 +370,7 @@ async def test_a_run_that_ends_while_its_view_loads_is_shown_ended(
         real_dispatch(index, page)
 
     async with app.run_test(size=(80, 24)) as pilot:
-        monkeypatch.setattr(app, "pipeline", slow_pipeline)
+        monkeypatch.setattr(app.cockpit, "pipeline", slow_pipeline)
         monkeypatch.setattr(app, "dispatch_events", recording_dispatch)
         app.open_run(run.id)
         await wait_for(pilot, loading.is_set, "the view to start loading")

@@ -5,17 +5,22 @@ failed`, which reads like the rerun-failed-tasks action."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, NamedTuple
 
 from shipdeck.formatting import plural
-from shipdeck.model import RerunMode, TaskStatus
+from shipdeck.model import RerunMode, RunDetail, TaskStatus
 from shipdeck.model.capabilities import Capability
 from shipdeck.model.ids import run_label
-from shipdeck.tui.fleet import runner_lacks, runner_read_only
+from shipdeck.runners.protocol import Runner
+from shipdeck.tui.cockpit import Cockpit
+from shipdeck.tui.current import cockpit_of
 from shipdeck.tui.plan_text import describe_rerun
 
 if TYPE_CHECKING:
-    from shipdeck.tui.app import ShipdeckApp
+    from textual.dom import DOMNode
+
+    from shipdeck.tui.dialogs.confirm import ConfirmScreen
 
 MODE_TITLE = {
     RerunMode.ALL: "Rerun every task",
@@ -39,59 +44,93 @@ MODE_NEEDS = {
 }
 
 
-def refuse_if_read_only(app: ShipdeckApp, what: str, index: int | None = None) -> bool:
-    index = app.active if index is None else index
-    if runner_read_only(app, index):
-        where = f" on {app.runners[index].name}" if len(app.runners) > 1 else ""
-        app.notify(f"{what} refused: read-only mode{where}", severity="warning")
+def refuse_if_read_only(node: DOMNode, what: str, index: int | None = None) -> bool:
+    """Say that runner `index` (default the active one) is read-only; True when it is."""
+    cockpit = cockpit_of(node)
+    index = cockpit.active if index is None else index
+    if cockpit.runner_read_only(index):
+        where = cockpit.on_runner(index)
+        node.app.notify(f"{what} refused: read-only mode{where}", severity="warning")
         return True
     return False
 
 
-def refuse_if_unable(app: ShipdeckApp, what: str, need: Capability, index: int) -> bool:
+def refuse_if_unable(node: DOMNode, what: str, need: Capability, index: int) -> bool:
     """Say, in one line, why runner `index` cannot do `need` at all (its kind has no such
     thing), or that it is read-only; True when refused."""
-    if refuse_if_read_only(app, what, index):
+    if refuse_if_read_only(node, what, index):
         return True
-    lacks = runner_lacks(app, index, need)
+    lacks = cockpit_of(node).runner_lacks(index, need)
     if lacks:
-        app.notify(lacks, title=f"{what} refused", severity="warning")
+        node.app.notify(lacks, title=f"{what} refused", severity="warning")
         return True
     return False
 
 
-async def able(app: ShipdeckApp, what: str, need: Capability, index: int | None) -> int | None:
+async def able(node: DOMNode, what: str, need: Capability, index: int | None) -> int | None:
     """The runner to act on (`index`, default the active one) once its capabilities are
     known, or None after saying in one line why it cannot do `need`."""
-    index = app.active if index is None else index
-    await app.capabilities_of(index)
-    return None if refuse_if_unable(app, what, need, index) else index
+    cockpit = cockpit_of(node)
+    index = cockpit.active if index is None else index
+    await cockpit.capabilities_of(index)
+    return None if refuse_if_unable(node, what, need, index) else index
 
 
-def unable_everywhere(app: ShipdeckApp, action: str, only: int | None = None) -> bool:
+def unable_everywhere(cockpit: Cockpit, action: str, only: int | None = None) -> bool:
     """True when no runner (or runner `only`) can do run action `action`: read-only, or its
     kind cannot. Its key leaves the footer and help; pressed, it says why."""
     need = ACTION_NEEDS.get(action)
-    indexes = range(len(app.runners)) if only is None else [only]
+    indexes = range(len(cockpit.runners)) if only is None else [only]
     return need is not None and all(
-        runner_read_only(app, i) or bool(runner_lacks(app, i, need)) for i in indexes
+        cockpit.runner_read_only(i) or bool(cockpit.runner_lacks(i, need)) for i in indexes
     )
 
 
-def refuse_everywhere(app: ShipdeckApp, action: str, what: str) -> bool:
+def refuse_everywhere(node: DOMNode, action: str, what: str) -> bool:
     """When no runner can do run action `action`, say why for the active one: True then."""
-    if not unable_everywhere(app, action):
+    cockpit = cockpit_of(node)
+    if not unable_everywhere(cockpit, action):
         return False
-    return refuse_if_unable(app, what, ACTION_NEEDS[action], app.active)
+    return refuse_if_unable(node, what, ACTION_NEEDS[action], cockpit.active)
 
 
-def on_runner(app: ShipdeckApp, index: int) -> str:
-    """` on NAME` in a dialog's title when several runners are connected."""
-    return f" on {app.runners[index].name}" if len(app.runners) > 1 else ""
+def confirm_then(node: DOMNode, dialog: ConfirmScreen, act: Callable[[], Awaitable[None]]) -> None:
+    """Show `dialog`; once the operator confirms, `act` runs as the app's action worker."""
+
+    def done(confirmed: bool | None) -> None:
+        if confirmed:
+            node.app.run_worker(act(), group="action")
+
+    node.app.push_screen(dialog, done)
+
+
+class RunTarget(NamedTuple):
+    """A run to act on, as its runner just described it."""
+
+    runner_index: int
+    runner: Runner
+    detail: RunDetail
+    failed: str
+    """The title of what goes wrong: `Could not rerun #12 on lab`."""
+
+
+async def run_target(
+    node: DOMNode, verb: str, need: Capability, run_id: str, index: int | None
+) -> RunTarget | None:
+    """Run `run_id` on runner `index` (default the active one) when that runner can `need`;
+    None once it has said in one line why not."""
+    index = await able(node, verb, need, index)
+    if index is None:
+        return None
+    cockpit = cockpit_of(node)
+    runner = cockpit.runners[index]
+    failed = f"Could not {verb.lower()} {run_label(run_id)}{cockpit.on_runner(index)}"
+    detail = await cockpit.call(verb, lambda: runner.run(run_id), title=failed)
+    return None if detail is None else RunTarget(index, runner, detail, failed)
 
 
 async def rerun(
-    app: ShipdeckApp,
+    node: DOMNode,
     run_id: str,
     mode: RerunMode,
     from_task: str | None = None,
@@ -100,16 +139,13 @@ async def rerun(
 ) -> None:
     """Show the rerun plan; start the rerun when the operator confirms. `index` is the runner
     the run is on (default: the active one)."""
-    from shipdeck.tui.screens.confirm import ConfirmScreen
+    from shipdeck.tui.dialogs.confirm import ConfirmScreen
 
-    index = await able(app, "Rerun", MODE_NEEDS[mode], index)
-    if index is None:
+    target = await run_target(node, "Rerun", MODE_NEEDS[mode], run_id, index)
+    if target is None:
         return
-    runner = app.runners[index]
-    failed = f"Could not rerun {run_label(run_id)}{on_runner(app, index)}"
-    detail = await app.call("Rerun", lambda: runner.run(run_id), title=failed)
-    if detail is None:
-        return
+    app, cockpit = node.app, cockpit_of(node)
+    index, runner, detail, failed = target
     if not detail.run.status.finished:
         # Refused before the preview: it would list tasks still running as kept.
         app.notify(
@@ -119,7 +155,7 @@ async def rerun(
             severity="warning",
         )
         return
-    plan = await app.call(
+    plan = await cockpit.call(
         "Rerun", lambda: runner.rerun_plan(run_id, mode, from_task=from_task), title=failed
     )
     if plan is None:
@@ -127,7 +163,7 @@ async def rerun(
     if not plan:
         app.notify(f"Nothing to rerun in {run_label(run_id)} ({mode.value})", severity="warning")
         return
-    pipelines = await app.call("Rerun", runner.pipelines, title=failed)
+    pipelines = await cockpit.call("Rerun", runner.pipelines, title=failed)
     if pipelines is None:
         return
     spec = next((p for p in pipelines if p.name == detail.run.pipeline), None)
@@ -135,43 +171,34 @@ async def rerun(
     preview = describe_rerun(run_id, plan, spec, detail.tasks, from_task)
 
     async def go() -> None:
-        new = await app.call(
+        new = await cockpit.call(
             "Rerun",
             lambda: runner.rerun(run_id, mode, from_task=from_task, trigger="tui"),
             title=failed,
         )
         if new is not None:
             tasks = plural(len(plan), "task")
-            app.notify(f"Started run {new.label}{on_runner(app, index)} ({tasks})")
-            app.open_run_on(index, new.id, replace=True)
+            app.notify(f"Started run {new.label}{cockpit.on_runner(index)} ({tasks})")
+            cockpit.nav.open_run_on(index, new.id, replace=True)
 
-    def done(confirmed: bool | None) -> None:
-        if confirmed:
-            app.run_worker(go(), group="action")
-
-    app.push_screen(
-        ConfirmScreen(
-            f"{title}: {run_label(run_id)}{on_runner(app, index)}",
-            f"Will run {plural(len(plan), 'task')}:",
-            preview.items,
-            footnote=preview.footnote,
-            action="Rerun",
-        ),
-        done,
+    dialog = ConfirmScreen(
+        f"{title}: {run_label(run_id)}{cockpit.on_runner(index)}",
+        f"Will run {plural(len(plan), 'task')}:",
+        preview.items,
+        footnote=preview.footnote,
+        action="Rerun",
     )
+    confirm_then(node, dialog, go)
 
 
-async def cancel(app: ShipdeckApp, run_id: str, *, index: int | None = None) -> None:
-    from shipdeck.tui.screens.confirm import ConfirmScreen
+async def cancel(node: DOMNode, run_id: str, *, index: int | None = None) -> None:
+    from shipdeck.tui.dialogs.confirm import ConfirmScreen
 
-    index = await able(app, "Cancel", Capability.CANCEL, index)
-    if index is None:
+    target = await run_target(node, "Cancel", Capability.CANCEL, run_id, index)
+    if target is None:
         return
-    runner = app.runners[index]
-    failed = f"Could not cancel {run_label(run_id)}{on_runner(app, index)}"
-    detail = await app.call("Cancel", lambda: runner.run(run_id), title=failed)
-    if detail is None:
-        return
+    app, cockpit = node.app, cockpit_of(node)
+    index, runner, detail, failed = target
     if detail.run.status.finished:
         app.notify(f"{run_label(run_id)} already {detail.run.status.value}", severity="warning")
         return
@@ -181,34 +208,29 @@ async def cancel(app: ShipdeckApp, run_id: str, *, index: int | None = None) -> 
     lines = [f"kill    {name}" for name in killed] + [f"cancel  {name}" for name in dropped]
 
     async def go() -> None:
-        run = await app.call("Cancel", lambda: runner.cancel(run_id), title=failed)
+        run = await cockpit.call("Cancel", lambda: runner.cancel(run_id), title=failed)
         if run is not None:
-            app.notify(f"Cancelled {run.label}{on_runner(app, index)}")
+            app.notify(f"Cancelled {run.label}{cockpit.on_runner(index)}")
 
-    def done(confirmed: bool | None) -> None:
-        if confirmed:
-            app.run_worker(go(), group="action")
-
-    app.push_screen(
-        ConfirmScreen(
-            f"Cancel run {run_label(run_id)} ({detail.run.pipeline}){on_runner(app, index)}",
-            f"Will kill {len(killed)} running and cancel {len(dropped)} not started:",
-            lines or ["(no task is running yet)"],
-            action="Cancel run",
-            danger=True,
-        ),
-        done,
+    dialog = ConfirmScreen(
+        f"Cancel run {run_label(run_id)} ({detail.run.pipeline}){cockpit.on_runner(index)}",
+        f"Will kill {len(killed)} running and cancel {len(dropped)} not started:",
+        lines or ["(no task is running yet)"],
+        action="Cancel run",
+        danger=True,
     )
+    confirm_then(node, dialog, go)
 
 
-async def trigger(app: ShipdeckApp, pipeline: str, *, index: int | None = None) -> None:
-    from shipdeck.tui.screens.trigger import TriggerScreen
+async def trigger(node: DOMNode, pipeline: str, *, index: int | None = None) -> None:
+    from shipdeck.tui.dialogs.trigger import TriggerScreen
 
-    index = await able(app, "Trigger", Capability.TRIGGER, index)
+    index = await able(node, "Trigger", Capability.TRIGGER, index)
     if index is None:
         return
-    failed = f"Could not trigger {pipeline}{on_runner(app, index)}"
-    specs = await app.call("Trigger", lambda: app.pipelines(index), title=failed)
+    app, cockpit = node.app, cockpit_of(node)
+    failed = f"Could not trigger {pipeline}{cockpit.on_runner(index)}"
+    specs = await cockpit.call("Trigger", lambda: cockpit.pipelines(index), title=failed)
     spec = next((p for p in specs or [] if p.name == pipeline), None)
     if spec is None:
         if specs is not None:
@@ -217,6 +239,6 @@ async def trigger(app: ShipdeckApp, pipeline: str, *, index: int | None = None) 
 
     def done(run_id: str | None) -> None:
         if run_id is not None:
-            app.open_run_on(index, run_id, replace=True)
+            cockpit.nav.open_run_on(index, run_id, replace=True)
 
-    app.push_screen(TriggerScreen(spec, app.runners[index], on_runner(app, index)), done)
+    app.push_screen(TriggerScreen(spec, cockpit.runners[index], cockpit.on_runner(index)), done)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar, TypedDict, TypeVar
@@ -16,18 +14,17 @@ from textual.notifications import SeverityLevel
 from textual.signal import Signal
 
 from shipdeck import startup
-from shipdeck.errors import ShipdeckError
-from shipdeck.model import ConfigEvent, EventKind, EventPage, PipelineSpec
-from shipdeck.model.capabilities import Capabilities, Capability, EventDelivery
+from shipdeck.model import ConfigEvent, EventKind, EventPage
+from shipdeck.model.capabilities import EventDelivery
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
-from shipdeck.tui.action_ends import ActionEnds
+from shipdeck.tui.cockpit import Cockpit
 from shipdeck.tui.commands import ShipdeckCommands
 from shipdeck.tui.config import TuiConfig, load_config
-from shipdeck.tui.data import Snapshot, load_snapshot
 from shipdeck.tui.format import Clock, system_clock
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.themes import DEFAULT_THEME, bundled_themes_dir, load_themes
+from shipdeck.tui.views.registry import VIEWS
 from shipdeck.tui.widgets.header import AppHeader
 
 T = TypeVar("T")
@@ -64,18 +61,7 @@ class ShipdeckApp(App[int]):
     CSS_PATH = "app.tcss"
     COMMANDS: ClassVar = App.COMMANDS | {ShipdeckCommands}
     BINDINGS: ClassVar[list[BindingType]] = list(
-        keymap.bindings(
-            "view.overview",
-            "view.pipelines",
-            "view.runs",
-            "view.models",
-            "view.deployments",
-            "view.timeline",
-            "view.monitoring",
-            "help",
-            "quit",
-            "quit-now",
-        )
+        keymap.bindings(*(view.binding_id for view in VIEWS), "help", "quit", "quit-now")
     )
 
     def __init__(
@@ -91,97 +77,26 @@ class ShipdeckApp(App[int]):
     ) -> None:
         super().__init__()
         self._warnings = list(warnings or [])
-        if not runners:
-            raise ValueError("the TUI needs at least one runner")
-        self.runners = runners
-        self.active = 0
-        self.clock = clock
-        self.config = load_config() if config is None else config
-        self._read_only = read_only or self.config.read_only
+        config = load_config() if config is None else config
+        self.config = config
         self._theme_choice = theme
         self._extra_themes_dir = extra_themes_dir
-        self._observed: dict[int, str] = {}
-        self.config_problems: dict[int, list[str]] = {}
-        """Per runner, why its workspace file does not load now (it keeps the last good one)."""
-        self._capabilities: dict[int, Capabilities] = {}
-        self._pipelines: dict[int, tuple[float, list[PipelineSpec]]] = {}
-        self._first_snapshot: tuple[int, asyncio.Future[Snapshot]] | None = None
-        self.inputs = 0
-        """Keys pressed and clicks so far: whether the operator has taken over the cursor."""
-        self.palette = Palette(self.get_css_variables(), no_color=self.no_color)
+        self.cockpit = Cockpit(
+            runners,
+            clock=clock,
+            config=config,
+            read_only=read_only,
+            palette=Palette(self.get_css_variables(), no_color=self.no_color),
+            notify=self._notify_for_cockpit,
+            nav=self,
+            on_capabilities=self.refresh_bindings,
+        )
+        """What the views, dialogs and screens use (`current.cockpit`)."""
         self.ticks: Signal[datetime] = Signal(self, "ticks")
         """Every TICK seconds, the clock's reading: views that show ages repaint them."""
-        self.action_ends = ActionEnds()
-        """Deploy actions the dialogs started end here (they answer once started)."""
         self.runner_events: Signal[tuple[int, EventPage]] = Signal(self, "runner-events")
         """Each page of events from any runner, with the runner's index: the one way events
         reach screens and views (subscribe with `current.follow_runner_events`)."""
-
-    # Runners.
-
-    @property
-    def runner(self) -> Runner:
-        return self.runners[self.active]
-
-    @property
-    def read_only(self) -> bool:
-        """Read-only for the active runner: from the flag, the config, or the runner itself."""
-        return self.runner_read_only(self.active)
-
-    def runner_read_only(self, index: int) -> bool:
-        """Read-only for one runner: the app's flag, the user config, or the runner's declared
-        capabilities (once known)."""
-        if self._read_only:
-            return True
-        if not 0 <= index < len(self.runners):
-            return True
-        if self.runners[index].name in self.config.read_only_runners:
-            return True
-        known = self._capabilities.get(index)
-        return known is not None and known.read_only
-
-    def known_capabilities(self, index: int) -> Capabilities | None:
-        """Runner `index`'s capabilities once it has said them (None before: its keys show,
-        and the runner itself refuses what it cannot do)."""
-        return self._capabilities.get(index)
-
-    async def capabilities_of(self, index: int) -> Capabilities | None:
-        """Runner `index`'s capabilities, asked once it answers; None while it does not."""
-        known = self._capabilities.get(index)
-        if known is None:
-            try:
-                known = await self.runners[index].capabilities()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                return None
-            self._capabilities[index] = known
-            self.refresh_bindings()
-        return known
-
-    def connection_state(self, index: int) -> str:
-        """live, reconnecting or offline: the runner's own `state.status` when it has one."""
-        state = getattr(self.runners[index], "state", None)
-        status = getattr(state, "status", None)
-        if status is not None:
-            value = str(getattr(status, "value", status))
-            return "reconnecting" if value == "connecting" else value
-        return self._observed.get(index, "live")
-
-    async def pipelines(self, index: int | None = None) -> list[PipelineSpec]:
-        """A runner's pipelines, asked again after PIPELINES_TTL: the workspace daemon follows
-        shipdeck.toml, so a pipeline added to the file shows up without a restart."""
-        index = self.active if index is None else index
-        cached = self._pipelines.get(index)
-        if cached is None or time.monotonic() - cached[0] > PIPELINES_TTL:
-            runner = self.runners[index]
-            listed = Capability.PIPELINES in (await runner.capabilities()).can
-            cached = (time.monotonic(), await runner.pipelines() if listed else [])
-            self._pipelines[index] = cached
-        return cached[1]
-
-    async def pipeline(self, name: str) -> PipelineSpec | None:
-        return next((p for p in await self.pipelines() if p.name == name), None)
 
     def notify(
         self,
@@ -196,24 +111,19 @@ class ShipdeckApp(App[int]):
         config problem, `[Errno 104]` in an error) that markup would swallow or choke on."""
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
-    async def call(
-        self, what: str, call: Callable[[], Awaitable[T]], *, title: str | None = None
-    ) -> T | None:
-        """Run a runner call; show failures as a notification instead of crashing, titled
-        `title` (default: "<what> failed")."""
-        title = title or f"{what} failed"
-        try:
-            return await call()
-        except ShipdeckError as error:
-            self.notify(str(error), title=title, severity="error")
-        except Exception as error:  # a runner bug or a dropped link must not kill the UI
-            self.notify(f"{type(error).__name__}: {error}", title=title, severity="error")
-        return None
+    def _notify_for_cockpit(
+        self, message: str, *, title: str = "", severity: SeverityLevel = "information"
+    ) -> None:
+        """The cockpit's notices go through `notify` as it is when they are raised."""
+        self.notify(message, title=title, severity=severity)
+
+    # Navigation (the cockpit's Navigator).
 
     def switch_runner(self, index: int) -> None:
-        if index == self.active or not 0 <= index < len(self.runners):
+        cockpit = self.cockpit
+        if index == cockpit.active or not 0 <= index < len(cockpit.runners):
             return
-        self.active = index
+        cockpit.active = index
         while len(self.screen_stack) > 2:
             self.pop_screen()
         from shipdeck.tui.screens.main import MainScreen
@@ -221,7 +131,7 @@ class ShipdeckApp(App[int]):
         if isinstance(self.screen, MainScreen):
             self.screen.reload()
         self.refresh_bindings()
-        self.notify(f"Runner: {self.runner.name}")
+        self.notify(f"Runner: {cockpit.runner.name}")
 
     # Lifecycle.
 
@@ -229,27 +139,10 @@ class ShipdeckApp(App[int]):
         """Ask the active runner for the first snapshot before the screens are even built:
         a runner in another process (the workspace daemon, a remote) prepares it while this
         one sets up the terminal, parses styles and composes the views."""
-        index = self.active
-
-        async def first() -> Snapshot:
-            return await load_snapshot(self.runners[index], await self.pipelines(index))
-
-        self._first_snapshot = (index, asyncio.ensure_future(first()))
-
-    def take_first_snapshot(self, index: int) -> asyncio.Future[Snapshot] | None:
-        """The prefetched first snapshot of runner `index`, once; later loads ask again."""
-        first, self._first_snapshot = self._first_snapshot, None
-        if first is None:
-            return None
-        if first[0] != index:
-            first[1].cancel()
-            return None
-        return first[1]
+        self.cockpit.prefetch_first_snapshot()
 
     def on_unmount(self) -> None:
-        if self._first_snapshot is not None:  # never taken: the app closed first
-            self._first_snapshot[1].cancel()
-            self._first_snapshot = None
+        self.cockpit.drop_first_snapshot()
 
     def on_mount(self) -> None:
         themes, problems = load_themes(
@@ -275,30 +168,30 @@ class ShipdeckApp(App[int]):
         from shipdeck.tui.screens.main import MainScreen
 
         self.set_timer(STARTUP_GRACE, startup.resume)
-        self.set_interval(TICK, lambda: self.ticks.publish(self.clock()))
+        self.set_interval(TICK, lambda: self.ticks.publish(self.cockpit.clock()))
         self.push_screen(MainScreen())
-        for index in range(len(self.runners)):
+        for index in range(len(self.cockpit.runners)):
             self.run_worker(self._follow(index), group=f"follow-{index}", name=f"follow-{index}")
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown) and not event.is_forwarded:
-            self.inputs += 1
+            self.cockpit.inputs += 1
         await super().on_event(event)
 
     def _on_theme_changed(self, _theme: object) -> None:
-        self.palette = Palette(self.get_css_variables(), no_color=self.no_color)
+        self.cockpit.palette = Palette(self.get_css_variables(), no_color=self.no_color)
 
     async def _follow(self, index: int) -> None:
         """Follow one runner's event stream for the app's lifetime and fan pages out."""
-        runner = self.runners[index]
+        cockpit = self.cockpit
+        runner = cockpit.runners[index]
         after: int | None = None
         failures = 0
         while True:
             try:
                 if after is None:
                     declared = await runner.capabilities()
-                    self._capabilities[index] = declared
-                    self.refresh_bindings()
+                    cockpit.learn_capabilities(index, declared)
                     if declared.events == EventDelivery.NONE:
                         return  # nothing to follow: its views reload instead
                     after = await runner.last_seq()
@@ -307,25 +200,26 @@ class ShipdeckApp(App[int]):
                 raise
             except Exception:
                 failures += 1
-                self._observed[index] = "reconnecting" if failures < 3 else "offline"
+                cockpit.observed[index] = "reconnecting" if failures < 3 else "offline"
                 delay = RETRY_DELAYS[min(failures, len(RETRY_DELAYS)) - 1]
                 await asyncio.sleep(delay)
                 continue
             failures = 0
-            self._observed[index] = "live"
+            cockpit.observed[index] = "live"
             after = page.last_seq
             if page.events or page.reset:
                 self.dispatch_events(index, page)
 
     def dispatch_events(self, index: int, page: EventPage) -> None:
+        cockpit = self.cockpit
         if page.reset or any(e.kind == EventKind.CONFIG for e in page.events):
-            self._pipelines.pop(index, None)  # the file changed: ask for its pipelines again
+            cockpit.forget_pipelines(index)
         said = [e.data.problems for e in page.events if isinstance(e, ConfigEvent)]
-        if said and said[-1] != self.config_problems.get(index, []):
-            self.config_problems[index] = said[-1]
+        if said and said[-1] != cockpit.config_problems.get(index, []):
+            cockpit.config_problems[index] = said[-1]
             for header in self.screen.query(AppHeader):
                 header.sync()
-        self.action_ends.take(index, page)
+        cockpit.action_ends.take(index, page)
         self.runner_events.publish((index, page))
 
     # Actions.
@@ -339,7 +233,7 @@ class ShipdeckApp(App[int]):
             self.screen.show_view(view)
 
     def action_help(self) -> None:
-        from shipdeck.tui.screens.help import HelpScreen
+        from shipdeck.tui.dialogs.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
@@ -373,7 +267,7 @@ class ShipdeckApp(App[int]):
         if len(self.screen_stack) <= 2:
             self.exit(0)
             return
-        from shipdeck.tui.screens.confirm import ConfirmScreen
+        from shipdeck.tui.dialogs.confirm import ConfirmScreen
 
         if isinstance(self.screen, ConfirmScreen):
             return

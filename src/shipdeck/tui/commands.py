@@ -10,25 +10,21 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from shipdeck.model.capabilities import Capability
 from shipdeck.model.ids import run_label
-from shipdeck.tui.current import shipdeck_app
+from shipdeck.tui.current import cockpit_of
 from shipdeck.tui.fleet import offers
 from shipdeck.tui.format import glyph
+from shipdeck.tui.views.registry import VIEWS
 
 if TYPE_CHECKING:
-    from shipdeck.tui.app import ShipdeckApp
+    from textual.app import App
 
 PALETTE_RUNS = 100
 EXACT_RUN_SCORE = 1000.0
 """Above any fuzzy score (Textual's grow with the query's length): `#2` opens run #2 first,
 not #21 or #20."""
-VIEW_ENTRIES = (
-    ("models", "model versions, metrics, compare"),
-    ("deployments", "services x environments, promote, roll back"),
-    ("timeline", "what happened, across runners"),
-)
 
 
-def open_history(app: ShipdeckApp, index: int, service: str, env: str) -> None:
+def open_history(app: App[object], index: int, service: str, env: str) -> None:
     from shipdeck.tui.screens.env_history import EnvHistoryScreen
 
     app.push_screen(EnvHistoryScreen(index, service, env))
@@ -39,9 +35,9 @@ class ShipdeckCommands(Provider):
         self.entries: list[tuple[str, str, Callable[[], object]]] = []
         self.run_entries: dict[str, int] = {}
         """Run id -> its entry's index."""
-        app = shipdeck_app(self)
-        pipelines = await app.call("Palette", app.pipelines) or []
-        runs = await app.call("Palette", lambda: app.runner.runs(limit=PALETTE_RUNS)) or []
+        app, cockpit = self.app, cockpit_of(self)
+        pipelines = await cockpit.call("Palette", cockpit.pipelines) or []
+        runs = await cockpit.call("Palette", lambda: cockpit.runner.runs(limit=PALETTE_RUNS)) or []
         latest = {}
         for run in reversed(runs):
             latest[run.pipeline] = run
@@ -52,7 +48,7 @@ class ShipdeckCommands(Provider):
                     (
                         f"pipeline {pipeline.name}",
                         f"open its latest run {last.label}",
-                        partial(app.open_run, last.id, label=last.label),
+                        partial(cockpit.nav.open_run, last.id, label=last.label),
                     )
                 )
                 for task in pipeline.tasks:
@@ -60,7 +56,7 @@ class ShipdeckCommands(Provider):
                         (
                             f"task {pipeline.name}.{task}",
                             f"open {task} in run {last.label}",
-                            partial(app.open_run, last.id, task=task, label=last.label),
+                            partial(cockpit.nav.open_run, last.id, task=task, label=last.label),
                         )
                     )
             else:
@@ -68,7 +64,7 @@ class ShipdeckCommands(Provider):
                     (
                         f"pipeline {pipeline.name}",
                         "show it in the pipelines view",
-                        partial(app.action_switch_view, "pipelines"),
+                        partial(cockpit.nav.action_switch_view, "pipelines"),
                     )
                 )
         for run in runs:
@@ -77,14 +73,15 @@ class ShipdeckCommands(Provider):
                 (
                     f"run {run.label} {run.pipeline}",
                     f"{glyph(run.status)} {run.status.value}",
-                    partial(app.open_run, run.id, label=run.label),
+                    partial(cockpit.nav.open_run, run.id, label=run.label),
                 )
             )
-        for view, label in VIEW_ENTRIES:
-            self.entries.append((f"view {view}", label, partial(app.action_switch_view, view)))
-        for index, runner in enumerate(app.runners):
-            deploys = await app.call("Palette", partial(offers, runner, Capability.DEPLOYMENTS))
-            services = await app.call("Palette", runner.services) if deploys else None
+        for view in VIEWS:
+            switch = partial(cockpit.nav.action_switch_view, view.id)
+            self.entries.append((f"view {view.id}", view.about, switch))
+        for index, runner in enumerate(cockpit.runners):
+            deploys = await cockpit.call("Palette", partial(offers, runner, Capability.DEPLOYMENTS))
+            services = await cockpit.call("Palette", runner.services) if deploys else None
             for service in services or []:
                 for env in service.environments:
                     self.entries.append(
@@ -97,8 +94,8 @@ class ShipdeckCommands(Provider):
             self.entries.append(
                 (
                     f"runner {runner.name}",
-                    f"switch to this runner ({app.connection_state(index)})",
-                    partial(app.switch_runner, index),
+                    f"switch to this runner ({cockpit.connection_state(index)})",
+                    partial(cockpit.nav.switch_runner, index),
                 )
             )
         for name in sorted(app.available_themes):
@@ -112,7 +109,7 @@ class ShipdeckCommands(Provider):
                 yield DiscoveryHit(label, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
-        app = shipdeck_app(self)
+        nav = cockpit_of(self).nav
         matcher = self.matcher(query)
         exact = run_number(query)
         if exact is not None:
@@ -121,7 +118,7 @@ class ShipdeckCommands(Provider):
             index = self.run_entries.get(exact)
             if index is None:
                 yield Hit(
-                    EXACT_RUN_SCORE, f"open run {run_label(exact)}", partial(app.open_run, exact)
+                    EXACT_RUN_SCORE, f"open run {run_label(exact)}", partial(nav.open_run, exact)
                 )
             else:
                 label, help_text, callback = self.entries[index]

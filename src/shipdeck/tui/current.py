@@ -1,4 +1,5 @@
-"""The running ShipdeckApp, typed, from any of its widgets, screens or palette providers."""
+"""The running app's cockpit, typed, from any of its widgets, screens or palette providers;
+and the app's signals (clock ticks, runner events) for views that follow them."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
     from shipdeck.model import EventPage
     from shipdeck.tui.app import ShipdeckApp
+    from shipdeck.tui.cockpit import Cockpit
 
 
 class _InApp(Protocol):
@@ -29,6 +31,12 @@ def shipdeck_app(node: _InApp) -> ShipdeckApp:
     app = node.app
     assert isinstance(app, ShipdeckApp)
     return app
+
+
+def cockpit_of(node: _InApp) -> Cockpit:
+    """What views, dialogs and screens use of the app: its runners, clock, colours..."""
+    cockpit: Cockpit = shipdeck_app(node).cockpit
+    return cockpit
 
 
 def tick_while_shown(node: Widget, repaint: Callable[[], object]) -> None:

@@ -116,19 +116,18 @@ def layout_dag(spec: PipelineSpec) -> DagLayout:
     cells_of: dict[str, list[tuple[int, int]]] = {name: [] for name in spec.tasks}
     path: list[tuple[int, int]] = []
 
-    def horizontal(y: int, x1: int, x2: int) -> None:
-        lo, hi = min(x1, x2), max(x1, x2)
-        for cx in range(lo, hi + 1):
-            cell = (cx, y)
-            edges[cell] = edges.get(cell, 0) | (W if cx > lo else 0) | (E if cx < hi else 0)
+    def segment(cells: list[tuple[int, int]], back: int, ahead: int) -> None:
+        """A straight run of cells: each joins the one before (`back`) and after (`ahead`)."""
+        last = len(cells) - 1
+        for i, cell in enumerate(cells):
+            edges[cell] = edges.get(cell, 0) | (back if i > 0 else 0) | (ahead if i < last else 0)
             path.append(cell)
 
+    def horizontal(y: int, x1: int, x2: int) -> None:
+        segment([(cx, y) for cx in range(min(x1, x2), max(x1, x2) + 1)], W, E)
+
     def vertical(x: int, y1: int, y2: int) -> None:
-        lo, hi = min(y1, y2), max(y1, y2)
-        for cy in range(lo, hi + 1):
-            cell = (x, cy)
-            edges[cell] = edges.get(cell, 0) | (N if cy > lo else 0) | (S if cy < hi else 0)
-            path.append(cell)
+        segment([(x, cy) for cy in range(min(y1, y2), max(y1, y2) + 1)], N, S)
 
     for name, task in spec.tasks.items():
         child = boxes[name]

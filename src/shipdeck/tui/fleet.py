@@ -5,13 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from shipdeck.model.capabilities import Capability
 from shipdeck.runners.protocol import Runner
-
-if TYPE_CHECKING:
-    from shipdeck.tui.app import ShipdeckApp
 
 T = TypeVar("T")
 
@@ -51,20 +48,3 @@ async def load_part(index: int, runner: Runner, load: Callable[[Runner], Awaitab
     except Exception as error:
         return Part(index, runner.name, error=describe(error))
     return Part(index, runner.name, data=data)
-
-
-def runner_read_only(app: ShipdeckApp, index: int) -> bool:
-    """Read-only for one runner: the app's flag, the user config, or the runner's declared
-    capabilities."""
-    return app.runner_read_only(index)
-
-
-def runner_lacks(app: ShipdeckApp, index: int, what: Capability) -> str:
-    """Why runner `index` cannot do `what` at all, in one line; "" when it can, or while its
-    capabilities are not known yet (the runner refuses then)."""
-    if not 0 <= index < len(app.runners):
-        return ""
-    known = app.known_capabilities(index)
-    if known is None or what in known.can:
-        return ""
-    return known.why_not(what, app.runners[index].name)

@@ -16,11 +16,6 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def frozen_clock(moment: datetime) -> Clock:
-    """A clock that always answers `moment` (snapshots and screenshots)."""
-    return lambda: moment
-
-
 STATUS_GLYPH: dict[str, str] = {
     "queued": "○",
     "pending": "○",

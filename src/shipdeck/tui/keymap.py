@@ -9,6 +9,8 @@ from collections.abc import Mapping
 
 from textual.binding import Binding
 
+from shipdeck.tui.views.registry import VIEWS
+
 
 def binding(
     binding_id: str,
@@ -42,10 +44,11 @@ _b = binding
 ALL_BINDINGS: dict[str, Binding] = {
     b.id: b  # type: ignore[misc]
     for b in (
-        # App-wide.
-        _b("view.overview", "1", "app.switch_view('overview')", "Overview", show=False),
-        _b("view.pipelines", "2", "app.switch_view('pipelines')", "Pipelines", show=False),
-        _b("view.runs", "3", "app.switch_view('runs')", "Runs", show=False),
+        # App-wide: a number key per tab view.
+        *(
+            _b(v.binding_id, v.key, f"app.switch_view('{v.id}')", v.description, show=False)
+            for v in VIEWS
+        ),
         _b("help", "question_mark", "app.help", "Help"),
         _b("quit", "q", "app.quit", "Quit", help="Quit (from a deeper view: asks first)"),
         _b("quit-now", "Q", "app.quit_now", "Quit", show=False, help="Quit without asking"),
@@ -179,9 +182,6 @@ ALL_BINDINGS: dict[str, Binding] = {
             help="Deploy and roll back dialogs: pick the revision below (also in a box)",
         ),
         # Models, Deployments and Timeline views.
-        _b("view.models", "4", "app.switch_view('models')", "Models", show=False),
-        _b("view.deployments", "5", "app.switch_view('deployments')", "Deploys", show=False),
-        _b("view.timeline", "6", "app.switch_view('timeline')", "Timeline", show=False),
         _b(
             "filter",
             "slash",
@@ -233,7 +233,6 @@ ALL_BINDINGS: dict[str, Binding] = {
             help="Jump to the run, the environment, the model or the alert's monitor",
         ),
         # Monitoring view.
-        _b("view.monitoring", "7", "app.switch_view('monitoring')", "Monitoring", show=False),
         _b(
             "monitoring.open",
             "enter",

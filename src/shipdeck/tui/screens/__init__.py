@@ -1,1 +1,2 @@
-"""Screens and top-level views; each screen's layout lives in a .tcss next to it."""
+"""Full screens (main, run, log, compare, history, monitor); each screen's layout lives in a
+.tcss next to it."""

@@ -19,7 +19,7 @@ from shipdeck.formatting import format_metric
 from shipdeck.model import CompareRow, Comparison, LineageKind, RunDetail
 from shipdeck.model.capabilities import Capability
 from shipdeck.tui import keymap
-from shipdeck.tui.current import shipdeck_app
+from shipdeck.tui.current import cockpit_of
 from shipdeck.tui.deploy_format import delta_text, reading_order
 from shipdeck.tui.format import clip, format_param
 from shipdeck.tui.widgets.charts import Chart, Series
@@ -28,7 +28,7 @@ from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.virtual_table import Cell, VirtualTable
 
 if TYPE_CHECKING:
-    from shipdeck.tui.app import ShipdeckApp
+    from shipdeck.tui.cockpit import Cockpit
 
 BEST = "★"
 
@@ -108,8 +108,8 @@ class CompareScreen(Screen[None]):
         self._chart_key: str | None = None
 
     @property
-    def shipdeck(self) -> ShipdeckApp:
-        return shipdeck_app(self)
+    def cockpit(self) -> Cockpit:
+        return cockpit_of(self)
 
     def compose(self) -> ComposeResult:
         yield AppHeader("compare")
@@ -127,7 +127,7 @@ class CompareScreen(Screen[None]):
     async def _load(self) -> None:
         from shipdeck.tui.fleet import offers
 
-        app = self.shipdeck
+        app = self.cockpit
         runner = app.runners[self.runner_index]
         title = self.query_one("#compare-title", Static)
         if not await offers(runner, Capability.MODELS):
@@ -162,7 +162,7 @@ class CompareScreen(Screen[None]):
     def _paint_table(self) -> None:
         if self.comparison is None:
             return
-        palette = self.shipdeck.palette
+        palette = self.cockpit.palette
         rows: list[tuple[str, list[Cell]]] = []
         for row in self._rows():
             label = Text(clip(row.key, 18), no_wrap=True)
@@ -201,7 +201,7 @@ class CompareScreen(Screen[None]):
         first; hidden when none of them recorded lineage."""
         assert self.comparison is not None
         line = self.query_one("#compare-lineage", Static)
-        text = lineage_line(self.comparison, self.shipdeck.palette.colour("warning"))
+        text = lineage_line(self.comparison, self.cockpit.palette.colour("warning"))
         line.display = text is not None
         if text is not None:
             line.update(text)

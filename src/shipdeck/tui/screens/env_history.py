@@ -8,24 +8,24 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from shipdeck.formatting import format_age, plural
-from shipdeck.model import EventPage, HistoryEntry, Outcome
+from shipdeck.model import HistoryEntry, Outcome
 from shipdeck.model.capabilities import Capability
 from shipdeck.tui import keymap
-from shipdeck.tui.current import follow_runner_events, shipdeck_app, tick_while_shown
+from shipdeck.tui.current import follow_runner_events, tick_while_shown
 from shipdeck.tui.deploy_format import OUTCOME_GLYPH, outcome_style, verdict_style
 from shipdeck.tui.fleet import offers
 from shipdeck.tui.format import clip
+from shipdeck.tui.log.pane import LogPane
+from shipdeck.tui.screens.entry_log import EntryLogScreen
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
-from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import Cell, KeyedTable, plain
 
 if TYPE_CHECKING:
-    from shipdeck.tui.app import ShipdeckApp
+    pass
 
 
 REASON_CELLS = 24
@@ -37,7 +37,7 @@ def failed_task(entry: HistoryEntry) -> str:
     return "health" if entry.detail.startswith("health") else "deploy"
 
 
-class EnvHistoryScreen(Screen[None]):
+class EnvHistoryScreen(EntryLogScreen):
     DEFAULT_CSS = """
     EnvHistoryScreen #env-title { height: 1; padding: 0 1; background: $surface; }
     EnvHistoryScreen KeyedTable { height: auto; max-height: 40%; }
@@ -47,15 +47,10 @@ class EnvHistoryScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [keymap.ALL_BINDINGS["back"]]
 
     def __init__(self, runner_index: int, service: str, env: str) -> None:
-        super().__init__()
-        self.runner_index = runner_index
+        super().__init__(runner_index)
         self.service = service
         self.env = env
         self.entries: list[HistoryEntry] = []
-
-    @property
-    def shipdeck(self) -> ShipdeckApp:
-        return shipdeck_app(self)
 
     def compose(self) -> ComposeResult:
         yield AppHeader(f"{self.service}/{self.env}")
@@ -82,13 +77,13 @@ class EnvHistoryScreen(Screen[None]):
 
     def _repaint_ages(self) -> None:
         table = self.query_one(KeyedTable)
-        now = self.shipdeck.clock()
+        now = self.cockpit.clock()
         for entry in self.entries:
             if str(entry.id) in table.rows:
                 table.update_cell(str(entry.id), "when", plain(format_age(entry.at, now)))
 
     async def _load(self) -> None:
-        app = self.shipdeck
+        app = self.cockpit
         runner = app.runners[self.runner_index]
         if not await offers(runner, Capability.DEPLOYMENTS):
             return
@@ -128,7 +123,7 @@ class EnvHistoryScreen(Screen[None]):
             self.query_one("#env-entry", Static).update("no action on this environment yet")
 
     async def _show(self, entry: HistoryEntry) -> None:
-        palette = self.shipdeck.palette
+        palette = self.cockpit.palette
         text = Text()
         colour = outcome_style(entry.outcome, palette)
         text.append(f"{entry.action.value} {entry.from_revision or '∅'} → {entry.to_revision}")
@@ -152,7 +147,7 @@ class EnvHistoryScreen(Screen[None]):
         holder = self.query_one("#env-log")
         await holder.query(LogPane).remove()
         if entry.run_id is not None:
-            runner = self.shipdeck.runners[self.runner_index]
+            runner = self.cockpit.runners[self.runner_index]
             await holder.mount(LogPane(runner, entry.run_id, failed_task(entry)))
 
     def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
@@ -160,18 +155,3 @@ class EnvHistoryScreen(Screen[None]):
         entry = next((e for e in self.entries if str(e.id) == message.row_key.value), None)
         if entry is not None:
             self.run_worker(self._show(entry), group="env-entry", exclusive=True)
-
-    def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
-        message.stop()
-        panes = self.query(LogPane)
-        if panes:
-            panes.first().view.focus()
-
-    def on_runner_events(self, runner_index: int, page: EventPage) -> None:
-        if runner_index != self.runner_index:
-            return
-        for pane in self.query(LogPane):
-            pane.apply_events(page)
-
-    def action_back(self) -> None:
-        self.app.pop_screen()

@@ -11,10 +11,10 @@ from textual.screen import Screen
 from shipdeck.model import EventPage
 from shipdeck.model.ids import run_label
 from shipdeck.tui import keymap
-from shipdeck.tui.current import follow_runner_events, shipdeck_app
+from shipdeck.tui.current import cockpit_of, follow_runner_events
+from shipdeck.tui.log.pane import LogPane
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
-from shipdeck.tui.widgets.log_pane import LogPane
 
 if TYPE_CHECKING:
     pass
@@ -32,7 +32,7 @@ class LogScreen(Screen[None]):
         self.task_name = task
 
     def compose(self) -> ComposeResult:
-        app = shipdeck_app(self)
+        app = cockpit_of(self)
         yield AppHeader(f"run {run_label(self.run_id)} / {self.task_name}")
         yield LogPane(app.runner, self.run_id, self.task_name, id="log-pane")
         yield SteadyFooter(compact=True)
@@ -50,7 +50,7 @@ class LogScreen(Screen[None]):
             self.app.pop_screen()
 
     def on_runner_events(self, runner_index: int, page: EventPage) -> None:
-        app = shipdeck_app(self)
+        app = cockpit_of(self)
         if runner_index != app.active:
             return
         self.pane.apply_events(page)

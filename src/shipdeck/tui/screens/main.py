@@ -9,43 +9,36 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Tab, Tabs
 
 from shipdeck import startup
 from shipdeck.model import EventKind, EventPage, RerunMode, Run
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import actions, keymap
-from shipdeck.tui.current import follow_runner_events, shipdeck_app, tick_while_shown
-from shipdeck.tui.data import Snapshot, load_snapshot
+from shipdeck.tui.current import cockpit_of, follow_runner_events, tick_while_shown
 from shipdeck.tui.fleet import Part, load_part
-from shipdeck.tui.fleet_runs import (
+from shipdeck.tui.refused_keys import HidesRefusedKeys
+from shipdeck.tui.view_data.snapshot import Snapshot, load_snapshot
+from shipdeck.tui.views.filter import FilterableView, FilterChanged
+from shipdeck.tui.views.fleet_runs import (
     FleetRuns,
     Source,
     parse_fleet_key,
     parse_pipeline_key,
     runner_summary,
 )
-from shipdeck.tui.refused_keys import HidesRefusedKeys
-from shipdeck.tui.screens.fleet_view import FleetView
-from shipdeck.tui.screens.overview import OverviewView
-from shipdeck.tui.screens.pipelines import PipelinesView
-from shipdeck.tui.screens.runs import RunsView
-from shipdeck.tui.screens.shared_filter import FilterableView, FilterChanged
+from shipdeck.tui.views.fleet_view import FleetView
+from shipdeck.tui.views.overview import OverviewView
+from shipdeck.tui.views.pipelines import PipelinesView
+from shipdeck.tui.views.registry import BY_ID, VIEWS
+from shipdeck.tui.views.runs import RunsView
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
 from shipdeck.tui.widgets.table import KeyedTable
 
 if TYPE_CHECKING:
-    from shipdeck.tui.app import ShipdeckApp
+    from shipdeck.tui.cockpit import Cockpit
 
-VIEWS = ("overview", "pipelines", "runs", "models", "deployments", "timeline", "monitoring")
-LAZY_VIEWS: dict[str, type[Widget]] = {
-    "pipelines": PipelinesView,
-    "runs": RunsView,
-}
-FLEET_VIEWS = ("models", "deployments", "timeline", "monitoring")
-SHARED_FILTER_VIEWS = ("overview", "runs", "deployments", "timeline")
 PIPELINE_TABLES = ("overview-pipelines", "pipelines-table")
 RELOAD_INTERVAL = 0.5
 RELOAD_ON = frozenset(
@@ -58,27 +51,6 @@ RELOAD_ON = frozenset(
         EventKind.ALERT_ACKNOWLEDGED,
     }
 )
-
-
-def view_class(view: str) -> type[Widget]:
-    """The widget class of a tab; the fleet views are imported when first opened."""
-    if view == "models":
-        from shipdeck.tui.screens.models import ModelsView
-
-        return ModelsView
-    if view == "deployments":
-        from shipdeck.tui.screens.deployments import DeploymentsView
-
-        return DeploymentsView
-    if view == "timeline":
-        from shipdeck.tui.screens.timeline import TimelineView
-
-        return TimelineView
-    if view == "monitoring":
-        from shipdeck.tui.screens.monitoring import MonitoringView
-
-        return MonitoringView
-    return LAZY_VIEWS[view]
 
 
 class ViewTabs(Tabs, can_focus=False):
@@ -101,13 +73,13 @@ class MainScreen(HidesRefusedKeys):
         self._inputs_at_focus = -1
 
     @property
-    def shipdeck(self) -> ShipdeckApp:
-        return shipdeck_app(self)
+    def cockpit(self) -> Cockpit:
+        return cockpit_of(self)
 
     @property
     def snapshot(self) -> Snapshot | None:
         """The active runner's snapshot."""
-        return self.snapshot_of(self.shipdeck.active)
+        return self.snapshot_of(self.cockpit.active)
 
     def snapshot_of(self, index: int) -> Snapshot | None:
         part = self.parts.get(index)
@@ -116,24 +88,17 @@ class MainScreen(HidesRefusedKeys):
     @property
     def fleet(self) -> FleetRuns | None:
         """With several runners, once every one of them has answered (or failed to)."""
-        app = self.shipdeck
+        app = self.cockpit
         if len(app.runners) < 2 or len(self.parts) < len(app.runners):
             return None
         return FleetRuns([r.name for r in app.runners], app.active, dict(self.parts))
 
     def compose(self) -> ComposeResult:
         yield AppHeader()
-        yield ViewTabs(
-            Tab("1 Overview", id="overview"),
-            Tab("2 Pipelines", id="pipelines"),
-            Tab("3 Runs", id="runs"),
-            Tab("4 Models", id="models"),
-            Tab("5 Deploys", id="deployments"),
-            Tab("6 Timeline", id="timeline"),
-            Tab("7 Monitor", id="monitoring"),
-        )
-        with ContentSwitcher(initial="overview-view"):
-            yield OverviewView(id="overview-view")
+        yield ViewTabs(*(Tab(f"{view.key} {view.tab}", id=view.id) for view in VIEWS))
+        first = VIEWS[0]
+        with ContentSwitcher(initial=first.widget_id):
+            yield first.load()(id=first.widget_id)
         yield SteadyFooter(compact=True)
 
     def on_mount(self) -> None:
@@ -146,11 +111,11 @@ class MainScreen(HidesRefusedKeys):
     # rest; the others start once the active runner has painted, for a faster first frame.
 
     def reload(self) -> None:
-        self._stale.update(range(len(self.shipdeck.runners)))
+        self._stale.update(range(len(self.cockpit.runners)))
         self._reload_if_stale()
 
     def _reload_if_stale(self) -> None:
-        active = self.shipdeck.active
+        active = self.cockpit.active
         for index in sorted(self._stale - self._loading):
             if index != active and self.snapshot is None:
                 continue
@@ -159,7 +124,7 @@ class MainScreen(HidesRefusedKeys):
             self.run_worker(self._load(index), group=f"snapshot-{index}")
 
     async def _load(self, index: int) -> None:
-        app = self.shipdeck
+        app = self.cockpit
         runner = app.runners[index]
         try:
             if index == app.active:
@@ -203,7 +168,7 @@ class MainScreen(HidesRefusedKeys):
 
     async def _load_active(self, index: int) -> Part[Snapshot] | None:
         """The active runner's failures are notifications; its last snapshot stays shown."""
-        app = self.shipdeck
+        app = self.cockpit
         runner = app.runners[index]
         first = app.take_first_snapshot(index)
         if first is not None:
@@ -217,7 +182,7 @@ class MainScreen(HidesRefusedKeys):
 
     def sources(self) -> list[Source]:
         """What the Overview and Runs show: the active runner's, or every runner's."""
-        app = self.shipdeck
+        app = self.cockpit
         if len(app.runners) < 2:
             snapshot = self.snapshot
             return [] if snapshot is None else [Source(app.active, app.runner.name, snapshot)]
@@ -227,7 +192,7 @@ class MainScreen(HidesRefusedKeys):
         snapshot = self.snapshot
         if snapshot is None:
             return
-        app = self.shipdeck
+        app = self.cockpit
         now = app.clock()
         many = len(app.runners) > 1
         sources = self.sources()
@@ -239,7 +204,7 @@ class MainScreen(HidesRefusedKeys):
         self.query_one(OverviewView).show_runners(self._runner_lines(now))
 
     def _runner_lines(self, now: datetime) -> list[Text]:
-        app = self.shipdeck
+        app = self.cockpit
         if len(app.runners) < 2:
             return []
         lines = []
@@ -259,14 +224,15 @@ class MainScreen(HidesRefusedKeys):
 
     def on_filter_changed(self, message: FilterChanged) -> None:
         message.stop()
-        if message.view.removesuffix("-view") not in SHARED_FILTER_VIEWS:
+        shown = BY_ID.get(message.view.removesuffix("-view"))
+        if shown is None or not shown.shares_filter:
             return
         self.filter_words = list(message.words)
         self._share_filter(skip=message.view)
 
     def _share_filter(self, skip: str = "") -> None:
-        for view in SHARED_FILTER_VIEWS:
-            for widget in self.query(f"#{view}-view"):
+        for view in (v for v in VIEWS if v.shares_filter):
+            for widget in self.query(f"#{view.widget_id}"):
                 if widget.id == skip:
                     continue
                 if isinstance(widget, FilterableView) and widget.is_mounted:
@@ -275,25 +241,25 @@ class MainScreen(HidesRefusedKeys):
     # Views.
 
     def show_view(self, view: str) -> None:
-        if view not in VIEWS:
+        if view not in BY_ID:
             return
         self.query_one(ViewTabs).active = view
 
     async def on_tabs_tab_activated(self, message: Tabs.TabActivated) -> None:
-        view = message.tab.id or "overview"
+        view = BY_ID.get(message.tab.id or "", VIEWS[0])
         switcher = self.query_one(ContentSwitcher)
-        if not switcher.query_children(f"#{view}-view"):
-            # Views other than the overview are built on first use: a faster first frame.
-            await switcher.mount(view_class(view)(id=f"{view}-view"))
+        if not switcher.query_children(f"#{view.widget_id}"):
+            # Views other than the first are built on first use: a faster first frame.
+            await switcher.mount(view.load()(id=view.widget_id))
             self._share_filter()
             self._repaint()
-        switcher.current = f"{view}-view"
+        switcher.current = view.widget_id
         self.refresh_bindings()
-        shown = self.query_one(f"#{view}-view")
+        shown = self.query_one(f"#{view.widget_id}")
         if isinstance(shown, FleetView):
             shown.focus_table()
             return
-        tables = self.query_one(f"#{view}-view").query(KeyedTable)
+        tables = shown.query(KeyedTable)
         focus = next((t for t in tables if t.row_count), None) or (
             tables.first() if tables else None
         )
@@ -302,7 +268,8 @@ class MainScreen(HidesRefusedKeys):
 
     @property
     def current_view(self) -> str:
-        return (self.query_one(ContentSwitcher).current or "overview-view").removesuffix("-view")
+        current = self.query_one(ContentSwitcher).current
+        return current.removesuffix("-view") if current else VIEWS[0].id
 
     # Selection: what the focused row points at, and on which runner.
 
@@ -316,7 +283,13 @@ class MainScreen(HidesRefusedKeys):
         return None
 
     def _pipeline_target(self, key: str) -> tuple[int, str]:
-        return parse_pipeline_key(key) or (self.shipdeck.active, key)
+        return parse_pipeline_key(key) or (self.cockpit.active, key)
+
+    def _latest_run(self, key: str) -> tuple[int, Run | None]:
+        """A pipeline row's runner and latest run (None: no runs yet)."""
+        index, name = self._pipeline_target(key)
+        snapshot = self.snapshot_of(index)
+        return index, snapshot.latest(name) if snapshot is not None else None
 
     def selected_target(self) -> tuple[int, Run] | None:
         """The focused row's run (a pipeline row: its latest run) and the runner it is on."""
@@ -325,11 +298,9 @@ class MainScreen(HidesRefusedKeys):
             return None
         table, key = row
         if table in PIPELINE_TABLES:
-            index, name = self._pipeline_target(key)
-            snapshot = self.snapshot_of(index)
-            run = snapshot.latest(name) if snapshot is not None else None
-            return (index, run) if run is not None else None
-        index, run_id = parse_fleet_key(key) or (self.shipdeck.active, key)
+            index, latest = self._latest_run(key)
+            return (index, latest) if latest is not None else None
+        index, run_id = parse_fleet_key(key) or (self.cockpit.active, key)
         snapshot = self.snapshot_of(index)
         run = snapshot.find(run_id) if snapshot is not None else None
         for runs in self.query(RunsView) if run is None else []:
@@ -342,11 +313,8 @@ class MainScreen(HidesRefusedKeys):
 
     def selected_pipeline(self) -> tuple[int, str] | None:
         row = self._focused_row()
-        if row is None:
-            return None
-        table, key = row
-        if table in PIPELINE_TABLES:
-            return self._pipeline_target(key)
+        if row is not None and row[0] in PIPELINE_TABLES:
+            return self._pipeline_target(row[1])
         target = self.selected_target()
         return (target[0], target[1].pipeline) if target is not None else None
 
@@ -360,27 +328,25 @@ class MainScreen(HidesRefusedKeys):
             self.show_view("monitoring")
             return
         if table in PIPELINE_TABLES:
-            index, name = self._pipeline_target(str(key))
-            snapshot = self.snapshot_of(index)
-            run = snapshot.latest(name) if snapshot is not None else None
+            index, run = self._latest_run(str(key))
             if run is None:
                 self.notify("No runs yet: press t to trigger one", severity="warning")
                 return
-            self.shipdeck.open_run_on(index, run.id, label=run.label)
+            self.cockpit.nav.open_run_on(index, run.id, label=run.label)
             return
-        index, run_id = parse_fleet_key(str(key)) or (self.shipdeck.active, str(key))
+        index, run_id = parse_fleet_key(str(key)) or (self.cockpit.active, str(key))
         target = self.selected_target()
         label = target[1].label if target is not None and target[1].id == run_id else None
-        self.shipdeck.open_run_on(index, run_id, label=label)
+        self.cockpit.nav.open_run_on(index, run_id, label=label)
 
     # Actions (hidden when every runner is read-only; refused per runner, saying so).
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action not in keymap.WRITE_ACTIONS or self.current_view not in FLEET_VIEWS
+        return action not in keymap.WRITE_ACTIONS or BY_ID[self.current_view].run_actions
 
     def refused_action(self, action: str) -> bool:
         """Keys left out of the footer and help; pressed, the action says it is refused."""
-        return action in keymap.WRITE_ACTIONS and actions.unable_everywhere(self.shipdeck, action)
+        return action in keymap.WRITE_ACTIONS and actions.unable_everywhere(self.cockpit, action)
 
     def action_refresh(self) -> None:
         self.reload()
@@ -388,28 +354,32 @@ class MainScreen(HidesRefusedKeys):
             view.reload()
 
     async def action_trigger(self) -> None:
-        if actions.refuse_everywhere(self.shipdeck, "trigger", "Trigger"):
+        if actions.refuse_everywhere(self, "trigger", "Trigger"):
             return
         target = self.selected_pipeline()
         snapshot = self.snapshot
         if target is None and snapshot is not None and snapshot.pipelines:
-            target = (self.shipdeck.active, snapshot.pipelines[0].name)
+            target = (self.cockpit.active, snapshot.pipelines[0].name)
         if target is None:
             self.notify("No pipeline selected", severity="warning")
             return
         index, pipeline = target
-        await actions.trigger(self.shipdeck, pipeline, index=index)
+        await actions.trigger(self, pipeline, index=index)
 
-    async def _rerun(self, mode: RerunMode) -> None:
-        action = "rerun" if mode == RerunMode.ALL else "rerun_failed"
-        if actions.refuse_everywhere(self.shipdeck, action, "Rerun"):
-            return
+    def _run_to_act_on(self, action: str, what: str) -> tuple[int, Run] | None:
+        """The selected run for run action `action`; None once it has said why not."""
+        if actions.refuse_everywhere(self, action, what):
+            return None
         target = self.selected_target()
         if target is None:
             self.notify("Select a run first", severity="warning")
-            return
-        index, run = target
-        await actions.rerun(self.shipdeck, run.id, mode, index=index)
+        return target
+
+    async def _rerun(self, mode: RerunMode) -> None:
+        action = "rerun" if mode == RerunMode.ALL else "rerun_failed"
+        target = self._run_to_act_on(action, "Rerun")
+        if target is not None:
+            await actions.rerun(self, target[1].id, mode, index=target[0])
 
     async def action_rerun(self) -> None:
         await self._rerun(RerunMode.ALL)
@@ -418,11 +388,6 @@ class MainScreen(HidesRefusedKeys):
         await self._rerun(RerunMode.FAILED)
 
     async def action_cancel(self) -> None:
-        if actions.refuse_everywhere(self.shipdeck, "cancel", "Cancel"):
-            return
-        target = self.selected_target()
-        if target is None:
-            self.notify("Select a run first", severity="warning")
-            return
-        index, run = target
-        await actions.cancel(self.shipdeck, run.id, index=index)
+        target = self._run_to_act_on("cancel", "Cancel")
+        if target is not None:
+            await actions.cancel(self, target[1].id, index=target[0])

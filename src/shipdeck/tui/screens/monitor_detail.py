@@ -10,24 +10,24 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Container, Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from shipdeck.formatting import format_age, plural
 from shipdeck.model import EventKind, EventPage, MonitorCheck, MonitorInfo, Verdict
 from shipdeck.model.monitor import CHECK_TASK
 from shipdeck.tui import keymap
-from shipdeck.tui.current import follow_runner_events, shipdeck_app
+from shipdeck.tui.current import follow_runner_events
 from shipdeck.tui.format import clip
+from shipdeck.tui.log.pane import LogPane
 from shipdeck.tui.palette import Palette
+from shipdeck.tui.screens.entry_log import EntryLogScreen
 from shipdeck.tui.widgets.charts import Chart, Series
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
-from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import Cell, KeyedTable
 
 if TYPE_CHECKING:
-    from shipdeck.tui.app import ShipdeckApp
+    pass
 
 HISTORY = 50
 VERDICT_STYLE = {
@@ -55,7 +55,7 @@ def drift_rows(check: MonitorCheck) -> list[tuple[str, float, float | None, floa
     return rows
 
 
-class MonitorScreen(Screen[None]):
+class MonitorScreen(EntryLogScreen):
     DEFAULT_CSS = """
     MonitorScreen #monitor-title { height: auto; padding: 0 1; background: $surface; }
     MonitorScreen #monitor-top { height: 45%; }
@@ -70,15 +70,10 @@ class MonitorScreen(Screen[None]):
     ]
 
     def __init__(self, runner_index: int, info: MonitorInfo) -> None:
-        super().__init__()
-        self.runner_index = runner_index
+        super().__init__(runner_index)
         self.info = info
         self.checks: list[MonitorCheck] = []
         self._shown: int | None = None
-
-    @property
-    def shipdeck(self) -> ShipdeckApp:
-        return shipdeck_app(self)
 
     def compose(self) -> ComposeResult:
         yield AppHeader(self.info.name)
@@ -105,7 +100,7 @@ class MonitorScreen(Screen[None]):
             title.append(f"  alerts when {', '.join(info.thresholds)}")
         if info.watches:
             watched = " ".join(f"{k} {v}" for k, v in info.watches.items())
-            title.append(f"  watches {watched}", style=self.shipdeck.palette.muted)
+            title.append(f"  watches {watched}", style=self.cockpit.palette.muted)
         self.query_one("#monitor-title", Static).update(title)
         self.query_one("#monitor-drift").display = False
         self.run_worker(self._load(), group="monitor-checks", exclusive=True)
@@ -117,7 +112,7 @@ class MonitorScreen(Screen[None]):
         return first.split()[0] if first else None
 
     async def _load(self) -> None:
-        app = self.shipdeck
+        app = self.cockpit
         runner = app.runners[self.runner_index]
         name = self.info.name
         checks = await app.call("Checks", lambda: runner.monitor_history(name, limit=HISTORY))
@@ -140,7 +135,7 @@ class MonitorScreen(Screen[None]):
         value = check.values.get(metric) if metric is not None else None
         return [
             f"#{check.id}",
-            format_age(check.finished_at or check.started_at, self.shipdeck.clock()),
+            format_age(check.finished_at or check.started_at, self.cockpit.clock()),
             Text(word, style=palette.status(colour)),
             "-" if value is None else f"{value:.4g}",
         ]
@@ -164,7 +159,7 @@ class MonitorScreen(Screen[None]):
         rows = drift_rows(check)
         drift = self.query_one("#monitor-drift", KeyedTable)
         drift.display = bool(rows)
-        palette = self.shipdeck.palette
+        palette = self.cockpit.palette
         drift.set_rows(
             [
                 (
@@ -183,7 +178,7 @@ class MonitorScreen(Screen[None]):
         )
         holder = self.query_one("#monitor-log")
         await holder.query(LogPane).remove()
-        runner = self.shipdeck.runners[self.runner_index]
+        runner = self.cockpit.runners[self.runner_index]
         await holder.mount(LogPane(runner, check.run_id, CHECK_TASK))
         header = self.query_one("#monitor-title", Static)
         header.tooltip = f"{plural(len(self.checks), 'check')}, newest first"
@@ -196,19 +191,9 @@ class MonitorScreen(Screen[None]):
         if check is not None and check.id != self._shown:
             self.run_worker(self._show(check), group="monitor-check", exclusive=True)
 
-    def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
-        message.stop()
-        panes = self.query(LogPane)
-        if panes:
-            panes.first().view.focus()
-
     def on_runner_events(self, runner_index: int, page: EventPage) -> None:
+        super().on_runner_events(runner_index, page)
         if runner_index != self.runner_index:
             return
-        for pane in self.query(LogPane):
-            pane.apply_events(page)
         if page.reset or any(e.kind == EventKind.CHECK_FINISHED for e in page.events):
             self.run_worker(self._load(), group="monitor-checks", exclusive=True)
-
-    def action_back(self) -> None:
-        self.app.pop_screen()

@@ -23,17 +23,17 @@ from shipdeck.model import (
 )
 from shipdeck.model.ids import run_label
 from shipdeck.tui import actions, keymap
-from shipdeck.tui.current import follow_runner_events, shipdeck_app, tick_while_shown
+from shipdeck.tui.current import cockpit_of, follow_runner_events, tick_while_shown
 from shipdeck.tui.format import STATUS_WORD, format_param, run_elapsed
+from shipdeck.tui.log.pane import LogPane
 from shipdeck.tui.refused_keys import HidesRefusedKeys
 from shipdeck.tui.run_graph import fallback_graph, recorded_graph
 from shipdeck.tui.widgets.dag import DagView
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
-from shipdeck.tui.widgets.log_pane import LogPane
 
 if TYPE_CHECKING:
-    from shipdeck.tui.app import ShipdeckApp
+    from shipdeck.tui.cockpit import Cockpit
 
 PIPELINE_ACTIONS = ("rerun", "rerun_failed", "rerun_from", "trigger")
 """Actions that need the run's pipeline declared in the workspace."""
@@ -86,8 +86,8 @@ class RunScreen(HidesRefusedKeys):
         nothing to rerun or trigger."""
 
     @property
-    def shipdeck(self) -> ShipdeckApp:
-        return shipdeck_app(self)
+    def cockpit(self) -> Cockpit:
+        return cockpit_of(self)
 
     def compose(self) -> ComposeResult:
         yield AppHeader(f"run {self.label}" if self.label else "run")
@@ -102,7 +102,7 @@ class RunScreen(HidesRefusedKeys):
         self.run_worker(self._load(), group="run-load", exclusive=True)
 
     async def _load(self) -> None:
-        app = self.shipdeck
+        app = self.cockpit
         detail = await app.call("Loading run", lambda: app.runner.run(self.run_id))
         if not self.is_attached:  # left while it was read: nothing to draw
             return
@@ -145,7 +145,7 @@ class RunScreen(HidesRefusedKeys):
     def _paint_summary(self) -> None:
         if self.detail is None:
             return
-        app = self.shipdeck
+        app = self.cockpit
         run = self.detail.run
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append(f" {run.label} ", style="bold")
@@ -180,7 +180,7 @@ class RunScreen(HidesRefusedKeys):
         line.display = lineage is not None and lineage.recorded
         if lineage is None or not lineage.recorded:
             return
-        palette = self.shipdeck.palette
+        palette = self.cockpit.palette
         text = Text(f" {lineage.summary()}", no_wrap=True, overflow="ellipsis", end="")
         if lineage.reused_code:
             kept = ", ".join(run_label(item.run_id) for item in lineage.reused_code)
@@ -199,7 +199,7 @@ class RunScreen(HidesRefusedKeys):
         await panes.remove()
         if self.selected_task == message.task:  # not already moved on while removing
             await body.mount(
-                LogPane(self.shipdeck.runner, self.run_id, message.task, classes="run-log")
+                LogPane(self.cockpit.runner, self.run_id, message.task, classes="run-log")
             )
 
     @property
@@ -220,7 +220,7 @@ class RunScreen(HidesRefusedKeys):
     # Live updates.
 
     def on_runner_events(self, runner_index: int, page: EventPage) -> None:
-        app = self.shipdeck
+        app = self.cockpit
         if runner_index != app.active or self.detail is None:
             return
         for log_pane in self.query(LogPane):
@@ -276,7 +276,7 @@ class RunScreen(HidesRefusedKeys):
         return dags.first() if dags else None
 
     async def _refresh_detail(self) -> None:
-        app = self.shipdeck
+        app = self.cockpit
         detail = await app.call("Refreshing run", lambda: app.runner.run(self.run_id))
         if detail is None or not self.is_attached:  # left while it was read: nothing to draw
             return
@@ -296,7 +296,7 @@ class RunScreen(HidesRefusedKeys):
             return
         selected, focused = old.selected, old.has_focus
         self.spec = spec
-        dag = DagView(spec, detail.tasks, clock=self.shipdeck.clock, id="dag")
+        dag = DagView(spec, detail.tasks, clock=self.cockpit.clock, id="dag")
         await old.remove()
         await self.query_one("#run-body").mount(dag, before=0)
         if selected in spec.tasks:
@@ -311,7 +311,7 @@ class RunScreen(HidesRefusedKeys):
         happens (read-only, or a run of no declared pipeline: a deploy run)."""
         if not self.declared and action in PIPELINE_ACTIONS:
             return True
-        app = self.shipdeck
+        app = self.cockpit
         return action in keymap.WRITE_ACTIONS and actions.unable_everywhere(app, action, app.active)
 
     def _refuse_undeclared(self, what: str) -> bool:
@@ -329,11 +329,11 @@ class RunScreen(HidesRefusedKeys):
 
     async def action_rerun(self) -> None:
         if not self._refuse_undeclared("Rerun"):
-            await actions.rerun(self.shipdeck, self.run_id, RerunMode.ALL)
+            await actions.rerun(self, self.run_id, RerunMode.ALL)
 
     async def action_rerun_failed(self) -> None:
         if not self._refuse_undeclared("Rerun"):
-            await actions.rerun(self.shipdeck, self.run_id, RerunMode.FAILED)
+            await actions.rerun(self, self.run_id, RerunMode.FAILED)
 
     async def action_rerun_from(self) -> None:
         if self._refuse_undeclared("Rerun"):
@@ -342,13 +342,13 @@ class RunScreen(HidesRefusedKeys):
         if task is None:
             self.notify("Select a task first", severity="warning")
             return
-        await actions.rerun(self.shipdeck, self.run_id, RerunMode.FROM, from_task=task)
+        await actions.rerun(self, self.run_id, RerunMode.FROM, from_task=task)
 
     async def action_cancel(self) -> None:
-        await actions.cancel(self.shipdeck, self.run_id)
+        await actions.cancel(self, self.run_id)
 
     async def action_trigger(self) -> None:
         if self._refuse_undeclared("Trigger"):
             return
         if self.detail is not None:
-            await actions.trigger(self.shipdeck, self.detail.run.pipeline)
+            await actions.trigger(self, self.detail.run.pipeline)

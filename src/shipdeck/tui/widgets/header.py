@@ -6,7 +6,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from shipdeck.tui.current import shipdeck_app
+from shipdeck.tui.current import cockpit_of
 from shipdeck.tui.format import clip, clip_name
 
 STATE_GLYPH = {"live": "●", "reconnecting": "◌", "offline": "○"}
@@ -38,12 +38,12 @@ class AppHeader(Widget):
 
     def sync(self) -> None:
         """Repaint; two lines while the active runner's workspace file does not load."""
-        app = shipdeck_app(self)
+        app = cockpit_of(self)
         self.set_class(bool(app.config_problems.get(app.active)), "-config-problem")
         self.refresh()
 
     def render(self) -> Text:
-        app = shipdeck_app(self)
+        app = cockpit_of(self)
         palette = app.palette
         line = Text(no_wrap=True, overflow="ellipsis", end="")
         line.append(" shipdeck ", style="bold")

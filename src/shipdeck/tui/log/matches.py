@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from shipdeck.logtext import compile_search, visible
 from shipdeck.model import LogLine, LogStream
 from shipdeck.runners.protocol import Runner
-from shipdeck.tui.log_buffer import LogBuffer
-from shipdeck.tui.log_line import ERROR_PATTERN, is_error_line
+from shipdeck.tui.log.buffer import LogBuffer
+from shipdeck.tui.log.line import ERROR_PATTERN, is_error_line
 
 COUNT_PAGE = 100_000
 """Line numbers asked for per page while counting."""

@@ -14,7 +14,7 @@ from shipdeck.formatting import plural
 from shipdeck.model import EventPage, LogEvent, TaskEvent
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
-from shipdeck.tui.widgets.log_view import LogState, LogView
+from shipdeck.tui.log.view import LogState, LogView
 
 SEARCH_HINT = "search (enter to find, esc to close, ctrl+t for a regex)"
 REGEX_HINT = "regex search (enter to find, esc to close, ctrl+t for plain text)"

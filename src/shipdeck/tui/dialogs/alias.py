@@ -14,10 +14,9 @@ from shipdeck.model import ModelVersion
 from shipdeck.model.capabilities import Capability
 from shipdeck.model.ids import version_label
 from shipdeck.tui import keymap
-from shipdeck.tui.current import shipdeck_app
-from shipdeck.tui.fleet import runner_lacks
+from shipdeck.tui.current import cockpit_of
 from shipdeck.tui.format import error_line
-from shipdeck.tui.models_data import CHAMPION, ModelFamily
+from shipdeck.tui.view_data.models import CHAMPION, ModelFamily
 
 
 class AliasScreen(ModalScreen[bool]):
@@ -74,9 +73,9 @@ class AliasScreen(ModalScreen[bool]):
         if not alias:
             error.update("[b]error:[/b] the alias needs a name (champion, challenger, ...)")
             return
-        app = shipdeck_app(self)
-        deployer = app.runners[self.runner_index]
-        lacks = runner_lacks(app, self.runner_index, Capability.ALIASES)
+        cockpit, app = cockpit_of(self), self.app
+        deployer = cockpit.runners[self.runner_index]
+        lacks = cockpit.runner_lacks(self.runner_index, Capability.ALIASES)
         if lacks:
             error.update(error_line(lacks))
             return

@@ -12,7 +12,7 @@ from rich.segment import Segment
 from rich.style import Style
 
 from shipdeck.model import LogLine, LogStream
-from shipdeck.tui.log_line import Span, expand_tabs, is_error_line, shown_line
+from shipdeck.tui.log.line import Span, expand_tabs, is_error_line, shown_line
 
 TIMESTAMP_WIDTH = 13
 

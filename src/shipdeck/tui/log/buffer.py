@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 from shipdeck.model import LogLine
 from shipdeck.runners.protocol import Runner
-from shipdeck.tui.log_line import display_width
+from shipdeck.tui.log.line import display_width
 
 PAGE = 500
 MAX_PAGES = 24

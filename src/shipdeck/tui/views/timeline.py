@@ -17,9 +17,7 @@ from shipdeck.runners.protocol import Runner
 from shipdeck.tui.format import clip, clip_name, glyph
 from shipdeck.tui.keymap import bindings
 from shipdeck.tui.palette import Palette
-from shipdeck.tui.screens.fleet_view import FleetView
-from shipdeck.tui.screens.shared_filter import FilterInput
-from shipdeck.tui.timeline_data import (
+from shipdeck.tui.view_data.timeline import (
     WINDOWS,
     ItemKind,
     TimelineItem,
@@ -28,6 +26,8 @@ from shipdeck.tui.timeline_data import (
     matches,
     sort_items,
 )
+from shipdeck.tui.views.filter import FilterInput
+from shipdeck.tui.views.fleet_view import FleetView
 from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.tui.widgets.table import Cell
 
@@ -90,7 +90,7 @@ class TimelineView(FleetView[list[TimelineItem]]):
         return KINDS[self.kind_index]
 
     def items(self, now: datetime) -> list[TimelineItem]:
-        app = self.shipdeck
+        app = self.cockpit
         window = WINDOWS[self.window_index][1]
         merged = sort_items([item for _, items in self.answered() for item in items])
         return [
@@ -102,7 +102,7 @@ class TimelineView(FleetView[list[TimelineItem]]):
         ][:SHOWN]
 
     def paint(self) -> None:
-        app = self.shipdeck
+        app = self.cockpit
         palette = app.palette
         now = app.clock()
         items = self.items(now)
@@ -119,7 +119,7 @@ class TimelineView(FleetView[list[TimelineItem]]):
     def _cells(self, item: TimelineItem, palette: Palette, now: datetime) -> list[Cell]:
         cells: list[Cell] = []
         if self.many:
-            cells.append(clip_name(self.shipdeck.runners[item.runner].name))
+            cells.append(clip_name(self.cockpit.runners[item.runner].name))
         when = f"{item.at:%H:%M} {format_age(item.at, now).removesuffix(' ago'):>4}"
         cells.append(Text(when, style=palette.muted, no_wrap=True))
         cells.append(item.kind.value)
@@ -136,7 +136,7 @@ class TimelineView(FleetView[list[TimelineItem]]):
     def _paint_status(self) -> None:
         if not self.is_mounted:
             return
-        palette = self.shipdeck.palette
+        palette = self.cockpit.palette
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         newer = self.query_one(GridTable).rows_above
         if newer:
@@ -176,22 +176,22 @@ class TimelineView(FleetView[list[TimelineItem]]):
         item = self.selected_item()
         if item is None or item.target is None:
             return
-        app = self.shipdeck
+        app = self.cockpit
         target = item.target
         if target.kind == "run" and target.run_id is not None:
-            app.switch_runner(item.runner)
-            app.open_run(target.run_id)
+            app.nav.switch_runner(item.runner)
+            app.nav.open_run(target.run_id)
         elif target.kind == "env":
-            app.push_screen(EnvHistoryScreen(item.runner, target.service, target.env))
+            self.app.push_screen(EnvHistoryScreen(item.runner, target.service, target.env))
         elif target.kind == "model":
-            app.action_switch_view("models")
+            app.nav.action_switch_view("models")
         elif target.kind == "monitor":
             self.run_worker(self._open_monitor(item.runner, target.monitor), group="open")
 
     async def _open_monitor(self, index: int, name: str) -> None:
         from shipdeck.tui.screens.monitor_detail import MonitorScreen
 
-        app = self.shipdeck
+        app = self.cockpit
         try:
             listed = await app.runners[index].monitors()
         except Exception as error:  # offline or refused: say so, stay here
@@ -201,8 +201,8 @@ class TimelineView(FleetView[list[TimelineItem]]):
         if info is None:
             self.notify(f"monitor {name} is no longer declared", severity="warning")
             return
-        app.switch_runner(index)
-        app.push_screen(MonitorScreen(index, info))
+        app.nav.switch_runner(index)
+        self.app.push_screen(MonitorScreen(index, info))
 
 
 def _status_colour(status: str) -> str:

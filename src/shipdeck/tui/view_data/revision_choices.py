@@ -15,8 +15,8 @@ from shipdeck.errors import NotFound
 from shipdeck.formatting import format_age, format_metric
 from shipdeck.model import HistoryEntry, Outcome, RunStatus, ServiceSpec
 from shipdeck.runners.protocol import Runner
-from shipdeck.tui.deploy_data import key_metric
 from shipdeck.tui.format import clip, format_param
+from shipdeck.tui.view_data.deployments import key_metric
 
 BUILD_SCAN = 30
 """How many of a pipeline's newest runs are looked through for successful builds."""

@@ -8,6 +8,7 @@ times pass through: pin them by giving the runner's deployments a deterministic 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,11 @@ RUN_SPACING = timedelta(minutes=7)
 TASK_SLOT = timedelta(seconds=2)
 TASK_LENGTH = timedelta(seconds=1, milliseconds=500)
 LINE_SPACING = timedelta(milliseconds=250)
+
+
+def frozen_clock(moment: datetime) -> Callable[[], datetime]:
+    """A clock that always answers `moment` (snapshots and screenshots)."""
+    return lambda: moment
 
 
 def frozen_now(runs: int) -> datetime:

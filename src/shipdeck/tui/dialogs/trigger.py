@@ -13,7 +13,6 @@ from textual.widgets import Input, Label, Static
 from shipdeck.model import PipelineSpec
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
-from shipdeck.tui.current import shipdeck_app
 from shipdeck.tui.format import error_line, format_param
 
 
@@ -61,7 +60,7 @@ class TriggerScreen(ModalScreen[str | None]):
             self.submit()
 
     def submit(self) -> None:
-        app = shipdeck_app(self)
+        app = self.app
         params = self.params()
         runner = self.runner
 

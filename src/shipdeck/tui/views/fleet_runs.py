@@ -10,10 +10,10 @@ from rich.text import Text
 
 from shipdeck.formatting import format_age
 from shipdeck.model import RunStatus
-from shipdeck.tui.data import Snapshot
 from shipdeck.tui.fleet import Part
 from shipdeck.tui.format import clip
 from shipdeck.tui.palette import Palette
+from shipdeck.tui.view_data.snapshot import Snapshot
 from shipdeck.tui.widgets.header import STATE_COLOUR, STATE_GLYPH
 
 

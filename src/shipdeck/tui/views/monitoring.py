@@ -10,9 +10,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import DataTable, Static
 
 from shipdeck.formatting import format_age, format_duration, plural
 from shipdeck.model import Alert, EventKind, MonitorInfo, ScheduleInfo, Verdict
@@ -21,11 +19,11 @@ from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.actions import refuse_if_read_only, refuse_if_unable
-from shipdeck.tui.current import shipdeck_app
-from shipdeck.tui.format import clip, error_line
-from shipdeck.tui.monitoring_data import MonitoringData, load_monitoring, sparkline
+from shipdeck.tui.dialogs.ack import AckScreen
+from shipdeck.tui.format import clip
 from shipdeck.tui.palette import Palette
-from shipdeck.tui.screens.fleet_view import FleetView
+from shipdeck.tui.view_data.monitoring import MonitoringData, load_monitoring, sparkline
+from shipdeck.tui.views.fleet_view import FleetView
 from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.tui.widgets.table import Cell
 
@@ -93,7 +91,7 @@ class MonitoringView(FleetView[MonitoringData]):
     # Painting.
 
     def paint(self) -> None:
-        app = self.shipdeck
+        app = self.cockpit
         palette = app.palette
         now = app.clock()
         answered = self.answered()
@@ -145,7 +143,7 @@ class MonitoringView(FleetView[MonitoringData]):
     def _runner_cell(self, key: str) -> list[Cell]:
         if not self.many:
             return []
-        return [clip(self.shipdeck.runners[_parse(key)[0]].name, 12)]
+        return [clip(self.cockpit.runners[_parse(key)[0]].name, 12)]
 
     def _monitor_cells(
         self, key: str, info: MonitorInfo, palette: Palette, now: datetime
@@ -210,7 +208,7 @@ class MonitoringView(FleetView[MonitoringData]):
         return [*self._runner_cell(key), clip(item.name, 28), clip(item.rule, 30), upcoming, state]
 
     def _paint_status(self, answered: list[tuple[int, MonitoringData]]) -> None:
-        palette = self.shipdeck.palette
+        palette = self.cockpit.palette
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         if answered and not any(data.offered for _, data in answered):
             text.append(" this runner does not offer monitors", style=palette.muted)
@@ -249,14 +247,14 @@ class MonitoringView(FleetView[MonitoringData]):
     def refused_action(self, action: str) -> bool:
         if action not in keymap.MONITOR_WRITE_ACTIONS:
             return False
-        return all(self.read_only(i) for i in range(len(self.shipdeck.runners)))
+        return all(self.read_only(i) for i in range(len(self.cockpit.runners)))
 
     def on_data_table_row_selected(self, message: DataTable.RowSelected) -> None:
         message.stop()
         self.action_open_item()
 
     def action_open_item(self) -> None:
-        app = self.shipdeck
+        app = self.cockpit
         key = self._selected("monitoring-monitors")
         if key is None and (alert_key := self._selected("monitoring-alerts")) is not None:
             index = _parse(alert_key)[0]
@@ -269,8 +267,8 @@ class MonitoringView(FleetView[MonitoringData]):
         from shipdeck.tui.screens.monitor_detail import MonitorScreen
 
         index = _parse(key)[0]
-        app.switch_runner(index)
-        app.push_screen(MonitorScreen(index, info))
+        app.nav.switch_runner(index)
+        self.app.push_screen(MonitorScreen(index, info))
 
     async def action_check(self) -> None:
         key = self._selected("monitoring-monitors")
@@ -280,15 +278,15 @@ class MonitoringView(FleetView[MonitoringData]):
             )
             return
         index, name = _parse(key)
-        app = self.shipdeck
-        if refuse_if_read_only(app, f"check {name}", index):
+        app = self.cockpit
+        if refuse_if_read_only(self, f"check {name}", index):
             return
-        if refuse_if_unable(app, f"check {name}", Capability.MONITORS, index):
+        if refuse_if_unable(self, f"check {name}", Capability.MONITORS, index):
             return
         runner = app.runners[index]
         check = await app.call(f"Check {name}", lambda: runner.check_monitor(name, wait=False))
         if check is not None:
-            app.notify(f"{name}: checking (run {run_label(check.run_id)})")
+            self.app.notify(f"{name}: checking (run {run_label(check.run_id)})")
 
     def action_acknowledge(self) -> None:
         key = self._selected("monitoring-alerts")
@@ -299,7 +297,7 @@ class MonitoringView(FleetView[MonitoringData]):
             return
         index = _parse(key)[0]
         alert = self.alerts[key]
-        if refuse_if_read_only(self.shipdeck, f"acknowledge alert #{alert.id}", index):
+        if refuse_if_read_only(self, f"acknowledge alert #{alert.id}", index):
             return
         if alert.acked_by is not None:
             self.notify(f"alert #{alert.id} was acknowledged by {alert.acked_by}")
@@ -315,11 +313,11 @@ class MonitoringView(FleetView[MonitoringData]):
             return
         index, name = _parse(key)
         item = self.schedules[key]
-        app = self.shipdeck
+        app = self.cockpit
         verb = "resume" if item.paused else "pause"
-        if refuse_if_read_only(app, f"{verb} {name}", index):
+        if refuse_if_read_only(self, f"{verb} {name}", index):
             return
-        if refuse_if_unable(app, f"{verb} {name}", Capability.SCHEDULES, index):
+        if refuse_if_unable(self, f"{verb} {name}", Capability.SCHEDULES, index):
             return
         runner = app.runners[index]
         target = item.paused_as or name
@@ -328,73 +326,4 @@ class MonitoringView(FleetView[MonitoringData]):
         else:
             done = await app.call(f"Pause {name}", lambda: runner.pause_schedule(name))
         if done is not None:
-            app.notify(f"{done.name}: {done.action}d by {done.user}")
-
-
-class AckScreen(ModalScreen[bool]):
-    """A note, then the acknowledgement; dismisses with True once it is recorded."""
-
-    DEFAULT_CSS = """
-    AckScreen { align: center middle; background: $background 60%; }
-    AckScreen #dialog {
-        width: 76; max-width: 100%; height: auto; max-height: 100%;
-        border: round $primary; background: $panel; padding: 0 1;
-    }
-    AckScreen #dialog-title { text-style: bold; }
-    AckScreen .form-row { height: auto; }
-    AckScreen .form-label { width: 6; padding: 1 1 0 0; }
-    AckScreen .form-input { width: 1fr; }
-    AckScreen #dialog-error { color: $error; height: auto; }
-    AckScreen #dialog-keys { color: $foreground 80%; }
-    """
-    BINDINGS: ClassVar[list[BindingType]] = [keymap.ALL_BINDINGS["back"]]
-
-    def __init__(self, runner_index: int, alert: Alert) -> None:
-        super().__init__()
-        self.runner_index = runner_index
-        self.alert = alert
-
-    def compose(self) -> ComposeResult:
-        alert = self.alert
-        with Vertical(id="dialog"):
-            yield Static(
-                Text(f"Acknowledge alert #{alert.id}: {alert.monitor} {alert.threshold}"),
-                id="dialog-title",
-            )
-            yield Static(
-                Text(f"value {alert.value:.6g}, open since {alert.since:%Y-%m-%d %H:%M} UTC")
-            )
-            with Horizontal(classes="form-row"):
-                yield Label("note", classes="form-label")
-                yield Input(placeholder="what is being done about it", classes="form-input")
-            yield Static("", id="dialog-error")
-            yield Static(
-                Text.from_markup("[b]enter[/b] acknowledge   [b]esc[/b] cancel"), id="dialog-keys"
-            )
-
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
-
-    def on_input_submitted(self, message: Input.Submitted) -> None:
-        message.stop()
-        note = message.value.strip()
-        error = self.query_one("#dialog-error", Static)
-        if not note:
-            error.update(error_line("say what is being done about it: the note is kept"))
-            return
-        app = shipdeck_app(self)
-        runner = app.runners[self.runner_index]
-
-        async def acknowledge() -> None:
-            try:
-                acked = await runner.ack_alert(self.alert.id, note=note)
-            except Exception as failure:
-                error.update(error_line(failure))
-                return
-            app.notify(f"alert #{acked.id}: acknowledged by {acked.acked_by}")
-            self.dismiss(True)
-
-        self.run_worker(acknowledge(), group="ack", exclusive=True)
-
-    def action_back(self) -> None:
-        self.dismiss(False)
+            self.app.notify(f"{done.name}: {done.action}d by {done.user}")

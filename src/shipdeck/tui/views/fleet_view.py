@@ -12,14 +12,14 @@ from textual.widgets import Static
 from shipdeck.model import EventKind, EventPage
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
-from shipdeck.tui.current import follow_runner_events, shipdeck_app, tick_while_shown
-from shipdeck.tui.fleet import Part, load_part, runner_read_only
+from shipdeck.tui.current import cockpit_of, follow_runner_events, tick_while_shown
+from shipdeck.tui.fleet import Part, load_part
 from shipdeck.tui.format import clip
-from shipdeck.tui.screens.shared_filter import FilterableView, FilterInput
+from shipdeck.tui.views.filter import FilterableView, FilterInput
 from shipdeck.tui.widgets.header import STATE_COLOUR, STATE_GLYPH
 
 if TYPE_CHECKING:
-    from shipdeck.tui.app import ShipdeckApp
+    from shipdeck.tui.cockpit import Cockpit
 
 __all__ = ["FilterInput", "FleetView", "status_line"]
 
@@ -57,8 +57,8 @@ class FleetView(FilterableView, Vertical, Generic[T]):
         self._started = False
 
     @property
-    def shipdeck(self) -> ShipdeckApp:
-        return shipdeck_app(self)
+    def cockpit(self) -> Cockpit:
+        return cockpit_of(self)
 
     async def load(self, index: int, runner: Runner) -> T:
         raise NotImplementedError
@@ -89,7 +89,7 @@ class FleetView(FilterableView, Vertical, Generic[T]):
             self.paint()
 
     def reload(self) -> None:
-        self._stale.update(range(len(self.shipdeck.runners)))
+        self._stale.update(range(len(self.cockpit.runners)))
         self._reload_stale()
 
     def _reload_stale(self) -> None:
@@ -101,7 +101,7 @@ class FleetView(FilterableView, Vertical, Generic[T]):
             self.run_worker(self._load_one(index), group=f"{self.id}-{index}")
 
     async def _load_one(self, index: int) -> None:
-        runner = self.shipdeck.runners[index]
+        runner = self.cockpit.runners[index]
         try:
             part = await load_part(index, runner, lambda r: self.load(index, r))
         finally:
@@ -117,7 +117,7 @@ class FleetView(FilterableView, Vertical, Generic[T]):
 
     @property
     def many(self) -> bool:
-        return len(self.shipdeck.runners) > 1
+        return len(self.cockpit.runners) > 1
 
     def answered(self) -> list[tuple[int, T]]:
         """Runners that answered, in runner order."""
@@ -128,14 +128,14 @@ class FleetView(FilterableView, Vertical, Generic[T]):
         ]
 
     def read_only(self, index: int) -> bool:
-        return runner_read_only(self.shipdeck, index)
+        return self.cockpit.runner_read_only(index)
 
     def with_runners(self, summary: Text) -> Text:
         """The view's summary, then (with several runners, or one failing) each runner's state;
         the summary comes first so a long error never pushes it off the line."""
         if not self.many and not any(part.error for part in self.parts.values()):
             return summary
-        app = self.shipdeck
+        app = self.cockpit
         palette = app.palette
         summary.append("  ")
         for index, runner in enumerate(app.runners):

@@ -19,12 +19,12 @@ from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui.actions import refuse_if_unable
 from shipdeck.tui.deploy_format import delta_text, live_text
-from shipdeck.tui.fleet import Part, load_part, runner_lacks
+from shipdeck.tui.fleet import Part, load_part
 from shipdeck.tui.format import clip, clip_name, format_param
 from shipdeck.tui.keymap import DEPLOY_WRITE_ACTIONS, bindings
-from shipdeck.tui.models_data import ModelFamily, ModelsData, load_models, with_directions
 from shipdeck.tui.palette import Palette
-from shipdeck.tui.screens.fleet_view import FilterInput, FleetView
+from shipdeck.tui.view_data.models import ModelFamily, ModelsData, load_models, with_directions
+from shipdeck.tui.views.fleet_view import FilterInput, FleetView
 from shipdeck.tui.widgets.virtual_table import Cell, VirtualTable
 
 MARK = "▶"
@@ -132,7 +132,7 @@ class ModelsView(FleetView[ModelsData]):
 
     def entries(self) -> list[Entry]:
         """The versions the filter lets through, in the chosen order."""
-        app = self.shipdeck
+        app = self.cockpit
         entries: list[Entry] = []
         for index, data in self.answered():
             name = app.runners[index].name
@@ -155,10 +155,10 @@ class ModelsView(FleetView[ModelsData]):
     def cells(self, entry: Entry, metrics: list[str], now: datetime) -> list[Cell]:
         """One version's row; built only when the table draws or measures it."""
         index, data, family, version = entry
-        palette = self.shipdeck.palette
+        palette = self.cockpit.palette
         cells: list[Cell] = []
         if self.many:
-            cells.append(clip_name(self.shipdeck.runners[index].name))
+            cells.append(clip_name(self.cockpit.runners[index].name))
         marker = MARK if version_key(index, family.name, version.version) in self.marked else " "
         cells.append(Text(f"{marker}{clip_name(family.name)}", no_wrap=True))
         cells.append(version.label)
@@ -198,7 +198,7 @@ class ModelsView(FleetView[ModelsData]):
         return text
 
     def paint(self) -> None:
-        app = self.shipdeck
+        app = self.cockpit
         metrics = self.key_metrics()
         now = app.clock()
         entries = self.entries()
@@ -235,7 +235,7 @@ class ModelsView(FleetView[ModelsData]):
             return
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         text.append(f"{live.model} {live.version_label} on {live.env} ", style="bold")
-        text.append_text(live_text(live, self.shipdeck.palette, self.shipdeck.clock()))
+        text.append_text(live_text(live, self.cockpit.palette, self.cockpit.clock()))
         line.update(text)
 
     def _paint_origin(self) -> None:
@@ -257,7 +257,7 @@ class ModelsView(FleetView[ModelsData]):
         line.update(text)
 
     def _status(self) -> Text:
-        palette = self.shipdeck.palette
+        palette = self.cockpit.palette
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         total = self.total
         if not total and self.parts:
@@ -314,9 +314,9 @@ class ModelsView(FleetView[ModelsData]):
         action says it is refused."""
         if action in DEPLOY_WRITE_ACTIONS:
             chosen = self.selected()
-            index = chosen[0] if chosen else self.shipdeck.active
+            index = chosen[0] if chosen else self.cockpit.active
             return self.read_only(index) or bool(
-                runner_lacks(self.shipdeck, index, Capability.ALIASES)
+                self.cockpit.runner_lacks(index, Capability.ALIASES)
             )
         return False
 
@@ -370,14 +370,14 @@ class ModelsView(FleetView[ModelsData]):
         self.app.push_screen(CompareScreen(chosen[0][0], refs))
 
     async def action_alias(self) -> None:
-        from shipdeck.tui.screens.alias import AliasScreen
+        from shipdeck.tui.dialogs.alias import AliasScreen
 
         selected = self.selected()
         if selected is None:
             self.notify("Select a version first", severity="warning")
             return
         index, family, version = selected
-        if refuse_if_unable(self.shipdeck, "Alias", Capability.ALIASES, index):
+        if refuse_if_unable(self, "Alias", Capability.ALIASES, index):
             return
 
         def done(moved: bool | None) -> None:

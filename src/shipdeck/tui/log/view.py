@@ -26,10 +26,10 @@ from shipdeck.errors import InvalidInput
 from shipdeck.model import LogLine
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
-from shipdeck.tui.log_buffer import LogBuffer
-from shipdeck.tui.log_line import display_width
-from shipdeck.tui.log_matches import LogMatches, LogQuery, find_match, first_error
-from shipdeck.tui.log_render import (
+from shipdeck.tui.log.buffer import LogBuffer
+from shipdeck.tui.log.line import display_width
+from shipdeck.tui.log.matches import LogMatches, LogQuery, find_match, first_error
+from shipdeck.tui.log.render import (
     TIMESTAMP_WIDTH,
     LineStyles,
     line_segments,

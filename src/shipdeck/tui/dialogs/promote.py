@@ -36,21 +36,20 @@ from shipdeck.model import (
 )
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
-from shipdeck.tui.current import follow_runner_events, shipdeck_app
+from shipdeck.tui.current import cockpit_of, follow_runner_events
 from shipdeck.tui.deploy_format import LOUD, OUTCOME_COLOUR, OUTCOME_GLYPH
-from shipdeck.tui.fleet import runner_read_only
+from shipdeck.tui.log.pane import LogPane
 from shipdeck.tui.plan_text import describe_plan, diff_refs, revision_run
-from shipdeck.tui.revision_choices import (
+from shipdeck.tui.view_data.revision_choices import (
     DEPLOY_COLUMNS,
     ROLLBACK_COLUMNS,
     deploy_choices,
     rollback_choices,
 )
-from shipdeck.tui.widgets.log_pane import LogPane
 from shipdeck.tui.widgets.table import KeyedTable
 
 if TYPE_CHECKING:
-    from shipdeck.tui.app import ShipdeckApp
+    from shipdeck.tui.cockpit import Cockpit
 
 
 BODY_MAX = 14
@@ -101,12 +100,12 @@ class ActionScreen(ModalScreen[bool]):
         self.changed = False
 
     @property
-    def shipdeck(self) -> ShipdeckApp:
-        return shipdeck_app(self)
+    def cockpit(self) -> Cockpit:
+        return cockpit_of(self)
 
     @property
     def runner(self) -> Runner:
-        return self.shipdeck.runners[self.runner_index]
+        return self.cockpit.runners[self.runner_index]
 
     @property
     def deployer(self) -> Runner:
@@ -195,7 +194,7 @@ class ActionScreen(ModalScreen[bool]):
     # Planning.
 
     async def _load_choices(self) -> None:
-        now = self.shipdeck.clock()
+        now = self.cockpit.clock()
         try:
             if self.action == DeployAction.ROLLBACK:
                 choices = await rollback_choices(self.deployer, self.spec.name, self.env, now)
@@ -292,7 +291,7 @@ class ActionScreen(ModalScreen[bool]):
         self.phase = "ready"
         self._error("")
         self.query_one("#plan-body", Static).update(
-            describe_plan(plan, *diff, self.shipdeck.palette)
+            describe_plan(plan, *diff, self.cockpit.palette)
         )
         self._show_form(plan.gates_passed)
         self._keys()
@@ -373,7 +372,7 @@ class ActionScreen(ModalScreen[bool]):
             return
         if self.phase != "ready" or plan is None:
             return
-        if runner_read_only(self.shipdeck, self.runner_index):
+        if self.cockpit.runner_read_only(self.runner_index):
             self._error("refused: read-only mode")
             return
         if not plan.gates_passed:
@@ -394,7 +393,7 @@ class ActionScreen(ModalScreen[bool]):
         self._keys()
         expect = plan.from_revision or EMPTY_REVISION
         # On the app, not this screen: closing the dialog must not abandon the action.
-        self.shipdeck.run_worker(self._act(plan, expect, reason), group="deploy-action")
+        self.app.run_worker(self._act(plan, expect, reason), group="deploy-action")
 
     async def _act(self, plan: ActionPlan, expect: str, reason: str) -> None:
         deployer = self.deployer
@@ -416,7 +415,7 @@ class ActionScreen(ModalScreen[bool]):
             if entry.run_id is not None and self.run_id is None:
                 self._show_log(entry.run_id, "deploy")
             if entry.outcome == Outcome.RUNNING:
-                ends = self.shipdeck.action_ends
+                ends = self.cockpit.action_ends
                 entry = await ends.wait(self.runner_index, deployer, entry)
         except Conflict as error:
             await self._finish_conflict(str(error))
@@ -438,7 +437,7 @@ class ActionScreen(ModalScreen[bool]):
             if entry.run_id is not None and "health" in entry.detail.split(" ", 1)[0]:
                 self._show_log(entry.run_id, "health")
             self._show_outcome(entry.outcome, entry.detail)
-        self.shipdeck.notify(
+        self.app.notify(
             f"{self.action.value} {self.spec.name} {self.env}: {entry.outcome.value}",
             severity="information" if entry.outcome == Outcome.SUCCEEDED else "error",
         )
@@ -458,7 +457,7 @@ class ActionScreen(ModalScreen[bool]):
         self.phase = "done"
         if not self.is_attached:
             return
-        palette = self.shipdeck.palette
+        palette = self.cockpit.palette
         text = Text()
         colour = palette.colour(OUTCOME_COLOUR.get(outcome, "foreground"))
         # The word bold whatever the outcome: it is the answer the operator waited for.

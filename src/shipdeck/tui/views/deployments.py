@@ -19,7 +19,6 @@ from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.actions import refuse_if_read_only
-from shipdeck.tui.deploy_data import DeployData, ServiceState, load_deployments
 from shipdeck.tui.deploy_format import (
     HEALTH_GLYPH,
     HEALTH_WORD,
@@ -32,8 +31,9 @@ from shipdeck.tui.deploy_format import (
 )
 from shipdeck.tui.format import clip, clip_name
 from shipdeck.tui.palette import Palette
-from shipdeck.tui.screens.fleet_view import FleetView
-from shipdeck.tui.screens.shared_filter import FilterInput
+from shipdeck.tui.view_data.deployments import DeployData, ServiceState, load_deployments
+from shipdeck.tui.views.filter import FilterInput
+from shipdeck.tui.views.fleet_view import FleetView
 
 PROD = "prod"
 
@@ -126,7 +126,7 @@ class DeploymentsView(FleetView[DeployData]):
     # Painting.
 
     def services(self) -> list[tuple[int, ServiceState]]:
-        app = self.shipdeck
+        app = self.cockpit
         result = []
         for index, data in self.answered():
             for service in data.services:
@@ -137,7 +137,7 @@ class DeploymentsView(FleetView[DeployData]):
         return result
 
     def paint(self) -> None:
-        app = self.shipdeck
+        app = self.cockpit
         palette = app.palette
         now = app.clock()
         services = self.services()
@@ -204,7 +204,7 @@ class DeploymentsView(FleetView[DeployData]):
         return text
 
     def _paint_status(self, shown: int, *, nothing_deployed: bool = False) -> None:
-        palette = self.shipdeck.palette
+        palette = self.cockpit.palette
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         if self.parts and not shown and self.filter_words:
             text.append(" no service matches the filter (esc clears it)", style=palette.muted)
@@ -215,7 +215,7 @@ class DeploymentsView(FleetView[DeployData]):
         if nothing_deployed:
             # Short enough for 80 columns: the line is cut, not wrapped.
             text.append(", nothing deployed yet", style=palette.muted)
-            if not self.read_only(self.shipdeck.active):
+            if not self.read_only(self.cockpit.active):
                 text.append(": press ", style=palette.muted)
                 text.append("d", style="bold")
                 text.append(" on an environment to deploy", style=palette.muted)
@@ -236,8 +236,8 @@ class DeploymentsView(FleetView[DeployData]):
         return int(index_text), service, env
 
     def _paint_detail(self) -> None:
-        palette = self.shipdeck.palette
-        now = self.shipdeck.clock()
+        palette = self.cockpit.palette
+        now = self.cockpit.clock()
         detail = self.query_one("#deploy-detail", Static)
         selected = self.selected()
         if selected is None:
@@ -292,7 +292,7 @@ class DeploymentsView(FleetView[DeployData]):
         action says it is refused."""
         if action in keymap.DEPLOY_WRITE_ACTIONS:
             selected = self.selected()
-            index = selected[0] if selected else self.shipdeck.active
+            index = selected[0] if selected else self.cockpit.active
             return self.read_only(index)
         return False
 
@@ -309,7 +309,7 @@ class DeploymentsView(FleetView[DeployData]):
             self.app.push_screen(EnvHistoryScreen(index, service.spec.name, env))
 
     def _act(self, action: DeployAction) -> None:
-        from shipdeck.tui.screens.promote import ActionScreen
+        from shipdeck.tui.dialogs.promote import ActionScreen
 
         selected = self.selected()
         if selected is None:
@@ -321,7 +321,7 @@ class DeploymentsView(FleetView[DeployData]):
             DeployAction.PROMOTE: "Promote",
             DeployAction.ROLLBACK: "Roll back",
         }[action]
-        if refuse_if_read_only(self.shipdeck, what, index):
+        if refuse_if_read_only(self, what, index):
             return
         if action == DeployAction.PROMOTE:
             target = service.next_env(env)

@@ -8,10 +8,10 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 
 from shipdeck.formatting import format_age
-from shipdeck.tui.data import Snapshot
 from shipdeck.tui.format import clip, clip_name, format_param
 from shipdeck.tui.palette import Palette
-from shipdeck.tui.screens.overview import strip
+from shipdeck.tui.view_data.snapshot import Snapshot
+from shipdeck.tui.views.overview import strip
 from shipdeck.tui.widgets.table import Cell, KeyedTable
 
 

@@ -15,12 +15,12 @@ from textual.widgets import Static
 from shipdeck.formatting import format_age, format_duration, plural
 from shipdeck.model import FailureStreak, Run, RunDetail, RunStatus, TaskStatus
 from shipdeck.tui import keymap
-from shipdeck.tui.data import STRIP_RUNS
-from shipdeck.tui.failure_cause import failure_cause
-from shipdeck.tui.fleet_runs import Source, fleet_key, pipeline_key
 from shipdeck.tui.format import clip, clip_name, progress_bar, run_elapsed
 from shipdeck.tui.palette import Palette
-from shipdeck.tui.screens.shared_filter import FilterableView, FilterInput
+from shipdeck.tui.view_data.failure_cause import failure_cause
+from shipdeck.tui.view_data.snapshot import STRIP_RUNS
+from shipdeck.tui.views.filter import FilterableView, FilterInput
+from shipdeck.tui.views.fleet_runs import Source, fleet_key, pipeline_key
 from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.tui.widgets.table import Cell, KeyedTable
 

@@ -21,10 +21,10 @@ from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.fleet import Part
-from shipdeck.tui.fleet_runs import fleet_key
 from shipdeck.tui.format import STATUS_WORD, clip_name, run_elapsed
-from shipdeck.tui.screens.fleet_view import FleetView
-from shipdeck.tui.screens.shared_filter import FilterInput
+from shipdeck.tui.views.filter import FilterInput
+from shipdeck.tui.views.fleet_runs import fleet_key
+from shipdeck.tui.views.fleet_view import FleetView
 from shipdeck.tui.widgets.grid import GridTable
 from shipdeck.tui.widgets.table import Cell
 
@@ -113,7 +113,7 @@ class RunsView(FleetView[RunsList]):
     def query_for(self, index: int) -> Query:
         """The filter words for one runner: with several, words in its name are not sent
         (`lab failed` lists lab's failed runs)."""
-        name = self.shipdeck.runners[index].name.lower() if self.many else ""
+        name = self.cockpit.runners[index].name.lower() if self.many else ""
         return runner_query([w for w in self.filter_words if not (name and w in name)])
 
     async def load(self, index: int, runner: Runner) -> RunsList:
@@ -157,7 +157,7 @@ class RunsView(FleetView[RunsList]):
 
     def fetch_more(self) -> None:
         """The next page of every runner that has more runs than it listed."""
-        for index in range(len(self.shipdeck.runners)):
+        for index in range(len(self.cockpit.runners)):
             listed = self._current(index)
             if listed is not None and listed.more and listed.runs:
                 self.run_worker(
@@ -165,7 +165,7 @@ class RunsView(FleetView[RunsList]):
                 )
 
     async def _more(self, index: int, listed: RunsList) -> None:
-        app = self.shipdeck
+        app = self.cockpit
         status, text = listed.query
         before = listed.runs[-1].id
         page = await app.call(
@@ -194,7 +194,7 @@ class RunsView(FleetView[RunsList]):
         return next((run for run in runs if run.id == run_id), None)
 
     def paint(self) -> None:
-        app = self.shipdeck
+        app = self.cockpit
         palette = app.palette
         now = app.clock()
         many = self.many
@@ -231,14 +231,14 @@ class RunsView(FleetView[RunsList]):
         """A runner has not answered the filter shown yet (nor failed to)."""
         return any(
             self._current(index) is None and not (part is not None and part.error)
-            for index in range(len(self.shipdeck.runners))
+            for index in range(len(self.cockpit.runners))
             for part in [self.parts.get(index)]
         )
 
     def _paint_status(self) -> None:
         if not self.is_mounted:
             return
-        palette = self.shipdeck.palette
+        palette = self.cockpit.palette
         shown, total = self._listed
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         newer = self.query_one(GridTable).rows_above

@@ -1,0 +1,1 @@
+"""Helpers for tests, benchmarks and screenshot scripts; nothing the cockpit itself imports."""

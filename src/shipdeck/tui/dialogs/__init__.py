@@ -1,0 +1,1 @@
+"""Modal dialogs: each asks one thing over the screen underneath and dismisses with the answer."""

@@ -1,0 +1,1 @@
+"""The tab views of the main screen, and the pieces only they use."""
