@@ -8,15 +8,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any, TypedDict, Unpack
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import ConfigDict, Field, TypeAdapter
 
 from shipdeck import model as m
 from shipdeck.errors import Unavailable
 from shipdeck.model.capabilities import EVERYTHING, REGISTRY, Capabilities, Capability
+from shipdeck.model.health import RunnerHealth
 from shipdeck.model.ids import Id
 from shipdeck.runners.base import BaseRunner, read_log_pages
 from shipdeck.runners.event_follower import (
@@ -57,15 +57,9 @@ class _Request(TypedDict, total=False):
     """The timeout of this one request (None: the client's)."""
 
 
-class RunnerInfo(BaseModel):
+class RunnerInfo(RunnerHealth):
     """What /v1/health says about a runner."""
 
-    name: str
-    version: str
-    pid: int
-    started_at: datetime
-    read_only: bool
-    last_seq: int
     active_runs: list[Id] | None = None
     """The runs it executes now (stopping it cancels them); None from a runner too old to say."""
     capabilities: Capabilities | list[str] | None = None

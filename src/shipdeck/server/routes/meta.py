@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from shipdeck import __version__
 from shipdeck.model.capabilities import Capabilities, EventDelivery
+from shipdeck.model.health import RunnerHealth
 from shipdeck.server.routes.deps import RunnerDep
 
 router = APIRouter(prefix="/v1", tags=["meta"])
@@ -36,13 +36,7 @@ class ConfiguredRunner(Protocol):
         ...
 
 
-class Health(BaseModel):
-    name: str
-    version: str
-    pid: int
-    started_at: datetime
-    read_only: bool
-    last_seq: int
+class Health(RunnerHealth):
     active_runs: list[str]
     """The runs this runner executes now, queued or running (stopping it cancels them)."""
     capabilities: Capabilities
