@@ -25,7 +25,7 @@ from shipdeck.tui.format import clip, format_param
 from shipdeck.tui.widgets.charts import Chart, Series
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
-from shipdeck.tui.widgets.virtual_table import Cell, VirtualTable
+from shipdeck.tui.widgets.virtual_table import Cell, Row, VirtualTable
 
 if TYPE_CHECKING:
     from shipdeck.tui.cockpit import Cockpit
@@ -163,7 +163,7 @@ class CompareScreen(Screen[None]):
         if self.comparison is None:
             return
         palette = self.cockpit.palette
-        rows: list[tuple[str, list[Cell]]] = []
+        rows: list[Row] = []
         for row in self._rows():
             label = Text(clip(row.key, 18), no_wrap=True)
             if row.kind == "param":

@@ -22,7 +22,7 @@ from shipdeck.tui.log.pane import LogPane
 from shipdeck.tui.screens.entry_log import EntryLogScreen
 from shipdeck.tui.widgets.footer import SteadyFooter
 from shipdeck.tui.widgets.header import AppHeader
-from shipdeck.tui.widgets.table import Cell, KeyedTable, plain
+from shipdeck.tui.widgets.table import KeyedTable, Row, plain
 
 if TYPE_CHECKING:
     pass
@@ -93,7 +93,7 @@ class EnvHistoryScreen(EntryLogScreen):
         self.entries = entries
         palette = app.palette
         now = app.clock()
-        rows: list[tuple[str, list[Cell]]] = []
+        rows: list[Row] = []
         for entry in entries:
             colour = outcome_style(entry.outcome, palette)
             rows.append(

@@ -3,6 +3,7 @@ history."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import ClassVar
 
@@ -22,7 +23,7 @@ from shipdeck.tui.view_data.snapshot import STRIP_RUNS
 from shipdeck.tui.views.filter import FilterableView, FilterInput
 from shipdeck.tui.views.fleet_runs import Source, fleet_key, pipeline_key
 from shipdeck.tui.widgets.grid import GridTable
-from shipdeck.tui.widgets.table import Cell, KeyedTable
+from shipdeck.tui.widgets.table import Cell, Column, KeyedTable, Row
 
 
 def _running_tasks(detail: RunDetail | None) -> str:
@@ -159,7 +160,7 @@ class OverviewView(FilterableView, Vertical):
         self._alerts(sources, palette, now, many)
         streaks = [(source, streak) for source in sources for streak in source.snapshot.failures]
         streaks.sort(key=lambda pair: _failed_at(pair[1].run), reverse=True)
-        failure_rows: list[tuple[str, list[Cell]]] = []
+        failure_rows: list[Row] = []
         for source, streak in streaks:
             run = streak.run
             cause = failure_cause(run, source.snapshot.details.get(run.id))
@@ -179,7 +180,7 @@ class OverviewView(FilterableView, Vertical):
 
         running = [(source, run) for source in sources for run in source.snapshot.active]
         running.sort(key=lambda pair: pair[1].created_at, reverse=True)
-        running_rows: list[tuple[str, list[Cell]]] = []
+        running_rows: list[Row] = []
         for source, run in running:
             tasks = _running_tasks(source.snapshot.details.get(run.id))
             if run.status == RunStatus.QUEUED:
@@ -198,7 +199,7 @@ class OverviewView(FilterableView, Vertical):
             running_rows.append((_key(source, many, run), cells))
         self._fill("running", RUNNING_COLUMNS, running_rows, many)
 
-        pipeline_rows: list[tuple[str, list[Cell]]] = []
+        pipeline_rows: list[Row] = []
         for source in sources:
             for pipeline in source.snapshot.pipelines:
                 if not _matches(words, source.name if many else "", pipeline.name):
@@ -223,7 +224,7 @@ class OverviewView(FilterableView, Vertical):
         words = self.filter_words
         alerts = [(source, alert) for source in sources for alert in source.snapshot.alerts]
         alerts.sort(key=lambda pair: pair[1].since, reverse=True)
-        rows: list[tuple[str, list[Cell]]] = []
+        rows: list[Row] = []
         for source, alert in alerts:
             if not _matches(words, source.name if many else "", alert.monitor, alert.threshold):
                 continue
@@ -252,22 +253,14 @@ class OverviewView(FilterableView, Vertical):
         title.display = bool(alerts)
 
     def _grid(
-        self,
-        section: str,
-        columns: list[tuple[str, str]],
-        rows: list[tuple[str, list[Cell]]],
-        many: bool,
+        self, section: str, columns: Sequence[Column], rows: Sequence[Row], many: bool
     ) -> GridTable:
         table = self.query_one(f"#overview-{section}", GridTable)
         table.set_grid([RUNNER_COLUMN, *columns] if many else columns, rows)
         return table
 
     def _fill(
-        self,
-        section: str,
-        columns: list[tuple[str, str]],
-        rows: list[tuple[str, list[Cell]]],
-        many: bool,
+        self, section: str, columns: Sequence[Column], rows: Sequence[Row], many: bool
     ) -> None:
         table = self._grid(section, columns, rows, many)
         table.display = bool(rows)

@@ -12,7 +12,7 @@ from shipdeck.tui.format import clip, clip_name, format_param
 from shipdeck.tui.palette import Palette
 from shipdeck.tui.view_data.snapshot import Snapshot
 from shipdeck.tui.views.overview import strip
-from shipdeck.tui.widgets.table import Cell, KeyedTable
+from shipdeck.tui.widgets.table import KeyedTable, Row
 
 
 class PipelinesView(Vertical):
@@ -36,7 +36,7 @@ class PipelinesView(Vertical):
         )
 
     def update(self, snapshot: Snapshot, palette: Palette, now: datetime) -> None:
-        rows: list[tuple[str, list[Cell]]] = []
+        rows: list[Row] = []
         for pipeline in snapshot.pipelines:
             runs = snapshot.history.get(pipeline.name, [])
             last = runs[0] if runs else None

@@ -26,7 +26,7 @@ from shipdeck.tui.views.filter import FilterInput
 from shipdeck.tui.views.fleet_runs import fleet_key
 from shipdeck.tui.views.fleet_view import FleetView
 from shipdeck.tui.widgets.grid import GridTable
-from shipdeck.tui.widgets.table import Cell
+from shipdeck.tui.widgets.table import Cell, Row
 
 PAGE = 100
 """Runs asked for at a time."""
@@ -202,7 +202,7 @@ class RunsView(FleetView[RunsList]):
         entries = [(index, run) for index, listed in lists for run in listed.runs]
         if many:
             entries.sort(key=lambda entry: entry[1].created_at, reverse=True)
-        rows: list[tuple[str, list[Cell]]] = []
+        rows: list[Row] = []
         for index, run in entries:
             cells: list[Cell] = [clip_name(app.runners[index].name)] if many else []
             cells += [

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shipdeck.tui.widgets.table import Cell, KeyedTable
+from shipdeck.tui.widgets.table import Column, KeyedTable, Row
 
 
 class GridTable(KeyedTable):
     """KeyedTable plus `set_columns`: rebuilds only when the columns really changed."""
 
-    def __init__(self, columns: Sequence[tuple[str, str]], *, id: str | None = None) -> None:
+    def __init__(self, columns: Sequence[Column], *, id: str | None = None) -> None:
         super().__init__(columns, id=id)
         self._shown_columns = list(columns)
 
-    def set_columns(self, columns: Sequence[tuple[str, str]]) -> bool:
+    def set_columns(self, columns: Sequence[Column]) -> bool:
         """Replace the columns (dropping the rows); False when they were already these."""
         columns = list(columns)
         if columns == self._shown_columns:
@@ -27,9 +27,7 @@ class GridTable(KeyedTable):
             self.add_column(label, key=key)
         return True
 
-    def set_grid(
-        self, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[str, Sequence[Cell]]]
-    ) -> None:
+    def set_grid(self, columns: Sequence[Column], rows: Sequence[Row]) -> None:
         selected = self.selected_key
         if self.set_columns(columns):
             self.set_rows(rows)

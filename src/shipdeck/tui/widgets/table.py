@@ -10,9 +10,10 @@ from textual.binding import BindingType
 from textual.widgets import DataTable
 
 from shipdeck.tui import keymap
+from shipdeck.tui.widgets.virtual_table import Cell as Cell
+from shipdeck.tui.widgets.virtual_table import Column as Column
+from shipdeck.tui.widgets.virtual_table import Row as Row
 from shipdeck.tui.widgets.virtual_table import shown
-
-Cell = str | Text
 
 
 class KeyedTable(DataTable[Cell]):
@@ -29,7 +30,7 @@ class KeyedTable(DataTable[Cell]):
     """A list newest first: with the cursor on the first row, new rows arriving above keep
     it on the (new) first row, instead of on its row pushed down out of view."""
 
-    def __init__(self, columns: Sequence[tuple[str, str]], *, id: str | None = None) -> None:
+    def __init__(self, columns: Sequence[Column], *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
         self._column_spec = list(columns)
         self._keys: list[str] = []
@@ -59,7 +60,7 @@ class KeyedTable(DataTable[Cell]):
             return None
         return self._keys[self.cursor_row]
 
-    def set_rows(self, rows: Sequence[tuple[str, Sequence[Cell]]]) -> None:
+    def set_rows(self, rows: Sequence[Row]) -> None:
         self._ensure_columns()
         # DataTable reads a str cell as markup: runner text ('[/tmp/x]' in a failure reason, a
         # description with brackets) would be mangled or raise. Cells are shown as written.

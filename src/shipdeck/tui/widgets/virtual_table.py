@@ -27,6 +27,10 @@ from shipdeck.logtext import visible
 from shipdeck.tui import keymap
 
 Cell = str | Text
+Column = tuple[str, str]
+"""A column: its key and its label."""
+Row = tuple[str, Sequence[Cell]]
+"""A row: its key and its cells."""
 CellSource = Callable[[int], Sequence[Cell]]
 """The cells of the row at an index, in column order."""
 
@@ -103,13 +107,13 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def __init__(
         self,
-        columns: Sequence[tuple[str, str]] = (),
+        columns: Sequence[Column] = (),
         *,
         fixed_columns: int = 0,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
-        self._columns: list[tuple[str, str]] = list(columns)
+        self._columns: list[Column] = list(columns)
         self.fixed_columns = fixed_columns
         self._keys: list[str] = []
         self._source: CellSource = _no_cells
@@ -124,7 +128,7 @@ class VirtualTable(ScrollView, can_focus=True):
         return self._keys
 
     @property
-    def columns(self) -> list[tuple[str, str]]:
+    def columns(self) -> list[Column]:
         return self._columns
 
     @property
@@ -154,7 +158,7 @@ class VirtualTable(ScrollView, can_focus=True):
 
     def set_rows(
         self,
-        columns: Sequence[tuple[str, str]],
+        columns: Sequence[Column],
         keys: Sequence[str],
         source: CellSource,
         *,
@@ -183,9 +187,7 @@ class VirtualTable(ScrollView, can_focus=True):
             self._scroll_to_cursor()
         self.refresh()
 
-    def set_static_rows(
-        self, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[str, Sequence[Cell]]]
-    ) -> None:
+    def set_static_rows(self, columns: Sequence[Column], rows: Sequence[Row]) -> None:
         """Rows already built: (key, cells)."""
         self.set_rows(columns, [key for key, _ in rows], lambda index: rows[index][1])
 
