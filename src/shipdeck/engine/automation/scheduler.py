@@ -17,7 +17,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -239,14 +239,7 @@ class Scheduler:
                 due_at=due,
                 missed=missed if position == 0 else 0,
             )
-            fire = Fire(
-                name=trigger.name,
-                slot=due.isoformat(),
-                pipeline=trigger.pipeline,
-                due_at=slot,
-                fired_at=now,
-                cursor=slot,
-            )
+            fire = _fire_of(trigger, due.isoformat(), now, due_at=slot, cursor=slot)
             started += self._fire(trigger, fire, cause, self._timed_text(trigger, rule, slot))
         return started
 
@@ -315,14 +308,7 @@ class Scheduler:
                 upstream_pipeline=pipeline,
                 missed=missed if position == 0 else 0,
             )
-            fire = Fire(
-                name=trigger.name,
-                slot=f"run:{run_id}",
-                pipeline=trigger.pipeline,
-                due_at=None,
-                fired_at=self.clock(),
-                cursor=float(run_id),
-            )
+            fire = _fire_of(trigger, f"run:{run_id}", self.clock(), cursor=float(run_id))
             started += self._fire(
                 trigger, fire, cause, f"after {pipeline} {run_label(str(run_id))}"
             )
@@ -356,15 +342,8 @@ class Scheduler:
             files=changes.changed[:MAX_CAUSE_FILES],
             files_total=len(changes.changed),
         )
-        fire = Fire(
-            name=trigger.name,
-            slot=f"change:{state.generation + 1}",
-            pipeline=trigger.pipeline,
-            due_at=None,
-            fired_at=now,
-            files=current,
-            generation=state.generation,
-        )
+        slot = f"change:{state.generation + 1}"
+        fire = _fire_of(trigger, slot, now, files=current, generation=state.generation)
         first = changes.changed[0]
         more = f" +{len(changes.changed) - 1}" if len(changes.changed) > 1 else ""
         # File names are anyone's: no control character reaches a terminal through them.
@@ -416,14 +395,7 @@ class Scheduler:
             monitor=monitor,
             missed=len(opened) - 1,
         )
-        fire = Fire(
-            name=trigger.name,
-            slot=f"alert:{alert_id}",
-            pipeline=trigger.pipeline,
-            due_at=None,
-            fired_at=now,
-            cursor=float(alert_id),
-        )
+        fire = _fire_of(trigger, f"alert:{alert_id}", now, cursor=float(alert_id))
         text = f"alert #{alert_id} {monitor}"
         if cause.missed:
             text += f" (+{cause.missed:,} more)"
@@ -489,3 +461,17 @@ def _printable(text: str) -> str:
 
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else "..." + text[-(width - 3) :]
+
+
+def _fire_of(
+    trigger: Trigger,
+    slot: str,
+    fired_at: float,
+    *,
+    due_at: float | None = None,
+    cursor: float | None = None,
+    files: Mapping[str, str] | None = None,
+    generation: int | None = None,
+) -> Fire:
+    """`trigger`'s fire for `slot` (due at `due_at` for a timed trigger; None: an event's)."""
+    return Fire(trigger.name, slot, trigger.pipeline, due_at, fired_at, cursor, files, generation)
