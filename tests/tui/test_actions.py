@@ -35,8 +35,9 @@ async def test_rerun_failed_previews_the_plan_and_acts_only_on_confirmation(demo
         await open_run_screen(app, pilot, failed.run.id)
         await pilot.press("R")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
-        preview = app.screen
-        assert isinstance(preview, ConfirmScreen)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        preview = dialog.preview
         assert preview.items == ["train_b", "evaluate", "report"]
         assert preview.items == await demo.runner.rerun_plan(failed.run.id, RerunMode.FAILED)
         assert "prepare, train_a" in preview.footnote
@@ -67,7 +68,7 @@ async def test_rerun_all_and_rerun_from_the_selected_task(demo: Demo) -> None:
         screen = await open_run_screen(app, pilot, first.run.id)
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
-        assert app.screen.items == ["prepare", "train_a", "train_b", "evaluate", "report"]  # type: ignore[attr-defined]
+        assert app.screen.preview.items == ["prepare", "train_a", "train_b", "evaluate", "report"]  # type: ignore[attr-defined]
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is screen, "back to the run")
 
@@ -75,7 +76,7 @@ async def test_rerun_all_and_rerun_from_the_selected_task(demo: Demo) -> None:
         assert screen.selected_task == "evaluate"
         await pilot.press("F")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
-        assert app.screen.items == ["evaluate", "report"]  # type: ignore[attr-defined]
+        assert app.screen.preview.items == ["evaluate", "report"]  # type: ignore[attr-defined]
         await pilot.press("y")
         await wait_for(
             pilot,
@@ -104,7 +105,7 @@ async def test_cancel_lists_the_tasks_it_kills_and_cancels_on_confirmation(demo:
         )
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
-        assert app.screen.items == ["kill    talk", "cancel  after"]  # type: ignore[attr-defined]
+        assert app.screen.preview.items == ["kill    talk", "cancel  after"]  # type: ignore[attr-defined]
         await pilot.press("n")
         await wait_for(pilot, lambda: app.screen is screen, "back to the run")
         assert (await demo.runner.run(run.id)).run.status == RunStatus.RUNNING
@@ -280,8 +281,9 @@ async def test_rerun_preview_follows_the_pipeline_as_declared_now(demo: Demo) ->
         screen = await open_run_screen(app, pilot, first.run.id)
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
-        preview = app.screen
-        assert isinstance(preview, ConfirmScreen)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        preview = dialog.preview
         assert preview.items == ["prepare", "train_a", "train_b", "evaluate", "summary"]
         assert preview.footnote == ""
         await pilot.press("escape")
@@ -291,8 +293,9 @@ async def test_rerun_preview_follows_the_pipeline_as_declared_now(demo: Demo) ->
         assert screen.selected_task == "evaluate"
         await pilot.press("F")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
-        preview = app.screen
-        assert isinstance(preview, ConfirmScreen)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        preview = dialog.preview
         plan = await demo.runner.rerun_plan(first.run.id, RerunMode.FROM, from_task="evaluate")
         assert preview.items == plan == ["evaluate", "summary"]
         assert preview.footnote == f"Kept from #{first.run.id}: prepare, train_a, train_b"
@@ -320,8 +323,9 @@ async def test_rerun_from_a_task_after_a_failure_says_what_it_adds_and_keeps(
             await pilot.press("l")
         await pilot.press("F")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
-        preview = app.screen
-        assert isinstance(preview, ConfirmScreen)
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        preview = dialog.preview
         n = failed.run.id
         # Kept as they were, train_b and evaluate would skip report again: they run first.
         assert preview.summary == "Will run 3 tasks:"

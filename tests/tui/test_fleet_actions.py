@@ -100,9 +100,10 @@ async def test_overview_merges_every_runner_and_acts_on_the_rows_runner(
         select(main, "overview-failures", f"1:{failed}")
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the preview")
-        preview = app.screen
-        assert isinstance(preview, ConfirmScreen)
-        assert f"#{failed} on lab" in preview.title_text
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        preview = dialog.preview
+        assert f"#{failed} on lab" in preview.title
         assert preview.items == ["check"]
         await pilot.press("y")
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), "the new run")
@@ -119,9 +120,10 @@ async def test_overview_merges_every_runner_and_acts_on_the_rows_runner(
         select(main, "overview-running", f"1:{slow}")
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the cancel preview")
-        preview = app.screen
-        assert isinstance(preview, ConfirmScreen)
-        assert "on lab" in preview.title_text and "kill    wait" in preview.items
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmScreen)
+        preview = dialog.preview
+        assert "on lab" in preview.title and "kill    wait" in preview.items
         await pilot.press("y")
         done = await asyncio.wait_for(runner.wait_run(slow), 20)
         assert done.status == RunStatus.CANCELLED
@@ -148,7 +150,7 @@ async def test_a_read_only_runner_refuses_while_the_other_acts(
         select(main, "overview-pipelines", "0/build")
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), "local's preview")
-        assert "on local" in app.screen.title_text  # type: ignore[attr-defined]
+        assert "on local" in app.screen.preview.title  # type: ignore[attr-defined]
 
 
 async def test_one_filter_shared_by_overview_runs_deployments_and_timeline(

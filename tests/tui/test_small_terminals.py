@@ -14,7 +14,7 @@ from textual.geometry import Region
 from textual.widgets import Label
 
 from shipdeck.model import RerunMode
-from shipdeck.tui.dialogs.confirm import ConfirmScreen
+from shipdeck.tui.dialogs.confirm import ConfirmScreen, Preview
 from shipdeck.tui.dialogs.help import HelpScreen
 from shipdeck.tui.dialogs.trigger import TriggerScreen
 from shipdeck.tui.log.pane import LogPane
@@ -45,7 +45,7 @@ async def test_the_prod_confirmation_label_is_whole_after_other_dialogs(deck: De
         await app.push_screen(TriggerScreen(pipelines[0], deck.runner))
         await pilot.pause()
         await pilot.press("escape")
-        await app.push_screen(ConfirmScreen("Rerun", "#1", ["package"]))
+        await app.push_screen(ConfirmScreen(Preview("Rerun", "#1", ["package"])))
         await pilot.pause()
         await pilot.press("escape")
         screen = await open_action(pilot, "p")
@@ -196,14 +196,14 @@ async def test_the_rerun_preview_keeps_its_own_look(deck: Deck) -> None:
     async with app.run_test(size=SMALL) as pilot:
         view: DeploymentsView = await open_view(pilot, "deployments")
         plan = await deck.runner.rerun_plan("1", RerunMode.ALL)
-        await app.push_screen(ConfirmScreen("Rerun every task", "#1", plan))
+        await app.push_screen(ConfirmScreen(Preview("Rerun every task", "#1", plan)))
         await pilot.pause()
         assert app.screen.query_one("#dialog").outer_size.width == 64
         await pilot.press("escape")
         await go_to(pilot, view, "0:churn", "staging")
         await open_action(pilot, "p")
         await pilot.press("escape")
-        await app.push_screen(ConfirmScreen("Rerun every task", "#1", plan))
+        await app.push_screen(ConfirmScreen(Preview("Rerun every task", "#1", plan)))
         await pilot.pause()
         assert app.screen.query_one("#dialog").outer_size.width == 64
 

@@ -139,7 +139,7 @@ async def rerun(
 ) -> None:
     """Show the rerun plan; start the rerun when the operator confirms. `index` is the runner
     the run is on (default: the active one)."""
-    from shipdeck.tui.dialogs.confirm import ConfirmScreen
+    from shipdeck.tui.dialogs.confirm import ConfirmScreen, Preview
 
     target = await run_target(node, "Rerun", MODE_NEEDS[mode], run_id, index)
     if target is None:
@@ -182,17 +182,19 @@ async def rerun(
             cockpit.nav.open_run_on(index, new.id, replace=True)
 
     dialog = ConfirmScreen(
-        f"{title}: {run_label(run_id)}{cockpit.on_runner(index)}",
-        f"Will run {plural(len(plan), 'task')}:",
-        preview.items,
-        footnote=preview.footnote,
-        action="Rerun",
+        Preview(
+            f"{title}: {run_label(run_id)}{cockpit.on_runner(index)}",
+            f"Will run {plural(len(plan), 'task')}:",
+            preview.items,
+            footnote=preview.footnote,
+            action="Rerun",
+        )
     )
     confirm_then(node, dialog, go)
 
 
 async def cancel(node: DOMNode, run_id: str, *, index: int | None = None) -> None:
-    from shipdeck.tui.dialogs.confirm import ConfirmScreen
+    from shipdeck.tui.dialogs.confirm import ConfirmScreen, Preview
 
     target = await run_target(node, "Cancel", Capability.CANCEL, run_id, index)
     if target is None:
@@ -213,11 +215,13 @@ async def cancel(node: DOMNode, run_id: str, *, index: int | None = None) -> Non
             app.notify(f"Cancelled {run.label}{cockpit.on_runner(index)}")
 
     dialog = ConfirmScreen(
-        f"Cancel run {run_label(run_id)} ({detail.run.pipeline}){cockpit.on_runner(index)}",
-        f"Will kill {len(killed)} running and cancel {len(dropped)} not started:",
-        lines or ["(no task is running yet)"],
-        action="Cancel run",
-        danger=True,
+        Preview(
+            f"Cancel run {run_label(run_id)} ({detail.run.pipeline}){cockpit.on_runner(index)}",
+            f"Will kill {len(killed)} running and cancel {len(dropped)} not started:",
+            lines or ["(no task is running yet)"],
+            action="Cancel run",
+            danger=True,
+        )
     )
     confirm_then(node, dialog, go)
 

@@ -267,11 +267,11 @@ class ShipdeckApp(App[int]):
         if len(self.screen_stack) <= 2:
             self.exit(0)
             return
-        from shipdeck.tui.dialogs.confirm import ConfirmScreen
+        from shipdeck.tui.dialogs.confirm import ConfirmScreen, Preview
 
         if isinstance(self.screen, ConfirmScreen):
             return
-        ask = ConfirmScreen("Quit shipdeck?", "Q quits without asking.", [], action="Quit")
+        ask = ConfirmScreen(Preview("Quit shipdeck?", "Q quits without asking.", [], action="Quit"))
         self.push_screen(ask, lambda quit: self.exit(0) if quit else None)
 
     def action_quit_now(self) -> None:

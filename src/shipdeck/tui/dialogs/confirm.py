@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -13,6 +15,21 @@ from textual.widgets import Static
 from shipdeck.tui import keymap
 
 
+@dataclass(frozen=True)
+class Preview:
+    """What an action will do, as the operator is asked to confirm it."""
+
+    title: str
+    summary: str
+    items: Sequence[str]
+    """One line each (tasks to run, to kill, ...)."""
+    footnote: str = ""
+    action: str = "Confirm"
+    """The word on the `y` key."""
+    danger: bool = False
+    """Drawn in the danger colour (it stops or destroys something)."""
+
+
 class ConfirmScreen(ModalScreen[bool]):
     CSS_PATH = "confirm.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -20,35 +37,22 @@ class ConfirmScreen(ModalScreen[bool]):
         keymap.ALL_BINDINGS["back"],
     ]
 
-    def __init__(
-        self,
-        title: str,
-        summary: str,
-        items: list[str],
-        *,
-        footnote: str = "",
-        action: str = "Confirm",
-        danger: bool = False,
-    ) -> None:
+    def __init__(self, preview: Preview) -> None:
         super().__init__()
-        self.title_text = title
-        self.summary = summary
-        self.items = items
-        self.footnote = footnote
-        self.action_label = action
-        self.danger = danger
+        self.preview = preview
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="dialog", classes="-danger" if self.danger else ""):
-            yield Static(self.title_text, id="dialog-title", markup=False)
-            yield Static(self.summary, id="dialog-summary", markup=False)
+        preview = self.preview
+        with Vertical(id="dialog", classes="-danger" if preview.danger else ""):
+            yield Static(preview.title, id="dialog-title", markup=False)
+            yield Static(preview.summary, id="dialog-summary", markup=False)
             with VerticalScroll(id="dialog-items"):
-                for item in self.items:
+                for item in preview.items:
                     yield Static(f"  • {item}", classes="dialog-item", markup=False)
-            if self.footnote:
-                yield Static(self.footnote, id="dialog-footnote", markup=False)
+            if preview.footnote:
+                yield Static(preview.footnote, id="dialog-footnote", markup=False)
             yield Static(
-                f"[b]y[/b] {self.action_label}   [b]n[/b]/[b]esc[/b] keep as is",
+                f"[b]y[/b] {preview.action}   [b]n[/b]/[b]esc[/b] keep as is",
                 id="dialog-keys",
             )
 
