@@ -75,6 +75,7 @@ def capture_code(
         branch = branch.strip() or None
     except _GitFailed:
         branch = None  # detached HEAD (or git too slow): no branch to name
+    clean = CodeVersion(commit=commit, short=short, branch=branch)
     scope = _pathspec(root, state_dir)
     try:
         status = _output(
@@ -84,19 +85,14 @@ def capture_code(
             timeout,
         )
     except _GitFailed:
-        return CodeVersion(commit=commit, short=short, branch=branch, dirty=None)
+        return clean.model_copy(update={"dirty": None})
     entries = _status_entries(status)
     if not entries:
-        return CodeVersion(commit=commit, short=short, branch=branch)
+        return clean
     untracked = sorted(path for code, path in entries if code == "??")
     changes = _changes_digest(git, root, env, scope, untracked, timeout)
-    return CodeVersion(
-        commit=commit,
-        short=short,
-        branch=branch,
-        dirty=True,
-        changed_files=len(entries),
-        changes_sha256=changes,
+    return clean.model_copy(
+        update={"dirty": True, "changed_files": len(entries), "changes_sha256": changes}
     )
 
 
