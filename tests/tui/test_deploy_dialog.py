@@ -98,6 +98,9 @@ async def test_deploy_an_alias_to_prod_needs_a_reason_and_the_name(deck: Deck) -
 
 
 async def test_promote_and_roll_back_record_the_reason_typed_not_tui(deck: Deck) -> None:
+    fix = await deck.runner.start_run("build", {"version": "2"})
+    await deck.runner.wait_run(fix.id)
+    await deck.runner.deployer.deploy("api", f"r{fix.id}", "dev")  # staging holds r1
     app = deck.app()
     async with app.run_test(size=(80, 24)) as pilot:
         view: DeploymentsView = await open_view(pilot, "deployments")

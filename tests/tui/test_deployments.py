@@ -169,13 +169,38 @@ async def test_a_failing_gate_refuses_and_changes_nothing(deck: Deck) -> None:
         ]
 
 
+async def test_promoting_what_the_environment_already_holds_says_so_and_offers_nothing(
+    deck: Deck,
+) -> None:
+    notices = Notices(app := deck.app())
+    async with app.run_test(size=(80, 24)) as pilot:
+        view: DeploymentsView = await open_view(pilot, "deployments")
+        await go_to(pilot, view, "0:api", "dev")  # dev and staging both hold r1
+        screen = await open_action(pilot, "p")
+        assert screen.env == "staging"
+        text = body(screen)
+        assert text == "staging already holds r1, as dev does: nothing to promote", text
+        keys = str(screen.query_one("#dialog-keys").render())
+        assert "promote" not in keys and "y" not in keys.split(), keys
+        assert not screen.query_one("#reason-row").display
+        before = await deck.runner.history("api", "staging")
+        await pilot.press("y")
+        await pilot.pause(0.2)
+        assert screen.phase == "done" and outcome(screen) == ""
+        assert await deck.runner.history("api", "staging") == before  # nothing was run
+        assert not [n for n in notices if n.message.startswith("promote api")]
+
+
 async def test_a_conflict_shows_the_new_state_and_overwrites_nothing(deck: Deck) -> None:
+    rebuilt = await deck.runner.start_run("build", {"version": "2"})
+    await deck.runner.wait_run(rebuilt.id)
+    await deck.runner.deployer.deploy("api", f"r{rebuilt.id}", "dev")
     app = deck.app()
     async with app.run_test(size=(100, 30)) as pilot:
         view: DeploymentsView = await open_view(pilot, "deployments")
         await go_to(pilot, view, "0:api", "dev")
         screen = await open_action(pilot, "p")
-        assert "staging: r1 → r1" in body(screen)
+        assert f"staging: r1 → r{rebuilt.id}" in body(screen)
         # Another client rebuilds and deploys to staging while the dialog is open.
         build = await deck.runner.start_run("build", {"version": "2"})
         await deck.runner.wait_run(build.id)
@@ -183,7 +208,7 @@ async def test_a_conflict_shows_the_new_state_and_overwrites_nothing(deck: Deck)
         await pilot.press("y")
         await wait_for(pilot, lambda: screen.phase == "done", "the answer")
         assert "conflict" in outcome(screen) and "nothing was changed" in outcome(screen)
-        assert f"staging: r{build.id} → r1" in body(screen)  # what staging holds now
+        assert f"staging: r{build.id} → r{rebuilt.id}" in body(screen)  # what it holds now
         assert await held(deck, "api", "staging") == f"r{build.id}"
         await pilot.press("escape")
         await wait_for(

@@ -3,8 +3,14 @@ every row (status, history, last run) off an 80-column screen."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from textual.widgets import ContentSwitcher
 
+from shipdeck.runners.local import open_local_runner
+from shipdeck.tui import create_app
+from shipdeck.tui.config import TuiConfig
 from shipdeck.tui.log.pane import LogPane
 from shipdeck.tui.screens.log import LogScreen
 from shipdeck.tui.screens.main import MainScreen
@@ -73,3 +79,57 @@ async def test_a_long_pipeline_name_leaves_every_row_its_status_at_80_columns(
         header = visible_text(log_screen).splitlines()[0]
         assert f"run #{long_run.run.id} / collect_" in header
         assert "● live" in header, header
+
+
+AFTER_LONG = f"""
+[pipelines.{LONG_PIPELINE}.tasks.build]
+run = "true"
+
+[pipelines.publish]
+on_success = ["{LONG_PIPELINE}"]
+
+[pipelines.publish.tasks.push]
+run = "true"
+"""
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36), (200, 40)], ids=str)
+async def test_the_runs_list_clips_a_long_pipeline_name_in_every_column(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """`after nightly_x… #1` as `nightly_x…` in the pipeline column: cut with an ellipsis,
+    never by the screen's edge, at 80 columns and wider."""
+    (tmp_path / "shipdeck.toml").write_text(AFTER_LONG)
+    workspace = load_workspace(tmp_path)
+    seeder = await open_local_runner(workspace, user="op")
+    try:
+        scheduler = seeder.start_scheduling()
+        await scheduler.tick()  # armed
+        upstream = await seeder.wait_run((await seeder.start_run(LONG_PIPELINE)).id)
+        [started] = await scheduler.tick()
+        downstream = await seeder.wait_run(started.id)
+    finally:
+        await seeder.close()
+    assert downstream.trigger == f"after {LONG_PIPELINE} #{upstream.id}"
+    runner = await open_local_runner(workspace, user="op")
+    try:
+        app = create_app([runner], config=TuiConfig())
+        async with app.run_test(size=size) as pilot:
+            main = app.screen
+            await wait_for(pilot, lambda: isinstance(main, MainScreen), "the main screen")
+            await pilot.press("3")
+            runs = main.query_one("#runs-table", KeyedTable)
+            await wait_for(pilot, lambda: runs.row_count == 2, "the runs table")
+            row = f"#{downstream.id} "
+            await wait_for(pilot, lambda: lines_with(main, row), "the downstream run")
+            await pilot.pause()
+            (line,) = lines_with(main, row)
+            (above,) = lines_with(main, f"#{upstream.id} ")
+            name = "nightly_xxxxxxxxxxxxxxx…"  # as the pipeline column shows it
+            assert name in above and " publish " in line, (above, line)
+            origin = line[line.index(" after ") :].strip()
+            assert origin.startswith("after nightly_") and "…" in origin, line
+            assert origin in f"after {name} #{upstream.id}" or origin.endswith("…"), origin
+            assert len(line) <= size[0] - 2, line  # nothing runs into the edge (scrollbar)
+    finally:
+        await runner.close()

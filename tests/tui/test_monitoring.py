@@ -346,3 +346,31 @@ async def test_keys_over_empty_lists_say_there_is_nothing(tmp_path: Path) -> Non
                 assert [n.message for n in notices.shown] == [said], keys
     finally:
         await runner.close()
+
+
+async def test_a_check_whose_run_retention_deleted_says_its_log_is_gone(
+    watched: LocalRunner,
+) -> None:
+    """Check #2's run (and its log) went with retention: its row says so where the log was,
+    and the log of the check shown before it (#3's) is not left on screen as if it were #2's."""
+    from shipdeck.engine.automation.retention import collect_garbage
+    from shipdeck.model import RetentionSpec
+    from shipdeck.tui.screens.monitor_detail import MonitorScreen
+
+    report = collect_garbage(watched.workspace.state_dir, RetentionSpec(keep=2))
+    assert set(report.deleted_runs) == {"1", "2"}  # checks #1 and #2 (runs of monitor:drift)
+    async with app_for(watched).run_test(size=(80, 24)) as pilot:
+        await show(pilot)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, MonitorScreen), "the screen")
+        table = pilot.app.screen.query_one("#monitor-checks", KeyedTable)
+        await wait_for(pilot, lambda: table.row_count == 4, "the checks")
+        await pilot.press("j")  # check #3: its run is kept
+        await wait_for(
+            pilot, lambda: "drift_share=0.2" in "\n".join(screen_lines(pilot.app)), "#3's log"
+        )
+        await pilot.press("j")  # check #2: its run was deleted
+        gone = "check #2's log is gone: run #2 was deleted by retention"
+        await wait_for(pilot, lambda: gone in "\n".join(screen_lines(pilot.app)), "gone")
+        shown = "\n".join(screen_lines(pilot.app))
+        assert "drift_share=0.2" not in shown, shown

@@ -286,6 +286,18 @@ class ActionScreen(ModalScreen[bool]):
             self._show_form(False)
             self._keys()
             return
+        if self._holds_already(plan):
+            # The engine would run the deploy again for no change: nothing to offer.
+            self.plan = None
+            self.phase = "done"
+            self._error("")
+            self.query_one("#plan-body", Static).update(
+                f"{plan.env} already holds {plan.to_revision}, as {plan.source_env} does:"
+                " nothing to promote"
+            )
+            self._show_form(False)
+            self._keys()
+            return
         diff = await self._diff(plan)
         self.plan = plan
         self.phase = "ready"
@@ -295,6 +307,10 @@ class ActionScreen(ModalScreen[bool]):
         )
         self._show_form(plan.gates_passed)
         self._keys()
+
+    def _holds_already(self, plan: ActionPlan) -> bool:
+        """A promote whose source holds what the environment holds already."""
+        return self.action == DeployAction.PROMOTE and plan.from_revision == plan.to_revision
 
     async def _diff(self, plan: ActionPlan) -> tuple[Comparison | None, RunDetail | None]:
         refs = diff_refs(self.spec, plan.from_revision, plan.to_revision)

@@ -14,7 +14,7 @@ from textual.widgets import ContentSwitcher, DataTable, Tab, Tabs
 from shipdeck import startup
 from shipdeck.model import EventKind, EventPage, RerunMode, Run
 from shipdeck.runners.protocol import Runner
-from shipdeck.tui import actions, keymap
+from shipdeck.tui import actions, keymap, misplaced_keys
 from shipdeck.tui.current import cockpit_of, follow_runner_events, tick_while_shown
 from shipdeck.tui.fleet import Part, load_part
 from shipdeck.tui.refused_keys import HidesRefusedKeys
@@ -59,9 +59,10 @@ class ViewTabs(Tabs, can_focus=False):
 
 class MainScreen(HidesRefusedKeys):
     CSS_PATH = "main.tcss"
-    BINDINGS: ClassVar[list[BindingType]] = list(
-        keymap.bindings("trigger", "rerun", "rerun-failed", "cancel", "refresh")
-    )
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *keymap.bindings("trigger", "rerun", "rerun-failed", "cancel", "refresh"),
+        *misplaced_keys.hint_bindings("trigger", "rerun", "rerun-failed", "cancel"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -339,14 +340,34 @@ class MainScreen(HidesRefusedKeys):
         label = target[1].label if target is not None and target[1].id == run_id else None
         self.cockpit.nav.open_run_on(index, run_id, label=label)
 
-    # Actions (hidden when every runner is read-only; refused per runner, saying so).
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action not in keymap.WRITE_ACTIONS or BY_ID[self.current_view].run_actions
+    # Actions (hidden when every runner is read-only; refused per runner, saying so). In a
+    # view without run actions, and for other views' write keys, a press says where the key
+    # applies.
 
     def refused_action(self, action: str) -> bool:
-        """Keys left out of the footer and help; pressed, the action says it is refused."""
-        return action in keymap.WRITE_ACTIONS and actions.unable_everywhere(self.cockpit, action)
+        """Keys left out of the footer and help; pressed, the action says why it does
+        nothing here."""
+        if action == misplaced_keys.HINT_ACTION:
+            return True
+        if action not in keymap.WRITE_ACTIONS:
+            return False
+        return not self._run_actions_here or actions.unable_everywhere(self.cockpit, action)
+
+    @property
+    def _run_actions_here(self) -> bool:
+        return BY_ID[self.current_view].run_actions
+
+    def action_elsewhere(self, binding_id: str) -> None:
+        """A write key of another view: say what it does, and where."""
+        hint = misplaced_keys.where_it_applies(binding_id, self.cockpit.config.keymap)
+        self.notify(hint, severity="warning")
+
+    def _misplaced(self, binding_id: str) -> bool:
+        """True (once it has said where the key applies) in a view without run actions."""
+        if self._run_actions_here:
+            return False
+        self.action_elsewhere(binding_id)
+        return True
 
     def action_refresh(self) -> None:
         self.reload()
@@ -354,7 +375,7 @@ class MainScreen(HidesRefusedKeys):
             view.reload()
 
     async def action_trigger(self) -> None:
-        if actions.refuse_everywhere(self, "trigger", "Trigger"):
+        if self._misplaced("trigger") or actions.refuse_everywhere(self, "trigger", "Trigger"):
             return
         target = self.selected_pipeline()
         snapshot = self.snapshot
@@ -376,6 +397,8 @@ class MainScreen(HidesRefusedKeys):
         return target
 
     async def _rerun(self, mode: RerunMode) -> None:
+        if self._misplaced("rerun" if mode == RerunMode.ALL else "rerun-failed"):
+            return
         action = "rerun" if mode == RerunMode.ALL else "rerun_failed"
         target = self._run_to_act_on(action, "Rerun")
         if target is not None:
@@ -388,6 +411,8 @@ class MainScreen(HidesRefusedKeys):
         await self._rerun(RerunMode.FAILED)
 
     async def action_cancel(self) -> None:
+        if self._misplaced("cancel"):
+            return
         target = self._run_to_act_on("cancel", "Cancel")
         if target is not None:
             await actions.cancel(self, target[1].id, index=target[0])

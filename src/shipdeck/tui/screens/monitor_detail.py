@@ -12,8 +12,10 @@ from textual.binding import BindingType
 from textual.containers import Container, Horizontal
 from textual.widgets import DataTable, Static
 
+from shipdeck.errors import NotFound
 from shipdeck.formatting import format_age, plural
 from shipdeck.model import EventKind, EventPage, MonitorCheck, MonitorInfo, Verdict
+from shipdeck.model.ids import run_label
 from shipdeck.model.monitor import CHECK_TASK
 from shipdeck.tui import keymap
 from shipdeck.tui.current import follow_runner_events
@@ -177,11 +179,30 @@ class MonitorScreen(EntryLogScreen):
             ]
         )
         holder = self.query_one("#monitor-log")
-        await holder.query(LogPane).remove()
+        await holder.remove_children()
         runner = self.cockpit.runners[self.runner_index]
-        await holder.mount(LogPane(runner, check.run_id, CHECK_TASK))
+        if await self._run_gone(check):
+            gone = f" check #{check.id}'s log is gone: run {run_label(check.run_id)} was deleted"
+            note = Text(
+                f"{gone} by retention", style=palette.muted, no_wrap=True, overflow="ellipsis"
+            )
+            await holder.mount(Static(note, id="monitor-log-gone"))
+        else:
+            await holder.mount(LogPane(runner, check.run_id, CHECK_TASK))
         header = self.query_one("#monitor-title", Static)
         header.tooltip = f"{plural(len(self.checks), 'check')}, newest first"
+
+    async def _run_gone(self, check: MonitorCheck) -> bool:
+        """Whether the check's run no longer exists: retention deleted it with its log (the
+        check itself is kept). Any other failure is the log pane's to show."""
+        runner = self.cockpit.runners[self.runner_index]
+        try:
+            await runner.run(check.run_id)
+        except NotFound:
+            return True
+        except Exception:
+            return False
+        return False
 
     def on_data_table_row_highlighted(self, message: DataTable.RowHighlighted) -> None:
         if message.data_table.id != "monitor-checks":

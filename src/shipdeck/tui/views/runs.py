@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import ColumnKey
 
 from shipdeck.formatting import format_age, format_duration, plural
 from shipdeck.model import Run, RunStatus
@@ -21,12 +23,13 @@ from shipdeck.model.ids import run_label
 from shipdeck.runners.protocol import Runner
 from shipdeck.tui import keymap
 from shipdeck.tui.fleet import Part
-from shipdeck.tui.format import STATUS_WORD, clip_name, run_elapsed
+from shipdeck.tui.format import STATUS_WORD, clip, clip_name, run_elapsed
 from shipdeck.tui.views.filter import FilterInput
 from shipdeck.tui.views.fleet_runs import fleet_key
 from shipdeck.tui.views.fleet_view import FleetView
 from shipdeck.tui.widgets.grid import GridTable
-from shipdeck.tui.widgets.table import Cell, Row
+from shipdeck.tui.widgets.table import Cell, Column, Row
+from shipdeck.tui.widgets.virtual_table import cell_width
 
 PAGE = 100
 """Runs asked for at a time."""
@@ -69,12 +72,22 @@ class RunsList:
         return len(self.runs) < self.total
 
 
+ORIGIN_MIN = 6
+"""Cells the origin keeps however narrow the screen (`after…`)."""
+EDGE = 2
+"""Cells kept clear at the right edge: the vertical scrollbar, once the list is long."""
+
+
 def _origin(run: Run) -> str:
+    """What started the run, with the names in it clipped as the name columns are."""
     if run.parent_id is None:
+        upstream = run.cause.upstream_pipeline if run.cause is not None else None
+        if upstream:
+            return run.trigger.replace(upstream, clip_name(upstream), 1)
         return run.trigger
     mode = run.rerun_mode.value if run.rerun_mode else "all"
     if run.rerun_from:
-        mode = f"from {run.rerun_from}"
+        mode = f"from {clip_name(run.rerun_from)}"
     return f"rerun {run_label(run.parent_id)} {mode}"
 
 
@@ -91,6 +104,20 @@ COLUMNS = [
 
 class RunsTable(GridTable):
     follow_top = True
+
+
+def fit_last_column(table: GridTable, columns: list[Column], rows: list[Row]) -> list[Row]:
+    """The rows with their last cell (the origin) clipped, with an ellipsis, to the room the
+    other columns leave on the table's width: never cut off by the screen's edge."""
+    width = table.size.width or table.app.size.width
+    pad = 2 * table.cell_padding
+    used = 0
+    for index, (key, label) in enumerate(columns[:-1]):
+        shown = table.columns.get(ColumnKey(key))
+        widest = max([cell_len(label), *(cell_width(cells[index]) for _, cells in rows)])
+        used += pad + max(widest, shown.content_width if shown is not None else 0)
+    room = max(ORIGIN_MIN, width - EDGE - used - pad)
+    return [(key, [*cells[:-1], clip(str(cells[-1]), room)]) for key, cells in rows]
 
 
 class RunsView(FleetView[RunsList]):
@@ -216,11 +243,16 @@ class RunsView(FleetView[RunsList]):
             ]
             rows.append((fleet_key(index, run.id) if many else str(run.id), cells))
         columns = [("runner", "runner"), *COLUMNS] if many else COLUMNS
-        self.query_one(GridTable).set_grid(columns, rows)
+        table = self.query_one(GridTable)
+        table.set_grid(columns, fit_last_column(table, columns, rows))
         self._listed = (len(rows), sum(listed.total for _, listed in lists))
         self._exact = all(listed.exact for _, listed in lists)
         self._paint_status()
         self.call_after_refresh(self._paint_status)
+
+    def on_resize(self) -> None:
+        if self.parts:
+            self.paint()
 
     _listed = (0, 0)
     """Rows shown, and how many runs match in all."""

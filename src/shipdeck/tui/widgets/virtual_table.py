@@ -44,7 +44,8 @@ def _no_cells(index: int) -> Sequence[Cell]:
     return ()
 
 
-def _width(cell: Cell) -> int:
+def cell_width(cell: Cell) -> int:
+    """Cells a cell takes on screen."""
     cell = shown(cell)
     return cell.cell_len if isinstance(cell, Text) else cell_len(cell)
 
@@ -195,7 +196,7 @@ class VirtualTable(ScrollView, can_focus=True):
         widths = self._widths
         grew = False
         for position, cell in enumerate(cells[: len(widths)]):
-            width = _width(cell)
+            width = cell_width(cell)
             if width > widths[position]:
                 widths[position] = width
                 grew = True
@@ -305,7 +306,7 @@ class VirtualTable(ScrollView, can_focus=True):
                 line.append_text(cell)
             else:
                 line.append(cell)
-            line.append(" " * (width - _width(cell)) + pad)
+            line.append(" " * (width - cell_width(cell)) + pad)
         return Strip(list(line.render(self.app.console)))
 
     def _header_strip(self) -> Strip:
