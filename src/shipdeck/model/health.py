@@ -1,5 +1,6 @@
-"""What every runner's server says about itself on /v1/health: declared once for the server
-(which sends it) and the client (which reads it)."""
+"""What a runner says about itself at `GET /v1/health`: the fields every version of the
+server has sent. The server's answer (`server/routes/meta.py: Health`) and the client's
+reading of it (`runners/remote.py: RunnerInfo`, lenient with older servers) add the rest."""
 
 from __future__ import annotations
 
