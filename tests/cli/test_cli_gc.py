@@ -259,3 +259,17 @@ def test_a_long_list_of_protected_runs_is_cut_short(shipdeck: Shipdeck) -> None:
         *(f"  #{n} build: it registered churn v{n}" for n in range(1, 11)),
         "  ... and 2 more (--json lists them all)",
     ]
+
+
+def test_gc_under_read_only_deletes_nothing(shipdeck: Shipdeck) -> None:
+    for _ in range(2):
+        assert shipdeck("run", "build").returncode == 0
+    ids = sorted(_run_ids(shipdeck))
+    refused = shipdeck("--read-only", "gc", "--keep", "0")
+    assert refused.returncode == 1, refused.stdout
+    assert refused.stderr == "shipdeck: error: gc refused: read-only mode (--read-only)\n"
+    assert sorted(_run_ids(shipdeck)) == ids
+    assert _log_dirs(shipdeck.root) == set(ids)
+    dry = shipdeck("gc", "--keep", "0", "--dry-run", "--read-only")  # a dry run only reads
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.startswith("would delete 2 runs (build 2)")

@@ -144,6 +144,22 @@ def test_user_errors_are_one_line_with_exit_2(shipdeck: Shipdeck) -> None:
     assert not (shipdeck.root / ".shipdeck" / "shipdeck.db").exists() or shipdeck.json("runs") == []
 
 
+def test_every_limit_refuses_zero_and_negatives(shipdeck: Shipdeck) -> None:
+    for args in [
+        ("runs",),
+        ("alerts",),
+        ("monitors", "history", "drift"),
+        ("history", "api"),
+        ("health", "api"),
+    ]:
+        for bad in ["0", "-3"]:
+            result = shipdeck(*args, "--limit", bad)
+            assert result.returncode == 2, (args, bad, result.stdout)
+            assert f"argument --limit: expected a positive integer, got '{bad}'" in one_line_error(
+                result.stderr
+            ), (args, result.stderr)
+
+
 def test_unknown_task_in_logs(shipdeck: Shipdeck) -> None:
     shipdeck("run", "build")
     result = shipdeck("logs", "last", "nope")

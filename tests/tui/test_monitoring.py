@@ -182,6 +182,37 @@ async def test_read_only_refuses_and_hides_the_actions(watched: LocalRunner) -> 
         assert view.is_mounted
 
 
+async def test_read_only_refuses_ack_and_pause_whatever_list_has_the_cursor(
+    watched: LocalRunner,
+) -> None:
+    from tests.tui.shown import Notices
+
+    app = create_app([watched], config=TuiConfig(), clock=frozen_clock(NOW), read_only=True)
+    notices = Notices(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await show(pilot)  # the cursor is in the monitors' list
+        for key, said in [
+            ("a", "Acknowledge refused: read-only mode"),
+            ("p", "Pause or resume refused: read-only mode"),
+        ]:
+            notices.shown.clear()
+            await pilot.press(key)
+            await pilot.pause()
+            assert [n.message for n in notices.shown] == [said], key
+
+
+async def test_a_key_for_another_list_names_it(watched: LocalRunner) -> None:
+    from tests.tui.shown import Notices
+
+    app = app_for(watched)
+    notices = Notices(app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await show(pilot)
+        await pilot.press("a")
+        await pilot.pause()
+        assert [n.message for n in notices.shown] == ["Select an alert first (tab to the alerts)"]
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
 def test_monitoring_snapshot(snap_compare: Any, watched: LocalRunner, size: Any) -> None:
     async def run_before(pilot: Pilot[Any]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from shipdeck.cli.arguments import Subcommands, add_command, add_json_option
+from shipdeck.cli.arguments import Subcommands, add_command, add_json_option, positive_int
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.monitors import monitor_runner
 from shipdeck.cli.output import dump_json, listed_as_json_or_none, table, timestamp
@@ -18,7 +18,7 @@ def register(sub: Subcommands) -> None:
     p = add_command(sub, "alerts", list_command, needs_file=False)
     p.add_argument("--open", action="store_true", help="only the open ones")
     p.add_argument("--monitor", metavar="NAME", help="only this monitor's")
-    p.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    p.add_argument("--limit", type=positive_int, default=50, help="at most this many (default 50)")
     add_json_option(p, "the list as JSON")
     actions = p.add_subparsers(dest="alerts_command", metavar="ACTION")
     ack = add_command(actions, "ack", ack_command, needs_file=False)

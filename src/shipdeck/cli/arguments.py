@@ -47,6 +47,17 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def positive_int(text: str) -> int:
+    """An option's count (`--limit`, `--jobs`): 1 or more, else argparse's one-line error."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
 def add_json_option(parser: argparse._ActionsContainer, help: str | None = None) -> None:
     """`--json`: the command prints its result as JSON instead of text."""
     parser.add_argument("--json", action="store_true", help=help)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from shipdeck.cli.arguments import Subcommands, add_command, add_json_option
+from shipdeck.cli.arguments import Subcommands, add_command, add_json_option, positive_int
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import colour_enabled, dump_json, listed_as_json_or_none, table, timestamp
 from shipdeck.logtext import terminal_colours, visible
@@ -70,7 +70,7 @@ def register(sub: Subcommands) -> None:
         p = add_command(sub, name, handler, needs_file=False)
         p.add_argument("service", metavar="SERVICE")
         p.add_argument("--env", metavar="ENV")
-        p.add_argument("--limit", type=int, default=limit)
+        p.add_argument("--limit", type=positive_int, default=limit)
         add_json_option(p)
 
 

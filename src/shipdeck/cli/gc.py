@@ -9,7 +9,7 @@ import sqlite3
 from shipdeck.cli.arguments import Subcommands, add_command, add_json_option
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json
-from shipdeck.errors import InvalidInput, Unavailable
+from shipdeck.errors import InvalidInput, Refused, Unavailable
 from shipdeck.model import RetentionSpec
 from shipdeck.model.ids import run_label
 
@@ -69,6 +69,9 @@ async def gc_command(args: argparse.Namespace, ctx: CliContext) -> int:
             "gc works on this machine's workspace (.shipdeck/), not through a runner;"
             " run it on the runner's host"
         )
+    if getattr(args, "tui_read_only", False) and not args.dry_run:
+        # gc deletes from .shipdeck/ itself, past every runner's ReadOnlyRunner.
+        raise Refused("gc refused: read-only mode (--read-only)")
     limits = limits_from(args, ctx)
     from shipdeck.engine.automation.retention import collect_garbage
 

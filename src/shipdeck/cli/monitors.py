@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from shipdeck.cli.arguments import Subcommands, add_command, add_json_option
+from shipdeck.cli.arguments import Subcommands, add_command, add_json_option, positive_int
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.output import dump_json, listed_as_json_or_none, table, timestamp
 from shipdeck.formatting import format_number
@@ -32,7 +32,9 @@ def register(sub: Subcommands) -> None:
     add_json_option(check, "the check as JSON")
     history = add_command(actions, "history", history_command, needs_file=False)
     history.add_argument("name", metavar="NAME")
-    history.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+    history.add_argument(
+        "--limit", type=positive_int, default=20, help="at most this many (default 20)"
+    )
     add_json_option(history, "the checks as JSON")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from shipdeck.cli.arguments import Subcommands, add_command, add_json_option
+from shipdeck.cli.arguments import Subcommands, add_command, add_json_option, positive_int
 from shipdeck.cli.context import CliContext
 from shipdeck.cli.lineage import lineage_lines
 from shipdeck.cli.logs import logs_command
@@ -17,16 +17,6 @@ from shipdeck.model import RerunMode, Run, RunDetail, RunStatus
 from shipdeck.model.capabilities import Capability
 from shipdeck.model.ids import run_label
 from shipdeck.runners.base import RERUN_NEEDS
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
 
 
 def register(sub: Subcommands) -> None:

@@ -231,17 +231,21 @@ class MonitoringView(FleetView[MonitoringData]):
         table = self.query_one(f"#{table_id}", GridTable)
         return table.selected_key if table.has_focus else None
 
-    def _refuse_unselected(self, table_id: str, what: str, none: str) -> bool:
-        """Say why a key for an item of `table_id` does nothing: no such item at all, or
-        another list has the cursor. True when nothing is selected."""
+    def _refuse_unselected(self, table_id: str, what: str, none: str, verb: str) -> bool:
+        """Say why a key for an item of `table_id` does nothing: every runner is read-only
+        (`verb` is refused, whichever list has the cursor), no such item at all, or another
+        list has the cursor. True when nothing is selected."""
         if self._selected(table_id) is not None:
             return False
-        if not self.query_one(f"#{table_id}", GridTable).row_count:
+        if all(self.read_only(i) for i in range(len(self.cockpit.runners))):
+            refuse_if_read_only(self, verb, self.cockpit.active)
+        elif not self.query_one(f"#{table_id}", GridTable).row_count:
             self.notify(none, severity="warning")
         elif table_id == "monitoring-monitors":
             self.notify(f"Select a {what} first", severity="warning")
         else:
-            self.notify(f"Select a {what} first (tab to the {what}s)", severity="warning")
+            article = "an" if what[0] in "aeiou" else "a"
+            self.notify(f"Select {article} {what} first (tab to the {what}s)", severity="warning")
         return True
 
     def refused_action(self, action: str) -> bool:
@@ -274,7 +278,7 @@ class MonitoringView(FleetView[MonitoringData]):
         key = self._selected("monitoring-monitors")
         if key is None:
             self._refuse_unselected(
-                "monitoring-monitors", "monitor", "No monitor to check: none is declared"
+                "monitoring-monitors", "monitor", "No monitor to check: none is declared", "Check"
             )
             return
         index, name = _parse(key)
@@ -292,7 +296,10 @@ class MonitoringView(FleetView[MonitoringData]):
         key = self._selected("monitoring-alerts")
         if key is None:
             self._refuse_unselected(
-                "monitoring-alerts", "alert", "No alert to acknowledge: none is listed"
+                "monitoring-alerts",
+                "alert",
+                "No alert to acknowledge: none is listed",
+                "Acknowledge",
             )
             return
         index = _parse(key)[0]
@@ -308,7 +315,10 @@ class MonitoringView(FleetView[MonitoringData]):
         key = self._selected("monitoring-schedules")
         if key is None:
             self._refuse_unselected(
-                "monitoring-schedules", "schedule", "No schedule to pause: none is declared"
+                "monitoring-schedules",
+                "schedule",
+                "No schedule to pause: none is declared",
+                "Pause or resume",
             )
             return
         index, name = _parse(key)
