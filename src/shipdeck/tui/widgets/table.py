@@ -7,7 +7,9 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import BindingType
+from textual.render import measure
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from shipdeck.tui import keymap
 from shipdeck.tui.widgets.virtual_table import Cell as Cell
@@ -66,12 +68,15 @@ class KeyedTable(DataTable[Cell]):
         # description with brackets) would be mangled or raise. Cells are shown as written.
         rows = [(key, [plain(cell) for cell in cells]) for key, cells in rows]
         keys = [key for key, _ in rows]
+        columns = [key for key, _ in self._column_spec]
         if keys == self._keys:
-            columns = [key for key, _ in self._column_spec]
+            changed: set[str] = set()
             for key, cells in rows:
                 for column, cell in zip(columns, cells, strict=True):
                     if self.get_cell(key, column) != cell:
                         self.update_cell(key, column, cell, update_width=True)
+                        changed.add(column)
+            self._fit_columns([column for column in columns if column in changed], rows)
             return
         selected = self.selected_key
         at_top = self.follow_top and self.cursor_row == 0
@@ -79,11 +84,27 @@ class KeyedTable(DataTable[Cell]):
         for key, cells in rows:
             self.add_row(*cells, key=key)
         self._keys = keys
+        self._fit_columns(columns, rows)
         if at_top:
             self.move_cursor(row=0, animate=False)
             self.scroll_home(animate=False, immediate=True)
         elif selected in keys:
             self.move_cursor(row=keys.index(selected), animate=False)
+
+    def _fit_columns(self, columns: list[str], rows: Sequence[Row]) -> None:
+        """Size these columns to their widest cell now, as DataTable does only on its next idle:
+        a frame drawn before that caches its cells at the old widths until the table next
+        changes (header and rows cut, only the rows the cursor leaves or enters drawn wide
+        again). The width set here is the one that idle then measures, so none changes."""
+        console = self.app.console
+        positions = {key: index for index, (key, _) in enumerate(self._column_spec)}
+        for key in columns:
+            column = self.columns.get(ColumnKey(key))
+            if column is None or not column.auto_width:
+                continue
+            index = positions[key]
+            widths = [measure(console, cells[index], 1) for _, cells in rows if index < len(cells)]
+            column.content_width = max([measure(console, column.label, 1), *widths])
 
     def on_show(self) -> None:
         # Hidden (another tab), the cursor row is scrolled to as if nothing fit on screen;
