@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from shipdeck.model import Outcome, RunStatus
 from shipdeck.runners.local import LocalRunner, open_local_runner
@@ -163,6 +164,10 @@ async def far() -> AsyncIterator[RemoteRunner]:
 
 
 async def settle(pilot: Pilot[Any]) -> None:
+    # A focused input's cursor blinks on a 0.5 s timer: held steady (shown), the picture does
+    # not depend on how long the machine took to get here.
+    for box in pilot.app.screen.query(Input):
+        box.cursor_blink = False
     await pilot.pause(0.1)
     await pilot.wait_for_scheduled_animations()
 
