@@ -153,6 +153,23 @@ def test_broken_or_mismatched_files_are_one_line(
     assert message in str(raised.value) and "\n" not in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('{"x": 1', "cur.jsonl:2: not JSON (Expecting ',' delimiter) (one JSON object per line)"),
+        ("[1, 2]", "cur.jsonl:2: not a JSON object (one JSON object per line)"),
+    ],
+)
+def test_a_json_line_that_is_no_object_is_named_by_its_line(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    current = tmp_path / "cur.jsonl"
+    current.write_text('{"x": 1}\n' + line + "\n")
+    with pytest.raises(InvalidInput) as raised:
+        read_table(current)
+    assert str(raised.value).endswith(message) and "\n" not in str(raised.value)
+
+
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "shipdeck", "drift", *args],

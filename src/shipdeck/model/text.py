@@ -8,8 +8,9 @@ one that was recorded before that check is repaired where it is read (`repaired`
 
 from __future__ import annotations
 
+import json
 import re
-from typing import TypeVar
+from typing import Any, TypeVar
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x01-\x08\x0b-\x1f\x7f-\x9f]")
@@ -64,3 +65,15 @@ def repaired(value: T) -> T:
     if isinstance(value, list):
         return [repaired(item) for item in value]  # type: ignore[return-value]
     return value
+
+
+def json_object(line: str) -> dict[str, Any]:
+    """One line of JSON lines (a task's metrics, a monitor's data file) as the object it must
+    be; ValueError saying what it is instead ("not JSON (...)", "not a JSON object")."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not JSON ({error.msg})") from None
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    return data

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from shipdeck.errors import InvalidInput
+from shipdeck.model.text import json_object
 
 MISSING = ""
 
@@ -133,12 +134,9 @@ def _read_json_lines(path: Path, handle: TextIO) -> Table:
         if not text:
             continue
         try:
-            record = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise InvalidInput(f"{path}:{number}: invalid JSON: {error.msg}") from None
-        if not isinstance(record, dict):
-            raise InvalidInput(f"{path}:{number}: expected a JSON object per line")
-        records.append(record)
+            records.append(json_object(text))
+        except ValueError as error:
+            raise InvalidInput(f"{path}:{number}: {error} (one JSON object per line)") from None
     if not records:
         raise InvalidInput(f"{path}: empty file (expected one JSON object per line)")
     names: dict[str, None] = {}

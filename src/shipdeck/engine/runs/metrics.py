@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from shipdeck.model.text import json_object
 
 _KEY = r"[A-Za-z_][A-Za-z0-9_.\-/]*"
 _METRIC_LINE = re.compile(
@@ -43,11 +44,9 @@ def parse_metric_line(line: str) -> Reported:
 def parse_metric_json(line: str) -> list[Reported]:
     """One JSON line: {"key": k, "value": v, "step": n} or {"k1": v1, "k2": v2, "step": n}."""
     try:
-        data = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise BadMetric(f"ignored metrics line that is not JSON ({error.msg}): {line}") from None
-    if not isinstance(data, dict):
-        raise BadMetric(f"ignored metrics line that is not a JSON object: {line}")
+        data = json_object(line)
+    except ValueError as error:
+        raise BadMetric(f"ignored metrics line that is {error}: {line}") from None
     step = data.get("step")
     if step is not None and (isinstance(step, bool) or not isinstance(step, int)):
         raise BadMetric(f"ignored metrics line with a non-integer step: {line}")
