@@ -146,7 +146,9 @@ class RunScreen(HidesRefusedKeys):
     # Summary line.
 
     def _paint_summary(self) -> None:
-        if self.detail is None:
+        # Gone when the view was replaced while a worker read the run.
+        summary = self.query_one_optional("#run-summary", Static)
+        if self.detail is None or summary is None:
             return
         app = self.cockpit
         run = self.detail.run
@@ -168,16 +170,14 @@ class RunScreen(HidesRefusedKeys):
         defaults = [f"{k}={format_param(v)}" for k, v in run.params.items() if k not in changed]
         if defaults:
             text.append(f"  {' '.join(defaults)}", style=app.palette.muted)
-        # A worker may finish after the view was replaced (its widgets already gone).
-        for summary in self.query("#run-summary").results(Static):
-            summary.update(text)
+        summary.update(text)
 
     def _paint_lineage(self) -> None:
         """One line under the summary, when the run recorded its code or data: `code 1a2b3c4
         (dirty) · data 3f2a1b0 (2 inputs)`; `shipdeck show` has the details."""
-        found = self.query("#run-lineage").results(Static)
-        line = next(iter(found), None)
-        if line is None:  # the view was replaced while a worker read the run
+        # Gone when the view was replaced while a worker read the run.
+        line = self.query_one_optional("#run-lineage", Static)
+        if line is None:
             return
         lineage = self.detail.lineage if self.detail is not None else None
         line.display = lineage is not None and lineage.recorded
