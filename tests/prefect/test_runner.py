@@ -14,6 +14,7 @@ from shipdeck.errors import InvalidInput, NotFound, Refused, Unsupported
 from shipdeck.model import (
     LogEvent,
     RerunMode,
+    Run,
     RunDetail,
     RunEvent,
     RunStatus,
@@ -21,6 +22,7 @@ from shipdeck.model import (
     TaskStatus,
 )
 from shipdeck.model.capabilities import Capability, EventDelivery
+from shipdeck.runners.prefect.api import FlowRun
 from shipdeck.runners.prefect.mapping import FLOW_TASK
 from shipdeck.runners.prefect.runner import PrefectRunner
 from tests.prefect.conftest import PrefectServer
@@ -194,6 +196,35 @@ async def test_cancel_a_slow_run(runner: PrefectRunner, prefect_server: PrefectS
     assert statuses[statuses.index(RunStatus.CANCELLING) :][-1] is RunStatus.CANCELLED
     assert RunStatus.RUNNING not in statuses[statuses.index(RunStatus.CANCELLING) :]
     assert (await runner.run(run.id)).run.status is RunStatus.CANCELLED
+
+
+async def test_a_tick_that_read_a_run_before_its_cancel_never_publishes_it_after(
+    runner: PrefectRunner, prefect_server: PrefectServer
+) -> None:
+    """The cancel lands while a tick maps the run it read running: that tick publishes
+    nothing for it (its read is older than the runner's cancelling), a later one what the
+    run is by then. Before, the running it read came after the cancelling."""
+    after = await runner.last_seq()  # the baseline tick: the run is not there yet
+    map_runs = runner.poller.hooks.run
+    run = await runner.start_run("etl/nightly", {"slow": "120"})
+    told: list[RunStatus] = []
+
+    async def cancel_while_mapping(runs: list[FlowRun]) -> list[Run]:
+        if not told and any(r.id == run.id and r.state_type == "RUNNING" for r in runs):
+            told.append((await runner.cancel(run.id)).status)
+        return await map_runs(runs)
+
+    runner.poller.hooks.run = cancel_while_mapping
+    statuses: list[RunStatus] = []
+    while RunStatus.CANCELLED not in statuses:
+        page = await runner.wait_events(after, wait=5.0)
+        after = page.last_seq
+        statuses += [
+            e.data.status for e in page.events if isinstance(e, RunEvent) and e.run_id == run.id
+        ]
+    assert told == [RunStatus.CANCELLING]  # told by the runner while the tick mapped
+    assert RunStatus.RUNNING not in statuses[statuses.index(RunStatus.CANCELLING) :]
+    assert statuses[-1] is RunStatus.CANCELLED
 
 
 async def test_refusals_from_prefect_are_one_line(

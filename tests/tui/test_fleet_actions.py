@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -32,25 +33,51 @@ run = "sleep 60"
 """
 
 
-@pytest.fixture
-async def lab(seeded: Path, tmp_path: Path) -> AsyncIterator[tuple[DeckRunner, str, str]]:
-    """A second runner, lab, with a failed `flaky` run and a `slow` run in progress."""
+async def open_lab(seeded: Path, tmp_path: Path) -> DeckRunner:
+    """A second runner, lab: the seeded workspace plus a `flaky` and a `slow` pipeline."""
     from shipdeck.runners.local import open_local_runner
 
     root = tmp_path / "lab"
     shutil.copytree(seeded, root)
     with (root / "shipdeck.toml").open("a") as toml:
         toml.write(EXTRA)
-    runner = await open_local_runner(load_workspace(root), user=USER, name="lab", clock=Ticker())
-    failed = await runner.start_run("flaky", None, trigger="test")
-    assert (await asyncio.wait_for(runner.wait_run(failed.id), 30)).status == RunStatus.FAILED
+    return await open_local_runner(load_workspace(root), user=USER, name="lab", clock=Ticker())
+
+
+async def fail(runner: DeckRunner) -> str:
+    """A `flaky` run, failed."""
+    run = await runner.start_run("flaky", None, trigger="test")
+    assert (await asyncio.wait_for(runner.wait_run(run.id), 30)).status == RunStatus.FAILED
+    return run.id
+
+
+@asynccontextmanager
+async def slow_run(runner: DeckRunner) -> AsyncIterator[str]:
+    """A `slow` run in progress on the runner, which is closed after."""
     slow = await runner.start_run("slow", None, trigger="test")
     try:
-        yield runner, failed.id, slow.id
+        yield slow.id
     finally:
         if not (await runner.run(slow.id)).run.status.finished:
             await runner.cancel(slow.id)
         await runner.close()
+
+
+@pytest.fixture
+async def lab(seeded: Path, tmp_path: Path) -> AsyncIterator[tuple[DeckRunner, str, str]]:
+    """lab with a failed `flaky` run and a `slow` run in progress."""
+    runner = await open_lab(seeded, tmp_path)
+    failed = await fail(runner)
+    async with slow_run(runner) as slow:
+        yield runner, failed, slow
+
+
+@pytest.fixture
+async def slow_lab(seeded: Path, tmp_path: Path) -> AsyncIterator[tuple[DeckRunner, str]]:
+    """lab with nothing failed and a `slow` run in progress."""
+    runner = await open_lab(seeded, tmp_path)
+    async with slow_run(runner) as slow:
+        yield runner, slow
 
 
 def rows(main: MainScreen, table_id: str) -> dict[str, dict[str, str]]:
@@ -127,6 +154,55 @@ async def test_overview_merges_every_runner_and_acts_on_the_rows_runner(
         await pilot.press("y")
         done = await asyncio.wait_for(runner.wait_run(slow), 20)
         assert done.status == RunStatus.CANCELLED
+
+
+async def test_the_failure_is_focused_the_moment_its_row_shows(
+    deck: Deck, lab: tuple[DeckRunner, str, str]
+) -> None:
+    """Rows and focus change together: no step of the event loop sees lab's failure listed
+    while the cursor is still on local's pipelines (keys, and a test, would act there)."""
+    runner, failed, _slow = lab
+    app = deck.app(deck.runner, runner)
+    async with app.run_test(size=(100, 36)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen), "the main screen")
+        main = app.screen
+        assert isinstance(main, MainScreen)
+        await wait_for(pilot, lambda: main.snapshot is not None, "local's snapshot")
+        # Looked at after every step of the event loop (no event fits: what is checked is
+        # that no step sees a half-done change), not at a poll interval that may skip it.
+        while f"1:{failed}" not in rows(main, "overview-failures"):  # noqa: ASYNC110
+            await asyncio.sleep(0)
+        focused = app.focused
+        assert isinstance(focused, GridTable) and focused.id == "overview-failures"
+        assert focused.selected_key == f"1:{failed}"
+
+
+async def test_a_failure_known_later_takes_the_cursor_until_the_operator_moves(
+    deck: Deck, slow_lab: tuple[DeckRunner, str]
+) -> None:
+    runner, slow = slow_lab
+    app = deck.app(deck.runner, runner)
+    async with app.run_test(size=(100, 36)) as pilot:
+        main = await overview(pilot, app)
+        await wait_for(pilot, lambda: f"1:{slow}" in rows(main, "overview-running"), "lab")
+        focused = app.focused
+        assert isinstance(focused, GridTable) and focused.id == "overview-running"
+
+        # Hands off: a failure known a reload later takes the cursor from the running run.
+        failed = await fail(runner)
+        await wait_for(pilot, lambda: f"1:{failed}" in rows(main, "overview-failures"), "failed")
+        focused = app.focused
+        assert isinstance(focused, GridTable) and focused.id == "overview-failures"
+        assert focused.selected_key == f"1:{failed}"
+
+        # The operator moves to the running run: the next failure leaves the cursor there.
+        await pilot.press("tab")
+        await wait_for(pilot, lambda: app.focused is not focused, "the focus moved")
+        moved_to = app.focused
+        assert isinstance(moved_to, GridTable) and moved_to.id == "overview-running"
+        again = await fail(runner)
+        await wait_for(pilot, lambda: f"1:{again}" in rows(main, "overview-failures"), "again")
+        assert app.focused is moved_to and moved_to.selected_key == f"1:{slow}"
 
 
 async def test_a_read_only_runner_refuses_while_the_other_acts(

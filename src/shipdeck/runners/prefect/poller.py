@@ -58,7 +58,8 @@ class Poller:
         """Runs that ended but whose log records have not all landed: their end is told
         after their lines (as a local run's), once they have."""
         self._told: dict[str, float] = {}
-        """Runs whose state the runner published itself (a cancel), and when (monotonic)."""
+        """Runs whose state the runner published itself (a cancel) during the current tick,
+        and when (monotonic)."""
         self._since: datetime | None = None
         self._task: asyncio.Task[None] | None = None
         self.error: ShipdeckError | None = None
@@ -66,8 +67,9 @@ class Poller:
         self._ticked = asyncio.Event()
 
     def told(self, run_id: str) -> None:
-        """The runner published this run's state itself: a tick that read the run before
-        then must not publish what it read (a running run after its cancelling)."""
+        """The runner published this run's state itself: a tick that began reading before
+        then must not publish what it read (a running run after its cancelling). A tick
+        that began after reads what the runner's change left (it was made before)."""
         self._told[run_id] = time.monotonic()
 
     def ensure_running(self) -> None:
@@ -119,10 +121,6 @@ class Poller:
         self._held.clear()
         for run_id in [run_id for run_id in self._runs if run_id not in seen]:
             del self._runs[run_id]  # final and quiet: the next change brings it back
-        # Read before the runner told a newer state: looked at again by the next tick.
-        stale = {run_id for run_id, at in self._told.items() if at >= reading}
-        self._told = {run_id: at for run_id, at in self._told.items() if run_id in stale}
-        runs = [run for run in runs if run.id not in stale]
         changed = [run for run in runs if self._runs.get(run.id) != _run_key(run)]
         if not baseline:
             for run in changed:
@@ -154,13 +152,17 @@ class Poller:
         for run_id, (at, _, _) in list(self._ended.items()):
             if now - at > SETTLE:
                 del self._ended[run_id]
+        # Every later tick reads after these were told: none of them can be older.
+        self._told.clear()
 
     async def _publish(self, runs: list[FlowRun], baseline: bool, reading: float) -> None:
         if runs and not baseline:
             for mapped in await self.hooks.run(runs):
+                # The one check, next to the publish with no await between: a run the
+                # runner told after this tick began reading (while it read, mapped, or
+                # waited for logs or tasks) may have been read older than that. The next
+                # tick looks at the run again and publishes what is new.
                 if self._told.get(mapped.id, -1.0) >= reading:
-                    # Told while this tick was reading or mapping it: what it read may be
-                    # older. The next tick looks at the run again (and publishes what is new).
                     self._runs.pop(mapped.id, None)
                     self._ended.pop(mapped.id, None)
                     continue

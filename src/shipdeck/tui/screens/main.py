@@ -71,7 +71,9 @@ class MainScreen(HidesRefusedKeys):
         self._stale: set[int] = set()
         self._loading: set[int] = set()
         self.filter_words: list[str] = []
-        self._inputs_at_focus = -1
+        self._landed: tuple[str, str] | None = None
+        """The table and row the cursor was last put on for the operator (see `_load`)."""
+        self._inputs_at_landing = -1
 
     @property
     def cockpit(self) -> Cockpit:
@@ -143,17 +145,26 @@ class MainScreen(HidesRefusedKeys):
         first = index == app.active and self.snapshot is None
         if first:
             await self._composed()
-        newcomer = index not in self.parts
+        untouched = self._untouched()
         self.parts[index] = part
         self._repaint()
-        if first or (newcomer and app.inputs == self._inputs_at_focus):
-            # Land on what needs attention, across runners as they answer, until the
-            # operator moves the cursor themselves.
-            self.query_one(OverviewView).focus_first()
-            self._inputs_at_focus = app.inputs
+        overview = self.query_one(OverviewView)
+        if first or (untouched and overview.attention() != self._landed):
+            # Land on what needs attention, across runners as they answer and as failures
+            # become known, until the operator moves: a reload that changes nothing (or
+            # comes after a key, a click, or the focus put elsewhere) leaves the cursor be.
+            self._landed = overview.land()
+            self._inputs_at_landing = app.inputs
         if first:
             self._reload_if_stale()
             self.call_after_refresh(startup.resume)
+
+    def _untouched(self) -> bool:
+        """No key or click since the cursor landed, and the focus still on that table."""
+        if self.cockpit.inputs != self._inputs_at_landing:
+            return False
+        focused = self.focused
+        return self._landed is None or (focused is not None and focused.id == self._landed[0])
 
     async def _composed(self) -> None:
         """Wait for the screen's first refresh: a prefetched snapshot can be ready before the

@@ -78,6 +78,9 @@ class RunScreen(HidesRefusedKeys):
         self.spec: PipelineSpec | None = None
         self._refreshing = False
         self._refresh_again = False
+        self._changes = 0
+        """Run and task events of this run applied so far (and resets): a read answered
+        after one of them may be older than it, and is read again instead of shown."""
         self.declared = True
         self.declared_tasks = True
         """False for a pipeline whose tasks are known only once they ran (Prefect's)."""
@@ -143,7 +146,9 @@ class RunScreen(HidesRefusedKeys):
     # Summary line.
 
     def _paint_summary(self) -> None:
-        if self.detail is None:
+        # Gone when the view was replaced while a worker read the run.
+        summary = self.query_one_optional("#run-summary", Static)
+        if self.detail is None or summary is None:
             return
         app = self.cockpit
         run = self.detail.run
@@ -165,16 +170,14 @@ class RunScreen(HidesRefusedKeys):
         defaults = [f"{k}={format_param(v)}" for k, v in run.params.items() if k not in changed]
         if defaults:
             text.append(f"  {' '.join(defaults)}", style=app.palette.muted)
-        # A worker may finish after the view was replaced (its widgets already gone).
-        for summary in self.query("#run-summary").results(Static):
-            summary.update(text)
+        summary.update(text)
 
     def _paint_lineage(self) -> None:
         """One line under the summary, when the run recorded its code or data: `code 1a2b3c4
         (dirty) · data 3f2a1b0 (2 inputs)`; `shipdeck show` has the details."""
-        found = self.query("#run-lineage").results(Static)
-        line = next(iter(found), None)
-        if line is None:  # the view was replaced while a worker read the run
+        # Gone when the view was replaced while a worker read the run.
+        line = self.query_one_optional("#run-lineage", Static)
+        if line is None:
             return
         lineage = self.detail.lineage if self.detail is not None else None
         line.display = lineage is not None and lineage.recorded
@@ -226,6 +229,7 @@ class RunScreen(HidesRefusedKeys):
         for log_pane in self.query(LogPane):
             log_pane.apply_events(page)
         if page.reset:
+            self._changes += 1
             self._request_refresh()
             return
         tasks = []
@@ -234,8 +238,10 @@ class RunScreen(HidesRefusedKeys):
             if event.run_id != self.run_id:
                 continue
             if isinstance(event, TaskEvent):
+                self._changes += 1
                 tasks.append(event.data)
             elif isinstance(event, RunEvent):
+                self._changes += 1
                 ended |= event.data.status.finished and not self.detail.run.status.finished
                 self.detail = self.detail.model_copy(update={"run": event.data})
         grown = self.spec is not None and any(t.name not in self.spec.tasks for t in tasks)
@@ -277,8 +283,14 @@ class RunScreen(HidesRefusedKeys):
 
     async def _refresh_detail(self) -> None:
         app = self.cockpit
+        changes = self._changes
         detail = await app.call("Refreshing run", lambda: app.runner.run(self.run_id))
         if detail is None or not self.is_attached:  # left while it was read: nothing to draw
+            return
+        if self._changes != changes:
+            # Events came while it was read, maybe newer than what it read (a running run
+            # after its cancel showed): read once more rather than show the older.
+            self._refresh_again = True
             return
         self.detail = detail
         spec = recorded_graph(detail)

@@ -108,6 +108,8 @@ EMPTY = {"failures": "Nothing failing", "running": "Nothing running"}
 FILTERED = {"failures": "No failures match", "running": "No running runs match"}
 """What an empty section says under a filter: never the all-clear, which the filter may hide."""
 FAILURES_SHOWN = 8
+ATTENTION = ("alerts", "failures", "running", "pipelines")
+"""The sections in the order they need the operator's attention."""
 
 
 class OverviewView(FilterableView, Vertical):
@@ -285,10 +287,35 @@ class OverviewView(FilterableView, Vertical):
     def focus_table(self) -> None:
         self.focus_first()
 
-    def focus_first(self) -> None:
-        """Land on what needs attention: the newest failure, else a running run."""
-        for section in ("alerts", "failures", "running", "pipelines"):
+    def _first_section(self) -> KeyedTable | None:
+        """The first section with rows, in the order of ATTENTION."""
+        for section in ATTENTION:
             table = self.query_one(f"#overview-{section}", KeyedTable)
             if table.row_count:
-                table.focus()
-                return
+                return table
+        return None
+
+    def focus_first(self) -> None:
+        """Focus what needs attention: the failures, else the runs in progress, ..."""
+        table = self._first_section()
+        if table is not None:
+            # At once, not through focus()'s later callback: the rows are on screen now, and
+            # until that callback ran the focus would be on a table they no longer lead.
+            self.screen.set_focus(table)
+
+    def attention(self) -> tuple[str, str] | None:
+        """What needs attention first, as (table id, row key): the newest open alert, else
+        the newest failure, else the newest run in progress, else the first pipeline."""
+        table = self._first_section()
+        if table is None or table.id is None:
+            return None
+        return table.id, str(table.ordered_rows[0].key.value)
+
+    def land(self) -> tuple[str, str] | None:
+        """Focus what needs attention with the cursor on its first row; what that is."""
+        table = self._first_section()
+        if table is None:
+            return None
+        table.move_cursor(row=0, animate=False)
+        self.focus_first()
+        return self.attention()
