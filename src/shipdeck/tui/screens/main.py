@@ -140,11 +140,13 @@ class MainScreen(HidesRefusedKeys):
                 part = await load_part(index, runner, load)
         finally:
             self._loading.discard(index)
-        if part is None:
-            return
+        if part is None or not self.is_attached:
+            return  # nothing to show, or the app is closing and the views are going
         first = index == app.active and self.snapshot is None
         if first:
             await self._composed()
+            if not self.is_attached:
+                return
         untouched = self._untouched()
         self.parts[index] = part
         self._repaint()
